@@ -1,0 +1,79 @@
+# One entry point. `make` builds everything; `make test` runs every test; see README.md.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+CC       ?= cc
+BUILD    := build
+VENV     := $(BUILD)/venv
+PYTHON   := $(VENV)/bin/python
+WARN     := -Wall -Wextra -Wpedantic -Werror
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L
+OPT      ?= -O2 -g
+CFLAGS_BASE := $(CSTD) $(WARN) -Icodec/include
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# ---------------------------------------------------------------- codec
+CODEC_SRC  := $(sort $(wildcard codec/src/*.c))
+CODEC_HDR  := $(wildcard codec/include/sio/*.h codec/include/sio/*.def codec/src/*.h)
+CODEC_OBJ  := $(CODEC_SRC:codec/src/%.c=$(BUILD)/obj/codec/%.o)
+CODEC_SOBJ := $(CODEC_SRC:codec/src/%.c=$(BUILD)/san/codec/%.o)
+
+$(BUILD)/obj/codec/%.o: codec/src/%.c $(CODEC_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden -DSIO_BUILDING -c $< -o $@
+
+$(BUILD)/san/codec/%.o: codec/src/%.c $(CODEC_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -DSIO_BUILDING -c $< -o $@
+
+$(BUILD)/libsiocodec.a: $(CODEC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsiocodec.so: $(CODEC_OBJ)
+	$(CC) -shared -o $@ $^
+
+$(BUILD)/san/libsiocodec.a: $(CODEC_SOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/siocodec.pc: codec/siocodec.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(abspath $(BUILD))|' -e 's|@INCLUDEDIR@|$(abspath codec/include)|' $< > $@
+
+codec: $(BUILD)/libsiocodec.a $(BUILD)/libsiocodec.so $(BUILD)/siocodec.pc
+
+# C unit tests: each codec/tests/test_*.c is one program, built plain and under ASan+UBSan.
+UNIT_SRC  := $(sort $(wildcard codec/tests/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/tests/%)
+UNIT_SBIN := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/san/tests/%)
+
+$(BUILD)/tests/%: codec/tests/%.c codec/tests/check.h $(BUILD)/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Icodec/src $< -o $@ $(BUILD)/libsiocodec.a -lcjson
+
+$(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+
+# ---------------------------------------------------------------- targets
+all: codec
+
+deps:
+	@scripts/setup.sh
+
+$(PYTHON): requirements.txt scripts/setup.sh
+	@scripts/setup.sh
+
+test-unit: $(UNIT_BIN) $(UNIT_SBIN)
+	@scripts/run-unit-tests.sh $(UNIT_BIN) $(UNIT_SBIN)
+
+test-vectors: codec $(PYTHON)
+	cd conformance && ../$(PYTHON) -m pytest -q tests/codec
+
+test: deps all test-unit test-vectors
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all codec deps test test-unit test-vectors clean

@@ -1,0 +1,43 @@
+/* Types and conventions shared by every layer of libsiocodec.
+ *
+ * - Decoders never allocate: they return views (sio_span) into the caller's buffer.
+ * - Encoders write into a caller buffer: `out`/`cap` in, `*written` out. When `cap` is too
+ *   small they return SIO_ERR_BUFFER_TOO_SMALL and set `*written` to the size needed, so
+ *   calling once with (NULL, 0) sizes the buffer.
+ * - Every failure is a named sio_err (see sio/errors.h).
+ */
+#ifndef SIO_COMMON_H
+#define SIO_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sio/errors.h"
+
+#if defined(SIO_BUILDING) && defined(__GNUC__)
+#define SIO_API __attribute__((visibility("default")))
+#else
+#define SIO_API
+#endif
+
+/* A read-only view of bytes owned by someone else. */
+typedef struct sio_span {
+    const uint8_t *ptr;
+    size_t len;
+} sio_span;
+
+#define SIO_SPAN_NULL ((sio_span){NULL, 0})
+
+static inline sio_span sio_span_of(const void *ptr, size_t len)
+{
+    sio_span s;
+    s.ptr = (const uint8_t *)ptr;
+    s.len = len;
+    return s;
+}
+
+/* Library version, "MAJOR.MINOR.PATCH". */
+SIO_API const char *sio_version(void);
+
+#endif
