@@ -56,8 +56,27 @@ $(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h $(BUILD)/san/libsiocod
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
+# ---------------------------------------------------------------- reference server
+SERVER_SRC := $(sort $(wildcard reference-server/*.c))
+SERVER_HDR := $(wildcard reference-server/*.h)
+
+$(BUILD)/reference-server: $(SERVER_SRC) $(SERVER_HDR) $(BUILD)/libsiocodec.a
+	$(CC) $(CFLAGS_BASE) $(OPT) -Ireference-server $(SERVER_SRC) -o $@ $(BUILD)/libsiocodec.a -lcjson
+
+$(BUILD)/san/reference-server: $(SERVER_SRC) $(SERVER_HDR) $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Ireference-server $(SERVER_SRC) -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+
+server: $(if $(SERVER_SRC),$(BUILD)/reference-server)
+
+# ---------------------------------------------------------------- parts
+# Each part may add its own targets, and append to ALL_TARGETS / TEST_TARGETS, in its .mk file.
+ALL_TARGETS  := codec server
+TEST_TARGETS := test-unit test-vectors
+-include reference-server/server.mk conformance/conformance.mk fuzz/fuzz.mk bench/bench.mk docs/docs.mk
+
 # ---------------------------------------------------------------- targets
-all: codec
+all: $(ALL_TARGETS)
 
 deps:
 	@scripts/setup.sh
@@ -71,9 +90,9 @@ test-unit: $(UNIT_BIN) $(UNIT_SBIN)
 test-vectors: codec $(PYTHON)
 	cd conformance && ../$(PYTHON) -m pytest -q tests/codec
 
-test: deps all test-unit test-vectors
+test: deps all $(TEST_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all codec deps test test-unit test-vectors clean
+.PHONY: all codec server deps test test-unit test-vectors clean
