@@ -1,0 +1,135 @@
+#include "check.h"
+#include "sio/base64.h"
+
+#define BYTES(s) (const uint8_t *)(s), sizeof(s) - 1
+
+static void expect_decode(const char *in, sio_base64_mode mode, sio_err want, const char *bytes,
+                          size_t nbytes)
+{
+    uint8_t out[64];
+    size_t written = 777;
+    sio_err rc = sio_base64_decode((const uint8_t *)in, strlen(in), mode, out, sizeof out, &written);
+    if (rc != want)
+        fprintf(stderr, "case: \"%s\" mode %d\n", in, (int)mode);
+    CHECK_ERR(rc, want);
+    if (want == SIO_OK)
+        CHECK_MEM(out, written, bytes, nbytes);
+}
+
+static void test_encode(void)
+{
+    static const char *const rfc4648[][2] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    };
+    for (size_t i = 0; i < sizeof rfc4648 / sizeof rfc4648[0]; i++) {
+        uint8_t out[16];
+        size_t written = 0, n = strlen(rfc4648[i][0]);
+        CHECK_EQ_INT(sio_base64_encoded_len(n), strlen(rfc4648[i][1]));
+        CHECK_ERR(sio_base64_encode((const uint8_t *)rfc4648[i][0], n, out, sizeof out, &written),
+                  SIO_OK);
+        CHECK_STR(out, written, rfc4648[i][1]);
+    }
+    uint8_t all[3] = {0xfb, 0xff, 0xbf}, out[4];
+    size_t written = 0;
+    CHECK_ERR(sio_base64_encode(all, 3, NULL, 0, &written), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(written, 4);
+    CHECK_ERR(sio_base64_encode(all, 3, out, 3, &written), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_ERR(sio_base64_encode(all, 3, out, 4, &written), SIO_OK);
+    CHECK_STR(out, written, "+/+/");
+}
+
+static void test_strict(void)
+{
+    const sio_base64_mode S = SIO_BASE64_STRICT;
+    expect_decode("", S, SIO_OK, "", 0);
+    expect_decode("Zg==", S, SIO_OK, "f", 1);
+    expect_decode("Zm8=", S, SIO_OK, "fo", 2);
+    expect_decode("Zm9vYmFy", S, SIO_OK, "foobar", 6);
+    expect_decode("+/+/", S, SIO_OK, "\xfb\xff\xbf", 3);
+    expect_decode("AAECAwQFBgcICQoLDA0ODw==", S, SIO_OK,
+                  "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16);
+    expect_decode("Zg", S, SIO_ERR_BASE64_LENGTH, NULL, 0);
+    expect_decode("Zg=", S, SIO_ERR_BASE64_LENGTH, NULL, 0);
+    expect_decode("Zm9vY", S, SIO_ERR_BASE64_LENGTH, NULL, 0);
+    expect_decode("Zg=\n", S, SIO_ERR_BASE64_CHAR, NULL, 0);
+    expect_decode("Zm 8", S, SIO_ERR_BASE64_CHAR, NULL, 0);
+    expect_decode("-_-_", S, SIO_ERR_BASE64_CHAR, NULL, 0);
+    expect_decode("Zm\x80=", S, SIO_ERR_BASE64_CHAR, NULL, 0);
+    expect_decode("Zh==", S, SIO_ERR_BASE64_PADDING, NULL, 0); /* non-zero trailing bits */
+    expect_decode("Zm9=", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+    expect_decode("Zg==Zg==", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+    expect_decode("Z===", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+    expect_decode("====", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+    expect_decode("Zg=A", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+    expect_decode("=Zg=", S, SIO_ERR_BASE64_PADDING, NULL, 0);
+}
+
+/* Expected outputs taken from Node's Buffer.from(s, "base64"). */
+static void test_lenient(void)
+{
+    const sio_base64_mode L = SIO_BASE64_LENIENT;
+    expect_decode("Zg==", L, SIO_OK, "f", 1);
+    expect_decode("Zg", L, SIO_OK, "f", 1);
+    expect_decode("Zg=", L, SIO_OK, "f", 1);
+    expect_decode("Z", L, SIO_OK, "", 0);
+    expect_decode("Zm9vY", L, SIO_OK, "foo", 3);
+    expect_decode("YWJj ZA", L, SIO_OK, "abcd", 4);
+    expect_decode("YQ!!==", L, SIO_OK, "a", 1);
+    expect_decode("Zm9v\r\nYmFy\n", L, SIO_OK, "foobar", 6);
+    expect_decode("YR==", L, SIO_OK, "a", 1);       /* trailing bits ignored */
+    expect_decode("YQ==YQ==", L, SIO_OK, "a", 1);   /* the first '=' ends the data */
+    expect_decode("YWJ=jZA", L, SIO_OK, "ab", 2);
+    expect_decode("=YQ", L, SIO_OK, "", 0);
+    expect_decode("Y-_z", L, SIO_OK, "\x63\xef\xf3", 3);
+    expect_decode("Y/+z", L, SIO_OK, "\x63\xff\xb3", 3);
+    expect_decode("!!!", L, SIO_OK, "", 0);
+}
+
+static void test_buffer_sizes(void)
+{
+    uint8_t out[6];
+    size_t written = 0;
+    CHECK_ERR(sio_base64_decode(BYTES("Zm9vYmFy"), SIO_BASE64_STRICT, NULL, 0, &written),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(written, 6);
+    CHECK_ERR(sio_base64_decode(BYTES("Zm9vYg=="), SIO_BASE64_STRICT, out, 3, &written),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(written, 4);
+    CHECK_ERR(sio_base64_decode(BYTES("Zm9v Ym Fy"), SIO_BASE64_LENIENT, out, 5, &written),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(written, 6);
+    CHECK_ERR(sio_base64_decode(BYTES("Zm9v Ym Fy"), SIO_BASE64_LENIENT, out, 6, &written),
+              SIO_OK);
+    CHECK_STR(out, written, "foobar");
+}
+
+/* Every byte string of length 0..5 over a few values round-trips through strict decode. */
+static void test_round_trip(void)
+{
+    static const uint8_t vals[] = {0x00, 0x3f, 0x80, 0xff};
+    uint8_t in[5], enc[8], dec[5];
+    for (size_t n = 0; n <= 5; n++) {
+        size_t combos = 1;
+        for (size_t k = 0; k < n; k++)
+            combos *= 4;
+        for (size_t c = 0; c < combos; c++) {
+            size_t x = c, elen = 0, dlen = 0;
+            for (size_t k = 0; k < n; k++, x /= 4)
+                in[k] = vals[x % 4];
+            CHECK_ERR(sio_base64_encode(in, n, enc, sizeof enc, &elen), SIO_OK);
+            CHECK_ERR(sio_base64_decode(enc, elen, SIO_BASE64_STRICT, dec, n, &dlen), SIO_OK);
+            CHECK_MEM(dec, dlen, in, n);
+        }
+    }
+}
+
+int main(void)
+{
+    test_encode();
+    test_strict();
+    test_lenient();
+    test_buffer_sizes();
+    test_round_trip();
+    CHECK_DONE();
+}
