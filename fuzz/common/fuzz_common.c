@@ -1,0 +1,67 @@
+/* Implementation of the helpers in fuzz_common.h. */
+#include "fuzz_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+fuzz_report_state fuzz_report;
+
+uint8_t fuzz_take_u8(fuzz_input *in)
+{
+    if (in->n == 0)
+        return 0;
+    uint8_t b = in->p[0];
+    in->p++;
+    in->n--;
+    return b;
+}
+
+void fuzz_splitter_init(fuzz_splitter *s, fuzz_input *in)
+{
+    size_t want = fuzz_take_u8(in) & 15u;
+    if (want > in->n)
+        want = in->n;
+    s->sizes = in->p;
+    s->count = want;
+    s->next = 0;
+    in->p += want;
+    in->n -= want;
+}
+
+/* A cycle of all-zero sizes would never finish the stream, so a zero read is only allowed
+ * when the previous read was not also zero. */
+size_t fuzz_splitter_next(fuzz_splitter *s, size_t left)
+{
+    if (s->count == 0)
+        return left;
+    size_t prev = s->next == 0 ? s->sizes[s->count - 1] : s->sizes[s->next - 1];
+    size_t len = s->sizes[s->next];
+    s->next = (s->next + 1) % s->count;
+    if (len == 0 && prev == 0)
+        len = 1;
+    return len < left ? len : left;
+}
+
+size_t fuzz_find(const uint8_t *p, size_t n, const uint8_t *sep, size_t seplen)
+{
+    if (seplen == 0 || n < seplen)
+        return n;
+    for (size_t i = 0; i + seplen <= n; i++)
+        if (p[i] == sep[0] && memcmp(p + i, sep, seplen) == 0)
+            return i;
+    return n;
+}
+
+void fuzz_reached(bool accepted)
+{
+    fuzz_report.reached = true;
+    fuzz_report.accepted = accepted;
+}
+
+_Noreturn void fuzz_fail(const char *what)
+{
+    fprintf(stderr, "oracle failure: %s\n", what);
+    fflush(stderr);
+    abort();
+}

@@ -1,0 +1,71 @@
+# Fuzzing: libFuzzer targets, the replay driver, seeds from vectors/, the differential check.
+# Included by the top Makefile. See fuzz/README.md.
+#
+#   make fuzz-seeds          seed corpora from vectors/ into build/fuzz/seeds/<target>/
+#   make fuzz-replay         every seed and regression through every target (gcc, ASan+UBSan)
+#   make fuzz [FUZZ_SECONDS=60]   each libFuzzer target for N seconds; fails on any crash
+#   make fuzz-smoke          every libFuzzer target for FUZZ_SMOKE_SECONDS (10) seconds
+#   make differential        codec vs socket.io-parser 4.2.7 / engine.io-parser 5.2.3
+
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_CLANG         ?= clang
+FUZZ_PY            := python3
+FUZZ_OUT           := $(BUILD)/fuzz
+FUZZ_SANFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_INC           := -Ifuzz/common
+
+# A target is built once the codec files it needs are in the tree, so the build stays green
+# while the codec layers land one by one.
+FUZZ_NEEDS_base64      := codec/include/sio/base64.h codec/src/base64.c
+FUZZ_NEEDS_utf8        := codec/include/sio/utf8.h codec/src/utf8.c
+FUZZ_CANDIDATES := base64 utf8
+FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
+
+FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
+FUZZ_COMMON_HDR := fuzz/common/fuzz_common.h
+
+# ---- libFuzzer build: the codec compiled with coverage instrumentation, then each target.
+FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)
+
+$(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -DSIO_BUILDING -c $< -o $@
+
+$(FUZZ_OUT)/lf/libsiocodec.a: $(FUZZ_LF_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_OUT)/bin/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $< $(FUZZ_COMMON_SRC) \
+	  -o $@ $(FUZZ_OUT)/lf/libsiocodec.a -lcjson
+
+# ---- replay build: the normal compiler, ASan+UBSan, no libFuzzer.
+FUZZ_REPLAY_MAIN := fuzz/replay/replay_main.c
+
+$(FUZZ_OUT)/replay/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(SANFLAGS) $< $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) \
+	  -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/bin/%)
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/replay/%)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-seeds:
+	$(FUZZ_PY) fuzz/scripts/gen_seeds.py --vectors vectors --out $(FUZZ_OUT)/seeds
+
+fuzz-replay: $(FUZZ_REPLAYS) fuzz-seeds
+	$(FUZZ_PY) fuzz/scripts/check_seeds.py --bin $(FUZZ_OUT)/replay --seeds $(FUZZ_OUT)/seeds \
+	  --regressions fuzz/regressions $(FUZZ_TARGETS)
+
+fuzz: $(FUZZ_BINS) fuzz-seeds
+	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SECONDS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS) fuzz-seeds
+	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SMOKE_SECONDS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
+
+.PHONY: fuzz-build fuzz-seeds fuzz-replay fuzz fuzz-smoke
+TEST_TARGETS += fuzz-replay

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Replays every seed and every regression input through every fuzz target (replay build,
+ASan+UBSan) and checks that each target's own seeds reach its parser.
+
+A seed "reaches" its parser when the target called fuzz_reached() for it; a y_ seed must also
+be accepted and an n_ seed rejected, unless its vector sets decoder options (see gen_seeds.py).
+That proves the seed generator routed and wrapped the vector for the right parser.
+Prints one line per problem and a closing "fuzz-replay: N passed, N failed".
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+
+def manifest(seeds: Path) -> dict[tuple[str, str], tuple[str, bool]]:
+    out: dict[tuple[str, str], tuple[str, bool]] = {}
+    path = seeds / "manifest.tsv"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            target, name, verdict, has_options = line.split("\t")
+            out[(target, name)] = (verdict, has_options == "1")
+    return out
+
+
+def replay(binary: Path, inputs: list[Path]) -> tuple[int, list[tuple[Path, bool, bool]], str]:
+    """Runs one replay binary over all inputs; returns status, per-input report, stderr."""
+    proc = subprocess.run([str(binary), "--report", *map(str, inputs)], capture_output=True,
+                          text=True, errors="replace", timeout=900)
+    rows = []
+    for line in proc.stdout.splitlines():
+        path, reached, accepted = line.rsplit("\t", 2)
+        rows.append((Path(path), reached == "1", accepted == "1"))
+    return proc.returncode, rows, proc.stderr
+
+
+def check_target(target: str, rows: list[tuple[Path, bool, bool]],
+                 expected: dict[tuple[str, str], tuple[str, bool]]) -> tuple[int, list[str]]:
+    """Counts the target's own seeds checked, and lists the problems found."""
+    checked, problems = 0, []
+    for path, reached, accepted in rows:
+        if path.parent.name != target or path.parent.parent.name != "seeds":
+            continue
+        verdict, has_options = expected.get((target, path.name), ("-", False))
+        checked += 1
+        if not reached:
+            problems.append(f"{target}: seed {path.name} never reached the parser")
+        elif verdict == "y" and not has_options and not accepted:
+            problems.append(f"{target}: y_ seed {path.name} was rejected")
+        elif verdict == "n" and not has_options and accepted:
+            problems.append(f"{target}: n_ seed {path.name} was accepted")
+    return checked, problems
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bin", type=Path, required=True, help="folder of replay binaries")
+    ap.add_argument("--seeds", type=Path, required=True)
+    ap.add_argument("--regressions", type=Path, required=True)
+    ap.add_argument("targets", nargs="*")
+    args = ap.parse_args()
+    expected = manifest(args.seeds)
+    inputs = sorted(p for p in args.seeds.iterdir() if p.is_dir()) if args.seeds.exists() else []
+    if args.regressions.exists():
+        inputs += sorted(p for p in args.regressions.iterdir() if p.is_dir())
+    passed = failed = 0
+    for target in args.targets:
+        rc, rows, err = replay(args.bin / target, inputs)
+        if rc != 0:
+            failed += 1
+            print(f"{target}: replay failed (exit {rc}):\n{err[-4000:]}")
+            continue
+        checked, problems = check_target(target, rows, expected)
+        for p in problems:
+            print(p)
+        failed += len(problems)
+        passed += 1 + checked - len(problems)
+        print(f"{target}: {len(rows)} inputs replayed, {checked} own seeds checked")
+    print(f"fuzz-replay: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
