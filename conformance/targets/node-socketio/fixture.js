@@ -1,0 +1,163 @@
+// Fixture application (conformance/FIXTURE.md) on Node's official socket.io server.
+// Socket.IO on /socket.io/, a bare Engine.IO echo on /engine.io/, bound to HOST only.
+"use strict";
+
+const http = require("http");
+const { Server } = require("socket.io");
+const engine = require("engine.io");
+
+function setting(flag, envName, fallback) {
+  const i = process.argv.indexOf(flag);
+  if (i !== -1) {
+    const next = process.argv[i + 1];
+    // A flag without a value (e.g. `--eio3`) means "on".
+    return next === undefined || next.startsWith("--") ? "1" : next;
+  }
+  const fromEnv = process.env[envName];
+  return fromEnv === undefined || fromEnv === "" ? fallback : fromEnv;
+}
+
+const host = setting("--host", "HOST", "127.0.0.1");
+const port = Number(setting("--port", "PORT", "0"));
+const pingInterval = Number(setting("--ping-interval", "PING_INTERVAL_MS", "300"));
+const pingTimeout = Number(setting("--ping-timeout", "PING_TIMEOUT_MS", "200"));
+const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
+const connectTimeout = Number(setting("--connect-timeout", "CONNECT_TIMEOUT_MS", "1000"));
+const allowEIO3 = setting("--eio3", "EIO3", "0") === "1";
+
+// Requests for neither endpoint get a plain 404 instead of hanging.
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("not found");
+});
+
+const io = new Server(httpServer, {
+  pingInterval,
+  pingTimeout,
+  maxHttpBufferSize: maxPayload,
+  connectTimeout,
+  allowEIO3,
+  cors: { origin: "*" },
+});
+
+const echo = new engine.Server({
+  pingInterval,
+  pingTimeout,
+  maxHttpBufferSize: maxPayload,
+  allowEIO3,
+  cors: { origin: "*" },
+});
+echo.attach(httpServer, { path: "/engine.io/" });
+echo.on("connection", (socket) => {
+  socket.on("message", (data) => socket.send(data));
+});
+
+// Disconnect and error records (FIXTURE.md section 5), drained by the `log` event.
+let records = [];
+function record(entry) {
+  records.push(entry);
+  process.stdout.write(JSON.stringify(entry) + "\n");
+}
+
+function lastIsAck(args) {
+  return args.length > 0 && typeof args[args.length - 1] === "function";
+}
+
+function attachHandlers(socket) {
+  const nsp = socket.nsp;
+  const roomList = () => [...socket.rooms];
+
+  socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("message-with-ack", (...args) => {
+    if (lastIsAck(args)) {
+      const ack = args.pop();
+      ack(...args);
+    }
+  });
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    if (typeof ack === "function") ack(roomList());
+  });
+  socket.on("leave", (room, ack) => {
+    socket.leave(room);
+    if (typeof ack === "function") ack(roomList());
+  });
+  socket.on("rooms", (ack) => {
+    if (typeof ack === "function") ack(roomList());
+  });
+  socket.on("to", (room, ...args) => socket.to(room).emit("to", ...args));
+  socket.on("to-many", (rooms, ...args) => socket.to(rooms).emit("to", ...args));
+  socket.on("broadcast", (...args) => socket.broadcast.emit("bc", ...args));
+  socket.on("nsp-emit", (...args) => nsp.emit("nsp", ...args));
+  socket.on("except", (room, ...args) => nsp.except(room).emit("except", ...args));
+  socket.on("to-except", (room, exceptRoom, ...args) =>
+    nsp.to(room).except(exceptRoom).emit("except", ...args));
+  socket.on("server-ack", (...args) => {
+    socket.emit("need-ack", ...args, (...reply) => socket.emit("ack-result", ...reply));
+  });
+  socket.on("server-ack-timeout", (ms, ...args) => {
+    socket.timeout(ms).emit("need-ack", ...args, (err, ...reply) => {
+      if (err) socket.emit("ack-timeout");
+      else socket.emit("ack-result", ...reply);
+    });
+  });
+  socket.on("bc-ack", (ms, ...args) => {
+    nsp.timeout(ms).emit("need-ack", ...args, (err, responses) => {
+      socket.emit("bc-ack-result", Boolean(err), responses || []);
+    });
+  });
+  socket.on("double-ack", (ack) => {
+    if (typeof ack === "function") {
+      ack(1);
+      ack(2);
+    }
+  });
+  socket.on("server-bin", () => {
+    socket.emit("bin", Buffer.from([1, 2]), { x: [Buffer.from([3])] });
+  });
+  socket.on("disconnect-me", (close) => socket.disconnect(Boolean(close)));
+  socket.on("log", (ack) => {
+    const out = records;
+    records = [];
+    if (typeof ack === "function") ack(out);
+  });
+
+  socket.on("disconnecting", (reason) =>
+    record({ event: "disconnecting", nsp: nsp.name, sid: socket.id, reason, rooms: roomList() }));
+  socket.on("disconnect", (reason) =>
+    record({ event: "disconnect", nsp: nsp.name, sid: socket.id, reason, rooms: roomList() }));
+  socket.on("error", (err) =>
+    record({ event: "error", nsp: nsp.name, sid: socket.id, message: String(err && err.message) }));
+}
+
+function onConnection(socket) {
+  // The CONNECT reply has already been written; `auth` must be the first event after it.
+  socket.emit("auth", socket.handshake.auth || {});
+  attachHandlers(socket);
+}
+
+io.of("/").on("connection", onConnection);
+io.of("/custom").on("connection", onConnection);
+io.of(/^\/dyn-\d+$/).on("connection", onConnection);
+
+const authNsp = io.of("/auth");
+authNsp.use((socket, next) => {
+  const auth = socket.handshake.auth;
+  if (auth && auth.token === "ok") return next();
+  const err = new Error("not authorized");
+  if (auth && typeof auth === "object" && Object.prototype.hasOwnProperty.call(auth, "withData")) {
+    err.data = { code: 42 };
+  }
+  return next(err);
+});
+authNsp.on("connection", onConnection);
+
+httpServer.listen(port, host, () => {
+  process.stdout.write(`READY ${httpServer.address().port}\n`);
+});
+
+function shutdown() {
+  process.exit(0);
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
