@@ -1,0 +1,167 @@
+/* Reading validated JSON without a tree: every helper walks the text with bounds checks, so
+ * unvalidated input gives unspecified results but never an out-of-bounds read. */
+#include "sio/json.h"
+
+static bool is_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t skip_ws_at(const uint8_t *p, size_t n, size_t i)
+{
+    while (i < n && is_ws(p[i]))
+        i++;
+    return i;
+}
+
+/* Index just past the string token whose opening quote is at i. */
+static size_t skip_string(const uint8_t *p, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Index just past the value starting at i. Containers are skipped by counting brackets outside
+ * strings: in validated text they balance, so no stack is needed. */
+static size_t skip_value(const uint8_t *p, size_t n, size_t i)
+{
+    if (i >= n)
+        return n;
+    if (p[i] == '"')
+        return skip_string(p, n, i);
+    if (p[i] != '[' && p[i] != '{') {
+        while (i < n && !is_ws(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' &&
+               p[i] != ':')
+            i++;
+        return i;
+    }
+    size_t depth = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c == '"') {
+            i = skip_string(p, n, i);
+            continue;
+        }
+        if (c == '[' || c == '{')
+            depth++;
+        else if ((c == ']' || c == '}') && --depth == 0)
+            return i + 1;
+        i++;
+    }
+    return n;
+}
+
+sio_span sio_json_trim(sio_span text)
+{
+    if (!text.ptr)
+        return SIO_SPAN_NULL;
+    size_t start = skip_ws_at(text.ptr, text.len, 0);
+    size_t end = skip_value(text.ptr, text.len, start);
+    return sio_span_of(text.ptr + start, end - start);
+}
+
+sio_json_kind sio_json_kind_of(sio_span v)
+{
+    if (!v.ptr)
+        return SIO_JSON_NONE;
+    size_t i = skip_ws_at(v.ptr, v.len, 0);
+    if (i >= v.len)
+        return SIO_JSON_NONE;
+    switch (v.ptr[i]) {
+    case '{': return SIO_JSON_OBJECT;
+    case '[': return SIO_JSON_ARRAY;
+    case '"': return SIO_JSON_STRING;
+    case 't': return SIO_JSON_TRUE;
+    case 'f': return SIO_JSON_FALSE;
+    case 'n': return SIO_JSON_NULL;
+    default:
+        if (v.ptr[i] == '-' || (v.ptr[i] >= '0' && v.ptr[i] <= '9'))
+            return SIO_JSON_NUMBER;
+        return SIO_JSON_NONE;
+    }
+}
+
+static sio_err iter_start(sio_span v, sio_json_iter *it, sio_json_kind want)
+{
+    if (sio_json_kind_of(v) != want)
+        return SIO_ERR_JSON_TYPE;
+    sio_span t = sio_json_trim(v);
+    it->p = t.ptr;
+    it->len = t.len;
+    it->pos = 1;
+    it->is_object = want == SIO_JSON_OBJECT;
+    return SIO_OK;
+}
+
+sio_err sio_json_array_iter(sio_span array, sio_json_iter *it)
+{
+    return iter_start(array, it, SIO_JSON_ARRAY);
+}
+
+sio_err sio_json_object_iter(sio_span object, sio_json_iter *it)
+{
+    return iter_start(object, it, SIO_JSON_OBJECT);
+}
+
+bool sio_json_next(sio_json_iter *it, sio_span *key, sio_span *value)
+{
+    size_t i = skip_ws_at(it->p, it->len, it->pos);
+    if (i < it->len && it->p[i] == ',')
+        i = skip_ws_at(it->p, it->len, i + 1);
+    if (i >= it->len || it->p[i] == ']' || it->p[i] == '}') {
+        it->pos = it->len;
+        return false;
+    }
+    if (it->is_object) {
+        size_t kend = skip_string(it->p, it->len, i);
+        if (key)
+            *key = sio_span_of(it->p + i, kend - i);
+        i = skip_ws_at(it->p, it->len, kend);
+        if (i < it->len && it->p[i] == ':')
+            i++;
+        i = skip_ws_at(it->p, it->len, i);
+    } else if (key) {
+        *key = SIO_SPAN_NULL;
+    }
+    size_t vend = skip_value(it->p, it->len, i);
+    if (value)
+        *value = sio_span_of(it->p + i, vend - i);
+    it->pos = vend;
+    return vend > i;
+}
+
+size_t sio_json_count(sio_span container)
+{
+    sio_json_iter it;
+    if (sio_json_array_iter(container, &it) != SIO_OK &&
+        sio_json_object_iter(container, &it) != SIO_OK)
+        return 0;
+    size_t count = 0;
+    while (sio_json_next(&it, NULL, NULL))
+        count++;
+    return count;
+}
+
+sio_err sio_json_object_get(sio_span object, const char *key, size_t key_len, sio_span *value)
+{
+    sio_json_iter it;
+    sio_err e = sio_json_object_iter(object, &it);
+    if (e != SIO_OK)
+        return e;
+    sio_span k, v;
+    bool found = false;
+    /* The last duplicate wins, as with JSON.parse on the JavaScript side. */
+    while (sio_json_next(&it, &k, &v)) {
+        if (sio_json_string_equals(k, (const uint8_t *)key, key_len)) {
+            found = true;
+            if (value)
+                *value = v;
+        }
+    }
+    return found ? SIO_OK : SIO_ERR_JSON_NOT_FOUND;
+}
