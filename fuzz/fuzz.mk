@@ -19,7 +19,8 @@ FUZZ_INC           := -Ifuzz/common
 # while the codec layers land one by one.
 FUZZ_NEEDS_base64      := codec/include/sio/base64.h codec/src/base64.c
 FUZZ_NEEDS_utf8        := codec/include/sio/utf8.h codec/src/utf8.c
-FUZZ_CANDIDATES := base64 utf8
+FUZZ_NEEDS_json        := codec/include/sio/json.h $(addprefix codec/src/json_,validate.c read.c string.c write.c)
+FUZZ_CANDIDATES := base64 utf8 json
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
