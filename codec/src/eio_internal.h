@@ -1,0 +1,82 @@
+/* Helpers shared by the Engine.IO sources (not part of the public API). */
+#ifndef SIO_EIO_INTERNAL_H
+#define SIO_EIO_INTERNAL_H
+
+#include <string.h>
+
+#include "sio/eio.h"
+
+/* An output cursor that keeps counting past `cap`, so one pass both writes (when everything
+ * fits) and measures (when it does not). */
+typedef struct eio_out {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+} eio_out;
+
+static inline eio_out eio_out_make(uint8_t *buf, size_t cap)
+{
+    eio_out w;
+    w.buf = buf;
+    w.cap = buf ? cap : 0;
+    w.len = 0;
+    return w;
+}
+
+static inline void eio_put(eio_out *w, const void *p, size_t n)
+{
+    if (n && w->len <= w->cap && n <= w->cap - w->len)
+        memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static inline void eio_put_byte(eio_out *w, uint8_t b)
+{
+    if (w->len < w->cap)
+        w->buf[w->len] = b;
+    w->len++;
+}
+
+/* Space for n more bytes at the cursor, or NULL when they do not fit (the caller then only
+ * advances the count). */
+static inline uint8_t *eio_room(eio_out *w, size_t n)
+{
+    return (w->len <= w->cap && n <= w->cap - w->len) ? w->buf + w->len : NULL;
+}
+
+/* SIO_OK or SIO_ERR_BUFFER_TOO_SMALL, with *written = bytes produced or needed. */
+static inline sio_err eio_out_finish(const eio_out *w, size_t *written)
+{
+    *written = w->len;
+    return w->len > w->cap ? SIO_ERR_BUFFER_TOO_SMALL : SIO_OK;
+}
+
+/* Decimal digits of v, written most significant first. */
+static inline void eio_put_decimal(eio_out *w, uint64_t v)
+{
+    uint8_t tmp[20];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (uint8_t)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    eio_put(w, tmp + i, sizeof tmp - i);
+}
+
+static inline size_t eio_max_records(const sio_eio_options *o)
+{
+    return o->max_records ? o->max_records : SIO_EIO_DEFAULT_MAX_RECORDS;
+}
+
+/* Writes `data` base64-encoded at the cursor. */
+void eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
+
+/* Writes one packet as a text record: '<digit><text>' or, for binary packets, v4 'b<base64>' /
+ * v3 'b<digit><base64>'. Shared by the v4 and v3 text payload encoders. */
+sio_err eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt);
+
+/* Length in bytes and in UTF-16 code units of what eio_put_text_record writes. */
+sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,
+                             size_t *units);
+
+#endif

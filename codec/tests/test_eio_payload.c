@@ -1,0 +1,233 @@
+/* Engine.IO polling payloads: v4 (EIO-PKT-03, 06, 07, 12), v3 text (EIO-PKT-15, 16, 19) and
+ * v3 XHR2 (EIO-PKT-17), decoding, limits and encoding. */
+#include "check.h"
+#include "sio/eio.h"
+
+#define S(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
+
+static size_t count_of(sio_eio_payload_format f, const uint8_t *p, size_t n,
+                       const sio_eio_options *o, sio_err *rc)
+{
+    size_t c = 0;
+    *rc = sio_eio_payload_validate(f, p, n, o, &c);
+    return c;
+}
+
+static void test_v4_decode(void)
+{
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, S("4hello\x1e" "bAQIDBA==\x1e" "2"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has && pkt.type == SIO_EIO_MESSAGE && !pkt.binary);
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "hello");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has && pkt.binary && pkt.base64);
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "AQIDBA==");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has && pkt.type == SIO_EIO_PING && pkt.data.len == 0);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(!has);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(!has);
+}
+
+/* Node dispatches the packets before a bad record; the iterator allows the same, and stays
+ * failed afterwards. */
+static void test_v4_errors(void)
+{
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has;
+    sio_err rc;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, S("4x\x1e"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_EMPTY_RECORD);
+    CHECK(!has);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_EMPTY_RECORD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4x\x1e"), NULL, NULL),
+              SIO_ERR_EIO_EMPTY_RECORD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("\x1e" "4x"), NULL, NULL),
+              SIO_ERR_EIO_EMPTY_RECORD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4a\x1e\x1e" "4b"), NULL, NULL),
+              SIO_ERR_EIO_EMPTY_RECORD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S(""), NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PAYLOAD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4a\x1e" "abc"), NULL, NULL),
+              SIO_ERR_EIO_UNKNOWN_TYPE);
+    /* Records limit: at the bound and one past it. */
+    sio_eio_options lim = {.max_records = 3};
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V4, S("1\x1e" "2\x1e" "3"), &lim, &rc), 3);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V4, S("1\x1e" "2\x1e" "3\x1e" "4"), &lim, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
+}
+
+static void test_v4_default_record_limit(void)
+{
+    /* 500000 one-byte records joined by separators is exactly the default bound. */
+    static uint8_t body[2 * SIO_EIO_DEFAULT_MAX_RECORDS + 1];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (i % 2) ? 0x1E : '6';
+    sio_err rc;
+    size_t n = 2 * SIO_EIO_DEFAULT_MAX_RECORDS - 1;
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V4, body, n, NULL, &rc), SIO_EIO_DEFAULT_MAX_RECORDS);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V4, body, n + 2, NULL, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
+}
+
+static void test_v3_text(void)
+{
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has;
+    sio_err rc;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello2:4\xe2\x82\xac"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "hello");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "\xe2\x82\xac");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(!has);
+    /* An astral character counts two units. */
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("3:4\xf0\x9f\x98\x80"), NULL, &rc), 1);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("2:4\xf0\x9f\x98\x80"), NULL, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_V3_SPLIT_CHARACTER);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("0:"), NULL, &rc), 0);
+    CHECK_ERR(rc, SIO_OK);
+    /* A framing error anywhere rejects the payload before its first packet is returned. */
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello5:42[]"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK(!has);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello1:x"), NULL, NULL),
+              SIO_ERR_EIO_UNKNOWN_TYPE);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S(""), NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PAYLOAD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S(":4"), NULL, NULL),
+              SIO_ERR_EIO_V3_LENGTH);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("a:4"), NULL, NULL),
+              SIO_ERR_EIO_V3_LENGTH);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("6"), NULL, NULL),
+              SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("2:4\xff"), NULL, NULL),
+              SIO_ERR_UTF8_INVALID);
+}
+
+static void test_v3_length_digits(void)
+{
+    sio_eio_options compat = {.compat = true};
+    sio_err rc;
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("06:4hello"), NULL, NULL),
+              SIO_ERR_EIO_V3_LENGTH);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("06:4hello"), &compat, &rc), 1);
+    CHECK_ERR(rc, SIO_OK);
+    /* SIO_EIO_V3_MAX_LENGTH_DIGITS (10) digits pass, 11 do not. */
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("0000000006:4hello"), &compat, &rc), 1);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("00000000006:4hello"), &compat, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_V3_LENGTH_DIGITS);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("9999999999:4"), NULL, NULL),
+              SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, S("99999999999:4"), NULL, NULL),
+              SIO_ERR_EIO_V3_LENGTH_DIGITS);
+}
+
+static void test_xhr2(void)
+{
+    static const uint8_t body[] = {0, 6, 0xFF, '4', 'h', 'e', 'l', 'l', 'o',
+                                   1, 5, 0xFF, 4, 1, 2, 3, 4};
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has;
+    sio_err rc;
+    sio_eio_options compat = {.compat = true};
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V3_BINARY, body, sizeof body, NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has && !pkt.binary);
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "hello");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(has && pkt.binary && !pkt.base64 && pkt.type == SIO_EIO_MESSAGE);
+    CHECK_MEM(pkt.data.ptr, pkt.data.len, "\x01\x02\x03\x04", 4);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(!has);
+    static const uint8_t marker2[] = {2, 1, 0xFF, 4};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, marker2, 4, NULL, NULL),
+              SIO_ERR_EIO_XHR2_MARKER);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, marker2, 4, &compat, &rc), 1);
+    CHECK_ERR(rc, SIO_OK);
+    static const uint8_t digit12[] = {0, 12, 0xFF, '4', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
+                                      'i', 'j', 'k'};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12, NULL,
+                                       NULL), SIO_ERR_EIO_XHR2_DIGIT);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12, &compat, &rc), 1);
+    CHECK_ERR(rc, SIO_OK);
+    static const uint8_t longer[] = {0, 9, 0xFF, '4', 'h', 'i'};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, longer, sizeof longer, NULL,
+                                       NULL), SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, longer, sizeof longer, &compat, &rc), 1);
+    static const uint8_t noend[] = {0, 1, 2};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, noend, 3, &compat, NULL),
+              SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, NULL, 0, NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PAYLOAD);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, NULL, 0, &compat, &rc), 0);
+    CHECK_ERR(rc, SIO_OK);
+    static const uint8_t zero[] = {1, 0, 0xFF};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, zero, 3, NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PACKET);
+}
+
+static void test_encode(void)
+{
+    uint8_t out[64];
+    size_t n;
+    static const uint8_t bytes[] = {1, 2, 3, 4};
+    sio_eio_packet two[2] = {{SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"hello", 5}},
+                             {SIO_EIO_MESSAGE, true, false, {bytes, 4}}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, two, 2, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n, "4hello\x1e" "bAQIDBA==");
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, two, 2, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n, "6:4hello10:b4AQIDBA==");
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, two, 2, out, sizeof out, &n),
+              SIO_OK);
+    CHECK_MEM(out, n, "\x00\x06\xff" "4hello\x01\x05\xff\x04\x01\x02\x03\x04", 17);
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, two, 2, out, 10, &n),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, 16);
+    sio_eio_packet euro = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"\xe2\x82\xac", 3}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &euro, 1, out, sizeof out, &n),
+              SIO_OK);
+    CHECK_STR(out, n, "2:4\xe2\x82\xac");
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, &euro, 1, out, sizeof out, &n),
+              SIO_OK);
+    CHECK_MEM(out, n, "\x00\x04\xff" "4\xe2\x82\xac", 7);
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, NULL, 0, out, sizeof out, &n),
+              SIO_OK);
+    CHECK_STR(out, n, "0:");
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, NULL, 0, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    sio_eio_packet ping_bin = {SIO_EIO_PING, true, false, {bytes, 4}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &ping_bin, 1, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    sio_eio_packet pre = {SIO_EIO_MESSAGE, true, true, {(const uint8_t *)"AQID", 4}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &pre, 1, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n, "bAQID");
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, &pre, 1, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+}
+
+int main(void)
+{
+    test_v4_decode();
+    test_v4_errors();
+    test_v4_default_record_limit();
+    test_v3_text();
+    test_v3_length_digits();
+    test_xhr2();
+    test_encode();
+    CHECK_DONE();
+}
