@@ -1,0 +1,39 @@
+"""The requirement catalogue (conformance/REQUIREMENTS.md), parsed: ID → level and text."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+PATH = Path(__file__).resolve().parents[1] / "REQUIREMENTS.md"
+LINE = re.compile(r"^- \*\*(?P<id>(?:EIO|SIO)-[A-Z]+-\d{2}|ERR-\d{2})\*\* · (?P<level>MUST|SHOULD|MAY|INFO) · (?P<text>.+)$")
+TEST_NAME = re.compile(r"^test_(?P<id>(?:EIO|SIO)_[A-Z]+_\d{2}|ERR_\d{2})(?:_|$)")
+LEVELS = {"MUST": "MUST", "SHOULD": "SHOULD", "MAY": "optional", "INFO": "informational"}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: str
+    text: str
+    group: str
+
+    def describe(self) -> str:
+        return f"{self.id} [{self.level}] {self.text}"
+
+
+def load(path: Path = PATH) -> dict[str, Requirement]:
+    out: dict[str, Requirement] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = LINE.match(line.strip())
+        if m:
+            rid = m["id"]
+            out[rid] = Requirement(rid, m["level"], m["text"].strip(), rid.rsplit("-", 1)[0])
+    return out
+
+
+def id_from_test_name(name: str) -> str | None:
+    m = TEST_NAME.match(name)
+    return m["id"].replace("_", "-") if m else None

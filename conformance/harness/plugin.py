@@ -1,0 +1,267 @@
+"""pytest plugin: target lifecycle, requirement selection, verdicts, JSON index and summary.
+
+Load it with `-p harness.plugin` (conformance/ on sys.path). Options:
+  --target NAME|URL     registry name (see targets.py) or http://127.0.0.1:PORT (env TARGET)
+  --req ID              run only cases of this requirement ID or ID prefix (repeatable)
+  --report-json PATH    write the JSON index of cases and verdicts
+  --ping-interval/--ping-timeout/--connect-timeout MS  override the target's settings
+Listing without running is pytest's own `--collect-only -q`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from . import catalogue, targets, tracking
+from .eio import Session, open_session
+from .sio import SioClient
+from .verdict import (ERROR, FAIL, INFORMATIONAL, NON_STRICT, ORDER, PASS, UNIMPLEMENTED, UNTESTED, Case,
+                      Failure, Verdict, show)
+
+CATALOGUE = catalogue.load()
+VERDICT_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("conformance")
+    g.addoption("--target", default=os.environ.get("TARGET", "reference"),
+                help="target name from the registry, or http://127.0.0.1:PORT")
+    g.addoption("--req", action="append", default=[], help="only cases of this requirement ID (or prefix)")
+    g.addoption("--report-json", default=os.environ.get("CONFORMANCE_JSON", ""), help="write the JSON index here")
+    g.addoption("--ping-interval", type=int, default=None)
+    g.addoption("--ping-timeout", type=int, default=None)
+    g.addoption("--connect-timeout", type=int, default=None)
+    g.addoption("--eio3", action="store_true", default=False, help="an URL target also accepts EIO=3")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
+    config._conformance_results = []  # type: ignore[attr-defined]
+
+
+def _req_id(item: pytest.Item) -> str | None:
+    name = getattr(item, "originalname", None) or item.name
+    return catalogue.id_from_test_name(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = [w.upper().replace("_", "-") for w in config.getoption("--req")]
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        rid = _req_id(item) or ""
+        (keep if any(rid == w or rid.startswith(w.rstrip("-") + "-") or rid == w.rstrip("-") for w in wanted)
+         else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
+    cfg = request.config
+    overrides = {k: v for k, v in (("ping_interval_ms", cfg.getoption("--ping-interval")),
+                                   ("ping_timeout_ms", cfg.getoption("--ping-timeout")),
+                                   ("connect_timeout_ms", cfg.getoption("--connect-timeout"))) if v is not None}
+    name = cfg.getoption("--target")
+    if name.startswith("http://"):
+        t = targets.attach(name, overrides, eio3=cfg.getoption("--eio3"))
+        yield t
+        return
+    if name not in targets.REGISTRY:
+        raise pytest.UsageError(f"unknown target {name!r}; known: {', '.join(targets.REGISTRY)} or an URL")
+    t = targets.start(targets.REGISTRY[name], overrides)
+    try:
+        yield t
+    finally:
+        targets.stop(t)
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest) -> Case:
+    rid = _req_id(request.node) or "?"
+    c = Case(CATALOGUE.get(rid), rid)
+    request.node.stash[VERDICT_KEY] = {"case": c}
+    return c
+
+
+@pytest.fixture(autouse=True)
+def _close_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    tracking.close_all()
+
+
+class Opener:
+    """Opens Engine.IO sessions and Socket.IO clients for one test and closes them all afterwards."""
+
+    def __init__(self, target: targets.Target):
+        self.target = target
+        self.opened: list[Any] = []
+
+    def eio(self, transport: str, path: str | None = None) -> Session:
+        s = open_session(self.target, transport, path)
+        self.opened.append(s)
+        return s
+
+    def echo(self, transport: str, case: Case) -> Session:
+        """A session on the Engine.IO echo endpoint (FIXTURE.md section 4)."""
+        if not self.target.has("echo"):
+            case.unimplemented("the target has no Engine.IO echo endpoint (FIXTURE.md section 4)")
+        return self.eio(transport, self.target.eio_path)
+
+    def sio(self, transport: str, nsp: str | None = "/", auth: Any = None) -> SioClient:
+        c = SioClient(self.eio(transport))
+        if nsp is not None:
+            reply = c.connect(nsp, auth)
+            if reply.type != 0:
+                raise Failure(f"could not join {nsp}: {reply!r}")
+        return c
+
+    def adopt(self, thing: Any) -> Any:
+        self.opened.append(thing)
+        return thing
+
+    def close(self) -> None:
+        for s in reversed(self.opened):
+            try:
+                s.close()
+            except Exception:
+                pass
+
+
+@pytest.fixture
+def opener(target: targets.Target) -> Iterator[Opener]:
+    o = Opener(target)
+    try:
+        yield o
+    finally:
+        o.close()
+
+
+# ---------------------------------------------------------------------------- verdicts
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    state = item.stash.get(VERDICT_KEY, {})
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if report.when == "setup" and report.failed:
+        state["verdict"], state["message"] = ERROR, str(exc)[:2000]
+    if report.when == "setup" and report.skipped:
+        state["verdict"], state["message"] = UNIMPLEMENTED, str(exc)[:2000]
+    if report.when == "call":
+        if exc is None:
+            state["verdict"] = PASS
+        elif isinstance(exc, Verdict):
+            state["verdict"], state["message"] = exc.kind, exc.message
+            state["expected"], state["actual"] = exc.expected, exc.actual
+            if exc.kind == UNIMPLEMENTED:
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), item.location[1] or 0, f"unimplemented: {exc.message}")
+            else:
+                report.outcome = "passed"
+                report.longrepr = None
+        elif isinstance(exc, Failure):
+            state["verdict"], state["message"] = FAIL, exc.message
+            state["expected"], state["actual"] = exc.expected, exc.actual
+        else:
+            c = state.get("case")
+            state["verdict"] = FAIL
+            state["message"] = f"{c.req.describe() if c and c.req else ''}\n  {type(exc).__name__}: {exc}"
+        report.sections.append(("verdict", state["verdict"]))
+    if report.when == "teardown" or (report.when == "setup" and not report.passed):
+        _finish(item, state, report)
+    if "verdict" in state:
+        report.user_properties.append(("verdict", state["verdict"]))
+    item.stash[VERDICT_KEY] = state
+
+
+def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
+    if state.get("done"):
+        return
+    state["done"] = True
+    c: Case | None = state.get("case")
+    rid = _req_id(item)
+    req = CATALOGUE.get(rid or "")
+    expected = state.get("expected", c.expected if c else None)
+    actual = state.get("actual", c.actual if c else None)
+    item.config._conformance_results.append({  # type: ignore[attr-defined]
+        "case": item.nodeid,
+        "requirement": rid,
+        "level": req.level if req else None,
+        "verdict": state.get("verdict", ERROR),
+        "expected": None if expected is None else show(expected),
+        "actual": None if actual is None else show(actual),
+        "message": state.get("message", ""),
+        "duration": round(time.monotonic() - c.started, 3) if c else 0.0,
+    })
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    results = getattr(config, "_conformance_results", [])
+    if not results:
+        return
+    path = config.getoption("--report-json")
+    tested = {r["requirement"] for r in results}
+    selected = config.getoption("--req")
+    untested = [] if selected else [rid for rid in CATALOGUE if rid not in tested]
+    config._conformance_untested = untested  # type: ignore[attr-defined]
+    if path:
+        counts = Counter(r["verdict"] for r in results)
+        doc = {
+            "target": config.getoption("--target"),
+            "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "totals": {v: counts.get(v, 0) for v in ORDER if v != UNTESTED} | {UNTESTED: len(untested)},
+            "requirements": _per_requirement(results, untested),
+            "cases": results,
+        }
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def _per_requirement(results: list[dict], untested: list[str]) -> dict[str, dict]:
+    """One verdict per requirement: the worst of its cases."""
+    rank = {PASS: 0, INFORMATIONAL: 1, NON_STRICT: 2, UNIMPLEMENTED: 3, FAIL: 4, ERROR: 5}
+    out: dict[str, dict] = {}
+    for r in results:
+        rid = r["requirement"] or "?"
+        cur = out.setdefault(rid, {"level": r["level"], "verdict": PASS, "cases": 0})
+        cur["cases"] += 1
+        if rank.get(r["verdict"], 5) > rank.get(cur["verdict"], 5):
+            cur["verdict"] = r["verdict"]
+    for rid in untested:
+        req = CATALOGUE.get(rid)
+        out[rid] = {"level": req.level if req else None, "verdict": UNTESTED, "cases": 0}
+    return dict(sorted(out.items()))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = getattr(config, "_conformance_results", [])
+    if not results:
+        return
+    tr = terminalreporter
+    counts = Counter(r["verdict"] for r in results)
+    untested = getattr(config, "_conformance_untested", [])
+    tr.section(f"conformance verdicts: {config.getoption('--target')}")
+    tr.write_line("cases: " + ", ".join(f"{v} {counts[v]}" for v in ORDER if counts.get(v)))
+    reqs = _per_requirement(results, untested)
+    rc = Counter(v["verdict"] for v in reqs.values())
+    tr.write_line(f"requirements ({len(reqs)}): " + ", ".join(f"{v} {rc[v]}" for v in ORDER if rc.get(v)))
+    for r in results:
+        if r["verdict"] in (NON_STRICT, FAIL, ERROR):
+            first = (r["message"] or "").strip().splitlines()
+            tr.write_line(f"  {r['verdict']:<13} {r['case']}: {first[0][:150] if first else ''}")
+    if untested:
+        tr.write_line("untested: " + " ".join(untested))
+    path = config.getoption("--report-json")
+    if path:
+        tr.write_line(f"JSON index: {path}")
