@@ -1,0 +1,159 @@
+/* Socket.IO packets (protocol v5, and v4 for Engine.IO v3 peers) and binary attachments.
+ *
+ * Text form (one Engine.IO message, without its leading "4"):
+ *
+ *     <type>[<attachments>-][<namespace>,][<ack id>][<JSON payload>]
+ *
+ * followed, for BINARY_EVENT/BINARY_ACK, by <attachments> binary Engine.IO messages whose places
+ * in the payload are marked by {"_placeholder":true,"num":k} objects (k counts from 0).
+ *
+ * Decoding rules and the choices made where the protocol documents are silent or Node's
+ * socket.io-parser is more lenient. "compat" is sio_pkt_options.compat: off by default (strict),
+ * on to accept what Node accepts. Checklist IDs in brackets.
+ *
+ *   type         one character '0'..'6' [SIO-PKT-03]; anything else SIO_ERR_PKT_TYPE. An empty
+ *                packet is SIO_ERR_PKT_EMPTY; compat decodes it as CONNECT "/" as Node's parser
+ *                does [SIO-PKT-18].
+ *   attachments  only for types 5/6, where it is mandatory: decimal digits then '-'
+ *                [SIO-PKT-10]. No digits, or no '-' right after them ("51[", "5a-", "51.5-"):
+ *                SIO_ERR_PKT_ATTACHMENTS. More than max_attachments (default 10):
+ *                SIO_ERR_PKT_TOO_MANY_ATTACHMENTS. Zero ("50-"): SIO_ERR_PKT_ATTACHMENTS_ZERO,
+ *                accepted in compat (socket.io-parser 4.2.6 accepts it, 4.2.7 rejects it).
+ *                A leading zero ("501-"): SIO_ERR_PKT_LEADING_ZERO, accepted in compat.
+ *   namespace    present only when the next character is '/', read up to the first ','
+ *                [SIO-PKT-02]; absent means "/" (and "/," also means "/"). Without a comma the
+ *                namespace runs to the end of the packet, as in Node: "40/custom" is accepted in
+ *                both modes because nothing follows it. Where that would swallow a payload
+ *                (the namespace then contains '[', '{' or '"', e.g. `2/x1["a"]`), strict mode
+ *                reports SIO_ERR_PKT_NSP_UNTERMINATED and compat returns the whole rest as the
+ *                namespace, as Node does. Invalid UTF-8 in it: SIO_ERR_PKT_NSP_INVALID.
+ *                v4 CONNECT only: a '?' in the namespace starts a query string, returned in
+ *                `query` without the '?' [SIO-PKT-19].
+ *   ack id       the run of decimal digits after the namespace [SIO-PKT-04]. Above 2^53-1
+ *                (SIO_PKT_ACK_ID_MAX, the largest integer JavaScript represents exactly):
+ *                SIO_ERR_PKT_ACK_ID_RANGE in both modes (Node would silently round it). A leading
+ *                zero ("42007[...]"): SIO_ERR_PKT_LEADING_ZERO, accepted in compat as 7. On
+ *                CONNECT, DISCONNECT and CONNECT_ERROR: SIO_ERR_PKT_ACK_ID_UNEXPECTED, accepted
+ *                (and reported) in compat. ACK/BINARY_ACK without one: SIO_ERR_PKT_ACK_ID_MISSING,
+ *                accepted in compat [SIO-PKT-18].
+ *   payload      everything after the header, one RFC 8259 JSON text (sio/json.h; JSON errors are
+ *                returned as their SIO_ERR_JSON_* code, so trailing garbage is
+ *                SIO_ERR_JSON_TRAILING). It must start right after the header: whitespace there
+ *                is SIO_ERR_PKT_PAYLOAD_SPACE in both modes (Node reads it as ack id 0).
+ *                Per type [SIO-PKT-05]:
+ *                  CONNECT        absent or object
+ *                  DISCONNECT     absent (SIO_ERR_PKT_PAYLOAD_UNEXPECTED) [SIO-PKT-15]
+ *                  EVENT, BINARY_EVENT  a non-empty array whose first element is a number or a
+ *                                 string other than connect, connect_error, disconnect,
+ *                                 disconnecting, newListener, removeListener [SIO-PKT-06,08];
+ *                                 absent is SIO_ERR_PKT_PAYLOAD_MISSING, accepted in compat
+ *                                 [SIO-PKT-07]
+ *                  ACK, BINARY_ACK      absent or array
+ *                  CONNECT_ERROR  string or object (v5); string (v4), object too in compat
+ *                                 because Node sends one to v4 clients [SIO-PKT-19]; absent is
+ *                                 SIO_ERR_PKT_PAYLOAD_MISSING, accepted in compat
+ *                A wrong kind is SIO_ERR_PKT_PAYLOAD_KIND.
+ *
+ * Placeholders [SIO-PKT-11] are checked only when a binary packet's attachments are complete
+ * (sio_pkt_assembler): every object whose (last) "_placeholder" member is the boolean true must
+ * have a "num" member written as an integer (no fraction or exponent) in [0, attachments).
+ * "_placeholder":"true" and the like leave the object a plain object. Placeholders in a non-binary
+ * packet are plain objects.
+ *
+ * Encoding [SIO-PKT-01,02,09,16,17]: the root namespace is omitted, any other one is followed by
+ * a comma; a namespace containing ',' is refused. EVENT/ACK are written as BINARY_EVENT/
+ * BINARY_ACK (5/6) exactly when attachments > 0, and 5/6 with zero attachments as 2/3. The
+ * payload is written verbatim and checked with the same rules as decoding (under the given
+ * options), so the encoder never produces what the decoder rejects.
+ */
+#ifndef SIO_PACKET_H
+#define SIO_PACKET_H
+
+#include "sio/common.h"
+#include "sio/json.h"
+
+#define SIO_PKT_MAX_ATTACHMENTS_DEFAULT 10
+#define SIO_PKT_ACK_ID_MAX 9007199254740991ULL /* 2^53 - 1 */
+
+typedef enum sio_pkt_type {
+    SIO_PKT_CONNECT = 0,
+    SIO_PKT_DISCONNECT = 1,
+    SIO_PKT_EVENT = 2,
+    SIO_PKT_ACK = 3,
+    SIO_PKT_CONNECT_ERROR = 4, /* "ERROR" in protocol v4 */
+    SIO_PKT_BINARY_EVENT = 5,
+    SIO_PKT_BINARY_ACK = 6
+} sio_pkt_type;
+
+typedef struct sio_pkt_options {
+    int protocol;             /* 5 or 4 */
+    bool compat;              /* accept what Node's socket.io-parser accepts (see above) */
+    uint32_t max_attachments; /* attachments per binary packet */
+    uint32_t json_max_depth;  /* payload nesting bound; 0 = SIO_JSON_MAX_DEPTH_DEFAULT */
+} sio_pkt_options;
+
+/* Protocol 5, strict, SIO_PKT_MAX_ATTACHMENTS_DEFAULT, default JSON depth. */
+SIO_API void sio_pkt_options_init(sio_pkt_options *opt);
+
+typedef struct sio_pkt {
+    sio_pkt_type type;
+    uint32_t attachments; /* announced count (types 5/6) */
+    sio_span nsp;         /* namespace; "/" when absent */
+    sio_span query;       /* v4 CONNECT: query string after '?', else empty */
+    bool has_id;
+    uint64_t id;          /* ack id, when has_id */
+    sio_span data;        /* JSON payload text; ptr NULL when absent */
+} sio_pkt;
+
+/* "CONNECT" ... "BINARY_ACK" ("ERROR" for type 4 under protocol 4); NULL for a bad type. */
+SIO_API const char *sio_pkt_type_name(int type, int protocol);
+
+/* Decodes one text packet. `opt` may be NULL (defaults). Views in *out point into `p` (or to a
+ * static "/" for the root namespace). On error *err_at (may be NULL) is the offending offset. */
+SIO_API sio_err sio_pkt_decode(const uint8_t *p, size_t len, const sio_pkt_options *opt,
+                               sio_pkt *out, size_t *err_at);
+
+/* Checks a (validated) payload against the rules for `type` under `opt` (see above). */
+SIO_API sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *opt);
+
+/* Checks every placeholder in the (validated) payload against `attachments`; *err_at (may be
+ * NULL) gets the offset of the bad placeholder object in `data`. */
+SIO_API sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *err_at);
+
+/* Encodes `pkt` as text (see the rules above). `opt` may be NULL. Needs `out`/`cap`/`*written`
+ * as every encoder; the binary attachments are sent by the caller after this text. */
+SIO_API sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out,
+                               size_t cap, size_t *written);
+
+/* ---------------------------------------------------------------- attachments
+ * Incremental reconstruction [SIO-PKT-12]: feed each Engine.IO message in arrival order. A text
+ * message is decoded; a binary packet then waits for its N binary messages. A text message while
+ * waiting is SIO_ERR_PKT_TEXT_DURING_BINARY; a binary message when nothing waits is
+ * SIO_ERR_PKT_UNEXPECTED_BINARY. When the last attachment arrives the placeholders are checked.
+ * The caller keeps the text and binary buffers alive until it has used the result; `slots` is a
+ * caller array with room for max_attachments views. After an error the assembler is idle again
+ * (the connection is to be closed anyway); after a completed packet the next text starts anew. */
+typedef struct sio_pkt_assembler {
+    sio_pkt_options opt;
+    sio_span *slots;
+    size_t slot_cap;
+    sio_pkt pkt;
+    uint32_t received;
+    int state; /* 0 idle, 1 waiting for attachments, 2 complete */
+} sio_pkt_assembler;
+
+/* SIO_ERR_INVALID_ARGUMENT when slot_cap < opt->max_attachments. `opt` may be NULL. */
+SIO_API sio_err sio_pkt_assembler_init(sio_pkt_assembler *a, const sio_pkt_options *opt,
+                                       sio_span *slots, size_t slot_cap);
+/* One text message; *complete tells whether a packet is ready. */
+SIO_API sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t len,
+                                       bool *complete, size_t *err_at);
+/* One binary message; *complete tells whether the packet is ready. */
+SIO_API sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t len,
+                                         bool *complete, size_t *err_at);
+/* The completed packet and its attachments, indexed by placeholder num
+ * (SIO_ERR_PKT_INCOMPLETE when no packet is complete). */
+SIO_API sio_err sio_pkt_assembler_result(const sio_pkt_assembler *a, sio_pkt *pkt,
+                                         const sio_span **attachments, uint32_t *count);
+
+#endif

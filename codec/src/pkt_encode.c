@@ -1,0 +1,140 @@
+/* Socket.IO text packet encoder. It refuses anything the decoder would refuse under the same
+ * options, so a packet this library sends always decodes back to itself. */
+#include <string.h>
+
+#include "sio/packet.h"
+#include "sio/utf8.h"
+
+typedef struct pkt_out {
+    uint8_t *out;
+    size_t cap, len;
+} pkt_out;
+
+static void put(pkt_out *o, const void *s, size_t n)
+{
+    if (o->out && o->len + n <= o->cap)
+        memcpy(o->out + o->len, s, n);
+    o->len += n;
+}
+
+static void put_uint(pkt_out *o, uint64_t v)
+{
+    char digits[24];
+    size_t k = sizeof digits;
+    do {
+        digits[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(o, digits + k, sizeof digits - k);
+}
+
+static bool is_root(sio_span nsp)
+{
+    return nsp.len == 0 || (nsp.len == 1 && nsp.ptr[0] == '/');
+}
+
+/* The type actually written: binary-ness follows the attachment count. */
+static sio_err wire_type(const sio_pkt *pkt, int *type)
+{
+    int t = (int)pkt->type;
+    if (t < 0 || t > 6)
+        return SIO_ERR_PKT_TYPE;
+    bool event = t == SIO_PKT_EVENT || t == SIO_PKT_BINARY_EVENT;
+    bool ack = t == SIO_PKT_ACK || t == SIO_PKT_BINARY_ACK;
+    if (pkt->attachments > 0 && !event && !ack)
+        return SIO_ERR_INVALID_ARGUMENT;
+    if (event)
+        t = pkt->attachments > 0 ? SIO_PKT_BINARY_EVENT : SIO_PKT_EVENT;
+    if (ack)
+        t = pkt->attachments > 0 ? SIO_PKT_BINARY_ACK : SIO_PKT_ACK;
+    *type = t;
+    return SIO_OK;
+}
+
+static sio_err check_namespace(const sio_pkt *pkt, int type, const sio_pkt_options *opt)
+{
+    if (pkt->query.len > 0 && (opt->protocol != 4 || type != SIO_PKT_CONNECT))
+        return SIO_ERR_INVALID_ARGUMENT;
+    if (is_root(pkt->nsp))
+        return SIO_OK;
+    if (pkt->nsp.ptr[0] != '/' || sio_utf8_validate(pkt->nsp.ptr, pkt->nsp.len, NULL) != SIO_OK)
+        return SIO_ERR_PKT_NSP_INVALID;
+    if (memchr(pkt->nsp.ptr, ',', pkt->nsp.len) ||
+        (pkt->query.ptr && memchr(pkt->query.ptr, ',', pkt->query.len)))
+        return SIO_ERR_PKT_NSP_COMMA;
+    return SIO_OK;
+}
+
+static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options *opt)
+{
+    sio_err e = check_namespace(pkt, type, opt);
+    if (e != SIO_OK)
+        return e;
+    if (pkt->attachments > opt->max_attachments)
+        return SIO_ERR_PKT_TOO_MANY_ATTACHMENTS;
+    bool is_ack = type == SIO_PKT_ACK || type == SIO_PKT_BINARY_ACK;
+    bool may_have_id = is_ack || type == SIO_PKT_EVENT || type == SIO_PKT_BINARY_EVENT;
+    if (pkt->has_id && pkt->id > SIO_PKT_ACK_ID_MAX)
+        return SIO_ERR_PKT_ACK_ID_RANGE;
+    if (pkt->has_id && !may_have_id && !opt->compat)
+        return SIO_ERR_PKT_ACK_ID_UNEXPECTED;
+    if (!pkt->has_id && is_ack && !opt->compat)
+        return SIO_ERR_PKT_ACK_ID_MISSING;
+    if (pkt->data.ptr) {
+        if (pkt->data.len == 0)
+            return SIO_ERR_INVALID_ARGUMENT;
+        uint8_t b = pkt->data.ptr[0];
+        if (b == ' ' || b == '\t' || b == '\n' || b == '\r')
+            return SIO_ERR_PKT_PAYLOAD_SPACE;
+        sio_json_options jo = {opt->json_max_depth};
+        e = sio_json_validate(pkt->data.ptr, pkt->data.len, &jo, NULL);
+        if (e != SIO_OK)
+            return e;
+        if (pkt->attachments > 0)
+            e = sio_pkt_check_placeholders(pkt->data, pkt->attachments, NULL);
+        if (e != SIO_OK)
+            return e;
+    }
+    return sio_pkt_check_payload(type, pkt->data, opt);
+}
+
+sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,
+                       size_t *written)
+{
+    sio_pkt_options defaults;
+    if (!opt) {
+        sio_pkt_options_init(&defaults);
+        opt = &defaults;
+    }
+    int type;
+    sio_err e = wire_type(pkt, &type);
+    if (e == SIO_OK)
+        e = check_fields(pkt, type, opt);
+    if (e != SIO_OK)
+        return e;
+    pkt_out o = {out, out ? cap : 0, 0};
+    uint8_t t = (uint8_t)('0' + type);
+    put(&o, &t, 1);
+    if (pkt->attachments > 0) {
+        put_uint(&o, pkt->attachments);
+        put(&o, "-", 1);
+    }
+    if (!is_root(pkt->nsp) || pkt->query.len > 0) {
+        if (is_root(pkt->nsp))
+            put(&o, "/", 1);
+        else
+            put(&o, pkt->nsp.ptr, pkt->nsp.len);
+        if (pkt->query.len > 0) {
+            put(&o, "?", 1);
+            put(&o, pkt->query.ptr, pkt->query.len);
+        }
+        put(&o, ",", 1);
+    }
+    if (pkt->has_id)
+        put_uint(&o, pkt->id);
+    if (pkt->data.ptr)
+        put(&o, pkt->data.ptr, pkt->data.len);
+    if (written)
+        *written = o.len;
+    return o.len <= o.cap ? SIO_OK : SIO_ERR_BUFFER_TOO_SMALL;
+}

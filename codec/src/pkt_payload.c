@@ -1,0 +1,137 @@
+/* Per-type payload rules and placeholder checks, shared by the decoder, the encoder and the
+ * attachment assembler so that all three agree on what a valid packet is. */
+#include <string.h>
+
+#include "sio/packet.h"
+
+void sio_pkt_options_init(sio_pkt_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->protocol = 5;
+    opt->compat = false;
+    opt->max_attachments = SIO_PKT_MAX_ATTACHMENTS_DEFAULT;
+    opt->json_max_depth = 0;
+}
+
+const char *sio_pkt_type_name(int type, int protocol)
+{
+    switch (type) {
+    case SIO_PKT_CONNECT: return "CONNECT";
+    case SIO_PKT_DISCONNECT: return "DISCONNECT";
+    case SIO_PKT_EVENT: return "EVENT";
+    case SIO_PKT_ACK: return "ACK";
+    case SIO_PKT_CONNECT_ERROR: return protocol == 4 ? "ERROR" : "CONNECT_ERROR";
+    case SIO_PKT_BINARY_EVENT: return "BINARY_EVENT";
+    case SIO_PKT_BINARY_ACK: return "BINARY_ACK";
+    default: return NULL;
+    }
+}
+
+/* Names with a meaning of their own on the receiving side; an event under one of them would be
+ * taken for a lifecycle notification. */
+static bool is_reserved_event(sio_span name)
+{
+    static const char *const reserved[] = {"connect", "connect_error", "disconnect",
+                                           "disconnecting", "newListener", "removeListener"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (sio_json_string_equals(name, (const uint8_t *)reserved[i], strlen(reserved[i])))
+            return true;
+    return false;
+}
+
+static sio_err check_event(sio_span data)
+{
+    sio_json_iter it;
+    sio_span first;
+    if (sio_json_array_iter(data, &it) != SIO_OK)
+        return SIO_ERR_PKT_PAYLOAD_KIND;
+    if (!sio_json_next(&it, NULL, &first))
+        return SIO_ERR_PKT_EVENT_EMPTY;
+    sio_json_kind k = sio_json_kind_of(first);
+    if (k == SIO_JSON_NUMBER)
+        return SIO_OK;
+    if (k != SIO_JSON_STRING)
+        return SIO_ERR_PKT_EVENT_NAME;
+    return is_reserved_event(first) ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
+}
+
+static sio_err check_connect_error(sio_json_kind k, const sio_pkt_options *opt)
+{
+    if (k == SIO_JSON_STRING)
+        return SIO_OK;
+    if (k == SIO_JSON_OBJECT && (opt->protocol != 4 || opt->compat))
+        return SIO_OK;
+    return SIO_ERR_PKT_PAYLOAD_KIND;
+}
+
+sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *opt)
+{
+    sio_pkt_options defaults;
+    if (!opt) {
+        sio_pkt_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (!data.ptr) {
+        bool required = type == SIO_PKT_EVENT || type == SIO_PKT_BINARY_EVENT ||
+                        type == SIO_PKT_CONNECT_ERROR;
+        return required && !opt->compat ? SIO_ERR_PKT_PAYLOAD_MISSING : SIO_OK;
+    }
+    sio_json_kind k = sio_json_kind_of(data);
+    switch (type) {
+    case SIO_PKT_CONNECT:
+        return k == SIO_JSON_OBJECT ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
+    case SIO_PKT_DISCONNECT:
+        return SIO_ERR_PKT_PAYLOAD_UNEXPECTED;
+    case SIO_PKT_EVENT:
+    case SIO_PKT_BINARY_EVENT:
+        return check_event(data);
+    case SIO_PKT_ACK:
+    case SIO_PKT_BINARY_ACK:
+        return k == SIO_JSON_ARRAY ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
+    case SIO_PKT_CONNECT_ERROR:
+        return check_connect_error(k, opt);
+    default:
+        return SIO_ERR_PKT_TYPE;
+    }
+}
+
+/* One object: a placeholder only when its (last) _placeholder member is the boolean true. */
+static sio_err check_one_placeholder(sio_span obj, uint32_t attachments)
+{
+    sio_span flag, num;
+    if (sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
+        sio_json_kind_of(flag) != SIO_JSON_TRUE)
+        return SIO_OK;
+    int64_t k;
+    if (sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK)
+        return SIO_ERR_PKT_PLACEHOLDER;
+    if (k < 0 || (uint64_t)k >= attachments)
+        return SIO_ERR_PKT_PLACEHOLDER_RANGE;
+    return SIO_OK;
+}
+
+/* Visits every object at any depth by scanning for '{' outside strings: no recursion, and each
+ * object is read by the tree-less lookup. */
+sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
+{
+    const uint8_t *p = data.ptr;
+    size_t n = p ? data.len : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"') {
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\')
+                    i++;
+            continue;
+        }
+        if (p[i] != '{')
+            continue;
+        sio_span obj = sio_json_trim(sio_span_of(p + i, n - i));
+        sio_err e = check_one_placeholder(obj, attachments);
+        if (e != SIO_OK) {
+            if (err_at)
+                *err_at = i;
+            return e;
+        }
+    }
+    return SIO_OK;
+}

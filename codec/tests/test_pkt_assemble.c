@@ -1,0 +1,191 @@
+/* Attachment reconstruction: sequencing errors, placeholder checks at completion, any order of
+ * placeholders, and views indexed by num [SIO-PKT-09..12]. */
+#include "check.h"
+#include "sio/packet.h"
+
+static sio_span slots[SIO_PKT_MAX_ATTACHMENTS_DEFAULT];
+
+static sio_err text(sio_pkt_assembler *a, const char *s, bool *done)
+{
+    return sio_pkt_assembler_text(a, (const uint8_t *)s, strlen(s), done, NULL);
+}
+
+static sio_err binary(sio_pkt_assembler *a, const uint8_t *p, size_t n, bool *done)
+{
+    return sio_pkt_assembler_binary(a, p, n, done, NULL);
+}
+
+static void test_plain_packets(void)
+{
+    sio_pkt_assembler a;
+    bool done = false;
+    CHECK_ERR(sio_pkt_assembler_init(&a, NULL, slots, 10), SIO_OK);
+    CHECK_ERR(sio_pkt_assembler_result(&a, NULL, NULL, NULL), SIO_ERR_PKT_INCOMPLETE);
+    CHECK_ERR(text(&a, "2[\"hello\"]", &done), SIO_OK);
+    CHECK(done);
+    sio_pkt pkt;
+    uint32_t count = 99;
+    const sio_span *att = NULL;
+    CHECK_ERR(sio_pkt_assembler_result(&a, &pkt, &att, &count), SIO_OK);
+    CHECK_EQ_INT(pkt.type, SIO_PKT_EVENT);
+    CHECK_EQ_INT(count, 0);
+    /* A placeholder in a non-binary packet is a plain object. */
+    CHECK_ERR(text(&a, "2[\"a\",{\"_placeholder\":true,\"num\":5}]", &done), SIO_OK);
+    CHECK(done);
+}
+
+/* v5 document example: 52-/admin,[...] then <01 02> and <03 04>. */
+static void test_two_attachments(void)
+{
+    sio_pkt_assembler a;
+    bool done = true;
+    const uint8_t b0[] = {1, 2}, b1[] = {3, 4};
+    sio_pkt_assembler_init(&a, NULL, slots, 10);
+    CHECK_ERR(text(&a, "52-/admin,[\"baz\",{\"_placeholder\":true,\"num\":0},"
+                       "{\"_placeholder\":true,\"num\":1}]", &done), SIO_OK);
+    CHECK(!done);
+    CHECK_ERR(sio_pkt_assembler_result(&a, NULL, NULL, NULL), SIO_ERR_PKT_INCOMPLETE);
+    CHECK_ERR(binary(&a, b0, 2, &done), SIO_OK);
+    CHECK(!done);
+    CHECK_ERR(binary(&a, b1, 2, &done), SIO_OK);
+    CHECK(done);
+    sio_pkt pkt;
+    const sio_span *att;
+    uint32_t count;
+    CHECK_ERR(sio_pkt_assembler_result(&a, &pkt, &att, &count), SIO_OK);
+    CHECK_EQ_INT(count, 2);
+    CHECK_STR(pkt.nsp.ptr, pkt.nsp.len, "/admin");
+    CHECK_MEM(att[0].ptr, att[0].len, b0, 2);
+    CHECK_MEM(att[1].ptr, att[1].len, b1, 2);
+    /* A binary after completion has no header to belong to. */
+    CHECK_ERR(binary(&a, b0, 2, &done), SIO_ERR_PKT_UNEXPECTED_BINARY);
+}
+
+static void test_sequencing(void)
+{
+    sio_pkt_assembler a;
+    bool done;
+    const uint8_t w[] = "world";
+    sio_pkt_assembler_init(&a, NULL, slots, 10);
+    CHECK_ERR(binary(&a, w, 5, &done), SIO_ERR_PKT_UNEXPECTED_BINARY);
+    CHECK_ERR(text(&a, "51-[\"hello\",{\"_placeholder\":true,\"num\":0}]", &done), SIO_OK);
+    CHECK_ERR(text(&a, "2[\"hello\"]", &done), SIO_ERR_PKT_TEXT_DURING_BINARY);
+    /* After an error the assembler is idle again. */
+    CHECK_ERR(text(&a, "2[\"hello\"]", &done), SIO_OK);
+    CHECK(done);
+    /* Decode errors pass through with their offset. */
+    size_t at = 0;
+    CHECK_ERR(sio_pkt_assembler_text(&a, (const uint8_t *)"5a-", 3, &done, &at),
+              SIO_ERR_PKT_ATTACHMENTS);
+    CHECK_EQ_INT(at, 1);
+    /* An empty binary message is a valid (empty) attachment. */
+    CHECK_ERR(text(&a, "61-15[{\"_placeholder\":true,\"num\":0}]", &done), SIO_OK);
+    CHECK_ERR(binary(&a, w, 0, &done), SIO_OK);
+    CHECK(done);
+}
+
+static sio_err feed_one(const char *header, bool *done)
+{
+    sio_pkt_assembler a;
+    const uint8_t w[] = "world";
+    sio_pkt_assembler_init(&a, NULL, slots, 10);
+    sio_err e = text(&a, header, done);
+    if (e != SIO_OK || *done)
+        return e;
+    return binary(&a, w, 5, done);
+}
+
+static void test_placeholders(void)
+{
+    bool done;
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":\"splice\"}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":1}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":-1}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":0.5}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":1e0}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":null}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER);
+    /* Deeply nested placeholders are found too. */
+    CHECK_ERR(feed_one("51-[\"a\",{\"b\":[[{\"c\":{\"_placeholder\":true,\"num\":3}}]]}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    /* Not placeholders: the flag must be the boolean true (the last duplicate counts). */
+    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":\"true\",\"num\":7}]", &done), SIO_OK);
+    CHECK(done);
+    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":1,\"num\":7}]", &done), SIO_OK);
+    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":true,\"_placeholder\":false,\"num\":7}]",
+                       &done), SIO_OK);
+    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":false,\"_placeholder\":true,\"num\":7}]",
+                       &done), SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    /* Inside strings, braces are text. */
+    CHECK_ERR(feed_one("51-[\"{\\\"_placeholder\\\":true,\\\"num\\\":9}\"]", &done), SIO_OK);
+    /* No placeholder at all: the attachment is unreferenced, which Node tolerates. */
+    CHECK_ERR(feed_one("51-[\"hello\"]", &done), SIO_OK);
+    CHECK(done);
+}
+
+/* Placeholders may come in any order; slot k is always the k-th binary message. */
+static void test_any_order(void)
+{
+    sio_pkt_assembler a;
+    bool done;
+    const uint8_t x[] = {0xAA}, y[] = {0xBB}, z[] = {0xCC};
+    sio_pkt_assembler_init(&a, NULL, slots, 10);
+    CHECK_ERR(text(&a, "63-7[{\"_placeholder\":true,\"num\":2},{\"_placeholder\":true,\"num\":0},"
+                       "{\"k\":{\"_placeholder\":true,\"num\":1}}]", &done), SIO_OK);
+    binary(&a, x, 1, &done);
+    binary(&a, y, 1, &done);
+    CHECK(!done);
+    CHECK_ERR(binary(&a, z, 1, &done), SIO_OK);
+    CHECK(done);
+    const sio_span *att;
+    uint32_t count;
+    sio_pkt pkt;
+    CHECK_ERR(sio_pkt_assembler_result(&a, &pkt, &att, &count), SIO_OK);
+    CHECK_EQ_INT(pkt.type, SIO_PKT_BINARY_ACK);
+    CHECK_EQ_INT(pkt.id, 7);
+    CHECK_EQ_INT(count, 3);
+    CHECK(att[0].ptr == x && att[1].ptr == y && att[2].ptr == z);
+}
+
+static void test_limits_and_compat(void)
+{
+    sio_pkt_assembler a;
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    bool done;
+    CHECK_ERR(sio_pkt_assembler_init(&a, &opt, slots, 9), SIO_ERR_INVALID_ARGUMENT);
+    opt.max_attachments = 2;
+    CHECK_ERR(sio_pkt_assembler_init(&a, &opt, slots, 2), SIO_OK);
+    CHECK_ERR(text(&a, "53-[\"hello\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,"
+                       "\"num\":1},{\"_placeholder\":true,\"num\":2}]", &done),
+              SIO_ERR_PKT_TOO_MANY_ATTACHMENTS);
+    /* compat "50-": complete at once; any placeholder is then out of range. */
+    opt.compat = true;
+    opt.max_attachments = 10;
+    sio_pkt_assembler_init(&a, &opt, slots, 10);
+    CHECK_ERR(text(&a, "50-[\"message\",\"z\"]", &done), SIO_OK);
+    CHECK(done);
+    CHECK_ERR(text(&a, "50-[\"m\",{\"_placeholder\":true,\"num\":0}]", &done),
+              SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    opt.compat = false;
+    sio_pkt_assembler_init(&a, &opt, slots, 10);
+    CHECK_ERR(text(&a, "50-[\"message\",\"z\"]", &done), SIO_ERR_PKT_ATTACHMENTS_ZERO);
+}
+
+int main(void)
+{
+    test_plain_packets();
+    test_two_attachments();
+    test_sequencing();
+    test_placeholders();
+    test_any_order();
+    test_limits_and_compat();
+    CHECK_DONE();
+}

@@ -1,0 +1,215 @@
+/* Socket.IO packet encoder: the documents' examples byte for byte, namespace and type rules,
+ * sizing, refusals, and decode(encode(p)) == p. */
+#include "check.h"
+#include "sio/packet.h"
+
+static sio_span S(const char *s)
+{
+    return s ? sio_span_of(s, strlen(s)) : SIO_SPAN_NULL;
+}
+
+static sio_pkt make(int type, const char *nsp, long long id, unsigned attachments,
+                    const char *data)
+{
+    sio_pkt p;
+    memset(&p, 0, sizeof p);
+    p.type = (sio_pkt_type)type;
+    p.nsp = S(nsp ? nsp : "/");
+    p.has_id = id >= 0;
+    p.id = id >= 0 ? (uint64_t)id : 0;
+    p.attachments = attachments;
+    p.data = S(data);
+    return p;
+}
+
+static void check_encode(const sio_pkt *p, const sio_pkt_options *opt, const char *want)
+{
+    uint8_t buf[256];
+    size_t n = 0;
+    sio_err e = sio_pkt_encode(p, opt, buf, sizeof buf, &n);
+    CHECK_ERR(e, SIO_OK);
+    if (e != SIO_OK)
+        return;
+    CHECK_STR(buf, n, want);
+    /* Round trip: what we write decodes back to the same fields. */
+    sio_pkt back;
+    CHECK_ERR(sio_pkt_decode(buf, n, opt, &back, NULL), SIO_OK);
+    CHECK_EQ_INT(back.attachments, p->attachments);
+    CHECK_EQ_INT(back.has_id, p->has_id);
+    CHECK_EQ_INT(back.id, p->id);
+    CHECK_EQ_INT(back.data.len, p->data.len);
+}
+
+static void test_examples(void)
+{
+    sio_pkt p;
+    p = make(0, "/", -1, 0, NULL);
+    check_encode(&p, NULL, "0");
+    p = make(0, "/admin", -1, 0, "{\"sid\":\"oSO0OpakMV_3jnilAAAA\"}");
+    check_encode(&p, NULL, "0/admin,{\"sid\":\"oSO0OpakMV_3jnilAAAA\"}");
+    p = make(4, "/", -1, 0, "{\"message\":\"Not authorized\"}");
+    check_encode(&p, NULL, "4{\"message\":\"Not authorized\"}");
+    p = make(2, "/", -1, 0, "[\"foo\"]");
+    check_encode(&p, NULL, "2[\"foo\"]");
+    p = make(2, "/admin", -1, 0, "[\"bar\"]");
+    check_encode(&p, NULL, "2/admin,[\"bar\"]");
+    p = make(2, "/", -1, 1, "[\"baz\",{\"_placeholder\":true,\"num\":0}]");
+    check_encode(&p, NULL, "51-[\"baz\",{\"_placeholder\":true,\"num\":0}]");
+    p = make(5, "/admin", -1, 2,
+             "[\"baz\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+    check_encode(&p, NULL,
+                 "52-/admin,[\"baz\",{\"_placeholder\":true,\"num\":0},"
+                 "{\"_placeholder\":true,\"num\":1}]");
+    p = make(2, "/", 12, 0, "[\"foo\"]");
+    check_encode(&p, NULL, "212[\"foo\"]");
+    p = make(3, "/admin", 13, 0, "[\"bar\"]");
+    check_encode(&p, NULL, "3/admin,13[\"bar\"]");
+    p = make(3, "/", 15, 1, "[\"bar\",{\"_placeholder\":true,\"num\":0}]");
+    check_encode(&p, NULL, "61-15[\"bar\",{\"_placeholder\":true,\"num\":0}]");
+    p = make(1, "/", -1, 0, NULL);
+    check_encode(&p, NULL, "1");
+    p = make(1, "/admin", -1, 0, NULL);
+    check_encode(&p, NULL, "1/admin,");
+    p = make(3, "/", 456, 0, "[1,\"2\",{\"3\":[false]}]");
+    check_encode(&p, NULL, "3456[1,\"2\",{\"3\":[false]}]");
+    p = make(6, "/", 789, 2, "[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+    check_encode(&p, NULL,
+                 "62-789[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+    p = make(4, "/random", -1, 0, "{\"message\":\"Invalid namespace\"}");
+    check_encode(&p, NULL, "4/random,{\"message\":\"Invalid namespace\"}");
+    /* An empty namespace span means the root too. */
+    p = make(2, "", -1, 0, "[\"x\"]");
+    check_encode(&p, NULL, "2[\"x\"]");
+    /* Type 5 with no attachments is written as a plain EVENT. */
+    p = make(5, "/", -1, 0, "[\"x\"]");
+    uint8_t buf[32];
+    size_t n;
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_OK);
+    CHECK_STR(buf, n, "2[\"x\"]");
+}
+
+static void test_v4(void)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = 4;
+    sio_pkt p = make(0, "/admin", -1, 0, NULL);
+    check_encode(&p, &opt, "0/admin,");
+    p = make(4, "/admin", -1, 0, "\"Not authorized\"");
+    check_encode(&p, &opt, "4/admin,\"Not authorized\"");
+    p = make(3, "/admin", 456, 0, "[]");
+    check_encode(&p, &opt, "3/admin,456[]");
+    p = make(6, "/admin", 456, 1, "[{\"_placeholder\":true,\"num\":0}]");
+    check_encode(&p, &opt, "61-/admin,456[{\"_placeholder\":true,\"num\":0}]");
+    p = make(0, "/custom", -1, 0, NULL);
+    p.query = S("token=abc");
+    check_encode(&p, &opt, "0/custom?token=abc,");
+    /* v4 ERROR with an object: strict refuses, compat writes it (Node does for v4 clients). */
+    p = make(4, "/random", -1, 0, "{\"message\":\"Invalid namespace\"}");
+    uint8_t buf[64];
+    size_t n;
+    CHECK_ERR(sio_pkt_encode(&p, &opt, buf, sizeof buf, &n), SIO_ERR_PKT_PAYLOAD_KIND);
+    opt.compat = true;
+    check_encode(&p, &opt, "4/random,{\"message\":\"Invalid namespace\"}");
+    /* A query string exists only on v4 CONNECT. */
+    opt.compat = false;
+    p = make(2, "/custom", -1, 0, "[\"a\"]");
+    p.query = S("x=1");
+    CHECK_ERR(sio_pkt_encode(&p, &opt, buf, sizeof buf, &n), SIO_ERR_INVALID_ARGUMENT);
+    opt.protocol = 5;
+    p = make(0, "/custom", -1, 0, NULL);
+    p.query = S("x=1");
+    CHECK_ERR(sio_pkt_encode(&p, &opt, buf, sizeof buf, &n), SIO_ERR_INVALID_ARGUMENT);
+}
+
+static void test_refusals(void)
+{
+    uint8_t buf[64];
+    size_t n;
+    sio_pkt p = make(2, "/a,b", -1, 0, "[\"hello\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_NSP_COMMA);
+    p = make(2, "/a,b", -1, 1, "[\"hello\",{\"_placeholder\":true,\"num\":0}]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_NSP_COMMA);
+    p = make(2, "admin", -1, 0, "[\"hello\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_NSP_INVALID);
+    p = make(7, "/", -1, 0, NULL);
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_TYPE);
+    p = make(0, "/", -1, 1, "{}");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_INVALID_ARGUMENT);
+    p = make(2, "/", -1, 0, "[\"connect\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_EVENT_RESERVED);
+    p = make(1, "/", -1, 0, "{}");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_PAYLOAD_UNEXPECTED);
+    p = make(0, "/", -1, 0, "[]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_PAYLOAD_KIND);
+    p = make(2, "/", -1, 0, "[\"a\",]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_JSON_SYNTAX);
+    p = make(2, "/", -1, 0, " [\"a\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_PAYLOAD_SPACE);
+    p = make(2, "/", -1, 0, NULL);
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_PAYLOAD_MISSING);
+    p = make(3, "/", -1, 0, "[]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_ACK_ID_MISSING);
+    p = make(0, "/", 1, 0, NULL);
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_ACK_ID_UNEXPECTED);
+    p = make(2, "/", (long long)SIO_PKT_ACK_ID_MAX + 1, 0, "[\"a\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_ACK_ID_RANGE);
+    p = make(2, "/", -1, 11, "[\"a\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_TOO_MANY_ATTACHMENTS);
+    p = make(2, "/", -1, 1, "[\"a\",{\"_placeholder\":true,\"num\":1}]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    p = make(2, "/", (long long)SIO_PKT_ACK_ID_MAX, 0, "[\"a\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_OK);
+    CHECK_STR(buf, n, "29007199254740991[\"a\"]");
+}
+
+static void test_sizing(void)
+{
+    sio_pkt p = make(2, "/chat", 42, 0, "[\"hello\",\"world\"]");
+    const char *want = "2/chat,42[\"hello\",\"world\"]";
+    size_t n = 0;
+    CHECK_ERR(sio_pkt_encode(&p, NULL, NULL, 0, &n), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, strlen(want));
+    uint8_t small[5];
+    CHECK_ERR(sio_pkt_encode(&p, NULL, small, sizeof small, &n), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, strlen(want));
+    uint8_t exact[64];
+    CHECK_ERR(sio_pkt_encode(&p, NULL, exact, strlen(want), &n), SIO_OK);
+    CHECK_STR(exact, n, want);
+}
+
+/* Payload built with the JSON writer: binaries become placeholders and the count is the
+ * attachment count, so the packet goes out as BINARY_EVENT [SIO-PKT-09]. */
+static void test_writer_to_packet(void)
+{
+    uint8_t json[128];
+    sio_json_writer w;
+    sio_json_writer_init(&w, json, sizeof json);
+    sio_json_write_begin_array(&w);
+    sio_json_write_string(&w, (const uint8_t *)"bin", 3);
+    sio_json_write_placeholder(&w, NULL);
+    sio_json_write_begin_object(&w);
+    sio_json_write_key(&w, (const uint8_t *)"x", 1);
+    sio_json_write_begin_array(&w);
+    sio_json_write_placeholder(&w, NULL);
+    sio_json_write_end_array(&w);
+    sio_json_write_end_object(&w);
+    sio_json_write_end_array(&w);
+    size_t jn = 0;
+    CHECK_ERR(sio_json_writer_finish(&w, &jn), SIO_OK);
+    sio_pkt p = make(2, "/", -1, w.placeholders, NULL);
+    p.data = sio_span_of(json, jn);
+    check_encode(&p, NULL,
+                 "52-[\"bin\",{\"_placeholder\":true,\"num\":0},"
+                 "{\"x\":[{\"_placeholder\":true,\"num\":1}]}]");
+}
+
+int main(void)
+{
+    test_examples();
+    test_v4();
+    test_refusals();
+    test_sizing();
+    test_writer_to_packet();
+    CHECK_DONE();
+}
