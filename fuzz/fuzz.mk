@@ -13,18 +13,21 @@ FUZZ_CLANG         ?= clang
 FUZZ_PY            := python3
 FUZZ_OUT           := $(BUILD)/fuzz
 FUZZ_SANFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_INC           := -Ifuzz/common
+FUZZ_INC           := -Ifuzz/common -Ifuzz/targets
 
 # A target is built once the codec files it needs are in the tree, so the build stays green
 # while the codec layers land one by one.
 FUZZ_NEEDS_base64      := codec/include/sio/base64.h codec/src/base64.c
 FUZZ_NEEDS_utf8        := codec/include/sio/utf8.h codec/src/utf8.c
 FUZZ_NEEDS_json        := codec/include/sio/json.h $(addprefix codec/src/json_,validate.c read.c string.c write.c)
-FUZZ_CANDIDATES := base64 utf8 json
+FUZZ_NEEDS_eio_packet  := codec/include/sio/eio.h codec/src/eio_packet.c
+FUZZ_NEEDS_eio_payload := $(FUZZ_NEEDS_eio_packet) $(addprefix codec/src/eio_payload,.c _encode.c)
+FUZZ_NEEDS_eio_payload_v3 := $(FUZZ_NEEDS_eio_payload)
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
-FUZZ_COMMON_HDR := fuzz/common/fuzz_common.h
+FUZZ_COMMON_HDR := $(wildcard fuzz/common/*.h)
 
 # ---- libFuzzer build: the codec compiled with coverage instrumentation, then each target.
 FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)

@@ -27,7 +27,7 @@
 typedef struct scan {
     bool ctl_outside;    /* a byte below 0x20 other than space, tab, LF, CR */
     bool ctl_in_string;  /* any byte below 0x20 inside a string */
-    bool bad_u_escape;   /* a \\u inside a string not followed by four hex digits */
+    bool bad_u_escape;   /* a \u inside a string not followed by four hex digits */
     bool bad_number;     /* a number-shaped run that breaks RFC 8259 §6 */
     uint32_t max_nesting;
 } scan;
@@ -123,7 +123,7 @@ static scan scan_text(const uint8_t *p, size_t n)
 
 /* cJSON 1.7.15 accepts more than RFC 8259 in these places, so they are not compared:
  * any control byte counts as whitespace to it; it lets raw control bytes and invalid UTF-8
- * through in strings; it reads a \\u escape whose four characters are not all hex digits as
+ * through in strings; it reads a \u escape whose four characters are not all hex digits as
  * U+0000; it skips a leading UTF-8 BOM; it reads numbers with strtod, which takes leading zeros,
  * "1.", "-.5" and the like. */
 static bool cjson_is_strict_on(const uint8_t *p, size_t n, const scan *sc)

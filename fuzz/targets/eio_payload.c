@@ -1,0 +1,182 @@
+/* Fuzz target: Engine.IO polling payloads (sio_eio_payload_*). This file is the v4 target
+ * (records joined by 0x1E); eio_payload_v3.c includes it for the v3 text ('<len>:<record>')
+ * and XHR2 binary formats.
+ *
+ * Input: byte 0 = options (bit 0: compat; v3 only, bit 1: XHR2 binary format), then the body.
+ * Oracles:
+ *  - the iterator and sio_eio_payload_validate agree on verdict, error and packet count;
+ *  - decode -> encode -> decode keeps every packet's type, kind and bytes (EIO-PKT-06, 07,
+ *    15-17);
+ *  - what strict decoding accepts is canonical: re-encoding reproduces the body exactly;
+ *  - compat accepts every body strict accepts, with the same packets. */
+#include "eio_check.h"
+
+#ifndef EIO_PAYLOAD_V3
+#define EIO_PAYLOAD_V3 0
+#endif
+
+typedef struct payload {
+    sio_err err;
+    size_t count;
+    sio_eio_packet *pkts;
+    size_t *ends; /* iterator position after each packet: where its record ends */
+} payload;
+
+/* All packets up to the end or the first error, via the iterator. */
+static payload iterate(sio_eio_payload_format f, const uint8_t *p, size_t n,
+                       const sio_eio_options *opt)
+{
+    payload out = {SIO_OK, 0, malloc(sizeof(sio_eio_packet) * (n + 1)), malloc(sizeof(size_t) * (n + 1))};
+    if (!out.pkts || !out.ends)
+        abort();
+    sio_eio_payload_iter it;
+    sio_eio_payload_iter_init(&it, f, p, n, opt);
+    bool has = true;
+    while (has) {
+        FUZZ_ASSERT(out.count <= n, "eio payload: more packets than bytes");
+        out.err = sio_eio_payload_next(&it, &out.pkts[out.count], &has);
+        if (out.err != SIO_OK)
+            break;
+        out.ends[out.count] = it.pos;
+        out.count += has;
+    }
+    if (out.err != SIO_OK) {
+        sio_eio_packet extra;
+        FUZZ_ASSERT(sio_eio_payload_next(&it, &extra, &has) == out.err, "eio payload: error not sticky");
+    }
+    return out;
+}
+
+static void check_validate_agrees(sio_eio_payload_format f, const uint8_t *p, size_t n,
+                                  const sio_eio_options *opt, const payload *it)
+{
+    size_t count = 0;
+    sio_err e = sio_eio_payload_validate(f, p, n, opt, &count);
+    FUZZ_ASSERT(e == it->err, "eio payload: validate and the iterator disagree");
+    FUZZ_ASSERT(e != SIO_OK || count == it->count, "eio payload: validate miscounts packets");
+    if (f != SIO_EIO_PAYLOAD_V4)
+        FUZZ_ASSERT(e == SIO_OK || it->count == 0, "eio payload: v3 returned packets before an error");
+}
+
+static uint8_t *encode(sio_eio_payload_format f, const sio_eio_packet *pkts, size_t count,
+                       size_t *len)
+{
+    size_t need = 0;
+    sio_err e = sio_eio_payload_encode(f, pkts, count, NULL, 0, &need);
+    FUZZ_ASSERT(e == SIO_ERR_BUFFER_TOO_SMALL, "eio payload: encoder refused decoded packets");
+    uint8_t *out = malloc(need);
+    if (!out)
+        abort();
+    FUZZ_ASSERT(sio_eio_payload_encode(f, pkts, count, out, need, len) == SIO_OK && *len == need,
+                "eio payload: encoder failed at the announced size");
+    return out;
+}
+
+static void check_same_packets(const payload *a, const payload *b, bool compat)
+{
+    FUZZ_ASSERT(a->count == b->count, "eio payload: packet count changed");
+    for (size_t i = 0; i < a->count; i++) {
+        eio_meaning x = eio_meaning_of(&a->pkts[i], compat), y = eio_meaning_of(&b->pkts[i], compat);
+        FUZZ_ASSERT(eio_same_meaning(&x, &y), "eio payload: a packet changed meaning");
+        free(x.bytes);
+        free(y.bytes);
+    }
+}
+
+/* The v3 text decoder skips zero-length '0:' records anywhere in a body (Node does; see the
+ * README's findings), and the encoder never writes them, so they are removed from the input
+ * before the canonical comparison. Record boundaries are the body start and each record's end. */
+static size_t drop_empty_v3_records(const uint8_t *p, size_t n, const payload *pl, uint8_t *out)
+{
+    size_t len = 0, from = 0;
+    for (size_t i = 0; i <= pl->count; i++) {
+        size_t boundary = i == 0 ? 0 : pl->ends[i - 1];
+        memcpy(out + len, p + from, boundary - from);
+        len += boundary - from;
+        from = boundary;
+        while (from + 2 <= n && p[from] == '0' && p[from + 1] == ':')
+            from += 2;
+    }
+    memcpy(out + len, p + from, n - from);
+    return len + n - from;
+}
+
+/* The XHR2 encoder takes binary packets as raw bytes only (a text record 'b4…' inside an XHR2
+ * body decodes to base64 data), so such packets are decoded first, as a server would. Returns
+ * whether any packet was converted (the body is then not expected back byte for byte). */
+static bool raw_for_xhr2(sio_eio_payload_format f, payload *pl, eio_meaning *keep, bool compat)
+{
+    bool converted = false;
+    for (size_t i = 0; i < pl->count; i++) {
+        keep[i].bytes = NULL;
+        if (f != SIO_EIO_PAYLOAD_V3_BINARY || !pl->pkts[i].binary || !pl->pkts[i].base64)
+            continue;
+        keep[i] = eio_meaning_of(&pl->pkts[i], compat);
+        pl->pkts[i] = eio_packet_of(&keep[i]);
+        converted = true;
+    }
+    return converted;
+}
+
+static void check_roundtrip(sio_eio_payload_format f, const uint8_t *p, size_t n,
+                            const sio_eio_options *opt, const payload *first)
+{
+    payload raw = {SIO_OK, first->count, malloc(sizeof(sio_eio_packet) * (first->count + 1)), NULL};
+    eio_meaning *keep = malloc(sizeof(eio_meaning) * (first->count + 1));
+    if (!raw.pkts || !keep)
+        abort();
+    memcpy(raw.pkts, first->pkts, sizeof(sio_eio_packet) * first->count);
+    bool converted = raw_for_xhr2(f, &raw, keep, opt->compat);
+    size_t elen = 0;
+    uint8_t *enc = encode(f, raw.pkts, raw.count, &elen);
+    payload again = iterate(f, enc, elen, opt);
+    FUZZ_ASSERT(again.err == SIO_OK, "eio payload: decoder rejects the encoder's output");
+    check_same_packets(first, &again, opt->compat);
+    uint8_t *norm = malloc(n + 1);
+    if (!norm)
+        abort();
+    size_t nlen = f == SIO_EIO_PAYLOAD_V3_TEXT ? drop_empty_v3_records(p, n, first, norm) : n;
+    if (f != SIO_EIO_PAYLOAD_V3_TEXT)
+        memcpy(norm, p, n);
+    if (!opt->compat && !converted)
+        FUZZ_ASSERT(elen == nlen && memcmp(enc, norm, nlen) == 0,
+                    "eio payload: strict body is not canonical");
+    for (size_t i = 0; i < first->count; i++)
+        free(keep[i].bytes);
+    free(keep);
+    free(norm);
+    free(again.pkts);
+    free(again.ends);
+    free(raw.pkts);
+    free(enc);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_input in = {data, size};
+    uint8_t flags = fuzz_take_u8(&in);
+    sio_eio_payload_format f = !EIO_PAYLOAD_V3 ? SIO_EIO_PAYLOAD_V4
+                               : (flags & 2u) ? SIO_EIO_PAYLOAD_V3_BINARY
+                                              : SIO_EIO_PAYLOAD_V3_TEXT;
+    sio_eio_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.compat = flags & 1u;
+    payload first = iterate(f, in.p, in.n, &opt);
+    fuzz_reached(first.err == SIO_OK);
+    check_validate_agrees(f, in.p, in.n, &opt, &first);
+    if (first.err == SIO_OK && first.count > 0) {
+        check_roundtrip(f, in.p, in.n, &opt, &first);
+        if (!opt.compat) {
+            sio_eio_options lax = opt;
+            lax.compat = true;
+            payload wide = iterate(f, in.p, in.n, &lax);
+            FUZZ_ASSERT(wide.err == SIO_OK, "eio payload: compat rejects a body strict accepts");
+            check_same_packets(&first, &wide, true);
+            free(wide.pkts);
+            free(wide.ends);
+        }
+    }
+    free(first.pkts);
+    free(first.ends);
+    return 0;
+}
