@@ -1,0 +1,451 @@
+/* Codec throughput of libsiocodec on the shared input file (bench/gen_inputs.py).
+ *
+ * Decode takes each record the way the reference server receives it: WebSocket frame parser
+ * (ws_frame only), Engine.IO packet or polling payload decoder, then the Socket.IO attachment
+ * assembler (which validates the JSON payload and the placeholders). Encode goes back from the
+ * decoded packets to the same wire form. Timing follows the protocol shared with the Node and
+ * Python programs: warm-up, repetitions of whole passes, median. One JSON object on stdout.
+ *
+ * --callgrind N: instead of timing, run N passes of each category and direction between
+ * callgrind client requests, so `valgrind --tool=callgrind` dumps one instruction count each.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <valgrind/callgrind.h>
+
+#include "sio/eio.h"
+#include "sio/packet.h"
+#include "sio/ws.h"
+
+#define NCAT 7
+static const char *const CATEGORY[NCAT] = {"small_event",   "ack_event",       "namespaced_event",
+                                           "binary_event",  "large_payload",   "polling_payload",
+                                           "ws_frame"};
+enum { CAT_POLLING = 5, CAT_WS = 6 };
+enum { PART_TEXT = 0, PART_BINARY = 1 };
+#define MAX_PARTS 8
+#define MAX_ATT SIO_PKT_MAX_ATTACHMENTS_DEFAULT
+
+typedef struct part {
+    int kind;
+    uint8_t *data;
+    size_t len;
+} part;
+
+/* A decoded Socket.IO packet, kept for the encode pass (views into the input). */
+typedef struct dpkt {
+    sio_pkt pkt;
+    sio_span att[MAX_ATT];
+    uint32_t natt;
+} dpkt;
+
+typedef struct record {
+    int category;
+    uint32_t packets;
+    size_t nparts;
+    part parts[MAX_PARTS];
+    dpkt *decoded;
+    size_t ndecoded;
+} record;
+
+typedef struct timing {
+    double warmup, rep_s;
+    int reps;
+} timing;
+
+static uint8_t *scratch;   /* decode copies and encode output; one big reusable buffer */
+static size_t scratch_cap = 4u << 20;
+static volatile size_t sink; /* keeps the work observable so the compiler cannot drop it */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "codec_bench: %s\n", what);
+    exit(1);
+}
+
+static void check(sio_err e, const char *what)
+{
+    if (e != SIO_OK) {
+        fprintf(stderr, "codec_bench: %s: %s\n", what, sio_err_name(e));
+        exit(1);
+    }
+}
+
+/* ------------------------------------------------------------------ input file */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Loads the container documented in bench/gen_inputs.py; each part gets its own allocation so
+ * decoders that work in place (frame unmasking) can be given fresh copies. */
+static record *read_inputs(const char *path, size_t *count)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        die("cannot open inputs");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)size);
+    if (buf == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size)
+        die("cannot read inputs");
+    fclose(f);
+    if (size < 14 || memcmp(buf, "SIOBENCH1\n", 10) != 0)
+        die("not a benchmark input file");
+    size_t n = rd32(buf + 10), off = 14;
+    record *recs = calloc(n, sizeof *recs);
+    for (size_t i = 0; i < n; i++) {
+        record *r = &recs[i];
+        r->category = buf[off];
+        r->nparts = buf[off + 1];
+        r->packets = rd32(buf + off + 2);
+        off += 6;
+        if (r->nparts > MAX_PARTS || r->category >= NCAT)
+            die("record out of range");
+        for (size_t j = 0; j < r->nparts; j++) {
+            part *pt = &r->parts[j];
+            pt->kind = buf[off];
+            pt->len = rd32(buf + off + 1);
+            off += 5;
+            pt->data = malloc(pt->len ? pt->len : 1);
+            memcpy(pt->data, buf + off, pt->len);
+            off += pt->len;
+        }
+    }
+    free(buf);
+    *count = n;
+    return recs;
+}
+
+/* ------------------------------------------------------------------ decode */
+
+typedef struct decoder {
+    sio_pkt_assembler asm_;
+    sio_span slots[MAX_ATT];
+    sio_ws_parser ws;
+    dpkt *out; /* where completed packets go, or NULL when only counting */
+    size_t nout;
+    uint8_t *bin; /* base64 attachments of polling payloads are decoded here */
+    size_t bin_used;
+} decoder;
+
+static void decoder_init(decoder *d)
+{
+    memset(d, 0, sizeof *d);
+    check(sio_pkt_assembler_init(&d->asm_, NULL, d->slots, MAX_ATT), "assembler init");
+    sio_ws_parser_init(&d->ws, SIO_WS_ROLE_SERVER, UINT64_MAX);
+}
+
+/* A packet is complete: keep it for the encoder, or just count it. */
+static void complete(decoder *d)
+{
+    sio_pkt pkt;
+    const sio_span *att;
+    uint32_t n;
+    check(sio_pkt_assembler_result(&d->asm_, &pkt, &att, &n), "assembler result");
+    if (d->out != NULL) {
+        dpkt *dp = &d->out[d->nout];
+        dp->pkt = pkt;
+        dp->natt = n;
+        memcpy(dp->att, att, n * sizeof *att);
+    }
+    d->nout++;
+    sink += pkt.data.len;
+}
+
+/* One Engine.IO message (text or binary) into the Socket.IO assembler. */
+static void feed_message(decoder *d, sio_eio_frame frame, const uint8_t *p, size_t n)
+{
+    sio_eio_packet ep;
+    bool done = false;
+    check(sio_eio_packet_decode(4, frame, p, n, NULL, &ep), "eio decode");
+    if (ep.binary)
+        check(sio_pkt_assembler_binary(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "attach");
+    else
+        check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "packet");
+    if (done)
+        complete(d);
+}
+
+/* Polling body: records in order; base64 attachments are decoded to bytes, as every server does
+ * before handing them to the application. */
+static void decode_polling(decoder *d, const part *pt)
+{
+    sio_eio_payload_iter it;
+    sio_eio_packet ep;
+    bool has = false, done = false;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, pt->data, pt->len, NULL);
+    while (check(sio_eio_payload_next(&it, &ep, &has), "payload"), has) {
+        if (!ep.binary) {
+            check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "packet");
+        } else {
+            size_t w = 0;
+            uint8_t *dst = d->bin + d->bin_used;
+            check(sio_eio_packet_binary(&ep, false, dst, 1u << 16, &w), "base64");
+            if (d->out != NULL)
+                d->bin_used += w;
+            check(sio_pkt_assembler_binary(&d->asm_, dst, w, &done, NULL), "attach");
+        }
+        if (done)
+            complete(d);
+    }
+}
+
+/* One masked frame: the parser unmasks in place, so it works on a copy, as on a read buffer. */
+static void decode_ws(decoder *d, const part *pt, uint8_t *copy)
+{
+    memcpy(copy, pt->data, pt->len);
+    size_t used = 0;
+    sio_ws_event ev;
+    check(sio_ws_parser_feed(&d->ws, copy, pt->len, &used, &ev), "ws frame");
+    if (ev.type != SIO_WS_EV_DATA || !ev.message_end || used != pt->len)
+        die("ws frame: expected one whole message");
+    feed_message(d, SIO_EIO_FRAME_WS_TEXT, ev.payload.ptr, ev.payload.len);
+}
+
+static void decode_record(decoder *d, const record *r, uint8_t *copy)
+{
+    if (r->category == CAT_POLLING) {
+        decode_polling(d, &r->parts[0]);
+        return;
+    }
+    if (r->category == CAT_WS) {
+        decode_ws(d, &r->parts[0], copy);
+        return;
+    }
+    for (size_t j = 0; j < r->nparts; j++)
+        feed_message(d, r->parts[j].kind == PART_TEXT ? SIO_EIO_FRAME_WS_TEXT : SIO_EIO_FRAME_WS_BINARY,
+                     r->parts[j].data, r->parts[j].len);
+}
+
+/* ------------------------------------------------------------------ encode */
+
+/* Socket.IO packet -> Engine.IO text message (and raw binary messages for attachments), as a
+ * server writes it to a WebSocket. Returns the bytes written at `out`. */
+static size_t encode_packet(const dpkt *dp, uint8_t *out, size_t cap)
+{
+    sio_pkt pkt = dp->pkt;
+    pkt.attachments = dp->natt;
+    size_t w = 0, total = 0;
+    uint8_t *text = out + cap / 2; /* Socket.IO text is staged in the upper half */
+    check(sio_pkt_encode(&pkt, NULL, text, cap / 2, &w), "packet encode");
+    check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, w, out, cap / 2, &total),
+          "eio encode");
+    for (uint32_t k = 0; k < dp->natt; k++) {
+        check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, dp->att[k].ptr,
+                                    dp->att[k].len, out + total, cap / 2 - total, &w),
+              "eio binary encode");
+        total += w;
+    }
+    return total;
+}
+
+/* Polling: every packet's text and attachments become records of one v4 payload. */
+static size_t encode_polling(const record *r, uint8_t *out, size_t cap)
+{
+    sio_eio_packet eps[64 * (1 + MAX_ATT)];
+    size_t n = 0, used = 0, w = 0;
+    uint8_t *stage = out + cap / 2;
+    for (size_t i = 0; i < r->ndecoded; i++) {
+        sio_pkt pkt = r->decoded[i].pkt;
+        pkt.attachments = r->decoded[i].natt;
+        check(sio_pkt_encode(&pkt, NULL, stage + used, cap / 2 - used, &w), "packet encode");
+        eps[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, false, false, sio_span_of(stage + used, w)};
+        used += w;
+        for (uint32_t k = 0; k < r->decoded[i].natt; k++)
+            eps[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, r->decoded[i].att[k]};
+    }
+    check(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, eps, n, out, cap / 2, &w), "payload encode");
+    return w;
+}
+
+/* WebSocket: the Engine.IO message in one unmasked text frame (servers do not mask). */
+static size_t encode_ws(const record *r, uint8_t *out, size_t cap)
+{
+    uint8_t *stage = out + cap / 2;
+    size_t n = encode_packet(&r->decoded[0], stage, cap / 2);
+    sio_ws_frame_header h = {0};
+    h.fin = true;
+    h.opcode = SIO_WS_OP_TEXT;
+    size_t w = 0;
+    check(sio_ws_frame_encode(&h, stage, n, out, cap / 2, &w), "frame encode");
+    return w;
+}
+
+static size_t encode_record(const record *r)
+{
+    if (r->category == CAT_POLLING)
+        return encode_polling(r, scratch, scratch_cap);
+    if (r->category == CAT_WS)
+        return encode_ws(r, scratch, scratch_cap);
+    return encode_packet(&r->decoded[0], scratch, scratch_cap);
+}
+
+/* ------------------------------------------------------------------ passes and timing */
+
+typedef struct group {
+    record **recs;
+    size_t n;
+    uint64_t packets, bytes;
+} group;
+
+static decoder pass_decoder;
+
+static void decode_pass(const group *g)
+{
+    pass_decoder.out = NULL;
+    pass_decoder.nout = 0;
+    for (size_t i = 0; i < g->n; i++)
+        decode_record(&pass_decoder, g->recs[i], scratch);
+    sink += pass_decoder.nout;
+}
+
+static void encode_pass(const group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        sink += encode_record(g->recs[i]);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Warm-up, then `reps` repetitions of whole passes lasting at least rep_s; median passes/s. */
+static void measure(void (*pass)(const group *), const group *g, const timing *t, const char *name)
+{
+    double rates[64];
+    double warm_end = now_s() + t->warmup;
+    pass(g);
+    while (now_s() < warm_end)
+        pass(g);
+    int reps = t->reps > 64 ? 64 : t->reps;
+    for (int r = 0; r < reps; r++) {
+        long passes = 0;
+        double start = now_s(), elapsed;
+        do {
+            pass(g);
+            passes++;
+            elapsed = now_s() - start;
+        } while (elapsed < t->rep_s);
+        rates[r] = (double)passes / elapsed;
+    }
+    printf("\"%s\":{\"passes_per_s_reps\":[", name);
+    for (int r = 0; r < reps; r++)
+        printf("%s%.3f", r ? "," : "", rates[r]);
+    qsort(rates, (size_t)reps, sizeof *rates, cmp_double);
+    double med = reps % 2 ? rates[reps / 2] : (rates[reps / 2 - 1] + rates[reps / 2]) / 2;
+    printf("],\"packets_per_s\":%.1f,\"mb_per_s\":%.3f}", med * (double)g->packets,
+           med * (double)g->bytes / 1e6);
+}
+
+/* Decodes every record once, keeping the packets the encode pass starts from; returns the
+ * bytes of `bin` used by decoded base64 attachments, which must outlive the encode passes. */
+static size_t predecode(group *g, uint8_t *bin)
+{
+    decoder d;
+    decoder_init(&d);
+    d.bin = bin;
+    for (size_t i = 0; i < g->n; i++) {
+        record *r = g->recs[i];
+        r->decoded = calloc(r->packets + 1, sizeof *r->decoded);
+        d.out = r->decoded;
+        d.nout = 0;
+        /* a ws frame is unmasked into its own copy, which the decoded views keep pointing at */
+        uint8_t *copy = r->category == CAT_WS ? malloc(r->parts[0].len) : scratch;
+        if (copy == NULL)
+            die("out of memory");
+        decode_record(&d, r, copy);
+        r->ndecoded = d.nout;
+        if (r->ndecoded != r->packets)
+            die("decoded packet count differs from the input file");
+    }
+    return d.bin_used;
+}
+
+static void callgrind_runs(const group *g, int cat, int passes)
+{
+    char name[64];
+    decode_pass(g);
+    CALLGRIND_ZERO_STATS;
+    for (int i = 0; i < passes; i++)
+        decode_pass(g);
+    snprintf(name, sizeof name, "decode %s", CATEGORY[cat]);
+    CALLGRIND_DUMP_STATS_AT(name);
+    encode_pass(g);
+    CALLGRIND_ZERO_STATS;
+    for (int i = 0; i < passes; i++)
+        encode_pass(g);
+    snprintf(name, sizeof name, "encode %s", CATEGORY[cat]);
+    CALLGRIND_DUMP_STATS_AT(name);
+}
+
+int main(int argc, char **argv)
+{
+    timing t = {0.2, 0.2, 5};
+    int callgrind_passes = 0;
+    const char *inputs = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--warmup") && i + 1 < argc) t.warmup = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) t.reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc) t.rep_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--callgrind") && i + 1 < argc) callgrind_passes = atoi(argv[++i]);
+        else inputs = argv[i];
+    }
+    if (inputs == NULL)
+        die("usage: codec_bench INPUTS [--warmup s] [--reps n] [--rep-time s] [--callgrind passes]");
+    size_t nrec = 0;
+    record *recs = read_inputs(inputs, &nrec);
+    scratch = malloc(scratch_cap);
+    uint8_t *bin = malloc(16u << 20);
+    decoder_init(&pass_decoder);
+    pass_decoder.bin = malloc(1u << 16);
+    group groups[NCAT] = {{0}};
+    for (int c = 0; c < NCAT; c++)
+        groups[c].recs = calloc(nrec, sizeof(record *));
+    for (size_t i = 0; i < nrec; i++) {
+        group *g = &groups[recs[i].category];
+        g->recs[g->n++] = &recs[i];
+        g->packets += recs[i].packets;
+        for (size_t j = 0; j < recs[i].nparts; j++)
+            g->bytes += recs[i].parts[j].len;
+    }
+    size_t bin_off = 0;
+    for (int c = 0; c < NCAT; c++)
+        bin_off += predecode(&groups[c], bin + bin_off);
+
+    printf("{\"impl\":\"c\",\"versions\":{\"libsiocodec\":\"%s\"},", sio_version());
+    if (callgrind_passes)
+        printf("\"callgrind_passes\":%d,", callgrind_passes);
+    printf("\"categories\":{");
+    for (int c = 0; c < NCAT; c++) {
+        const group *g = &groups[c];
+        printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu", c ? "," : "", CATEGORY[c],
+               (unsigned long long)g->packets, (unsigned long long)g->bytes);
+        if (callgrind_passes) {
+            callgrind_runs(g, c, callgrind_passes);
+        } else {
+            printf(",");
+            measure(decode_pass, g, &t, "decode");
+            printf(",");
+            measure(encode_pass, g, &t, "encode");
+        }
+        printf("}");
+        fflush(stdout);
+    }
+    printf("}}\n");
+    return 0;
+}
