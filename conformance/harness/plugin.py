@@ -45,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config._conformance_results = []  # type: ignore[attr-defined]
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config._conformance_partial = True  # type: ignore[attr-defined]
+
+
 def _req_id(item: pytest.Item) -> str | None:
     name = getattr(item, "originalname", None) or item.name
     return catalogue.id_from_test_name(name)
@@ -212,8 +217,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     path = config.getoption("--report-json")
     tested = {r["requirement"] for r in results}
-    selected = config.getoption("--req")
-    untested = [] if selected else [rid for rid in CATALOGUE if rid not in tested]
+    partial = bool(config.getoption("--req")) or getattr(config, "_conformance_partial", False)
+    untested = [] if partial else [rid for rid in CATALOGUE if rid not in tested]
     config._conformance_untested = untested  # type: ignore[attr-defined]
     if path:
         counts = Counter(r["verdict"] for r in results)

@@ -210,6 +210,25 @@ class SioClient:
                 break
         return out
 
+    def barrier(self, nsp: str = "/", timeout: float | None = None) -> list[SioPacket]:
+        """Round-trip a unique `message` and return every packet that arrived before its echo.
+
+        Used to prove a negative ("nothing else was sent") without waiting for an arbitrary time:
+        the fixture answers in order, so anything sent earlier arrives before the echo.
+        """
+        self._barriers = getattr(self, "_barriers", 0) + 1
+        token = f"barrier-{self._barriers}"
+        self.emit("message", token, nsp=nsp)
+        t = self.target.reply if timeout is None else timeout
+        deadline = time.monotonic() + t
+        before: list[SioPacket] = []
+        for _ in range(100000):
+            p = self.recv(max(0.0, deadline - time.monotonic()))
+            if p.event == "message-back" and p.nsp == nsp and p.args == [token]:
+                return before
+            before.append(p)
+        return before
+
     # ------------------------------------------------------------------ namespaces
     def connect(self, nsp: str = "/", auth: Any = None, *, expect_auth_event: bool = True,
                 timeout: float | None = None) -> SioPacket:
