@@ -1,0 +1,232 @@
+"""Group A: Engine.IO packet and payload encoding (EIO-PKT), mostly on the echo endpoint."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from harness import http as rawhttp
+from harness.eio import PollingSession, WebSocketSession, query
+from harness.ws import OP_TEXT, WsClient
+from wirekit import get
+
+SIO = "/socket.io/"
+
+
+def _echo_poll(case, opener, target, extra: str = "") -> PollingSession:
+    if not target.has("echo"):
+        case.unimplemented("needs the Engine.IO echo endpoint (FIXTURE.md section 4)")
+    return opener.adopt(PollingSession.handshake(target, target.eio_path, extra))
+
+
+def _echo_ws(case, opener, target, extra: str = "") -> WebSocketSession:
+    if not target.has("echo"):
+        case.unimplemented("needs the Engine.IO echo endpoint (FIXTURE.md section 4)")
+    return opener.adopt(WebSocketSession.connect(target, target.eio_path, extra=extra))
+
+
+def test_EIO_PKT_01_packet_types(case, opener, target):
+    s = _echo_ws(case, opener, target)
+    s.send("6", "3", "5", "4ok")
+    pkt = s.recv()
+    case.must(pkt == "4ok", "noop, pong and upgrade dropped; message echoed", "4ok", pkt)
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_EIO_PKT_02_unknown_type(case, opener, target, transport):
+    if transport == "websocket":
+        s = _echo_ws(case, opener, target)
+        s.send("abc")
+        how = s.wait_ended(target.reply)
+        case.must(how is not None, "text `abc` closes the WebSocket", "closed", "open")
+    else:
+        s = _echo_poll(case, opener, target)
+        s.post("abc")
+        resp = s.get()
+        case.must(resp.status == 400, "POST `abc`, then the sid is refused", 400, resp.summary())
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_EIO_PKT_03_empty_packet(case, opener, target, transport):
+    if transport == "websocket":
+        s = _echo_ws(case, opener, target)
+        s.send("")
+        how = s.wait_ended(target.reply)
+        case.check(how is not None, "an empty text frame closes the session", "closed", "open")
+    else:
+        s = _echo_poll(case, opener, target)
+        s.post("4x\x1e")
+        resp = s.get()
+        if resp.status == 200 and resp.body == b"4x":
+            resp = s.get()
+        case.check(resp.status == 400, "a trailing empty record ends the session", 400, resp.summary())
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_EIO_PKT_04_message_without_data(case, opener, target, transport):
+    if transport == "websocket":
+        s = _echo_ws(case, opener, target)
+        s.send("4")
+        pkt = s.recv()
+    else:
+        s = _echo_poll(case, opener, target)
+        s.post("4")
+        pkt = s.get().text()
+    case.must(pkt == "4", "`4` echoed as an empty message", "4", pkt)
+
+
+def test_EIO_PKT_05_websocket_binary(case, opener, target):
+    s = _echo_ws(case, opener, target)
+    s.send(b"\x01\x02\x03\x04")
+    pkt = s.recv()
+    case.must(pkt == b"\x01\x02\x03\x04", "binary frame echoed byte for byte, no type prefix", b"\x01\x02\x03\x04", pkt)
+
+
+def test_EIO_PKT_06_polling_binary_base64(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    s.post("4hello\x1ebAQIDBA==")
+    resp = s.get()
+    case.must(resp.body == b"4hello\x1ebAQIDBA==", "text and base64 binary echoed", b"4hello\x1ebAQIDBA==", resp.body)
+
+
+def test_EIO_PKT_07_payload_batching(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    s.post("4test1\x1e4test2\x1e4test3")
+    resp = s.get()
+    case.must(resp.body == b"4test1\x1e4test2\x1e4test3", "all buffered packets in one body, 0x1E-separated",
+              b"4test1\x1e4test2\x1e4test3", resp.body)
+
+
+def test_EIO_PKT_08_lenient_base64(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    post = s.post("b!!AQ==")
+    resp = s.get()
+    case.informational("`b!!AQ==` (invalid base64 characters)", (post.summary(), resp.summary()))
+
+
+def test_EIO_PKT_09_b_prefixed_text_frame(case, opener, target):
+    s = _echo_ws(case, opener, target)
+    s.send("bAQID")
+    try:
+        pkt = s.recv(target.reply)
+    except Exception as exc:  # recorded, not judged
+        pkt = f"{type(exc).__name__}: {exc}"
+    case.informational("text frame `bAQID` on WebSocket", pkt)
+
+
+def test_EIO_PKT_10_b64_on_websocket(case, opener, target):
+    s = _echo_ws(case, opener, target, extra="&b64=1")
+    s.send(b"\x01\x02\x03")
+    pkt = s.recv()
+    if pkt == b"\x01\x02\x03":
+        case.unimplemented("b64=1 not honoured on WebSocket (binary echoed as binary)")
+    case.check(pkt == "bAQID", "binary sent as base64 text when b64 is set", "bAQID", pkt)
+
+
+def test_EIO_PKT_11_separator_inside_websocket_frame(case, opener, target):
+    s = _echo_ws(case, opener, target)
+    s.send("4a\x1e4b")
+    pkt = s.recv()
+    case.must(pkt == "4a\x1e4b", "one frame is one packet, 0x1E included", "4a\x1e4b", pkt)
+
+
+def test_EIO_PKT_12_utf8_round_trip(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    body = "4€é\x1e4😀".encode("utf-8")
+    s.post(body)
+    resp = s.get()
+    case.must(resp.body == body, "UTF-8 text echoed byte for byte", body, resp.body)
+    case.must(resp.header("content-length") == str(len(body)), "Content-Length counts bytes", str(len(body)),
+              resp.header("content-length"))
+
+
+def test_EIO_PKT_13_polling_headers(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    post = s.post("4hi")
+    resp = s.get()
+    actual = {"get": (resp.status, (resp.header("content-type") or "").lower().replace(" ", "")),
+              "post": (post.status, post.body, (post.header("content-type") or "").lower().split(";")[0])}
+    expected = {"get": (200, "text/plain;charset=utf-8"), "post": (200, b"ok", "text/html")}
+    case.must(post.status == 200 and resp.status == 200, "POST and GET answered 200", (200, 200), actual)
+    case.check(actual == expected, "reference content types and `ok` body", expected, actual)
+
+
+def test_EIO_PKT_14_octet_stream_post(case, opener, target):
+    s = _echo_poll(case, opener, target)
+    post = s.post(b"4hello", headers=[("Content-Type", "application/octet-stream")])
+    after = s.get()
+    case.informational("v4 POST declaring application/octet-stream (Node: 400, session closed)",
+                       (post.summary(), after.summary()))
+
+
+def _v3(case, target) -> None:
+    if not target.eio3:
+        case.unimplemented("target runs without EIO3 support")
+    if not target.has("echo"):
+        case.unimplemented("needs the Engine.IO echo endpoint (FIXTURE.md section 4)")
+
+
+def _v3_session(target, extra: str = "") -> str:
+    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling{extra}")
+    return resp.text().split('"sid":"')[1].split('"')[0]
+
+
+def _v3_post(target, sid: str, body: bytes, extra: str = ""):
+    return rawhttp.request(target.host, target.port, "POST", f"{target.eio_path}?EIO=3&transport=polling&sid={sid}{extra}",
+                           headers=[("Content-Type", "text/plain;charset=UTF-8")], body=body, timeout=target.reply)
+
+
+def test_EIO_PKT_15_v3_length_prefixed(case, target):
+    _v3(case, target)
+    sid = _v3_session(target, "&b64=1")
+    _v3_post(target, sid, "6:4hello2:4€".encode(), "&b64=1")
+    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling&sid={sid}&b64=1")
+    case.must(resp.body == "6:4hello2:4€".encode(), "v3 records `<len>:<packet>`, length in UTF-16 units",
+              "6:4hello2:4€".encode(), resp.body)
+
+
+def test_EIO_PKT_16_v3_base64_keeps_type(case, target):
+    _v3(case, target)
+    sid = _v3_session(target, "&b64=1")
+    _v3_post(target, sid, b"6:4hello10:b4AQIDBA==", "&b64=1")
+    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling&sid={sid}&b64=1")
+    case.must(resp.body == b"6:4hello10:b4AQIDBA==", "v3 base64 record `b4…`", b"6:4hello10:b4AQIDBA==", resp.body)
+
+
+def test_EIO_PKT_17_v3_binary_payload(case, target):
+    _v3(case, target)
+    sid = _v3_session(target)
+    _v3_post(target, sid, b"6:4hello10:b4AQIDBA==")
+    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling&sid={sid}")
+    want = b"\x00\x06\xff4hello\x01\x05\xff\x04\x01\x02\x03\x04"
+    case.check(resp.body == want, "v3 XHR2 binary payload framing", want, resp.body)
+
+
+def test_EIO_PKT_18_v3_websocket_binary(case, opener, target):
+    _v3(case, target)
+    ws = opener.adopt(WsClient.connect(target.host, target.port, f"{target.eio_path}?EIO=3&transport=websocket",
+                                       timeout=target.reply))
+    ws.recv(target.reply)  # open packet
+    ws.send_binary(b"\x04\x01\x02\x03\x04")
+    msg = ws.recv(target.reply)
+    case.must(msg.kind == "binary" and msg.data == b"\x04\x01\x02\x03\x04", "v3 binary frame keeps its type byte",
+              b"\x04\x01\x02\x03\x04", msg)
+
+
+def test_EIO_PKT_19_v3_bad_length(case, target):
+    _v3(case, target)
+    sid = _v3_session(target, "&b64=1")
+    _v3_post(target, sid, b"5:4hello", "&b64=1")
+    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling&sid={sid}&b64=1")
+    case.must(resp.status == 400, "payload with a wrong length ends the session", 400, resp.summary())
+
+
+def test_EIO_PKT_20_jsonp(case, target):
+    resp = get(target, f"{SIO}?EIO=4&transport=polling&j=3")
+    if resp.status != 200:
+        case.unimplemented(f"JSONP polling not offered ({resp.summary()})")
+    case.check(resp.body.startswith(b'___eio[3]("0{'), "JSONP body", b'___eio[3]("0{...', resp.body)
+
+
+def test_EIO_PKT_21_webtransport(case, target):
+    case.unimplemented("WebTransport needs HTTP/3; the harness speaks HTTP/1.1 and WebSocket only")
