@@ -23,7 +23,9 @@ FUZZ_NEEDS_json        := codec/include/sio/json.h $(addprefix codec/src/json_,v
 FUZZ_NEEDS_eio_packet  := codec/include/sio/eio.h codec/src/eio_packet.c
 FUZZ_NEEDS_eio_payload := $(FUZZ_NEEDS_eio_packet) $(addprefix codec/src/eio_payload,.c _encode.c)
 FUZZ_NEEDS_eio_payload_v3 := $(FUZZ_NEEDS_eio_payload)
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3
+FUZZ_NEEDS_ws_frame    := codec/include/sio/ws.h $(addprefix codec/src/ws_,parser.c frame.c close.c handshake.c)
+FUZZ_NEEDS_ws_close    := $(FUZZ_NEEDS_ws_frame)
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c

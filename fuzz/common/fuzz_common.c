@@ -65,3 +65,19 @@ _Noreturn void fuzz_fail(const char *what)
     fflush(stderr);
     abort();
 }
+
+static void print_hex(const char *label, const uint8_t *p, size_t n)
+{
+    fprintf(stderr, "%s (%zu bytes):", label, n);
+    for (size_t i = 0; i < n && i < 256; i++)
+        fprintf(stderr, " %02x", p[i]);
+    fprintf(stderr, "%s\n", n > 256 ? " ..." : "");
+}
+
+_Noreturn void fuzz_fail_diff(const char *what, const uint8_t *a, size_t alen, const uint8_t *b,
+                              size_t blen)
+{
+    print_hex("  first ", a, alen);
+    print_hex("  second", b, blen);
+    fuzz_fail(what);
+}

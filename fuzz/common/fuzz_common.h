@@ -50,6 +50,10 @@ extern fuzz_report_state fuzz_report;
 /* Prints "oracle failure: <what>" and aborts. */
 _Noreturn void fuzz_fail(const char *what);
 
+/* Prints both sides of a failed comparison in hex (first 256 bytes each), then fails. */
+_Noreturn void fuzz_fail_diff(const char *what, const uint8_t *a, size_t alen, const uint8_t *b,
+                              size_t blen);
+
 #define FUZZ_ASSERT(cond, what)                                                                    \
     do {                                                                                           \
         if (!(cond))                                                                               \
