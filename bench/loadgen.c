@@ -4,7 +4,7 @@
  *
  * Scenarios (one per run, chosen with --scenario; results as one JSON object on stdout):
  *   setup       open --conns connections, --concurrency at a time, up to the Socket.IO CONNECT
- *               reply; connections per second.
+ *               reply, after --warm-conns untimed ones; connections per second.
  *   echo-rate   --conns clients send `message` at --rate messages/s in total for --duration
  *               seconds after --warmup; round-trip latency percentiles of `message-back`.
  *   echo-max    each of --conns clients keeps --inflight messages outstanding; replies/s.

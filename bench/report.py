@@ -1,0 +1,276 @@
+"""Turns the raw benchmark results into ratios, goal checks, a text table and PNG plots."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+CATEGORIES = ["small_event", "ack_event", "namespaced_event", "binary_event", "large_payload",
+              "polling_payload", "ws_frame"]
+IMPLS = [("c", "C codec"), ("node", "Node parsers"), ("python", "python-socketio")]
+SERVERS = [("reference", "reference"), ("node", "Node socket.io"), ("python", "python-socketio")]
+
+# (key, label, scenario, field, better) for every server figure.
+SERVER_METRICS = [
+    ("echo_p50_ms", "echo RTT p50 at fixed rate (ms)", "echo_rate", "p50_ms", "lower"),
+    ("echo_p99_ms", "echo RTT p99 at fixed rate (ms)", "echo_rate", "p99_ms", "lower"),
+    ("echo_max_msgs_per_s", "max echo throughput (msg/s)", "echo_max", "msgs_per_s", "higher"),
+    ("bcast_deliveries_per_s", "broadcast to 1,000: deliveries/s", "broadcast",
+     "deliveries_per_s", "higher"),
+    ("bcast_cpu_s_per_million", "broadcast: server CPU s per 1M deliveries", "broadcast",
+     "cpu_s_per_million", "lower"),
+    ("setup_conns_per_s", "connection set-up (conn/s)", "setup", "conns_per_s", "higher"),
+    ("idle_kib_per_conn_small", "idle RSS per WS connection, small set (KiB)", "idle_small",
+     "kib_per_conn", "lower"),
+    ("idle_kib_per_conn_large", "idle RSS per WS connection, large set (KiB)", "idle_large",
+     "kib_per_conn", "lower"),
+]
+
+Value = float | str  # a figure, or "n/a (reason)"
+
+
+def na(reason: str) -> str:
+    return f"n/a ({reason})"
+
+
+def is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def ratio(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b) and b:
+        return a / b
+    return "n/a"
+
+
+# ---------------------------------------------------------------------------- codec
+
+
+def codec_figure(raw: dict[str, Any], impl: str, cat: str, direction: str) -> dict[str, Value]:
+    res = raw.get(impl, {})
+    if "na" in res:
+        return {"packets_per_s": na(res["na"]), "mb_per_s": na(res["na"])}
+    fig = res.get("categories", {}).get(cat, {}).get(direction)
+    if not fig:
+        return {"packets_per_s": na("not measured"), "mb_per_s": na("not measured")}
+    return {"packets_per_s": fig["packets_per_s"], "mb_per_s": fig["mb_per_s"]}
+
+
+def mix_figure(raw: dict[str, Any], impl: str, direction: str) -> dict[str, Value]:
+    """The whole input file as one workload: total packets over the time to process each
+    category's share at its own measured rate."""
+    res = raw.get(impl, {})
+    if "na" in res:
+        return {"packets_per_s": na(res["na"]), "mb_per_s": na(res["na"])}
+    cats = res.get("categories", {})
+    if any(c not in cats for c in CATEGORIES):
+        return {"packets_per_s": na("incomplete"), "mb_per_s": na("incomplete")}
+    seconds = sum(cats[c]["packets"] / cats[c][direction]["packets_per_s"] for c in CATEGORIES)
+    packets = sum(cats[c]["packets"] for c in CATEGORIES)
+    nbytes = sum(cats[c]["bytes"] for c in CATEGORIES)
+    return {"packets_per_s": packets / seconds, "mb_per_s": nbytes / seconds / 1e6}
+
+
+def summarise_codec(raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for direction in ("decode", "encode"):
+        rows: dict[str, Any] = {}
+        for cat in CATEGORIES + ["mix"]:
+            row = {impl: (mix_figure(raw, impl, direction) if cat == "mix"
+                          else codec_figure(raw, impl, cat, direction)) for impl, _ in IMPLS}
+            row["c_over_node"] = ratio(row["c"]["packets_per_s"], row["node"]["packets_per_s"])
+            row["c_over_python"] = ratio(row["c"]["packets_per_s"], row["python"]["packets_per_s"])
+            rows[cat] = row
+        out[direction] = rows
+    return out
+
+
+# ---------------------------------------------------------------------------- server
+
+
+def server_value(raw: dict[str, Any], server: str, scenario: str, field: str) -> Value:
+    res = raw.get(server, {})
+    if "na" in res:
+        return na(res["na"])
+    sc = res.get(scenario)
+    if sc is None:
+        return na("not run")
+    if "na" in sc:
+        return na(sc["na"])
+    v = sc.get(field)
+    if not is_num(v) or v < 0:
+        return na("not measurable")
+    return float(v)
+
+
+def advantage(ref: Value, other: Value, better: str) -> Value:
+    """How many times better the reference server is: >1 means better, whatever the unit."""
+    return ratio(ref, other) if better == "higher" else ratio(other, ref)
+
+
+def summarise_server(raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, label, scen, field, better in SERVER_METRICS:
+        row: dict[str, Any] = {"label": label, "better": better}
+        for server, _ in SERVERS:
+            row[server] = server_value(raw, server, scen, field)
+        row["reference_vs_node"] = advantage(row["reference"], row["node"], better)
+        row["reference_vs_python"] = advantage(row["reference"], row["python"], better)
+        out[key] = row
+    return out
+
+
+# ---------------------------------------------------------------------------- goals
+
+
+def goal(name: str, measured: Value, target: float) -> dict[str, Any]:
+    status = "n/a" if not is_num(measured) else ("met" if measured >= target else "not met")
+    return {"goal": name, "target": f">= {target:g}x", "measured": measured, "status": status}
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    goals = []
+    if "codec" in results:
+        codec = summarise_codec(results["codec"])
+        summary["codec"] = codec
+        mix = codec["decode"]["mix"]
+        goals.append(goal("C decode vs socket.io-parser (mix)", mix["c_over_node"], 10))
+        goals.append(goal("C decode vs python-socketio (mix)", mix["c_over_python"], 50))
+    if "server" in results:
+        server = summarise_server(results["server"])
+        summary["server"] = server
+        goals.append(goal("idle memory per connection: Node / reference (10k)",
+                          server["idle_kib_per_conn_large"]["reference_vs_node"], 5))
+        goals.append(goal("broadcast CPU per delivery: Node / reference",
+                          server["bcast_cpu_s_per_million"]["reference_vs_node"], 3))
+        goals.append(goal("echo p99: Node / reference", server["echo_p99_ms"]["reference_vs_node"], 1))
+    summary["goals"] = goals
+    return summary
+
+
+# ---------------------------------------------------------------------------- text table
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    if not is_num(v):
+        return str(v)
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_ratio(v: Any) -> str:
+    return f"{v:.1f}x" if is_num(v) else str(v)
+
+
+def short(v: Any) -> str:
+    """n/a reasons can be long; the table keeps 'n/a' and the JSON keeps the reason."""
+    return "n/a" if isinstance(v, str) and v.startswith("n/a") else fmt(v)
+
+
+def render_table(results: dict[str, Any]) -> str:
+    s = results["summary"]
+    lines: list[str] = []
+    if "codec" in s:
+        for direction in ("decode", "encode"):
+            lines.append(f"\nCodec {direction}: packets/s (MB/s); ratio = C rate / other rate")
+            hdr = f"{'category':18} {'C codec':>22} {'Node parsers':>22} {'python-socketio':>22}" \
+                  f" {'C/Node':>8} {'C/Py':>8}"
+            lines += [hdr, "-" * len(hdr)]
+            for cat, row in s["codec"][direction].items():
+                cells = [f"{short(row[i]['packets_per_s'])} ({short(row[i]['mb_per_s'])})"
+                         for i, _ in IMPLS]
+                lines.append(f"{cat:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}"
+                             f" {fmt_ratio(row['c_over_node']):>8} {fmt_ratio(row['c_over_python']):>8}")
+        cg = results.get("callgrind", {})
+        if "categories" in cg:
+            lines.append("\nC codec, callgrind instructions per packet (decode / encode)")
+            for cat in CATEGORIES:
+                c = cg["categories"].get(cat, {})
+                d = c.get("decode", {}).get("instructions_per_packet", "n/a")
+                e = c.get("encode", {}).get("instructions_per_packet", "n/a")
+                lines.append(f"  {cat:18} {fmt(d):>12} / {fmt(e):<12}")
+        elif "na" in cg:
+            lines.append(f"\ncallgrind: {na(cg['na'])}")
+    if "server" in s:
+        lines.append("\nServers (same C load generator; advantage = how many times better the "
+                     "reference is, >1 = better)")
+        hdr = f"{'figure':46} {'reference':>12} {'Node':>12} {'python':>12} {'vs Node':>8} {'vs Py':>8}"
+        lines += [hdr, "-" * len(hdr)]
+        for row in s["server"].values():
+            lines.append(f"{row['label']:46} {short(row['reference']):>12} {short(row['node']):>12}"
+                         f" {short(row['python']):>12} {fmt_ratio(row['reference_vs_node']):>8}"
+                         f" {fmt_ratio(row['reference_vs_python']):>8}")
+        reasons = {f"{srv}: {row[srv]}" for row in s["server"].values() for srv, _ in SERVERS
+                   if isinstance(row[srv], str)}
+        for r in sorted(reasons):
+            lines.append(f"  {r}")
+    lines.append("\nGoals")
+    for g in s["goals"]:
+        lines.append(f"  {g['goal']:52} target {g['target']:>7}  measured "
+                     f"{fmt_ratio(g['measured']):>8}  {g['status']}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- plots
+
+
+def plot(results: dict[str, Any], out: Path) -> list[Path]:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written: list[Path] = []
+    s = results["summary"]
+    if "codec" in s:
+        for direction in ("decode", "encode"):
+            path = out / f"codec_{direction}.png"
+            plot_codec(plt, s["codec"][direction], direction, path)
+            written.append(path)
+    if "server" in s:
+        path = out / "server.png"
+        plot_server(plt, s["server"], path)
+        written.append(path)
+    return written
+
+
+def plot_codec(plt: Any, rows: dict[str, Any], direction: str, path: Path) -> None:
+    cats = list(rows)
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    width = 0.27
+    for k, (impl, label) in enumerate(IMPLS):
+        vals = [rows[c][impl]["packets_per_s"] for c in cats]
+        xs = [i + (k - 1) * width for i in range(len(cats))]
+        ax.bar(xs, [v if is_num(v) else 0 for v in vals], width, label=label)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(cats)))
+    ax.set_xticklabels([c.replace("_", "\n") for c in cats], fontsize=8)
+    ax.set_ylabel("packets per second (log scale)")
+    ax.set_title(f"Codec {direction} throughput, same inputs (higher is better)")
+    ax.legend()
+    ax.grid(axis="y", which="major", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_server(plt: Any, rows: dict[str, Any], path: Path) -> None:
+    keys = list(rows)
+    fig, axes = plt.subplots(2, 4, figsize=(15, 7))
+    for ax, key in zip(axes.flat, keys):
+        row = rows[key]
+        labels = [lbl for _, lbl in SERVERS]
+        vals = [row[srv] for srv, _ in SERVERS]
+        bars = ax.bar(labels, [v if is_num(v) else 0 for v in vals],
+                      color=["tab:green", "tab:blue", "tab:orange"])
+        for bar, v in zip(bars, vals):
+            ax.annotate("n/a" if not is_num(v) else fmt(v), (bar.get_x() + bar.get_width() / 2,
+                        bar.get_height()), ha="center", va="bottom", fontsize=8)
+        ax.set_title(f"{row['label']}\n({row['better']} is better)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle("Servers driven by the same C load generator")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

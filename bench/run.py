@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""Runs every benchmark in one go and reports them side by side.
+
+Codec: the C codec, socket.io-parser + engine.io-parser (Node) and python-socketio's packet
+classes decode and encode the same input file; callgrind counts the C codec's instructions.
+Server: the reference server, Node's socket.io and python-socketio (aiohttp) each run the fixture
+app and are driven by the same C load generator. Prints a table, writes docs/bench/results.json
+and PNG plots. Figures that cannot be taken are reported as "n/a (reason)", never invented.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TOP = Path(__file__).resolve().parent.parent
+BUILD = TOP / "build"
+BENCH_BUILD = BUILD / "bench"
+NODE_DIR = TOP / "bench" / "node"
+sys.path.insert(0, str(TOP / "bench"))
+
+import report  # noqa: E402  (bench/report.py: table, goals and plots)
+
+CATEGORIES = ["small_event", "ack_event", "namespaced_event", "binary_event", "large_payload",
+              "polling_payload", "ws_frame"]
+
+# The same Engine.IO/Socket.IO settings for every server: Node's own defaults, so heartbeats do
+# not disturb idle-memory or throughput runs.
+SERVER_ENV = {"HOST": "127.0.0.1", "PORT": "0", "PING_INTERVAL_MS": "25000",
+              "PING_TIMEOUT_MS": "20000", "CONNECT_TIMEOUT_MS": "45000", "MAX_PAYLOAD": "1000000",
+              "EIO3": "0"}
+
+
+@dataclass
+class Plan:
+    """Sizes of every run; --quick shrinks them for a smoke test."""
+    codec_warmup: float = 0.3
+    codec_reps: int = 5
+    codec_rep_s: float = 0.3
+    callgrind_passes: int = 3
+    echo_conns: int = 50
+    echo_rate: float = 2000
+    echo_inflight: int = 8
+    window_s: float = 5
+    warmup_s: float = 1
+    setup_conns: int = 2000
+    setup_concurrency: int = 100
+    bcast_receivers: int = 1000
+    bcast_inflight: int = 4
+    idle_small: int = 1000
+    idle_large: int = 10000
+    idle_settle_s: float = 3
+    scenario_timeout_s: float = 90
+
+
+QUICK = Plan(codec_warmup=0.05, codec_reps=3, codec_rep_s=0.05, callgrind_passes=1,
+             window_s=2, warmup_s=0.5, setup_conns=300, idle_large=2000, idle_settle_s=1,
+             scenario_timeout_s=30)
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def run_json(cmd: list[str], timeout: float, cwd: Path | None = None) -> dict[str, Any]:
+    """Runs a benchmark program and parses the JSON object it prints last."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{Path(cmd[0]).name} exited {proc.returncode}: {tail}")
+    out: dict[str, Any] = json.loads(lines[-1])
+    out["exit_status"] = proc.returncode
+    return out
+
+
+# ---------------------------------------------------------------------------- codec
+
+
+def codec_benchmarks(plan: Plan, inputs: Path) -> dict[str, Any]:
+    timing = ["--warmup", str(plan.codec_warmup), "--reps", str(plan.codec_reps),
+              "--rep-time", str(plan.codec_rep_s)]
+    programs = {
+        "c": [str(BENCH_BUILD / "codec_bench"), str(inputs)],
+        "node": ["node", str(NODE_DIR / "codec_bench.js"), str(inputs)],
+        "python": [sys.executable, str(TOP / "bench" / "python" / "codec_bench.py"), str(inputs)],
+    }
+    results: dict[str, Any] = {}
+    for impl, cmd in programs.items():
+        if impl == "c" and not Path(cmd[0]).exists():
+            results[impl] = {"na": "build/bench/codec_bench not built (codec headers missing?)"}
+            continue
+        log(f"codec: {impl}")
+        try:
+            results[impl] = run_json(cmd + timing, timeout=300)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            results[impl] = {"na": str(exc)}
+    return results
+
+
+def callgrind_counts(plan: Plan, inputs: Path) -> dict[str, Any]:
+    """Instructions per packet from callgrind's per-section dumps (stable on a busy machine)."""
+    prog = BENCH_BUILD / "codec_bench"
+    if not prog.exists():
+        return {"na": "build/bench/codec_bench not built"}
+    if shutil.which("valgrind") is None:
+        return {"na": "valgrind not installed"}
+    outdir = BENCH_BUILD / "callgrind"
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    log("codec: callgrind")
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.out",
+           "--dump-instr=no", str(prog), str(inputs), "--callgrind", str(plan.callgrind_passes)]
+    try:
+        meta = run_json(cmd, timeout=300)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return {"na": str(exc)}
+    counts: dict[str, Any] = {}
+    for dump in sorted(outdir.glob("cg.out.*")):
+        text = dump.read_text(errors="replace")
+        m = re.search(r"^desc: Trigger: Client Request: (decode|encode) (\w+)$", text, re.M)
+        tot = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        if not m or not tot:
+            continue
+        direction, cat = m.group(1), m.group(2)
+        cat_meta = meta["categories"][cat]
+        ir = int(tot.group(1))
+        per_pass = ir / plan.callgrind_passes
+        counts.setdefault(cat, {})[direction] = {
+            "instructions_per_packet": per_pass / cat_meta["packets"],
+            "instructions_per_byte": per_pass / cat_meta["bytes"],
+        }
+        if direction == "decode" and cat == "small_event":
+            counts["_hotspots_decode_small_event"] = hotspots(dump)
+    return {"passes": plan.callgrind_passes, "categories": counts}
+
+
+def hotspots(dump: Path) -> list[dict[str, Any]]:
+    """The five functions with the most self instructions, to show where the codec's time goes."""
+    if shutil.which("callgrind_annotate") is None:
+        return []
+    proc = subprocess.run(["callgrind_annotate", "--threshold=100", str(dump)],
+                          capture_output=True, text=True, timeout=60)
+    rows = []
+    for line in proc.stdout.splitlines():
+        m = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S+):(\S+) \[(.+)\]$", line)
+        if m and "codec/src" in m.group(3):
+            rows.append({"function": m.group(4), "file": m.group(3).split("codec/")[-1],
+                         "share_percent": float(m.group(2))})
+    return rows[:5]
+
+
+# ---------------------------------------------------------------------------- servers
+
+
+class Server:
+    """One server process under test, started fresh for each scenario."""
+
+    def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.name, self.cmd, self.cwd = name, cmd, cwd
+        self.env = {**os.environ, **SERVER_ENV, **env}
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def start(self, timeout: float = 20) -> None:
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"READY (\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                return
+        self.stop()
+        raise RuntimeError(f"{self.name} did not print READY within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 3 s: every process started here is stopped here."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=3)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+
+
+def server_specs() -> dict[str, tuple[list[str], Path, dict[str, str]] | str]:
+    """How to start each server, or the reason it cannot run."""
+    ref = BUILD / "reference-server"
+    specs: dict[str, tuple[list[str], Path, dict[str, str]] | str] = {}
+    specs["reference"] = ([str(ref)], TOP, {}) if ref.exists() else \
+        "reference server not built yet (build/reference-server missing)"
+    specs["node"] = (["node", str(NODE_DIR / "fixture.js")], NODE_DIR, {})
+    specs["python"] = ([sys.executable, str(TOP / "bench" / "python" / "fixture.py")], TOP, {})
+    return specs
+
+
+def scenarios(plan: Plan) -> list[tuple[str, list[str]]]:
+    w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.window_s)]
+    return [
+        ("setup", ["--scenario", "setup", "--conns", str(plan.setup_conns),
+                   "--concurrency", str(plan.setup_concurrency)]),
+        ("echo_rate", ["--scenario", "echo-rate", "--conns", str(plan.echo_conns),
+                       "--rate", str(plan.echo_rate)] + w),
+        ("echo_max", ["--scenario", "echo-max", "--conns", str(plan.echo_conns),
+                      "--inflight", str(plan.echo_inflight)] + w),
+        ("broadcast", ["--scenario", "broadcast", "--conns", str(plan.bcast_receivers),
+                       "--inflight", str(plan.bcast_inflight), "--concurrency", "200"] + w),
+        ("idle_small", ["--scenario", "idle", "--conns", str(plan.idle_small),
+                        "--concurrency", "200", "--settle", str(plan.idle_settle_s)]),
+        ("idle_large", ["--scenario", "idle", "--conns", str(plan.idle_large),
+                        "--concurrency", "200", "--settle", str(plan.idle_settle_s)]),
+    ]
+
+
+def failure_reason(res: dict[str, Any]) -> str | None:
+    """Why a scenario's figures cannot be trusted, or None when they can."""
+    if res.get("exit_status", 0) == 0:
+        return None
+    if "error" in res:
+        return str(res["error"])
+    if res.get("failures"):
+        return f"{res['failures']} connection failures (last: {res.get('last_error') or '?'})"
+    return "incomplete run (replies missing within the time bound)"
+
+
+def run_server(name: str, spec: tuple[list[str], Path, dict[str, str]], plan: Plan,
+               skip_after_failure: bool) -> dict[str, Any]:
+    loadgen = BENCH_BUILD / "loadgen"
+    out: dict[str, Any] = {}
+    failed: str | None = None
+    for scen, args in scenarios(plan):
+        if failed and skip_after_failure and scen == "idle_large":
+            out[scen] = {"na": f"skipped: {failed}"}
+            continue
+        server = Server(name, *spec)
+        try:
+            server.start()
+            assert server.proc is not None
+            log(f"server: {name} {scen}")
+            cmd = [str(loadgen), "--port", str(server.port), "--server-pid", str(server.proc.pid),
+                   "--timeout", str(plan.scenario_timeout_s)] + args
+            res = run_json(cmd, timeout=plan.scenario_timeout_s + 30)
+            reason = failure_reason(res)
+            out[scen] = res if reason is None else {"na": reason, "raw": res}
+            if reason:
+                failed = f"{scen} did not complete"
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            out[scen] = {"na": str(exc)}
+            failed = f"{scen} did not complete"
+        finally:
+            server.stop()
+    return out
+
+
+def server_benchmarks(plan: Plan) -> dict[str, Any]:
+    if not (BENCH_BUILD / "loadgen").exists():
+        return {n: {"na": "build/bench/loadgen not built"} for n in ("reference", "node", "python")}
+    results: dict[str, Any] = {}
+    for name, spec in server_specs().items():
+        if isinstance(spec, str):
+            results[name] = {"na": spec}
+            continue
+        results[name] = run_server(name, spec, plan, skip_after_failure=(name == "python"))
+    return results
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def machine_info() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+def raise_nofile() -> None:
+    """Servers inherit this limit: 10,000 idle connections need 10,000 descriptors each side."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=TOP / "docs" / "bench")
+    ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    ap.add_argument("--only", choices=["codec", "server"], help="run one half")
+    args = ap.parse_args()
+    plan = QUICK if args.quick else Plan()
+    raise_nofile()
+    started = time.time()
+    inputs = BENCH_BUILD / "inputs.bin"
+    subprocess.run([sys.executable, str(TOP / "bench" / "gen_inputs.py"), str(inputs)], check=True)
+    results: dict[str, Any] = {
+        "generated_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "machine": machine_info(),
+        "plan": plan.__dict__,
+        "server_settings": SERVER_ENV,
+    }
+    if args.only != "server":
+        results["codec"] = codec_benchmarks(plan, inputs)
+        results["callgrind"] = callgrind_counts(plan, inputs)
+    if args.only != "codec":
+        results["server"] = server_benchmarks(plan)
+    results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    results["elapsed_s"] = round(time.time() - started, 1)
+    results["summary"] = report.summarise(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(report.render_table(results))
+    for png in report.plot(results, args.out):
+        log(f"wrote {png}")
+    log(f"wrote {args.out / 'results.json'} in {results['elapsed_s']} s")
+
+
+if __name__ == "__main__":
+    main()
