@@ -1,0 +1,472 @@
+"""Group F: namespaces, rooms, broadcast, acknowledgements, disconnect (SIO-NSP/ROOM/BC/ACK/DC/CSR)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness.eio import SessionEnded, open_session
+from harness.sio import ACK, BINARY_ACK, CONNECT, CONNECT_ERROR, DISCONNECT, SioClient
+
+
+def need(case, target, feature: str) -> None:
+    if not target.has(feature):
+        case.unimplemented(f"fixture part {feature!r} absent on this target")
+
+
+def fixture_call(case, c: SioClient, event: str, *args, nsp: str = "/"):
+    """An acked fixture event; no answer at all means the handler is missing (FIXTURE.md section 6)."""
+    try:
+        return c.call(event, *args, nsp=nsp)
+    except TimeoutError:
+        case.unimplemented(f"fixture event {event!r} not answered")
+
+
+def rooms_of(case, c: SioClient, nsp: str = "/") -> set[str]:
+    out = fixture_call(case, c, "rooms", nsp=nsp)
+    return set(out[0]) if out and isinstance(out[0], list) else set()
+
+
+def events(packets, name: str) -> list:
+    return [p for p in packets if p.event == name]
+
+
+_fresh = [0]
+
+
+def fresh_nsp(target) -> str:
+    """A namespace no other case has used, so leftover sockets of earlier cases cannot receive broadcasts."""
+    if not target.has("dynamic"):
+        return "/"
+    _fresh[0] += 1
+    return f"/dyn-{int(time.time() * 1000) % 10**9}{_fresh[0]}"
+
+
+def leave(c: SioClient, nsp: str = "/") -> list:
+    """DISCONNECT from `nsp`; nothing may come back. Waits a short quiet period so the server has
+    processed the leave before the next packet (Node handles it on a later tick)."""
+    c.send_raw("41" if nsp == "/" else f"41{nsp},")
+    return c.quiet(min(0.1, c.target.ping_interval / 3))
+
+
+# ---------------------------------------------------------------------------- namespaces
+def test_SIO_NSP_01_connect_timeout(case, opener, target):
+    s = opener.eio("websocket")
+    t0 = time.monotonic()
+    how = s.wait_ended(target.connect_timeout + target.reply)
+    elapsed = time.monotonic() - t0
+    case.must(how is not None, "a connection that joins nothing is closed", f"closed near {target.connect_timeout:.2f} s",
+              f"open after {elapsed:.2f} s")
+    case.check(elapsed >= target.connect_timeout * 0.8, "not closed before the connect timeout",
+               f">= {target.connect_timeout:.2f} s", f"{elapsed:.3f} s")
+
+
+@pytest.mark.parametrize("raw", ['42/custom,["message"]', '43/custom,0[]', "41/custom,"], ids=["event", "ack", "disconnect"])
+def test_SIO_NSP_02_packet_for_unjoined_namespace(case, opener, raw):
+    c = opener.sio("websocket")
+    c.send_raw(raw)
+    case.must(c.eio.wait_ended(c.target.reply) is not None, f"{raw!r} for a namespace not joined closes",
+              "closed", "open")
+
+
+def test_SIO_NSP_02_event_after_leaving(case, opener):
+    c = opener.sio("websocket")
+    leave(c)
+    c.send_raw('42["message"]')
+    case.must(c.eio.wait_ended(c.target.reply) is not None, "an EVENT after leaving `/` closes", "closed", "open")
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_SIO_NSP_03_multiplexing(case, opener, transport):
+    c = opener.sio(transport)
+    c.connect("/custom")
+    custom = [p for p in c.log if p.nsp == "/custom"]
+    case.must(len(custom) >= 2 and custom[0].type == CONNECT and custom[1].event == "auth",
+              "CONNECT reply precedes the handler's first emit", ["0/custom,{…}", '2/custom,["auth",…]'], custom[:2])
+    case.must(c.sids["/"] != c.sids["/custom"], "each namespace has its own socket id", "distinct", c.sids)
+    c.emit("message", "a", nsp="/custom")
+    c.emit("message", "b")
+    got = {c.expect_event("message-back", "/custom").args[0], c.expect_event("message-back", "/").args[0]}
+    case.eq("both namespaces answer on the shared session", {"a", "b"}, got)
+
+
+def test_SIO_NSP_04_unknown_namespace_keeps_connection(case, opener, target):
+    c = SioClient(opener.eio("websocket"))
+    p = c.connect("/nope")
+    case.must(p.type == CONNECT_ERROR, "unknown namespace refused", "44/nope,{…}", p)
+    ok = c.connect("/")
+    case.must(ok.type == CONNECT, "the connection is still usable afterwards", "40{…}", ok)
+
+
+def test_SIO_NSP_05_duplicate_connect(case, opener):
+    c = opener.sio("websocket")
+    c.send_raw("40")
+    how = c.eio.wait_ended(c.target.reply)
+    case.check(how is not None, "CONNECT for a namespace already joined closes", "closed", "open")
+
+
+def test_SIO_NSP_06_pipelined_after_connect(case, opener, target):
+    s = opener.adopt(__import__("harness.eio", fromlist=["PollingSession"]).PollingSession.handshake(target, target.sio_path))
+    s.post('40\x1e42["message","early"]')
+    resp = s.get()
+    case.informational("`40` and an EVENT in one POST (Node closes: checklist §2.14)", resp.summary())
+
+
+def test_SIO_NSP_07_middleware_refusal(case, opener, target):
+    need(case, target, "auth")
+    c = SioClient(opener.eio("websocket"))
+    refused = c.connect("/auth", None)
+    case.must(refused.raw == '4/auth,{"message":"not authorized"}', "refusal without data",
+              '44/auth,{"message":"not authorized"}', "4" + refused.raw)
+    bad = c.connect("/auth", {"token": "no"})
+    case.must(bad.type == CONNECT_ERROR, "wrong token refused", "44/auth,{…}", bad)
+    good = c.connect("/auth", {"token": "ok"})
+    case.must(good.type == CONNECT, "the connection stays open and the right token is admitted", "40/auth,{…}", good)
+
+
+def test_SIO_NSP_08_dynamic_namespaces(case, opener, target):
+    need(case, target, "dynamic")
+    c = SioClient(opener.eio("websocket"))
+    ok = c.connect("/dyn-12")
+    if ok.type != CONNECT:
+        case.unimplemented(f"no dynamic namespaces: {ok!r}")
+    bad = c.connect("/dyn-x")
+    case.check(bad.type == CONNECT_ERROR, "only names matching the pattern are created", "44/dyn-x,{…}", bad)
+
+
+@pytest.mark.parametrize("nsp", ["/Custom", "/custom/", "/CUSTOM"])
+def test_SIO_NSP_09_exact_names(case, opener, nsp):
+    c = SioClient(opener.eio("websocket"))
+    p = c.connect(nsp)
+    case.must(p.type == CONNECT_ERROR, f"{nsp} is not /custom", f"44{nsp},{{…}}", p)
+
+
+def test_SIO_NSP_10_client_connect_error(case, opener):
+    c = opener.sio("websocket")
+    c.send_raw('44{"message":"x"}')
+    case.check(c.eio.wait_ended(c.target.reply) is not None, "a CONNECT_ERROR from the client closes", "closed", "open")
+
+
+@pytest.mark.parametrize("nsp,auth", [("/", None), ("/", {"token": "123"}), ("/custom", None),
+                                      ("/custom", {"token": "abc"})], ids=["root", "root-auth", "custom", "custom-auth"])
+def test_SIO_NSP_11_auth_payload(case, opener, nsp, auth):
+    c = SioClient(opener.eio("websocket"))
+    reply = c.connect(nsp, auth, expect_auth_event=False)
+    case.must(reply.type == CONNECT, "joined", "CONNECT", reply)
+    p = c.expect_event("auth", nsp)
+    case.eq("`auth` event carries the CONNECT payload ({} when absent)", [auth or {}], p.args)
+
+
+# ---------------------------------------------------------------------------- rooms
+def test_SIO_ROOM_01_own_id_room(case, opener, target):
+    need(case, target, "extended")
+    c = opener.sio("websocket")
+    case.must(c.sids["/"] in rooms_of(case, c), "a socket is in the room named by its id", c.sids["/"],
+              rooms_of(case, c))
+
+
+def test_SIO_ROOM_02_rooms_scoped_and_left(case, opener, target):
+    need(case, target, "extended")
+    a, b, sender = opener.sio("websocket"), opener.sio("websocket", "/custom"), opener.sio("websocket")
+    fixture_call(case, a, "join", "r1")
+    fixture_call(case, b, "join", "r1", nsp="/custom")
+    sender.emit("to", "r1", "hello")
+    got_a = a.expect_event("to")
+    before_b = b.barrier("/custom")
+    case.must(got_a.args == ["hello"] and not events(before_b, "to"), "a room in / does not reach /custom",
+              ("A gets it", "B nothing"), (got_a, before_b))
+    leave(a)
+    a.connect("/")
+    case.eq("after leaving and rejoining, the socket is only in its own room", {a.sids["/"]}, rooms_of(case, a))
+
+
+# ---------------------------------------------------------------------------- broadcast
+def test_SIO_BC_01_namespace_emit_includes_sender(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    d = opener.sio("websocket", "/custom")
+    a.emit("nsp-emit", 1, nsp=ns)
+    got = [x.expect_event("nsp", ns).args for x in (a, b, cc)]
+    other = d.barrier("/custom")
+    case.must(got == [[1]] * 3 and not events(other, "nsp"), "every socket of the namespace, none elsewhere",
+              ([[1]] * 3, []), (got, other))
+
+
+def test_SIO_BC_02_broadcast_excludes_sender(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    a.emit("broadcast", "x", nsp=ns)
+    got = [b.expect_event("bc", ns).args, cc.expect_event("bc", ns).args]
+    own = a.barrier(ns)
+    case.must(got == [["x"], ["x"]] and not events(own, "bc"), "others receive, the sender does not",
+              ([["x"], ["x"]], []), (got, own))
+
+
+def test_SIO_BC_03_to_room_excludes_sender(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    fixture_call(case, a, "join", "r1", nsp=ns)
+    fixture_call(case, b, "join", "r1", nsp=ns)
+    a.emit("to", "r1", "y", nsp=ns)
+    got = b.expect_event("to", ns).args
+    own, outsider = a.barrier(ns), cc.barrier(ns)
+    case.must(got == ["y"] and not events(own, "to") and not events(outsider, "to"),
+              "only the other members of the room", (["y"], [], []), (got, own, outsider))
+
+
+def test_SIO_BC_04_union_of_rooms(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, sender = opener.sio("websocket", ns), opener.sio("websocket", ns)
+    fixture_call(case, a, "join", "r1", nsp=ns)
+    fixture_call(case, a, "join", "r2", nsp=ns)
+    sender.emit("to-many", ["r1", "r2"], "z", nsp=ns)
+    first = a.expect_event("to", ns)
+    rest = a.barrier(ns)
+    case.must(first.args == ["z"] and not events(rest, "to"), "a socket in both rooms receives once",
+              1, 1 + len(events(rest, "to")))
+
+
+def test_SIO_BC_05_except(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    fixture_call(case, b, "join", "rx", nsp=ns)
+    a.emit("except", "rx", "e", nsp=ns)
+    got = [a.expect_event("except", ns).args, cc.expect_event("except", ns).args]
+    skipped = b.barrier(ns)
+    case.must(got == [["e"], ["e"]] and not events(skipped, "except"), "sockets in the excepted room are skipped",
+              ([["e"], ["e"]], []), (got, skipped))
+    for x in (a, b, cc):
+        fixture_call(case, x, "join", "r9", nsp=ns)
+    fixture_call(case, cc, "join", "ry", nsp=ns)
+    a.emit("to-except", "r9", "ry", "f", nsp=ns)
+    got2 = [a.expect_event("except", ns).args, b.expect_event("except", ns).args]
+    skipped2 = cc.barrier(ns)
+    case.must(got2 == [["f"], ["f"]] and not events(skipped2, "except"), "room minus excepted room",
+              ([["f"], ["f"]], []), (got2, skipped2))
+
+
+def test_SIO_BC_06_identical_bytes(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    a.emit("nsp-emit", {"k": "v"}, b"\x00\x01", [1, 2], nsp=ns)
+    got = [(p.raw, p.attachments) for p in (x.expect_event("nsp", ns) for x in (a, b, cc))]
+    case.check(got[0] == got[1] == got[2], "every recipient gets the same packets", got[0], got)
+
+
+def test_SIO_BC_07_volatile(case, target):
+    case.unimplemented("the fixture contract has no volatile emit")
+
+
+# ---------------------------------------------------------------------------- acks
+def test_SIO_ACK_01_exactly_one_ack(case, opener, target):
+    need(case, target, "extended")
+    c = opener.sio("websocket")
+    ack_id = c.emit("double-ack", ack=True)
+    first = c.expect_ack(ack_id)
+    rest = c.barrier()
+    extra = [p for p in rest if p.type in (ACK, BINARY_ACK)]
+    case.must(first.data == [1] and not extra, "one ACK, with the first call's arguments", f"43{ack_id}[1] once",
+              [first, *extra])
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_SIO_ACK_02_binary_ack(case, opener, transport):
+    c = opener.sio(transport)
+    ack_id = c.emit("message-with-ack", b"\x05\x06", "t", ack=True)
+    p = c.expect_ack(ack_id)
+    case.must(p.type == BINARY_ACK and p.data == [b"\x05\x06", "t"], "binary ack arguments come as BINARY_ACK",
+              f'461-{ack_id}[{{"_placeholder":true,"num":0}},"t"] + 0506', (p.raw, p.attachments))
+
+
+def test_SIO_ACK_03_server_ack_request(case, opener, target):
+    need(case, target, "extended")
+    a, b = opener.sio("websocket"), opener.sio("websocket")
+    ids = []
+    for x, payload in ((a, "pa"), (b, "pb"), (a, "pa2")):
+        x.emit("server-ack", payload)
+        p = x.expect_event("need-ack")
+        case.must(p.id is not None and p.args == [payload], "need-ack carries an ack id", "id", p)
+        ids.append(p.id)
+        x.send(ACK, "/", ["re-" + payload], p.id)
+        r = x.expect_event("ack-result")
+        case.must(r.args == ["re-" + payload], "the ack's arguments reach the callback", ["re-" + payload], r.args)
+    case.check(ids[0] < ids[2], "ids increase", "increasing", ids)
+    a.send(ACK, "/", ["replay"], ids[2])
+    a.send(ACK, "/", ["unknown"], 99999)
+    rest = a.barrier()
+    case.must(not events(rest, "ack-result"), "replayed and unknown ACKs are ignored", [], rest)
+
+
+def test_SIO_ACK_04_ack_timeout(case, opener, target):
+    need(case, target, "extended")
+    c = opener.sio("websocket")
+    c.emit("server-ack-timeout", 150, "late")
+    req = c.expect_event("need-ack")
+    t = c.expect_event("ack-timeout", timeout=target.reply + 0.15)
+    c.send(ACK, "/", ["too-late"], req.id)
+    rest = c.barrier()
+    case.must(t.args == [] and not events(rest, "ack-result"), "timeout reported, late ACK ignored",
+              ("ack-timeout", []), (t, rest))
+    c.emit("server-ack-timeout", 1000, "quick")
+    req2 = c.expect_event("need-ack")
+    c.send(ACK, "/", ["in-time"], req2.id)
+    r = c.expect_event("ack-result")
+    case.eq("an ACK in time reaches the callback", ["in-time"], r.args)
+
+
+def test_SIO_ACK_05_broadcast_with_ack(case, opener, target):
+    need(case, target, "extended")
+    ns = fresh_nsp(target)
+    a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
+    a.emit("bc-ack", 300, "q", nsp=ns)
+    reqs = {name: x.expect_event("need-ack", ns) for name, x in (("a", a), ("b", b), ("c", cc))}
+    case.must(len({p.id for p in reqs.values()}) == 1, "one ack id for every recipient", "same id",
+              {k: p.id for k, p in reqs.items()})
+    for name, x in (("a", a), ("b", b), ("c", cc)):
+        x.send(ACK, ns, [name], reqs[name].id)
+    res = a.expect_event("bc-ack-result", ns)
+    case.must(res.args[0] is False and sorted(res.args[1]) == ["a", "b", "c"], "all answers collected",
+              [False, ["a", "b", "c"]], res.args)
+    a.emit("bc-ack", 150, "q2", nsp=ns)
+    reqs = {name: x.expect_event("need-ack", ns) for name, x in (("a", a), ("b", b), ("c", cc))}
+    for name, x in (("a", a), ("b", b)):
+        x.send(ACK, ns, [name], reqs[name].id)
+    res2 = a.expect_event("bc-ack-result", ns, timeout=target.reply + 0.15)
+    case.must(res2.args[0] is True and sorted(res2.args[1]) == ["a", "b"], "timeout with the partial answers",
+              [True, ["a", "b"]], res2.args)
+
+
+@pytest.mark.parametrize("ack_id", [0, 9007199254740991], ids=["zero", "2^53-1"])
+def test_SIO_ACK_06_ack_id_domain(case, opener, ack_id):
+    c = opener.sio("websocket")
+    c.send_raw(f'42{ack_id}["message-with-ack","v"]')
+    p = c.recv_until(lambda p: p.type == ACK, what="ACK")
+    case.must(p.raw == f'3{ack_id}["v"]', "the id comes back unchanged", f'43{ack_id}["v"]', "4" + p.raw)
+
+
+# ---------------------------------------------------------------------------- disconnect
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_SIO_DC_01_client_leaves_namespace(case, opener, transport):
+    c = opener.sio(transport)
+    old = c.sids["/"]
+    quiet = leave(c)
+    case.must(not quiet and not c.eio.ended, "no reply, session open", [], quiet)
+    again = c.connect("/")
+    case.must(again.type == CONNECT and c.sids["/"] != old, "the namespace can be joined again with a new id",
+              "new sid", c.sids["/"])
+
+
+def test_SIO_DC_02_rooms_while_disconnecting(case, opener, target):
+    need(case, target, "log")
+    obs = opener.sio("websocket")
+    fixture_call(case, obs, "log")
+    a = opener.sio("websocket")
+    fixture_call(case, a, "join", "r1")
+    sid = a.sids["/"]
+    a.send_raw("41")
+    a.barrier_ok = False
+    recs = [r for r in fixture_call(case, obs, "log")[0] if r.get("sid") == sid]
+    by = {r["event"]: set(r["rooms"]) for r in recs}
+    case.check(by.get("disconnecting") == {sid, "r1"} and by.get("disconnect") == set(),
+               "rooms listed while disconnecting, none after", {"disconnecting": {sid, "r1"}, "disconnect": set()}, by)
+
+
+def test_SIO_DC_03_server_namespace_disconnect(case, opener, target):
+    need(case, target, "extended")
+    c = opener.sio("websocket")
+    c.connect("/custom")
+    c.emit("disconnect-me", False, nsp="/custom")
+    p = c.recv_until(lambda p: p.type == DISCONNECT, what="DISCONNECT")
+    case.must(p.raw == "1/custom,", "DISCONNECT for that namespace", "41/custom,", "4" + p.raw)
+    rest = c.barrier()
+    case.must(not c.eio.ended, "the session and other namespaces stay", "open", rest)
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_SIO_DC_04_server_closes_connection(case, opener, target, transport):
+    need(case, target, "extended")
+    c = opener.sio(transport)
+    c.connect("/custom")
+    c.emit("disconnect-me", True)
+    got: list[str] = []
+    ended = None
+    for _ in range(20):
+        try:
+            p = c.recv()
+            got.append(p.raw)
+        except SessionEnded as end:
+            ended = end.how
+            break
+        except TimeoutError:
+            break
+    case.must(sorted(r for r in got if r.startswith("1")) == ["1", "1/custom,"] and ended is not None,
+              "DISCONNECT for each namespace, then the session closes", (["41", "41/custom,"], "closed"), (got, ended))
+
+
+def test_SIO_DC_05_disconnect_reasons(case, opener, target):
+    need(case, target, "log")
+    obs = opener.sio("websocket")
+    fixture_call(case, obs, "log")
+    observed = {}
+    c1 = opener.sio("websocket")
+    c1.send_raw("41")
+    c2 = opener.sio("websocket")
+    c2.emit("disconnect-me", False)
+    c2.recv_until(lambda p: p.type == DISCONNECT)
+    c3 = opener.sio("websocket")
+    c3.eio.ws.send_close(1000)  # type: ignore[union-attr]
+    c3.eio.wait_ended(target.reply)
+    c4 = opener.sio("websocket")
+    c4.send_raw("4abc")
+    c4.eio.wait_ended(target.reply)
+    c5 = opener.sio("websocket")
+    c5.send_raw("abc")
+    c5.eio.wait_ended(target.reply)
+    labels = {c1.sids["/"]: "client namespace disconnect", c2.sids["/"]: "server namespace disconnect",
+              c3.sids["/"]: "transport close", c4.sids["/"]: "forced close", c5.sids["/"]: "parse error"}
+    deadline = time.monotonic() + target.reply
+    recs: list = []
+    for _ in range(20):
+        recs += fixture_call(case, obs, "log")[0]
+        if {r.get("sid") for r in recs if r.get("event") == "disconnect"} >= set(labels) or time.monotonic() > deadline:
+            break
+    for r in recs:
+        if r.get("event") == "disconnect" and r.get("sid") in labels:
+            observed[labels[r["sid"]]] = r.get("reason")
+    case.informational("reasons reported (key: Node's name for the cause)", observed,
+                       {v: v for v in labels.values()})
+
+
+def test_SIO_DC_06_server_shutdown(case, target):
+    case.unimplemented("the fixture contract has no shutdown trigger")
+
+
+def test_SIO_DC_07_no_dispatch_after_disconnect(case, target):
+    case.unimplemented("not observable black-box with the fixture contract")
+
+
+def test_SIO_DC_08_decode_error_reported(case, opener, target):
+    need(case, target, "log")
+    obs = opener.sio("websocket")
+    fixture_call(case, obs, "log")
+    c = opener.sio("websocket")
+    sid = c.sids["/"]
+    c.send_raw("4abc")
+    c.eio.wait_ended(target.reply)
+    recs = [r for r in fixture_call(case, obs, "log")[0] if r.get("sid") == sid]
+    case.informational("records for a socket closed by a decode error", [(r["event"], r.get("message") or r.get("reason"))
+                                                                        for r in recs])
+
+
+def test_SIO_CSR_01_connection_state_recovery(case, opener):
+    c = opener.sio("websocket")
+    reply = [p for p in c.log if p.type == CONNECT][0]
+    if "pid" not in (reply.data or {}):
+        case.unimplemented("connection-state recovery not enabled (no pid in the CONNECT reply)")
+    case.informational("pid offered", reply.data)
