@@ -105,21 +105,20 @@ static sio_err v3_text_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool 
 
 /* ---------------------------------------------------------------- v3 XHR2 */
 
-/* Node builds the length by appending the decimal form of every byte before 0xFF, so in compat
- * a byte 12 contributes the two digits "12". */
+/* One byte per decimal digit. Node appends the decimal form of any byte below FF, but then skips
+ * as many bytes as that text has characters, so a byte above 09 misaligns the record: both modes
+ * reject it. */
 static sio_err xhr2_read_length(sio_eio_payload_iter *it, uint64_t *value)
 {
     size_t digits = 0, start = it->pos;
     uint64_t v = 0;
     while (it->pos < it->len && it->p[it->pos] != EIO_XHR2_END) {
         uint8_t b = it->p[it->pos++];
-        if (b > 9 && !it->opt.compat)
+        if (b > 9)
             return SIO_ERR_EIO_XHR2_DIGIT;
-        size_t k = b > 99 ? 3 : b > 9 ? 2 : 1;
-        digits += k;
-        if (digits > SIO_EIO_V3_MAX_LENGTH_DIGITS)
+        if (++digits > SIO_EIO_V3_MAX_LENGTH_DIGITS)
             return SIO_ERR_EIO_V3_LENGTH_DIGITS;
-        v = v * (k == 3 ? 1000 : k == 2 ? 100 : 10) + b;
+        v = v * 10 + b;
     }
     if (it->pos == it->len)
         return SIO_ERR_EIO_V3_TRUNCATED;

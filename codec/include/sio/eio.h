@@ -86,9 +86,8 @@ typedef struct sio_eio_packet {
  *   - a v4 'b' record with no base64 text is a zero-length binary message          EIO-PKT-08
  *   - 'b' text frames on WebSocket are binary messages even without b64            EIO-PKT-09
  *   - v3 length prefixes may have leading zeros ('06:4hello')                      EIO-PKT-15
- *   - v3 XHR2: any marker byte other than 00 means binary, any length byte below
- *     FF contributes its decimal digits, a length running past the end is cut
- *     short, and an empty body is an empty payload                                EIO-PKT-17
+ *   - v3 XHR2: any marker byte other than 00 means binary, a length running past
+ *     the end is cut short, and an empty body is an empty payload                 EIO-PKT-17
  *   - WebTransport: non-minimal length headers (126 + u16 below 126, …)            EIO-PKT-21
  * Strict rejects each of these with a named error. Both modes reject empty records, unknown
  * types and invalid UTF-8 (Node turns those into an error packet and closes the session). */
