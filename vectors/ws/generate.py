@@ -151,7 +151,8 @@ def cut_stream(s: Stream, keep: int) -> Stream:
         if start < end:
             cut = end < note["offset"] + note["length"]
             out.add(raw[start:end], note["label"] + (" (cut short)" if cut else ""),
-                    note["note"] + ("; the input ends here" if cut else ""))
+                    note["note"] + (f"; only {end - start} of its {note['length']} bytes arrive"
+                                    if cut else ""))
     return out
 
 
