@@ -220,8 +220,56 @@ static void test_encode(void)
               SIO_ERR_INVALID_ARGUMENT);
 }
 
+static void test_limits_and_edges(void)
+{
+    sio_err rc;
+    sio_eio_options lim = {.max_records = 2};
+    /* '0:' records carry no packet and do not count. */
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello0:2:4\xe2\x82\xac"), &lim, &rc), 2);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("1:61:61:6"), &lim, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
+    static const uint8_t three[] = {0, 1, 0xFF, '6', 0, 1, 0xFF, '6', 0, 1, 0xFF, '6'};
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, three, 8, &lim, &rc), 2);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V3_BINARY, three, sizeof three, &lim, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
+    /* Ten XHR2 digit bytes pass the digit bound (then overrun the body), eleven do not. */
+    static const uint8_t ten[] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0xFF, '4'};
+    static const uint8_t eleven[] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0xFF, '4'};
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, ten, sizeof ten, NULL, NULL),
+              SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, eleven, sizeof eleven, NULL,
+                                       NULL), SIO_ERR_EIO_V3_LENGTH_DIGITS);
+    /* Bad arguments. */
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, NULL, 3, NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_INVALID_ARGUMENT);
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, S("4"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, NULL, &has), SIO_ERR_INVALID_ARGUMENT);
+    sio_eio_payload_iter_init(&it, (sio_eio_payload_format)9, S("4"), NULL);
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_INVALID_ARGUMENT);
+    /* v3 length of a pre-encoded base64 packet counts its characters. */
+    uint8_t out[32];
+    size_t n;
+    sio_eio_packet pre = {SIO_EIO_MESSAGE, true, true, {(const uint8_t *)"AQIDBA==", 8}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &pre, 1, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n, "10:b4AQIDBA==");
+    sio_eio_packet astral = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"\xf0\x9f\x98\x80", 4}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &astral, 1, out, sizeof out, &n),
+              SIO_OK);
+    CHECK_STR(out, n, "3:4\xf0\x9f\x98\x80");
+    sio_eio_packet bad = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"\xc0\x80", 2}};
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &bad, 1, out, sizeof out, &n),
+              SIO_ERR_UTF8_INVALID);
+    CHECK_EQ_INT(n, 0);
+}
+
 int main(void)
 {
+    test_limits_and_edges();
     test_v4_decode();
     test_v4_errors();
     test_v4_default_record_limit();

@@ -185,8 +185,45 @@ static void test_open(void)
     CHECK_ERR(sio_eio_open_encode(&ws, out, sizeof out, &n), SIO_ERR_INVALID_ARGUMENT);
 }
 
+static void test_edges(void)
+{
+    sio_span idx;
+    sio_eio_packet pkt;
+    size_t used;
+    CHECK_ERR(sio_eio_jsonp_decode(S("___eio[](\"6\");"), &idx, out, sizeof out, &n), SIO_OK);
+    CHECK(idx.len == 0);
+    CHECK_STR(out, n, "6");
+    CHECK_ERR(sio_eio_jsonp_decode(S("___eio[1](\"6\");x"), &idx, out, sizeof out, &n),
+              SIO_ERR_EIO_JSONP_FORMAT);
+    CHECK_ERR(sio_eio_jsonp_decode(S("___eio[1](\"6);"), &idx, out, sizeof out, &n),
+              SIO_ERR_EIO_JSONP_FORMAT);
+    CHECK_ERR(sio_eio_jsonp_encode(S("1"), S("4\xff"), out, sizeof out, &n), SIO_ERR_UTF8_INVALID);
+    /* A bare 'd' field is an empty payload; the payload layer then rejects it. */
+    CHECK_ERR(sio_eio_jsonp_post_decode(S("d"), NULL, out, sizeof out, &n), SIO_OK);
+    CHECK_EQ_INT(n, 0);
+    CHECK_ERR(sio_eio_jsonp_post_decode(S(""), NULL, out, sizeof out, &n), SIO_ERR_EIO_FORM_NO_DATA);
+    /* Headers that have not fully arrived ask for more bytes. */
+    static const uint8_t h16[] = {0x7E, 0x01}, h64[] = {0xFF, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_ERR(sio_eio_wt_decode(h16, sizeof h16, NULL, &pkt, &used), SIO_OK);
+    CHECK_EQ_INT(used, 0);
+    CHECK_ERR(sio_eio_wt_decode(h64, sizeof h64, NULL, &pkt, &used), SIO_OK);
+    CHECK_EQ_INT(used, 0);
+    static const uint8_t badtext[] = {2, '9', 'x'};
+    CHECK_ERR(sio_eio_wt_decode(badtext, sizeof badtext, NULL, &pkt, &used),
+              SIO_ERR_EIO_UNKNOWN_TYPE);
+    CHECK_EQ_INT(used, 0);
+    /* A v3-style open packet: no upgrades, no maxPayload. */
+    sio_eio_open v3 = {.sid = {(const uint8_t *)"x", 1}, .ping_interval = 25000,
+                       .ping_timeout = 5000};
+    CHECK_ERR(sio_eio_open_encode(&v3, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n, "0{\"sid\":\"x\",\"pingInterval\":25000,\"pingTimeout\":5000}");
+    CHECK_ERR(sio_eio_open_decode(4, S("0"), &v3), SIO_ERR_EIO_OPEN_NOT_OPEN);
+    CHECK_ERR(sio_eio_open_decode(2, S("0{}"), &v3), SIO_ERR_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
+    test_edges();
     test_jsonp_get();
     test_jsonp_post();
     test_webtransport();
