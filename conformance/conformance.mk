@@ -1,0 +1,53 @@
+# Conformance suite (included by the top Makefile).
+#   make conformance                               against the reference server (built first)
+#   make conformance TARGET=node-socketio          against a shipped target (see conformance/harness/targets.py)
+#   make conformance TARGET=http://127.0.0.1:PORT  against a server someone already runs with FIXTURE.md
+#   make conformance TARGET=node-socketio CONF_ARGS="--req EIO-HS-04"     one requirement
+#   make conformance CONF_ARGS="--collect-only -q"                         list the cases without running
+#   make matrix                                    every shipped target, then the compatibility matrix
+# Reports: build/conformance/<target>/index.json and junit.xml; build/conformance/matrix.{md,html}.
+
+TARGET             ?= reference
+CONF_ARGS          ?=
+CONF_DIR           := conformance
+CONF_NODE          := $(CONF_DIR)/targets/node-socketio
+CONF_OUT           := $(BUILD)/conformance
+CONF_MATRIX        ?= reference node-socketio node-socketio-eio3
+MATRIX_OUT         ?= $(CONF_OUT)
+
+conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
+conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node))
+conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --target '$(1)' \
+              --report-json ../$(CONF_OUT)/$(call conf_slug,$(1))/index.json \
+              --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(2)
+
+# npm dependencies of the Node fixture, exactly as locked.
+$(CONF_NODE)/node_modules/.package-lock.json: $(CONF_NODE)/package.json $(CONF_NODE)/package-lock.json
+	cd $(CONF_NODE) && npm ci --no-audit --no-fund --loglevel=error
+
+conformance-node: $(CONF_NODE)/node_modules/.package-lock.json
+
+conformance: $(PYTHON) $(call conf_prereq,$(TARGET))
+	$(call conf_run,$(TARGET),$(CONF_ARGS))
+
+# Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
+matrix: $(PYTHON) server conformance-node
+	@status=0; for t in $(CONF_MATRIX); do \
+	  echo "== conformance: $$t"; \
+	  ( $(call conf_run,$$t,-p no:terminal) ) >/dev/null 2>&1 || true; \
+	  test -s $(CONF_OUT)/$$(echo $$t | tr ':/.' '___')/index.json || { echo "   no report for $$t"; status=1; }; \
+	done; \
+	$(PYTHON) $(CONF_DIR)/matrix.py --out $(MATRIX_OUT) $(foreach t,$(CONF_MATRIX),$(CONF_OUT)/$(call conf_slug,$(t))/index.json); \
+	exit $$status
+
+# Self-tests of the harness (no target needed).
+test-conformance-harness: $(PYTHON)
+	cd $(CONF_DIR) && ../$(PYTHON) -m pytest -q tests/selftest
+
+# The whole suite against Node's socket.io: every MUST case has to pass there (deviations are non-strict).
+test-conformance-node: $(PYTHON) conformance-node
+	$(call conf_run,node-socketio,)
+
+TEST_TARGETS += test-conformance-harness test-conformance-node
+
+.PHONY: conformance conformance-node matrix test-conformance-harness test-conformance-node

@@ -1,0 +1,132 @@
+"""Self-tests of the harness: its own encoders and parsers, checked against published examples, and the
+completeness of the requirement catalogue and of the case list. No target is needed."""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from harness import catalogue
+from harness.eio import decode_payload, encode_payload
+from harness.http import _Reader, read_response
+from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
+from harness.ws import OP_TEXT, WsClient, accept_key, encode_frame
+from harness.http import HttpResponse
+
+PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
+
+
+def test_catalogue_has_136_requirements_in_14_groups():
+    reqs = catalogue.load()
+    assert len(reqs) == 136
+    assert len({r.group for r in reqs.values()}) == 14
+    assert {r.level for r in reqs.values()} <= {"MUST", "SHOULD", "MAY", "INFO"}
+
+
+def test_every_requirement_has_a_case():
+    names = set()
+    for path in PROTOCOL_TESTS.glob("test_*.py"):
+        for m in re.finditer(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), re.M):
+            rid = catalogue.id_from_test_name(m.group(1))
+            assert rid is not None, f"{path.name}: {m.group(1)} names no requirement ID"
+            names.add(rid)
+    missing = sorted(set(catalogue.load()) - names)
+    unknown = sorted(names - set(catalogue.load()))
+    assert not missing, f"requirements without a case: {missing}"
+    assert not unknown, f"cases naming unknown IDs: {unknown}"
+
+
+def test_id_from_test_name():
+    assert catalogue.id_from_test_name("test_EIO_HS_04_bad_eio_rejected") == "EIO-HS-04"
+    assert catalogue.id_from_test_name("test_ERR_03_x") == "ERR-03"
+    assert catalogue.id_from_test_name("test_SIO_ROOM_01") == "SIO-ROOM-01"
+    assert catalogue.id_from_test_name("test_helper") is None
+
+
+def test_websocket_accept_key_rfc6455_example():
+    assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+def test_frame_encoding_rfc6455_examples():
+    assert encode_frame(OP_TEXT, b"Hello", mask=False) == bytes.fromhex("810548656c6c6f")
+    assert encode_frame(OP_TEXT, b"Hello", mask_key=bytes.fromhex("37fa213d")) == bytes.fromhex("818537fa213d7f9f4d5158")
+    assert encode_frame(OP_TEXT, b"Hel", fin=False, mask=False) == bytes.fromhex("010348656c")
+    assert encode_frame(0x2, b"x" * 256, mask=False)[:4] == bytes.fromhex("827e0100")
+    assert encode_frame(0x2, b"", mask=False, declared_length=70000)[:10] == bytes.fromhex("827f0000000000011170")
+
+
+def _pair() -> tuple[WsClient, socket.socket]:
+    a, b = socket.socketpair()
+    client = WsClient(a, b"", HttpResponse(101, "Switching Protocols", [], b""))
+    return client, b
+
+
+def test_ws_reader_joins_fragments_and_answers_ping():
+    client, server = _pair()
+    try:
+        server.sendall(bytes.fromhex("010348656c") + bytes.fromhex("8a00") + bytes.fromhex("89026869")
+                       + bytes.fromhex("80026c6f"))
+        msg = client.recv(2.0)
+        assert (msg.kind, msg.data) == ("text", b"Hello")
+        server.settimeout(2.0)
+        pong = server.recv(64)
+        assert pong[0] == 0x8A and pong[1] & 0x80 and (pong[1] & 0x7F) == 2  # masked pong echoing "hi"
+    finally:
+        client.close()
+        server.close()
+
+
+def test_ws_reader_reports_close_then_eof():
+    client, server = _pair()
+    try:
+        server.sendall(bytes.fromhex("880203e8"))
+        msg = client.recv(2.0)
+        assert (msg.kind, msg.code) == ("close", 1000)
+        server.close()
+        assert client.recv(2.0).kind == "eof"
+    finally:
+        client.close()
+
+
+def test_http_response_parsing_chunked_and_length():
+    a, b = socket.socketpair()
+    try:
+        b.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+                  b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+        reader = _Reader(a)
+        first = read_response(reader)
+        second = read_response(reader)
+        assert (first.status, first.body) == (200, b"abcde")
+        assert (second.status, second.body, second.header("content-type")) == (400, b"{}", "application/json")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_polling_payload_round_trip():
+    packets = ["4hello", b"\x01\x02\x03\x04", "2"]
+    body = encode_payload(packets)
+    assert body == b"4hello\x1ebAQIDBA==\x1e2"
+    assert decode_payload(body) == packets
+
+
+def test_socketio_encoding():
+    assert encode(EVENT, "/", ["message", 1]) == ['42["message",1]']
+    assert encode(EVENT, "/admin", ["a"], 12) == ['42/admin,12["a"]']
+    assert encode(CONNECT, "/custom", {"token": "x"}) == ['40/custom,{"token":"x"}']
+    assert encode(EVENT, "/", ["b", b"\x01", {"x": [b"\x02"]}], 3) == [
+        '452-3["b",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]', b"\x01", b"\x02"]
+
+
+@pytest.mark.parametrize("text,fields", [
+    ('2["a"]', (EVENT, "/", None, ["a"], 0)),
+    ("0/custom", (CONNECT, "/custom", None, None, 0)),
+    ('2/x,7["a"]', (EVENT, "/x", 7, ["a"], 0)),
+    ('51-/x,["a",{"_placeholder":true,"num":0}]', (BINARY_EVENT, "/x", None, ["a", {"_placeholder": True, "num": 0}], 1)),
+])
+def test_socketio_decoding(text, fields):
+    p = decode_text(text)
+    assert (p.type, p.nsp, p.id, p.data, p.count) == fields
