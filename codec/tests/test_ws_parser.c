@@ -81,7 +81,20 @@ static void record(transcript *t, const sio_ws_event *ev)
     t->messages += ev->message_end;
 }
 
-/* Feeds `in` (copied: the parser unmasks in place) in pieces of `step` bytes (0 = whole). */
+/* xorshift32: a fixed sequence, so failures reproduce. */
+static uint32_t rng_next(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+#define STEP_RANDOM ((size_t)-1)
+static uint32_t split_rng = 12345;
+
+/* Feeds `in` (copied: the parser unmasks in place) in pieces of `step` bytes (0 = whole,
+ * STEP_RANDOM = random sizes from 1 to 16). */
 static void run(transcript *t, const uint8_t *in, size_t len, size_t step, sio_ws_role role,
                 uint64_t max)
 {
@@ -92,7 +105,8 @@ static void run(transcript *t, const uint8_t *in, size_t len, size_t step, sio_w
     sio_ws_parser_init(&p, role, max);
     size_t pos = 0;
     while (pos < len) {
-        size_t end = step == 0 || len - pos < step ? len : pos + step;
+        size_t piece = step == STEP_RANDOM ? 1 + rng_next(&split_rng) % 16 : step;
+        size_t end = piece == 0 || len - pos < piece ? len : pos + piece;
         while (pos < end) {
             sio_ws_event ev;
             size_t used = 0;
@@ -118,7 +132,7 @@ static transcript *expect_stream(const char *name, const uint8_t *in, size_t len
                                  sio_ws_role role, uint64_t max, sio_err want)
 {
     static transcript whole, split;
-    static const size_t steps[] = {1, 2, 3, 5, 7};
+    static const size_t steps[] = {1, 2, 3, 5, 7, STEP_RANDOM, STEP_RANDOM};
     run(&whole, in, len, 0, role, max);
     if (whole.err != want)
         fprintf(stderr, "case %s: %s\n", name, whole.log);
@@ -373,6 +387,58 @@ static void test_close_codes_for_errors(void)
             CHECK(sio_ws_close_code_for((sio_err)code) != 1011);
 }
 
+/* Appends one random frame (any opcode, sometimes broken) to s; returns its size. */
+static size_t random_frame(uint32_t *rng, uint8_t *s, size_t cap, sio_ws_role role)
+{
+    static const uint8_t ops[] = {0, 0, 1, 1, 2, 2, 8, 9, 10, 3};
+    uint8_t payload[300];
+    uint32_t r = rng_next(rng);
+    size_t len = r % 8 == 0 ? 126 + rng_next(rng) % 150 : rng_next(rng) % 12;
+    for (size_t i = 0; i < len; i++)
+        payload[i] = r % 3 == 0 ? (uint8_t)rng_next(rng) : (uint8_t)"ok\xce\xba\xe2\x82\xac!"[i % 8];
+    sio_ws_frame_header h = {.fin = (r >> 8) % 3 != 0, .opcode = ops[(r >> 12) % 10],
+                             .masked = role == SIO_WS_ROLE_SERVER ? (r >> 16) % 50 != 0
+                                                                  : (r >> 16) % 50 == 0};
+    if ((h.opcode & 8) && (r >> 20) % 4 != 0) {
+        h.fin = true;
+        len = len > 125 ? 2 : len; /* keep most control frames valid */
+        if (h.opcode == 8 && len >= 2) {
+            payload[0] = 0x03;
+            payload[1] = 0xe8;
+        }
+    }
+    uint32_t key = rng_next(rng);
+    memcpy(h.mask, &key, 4);
+    size_t w = 0;
+    if (sio_ws_frame_encode(&h, payload, len, s, cap, &w) != SIO_OK)
+        return 0;
+    if ((r >> 24) % 16 == 0 && w > 0)
+        s[rng_next(rng) % w] ^= (uint8_t)(1u << (rng_next(rng) % 8)); /* a flipped bit */
+    return w;
+}
+
+/* Random streams of random frames: whatever the outcome, it must not depend on how the
+ * bytes were split (expect_stream checks every split against the one-shot run). */
+static void test_random_streams(void)
+{
+    uint32_t rng = 0x9e3779b9u;
+    static uint8_t s[4096];
+    int ok = 0, failed = 0;
+    for (int iter = 0; iter < 1500; iter++) {
+        sio_ws_role role = iter % 2 ? SIO_WS_ROLE_SERVER : SIO_WS_ROLE_CLIENT;
+        size_t n = 0, frames = 1 + rng_next(&rng) % 8;
+        for (size_t f = 0; f < frames; f++)
+            n += random_frame(&rng, s + n, sizeof s - n, role);
+        uint64_t max = iter % 3 ? SIO_WS_DEFAULT_MAX_MESSAGE : 200;
+        static transcript whole;
+        run(&whole, s, n, 0, role, max);
+        expect_stream("random", s, n, role, max, whole.err);
+        ok += whole.err == SIO_OK;
+        failed += whole.err != SIO_OK;
+    }
+    CHECK(ok > 100 && failed > 100); /* both outcomes well represented */
+}
+
 int main(void)
 {
     test_rfc_examples();
@@ -386,5 +452,6 @@ int main(void)
     test_sticky_error_and_closed();
     test_zero_copy();
     test_close_codes_for_errors();
+    test_random_streams();
     CHECK_DONE();
 }

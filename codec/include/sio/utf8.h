@@ -14,7 +14,9 @@ typedef struct sio_utf8_state {
 SIO_API void sio_utf8_init(sio_utf8_state *st);
 
 /* Feeds `len` bytes. SIO_OK, or SIO_ERR_UTF8_INVALID with *bad_at set to the index (within this
- * call's bytes) of the first byte that cannot be part of valid UTF-8. `bad_at` may be NULL. */
+ * call's bytes) of the first byte that cannot be part of valid UTF-8. `bad_at` may be NULL.
+ * Overlongs, surrogates and values above U+10FFFF are reported at their second byte, the first
+ * one that rules them out. After an error, call sio_utf8_init before feeding again. */
 SIO_API sio_err sio_utf8_feed(sio_utf8_state *st, const uint8_t *p, size_t len, size_t *bad_at);
 
 /* True when the bytes fed so far do not end inside a multi-byte sequence. */
