@@ -26,7 +26,9 @@ FUZZ_NEEDS_eio_payload_v3 := $(FUZZ_NEEDS_eio_payload)
 FUZZ_NEEDS_ws_frame    := codec/include/sio/ws.h $(addprefix codec/src/ws_,parser.c frame.c close.c handshake.c)
 FUZZ_NEEDS_ws_close    := $(FUZZ_NEEDS_ws_frame)
 FUZZ_NEEDS_http_head   := codec/include/sio/http.h codec/src/http_request.c codec/src/http_lookup.c $(FUZZ_NEEDS_ws_frame)
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head
+FUZZ_NEEDS_sio_packet  := codec/include/sio/packet.h $(addprefix codec/src/pkt_,decode.c encode.c payload.c assemble.c) $(FUZZ_NEEDS_json)
+FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet)
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c

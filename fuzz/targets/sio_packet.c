@@ -1,0 +1,115 @@
+/* Fuzz target: one Socket.IO packet (sio_pkt_decode / sio_pkt_encode), protocol v5 and v4,
+ * strict and compat.
+ *
+ * Input: byte 0 = options (common/sio_check.h), then the packet text (the Engine.IO message
+ * data, without its "4"). Oracles:
+ *  - decode -> encode -> decode gives the same packet (SIO-PKT-01, 02, 04, 09, 16); a binary
+ *    packet whose placeholders do not fit its attachment count is refused by the encoder with
+ *    the error sio_pkt_check_placeholders gives;
+ *  - strict input is canonical: re-encoding gives it back, except the accepted non-canonical
+ *    namespace forms, "/," or a final "/" for the root and a final namespace with no comma;
+ *  - an accepted payload is valid JSON and passes sio_pkt_check_payload for its type;
+ *  - compat accepts every packet strict accepts, with the same fields;
+ *  - the error offset lies inside the input. */
+#include "sio_check.h"
+
+#include <stdlib.h>
+
+static uint8_t *encode(const sio_pkt *pkt, const sio_pkt_options *opt, size_t *len)
+{
+    size_t need = 0;
+    sio_err e = sio_pkt_encode(pkt, opt, NULL, 0, &need);
+    FUZZ_ASSERT(e == SIO_ERR_BUFFER_TOO_SMALL, "sio: encoder refused a decoded packet");
+    uint8_t *out = malloc(need);
+    if (!out)
+        abort();
+    FUZZ_ASSERT(sio_pkt_encode(pkt, opt, out, need, len) == SIO_OK && *len == need,
+                "sio: encoder failed at the announced size");
+    return out;
+}
+
+/* True when `longer` is `shorter` with `ins` inserted at some offset. */
+static bool is_insertion(const uint8_t *longer, size_t llen, const uint8_t *shorter, size_t slen,
+                         const char *ins)
+{
+    size_t k = strlen(ins), i = 0;
+    if (llen != slen + k)
+        return false;
+    while (i < slen && longer[i] == shorter[i])
+        i++;
+    return memcmp(longer + i, ins, k) == 0 && memcmp(longer + i + k, shorter + i, slen - i) == 0;
+}
+
+/* Strict accepts the root namespace written as "/," or as a final "/", and any other namespace
+ * ending the packet without its comma; the encoder writes none of these forms. Nothing else may
+ * change between the input and its re-encoding. */
+static void check_canonical(const uint8_t *p, size_t n, const sio_pkt *pkt, const uint8_t *enc,
+                            size_t elen)
+{
+    if (elen == n && memcmp(enc, p, n) == 0)
+        return;
+    bool root = pkt->nsp.len == 1 && pkt->nsp.ptr[0] == '/';
+    bool comma_added = is_insertion(enc, elen, p, n, ",") && enc[elen - 1] == ',';
+    static const char *const root_forms[] = {"/,", "/"};
+    bool root_dropped = false;
+    for (size_t i = 0; root && i < sizeof root_forms / sizeof *root_forms; i++)
+        root_dropped |= is_insertion(p, n, enc, elen, root_forms[i]);
+    bool ok = comma_added || root_dropped;
+    if (!ok)
+        fuzz_fail_diff("sio: strict packet is not canonical", p, n, enc, elen);
+}
+
+static void check_accepted(const uint8_t *p, size_t n, const sio_pkt_options *opt, const sio_pkt *pkt)
+{
+    if (pkt->data.ptr) {
+        sio_json_options jo = {opt->json_max_depth};
+        FUZZ_ASSERT(sio_json_validate(pkt->data.ptr, pkt->data.len, &jo, NULL) == SIO_OK,
+                    "sio: accepted payload is not valid JSON");
+        FUZZ_ASSERT(sio_pkt_check_payload((int)pkt->type, pkt->data, opt) == SIO_OK,
+                    "sio: accepted payload fails check_payload");
+    }
+    /* The decoder leaves placeholders to the assembler; the encoder checks them itself. */
+    if (pkt->attachments > 0 && pkt->data.ptr) {
+        sio_err pe = sio_pkt_check_placeholders(pkt->data, pkt->attachments, NULL);
+        if (pe != SIO_OK) {
+            size_t need = 0;
+            FUZZ_ASSERT(sio_pkt_encode(pkt, opt, NULL, 0, &need) == pe,
+                        "sio: encoder and check_placeholders disagree");
+            return;
+        }
+    }
+    size_t elen = 0;
+    uint8_t *enc = encode(pkt, opt, &elen);
+    sio_pkt again;
+    sio_err e = sio_pkt_decode(enc, elen, opt, &again, NULL);
+    if (e != SIO_OK)
+        fuzz_fail_diff("sio: decoder rejects the encoder's output", p, n, enc, elen);
+    FUZZ_ASSERT(sio_pkt_same(pkt, &again), "sio: decode -> encode -> decode changed the packet");
+    if (!opt->compat && opt->protocol == 5) /* v4 adds query-string forms; not checked */
+        check_canonical(p, n, pkt, enc, elen);
+    free(enc);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_input in = {data, size};
+    sio_pkt_options opt = sio_options_of(fuzz_take_u8(&in));
+    sio_pkt pkt;
+    size_t err_at = 0;
+    sio_err e = sio_pkt_decode(in.p, in.n, &opt, &pkt, &err_at);
+    fuzz_reached(e == SIO_OK);
+    if (e != SIO_OK) {
+        FUZZ_ASSERT(err_at <= in.n, "sio: error offset past the end");
+        return 0;
+    }
+    check_accepted(in.p, in.n, &opt, &pkt);
+    if (!opt.compat) {
+        sio_pkt_options lax = opt;
+        lax.compat = true;
+        sio_pkt wide;
+        FUZZ_ASSERT(sio_pkt_decode(in.p, in.n, &lax, &wide, NULL) == SIO_OK,
+                    "sio: compat rejects a packet strict accepts");
+        FUZZ_ASSERT(sio_pkt_same(&pkt, &wide), "sio: compat and strict decode differently");
+    }
+    return 0;
+}
