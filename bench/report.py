@@ -145,7 +145,23 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
                           server["bcast_cpu_s_per_million"]["reference_vs_node"], 3))
         goals.append(goal("echo p99: Node / reference", server["echo_p99_ms"]["reference_vs_node"], 1))
     summary["goals"] = goals
+    summary["other_cores"] = background(results)
     return summary
+
+
+def background(results: dict[str, Any]) -> dict[str, Any]:
+    """Mean CPU (in cores, of the machine's total) that other processes used during each part."""
+    out: dict[str, Any] = {}
+    for impl, res in results.get("codec", {}).items():
+        vals = [v for v in res.get("other_cores", []) if is_num(v)]
+        if vals:
+            out[f"codec/{impl}"] = round(sum(vals) / len(vals), 2)
+    for server, res in results.get("server", {}).items():
+        vals = [sc.get("other_cores") for sc in res.values() if isinstance(sc, dict)]
+        vals = [v for v in vals if is_num(v)]
+        if vals:
+            out[f"server/{server}"] = round(sum(vals) / len(vals), 2)
+    return out
 
 
 # ---------------------------------------------------------------------------- text table
@@ -205,6 +221,10 @@ def render_table(results: dict[str, Any]) -> str:
                    if isinstance(row[srv], str)}
         for r in sorted(reasons):
             lines.append(f"  {r}")
+    if s.get("other_cores"):
+        shares = ", ".join(f"{k} {v:.2f}" for k, v in s["other_cores"].items())
+        lines.append(f"\nCPU used by other processes meanwhile (cores, of {results['machine']['cores']}): "
+                     f"{shares}")
     lines.append("\nGoals")
     for g in s["goals"]:
         lines.append(f"  {g['goal']:52} target {g['target']:>7}  measured "
@@ -245,11 +265,14 @@ def plot_codec(plt: Any, rows: dict[str, Any], direction: str, path: Path) -> No
         xs = [i + (k - 1) * width for i in range(len(cats))]
         ax.bar(xs, [v if is_num(v) else 0 for v in vals], width, label=label)
     ax.set_yscale("log")
+    top = max((v for c in cats for i, _ in IMPLS if is_num(v := rows[c][i]["packets_per_s"])),
+              default=1.0)
+    ax.set_ylim(top=top * 20)  # room for the legend above the tallest bar
     ax.set_xticks(range(len(cats)))
     ax.set_xticklabels([c.replace("_", "\n") for c in cats], fontsize=8)
     ax.set_ylabel("packets per second (log scale)")
     ax.set_title(f"Codec {direction} throughput, same inputs (higher is better)")
-    ax.legend()
+    ax.legend(loc="upper center", ncol=3)
     ax.grid(axis="y", which="major", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
