@@ -587,10 +587,12 @@ def close_vectors() -> None:
         good(f"y_close_{code}", f"Close code {code} ({CLOSE_MEANINGS[code]}), defined by RFC 6455 §7.4.1.",
              ["RFC6455-7.4.1"], code)
     for code in (1012, 1013, 1014):
-        good(f"y_close_{code}",
-             f"Close code {code} ({CLOSE_MEANINGS[code]}): registered with IANA after RFC 6455 and "
-             "accepted, as ws and browsers do.",
-             ["RFC6455-7.4.2"], code)
+        write(f"y_close_{code}",
+              f"Close code {code} ({CLOSE_MEANINGS[code]}): not in RFC 6455 but registered with "
+              "IANA since, and accepted (ws 8 does too).",
+              "ws-close", ["RFC6455-7.4.2"], [close_stream(code).chunk()],
+              decoded={"code": code, "reason": ""},
+              source="IANA WebSocket close code registry; crossbario/autobahn-testsuite#52 and #88")
     for code in (3000, 3999, 4000, 4999):
         good(f"y_close_{code}", f"Close code {code}: edge of the range open to libraries and applications (§7.4.2).",
              ["RFC6455-7.4.2"], code)
