@@ -89,6 +89,7 @@ typedef struct sio_eio_packet {
  *   - v3 XHR2: any marker byte other than 00 means binary, a length running past
  *     the end is cut short, and an empty body is an empty payload                 EIO-PKT-17
  *   - WebTransport: non-minimal length headers (126 + u16 below 126, …)            EIO-PKT-21
+ *   - JSONP POST bodies: a malformed %XX escape is kept as literal text            EIO-PKT-20
  * Strict rejects each of these with a named error. Both modes reject empty records, unknown
  * types and invalid UTF-8 (Node turns those into an error packet and closes the session). */
 typedef struct sio_eio_options {
@@ -154,8 +155,9 @@ SIO_API sio_err sio_eio_payload_validate(sio_eio_payload_format format, const ui
                                          const sio_eio_options *opt, size_t *count);
 
 /* Encodes packets (see sio_eio_packet for how binary data is given). Binary packets are written
- * as base64 records in the text formats and as type byte + bytes in the XHR2 format. An empty
- * list is SIO_ERR_INVALID_ARGUMENT in v4 (it would be an empty body) and '0:' in v3 text. */
+ * as base64 records in the text formats and as type byte + bytes in the XHR2 format, which needs
+ * raw bytes (base64 = true there is SIO_ERR_INVALID_ARGUMENT). An empty list is
+ * SIO_ERR_INVALID_ARGUMENT in v4 and XHR2 (an empty body does not decode) and '0:' in v3 text. */
 SIO_API sio_err sio_eio_payload_encode(sio_eio_payload_format format, const sio_eio_packet *pkts,
                                        size_t count, uint8_t *out, size_t cap, size_t *written);
 
@@ -195,8 +197,8 @@ SIO_API sio_err sio_eio_jsonp_post_decode(const uint8_t *p, size_t n, const sio_
 SIO_API sio_err sio_eio_wt_decode(const uint8_t *p, size_t n, const sio_eio_options *opt,
                                   sio_eio_packet *pkt, size_t *consumed);
 
-/* Encodes one packet with its header: binary packets (raw bytes, or base64 data decoded first)
- * set the top bit; text packets are '<digit><data>'. */
+/* Encodes one packet with its header: binary packets (raw message bytes, at least one) set the
+ * top bit; text packets are '<digit><data>'. Other binary packets: SIO_ERR_INVALID_ARGUMENT. */
 SIO_API sio_err sio_eio_wt_encode(const sio_eio_packet *pkt, uint8_t *out, size_t cap,
                                   size_t *written);
 
