@@ -1,0 +1,294 @@
+"""build/reference-server at the Engine.IO level: handshake and request checks (group B), polling
+and WebSocket echo, heartbeat, close, polling discipline, limits, upgrade (groups A, C, D)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import (DEADLINE, WebSocket, eio_url, http, polling_open, read_response, start_request,
+                      ws_open)
+
+ECHO = "/engine.io/"
+
+
+# ---------------------------------------------------------------- handshake (EIO-HS)
+
+def test_polling_handshake_EIO_HS_01(server):
+    r = http(server.port, "GET", eio_url())
+    assert r.status == 200
+    assert r.headers["content-type"] == "text/plain; charset=UTF-8"
+    info = json.loads(r.body[1:])
+    assert set(info) == {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
+    assert info["upgrades"] == ["websocket"]
+    assert (info["pingInterval"], info["pingTimeout"], info["maxPayload"]) == (300, 200, 1000000)
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_websocket_handshake_EIO_HS_02(server):
+    ws, info = ws_open(server.port)
+    assert info["upgrades"] == []
+    assert set(info) == {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
+    ws.close()
+
+
+@pytest.mark.parametrize("query,code,message", [
+    ("EIO=abc&transport=polling", 5, "Unsupported protocol version"),
+    ("transport=polling", 5, "Unsupported protocol version"),
+    ("EIO=3&transport=polling", 5, "Unsupported protocol version"),
+    ("EIO=4&transport=abc", 0, "Transport unknown"),
+    ("EIO=abc&transport=abc", 0, "Transport unknown"),
+    ("EIO=4", 0, "Transport unknown"),
+    ("EIO=4&transport=websocket", 3, "Bad request"),
+    ("EIO=4&transport=polling&sid=nope", 1, "Session ID unknown"),
+])
+def test_rejections_EIO_HS_04_05_07_08_12(server, query, code, message):
+    r = http(server.port, "GET", "/socket.io/?" + query)
+    assert r.status == 400
+    assert r.headers["content-type"] == "application/json"
+    assert json.loads(r.body) == {"code": code, "message": message}
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_handshake_method_EIO_HS_06(server, method):
+    r = http(server.port, method, eio_url())
+    assert r.status == 400 and json.loads(r.body) == {"code": 2, "message": "Bad handshake method"}
+
+
+def test_sids_distinct_EIO_HS_16(server):
+    sids = {polling_open(server.port)[0] for _ in range(50)}
+    assert len(sids) == 50 and all(len(s) == 20 for s in sids)
+
+
+def test_cors_preflight_EIO_HS_17(server):
+    r = http(server.port, "OPTIONS", eio_url(), headers={"Origin": "http://a.example",
+                                                        "Access-Control-Request-Headers": "x-a"})
+    assert r.status == 204
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
+    assert r.headers["access-control-allow-headers"] == "x-a"
+
+
+def test_other_method_with_sid_EIO_HS_19(server):
+    sid, _ = polling_open(server.port, ECHO)
+    assert http(server.port, "PUT", eio_url(ECHO, sid)).status == 500
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"4still").text == "ok"
+
+
+def test_refused_upgrade_is_raw_400_EIO_HS_13(server):
+    ws = WebSocket(server.port, eio_url(sid="nope", transport="websocket"))
+    assert ws.status == 400
+    assert ws.headers["content-type"] == "text/html"
+
+
+def test_unknown_path_404(server):
+    assert http(server.port, "GET", "/elsewhere/?EIO=4&transport=polling").status == 404
+
+
+def test_malformed_request_head_400(server):
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        s.sendall(b"GET /socket.io/ HTTP/9.9\r\n\r\n")
+        assert read_response(s).status == 400
+
+
+# ---------------------------------------------------------------- echo (EIO-PKT, EIO-POLL)
+
+def test_polling_echo_text_and_binary_EIO_PKT_06_07(server):
+    sid, _ = polling_open(server.port, ECHO)
+    r = http(server.port, "POST", eio_url(ECHO, sid), b"4hello\x1ebAQIDBA==\x1e4")
+    assert (r.status, r.text, r.headers["content-type"]) == (200, "ok", "text/html")
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4hello\x1ebAQIDBA==\x1e4"
+
+
+def test_polling_utf8_content_length_EIO_PKT_12(server):
+    sid, _ = polling_open(server.port, ECHO)
+    body = "4€é\x1e4😀".encode()
+    http(server.port, "POST", eio_url(ECHO, sid), body)
+    r = http(server.port, "GET", eio_url(ECHO, sid))
+    assert r.body == body and int(r.headers["content-length"]) == len(body)
+
+
+def test_websocket_echo_EIO_PKT_05_11(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send("4hello")
+    assert ws.recv() == "4hello"
+    ws.send(b"\x01\x02\x03\x04")
+    assert ws.recv() == b"\x01\x02\x03\x04"
+    ws.send("4a\x1e4b")
+    assert ws.recv() == "4a\x1e4b"
+    ws.close()
+
+
+def test_websocket_fragmented_message(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send_frame(1, b"4fra", fin=False)
+    ws.send_frame(0, b"gmen", fin=False)
+    ws.send_frame(0, b"ted", fin=True)
+    assert ws.recv() == "4fragmented"
+    ws.close()
+
+
+def test_invalid_packet_closes_EIO_PKT_02(server):
+    sid, _ = polling_open(server.port, ECHO)
+    http(server.port, "POST", eio_url(ECHO, sid), b"abc")
+    assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send("abc")
+    assert ws.wait_closed(1.0)
+
+
+def test_stray_control_packets_ignored_EIO_POLL_07(server):
+    sid, _ = polling_open(server.port, ECHO)
+    http(server.port, "POST", eio_url(ECHO, sid), b"0\x1e5\x1e6\x1e4after")
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4after"
+
+
+def test_octet_stream_post_rejected_EIO_PKT_14(server):
+    sid, _ = polling_open(server.port, ECHO)
+    r = http(server.port, "POST", eio_url(ECHO, sid), b"4hello",
+             headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 400
+    assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
+
+
+@pytest.mark.server_args("--max-payload", "1000", "--ping-interval", "2000", "--ping-timeout", "1000")
+def test_payload_limit_EIO_POLL_05_06(fresh_server):
+    port = fresh_server.port
+    sid, info = polling_open(port, ECHO)
+    assert info["maxPayload"] == 1000
+    assert http(port, "POST", eio_url(ECHO, sid), b"4" + b"x" * 1000).status == 413
+    assert http(port, "POST", eio_url(ECHO, sid), b"4" + b"x" * 999).text == "ok"  # exactly the limit
+    assert http(port, "GET", eio_url(ECHO, sid)).body == b"4" + b"x" * 999
+    ws, _ = ws_open(port, ECHO)
+    ws.send("4" + "y" * 999)
+    assert ws.recv() == "4" + "y" * 999
+    ws.send("4" + "y" * 1000)
+    assert ws.wait_closed(1.0) and ws.close_code == 1009
+
+
+def test_duplicate_get_EIO_POLL_01(server):
+    sid, _ = polling_open(server.port, ECHO)
+    held = start_request(server.port, "GET", eio_url(ECHO, sid))
+    # Barrier: the GET's bytes were sent before the POST's connection was opened, and the server
+    # serves connections in accept order, so once this noop POST is answered the GET is held.
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"6").text == "ok"
+    second = http(server.port, "GET", eio_url(ECHO, sid))
+    assert second.status == 400
+    assert read_response(held).body == b"1"
+    held.close()
+    assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
+
+
+# ---------------------------------------------------------------- heartbeat and close (EIO-HB, EIO-CL)
+
+def test_polling_ping_pong_EIO_HB_01(server):
+    sid, _ = polling_open(server.port, ECHO)
+    for _ in range(3):
+        t0 = time.monotonic()
+        assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"2"
+        assert time.monotonic() - t0 < 0.6
+        assert http(server.port, "POST", eio_url(ECHO, sid), b"3").text == "ok"
+
+
+def test_polling_ping_timeout_EIO_HB_03_07(server):
+    sid, _ = polling_open(server.port, ECHO)
+    t0 = time.monotonic()
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"2"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"1"  # released by the timeout
+    assert time.monotonic() - t0 < 0.5 + 0.1
+    assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
+
+
+def test_websocket_ping_pong_and_timeout_EIO_HB_01_03(server):
+    ws, _ = ws_open(server.port, ECHO)
+    for _ in range(3):
+        assert ws.recv(1.0) == "2"
+        ws.send("3")
+    t0 = time.monotonic()
+    assert ws.wait_closed(1.0)
+    assert time.monotonic() - t0 < 0.6
+
+
+def test_client_ping_is_violation_EIO_HB_05(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send("2")
+    assert ws.wait_closed(0.25)
+
+
+def test_polling_client_close_EIO_CL_01(server):
+    sid, _ = polling_open(server.port, ECHO)
+    held = start_request(server.port, "GET", eio_url(ECHO, sid))
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"6").text == "ok"
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"1").text == "ok"
+    assert read_response(held).body == b"6"
+    held.close()
+    assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
+
+
+def test_aborted_get_ends_session_EIO_POLL_03(server):
+    sid, _ = polling_open(server.port, ECHO)
+    held = start_request(server.port, "GET", eio_url(ECHO, sid))
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"6").text == "ok"
+    held.close()
+    deadline = time.monotonic() + DEADLINE
+    while http(server.port, "POST", eio_url(ECHO, sid), b"6").status == 200:
+        assert time.monotonic() < deadline
+
+
+# ---------------------------------------------------------------- upgrade (EIO-UP)
+
+def test_upgrade_EIO_UP_01_02_03_04(server):
+    sid, _ = polling_open(server.port, ECHO)
+    http(server.port, "POST", eio_url(ECHO, sid), b"4buffered")
+    ws = WebSocket(server.port, eio_url(ECHO, sid, "websocket"))
+    assert ws.status == 101
+    ws.send("2probe")
+    assert ws.recv() == "3probe"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4buffered"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"6"
+    http(server.port, "POST", eio_url(ECHO, sid), b"4during")
+    ws.send("5")
+    assert ws.recv() == "4during"
+    ws.send("4hello")
+    assert ws.recv() == "4hello"
+    r = http(server.port, "GET", eio_url(ECHO, sid))
+    assert r.status == 400 and json.loads(r.body)["code"] == 3
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"4x").status == 400
+    second = WebSocket(server.port, eio_url(ECHO, sid, "websocket"))
+    assert second.wait_closed(1.0)
+    ws.send("4still")
+    assert ws.recv() == "4still"
+    ws.close()
+
+
+def test_held_get_released_by_probe_EIO_UP_02(server):
+    sid, _ = polling_open(server.port, ECHO)
+    held = start_request(server.port, "GET", eio_url(ECHO, sid))
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"6").text == "ok"
+    ws = WebSocket(server.port, eio_url(ECHO, sid, "websocket"))
+    ws.send("2probe")
+    assert ws.recv() == "3probe"
+    assert read_response(held).body == b"6"
+    ws.send("5")
+    ws.send("4x")
+    assert ws.recv() == "4x"
+
+
+def test_wrong_probe_packet_EIO_UP_07(server):
+    sid, _ = polling_open(server.port, ECHO)
+    ws = WebSocket(server.port, eio_url(ECHO, sid, "websocket"))
+    ws.send("4early")
+    assert ws.wait_closed(1.0)
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"4ok").text == "ok"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4ok"
+
+
+def test_second_websocket_on_websocket_session_EIO_UP_09(server):
+    ws, info = ws_open(server.port, ECHO)
+    second = WebSocket(server.port, eio_url(ECHO, info["sid"], "websocket"))
+    assert second.wait_closed(1.0)
+    ws.send("4first")
+    assert ws.recv() == "4first"

@@ -1,0 +1,307 @@
+/* The fixture application of conformance/FIXTURE.md: namespaces "/", "/custom", "/auth" (token
+ * middleware) and "/dyn-<digits>"; the official-suite handlers (auth, message, message-with-ack)
+ * and the extended events that make rooms, broadcast, acks and disconnects observable; the
+ * disconnect log. Nothing is emitted unless a client asked for it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio_server.h"
+
+#define ITEMS(...) ((const payload_item[]){__VA_ARGS__})
+#define COUNT(...) (sizeof((const payload_item[]){__VA_ARGS__}) / sizeof(payload_item))
+#define EMIT(sock, event, ...) sio_emit(sock, event, ITEMS(__VA_ARGS__), COUNT(__VA_ARGS__))
+
+static payload_item rest_of(const sio_value *payload, size_t from)
+{
+    return (payload_item){.kind = ITEM_REST, .value = *payload, .from = from};
+}
+
+static payload_item raw_json(const void *p, size_t n)
+{
+    return (payload_item){.kind = ITEM_RAW, .bytes = sio_span_of(p, n)};
+}
+
+/* ------------------------------------------------------------------ disconnect log (section 5) */
+
+static void log_record(sio_socket *sock, const char *event, const char *reason)
+{
+    sio_server *sio = sock->nsp->sio;
+    buf rec = {0};
+    sio_json_writer w;
+    size_t n = 0;
+    buf rooms = {0};
+    sio_socket_rooms_json(sock, &rooms);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            buf_reserve(&rec, n);
+        sio_json_writer_init(&w, pass ? rec.data : NULL, pass ? n : 0);
+        sio_json_write_begin_object(&w);
+        sio_json_write_key(&w, (const uint8_t *)"event", 5);
+        sio_json_write_string(&w, (const uint8_t *)event, strlen(event));
+        sio_json_write_key(&w, (const uint8_t *)"nsp", 3);
+        sio_json_write_string(&w, (const uint8_t *)sock->nsp->name, strlen(sock->nsp->name));
+        sio_json_write_key(&w, (const uint8_t *)"sid", 3);
+        sio_json_write_string(&w, (const uint8_t *)sock->id, SIO_SOCKET_ID_LEN);
+        sio_json_write_key(&w, (const uint8_t *)(reason ? "reason" : "message"), reason ? 6 : 7);
+        sio_json_write_string(&w, (const uint8_t *)(reason ? reason : event), strlen(reason ? reason : event));
+        if (reason) {
+            sio_json_write_key(&w, (const uint8_t *)"rooms", 5);
+            sio_json_write_raw(&w, buf_begin(&rooms), buf_size(&rooms));
+        }
+        sio_json_write_end_object(&w);
+        sio_json_writer_finish(&w, &n);
+    }
+    if (sio->log_count++)
+        buf_append_str(&sio->log, ",");
+    buf_append(&sio->log, rec.data, n);
+    log_msg(sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
+    buf_reset(&rec);
+    buf_reset(&rooms);
+}
+
+static void on_disconnecting(sio_socket *sock, const char *reason)
+{
+    log_record(sock, "disconnecting", reason);
+}
+
+static void on_disconnected(sio_socket *sock, const char *reason)
+{
+    log_record(sock, "disconnect", reason);
+}
+
+/* A Socket.IO decode error: an "error" record for each socket of the client (SIO-DC-08). */
+void fixture_log_error(sio_client *client, const char *message)
+{
+    for (sio_socket *s = client->sockets; s; s = s->client_next)
+        log_record(s, message, NULL);
+}
+
+/* ------------------------------------------------------------------ connection */
+
+static void on_connected(sio_socket *sock, sio_span auth)
+{
+    sio_value v = {auth, NULL, 0};
+    EMIT(sock, "auth", (payload_item){.kind = ITEM_VALUE, .value = v});
+}
+
+/* "/auth": admits only {"token":"ok"} (SIO-NSP-07). */
+static bool admit_token(sio_namespace *nsp, sio_span auth, char *error_json)
+{
+    sio_span token, ignored;
+    (void)nsp;
+    if (sio_json_object_get(auth, "token", 5, &token) == SIO_OK &&
+        sio_json_string_equals(token, (const uint8_t *)"ok", 2))
+        return true;
+    bool with_data = sio_json_object_get(auth, "withData", 8, &ignored) == SIO_OK;
+    strcpy(error_json, with_data ? "{\"message\":\"not authorized\",\"data\":{\"code\":42}}"
+                                 : "{\"message\":\"not authorized\"}");
+    return false;
+}
+
+/* ------------------------------------------------------------------ extended events (section 3) */
+
+static void ack_rooms(sio_socket *sock, bool has_id, uint64_t id)
+{
+    if (!has_id)
+        return;
+    buf rooms = {0};
+    sio_socket_rooms_json(sock, &rooms);
+    sio_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&rooms), buf_size(&rooms))), 1);
+    buf_reset(&rooms);
+}
+
+/* Room names from a JSON string or array of strings; false when malformed. */
+static bool read_rooms(sio_span v, char names[][SIO_MAX_ROOM_NAME], size_t *count, size_t max)
+{
+    *count = 0;
+    if (sio_json_kind_of(v) == SIO_JSON_STRING)
+        return (*count = 1, json_string_dup(v, names[0], SIO_MAX_ROOM_NAME));
+    sio_json_iter it;
+    sio_span el;
+    if (sio_json_array_iter(v, &it) != SIO_OK)
+        return false;
+    while (sio_json_next(&it, NULL, &el))
+        if (*count >= max || !json_string_dup(el, names[(*count)++], SIO_MAX_ROOM_NAME))
+            return false;
+    return true;
+}
+
+#define MAX_TARGET_ROOMS 8
+
+/* to / to-many / except / to-except: emit to a room selection (SIO-BC-03/04/05). */
+static void room_emit(sio_socket *sock, const sio_value *payload, const char *kind)
+{
+    static char rooms[MAX_TARGET_ROOMS][SIO_MAX_ROOM_NAME], except[1][SIO_MAX_ROOM_NAME];
+    const char *room_ptrs[MAX_TARGET_ROOMS], *except_ptrs[1] = {except[0]};
+    size_t nrooms = 0, nexcept = 0, first_arg = 2;
+    broadcast_target t = {.nsp = sock->nsp, .rooms = room_ptrs, .except = except_ptrs};
+    bool ok = read_rooms(json_array_at(payload->json, 1), rooms, &nrooms, MAX_TARGET_ROOMS);
+    if (strcmp(kind, "except") == 0) {
+        memcpy(except[0], rooms[0], SIO_MAX_ROOM_NAME);
+        ok = ok && nrooms == 1;
+        nexcept = 1;
+        nrooms = 0;
+    } else if (strcmp(kind, "to-except") == 0) {
+        ok = ok && json_string_dup(json_array_at(payload->json, 2), except[0], SIO_MAX_ROOM_NAME);
+        nexcept = 1;
+        first_arg = 3;
+    } else {
+        t.skip = sock; /* to(room) from a socket excludes the sender */
+    }
+    if (!ok || (nrooms == 0 && nexcept == 0))
+        return;
+    for (size_t i = 0; i < nrooms; i++)
+        room_ptrs[i] = rooms[i];
+    t.room_count = nrooms;
+    t.except_count = nexcept;
+    const char *event = nexcept ? "except" : "to";
+    sio_broadcast(&t, event, ITEMS(rest_of(payload, first_arg)), 1);
+}
+
+static void join_or_leave(sio_socket *sock, const sio_value *payload, bool join, bool has_id,
+                          uint64_t id)
+{
+    char room[SIO_MAX_ROOM_NAME];
+    if (!json_string_dup(json_array_at(payload->json, 1), room, sizeof room))
+        return;
+    if (join)
+        sio_socket_join(sock, room);
+    else
+        sio_socket_leave(sock, room);
+    ack_rooms(sock, has_id, id);
+}
+
+static uint64_t number_arg(const sio_value *payload, size_t index)
+{
+    int64_t v = 0;
+    if (sio_json_get_int(json_array_at(payload->json, index), &v) != SIO_OK || v < 0)
+        return 0;
+    return (uint64_t)v;
+}
+
+static void server_ack(sio_socket *sock, const sio_value *payload, ack_kind kind)
+{
+    broadcast_target one = {.nsp = sock->nsp, .rooms = (const char *const[]){sock->id}, .room_count = 1};
+    broadcast_target all = {.nsp = sock->nsp};
+    size_t first_arg = kind == ACK_PLAIN ? 1 : 2;
+    uint64_t ms = kind == ACK_PLAIN ? 0 : number_arg(payload, 1);
+    sio_emit_with_ack(kind == ACK_BROADCAST ? &all : &one, sock, kind, ms, "need-ack",
+                      ITEMS(rest_of(payload, first_arg)), 1);
+}
+
+/* Reports a server -> client ack (sio_ack.c calls this). */
+void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out, const sio_value *reply,
+                        const buf *responses, size_t response_count)
+{
+    (void)response_count;
+    if (kind == ACK_BROADCAST) {
+        buf list = {0};
+        buf_append_str(&list, "[");
+        buf_append(&list, buf_begin(responses), buf_size(responses));
+        buf_append_str(&list, "]");
+        const char *flag = timed_out ? "true" : "false";
+        EMIT(requester, "bc-ack-result", raw_json(flag, strlen(flag)),
+             raw_json(buf_begin(&list), buf_size(&list)));
+        buf_reset(&list);
+    } else if (timed_out) {
+        sio_emit(requester, "ack-timeout", NULL, 0);
+    } else {
+        EMIT(requester, "ack-result", rest_of(reply, 0));
+    }
+}
+
+static void send_log(sio_socket *sock, bool has_id, uint64_t id)
+{
+    sio_server *sio = sock->nsp->sio;
+    if (!has_id)
+        return;
+    buf list = {0};
+    buf_append_str(&list, "[");
+    buf_append(&list, buf_begin(&sio->log), buf_size(&sio->log));
+    buf_append_str(&list, "]");
+    sio_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&list), buf_size(&list))), 1);
+    buf_reset(&list);
+    buf_reset(&sio->log);
+    sio->log_count = 0;
+}
+
+static void server_bin(sio_socket *sock)
+{
+    static const uint8_t one_two[] = {1, 2}, three[] = {3};
+    static const char object[] = "{\"x\":[{\"_placeholder\":true,\"num\":0}]}";
+    const sio_span attachment = sio_span_of(three, 1);
+    /* bin(<01 02>, {"x":[<03>]}): the object's placeholder is renumbered to 1 when written. */
+    sio_value x = {sio_span_of(object, sizeof object - 1), &attachment, 1};
+    EMIT(sock, "bin", (payload_item){.kind = ITEM_BINARY, .bytes = sio_span_of(one_two, 2)},
+         (payload_item){.kind = ITEM_VALUE, .value = x});
+}
+
+/* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
+static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, uint64_t id)
+{
+    sio_span name_token = json_array_at(payload->json, 0);
+    char name[32];
+    if (!json_string_dup(name_token, name, sizeof name))
+        return; /* numeric or unknown names: no listener (ERR-04) */
+    if (strcmp(name, "message") == 0) {
+        EMIT(sock, "message-back", rest_of(payload, 1));
+    } else if (strcmp(name, "message-with-ack") == 0) {
+        if (has_id)
+            sio_ack_reply(sock, id, ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "join") == 0 || strcmp(name, "leave") == 0) {
+        join_or_leave(sock, payload, name[0] == 'j', has_id, id);
+    } else if (strcmp(name, "rooms") == 0) {
+        ack_rooms(sock, has_id, id);
+    } else if (strcmp(name, "to") == 0 || strcmp(name, "to-many") == 0 ||
+               strcmp(name, "except") == 0 || strcmp(name, "to-except") == 0) {
+        room_emit(sock, payload, name);
+    } else if (strcmp(name, "broadcast") == 0 || strcmp(name, "nsp-emit") == 0) {
+        bool all = name[0] == 'n';
+        broadcast_target t = {.nsp = sock->nsp, .skip = all ? NULL : sock};
+        sio_broadcast(&t, all ? "nsp" : "bc", ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "server-ack") == 0) {
+        server_ack(sock, payload, ACK_PLAIN);
+    } else if (strcmp(name, "server-ack-timeout") == 0) {
+        server_ack(sock, payload, ACK_WITH_TIMEOUT);
+    } else if (strcmp(name, "bc-ack") == 0) {
+        server_ack(sock, payload, ACK_BROADCAST);
+    } else if (strcmp(name, "double-ack") == 0) {
+        if (has_id)
+            sio_ack_reply(sock, id, ITEMS(raw_json("1", 1)), 1); /* the second call is dropped */
+    } else if (strcmp(name, "server-bin") == 0) {
+        server_bin(sock);
+    } else if (strcmp(name, "disconnect-me") == 0) {
+        sio_socket_disconnect(sock, sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
+    } else if (strcmp(name, "log") == 0) {
+        send_log(sock, has_id, id);
+    }
+}
+
+/* ------------------------------------------------------------------ namespaces */
+
+static const nsp_handlers open_namespace = {NULL, on_connected, on_event, on_disconnecting, on_disconnected};
+static const nsp_handlers auth_namespace = {admit_token, on_connected, on_event, on_disconnecting,
+                                            on_disconnected};
+
+/* "/dyn-" followed by one or more ASCII digits and nothing else. */
+static bool is_dynamic_name(const char *name)
+{
+    if (strncmp(name, "/dyn-", 5) != 0 || name[5] == '\0')
+        return false;
+    for (const char *p = name + 5; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
+const nsp_handlers *fixture_handlers_for(const char *name, bool *known)
+{
+    *known = true;
+    if (strcmp(name, "/") == 0 || strcmp(name, "/custom") == 0 || is_dynamic_name(name))
+        return &open_namespace;
+    if (strcmp(name, "/auth") == 0)
+        return &auth_namespace;
+    *known = false;
+    return NULL;
+}

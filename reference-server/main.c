@@ -1,0 +1,191 @@
+/* build/reference-server: command line, signals, the main loop, clean shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "eio.h"
+#include "sio_server.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: reference-server [options]\n"
+          "Engine.IO v4 / Socket.IO v5 reference server running the conformance fixture\n"
+          "(conformance/FIXTURE.md). Prints 'READY <port>' on stdout once listening.\n\n"
+          "  --host ADDR            IPv4 address to bind (127.0.0.1; env HOST)\n"
+          "  --port N               TCP port, 0 = any free port (3000; env PORT)\n"
+          "  --path P               Socket.IO endpoint path (/socket.io/)\n"
+          "  --echo-path P          Engine.IO echo endpoint path, '' = none (/engine.io/)\n"
+          "  --ping-interval MS     Engine.IO pingInterval (25000; env PING_INTERVAL_MS)\n"
+          "  --ping-timeout MS      Engine.IO pingTimeout (20000; env PING_TIMEOUT_MS)\n"
+          "  --max-payload BYTES    largest POST body / WebSocket message (1000000; env MAX_PAYLOAD)\n"
+          "  --connect-timeout MS   Socket.IO: close connections that join no namespace (45000;\n"
+          "                         env CONNECT_TIMEOUT_MS)\n"
+          "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
+          "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
+          "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
+          "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
+          "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
+          "  --help                 this text\n",
+          out);
+}
+
+/* Parses a non-negative decimal number no larger than `max`; exits on anything else. */
+static uint32_t parse_number(const char *name, const char *text, uint64_t max)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || v > max) {
+        fprintf(stderr, "reference-server: %s: '%s' is not a number in 0..%llu\n", name, text,
+                (unsigned long long)max);
+        exit(2);
+    }
+    return (uint32_t)v;
+}
+
+static log_level parse_log_level(const char *text)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(text, names[i]) == 0)
+            return (log_level)i;
+    fprintf(stderr, "reference-server: --log-level: unknown level '%s'\n", text);
+    exit(2);
+}
+
+/* Defaults, then the environment variables of FIXTURE.md section 1; flags come last. */
+static void config_defaults(server_config *cfg)
+{
+    const char *v;
+    *cfg = (server_config){.host = "127.0.0.1", .port = 3000, .path = "/socket.io/",
+                           .echo_path = "/engine.io/", .ping_interval = 25000,
+                           .ping_timeout = 20000, .max_payload = 1000000,
+                           .connect_timeout = 45000, .app = APP_SOCKETIO,
+                           .log_level = LOG_WARN, .cors_origin = "*"};
+    if ((v = getenv("HOST")) && *v)
+        cfg->host = v;
+    if ((v = getenv("PORT")) && *v)
+        cfg->port = (int)parse_number("PORT", v, 65535);
+    if ((v = getenv("PING_INTERVAL_MS")) && *v)
+        cfg->ping_interval = parse_number("PING_INTERVAL_MS", v, 86400000);
+    if ((v = getenv("PING_TIMEOUT_MS")) && *v)
+        cfg->ping_timeout = parse_number("PING_TIMEOUT_MS", v, 86400000);
+    if ((v = getenv("MAX_PAYLOAD")) && *v)
+        cfg->max_payload = parse_number("MAX_PAYLOAD", v, 1u << 30);
+    if ((v = getenv("CONNECT_TIMEOUT_MS")) && *v)
+        cfg->connect_timeout = parse_number("CONNECT_TIMEOUT_MS", v, 86400000);
+    if ((v = getenv("EIO3")) && strcmp(v, "1") == 0)
+        cfg->allow_eio3 = true;
+}
+
+static void parse_options(int argc, char **argv, server_config *cfg)
+{
+    static const struct option opts[] = {
+        {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"path", 1, 0, 'P'}, {"echo-path", 1, 0, 'E'},
+        {"ping-interval", 1, 0, 'i'}, {"ping-timeout", 1, 0, 't'}, {"max-payload", 1, 0, 'm'},
+        {"connect-timeout", 1, 0, 'c'}, {"max-connections", 1, 0, 'n'},
+        {"allow-eio3", 0, 0, '3'}, {"eio3", 0, 0, '3'}, {"app", 1, 0, 'a'},
+        {"cors-origin", 1, 0, 'o'}, {"log-level", 1, 0, 'l'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'h': cfg->host = optarg; break;
+        case 'p': cfg->port = (int)parse_number("--port", optarg, 65535); break;
+        case 'P': cfg->path = optarg; break;
+        case 'E': cfg->echo_path = optarg; break;
+        case 'i': cfg->ping_interval = parse_number("--ping-interval", optarg, 86400000); break;
+        case 't': cfg->ping_timeout = parse_number("--ping-timeout", optarg, 86400000); break;
+        case 'm': cfg->max_payload = parse_number("--max-payload", optarg, 1u << 30); break;
+        case 'c': cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000); break;
+        case 'n': cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30); break;
+        case '3': cfg->allow_eio3 = true; break;
+        case 'a':
+            if (strcmp(optarg, "socketio") != 0 && strcmp(optarg, "engineio-echo") != 0) {
+                fprintf(stderr, "reference-server: --app: socketio or engineio-echo\n");
+                exit(2);
+            }
+            cfg->app = strcmp(optarg, "socketio") == 0 ? APP_SOCKETIO : APP_ENGINEIO_ECHO;
+            break;
+        case 'o': cfg->cors_origin = optarg; break;
+        case 'l': cfg->log_level = parse_log_level(optarg); break;
+        case 'H': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (optind < argc || cfg->path[0] != '/' || strlen(cfg->path) > SERVER_MAX_PATH) {
+        usage(stderr);
+        exit(2);
+    }
+}
+
+/* Many concurrent WebSockets need many descriptors: take the hard limit if allowed. */
+static void raise_fd_limit(server *srv)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_msg(srv, LOG_WARN, "could not raise the descriptor limit");
+    }
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    static server srv;
+    config_defaults(&srv.cfg);
+    parse_options(argc, argv, &srv.cfg);
+    srv.listen_fd = -1;
+    srv.random_fd = open("/dev/urandom", O_RDONLY);
+    if (srv.random_fd < 0) {
+        perror("reference-server: /dev/urandom");
+        return 1;
+    }
+    install_signals();
+    raise_fd_limit(&srv);
+    loop_init(&srv.loop);
+    srv.sio = sio_server_new(&srv);
+    int port = net_listen(&srv);
+    if (port < 0)
+        return 1;
+    printf("READY %d\n", port);
+    fflush(stdout);
+    log_msg(&srv, LOG_INFO, "listening on %s:%d, path %s", srv.cfg.host, port, srv.cfg.path);
+    while (!stop_requested)
+        loop_run_once(&srv.loop, 200);
+    log_msg(&srv, LOG_INFO, "shutting down");
+    eio_close_all(&srv);
+    /* Give close frames and final responses a moment to leave, then drop everything. */
+    uint64_t deadline = loop_now_ms() + 300;
+    while (srv.conn_count > 0 && loop_now_ms() < deadline)
+        loop_run_once(&srv.loop, 50);
+    net_close_all(&srv);
+    sio_server_free(srv.sio);
+    loop_free(&srv.loop);
+    close(srv.random_fd);
+    return 0;
+}

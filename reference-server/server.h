@@ -1,0 +1,153 @@
+/* The reference server: one thread, one poll() loop (loop.c), TCP connections carrying HTTP/1.1
+ * requests or a WebSocket (net.c, http_serve.c, ws_transport.c), Engine.IO sessions on top of
+ * them (eio_session.c, eio_polling.c), Socket.IO on top of Engine.IO (sio_server.c) and the
+ * fixture application (fixture.c). Every byte format comes from libsiocodec.
+ *
+ * Ownership: the server owns connections and sessions; a session points at the connections that
+ * currently carry it (held GET, POST in progress, WebSocket, probing WebSocket) and each such
+ * connection points back at its session, so either side can be torn down first.
+ */
+#ifndef REFSERVER_SERVER_H
+#define REFSERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sio/http.h"
+#include "sio/packet.h"
+#include "sio/ws.h"
+
+#include "buf.h"
+#include "loop.h"
+
+/* ------------------------------------------------------------------ named bounds */
+
+/* Bytes read from a socket per read() call. */
+#define SERVER_READ_CHUNK 16384u
+/* A connection whose unsent output grows past this is too slow a reader: it is dropped. Large
+ * enough for a few max-size payloads. */
+#define SERVER_MAX_PENDING_OUTPUT(cfg) ((size_t)(cfg)->max_payload * 4u + 1048576u)
+/* Above this much unsent output the server stops reading from the connection (backpressure). */
+#define SERVER_OUTPUT_HIGH_WATER 262144u
+/* Engine.IO sessions are found by sid in a chained hash table of this many buckets. */
+#define SERVER_SESSION_BUCKETS 16384u
+/* Bytes of an Engine.IO sid (base64url of 15 random bytes). */
+#define SERVER_SID_LEN 20u
+/* Packets buffered for a polling session before it is considered stuck and closed. */
+#define SERVER_MAX_QUEUED_PACKETS 100000u
+/* Upgrade must complete (client sends "5") within this time after the probing WebSocket opened. */
+#define SERVER_UPGRADE_TIMEOUT_MS 10000u
+/* A socket the server has decided to close gets this long to flush its output. */
+#define SERVER_LINGER_MS 2000u
+/* Maximum length of --path and of a namespace name we accept. */
+#define SERVER_MAX_PATH 256u
+
+typedef enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 } log_level;
+
+typedef enum app_kind { APP_SOCKETIO = 0, APP_ENGINEIO_ECHO = 1 } app_kind;
+
+typedef struct server_config {
+    const char *host;
+    int port;
+    const char *path;       /* main endpoint, e.g. "/socket.io/" */
+    const char *echo_path;  /* extra Engine.IO echo endpoint ("" = none) */
+    uint32_t ping_interval; /* ms */
+    uint32_t ping_timeout;  /* ms */
+    uint32_t max_payload;   /* bytes */
+    uint32_t connect_timeout;
+    uint32_t max_connections;
+    bool allow_eio3;
+    app_kind app;
+    log_level log_level;
+    const char *cors_origin; /* NULL or "" = no CORS headers */
+} server_config;
+
+struct session;
+struct server;
+
+/* ------------------------------------------------------------------ connections */
+
+typedef enum conn_state {
+    CONN_HTTP_HEAD = 0, /* reading a request head */
+    CONN_HTTP_BODY,     /* reading a POST body of known length */
+    CONN_HELD_GET,      /* a long-poll GET waiting for packets */
+    CONN_WEBSOCKET,     /* upgraded */
+    CONN_CLOSING        /* flushing output, then closed */
+} conn_state;
+
+typedef struct conn {
+    struct server *srv;
+    int fd;
+    uint64_t id;
+    conn_state state;
+    buf in;
+    buf out;
+    sio_http_parser http;
+    size_t head_len;           /* parsed head length while reading a body */
+    uint64_t body_len;         /* expected body length */
+    uint64_t skip_bytes;       /* body bytes of an answered request still to be discarded */
+    bool keep_alive;           /* after the current response */
+    bool read_paused;          /* backpressure */
+    struct session *session;   /* the session this connection carries, if any */
+    struct ws_state *ws;       /* WebSocket state, once upgraded */
+    timer linger;              /* CONN_CLOSING deadline */
+    struct conn *next, *prev;  /* all connections, for shutdown */
+} conn;
+
+/* WebSocket state of an upgraded connection. */
+typedef struct ws_state {
+    sio_ws_parser parser;
+    buf message;        /* the data message being assembled */
+    bool message_text;
+    bool close_sent;
+} ws_state;
+
+/* ------------------------------------------------------------------ server */
+
+typedef struct server {
+    server_config cfg;
+    event_loop loop;
+    int listen_fd;
+    uint64_t next_conn_id;
+    size_t conn_count;
+    conn *conns;
+    struct session *sessions[SERVER_SESSION_BUCKETS];
+    size_t session_count;
+    struct sio_server *sio;
+    int random_fd;
+    volatile int stop;
+} server;
+
+/* log.c */
+void log_msg(const server *srv, log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* net.c */
+int net_listen(server *srv);
+void net_close_all(server *srv);
+void conn_write(conn *c, const void *data, size_t len);
+void conn_close(conn *c);           /* immediately */
+void conn_close_after_write(conn *c);
+void conn_resume_reading(conn *c);  /* after a state change, process buffered input */
+void server_random_bytes(server *srv, uint8_t *out, size_t n);
+
+/* http_serve.c */
+void http_handle_input(conn *c);
+void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len);
+void http_respond_error(conn *c, int status, int code, const char *message);
+void http_respond_raw_400(conn *c, const char *message); /* refused WebSocket upgrade */
+void http_expect_body(conn *c);    /* the handler wants the body before answering */
+void http_hold(conn *c);           /* the handler answers later (long-poll GET) */
+
+/* ws_transport.c */
+/* Checks the WebSocket headers of an upgrade request and computes the accept key; on failure
+ * the request has been answered with a raw 400 and false is returned. */
+bool ws_check_handshake(conn *c, const sio_http_request *req, char accept_key[SIO_WS_ACCEPT_LEN + 1]);
+void ws_accept_upgrade(conn *c, const sio_http_request *req, const char *accept_key);
+void ws_handle_input(conn *c);
+void ws_send_text(conn *c, const void *data, size_t len);
+void ws_send_binary(conn *c, const void *data, size_t len);
+void ws_send_close(conn *c, uint16_t code);
+
+#endif

@@ -1,0 +1,123 @@
+/* Server -> client acknowledgements (SIO-ACK-03/04/05): ids from a per-namespace counter, one
+ * id shared by every recipient of a broadcast, answers matched by id and socket, optional
+ * timeout. Replays and unknown ids are ignored. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio_server.h"
+
+static void ack_free(ack_wait *a)
+{
+    sio_namespace *nsp = a->nsp;
+    ack_wait **pp = &nsp->acks;
+    while (*pp && *pp != a)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = a->next;
+    timer_stop(&nsp->sio->srv->loop, &a->timeout);
+    buf_reset(&a->responses);
+    free(a->expected);
+    free(a);
+}
+
+/* Reports to the requester (if still connected) and forgets the ack. */
+static void ack_finish(ack_wait *a, bool timed_out, const sio_value *reply)
+{
+    if (a->requester && a->requester->connected)
+        fixture_ack_result(a->requester, a->kind, timed_out, reply, &a->responses,
+                           a->response_count);
+    ack_free(a);
+}
+
+static void on_ack_timeout(timer *t)
+{
+    ack_finish(t->ctx, true, NULL);
+}
+
+void sio_emit_with_ack(const broadcast_target *t, sio_socket *requester, ack_kind kind,
+                       uint64_t timeout_ms, const char *event, const payload_item *items, size_t n)
+{
+    sio_namespace *nsp = t->nsp;
+    ack_wait *a = xcalloc(1, sizeof *a);
+    a->nsp = nsp;
+    a->id = nsp->next_ack_id++;
+    a->kind = kind;
+    a->requester = requester;
+    timer_init(&a->timeout, on_ack_timeout, a);
+    a->next = nsp->acks;
+    nsp->acks = a;
+    sio_out out;
+    if (!sio_out_encode(&out, nsp, event, items, n, true, a->id)) {
+        ack_free(a);
+        return;
+    }
+    a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
+    for (sio_socket *s = nsp->sockets; s; s = s->nsp_next) {
+        if (broadcast_includes(t, s)) {
+            a->expected[a->expected_count++] = s;
+            sio_out_send(&out, s->client);
+        }
+    }
+    sio_out_free(&out);
+    a->pending = a->expected_count;
+    if (kind != ACK_PLAIN)
+        timer_start(&nsp->sio->srv->loop, &a->timeout, timeout_ms);
+    if (kind == ACK_BROADCAST && a->pending == 0)
+        ack_finish(a, false, NULL);
+}
+
+/* Records one answer; the ack completes when every expected socket has answered. */
+void sio_ack_received(sio_socket *sock, uint64_t id, const sio_value *payload)
+{
+    for (ack_wait *a = sock->nsp->acks; a; a = a->next) {
+        if (a->id != id)
+            continue;
+        for (size_t i = 0; i < a->expected_count; i++) {
+            if (a->expected[i] != sock)
+                continue;
+            a->expected[i] = NULL;
+            a->pending--;
+            if (a->kind == ACK_BROADCAST) {
+                sio_span first = json_array_at(payload->json, 0);
+                if (a->response_count++)
+                    buf_append_str(&a->responses, ",");
+                if (first.len)
+                    buf_append(&a->responses, first.ptr, sio_json_trim(first).len);
+                else
+                    buf_append_str(&a->responses, "null");
+            }
+            if (a->pending == 0)
+                ack_finish(a, false, payload);
+            return;
+        }
+        return; /* this id was not sent to this socket: ignored (SIO-ACK-03) */
+    }
+}
+
+/* A socket left: it can no longer answer, nor receive results. */
+void sio_acks_forget_socket(sio_socket *sock)
+{
+    ack_wait *a = sock->nsp->acks;
+    while (a) {
+        ack_wait *next = a->next;
+        if (a->requester == sock)
+            a->requester = NULL;
+        for (size_t i = 0; i < a->expected_count; i++) {
+            if (a->expected[i] == sock) {
+                a->expected[i] = NULL;
+                a->pending--;
+            }
+        }
+        if (a->requester == NULL && (a->pending == 0 || a->kind == ACK_PLAIN))
+            ack_free(a);
+        else if (a->pending == 0 && a->kind == ACK_BROADCAST)
+            ack_finish(a, false, NULL);
+        a = next;
+    }
+}
+
+void sio_acks_free(sio_namespace *nsp)
+{
+    while (nsp->acks)
+        ack_free(nsp->acks);
+}

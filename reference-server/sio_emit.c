@@ -1,0 +1,308 @@
+/* Outgoing Socket.IO packets: payload arrays written with the codec's JSON writer (received
+ * values are re-written so that binary placeholders are renumbered in the order they are sent,
+ * SIO-PKT-09), packet text from the codec's packet encoder, then the attachments; rooms and
+ * broadcast. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio_server.h"
+
+/* ------------------------------------------------------------------ JSON helpers */
+
+bool json_string_dup(sio_span token, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (sio_json_kind_of(token) != SIO_JSON_STRING ||
+        sio_json_string_unescape(token, (uint8_t *)out, cap - 1, &n) != SIO_OK ||
+        memchr(out, '\0', n) != NULL)
+        return false;
+    out[n] = '\0';
+    return true;
+}
+
+sio_span json_array_at(sio_span array, size_t index)
+{
+    sio_json_iter it;
+    sio_span v = SIO_SPAN_NULL;
+    if (sio_json_array_iter(array, &it) != SIO_OK)
+        return v;
+    for (size_t i = 0; sio_json_next(&it, NULL, &v); i++)
+        if (i == index)
+            return v;
+    return SIO_SPAN_NULL;
+}
+
+/* ------------------------------------------------------------------ payload writing */
+
+/* Collects the attachments in the order their placeholders are written. */
+typedef struct attachment_list {
+    sio_span *items;
+    uint32_t count, cap;
+} attachment_list;
+
+static void attachment_push(attachment_list *l, sio_span bytes)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->count++] = bytes;
+}
+
+/* The attachment a received placeholder object stands for, if it is one (SIO-PKT-11). */
+static bool placeholder_target(const sio_value *v, sio_span obj, sio_span *bytes)
+{
+    sio_span flag, num;
+    int64_t k = 0;
+    if (v->attachment_count == 0 ||
+        sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
+        sio_json_kind_of(flag) != SIO_JSON_TRUE ||
+        sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK ||
+        k < 0 || (uint64_t)k >= v->attachment_count)
+        return false;
+    *bytes = v->attachments[k];
+    return true;
+}
+
+static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json, attachment_list *atts);
+
+static void write_members(sio_json_writer *w, const sio_value *ctx, sio_span json, bool object,
+                          attachment_list *atts)
+{
+    sio_json_iter it;
+    sio_span key, value;
+    if (object) {
+        sio_json_object_iter(json, &it);
+        sio_json_write_begin_object(w);
+    } else {
+        sio_json_array_iter(json, &it);
+        sio_json_write_begin_array(w);
+    }
+    while (sio_json_next(&it, object ? &key : NULL, &value)) {
+        if (object) {
+            uint8_t *name = xmalloc(key.len);
+            size_t n = 0;
+            sio_json_string_unescape(key, name, key.len, &n);
+            sio_json_write_key(w, name, n);
+            free(name);
+        }
+        write_value(w, ctx, value, atts);
+    }
+    if (object)
+        sio_json_write_end_object(w);
+    else
+        sio_json_write_end_array(w);
+}
+
+/* Re-writes a received value; placeholders become fresh ones pointing at the same bytes. The
+ * recursion depth is bounded by the JSON depth limit the codec enforced on receipt. */
+static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json, attachment_list *atts)
+{
+    sio_span bytes;
+    switch (sio_json_kind_of(json)) {
+    case SIO_JSON_OBJECT:
+        if (placeholder_target(ctx, json, &bytes)) {
+            sio_json_write_placeholder(w, NULL);
+            attachment_push(atts, bytes);
+        } else {
+            write_members(w, ctx, json, true, atts);
+        }
+        break;
+    case SIO_JSON_ARRAY:
+        write_members(w, ctx, json, false, atts);
+        break;
+    default: {
+        sio_span token = sio_json_trim(json);
+        sio_json_write_raw(w, token.ptr, token.len);
+        break;
+    }
+    }
+}
+
+static void write_item(sio_json_writer *w, const payload_item *it, attachment_list *atts)
+{
+    switch (it->kind) {
+    case ITEM_VALUE:
+        write_value(w, &it->value, it->value.json, atts);
+        break;
+    case ITEM_REST: {
+        sio_json_iter iter;
+        sio_span v;
+        sio_json_array_iter(it->value.json, &iter);
+        for (size_t i = 0; sio_json_next(&iter, NULL, &v); i++)
+            if (i >= it->from)
+                write_value(w, &it->value, v, atts);
+        break;
+    }
+    case ITEM_RAW:
+        sio_json_write_raw(w, it->bytes.ptr, it->bytes.len);
+        break;
+    case ITEM_STRING:
+        sio_json_write_string(w, it->bytes.ptr, it->bytes.len);
+        break;
+    case ITEM_BINARY:
+        sio_json_write_placeholder(w, NULL);
+        attachment_push(atts, it->bytes);
+        break;
+    }
+}
+
+/* Writes the payload array; run once to size and again to write. */
+static sio_err write_payload(uint8_t *out, size_t cap, size_t *written, const char *event,
+                             const payload_item *items, size_t n, attachment_list *atts)
+{
+    sio_json_writer w;
+    sio_json_writer_init(&w, out, cap);
+    atts->count = 0;
+    sio_json_write_begin_array(&w);
+    if (event)
+        sio_json_write_string(&w, (const uint8_t *)event, strlen(event));
+    for (size_t i = 0; i < n; i++)
+        write_item(&w, &items[i], atts);
+    sio_json_write_end_array(&w);
+    return sio_json_writer_finish(&w, written);
+}
+
+bool sio_out_encode(sio_out *out, sio_namespace *nsp, const char *event, const payload_item *items,
+                    size_t n, bool has_id, uint64_t id)
+{
+    attachment_list atts = {0};
+    size_t need = 0, len = 0;
+    memset(out, 0, sizeof *out);
+    write_payload(NULL, 0, &need, event, items, n, &atts);
+    uint8_t *json = xmalloc(need);
+    sio_err rc = write_payload(json, need, &len, event, items, n, &atts);
+    sio_pkt pkt = {.type = event ? SIO_PKT_EVENT : SIO_PKT_ACK, .attachments = atts.count,
+                   .nsp = sio_span_of(nsp->name, strlen(nsp->name)), .has_id = has_id, .id = id,
+                   .data = sio_span_of(json, len)};
+    if (rc == SIO_OK) {
+        size_t text_len = 0;
+        sio_pkt_encode(&pkt, NULL, NULL, 0, &text_len);
+        buf_reserve(&out->text, text_len);
+        rc = sio_pkt_encode(&pkt, NULL, out->text.data, text_len, &text_len);
+        out->text.len = rc == SIO_OK ? text_len : 0;
+    }
+    free(json);
+    if (rc != SIO_OK) {
+        log_msg(nsp->sio->srv, LOG_ERROR, "cannot encode packet: %s", sio_err_name(rc));
+        free(atts.items);
+        buf_reset(&out->text);
+        return false;
+    }
+    out->attachments = atts.items;
+    out->attachment_count = atts.count;
+    return true;
+}
+
+void sio_out_free(sio_out *out)
+{
+    buf_reset(&out->text);
+    free(out->attachments);
+    memset(out, 0, sizeof *out);
+}
+
+/* The packet text as one Engine.IO message, then each attachment as a binary message. */
+void sio_out_send(const sio_out *out, sio_client *client)
+{
+    if (client->closing)
+        return;
+    eio_send(client->eio, false, buf_begin(&out->text), buf_size(&out->text));
+    for (uint32_t i = 0; i < out->attachment_count; i++)
+        eio_send(client->eio, true, out->attachments[i].ptr, out->attachments[i].len);
+}
+
+void sio_emit(sio_socket *sock, const char *event, const payload_item *items, size_t n)
+{
+    sio_out out;
+    if (sio_out_encode(&out, sock->nsp, event, items, n, false, 0)) {
+        sio_out_send(&out, sock->client);
+        sio_out_free(&out);
+    }
+}
+
+void sio_ack_reply(sio_socket *sock, uint64_t id, const payload_item *items, size_t n)
+{
+    sio_out out;
+    if (sio_out_encode(&out, sock->nsp, NULL, items, n, true, id)) {
+        sio_out_send(&out, sock->client);
+        sio_out_free(&out);
+    }
+}
+
+/* ------------------------------------------------------------------ rooms */
+
+bool sio_socket_in_room(const sio_socket *sock, const char *room)
+{
+    if (strcmp(sock->id, room) == 0)
+        return true; /* own-id room (SIO-ROOM-01) */
+    for (size_t i = 0; i < sock->room_count; i++)
+        if (strcmp(sock->rooms[i], room) == 0)
+            return true;
+    return false;
+}
+
+bool sio_socket_join(sio_socket *sock, const char *room)
+{
+    if (sio_socket_in_room(sock, room))
+        return true;
+    if (sock->room_count >= SIO_MAX_ROOMS_PER_SOCKET)
+        return false;
+    sock->rooms = xrealloc(sock->rooms, (sock->room_count + 1) * sizeof *sock->rooms);
+    sock->rooms[sock->room_count++] = xstrndup(room, strlen(room));
+    return true;
+}
+
+void sio_socket_leave(sio_socket *sock, const char *room)
+{
+    for (size_t i = 0; i < sock->room_count; i++) {
+        if (strcmp(sock->rooms[i], room) == 0) {
+            free(sock->rooms[i]);
+            sock->rooms[i] = sock->rooms[--sock->room_count];
+            return;
+        }
+    }
+}
+
+void sio_socket_rooms_json(const sio_socket *sock, buf *out)
+{
+    sio_json_writer w;
+    size_t need = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            buf_reserve(out, need);
+        sio_json_writer_init(&w, pass ? out->data + out->len : NULL, pass ? need : 0);
+        sio_json_write_begin_array(&w);
+        if (sock->connected)
+            sio_json_write_string(&w, (const uint8_t *)sock->id, SIO_SOCKET_ID_LEN);
+        for (size_t i = 0; i < sock->room_count; i++)
+            sio_json_write_string(&w, (const uint8_t *)sock->rooms[i], strlen(sock->rooms[i]));
+        sio_json_write_end_array(&w);
+        sio_json_writer_finish(&w, &need);
+    }
+    out->len += need;
+}
+
+/* ------------------------------------------------------------------ broadcast */
+
+bool broadcast_includes(const broadcast_target *t, const sio_socket *sock)
+{
+    if (sock == t->skip || !sock->connected || sock->client->closing)
+        return false;
+    bool in = t->room_count == 0;
+    for (size_t i = 0; !in && i < t->room_count; i++)
+        in = sio_socket_in_room(sock, t->rooms[i]);
+    for (size_t i = 0; in && i < t->except_count; i++)
+        in = !sio_socket_in_room(sock, t->except[i]);
+    return in;
+}
+
+void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items, size_t n)
+{
+    sio_out out;
+    if (!sio_out_encode(&out, t->nsp, event, items, n, false, 0))
+        return;
+    for (sio_socket *s = t->nsp->sockets; s; s = s->nsp_next)
+        if (broadcast_includes(t, s))
+            sio_out_send(&out, s->client);
+    sio_out_free(&out);
+}

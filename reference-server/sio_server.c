@@ -1,0 +1,343 @@
+/* Socket.IO server: one client per Engine.IO session, packets decoded and attachments assembled
+ * by the codec, namespaces joined with CONNECT and left with DISCONNECT, and the close rules of
+ * checklist ERR-03 (any protocol violation closes the whole connection). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio/base64.h"
+
+#include "sio_server.h"
+
+/* ------------------------------------------------------------------ namespaces */
+
+static sio_namespace *namespace_new(sio_server *sio, const char *name, const nsp_handlers *h)
+{
+    sio_namespace *nsp = xcalloc(1, sizeof *nsp);
+    nsp->sio = sio;
+    nsp->name = xstrndup(name, strlen(name));
+    nsp->handlers = h;
+    nsp->next = sio->namespaces;
+    sio->namespaces = nsp;
+    return nsp;
+}
+
+/* Existing namespace, or one created now for a name the fixture accepts (SIO-NSP-08); NULL for
+ * an unknown name (SIO-NSP-04, exact comparison SIO-NSP-09). */
+static sio_namespace *namespace_lookup(sio_server *sio, const char *name)
+{
+    for (sio_namespace *nsp = sio->namespaces; nsp; nsp = nsp->next)
+        if (strcmp(nsp->name, name) == 0)
+            return nsp;
+    bool known = false;
+    const nsp_handlers *h = fixture_handlers_for(name, &known);
+    return known ? namespace_new(sio, name, h) : NULL;
+}
+
+sio_server *sio_server_new(server *srv)
+{
+    sio_server *sio = xcalloc(1, sizeof *sio);
+    sio->srv = srv;
+    return sio;
+}
+
+void sio_server_free(sio_server *sio)
+{
+    while (sio->namespaces) {
+        sio_namespace *nsp = sio->namespaces;
+        sio->namespaces = nsp->next;
+        sio_acks_free(nsp);
+        free(nsp->name);
+        free(nsp);
+    }
+    buf_reset(&sio->log);
+    free(sio);
+}
+
+/* ------------------------------------------------------------------ packets out */
+
+/* A packet without payload array: CONNECT reply, CONNECT_ERROR, DISCONNECT. */
+static void send_simple(sio_client *client, sio_pkt_type type, const char *nsp, const char *json)
+{
+    sio_pkt pkt = {.type = type, .nsp = sio_span_of(nsp, strlen(nsp)),
+                   .data = json ? sio_span_of(json, strlen(json)) : SIO_SPAN_NULL};
+    uint8_t text[SERVER_MAX_PATH + 512];
+    size_t n = 0;
+    if (sio_pkt_encode(&pkt, NULL, text, sizeof text, &n) == SIO_OK)
+        eio_send(client->eio, false, text, n);
+}
+
+/* ------------------------------------------------------------------ sockets */
+
+static void new_socket_id(server *srv, char out[SIO_SOCKET_ID_LEN + 1])
+{
+    uint8_t raw[15];
+    size_t n = 0;
+    server_random_bytes(srv, raw, sizeof raw);
+    sio_base64_encode(raw, sizeof raw, (uint8_t *)out, SIO_SOCKET_ID_LEN, &n);
+    for (size_t i = 0; i < SIO_SOCKET_ID_LEN; i++)
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    out[SIO_SOCKET_ID_LEN] = '\0';
+}
+
+static sio_socket *find_socket(sio_client *client, const char *nsp)
+{
+    for (sio_socket *s = client->sockets; s; s = s->client_next)
+        if (strcmp(s->nsp->name, nsp) == 0)
+            return s;
+    return NULL;
+}
+
+static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
+{
+    sio_socket *sock = xcalloc(1, sizeof *sock);
+    sock->client = client;
+    sock->nsp = nsp;
+    sock->connected = true;
+    new_socket_id(client->sio->srv, sock->id);
+    sock->client_next = client->sockets;
+    client->sockets = sock;
+    sock->nsp_next = nsp->sockets;
+    if (nsp->sockets)
+        nsp->sockets->nsp_prev = sock;
+    nsp->sockets = sock;
+    nsp->socket_count++;
+    return sock;
+}
+
+/* Leaves the namespace: `disconnecting` with rooms, rooms left, `disconnect` (SIO-DC-02). */
+static void socket_detach(sio_socket *sock, const char *reason)
+{
+    sio_namespace *nsp = sock->nsp;
+    sio_client *client = sock->client;
+    if (nsp->handlers->disconnecting)
+        nsp->handlers->disconnecting(sock, reason);
+    sock->connected = false;
+    for (size_t i = 0; i < sock->room_count; i++)
+        free(sock->rooms[i]);
+    free(sock->rooms);
+    sock->rooms = NULL;
+    sock->room_count = 0;
+    sio_acks_forget_socket(sock);
+    if (nsp->handlers->disconnected)
+        nsp->handlers->disconnected(sock, reason);
+    sio_socket **pp = &client->sockets;
+    while (*pp && *pp != sock)
+        pp = &(*pp)->client_next;
+    if (*pp)
+        *pp = sock->client_next;
+    if (sock->nsp_prev)
+        sock->nsp_prev->nsp_next = sock->nsp_next;
+    else
+        nsp->sockets = sock->nsp_next;
+    if (sock->nsp_next)
+        sock->nsp_next->nsp_prev = sock->nsp_prev;
+    nsp->socket_count--;
+    free(sock);
+}
+
+/* ------------------------------------------------------------------ clients */
+
+static void client_free(sio_client *client)
+{
+    timer_stop(&client->sio->srv->loop, &client->connect_timer);
+    free(client->pending_text);
+    for (uint32_t i = 0; i < client->pending_count; i++)
+        free(client->pending_attachments[i]);
+    free(client);
+}
+
+/* The server ends the whole connection: every socket leaves with `reason`, then Engine.IO
+ * closes (flushing what is queued first). */
+static void client_close(sio_client *client, const char *reason)
+{
+    if (client->closing)
+        return;
+    client->closing = true;
+    while (client->sockets)
+        socket_detach(client->sockets, reason);
+    session *s = client->eio;
+    s->app_data = NULL;
+    client_free(client);
+    eio_close(s);
+}
+
+/* Reason strings of SIO-DC-05 for a close the server decides on. */
+static const char *forced_close_reason(const sio_client *client)
+{
+    return client->eio->transport == EIO_WEBSOCKET ? "forced close" : "forced server close";
+}
+
+static void protocol_violation(sio_client *client, const char *why)
+{
+    log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s", client->eio->sid, why);
+    fixture_log_error(client, why);
+    client_close(client, forced_close_reason(client));
+}
+
+static void on_connect_timeout(timer *t)
+{
+    sio_client *client = t->ctx;
+    if (client->sockets == NULL)
+        client_close(client, "forced close"); /* SIO-NSP-01 */
+}
+
+static void sio_open(session *s)
+{
+    sio_client *client = xcalloc(1, sizeof *client);
+    client->sio = s->srv->sio;
+    client->eio = s;
+    s->app_data = client;
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    sio_pkt_assembler_init(&client->assembler, &opt, client->slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
+    timer_init(&client->connect_timer, on_connect_timeout, client);
+    timer_start(&s->srv->loop, &client->connect_timer, s->srv->cfg.connect_timeout);
+}
+
+/* The Engine.IO session ended on its own (transport close, ping timeout, parse error…). */
+static void sio_close(session *s, const char *reason)
+{
+    sio_client *client = s->app_data;
+    if (client == NULL)
+        return;
+    client->closing = true;
+    while (client->sockets)
+        socket_detach(client->sockets, reason);
+    s->app_data = NULL;
+    client_free(client);
+}
+
+void sio_socket_disconnect(sio_socket *sock, bool close_connection)
+{
+    sio_client *client = sock->client;
+    if (!close_connection) {
+        send_simple(client, SIO_PKT_DISCONNECT, sock->nsp->name, NULL);
+        socket_detach(sock, "server namespace disconnect");
+        return;
+    }
+    for (sio_socket *s = client->sockets; s; s = s->client_next)
+        send_simple(client, SIO_PKT_DISCONNECT, s->nsp->name, NULL);
+    client_close(client, "server namespace disconnect"); /* as Node reports it (§2.22) */
+}
+
+/* ------------------------------------------------------------------ packets in */
+
+/* CONNECT (SIO-PKT-13/14, SIO-NSP-03/04/05/07/11). */
+static void handle_connect(sio_client *client, const char *name, sio_span auth)
+{
+    if (find_socket(client, name)) {
+        protocol_violation(client, "duplicate CONNECT");
+        return;
+    }
+    sio_namespace *nsp = namespace_lookup(client->sio, name);
+    if (nsp == NULL) {
+        send_simple(client, SIO_PKT_CONNECT_ERROR, name, "{\"message\":\"Invalid namespace\"}");
+        return;
+    }
+    sio_span auth_obj = auth.ptr ? auth : sio_span_of("{}", 2);
+    char error_json[256];
+    if (nsp->handlers->admit && !nsp->handlers->admit(nsp, auth_obj, error_json)) {
+        send_simple(client, SIO_PKT_CONNECT_ERROR, name, error_json);
+        return;
+    }
+    sio_socket *sock = socket_attach(client, nsp);
+    timer_stop(&client->sio->srv->loop, &client->connect_timer);
+    char reply[64];
+    memcpy(reply, "{\"sid\":\"", 8);
+    memcpy(reply + 8, sock->id, SIO_SOCKET_ID_LEN);
+    memcpy(reply + 8 + SIO_SOCKET_ID_LEN, "\"}", 3);
+    send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
+    if (nsp->handlers->connected)
+        nsp->handlers->connected(sock, auth_obj);
+}
+
+/* A complete packet (attachments included). */
+static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span *atts, uint32_t natt)
+{
+    char name[SERVER_MAX_PATH + 1];
+    if (pkt->nsp.len > SERVER_MAX_PATH || memchr(pkt->nsp.ptr, '\0', pkt->nsp.len)) {
+        protocol_violation(client, "namespace too long");
+        return;
+    }
+    memcpy(name, pkt->nsp.ptr, pkt->nsp.len);
+    name[pkt->nsp.len] = '\0';
+    if (pkt->type == SIO_PKT_CONNECT) {
+        handle_connect(client, name, pkt->data);
+        return;
+    }
+    sio_socket *sock = find_socket(client, name);
+    if (sock == NULL || pkt->type == SIO_PKT_CONNECT_ERROR) {
+        protocol_violation(client, sock ? "CONNECT_ERROR from a client" : "packet for a namespace not joined");
+        return;
+    }
+    sio_value payload = {pkt->data, atts, natt};
+    if (pkt->type == SIO_PKT_DISCONNECT) {
+        socket_detach(sock, "client namespace disconnect"); /* SIO-DC-01: no reply */
+    } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
+        if (pkt->data.ptr && sock->nsp->handlers->event)
+            sock->nsp->handlers->event(sock, &payload, pkt->has_id, pkt->id);
+    } else if (pkt->has_id) {
+        if (!pkt->data.ptr)
+            payload.json = sio_span_of("[]", 2);
+        sio_ack_received(sock, pkt->id, &payload);
+    }
+}
+
+static void clear_pending(sio_client *client)
+{
+    free(client->pending_text);
+    client->pending_text = NULL;
+    for (uint32_t i = 0; i < client->pending_count; i++)
+        free(client->pending_attachments[i]);
+    client->pending_count = 0;
+}
+
+/* Feeds one Engine.IO message to the assembler; the text of a binary packet and its
+ * attachments are copied, since they arrive in separate messages (SIO-PKT-12). */
+static sio_err assemble(sio_client *client, bool binary, const uint8_t *p, size_t n, bool *complete)
+{
+    size_t err_at = 0;
+    if (!binary) {
+        sio_err rc = sio_pkt_assembler_text(&client->assembler, p, n, complete, &err_at);
+        if (rc != SIO_OK || *complete)
+            return rc;
+        client->pending_text = xmalloc(n ? n : 1);
+        memcpy(client->pending_text, p, n);
+        sio_pkt_options opt = client->assembler.opt;
+        sio_pkt_assembler_init(&client->assembler, &opt, client->slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
+        return sio_pkt_assembler_text(&client->assembler, client->pending_text, n, complete, &err_at);
+    }
+    uint8_t *copy = NULL;
+    if (client->pending_text) {
+        copy = xmalloc(n ? n : 1);
+        memcpy(copy, p, n);
+        client->pending_attachments[client->pending_count++] = copy;
+    }
+    return sio_pkt_assembler_binary(&client->assembler, copy ? copy : p, n, complete, &err_at);
+}
+
+static void sio_message(session *s, bool binary, const uint8_t *p, size_t n)
+{
+    sio_client *client = s->app_data;
+    if (client == NULL || client->closing)
+        return;
+    bool complete = false;
+    sio_err rc = assemble(client, binary, p, n, &complete);
+    if (rc != SIO_OK) {
+        clear_pending(client);
+        protocol_violation(client, sio_err_message(rc));
+        return;
+    }
+    if (!complete)
+        return;
+    sio_pkt pkt;
+    const sio_span *atts = NULL;
+    uint32_t natt = 0;
+    sio_pkt_assembler_result(&client->assembler, &pkt, &atts, &natt);
+    handle_packet(client, &pkt, atts, natt);
+    client = s->app_data; /* the handler may have closed the client */
+    if (client)
+        clear_pending(client);
+}
+
+const eio_app socketio_app = {sio_open, sio_message, sio_close};
