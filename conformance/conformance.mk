@@ -34,7 +34,7 @@ conformance: $(PYTHON) $(call conf_prereq,$(TARGET))
 matrix: $(PYTHON) server conformance-node
 	@status=0; for t in $(CONF_MATRIX); do \
 	  echo "== conformance: $$t"; \
-	  ( $(call conf_run,$$t,-p no:terminal) ) >/dev/null 2>&1 || true; \
+	  ( $(call conf_run,$$t,) ) >/dev/null 2>&1 || true; \
 	  test -s $(CONF_OUT)/$$(echo $$t | tr ':/.' '___')/index.json || { echo "   no report for $$t"; status=1; }; \
 	done; \
 	$(PYTHON) $(CONF_DIR)/matrix.py --out $(MATRIX_OUT) $(foreach t,$(CONF_MATRIX),$(CONF_OUT)/$(call conf_slug,$(t))/index.json); \

@@ -69,11 +69,13 @@ def test_ERR_04_ignored_socket_io_input(case, opener, target, label, raw):
     c = opener.sio("websocket")
     packets: list = [raw] + ([b"\x01"] if raw.startswith("461-") else [])
     c.send_raw(*packets)
+    # An ACK with no id at all is malformed rather than unknown; ignoring it is the reference behaviour.
+    judge = case.should if label == "ack-without-id" else case.must
     try:
         before = c.barrier()
     except (SessionEnded, TimeoutError) as exc:
-        case.must(False, f"{label}: connection keeps working", "message-back", f"{type(exc).__name__}: {exc}")
-    case.must(not before, f"{label}: ignored without reply", [], before)
+        judge(False, f"{label}: connection keeps working", "message-back", f"{type(exc).__name__}: {exc}")
+    judge(not before, f"{label}: ignored without reply", [], before)
 
 
 def test_ERR_05_application_errors(case, target):
