@@ -37,21 +37,22 @@ def replay(binary: Path, inputs: list[Path]) -> tuple[int, list[tuple[Path, bool
 
 
 def check_target(target: str, rows: list[tuple[Path, bool, bool]],
-                 expected: dict[tuple[str, str], tuple[str, bool]]) -> tuple[int, list[str]]:
-    """Counts the target's own seeds checked, and lists the problems found."""
-    checked, problems = 0, []
+                 expected: dict[tuple[str, str], tuple[str, bool]]) -> tuple[int, int, list[str]]:
+    """Counts the target's own seeds checked and the verdicts compared; lists the problems."""
+    checked, verdicts, problems = 0, 0, []
     for path, reached, accepted in rows:
         if path.parent.name != target or path.parent.parent.name != "seeds":
             continue
         verdict, has_options = expected.get((target, path.name), ("-", False))
         checked += 1
+        verdicts += verdict in "yn" and not has_options
         if not reached:
             problems.append(f"{target}: seed {path.name} never reached the parser")
         elif verdict == "y" and not has_options and not accepted:
             problems.append(f"{target}: y_ seed {path.name} was rejected")
         elif verdict == "n" and not has_options and accepted:
             problems.append(f"{target}: n_ seed {path.name} was accepted")
-    return checked, problems
+    return checked, verdicts, problems
 
 
 def main() -> int:
@@ -72,12 +73,13 @@ def main() -> int:
             failed += 1
             print(f"{target}: replay failed (exit {rc}):\n{err[-4000:]}")
             continue
-        checked, problems = check_target(target, rows, expected)
+        checked, verdicts, problems = check_target(target, rows, expected)
         for p in problems:
             print(p)
         failed += len(problems)
         passed += 1 + checked - len(problems)
-        print(f"{target}: {len(rows)} inputs replayed, {checked} own seeds checked")
+        print(f"{target}: {len(rows)} inputs replayed, {checked} own seeds reach the parser "
+              f"({verdicts} with the vector's verdict)")
     print(f"fuzz-replay: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -72,28 +72,166 @@ def load(vectors: Path) -> list[Vector]:
     return out
 
 
-# A seed: (target, variant suffix, bytes, verdict the target's parser must give or "-").
-Seed = tuple[str, str, bytes, str]
-Router = Callable[[Vector], Iterable[Seed]]
+Router = Callable[["Vector"], Iterable["Seed"]]
+
+# A seed: (target, variant suffix, bytes, verdict the target's parser must give or "-",
+# whether the target cannot express the options the verdict holds under).
+Seed = tuple[str, str, bytes, str, bool]
 
 
-def same_verdict(v: Vector) -> str:
-    return v.verdict if v.verdict in "yn" else "-"
+@dataclass
+class Case:
+    """One way to decode a vector: its options and the verdict under them ("y", "n" or "-")."""
+    variant: str
+    options: dict
+    verdict: str
+
+
+def cases(v: Vector) -> list[Case]:
+    """y_/n_ vectors have one case; i_ vectors one per outcome (strict, compat)."""
+    if v.verdict in "yn":
+        return [Case("", v.options, v.verdict)]
+    out = []
+    for name in ("strict", "compat"):
+        outcome = v.data.get(name)
+        if outcome is None:
+            continue
+        opts = dict(v.options)
+        opts.update(outcome.get("options") or {})
+        if name == "compat":
+            opts.setdefault("compat", True)
+        out.append(Case(name, opts, "y" if "decoded" in outcome else "n"))
+    return out
+
+
+def unknown(opts: dict, known: set[str]) -> bool:
+    """True when options outside `known` change the verdict."""
+    return any(k not in known for k in opts)
+
+
+def split_header(chunks: list[bytes]) -> bytes:
+    """The fuzz_splitter header that replays the vector's own read sizes, when it can."""
+    sizes = [len(c) for c in chunks[:-1]]
+    if not sizes or len(sizes) > 15 or any(n > 255 or n == 0 for n in sizes):
+        return b"\x00"
+    return bytes([len(sizes)] + sizes)
 
 
 def route_utf8(v: Vector) -> Iterable[Seed]:
-    yield ("utf8", "", b"\x00" + b"".join(v.chunks), same_verdict(v))
+    for c in cases(v):
+        yield ("utf8", c.variant, b"\x00" + b"".join(v.chunks), c.verdict, bool(c.options))
 
 
 def route_json(v: Vector) -> Iterable[Seed]:
-    yield ("json", "", b"".join(v.chunks), same_verdict(v))
+    for c in cases(v):
+        yield ("json", c.variant, b"".join(v.chunks), c.verdict, bool(c.options))
+
+
+WS_LIMITS = {1000000: 0, 16: 1, 1000: 2}
+
+
+def ws_options(opts: dict) -> tuple[int, bool]:
+    """The ws_frame options byte, and whether some option could not be expressed."""
+    b = 1 if opts.get("role") == "client" else 0
+    limit = opts.get("max_message", 1000000)
+    b |= WS_LIMITS.get(limit, 0) << 1
+    lost = limit not in WS_LIMITS or unknown(opts, {"role", "max_message"})
+    return b, lost
+
+
+def route_ws_stream(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        b, lost = ws_options(c.options)
+        data = bytes([b]) + split_header(v.chunks) + b"".join(v.chunks)
+        yield ("ws_frame", c.variant, data, c.verdict, lost)
+
+
+def route_ws_frame(v: Vector) -> Iterable[Seed]:
+    """One-frame vectors check the header decoder alone; the stream parser may judge the frame
+    differently (a lone continuation frame), so these seeds carry no verdict."""
+    for c in cases(v):
+        b, lost = ws_options(c.options)
+        yield ("ws_frame", c.variant, bytes([b, 0]) + b"".join(v.chunks), "-", lost)
+
+
+def route_ws_close(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        yield ("ws_close", c.variant, b"\x00" + b"".join(v.chunks), c.verdict, bool(c.options))
+
+
+def route_ws_accept(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        yield ("ws_close", c.variant, b"\x01" + b"".join(v.chunks), c.verdict, bool(c.options))
+
+
+HTTP_SMALL = {"max_head_bytes": 256, "max_headers": 4, "max_target": 64}
+
+
+def route_http(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        limits = {k: c.options[k] for k in HTTP_SMALL if k in c.options}
+        small = limits == HTTP_SMALL
+        lost = bool(limits) and not small or unknown(c.options, set(HTTP_SMALL) | {"lookup"})
+        data = bytes([1 if small else 0]) + split_header(v.chunks) + b"".join(v.chunks)
+        yield ("http_head", c.variant, data, c.verdict, lost)
+
+
+EIO_KNOWN = {"protocol", "compat", "b64", "transport"}
+
+
+def route_eio_packet(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        o = c.options
+        b = 1 if o.get("protocol", 4) == 3 else 0
+        if v.kinds[0] == "binary":
+            b |= 2 << 1
+        elif o.get("transport") != "polling":
+            b |= 1 << 1
+        b |= (8 if o.get("compat") else 0) | (16 if o.get("b64") else 0)
+        yield ("eio_packet", c.variant, bytes([b]) + v.chunks[0], c.verdict,
+               unknown(o, EIO_KNOWN))
+
+
+def route_eio_payload(v: Vector) -> Iterable[Seed]:
+    binary = v.data["layer"] == "eio-payload-binary"
+    for c in cases(v):
+        o = c.options
+        v3 = binary or o.get("protocol", 4) == 3
+        b = (1 if o.get("compat") else 0) | (2 if binary else 0)
+        target = "eio_payload_v3" if v3 else "eio_payload"
+        yield (target, c.variant, bytes([b]) + v.chunks[0], c.verdict, unknown(o, EIO_KNOWN))
+
+
+SIO_ATTACH = {10: 0, 1: 1, 3: 2, 64: 3}
+
+
+def sio_options(o: dict) -> tuple[int, bool]:
+    att = o.get("max_attachments", 10)
+    b = (1 if o.get("protocol", 5) == 4 else 0) | (2 if o.get("compat") else 0)
+    b |= SIO_ATTACH.get(att, 0) << 2
+    return b, att not in SIO_ATTACH or unknown(o, {"protocol", "compat", "max_attachments"})
+
+
+def route_sio_packet(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        b, lost = sio_options(c.options)
+        yield ("sio_packet", c.variant, bytes([b]) + v.chunks[0], c.verdict, lost)
+        # Alone in the attachment target, a binary packet waits for attachments: no verdict.
+        yield ("sio_attach", c.variant, bytes([b, 0]) + v.chunks[0], "-", lost)
+
+
+def route_sio_message(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        b, lost = sio_options(c.options)
+        msgs = [bytes([1 if k == "binary" else 0]) + ch for ch, k in zip(v.chunks, v.kinds)]
+        yield ("sio_attach", c.variant, bytes([b]) + ATTACH_SEP.join(msgs), c.verdict, lost)
 
 
 def text_chunks_to_utf8(v: Vector) -> Iterable[Seed]:
     """Every text chunk of any vector is also a UTF-8 seed, with no verdict."""
     for i, (chunk, kind) in enumerate(zip(v.chunks, v.kinds)):
-        if kind == "text" and chunk:
-            yield ("utf8", f"t{i}", b"\x00" + chunk, "-")
+        if kind == "text" and chunk and v.data.get("layer") != "utf8":
+            yield ("utf8", f"t{i}", b"\x00" + chunk, "-", False)
 
 
 def base64_records(v: Vector) -> Iterable[Seed]:
@@ -102,22 +240,30 @@ def base64_records(v: Vector) -> Iterable[Seed]:
         for j, record in enumerate(chunk.split(b"\x1e")):
             if record.startswith(b"b") and len(record) > 1:
                 body = record[2:] if v.data.get("protocol") == 3 else record[1:]
-                yield ("base64", f"b{i}_{j}", b"\x01" + body, "-")
+                yield ("base64", f"b{i}_{j}", b"\x01" + body, "-", False)
 
 
 ROUTES: dict[str, list[Router]] = {
     "utf8": [route_utf8],
     "json": [route_json],
+    "ws-stream": [route_ws_stream],
+    "ws-frame": [route_ws_frame],
+    "ws-close": [route_ws_close],
+    "ws-accept": [route_ws_accept],
+    "http-request": [route_http],
+    "eio-packet": [route_eio_packet, base64_records],
+    "eio-payload": [route_eio_payload, base64_records],
+    "eio-payload-binary": [route_eio_payload],
+    "sio-packet": [route_sio_packet],
+    "sio-message": [route_sio_message],
 }
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
-EIO_LAYERS = ("eio-packet", "eio-payload")
+TARGETS = {"utf8", "json", "base64", "ws_frame", "ws_close", "http_head", "eio_packet",
+           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach"}
 
 
 def seeds_for(v: Vector, targets: set[str]) -> Iterable[Seed]:
-    layer = v.data.get("layer", "")
-    routers = list(ROUTES.get(layer, [])) + EVERY_VECTOR
-    if layer in EIO_LAYERS:
-        routers.append(base64_records)
+    routers = list(ROUTES.get(v.data.get("layer", ""), [])) + EVERY_VECTOR
     for router in routers:
         for seed in router(v):
             if seed[0] in targets:
@@ -130,14 +276,13 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--targets", default="", help="comma list; default: every routed target")
     args = ap.parse_args()
-    known = {"utf8", "json", "base64"} | set(EXTRA_TARGETS)
-    targets = set(args.targets.split(",")) if args.targets else known
+    targets = set(args.targets.split(",")) if args.targets else TARGETS
     if args.out.exists():
         shutil.rmtree(args.out)
     manifest = []
     seen: set[tuple[str, str]] = set()
     for v in load(args.vectors):
-        for target, variant, data, verdict in seeds_for(v, targets):
+        for target, variant, data, verdict, lost in seeds_for(v, targets):
             digest = hashlib.sha1(data).hexdigest()
             if (target, digest) in seen:
                 continue  # identical bytes add nothing to a corpus
@@ -146,7 +291,7 @@ def main() -> int:
             folder = args.out / target
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-            manifest.append(f"{target}\t{name}\t{verdict}\t{int(bool(v.options))}")
+            manifest.append(f"{target}\t{name}\t{verdict}\t{int(lost)}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "manifest.tsv").write_text("".join(line + "\n" for line in manifest))
     counts: dict[str, int] = {}
@@ -156,8 +301,6 @@ def main() -> int:
     print(f"fuzz-seeds: {len(manifest)} seeds: {summary}")
     return 0
 
-
-EXTRA_TARGETS: tuple[str, ...] = ()
 
 if __name__ == "__main__":
     sys.exit(main())
