@@ -156,6 +156,21 @@ def cut_stream(s: Stream, keep: int) -> Stream:
     return out
 
 
+def split_stream(s: Stream, cuts: list[int]) -> list[Stream]:
+    """The same bytes as several reads, each with its share of the notes."""
+    raw, bounds, out = s.raw(), [0, *cuts, s.length], []
+    for lo, hi in zip(bounds, bounds[1:]):
+        piece = Stream()
+        for note in s.notes:
+            a, b = max(note["offset"], lo), min(note["offset"] + note["length"], hi)
+            if a < b:
+                whole = a == note["offset"] and b == note["offset"] + note["length"]
+                part = "" if whole else f" (bytes {a - note['offset']}..{b - note['offset'] - 1} of {note['length']})"
+                piece.add(raw[a:b], note["label"] + part, note["note"])
+        out.append(piece)
+    return out
+
+
 def concat(*streams: Stream) -> Stream:
     out = Stream()
     for s in streams:
@@ -391,7 +406,14 @@ def stream_vectors() -> None:
          "RFC 6455 §5.7: 'Hel' then 'lo' from a server, reassembled into the text message 'Hello'.",
          ["RFC6455-5.7", "RFC6455-5.4"], [F(1, b"Hel", fin=False), F(0, b"lo")], role="client",
          source=rfc)
-    good("y_stream_rfc_ping_pong",
+    s, frames = stream_of(F(1, b"Hello", mask=RFC_MASK), F(10, b"Hello", mask=RFC_MASK))
+    write("y_stream_read_boundaries",
+          "The §5.7 masked 'Hello' and masked pong arriving in four reads that cut the header, "
+          "the masking key and the payload: the same result as one read.",
+          "ws-stream", ["RFC6455-5.7", "RFC6455-5.3"],
+          [p.chunk() for p in split_stream(s, [1, 4, 9])], decoded=stream_decoded(frames),
+          source=rfc, extra={"encoded": [{"hex": s.raw().hex()}]})
+    good("y_stream_rfc_ping",
          "RFC 6455 §5.7: an unmasked ping 'Hello' as a client receives it.",
          ["RFC6455-5.7", "RFC6455-5.5.2"], [F(9, b"Hello")], role="client", source=rfc)
     good("y_stream_masked_hello_then_close",

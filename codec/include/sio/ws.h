@@ -203,7 +203,8 @@ SIO_API sio_err sio_ws_close_payload_encode(uint16_t code, const uint8_t *reason
 /* ------------------------------------------------------------------ opening handshake */
 
 /* SIO_OK when `key` (the header value, surrounding whitespace already removed) is strict
- * base64 of exactly 16 bytes (§4.1, §4.2.1 item 5), else SIO_ERR_WS_KEY_INVALID. */
+ * base64 of exactly 16 bytes (§4.1, §4.2.1 item 5), else SIO_ERR_WS_KEY_INVALID. A bad key
+ * is found before any WebSocket exists: answer it with HTTP 400, not a close frame. */
 SIO_API sio_err sio_ws_key_validate(const uint8_t *key, size_t len);
 
 /* Sec-WebSocket-Accept: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) (§4.2.2).
