@@ -149,11 +149,10 @@ def decode_frame(data: bytes, role: int) -> dict:
         raise CodecError(err_code("SIO_ERR_WS_TRUNCATED"))
     if len(data) - hlen.value > h.payload_len:
         raise ValueError("the input holds more than one frame")
-    body = (ctypes.c_uint8 * max(h.payload_len, 1)).from_buffer_copy(
-        data[hlen.value:] + (b"\0" if h.payload_len == 0 else b""))
+    body, body_ptr = in_buffer(data[hlen.value:])
     if h.masked:
-        LIB.sio_ws_mask(body, h.payload_len, h.mask, 0)
-    payload = bytes(body)[: h.payload_len]
+        LIB.sio_ws_mask(body_ptr, h.payload_len, h.mask, 0)
+    payload = body.raw[: h.payload_len]
     return {"fin": h.fin, "opcode": h.opcode, "mask": bytes(h.mask).hex() if h.masked else None,
             "length": h.payload_len, "payload": bytes_obj(payload, h.opcode == OP_TEXT)}
 
