@@ -183,23 +183,31 @@ class StreamReader:
     def closed(self) -> bool:
         return bool(LIB.sio_ws_parser_closed(ctypes.byref(self.parser)))
 
-    def feed(self, data: bytes) -> list[dict]:
+    def feed(self, data: bytes, step: int = 0, stop_at_close: bool = False) -> list[dict]:
+        """Hands `data` to the parser, in calls of at most `step` bytes when step > 0 (as if
+        it arrived in reads of that size). With stop_at_close, reading ends at a close frame,
+        as a server that has begun its closing handshake does."""
         out: list[dict] = []
-        buf = (ctypes.c_uint8 * max(len(data), 1)).from_buffer_copy(data or b"\0")
+        buf, _ = in_buffer(data)
         pos, ev, used = 0, self._event, self._used
-        while True:
-            ptr = ctypes.cast(ctypes.byref(buf, pos), _U8P)
-            rc = LIB.sio_ws_parser_feed(self._ref, ptr, len(data) - pos, ctypes.byref(used),
-                                        ctypes.byref(ev))
-            pos += used.value
-            self.consumed += used.value
-            if rc != SIO_OK:
-                raise CodecError(rc)
-            if ev.type == EV_NONE:
-                if pos != len(data):
-                    raise AssertionError("parser reported no event before using all input")
-                return out
-            self._on_event(ev, out)
+        while pos < len(data):
+            end = len(data) if step <= 0 else min(len(data), pos + step)
+            while pos < end:
+                if stop_at_close and self.closed:
+                    return out
+                ptr = ctypes.cast(ctypes.byref(buf, pos), _U8P)
+                rc = LIB.sio_ws_parser_feed(self._ref, ptr, end - pos, ctypes.byref(used),
+                                            ctypes.byref(ev))
+                pos += used.value
+                self.consumed += used.value
+                if rc != SIO_OK:
+                    raise CodecError(rc)
+                if ev.type == EV_NONE:
+                    if pos != end:
+                        raise AssertionError("parser reported no event before using all input")
+                    break
+                self._on_event(ev, out)
+        return out
 
     def _on_event(self, ev: Event, out: list) -> None:
         h = ev.frame
@@ -230,24 +238,17 @@ class StreamReader:
             out.append({"type": kind, "data": bytes_obj(bytes(self._message), ev.text)})
 
 
-def read_stream(pieces: list[bytes], role: int, max_message: int,
-                stop_at_close: bool = False) -> tuple:
-    """Feeds the pieces in order. Returns ("ok", frames, messages) or ("error", name, consumed).
-    With stop_at_close the caller stops reading once a close frame arrived, as a server that
-    has begun its closing handshake does."""
+def read_stream(pieces: list[bytes], role: int, max_message: int, stop_at_close: bool = False,
+                step: int = 0) -> tuple:
+    """Feeds the pieces in order (each in calls of at most `step` bytes when step > 0).
+    Returns ("ok", frames, messages) or ("error", error name, bytes consumed)."""
     reader = StreamReader(role, max_message)
     messages: list[dict] = []
     try:
         for piece in pieces:
+            messages += reader.feed(piece, step, stop_at_close)
             if stop_at_close and reader.closed:
                 break
-            if stop_at_close:
-                for i in range(len(piece)):
-                    messages += reader.feed(piece[i:i + 1])
-                    if reader.closed:
-                        break
-            else:
-                messages += reader.feed(piece)
     except CodecError as exc:
         return ("error", exc.name, reader.consumed)
     return ("ok", reader.frames, messages)
@@ -346,7 +347,7 @@ class WsStreamAdapter:
         stop = options.get("stop_at_close", False)
         whole = b"".join(chunks)
         results = [read_stream(chunks, role, limit, stop), read_stream([whole], role, limit, stop),
-                   read_stream([whole[i:i + 1] for i in range(len(whole))], role, limit, stop)]
+                   read_stream([whole], role, limit, stop, step=1)]
         if results[1] != results[0] or results[2] != results[0]:
             raise AssertionError(f"results depend on read boundaries: {results}")
         if results[0][0] == "error":
