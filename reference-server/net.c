@@ -147,7 +147,7 @@ static bool flush_output(conn *c)
         }
         buf_consume(&c->out, (size_t)n);
     }
-    if (buf_size(&c->out) == 0 && c->state == CONN_CLOSING) {
+    if (buf_size(&c->out) == 0 && c->state == CONN_CLOSING && !c->await_peer_close) {
         conn_close(c);
         return false;
     }
@@ -175,7 +175,7 @@ void conn_close_after_write(conn *c)
     c->read_paused = false;
     timer_start(&c->srv->loop, &c->linger, SERVER_LINGER_MS);
     update_interest(c);
-    if (buf_size(&c->out) == 0)
+    if (buf_size(&c->out) == 0 && !c->await_peer_close)
         conn_close(c);
 }
 
@@ -214,6 +214,11 @@ static bool read_input(conn *c)
     }
     if (buf_size(&c->in) == 0)
         buf_reset(&c->in);
+    if (buf_size(&c->in) > SERVER_MAX_INPUT(&c->srv->cfg)) {
+        log_msg(c->srv, LOG_WARN, "conn %llu: unread input above bound", (unsigned long long)c->id);
+        conn_close(c);
+        return false;
+    }
     return true;
 }
 
@@ -231,7 +236,9 @@ static void on_conn_event(event_loop *loop, int fd, void *ctx, short revents)
     if (revents & (POLLIN | POLLHUP)) {
         if (!read_input(c))
             return;
-        if (c->state == CONN_CLOSING)
+        if (c->state == CONN_CLOSING && c->await_peer_close)
+            ws_drain_input(c);
+        else if (c->state == CONN_CLOSING)
             buf_reset(&c->in); /* the peer may still be sending; its bytes no longer matter */
         else
             dispatch_input(c);

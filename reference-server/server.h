@@ -28,6 +28,9 @@
 /* A connection whose unsent output grows past this is too slow a reader: it is dropped. Large
  * enough for a few max-size payloads. */
 #define SERVER_MAX_PENDING_OUTPUT(cfg) ((size_t)(cfg)->max_payload * 4u + 1048576u)
+/* Unprocessed input a connection may hold: one request head and a max-size body, plus what
+ * a client may pipeline behind a held GET. */
+#define SERVER_MAX_INPUT(cfg) ((size_t)(cfg)->max_payload + SIO_HTTP_DEFAULT_MAX_HEAD_BYTES + 65536u)
 /* Above this much unsent output the server stops reading from the connection (backpressure). */
 #define SERVER_OUTPUT_HIGH_WATER 262144u
 /* Engine.IO sessions are found by sid in a chained hash table of this many buckets. */
@@ -89,6 +92,7 @@ typedef struct conn {
     uint64_t skip_bytes;       /* body bytes of an answered request still to be discarded */
     bool keep_alive;           /* after the current response */
     bool read_paused;          /* backpressure */
+    bool await_peer_close;     /* CONN_CLOSING: a WebSocket waiting for the peer's close */
     struct session *session;   /* the session this connection carries, if any */
     struct ws_state *ws;       /* WebSocket state, once upgraded */
     timer linger;              /* CONN_CLOSING deadline */
@@ -101,6 +105,8 @@ typedef struct ws_state {
     buf message;        /* the data message being assembled */
     bool message_text;
     bool close_sent;
+    bool close_received;
+    bool failed;        /* the peer broke the protocol: its further bytes are discarded */
 } ws_state;
 
 /* ------------------------------------------------------------------ server */
@@ -149,5 +155,7 @@ void ws_handle_input(conn *c);
 void ws_send_text(conn *c, const void *data, size_t len);
 void ws_send_binary(conn *c, const void *data, size_t len);
 void ws_send_close(conn *c, uint16_t code);
+/* Input on a WebSocket we are closing: wait for the peer's close frame (closing handshake). */
+void ws_drain_input(conn *c);
 
 #endif

@@ -72,7 +72,9 @@ void ws_send_binary(conn *c, const void *data, size_t len)
     send_frame(c, SIO_WS_OP_BINARY, data, len);
 }
 
-/* Starts the closing handshake from our side and drops the connection once it is written. */
+/* Sends our close frame. If the peer has not closed yet, the connection then waits (bounded by
+ * the linger timer) for the peer's close frame or EOF, reading and discarding what the peer
+ * still sends, so the peer can read our close frame instead of a reset (RFC 6455 §7.1.1). */
 void ws_send_close(conn *c, uint16_t code)
 {
     if (c->ws && !c->ws->close_sent) {
@@ -82,7 +84,25 @@ void ws_send_close(conn *c, uint16_t code)
         send_frame(c, SIO_WS_OP_CLOSE, payload, n);
         c->ws->close_sent = true;
     }
+    c->await_peer_close = c->ws && !c->ws->close_received;
     conn_close_after_write(c);
+}
+
+void ws_drain_input(conn *c)
+{
+    while (!c->ws->failed && buf_size(&c->in) > 0) {
+        sio_ws_event ev;
+        size_t used = 0;
+        sio_err rc = sio_ws_parser_feed(&c->ws->parser, buf_begin(&c->in), buf_size(&c->in), &used, &ev);
+        if (rc != SIO_OK || (ev.type == SIO_WS_EV_CONTROL && ev.frame.opcode == SIO_WS_OP_CLOSE)) {
+            conn_close(c);
+            return;
+        }
+        buf_consume(&c->in, used);
+        if (ev.type == SIO_WS_EV_NONE)
+            break;
+    }
+    buf_reset(&c->in);
 }
 
 /* A protocol error from the peer: close with the code the codec names (1002, 1007, 1009). */
@@ -90,6 +110,7 @@ static void fail_connection(conn *c, sio_err rc)
 {
     log_msg(c->srv, LOG_DEBUG, "conn %llu: WebSocket error %s", (unsigned long long)c->id,
             sio_err_name(rc));
+    c->ws->failed = true;
     session *s = c->session;
     if (s)
         eio_conn_lost(s, c);
@@ -101,6 +122,7 @@ static void handle_control(conn *c, const sio_ws_event *ev)
     if (ev->frame.opcode == SIO_WS_OP_PING) {
         send_frame(c, SIO_WS_OP_PONG, ev->payload.ptr, ev->payload.len);
     } else if (ev->frame.opcode == SIO_WS_OP_CLOSE) {
+        c->ws->close_received = true;
         session *s = c->session;
         if (s)
             eio_conn_lost(s, c); /* "transport close" */

@@ -18,6 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SERVER = Path(os.environ.get("REFERENCE_SERVER", ROOT / "build" / "reference-server"))
 DEADLINE = 5.0  # seconds any single expected event may take
+# REFERENCE_SERVER picks another binary (e.g. build/san/reference-server); REFERENCE_SERVER_WRAPPER
+# runs it under a tool ("valgrind --error-exitcode=99 ..."): the exit status is checked at the end.
 
 
 class Server:
@@ -26,8 +28,9 @@ class Server:
             pytest.skip(f"{SERVER} not built")
         import tempfile
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([str(SERVER), "--port", "0", *args], stdout=subprocess.PIPE,
-                                     stderr=self.stderr)
+        wrapper = os.environ.get("REFERENCE_SERVER_WRAPPER", "").split()
+        self.proc = subprocess.Popen([*wrapper, str(SERVER), "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
         line = self._read_ready()
         self.port = int(line.split()[1])
 
