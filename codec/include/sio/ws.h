@@ -77,8 +77,9 @@ typedef struct sio_ws_frame_header {
  * RSV bits, reserved opcodes, control frames longer than 125 bytes or without FIN, masking
  * against `role`, non-minimal lengths and the 64-bit MSB. On SIO_OK *header_len is its size.
  * When `len` is too short to say, SIO_ERR_WS_TRUNCATED with *header_len set to the bytes
- * needed so far (2 until the second byte is known); the first byte is checked on its own. The first two bytes are checked as soon
- * as they are there, so a bad frame fails before its extended length arrives. */
+ * needed so far (2 until the second byte is known). Each rule is applied as soon as the bytes
+ * it needs are there (RSV, opcode and control FIN on the first byte), so a bad frame fails
+ * at the earliest byte that shows it. */
 SIO_API sio_err sio_ws_header_decode(const uint8_t *p, size_t len, sio_ws_role role,
                                      sio_ws_frame_header *h, size_t *header_len);
 
