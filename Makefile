@@ -56,6 +56,11 @@ $(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h $(BUILD)/san/libsiocod
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
+# The README's example program, built against the installed-style header path and run by test-unit.
+$(BUILD)/examples/tour: codec/examples/tour.c $(BUILD)/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) $< -o $@ $(BUILD)/libsiocodec.a
+
 # ---------------------------------------------------------------- reference server
 SERVER_SRC := $(sort $(wildcard reference-server/*.c))
 SERVER_HDR := $(wildcard reference-server/*.h)
@@ -84,8 +89,8 @@ deps:
 $(PYTHON): requirements.txt scripts/setup.sh
 	@scripts/setup.sh
 
-test-unit: $(UNIT_BIN) $(UNIT_SBIN)
-	@scripts/run-unit-tests.sh $(UNIT_BIN) $(UNIT_SBIN)
+test-unit: $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
+	@scripts/run-unit-tests.sh $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
 
 test-vectors: codec $(PYTHON)
 	cd conformance && ../$(PYTHON) -m pytest -q tests/codec
