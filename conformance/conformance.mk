@@ -48,6 +48,10 @@ test-conformance-harness: $(PYTHON)
 test-conformance-node: $(PYTHON) conformance-node
 	$(call conf_run,node-socketio,)
 
-TEST_TARGETS += test-conformance-harness test-conformance-node
+# The whole suite against the reference server: every MUST case has to pass.
+test-conformance-reference: $(PYTHON) server
+	$(call conf_run,reference,)
 
-.PHONY: conformance conformance-node matrix test-conformance-harness test-conformance-node
+TEST_TARGETS += test-conformance-harness test-conformance-node test-conformance-reference
+
+.PHONY: conformance conformance-node matrix test-conformance-harness test-conformance-node test-conformance-reference
