@@ -208,6 +208,13 @@ static void test_edges(void)
     CHECK_EQ_INT(used, 0);
     CHECK_ERR(sio_eio_wt_decode(h64, sizeof h64, NULL, &pkt, &used), SIO_OK);
     CHECK_EQ_INT(used, 0);
+    /* The default max_payload (1000000) itself is fine, one more byte is not. */
+    static const uint8_t at_max[] = {0xFF, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40};
+    static const uint8_t past_max[] = {0xFF, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x41};
+    CHECK_ERR(sio_eio_wt_decode(at_max, sizeof at_max, NULL, &pkt, &used), SIO_OK);
+    CHECK_EQ_INT(used, 0);
+    CHECK_ERR(sio_eio_wt_decode(past_max, sizeof past_max, NULL, &pkt, &used),
+              SIO_ERR_EIO_WT_TOO_LARGE);
     static const uint8_t badtext[] = {2, '9', 'x'};
     CHECK_ERR(sio_eio_wt_decode(badtext, sizeof badtext, NULL, &pkt, &used),
               SIO_ERR_EIO_UNKNOWN_TYPE);
