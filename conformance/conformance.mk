@@ -17,7 +17,7 @@ MATRIX_OUT         ?= $(CONF_OUT)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
 conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node))
-conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --target '$(1)' \
+conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --target "$(1)" \
               --report-json ../$(CONF_OUT)/$(call conf_slug,$(1))/index.json \
               --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(2)
 
