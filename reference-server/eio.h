@@ -59,7 +59,9 @@ typedef struct session {
     bool in_dispatch;       /* delivering received packets; closing is deferred */
     bool deferred_app_close;
     const char *deferred_reason; /* a termination requested during dispatch */
-    const char *deferred_reply;
+    uint8_t deferred_reply;
+    bool jsonp;             /* JSONP polling (query j): bodies wrapped / form-encoded */
+    char *jsonp_index;      /* the digits of j */
 } session;
 
 /* Called by the HTTP layer for a request under an Engine.IO path. */
@@ -84,13 +86,14 @@ void eio_send_packet(session *s, uint8_t type, bool binary, const uint8_t *p, si
 void eio_ws_send_packet(session *s, conn *ws, uint8_t type, bool binary, const uint8_t *p,
                         size_t n);
 void eio_flush(session *s);
-void eio_terminate(session *s, const char *reason, const char *get_reply);
+void eio_terminate(session *s, const char *reason, uint8_t get_reply);
+void eio_release_get(session *s, uint8_t type);
 void eio_dispatch_begin(session *s);
 void eio_dispatch_end(session *s);     /* may free the session */
 void eio_on_pong(session *s);
 void eio_receive_packet(session *s, const sio_eio_packet *pkt);
 void eio_deliver_message(session *s, const sio_eio_packet *pkt);
-void eio_on_v3_ping(session *s, const uint8_t *data, size_t n);
+void eio_on_v3_ping(session *s);
 
 /* Applications (app_echo.c, sio_server.c). */
 extern const eio_app echo_app;

@@ -19,7 +19,8 @@ typedef struct eio_query {
     char transport[16];
     char eio[8];
     char sid[64];
-    bool has_transport, has_eio, has_sid, b64;
+    char jsonp_index[SIO_EIO_JSONP_MAX_INDEX_DIGITS + 1]; /* digits of j */
+    bool has_transport, has_eio, has_sid, b64, jsonp;
 } eio_query;
 
 /* A parameter longer than its field is kept as present but empty, which no check accepts. */
@@ -43,6 +44,15 @@ static void read_query(const sio_http_request *req, eio_query *q)
     q->has_sid = query_field(req->query, "sid", q->sid, sizeof q->sid) && q->sid[0] != '\0';
     sio_span raw;
     q->b64 = sio_http_query_raw(req->query, "b64", &raw) == SIO_OK;
+    char j[64];
+    if (query_field(req->query, "j", j, sizeof j)) {
+        size_t n = 0; /* Node keeps only the digits of j */
+        for (const char *p = j; *p && n < SIO_EIO_JSONP_MAX_INDEX_DIGITS; p++)
+            if (*p >= '0' && *p <= '9')
+                q->jsonp_index[n++] = *p;
+        q->jsonp_index[n] = '\0';
+        q->jsonp = true;
+    }
 }
 
 static void refuse(conn *c, bool upgrade, int code)
@@ -99,6 +109,10 @@ static void handshake(conn *c, const sio_http_request *req, const eio_query *q, 
         return;
     }
     session *s = eio_session_new(c->srv, protocol, q->b64, app);
+    if (!upgrade && q->jsonp) {
+        s->jsonp = true;
+        s->jsonp_index = xstrndup(q->jsonp_index, strlen(q->jsonp_index));
+    }
     if (upgrade) {
         ws_accept_upgrade(c, req, accept_key);
         s->transport = EIO_WEBSOCKET;
@@ -125,7 +139,7 @@ static void polling_get(conn *c, session *s)
 {
     if (s->get) {
         http_respond(c, 400, NULL, NULL, 0);
-        eio_terminate(s, "transport error", "1");
+        eio_terminate(s, "transport error", SIO_EIO_CLOSE);
         return;
     }
     s->get = c;
@@ -134,7 +148,7 @@ static void polling_get(conn *c, session *s)
     if (s->upgrade == UPGRADE_PROBED && s->queue_count == 0) {
         eio_send_packet(s, SIO_EIO_NOOP, false, NULL, 0); /* release polling (EIO-UP-02) */
     } else if (s->closing && s->queue_count == 0) {
-        eio_terminate(s, "forced server close", "1");
+        eio_terminate(s, "forced server close", SIO_EIO_CLOSE);
     } else {
         eio_flush(s);
     }
@@ -146,11 +160,11 @@ static void polling_post(conn *c, session *s, const sio_http_request *req)
     const sio_http_header *ct = sio_http_header_find(req, "content-type");
     if (s->post) {
         http_respond(c, 400, NULL, NULL, 0); /* overlapping POST (EIO-POLL-02) */
-        eio_terminate(s, "transport error", "1");
+        eio_terminate(s, "transport error", SIO_EIO_CLOSE);
     } else if (s->protocol == 4 && ct && ct->value.len >= 24 &&
                strncmp((const char *)ct->value.ptr, "application/octet-stream", 24) == 0) {
         http_respond(c, 400, NULL, NULL, 0); /* v4 payloads are text (EIO-PKT-14) */
-        eio_terminate(s, "transport error", "1");
+        eio_terminate(s, "transport error", SIO_EIO_CLOSE);
     } else if (req->body == SIO_HTTP_BODY_CHUNKED) {
         http_respond(c, 411, NULL, NULL, 0);
     } else if (req->content_length > c->srv->cfg.max_payload) {
@@ -223,19 +237,19 @@ void eio_receive_packet(session *s, const sio_eio_packet *pkt)
 {
     switch (pkt->type) {
     case SIO_EIO_CLOSE:
-        eio_terminate(s, "transport close", "6"); /* the held GET gets a noop (EIO-CL-01) */
+        eio_terminate(s, "transport close", SIO_EIO_NOOP); /* the held GET gets a noop (EIO-CL-01) */
         break;
     case SIO_EIO_PING:
         if (s->protocol == 3)
-            eio_on_v3_ping(s, pkt->data.ptr, pkt->data.len);
+            eio_on_v3_ping(s);
         else
-            eio_terminate(s, "transport error", "1"); /* wrong direction (EIO-HB-05) */
+            eio_terminate(s, "transport error", SIO_EIO_CLOSE); /* wrong direction (EIO-HB-05) */
         break;
     case SIO_EIO_PONG:
         if (s->protocol == 4)
             eio_on_pong(s);
         else
-            eio_terminate(s, "transport error", "1");
+            eio_terminate(s, "transport error", SIO_EIO_CLOSE);
         break;
     case SIO_EIO_MESSAGE:
         eio_deliver_message(s, pkt);
@@ -261,7 +275,7 @@ void eio_deliver_message(session *s, const sio_eio_packet *pkt)
     if (sio_eio_packet_binary(pkt, false, bytes, need, &n) == SIO_OK)
         s->app->message(s, true, bytes, n);
     else
-        eio_terminate(s, "parse error", "1");
+        eio_terminate(s, "parse error", SIO_EIO_CLOSE);
     free(bytes);
 }
 
@@ -278,6 +292,17 @@ static sio_eio_payload_format post_format(const session *s, const sio_http_reque
 /* Dispatches every packet of the body in order; a bad record closes the session after the
  * packets before it were delivered (EIO-PKT-02/03). The POST is answered "ok" afterwards, so
  * the replies are already queued for the next GET (EIO-POLL-08). */
+/* A JSONP POST carries the payload form-encoded as d=… (EIO-PKT-20). */
+static uint8_t *jsonp_unwrap(const uint8_t *body, size_t *n)
+{
+    size_t need = 0;
+    sio_eio_jsonp_post_decode(body, *n, NULL, NULL, 0, &need);
+    uint8_t *out = xmalloc(need);
+    if (sio_eio_jsonp_post_decode(body, *n, NULL, out, need, n) != SIO_OK)
+        *n = 0;
+    return out;
+}
+
 void eio_handle_post_body(conn *c, const sio_http_request *req, const uint8_t *body, size_t n)
 {
     session *s = c->session;
@@ -287,6 +312,9 @@ void eio_handle_post_body(conn *c, const sio_http_request *req, const uint8_t *b
     }
     s->post = NULL;
     c->session = NULL;
+    uint8_t *unwrapped = s->jsonp ? jsonp_unwrap(body, &n) : NULL;
+    if (unwrapped)
+        body = unwrapped;
     sio_eio_options opt = {.b64 = s->b64};
     sio_eio_payload_iter it;
     sio_eio_payload_iter_init(&it, post_format(s, req), body, n, &opt);
@@ -297,12 +325,13 @@ void eio_handle_post_body(conn *c, const sio_http_request *req, const uint8_t *b
         sio_err rc = sio_eio_payload_next(&it, &pkt, &has);
         if (rc != SIO_OK) {
             log_msg(s->srv, LOG_DEBUG, "session %s: bad payload: %s", s->sid, sio_err_name(rc));
-            eio_terminate(s, "parse error", "1");
+            eio_terminate(s, "parse error", SIO_EIO_CLOSE);
         }
         if (rc != SIO_OK || !has)
             break;
         eio_receive_packet(s, &pkt);
     }
     eio_dispatch_end(s);
+    free(unwrapped);
     http_respond(c, 200, "text/html", "ok", 2);
 }

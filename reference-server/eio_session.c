@@ -140,36 +140,65 @@ void eio_ws_send_packet(session *s, conn *ws, uint8_t type, bool binary, const u
     free(frame);
 }
 
+/* The body of a GET: the packets as one payload in the session's format (v4, v3 text, v3
+ * binary when there is binary data and no b64), wrapped for JSONP sessions (EIO-PKT-20). */
+static void respond_payload(session *s, conn *get, const sio_eio_packet *pkts, size_t count)
+{
+    bool any_binary = false;
+    for (size_t i = 0; i < count; i++)
+        any_binary |= pkts[i].binary;
+    sio_eio_payload_format fmt = s->protocol == 4                        ? SIO_EIO_PAYLOAD_V4
+                                 : (any_binary && !s->b64 && !s->jsonp) ? SIO_EIO_PAYLOAD_V3_BINARY
+                                                                        : SIO_EIO_PAYLOAD_V3_TEXT;
+    size_t need = 0, written = 0;
+    sio_eio_payload_encode(fmt, pkts, count, NULL, 0, &need);
+    uint8_t *body = xmalloc(need);
+    sio_err rc = sio_eio_payload_encode(fmt, pkts, count, body, need, &written);
+    const char *ctype = fmt == SIO_EIO_PAYLOAD_V3_BINARY ? "application/octet-stream"
+                                                         : "text/plain; charset=UTF-8";
+    if (rc == SIO_OK && s->jsonp) {
+        uint8_t *wrapped = NULL;
+        size_t wneed = 0, idx_len = strlen(s->jsonp_index);
+        sio_eio_jsonp_encode((const uint8_t *)s->jsonp_index, idx_len, body, written, NULL, 0, &wneed);
+        wrapped = xmalloc(wneed);
+        rc = sio_eio_jsonp_encode((const uint8_t *)s->jsonp_index, idx_len, body, written, wrapped,
+                                  wneed, &written);
+        free(body);
+        body = wrapped;
+        ctype = "text/javascript; charset=UTF-8";
+    }
+    if (rc != SIO_OK)
+        log_msg(s->srv, LOG_ERROR, "session %s: payload encoding failed: %s", s->sid, sio_err_name(rc));
+    http_respond(get, 200, ctype, body, rc == SIO_OK ? written : 0);
+    free(body);
+}
+
+/* Answers the held GET with one control packet ("1" close, "6" noop) in the session's format. */
+void eio_release_get(session *s, uint8_t type)
+{
+    conn *get = s->get;
+    if (get == NULL)
+        return;
+    s->get = NULL;
+    get->session = NULL;
+    sio_eio_packet pkt = {(sio_eio_type)type, false, false, SIO_SPAN_NULL};
+    respond_payload(s, get, &pkt, 1);
+}
+
 /* Encodes the whole queue as one polling payload and answers the held GET with it. */
 static void flush_queue_to_get(session *s)
 {
     conn *get = s->get;
     sio_eio_packet *pkts = xcalloc(s->queue_count, sizeof *pkts);
     size_t i = 0;
-    bool any_binary = false;
-    for (out_packet *op = s->queue_head; op; op = op->next, i++) {
+    for (out_packet *op = s->queue_head; op; op = op->next, i++)
         pkts[i] = (sio_eio_packet){(sio_eio_type)op->type, op->binary, false,
                                    sio_span_of(op->data, op->len)};
-        any_binary |= op->binary;
-    }
-    sio_eio_payload_format fmt = s->protocol == 4             ? SIO_EIO_PAYLOAD_V4
-                                 : (any_binary && !s->b64)    ? SIO_EIO_PAYLOAD_V3_BINARY
-                                                              : SIO_EIO_PAYLOAD_V3_TEXT;
-    size_t need = 0, written = 0;
-    sio_eio_payload_encode(fmt, pkts, s->queue_count, NULL, 0, &need);
-    uint8_t *body = xmalloc(need);
-    sio_err rc = sio_eio_payload_encode(fmt, pkts, s->queue_count, body, need, &written);
-    free(pkts);
-    queue_clear(s);
     s->get = NULL;
     get->session = NULL;
-    if (rc != SIO_OK)
-        log_msg(s->srv, LOG_ERROR, "session %s: payload encoding failed: %s", s->sid,
-                sio_err_name(rc));
-    const char *ctype = fmt == SIO_EIO_PAYLOAD_V3_BINARY ? "application/octet-stream"
-                                                         : "text/plain; charset=UTF-8";
-    http_respond(get, 200, ctype, body, rc == SIO_OK ? written : 0);
-    free(body);
+    respond_payload(s, get, pkts, s->queue_count);
+    free(pkts);
+    queue_clear(s);
 }
 
 /* Sends whatever is queued if the transport can take it now. */
@@ -207,16 +236,11 @@ void eio_send(session *s, bool binary, const uint8_t *p, size_t n)
 /* ------------------------------------------------------------------ closing */
 
 /* Detaches every connection from the session and answers or closes it as the cause requires:
- * a held GET gets `get_reply` ("1" close, or "6" noop after a client close), a WebSocket is
- * closed, a POST in progress is left to finish on its own. */
-static void release_connections(session *s, const char *get_reply)
+ * a held GET gets `get_reply` (SIO_EIO_CLOSE, or SIO_EIO_NOOP after a client close), a
+ * WebSocket is closed, a POST in progress is left to finish on its own. */
+static void release_connections(session *s, uint8_t get_reply)
 {
-    if (s->get) {
-        conn *get = s->get;
-        s->get = NULL;
-        get->session = NULL;
-        http_respond(get, 200, "text/plain; charset=UTF-8", get_reply, strlen(get_reply));
-    }
+    eio_release_get(s, get_reply);
     if (s->post) {
         s->post->session = NULL;
         s->post = NULL;
@@ -239,11 +263,12 @@ static void session_free(session *s)
     timer_stop(loop, &s->upgrade_timer);
     table_remove(s);
     queue_clear(s);
+    free(s->jsonp_index);
     free(s);
 }
 
 /* Ends the session now. The application hears `reason` unless it asked for the close itself. */
-void eio_terminate(session *s, const char *reason, const char *get_reply)
+void eio_terminate(session *s, const char *reason, uint8_t get_reply)
 {
     if (s->in_dispatch) {
         if (!s->deferred_reason) {
@@ -266,7 +291,7 @@ void eio_terminate(session *s, const char *reason, const char *get_reply)
 static void close_after_flush(session *s)
 {
     if (s->transport == EIO_WEBSOCKET || s->queue_count == 0)
-        eio_terminate(s, "forced server close", "1");
+        eio_terminate(s, "forced server close", SIO_EIO_CLOSE);
     else
         eio_flush(s); /* a held GET takes the queue; the next GET closes */
 }
@@ -302,7 +327,7 @@ void eio_close_all(server *srv)
 {
     for (size_t b = 0; b < SERVER_SESSION_BUCKETS; b++)
         while (srv->sessions[b])
-            eio_terminate(srv->sessions[b], "server shutting down", "1");
+            eio_terminate(srv->sessions[b], "server shutting down", SIO_EIO_CLOSE);
 }
 
 /* The peer dropped a connection: losing the held GET, an unfinished POST or the active
@@ -325,7 +350,7 @@ void eio_conn_lost(session *s, conn *c)
         s->ws = NULL;
     else
         return;
-    eio_terminate(s, "transport close", "1");
+    eio_terminate(s, "transport close", SIO_EIO_CLOSE);
 }
 
 /* ------------------------------------------------------------------ heartbeat */
@@ -334,7 +359,7 @@ static void on_ping_due(timer *t)
 {
     session *s = t->ctx;
     if (s->closing) {
-        eio_terminate(s, "forced server close", "1"); /* the client never fetched the close */
+        eio_terminate(s, "forced server close", SIO_EIO_CLOSE); /* the client never fetched the close */
         return;
     }
     eio_send_packet(s, SIO_EIO_PING, false, NULL, 0);
@@ -343,7 +368,7 @@ static void on_ping_due(timer *t)
 
 static void on_heartbeat_timeout(timer *t)
 {
-    eio_terminate(t->ctx, "ping timeout", "1");
+    eio_terminate(t->ctx, "ping timeout", SIO_EIO_CLOSE);
 }
 
 /* v4 pong: the peer is alive; the next ping is due pingInterval from now (EIO-HB-02). */
@@ -355,10 +380,10 @@ void eio_on_pong(session *s)
     timer_start(&s->srv->loop, &s->ping_timer, s->srv->cfg.ping_interval);
 }
 
-/* v3 ping: answer with a pong and wait for the next ping. */
-void eio_on_v3_ping(session *s, const uint8_t *data, size_t n)
+/* v3 ping: answer with a bare pong, as Node does (EIO-HB-08), and wait for the next ping. */
+void eio_on_v3_ping(session *s)
 {
-    eio_send_packet(s, SIO_EIO_PONG, false, data, n);
+    eio_send_packet(s, SIO_EIO_PONG, false, NULL, 0);
     eio_heartbeat_start(s);
 }
 

@@ -19,12 +19,7 @@ static void drop_probe(session *s, conn *c)
 static void complete_upgrade(session *s, conn *c)
 {
     timer_stop(&s->srv->loop, &s->upgrade_timer);
-    if (s->get) {
-        conn *get = s->get;
-        s->get = NULL;
-        get->session = NULL;
-        http_respond(get, 200, "text/plain; charset=UTF-8", "6", 1);
-    }
+    eio_release_get(s, SIO_EIO_NOOP);
     s->probe = NULL;
     s->ws = c;
     s->transport = EIO_WEBSOCKET;
@@ -67,7 +62,7 @@ void eio_ws_message(conn *c, bool text, const uint8_t *p, size_t n)
     }
     if (rc != SIO_OK) {
         log_msg(s->srv, LOG_DEBUG, "session %s: bad packet: %s", s->sid, sio_err_name(rc));
-        eio_terminate(s, "parse error", "1"); /* EIO-PKT-02/03 */
+        eio_terminate(s, "parse error", SIO_EIO_CLOSE); /* EIO-PKT-02/03 */
         return;
     }
     eio_dispatch_begin(s);

@@ -42,7 +42,7 @@ static void log_record(sio_socket *sock, const char *event, const char *reason)
         sio_json_write_key(&w, (const uint8_t *)"nsp", 3);
         sio_json_write_string(&w, (const uint8_t *)sock->nsp->name, strlen(sock->nsp->name));
         sio_json_write_key(&w, (const uint8_t *)"sid", 3);
-        sio_json_write_string(&w, (const uint8_t *)sock->id, SIO_SOCKET_ID_LEN);
+        sio_json_write_string(&w, (const uint8_t *)sock->id, strlen(sock->id));
         sio_json_write_key(&w, (const uint8_t *)(reason ? "reason" : "message"), reason ? 6 : 7);
         sio_json_write_string(&w, (const uint8_t *)(reason ? reason : event), strlen(reason ? reason : event));
         if (reason) {

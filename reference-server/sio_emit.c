@@ -273,7 +273,7 @@ void sio_socket_rooms_json(const sio_socket *sock, buf *out)
         sio_json_writer_init(&w, pass ? out->data + out->len : NULL, pass ? need : 0);
         sio_json_write_begin_array(&w);
         if (sock->connected)
-            sio_json_write_string(&w, (const uint8_t *)sock->id, SIO_SOCKET_ID_LEN);
+            sio_json_write_string(&w, (const uint8_t *)sock->id, strlen(sock->id));
         for (size_t i = 0; i < sock->room_count; i++)
             sio_json_write_string(&w, (const uint8_t *)sock->rooms[i], strlen(sock->rooms[i]));
         sio_json_write_end_array(&w);

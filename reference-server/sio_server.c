@@ -1,6 +1,7 @@
 /* Socket.IO server: one client per Engine.IO session, packets decoded and attachments assembled
  * by the codec, namespaces joined with CONNECT and left with DISCONNECT, and the close rules of
  * checklist ERR-03 (any protocol violation closes the whole connection). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,15 +69,25 @@ static void send_simple(sio_client *client, sio_pkt_type type, const char *nsp, 
 
 /* ------------------------------------------------------------------ sockets */
 
-static void new_socket_id(server *srv, char out[SIO_SOCKET_ID_LEN + 1])
+/* v5: a random id of its own (SIO-PKT-19 d); v4: the Engine.IO sid, "<nsp>#<sid>" outside "/". */
+static char *new_socket_id(sio_client *client, const char *nsp)
 {
+    if (client->protocol == 4) {
+        bool root = strcmp(nsp, "/") == 0;
+        size_t n = (root ? 0 : strlen(nsp) + 1) + SERVER_SID_LEN;
+        char *id = xmalloc(n + 1);
+        snprintf(id, n + 1, "%s%s%s", root ? "" : nsp, root ? "" : "#", client->eio->sid);
+        return id;
+    }
     uint8_t raw[15];
     size_t n = 0;
-    server_random_bytes(srv, raw, sizeof raw);
+    char *out = xmalloc(SIO_SOCKET_ID_LEN + 1);
+    server_random_bytes(client->sio->srv, raw, sizeof raw);
     sio_base64_encode(raw, sizeof raw, (uint8_t *)out, SIO_SOCKET_ID_LEN, &n);
     for (size_t i = 0; i < SIO_SOCKET_ID_LEN; i++)
         out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
     out[SIO_SOCKET_ID_LEN] = '\0';
+    return out;
 }
 
 static sio_socket *find_socket(sio_client *client, const char *nsp)
@@ -93,7 +104,7 @@ static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
     sock->client = client;
     sock->nsp = nsp;
     sock->connected = true;
-    new_socket_id(client->sio->srv, sock->id);
+    sock->id = new_socket_id(client, nsp->name);
     sock->client_next = client->sockets;
     client->sockets = sock;
     sock->nsp_next = nsp->sockets;
@@ -132,6 +143,7 @@ static void socket_detach(sio_socket *sock, const char *reason)
     if (sock->nsp_next)
         sock->nsp_next->nsp_prev = sock->nsp_prev;
     nsp->socket_count--;
+    free(sock->id);
     free(sock);
 }
 
@@ -181,17 +193,23 @@ static void on_connect_timeout(timer *t)
         client_close(client, "forced close"); /* SIO-NSP-01 */
 }
 
+static void handle_connect(sio_client *client, const char *name, sio_span auth);
+
 static void sio_open(session *s)
 {
     sio_client *client = xcalloc(1, sizeof *client);
     client->sio = s->srv->sio;
     client->eio = s;
     s->app_data = client;
+    client->protocol = s->protocol == 3 ? 4 : 5;
     sio_pkt_options opt;
     sio_pkt_options_init(&opt);
+    opt.protocol = client->protocol;
     sio_pkt_assembler_init(&client->assembler, &opt, client->slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
     timer_init(&client->connect_timer, on_connect_timeout, client);
     timer_start(&s->srv->loop, &client->connect_timer, s->srv->cfg.connect_timeout);
+    if (client->protocol == 4)
+        handle_connect(client, "/", SIO_SPAN_NULL); /* v4 clients are in "/" at once (SIO-PKT-19 a) */
 }
 
 /* The Engine.IO session ended on its own (transport close, ping timeout, parse error…). */
@@ -222,6 +240,55 @@ void sio_socket_disconnect(sio_socket *sock, bool close_connection)
 
 /* ------------------------------------------------------------------ packets in */
 
+/* v4 CONNECT carries its auth as a query string in the namespace ("/custom?token=abc"): it
+ * becomes the object {"token":"abc"} (SIO-PKT-19 b). */
+static void query_to_json(sio_span query, buf *out)
+{
+    sio_json_writer w;
+    size_t need = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            buf_reserve(out, need);
+        sio_json_writer_init(&w, pass ? out->data : NULL, pass ? need : 0);
+        sio_json_write_begin_object(&w);
+        for (size_t i = 0; i < query.len;) {
+            size_t start = i;
+            while (i < query.len && query.ptr[i] != '&')
+                i++;
+            sio_span pair = sio_span_of(query.ptr + start, i++ - start);
+            const uint8_t *eq = memchr(pair.ptr, '=', pair.len);
+            size_t klen = eq ? (size_t)(eq - pair.ptr) : pair.len;
+            uint8_t key[SERVER_MAX_PATH], val[SERVER_MAX_PATH];
+            size_t kn = 0, vn = 0;
+            if (klen == 0 || sio_http_percent_decode(sio_span_of(pair.ptr, klen), true, key, sizeof key, &kn) ||
+                sio_http_percent_decode(eq ? sio_span_of(eq + 1, pair.len - klen - 1) : SIO_SPAN_NULL, true,
+                                        val, sizeof val, &vn))
+                continue;
+            sio_json_write_key(&w, key, kn);
+            sio_json_write_string(&w, val, vn);
+        }
+        sio_json_write_end_object(&w);
+        if (sio_json_writer_finish(&w, &need) != SIO_OK && pass)
+            need = 0;
+    }
+    out->len = need;
+}
+
+/* The refusal sent for a middleware error: v5 the object, v4 only its message as a string. */
+static void send_refusal(sio_client *client, const char *name, const char *error_json)
+{
+    sio_span msg;
+    char text[256];
+    if (client->protocol == 4 &&
+        sio_json_object_get(sio_span_of(error_json, strlen(error_json)), "message", 7, &msg) == SIO_OK &&
+        msg.len < sizeof text) {
+        memcpy(text, msg.ptr, msg.len);
+        text[msg.len] = '\0';
+        error_json = text;
+    }
+    send_simple(client, SIO_PKT_CONNECT_ERROR, name, error_json);
+}
+
 /* CONNECT (SIO-PKT-13/14, SIO-NSP-03/04/05/07/11). */
 static void handle_connect(sio_client *client, const char *name, sio_span auth)
 {
@@ -237,16 +304,18 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
     sio_span auth_obj = auth.ptr ? auth : sio_span_of("{}", 2);
     char error_json[256];
     if (nsp->handlers->admit && !nsp->handlers->admit(nsp, auth_obj, error_json)) {
-        send_simple(client, SIO_PKT_CONNECT_ERROR, name, error_json);
+        send_refusal(client, name, error_json);
         return;
     }
     sio_socket *sock = socket_attach(client, nsp);
     timer_stop(&client->sio->srv->loop, &client->connect_timer);
-    char reply[64];
-    memcpy(reply, "{\"sid\":\"", 8);
-    memcpy(reply + 8, sock->id, SIO_SOCKET_ID_LEN);
-    memcpy(reply + 8 + SIO_SOCKET_ID_LEN, "\"}", 3);
-    send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
+    if (client->protocol == 4) {
+        send_simple(client, SIO_PKT_CONNECT, name, NULL);
+    } else {
+        char reply[64];
+        snprintf(reply, sizeof reply, "{\"sid\":\"%s\"}", sock->id);
+        send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
+    }
     if (nsp->handlers->connected)
         nsp->handlers->connected(sock, auth_obj);
 }
@@ -262,7 +331,11 @@ static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span
     memcpy(name, pkt->nsp.ptr, pkt->nsp.len);
     name[pkt->nsp.len] = '\0';
     if (pkt->type == SIO_PKT_CONNECT) {
-        handle_connect(client, name, pkt->data);
+        buf auth = {0};
+        if (client->protocol == 4)
+            query_to_json(pkt->query, &auth);
+        handle_connect(client, name, client->protocol == 4 ? sio_span_of(auth.data, auth.len) : pkt->data);
+        buf_reset(&auth);
         return;
     }
     sio_socket *sock = find_socket(client, name);

@@ -9,7 +9,7 @@
 
 #include "eio.h"
 
-/* Bytes of a Socket.IO socket id (independent of the Engine.IO sid, EIO-HS-16). */
+/* Bytes of a v5 Socket.IO socket id (independent of the Engine.IO sid, EIO-HS-16). */
 #define SIO_SOCKET_ID_LEN 20u
 /* Rooms one socket may join besides its own-id room. */
 #define SIO_MAX_ROOMS_PER_SOCKET 1024u
@@ -54,6 +54,7 @@ typedef struct sio_namespace {
 typedef struct sio_client {
     struct sio_server *sio;
     session *eio;
+    int protocol;                 /* Socket.IO 5, or 4 for Engine.IO v3 peers */
     struct sio_socket *sockets;   /* one per joined namespace */
     timer connect_timer;          /* SIO-NSP-01 */
     bool closing;
@@ -71,7 +72,7 @@ typedef struct sio_socket {
     struct sio_socket *client_next;         /* in the client */
     sio_client *client;
     sio_namespace *nsp;
-    char id[SIO_SOCKET_ID_LEN + 1];
+    char *id;                               /* v5: random; v4: sid or "<nsp>#<sid>" */
     char **rooms;                           /* joined rooms besides the own-id room */
     size_t room_count;
     bool connected;

@@ -3,6 +3,7 @@ and WebSocket echo, heartbeat, close, polling discipline, limits, upgrade (group
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -292,3 +293,81 @@ def test_second_websocket_on_websocket_session_EIO_UP_09(server):
     assert second.wait_closed(1.0)
     ws.send("4first")
     assert ws.recv() == "4first"
+
+
+# ---------------------------------------------------------------- Engine.IO v3 and JSONP (--allow-eio3)
+
+def _v3_open(port: int, path: str) -> str:
+    r = http(port, "GET", f"{path}?EIO=3&transport=polling")
+    assert r.status == 200 and re.match(rb"\d+:0\{", r.body)  # EIO-HS-24: length-prefixed
+    return json.loads(r.body.split(b":", 1)[1][1:])["sid"]
+
+
+@pytest.mark.server_args("--allow-eio3", "--ping-interval", "300", "--ping-timeout", "200")
+def test_eio3_polling_EIO_PKT_15_16_17_HB_08(fresh_server):
+    port = fresh_server.port
+    sid = _v3_open(port, ECHO)
+    url = f"{ECHO}?EIO=3&transport=polling&sid={sid}"
+    assert http(port, "POST", url, b"6:4hello2:4\xe2\x82\xac").text == "ok"
+    assert http(port, "GET", url).body == b"6:4hello2:4\xe2\x82\xac"  # lengths in UTF-16 units
+    assert http(port, "POST", url, b"1:2").text == "ok"  # the client pings in v3
+    assert http(port, "GET", url).body == b"1:3"
+    assert http(port, "POST", url, b"5:42[]").text == "ok"  # bad length: whole payload refused
+    assert http(port, "GET", url).status == 400
+
+
+@pytest.mark.server_args("--allow-eio3", "--ping-interval", "300", "--ping-timeout", "200")
+def test_eio3_binary_reply_and_timeout_EIO_PKT_17_HB_08(fresh_server):
+    port = fresh_server.port
+    sid = _v3_open(port, ECHO)
+    url = f"{ECHO}?EIO=3&transport=polling&sid={sid}"
+    http(port, "POST", url, b"6:4hello10:b4AQIDBA==")
+    r = http(port, "GET", url)
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.body == b"\x00\x06\xff4hello\x01\x05\xff\x04\x01\x02\x03\x04"
+    t0 = time.monotonic()  # no client ping: closed after pingInterval + pingTimeout
+    assert http(port, "GET", url).body == b"1:1"
+    assert time.monotonic() - t0 < 0.6
+
+
+@pytest.mark.server_args("--allow-eio3")
+def test_eio3_websocket_and_upgrade_EIO_PKT_18_UP_11(fresh_server):
+    port = fresh_server.port
+    ws = WebSocket(port, f"{ECHO}?EIO=3&transport=websocket")
+    assert ws.recv().startswith("0{")
+    ws.send(b"\x04\x01\x02\x03")
+    assert ws.recv() == b"\x04\x01\x02\x03"
+    sid = _v3_open(port, ECHO)
+    url = f"{ECHO}?EIO=3&transport=polling&sid={sid}"
+    probe = WebSocket(port, f"{ECHO}?EIO=3&transport=websocket&sid={sid}")
+    probe.send("2probe")
+    assert probe.recv() == "3probe"
+    assert http(port, "GET", url).body == b"1:6"
+    probe.send("5")
+    probe.send("4up")
+    assert probe.recv() == "4up"
+
+
+@pytest.mark.server_args("--allow-eio3")
+def test_eio3_socketio_v4_SIO_PKT_19(fresh_server):
+    port = fresh_server.port
+    sid = _v3_open(port, "/socket.io/")
+    url = f"/socket.io/?EIO=3&transport=polling&sid={sid}"
+    assert http(port, "GET", url).body == b'2:4013:42["auth",{}]'  # joined to "/" at once
+    connect = b"40/custom?token=abc,"
+    http(port, "POST", url, b"%d:%s" % (len(connect), connect))
+    reply = b'42/custom,["auth",{"token":"abc"}]'
+    assert http(port, "GET", url).body == b"10:40/custom,%d:%s" % (len(reply), reply)
+    refused = b"40/auth?token=no,"
+    http(port, "POST", url, b"%d:%s" % (len(refused), refused))
+    assert http(port, "GET", url).body == b'24:44/auth,"not authorized"'
+
+
+def test_jsonp_EIO_PKT_20(server):
+    r = http(server.port, "GET", f"{ECHO}?EIO=4&transport=polling&j=3")
+    assert r.body.startswith(b'___eio[3]("0{') and r.body.endswith(b'");')
+    sid = r.text.split('\\"sid\\":\\"')[1].split('\\"')[0]
+    url = f"{ECHO}?EIO=4&transport=polling&sid={sid}&j=3"
+    assert http(server.port, "POST", url, b"d=4hello%1E4x%5Cn",
+                headers={"Content-Type": "application/x-www-form-urlencoded"}).text == "ok"
+    assert http(server.port, "GET", url).body == b'___eio[3]("4hello\\u001e4x\\n");'
