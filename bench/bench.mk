@@ -40,3 +40,6 @@ bench: deps bench-deps bench-bin
 	$(BENCH_PYTHON) bench/run.py $(BENCH_ARGS)
 
 .PHONY: bench bench-deps bench-bin
+
+# The C programs build with everything else, so gcc and clang warnings show up in `make all`.
+ALL_TARGETS += bench-bin

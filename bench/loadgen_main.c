@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+
 #include "loadgen.h"
 
 typedef struct options {
@@ -29,6 +31,9 @@ typedef struct stats {
     uint64_t t0;
     uint64_t seq;
     const options *opt;
+    /* CPU seconds of the server and of this process at the window's edges */
+    double srv_cpu0, srv_cpu1, own_cpu0, own_cpu1;
+    bool window_open;
 } stats;
 
 static char pad_text[LG_MAX_SEND / 2];
@@ -84,6 +89,41 @@ static void count_in_window(stats *S, uint64_t now)
     size_t slot = (size_t)((now - S->win_start) / 1000000000u);
     if (slot < 64)
         S->slots[slot]++;
+}
+
+static double own_cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Notes the CPU clocks once when the measured window opens, so the report can say whether the
+ * server or this load generator was the busy one (on 2 shared cores either can saturate). */
+static void window_tick(stats *S, uint64_t now)
+{
+    if (!S->window_open && now >= S->win_start) {
+        S->window_open = true;
+        S->srv_cpu0 = proc_cpu_seconds(S->opt->server_pid);
+        S->own_cpu0 = own_cpu_seconds();
+    }
+}
+
+static void window_close(stats *S)
+{
+    S->srv_cpu1 = proc_cpu_seconds(S->opt->server_pid);
+    S->own_cpu1 = own_cpu_seconds();
+}
+
+/* Cores used by the server and by the load generator during the window. */
+static void print_cores(const stats *S)
+{
+    double secs = (double)(S->win_end - S->win_start) / 1e9;
+    bool ok = S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0;
+    printf(",\"server_cores\":%.3f,\"loadgen_cores\":%.3f",
+           ok ? (S->srv_cpu1 - S->srv_cpu0) / secs : -1.0,
+           S->window_open ? (S->own_cpu1 - S->own_cpu0) / secs : -1.0);
 }
 
 /* Sends `message` carrying a sequence number and the send time (ns since start). */
@@ -179,6 +219,7 @@ static int run_echo_rate(lg_loop *L, const options *o, stats *S, uint64_t deadli
     size_t rr = 0;
     uint64_t now;
     while ((now = now_ns()) < S->win_end && now < deadline) {
+        window_tick(S, now);
         uint64_t due = (uint64_t)((double)(now - start) / 1e9 * o->rate);
         for (unsigned burst = 0; sent < due && burst < 1000; burst++, sent++) {
             lg_conn *c = next_ready(L, &rr);
@@ -189,6 +230,7 @@ static int run_echo_rate(lg_loop *L, const options *o, stats *S, uint64_t deadli
         }
         loop_step(L, 1);
     }
+    window_close(S);
     uint64_t drain = now_ns() + 2000000000u;
     while (S->replies < S->seq && now_ns() < drain && now_ns() < deadline)
         loop_step(L, 5);
@@ -196,10 +238,12 @@ static int run_echo_rate(lg_loop *L, const options *o, stats *S, uint64_t deadli
     printf("{");
     print_common(L, o);
     printf(",\"rate\":%.1f,\"sent\":%" PRIu64 ",\"replies\":%" PRIu64 ",\"samples\":%zu,"
-           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
+           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f",
            o->rate, S->seq, S->replies, S->nlat, pct_ms(S->lat_us, S->nlat, 50),
            pct_ms(S->lat_us, S->nlat, 90), pct_ms(S->lat_us, S->nlat, 99),
            pct_ms(S->lat_us, S->nlat, 99.9), pct_ms(S->lat_us, S->nlat, 100));
+    print_cores(S);
+    printf("}\n");
     return S->nlat > 0 && S->replies >= S->seq * 99 / 100 ? 0 : 1;
 }
 
@@ -212,6 +256,7 @@ static int run_echo_max(lg_loop *L, const options *o, stats *S, uint64_t deadlin
     S->win_end = S->win_start + (uint64_t)(o->duration * 1e9);
     uint64_t now;
     while ((now = now_ns()) < S->win_end && now < deadline) {
+        window_tick(S, now);
         for (size_t i = 0; i < L->nconns; i++) {
             lg_conn *c = &L->conns[i];
             if (c->state != LG_READY || c->inflight >= o->inflight)
@@ -222,15 +267,18 @@ static int run_echo_max(lg_loop *L, const options *o, stats *S, uint64_t deadlin
         }
         loop_step(L, 1);
     }
+    window_close(S);
     size_t slots = window_slots(S);
     qsort(S->lat_us, S->nlat, sizeof *S->lat_us, cmp_u32);
     printf("{");
     print_common(L, o);
     printf(",\"inflight\":%u,\"window_replies\":%" PRIu64 ",\"msgs_per_s\":%.1f,"
-           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
+           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f",
            o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, pct_ms(S->lat_us, S->nlat, 50),
            pct_ms(S->lat_us, S->nlat, 99));
+    print_cores(S);
+    printf("}\n");
     return S->in_window > 0 ? 0 : 1;
 }
 
@@ -287,12 +335,10 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
     uint64_t start = now_ns(), sent = 0;
     S->win_start = start + (uint64_t)(o->warmup * 1e9);
     S->win_end = S->win_start + (uint64_t)(o->duration * 1e9);
-    double cpu0 = -1, cpu1 = -1;
     uint64_t now;
     char text[LG_MAX_SEND];
     while ((now = now_ns()) < S->win_end && now < deadline && L->conns[0].state == LG_READY) {
-        if (cpu0 < 0 && now >= S->win_start)
-            cpu0 = proc_cpu_seconds(o->server_pid);
+        window_tick(S, now);
         while ((sent * receivers) - S->delivered < (uint64_t)o->inflight * receivers) {
             int n = snprintf(text, sizeof text, "2[\"to\",\"bench\",%" PRIu64 ",\"%s\"]", sent++,
                              pad_text);
@@ -301,17 +347,20 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
         loop_flush(L, &L->conns[0]);
         loop_step(L, 1);
     }
-    cpu1 = proc_cpu_seconds(o->server_pid);
-    double cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+    window_close(S);
+    double cpu = S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0 ? S->srv_cpu1 - S->srv_cpu0
+                                                                        : -1;
     size_t slots = window_slots(S);
     printf("{");
     print_common(L, o);
     printf(",\"receivers\":%zu,\"inflight\":%u,\"window_deliveries\":%" PRIu64 ","
            "\"deliveries_per_s\":%.1f,\"deliveries_per_s_mean\":%.1f,\"server_cpu_s\":%.3f,"
-           "\"cpu_s_per_million\":%.3f}\n",
+           "\"cpu_s_per_million\":%.3f",
            receivers, o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, cpu,
            cpu >= 0 && S->in_window ? cpu / ((double)S->in_window / 1e6) : -1.0);
+    print_cores(S);
+    printf("}\n");
     return S->in_window > 0 ? 0 : 1;
 }
 

@@ -221,6 +221,16 @@ def render_table(results: dict[str, Any]) -> str:
                    if isinstance(row[srv], str)}
         for r in sorted(reasons):
             lines.append(f"  {r}")
+    for scen, label in (("echo_max", "max echo"), ("broadcast", "broadcast")):
+        parts = []
+        for srv, name in SERVERS:
+            sc = results.get("server", {}).get(srv, {}).get(scen, {})
+            if is_num(sc.get("server_cores")):
+                parts.append(f"{name} {sc['server_cores']:.2f}/{sc['loadgen_cores']:.2f}/"
+                             f"{sc.get('other_cores', 0):.2f}")
+        if parts:
+            lines.append(f"cores used during {label} (server/load generator/others): "
+                         + ", ".join(parts))
     if s.get("other_cores"):
         shares = ", ".join(f"{k} {v:.2f}" for k, v in s["other_cores"].items())
         lines.append(f"\nCPU used by other processes meanwhile (cores, of {results['machine']['cores']}): "

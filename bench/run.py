@@ -174,10 +174,13 @@ def pool_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
         entry: dict[str, Any] = {"packets": first["packets"], "bytes": first["bytes"]}
         for direction in ("decode", "encode"):
             reps = [x for run in runs for x in run["categories"][cat][direction]["passes_per_s_reps"]]
+            wall = [x for run in runs
+                    for x in run["categories"][cat][direction].get("wall_passes_per_s_reps", [])]
             med = statistics.median(reps)
             entry[direction] = {"passes_per_s_reps": reps, "packets_per_s": med * first["packets"],
                                 "mb_per_s": med * first["bytes"] / 1e6,
-                                "spread_percent": 100 * (max(reps) - min(reps)) / med}
+                                "spread_percent": 100 * (max(reps) - min(reps)) / med,
+                                "wall_passes_per_s_reps": wall}
         cats[cat] = entry
     out["categories"] = cats
     return out
@@ -280,9 +283,8 @@ class Server:
         self.proc = None
 
 
-def server_specs() -> dict[str, tuple[list[str], Path, dict[str, str]] | str]:
+def server_specs(ref: Path) -> dict[str, tuple[list[str], Path, dict[str, str]] | str]:
     """How to start each server, or the reason it cannot run."""
-    ref = BUILD / "reference-server"
     specs: dict[str, tuple[list[str], Path, dict[str, str]] | str] = {}
     specs["reference"] = ([str(ref)], TOP, {}) if ref.exists() else \
         "reference server not built yet (build/reference-server missing)"
@@ -320,46 +322,50 @@ def failure_reason(res: dict[str, Any]) -> str | None:
     return "incomplete run (replies missing within the time bound)"
 
 
-def run_server(name: str, spec: tuple[list[str], Path, dict[str, str]], plan: Plan,
-               skip_after_failure: bool) -> dict[str, Any]:
-    loadgen = BENCH_BUILD / "loadgen"
-    out: dict[str, Any] = {}
-    failed: str | None = None
-    for scen, args in scenarios(plan):
-        if failed and skip_after_failure and scen == "idle_large":
-            out[scen] = {"na": f"skipped: {failed}"}
-            continue
-        server = Server(name, *spec)
-        try:
-            server.start()
-            assert server.proc is not None
-            log(f"server: {name} {scen}")
-            cmd = [str(loadgen), "--port", str(server.port), "--server-pid", str(server.proc.pid),
-                   "--timeout", str(plan.scenario_timeout_s)] + args
-            watch = CpuWatch(server.proc.pid)
-            res = run_json(cmd, timeout=plan.scenario_timeout_s + 30)
-            res["other_cores"] = watch.other_cores()
-            reason = failure_reason(res)
-            out[scen] = res if reason is None else {"na": reason, "raw": res}
-            if reason:
-                failed = f"{scen} did not complete"
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            out[scen] = {"na": str(exc)}
-            failed = f"{scen} did not complete"
-        finally:
-            server.stop()
-    return out
+def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: str,
+                 args: list[str], plan: Plan) -> tuple[dict[str, Any], bool]:
+    """One scenario against a freshly started server; returns the result and whether it ran."""
+    server = Server(name, *spec)
+    try:
+        server.start()
+        assert server.proc is not None
+        log(f"server: {name} {scen}")
+        cmd = [str(BENCH_BUILD / "loadgen"), "--port", str(server.port), "--server-pid",
+               str(server.proc.pid), "--timeout", str(plan.scenario_timeout_s)] + args
+        watch = CpuWatch(server.proc.pid)
+        res = run_json(cmd, timeout=plan.scenario_timeout_s + 30)
+        res["other_cores"] = watch.other_cores()
+        reason = failure_reason(res)
+        return (res, True) if reason is None else ({"na": reason, "raw": res}, False)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return {"na": str(exc)}, False
+    finally:
+        server.stop()
 
 
-def server_benchmarks(plan: Plan) -> dict[str, Any]:
+def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
+    """Scenario by scenario, each server in turn, so that what the other engineers run on the
+    shared cores at a given moment falls on all servers alike rather than on one of them."""
+    names = ("reference", "node", "python")
     if not (BENCH_BUILD / "loadgen").exists():
-        return {n: {"na": "build/bench/loadgen not built"} for n in ("reference", "node", "python")}
-    results: dict[str, Any] = {}
-    for name, spec in server_specs().items():
-        if isinstance(spec, str):
-            results[name] = {"na": spec}
-            continue
-        results[name] = run_server(name, spec, plan, skip_after_failure=(name == "python"))
+        return {n: {"na": "build/bench/loadgen not built"} for n in names}
+    specs = server_specs(ref)
+    results: dict[str, Any] = {n: ({"na": specs[n]} if isinstance(specs[n], str) else {})
+                               for n in names}
+    failed: dict[str, str] = {}
+    for scen, args in scenarios(plan):
+        for name in names:
+            spec = specs[name]
+            if isinstance(spec, str):
+                continue
+            if scen == "idle_large" and name in failed:
+                # a server that could not finish a smaller scenario is not given 10,000 clients
+                results[name][scen] = {"na": f"skipped: {failed[name]}"}
+                continue
+            res, ok = run_scenario(name, spec, scen, args, plan)
+            results[name][scen] = res
+            if not ok:
+                failed.setdefault(name, f"{scen} did not complete")
     return results
 
 
@@ -375,7 +381,12 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    head = subprocess.run(["git", "-C", str(TOP), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(TOP), "status", "--porcelain", "--", "codec",
+                            "reference-server"], capture_output=True, text=True).stdout.strip()
     return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "git_head": head, "codec_or_server_uncommitted_changes": bool(dirty),
             "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
 
 
@@ -391,6 +402,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=TOP / "docs" / "bench")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     ap.add_argument("--only", choices=["codec", "server"], help="run one half")
+    ap.add_argument("--reference-server", type=Path, default=BUILD / "reference-server",
+                    help="the reference server binary to measure")
     args = ap.parse_args()
     plan = QUICK if args.quick else Plan()
     raise_nofile()
@@ -407,7 +420,7 @@ def main() -> None:
         results["codec"] = codec_benchmarks(plan, inputs)
         results["callgrind"] = callgrind_counts(plan, inputs)
     if args.only != "codec":
-        results["server"] = server_benchmarks(plan)
+        results["server"] = server_benchmarks(plan, args.reference_server)
     results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["elapsed_s"] = round(time.time() - started, 1)
     results["summary"] = report.summarise(results)
