@@ -28,7 +28,9 @@ FUZZ_NEEDS_ws_close    := $(FUZZ_NEEDS_ws_frame)
 FUZZ_NEEDS_http_head   := codec/include/sio/http.h codec/src/http_request.c codec/src/http_lookup.c $(FUZZ_NEEDS_ws_frame)
 FUZZ_NEEDS_sio_packet  := codec/include/sio/packet.h $(addprefix codec/src/pkt_,decode.c encode.c payload.c assemble.c) $(FUZZ_NEEDS_json)
 FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet)
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach
+FUZZ_NEEDS_server      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_http_head) $(FUZZ_NEEDS_eio_payload) \
+                          reference-server/server.h reference-server/net.c reference-server/loop.c
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach server
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
@@ -45,7 +47,7 @@ $(FUZZ_OUT)/lf/libsiocodec.a: $(FUZZ_LF_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_OUT)/bin/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
+$(FUZZ_OUT)/bin/%: fuzz/targets/%.c fuzz/fuzz.mk $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $< $(FUZZ_COMMON_SRC) \
 	  -o $@ $(FUZZ_OUT)/lf/libsiocodec.a -lcjson
@@ -57,6 +59,29 @@ $(FUZZ_OUT)/replay/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(F
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(SANFLAGS) $< $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) \
 	  -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+
+# ---- the server target: reference-server/ compiled unchanged, minus main.c, with its socket
+# calls wrapped at link time by fuzz/server/fake_net.c.
+fuzz_comma := ,
+FUZZ_WRAPPED := read write accept poll close shutdown socket bind listen setsockopt getsockname fcntl clock_gettime
+FUZZ_WRAP    := $(foreach f,$(FUZZ_WRAPPED),-Wl$(fuzz_comma)--wrap=$f)
+FUZZ_SERVER_SRC := $(filter-out reference-server/main.c,$(SERVER_SRC)) fuzz/server/fake_net.c
+FUZZ_SERVER_INC := -Ireference-server -Ifuzz/server
+FUZZ_SERVER_DEPS := $(FUZZ_SERVER_SRC) $(SERVER_HDR) fuzz/server/fake_net.h
+# While the open finding server/empty-attachment-memcpy-null (fuzz/regressions/OPEN) stands, the
+# libFuzzer build does not stop on memcpy(dst, NULL, 0), so fuzzing can get past it; the replay
+# build in `make test` keeps the full check and reports the finding.
+FUZZ_SERVER_LF_FLAGS := -fno-sanitize=nonnull-attribute
+
+$(FUZZ_OUT)/bin/server: fuzz/targets/server.c fuzz/fuzz.mk $(FUZZ_SERVER_DEPS) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_SERVER_LF_FLAGS) -fsanitize=fuzzer $< \
+	  $(FUZZ_SERVER_SRC) $(FUZZ_COMMON_SRC) $(FUZZ_WRAP) -o $@ $(FUZZ_OUT)/lf/libsiocodec.a -lcjson
+
+$(FUZZ_OUT)/replay/server: fuzz/targets/server.c $(FUZZ_SERVER_DEPS) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(SANFLAGS) $< $(FUZZ_SERVER_SRC) \
+	  $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) $(FUZZ_WRAP) -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/bin/%)
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/replay/%)

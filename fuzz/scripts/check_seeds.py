@@ -55,6 +55,35 @@ def check_target(target: str, rows: list[tuple[Path, bool, bool]],
     return checked, verdicts, problems
 
 
+def open_findings(regressions: Path) -> dict[str, str]:
+    """fuzz/regressions/OPEN: "<target>/<file>  <reason>" per line."""
+    path = regressions / "OPEN"
+    out = {}
+    for line in (path.read_text().splitlines() if path.exists() else []):
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            out[name] = why.strip()
+    return out
+
+
+def replay_open(args: argparse.Namespace, known: dict[str, str]) -> tuple[int, int]:
+    """Each open finding alone: still failing is expected; passing means it was fixed."""
+    still = fixed = 0
+    for name, why in sorted(known.items()):
+        target = name.split("/")[0]
+        if target not in args.targets:
+            continue
+        proc = subprocess.run([str(args.bin / target), str(args.regressions / name)],
+                              capture_output=True, timeout=300)
+        if proc.returncode != 0:
+            still += 1
+            print(f"open finding (still fails, expected): {name}: {why}")
+        else:
+            fixed += 1
+            print(f"fixed: {name} passes now; remove its line from {args.regressions}/OPEN")
+    return still, fixed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", type=Path, required=True, help="folder of replay binaries")
@@ -63,9 +92,11 @@ def main() -> int:
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args()
     expected = manifest(args.seeds)
+    known = open_findings(args.regressions)
     inputs = sorted(p for p in args.seeds.iterdir() if p.is_dir()) if args.seeds.exists() else []
-    if args.regressions.exists():
-        inputs += sorted(p for p in args.regressions.iterdir() if p.is_dir())
+    for folder in sorted(p for p in args.regressions.iterdir() if p.is_dir()) if args.regressions.exists() else []:
+        inputs += sorted(f for f in folder.iterdir()
+                         if f.is_file() and f"{folder.name}/{f.name}" not in known)
     passed = failed = 0
     for target in args.targets:
         rc, rows, err = replay(args.bin / target, inputs)
@@ -80,7 +111,9 @@ def main() -> int:
         passed += 1 + checked - len(problems)
         print(f"{target}: {len(rows)} inputs replayed, {checked} own seeds reach the parser "
               f"({verdicts} with the vector's verdict)")
-    print(f"fuzz-replay: {passed} passed, {failed} failed")
+    still, fixed = replay_open(args, known)
+    print(f"fuzz-replay: {passed + fixed} passed, {failed} failed"
+          + (f" ({still} known open findings, listed in {args.regressions}/OPEN)" if still else ""))
     return 1 if failed else 0
 
 

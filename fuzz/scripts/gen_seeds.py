@@ -243,6 +243,95 @@ def base64_records(v: Vector) -> Iterable[Seed]:
                 yield ("base64", f"b{i}_{j}", b"\x01" + body, "-", False)
 
 
+# ---- the server target: scenarios in its operation language (fuzz/targets/server.c).
+WS_HEAD = (b"GET /socket.io/?EIO=4&transport=websocket{sid} HTTP/1.1\r\nHost: x\r\n"
+           b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+POLL_GET = b"GET /socket.io/?EIO=4&transport=polling{sid} HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def op_connect() -> bytes:
+    return b"\x00"
+
+
+def op_send(conn: int, data: bytes) -> bytes:
+    out = b""
+    for i in range(0, max(len(data), 1), 65535):
+        piece = data[i:i + 65535]
+        out += (b"\x01" + bytes([conn, len(piece)]) if len(piece) < 256
+                else b"\x02" + bytes([conn]) + len(piece).to_bytes(2, "big")) + piece
+    return out
+
+
+def op_frame(conn: int, opcode: int, payload: bytes) -> bytes:
+    if len(payload) > 255:
+        return b""
+    return b"\x07" + bytes([conn, opcode, len(payload)]) + payload
+
+
+def op_wait(tenths: int) -> bytes:
+    return b"\x04" + bytes([tenths])
+
+
+def poll_post(body: bytes) -> bytes:
+    head = (b"POST /socket.io/?EIO=4&transport=polling&sid=SID! HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %d\r\n\r\n" % len(body))
+    return head + body
+
+
+def polling_session(bodies: list[bytes]) -> bytes:
+    """Handshake, then each body POSTed and a GET to collect the answers."""
+    out = op_connect() + op_send(0, POLL_GET.replace(b"{sid}", b""))
+    for body in bodies:
+        out += op_send(0, poll_post(body)) + op_send(0, POLL_GET.replace(b"{sid}", b"&sid=SID!"))
+    return out
+
+
+def ws_session(messages: list[tuple[int, bytes]], connect_first: bool) -> bytes:
+    """A direct WebSocket session: handshake, optional "40", then the given frames."""
+    out = op_connect() + op_send(0, WS_HEAD.replace(b"{sid}", b""))
+    if connect_first:
+        out += op_frame(0, 1, b"40")
+    for opcode, payload in messages:
+        out += op_frame(0, opcode, payload)
+    return out + op_frame(0, 8, b"\x03\xe8")
+
+
+def upgrade_session() -> bytes:
+    """Polling, then a second connection probing and upgrading (EIO-UP-01..05)."""
+    out = polling_session([b"40"])
+    out += op_connect() + op_send(1, WS_HEAD.replace(b"{sid}", b"&sid=SID!"))
+    out += op_frame(1, 1, b"2probe") + op_send(0, POLL_GET.replace(b"{sid}", b"&sid=SID!"))
+    out += op_frame(1, 1, b"5") + op_frame(1, 1, b'42["message","after upgrade"]')
+    return out + op_wait(5) + op_frame(1, 8, b"\x03\xe8")
+
+
+def route_server_sio(v: Vector) -> Iterable[Seed]:
+    """Socket.IO packets and messages, sent over a WebSocket after connecting to "/"."""
+    frames = [(2 if k == "binary" else 1, (b"" if k == "binary" else b"4") + ch)
+              for ch, k in zip(v.chunks, v.kinds)]
+    yield ("server", "ws", b"\x00" + ws_session(frames, True), "-", False)
+
+
+def route_server_eio(v: Vector) -> Iterable[Seed]:
+    """Engine.IO v4 payloads as POST bodies of a polling session (echo application)."""
+    if v.data.get("protocol", 4) == 4 and not v.options.get("protocol") == 3:
+        yield ("server", "poll", b"\x01" + polling_session([v.chunks[0]]), "-", False)
+
+
+def route_server_http(v: Vector) -> Iterable[Seed]:
+    yield ("server", "http", b"\x00" + op_connect() + op_send(0, b"".join(v.chunks)), "-", False)
+
+
+def route_server_ws_stream(v: Vector) -> Iterable[Seed]:
+    """Client-to-server frame streams, as raw bytes after a WebSocket handshake."""
+    if v.options.get("role", "server") == "server":
+        data = op_connect() + op_send(0, WS_HEAD.replace(b"{sid}", b""))
+        for chunk in v.chunks:
+            data += op_send(0, chunk)
+        yield ("server", "ws", b"\x01" + data, "-", False)
+
+
 ROUTES: dict[str, list[Router]] = {
     "utf8": [route_utf8],
     "json": [route_json],
@@ -252,14 +341,31 @@ ROUTES: dict[str, list[Router]] = {
     "ws-accept": [route_ws_accept],
     "http-request": [route_http],
     "eio-packet": [route_eio_packet, base64_records],
-    "eio-payload": [route_eio_payload, base64_records],
+    "eio-payload": [route_eio_payload, base64_records, route_server_eio],
     "eio-payload-binary": [route_eio_payload],
-    "sio-packet": [route_sio_packet],
-    "sio-message": [route_sio_message],
+    "sio-packet": [route_sio_packet, route_server_sio],
+    "sio-message": [route_sio_message, route_server_sio],
 }
+ROUTES["http-request"].append(route_server_http)
+ROUTES["ws-stream"].append(route_server_ws_stream)
+
+
+def scenario_seeds() -> Iterable[tuple[str, bytes]]:
+    """Hand-written sessions that no single vector describes."""
+    yield "polling_socketio", b"\x00" + polling_session([b"40", b'42["message","hi"]', b"41"])
+    yield "polling_echo_eio3", b"\x03" + op_connect() + op_send(
+        0, b"GET /socket.io/?EIO=3&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+    yield "ws_socketio", b"\x00" + ws_session([(1, b'42["message",1,"2",{"3":[true]}]'),
+                                                 (1, b'451-["bin",{"_placeholder":true,"num":0}]'),
+                                                 (2, b"\x01\x02"), (1, b"3")], True)
+    yield "ws_echo_binary", b"\x01" + ws_session([(2, b"\x01\x02\x03\x04"), (1, b"4hello")], False)
+    yield "upgrade", b"\x00" + upgrade_session()
+    yield "heartbeat_timeout", b"\x08" + polling_session([b"40"]) + op_wait(10) + op_wait(10)
+    yield "pipelined_gets", b"\x01" + op_connect() + op_send(
+        0, POLL_GET.replace(b"{sid}", b"") * 2)
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
 TARGETS = {"utf8", "json", "base64", "ws_frame", "ws_close", "http_head", "eio_packet",
-           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach"}
+           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach", "server"}
 
 
 def seeds_for(v: Vector, targets: set[str]) -> Iterable[Seed]:
@@ -292,6 +398,11 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
             manifest.append(f"{target}\t{name}\t{verdict}\t{int(lost)}")
+    if "server" in targets:
+        for name, data in scenario_seeds():
+            (args.out / "server").mkdir(parents=True, exist_ok=True)
+            (args.out / "server" / f"s_{name}").write_bytes(data)
+            manifest.append(f"server\ts_{name}\t-\t0")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "manifest.tsv").write_text("".join(line + "\n" for line in manifest))
     counts: dict[str, int] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,22 @@ def children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def passing_regressions(target: str, out: Path) -> Path:
+    """A copy of the target's regression inputs without the open findings (which would stop
+    libFuzzer before it starts)."""
+    src = FUZZ_DIR / "regressions" / target
+    dst = out / "regressions" / target
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    listed = FUZZ_DIR / "regressions" / "OPEN"
+    open_names = {line.split()[0] for line in (listed.read_text().splitlines() if listed.exists() else [])
+                  if line.strip() and not line.startswith("#")}
+    for f in sorted(src.iterdir()) if src.is_dir() else []:
+        if f.is_file() and f"{target}/{f.name}" not in open_names:
+            shutil.copy(f, dst / f.name)
+    return dst
+
+
 def run_target(target: str, seconds: int, out: Path) -> dict:
     """One bounded libFuzzer run; returns its figures."""
     corpus = out / "corpus" / target
@@ -39,7 +56,8 @@ def run_target(target: str, seconds: int, out: Path) -> dict:
     dictionary = FUZZ_DIR / "dict" / f"{target}.dict"
     if dictionary.exists():
         cmd.insert(1, f"-dict={dictionary}")
-    for extra in (out / "seeds" / target, FUZZ_DIR / "regressions" / target):
+    regressions = passing_regressions(target, out)
+    for extra in (out / "seeds" / target, regressions):
         if extra.is_dir() and any(extra.iterdir()):
             cmd.append(str(extra))
     cpu0, t0 = children_cpu(), time.monotonic()
