@@ -206,6 +206,10 @@ def render_table(results: dict[str, Any]) -> str:
                 d = c.get("decode", {}).get("instructions_per_packet", "n/a")
                 e = c.get("encode", {}).get("instructions_per_packet", "n/a")
                 lines.append(f"  {cat:18} {fmt(d):>12} / {fmt(e):<12}")
+            hot = cg["categories"].get("_hotspots_decode_small_event", [])
+            if hot:
+                lines.append("  where decode small_event spends its instructions (self): " + ", ".join(
+                    f"{h['function']} {h['share_percent']:.0f}%" for h in hot))
         elif "na" in cg:
             lines.append(f"\ncallgrind: {na(cg['na'])}")
     if "server" in s:
@@ -307,3 +311,28 @@ def plot_server(plt: Any, rows: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------------- README
+
+
+def replace_between(text: str, name: str, body: str) -> str:
+    begin = text.index(f"<!-- {name}:begin")
+    begin = text.index("-->", begin) + 3
+    end = text.index(f"<!-- {name}:end -->")
+    return text[:begin] + "\n" + body + "\n" + text[end:]
+
+
+def update_readme(path: Path, results: dict[str, Any], table: str) -> None:
+    """Puts the run's table and goal lines between the README's markers."""
+    m = results["machine"]
+    head = (f"Run of {results['generated_utc']} at commit {m.get('git_head', '?')}"
+            f"{' (with uncommitted codec/server changes)' if m.get('codec_or_server_uncommitted_changes') else ''},"
+            f" {m['cores']} cores ({m['cpu']}), load average {' '.join(m['loadavg_start'])} at the start;"
+            f" `make bench`, {results['elapsed_s']:.0f} s.")
+    goals = "\n".join(f"- {g['goal']}: target {g['target']}, measured {fmt_ratio(g['measured'])}, "
+                      f"**{g['status']}**" for g in results["summary"]["goals"])
+    text = path.read_text()
+    text = replace_between(text, "table", head + "\n\n```" + table + "\n```")
+    text = replace_between(text, "goals", goals)
+    path.write_text(text)

@@ -402,9 +402,31 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=TOP / "docs" / "bench")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     ap.add_argument("--only", choices=["codec", "server"], help="run one half")
+    ap.add_argument("--from-json", type=Path,
+                    help="measure nothing: re-render table, plots and README from a results file")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="rewrite the table and goals in bench/README.md")
     ap.add_argument("--reference-server", type=Path, default=BUILD / "reference-server",
                     help="the reference server binary to measure")
     args = ap.parse_args()
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        results["summary"] = report.summarise(results)
+    else:
+        results = measure_all(args)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    table = report.render_table(results)
+    print(table)
+    if args.update_readme:
+        report.update_readme(TOP / "bench" / "README.md", results, table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for png in report.plot(results, args.out):
+        log(f"wrote {png}")
+    log(f"results in {args.out / 'results.json'}; measuring took {results['elapsed_s']} s")
+
+
+def measure_all(args: argparse.Namespace) -> dict[str, Any]:
     plan = QUICK if args.quick else Plan()
     raise_nofile()
     started = time.time()
@@ -424,12 +446,7 @@ def main() -> None:
     results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["elapsed_s"] = round(time.time() - started, 1)
     results["summary"] = report.summarise(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(report.render_table(results))
-    for png in report.plot(results, args.out):
-        log(f"wrote {png}")
-    log(f"wrote {args.out / 'results.json'} in {results['elapsed_s']} s")
+    return results
 
 
 if __name__ == "__main__":
