@@ -176,6 +176,19 @@ static void complete_body(conn *c)
     eio_handle_post_body(c, &req, buf_begin(&c->in) + c->head_len, (size_t)c->body_len);
 }
 
+/* A POST's packets are dispatched once every connection that was readable in the same poll
+ * round has been read, so a GET sent together with the POST is already held when the POST's
+ * packets act (a client close "1" then releases it with a noop instead of finding no GET). */
+void http_on_body_ready(timer *t)
+{
+    conn *c = t->ctx;
+    if (c->state != CONN_HTTP_BODY)
+        return;
+    complete_body(c);
+    if (c->state == CONN_HTTP_HEAD)
+        http_handle_input(c);
+}
+
 /* Drops body bytes of an already answered request; false when more are still expected. */
 static bool skip_answered_body(conn *c)
 {
@@ -191,10 +204,9 @@ void http_handle_input(conn *c)
         if (c->skip_bytes && !skip_answered_body(c))
             return;
         if (c->state == CONN_HTTP_BODY) {
-            if (buf_size(&c->in) < c->head_len + c->body_len)
-                return;
-            complete_body(c);
-            continue;
+            if (buf_size(&c->in) >= c->head_len + c->body_len && !timer_active(&c->body_ready))
+                timer_start(&c->srv->loop, &c->body_ready, 0);
+            return;
         }
         if (c->state != CONN_HTTP_HEAD || buf_size(&c->in) == 0)
             return;

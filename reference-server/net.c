@@ -65,6 +65,7 @@ static conn *conn_new(server *srv, int fd)
     c->state = CONN_HTTP_HEAD;
     sio_http_parser_init(&c->http);
     timer_init(&c->linger, on_linger_timeout, c);
+    timer_init(&c->body_ready, http_on_body_ready, c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -113,6 +114,7 @@ void conn_close(conn *c)
     if (c->session)
         eio_conn_lost(c->session, c);
     timer_stop(&srv->loop, &c->linger);
+    timer_stop(&srv->loop, &c->body_ready);
     loop_remove_fd(&srv->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -154,15 +156,28 @@ static bool flush_output(conn *c)
     return true;
 }
 
+/* Queues output. When nothing is pending the bytes are written at once, so each packet leaves
+ * in its own write() (as Node does) and a client sees frames as they are produced; whatever the
+ * socket does not take waits for POLLOUT. */
 void conn_write(conn *c, const void *data, size_t len)
 {
+    const uint8_t *p = data;
+    if (len > 0 && buf_size(&c->out) == 0) {
+        ssize_t n = write(c->fd, p, len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    if (len == 0)
+        return;
     if (buf_size(&c->out) + len > SERVER_MAX_PENDING_OUTPUT(&c->srv->cfg)) {
         log_msg(c->srv, LOG_WARN, "conn %llu: output above bound, dropping a slow reader",
                 (unsigned long long)c->id);
         shutdown(c->fd, SHUT_RDWR); /* reported as an error on the next poll round */
         return;
     }
-    buf_append(&c->out, data, len);
+    buf_append(&c->out, p, len);
     c->read_paused = buf_size(&c->out) > SERVER_OUTPUT_HIGH_WATER;
     update_interest(c);
 }
@@ -173,10 +188,10 @@ void conn_close_after_write(conn *c)
         return;
     c->state = CONN_CLOSING;
     c->read_paused = false;
-    timer_start(&c->srv->loop, &c->linger, SERVER_LINGER_MS);
+    /* Closed from the timer, never here: callers up the stack still use the connection. */
+    bool done = buf_size(&c->out) == 0 && !c->await_peer_close;
+    timer_start(&c->srv->loop, &c->linger, done ? 0 : SERVER_LINGER_MS);
     update_interest(c);
-    if (buf_size(&c->out) == 0 && !c->await_peer_close)
-        conn_close(c);
 }
 
 /* Hands buffered input to the layer that owns the connection's current state. */

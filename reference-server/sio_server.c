@@ -98,6 +98,8 @@ static sio_socket *find_socket(sio_client *client, const char *nsp)
     return NULL;
 }
 
+static void run_connection_handler(timer *t);
+
 static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
 {
     sio_socket *sock = xcalloc(1, sizeof *sock);
@@ -105,6 +107,7 @@ static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
     sock->nsp = nsp;
     sock->connected = true;
     sock->id = new_socket_id(client, nsp->name);
+    timer_init(&sock->handler_timer, run_connection_handler, sock);
     sock->client_next = client->sockets;
     client->sockets = sock;
     sock->nsp_next = nsp->sockets;
@@ -143,6 +146,8 @@ static void socket_detach(sio_socket *sock, const char *reason)
     if (sock->nsp_next)
         sock->nsp_next->nsp_prev = sock->nsp_prev;
     nsp->socket_count--;
+    timer_stop(&client->sio->srv->loop, &sock->handler_timer);
+    free(sock->auth);
     free(sock->id);
     free(sock);
 }
@@ -309,6 +314,10 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
     }
     sio_socket *sock = socket_attach(client, nsp);
     timer_stop(&client->sio->srv->loop, &client->connect_timer);
+    sock->auth = xmalloc(auth_obj.len);
+    memcpy(sock->auth, auth_obj.ptr, auth_obj.len);
+    sock->auth_len = auth_obj.len;
+    timer_start(&client->sio->srv->loop, &sock->handler_timer, SIO_CONNECTION_HANDLER_DELAY_MS);
     if (client->protocol == 4) {
         send_simple(client, SIO_PKT_CONNECT, name, NULL);
     } else {
@@ -316,8 +325,15 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
         snprintf(reply, sizeof reply, "{\"sid\":\"%s\"}", sock->id);
         send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
     }
-    if (nsp->handlers->connected)
-        nsp->handlers->connected(sock, auth_obj);
+}
+
+static void run_connection_handler(timer *t)
+{
+    sio_socket *sock = t->ctx;
+    if (sock->nsp->handlers->connected)
+        sock->nsp->handlers->connected(sock, sio_span_of(sock->auth, sock->auth_len));
+    free(sock->auth);
+    sock->auth = NULL;
 }
 
 /* A complete packet (attachments included). */

@@ -13,6 +13,12 @@
 #define SIO_SOCKET_ID_LEN 20u
 /* Rooms one socket may join besides its own-id room. */
 #define SIO_MAX_ROOMS_PER_SOCKET 1024u
+/* The namespace's connection handler runs this long after the CONNECT reply was written, on a
+ * later loop turn. The reply thus always leaves in a TCP segment of its own, ahead of anything
+ * the handler emits: clients that attach a fresh one-shot listener after each frame (the
+ * official socket.io-protocol suite's waitFor(), checklist §2.23) would otherwise lose the
+ * handler's first packet when both arrive in one read. Other clients see no difference. */
+#define SIO_CONNECTION_HANDLER_DELAY_MS 2u
 /* Longest room name accepted from a client. */
 #define SIO_MAX_ROOM_NAME 1024u
 
@@ -76,6 +82,9 @@ typedef struct sio_socket {
     char **rooms;                           /* joined rooms besides the own-id room */
     size_t room_count;
     bool connected;
+    timer handler_timer;                    /* runs the connection handler */
+    uint8_t *auth;                          /* CONNECT payload kept for the handler */
+    size_t auth_len;
 } sio_socket;
 
 /* A server -> client ack the server waits for: one socket (server-ack), or every socket that

@@ -353,11 +353,18 @@ def test_eio3_socketio_v4_SIO_PKT_19(fresh_server):
     port = fresh_server.port
     sid = _v3_open(port, "/socket.io/")
     url = f"/socket.io/?EIO=3&transport=polling&sid={sid}"
-    assert http(port, "GET", url).body == b'2:4013:42["auth",{}]'  # joined to "/" at once
+    first = http(port, "GET", url).body  # joined to "/" at once; the handler's auth follows
+    assert first.startswith(b"2:40")
+    if first == b"2:40":
+        first += http(port, "GET", url).body
+    assert first == b'2:4013:42["auth",{}]'
     connect = b"40/custom?token=abc,"
     http(port, "POST", url, b"%d:%s" % (len(connect), connect))
     reply = b'42/custom,["auth",{"token":"abc"}]'
-    assert http(port, "GET", url).body == b"10:40/custom,%d:%s" % (len(reply), reply)
+    got = http(port, "GET", url).body
+    if got == b"10:40/custom,":
+        got += http(port, "GET", url).body
+    assert got == b"10:40/custom,%d:%s" % (len(reply), reply)
     refused = b"40/auth?token=no,"
     http(port, "POST", url, b"%d:%s" % (len(refused), refused))
     assert http(port, "GET", url).body == b'24:44/auth,"not authorized"'
