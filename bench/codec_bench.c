@@ -292,6 +292,7 @@ typedef struct group {
     record **recs;
     size_t n;
     uint64_t packets, bytes;
+    size_t identical; /* records whose re-encoding is byte for byte the input */
 } group;
 
 static decoder pass_decoder;
@@ -363,6 +364,42 @@ static void measure(void (*pass)(const group *), const group *g, const timing *t
            med * (double)g->bytes / 1e6);
 }
 
+/* The payload of a single whole frame (unmasked into `out` when masked); 0 when not one. */
+static size_t frame_payload(const uint8_t *f, size_t n, sio_ws_role role, uint8_t *out)
+{
+    sio_ws_frame_header h;
+    size_t hl = 0;
+    if (sio_ws_header_decode(f, n, role, &h, &hl) != SIO_OK || hl + h.payload_len != n)
+        return 0;
+    memcpy(out, f + hl, (size_t)h.payload_len);
+    if (h.masked)
+        sio_ws_mask(out, (size_t)h.payload_len, h.mask, 0);
+    return (size_t)h.payload_len;
+}
+
+/* True when encoding the decoded record gives back the input bytes (for frames: the same
+ * payload, since clients mask and servers do not), so every implementation is shown to do the
+ * same work on the same bytes. */
+static bool roundtrip_identical(const record *r)
+{
+    size_t n = encode_record(r);
+    uint8_t *want = scratch + scratch_cap / 2; /* encode_record only uses the lower half */
+    size_t wn = 0;
+    if (r->category == CAT_WS) {
+        uint8_t *got = malloc(n);
+        size_t gn = frame_payload(scratch, n, SIO_WS_ROLE_CLIENT, got);
+        wn = frame_payload(r->parts[0].data, r->parts[0].len, SIO_WS_ROLE_SERVER, want);
+        bool same = gn == wn && gn > 0 && memcmp(got, want, gn) == 0;
+        free(got);
+        return same;
+    }
+    for (size_t j = 0; j < r->nparts; j++) {
+        memcpy(want + wn, r->parts[j].data, r->parts[j].len);
+        wn += r->parts[j].len;
+    }
+    return n == wn && memcmp(scratch, want, n) == 0;
+}
+
 /* Decodes every record once, keeping the packets the encode pass starts from; returns the
  * bytes of `bin` used by decoded base64 attachments, which must outlive the encode passes. */
 static size_t predecode(group *g, uint8_t *bin)
@@ -383,6 +420,7 @@ static size_t predecode(group *g, uint8_t *bin)
         r->ndecoded = d.nout;
         if (r->ndecoded != r->packets)
             die("decoded packet count differs from the input file");
+        g->identical += roundtrip_identical(r);
     }
     return d.bin_used;
 }
@@ -444,8 +482,10 @@ int main(int argc, char **argv)
     printf("\"categories\":{");
     for (int c = 0; c < NCAT; c++) {
         const group *g = &groups[c];
-        printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu", c ? "," : "", CATEGORY[c],
-               (unsigned long long)g->packets, (unsigned long long)g->bytes);
+        printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu,\"records\":%zu,"
+               "\"roundtrip_identical\":%zu",
+               c ? "," : "", CATEGORY[c], (unsigned long long)g->packets,
+               (unsigned long long)g->bytes, g->n, g->identical);
         if (callgrind_passes) {
             callgrind_runs(g, c, callgrind_passes);
         } else {

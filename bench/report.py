@@ -198,6 +198,14 @@ def render_table(results: dict[str, Any]) -> str:
                          for i, _ in IMPLS]
                 lines.append(f"{cat:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}"
                              f" {fmt_ratio(row['c_over_node']):>8} {fmt_ratio(row['c_over_python']):>8}")
+        same = []
+        for impl, label in IMPLS:
+            cats = results["codec"].get(impl, {}).get("categories", {})
+            if cats and all("roundtrip_identical" in c for c in cats.values()):
+                same.append(f"{label} {sum(c['roundtrip_identical'] for c in cats.values())}/"
+                            f"{sum(c['records'] for c in cats.values())}")
+        if same:
+            lines.append("records re-encoded byte for byte as the input: " + ", ".join(same))
         cg = results.get("callgrind", {})
         if "categories" in cg:
             lines.append("\nC codec, callgrind instructions per packet (decode / encode)")

@@ -171,7 +171,8 @@ def pool_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["other_cores"] = [run.get("other_cores") for run in runs]
     cats: dict[str, Any] = {}
     for cat, first in runs[0]["categories"].items():
-        entry: dict[str, Any] = {"packets": first["packets"], "bytes": first["bytes"]}
+        entry: dict[str, Any] = {k: first[k] for k in ("packets", "bytes", "records",
+                                                         "roundtrip_identical") if k in first}
         for direction in ("decode", "encode"):
             reps = [x for run in runs for x in run["categories"][cat][direction]["passes_per_s_reps"]]
             wall = [x for run in runs

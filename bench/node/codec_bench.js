@@ -169,6 +169,36 @@ function measure(onePass, packets, bytes, t) {
   };
 }
 
+// Payload of one whole WebSocket frame, unmasked when masked (RFC 6455 §5.2).
+function framePayload(frame) {
+  let len = frame[1] & 0x7f;
+  let off = 2;
+  if (len === 126) {
+    len = frame.readUInt16BE(2);
+    off = 4;
+  } else if (len === 127) {
+    len = Number(frame.readBigUInt64BE(2));
+    off = 10;
+  }
+  if (!(frame[1] & 0x80)) return frame.subarray(off, off + len);
+  const mask = frame.subarray(off, off + 4);
+  const out = Buffer.from(frame.subarray(off + 4, off + 4 + len));
+  for (let i = 0; i < out.length; i++) out[i] ^= mask[i & 3];
+  return out;
+}
+
+const toBuffer = (x) => (typeof x === "string" ? Buffer.from(x) : Buffer.from(x));
+
+// True when re-encoding the decoded record gives back the input bytes (for frames: the same
+// payload, since clients mask and servers do not).
+function roundtripIdentical(category, encoded, rec) {
+  if (category === "ws_frame") {
+    return framePayload(Buffer.concat(encoded)).equals(framePayload(rec.parts[0].data));
+  }
+  const got = category === "polling_payload" ? Buffer.from(encoded) : Buffer.concat(encoded.map(toBuffer));
+  return got.equals(Buffer.concat(rec.parts.map((p) => p.data)));
+}
+
 function benchCategory(category, records, t) {
   const packets = records.reduce((n, r) => n + r.packets, 0);
   const bytes = records.reduce((n, r) => n + r.parts.reduce((m, p) => m + p.data.length, 0), 0);
@@ -186,12 +216,15 @@ function benchCategory(category, records, t) {
     sink.length = 0;
   };
   const encodeOne = makeEncodeOne(category);
+  const identical = records.filter((rec, i) => roundtripIdentical(category, encodeOne(decoded[i]), rec)).length;
   const encodePass = () => {
     for (const d of decoded) encodeOne(d);
   };
   return {
     packets,
     bytes,
+    records: records.length,
+    roundtrip_identical: identical,
     decode: measure(decodePass, packets, bytes, t),
     encode: measure(encodePass, packets, bytes, t),
   };

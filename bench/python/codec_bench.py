@@ -24,7 +24,8 @@ from socketio import packet as sio_packet
 from wsproto.frame_protocol import FrameProtocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inputs import BINARY, Record, Timing, by_category, measure, read_inputs  # noqa: E402
+from inputs import (BINARY, Record, Timing, by_category, frame_payload, measure,  # noqa: E402
+                    read_inputs)
 
 # The benchmark's polling bodies hold 50 packets; python-engineio refuses more than 16 per
 # payload by default (a policy limit, not a protocol rule), so the limit is raised here.
@@ -119,6 +120,22 @@ def encoder_for(category: str) -> Callable[[list[sio_packet.Packet]], object]:
     return lambda pkts: encode_packet(pkts[0])
 
 
+def as_bytes(x: object) -> bytes:
+    return x.encode() if isinstance(x, str) else bytes(x)  # type: ignore[arg-type]
+
+
+def roundtrip_identical(rec: Record, encoded: object) -> bool:
+    """True when re-encoding the decoded record gives back the input bytes (for frames: the
+    same payload, since clients mask and servers do not)."""
+    if rec.category == "ws_frame":
+        return frame_payload(as_bytes(encoded)) == frame_payload(rec.parts[0][1])
+    if isinstance(encoded, list):
+        got = b"".join(as_bytes(x) for x in encoded)
+    else:
+        got = as_bytes(encoded)
+    return got == b"".join(blob for _, blob in rec.parts)
+
+
 def bench_category(records: list[Record], timing: Timing) -> dict[str, object]:
     packets = sum(r.packets for r in records)
     nbytes = sum(r.wire_bytes for r in records)
@@ -132,12 +149,14 @@ def bench_category(records: list[Record], timing: Timing) -> dict[str, object]:
             decode_record(rec)
 
     encode = encoder_for(records[0].category)
+    identical = sum(roundtrip_identical(r, encode(d)) for r, d in zip(records, decoded))
 
     def encode_pass() -> None:
         for pkts in decoded:
             encode(pkts)
 
-    return {"packets": packets, "bytes": nbytes,
+    return {"packets": packets, "bytes": nbytes, "records": len(records),
+            "roundtrip_identical": identical,
             "decode": measure(decode_pass, packets, nbytes, timing),
             "encode": measure(encode_pass, packets, nbytes, timing)}
 

@@ -59,6 +59,20 @@ def by_category(records: list[Record]) -> dict[str, list[Record]]:
     return groups
 
 
+def frame_payload(frame: bytes) -> bytes:
+    """Payload of one whole WebSocket frame, unmasked when masked (RFC 6455 §5.2)."""
+    length, off = frame[1] & 0x7F, 2
+    if length == 126:
+        length, off = struct.unpack_from(">H", frame, 2)[0], 4
+    elif length == 127:
+        length, off = struct.unpack_from(">Q", frame, 2)[0], 10
+    if not frame[1] & 0x80:
+        return bytes(frame[off:off + length])
+    mask = frame[off:off + 4]
+    body = frame[off + 4:off + 4 + length]
+    return bytes(b ^ mask[i & 3] for i, b in enumerate(body))
+
+
 @dataclass
 class Timing:
     warmup_s: float = 0.2
