@@ -12,11 +12,11 @@ CONF_ARGS          ?=
 CONF_DIR           := conformance
 CONF_NODE          := $(CONF_DIR)/targets/node-socketio
 CONF_OUT           := $(BUILD)/conformance
-CONF_MATRIX        ?= reference node-socketio node-socketio-eio3
+CONF_MATRIX        ?= reference node-socketio node-socketio-eio3 python-socketio
 MATRIX_OUT         ?= $(CONF_OUT)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
-conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node))
+conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python)))
 conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --target "$(1)" \
               --report-json ../$(CONF_OUT)/$(call conf_slug,$(1))/index.json \
               --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(2)
@@ -27,11 +27,20 @@ $(CONF_NODE)/node_modules/.package-lock.json: $(CONF_NODE)/package.json $(CONF_N
 
 conformance-node: $(CONF_NODE)/node_modules/.package-lock.json
 
+# python-socketio fixture: its own virtual environment, every package pinned in requirements.txt.
+CONF_PYVENV := $(CONF_OUT)/pyvenv-socketio
+$(CONF_PYVENV)/.installed: $(CONF_DIR)/targets/python-socketio/requirements.txt
+	rm -rf $(CONF_PYVENV) && /usr/bin/python3 -m venv $(CONF_PYVENV)
+	$(CONF_PYVENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+conformance-python: $(CONF_PYVENV)/.installed
+
 conformance: $(PYTHON) $(call conf_prereq,$(TARGET))
 	$(call conf_run,$(TARGET),$(CONF_ARGS))
 
 # Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
-matrix: $(PYTHON) server conformance-node
+matrix: $(PYTHON) server conformance-node conformance-python
 	@status=0; for t in $(CONF_MATRIX); do \
 	  echo "== conformance: $$t"; \
 	  ( $(call conf_run,$$t,) ) >/dev/null 2>&1 || true; \
@@ -54,4 +63,4 @@ test-conformance-reference: $(PYTHON) server
 
 TEST_TARGETS += test-conformance-harness test-conformance-node test-conformance-reference
 
-.PHONY: conformance conformance-node matrix test-conformance-harness test-conformance-node test-conformance-reference
+.PHONY: conformance conformance-node conformance-python matrix test-conformance-harness test-conformance-node test-conformance-reference

@@ -225,8 +225,11 @@ class WebSocketSession(Session):
         super().__init__(target, path)
         self.ws: WsClient | None = None
         self.auto_pong = True
+        self.skip_noop = True  # a noop carries nothing; cases that look for one read raw frames
 
     def _on_frame(self, ws: WsClient, frame: Frame) -> bool:
+        if self.skip_noop and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"6":
+            return True
         if self.auto_pong and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"2":
             try:
                 ws.send_text("3")

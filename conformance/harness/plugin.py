@@ -178,9 +178,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             state["verdict"], state["message"] = FAIL, exc.message
             state["expected"], state["actual"] = exc.expected, exc.actual
         else:
+            # An unexpected exception (a timeout, a dropped connection) counts at the requirement's level.
             c = state.get("case")
-            state["verdict"] = FAIL
+            level = c.level if c else "MUST"
+            state["verdict"] = {"MUST": FAIL, "INFO": INFORMATIONAL}.get(level, NON_STRICT)
             state["message"] = f"{c.req.describe() if c and c.req else ''}\n  {type(exc).__name__}: {exc}"
+            if state["verdict"] != FAIL:
+                report.outcome = "passed"
+                report.longrepr = None
         report.sections.append(("verdict", state["verdict"]))
     if report.when == "teardown" or (report.when == "setup" and not report.passed):
         _finish(item, state, report)

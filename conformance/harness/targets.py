@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_DIR = ROOT / "conformance" / "targets"
 READY_TIMEOUT_S = 20.0
+PY_VENV = ROOT / "build" / "conformance" / "pyvenv-socketio"
 
 
 @dataclass
@@ -50,6 +51,13 @@ def _registry() -> dict[str, TargetSpec]:
             name="node-socketio", command=node, cwd=node_dir,
             description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node",
             needs=[node_dir / "node_modules" / "socket.io"]),
+        "python-socketio": TargetSpec(
+            name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
+            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=1000,
+            description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
+            # No dynamic namespaces in python-socketio; heartbeat values are kept at whole seconds.
+            features=frozenset({"sio", "extended", "auth", "echo", "log"}),
+            needs=[PY_VENV / "bin" / "python"]),
         "node-socketio-eio3": TargetSpec(
             name="node-socketio-eio3", command=node, cwd=node_dir, eio3=True,
             description="Node socket.io 4.8.4 with allowEIO3", profile="node",
@@ -103,6 +111,11 @@ class Target:
     def reply(self) -> float:
         """Deadline for an answer the server should send at once."""
         return self.heartbeat + self.slack
+
+    @property
+    def prompt(self) -> float:
+        """Deadline for a reaction the server owes at once (closing on a protocol violation)."""
+        return min(self.reply, 1.0)
 
     @property
     def connect_timeout(self) -> float:

@@ -37,7 +37,7 @@ def test_EIO_PKT_02_unknown_type(case, opener, target, transport):
     if transport == "websocket":
         s = _echo_ws(case, opener, target)
         s.send("abc")
-        how = s.wait_ended(target.reply)
+        how = s.wait_ended(target.prompt)
         case.must(how is not None, "text `abc` closes the WebSocket", "closed", "open")
     else:
         s = _echo_poll(case, opener, target)
@@ -51,7 +51,7 @@ def test_EIO_PKT_03_empty_packet(case, opener, target, transport):
     if transport == "websocket":
         s = _echo_ws(case, opener, target)
         s.send("")
-        how = s.wait_ended(target.reply)
+        how = s.wait_ended(target.prompt)
         case.check(how is not None, "an empty text frame closes the session", "closed", "open")
     else:
         s = _echo_poll(case, opener, target)

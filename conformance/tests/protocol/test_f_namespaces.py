@@ -65,7 +65,7 @@ def test_SIO_NSP_01_connect_timeout(case, opener, target):
 def test_SIO_NSP_02_packet_for_unjoined_namespace(case, opener, raw):
     c = opener.sio("websocket")
     c.send_raw(raw)
-    case.must(c.eio.wait_ended(c.target.reply) is not None, f"{raw!r} for a namespace not joined closes",
+    case.must(c.eio.wait_ended(c.target.prompt) is not None, f"{raw!r} for a namespace not joined closes",
               "closed", "open")
 
 
@@ -73,7 +73,7 @@ def test_SIO_NSP_02_event_after_leaving(case, opener):
     c = opener.sio("websocket")
     leave(c)
     c.send_raw('42["message"]')
-    case.must(c.eio.wait_ended(c.target.reply) is not None, "an EVENT after leaving `/` closes", "closed", "open")
+    case.must(c.eio.wait_ended(c.target.prompt) is not None, "an EVENT after leaving `/` closes", "closed", "open")
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
@@ -101,7 +101,7 @@ def test_SIO_NSP_04_unknown_namespace_keeps_connection(case, opener, target):
 def test_SIO_NSP_05_duplicate_connect(case, opener):
     c = opener.sio("websocket")
     c.send_raw("40")
-    how = c.eio.wait_ended(c.target.reply)
+    how = c.eio.wait_ended(c.target.prompt)
     case.check(how is not None, "CONNECT for a namespace already joined closes", "closed", "open")
 
 
@@ -144,7 +144,7 @@ def test_SIO_NSP_09_exact_names(case, opener, nsp):
 def test_SIO_NSP_10_client_connect_error(case, opener):
     c = opener.sio("websocket")
     c.send_raw('44{"message":"x"}')
-    case.check(c.eio.wait_ended(c.target.reply) is not None, "a CONNECT_ERROR from the client closes", "closed", "open")
+    case.check(c.eio.wait_ended(c.target.prompt) is not None, "a CONNECT_ERROR from the client closes", "closed", "open")
 
 
 @pytest.mark.parametrize("nsp,auth", [("/", None), ("/", {"token": "123"}), ("/custom", None),
@@ -325,7 +325,11 @@ def test_SIO_ACK_05_broadcast_with_ack(case, opener, target):
     ns = fresh_nsp(target)
     a, b, cc = (opener.sio("websocket", ns) for _ in range(3))
     a.emit("bc-ack", 300, "q", nsp=ns)
-    reqs = {name: x.expect_event("need-ack", ns) for name, x in (("a", a), ("b", b), ("c", cc))}
+    try:
+        first = a.expect_event("need-ack", ns)
+    except TimeoutError:
+        case.unimplemented("fixture event 'bc-ack' not handled (no broadcast with acknowledgement)")
+    reqs = {"a": first} | {name: x.expect_event("need-ack", ns) for name, x in (("b", b), ("c", cc))}
     case.must(len({p.id for p in reqs.values()}) == 1, "one ack id for every recipient", "same id",
               {k: p.id for k, p in reqs.items()})
     for name, x in (("a", a), ("b", b), ("c", cc)):
@@ -421,14 +425,14 @@ def test_SIO_DC_05_disconnect_reasons(case, opener, target):
     c2.recv_until(lambda p: p.type == DISCONNECT)
     c3 = opener.sio("websocket")
     c3.eio.ws.send_close(1000)  # type: ignore[union-attr]
-    c3.eio.wait_ended(target.reply)
+    c3.eio.wait_ended(target.prompt)
     c3.eio.close()  # the closing handshake is complete; drop TCP as a client would
     c4 = opener.sio("websocket")
     c4.send_raw("4abc")
-    c4.eio.wait_ended(target.reply)
+    c4.eio.wait_ended(target.prompt)
     c5 = opener.sio("websocket")
     c5.send_raw("abc")
-    c5.eio.wait_ended(target.reply)
+    c5.eio.wait_ended(target.prompt)
     labels = {c1.sids["/"]: "client namespace disconnect", c2.sids["/"]: "server namespace disconnect",
               c3.sids["/"]: "transport close", c4.sids["/"]: "forced close", c5.sids["/"]: "parse error"}
     deadline = time.monotonic() + target.reply
@@ -460,7 +464,7 @@ def test_SIO_DC_08_decode_error_reported(case, opener, target):
     c = opener.sio("websocket")
     sid = c.sids["/"]
     c.send_raw("4abc")
-    c.eio.wait_ended(target.reply)
+    c.eio.wait_ended(target.prompt)
     recs = [r for r in fixture_call(case, obs, "log")[0] if r.get("sid") == sid]
     case.informational("records for a socket closed by a decode error", [(r["event"], r.get("message") or r.get("reason"))
                                                                         for r in recs])

@@ -22,7 +22,7 @@ def test_ERR_01_engine_io_violation_ends_session(case, opener, target, transport
     else:
         s = opener.eio("websocket")
         s.send(raw)
-        how = s.wait_ended(target.reply)
+        how = s.wait_ended(target.prompt)
         case.must(how is not None, f"{label}: the WebSocket closes", "closed", "open")
 
 
@@ -55,7 +55,7 @@ def test_ERR_03_socket_io_violation_closes_connection(case, opener, target, labe
     c = opener.sio("websocket")
     c.connect("/custom")
     c.send_raw(*raw)
-    how = c.eio.wait_ended(target.reply)
+    how = c.eio.wait_ended(target.prompt)
     case.must(how is not None, f"{label}: the whole connection closes, / included", "closed", "open")
 
 
