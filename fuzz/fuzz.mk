@@ -101,5 +101,28 @@ fuzz: $(FUZZ_BINS) fuzz-seeds
 fuzz-smoke: $(FUZZ_BINS) fuzz-seeds
 	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SMOKE_SECONDS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
 
-.PHONY: fuzz-build fuzz-seeds fuzz-replay fuzz fuzz-smoke
+# ---- differential: the same inputs through the codec and the official parsers.
+DIFF_INPUTS ?= 1000000
+DIFF_SEED   ?= 1
+DIFF_OUT    := $(FUZZ_OUT)/differential
+DIFF_KINDS  := eio_packet eio_payload sio_packet sio_attach
+
+$(DIFF_OUT)/node_modules/.installed: fuzz/differential/package.json fuzz/differential/package-lock.json
+	@mkdir -p $(DIFF_OUT)
+	cp fuzz/differential/package.json fuzz/differential/package-lock.json $(DIFF_OUT)/
+	cd $(DIFF_OUT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(DIFF_OUT)/diffgen: fuzz/differential/diffgen.c $(BUILD)/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) $< -o $@ $(BUILD)/libsiocodec.a
+
+differential: $(DIFF_OUT)/diffgen $(DIFF_OUT)/node_modules/.installed fuzz-seeds
+	set -o pipefail; $(DIFF_OUT)/diffgen $(DIFF_INPUTS) $(DIFF_SEED) \
+	  $(foreach k,$(DIFF_KINDS),$(k):$(FUZZ_OUT)/seeds/$(k) $(if $(wildcard $(FUZZ_OUT)/corpus/$(k)),$(k):$(FUZZ_OUT)/corpus/$(k))) \
+	  | NODE_PATH=$(abspath $(DIFF_OUT))/node_modules timeout 3600 node fuzz/differential/driver.js > $(DIFF_OUT)/summary.json
+	$(FUZZ_PY) fuzz/differential/classify.py --summary $(DIFF_OUT)/summary.json --vectors vectors \
+	  --findings fuzz/differential/findings --report $(DIFF_OUT)/report.md
+
+.PHONY: fuzz-build fuzz-seeds fuzz-replay fuzz fuzz-smoke differential
 TEST_TARGETS += fuzz-replay
