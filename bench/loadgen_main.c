@@ -268,18 +268,21 @@ static int run_echo_max(lg_loop *L, const options *o, stats *S, uint64_t deadlin
         loop_step(L, 1);
     }
     window_close(S);
+    uint64_t drain = now_ns() + 3000000000u;
+    while (S->replies < S->seq && now_ns() < drain && now_ns() < deadline)
+        loop_step(L, 5);
     size_t slots = window_slots(S);
     qsort(S->lat_us, S->nlat, sizeof *S->lat_us, cmp_u32);
     printf("{");
     print_common(L, o);
     printf(",\"inflight\":%u,\"window_replies\":%" PRIu64 ",\"msgs_per_s\":%.1f,"
-           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f",
+           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"unanswered\":%" PRIu64,
            o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, pct_ms(S->lat_us, S->nlat, 50),
-           pct_ms(S->lat_us, S->nlat, 99));
+           pct_ms(S->lat_us, S->nlat, 99), S->seq - S->replies);
     print_cores(S);
     printf("}\n");
-    return S->in_window > 0 ? 0 : 1;
+    return S->in_window > 0 && S->replies == S->seq ? 0 : 1;
 }
 
 static void on_join_ack(lg_loop *L, lg_conn *c, const uint8_t *p, size_t n)
@@ -348,6 +351,11 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
         loop_step(L, 1);
     }
     window_close(S);
+    /* Nothing may be lost: wait (bounded) for every emitted broadcast to reach every receiver. */
+    uint64_t drain = now_ns() + 3000000000u;
+    while (S->delivered < sent * receivers && now_ns() < drain && now_ns() < deadline)
+        loop_step(L, 5);
+    uint64_t missing = sent * receivers - S->delivered;
     double cpu = S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0 ? S->srv_cpu1 - S->srv_cpu0
                                                                         : -1;
     size_t slots = window_slots(S);
@@ -355,13 +363,13 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
     print_common(L, o);
     printf(",\"receivers\":%zu,\"inflight\":%u,\"window_deliveries\":%" PRIu64 ","
            "\"deliveries_per_s\":%.1f,\"deliveries_per_s_mean\":%.1f,\"server_cpu_s\":%.3f,"
-           "\"cpu_s_per_million\":%.3f",
+           "\"cpu_s_per_million\":%.3f,\"broadcasts\":%" PRIu64 ",\"undelivered\":%" PRIu64,
            receivers, o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, cpu,
-           cpu >= 0 && S->in_window ? cpu / ((double)S->in_window / 1e6) : -1.0);
+           cpu >= 0 && S->in_window ? cpu / ((double)S->in_window / 1e6) : -1.0, sent, missing);
     print_cores(S);
     printf("}\n");
-    return S->in_window > 0 ? 0 : 1;
+    return S->in_window > 0 && missing == 0 ? 0 : 1;
 }
 
 /* RSS before and after N idle connections; the loop keeps answering pings while it settles. */
