@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 CATEGORIES = ["small_event", "ack_event", "namespaced_event", "binary_event", "large_payload",
               "polling_payload", "ws_frame"]
@@ -32,7 +32,7 @@ def na(reason: str) -> str:
     return f"n/a ({reason})"
 
 
-def is_num(v: Any) -> bool:
+def is_num(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -75,7 +75,7 @@ def summarise_codec(raw: dict[str, Any]) -> dict[str, Any]:
     for direction in ("decode", "encode"):
         rows: dict[str, Any] = {}
         for cat in CATEGORIES + ["mix"]:
-            row = {impl: (mix_figure(raw, impl, direction) if cat == "mix"
+            row: dict[str, Any] = {impl: (mix_figure(raw, impl, direction) if cat == "mix"
                           else codec_figure(raw, impl, cat, direction)) for impl, _ in IMPLS}
             row["c_over_node"] = ratio(row["c"]["packets_per_s"], row["node"]["packets_per_s"])
             row["c_over_python"] = ratio(row["c"]["packets_per_s"], row["python"]["packets_per_s"])
@@ -157,8 +157,8 @@ def background(results: dict[str, Any]) -> dict[str, Any]:
         if vals:
             out[f"codec/{impl}"] = round(sum(vals) / len(vals), 2)
     for server, res in results.get("server", {}).items():
-        vals = [sc.get("other_cores") for sc in res.values() if isinstance(sc, dict)]
-        vals = [v for v in vals if is_num(v)]
+        vals = [v for sc in res.values() if isinstance(sc, dict)
+                if is_num(v := sc.get("other_cores"))]
         if vals:
             out[f"server/{server}"] = round(sum(vals) / len(vals), 2)
     return out

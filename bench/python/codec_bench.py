@@ -121,7 +121,11 @@ def encoder_for(category: str) -> Callable[[list[sio_packet.Packet]], object]:
 
 
 def as_bytes(x: object) -> bytes:
-    return x.encode() if isinstance(x, str) else bytes(x)  # type: ignore[arg-type]
+    if isinstance(x, str):
+        return x.encode()
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x)
+    raise TypeError(f"unexpected encoder output {type(x).__name__}")
 
 
 def roundtrip_identical(rec: Record, encoded: object) -> bool:
