@@ -14,14 +14,14 @@ SERVER_METRICS = [
     ("echo_p50_ms", "echo RTT p50 at fixed rate (ms)", "echo_rate", "p50_ms", "lower"),
     ("echo_p99_ms", "echo RTT p99 at fixed rate (ms)", "echo_rate", "p99_ms", "lower"),
     ("echo_max_msgs_per_s", "max echo throughput (msg/s)", "echo_max", "msgs_per_s", "higher"),
-    ("bcast_deliveries_per_s", "broadcast to 1,000: deliveries/s", "broadcast",
+    ("bcast_deliveries_per_s", "broadcast to {bcast_receivers:,}: deliveries/s", "broadcast",
      "deliveries_per_s", "higher"),
     ("bcast_cpu_s_per_million", "broadcast: server CPU s per 1M deliveries", "broadcast",
      "cpu_s_per_million", "lower"),
     ("setup_conns_per_s", "connection set-up (conn/s)", "setup", "conns_per_s", "higher"),
-    ("idle_kib_per_conn_small", "idle RSS per WS connection, small set (KiB)", "idle_small",
+    ("idle_kib_per_conn_small", "idle RSS per WS connection at {idle_small:,} (KiB)", "idle_small",
      "kib_per_conn", "lower"),
-    ("idle_kib_per_conn_large", "idle RSS per WS connection, large set (KiB)", "idle_large",
+    ("idle_kib_per_conn_large", "idle RSS per WS connection at {idle_large:,} (KiB)", "idle_large",
      "kib_per_conn", "lower"),
 ]
 
@@ -107,10 +107,10 @@ def advantage(ref: Value, other: Value, better: str) -> Value:
     return ratio(ref, other) if better == "higher" else ratio(other, ref)
 
 
-def summarise_server(raw: dict[str, Any]) -> dict[str, Any]:
+def summarise_server(raw: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, label, scen, field, better in SERVER_METRICS:
-        row: dict[str, Any] = {"label": label, "better": better}
+        row: dict[str, Any] = {"label": label.format(**plan), "better": better}
         for server, _ in SERVERS:
             row[server] = server_value(raw, server, scen, field)
         row["reference_vs_node"] = advantage(row["reference"], row["node"], better)
@@ -137,9 +137,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         goals.append(goal("C decode vs socket.io-parser (mix)", mix["c_over_node"], 10))
         goals.append(goal("C decode vs python-socketio (mix)", mix["c_over_python"], 50))
     if "server" in results:
-        server = summarise_server(results["server"])
+        server = summarise_server(results["server"], results.get("plan", {}))
         summary["server"] = server
-        goals.append(goal("idle memory per connection: Node / reference (10k)",
+        goals.append(goal("idle memory per connection: Node / reference (largest set)",
                           server["idle_kib_per_conn_large"]["reference_vs_node"], 5))
         goals.append(goal("broadcast CPU per delivery: Node / reference",
                           server["bcast_cpu_s_per_million"]["reference_vs_node"], 3))
@@ -249,7 +249,7 @@ def render_table(results: dict[str, Any]) -> str:
                      f"{shares}")
     lines.append("\nGoals")
     for g in s["goals"]:
-        lines.append(f"  {g['goal']:52} target {g['target']:>7}  measured "
+        lines.append(f"  {g['goal']:60} target {g['target']:>7}  measured "
                      f"{fmt_ratio(g['measured']):>8}  {g['status']}")
     return "\n".join(lines)
 
