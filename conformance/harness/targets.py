@@ -53,7 +53,7 @@ def _registry() -> dict[str, TargetSpec]:
             needs=[node_dir / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
-            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=1000,
+            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=500,
             description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
             # No dynamic namespaces in python-socketio; heartbeat values are kept at whole seconds.
             features=frozenset({"sio", "extended", "auth", "echo", "log"}),
@@ -115,7 +115,7 @@ class Target:
     @property
     def prompt(self) -> float:
         """Deadline for a reaction the server owes at once (closing on a protocol violation)."""
-        return min(self.reply, 1.0)
+        return min(self.reply, 0.5)
 
     @property
     def connect_timeout(self) -> float:
