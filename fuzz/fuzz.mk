@@ -98,8 +98,12 @@ fuzz-replay: $(FUZZ_REPLAYS) fuzz-seeds
 fuzz: $(FUZZ_BINS) fuzz-seeds
 	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SECONDS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
 
+# A fresh corpus and a fixed seed each time, so a smoke run depends only on the checked-in
+# seeds and regressions, not on what earlier local runs found.
 fuzz-smoke: $(FUZZ_BINS) fuzz-seeds
-	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SMOKE_SECONDS) --out $(FUZZ_OUT) $(FUZZ_TARGETS)
+	rm -rf $(FUZZ_OUT)/smoke-corpus
+	$(FUZZ_PY) fuzz/scripts/run_fuzz.py --seconds $(FUZZ_SMOKE_SECONDS) --out $(FUZZ_OUT) \
+	  --corpus smoke-corpus --seed 1 $(FUZZ_TARGETS)
 
 # ---- differential: the same inputs through the codec and the official parsers.
 DIFF_INPUTS ?= 1000000
@@ -125,4 +129,4 @@ differential: $(DIFF_OUT)/diffgen $(DIFF_OUT)/node_modules/.installed fuzz-seeds
 	  --findings fuzz/differential/findings --report $(DIFF_OUT)/report.md
 
 .PHONY: fuzz-build fuzz-seeds fuzz-replay fuzz fuzz-smoke differential
-TEST_TARGETS += fuzz-replay
+TEST_TARGETS += fuzz-replay fuzz-smoke

@@ -44,15 +44,23 @@ def passing_regressions(target: str, out: Path) -> Path:
     return dst
 
 
-def run_target(target: str, seconds: int, out: Path) -> dict:
+# Inputs longer than this are not generated: codec parsers show their behaviour on short
+# inputs, and the server needs room for a few requests. Seeds may be longer (they are read).
+MAX_LEN = {"server": 16384}
+
+
+def run_target(target: str, seconds: int, out: Path, corpus_name: str = "corpus",
+               seed: int = 0) -> dict:
     """One bounded libFuzzer run; returns its figures."""
-    corpus = out / "corpus" / target
+    corpus = out / corpus_name / target
     artifacts = out / "artifacts" / target
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
     cmd = [str(out / "bin" / target), f"-max_total_time={seconds}", "-timeout=10",
-           "-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1",
+           "-rss_limit_mb=2048", f"-max_len={MAX_LEN.get(target, 4096)}", "-print_final_stats=1",
            f"-artifact_prefix={artifacts}/", str(corpus)]
+    if seed:
+        cmd.insert(1, f"-seed={seed}")
     dictionary = FUZZ_DIR / "dict" / f"{target}.dict"
     if dictionary.exists():
         cmd.insert(1, f"-dict={dictionary}")
@@ -114,6 +122,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--summary", action="store_true", help="print totals of runs.tsv and exit")
+    ap.add_argument("--corpus", default="corpus", help="working corpus folder under --out")
+    ap.add_argument("--seed", type=int, default=0, help="libFuzzer -seed (0: random)")
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args()
     if args.summary:
@@ -121,7 +131,7 @@ def main() -> int:
     failed = []
     print(f"{'target':<14}{'execs':>12}{'exec/s':>10}{'cov':>14}{'new units':>11}{'cpu s':>8}")
     for target in args.targets:
-        r = run_target(target, args.seconds, args.out)
+        r = run_target(target, args.seconds, args.out, args.corpus, args.seed)
         log_run(args.out, r)
         cov = f"{r['cov_start']}->{r['cov_end']}"
         print(f"{target:<14}{r['execs']:>12,}{r['exec_s']:>10,}{cov:>14}{r['new_units']:>11}"
