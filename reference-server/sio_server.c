@@ -399,7 +399,8 @@ static sio_err assemble(sio_client *client, bool binary, const uint8_t *p, size_
     uint8_t *copy = NULL;
     if (client->pending_text) {
         copy = xmalloc(n ? n : 1);
-        memcpy(copy, p, n);
+        if (n) /* an empty attachment may come with p == NULL */
+            memcpy(copy, p, n);
         client->pending_attachments[client->pending_count++] = copy;
     }
     return sio_pkt_assembler_binary(&client->assembler, copy ? copy : p, n, complete, &err_at);
