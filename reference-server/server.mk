@@ -1,11 +1,22 @@
 # Reference server targets (included by the top Makefile).
+#   make deps-server-clients    install the pinned real clients (socket.io-client, python-socketio)
 #   make test-server            pytest tests of build/reference-server (conformance/tests/server)
 #   make test-server-san        the same tests against the AddressSanitizer build
 #   make test-server-valgrind   the same tests with the server under valgrind (leaks are errors)
 
 SERVER_TEST_DIR := conformance/tests/server
+SERVER_CLIENTS  := reference-server/clients
 
-test-server: server $(PYTHON)
+$(SERVER_CLIENTS)/node_modules/.package-lock.json: $(SERVER_CLIENTS)/package.json $(SERVER_CLIENTS)/package-lock.json
+	cd $(SERVER_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+
+$(BUILD)/.server-clients-pip: $(SERVER_CLIENTS)/requirements.txt $(PYTHON)
+	$(PYTHON) -m pip install -q -r $(SERVER_CLIENTS)/requirements.txt
+	@touch $@
+
+deps-server-clients: $(SERVER_CLIENTS)/node_modules/.package-lock.json $(BUILD)/.server-clients-pip
+
+test-server: server $(PYTHON) deps-server-clients
 	cd conformance && ../$(PYTHON) -m pytest -q tests/server
 
 test-server-san: $(BUILD)/san/reference-server $(PYTHON)
@@ -16,4 +27,4 @@ test-server-valgrind: server $(PYTHON)
 	  ../$(PYTHON) -m pytest -q tests/server
 
 TEST_TARGETS += test-server test-server-san
-.PHONY: test-server test-server-san test-server-valgrind
+.PHONY: deps-server-clients test-server test-server-san test-server-valgrind
