@@ -12,7 +12,7 @@ CONF_ARGS          ?=
 CONF_DIR           := conformance
 CONF_NODE          := $(CONF_DIR)/targets/node-socketio
 CONF_OUT           := $(BUILD)/conformance
-CONF_MATRIX        ?= reference node-socketio node-socketio-eio3 python-socketio
+CONF_MATRIX        ?= reference node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
 MATRIX_OUT         ?= $(CONF_OUT)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
@@ -25,7 +25,10 @@ conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --targe
 $(CONF_NODE)/node_modules/.package-lock.json: $(CONF_NODE)/package.json $(CONF_NODE)/package-lock.json
 	cd $(CONF_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
-conformance-node: $(CONF_NODE)/node_modules/.package-lock.json
+$(CONF_DIR)/targets/node-socketio-v2/node_modules/.package-lock.json: $(CONF_DIR)/targets/node-socketio-v2/package.json $(CONF_DIR)/targets/node-socketio-v2/package-lock.json
+	cd $(CONF_DIR)/targets/node-socketio-v2 && npm ci --no-audit --no-fund --loglevel=error
+
+conformance-node: $(CONF_NODE)/node_modules/.package-lock.json $(CONF_DIR)/targets/node-socketio-v2/node_modules/.package-lock.json
 
 # python-socketio fixture: its own virtual environment, every package pinned in requirements.txt.
 CONF_PYVENV := $(CONF_OUT)/pyvenv-socketio

@@ -51,6 +51,11 @@ def _registry() -> dict[str, TargetSpec]:
             name="node-socketio", command=node, cwd=node_dir,
             description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node",
             needs=[node_dir / "node_modules" / "socket.io"]),
+        "node-socketio-v2": TargetSpec(
+            name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
+            description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
+            profile="node-v2", features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}),
+            needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
             cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=500,

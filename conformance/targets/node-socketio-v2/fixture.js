@@ -1,0 +1,107 @@
+// Fixture application (conformance/FIXTURE.md) on socket.io 2.5.1 (Engine.IO v3, Socket.IO protocol v4).
+// This generation has no CONNECT payload (auth is always {}), no connect timeout, no `except` and no
+// ack timeouts or broadcast acks; those fixture events are left unhandled so the suite reports them.
+"use strict";
+
+const http = require("http");
+const socketio = require("socket.io");
+const engine = require("engine.io");
+
+function setting(flag, envName, fallback) {
+  const i = process.argv.indexOf(flag);
+  if (i !== -1) {
+    const next = process.argv[i + 1];
+    return next === undefined || next.startsWith("--") ? "1" : next;
+  }
+  const fromEnv = process.env[envName];
+  return fromEnv === undefined || fromEnv === "" ? fallback : fromEnv;
+}
+
+const host = setting("--host", "HOST", "127.0.0.1");
+const port = Number(setting("--port", "PORT", "0"));
+const pingInterval = Number(setting("--ping-interval", "PING_INTERVAL_MS", "300"));
+const pingTimeout = Number(setting("--ping-timeout", "PING_TIMEOUT_MS", "200"));
+const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
+
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("not found");
+});
+
+const io = socketio(httpServer, { pingInterval, pingTimeout, maxHttpBufferSize: maxPayload });
+
+const echo = engine.attach(httpServer, { path: "/engine.io", pingInterval, pingTimeout, maxHttpBufferSize: maxPayload });
+echo.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
+
+let records = [];
+function record(entry) {
+  records.push(entry);
+  process.stdout.write(JSON.stringify(entry) + "\n");
+}
+
+function attachHandlers(socket) {
+  const nsp = socket.nsp;
+  const roomList = () => Object.keys(socket.rooms);
+  socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("message-with-ack", (...args) => {
+    if (typeof args[args.length - 1] === "function") {
+      const ack = args.pop();
+      ack(...args);
+    }
+  });
+  socket.on("join", (room, ack) => socket.join(room, () => typeof ack === "function" && ack(roomList())));
+  socket.on("leave", (room, ack) => socket.leave(room, () => typeof ack === "function" && ack(roomList())));
+  socket.on("rooms", (ack) => typeof ack === "function" && ack(roomList()));
+  socket.on("to", (room, ...args) => socket.to(room).emit("to", ...args));
+  socket.on("to-many", (rooms, ...args) => {
+    let op = socket;
+    for (const r of rooms) op = op.to(r);
+    op.emit("to", ...args);
+  });
+  socket.on("broadcast", (...args) => socket.broadcast.emit("bc", ...args));
+  socket.on("nsp-emit", (...args) => nsp.emit("nsp", ...args));
+  socket.on("server-ack", (...args) => {
+    socket.emit("need-ack", ...args, (...reply) => socket.emit("ack-result", ...reply));
+  });
+  socket.on("double-ack", (ack) => {
+    if (typeof ack === "function") {
+      ack(1);
+      ack(2);
+    }
+  });
+  socket.on("server-bin", () => socket.emit("bin", Buffer.from([1, 2]), { x: [Buffer.from([3])] }));
+  socket.on("disconnect-me", (close) => socket.disconnect(Boolean(close)));
+  socket.on("log", (ack) => {
+    const out = records;
+    records = [];
+    if (typeof ack === "function") ack(out);
+  });
+  socket.on("disconnecting", (reason) =>
+    record({ event: "disconnecting", nsp: nsp.name, sid: socket.id, reason, rooms: roomList() }));
+  socket.on("disconnect", (reason) =>
+    record({ event: "disconnect", nsp: nsp.name, sid: socket.id, reason, rooms: roomList() }));
+  socket.on("error", (err) =>
+    record({ event: "error", nsp: nsp.name, sid: socket.id, message: String(err && err.message) }));
+}
+
+function onConnection(socket) {
+  socket.emit("auth", {});
+  attachHandlers(socket);
+}
+
+io.of("/").on("connection", onConnection);
+io.of("/custom").on("connection", onConnection);
+io.of(/^\/dyn-\d+$/).on("connection", onConnection);
+const authNsp = io.of("/auth");
+authNsp.use((socket, next) => {
+  const q = socket.handshake.query || {};
+  if (q.token === "ok") return next();
+  const err = new Error("not authorized");
+  if ("withData" in q) err.data = { message: "not authorized", data: { code: 42 } };
+  return next(err);
+});
+authNsp.on("connection", onConnection);
+
+httpServer.listen(port, host, () => process.stdout.write(`READY ${httpServer.address().port}\n`));
+process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));
