@@ -51,6 +51,7 @@ static void finish_request(conn *c)
     c->body_len = 0;
     sio_http_parser_init(&c->http);
     c->state = CONN_HTTP_HEAD;
+    timer_start(&c->srv->loop, &c->linger, SERVER_HTTP_IDLE_MS);
     if (!c->keep_alive)
         conn_close_after_write(c);
 }
@@ -100,6 +101,7 @@ void http_expect_body(conn *c)
 void http_hold(conn *c)
 {
     c->state = CONN_HELD_GET;
+    timer_stop(&c->srv->loop, &c->linger);
 }
 
 /* CORS preflight (EIO-HS-17): 204 with the allowed methods and the requested headers echoed. */

@@ -72,6 +72,7 @@ static conn *conn_new(server *srv, int fd)
     srv->conns = c;
     srv->conn_count++;
     loop_add_fd(&srv->loop, fd, POLLIN, on_conn_event, c);
+    timer_start(&srv->loop, &c->linger, SERVER_HTTP_IDLE_MS);
     return c;
 }
 

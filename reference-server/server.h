@@ -41,6 +41,10 @@
 #define SERVER_MAX_QUEUED_PACKETS 100000u
 /* Upgrade must complete (client sends "5") within this time after the probing WebSocket opened. */
 #define SERVER_UPGRADE_TIMEOUT_MS 10000u
+/* An HTTP connection must complete its next request (head and body) within this time, and an
+ * idle keep-alive connection is closed after it; held GETs and WebSockets are exempt (the
+ * Engine.IO heartbeat watches them). Stops slow or silent clients from pinning descriptors. */
+#define SERVER_HTTP_IDLE_MS 30000u
 /* A socket the server has decided to close gets this long to flush its output. */
 #define SERVER_LINGER_MS 2000u
 /* Maximum length of --path and of a namespace name we accept. */
@@ -95,7 +99,7 @@ typedef struct conn {
     bool await_peer_close;     /* CONN_CLOSING: a WebSocket waiting for the peer's close */
     struct session *session;   /* the session this connection carries, if any */
     struct ws_state *ws;       /* WebSocket state, once upgraded */
-    timer linger;              /* CONN_CLOSING deadline */
+    timer linger;              /* HTTP idle deadline, then the CONN_CLOSING deadline */
     timer body_ready;          /* a complete POST body waits for the end of the poll round */
     struct conn *next, *prev;  /* all connections, for shutdown */
 } conn;

@@ -46,6 +46,7 @@ void ws_accept_upgrade(conn *c, const sio_http_request *req, const char *accept_
     buf_consume(&c->in, c->head_len);
     c->head_len = 0;
     c->state = CONN_WEBSOCKET;
+    timer_stop(&c->srv->loop, &c->linger);
     c->ws = xcalloc(1, sizeof *c->ws);
     sio_ws_parser_init(&c->ws->parser, SIO_WS_ROLE_SERVER, c->srv->cfg.max_payload);
 }

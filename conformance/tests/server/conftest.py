@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -98,9 +99,13 @@ class Response:
         return self.body.decode()
 
 
+_unread: "weakref.WeakKeyDictionary[socket.socket, bytes]" = weakref.WeakKeyDictionary()
+
+
 def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
+    """The next response on `sock`; bytes of later (pipelined) responses are kept for the next call."""
     sock.settimeout(timeout)
-    data = b""
+    data = _unread.pop(sock, b"")
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
@@ -116,6 +121,8 @@ def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
         if not chunk:
             raise ConnectionError("closed inside a response body")
         rest += chunk
+    if len(rest) > length:
+        _unread[sock] = rest[length:]
     return Response(status, headers, rest[:length])
 
 
@@ -129,7 +136,7 @@ def http(port: int, method: str, target: str, body: bytes = b"", headers: dict |
 
 def request_bytes(method: str, target: str, body: bytes = b"", headers: dict | None = None) -> bytes:
     h = {"Host": "127.0.0.1", **(headers or {})}
-    if body or method == "POST":
+    if (body or method == "POST") and "Transfer-Encoding" not in h:
         h.setdefault("Content-Length", str(len(body)))
     head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
     return head.encode() + b"\r\n" + body

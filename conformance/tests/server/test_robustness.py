@@ -1,0 +1,143 @@
+"""build/reference-server under bad, partial, slow and numerous input: each client gets the reaction
+the checklist names and nobody else is disturbed; limits are enforced at the bound; shutdown is clean."""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+
+import pytest
+
+from conftest import (DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response,
+                      request_bytes, ws_open)
+
+ECHO = "/engine.io/"
+
+
+def still_serving(port: int) -> bool:
+    return http(port, "GET", eio_url(ECHO)).status == 200
+
+
+def test_unmasked_frame_closes_1002(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.sock.sendall(bytes([0x81, 0x02]) + b"4x")  # a client frame without mask
+    assert ws.wait_closed(1.0) and ws.close_code == 1002
+    assert still_serving(server.port)
+
+
+def test_invalid_utf8_text_closes_1007(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send_frame(1, b"4\xff\xfe")
+    assert ws.wait_closed(1.0) and ws.close_code == 1007
+
+
+def test_ws_ping_frame_answered_with_pong(server):
+    ws, _ = ws_open(server.port, ECHO)
+    ws.send_frame(9, b"hi")
+    ws.sock.settimeout(DEADLINE)
+    data = ws.buffer
+    while len(data) < 4:
+        data += ws.sock.recv(64)
+    assert data[:4] == bytes([0x8A, 0x02]) + b"hi"
+
+
+def test_garbage_and_partial_heads_do_not_block_others(server):
+    garbage = socket.create_connection(("127.0.0.1", server.port))
+    garbage.sendall(os.urandom(512).replace(b"\r\n\r\n", b"xxxx") + b"\r\n\r\n")
+    partial = socket.create_connection(("127.0.0.1", server.port))
+    partial.sendall(b"GET /socket.io/?EIO=4&transport=pol")  # never finished
+    assert read_response(garbage).status == 400
+    assert still_serving(server.port)
+    partial.close()
+    garbage.close()
+
+
+def test_head_limits_431_and_414(server):
+    big = http(server.port, "GET", eio_url(ECHO), headers={"X-Pad": "a" * 9000})
+    assert big.status == 431
+    long_target = http(server.port, "GET", eio_url(ECHO) + "&x=" + "b" * 5000)
+    assert long_target.status == 414
+    assert still_serving(server.port)
+
+
+def test_chunked_post_refused_411(server):
+    sid, _ = polling_open(server.port, ECHO)
+    r = http(server.port, "POST", eio_url(ECHO, sid), headers={"Transfer-Encoding": "chunked"})
+    assert r.status == 411
+
+
+def test_pipelined_requests(server):
+    sid, _ = polling_open(server.port, ECHO)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        s.sendall(request_bytes("POST", eio_url(ECHO, sid), b"4one") +
+                  request_bytes("POST", eio_url(ECHO, sid), b"4two") +
+                  request_bytes("GET", eio_url(ECHO, sid)))
+        assert read_response(s).text == "ok"
+        assert read_response(s).text == "ok"
+        assert read_response(s).body == b"4one\x1e4two"
+
+
+def test_post_body_in_pieces(server):
+    sid, _ = polling_open(server.port, ECHO)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        raw = request_bytes("POST", eio_url(ECHO, sid), b"4slowly")
+        for i in range(0, len(raw), 7):
+            s.sendall(raw[i:i + 7])
+        assert read_response(s).text == "ok"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4slowly"
+
+
+def test_frames_split_byte_by_byte(server):
+    ws, _ = ws_open(server.port, ECHO)
+    mask = b"\x01\x02\x03\x04"
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"4bytewise"))
+    for b in bytes([0x81, 0x80 | 9]) + mask + payload:
+        ws.sock.sendall(bytes([b]))
+    assert ws.recv() == "4bytewise"
+
+
+def test_many_websockets(server):
+    conns = [ws_open(server.port, ECHO)[0] for _ in range(200)]
+    for i, ws in enumerate(conns):
+        ws.send(f"4m{i}")
+    for i, ws in enumerate(conns):
+        assert ws.recv_skip_pings() == f"4m{i}"
+    for ws in conns:
+        ws.close()
+
+
+@pytest.mark.server_args("--max-connections", "2")
+def test_max_connections(fresh_server):
+    a = WebSocket(fresh_server.port, eio_url(ECHO, transport="websocket"))
+    b = WebSocket(fresh_server.port, eio_url(ECHO, transport="websocket"))
+    assert a.status == b.status == 101
+    with pytest.raises((ConnectionError, OSError)):
+        WebSocket(fresh_server.port, eio_url(ECHO, transport="websocket"))
+    a.close()
+    b.close()
+
+
+def test_clean_shutdown_with_open_sessions():
+    srv = Server("--ping-interval", "300", "--ping-timeout", "200")
+    ws, _ = ws_open(srv.port, "/socket.io/")
+    ws.send("40")
+    sid, _ = polling_open(srv.port, ECHO)
+    held = socket.create_connection(("127.0.0.1", srv.port))
+    held.sendall(request_bytes("GET", eio_url(ECHO, sid)))
+    t0 = time.monotonic()
+    srv.stop()  # asserts exit status 0
+    assert time.monotonic() - t0 < 2.0
+    assert ws.wait_closed(1.0)
+    held.close()
+
+
+def test_help_and_bad_options():
+    import subprocess
+    from conftest import SERVER
+    if not SERVER.exists():
+        pytest.skip("server not built")
+    out = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=5)
+    assert out.returncode == 0 and "--ping-interval" in out.stdout and "--cors-origin" in out.stdout
+    bad = subprocess.run([str(SERVER), "--port", "99999"], capture_output=True, text=True, timeout=5)
+    assert bad.returncode == 2 and "--port" in bad.stderr
