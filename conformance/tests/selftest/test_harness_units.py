@@ -130,3 +130,28 @@ def test_socketio_encoding():
 def test_socketio_decoding(text, fields):
     p = decode_text(text)
     assert (p.type, p.nsp, p.id, p.data, p.count) == fields
+
+
+def _case(level: str):
+    from harness.catalogue import Requirement
+    from harness.verdict import Case
+    return Case(Requirement("EIO-HS-99", level, "a requirement", "EIO-HS"), "EIO-HS-99")
+
+
+@pytest.mark.parametrize("level,kind", [("MUST", "fail"), ("SHOULD", "non-strict"), ("MAY", "non-strict"),
+                                        ("INFO", "informational")])
+def test_case_check_raises_the_verdict_of_the_level(level, kind):
+    with pytest.raises(Exception) as info:
+        _case(level).check(False, "what", b"expected", b"actual")
+    assert info.value.kind == kind
+    text = str(info.value)
+    assert "EIO-HS-99" in text and "a requirement" in text and "b'expected'" in text and "b'actual'" in text
+
+
+def test_case_check_passes_and_records():
+    c = _case("MUST")
+    c.check(True, "what", 1, 1)
+    assert (c.expected, c.actual) == (1, 1)
+    with pytest.raises(Exception) as info:
+        c.unimplemented("no such feature")
+    assert info.value.kind == "unimplemented"
