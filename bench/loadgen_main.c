@@ -276,10 +276,13 @@ static int run_echo_max(lg_loop *L, const options *o, stats *S, uint64_t deadlin
     printf("{");
     print_common(L, o);
     printf(",\"inflight\":%u,\"window_replies\":%" PRIu64 ",\"msgs_per_s\":%.1f,"
-           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"unanswered\":%" PRIu64,
+           "\"msgs_per_s_mean\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"unanswered\":%" PRIu64
+           ",\"cpu_s_per_million\":%.3f",
            o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, pct_ms(S->lat_us, S->nlat, 50),
-           pct_ms(S->lat_us, S->nlat, 99), S->seq - S->replies);
+           pct_ms(S->lat_us, S->nlat, 99), S->seq - S->replies,
+           S->window_open && S->in_window ? (S->srv_cpu1 - S->srv_cpu0) / ((double)S->in_window / 1e6)
+                                          : -1.0);
     print_cores(S);
     printf("}\n");
     return S->in_window > 0 && S->replies == S->seq ? 0 : 1;

@@ -14,6 +14,8 @@ SERVER_METRICS = [
     ("echo_p50_ms", "echo RTT p50 at fixed rate (ms)", "echo_rate", "p50_ms", "lower"),
     ("echo_p99_ms", "echo RTT p99 at fixed rate (ms)", "echo_rate", "p99_ms", "lower"),
     ("echo_max_msgs_per_s", "max echo throughput (msg/s)", "echo_max", "msgs_per_s", "higher"),
+    ("echo_cpu_s_per_million", "echo: server CPU s per 1M messages", "echo_max",
+     "cpu_s_per_million", "lower"),
     ("bcast_deliveries_per_s", "broadcast to {bcast_receivers:,}: deliveries/s", "broadcast",
      "deliveries_per_s", "higher"),
     ("bcast_cpu_s_per_million", "broadcast: server CPU s per 1M deliveries", "broadcast",
@@ -229,6 +231,13 @@ def render_table(results: dict[str, Any]) -> str:
             lines.append(f"{row['label']:46} {short(row['reference']):>12} {short(row['node']):>12}"
                          f" {short(row['python']):>12} {fmt_ratio(row['reference_vs_node']):>8}"
                          f" {fmt_ratio(row['reference_vs_python']):>8}")
+        adv = []
+        for srv, name in SERVERS:
+            a = results["server"].get(srv, {}).get("setup", {}).get("advertised")
+            if a and "error" not in a:
+                adv.append(f"{name} {a['pingInterval']}/{a['pingTimeout']}/{a['maxPayload']}")
+        if adv:
+            lines.append("advertised pingInterval/pingTimeout/maxPayload: " + ", ".join(adv))
         reasons = {f"{srv}: {row[srv]}" for row in s["server"].values() for srv, _ in SERVERS
                    if isinstance(row[srv], str)}
         for r in sorted(reasons):
@@ -303,7 +312,7 @@ def plot_codec(plt: Any, rows: dict[str, Any], direction: str, path: Path) -> No
 
 def plot_server(plt: Any, rows: dict[str, Any], path: Path) -> None:
     keys = list(rows)
-    fig, axes = plt.subplots(2, 4, figsize=(15, 7))
+    fig, axes = plt.subplots(3, 3, figsize=(14, 10))
     for ax, key in zip(axes.flat, keys):
         row = rows[key]
         labels = [lbl for _, lbl in SERVERS]

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,18 @@ def failure_reason(res: dict[str, Any]) -> str | None:
     return "incomplete run (replies missing within the time bound)"
 
 
+def advertised_settings(port: int) -> dict[str, Any]:
+    """The Engine.IO open packet's timing and size values, to show all servers run alike."""
+    url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            body = resp.read().decode()
+        data = json.loads(body[1:body.index("}") + 1])
+        return {k: data.get(k) for k in ("pingInterval", "pingTimeout", "maxPayload")}
+    except (OSError, ValueError) as exc:
+        return {"error": str(exc)}
+
+
 def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: str,
                  args: list[str], plan: Plan) -> tuple[dict[str, Any], bool]:
     """One scenario against a freshly started server; returns the result and whether it ran."""
@@ -331,11 +344,14 @@ def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: 
         server.start()
         assert server.proc is not None
         log(f"server: {name} {scen}")
+        settings = advertised_settings(server.port) if scen == "setup" else None
         cmd = [str(BENCH_BUILD / "loadgen"), "--port", str(server.port), "--server-pid",
                str(server.proc.pid), "--timeout", str(plan.scenario_timeout_s)] + args
         watch = CpuWatch(server.proc.pid)
         res = run_json(cmd, timeout=plan.scenario_timeout_s + 30)
         res["other_cores"] = watch.other_cores()
+        if settings is not None:
+            res["advertised"] = settings
         reason = failure_reason(res)
         return (res, True) if reason is None else ({"na": reason, "raw": res}, False)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
