@@ -230,3 +230,15 @@ def test_EIO_PKT_20_jsonp(case, target):
 
 def test_EIO_PKT_21_webtransport(case, target):
     case.unimplemented("WebTransport needs HTTP/3; the harness speaks HTTP/1.1 and WebSocket only")
+
+
+def test_EIO_PKT_11_fragmented_frame_is_one_packet(case, opener, target):
+    s = _echo_ws(case, opener, target)
+    assert s.ws is not None
+    s.ws.send_frame(OP_TEXT, b"4frag", fin=False)
+    s.ws.send_frame(0x9, b"ping-between-fragments")  # control frames may interleave (RFC 6455 5.4)
+    s.ws.send_frame(0x0, b"\x1e4ment", fin=False)
+    s.ws.send_frame(0x0, b"ed", fin=True)
+    pkt = s.recv()
+    case.must(pkt == "4frag\x1e4mented", "continuation frames form one message, hence one packet",
+              "4frag\x1e4mented", pkt)
