@@ -6,6 +6,7 @@
  * decoded packets to the same wire form. Timing follows the protocol shared with the Node and
  * Python programs: warm-up, repetitions of whole passes, median. One JSON object on stdout.
  *
+ * --check: no timing; checks the packet counts and the byte-for-byte round trip of every record.
  * --callgrind N: instead of timing, run N passes of each category and direction between
  * callgrind client requests, so `valgrind --tool=callgrind` dumps one instruction count each.
  */
@@ -442,27 +443,9 @@ static void callgrind_runs(const group *g, int cat, int passes)
     CALLGRIND_DUMP_STATS_AT(name);
 }
 
-int main(int argc, char **argv)
+/* Sorts the records into one group per category. */
+static void group_records(record *recs, size_t nrec, group *groups)
 {
-    timing t = {0.2, 0.2, 5};
-    int callgrind_passes = 0;
-    const char *inputs = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--warmup") && i + 1 < argc) t.warmup = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) t.reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc) t.rep_s = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--callgrind") && i + 1 < argc) callgrind_passes = atoi(argv[++i]);
-        else inputs = argv[i];
-    }
-    if (inputs == NULL)
-        die("usage: codec_bench INPUTS [--warmup s] [--reps n] [--rep-time s] [--callgrind passes]");
-    size_t nrec = 0;
-    record *recs = read_inputs(inputs, &nrec);
-    scratch = malloc(scratch_cap);
-    uint8_t *bin = malloc(16u << 20);
-    decoder_init(&pass_decoder);
-    pass_decoder.bin = malloc(1u << 16);
-    group groups[NCAT] = {{0}};
     for (int c = 0; c < NCAT; c++)
         groups[c].recs = calloc(nrec, sizeof(record *));
     for (size_t i = 0; i < nrec; i++) {
@@ -472,10 +455,29 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < recs[i].nparts; j++)
             g->bytes += recs[i].parts[j].len;
     }
-    size_t bin_off = 0;
-    for (int c = 0; c < NCAT; c++)
-        bin_off += predecode(&groups[c], bin + bin_off);
+}
 
+/* --check: no timing, only whether every category decodes to the announced packets and
+ * re-encodes byte for byte (what Node's parsers produce for the same packets). A plain
+ * "N passed, N failed" line closes the output, so it can run among the tests. */
+static int print_check(const group *groups)
+{
+    int passed = 0, failed = 0;
+    for (int c = 0; c < NCAT; c++) {
+        bool ok = groups[c].identical == groups[c].n;
+        printf("%s %s: %zu of %zu records re-encoded byte for byte\n", ok ? "ok  " : "FAIL",
+               CATEGORY[c], groups[c].identical, groups[c].n);
+        if (ok)
+            passed++;
+        else
+            failed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+static void print_results(const group *groups, const timing *t, int callgrind_passes)
+{
     printf("{\"impl\":\"c\",\"versions\":{\"libsiocodec\":\"%s\"},", sio_version());
     if (callgrind_passes)
         printf("\"callgrind_passes\":%d,", callgrind_passes);
@@ -490,13 +492,46 @@ int main(int argc, char **argv)
             callgrind_runs(g, c, callgrind_passes);
         } else {
             printf(",");
-            measure(decode_pass, g, &t, "decode");
+            measure(decode_pass, g, t, "decode");
             printf(",");
-            measure(encode_pass, g, &t, "encode");
+            measure(encode_pass, g, t, "encode");
         }
         printf("}");
         fflush(stdout);
     }
     printf("}}\n");
+}
+
+int main(int argc, char **argv)
+{
+    timing t = {0.2, 0.2, 5};
+    int callgrind_passes = 0;
+    bool check_only = false;
+    const char *inputs = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--warmup") && i + 1 < argc) t.warmup = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) t.reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc) t.rep_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--callgrind") && i + 1 < argc) callgrind_passes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--check")) check_only = true;
+        else inputs = argv[i];
+    }
+    if (inputs == NULL)
+        die("usage: codec_bench INPUTS [--warmup s] [--reps n] [--rep-time s] [--callgrind passes]"
+            " [--check]");
+    size_t nrec = 0;
+    record *recs = read_inputs(inputs, &nrec);
+    scratch = malloc(scratch_cap);
+    uint8_t *bin = malloc(16u << 20);
+    decoder_init(&pass_decoder);
+    pass_decoder.bin = malloc(1u << 16);
+    group groups[NCAT] = {{0}};
+    group_records(recs, nrec, groups);
+    size_t bin_off = 0;
+    for (int c = 0; c < NCAT; c++)
+        bin_off += predecode(&groups[c], bin + bin_off);
+    if (check_only)
+        return print_check(groups);
+    print_results(groups, &t, callgrind_passes);
     return 0;
 }
