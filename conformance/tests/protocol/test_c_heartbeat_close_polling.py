@@ -105,7 +105,7 @@ def test_EIO_HB_04_only_pong_counts(case, opener, target):
         if time.monotonic() >= deadline:
             break
         try:
-            s.send("4busy" if target.has("echo") else "3probe-not")
+            s.send("4busy" if target.has("echo") else "6")  # never a pong: that is the point
             s.recv_all(0.05)
         except SessionEnded as end:
             ended = end.how
@@ -269,11 +269,9 @@ def test_EIO_POLL_02_overlapping_post(case, opener, target):
 def test_EIO_POLL_03_aborted_get_ends_session(case, opener, target):
     s = opener.adopt(_poll_session(target))
     held = s.start_get()
-    time_limit = time.monotonic() + target.reply
     held.abort()
     resp = s.get(timeout=target.reply + 1.0)
-    case.check(resp.status == 400, "the session ends when its held GET is dropped", 400,
-               (resp.summary(), f"{time_limit - time.monotonic():.2f}s left"))
+    case.check(resp.status == 400, "the session ends when its held GET is dropped", 400, resp.summary())
 
 
 def test_EIO_POLL_04_get_is_held(case, opener, target):
