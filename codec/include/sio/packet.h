@@ -58,7 +58,8 @@
  * (sio_pkt_assembler): every object whose (last) "_placeholder" member is the boolean true must
  * have a "num" member written as an integer (no fraction or exponent) in [0, attachments).
  * "_placeholder":"true" and the like leave the object a plain object. Placeholders in a non-binary
- * packet are plain objects.
+ * packet are plain objects. A binary packet with zero attachments (compat "50-") is complete at
+ * once and its placeholders are checked then, so any placeholder in it is out of range.
  *
  * Encoding [SIO-PKT-01,02,09,16,17]: the root namespace is omitted, any other one is followed by
  * a comma; a namespace containing ',' is refused. EVENT/ACK are written as BINARY_EVENT/
