@@ -202,6 +202,28 @@ def route_eio_payload(v: Vector) -> Iterable[Seed]:
         yield (target, c.variant, bytes([b]) + v.chunks[0], c.verdict, unknown(o, EIO_KNOWN))
 
 
+def route_eio_open(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        b = 4 if c.options.get("protocol", 4) == 3 else 0
+        yield ("eio_extras", c.variant, bytes([b]) + v.chunks[0], c.verdict,
+               unknown(c.options, {"protocol"}))
+
+
+def route_eio_jsonp(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        post = c.options.get("body", "get") == "post"
+        b = (2 | (4 if c.options.get("compat") else 0)) if post else 1
+        lost = unknown(c.options, {"body", "compat"}) or (not post and bool(c.options.get("compat")))
+        yield ("eio_extras", c.variant, bytes([b]) + v.chunks[0], c.verdict, lost)
+
+
+def route_eio_webtransport(v: Vector) -> Iterable[Seed]:
+    for c in cases(v):
+        b = 3 | (4 if c.options.get("compat") else 0)
+        data = bytes([b]) + split_header(v.chunks) + b"".join(v.chunks)
+        yield ("eio_extras", c.variant, data, c.verdict, unknown(c.options, {"compat"}))
+
+
 SIO_ATTACH = {10: 0, 1: 1, 3: 2, 64: 3}
 
 
@@ -343,6 +365,9 @@ ROUTES: dict[str, list[Router]] = {
     "eio-packet": [route_eio_packet, base64_records],
     "eio-payload": [route_eio_payload, base64_records, route_server_eio],
     "eio-payload-binary": [route_eio_payload],
+    "eio-open": [route_eio_open],
+    "eio-jsonp": [route_eio_jsonp],
+    "eio-webtransport": [route_eio_webtransport],
     "sio-packet": [route_sio_packet, route_server_sio],
     "sio-message": [route_sio_message, route_server_sio],
 }
@@ -365,7 +390,7 @@ def scenario_seeds() -> Iterable[tuple[str, bytes]]:
         0, POLL_GET.replace(b"{sid}", b"") * 2)
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
 TARGETS = {"utf8", "json", "base64", "ws_frame", "ws_close", "http_head", "eio_packet",
-           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach", "server"}
+           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach", "eio_extras", "server"}
 
 
 def seeds_for(v: Vector, targets: set[str]) -> Iterable[Seed]:
