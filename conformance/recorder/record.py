@@ -27,7 +27,8 @@ SCENARIOS: dict[str, tuple[str, servers.Settings]] = {
     "namespaces-multiplexed": ("Two namespaces, / and /custom, multiplexed on one Engine.IO "
                                "connection.", servers.Settings()),
     "namespace-dynamic": ("A dynamic namespace (/dyn-7) created by its first CONNECT.", servers.Settings()),
-    "namespace-unknown": ("CONNECT to an unknown namespace, refused with CONNECT_ERROR.", servers.Settings()),
+    "namespace-unknown": ("CONNECT to an unknown namespace, refused with CONNECT_ERROR (WebSocket).",
+                          servers.Settings()),
     "auth-accepted": ("CONNECT with an auth payload that the namespace middleware admits.",
                       servers.Settings()),
     "auth-refused": ("CONNECT refused by middleware, with the error's data in the CONNECT_ERROR.",

@@ -204,3 +204,30 @@ def compare(msg: dict, actual: bytes) -> tuple[list[str], dict[str, bytes]]:
             captured.update({k: v for k, v in m.groupdict().items() if v is not None})
         return problems, captured
     return problems, captured
+
+
+def diff_sessions(expected: dict, actual: dict) -> tuple[list[str], list[str]]:
+    """(differences, header notes) between two recordings of the same client script: the same
+    messages in the same order, equal apart from the variable fields (HTTP responses compared as in
+    `compare`, their non-protocol headers only reported)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    em, am = expected["messages"], actual["messages"]
+    if len(em) != len(am):
+        problems.append(f"{len(em)} messages recorded against one server, {len(am)} against the other")
+    for e, a in zip(em, am):
+        where = f"message {e['index']} ({e.get('title') or e['summary']})"
+        shape = ("connection", "direction", "kind", "transport")
+        if any(e[k] != a[k] for k in shape):
+            problems.append(f"{where}: {[e[k] for k in shape]} vs {[a[k] for k in shape]}")
+            continue
+        ebytes, abytes = message_bytes(e), message_bytes(a)
+        if e["direction"] == C2S or e["kind"] == "close":
+            if pattern(ebytes, e["variable"]).fullmatch(abytes) is None:
+                problems.append(f"{where}: client bytes differ: {ebytes[:120]!r} vs {abytes[:120]!r}")
+            continue
+        found, _ = compare(e, abytes)
+        problems += [f"{where}: {p}" for p in found]
+        if e["kind"] == "http-response":
+            notes += [f"{where}: {d}" for d in header_differences(e, abytes)]
+    return problems, notes

@@ -57,7 +57,6 @@ const scenarios = {
     const root = open(url, "/", WEBSOCKET);
     await connected(root);
     const custom = root.io.socket("/custom");
-    custom.connect();
     await connected(custom);
     custom.emit("message", "on /custom");
     await expectEvent(custom, "message-back");
@@ -72,7 +71,7 @@ const scenarios = {
     closeAll(s);
   },
   async "namespace-unknown"(url) {
-    const s = open(url, "/random", POLLING);
+    const s = open(url, "/random", WEBSOCKET);
     const [err] = await expectEvent(s, "connect_error");
     if (err.message !== "Invalid namespace") throw new Error(`unexpected refusal: ${err.message}`);
     s.io.engine.close();
@@ -83,7 +82,7 @@ const scenarios = {
     closeAll(s);
   },
   async "auth-refused"(url) {
-    const s = open(url, "/auth", { ...POLLING, auth: { token: "wrong", withData: true } });
+    const s = open(url, "/auth", { ...WEBSOCKET, auth: { token: "wrong", withData: true } });
     const [err] = await expectEvent(s, "connect_error");
     if (err.data.code !== 42) throw new Error("refusal without data");
     s.io.engine.close();
@@ -182,7 +181,6 @@ const scenarios = {
     const root = open(url, "/", WEBSOCKET);
     await connected(root);
     const custom = root.io.socket("/custom");
-    custom.connect();
     await connected(custom);
     await custom.timeout(STEP_DEADLINE_MS).emitWithAck("join", "r1");
     custom.disconnect();
@@ -194,7 +192,6 @@ const scenarios = {
     const root = open(url, "/", WEBSOCKET);
     await connected(root);
     const custom = root.io.socket("/custom");
-    custom.connect();
     await connected(custom);
     const gone = expectEvent(custom, "disconnect");
     custom.emit("disconnect-me", false);

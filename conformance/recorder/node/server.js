@@ -4,7 +4,8 @@
 // --deterministic replaces the two random id generators with counters, which makes every byte the
 // server sends a function of what the client sent (see vectors/sessions/README.md, "Deterministic
 // mode"): the n-th Engine.IO session is "eio-session-" + n as 8 digits, the n-th Socket.IO socket
-// "sio-socket--" + n as 8 digits (both 20 characters, like the random ids they replace).
+// "sio-socket--" + n as 8 digits (both 20 characters, like the random ids they replace), and HTTP
+// responses carry no Date header.
 "use strict";
 
 const Module = require("module");
@@ -34,6 +35,13 @@ if (deterministic) {
     "contrib", "base64id.js")).base64id;
   eioIds.generateId = counterIds("eio-session-");
   sioIds.generateId = counterIds("sio-socket--");
+  // The Date header is the only other thing that changes from run to run.
+  const http = require("http");
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function emitWithoutDate(event, req, res) {
+    if (event === "request" && res) res.sendDate = false;
+    return emit.apply(this, arguments);
+  };
   process.argv = process.argv.filter((a) => a !== "--deterministic");
 }
 
