@@ -31,8 +31,9 @@ def replay(binary: Path, inputs: list[Path]) -> tuple[int, list[tuple[Path, bool
                           text=True, errors="replace", timeout=900)
     rows = []
     for line in proc.stdout.splitlines():
-        path, reached, accepted = line.rsplit("\t", 2)
-        rows.append((Path(path), reached == "1", accepted == "1"))
+        parts = line.rsplit("\t", 2)
+        if len(parts) == 3:  # a crash may leave a partial line behind; the status tells
+            rows.append((Path(parts[0]), parts[1] == "1", parts[2] == "1"))
     return proc.returncode, rows, proc.stderr
 
 

@@ -37,6 +37,13 @@ static sio_err model_text(model *m, const uint8_t *p, size_t n, bool *complete)
         return e;
     m->received = 0;
     m->waiting = m->pkt.attachments > 0;
+    bool binary_type = m->pkt.type == SIO_PKT_BINARY_EVENT || m->pkt.type == SIO_PKT_BINARY_ACK;
+    if (!m->waiting && binary_type && m->pkt.data.ptr) {
+        /* Zero attachments (compat): complete at once, so its placeholders are checked now. */
+        e = sio_pkt_check_placeholders(m->pkt.data, 0, NULL);
+        if (e != SIO_OK)
+            return e;
+    }
     *complete = !m->waiting;
     return SIO_OK;
 }
