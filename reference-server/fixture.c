@@ -24,7 +24,9 @@ static payload_item raw_json(const void *p, size_t n)
 
 /* ------------------------------------------------------------------ disconnect log (section 5) */
 
-static void log_record(sio_socket *sock, const char *event, const char *reason)
+/* One record: {"event","nsp","sid","reason","rooms"} for disconnecting/disconnect, or
+ * {"event":"error","nsp","sid","message"} when `reason` is NULL and `message` given. */
+static void log_record(sio_socket *sock, const char *event, const char *reason, const char *message)
 {
     sio_server *sio = sock->nsp->sio;
     buf rec = {0};
@@ -43,8 +45,9 @@ static void log_record(sio_socket *sock, const char *event, const char *reason)
         sio_json_write_string(&w, (const uint8_t *)sock->nsp->name, strlen(sock->nsp->name));
         sio_json_write_key(&w, (const uint8_t *)"sid", 3);
         sio_json_write_string(&w, (const uint8_t *)sock->id, strlen(sock->id));
+        const char *text = reason ? reason : message;
         sio_json_write_key(&w, (const uint8_t *)(reason ? "reason" : "message"), reason ? 6 : 7);
-        sio_json_write_string(&w, (const uint8_t *)(reason ? reason : event), strlen(reason ? reason : event));
+        sio_json_write_string(&w, (const uint8_t *)text, strlen(text));
         if (reason) {
             sio_json_write_key(&w, (const uint8_t *)"rooms", 5);
             sio_json_write_raw(&w, buf_begin(&rooms), buf_size(&rooms));
@@ -62,19 +65,19 @@ static void log_record(sio_socket *sock, const char *event, const char *reason)
 
 static void on_disconnecting(sio_socket *sock, const char *reason)
 {
-    log_record(sock, "disconnecting", reason);
+    log_record(sock, "disconnecting", reason, NULL);
 }
 
 static void on_disconnected(sio_socket *sock, const char *reason)
 {
-    log_record(sock, "disconnect", reason);
+    log_record(sock, "disconnect", reason, NULL);
 }
 
 /* A Socket.IO decode error: an "error" record for each socket of the client (SIO-DC-08). */
 void fixture_log_error(sio_client *client, const char *message)
 {
     for (sio_socket *s = client->sockets; s; s = s->client_next)
-        log_record(s, message, NULL);
+        log_record(s, "error", NULL, message);
 }
 
 /* ------------------------------------------------------------------ connection */

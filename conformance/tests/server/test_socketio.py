@@ -302,3 +302,14 @@ def test_polling_server_close_SIO_DC_04(server):
     assert http(server.port, "GET", eio_url(sid=sid)).text == "41"
     assert http(server.port, "GET", eio_url(sid=sid)).text == "1"
     assert http(server.port, "GET", eio_url(sid=sid)).status == 400
+
+
+def test_decode_error_logged_SIO_DC_08(server):
+    ws, sid = connect(server.port)
+    ws.send("4abc")
+    assert ws.wait_closed(1.0)
+    watcher, _ = connect(server.port)
+    records = [r for r in log_records(watcher) if r["sid"] == sid]
+    assert [r["event"] for r in records] == ["error", "disconnecting", "disconnect"]
+    assert records[0]["nsp"] == "/" and records[0]["message"]
+    assert records[1]["reason"] == records[2]["reason"] == "forced close"
