@@ -80,6 +80,14 @@ static void test_examples(void)
     /* An empty namespace span means the root too. */
     p = make(2, "", -1, 0, "[\"x\"]");
     check_encode(&p, NULL, "2[\"x\"]");
+    /* A namespace decoded without its comma (the suite's "40/custom") is written with it. */
+    sio_pkt d;
+    CHECK_ERR(sio_pkt_decode((const uint8_t *)"0/custom", 8, NULL, &d, NULL), SIO_OK);
+    check_encode(&d, NULL, "0/custom,");
+    CHECK_ERR(sio_pkt_decode((const uint8_t *)"1/custom", 8, NULL, &d, NULL), SIO_OK);
+    check_encode(&d, NULL, "1/custom,");
+    CHECK_ERR(sio_pkt_decode((const uint8_t *)"0/,", 3, NULL, &d, NULL), SIO_OK);
+    check_encode(&d, NULL, "0");
     /* Type 5 with no attachments is written as a plain EVENT. */
     p = make(5, "/", -1, 0, "[\"x\"]");
     uint8_t buf[32];
