@@ -83,6 +83,9 @@ $(FUZZ_OUT)/replay/server: fuzz/targets/server.c $(FUZZ_SERVER_DEPS) $(FUZZ_COMM
 	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(SANFLAGS) $< $(FUZZ_SERVER_SRC) \
 	  $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) $(FUZZ_WRAP) -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
+# eio_payload_v3.c builds eio_payload.c in v3 mode.
+$(FUZZ_OUT)/bin/eio_payload_v3 $(FUZZ_OUT)/replay/eio_payload_v3: fuzz/targets/eio_payload.c
+
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/bin/%)
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/replay/%)
 
