@@ -314,10 +314,6 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
     }
     sio_socket *sock = socket_attach(client, nsp);
     timer_stop(&client->sio->srv->loop, &client->connect_timer);
-    sock->auth = xmalloc(auth_obj.len);
-    memcpy(sock->auth, auth_obj.ptr, auth_obj.len);
-    sock->auth_len = auth_obj.len;
-    timer_start(&client->sio->srv->loop, &sock->handler_timer, SIO_CONNECTION_HANDLER_DELAY_MS);
     if (client->protocol == 4) {
         send_simple(client, SIO_PKT_CONNECT, name, NULL);
     } else {
@@ -325,6 +321,15 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
         snprintf(reply, sizeof reply, "{\"sid\":\"%s\"}", sock->id);
         send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
     }
+    if (client->eio->transport != EIO_WEBSOCKET) {
+        if (nsp->handlers->connected) /* polling: the GET body keeps the order anyway */
+            nsp->handlers->connected(sock, auth_obj);
+        return;
+    }
+    sock->auth = xmalloc(auth_obj.len);
+    memcpy(sock->auth, auth_obj.ptr, auth_obj.len);
+    sock->auth_len = auth_obj.len;
+    timer_start(&client->sio->srv->loop, &sock->handler_timer, SIO_CONNECTION_HANDLER_DELAY_MS);
 }
 
 static void run_connection_handler(timer *t)

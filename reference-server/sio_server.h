@@ -13,8 +13,8 @@
 #define SIO_SOCKET_ID_LEN 20u
 /* Rooms one socket may join besides its own-id room. */
 #define SIO_MAX_ROOMS_PER_SOCKET 1024u
-/* The namespace's connection handler runs this long after the CONNECT reply was written, on a
- * later loop turn. The reply thus always leaves in a TCP segment of its own, ahead of anything
+/* Over WebSocket the namespace's connection handler runs this long after the CONNECT reply was
+ * written, on a later loop turn. The reply thus always leaves in a TCP segment of its own, ahead of anything
  * the handler emits: clients that attach a fresh one-shot listener after each frame (the
  * official socket.io-protocol suite's waitFor(), checklist §2.23) would otherwise lose the
  * handler's first packet when both arrive in one read. Other clients see no difference. */
