@@ -415,6 +415,8 @@ def raise_nofile() -> None:
 
 
 def main() -> None:
+    # A SIGTERM unwinds like Ctrl-C, so the `finally` that stops the current server still runs.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=TOP / "docs" / "bench")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
