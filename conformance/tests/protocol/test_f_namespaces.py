@@ -42,6 +42,21 @@ def fresh_nsp(target) -> str:
     return f"/dyn-{int(time.time() * 1000) % 10**9}{_fresh[0]}"
 
 
+def collect_log(case, obs: SioClient, sids: set[str], deadline_s: float) -> list[dict]:
+    """Fetch the fixture's disconnect log until a `disconnect` record exists for every sid in `sids`.
+
+    The observer is another connection, so its `log` request can overtake the event it is looking for;
+    asking again (bounded by a deadline derived from the target's settings) removes that race."""
+    deadline = time.monotonic() + deadline_s
+    recs: list[dict] = []
+    for _ in range(200):
+        recs += fixture_call(case, obs, "log")[0]
+        if {r.get("sid") for r in recs if r.get("event") == "disconnect"} >= sids or time.monotonic() > deadline:
+            break
+        obs.quiet(0.02)  # give the server time to process the other connection before asking again
+    return recs
+
+
 def leave(c: SioClient, nsp: str = "/") -> list:
     """DISCONNECT from `nsp`; nothing may come back. Waits a short quiet period so the server has
     processed the leave before the next packet (Node handles it on a later tick)."""
@@ -374,8 +389,7 @@ def test_SIO_DC_02_rooms_while_disconnecting(case, opener, target):
     fixture_call(case, a, "join", "r1")
     sid = a.sids["/"]
     a.send_raw("41")
-    a.barrier_ok = False
-    recs = [r for r in fixture_call(case, obs, "log")[0] if r.get("sid") == sid]
+    recs = [r for r in collect_log(case, obs, {sid}, target.reply) if r.get("sid") == sid]
     by = {r["event"]: set(r["rooms"]) for r in recs}
     case.check(by.get("disconnecting") == {sid, "r1"} and by.get("disconnect") == set(),
                "rooms listed while disconnecting, none after", {"disconnecting": {sid, "r1"}, "disconnect": set()}, by)
@@ -435,13 +449,7 @@ def test_SIO_DC_05_disconnect_reasons(case, opener, target):
     c5.eio.wait_ended(target.prompt)
     labels = {c1.sids["/"]: "client namespace disconnect", c2.sids["/"]: "server namespace disconnect",
               c3.sids["/"]: "transport close", c4.sids["/"]: "forced close", c5.sids["/"]: "parse error"}
-    deadline = time.monotonic() + target.reply
-    recs: list = []
-    for _ in range(200):
-        recs += fixture_call(case, obs, "log")[0]
-        if {r.get("sid") for r in recs if r.get("event") == "disconnect"} >= set(labels) or time.monotonic() > deadline:
-            break
-        obs.quiet(0.02)  # give the server time to notice closed transports before asking again
+    recs = collect_log(case, obs, set(labels), target.reply)
     for r in recs:
         if r.get("event") == "disconnect" and r.get("sid") in labels:
             observed[labels[r["sid"]]] = r.get("reason")
@@ -465,7 +473,7 @@ def test_SIO_DC_08_decode_error_reported(case, opener, target):
     sid = c.sids["/"]
     c.send_raw("4abc")
     c.eio.wait_ended(target.prompt)
-    recs = [r for r in fixture_call(case, obs, "log")[0] if r.get("sid") == sid]
+    recs = [r for r in collect_log(case, obs, {sid}, target.reply) if r.get("sid") == sid]
     case.informational("records for a socket closed by a decode error", [(r["event"], r.get("message") or r.get("reason"))
                                                                         for r in recs])
 
