@@ -189,7 +189,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.sections.append(("verdict", state["verdict"]))
     if report.when == "teardown" or (report.when == "setup" and not report.passed):
         _finish(item, state, report)
-    if "verdict" in state:
+    if "verdict" in state and (report.when == "call" or (report.when == "setup" and not report.passed)):
         report.user_properties.append(("verdict", state["verdict"]))
     item.stash[VERDICT_KEY] = state
 
