@@ -190,7 +190,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.when == "teardown" or (report.when == "setup" and not report.passed):
         _finish(item, state, report)
     if "verdict" in state and (report.when == "call" or (report.when == "setup" and not report.passed)):
-        report.user_properties.append(("verdict", state["verdict"]))
+        # JUnit XML takes properties from the teardown report, which copies the item's list.
+        item.user_properties.append(("verdict", state["verdict"]))
+        item.user_properties.append(("requirement", _req_id(item) or ""))
     item.stash[VERDICT_KEY] = state
 
 
