@@ -5,7 +5,7 @@ Load it with `-p harness.plugin` (conformance/ on sys.path). Options:
   --req ID              run only cases of this requirement ID or ID prefix (repeatable)
   --report-json PATH    write the JSON index of cases and verdicts
   --ping-interval/--ping-timeout/--connect-timeout MS  override the target's settings
-  --strict              non-strict verdicts fail the run as well
+  --strict-profile      non-strict verdicts fail the run as well
 Listing without running is pytest's own `--collect-only -q`.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--ping-timeout", type=int, default=None)
     g.addoption("--connect-timeout", type=int, default=None)
     g.addoption("--eio3", action="store_true", default=False, help="an URL target also accepts EIO=3")
-    g.addoption("--strict", action="store_true", default=False,
+    g.addoption("--strict-profile", action="store_true", default=False,
                 help="strict profile: a non-strict verdict fails the run too (SHOULDs and Node-tolerated MUSTs)")
 
 
@@ -174,7 +174,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             if exc.kind == UNIMPLEMENTED:
                 report.outcome = "skipped"
                 report.longrepr = (str(item.path), item.location[1] or 0, f"unimplemented: {exc.message}")
-            elif exc.kind == NON_STRICT and item.config.getoption("--strict"):
+            elif exc.kind == NON_STRICT and item.config.getoption("--strict-profile"):
                 pass  # stays a pytest failure in the strict profile
             else:
                 report.outcome = "passed"
