@@ -381,8 +381,10 @@ class Annotator:
             return spans
         name, req, what = EIO_TYPES.get(first, ("unknown", "EIO-PKT-02", "not a packet type"))
         self.decoded.append({"eio": name})
-        spans = [Span(at, 1, f"Engine.IO type {first} ({name})", what, [req])]
         rest = pkt[1:]
+        if first in "23" and rest == b"probe":
+            req = "EIO-UP-01"
+        spans = [Span(at, 1, f"Engine.IO type {first} ({name})", what, [req])]
         if not rest:
             return spans
         if first == "0":

@@ -177,12 +177,12 @@ def _polling_part(c: Client) -> None:
              b'42["ack-result"')
     exchange(b'452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
              b"\x1ebAQI=\x1ebAwQF",
-             "An event with two binary attachments",
+             "An event with binary attachments",
              "A BINARY_EVENT whose JSON holds placeholders, followed by each attachment as a base64 "
              "record: polling payloads are text.", ("SIO-PKT-09", "SIO-PKT-10", "EIO-PKT-06"),
              "The binary event echoed",
-             "Three packets in one payload, separated by 0x1E: the echo keeps the attachments "
-             "binary and in the same order.", ("SIO-PKT-11", "SIO-PKT-12", "EIO-PKT-07"), b"452-")
+             "The packets share one payload, separated by the record separator byte: the echo "
+             "keeps the attachments binary and in the same order.", ("SIO-PKT-11", "SIO-PKT-12", "EIO-PKT-07"), b"452-")
 
 
 def _upgrade_part(c: Client) -> None:
@@ -190,7 +190,7 @@ def _upgrade_part(c: Client) -> None:
     c.open(3)
     c.send(3, "http-request", upgrade_request(sid), "WebSocket upgrade request",
            "A second TCP connection asks for a WebSocket carrying the same session id.", ("EIO-UP-01",))
-    c.receive(3, "101 Switching Protocols",
+    c.receive(3, "Switching Protocols",
               "The WebSocket is open; no open packet is sent on it because the session exists.",
               ("EIO-UP-01",))
     c.send(3, "ws-frame", frame(3, "2probe"), "Probe",
@@ -228,7 +228,7 @@ def _websocket_part(c: Client) -> None:
     c.send(4, "http-request", upgrade_request(None), "Second client: WebSocket-only handshake",
            "A request with transport=websocket and no sid opens a session directly on a WebSocket.",
            ("EIO-HS-02",))
-    c.receive(4, "101 Switching Protocols", "The WebSocket is open.", ("EIO-HS-02",))
+    c.receive(4, "Switching Protocols", "The WebSocket is open.", ("EIO-HS-02",))
     c.receive(4, "Open packet on the WebSocket", "Without polling there is nothing to upgrade to.",
               ("EIO-HS-02", "EIO-UP-10"), expect=b"0{")
     c.send(4, "ws-frame", frame(4, "40/custom,"), "Second client: CONNECT to /custom", "", ("SIO-PKT-13",))
@@ -237,8 +237,8 @@ def _websocket_part(c: Client) -> None:
     c.send(4, "ws-frame", frame(4, '42/custom,1["join","lobby"]'), "Second client joins the room",
            "", ("SIO-ROOM-02",))
     c.receive(4, "Rooms of the second client", "", ("SIO-ROOM-01",), expect=b"43/custom,1")
-    c.send(3, "ws-frame", frame(3, '42/custom,2["double-ack"]'), "An ack called twice",
-           "The fixture calls the ack callback twice; only the first call may reach the wire.",
+    c.send(3, "ws-frame", frame(3, '42/custom,2["double-ack"]'), "An ack called again",
+           "The fixture calls the ack callback a second time; only the first call may reach the wire.",
            ("ERR-04", "SIO-ACK-06"))
     c.receive(3, "Only the first ack", "The second call is dropped by the server.", ("ERR-04",),
               expect=b"43/custom,2[1]")
@@ -250,7 +250,7 @@ def _websocket_part(c: Client) -> None:
            "If the sender had received its own broadcast, it would arrive before this answer.",
            ("SIO-BC-03",))
     c.receive(3, "The sender got no copy", "The next frame is the ack: the broadcast excluded the sender, "
-              "and the second ack of the double-ack never came.", ("SIO-BC-03", "ERR-04"),
+              "and the repeated ack of double-ack never came.", ("SIO-BC-03", "ERR-04"),
               expect=b"43/custom,3")
     c.send(3, "ws-frame", frame(3, "40/nope,"), "CONNECT to an unknown namespace",
            "The fixture serves no /nope namespace.", ("SIO-NSP-04",))
@@ -264,7 +264,7 @@ def _websocket_part(c: Client) -> None:
               "At disconnecting the socket is still in its rooms; at disconnect it has left them.",
               ("SIO-DC-02", "SIO-DC-05"), expect=b"432")
     c.send(4, "ws-frame", wire.ws_frame(8, (1000).to_bytes(2, "big"), MASKS[4]),
-           "Second client closes its WebSocket", "A close frame with status 1000, normal closure.",
+           "Second client closes its WebSocket", "A close frame with the normal-closure status code.",
            ("EIO-CL-02",))
     c.receive(4, "Close frame answered", "The server answers the close frame.", ("EIO-CL-02",))
     c.close(4, "TCP connection closed", "The client closes the connection after the closing handshake.")

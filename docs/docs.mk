@@ -1,0 +1,34 @@
+# Teaching pages and recorded sessions (included by the top Makefile).
+#   make docs            render the walkthrough and every vector into build/docs, then copy to docs/
+#   make sessions        re-record vectors/sessions/node-*.json (Node's socket.io + socket.io-client)
+#   make walkthrough     re-record vectors/sessions/walkthrough.json (deterministic, against Node)
+#   make test-docs       generator checks, session checks and replays, the browser test
+
+DOCS_OUT  := $(BUILD)/docs
+DOCS_GEN  := docs/gen/render.py
+REC_NODE  := conformance/recorder/node
+DOCS_PAGES := index.html walkthrough.html requirements.html vectors.html style.css \
+              $(foreach g,ws eio sio http json,vectors-$(g).html)
+
+# Node's official socket.io and socket.io-client, exactly as locked.
+$(REC_NODE)/node_modules/.package-lock.json: $(REC_NODE)/package.json $(REC_NODE)/package-lock.json
+	cd $(REC_NODE) && npm ci --no-audit --no-fund --loglevel=error
+
+recorder-node: $(REC_NODE)/node_modules/.package-lock.json
+
+sessions: $(PYTHON) codec recorder-node
+	cd conformance && ../$(PYTHON) -m recorder.record
+
+walkthrough: $(PYTHON) codec recorder-node
+	cd conformance && ../$(PYTHON) -m recorder.walkthrough --target node
+
+docs: $(PYTHON)
+	$(PYTHON) $(DOCS_GEN) --out $(DOCS_OUT)
+	cp $(addprefix $(DOCS_OUT)/,$(DOCS_PAGES)) docs/
+
+test-docs: $(PYTHON) codec server recorder-node
+	cd conformance && ../$(PYTHON) -m pytest -q tests/docs tests/sessions
+
+TEST_TARGETS += test-docs
+
+.PHONY: recorder-node sessions walkthrough docs test-docs
