@@ -54,6 +54,8 @@ static void finish_request(conn *c)
     timer_start(&c->srv->loop, &c->linger, SERVER_HTTP_IDLE_MS);
     if (!c->keep_alive)
         conn_close_after_write(c);
+    else if (buf_size(&c->in) > 0)
+        timer_start(&c->srv->loop, &c->deferred_input, 0);
 }
 
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len)
@@ -178,15 +180,16 @@ static void complete_body(conn *c)
     eio_handle_post_body(c, &req, buf_begin(&c->in) + c->head_len, (size_t)c->body_len);
 }
 
-/* A POST's packets are dispatched once every connection that was readable in the same poll
- * round has been read, so a GET sent together with the POST is already held when the POST's
- * packets act (a client close "1" then releases it with a noop instead of finding no GET). */
-void http_on_body_ready(timer *t)
+/* Input handled at the end of a poll round. A POST's packets are dispatched once every
+ * connection that was readable in the same round has been read, so a GET sent together with
+ * the POST is already held when the POST's packets act (a client close "1" then releases it
+ * with a noop instead of finding no GET). Requests pipelined behind a long-poll GET are picked
+ * up here once that GET has been answered. */
+void http_on_deferred_input(timer *t)
 {
     conn *c = t->ctx;
-    if (c->state != CONN_HTTP_BODY)
-        return;
-    complete_body(c);
+    if (c->state == CONN_HTTP_BODY && buf_size(&c->in) >= c->head_len + c->body_len)
+        complete_body(c);
     if (c->state == CONN_HTTP_HEAD)
         http_handle_input(c);
 }
@@ -206,8 +209,8 @@ void http_handle_input(conn *c)
         if (c->skip_bytes && !skip_answered_body(c))
             return;
         if (c->state == CONN_HTTP_BODY) {
-            if (buf_size(&c->in) >= c->head_len + c->body_len && !timer_active(&c->body_ready))
-                timer_start(&c->srv->loop, &c->body_ready, 0);
+            if (buf_size(&c->in) >= c->head_len + c->body_len && !timer_active(&c->deferred_input))
+                timer_start(&c->srv->loop, &c->deferred_input, 0);
             return;
         }
         if (c->state != CONN_HTTP_HEAD || buf_size(&c->in) == 0)

@@ -65,7 +65,7 @@ static conn *conn_new(server *srv, int fd)
     c->state = CONN_HTTP_HEAD;
     sio_http_parser_init(&c->http);
     timer_init(&c->linger, on_linger_timeout, c);
-    timer_init(&c->body_ready, http_on_body_ready, c);
+    timer_init(&c->deferred_input, http_on_deferred_input, c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -115,7 +115,7 @@ void conn_close(conn *c)
     if (c->session)
         eio_conn_lost(c->session, c);
     timer_stop(&srv->loop, &c->linger);
-    timer_stop(&srv->loop, &c->body_ready);
+    timer_stop(&srv->loop, &c->deferred_input);
     loop_remove_fd(&srv->loop, c->fd);
     close(c->fd);
     if (c->prev)

@@ -100,7 +100,7 @@ typedef struct conn {
     struct session *session;   /* the session this connection carries, if any */
     struct ws_state *ws;       /* WebSocket state, once upgraded */
     timer linger;              /* HTTP idle deadline, then the CONN_CLOSING deadline */
-    timer body_ready;          /* a complete POST body waits for the end of the poll round */
+    timer deferred_input;      /* input handled at the end of the poll round (http_serve.c) */
     struct conn *next, *prev;  /* all connections, for shutdown */
 } conn;
 
@@ -150,7 +150,7 @@ void http_respond_error(conn *c, int status, int code, const char *message);
 void http_respond_raw_400(conn *c, const char *message); /* refused WebSocket upgrade */
 void http_expect_body(conn *c);    /* the handler wants the body before answering */
 void http_hold(conn *c);           /* the handler answers later (long-poll GET) */
-void http_on_body_ready(timer *t);
+void http_on_deferred_input(timer *t);
 
 /* ws_transport.c */
 /* Checks the WebSocket headers of an upgrade request and computes the accept key; on failure

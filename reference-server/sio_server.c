@@ -31,7 +31,10 @@ static sio_namespace *namespace_lookup(sio_server *sio, const char *name)
             return nsp;
     bool known = false;
     const nsp_handlers *h = fixture_handlers_for(name, &known);
-    return known ? namespace_new(sio, name, h) : NULL;
+    if (!known || sio->namespace_count >= SIO_MAX_DYNAMIC_NAMESPACES)
+        return NULL;
+    sio->namespace_count++;
+    return namespace_new(sio, name, h);
 }
 
 sio_server *sio_server_new(server *srv)

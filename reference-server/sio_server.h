@@ -19,6 +19,9 @@
  * official socket.io-protocol suite's waitFor(), checklist §2.23) would otherwise lose the
  * handler's first packet when both arrive in one read. Other clients see no difference. */
 #define SIO_CONNECTION_HANDLER_DELAY_MS 2u
+/* Namespaces created on demand (the fixture's /dyn-<digits>) are kept, as Node keeps them;
+ * beyond this many a new dynamic name is refused as an unknown namespace. */
+#define SIO_MAX_DYNAMIC_NAMESPACES 10000u
 /* Longest room name accepted from a client. */
 #define SIO_MAX_ROOM_NAME 1024u
 
@@ -107,6 +110,7 @@ typedef struct ack_wait {
 typedef struct sio_server {
     server *srv;
     sio_namespace *namespaces;
+    size_t namespace_count;
     buf log;                      /* fixture disconnect log: JSON records, comma-separated */
     size_t log_count;
 } sio_server;

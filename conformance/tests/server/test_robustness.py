@@ -141,3 +141,13 @@ def test_help_and_bad_options():
     assert out.returncode == 0 and "--ping-interval" in out.stdout and "--cors-origin" in out.stdout
     bad = subprocess.run([str(SERVER), "--port", "99999"], capture_output=True, text=True, timeout=5)
     assert bad.returncode == 2 and "--port" in bad.stderr
+
+
+def test_request_pipelined_behind_held_get(server):
+    sid, _ = polling_open(server.port, ECHO)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        s.sendall(request_bytes("GET", eio_url(ECHO, sid)) + request_bytes("POST", eio_url(ECHO, sid), b"3"))
+        assert read_response(s).body == b"2"  # the GET waits for the ping
+        assert read_response(s).text == "ok"  # then the pong behind it is served
+    assert http(server.port, "POST", eio_url(ECHO, sid), b"4alive").text == "ok"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4alive"
