@@ -15,7 +15,8 @@
  *    HTTP/1.1, each polling body as an Engine.IO payload, each WebSocket stream with the frame
  *    parser, each packet inside with the Engine.IO decoder and, for the Socket.IO
  *    application, each message with the Socket.IO decoder (strict);
- *  - JSON bodies (errors) are valid JSON. */
+ *  - JSON bodies (errors) are valid JSON;
+ *  - after the script, a new client still gets an Engine.IO handshake. */
 #include "fake_net.h"
 #include "fuzz_log.h"
 
@@ -323,11 +324,14 @@ static void take_bytes(fuzz_input *in, size_t len, const uint8_t **p, size_t *n)
     in->n -= *n;
 }
 
+/* Operations that name a connection read its index even when there is none yet (so the input
+ * layout does not depend on state) and then do nothing. */
 static void run_op(uint8_t op, fuzz_input *in)
 {
     const uint8_t *p;
     size_t n;
     unsigned c;
+    bool any = fake_net.accepted > 0;
     switch (op % 8) {
     case 0:
         fake_net.pending_accepts++;
@@ -336,10 +340,12 @@ static void run_op(uint8_t op, fuzz_input *in)
     case 2:
         c = pick_conn(in);
         take_bytes(in, op % 8 == 1 ? fuzz_take_u8(in) : (size_t)fuzz_take_u8(in) << 8 | fuzz_take_u8(in), &p, &n);
-        send_with_sid(c, p, n);
+        if (any)
+            send_with_sid(c, p, n);
         break;
     case 3:
-        fake_net.conns[pick_conn(in)].peer_eof = true;
+        c = pick_conn(in);
+        fake_net.conns[c].peer_eof |= any;
         break;
     case 4:
         run_loop(100 * (fuzz_take_u8(in) + 1));
@@ -347,20 +353,41 @@ static void run_op(uint8_t op, fuzz_input *in)
         return;
     case 5:
         c = pick_conn(in);
-        fake_net.conns[c].write_blocked = !fake_net.conns[c].write_blocked;
+        fake_net.conns[c].write_blocked ^= any;
         break;
     case 6:
-        fake_net.conns[pick_conn(in)].peer_reset = true;
+        c = pick_conn(in);
+        fake_net.conns[c].peer_reset |= any;
         break;
     default: {
         c = pick_conn(in);
         uint8_t opcode = fuzz_take_u8(in) & 0x0f;
         take_bytes(in, fuzz_take_u8(in), &p, &n);
-        send_frame(c, opcode, p, n);
+        if (any)
+            send_frame(c, opcode, p, n);
     }
     }
     run_loop(0);
     scan_new_output();
+}
+
+/* Whatever the script did, a new client must still get a handshake: the server keeps serving
+ * everyone else (DESIGN.md, "never a crash, a hang or a silent drop"). */
+static void check_still_serving(void)
+{
+    static const char request[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+    unsigned before = fake_net.accepted;
+    if (before >= FAKE_MAX_CONNS)
+        return;
+    fake_net.pending_accepts = 1;
+    run_loop(0);
+    FUZZ_ASSERT(fake_net.accepted == before + 1, "server: stopped accepting connections");
+    fake_net_send(before, (const uint8_t *)request, sizeof request - 1);
+    run_loop(0);
+    const fake_conn *c = &fake_net.conns[before];
+    static const uint8_t open[] = "0{\"sid\":\"";
+    FUZZ_ASSERT(c->out_len > 0 && fuzz_find(c->out, c->out_len, open, sizeof open - 1) < c->out_len,
+                "server: a new client got no handshake after the script ran");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -377,6 +404,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.n > 0 && ops++ < 512)
         run_op(fuzz_take_u8(&in), &in);
     fuzz_reached(fake_net.accepted > 0);
+    check_still_serving();
     server_stop();
     fake_net.active = false;
     fake_net_free();
