@@ -49,7 +49,7 @@ HEADER_NOTES = {
     "keep-alive": ("how long an idle kept-alive connection stays open", ["RFC9110-7.6.1"]),
     "date": ("when the response was generated; varies with every run", ["RFC9110-6.6.1"]),
     "upgrade": ("asks to switch this connection to the WebSocket protocol", ["RFC6455-4.1"]),
-    "sec-websocket-version": ("the WebSocket protocol version, always 13", ["RFC6455-4.1"]),
+    "sec-websocket-version": ("the WebSocket protocol version the client speaks", ["RFC6455-4.1"]),
     "sec-websocket-extensions": ("WebSocket extensions the client offers (none are needed)",
                                  ["RFC6455-4.1"]),
     "accept": ("media types the client accepts", ["RFC9110-12.5.1"]),
@@ -289,8 +289,9 @@ class Annotator:
                 note, reqs = (f"the body that follows is {value} bytes long (bytes, not characters)",
                               ["EIO-PKT-12"])
             elif key == "sec-websocket-key":
-                note, reqs = ("16 random bytes in base64; the server proves it read them",
-                              ["RFC6455-4.1"])
+                nonce = base64.b64decode(value)
+                note, reqs = (f"{plural(len(nonce), 'random byte')} in base64; the server proves it read "
+                              "them", ["RFC6455-4.1"])
             elif key == "sec-websocket-accept":
                 requests = self.conn_handled.get(conn)
                 key_sent = requests.header("sec-websocket-key") if requests else None
@@ -404,8 +405,8 @@ class Annotator:
             self.pending_attachments[key] -= 1
             self.reqs.append("SIO-PKT-12")
             left = self.pending_attachments[key]
-            return (f"; an attachment of the preceding Socket.IO binary packet"
-                    f" ({plural(left, 'attachment')} still expected)")
+            more = f"{plural(left, 'more attachment')} to come" if left else "the last one"
+            return f"; an attachment of the preceding Socket.IO binary packet ({more})"
         return "; a binary Engine.IO message"
 
     def _open_packet(self, body: bytes, at: int) -> list[Span]:
@@ -531,7 +532,8 @@ class Annotator:
         n = len(payload)
         ext = off - 2 - (4 if key else 0)
         masked = "masked (client frames must be)" if key else "not masked (server frames never are)"
-        spans.append(Span(1, 1 + ext, "mask bit and length", f"{masked}; payload length {n}",
+        where = f" (in the {plural(ext, 'byte')} extended length field)" if ext else ""
+        spans.append(Span(1, 1 + ext, "mask bit and length", f"{masked}; payload length {n}{where}",
                           ["RFC6455-5.2"]))
         if key:
             spans.append(Span(2 + ext, 4, "masking key", f"payload bytes are XORed with {key.hex(' ')}",
