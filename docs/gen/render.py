@@ -293,7 +293,19 @@ def render_walkthrough(session: dict, titles: dict[str, str]) -> str:
             f"{summary}{text_view}{colored_dump(m['annotations'], d)}"
             f'<details class="msg-fields"><summary>{plural(len(m["annotations"]), "field")}</summary>'
             f"{field_list(m['annotations'], d, titles, unmasked, payload_at)}</details>{reqline}</article>")
-    return page("The illustrated Socket.IO connection", intro + '<div class="flow">' + "".join(boxes) + "</div>")
+    steps = []
+    for m in msgs:
+        if m.get("title") and (not steps or steps[-1][1] != m["title"]):
+            steps.append((m["index"], m["title"], m["direction"]))
+    contents = ('<details class="contents"><summary>Contents: ' + plural(len(steps), "step") + "</summary><ol>"
+                + "".join(f'<li class="{"client" if d == "client-to-server" else "server"}">'
+                          f'<a href="#m{i}">{E(t)}</a></li>' for i, t, d in steps) + "</ol></details>")
+    touched = "".join(
+        f"<li>{letter}. {E(label)}: " + " ".join(req_links([r for r in reqs if group_of(r) == letter], titles))
+        + "</li>" for letter, (label, _) in CHECKLIST_GROUPS.items())
+    coverage = f'<details class="coverage"><summary>Checklist groups illustrated</summary><ul>{touched}</ul></details>'
+    return page("The illustrated Socket.IO connection",
+                intro + contents + coverage + '<div class="flow">' + "".join(boxes) + "</div>")
 
 
 def payload_of(frame: bytes) -> int:
@@ -456,6 +468,8 @@ details.vector{border-bottom:1px solid #ddd;padding:.3em 0}
 .size{color:#777;font-size:12px}
 table.counts td,table.counts th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}
 .where{color:#666;font-size:13px}
+details.contents,details.coverage{margin:.4em 0}
+details.contents li.client a{color:#2f6fb3}details.contents li.server a{color:#2e8b57}
 """
 
 
