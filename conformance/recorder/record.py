@@ -2,6 +2,9 @@
 through the recording proxy, one file per scenario of conformance/recorder/node/client.js.
 
     python -m recorder.record [--out DIR] [--scenario NAME ...]
+    python -m recorder.record --upstream PORT --name NAME --out FILE.json -- CLIENT-COMMAND {url} ...
+
+The second form records any client against any server already listening on 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -86,11 +89,53 @@ def record(name: str, out_dir: Path) -> Path:
     return path
 
 
+def record_command(upstream_port: int, name: str, description: str, command: list[str], out: Path) -> Path:
+    """Records any client (`command`, where `{url}` becomes the proxy's URL) against a server that
+    already listens on 127.0.0.1:`upstream_port`."""
+    relay = proxy.RecordingProxy(upstream_port)
+    try:
+        url = f"http://127.0.0.1:{relay.port}"
+        client = subprocess.run([a.replace("{url}", url) for a in command], capture_output=True,
+                                timeout=CLIENT_DEADLINE_S)
+        if client.returncode != 0:
+            raise RuntimeError(f"client exited with {client.returncode}: {client.stderr.decode(errors='replace')}")
+        if not relay.wait_idle(IDLE_DEADLINE_S):
+            raise RuntimeError("connections still open after the client exited")
+        if relay.errors:
+            raise RuntimeError("; ".join(relay.errors))
+        raws = list(relay.raws)
+    finally:
+        relay.close()
+    recorded = {"by": "recorder (TCP proxy on 127.0.0.1)", "server": f"127.0.0.1:{upstream_port}",
+                "client": " ".join(command), "settings": {}, "deterministic_ids": False}
+    data = session.build(name, description, recorded, raws)
+    session.write(data, out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=session.SESSIONS_DIR)
+    ap.add_argument("--out", type=Path, default=session.SESSIONS_DIR,
+                    help="folder for scenarios; file with --upstream")
     ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    ap.add_argument("--upstream", type=int, metavar="PORT",
+                    help="record any client against a server already listening on 127.0.0.1:PORT; the "
+                         "client command follows `--`, with {url} standing for the proxy's URL")
+    ap.add_argument("--name", default="custom")
+    ap.add_argument("--description", default="A session recorded with the recording proxy.")
+    ap.add_argument("command", nargs="*")
     args = ap.parse_args(argv)
+    if args.upstream:
+        if not args.command:
+            ap.error("--upstream needs a client command after --")
+        out = args.out if args.out.suffix == ".json" else args.out / f"{args.name}.json"
+        try:
+            path = record_command(args.upstream, args.name, args.description, args.command, out)
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError, AssertionError) as e:
+            print(f"FAILED {args.name}: {e}", file=sys.stderr)
+            return 1
+        print(f"recorded {path}: {len(session.load(path)['messages'])} messages")
+        return 0
     status = 0
     for name in args.scenario or list(SCENARIOS):
         try:
