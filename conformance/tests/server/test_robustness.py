@@ -151,3 +151,53 @@ def test_request_pipelined_behind_held_get(server):
         assert read_response(s).text == "ok"  # then the pong behind it is served
     assert http(server.port, "POST", eio_url(ECHO, sid), b"4alive").text == "ok"
     assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4alive"
+
+
+SEED_PACKETS = ['40', '40/custom,{"token":"x"}', '42["message",1,"2",{"3":[true]}]', '421["join","r1"]',
+                '452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
+                '43/custom,7["a"]', '41', '42["to-many",["r1","r2"],{"a":null}]', '42["bc-ack",50,1]',
+                '2', '3', '5', '6', '1', 'bAQID', '4']
+
+
+def mutate(rng, text: str) -> bytes:
+    data = bytearray(text.encode())
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(4)
+        pos = rng.randrange(len(data) + 1)
+        if op == 0 and data:
+            del data[min(pos, len(data) - 1)]
+        elif op == 1:
+            data.insert(pos, rng.choice(b'[]{}",:0123456789/-_\x1e\x00\xff'))
+        elif op == 2 and data:
+            data[min(pos, len(data) - 1)] = rng.randrange(256)
+        else:
+            data[pos:pos] = data[:rng.randrange(len(data) + 1)]
+    return bytes(data)
+
+
+def test_mutated_packets_never_disturb_others(server):
+    """Mutated Engine.IO/Socket.IO packets (text and binary frames, POST bodies) on many sessions:
+    each session gets an answer or a close, and a bystander session keeps working throughout."""
+    import random
+    rng = random.Random(1234)
+    bystander, _ = ws_open(server.port)
+    bystander.send("40")
+    bystander.recv_skip_pings()
+    bystander.recv_skip_pings()
+    for round_no in range(300):
+        ws, _ = ws_open(server.port)
+        for _ in range(8):
+            payload = mutate(rng, rng.choice(SEED_PACKETS))
+            try:
+                if rng.random() < 0.3:
+                    ws.send_frame(2, payload)
+                else:
+                    ws.send_frame(1, payload.decode("utf-8", "replace").encode())
+            except OSError:  # the server closed this session: an expected reaction
+                break
+        ws.close()
+        sid, _ = polling_open(server.port)
+        http(server.port, "POST", eio_url(sid=sid), b"\x1e".join(mutate(rng, rng.choice(SEED_PACKETS))
+                                                               for _ in range(3)))
+        bystander.send(f'42["message",{round_no}]')
+        assert bystander.recv_skip_pings() == f'42["message-back",{round_no}]'
