@@ -378,3 +378,15 @@ def test_jsonp_EIO_PKT_20(server):
     assert http(server.port, "POST", url, b"d=4hello%1E4x%5Cn",
                 headers={"Content-Type": "application/x-www-form-urlencoded"}).text == "ok"
     assert http(server.port, "GET", url).body == b'___eio[3]("4hello\\u001e4x\\n");'
+
+
+@pytest.mark.server_args("--app", "engineio-echo", "--path", "/custom-path/", "--echo-path", "", "--cors-origin", "")
+def test_app_path_and_cors_options(fresh_server):
+    port = fresh_server.port
+    sid, _ = polling_open(port, "/custom-path/")
+    http(port, "POST", eio_url("/custom-path/", sid), b"4echoed")
+    r = http(port, "GET", eio_url("/custom-path/", sid))
+    assert r.body == b"4echoed" and "access-control-allow-origin" not in r.headers
+    assert http(port, "GET", eio_url("/socket.io/")).status == 404
+    assert http(port, "GET", eio_url(ECHO)).status == 404
+    assert http(port, "OPTIONS", eio_url("/custom-path/")).status == 400  # no CORS: a bad handshake
