@@ -59,6 +59,7 @@ test-conformance-harness: $(PYTHON)
 # The whole suite against Node's socket.io: every MUST case has to pass there (deviations are non-strict).
 test-conformance-node: $(PYTHON) conformance-node
 	$(call conf_run,node-socketio,)
+	$(call conf_run,node-socketio-eio3,)
 
 # The whole suite against the reference server: every MUST case has to pass.
 test-conformance-reference: $(PYTHON) server
