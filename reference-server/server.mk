@@ -4,6 +4,7 @@
 #   make test-server            pytest tests of build/reference-server (conformance/tests/server)
 #   make test-server-san        the same tests against the AddressSanitizer build
 #   make test-server-valgrind   the same tests with the server under valgrind (leaks are errors)
+#   make test-server-valgrind-conformance   the conformance suite against the server under valgrind
 
 SERVER_TEST_DIR := conformance/tests/server
 SERVER_CLIENTS  := reference-server/clients
@@ -27,6 +28,9 @@ test-server-valgrind: server $(PYTHON)
 	cd conformance && REFERENCE_SERVER_WRAPPER="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 	  ../$(PYTHON) -m pytest -q tests/server
 
+test-server-valgrind-conformance: server $(PYTHON)
+	reference-server/valgrind-conformance.sh
+
 SERVER_UNIT_SRC := $(sort $(wildcard reference-server/tests/test_*.c))
 SERVER_UNIT_BIN := $(SERVER_UNIT_SRC:reference-server/tests/%.c=$(BUILD)/server-tests/%)
 SERVER_LOOP_SRC := reference-server/loop.c reference-server/buf.c
@@ -39,4 +43,4 @@ test-server-unit: $(SERVER_UNIT_BIN)
 	@for t in $^; do $$t || exit 1; done
 
 TEST_TARGETS += test-server-unit test-server test-server-san
-.PHONY: deps-server-clients test-server-unit test-server test-server-san test-server-valgrind
+.PHONY: deps-server-clients test-server-unit test-server test-server-san test-server-valgrind test-server-valgrind-conformance
