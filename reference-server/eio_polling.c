@@ -172,7 +172,7 @@ static void polling_post(conn *c, session *s, const sio_http_request *req)
     } else {
         s->post = c;
         c->session = s;
-        http_expect_body(c);
+        http_expect_body(c, req);
     }
 }
 

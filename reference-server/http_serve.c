@@ -95,9 +95,16 @@ void http_respond_raw_400(conn *c, const char *message)
     http_respond(c, 400, "text/html", message, strlen(message));
 }
 
-void http_expect_body(conn *c)
+/* The handler wants the body. A client that asked "Expect: 100-continue" (curl does for larger
+ * bodies) is told to send it now instead of waiting for its own timeout. */
+void http_expect_body(conn *c, const sio_http_request *req)
 {
     c->state = CONN_HTTP_BODY;
+    if (req->version_minor == 1 && sio_http_header_has_token(req, "expect", "100-continue") &&
+        buf_size(&c->in) < c->head_len + c->body_len) {
+        static const char reply[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        conn_write(c, reply, sizeof reply - 1);
+    }
 }
 
 void http_hold(conn *c)

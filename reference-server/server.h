@@ -148,7 +148,7 @@ void http_handle_input(conn *c);
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len);
 void http_respond_error(conn *c, int status, int code, const char *message);
 void http_respond_raw_400(conn *c, const char *message); /* refused WebSocket upgrade */
-void http_expect_body(conn *c);    /* the handler wants the body before answering */
+void http_expect_body(conn *c, const sio_http_request *req); /* the body is needed first */
 void http_hold(conn *c);           /* the handler answers later (long-poll GET) */
 void http_on_deferred_input(timer *t);
 

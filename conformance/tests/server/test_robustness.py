@@ -201,3 +201,15 @@ def test_mutated_packets_never_disturb_others(server):
                                                                for _ in range(3)))
         bystander.send(f'42["message",{round_no}]')
         assert bystander.recv_skip_pings() == f'42["message-back",{round_no}]'
+
+
+def test_expect_100_continue(server):
+    sid, _ = polling_open(server.port, ECHO)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        raw = request_bytes("POST", eio_url(ECHO, sid), b"4continued", headers={"Expect": "100-continue"})
+        head, body = raw.split(b"\r\n\r\n", 1)
+        s.sendall(head + b"\r\n\r\n")
+        assert read_response(s).status == 100
+        s.sendall(body)
+        assert read_response(s).text == "ok"
+    assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4continued"
