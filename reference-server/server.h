@@ -1,7 +1,12 @@
 /* The reference server: one thread, one poll() loop (loop.c), TCP connections carrying HTTP/1.1
  * requests or a WebSocket (net.c, http_serve.c, ws_transport.c), Engine.IO sessions on top of
- * them (eio_session.c, eio_polling.c), Socket.IO on top of Engine.IO (sio_server.c) and the
- * fixture application (fixture.c). Every byte format comes from libsiocodec.
+ * them (eio_session.c, eio_polling.c, eio_ws.c), the Engine.IO echo application (app_echo.c),
+ * Socket.IO on top of Engine.IO (sio_server.c, sio_emit.c, sio_ack.c) and the fixture
+ * application (fixture.c). Every byte format comes from libsiocodec.
+ *
+ * Re-entrancy rule: a connection is never freed inside a call chain that may still use it
+ * (conn_close_after_write closes from a timer), and a session is never freed while its received
+ * packets are being delivered (eio_dispatch_begin/end defer the close).
  *
  * Ownership: the server owns connections and sessions; a session points at the connections that
  * currently carry it (held GET, POST in progress, WebSocket, probing WebSocket) and each such
