@@ -7,6 +7,10 @@ complete the Engine.IO handshake and join the Socket.IO namespace "/" (CONNECT, 
 (25 s) keeps the connections idle while they are counted.
 
     python3 reference-server/measure_idle_memory.py --count 1000 --count 10000
+    python3 reference-server/measure_idle_memory.py --command "node conformance/targets/node-socketio/fixture.js"
+
+Any server that follows conformance/FIXTURE.md section 1 (`--port 0`, a `READY <port>` line) can be
+measured the same way with --command; its own process (not a wrapper) must be the one started.
 """
 from __future__ import annotations
 
@@ -65,10 +69,19 @@ def open_connection(port: int, join: bool) -> socket.socket:
     return sock
 
 
-def measure(server: Path, count: int, join: bool) -> tuple[int, int]:
-    proc = subprocess.Popen([str(server), "--port", "0"], stdout=subprocess.PIPE)
+def read_ready(proc: subprocess.Popen) -> int:
+    """The port of the first `READY <port>` line (earlier lines are ignored, as FIXTURE.md allows)."""
+    for _ in range(100):
+        words = proc.stdout.readline().split()
+        if len(words) == 2 and words[0] == b"READY":
+            return int(words[1])
+    raise RuntimeError("no READY line")
+
+
+def measure(command: list[str], count: int, join: bool) -> tuple[int, int]:
+    proc = subprocess.Popen(command + ["--port", "0"], stdout=subprocess.PIPE)
     try:
-        port = int(proc.stdout.readline().split()[1])
+        port = read_ready(proc)
         socks = [open_connection(port, join)]  # warm-up: first-use allocations are not per connection
         before = rss_kib(proc.pid)
         socks += [open_connection(port, join) for _ in range(count)]
@@ -86,6 +99,7 @@ def main() -> int:
     ap.add_argument("--count", type=int, action="append", help="connections (repeatable; default 1000)")
     ap.add_argument("--engineio-only", action="store_true", help="do not join a Socket.IO namespace")
     ap.add_argument("--server", default=str(ROOT / "build" / "reference-server"))
+    ap.add_argument("--command", help="another server command line (split on spaces) instead of --server")
     args = ap.parse_args()
     counts = args.count or [1000]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -94,7 +108,8 @@ def main() -> int:
         if n + 64 > hard:
             print(f"{n}: skipped, descriptor limit is {hard}", file=sys.stderr)
             continue
-        before, after = measure(Path(args.server), n, not args.engineio_only)
+        command = args.command.split() if args.command else [args.server]
+        before, after = measure(command, n, not args.engineio_only)
         per = (after - before) * 1024 / n
         print(f"connections={n} rss_before_kib={before} rss_after_kib={after} bytes_per_connection={per:.0f}")
     return 0
