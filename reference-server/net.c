@@ -154,6 +154,9 @@ static bool flush_output(conn *c)
         conn_close(c);
         return false;
     }
+    /* Drained: stop asking for POLLOUT, and read again once below the high-water mark. */
+    c->read_paused = buf_size(&c->out) > SERVER_OUTPUT_HIGH_WATER;
+    update_interest(c);
     return true;
 }
 

@@ -167,8 +167,12 @@ def polling_open(port: int, path: str = "/socket.io/") -> tuple[str, dict]:
 class WebSocket:
     """A minimal RFC 6455 client: masked frames out, a queue of whole messages in."""
 
-    def __init__(self, port: int, target: str):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    def __init__(self, port: int, target: str, rcvbuf: int | None = None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # a small receive window makes the server's writes block early
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(DEADLINE)
+        self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(request_bytes("GET", target, headers={
             "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,

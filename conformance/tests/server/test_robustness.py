@@ -213,3 +213,28 @@ def test_expect_100_continue(server):
         s.sendall(body)
         assert read_response(s).text == "ok"
     assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4continued"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.server_args("--ping-interval", "60000", "--ping-timeout", "60000")
+def test_backpressure_then_idle(fresh_server):
+    """Echoes produced faster than the client reads pile up in the server (reads from that client
+    are paused above the high-water mark), arrive complete and in order, and afterwards the idle
+    server sleeps instead of polling for writability."""
+    import threading
+    ws = WebSocket(fresh_server.port, eio_url(ECHO, transport="websocket"), rcvbuf=4096)
+    assert ws.recv().startswith("0{")
+    chunk = "4" + "z" * 100_000
+    messages = [chunk[:-len(str(i))] + str(i) for i in range(100)]
+    sender = threading.Thread(target=lambda: [ws.send(m) for m in messages])
+    sender.start()
+    for m in messages:
+        assert ws.recv() == m
+    sender.join(DEADLINE)
+    before = _cpu_seconds(fresh_server.proc.pid)
+    time.sleep(0.5)  # a measurement window: an idle server must not spin
+    assert _cpu_seconds(fresh_server.proc.pid) - before < 0.1
