@@ -176,11 +176,14 @@ static void polling_post(conn *c, session *s, const sio_http_request *req)
     }
 }
 
-/* Requests carrying a sid (EIO-HS-08/10/19, EIO-UP-04/05). */
+/* Requests carrying a sid (EIO-HS-08/10/19, EIO-UP-04/05). Each endpoint is a server of its
+ * own: a sid of the other endpoint's application is unknown here. */
 static void existing_session(conn *c, const sio_http_request *req, const eio_query *q,
-                             bool upgrade, const char *accept_key)
+                             bool upgrade, app_kind app, const char *accept_key)
 {
     session *s = eio_find(c->srv, (const uint8_t *)q->sid, strlen(q->sid));
+    if (s != NULL && s->app != (app == APP_ENGINEIO_ECHO ? &echo_app : &socketio_app))
+        s = NULL;
     if (s == NULL || (s->closing && upgrade)) {
         refuse(c, upgrade, EIO_ERR_SID);
     } else if (upgrade) {
@@ -220,7 +223,7 @@ void eio_handle_request(conn *c, const sio_http_request *req, app_kind app)
     if (upgrade && !ws_check_handshake(c, req, accept_key))
         return;
     if (q.has_sid) {
-        existing_session(c, req, &q, upgrade, accept_key);
+        existing_session(c, req, &q, upgrade, app, accept_key);
     } else if (!span_is(req->method, "GET")) {
         refuse(c, upgrade, EIO_ERR_METHOD);
     } else if (strcmp(q.transport, "websocket") == 0 ? !upgrade : upgrade) {

@@ -390,3 +390,9 @@ def test_app_path_and_cors_options(fresh_server):
     assert http(port, "GET", eio_url("/socket.io/")).status == 404
     assert http(port, "GET", eio_url(ECHO)).status == 404
     assert http(port, "OPTIONS", eio_url("/custom-path/")).status == 400  # no CORS: a bad handshake
+
+
+def test_sid_belongs_to_its_endpoint(server):
+    sid, _ = polling_open(server.port, ECHO)
+    r = http(server.port, "GET", eio_url("/socket.io/", sid))
+    assert r.status == 400 and json.loads(r.body)["code"] == 1
