@@ -55,9 +55,14 @@ static void log_record(sio_socket *sock, const char *event, const char *reason, 
         sio_json_write_end_object(&w);
         sio_json_writer_finish(&w, &n);
     }
-    if (sio->log_count++)
-        buf_append_str(&sio->log, ",");
-    buf_append(&sio->log, rec.data, n);
+    if (sio->log == NULL)
+        sio->log = xcalloc(SIO_MAX_LOG_RECORDS, sizeof *sio->log);
+    if (sio->log_count == SIO_MAX_LOG_RECORDS) { /* full: the oldest record goes */
+        free(sio->log[sio->log_first]);
+        sio->log_first = (sio->log_first + 1) % SIO_MAX_LOG_RECORDS;
+        sio->log_count--;
+    }
+    sio->log[(sio->log_first + sio->log_count++) % SIO_MAX_LOG_RECORDS] = xstrndup((const char *)rec.data, n);
     log_msg(sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
     buf_reset(&rec);
     buf_reset(&rooms);
@@ -221,11 +226,18 @@ static void send_log(sio_socket *sock, bool has_id, uint64_t id)
         return;
     buf list = {0};
     buf_append_str(&list, "[");
-    buf_append(&list, buf_begin(&sio->log), buf_size(&sio->log));
+    for (size_t i = 0; i < sio->log_count; i++) {
+        char **rec = &sio->log[(sio->log_first + i) % SIO_MAX_LOG_RECORDS];
+        if (i)
+            buf_append_str(&list, ",");
+        buf_append_str(&list, *rec);
+        free(*rec);
+        *rec = NULL;
+    }
     buf_append_str(&list, "]");
     sio_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&list), buf_size(&list))), 1);
     buf_reset(&list);
-    buf_reset(&sio->log);
+    sio->log_first = 0;
     sio->log_count = 0;
 }
 

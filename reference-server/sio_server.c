@@ -53,7 +53,9 @@ void sio_server_free(sio_server *sio)
         free(nsp->name);
         free(nsp);
     }
-    buf_reset(&sio->log);
+    for (size_t i = 0; i < sio->log_count; i++)
+        free(sio->log[(sio->log_first + i) % SIO_MAX_LOG_RECORDS]);
+    free(sio->log);
     free(sio);
 }
 

@@ -22,6 +22,9 @@
 /* Namespaces created on demand (the fixture's /dyn-<digits>) are kept, as Node keeps them;
  * beyond this many a new dynamic name is refused as an unknown namespace. */
 #define SIO_MAX_DYNAMIC_NAMESPACES 10000u
+/* Records the fixture's disconnect log keeps until a client fetches them; beyond this the
+ * oldest are dropped, so a server nobody asks stays bounded. */
+#define SIO_MAX_LOG_RECORDS 10000u
 /* Longest room name accepted from a client. */
 #define SIO_MAX_ROOM_NAME 1024u
 
@@ -111,8 +114,8 @@ typedef struct sio_server {
     server *srv;
     sio_namespace *namespaces;
     size_t namespace_count;
-    buf log;                      /* fixture disconnect log: JSON records, comma-separated */
-    size_t log_count;
+    char **log;                   /* fixture disconnect log: a ring of JSON records */
+    size_t log_first, log_count;  /* oldest record, records held */
 } sio_server;
 
 sio_server *sio_server_new(server *srv);
