@@ -49,8 +49,8 @@ class Plan:
     """Sizes of every run; --quick shrinks them for a smoke test."""
     codec_rounds: int = 3
     codec_warmup: float = 0.2
-    codec_reps: int = 3
-    codec_rep_s: float = 0.25
+    codec_reps: int = 2
+    codec_rep_s: float = 0.2
     callgrind_passes: int = 3
     echo_conns: int = 50
     echo_rate: float = 2000
