@@ -160,7 +160,7 @@ def codec_benchmarks(plan: Plan, inputs: Path) -> dict[str, Any]:
                 run = run_json(cmd + timing, timeout=300)
                 run["other_cores"] = watch.other_cores()
                 rounds[impl].append(run)
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
                 failed[impl] = str(exc)
     return {impl: {"na": failed[impl]} if impl in failed else pool_rounds(rounds[impl])
             for impl in programs}
@@ -204,7 +204,7 @@ def callgrind_counts(plan: Plan, inputs: Path) -> dict[str, Any]:
            "--dump-instr=no", str(prog), str(inputs), "--callgrind", str(plan.callgrind_passes)]
     try:
         meta = run_json(cmd, timeout=300)
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         return {"na": str(exc)}
     counts: dict[str, Any] = {}
     for dump in sorted(outdir.glob("cg.out.*")):
@@ -355,7 +355,7 @@ def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: 
             res["advertised"] = settings
         reason = failure_reason(res)
         return (res, True) if reason is None else ({"na": reason, "raw": res}, False)
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         return {"na": str(exc)}, False
     finally:
         server.stop()
