@@ -250,6 +250,7 @@ static void server_stop(void)
     net_close_all(&srv);
     sio_server_free(srv.sio);
     loop_free(&srv.loop);
+    memset(&srv, 0, sizeof srv); /* what the server did not free is now unreachable: a leak */
 }
 
 /* Picks up session ids as soon as the server writes an Engine.IO open packet
