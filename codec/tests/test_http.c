@@ -184,6 +184,32 @@ static void test_garbage(void)
     }
 }
 
+/* Fed in two pieces split at every position, a head gives the same result as in one piece. */
+static void test_every_split(void)
+{
+    static const char *const heads[] = {
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        "\r\nPOST /x HTTP/1.0\r\nContent-Length: 3\r\n\r\n",
+        "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",
+    };
+    for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+        size_t n = strlen(heads[h]);
+        sio_http_request whole, piece;
+        sio_err want = parse_all(heads[h], NULL, &whole);
+        for (size_t cut = 1; cut < n; cut++) {
+            sio_http_parser ps;
+            sio_http_parser_init(&ps);
+            sio_err first = sio_http_request_parse(&ps, (const uint8_t *)heads[h], cut, NULL, &piece);
+            CHECK(first == SIO_OK && piece.head_len == 0);
+            sio_err rc = sio_http_request_parse(&ps, (const uint8_t *)heads[h], n, NULL, &piece);
+            CHECK_ERR(rc, want);
+            CHECK_EQ_INT(piece.head_len, whole.head_len);
+            CHECK_EQ_INT(piece.header_count, whole.header_count);
+        }
+    }
+}
+
 int main(void)
 {
     test_complete_request();
@@ -195,5 +221,6 @@ int main(void)
     test_header_tokens();
     test_query();
     test_garbage();
+    test_every_split();
     CHECK_DONE();
 }
