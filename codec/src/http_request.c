@@ -234,6 +234,21 @@ static sio_http_limits effective_limits(const sio_http_limits *limits)
     return lim;
 }
 
+/* While the head is incomplete: a request line that has fully arrived is checked at once, so a
+ * peer sending garbage is refused without waiting for a blank line that may never come. */
+static sio_err check_early_request_line(const uint8_t *buf, size_t len, const sio_http_limits *lim)
+{
+    size_t start = (len >= 2 && buf[0] == '\r' && buf[1] == '\n') ? 2 : 0;
+    const uint8_t *eol = len > start ? memchr(buf + start, '\n', len - start) : NULL;
+    if (eol == NULL)
+        return SIO_OK;
+    size_t n = (size_t)(eol - (buf + start));
+    if (n == 0 || buf[start + n - 1] != '\r')
+        return SIO_ERR_HTTP_BARE_CR_OR_LF;
+    sio_http_request scratch;
+    return parse_request_line(buf + start, n - 1, lim, &scratch);
+}
+
 sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t len,
                                const sio_http_limits *limits, sio_http_request *req)
 {
@@ -242,8 +257,12 @@ sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t l
     sio_http_limits lim = effective_limits(limits);
     memset(req, 0, sizeof *req);
     size_t head_len = find_head_end(ps, buf, len < lim.max_head_bytes ? len : lim.max_head_bytes);
-    if (head_len == 0)
+    if (head_len == 0) {
+        sio_err rc = check_early_request_line(buf, len < lim.max_head_bytes ? len : lim.max_head_bytes, &lim);
+        if (rc != SIO_OK)
+            return rc;
         return len >= lim.max_head_bytes ? SIO_ERR_HTTP_HEAD_TOO_LARGE : SIO_OK;
+    }
     sio_err rc = check_line_endings(buf, head_len);
     if (rc == SIO_OK)
         rc = parse_head(buf, head_len, &lim, req);

@@ -121,6 +121,20 @@ static void test_limits(void)
               SIO_ERR_HTTP_HEAD_TOO_LARGE);
 }
 
+/* A bad request line is refused once its CRLF is in, before the rest of the head. */
+static void test_early_request_line_error(void)
+{
+    sio_http_parser ps;
+    sio_http_request req;
+    sio_http_parser_init(&ps);
+    CHECK_ERR(sio_http_request_parse(&ps, S("GET / HTTP/9.9"), NULL, &req), SIO_OK);
+    CHECK_ERR(sio_http_request_parse(&ps, S("GET / HTTP/9.9\r\n"), NULL, &req), SIO_ERR_HTTP_VERSION);
+    sio_http_parser_init(&ps);
+    CHECK_ERR(sio_http_request_parse(&ps, S("\x16\x03\x01 binary\n"), NULL, &req), SIO_ERR_HTTP_BARE_CR_OR_LF);
+    sio_http_parser_init(&ps);
+    CHECK_ERR(sio_http_request_parse(&ps, S("GET /ok HTTP/1.1\r\nHost"), NULL, &req), SIO_OK);
+}
+
 static void test_leading_empty_line(void)
 {
     sio_http_request req;
@@ -218,6 +232,7 @@ int main(void)
     test_body_framing();
     test_limits();
     test_leading_empty_line();
+    test_early_request_line_error();
     test_header_tokens();
     test_query();
     test_garbage();

@@ -79,7 +79,8 @@ SIO_API void sio_http_parser_init(sio_http_parser *ps);
  * `limits` may be NULL. Errors: SIO_ERR_HTTP_* (the request must be refused with 400, or 431 for
  * SIO_ERR_HTTP_HEAD_TOO_LARGE / SIO_ERR_HTTP_TOO_MANY_HEADERS, 414 for
  * SIO_ERR_HTTP_TARGET_TOO_LONG, 501 for SIO_ERR_HTTP_TRANSFER_CODING). A head that cannot fit
- * in max_head_bytes is rejected as soon as that many bytes arrived without its end. */
+ * in max_head_bytes is rejected as soon as that many bytes arrived without its end, and a bad
+ * request line as soon as its line ending has arrived. */
 SIO_API sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t len,
                                        const sio_http_limits *limits, sio_http_request *req);
 
