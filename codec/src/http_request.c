@@ -263,7 +263,11 @@ sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t l
             return rc;
         return len >= lim.max_head_bytes ? SIO_ERR_HTTP_HEAD_TOO_LARGE : SIO_OK;
     }
-    sio_err rc = check_line_endings(buf, head_len);
+    /* The request line is judged first, exactly as when it arrives before the rest of the head,
+     * so the error does not depend on how the bytes were split into reads. */
+    sio_err rc = check_early_request_line(buf, head_len, &lim);
+    if (rc == SIO_OK)
+        rc = check_line_endings(buf, head_len);
     if (rc == SIO_OK)
         rc = parse_head(buf, head_len, &lim, req);
     if (rc != SIO_OK) {
