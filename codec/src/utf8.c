@@ -6,6 +6,8 @@
  * lets a WebSocket endpoint fail a fragmented text message as early as the bytes allow. */
 #include "sio/utf8.h"
 
+#include <string.h>
+
 #define CONT_LO 0x80u
 #define CONT_HI 0xBFu
 
@@ -42,13 +44,34 @@ static bool utf8_lead(sio_utf8_state *st, uint8_t b)
     return true;
 }
 
+/* Length of the leading run of ASCII bytes. Text on the wire is mostly ASCII, so whole words
+ * are tested for a high bit first; memcpy keeps the load free of alignment assumptions. */
+static size_t ascii_run(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    while (i < len && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 sio_err sio_utf8_feed(sio_utf8_state *st, const uint8_t *p, size_t len, size_t *bad_at)
 {
     for (size_t i = 0; i < len; i++) {
+        if (st->need == 0) {
+            i += ascii_run(p + i, len - i);
+            if (i == len)
+                break;
+        }
         uint8_t b = p[i];
         bool ok;
         if (st->need == 0) {
-            ok = b < 0x80 || utf8_lead(st, b);
+            ok = utf8_lead(st, b); /* b >= 0x80: ascii_run stopped here */
         } else {
             ok = b >= st->lo && b <= st->hi;
             if (ok) {
