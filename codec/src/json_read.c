@@ -1,6 +1,6 @@
 /* Reading validated JSON without a tree: every helper walks the text with bounds checks, so
  * unvalidated input gives unspecified results but never an out-of-bounds read. */
-#include "sio/json.h"
+#include "json_internal.h"
 
 static bool is_ws(uint8_t c)
 {
@@ -96,6 +96,18 @@ static sio_err iter_start(sio_span v, sio_json_iter *it, sio_json_kind want)
     it->pos = 1;
     it->is_object = want == SIO_JSON_OBJECT;
     return SIO_OK;
+}
+
+void json_iter_validated(sio_span text, bool is_object, sio_json_iter *it)
+{
+    size_t start = skip_ws_at(text.ptr, text.len, 0);
+    size_t end = text.len;
+    while (end > start && is_ws(text.ptr[end - 1]))
+        end--;
+    it->p = text.ptr + start;
+    it->len = end - start;
+    it->pos = 1;
+    it->is_object = is_object;
 }
 
 sio_err sio_json_array_iter(sio_span array, sio_json_iter *it)

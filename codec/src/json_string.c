@@ -97,6 +97,9 @@ bool sio_json_string_equals(sio_span str, const uint8_t *s, size_t n)
     size_t len;
     if (!string_content(str, &p, &len))
         return false;
+    /* Without escapes the content is its own unescaped form. */
+    if (!memchr(p, '\\', len))
+        return len == n && (n == 0 || memcmp(p, s, n) == 0);
     size_t i = 0, j = 0;
     while (i < len) {
         uint8_t piece[4];

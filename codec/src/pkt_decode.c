@@ -2,7 +2,7 @@
  * the strict/compat choices are documented in sio/packet.h. */
 #include <string.h>
 
-#include "sio/packet.h"
+#include "pkt_internal.h"
 #include "sio/utf8.h"
 
 typedef struct pkt_cursor {
@@ -131,7 +131,7 @@ static sio_err read_payload(pkt_cursor *c, sio_pkt *out)
             return cursor_fail(c, e, start + at);
         out->data = sio_span_of(c->p + start, c->n - start);
     }
-    sio_err e = sio_pkt_check_payload(out->type, out->data, c->opt);
+    sio_err e = pkt_check_validated_payload(out->type, out->data, c->opt);
     return e == SIO_OK ? SIO_OK : cursor_fail(c, e, start);
 }
 

@@ -2,7 +2,7 @@
  * options, so a packet this library sends always decodes back to itself. */
 #include <string.h>
 
-#include "sio/packet.h"
+#include "pkt_internal.h"
 #include "sio/utf8.h"
 
 typedef struct pkt_out {
@@ -95,7 +95,7 @@ static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options 
         if (e != SIO_OK)
             return e;
     }
-    return sio_pkt_check_payload(type, pkt->data, opt);
+    return pkt_check_validated_payload(type, pkt->data, opt);
 }
 
 sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,

@@ -2,7 +2,8 @@
  * attachment assembler so that all three agree on what a valid packet is. */
 #include <string.h>
 
-#include "sio/packet.h"
+#include "json_internal.h"
+#include "pkt_internal.h"
 
 void sio_pkt_options_init(sio_pkt_options *opt)
 {
@@ -29,22 +30,40 @@ const char *sio_pkt_type_name(int type, int protocol)
 
 /* Names with a meaning of their own on the receiving side; an event under one of them would be
  * taken for a lifecycle notification. */
+static const struct {
+    const char *name;
+    size_t len;
+} reserved_events[] = {{"connect", 7},       {"connect_error", 13}, {"disconnect", 10},
+                       {"disconnecting", 13}, {"newListener", 11},  {"removeListener", 14}};
+
+/* A name token without backslashes unescapes to its own bytes, so it is compared as it stands;
+ * only a name with escapes needs sio_json_string_equals. */
 static bool is_reserved_event(sio_span name)
 {
-    static const char *const reserved[] = {"connect", "connect_error", "disconnect",
-                                           "disconnecting", "newListener", "removeListener"};
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (sio_json_string_equals(name, (const uint8_t *)reserved[i], strlen(reserved[i])))
+    sio_span t = sio_json_trim(name);
+    bool plain = t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
+                 !memchr(t.ptr + 1, '\\', t.len - 2);
+    for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
+        const char *s = reserved_events[i].name;
+        size_t n = reserved_events[i].len;
+        if (plain ? t.len - 2 == n && memcmp(t.ptr + 1, s, n) == 0
+                  : sio_json_string_equals(name, (const uint8_t *)s, n))
             return true;
+    }
     return false;
 }
 
-static sio_err check_event(sio_span data)
+static sio_err check_event(sio_span data, bool validated)
 {
     sio_json_iter it;
     sio_span first;
-    if (sio_json_array_iter(data, &it) != SIO_OK)
+    if (validated) {
+        if (sio_json_kind_of(data) != SIO_JSON_ARRAY)
+            return SIO_ERR_PKT_PAYLOAD_KIND;
+        json_iter_validated(data, false, &it);
+    } else if (sio_json_array_iter(data, &it) != SIO_OK) {
         return SIO_ERR_PKT_PAYLOAD_KIND;
+    }
     if (!sio_json_next(&it, NULL, &first))
         return SIO_ERR_PKT_EVENT_EMPTY;
     sio_json_kind k = sio_json_kind_of(first);
@@ -64,7 +83,7 @@ static sio_err check_connect_error(sio_json_kind k, const sio_pkt_options *opt)
     return SIO_ERR_PKT_PAYLOAD_KIND;
 }
 
-sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *opt)
+static sio_err check_payload(int type, sio_span data, const sio_pkt_options *opt, bool validated)
 {
     sio_pkt_options defaults;
     if (!opt) {
@@ -84,7 +103,7 @@ sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *op
         return SIO_ERR_PKT_PAYLOAD_UNEXPECTED;
     case SIO_PKT_EVENT:
     case SIO_PKT_BINARY_EVENT:
-        return check_event(data);
+        return check_event(data, validated);
     case SIO_PKT_ACK:
     case SIO_PKT_BINARY_ACK:
         return k == SIO_JSON_ARRAY ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
@@ -93,6 +112,16 @@ sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *op
     default:
         return SIO_ERR_PKT_TYPE;
     }
+}
+
+sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *opt)
+{
+    return check_payload(type, data, opt, false);
+}
+
+sio_err pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt)
+{
+    return check_payload(type, data, opt, true);
 }
 
 /* One object: a placeholder only when its (last) _placeholder member is the boolean true. */

@@ -1,0 +1,11 @@
+/* Socket.IO packet helpers shared by the codec sources (not part of the public API). */
+#ifndef SIO_PKT_INTERNAL_H
+#define SIO_PKT_INTERNAL_H
+
+#include "sio/packet.h"
+
+/* sio_pkt_check_payload for a payload that sio_json_validate has just accepted (or no payload):
+ * the same verdicts, without rescanning the text to find where the value ends. */
+sio_err pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt);
+
+#endif
