@@ -17,8 +17,11 @@ static sio_err scan_fail(json_scan *s, sio_err e, size_t at)
     return e;
 }
 
-static void skip_ws(json_scan *s)
+/* Whitespace bytes are all at or below ' ', so most calls return after one comparison. */
+static inline void skip_ws(json_scan *s)
 {
+    if (s->i < s->n && s->p[s->i] > ' ')
+        return;
     while (s->i < s->n) {
         uint8_t c = s->p[s->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -112,17 +115,38 @@ static sio_err scan_escape(json_scan *s)
     return SIO_OK;
 }
 
+/* String content bytes that need no attention are nonzero: ASCII is 1, bytes of multi-byte
+ * UTF-8 are 3 (bit 1: the string is checked as UTF-8 at its closing quote). '"', '\\' and the
+ * control bytes are 0: the scan stops at them. */
+#define CLASS_ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const uint8_t string_class[256] = {
+    CLASS_ROW(0), CLASS_ROW(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' stops */
+    CLASS_ROW(1), CLASS_ROW(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' stops */
+    CLASS_ROW(1), CLASS_ROW(1),
+    CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3),
+    CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3),
+};
+
 /* s->i points at the opening quote. Raw bytes are checked as UTF-8 once the closing quote is
  * found: '"' and '\\' never occur inside a multi-byte sequence, so the scan cannot cut one. */
 static sio_err scan_string(json_scan *s)
 {
     size_t raw_start = ++s->i;
-    bool has_high = false;
-    while (s->i < s->n) {
+    unsigned seen = 0;
+    for (;;) {
+        unsigned k;
+        while (s->i < s->n && (k = string_class[s->p[s->i]]) != 0) {
+            seen |= k;
+            s->i++;
+        }
+        if (s->i >= s->n)
+            break;
         uint8_t c = s->p[s->i];
         if (c == '"') {
             size_t bad = 0;
-            if (has_high &&
+            if ((seen & 2) &&
                 sio_utf8_validate(s->p + raw_start, s->i - raw_start, &bad) != SIO_OK)
                 return scan_fail(s, SIO_ERR_JSON_UTF8, raw_start + bad);
             s->i++;
@@ -130,14 +154,10 @@ static sio_err scan_string(json_scan *s)
         }
         if (c < 0x20)
             return scan_fail(s, SIO_ERR_JSON_CONTROL_CHAR, s->i);
-        if (c >= 0x80)
-            has_high = true;
-        s->i++;
-        if (c == '\\') {
-            sio_err e = scan_escape(s);
-            if (e != SIO_OK)
-                return e;
-        }
+        s->i += 1;
+        sio_err e = scan_escape(s); /* c is '\\' */
+        if (e != SIO_OK)
+            return e;
     }
     return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
 }
