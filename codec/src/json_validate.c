@@ -1,7 +1,8 @@
 /* Strict RFC 8259 validation, iterative: the nesting is a bit stack (1 = object) so a hostile
  * text cannot drive recursion, and the depth bound is checked where each level opens. */
+#include <string.h>
+
 #include "sio/json.h"
-#include "sio/utf8.h"
 
 typedef struct json_scan {
     const uint8_t *p;
@@ -115,51 +116,85 @@ static sio_err scan_escape(json_scan *s)
     return SIO_OK;
 }
 
-/* String content bytes that need no attention are nonzero: ASCII is 1, bytes of multi-byte
- * UTF-8 are 3 (bit 1: the string is checked as UTF-8 at its closing quote). '"', '\\' and the
- * control bytes are 0: the scan stops at them. */
+/* 1 for string content bytes that need no attention (ASCII from 0x20 on, except '"' and
+ * '\\'); the scan stops at every other byte. */
 #define CLASS_ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-static const uint8_t string_class[256] = {
+static const uint8_t string_plain[256] = {
     CLASS_ROW(0), CLASS_ROW(0),
     1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' stops */
     CLASS_ROW(1), CLASS_ROW(1),
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' stops */
     CLASS_ROW(1), CLASS_ROW(1),
-    CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3),
-    CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3), CLASS_ROW(3),
+    CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0),
+    CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0),
 };
 
-/* s->i points at the opening quote. Raw bytes are checked as UTF-8 once the closing quote is
- * found: '"' and '\\' never occur inside a multi-byte sequence, so the scan cannot cut one. */
+/* Checks the multi-byte sequence whose lead byte is p[i] (RFC 3629 ranges, as sio_utf8_feed)
+ * and returns the index to resume the string scan at. The first failure is kept in *bad and
+ * reported only at the closing quote, so that a control byte or a bad escape later in the
+ * string still wins, as when the raw bytes were checked as a whole. A sequence cut short by
+ * the closing quote is reported at its lead byte (a truncated sequence); a byte that cannot
+ * continue it is reported itself and then scanned as string content. */
+static size_t scan_utf8_sequence(const uint8_t *p, size_t n, size_t i, size_t *bad)
+{
+    uint8_t b = p[i], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        lo = b == 0xE0 ? 0xA0 : lo; /* below: overlong 3-byte form */
+        hi = b == 0xED ? 0x9F : hi; /* above: UTF-16 surrogates */
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        lo = b == 0xF0 ? 0x90 : lo; /* below: overlong 4-byte form */
+        hi = b == 0xF4 ? 0x8F : hi; /* above: beyond U+10FFFF */
+    } else {
+        *bad = i;
+        return i + 1;
+    }
+    for (size_t k = 1; k <= need; k++, lo = 0x80, hi = 0xBF) {
+        if (i + k >= n)
+            return n; /* the string is unterminated: that error wins */
+        uint8_t c = p[i + k];
+        if (c < lo || c > hi) {
+            *bad = c == '"' ? i : i + k;
+            return i + k;
+        }
+    }
+    return i + need + 1;
+}
+
+/* s->i points at the opening quote. */
 static sio_err scan_string(json_scan *s)
 {
-    size_t raw_start = ++s->i;
-    unsigned seen = 0;
+    const uint8_t *p = s->p;
+    size_t n = s->n, i = s->i + 1;
+    size_t bad = SIZE_MAX; /* first byte that is not valid UTF-8 */
     for (;;) {
-        unsigned k;
-        while (s->i < s->n && (k = string_class[s->p[s->i]]) != 0) {
-            seen |= k;
-            s->i++;
-        }
-        if (s->i >= s->n)
+        while (i < n && string_plain[p[i]])
+            i++;
+        if (i >= n)
             break;
-        uint8_t c = s->p[s->i];
-        if (c == '"') {
-            size_t bad = 0;
-            if ((seen & 2) &&
-                sio_utf8_validate(s->p + raw_start, s->i - raw_start, &bad) != SIO_OK)
-                return scan_fail(s, SIO_ERR_JSON_UTF8, raw_start + bad);
-            s->i++;
+        uint8_t c = p[i];
+        if (c >= 0x80) {
+            i = bad == SIZE_MAX ? scan_utf8_sequence(p, n, i, &bad) : i + 1;
+        } else if (c == '"') {
+            if (bad != SIZE_MAX)
+                return scan_fail(s, SIO_ERR_JSON_UTF8, bad);
+            s->i = i + 1;
             return SIO_OK;
+        } else if (c < 0x20) {
+            return scan_fail(s, SIO_ERR_JSON_CONTROL_CHAR, i);
+        } else {
+            s->i = i + 1; /* c is '\\' */
+            sio_err e = scan_escape(s);
+            if (e != SIO_OK)
+                return e;
+            i = s->i;
         }
-        if (c < 0x20)
-            return scan_fail(s, SIO_ERR_JSON_CONTROL_CHAR, s->i);
-        s->i += 1;
-        sio_err e = scan_escape(s); /* c is '\\' */
-        if (e != SIO_OK)
-            return e;
     }
-    return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
+    return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
 }
 
 static size_t skip_digits(json_scan *s)
@@ -198,8 +233,14 @@ static sio_err scan_number(json_scan *s)
     return SIO_OK;
 }
 
-static sio_err scan_literal(json_scan *s, const char *word, size_t wlen)
+/* With the whole word in bounds, one comparison settles the usual case; the loop finds the
+ * offending byte otherwise. */
+static inline sio_err scan_literal(json_scan *s, const char *word, size_t wlen)
 {
+    if (s->n - s->i >= wlen && memcmp(s->p + s->i, word, wlen) == 0) {
+        s->i += wlen;
+        return SIO_OK;
+    }
     for (size_t k = 0; k < wlen; k++) {
         if (s->i + k >= s->n)
             return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
