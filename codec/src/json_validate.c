@@ -199,10 +199,12 @@ static sio_err scan_string(json_scan *s)
 
 static size_t skip_digits(json_scan *s)
 {
-    size_t start = s->i;
-    while (s->i < s->n && s->p[s->i] >= '0' && s->p[s->i] <= '9')
-        s->i++;
-    return s->i - start;
+    const uint8_t *p = s->p;
+    size_t start = s->i, i = start, n = s->n;
+    while (i < n && (uint8_t)(p[i] - '0') <= 9)
+        i++;
+    s->i = i;
+    return i - start;
 }
 
 /* number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ ("e"/"E") [ "+"/"-" ] 1*DIGIT ] */
@@ -269,23 +271,24 @@ static sio_err scan_scalar(json_scan *s)
 
 enum { WANT_VALUE, WANT_KEY, WANT_MEMBER_END };
 
-/* One value was expected at s->i: opens a container or consumes a scalar. */
-static sio_err step_value(json_scan *s, int *state)
+/* Closes the innermost container; *object becomes the kind of the one around it. */
+static void pop(json_scan *s, bool *object)
 {
-    if (s->i == s->n)
-        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
-    uint8_t c = s->p[s->i];
-    if (c != '{' && c != '[') {
-        *state = WANT_MEMBER_END;
-        return scan_scalar(s);
-    }
+    s->i++;
+    s->depth--;
+    *object = s->depth > 0 && top_is_object(s);
+}
+
+/* s->i is at '{' or '['. An empty container is closed at once. */
+static sio_err open_container(json_scan *s, uint8_t c, bool *object, int *state)
+{
     sio_err e = push(s, c == '{');
     if (e != SIO_OK)
         return e;
+    *object = c == '{';
     skip_ws(s);
     if (s->i < s->n && s->p[s->i] == (c == '{' ? '}' : ']')) {
-        s->depth--;
-        s->i++;
+        pop(s, object);
         *state = WANT_MEMBER_END;
     } else {
         *state = c == '{' ? WANT_KEY : WANT_VALUE;
@@ -293,11 +296,10 @@ static sio_err step_value(json_scan *s, int *state)
     return SIO_OK;
 }
 
-static sio_err step_key(json_scan *s, int *state)
+/* s->i is at the byte c where a member key is due; the ':' after it is consumed. */
+static sio_err scan_key(json_scan *s, uint8_t c)
 {
-    if (s->i == s->n)
-        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
-    if (s->p[s->i] != '"')
+    if (c != '"')
         return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
     sio_err e = scan_string(s);
     if (e != SIO_OK)
@@ -308,45 +310,50 @@ static sio_err step_key(json_scan *s, int *state)
     if (s->p[s->i] != ':')
         return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
     s->i++;
-    *state = WANT_VALUE;
     return SIO_OK;
 }
 
 /* After a value inside a container: a comma or the matching closer. */
-static sio_err step_member_end(json_scan *s, int *state)
+static sio_err member_end(json_scan *s, uint8_t c, bool *object, int *state)
 {
-    if (s->i == s->n)
-        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
-    bool object = top_is_object(s);
-    uint8_t c = s->p[s->i];
     if (c == ',') {
         s->i++;
-        *state = object ? WANT_KEY : WANT_VALUE;
-    } else if (c == (object ? '}' : ']')) {
-        s->i++;
-        s->depth--;
+        *state = *object ? WANT_KEY : WANT_VALUE;
+    } else if (c == (*object ? '}' : ']')) {
+        pop(s, object);
     } else {
         return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
     }
     return SIO_OK;
 }
 
+/* The kind of the innermost open container is kept in `object`, so only closing a level reads
+ * the bit stack. Every state needs a byte, so the end of the text is checked once per step. */
 static sio_err scan_text(json_scan *s)
 {
     skip_ws(s);
     if (s->i == s->n)
         return scan_fail(s, SIO_ERR_JSON_EMPTY, s->i);
     int state = WANT_VALUE;
+    bool object = false;
     for (;;) {
-        sio_err e;
-        if (state == WANT_VALUE)
-            e = step_value(s, &state);
-        else if (state == WANT_KEY)
-            e = step_key(s, &state);
-        else if (s->depth == 0)
+        if (state == WANT_MEMBER_END && s->depth == 0)
             break;
-        else
-            e = step_member_end(s, &state);
+        if (s->i == s->n)
+            return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
+        uint8_t c = s->p[s->i];
+        sio_err e;
+        if (state == WANT_MEMBER_END) {
+            e = member_end(s, c, &object, &state);
+        } else if (state == WANT_KEY) {
+            e = scan_key(s, c);
+            state = WANT_VALUE;
+        } else if (c == '{' || c == '[') {
+            e = open_container(s, c, &object, &state);
+        } else {
+            e = scan_scalar(s);
+            state = WANT_MEMBER_END;
+        }
         if (e != SIO_OK)
             return e;
         skip_ws(s);
