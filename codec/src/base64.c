@@ -9,20 +9,31 @@ static const char base64_alphabet[] =
 #define B64_PAD 64  /* '=' */
 #define B64_SKIP 65 /* anything else */
 
+/* Value + 1 of each character of the standard alphabet and of '=' (B64_PAD + 1); 0 for all
+ * other bytes. One load per character instead of a chain of range tests. */
+static const uint8_t base64_table[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23,
+    ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+    ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44,
+    ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51,
+    ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58,
+    ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64, ['='] = B64_PAD + 1
+};
+
 /* 6-bit value of a character; '-' and '_' (url-safe alphabet) only when `url_safe`. */
-static unsigned base64_value(uint8_t c, bool url_safe)
+static inline unsigned base64_value(uint8_t c, bool url_safe)
 {
-    if (c >= 'A' && c <= 'Z')
-        return (unsigned)(c - 'A');
-    if (c >= 'a' && c <= 'z')
-        return (unsigned)(c - 'a' + 26);
-    if (c >= '0' && c <= '9')
-        return (unsigned)(c - '0' + 52);
-    if (c == '+' || (url_safe && c == '-'))
+    unsigned t = base64_table[c];
+    if (t != 0)
+        return t - 1;
+    if (url_safe && c == '-')
         return 62;
-    if (c == '/' || (url_safe && c == '_'))
+    if (url_safe && c == '_')
         return 63;
-    return c == '=' ? B64_PAD : B64_SKIP;
+    return B64_SKIP;
 }
 
 size_t sio_base64_encoded_len(size_t n)
