@@ -10,4 +10,10 @@
  * value instead. The caller knows the container's kind. */
 void json_iter_validated(sio_span text, bool is_object, sio_json_iter *it);
 
+/* sio_json_object_get for the object whose '{' is at p[0], inside validated text that may go
+ * on after it (n bytes from p to the end of the text): the members are read up to the matching
+ * '}', so the object's end need not be found first. */
+sio_err json_object_get_validated(const uint8_t *p, size_t n, const char *key, size_t key_len,
+                                  sio_span *value);
+
 #endif

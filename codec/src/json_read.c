@@ -159,16 +159,12 @@ size_t sio_json_count(sio_span container)
     return count;
 }
 
-sio_err sio_json_object_get(sio_span object, const char *key, size_t key_len, sio_span *value)
+/* The last duplicate wins, as with JSON.parse on the JavaScript side. */
+static sio_err object_lookup(sio_json_iter *it, const char *key, size_t key_len, sio_span *value)
 {
-    sio_json_iter it;
-    sio_err e = sio_json_object_iter(object, &it);
-    if (e != SIO_OK)
-        return e;
     sio_span k, v;
     bool found = false;
-    /* The last duplicate wins, as with JSON.parse on the JavaScript side. */
-    while (sio_json_next(&it, &k, &v)) {
+    while (sio_json_next(it, &k, &v)) {
         if (sio_json_string_equals(k, (const uint8_t *)key, key_len)) {
             found = true;
             if (value)
@@ -176,4 +172,20 @@ sio_err sio_json_object_get(sio_span object, const char *key, size_t key_len, si
         }
     }
     return found ? SIO_OK : SIO_ERR_JSON_NOT_FOUND;
+}
+
+sio_err sio_json_object_get(sio_span object, const char *key, size_t key_len, sio_span *value)
+{
+    sio_json_iter it;
+    sio_err e = sio_json_object_iter(object, &it);
+    if (e != SIO_OK)
+        return e;
+    return object_lookup(&it, key, key_len, value);
+}
+
+sio_err json_object_get_validated(const uint8_t *p, size_t n, const char *key, size_t key_len,
+                                  sio_span *value)
+{
+    sio_json_iter it = {p, n, 1, 1};
+    return object_lookup(&it, key, key_len, value);
 }

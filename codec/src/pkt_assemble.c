@@ -3,7 +3,7 @@
  * placeholder k is slot k, because attachments travel in placeholder order. */
 #include <string.h>
 
-#include "sio/packet.h"
+#include "pkt_internal.h"
 
 enum { ASM_IDLE = 0, ASM_WAITING = 1, ASM_COMPLETE = 2 };
 
@@ -34,7 +34,7 @@ static sio_err assembler_fail(sio_pkt_assembler *a, sio_err e)
 static sio_err assembler_finish(sio_pkt_assembler *a, bool *complete, size_t *err_at)
 {
     size_t at = 0;
-    sio_err e = sio_pkt_check_placeholders(a->pkt.data, a->pkt.attachments, &at);
+    sio_err e = pkt_check_validated_placeholders(a->pkt.data, a->pkt.attachments, &at);
     if (e != SIO_OK) {
         if (err_at)
             *err_at = at;

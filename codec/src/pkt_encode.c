@@ -91,7 +91,7 @@ static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options 
         if (e != SIO_OK)
             return e;
         if (pkt->attachments > 0)
-            e = sio_pkt_check_placeholders(pkt->data, pkt->attachments, NULL);
+            e = pkt_check_validated_placeholders(pkt->data, pkt->attachments, NULL);
         if (e != SIO_OK)
             return e;
     }

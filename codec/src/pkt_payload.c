@@ -124,15 +124,27 @@ sio_err pkt_check_validated_payload(int type, sio_span data, const sio_pkt_optio
     return check_payload(type, data, opt, true);
 }
 
+/* Member lookup in the object at p[0] (n bytes to the end of the payload): after validation
+ * the members can be read from '{' onwards; otherwise the object is delimited first. */
+static sio_err placeholder_member(const uint8_t *p, size_t n, bool validated, const char *key,
+                                  size_t key_len, sio_span *value)
+{
+    if (validated)
+        return json_object_get_validated(p, n, key, key_len, value);
+    return sio_json_object_get(sio_json_trim(sio_span_of(p, n)), key, key_len, value);
+}
+
 /* One object: a placeholder only when its (last) _placeholder member is the boolean true. */
-static sio_err check_one_placeholder(sio_span obj, uint32_t attachments)
+static sio_err check_one_placeholder(const uint8_t *p, size_t n, bool validated,
+                                     uint32_t attachments)
 {
     sio_span flag, num;
-    if (sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
+    if (placeholder_member(p, n, validated, "_placeholder", 12, &flag) != SIO_OK ||
         sio_json_kind_of(flag) != SIO_JSON_TRUE)
         return SIO_OK;
     int64_t k;
-    if (sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK)
+    if (placeholder_member(p, n, validated, "num", 3, &num) != SIO_OK ||
+        sio_json_get_int(num, &k) != SIO_OK)
         return SIO_ERR_PKT_PLACEHOLDER;
     if (k < 0 || (uint64_t)k >= attachments)
         return SIO_ERR_PKT_PLACEHOLDER_RANGE;
@@ -141,7 +153,8 @@ static sio_err check_one_placeholder(sio_span obj, uint32_t attachments)
 
 /* Visits every object at any depth by scanning for '{' outside strings: no recursion, and each
  * object is read by the tree-less lookup. */
-sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
+static sio_err check_placeholders(sio_span data, uint32_t attachments, size_t *err_at,
+                                  bool validated)
 {
     const uint8_t *p = data.ptr;
     size_t n = p ? data.len : 0;
@@ -154,8 +167,7 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
         }
         if (p[i] != '{')
             continue;
-        sio_span obj = sio_json_trim(sio_span_of(p + i, n - i));
-        sio_err e = check_one_placeholder(obj, attachments);
+        sio_err e = check_one_placeholder(p + i, n - i, validated, attachments);
         if (e != SIO_OK) {
             if (err_at)
                 *err_at = i;
@@ -163,4 +175,14 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
         }
     }
     return SIO_OK;
+}
+
+sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
+{
+    return check_placeholders(data, attachments, err_at, false);
+}
+
+sio_err pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
+{
+    return check_placeholders(data, attachments, err_at, true);
 }
