@@ -227,7 +227,21 @@ class WebSocketSession(Session):
         self.auto_pong = True
         self.skip_noop = True  # a noop carries nothing; cases that look for one read raw frames
 
+    def _keepalive(self) -> None:
+        """For servers with the v3 heartbeat: ping every pingInterval while the session lives."""
+        assert self.ws is not None
+        stop_at = time.monotonic() + 120.0
+        for _ in range(100000):
+            if self.ws.frames_ended.wait(self.target.ping_interval) or time.monotonic() > stop_at:
+                return
+            try:
+                self.ws.send_text("2")
+            except OSError:
+                return
+
     def _on_frame(self, ws: WsClient, frame: Frame) -> bool:
+        if self.target.client_pings and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"3":
+            return True
         if self.skip_noop and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"6":
             return True
         if self.auto_pong and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"2":
@@ -245,6 +259,8 @@ class WebSocketSession(Session):
         s.auto_pong = auto_pong
         s.ws = WsClient.connect(target.host, target.port, query(path, "websocket", sid, extra=extra),
                                 timeout=target.reply, on_frame=s._on_frame)
+        if target.client_pings and auto_pong:
+            threading.Thread(target=s._keepalive, daemon=True, name="keepalive").start()
         if sid is None:
             first = s.recv()
             if not isinstance(first, str) or not first.startswith("0"):

@@ -37,6 +37,8 @@ class TargetSpec:
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
+    # Engine.IO v3 servers wait for the client's pings; the harness then sends them itself.
+    client_pings: bool = False
 
 
 def _registry() -> dict[str, TargetSpec]:
@@ -55,6 +57,7 @@ def _registry() -> dict[str, TargetSpec]:
             name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
             description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
             profile="node-v2", features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}),
+            client_pings=True,
             needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
@@ -92,6 +95,7 @@ class Target:
     eio_path: str = "/engine.io/"
     process: "subprocess.Popen[bytes] | None" = None
     output: list[str] = field(default_factory=list)
+    client_pings: bool = False
 
     # Deadlines derived from the heartbeat settings, in seconds.
     @property
@@ -177,7 +181,7 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None) -> Target:
         if line.startswith("READY "):
             port = int(line.split()[1])
     return Target(spec.name, "127.0.0.1", port, pi, pt, ct, mp, spec.eio3, spec.features, spec.profile,
-                  spec.description, process=proc, output=sink)
+                  spec.description, process=proc, output=sink, client_pings=spec.client_pings)
 
 
 def stop_process(proc: "subprocess.Popen[bytes]") -> None:

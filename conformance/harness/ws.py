@@ -115,6 +115,7 @@ class WsClient:
         self._ended = False
         self.close_sent = False
         self._partial: list[Frame] = []
+        self.frames_ended = threading.Event()
         sock.settimeout(None)
         self._thread = threading.Thread(target=self._read_loop, daemon=True, name="ws reader")
         self._thread.start()
@@ -174,6 +175,7 @@ class WsClient:
             pass
         finally:
             self.frames.put(None)
+            self.frames_ended.set()
 
     def _read_frame(self) -> Frame | None:
         r = self._reader
