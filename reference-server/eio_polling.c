@@ -108,6 +108,14 @@ static void handshake(conn *c, const sio_http_request *req, const eio_query *q, 
         refuse(c, upgrade, EIO_ERR_PROTOCOL);
         return;
     }
+    if (c->srv->shutting_down) {
+        /* A request read during the final drain must not create a session nobody frees. */
+        if (upgrade)
+            http_respond_raw_400(c, "Server shutting down");
+        else
+            http_respond_error(c, 503, EIO_ERR_BAD_REQUEST, "Server shutting down");
+        return;
+    }
     session *s = eio_session_new(c->srv, protocol, q->b64, app);
     if (!upgrade && q->jsonp) {
         s->jsonp = true;

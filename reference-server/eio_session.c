@@ -325,6 +325,7 @@ void eio_dispatch_end(session *s)
 
 void eio_close_all(server *srv)
 {
+    srv->shutting_down = true;
     for (size_t b = 0; b < SERVER_SESSION_BUCKETS; b++)
         while (srv->sessions[b])
             eio_terminate(srv->sessions[b], "server shutting down", SIO_EIO_CLOSE);

@@ -133,6 +133,7 @@ typedef struct server {
     struct sio_server *sio;
     int random_fd;
     volatile int stop;
+    bool shutting_down; /* set by eio_close_all: no new session from then on */
 } server;
 
 /* log.c */
