@@ -13,7 +13,7 @@ CONF_DIR           := conformance
 CONF_NODE          := $(CONF_DIR)/targets/node-socketio
 CONF_OUT           := $(BUILD)/conformance
 CONF_MATRIX        ?= reference node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
-MATRIX_OUT         ?= $(CONF_OUT)
+MATRIX_OUT         ?= docs
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
 conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python)))
