@@ -26,7 +26,7 @@ DEADLINE = 5.0  # seconds any single expected event may take
 class Server:
     def __init__(self, *args: str):
         if not SERVER.exists():
-            pytest.skip(f"{SERVER} not built")
+            pytest.fail(f"{SERVER} not built: run make server")
         import tempfile
         self.stderr = tempfile.TemporaryFile()
         wrapper = os.environ.get("REFERENCE_SERVER_WRAPPER", "").split()

@@ -22,7 +22,7 @@ MODES = ["polling", "upgrade", "websocket"]
 @pytest.mark.parametrize("mode", MODES)
 def test_official_socket_io_client(server, mode):
     if shutil.which("node") is None or not (CLIENTS / "node_modules" / "socket.io-client").exists():
-        pytest.skip("socket.io-client not installed (make deps-server-clients)")
+        pytest.fail("socket.io-client not installed: run make deps-server-clients")
     run = subprocess.run(["node", str(CLIENTS / "node-client.mjs"), f"http://127.0.0.1:{server.port}", mode],
                          capture_output=True, text=True, timeout=60)
     result = json.loads(run.stdout.strip().splitlines()[-1])

@@ -136,7 +136,7 @@ def test_help_and_bad_options():
     import subprocess
     from conftest import SERVER
     if not SERVER.exists():
-        pytest.skip("server not built")
+        pytest.fail("server not built: run make server")
     out = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=5)
     assert out.returncode == 0 and "--ping-interval" in out.stdout and "--cors-origin" in out.stdout
     bad = subprocess.run([str(SERVER), "--port", "99999"], capture_output=True, text=True, timeout=5)
