@@ -12,7 +12,7 @@ CONF_ARGS          ?=
 CONF_DIR           := conformance
 CONF_NODE          := $(CONF_DIR)/targets/node-socketio
 CONF_OUT           := $(BUILD)/conformance
-CONF_MATRIX        ?= reference node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
+CONF_MATRIX        ?= reference reference-eio3 node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
 MATRIX_OUT         ?= docs
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
@@ -64,6 +64,7 @@ test-conformance-node: $(PYTHON) conformance-node
 # The whole suite against the reference server: every MUST case has to pass.
 test-conformance-reference: $(PYTHON) server
 	$(call conf_run,reference,)
+	$(call conf_run,reference-eio3,)
 
 TEST_TARGETS += test-conformance-harness test-conformance-node test-conformance-reference
 

@@ -49,6 +49,10 @@ def _registry() -> dict[str, TargetSpec]:
             name="reference", command=[str(ROOT / "build" / "reference-server")], cwd=ROOT,
             description="the project's C reference server (build/reference-server)",
             profile="reference", needs=[ROOT / "build" / "reference-server"]),
+        "reference-eio3": TargetSpec(
+            name="reference-eio3", command=[str(ROOT / "build" / "reference-server")], cwd=ROOT, eio3=True,
+            description="the C reference server with --allow-eio3 (Engine.IO v3 / Socket.IO v4 clients too)",
+            profile="reference", needs=[ROOT / "build" / "reference-server"]),
         "node-socketio": TargetSpec(
             name="node-socketio", command=node, cwd=node_dir,
             description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node",
