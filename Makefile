@@ -101,3 +101,9 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all codec server deps test test-unit test-vectors clean
+
+# The whole matrix RUNS times, comparing every case's verdict between runs (flake check).
+RUNS ?= 20
+matrix-repeat:
+	python3 scripts/repeat_matrix.py --runs $(RUNS)
+.PHONY: matrix-repeat

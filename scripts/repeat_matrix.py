@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Runs `make matrix` N times and compares the verdict of every case on every target.
+
+    python3 scripts/repeat_matrix.py --runs 20 [--out build/matrix-repeat] [--targets "a b"]
+
+Each run's reports (build/conformance/<target>/index.json) are copied to <out>/run-NN/, and the
+matrix pages of each run are written there too (not to docs/). At the end every (target, case)
+whose verdict differs between runs is listed with its verdict per run; the exit status is 1 when
+there is any such difference or when a run left no report for a target, else 0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def slug(target: str) -> str:
+    return target.replace(":", "_").replace("/", "_").replace(".", "_")
+
+
+def verdicts(index: Path) -> dict[str, str]:
+    data = json.loads(index.read_text())
+    return {c["case"]: c["verdict"] for c in data["cases"]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--out", default="build/matrix-repeat")
+    ap.add_argument("--targets", default="", help="space-separated; default: the Makefile's CONF_MATRIX")
+    args = ap.parse_args()
+    if args.runs < 2:
+        ap.error("--runs must be at least 2 to compare anything")
+
+    out = ROOT / args.out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    make_vars = [f"CONF_MATRIX={args.targets}"] if args.targets else []
+    targets = args.targets.split() if args.targets else None
+
+    runs: list[dict[tuple[str, str], str]] = []
+    missing: list[str] = []
+    for n in range(1, args.runs + 1):
+        run_dir = out / f"run-{n:02d}"
+        run_dir.mkdir()
+        for old in (ROOT / "build" / "conformance").glob("*/index.json"):
+            old.unlink()
+        start = time.monotonic()
+        proc = subprocess.run(["make", "-s", "matrix", f"MATRIX_OUT={run_dir}"] + make_vars,
+                              cwd=ROOT, capture_output=True, text=True)
+        (run_dir / "make.log").write_text(proc.stdout + proc.stderr)
+        if targets is None:
+            targets = [line.split(": ", 1)[1].strip() for line in proc.stdout.splitlines()
+                       if line.startswith("== conformance: ")]
+        seen: dict[tuple[str, str], str] = {}
+        for t in targets:
+            index = ROOT / "build" / "conformance" / slug(t) / "index.json"
+            if not index.is_file():
+                missing.append(f"run {n}: no report for {t}")
+                continue
+            shutil.copy(index, run_dir / f"{slug(t)}.json")
+            for case, verdict in verdicts(index).items():
+                seen[(t, case)] = verdict
+        runs.append(seen)
+        counts: dict[str, int] = {}
+        for v in seen.values():
+            counts[v] = counts.get(v, 0) + 1
+        print(f"run {n:2d}/{args.runs}: {time.monotonic() - start:6.1f} s, {len(seen)} cases, "
+              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+
+    keys = sorted(set().union(*runs))
+    unstable = [k for k in keys if len({r.get(k, "(absent)") for r in runs}) > 1]
+    for t, case in unstable:
+        per_run = " ".join(r.get((t, case), "(absent)") for r in runs)
+        print(f"UNSTABLE {t} {case}: {per_run}")
+    for m in missing:
+        print(f"MISSING {m}")
+    print(f"{args.runs} runs, {len(targets or [])} targets, {len(keys)} (target, case) pairs, "
+          f"{len(unstable)} with differing verdicts, {len(missing)} missing reports")
+    return 1 if unstable or missing or not keys else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
