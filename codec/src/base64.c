@@ -87,32 +87,97 @@ static sio_err base64_strict_check(const uint8_t *in, size_t n, size_t *pad)
     return (last & unused_mask) ? SIO_ERR_BASE64_PADDING : SIO_OK;
 }
 
+/* Lenient mode reads non-ASCII text as Node reads a JavaScript string: each UTF-16 code unit
+ * by its low byte. Reads the UTF-8 sequence at in[*i] (a lead byte >= 0x80), advances *i past
+ * it and stores the low bytes of its one or two code units; returns how many (0 for bytes that
+ * are not well-formed UTF-8, which Node's text decoders turn into U+FFFD, low byte FD, a skip). */
+static unsigned base64_code_unit_bytes(const uint8_t *in, size_t n, size_t *i, uint8_t low[2])
+{
+    uint8_t c = in[*i];
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || len > n - *i) {
+        *i += 1;
+        return 0;
+    }
+    uint32_t cp = c & (0x7Fu >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((in[*i + k] & 0xC0) != 0x80) {
+            *i += 1;
+            return 0;
+        }
+        cp = (cp << 6) | (in[*i + k] & 0x3Fu);
+    }
+    static const uint32_t min_of_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_of_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *i += 1;
+        return 0;
+    }
+    *i += len;
+    if (cp < 0x10000) {
+        low[0] = (uint8_t)cp;
+        return 1;
+    }
+    cp -= 0x10000;
+    low[0] = (uint8_t)(0xD800u + (cp >> 10));   /* high surrogate */
+    low[1] = (uint8_t)(0xDC00u + (cp & 0x3FFu)); /* low surrogate */
+    return 2;
+}
+
+/* Accumulator of the decoding loop: 6-bit values in, whole bytes out. */
+typedef struct base64_acc {
+    uint32_t acc;
+    unsigned bits;
+    size_t o;
+} base64_acc;
+
+static inline void base64_push(base64_acc *a, unsigned v, uint8_t *out, size_t cap)
+{
+    a->acc = (a->acc << 6) | v;
+    a->bits += 6;
+    if (a->bits >= 8) {
+        a->bits -= 8;
+        if (a->o < cap)
+            out[a->o] = (uint8_t)(a->acc >> a->bits);
+        a->o++;
+        a->acc &= (1u << a->bits) - 1u;
+    }
+}
+
 /* Shared decoding loop: 6-bit groups into bytes. In lenient mode unknown characters are
  * skipped and the first '=' ends the input, as Node does; a lone trailing character
  * carries fewer than 8 bits and yields nothing. Counts every byte, writes those that fit. */
 static size_t base64_decode_bits(const uint8_t *in, size_t n, bool lenient, uint8_t *out,
                                  size_t cap)
 {
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t o = 0;
+    base64_acc a = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         unsigned v = base64_value(in[i], lenient);
+        if (v == B64_SKIP && lenient && in[i] >= 0x80) {
+            /* Non-ASCII: the low bytes of its code units count, and one that reads as '='
+             * ends the input, as in Node. */
+            uint8_t low[2];
+            size_t at = i;
+            unsigned units = base64_code_unit_bytes(in, n, &at, low);
+            i = at - 1; /* the loop's i++ moves past the sequence */
+            bool stop = false;
+            for (unsigned u = 0; u < units && !stop; u++) {
+                unsigned lv = base64_value(low[u], true);
+                stop = lv == B64_PAD;
+                if (lv < B64_PAD)
+                    base64_push(&a, lv, out, cap);
+            }
+            if (stop)
+                break;
+            continue;
+        }
         if (v == B64_PAD)
             break;
         if (v == B64_SKIP)
             continue;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o < cap)
-                out[o] = (uint8_t)(acc >> bits);
-            o++;
-            acc &= (1u << bits) - 1u;
-        }
+        base64_push(&a, v, out, cap);
     }
-    return o;
+    return a.o;
 }
 
 sio_err sio_base64_decode(const uint8_t *in, size_t n, sio_base64_mode mode, uint8_t *out,

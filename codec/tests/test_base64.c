@@ -86,6 +86,31 @@ static void test_lenient(void)
     expect_decode("!!!", L, SIO_OK, "", 0);
 }
 
+/* Non-ASCII text: Node's Buffer.from(s, "base64") reads each UTF-16 code unit of the string by
+ * its low byte (outputs taken from Node.js 20). */
+static void test_lenient_non_ascii(void)
+{
+    const sio_base64_mode L = SIO_BASE64_LENIENT;
+    expect_decode("\xc9\xae\xdb\xb6" "3", L, SIO_OK, "\x9f", 1); /* U+026E 'n', U+06F6 skipped */
+    expect_decode("Q\xdd\x91", L, SIO_OK, "A", 1);                 /* U+0751 reads as 'Q' */
+    expect_decode("QUJ\xc5\x84", L, SIO_OK, "ABC", 3);             /* U+0144 reads as 'D' */
+    expect_decode("QUJD\xc3\xa9", L, SIO_OK, "ABC", 3);            /* U+00E9: E9 is skipped */
+    expect_decode("QQ\xf0\x9f\x98\x80QQ", L, SIO_OK, "A", 1);     /* D83D reads as '=': end */
+    expect_decode("QU\xf0\x90\x81\x81=", L, SIO_OK, "A@", 2);     /* U+10041: D800 DC41, 00 'A' */
+    expect_decode("\xc5\xa2\xc5\xa0\xc5\xa2", L, SIO_OK, "m", 1);  /* 'b', '`' skipped, 'b' */
+    expect_decode("AQ\xe2\xb4\xbd\xc5\xa2\xc5\xa2", L, SIO_OK, "\x01", 1); /* U+2D3D is '=' */
+    /* Not well-formed UTF-8 is skipped byte by byte (Node would see U+FFFD, also skipped): the
+     * overlong C1 81 would otherwise read as 'A'; so would a surrogate ED 81 81 or a cut 4-byte
+     * sequence. */
+    expect_decode("QQ\xc1\x81", L, SIO_OK, "A", 1);
+    expect_decode("QQ\xed\xa1\x81", L, SIO_OK, "A", 1);
+    expect_decode("QQ\xf0\x90\x81", L, SIO_OK, "A", 1);
+    expect_decode("QQ\xe2" "A", L, SIO_OK, "A\x00", 2);
+    expect_decode("QQ\xff\x80", L, SIO_OK, "A", 1);
+    /* Strict mode still rejects any of it. */
+    expect_decode("QUJ\xc5\x84", SIO_BASE64_STRICT, SIO_ERR_BASE64_CHAR, NULL, 0);
+}
+
 static void test_buffer_sizes(void)
 {
     uint8_t out[6];
@@ -129,6 +154,7 @@ int main(void)
     test_encode();
     test_strict();
     test_lenient();
+    test_lenient_non_ascii();
     test_buffer_sizes();
     test_round_trip();
     CHECK_DONE();

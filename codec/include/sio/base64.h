@@ -9,7 +9,10 @@ typedef enum sio_base64_mode {
      * unused bits of the last character zero. */
     SIO_BASE64_STRICT = 0,
     /* What Node's Buffer.from(s, "base64") does: characters outside the alphabet are
-     * skipped, padding is optional, '-' and '_' are read as '+' and '/'. */
+     * skipped, padding is optional, '-' and '_' are read as '+' and '/', the first '=' ends
+     * the input. Non-ASCII input is read as UTF-8 text the way Node reads the JavaScript
+     * string: each UTF-16 code unit by its low byte, so U+0762 counts as 'b' and the high
+     * surrogate of U+1F600 (D83D) as '='; bytes that are not well-formed UTF-8 are skipped. */
     SIO_BASE64_LENIENT = 1
 } sio_base64_mode;
 
