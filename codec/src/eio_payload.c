@@ -88,8 +88,15 @@ static sio_err v3_text_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool 
         size_t start = it->pos;
         if ((rc = v3_skip_units(it, units)) != SIO_OK)
             return rc;
-        if (units == 0)
-            continue; /* '0:' is how Node writes an empty payload */
+        if (units == 0) {
+            /* A record holds a packet, and a packet has at least its type character, so '0:'
+             * carries none. The body '0:' alone is how engine.io-parser 2.x writes a payload
+             * without packets: accepted in both modes. Next to other records, 2.x skips it:
+             * compat does the same, strict rejects it as v4 rejects an empty record. */
+            if (it->opt.compat || (start == 2 && it->len == 2))
+                continue;
+            return SIO_ERR_EIO_EMPTY_RECORD;
+        }
         if (it->count >= eio_max_records(&it->opt))
             return SIO_ERR_EIO_TOO_MANY_RECORDS;
         rc = sio_eio_packet_decode(3, SIO_EIO_FRAME_RECORD, it->p + start, it->pos - start,

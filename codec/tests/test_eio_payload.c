@@ -99,6 +99,28 @@ static void test_v3_text(void)
     CHECK_ERR(rc, SIO_ERR_EIO_V3_SPLIT_CHARACTER);
     CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("0:"), NULL, &rc), 0);
     CHECK_ERR(rc, SIO_OK);
+    /* '0:' beside other records: strict rejects it wherever it stands, before any packet is
+     * returned; compat skips it as engine.io-parser 2.x does. */
+    static const char *const empties[] = {"6:4hello0:", "0:6:4hello", "1:60:1:6", "0:0:"};
+    static const size_t empty_packets[] = {1, 1, 2, 0};
+    sio_eio_options compat = {.compat = true};
+    for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
+        const uint8_t *body = (const uint8_t *)empties[i];
+        size_t len = strlen(empties[i]);
+        sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V3_TEXT, body, len, NULL);
+        CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_EMPTY_RECORD);
+        CHECK(!has);
+        CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, body, len, NULL, NULL),
+                  SIO_ERR_EIO_EMPTY_RECORD);
+        CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, body, len, &compat, &rc),
+                     empty_packets[i]);
+        CHECK_ERR(rc, SIO_OK);
+    }
+    /* Compat also takes '00:' (leading zero) as the empty payload. */
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("00:"), &compat, &rc), 0);
+    CHECK_ERR(rc, SIO_OK);
+    count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("00:"), NULL, &rc);
+    CHECK_ERR(rc, SIO_ERR_EIO_V3_LENGTH);
     /* A framing error anywhere rejects the payload before its first packet is returned. */
     sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello5:42[]"), NULL);
     CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_V3_TRUNCATED);
@@ -224,8 +246,10 @@ static void test_limits_and_edges(void)
 {
     sio_err rc;
     sio_eio_options lim = {.max_records = 2};
-    /* '0:' records carry no packet and do not count. */
-    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello0:2:4\xe2\x82\xac"), &lim, &rc), 2);
+    /* Compat: '0:' records carry no packet and do not count. */
+    sio_eio_options lim_compat = {.max_records = 2, .compat = true};
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello0:2:4\xe2\x82\xac"), &lim_compat,
+                          &rc), 2);
     CHECK_ERR(rc, SIO_OK);
     count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("1:61:61:6"), &lim, &rc);
     CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
