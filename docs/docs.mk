@@ -1,7 +1,8 @@
 # Teaching pages and recorded sessions (included by the top Makefile).
 #   make docs            render the walkthrough and every vector into build/docs, then copy to docs/
 #   make sessions        re-record vectors/sessions/node-*.json (Node's socket.io + socket.io-client)
-#   make walkthrough     re-record vectors/sessions/walkthrough.json (deterministic, against Node)
+#   make walkthrough     re-record vectors/sessions/walkthrough.json (reference server, deterministic) and
+#                        walkthrough-node.json (Node, deterministic), then compare them byte by byte
 #   make test-docs       generator checks, session checks and replays, the browser test
 
 DOCS_OUT  := $(BUILD)/docs
@@ -19,8 +20,11 @@ recorder-node: $(REC_NODE)/node_modules/.package-lock.json
 sessions: $(PYTHON) codec recorder-node
 	cd conformance && ../$(PYTHON) -m recorder.record
 
-walkthrough: $(PYTHON) codec recorder-node
+walkthrough: $(PYTHON) codec server recorder-node
+	cd conformance && ../$(PYTHON) -m recorder.walkthrough --target reference
 	cd conformance && ../$(PYTHON) -m recorder.walkthrough --target node
+	cd conformance && ../$(PYTHON) -m recorder.compare --quiet ../vectors/sessions/walkthrough.json \
+	    ../vectors/sessions/walkthrough-node.json
 
 docs: $(PYTHON)
 	$(PYTHON) $(DOCS_GEN) --out $(DOCS_OUT)

@@ -90,9 +90,14 @@ def build(name: str, description: str, recorded: dict, raws: list[Raw]) -> dict:
     }
 
 
+def dumps(session: dict) -> str:
+    """The text of a session file: `write` stores exactly this, so equal sessions give equal files."""
+    return json.dumps(session, indent=1, ensure_ascii=False) + "\n"
+
+
 def write(session: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(session, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(dumps(session), encoding="utf-8")
 
 
 def load(path: Path) -> dict:

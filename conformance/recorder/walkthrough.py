@@ -2,15 +2,21 @@
 connection through every stage of the protocol and records each message it sends and receives.
 
 Everything the client chooses is fixed (request bytes, WebSocket key, masking keys, ack ids), so
-two runs against a server with deterministic ids produce byte-identical sessions, and runs against
-different servers differ only in the fields marked variable.
+two runs against a server in deterministic mode produce byte-identical sessions, and runs against
+different servers differ only where `recorder.compare` explains it (fields marked variable, HTTP
+headers outside the protocol).
 
-    python -m recorder.walkthrough [--target node|reference] [--out FILE]
+The canonical recording, vectors/sessions/walkthrough.json, is made against the reference server
+(build/reference-server --deterministic); walkthrough-node.json is the same client against Node's
+socket.io in its deterministic mode, kept for the comparison.
+
+    python -m recorder.walkthrough [--target reference|node] [--out FILE] [--check]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import sys
 import time
@@ -23,7 +29,11 @@ WS_KEY = "d2Fsa3Rocm91Z2gta2V5IQ=="      # base64 of the 16 bytes "walkthrough-k
 MASKS = {3: bytes.fromhex("37fa213d"), 4: bytes.fromhex("5a0c11ee")}
 RECV_DEADLINE_S = 5.0
 SETTINGS = servers.Settings(ping_interval_ms=2500, ping_timeout_ms=5000, connect_timeout_ms=10000)
-OUT = session.SESSIONS_DIR / "walkthrough.json"
+OUTS = {"reference": session.SESSIONS_DIR / "walkthrough.json",
+        "node": session.SESSIONS_DIR / "walkthrough-node.json"}
+OUT = OUTS["reference"]
+# The ids a server in deterministic mode gives (vectors/sessions/README.md, "Deterministic mode").
+DETERMINISTIC_IDS = {"eio-sid-": re.compile(rb"eio-session-\d{8}"), "socket-id-": re.compile(rb"sio-socket--\d{8}")}
 
 
 class WalkthroughError(Exception):
@@ -281,29 +291,65 @@ DESCRIPTION = ("One Socket.IO client (and a second one for the room broadcast) w
                "broadcast, a refused namespace, disconnecting and the close.")
 
 
+def server_name(target: str) -> str:
+    """Which server produced the bytes; Node's package versions are read from the pinned install."""
+    if target == "reference":
+        return ("the reference server build/reference-server (reference-server/ on libsiocodec, this "
+                "repository), fixture conformance/FIXTURE.md")
+    versions = {}
+    for pkg in ("socket.io", "engine.io"):
+        meta = servers.NODE_DIR / "node_modules" / pkg / "package.json"
+        versions[pkg] = json.loads(meta.read_text())["version"] if meta.exists() else "not installed"
+    return (f"Node's socket.io {versions['socket.io']} (engine.io {versions['engine.io']}), fixture "
+            "conformance/targets/node-socketio")
+
+
+def deterministic_id_problems(sess: dict) -> list[str]:
+    """Ids of the recording that do not follow the deterministic scheme."""
+    out = []
+    for m in sess["messages"]:
+        data = session.message_bytes(m)
+        for v in m["variable"]:
+            scheme = next((p for prefix, p in DETERMINISTIC_IDS.items() if v["name"].startswith(prefix)), None)
+            value = data[v["offset"]:v["offset"] + v["length"]]
+            if scheme is not None and not scheme.fullmatch(value):
+                out.append(f"message {m['index']}: {v['name']} is {value!r}")
+    return out
+
+
 def record(target: str, deterministic: bool = True) -> dict:
     with servers.Server(target, SETTINGS, deterministic=deterministic) as server:
         raws = run(server.port)
-    names = {"node": "socket.io 4.8.4 (engine.io 6.6.12), fixture conformance/targets/node-socketio",
-             "reference": "build/reference-server"}
-    recorded = {"by": "walkthrough client (conformance/recorder/walkthrough.py)", "server": names[target],
+    recorded = {"by": "walkthrough client (conformance/recorder/walkthrough.py)", "server": server_name(target),
                 "client": "conformance/recorder/walkthrough.py", "settings": SETTINGS.as_json(),
-                "deterministic_ids": target == "node" and deterministic}
-    return session.build("walkthrough", DESCRIPTION, recorded, raws)
+                "deterministic_ids": deterministic}
+    sess = session.build("walkthrough", DESCRIPTION, recorded, raws)
+    if deterministic:
+        problems = deterministic_id_problems(sess)
+        if problems:
+            raise WalkthroughError(f"{target} did not give deterministic ids: " + "; ".join(problems[:3]))
+    return sess
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", default="node", choices=["node", "reference"])
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--target", default="reference", choices=["reference", "node"])
+    ap.add_argument("--out", type=Path, help="default: the target's file in vectors/sessions/")
+    ap.add_argument("--check", action="store_true",
+                    help="record, and fail unless the result is byte-identical to the file instead of writing it")
     args = ap.parse_args(argv)
+    out = args.out or OUTS[args.target]
     try:
         sess = record(args.target)
     except WalkthroughError as e:
         print(f"walkthrough against {args.target}: {e}", file=sys.stderr)
         return 1
-    session.write(sess, args.out)
-    print(f"recorded {args.out}: {len(sess['messages'])} messages from {args.target}")
+    if args.check:
+        same = out.exists() and out.read_bytes() == session.dumps(sess).encode("utf-8")
+        print(f"{out}: {'byte-identical to' if same else 'DIFFERS from'} a new recording against {args.target}")
+        return 0 if same else 1
+    session.write(sess, out)
+    print(f"recorded {out}: {len(sess['messages'])} messages from {args.target}")
     return 0
 
 

@@ -1,14 +1,16 @@
 """Recorded sessions: schema, byte coverage, the recorder's splitting, replays against Node's
-socket.io and the reference server, and the deterministic walkthrough."""
+socket.io and the reference server, and the deterministic walkthrough (recorded twice against the
+reference server, and compared byte by byte with the same client against Node's socket.io)."""
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from recorder import annotate, replay, session, walkthrough, wire
+from recorder import annotate, compare, replay, servers, session, walkthrough, wire
 
 SESSIONS = sorted(p for p in session.SESSIONS_DIR.glob("*.json") if p.name != "schema.json")
 NODE_SESSIONS = [p for p in SESSIONS if p.name.startswith("node-")]
@@ -79,20 +81,135 @@ def test_recorder_writes_a_replayable_session(tmp_path: Path) -> None:
     assert replay.replay(data, "node").ok
 
 
-@needs_node
-def test_walkthrough_is_byte_identical_when_recorded_again() -> None:
-    first = walkthrough.record("node")
-    second = walkthrough.record("node")
-    assert first == second
-    committed = session.load(walkthrough.OUT)
-    assert first == committed, "vectors/sessions/walkthrough.json is stale: run `make walkthrough`"
+# ---------------------------------------------------------------------- the deterministic walkthrough
+MIN_MESSAGES = 60        # the walkthrough has one message per step; fewer means steps went missing
+MIN_BYTES_COMPARED = 5000
+
+
+@pytest.fixture(scope="module")
+def reference_walkthrough() -> dict:
+    assert servers.REFERENCE.exists(), "build/reference-server is missing: run `make server`"
+    return walkthrough.record("reference")
+
+
+def test_walkthrough_is_byte_identical_when_recorded_again(reference_walkthrough: dict) -> None:
+    first = session.dumps(reference_walkthrough).encode("utf-8")
+    second = session.dumps(walkthrough.record("reference")).encode("utf-8")
+    assert len(reference_walkthrough["messages"]) >= MIN_MESSAGES
+    assert reference_walkthrough["recorded"]["deterministic_ids"] is True
+    assert first == second, f"two recordings differ from byte {next_difference(first, second)}"
+    committed = walkthrough.OUTS["reference"].read_bytes()
+    assert first == committed, (f"vectors/sessions/walkthrough.json differs from a new recording from byte "
+                                f"{next_difference(first, committed)}: run `make walkthrough` (and `make docs`)")
 
 
 @needs_node
-def test_walkthrough_gives_the_same_bytes_on_node_and_reference() -> None:
+def test_walkthrough_on_node_gives_the_same_bytes_apart_from_variable_fields(reference_walkthrough: dict) -> None:
     node = walkthrough.record("node")
-    reference = walkthrough.record("reference")
-    problems, header_notes = session.diff_sessions(node, reference)
-    assert problems == []
-    # What differs is marked variable (ids) or is an HTTP header outside the protocol.
-    assert all(" header " in n for n in header_notes)
+    committed = walkthrough.OUTS["node"].read_bytes()
+    assert session.dumps(node).encode("utf-8") == committed, \
+        "vectors/sessions/walkthrough-node.json is stale: run `make walkthrough`"
+    result = compare.compare(reference_walkthrough, node)
+    assert result.ok, "\n".join(d.describe(("reference", "node")) for d in result.unexplained)
+    total = sum(len(session.message_bytes(m)) for m in reference_walkthrough["messages"])
+    assert result.messages == len(reference_walkthrough["messages"]) >= MIN_MESSAGES
+    assert result.bytes_compared >= max(MIN_BYTES_COMPARED, 0.9 * total), (result.bytes_compared, total)
+    # Frames and requests are compared whole: they may only differ inside variable fields.
+    for d in result.differences:
+        kind = reference_walkthrough["messages"][d.message]["kind"]
+        assert kind == "http-response" or d.reason.startswith("inside the variable field"), d.describe()
+
+
+def next_difference(a: bytes, b: bytes) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+# ---------------------------------------------------------------------- the comparison itself
+@pytest.fixture(scope="module")
+def committed_pair() -> tuple[dict, dict]:
+    return session.load(walkthrough.OUTS["reference"]), session.load(walkthrough.OUTS["node"])
+
+
+def set_bytes(msg: dict, data: bytes) -> None:
+    msg["bytes"] = {"text": data.decode("utf-8")} if "text" in msg["bytes"] else {"hex": data.hex()}
+
+
+def flip(msg: dict, offset: int) -> None:
+    data = bytearray(session.message_bytes(msg))
+    data[offset] = ord("X") if data[offset] != ord("X") else ord("Y")
+    set_bytes(msg, bytes(data))
+
+
+def test_committed_recordings_differ_only_where_explained(committed_pair: tuple[dict, dict]) -> None:
+    ref, node = committed_pair
+    result = compare.compare(ref, node)
+    assert result.ok, "\n".join(d.describe(("reference", "node")) for d in result.unexplained)
+    assert result.messages >= MIN_MESSAGES and result.bytes_compared >= MIN_BYTES_COMPARED
+    assert compare.compare(ref, ref).differences == []
+
+
+def test_a_difference_outside_variable_fields_is_named_and_fails(committed_pair: tuple[dict, dict]) -> None:
+    ref, node = committed_pair
+    broken = copy.deepcopy(node)
+    # A server frame (an ack, say): the last byte of its payload is outside every variable field.
+    msg = next(m for m in broken["messages"] if m["kind"] == "ws-frame"
+               and m["direction"] == session.S2C and not m["variable"] and len(session.message_bytes(m)) > 4)
+    at = len(session.message_bytes(msg)) - 2
+    flip(msg, at)
+    result = compare.compare(ref, broken)
+    assert not result.ok
+    [d] = result.unexplained
+    assert (d.message, d.first, d.second) == (msg["index"], (at, 1), (at, 1))
+    assert f"message {msg['index']}" in d.describe() and "UNEXPLAINED" in d.describe()
+
+
+def test_a_difference_inside_a_variable_field_is_explained(committed_pair: tuple[dict, dict]) -> None:
+    ref, node = committed_pair
+    broken = copy.deepcopy(node)
+    msg = next(m for m in broken["messages"] if m["kind"] == "http-request" and m["variable"])
+    v = msg["variable"][0]
+    flip(msg, v["offset"] + v["length"] - 1)
+    before = compare.compare(ref, node).differences
+    result = compare.compare(ref, broken)
+    assert result.ok
+    [new] = [d for d in result.differences if d not in before]
+    assert new.first == (v["offset"], v["length"]) and new.reason == f"inside the variable field {v['name']}"
+
+
+def test_header_differences_outside_the_allowed_list_fail(committed_pair: tuple[dict, dict]) -> None:
+    ref, node = committed_pair
+    index = next(m["index"] for m in node["messages"] if m["kind"] == "http-response"
+                 and session.message_bytes(m).endswith(b"\r\n\r\n6"))  # the noop answer of a GET
+
+    def changed(old: bytes, new: bytes) -> list[compare.Difference]:
+        broken = copy.deepcopy(node)
+        msg = broken["messages"][index]
+        data = session.message_bytes(msg)
+        assert old in data
+        set_bytes(msg, data.replace(old, new, 1))
+        return compare.compare(ref, broken).unexplained
+
+    # A protocol header's value, a protocol header missing, cache-control missing on a GET answer.
+    [d] = changed(b"text/plain; charset=UTF-8", b"text/plain; charset=UTF-9")
+    assert d.field == "header content-type"
+    [d] = changed(b"Content-Type: text/plain; charset=UTF-8\r\n", b"")
+    assert d.field == "header content-type" and d.second == (0, 0)
+    [d] = changed(b"cache-control: no-store\r\n", b"")
+    assert d.field == "header cache-control"
+    # Moving a header is explained (order), changing the body is not.
+    assert changed(b"Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n",
+                   b"Keep-Alive: timeout=5\r\nConnection: keep-alive\r\n") == []
+    [d] = changed(b"\r\n\r\n6", b"\r\n\r\n5")
+    assert d.field.startswith("Engine.IO type")
+
+
+def test_missing_or_reordered_messages_fail(committed_pair: tuple[dict, dict]) -> None:
+    ref, node = committed_pair
+    shorter = copy.deepcopy(node)
+    shorter["messages"].pop()
+    assert not compare.compare(ref, shorter).ok
+    swapped = copy.deepcopy(node)
+    ms = swapped["messages"]
+    i = next(i for i in range(len(ms) - 1) if ms[i]["direction"] != ms[i + 1]["direction"])
+    ms[i], ms[i + 1] = ms[i + 1], ms[i]
+    assert not compare.compare(ref, swapped).ok
