@@ -295,12 +295,12 @@ def server_name(target: str) -> str:
     """Which server produced the bytes; Node's package versions are read from the pinned install."""
     if target == "reference":
         return ("the reference server build/reference-server (reference-server/ on libsiocodec, this "
-                "repository), fixture conformance/FIXTURE.md")
+                "repository) running the fixture of conformance/FIXTURE.md")
     versions = {}
     for pkg in ("socket.io", "engine.io"):
         meta = servers.NODE_DIR / "node_modules" / pkg / "package.json"
         versions[pkg] = json.loads(meta.read_text())["version"] if meta.exists() else "not installed"
-    return (f"Node's socket.io {versions['socket.io']} (engine.io {versions['engine.io']}), fixture "
+    return (f"Node's socket.io {versions['socket.io']} (engine.io {versions['engine.io']}) running the fixture "
             "conformance/targets/node-socketio")
 
 

@@ -5,8 +5,10 @@
     python docs/gen/render.py [--out build/docs] [--check-only]
 
 Fails (exit 1) when a recorded byte is left unexplained, when an annotation has no label or note,
-when hand-written prose contains a number (numbers come from the bytes), or when the walkthrough does
-not touch every checklist group A-G.
+when hand-written prose contains a number (numbers come from the bytes), when the walkthrough does
+not touch every checklist group A-G, or when the walkthrough recorded against Node's socket.io
+(vectors/sessions/walkthrough-node.json) differs from the canonical one anywhere the comparison
+(conformance/recorder/compare.py) cannot explain.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SESSIONS = ROOT / "vectors" / "sessions"
+sys.path.insert(0, str(ROOT / "conformance"))
+from recorder import compare as session_compare  # noqa: E402  (standard library only, like this script)
 VECTOR_GROUPS = {"ws": "WebSocket", "eio": "Engine.IO", "sio": "Socket.IO", "http": "HTTP/1.1 request heads",
                  "json": "JSON"}
 VERDICTS = {"y": ("accept", "every conforming decoder accepts these bytes"),
@@ -118,6 +123,21 @@ def check_walkthrough(session: dict) -> list[str]:
     for letter in CHECKLIST_GROUPS:
         if letter not in touched:
             problems.append(f"walkthrough touches no requirement of checklist group {letter}")
+    return problems
+
+
+def reason_group(d) -> str:
+    """The explanation of a difference, with variable field names folded into one group."""
+    return "inside fields marked variable" if d.reason.startswith("inside the variable field") else d.reason
+
+
+def check_comparison(session: dict, other: dict | None) -> list[str]:
+    if other is None:
+        return []
+    result = session_compare.compare(session, other)
+    problems = [f"walkthrough against Node: {d.describe(('reference', 'node'))}" for d in result.unexplained]
+    for reason in sorted({reason_group(d) for d in result.differences if d.reason}):
+        problems += prose_problems("comparison reason", reason)
     return problems
 
 
@@ -229,7 +249,50 @@ def page(title: str, body: str) -> str:
 
 
 # ---------------------------------------------------------------------- walkthrough
-def render_walkthrough(session: dict, titles: dict[str, str]) -> str:
+def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
+    """The section on the same client against the other server, and a line for every message box."""
+    result = session_compare.compare(session, other)
+    msgs = session["messages"]
+    by_msg: dict[int, list] = {}
+    for d in result.differences:
+        by_msg.setdefault(d.message, []).append(d)
+    groups = Counter(reason_group(d) for d in result.differences)
+    group_msgs = {g: len({d.message for d in result.differences if reason_group(d) == g}) for g in groups}
+    names = sorted({d.field.split("(")[-1].rstrip(")") for d in result.differences
+                    if reason_group(d) == "inside fields marked variable"})
+    other_server = other["recorded"]["server"]
+    section = (
+        f'<details class="comparison" id="node"><summary>The same client against {E(other_server)}: '
+        f"{result.identical} of {plural(result.messages, 'message')} byte-identical</summary>"
+        f"<p>The walkthrough client was also run, with the server in its deterministic mode, against "
+        f"{E(other_server)} (<code>vectors/sessions/walkthrough-node.json</code>). The two recordings were compared byte by "
+        f"byte ({result.bytes_compared} bytes): {plural(result.messages - result.identical, 'message')} "
+        f"differ, in {plural(len(result.differences), 'place')}, none of them unexplained.</p><ul>"
+        + "".join(f"<li>{E(g)}"
+                  + (" (" + ", ".join(f"<code>{E(n)}</code>" for n in names) + ")"
+                     if g == "inside fields marked variable" else "")
+                  + f": {plural(n, 'difference')} in {plural(group_msgs[g], 'message')}</li>"
+                  for g, n in sorted(groups.items()))
+        + "</ul><p>Each message box says what the other server sent differently.</p></details>")
+    lines: dict[int, str] = {}
+    for m in msgs:
+        ds = by_msg.get(m["index"], [])
+        if m["kind"] == "close":
+            continue
+        if not ds:
+            lines[m["index"]] = f'<p class="other same">{E(other_server)} sent the same bytes.</p>'
+            continue
+        items = "".join(
+            f"<li><code>{E(d.field)}</code>: "
+            + (f"here <code>{E(printable(d.first_bytes))}</code>" if d.first[1] else "absent here")
+            + ", there " + (f"<code>{E(printable(d.second_bytes))}</code>" if d.second[1] else "absent")
+            + f". {E(d.reason[0].upper() + d.reason[1:])}.</li>" for d in ds)
+        lines[m["index"]] = (f'<details class="other differs"><summary>{E(other_server)} differs in '
+                             f"{plural(len(ds), 'place')}</summary><ul>{items}</ul></details>")
+    return section, lines
+
+
+def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None = None) -> str:
     msgs = [m for m in session["messages"]]
     data = [message_bytes(m) for m in msgs]
     c2s = sum(len(d) for d, m in zip(data, msgs) if m["direction"] == "client-to-server")
@@ -251,12 +314,17 @@ def render_walkthrough(session: dict, titles: dict[str, str]) -> str:
         f"{c2s} bytes from the clients and {s2c} bytes from the server, every one of them explained in "
         f"{plural(fields, 'labelled field')}. The messages illustrate {plural(len(reqs), 'requirement')} "
         f"of checklist groups {', '.join(groups)}.</p>"
+        + ("<p>The server ran in its deterministic mode (session and socket ids from counters, no Date "
+           "header) and the client fixes its own bytes, its WebSocket key and its masking keys, so "
+           "recording again gives a byte-identical file.</p>" if rec.get("deterministic_ids") else "")
+        + 
         f"<p>Server settings: " + ", ".join(f"{E(k)} {E(str(v))}" for k, v in rec["settings"].items())
         + ". Fields that change between runs or servers are <mark>highlighted</mark>: "
         + ", ".join(f"<code>{E(v)}</code>" for v in variables) + ".</p>"
         "<p class=\"legend\"><span class=\"who client\">client → server</span> "
         "<span class=\"who server\">server → client</span> Expand a message to see its fields; expand a "
         "field for its explanation and the requirements it illustrates.</p>")
+    comparison, other_lines = render_comparison(session, other) if other else ("", {})
     boxes = []
     for m, d in zip(msgs, data):
         who = "client" if m["direction"] == "client-to-server" else "server"
@@ -292,7 +360,8 @@ def render_walkthrough(session: dict, titles: dict[str, str]) -> str:
             f'<article class="msg {who}" id="m{m["index"]}" data-index="{m["index"]}">{head}{title}{note}'
             f"{summary}{text_view}{colored_dump(m['annotations'], d)}"
             f'<details class="msg-fields"><summary>{plural(len(m["annotations"]), "field")}</summary>'
-            f"{field_list(m['annotations'], d, titles, unmasked, payload_at)}</details>{reqline}</article>")
+            f"{field_list(m['annotations'], d, titles, unmasked, payload_at)}</details>{reqline}"
+            f"{other_lines.get(m['index'], '')}</article>")
     steps = []
     for m in msgs:
         if m.get("title") and (not steps or steps[-1][1] != m["title"]):
@@ -305,7 +374,7 @@ def render_walkthrough(session: dict, titles: dict[str, str]) -> str:
         + "</li>" for letter, (label, _) in CHECKLIST_GROUPS.items())
     coverage = f'<details class="coverage"><summary>Checklist groups illustrated</summary><ul>{touched}</ul></details>'
     return page("The illustrated Socket.IO connection",
-                intro + contents + coverage + '<div class="flow">' + "".join(boxes) + "</div>")
+                intro + contents + coverage + comparison + '<div class="flow">' + "".join(boxes) + "</div>")
 
 
 def payload_of(frame: bytes) -> int:
@@ -468,21 +537,24 @@ details.vector{border-bottom:1px solid #ddd;padding:.3em 0}
 .size{color:#777;font-size:12px}
 table.counts td,table.counts th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}
 .where{color:#666;font-size:13px}
-details.contents,details.coverage{margin:.4em 0}
+details.contents,details.coverage,details.comparison{margin:.4em 0}
+.other{font-size:13px;color:#555;margin:.2em 0}.other.differs summary{cursor:pointer;color:#8a4b00}
 details.contents li.client a{color:#2f6fb3}details.contents li.server a{color:#2e8b57}
 """
 
 
 def generate(out: Path, check_only: bool = False) -> list[str]:
-    session = json.loads((ROOT / "vectors" / "sessions" / "walkthrough.json").read_text(encoding="utf-8"))
+    session = json.loads((SESSIONS / "walkthrough.json").read_text(encoding="utf-8"))
+    other_path = SESSIONS / "walkthrough-node.json"
+    other = json.loads(other_path.read_text(encoding="utf-8")) if other_path.exists() else None
     vectors = load_vectors()
-    problems = check_walkthrough(session) + check_vectors(vectors)
+    problems = check_walkthrough(session) + check_comparison(session, other) + check_vectors(vectors)
     if problems or check_only:
         return problems
     titles = requirement_titles()
     out.mkdir(parents=True, exist_ok=True)
     files = {"index.html": render_index(session, vectors),
-             "walkthrough.html": render_walkthrough(session, titles),
+             "walkthrough.html": render_walkthrough(session, titles, other),
              "requirements.html": render_requirements(titles, session, vectors),
              "style.css": STYLE.lstrip()}
     files.update(render_vectors(vectors, titles))

@@ -12,6 +12,7 @@ import pytest
 from .conftest import ROOT, render_module
 
 WALKTHROUGH = ROOT / "vectors" / "sessions" / "walkthrough.json"
+WALKTHROUGH_NODE = ROOT / "vectors" / "sessions" / "walkthrough-node.json"
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +103,32 @@ def test_committed_walkthrough_page_shows_the_committed_session(session: dict) -
     assert re.findall(r'<article class="msg [^"]*" id="m(\d+)"', page) == [str(m["index"]) for m in session["messages"]]
     sizes = [len(render_module().message_bytes(m)) for m in session["messages"]]
     assert [int(n) for n in re.findall(r'<span class="size">(\d+) bytes?</span>', page)] == sizes
+
+
+def test_an_unexplained_difference_from_node_stops_the_generator(session: dict) -> None:
+    mod = render_module()
+    node = json.loads(WALKTHROUGH_NODE.read_text(encoding="utf-8"))
+    assert mod.check_comparison(session, node) == []
+    broken = copy.deepcopy(node)
+    msg = next(m for m in broken["messages"] if m["kind"] == "ws-frame" and m["direction"] == "server-to-client"
+               and not m["variable"])
+    data = bytearray(bytes.fromhex(msg["bytes"]["hex"]))
+    data[-1] ^= 0x01
+    msg["bytes"] = {"hex": data.hex()}
+    problems = mod.check_comparison(session, broken)
+    assert len(problems) == 1 and f"message {msg['index']} " in problems[0] and "UNEXPLAINED" in problems[0]
+
+
+def test_comparison_with_node_is_computed(session: dict, pages: Path) -> None:
+    mod = render_module()
+    node = json.loads(WALKTHROUGH_NODE.read_text(encoding="utf-8"))
+    result = mod.session_compare.compare(session, node)
+    page = (pages / "walkthrough.html").read_text(encoding="utf-8")
+    assert f"{result.identical} of {result.messages} messages byte-identical" in page
+    assert f"compared byte by byte ({result.bytes_compared} bytes)" in page
+    # One line per message box (closes have none) saying whether Node sent the same bytes.
+    same = page.count('<p class="other same">')
+    differs = page.count('<details class="other differs">')
+    assert same == result.identical - sum(m["kind"] == "close" for m in session["messages"])
+    assert differs == result.messages - result.identical
+    assert page.count("<li><code>", page.index('class="flow"')) >= len(result.differences)
