@@ -62,6 +62,23 @@ def test_field_explanation_appears_on_expanding(pages: Path, browser: Browser) -
     browser.screenshot(tab, SCREENSHOT / "walkthrough-expanded.png")
 
 
+def test_node_comparison_is_shown_in_every_box(pages: Path, browser: Browser) -> None:
+    session = json.loads((ROOT / "vectors" / "sessions" / "walkthrough.json").read_text())
+    node = json.loads((ROOT / "vectors" / "sessions" / "walkthrough-node.json").read_text())
+    result = render_module().session_compare.compare(session, node)
+    tab = browser.open((pages / "walkthrough.html").as_uri())
+    summary = browser.evaluate(tab, "document.querySelector('details.comparison summary').textContent")
+    assert summary.endswith(f"{result.identical} of {result.messages} messages byte-identical")
+    # Every box that has bytes says whether Node sent the same ones.
+    boxes = browser.evaluate(tab, "[...document.querySelectorAll('article.msg:not(.close)')].map(a => "
+                                  "a.querySelectorAll(':scope > .other').length)")
+    assert boxes == [1] * sum(m["kind"] != "close" for m in session["messages"])
+    differing = sorted({d.message for d in result.differences})
+    shown = browser.evaluate(tab, "[...document.querySelectorAll('details.other.differs')].map(d => "
+                                  "+d.closest('article').dataset.index)")
+    assert shown == differing
+
+
 def test_vector_pages_render_every_vector(pages: Path, browser: Browser) -> None:
     mod = render_module()
     vectors = mod.load_vectors()
