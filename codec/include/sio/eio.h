@@ -7,7 +7,8 @@
  *   v4 binary frame    raw bytes (always a message)            WS binary frame
  *   v3 binary frame    '<type byte 0x00-0x06><bytes>'          WS binary frame
  *   v4 payload         records joined by 0x1E
- *   v3 text payload    '<len>:<record>' repeated, len in UTF-16 code units
+ *   v3 text payload    '<len>:<record>' repeated, len in UTF-16 code units; the body '0:'
+ *                      alone is the payload without packets
  *   v3 XHR2 payload    <00|01><one byte per decimal digit>FF<packet> repeated
  *   JSONP              GET body '___eio[<n>]("<JSON string>");', POST body 'd=<form-encoded>'
  *   WebTransport       1/3/9-byte length header (top bit = binary) + packet
@@ -86,11 +87,15 @@ typedef struct sio_eio_packet {
  *   - a v4 'b' record with no base64 text is a zero-length binary message          EIO-PKT-08
  *   - 'b' text frames on WebSocket are binary messages even without b64            EIO-PKT-09
  *   - v3 length prefixes may have leading zeros ('06:4hello')                      EIO-PKT-15
+ *   - v3 text: a '0:' record beside other records is skipped, as engine.io-parser
+ *     2.x does (strict: SIO_ERR_EIO_EMPTY_RECORD; a record holds a packet, and a
+ *     packet has at least its type; the 2.x encoder writes '0:' only as the whole
+ *     body of an empty payload, which both modes accept)                           EIO-PKT-15
  *   - v3 XHR2: any marker byte other than 00 means binary, a length running past
  *     the end is cut short, and an empty body is an empty payload                 EIO-PKT-17
  *   - WebTransport: non-minimal length headers (126 + u16 below 126, …)            EIO-PKT-21
  *   - JSONP POST bodies: a malformed %XX escape is kept as literal text            EIO-PKT-20
- * Strict rejects each of these with a named error. Both modes reject empty records, unknown
+ * Strict rejects each of these with a named error. Both modes reject empty v4 records, unknown
  * types and invalid UTF-8 (Node turns those into an error packet and closes the session). */
 typedef struct sio_eio_options {
     bool compat;

@@ -11,15 +11,19 @@
  * socket.io-parser is more lenient. "compat" is sio_pkt_options.compat: off by default (strict),
  * on to accept what Node accepts. Checklist IDs in brackets.
  *
- *   type         one character '0'..'6' [SIO-PKT-03]; anything else SIO_ERR_PKT_TYPE. An empty
- *                packet is SIO_ERR_PKT_EMPTY; compat decodes it as CONNECT "/" as Node's parser
- *                does [SIO-PKT-18].
+ *   type         one character '0'..'6' [SIO-PKT-03]; anything else SIO_ERR_PKT_TYPE, in both
+ *                modes also JavaScript whitespace, which Node reads as type 0 (Number(" ") is 0).
+ *                An empty packet is SIO_ERR_PKT_EMPTY; compat decodes it as CONNECT "/" as
+ *                Node's parser does [SIO-PKT-18].
  *   attachments  only for types 5/6, where it is mandatory: decimal digits then '-'
  *                [SIO-PKT-10]. No digits, or no '-' right after them ("51[", "5a-", "51.5-"):
  *                SIO_ERR_PKT_ATTACHMENTS. More than max_attachments (default 10):
  *                SIO_ERR_PKT_TOO_MANY_ATTACHMENTS. Zero ("50-"): SIO_ERR_PKT_ATTACHMENTS_ZERO,
  *                accepted in compat (socket.io-parser 4.2.6 accepts it, 4.2.7 rejects it).
  *                A leading zero ("501-"): SIO_ERR_PKT_LEADING_ZERO, accepted in compat.
+ *                Node reads the field with Number(), so it also takes "+1", "1.", "1 ", "0x1",
+ *                "1e0"; no encoder writes these and both modes reject them
+ *                (SIO_ERR_PKT_ATTACHMENTS).
  *   namespace    present only when the next character is '/', read up to the first ','
  *                [SIO-PKT-02]; absent means "/" (and "/," also means "/"). Without a comma the
  *                namespace runs to the end of the packet, as in Node: "40/custom" is accepted in
@@ -39,7 +43,11 @@
  *   payload      everything after the header, one RFC 8259 JSON text (sio/json.h; JSON errors are
  *                returned as their SIO_ERR_JSON_* code, so trailing garbage is
  *                SIO_ERR_JSON_TRAILING). It must start right after the header: whitespace there
- *                is SIO_ERR_PKT_PAYLOAD_SPACE in both modes (Node reads it as ack id 0).
+ *                is SIO_ERR_PKT_PAYLOAD_SPACE in both modes (Node reads it as ack id 0), and
+ *                JavaScript whitespace that JSON does not allow (form feed, vertical tab, U+00A0,
+ *                ...), which Node also reads as ack id 0 (or as NaN inside the digits, "2123\f5"),
+ *                is SIO_ERR_JSON_SYNTAX in both modes. A \u escape of an unpaired surrogate,
+ *                which JSON.parse keeps, is SIO_ERR_JSON_SURROGATE in both modes.
  *                Per type [SIO-PKT-05]:
  *                  CONNECT        absent or object
  *                  DISCONNECT     absent (SIO_ERR_PKT_PAYLOAD_UNEXPECTED) [SIO-PKT-15]
