@@ -3,6 +3,7 @@ groups, numbers computed from the bytes, and the committed pages being current."
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from pathlib import Path
@@ -103,6 +104,12 @@ def test_committed_walkthrough_page_shows_the_committed_session(session: dict) -
     assert re.findall(r'<article class="msg [^"]*" id="m(\d+)"', page) == [str(m["index"]) for m in session["messages"]]
     sizes = [len(render_module().message_bytes(m)) for m in session["messages"]]
     assert [int(n) for n in re.findall(r'<span class="size">(\d+) bytes?</span>', page)] == sizes
+    # Which server produced the bytes, and the comparison with the Node recording, are current too.
+    assert f"from {html.escape(session['recorded']['server'])} by" in page
+    node = json.loads(WALKTHROUGH_NODE.read_text(encoding="utf-8"))
+    result = render_module().session_compare.compare(session, node)
+    assert f"{result.identical} of {result.messages} messages byte-identical" in page
+    assert f"compared byte by byte ({result.bytes_compared} bytes)" in page
 
 
 def test_an_unexplained_difference_from_node_stops_the_generator(session: dict) -> None:
