@@ -11,6 +11,9 @@ const KINDS = { 1: "eio-packet", 2: "eio-payload", 3: "sio-packet", 4: "sio-mess
 const EIO_TYPES = { open: 0, close: 1, ping: 2, pong: 3, message: 4, upgrade: 5, noop: 6 };
 const SEP = Buffer.from([0x00, 0xff, 0x41, 0x54]);
 const EXAMPLES = 5;
+// Compat disagreements keep their inputs (up to this many per category) so that classify.py can
+// check each one against the known causes, not just the five examples.
+const KEEP_INPUTS = 5000;
 
 function hex(data) {
   if (data === undefined) return "";
@@ -125,10 +128,14 @@ function canonical(kind, r) {
 
 const stats = { total: 0, agree: 0, strict_only: 0, disagree: 0, categories: {} };
 
-function note(key, info) {
+function note(key, info, keepInput) {
   const c = (stats.categories[key] = stats.categories[key] || { count: 0, examples: [] });
   c.count++;
   if (c.examples.length < EXAMPLES) c.examples.push(info);
+  if (keepInput) {
+    c.inputs = c.inputs || [];
+    if (c.inputs.length < KEEP_INPUTS) c.inputs.push(info.input_hex);
+  }
 }
 
 function compare(kind, input, strict, compat) {
@@ -160,7 +167,7 @@ function compare(kind, input, strict, compat) {
     note(`${KINDS[kind]}|strict-only|node:${nodeSide}|strict:${side(strict, s)}`, info);
   } else {
     stats.disagree++;
-    note(`${KINDS[kind]}|compat|node:${nodeSide}|compat:${side(compat, c)}`, info);
+    note(`${KINDS[kind]}|compat|node:${nodeSide}|compat:${side(compat, c)}`, info, true);
   }
 }
 
