@@ -52,3 +52,16 @@ def test_plain_packets_match_no_cause(text):
         for layer in cause[1]:
             probe = data if layer == "sio-packet" else b"\x00" + data
             assert classify.explain(layer, cause[2], cause[3], probe) is None, cause[0]
+
+
+def test_one_unexplained_input_makes_the_category_new():
+    key = "sio-packet|compat|node:accepts|compat:SIO_ERR_PKT_TYPE"
+    explained, odd = b"\t{}", b"7[]"
+    cat = {"count": 2, "examples": [{"input_hex": explained.hex(), "input_text": "\t{}"}],
+           "inputs": [explained.hex(), odd.hex()]}
+    verdict, note, examples = classify.classify(key, cat, [])
+    assert verdict == "new" and note.startswith("1 unexplained, 1 explained")
+    assert [e["input_hex"] for e in examples] == [odd.hex()]
+    cat["inputs"] = [explained.hex()]
+    verdict, note, examples = classify.classify(key, cat, [])
+    assert verdict == "known" and "i_packet_type_space.json" in note and examples == []
