@@ -317,7 +317,15 @@ def deterministic_id_problems(sess: dict) -> list[str]:
     return out
 
 
+def supports_deterministic(target: str) -> bool:
+    """Whether `servers` starts the target in its deterministic mode when asked to."""
+    return "--deterministic" in servers.command(target, SETTINGS, True)
+
+
 def record(target: str, deterministic: bool = True) -> dict:
+    """A new recording; `deterministic_ids` in its metadata says whether the server ran in its
+    deterministic mode (asked for and supported by the target)."""
+    deterministic = deterministic and supports_deterministic(target)
     with servers.Server(target, SETTINGS, deterministic=deterministic) as server:
         raws = run(server.port)
     recorded = {"by": "walkthrough client (conformance/recorder/walkthrough.py)", "server": server_name(target),
@@ -350,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if same else 1
     session.write(sess, out)
     print(f"recorded {out}: {len(sess['messages'])} messages from {args.target}")
+    if not sess["recorded"]["deterministic_ids"]:
+        print(f"warning: {args.target} has no deterministic mode here, so its ids are random and a new "
+              "recording will differ in them", file=sys.stderr)
     return 0
 
 
