@@ -264,8 +264,9 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
     section = (
         f'<details class="comparison" id="node"><summary>The same client against {E(other_server)}: '
         f"{result.identical} of {plural(result.messages, 'message')} byte-identical</summary>"
-        f"<p>The walkthrough client was also run, with the server in its deterministic mode, against "
-        f"{E(other_server)} (<code>vectors/sessions/walkthrough-node.json</code>). The two recordings were compared byte by "
+        f"<p>The walkthrough client was also run"
+        + (", with the server in its deterministic mode," if other["recorded"].get("deterministic_ids") else "")
+        + f" against {E(other_server)} (<code>vectors/sessions/walkthrough-node.json</code>). The two recordings were compared byte by "
         f"byte ({result.bytes_compared} bytes): {plural(result.messages - result.identical, 'message')} "
         f"differ, in {plural(len(result.differences), 'place')}, none of them unexplained.</p><ul>"
         + "".join(f"<li>{E(g)}"
