@@ -261,6 +261,7 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
     names = sorted({d.field.split("(")[-1].rstrip(")") for d in result.differences
                     if reason_group(d) == "inside fields marked variable"})
     other_server = other["recorded"]["server"]
+    short_name = other_server.split(" running ")[0]  # the boxes name the server without its fixture
     section = (
         f'<details class="comparison" id="node"><summary>The same client against {E(other_server)}: '
         f"{result.identical} of {plural(result.messages, 'message')} byte-identical</summary>"
@@ -281,14 +282,14 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
         if m["kind"] == "close":
             continue
         if not ds:
-            lines[m["index"]] = f'<p class="other same">{E(other_server)} sent the same bytes.</p>'
+            lines[m["index"]] = f'<p class="other same">{E(short_name)} sent the same bytes.</p>'
             continue
         items = "".join(
             f"<li><code>{E(d.field)}</code>: "
             + (f"here <code>{E(printable(d.first_bytes))}</code>" if d.first[1] else "absent here")
             + ", there " + (f"<code>{E(printable(d.second_bytes))}</code>" if d.second[1] else "absent")
             + f". {E(d.reason[0].upper() + d.reason[1:])}.</li>" for d in ds)
-        lines[m["index"]] = (f'<details class="other differs"><summary>{E(other_server)} differs in '
+        lines[m["index"]] = (f'<details class="other differs"><summary>{E(short_name)} differs in '
                              f"{plural(len(ds), 'place')}</summary><ul>{items}</ul></details>")
     return section, lines
 
