@@ -1,5 +1,7 @@
 /* Engine.IO session lifecycle: creation and lookup by sid, the outgoing packet queue, delivery
  * over the current transport, the heartbeat, and closing. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +40,17 @@ static void table_remove(session *s)
     s->srv->session_count--;
 }
 
-/* 15 random bytes in URL-safe base64: 20 characters, unguessable and unique (EIO-HS-16). */
+/* 15 random bytes in URL-safe base64: 20 characters, unguessable and unique (EIO-HS-16).
+ * With --deterministic the n-th session is "eio-session-" and n in 8 digits (also 20 characters),
+ * so that a recording depends only on what the client sent. */
 static void new_sid(server *srv, char out[SERVER_SID_LEN + 1])
 {
+    if (srv->cfg.deterministic) {
+        do /* the count wraps after 10^8 sessions; a wrapped id still in use is skipped */
+            snprintf(out, SERVER_SID_LEN + 1, "eio-session-%08" PRIu32, ++srv->sids_issued % 100000000u);
+        while (eio_find(srv, (const uint8_t *)out, SERVER_SID_LEN) != NULL);
+        return;
+    }
     for (;;) {
         uint8_t raw[15];
         size_t written = 0;

@@ -36,6 +36,9 @@ static void usage(FILE *out)
           "                         env CONNECT_TIMEOUT_MS)\n"
           "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
           "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
+          "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
+          "                         instead of random ones, for byte-identical recordings (env\n"
+          "                         DETERMINISTIC=1); never for a server others can reach\n"
           "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
           "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
           "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
@@ -90,6 +93,8 @@ static void config_defaults(server_config *cfg)
         cfg->connect_timeout = parse_number("CONNECT_TIMEOUT_MS", v, 86400000);
     if ((v = getenv("EIO3")) && strcmp(v, "1") == 0)
         cfg->allow_eio3 = true;
+    if ((v = getenv("DETERMINISTIC")) && strcmp(v, "1") == 0)
+        cfg->deterministic = true;
 }
 
 static void parse_options(int argc, char **argv, server_config *cfg)
@@ -99,6 +104,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         {"ping-interval", 1, 0, 'i'}, {"ping-timeout", 1, 0, 't'}, {"max-payload", 1, 0, 'm'},
         {"connect-timeout", 1, 0, 'c'}, {"max-connections", 1, 0, 'n'},
         {"allow-eio3", 0, 0, '3'}, {"eio3", 0, 0, '3'}, {"app", 1, 0, 'a'},
+        {"deterministic", 0, 0, 'D'},
         {"cors-origin", 1, 0, 'o'}, {"log-level", 1, 0, 'l'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -113,6 +119,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         case 'c': cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000); break;
         case 'n': cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30); break;
         case '3': cfg->allow_eio3 = true; break;
+        case 'D': cfg->deterministic = true; break;
         case 'a':
             if (strcmp(optarg, "socketio") != 0 && strcmp(optarg, "engineio-echo") != 0) {
                 fprintf(stderr, "reference-server: --app: socketio or engineio-echo\n");

@@ -70,6 +70,7 @@ typedef struct server_config {
     uint32_t connect_timeout;
     uint32_t max_connections;
     bool allow_eio3;
+    bool deterministic;      /* ids from counters instead of the random source (--deterministic) */
     app_kind app;
     log_level log_level;
     const char *cors_origin; /* NULL or "" = no CORS headers */
@@ -132,6 +133,8 @@ typedef struct server {
     size_t session_count;
     struct sio_server *sio;
     int random_fd;
+    uint32_t sids_issued;    /* --deterministic: Engine.IO sessions created so far */
+    uint32_t socket_ids_issued; /* --deterministic: Socket.IO v5 socket ids handed out so far */
     volatile int stop;
     bool shutting_down; /* set by eio_close_all: no new session from then on */
 } server;

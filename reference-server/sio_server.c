@@ -1,6 +1,7 @@
 /* Socket.IO server: one client per Engine.IO session, packets decoded and attachments assembled
  * by the codec, namespaces joined with CONNECT and left with DISCONNECT, and the close rules of
  * checklist ERR-03 (any protocol violation closes the whole connection). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,11 @@ static char *new_socket_id(sio_client *client, const char *nsp)
     uint8_t raw[15];
     size_t n = 0;
     char *out = xmalloc(SIO_SOCKET_ID_LEN + 1);
+    server *srv = client->sio->srv;
+    if (srv->cfg.deterministic) { /* "sio-socket--" and the count in 8 digits, see new_sid() */
+        snprintf(out, SIO_SOCKET_ID_LEN + 1, "sio-socket--%08" PRIu32, ++srv->socket_ids_issued % 100000000u);
+        return out;
+    }
     server_random_bytes(client->sio->srv, raw, sizeof raw);
     sio_base64_encode(raw, sizeof raw, (uint8_t *)out, SIO_SOCKET_ID_LEN, &n);
     for (size_t i = 0; i < SIO_SOCKET_ID_LEN; i++)

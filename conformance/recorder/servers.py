@@ -40,12 +40,12 @@ class Settings:
 
 def command(target: str, settings: Settings, deterministic: bool) -> list[str]:
     """The command line of a target: `node` (Node's socket.io 4.8.4 with the shared fixture) or
-    `reference` (build/reference-server). The reference server has no deterministic mode yet."""
+    `reference` (build/reference-server); both have a deterministic mode with the same id scheme."""
     base = ["--host", "127.0.0.1", "--port", "0"] + settings.flags()
     if target == "node":
         return ["node", str(NODE_DIR / "server.js")] + base + (["--deterministic"] if deterministic else [])
     if target == "reference":
-        return [str(REFERENCE)] + base
+        return [str(REFERENCE)] + base + (["--deterministic"] if deterministic else [])
     raise ValueError(f"unknown target {target!r} (node or reference)")
 
 

@@ -92,9 +92,6 @@ def reference_walkthrough() -> dict:
     return walkthrough.record("reference")
 
 
-@pytest.mark.xfail(not walkthrough.supports_deterministic("reference"), strict=True,
-                   reason="conformance/recorder/servers.py starts build/reference-server without a "
-                          "--deterministic option, so its session and socket ids are random")
 def test_walkthrough_is_byte_identical_when_recorded_again(reference_walkthrough: dict) -> None:
     first = session.dumps(reference_walkthrough).encode("utf-8")
     second = session.dumps(walkthrough.record("reference")).encode("utf-8")
