@@ -172,9 +172,10 @@ class _Comparer:
                 self.add(e, a, f"header {k} value", (value1, n1 - len(name1)), (value2, n2 - len(name2)),
                          SERVER_HEADERS.get(k))
             self.result.bytes_compared += len(name1)
-        for k in lines1.keys() - lines2.keys():
+        # In the order the headers were sent, so that the list is the same on every run.
+        for k in [k for k in lines1 if k not in lines2]:
             self.absent(e, a, k, lines1[k], body1, first_has=True)
-        for k in lines2.keys() - lines1.keys():
+        for k in [k for k in lines2 if k not in lines1]:
             self.absent(e, a, k, lines2[k], body1, first_has=False)
         if [k for k in lines1 if k in common] != [k for k in lines2 if k in common]:
             self.add(e, a, "header order", (s1, h1.head_length - 2 - s1), (s2, h2.head_length - 2 - s2),

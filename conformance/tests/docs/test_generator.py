@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,15 @@ def test_comparison_with_node_is_computed(session: dict, pages: Path) -> None:
     assert same == result.identical - sum(m["kind"] == "close" for m in session["messages"])
     assert differs == result.messages - result.identical
     assert page.count("<li><code>", page.index('class="flow"')) >= len(result.differences)
+
+
+def test_rendering_is_the_same_on_every_run(tmp_path: Path) -> None:
+    """The pages are committed: two renderings with different string hash seeds give equal files."""
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        subprocess.run([sys.executable, str(ROOT / "docs" / "gen" / "render.py"), "--out", str(out)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL, timeout=60)
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0].keys() == outs[1].keys() and len(outs[0]) >= 5
+    assert [n for n in outs[0] if outs[0][n] != outs[1][n]] == []
