@@ -203,7 +203,7 @@ static void existing_session(conn *c, const sio_http_request *req, const eio_que
         s->probe = c;
         c->session = s;
         s->upgrade = UPGRADE_PROBING;
-        timer_start(&c->srv->loop, &s->upgrade_timer, SERVER_UPGRADE_TIMEOUT_MS);
+        timer_start(&c->srv->loop, &s->upgrade_timer, c->srv->cfg.upgrade_timeout);
     } else if (strcmp(q->transport, s->transport == EIO_WEBSOCKET ? "websocket" : "polling") != 0) {
         refuse(c, false, EIO_ERR_BAD_REQUEST);
     } else if (span_is(req->method, "GET")) {

@@ -34,6 +34,8 @@ static void usage(FILE *out)
           "  --max-payload BYTES    largest POST body / WebSocket message (1000000; env MAX_PAYLOAD)\n"
           "  --connect-timeout MS   Socket.IO: close connections that join no namespace (45000;\n"
           "                         env CONNECT_TIMEOUT_MS)\n"
+          "  --upgrade-timeout MS   a probing WebSocket that has not sent the upgrade packet by then\n"
+          "                         is closed; polling goes on (10000; env UPGRADE_TIMEOUT_MS)\n"
           "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
           "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
           "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
@@ -77,7 +79,8 @@ static void config_defaults(server_config *cfg)
     *cfg = (server_config){.host = "127.0.0.1", .port = 3000, .path = "/socket.io/",
                            .echo_path = "/engine.io/", .ping_interval = 25000,
                            .ping_timeout = 20000, .max_payload = 1000000,
-                           .connect_timeout = 45000, .app = APP_SOCKETIO,
+                           .connect_timeout = 45000, .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
+                           .app = APP_SOCKETIO,
                            .log_level = LOG_WARN, .cors_origin = "*"};
     if ((v = getenv("HOST")) && *v)
         cfg->host = v;
@@ -91,6 +94,8 @@ static void config_defaults(server_config *cfg)
         cfg->max_payload = parse_number("MAX_PAYLOAD", v, 1u << 30);
     if ((v = getenv("CONNECT_TIMEOUT_MS")) && *v)
         cfg->connect_timeout = parse_number("CONNECT_TIMEOUT_MS", v, 86400000);
+    if ((v = getenv("UPGRADE_TIMEOUT_MS")) && *v)
+        cfg->upgrade_timeout = parse_number("UPGRADE_TIMEOUT_MS", v, 86400000);
     if ((v = getenv("EIO3")) && strcmp(v, "1") == 0)
         cfg->allow_eio3 = true;
     if ((v = getenv("DETERMINISTIC")) && strcmp(v, "1") == 0)
@@ -102,7 +107,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
     static const struct option opts[] = {
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"path", 1, 0, 'P'}, {"echo-path", 1, 0, 'E'},
         {"ping-interval", 1, 0, 'i'}, {"ping-timeout", 1, 0, 't'}, {"max-payload", 1, 0, 'm'},
-        {"connect-timeout", 1, 0, 'c'}, {"max-connections", 1, 0, 'n'},
+        {"connect-timeout", 1, 0, 'c'}, {"upgrade-timeout", 1, 0, 'u'}, {"max-connections", 1, 0, 'n'},
         {"allow-eio3", 0, 0, '3'}, {"eio3", 0, 0, '3'}, {"app", 1, 0, 'a'},
         {"deterministic", 0, 0, 'D'},
         {"cors-origin", 1, 0, 'o'}, {"log-level", 1, 0, 'l'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
@@ -117,6 +122,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         case 't': cfg->ping_timeout = parse_number("--ping-timeout", optarg, 86400000); break;
         case 'm': cfg->max_payload = parse_number("--max-payload", optarg, 1u << 30); break;
         case 'c': cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000); break;
+        case 'u': cfg->upgrade_timeout = parse_number("--upgrade-timeout", optarg, 86400000); break;
         case 'n': cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30); break;
         case '3': cfg->allow_eio3 = true; break;
         case 'D': cfg->deterministic = true; break;

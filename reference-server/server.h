@@ -68,6 +68,7 @@ typedef struct server_config {
     uint32_t ping_timeout;  /* ms */
     uint32_t max_payload;   /* bytes */
     uint32_t connect_timeout;
+    uint32_t upgrade_timeout; /* ms a started WebSocket upgrade may take (--upgrade-timeout) */
     uint32_t max_connections;
     bool allow_eio3;
     bool deterministic;      /* ids from counters instead of the random source (--deterministic) */

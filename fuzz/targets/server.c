@@ -225,6 +225,7 @@ static void server_start(uint8_t cfgbits)
     srv.cfg = (server_config){.host = "127.0.0.1", .port = 0, .path = "/socket.io/",
                               .echo_path = "", .ping_interval = 25000, .ping_timeout = 20000,
                               .max_payload = 1000000, .connect_timeout = 45000,
+                              .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
                               .app = APP_SOCKETIO, .log_level = LOG_ERROR, .cors_origin = "*"};
     srv.cfg.app = (cfgbits & 1u) ? APP_ENGINEIO_ECHO : APP_SOCKETIO;
     srv.cfg.allow_eio3 = (cfgbits >> 1) & 1u;

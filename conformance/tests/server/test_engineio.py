@@ -287,6 +287,33 @@ def test_wrong_probe_packet_EIO_UP_07(server):
     assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4ok"
 
 
+@pytest.mark.server_args("--upgrade-timeout", "300", "--ping-interval", "5000", "--ping-timeout", "5000")
+@pytest.mark.parametrize("probed", [True, False])
+def test_upgrade_timeout_closes_the_probe_EIO_UP_08(fresh_server, probed):
+    """A WebSocket opened for an upgrade that does not finish it within --upgrade-timeout gets a close
+    frame 1000; the session itself goes on over polling."""
+    port = fresh_server.port
+    sid, _ = polling_open(port, ECHO)
+    ws = WebSocket(port, eio_url(ECHO, sid, "websocket"))
+    assert ws.status == 101
+    if probed:
+        ws.send("2probe")
+        assert ws.recv() == "3probe"
+    start = time.monotonic()
+    assert ws.wait_closed(0.3 + 2.0), "the probe WebSocket was not closed after --upgrade-timeout"
+    assert time.monotonic() - start >= 0.2, "closed long before the upgrade timeout"
+    assert ws.close_code == 1000
+    assert http(port, "POST", eio_url(ECHO, sid), b"4after").text == "ok"
+    assert http(port, "GET", eio_url(ECHO, sid)).body == b"4after"
+    again = WebSocket(port, eio_url(ECHO, sid, "websocket"))  # a new upgrade attempt is allowed
+    again.send("2probe")
+    assert again.recv() == "3probe"
+    again.send("5")
+    again.send("4up")
+    assert again.recv() == "4up"
+    again.close()
+
+
 def test_second_websocket_on_websocket_session_EIO_UP_09(server):
     ws, info = ws_open(server.port, ECHO)
     second = WebSocket(server.port, eio_url(ECHO, info["sid"], "websocket"))
