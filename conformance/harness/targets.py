@@ -39,6 +39,8 @@ class TargetSpec:
     needs: list[Path] = field(default_factory=list)
     # Engine.IO v3 servers wait for the client's pings; the harness then sends them itself.
     client_pings: bool = False
+    # FIXTURE.md's UPGRADE_TIMEOUT_MS, passed in the environment; None = the server has no such setting.
+    upgrade_timeout_ms: int | None = 1000
 
 
 def _registry() -> dict[str, TargetSpec]:
@@ -65,10 +67,13 @@ def _registry() -> dict[str, TargetSpec]:
             needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
-            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=500,
+            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=200,
             description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
-            # No dynamic namespaces in python-socketio; heartbeat values are kept at whole seconds.
+            # No dynamic namespaces in python-socketio. python-engineio advertises pingInterval as
+            # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
+            # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
             features=frozenset({"sio", "extended", "auth", "echo", "log"}),
+            upgrade_timeout_ms=None,  # python-engineio has no upgrade timeout
             needs=[PY_VENV / "bin" / "python"]),
         "node-socketio-eio3": TargetSpec(
             name="node-socketio-eio3", command=node, cwd=node_dir, eio3=True,
@@ -100,6 +105,7 @@ class Target:
     process: "subprocess.Popen[bytes] | None" = None
     output: list[str] = field(default_factory=list)
     client_pings: bool = False
+    upgrade_timeout_ms: int | None = None
 
     # Deadlines derived from the heartbeat settings, in seconds.
     @property
@@ -166,6 +172,8 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None) -> Target:
         argv.append("--eio3")
     env = dict(os.environ, HOST="127.0.0.1", PORT="0", PING_INTERVAL_MS=str(pi), PING_TIMEOUT_MS=str(pt),
                CONNECT_TIMEOUT_MS=str(ct), MAX_PAYLOAD=str(mp), EIO3="1" if spec.eio3 else "0")
+    if spec.upgrade_timeout_ms is not None:
+        env["UPGRADE_TIMEOUT_MS"] = str(spec.upgrade_timeout_ms)
     proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     lines: "queue.Queue[str | None]" = queue.Queue()
@@ -185,7 +193,8 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None) -> Target:
         if line.startswith("READY "):
             port = int(line.split()[1])
     return Target(spec.name, "127.0.0.1", port, pi, pt, ct, mp, spec.eio3, spec.features, spec.profile,
-                  spec.description, process=proc, output=sink, client_pings=spec.client_pings)
+                  spec.description, process=proc, output=sink, client_pings=spec.client_pings,
+                  upgrade_timeout_ms=spec.upgrade_timeout_ms)
 
 
 def stop_process(proc: "subprocess.Popen[bytes]") -> None:

@@ -20,6 +20,7 @@ function setting(flag, envName, fallback) {
 const host = setting("--host", "HOST", "127.0.0.1");
 const port = Number(setting("--port", "PORT", "0"));
 const pingInterval = Number(setting("--ping-interval", "PING_INTERVAL_MS", "300"));
+const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
 const pingTimeout = Number(setting("--ping-timeout", "PING_TIMEOUT_MS", "200"));
 const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
 
@@ -28,9 +29,9 @@ const httpServer = http.createServer((req, res) => {
   res.end("not found");
 });
 
-const io = socketio(httpServer, { pingInterval, pingTimeout, maxHttpBufferSize: maxPayload });
+const io = socketio(httpServer, { pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 
-const echo = engine.attach(httpServer, { path: "/engine.io", pingInterval, pingTimeout, maxHttpBufferSize: maxPayload });
+const echo = engine.attach(httpServer, { path: "/engine.io", pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 echo.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
 
 let records = [];

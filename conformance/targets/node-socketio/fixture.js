@@ -24,6 +24,7 @@ const pingTimeout = Number(setting("--ping-timeout", "PING_TIMEOUT_MS", "200"));
 const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
 const connectTimeout = Number(setting("--connect-timeout", "CONNECT_TIMEOUT_MS", "1000"));
 const allowEIO3 = setting("--eio3", "EIO3", "0") === "1";
+const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
 
 // Requests for neither endpoint get a plain 404 instead of hanging.
 const httpServer = http.createServer((req, res) => {
@@ -34,6 +35,7 @@ const httpServer = http.createServer((req, res) => {
 const io = new Server(httpServer, {
   pingInterval,
   pingTimeout,
+  upgradeTimeout,
   maxHttpBufferSize: maxPayload,
   connectTimeout,
   allowEIO3,
@@ -43,6 +45,7 @@ const io = new Server(httpServer, {
 const echo = new engine.Server({
   pingInterval,
   pingTimeout,
+  upgradeTimeout,
   maxHttpBufferSize: maxPayload,
   allowEIO3,
   cors: { origin: "*" },

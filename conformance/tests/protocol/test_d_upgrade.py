@@ -1,6 +1,8 @@
 """Group D: transport upgrade from polling to WebSocket (EIO-UP)."""
 from __future__ import annotations
 
+import time
+
 from harness import http as rawhttp
 from harness.eio import PollingSession, UpgradedSession, WebSocketSession, query
 from harness.ws import WsClient, WsRejected
@@ -96,8 +98,45 @@ def test_EIO_UP_07_bad_first_probe_packet(case, opener, target):
                (end, post.summary(), got.summary()))
 
 
-def test_EIO_UP_08_upgrade_timeout(case, target):
-    case.unimplemented("not checkable within the run budget: the upgrade timeout is not a fixture setting (Node: 10 s)")
+def test_EIO_UP_08_upgrade_timeout(case, opener, target):
+    if target.upgrade_timeout_ms is None:
+        return case.unimplemented("the target has no upgrade-timeout setting (FIXTURE.md UPGRADE_TIMEOUT_MS)")
+    limit = target.upgrade_timeout_ms / 1000.0
+    s = opener.adopt(PollingSession.handshake(target, SIO))
+    s.start_poller()  # keeps the polling side alive (held GET, pongs) while `5` is withheld
+    if not target.client_pings:  # join `/` first, or the Socket.IO connect timeout ends the session
+        s.post("40")
+        joined = s.recv_all(target.prompt)
+        case.must(any(str(p).startswith("40{") for p in joined), "CONNECT to / answered", "40{…}", joined)
+    ws = opener.adopt(_probe_ws(target, s.sid))
+    ws.send_text("2probe")
+    case.must(ws.recv(target.reply).text == "3probe", "probe answered", "3probe", "other")
+    t0 = time.monotonic()
+    deadline = t0 + limit + target.heartbeat + target.slack
+    end = None
+    for _ in range(10000):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        if target.client_pings:
+            s.post("2")
+        end = ws.wait_closed(min(target.ping_interval / 2, left))
+        if end is not None:
+            break
+    waited = round(time.monotonic() - t0, 3)
+    case.must(end is not None, "the probing WebSocket is closed once the upgrade timeout has passed",
+              f"closed within {limit + target.heartbeat + target.slack:.3f} s", f"open after {waited} s")
+    case.must(waited >= limit - 0.05, "not closed before the upgrade timeout", f">= {limit:.3f} s", f"{waited} s")
+    # The session goes on over polling.
+    if target.client_pings:
+        s.post("2")
+        want = "3"
+    else:
+        s.post("40/custom,")  # a second namespace on the same Engine.IO session (FIXTURE.md section 2)
+        want = "40/custom,{"
+    got = s.recv_all(target.reply)
+    case.must(any(str(p).startswith(want) for p in got), "polling goes on after the abandoned upgrade",
+              want, got)
 
 
 def test_EIO_UP_09_second_websocket_on_websocket_session(case, opener, target):
