@@ -83,9 +83,11 @@ static void check_same_packets(const payload *a, const payload *b, bool compat)
     }
 }
 
-/* The v3 text decoder skips zero-length '0:' records anywhere in a body (Node does; see the
- * README's findings), and the encoder never writes them, so they are removed from the input
- * before the canonical comparison. Record boundaries are the body start and each record's end. */
+/* Zero-length '0:' records of a v3 text body: strict decoding accepts one only as the whole body
+ * (the empty payload) and rejects it next to other records (SIO_ERR_EIO_EMPTY_RECORD); compat skips
+ * them anywhere, as engine.io-parser 2.x does. The encoder never writes them, so they are removed
+ * from the input before the canonical comparison. Record boundaries are the body start and each
+ * record's end. */
 static size_t drop_empty_v3_records(const uint8_t *p, size_t n, const payload *pl, uint8_t *out)
 {
     size_t len = 0, from = 0;
