@@ -15,11 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import catalogue  # noqa: E402
 
-VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "fail", "error", "untested"]
+VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "not-applicable", "fail", "error", "untested"]
 SYMBOL = {"pass": "pass", "non-strict": "non-strict", "informational": "info", "unimplemented": "unimpl",
-          "fail": "**FAIL**", "error": "**ERROR**", "untested": "untested"}
+          "not-applicable": "n/a", "fail": "**FAIL**", "error": "**ERROR**", "untested": "untested"}
 COLOUR = {"pass": "#c8f0c8", "non-strict": "#fff0a0", "informational": "#dde8ff", "unimplemented": "#e8e8e8",
-          "fail": "#ffb0b0", "error": "#ff8080", "untested": "#ffffff"}
+          "not-applicable": "#f4f4f4", "fail": "#ffb0b0", "error": "#ff8080", "untested": "#ffffff"}
 GROUPS = [("A. Engine.IO packets", "EIO-PKT"), ("B. Handshake", "EIO-HS"), ("C. Heartbeat", "EIO-HB"),
           ("C. Close", "EIO-CL"), ("C. Polling", "EIO-POLL"), ("D. Upgrade", "EIO-UP"),
           ("E. Socket.IO packets", "SIO-PKT"), ("F. Namespaces", "SIO-NSP"), ("F. Rooms", "SIO-ROOM"),

@@ -125,6 +125,7 @@ class PollingSession(Session):
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._held: rawhttp.PendingRequest | None = None
+        self._held_lock = threading.Lock()  # close() must see the GET the poller is about to hold
         self.auto_pong = True
 
     @classmethod
@@ -179,8 +180,11 @@ class PollingSession(Session):
             if self._stop.is_set():
                 return
             try:
-                self._held = self.start_get()
-                resp = self._held.result(self.target.reply + 2.0)
+                with self._held_lock:
+                    if self._stop.is_set():
+                        return
+                    self._held = held = self.start_get()
+                resp = held.result(self.target.reply + 2.0)
             except Exception as exc:  # the test thread is told through the queue
                 if not self._stop.is_set():
                     self.packets.put(_End(f"GET failed: {exc}"))
@@ -212,8 +216,10 @@ class PollingSession(Session):
 
     def close(self) -> None:
         self._stop.set()
-        if self._held is not None:
-            self._held.abort()
+        with self._held_lock:
+            held = self._held
+        if held is not None:
+            held.abort()
         if self._poller is not None:
             self._poller.join(1.0)
 

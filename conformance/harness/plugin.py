@@ -6,7 +6,8 @@ Load it with `-p harness.plugin` (conformance/ on sys.path). Options:
   --report-json PATH    write the JSON index of cases and verdicts
   --ping-interval/--ping-timeout/--connect-timeout MS  override the target's settings
   --strict-profile      non-strict verdicts fail the run as well
-Listing without running is pytest's own `--collect-only -q`.
+Listing without running is pytest's own `--collect-only -q`. With pytest-xdist's `-n N`, each worker
+starts its own instance of the target and the controlling process writes the one JSON index.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import pytest
 from . import catalogue, targets, tracking
 from .eio import Session, open_session
 from .sio import SioClient
-from .verdict import (ERROR, FAIL, INFORMATIONAL, NON_STRICT, ORDER, PASS, UNIMPLEMENTED, UNTESTED, Case,
+from .verdict import (ERROR, FAIL, INFORMATIONAL, NON_STRICT, NOT_APPLICABLE, ORDER, PASS, UNIMPLEMENTED, UNTESTED, Case,
                       Failure, Verdict, show)
 
 CATALOGUE = catalogue.load()
@@ -43,9 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="strict profile: a non-strict verdict fails the run too (SHOULDs and Node-tolerated MUSTs)")
 
 
+_CONFIG: pytest.Config | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    global _CONFIG
     config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
     config._conformance_results = []  # type: ignore[attr-defined]
+    _CONFIG = config
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -171,9 +177,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         elif isinstance(exc, Verdict):
             state["verdict"], state["message"] = exc.kind, exc.message
             state["expected"], state["actual"] = exc.expected, exc.actual
-            if exc.kind == UNIMPLEMENTED:
+            if exc.kind in (UNIMPLEMENTED, NOT_APPLICABLE):
                 report.outcome = "skipped"
-                report.longrepr = (str(item.path), item.location[1] or 0, f"unimplemented: {exc.message}")
+                report.longrepr = (str(item.path), item.location[1] or 0, f"{exc.kind}: {exc.message}")
             elif exc.kind == NON_STRICT and item.config.getoption("--strict-profile"):
                 pass  # stays a pytest failure in the strict profile
             else:
@@ -202,6 +208,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
+    """Puts the case's result on its last report. Reports travel from pytest-xdist workers to the
+    controlling process, where pytest_runtest_logreport collects them; without workers, the
+    same hook collects them in-process."""
     if state.get("done"):
         return
     state["done"] = True
@@ -210,7 +219,7 @@ def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
     req = CATALOGUE.get(rid or "")
     expected = state.get("expected", c.expected if c else None)
     actual = state.get("actual", c.actual if c else None)
-    item.config._conformance_results.append({  # type: ignore[attr-defined]
+    report.conformance = {  # type: ignore[attr-defined]
         "case": item.nodeid,
         "requirement": rid,
         "level": req.level if req else None,
@@ -219,17 +228,30 @@ def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
         "actual": None if actual is None else show(actual),
         "message": state.get("message", ""),
         "duration": round(time.monotonic() - c.started, 3) if c else 0.0,
-    })
+    }
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    result = getattr(report, "conformance", None)
+    if result is not None and _CONFIG is not None:
+        _CONFIG._conformance_results.append(result)  # type: ignore[attr-defined]
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     results = getattr(config, "_conformance_results", [])
-    if not results:
+    if not results or _is_worker(config):
         return
+    results.sort(key=lambda r: r["case"])  # the same order however many workers ran the cases
     path = config.getoption("--report-json")
     tested = {r["requirement"] for r in results}
-    partial = bool(config.getoption("--req")) or getattr(config, "_conformance_partial", False)
+    # With pytest-xdist, deselection happens in the workers, so -k and -m count as partial here.
+    partial = (bool(config.getoption("--req")) or getattr(config, "_conformance_partial", False)
+               or bool(config.getoption("keyword")) or bool(config.getoption("markexpr")))
     untested = [] if partial else [rid for rid in CATALOGUE if rid not in tested]
     config._conformance_untested = untested  # type: ignore[attr-defined]
     if path:
@@ -246,14 +268,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _per_requirement(results: list[dict], untested: list[str]) -> dict[str, dict]:
-    """One verdict per requirement: the worst of its cases."""
-    rank = {PASS: 0, INFORMATIONAL: 1, NON_STRICT: 2, UNIMPLEMENTED: 3, FAIL: 4, ERROR: 5}
+    """One verdict per requirement: the worst of its cases; not-applicable only when all of them are."""
+    rank = {NOT_APPLICABLE: -1, PASS: 0, INFORMATIONAL: 1, NON_STRICT: 2, UNIMPLEMENTED: 3, FAIL: 4, ERROR: 5}
     out: dict[str, dict] = {}
     for r in results:
         rid = r["requirement"] or "?"
-        cur = out.setdefault(rid, {"level": r["level"], "verdict": PASS, "cases": 0})
+        cur = out.setdefault(rid, {"level": r["level"], "verdict": None, "cases": 0})
         cur["cases"] += 1
-        if rank.get(r["verdict"], 5) > rank.get(cur["verdict"], 5):
+        if cur["verdict"] is None or rank.get(r["verdict"], 5) > rank.get(cur["verdict"], 5):
             cur["verdict"] = r["verdict"]
     for rid in untested:
         req = CATALOGUE.get(rid)
@@ -274,9 +296,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     rc = Counter(v["verdict"] for v in reqs.values())
     tr.write_line(f"requirements ({len(reqs)}): " + ", ".join(f"{v} {rc[v]}" for v in ORDER if rc.get(v)))
     for r in results:
-        if r["verdict"] in (NON_STRICT, FAIL, ERROR):
+        if r["verdict"] in (NON_STRICT, FAIL, ERROR, UNIMPLEMENTED, NOT_APPLICABLE):
             first = (r["message"] or "").strip().splitlines()
-            tr.write_line(f"  {r['verdict']:<13} {r['case']}: {first[0][:150] if first else ''}")
+            tr.write_line(f"  {r['verdict']:<14} {r['case']}: {first[0][:150] if first else ''}")
     if untested:
         tr.write_line("untested: " + " ".join(untested))
     path = config.getoption("--report-json")

@@ -5,6 +5,8 @@ non-strict     a SHOULD missed, or behaviour differs from the reference where th
 informational  behaviour recorded, no judgement
 fail           a MUST broken
 unimplemented  an optional feature (or fixture part) absent
+not-applicable the requirement cannot apply to this target (EIO3-only behaviour on a target without
+               EIO3) or cannot be exercised over what the harness speaks; the reason is reported
 """
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from typing import Any, NoReturn
 
 from .catalogue import Requirement
 
-PASS, NON_STRICT, INFORMATIONAL, FAIL, UNIMPLEMENTED, UNTESTED, ERROR = (
-    "pass", "non-strict", "informational", "fail", "unimplemented", "untested", "error")
-ORDER = [PASS, NON_STRICT, INFORMATIONAL, UNIMPLEMENTED, FAIL, ERROR, UNTESTED]
+PASS, NON_STRICT, INFORMATIONAL, FAIL, UNIMPLEMENTED, NOT_APPLICABLE, UNTESTED, ERROR = (
+    "pass", "non-strict", "informational", "fail", "unimplemented", "not-applicable", "untested", "error")
+ORDER = [PASS, NON_STRICT, INFORMATIONAL, UNIMPLEMENTED, NOT_APPLICABLE, FAIL, ERROR, UNTESTED]
 
 
 def show(value: Any) -> str:
@@ -45,6 +47,10 @@ class Informational(Verdict):
 
 class Unimplemented(Verdict):
     kind = UNIMPLEMENTED
+
+
+class NotApplicable(Verdict):
+    kind = NOT_APPLICABLE
 
 
 class Failure(AssertionError):
@@ -113,3 +119,6 @@ class Case:
 
     def unimplemented(self, why: str) -> NoReturn:
         raise Unimplemented(f"{self.req_id}: {why}")
+
+    def not_applicable(self, why: str) -> NoReturn:
+        raise NotApplicable(f"{self.req_id}: {why}")

@@ -161,7 +161,7 @@ def test_EIO_PKT_14_octet_stream_post(case, opener, target):
 
 def _v3(case, target) -> None:
     if not target.eio3:
-        case.unimplemented("target runs without EIO3 support")
+        case.not_applicable("EIO3-only behaviour; the target runs without EIO3 support")
     if not target.has("echo"):
         case.unimplemented("needs the Engine.IO echo endpoint (FIXTURE.md section 4)")
 
@@ -229,7 +229,7 @@ def test_EIO_PKT_20_jsonp(case, target):
 
 
 def test_EIO_PKT_21_webtransport(case, target):
-    case.unimplemented("WebTransport needs HTTP/3; the harness speaks HTTP/1.1 and WebSocket only")
+    case.not_applicable("WebTransport needs HTTP/3; the harness speaks HTTP/1.1 and WebSocket only")
 
 
 def test_EIO_PKT_11_fragmented_frame_is_one_packet(case, opener, target):
