@@ -9,7 +9,7 @@
 
 /* Engine.IO error codes and messages (EIO-HS-12). */
 enum { EIO_ERR_TRANSPORT = 0, EIO_ERR_SID = 1, EIO_ERR_METHOD = 2, EIO_ERR_BAD_REQUEST = 3,
-       EIO_ERR_PROTOCOL = 5 };
+       EIO_ERR_FORBIDDEN = 4, EIO_ERR_PROTOCOL = 5 };
 static const char *const eio_error_messages[] = {
     "Transport unknown", "Session ID unknown", "Bad handshake method", "Bad request",
     "Forbidden", "Unsupported protocol version"};
@@ -98,11 +98,37 @@ static void queue_open_packet(session *s, bool polling)
         eio_send_packet(s, SIO_EIO_OPEN, false, json + 1, n - 1);
 }
 
+/* The fixture's application-level refusal (FIXTURE.md section 3, EIO-HS-18): a Socket.IO
+ * handshake whose query carries `refuse=<reason>` is turned down with that reason, as Node's
+ * allowRequest does. The reason is echoed only when it is 1-40 letters, digits or '-', so it
+ * can go into JSON and a response body unescaped; anything else is refused as "Forbidden". */
+static bool refused_by_app(conn *c, const sio_http_request *req, bool upgrade, app_kind app)
+{
+    char reason[48];
+    if (app != APP_SOCKETIO || !query_field(req->query, "refuse", reason, sizeof reason))
+        return false;
+    size_t n = strlen(reason);
+    bool plain = n >= 1 && n <= 40;
+    for (size_t i = 0; plain && i < n; i++) {
+        char ch = reason[i];
+        plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+    }
+    const char *message = plain ? reason : eio_error_messages[EIO_ERR_FORBIDDEN];
+    if (upgrade)
+        http_respond_raw_400(c, message);
+    else
+        http_respond_error(c, 403, EIO_ERR_FORBIDDEN, message);
+    return true;
+}
+
 /* A new session (EIO-HS-01/02): polling answers the GET with the open packet; WebSocket
- * switches protocols and sends it as the first frame. */
+ * switches protocols and sends it as the first frame. The application may refuse it first;
+ * Node asks allowRequest before it looks at the protocol version. */
 static void handshake(conn *c, const sio_http_request *req, const eio_query *q, bool upgrade,
                       app_kind app, const char *accept_key)
 {
+    if (refused_by_app(c, req, upgrade, app))
+        return;
     int protocol = protocol_of(c->srv, q);
     if (protocol == 0) {
         refuse(c, upgrade, EIO_ERR_PROTOCOL);

@@ -33,7 +33,7 @@ class TargetSpec:
     max_payload: int = 1_000_000
     eio3: bool = False
     # Optional parts of FIXTURE.md the target implements.
-    features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"})
+    features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse"})
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
@@ -62,14 +62,14 @@ def _registry() -> dict[str, TargetSpec]:
         "node-socketio-v2": TargetSpec(
             name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
             description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
-            profile="node-v2", features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}),
+            profile="node-v2", features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse"}),
             client_pings=True,
             needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
             cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=200,
             description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
-            # No dynamic namespaces in python-socketio. python-engineio advertises pingInterval as
+            # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal. python-engineio advertises pingInterval as
             # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
             # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
             features=frozenset({"sio", "extended", "auth", "echo", "log"}),

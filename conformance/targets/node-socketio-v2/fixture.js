@@ -29,7 +29,14 @@ const httpServer = http.createServer((req, res) => {
   res.end("not found");
 });
 
-const io = socketio(httpServer, { pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
+// FIXTURE.md section 3: a Socket.IO handshake whose query has `refuse=<reason>` is turned down by
+// the application, with that reason (EIO-HS-18).
+function allowRequest(req, callback) {
+  const reason = new URL(req.url, "http://fixture").searchParams.get("refuse");
+  callback(reason, reason === null);
+}
+
+const io = socketio(httpServer, { allowRequest, pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 
 const echo = engine.attach(httpServer, { path: "/engine.io", pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 echo.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));

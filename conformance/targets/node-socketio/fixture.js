@@ -32,7 +32,15 @@ const httpServer = http.createServer((req, res) => {
   res.end("not found");
 });
 
+// FIXTURE.md section 3: a Socket.IO handshake whose query has `refuse=<reason>` is turned down by
+// the application, with that reason (EIO-HS-18).
+function allowRequest(req, callback) {
+  const reason = new URL(req.url, "http://fixture").searchParams.get("refuse");
+  callback(reason, reason === null);
+}
+
 const io = new Server(httpServer, {
+  allowRequest,
   pingInterval,
   pingTimeout,
   upgradeTimeout,

@@ -224,8 +224,27 @@ def test_EIO_HS_17_cors(case, target):
                {"handshake": "*", "error": "*", "preflight": (204, "*")}, observed)
 
 
-def test_EIO_HS_18_allow_request_refusal(case, target):
-    case.unimplemented("FIXTURE.md has no request-refusal hook; nothing to trigger on any target")
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_EIO_HS_18_allow_request_refusal(case, target, transport):
+    reason = "not-today"
+    url = query(SIO, transport, extra=f"&refuse={reason}")  # FIXTURE.md section 3: the app refuses
+    if transport == "polling":
+        resp = get(target, url)
+        if resp.status == 200 and not target.has("refuse"):
+            case.unimplemented("the handshake with refuse= was accepted: no refusal hook (FIXTURE.md section 3)")
+        actual = (resp.status, (resp.header("content-type") or "").split(";")[0], json_body(resp))
+        case.check(actual == (403, "application/json", {"code": 4, "message": reason}),
+                   "a handshake the application refuses: 403 with code 4 and the application's reason",
+                   (403, "application/json", {"code": 4, "message": reason}), (actual, resp.body))
+    else:
+        outcome, data = _ws_outcome(target, url)
+        if outcome == "open" and not target.has("refuse"):
+            case.unimplemented("the upgrade with refuse= was accepted: no refusal hook (FIXTURE.md section 3)")
+        case.must(outcome != "open", "an upgrade the application refuses never yields a working WebSocket",
+                  "refused", (outcome, data))
+        actual = (data.status, data.body) if outcome == "rejected" else (outcome, data)
+        case.check(actual == (400, reason.encode()), "refused before 101: plain HTTP 400 whose body is the reason",
+                   (400, reason.encode()), actual)
 
 
 def test_EIO_HS_19_other_methods_with_sid(case, opener, target):
