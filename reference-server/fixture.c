@@ -290,6 +290,12 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
         sio_socket_disconnect(sock, sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
     } else if (strcmp(name, "log") == 0) {
         send_log(sock, has_id, id);
+    } else if (strcmp(name, "volatile") == 0) {
+        sio_emit_volatile(sock, "vol", ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "app-error") == 0) {
+        /* The application fails on this event (ERR-05): nothing goes to the client, no ack; the
+         * failure is only recorded, as Node's socket "error" event would be. */
+        log_record(sock, "error", NULL, "app-error");
     }
 }
 

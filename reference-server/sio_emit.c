@@ -220,6 +220,17 @@ void sio_emit(sio_socket *sock, const char *event, const payload_item *items, si
     }
 }
 
+/* A volatile emit (SIO-BC-07): dropped when the client's transport cannot take a packet right
+ * now, that is a polling session with no GET held, as Node does. Returns whether it was sent. */
+bool sio_emit_volatile(sio_socket *sock, const char *event, const payload_item *items, size_t n)
+{
+    const session *s = sock->client->eio;
+    if (s->transport != EIO_WEBSOCKET && s->get == NULL)
+        return false;
+    sio_emit(sock, event, items, n);
+    return true;
+}
+
 void sio_ack_reply(sio_socket *sock, uint64_t id, const payload_item *items, size_t n)
 {
     sio_out out;

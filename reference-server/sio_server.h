@@ -154,6 +154,7 @@ void sio_out_send(const sio_out *out, sio_client *client);
 
 /* Emits to one socket; with `ack` the server waits for an answer (sio_ack.c). */
 void sio_emit(sio_socket *sock, const char *event, const payload_item *items, size_t n);
+bool sio_emit_volatile(sio_socket *sock, const char *event, const payload_item *items, size_t n);
 void sio_ack_reply(sio_socket *sock, uint64_t id, const payload_item *items, size_t n);
 
 /* ------------------------------------------------------------------ rooms and broadcast */

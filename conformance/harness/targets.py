@@ -33,7 +33,8 @@ class TargetSpec:
     max_payload: int = 1_000_000
     eio3: bool = False
     # Optional parts of FIXTURE.md the target implements.
-    features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse"})
+    features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse",
+                                          "volatile", "app-error"})
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
@@ -62,7 +63,8 @@ def _registry() -> dict[str, TargetSpec]:
         "node-socketio-v2": TargetSpec(
             name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
             description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
-            profile="node-v2", features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse"}),
+            profile="node-v2",
+            features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error"}),
             client_pings=True,
             needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
@@ -72,7 +74,7 @@ def _registry() -> dict[str, TargetSpec]:
             # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal. python-engineio advertises pingInterval as
             # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
             # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
-            features=frozenset({"sio", "extended", "auth", "echo", "log"}),
+            features=frozenset({"sio", "extended", "auth", "echo", "log", "app-error"}),
             upgrade_timeout_ms=None,  # python-engineio has no upgrade timeout
             needs=[PY_VENV / "bin" / "python"]),
         "node-socketio-eio3": TargetSpec(

@@ -139,6 +139,10 @@ function attachHandlers(socket) {
     record({ event: "disconnect", nsp: nsp.name, sid: socket.id, reason, rooms: roomList() }));
   socket.on("error", (err) =>
     record({ event: "error", nsp: nsp.name, sid: socket.id, message: String(err && err.message) }));
+  // FIXTURE.md section 3: a volatile emit, and an event the application fails on (a middleware
+  // error, reported through the "error" listener above).
+  socket.on("volatile", (...args) => socket.volatile.emit("vol", ...args));
+  socket.use((packet, next) => next(packet[0] === "app-error" ? new Error("app-error") : undefined));
 }
 
 function onConnection(socket) {

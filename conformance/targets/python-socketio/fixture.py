@@ -169,6 +169,12 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
         records.clear()
         return out  # a list is one ack argument; a tuple would be several
 
+    @sio.on("app-error", namespace=ns)
+    async def app_error(sid, *args):
+        # FIXTURE.md section 3: the application fails on this event. python-socketio has no
+        # volatile emit, so `volatile` is left out.
+        raise RuntimeError("app-error")
+
 
 async def main() -> None:
     cfg = settings()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from harness.eio import SessionEnded, open_session
+from harness.eio import PollingSession, SessionEnded, decode_payload, open_session
 from harness.sio import ACK, BINARY_ACK, CONNECT, CONNECT_ERROR, DISCONNECT, SioClient
 
 
@@ -274,8 +274,31 @@ def test_SIO_BC_06_identical_bytes(case, opener, target):
     case.check(got[0] == got[1] == got[2], "every recipient gets the same packets", got[0], got)
 
 
-def test_SIO_BC_07_volatile(case, target):
-    case.unimplemented("the fixture contract has no volatile emit")
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_SIO_BC_07_volatile(case, opener, target, transport):
+    need(case, target, "volatile")
+    if transport == "websocket":
+        c = opener.sio("websocket")
+        c.emit("volatile", "v1")
+        got = [p for p in c.barrier() if p.event == "vol"]
+        case.check([p.data for p in got] == [["vol", "v1"]], "a volatile emit to an idle WebSocket is delivered",
+                   [["vol", "v1"]], [p.raw for p in got])
+        return
+    # Polling with no GET held: the transport cannot take a packet, so the volatile one is dropped,
+    # while an ordinary emit made right after it waits for the next GET.
+    s = opener.adopt(PollingSession.handshake(target, "/socket.io/"))
+    s.post("40")
+    seen: list = []
+    for _ in range(4):  # the CONNECT reply and `auth`, in one GET or two; none stays held
+        seen += decode_payload(s.get().body)
+        if any(isinstance(p, str) and p.startswith('42["auth"') for p in seen):
+            break
+    s.post('42["volatile","v2"]')
+    s.post('42["message","after"]')
+    after = decode_payload(s.get().body)
+    case.check(after == ['42["message-back","after"]'],
+               "with no GET held the volatile `vol` is dropped; the ordinary emit after it is kept",
+               ['42["message-back","after"]'], (seen, after))
 
 
 # ---------------------------------------------------------------------------- acks

@@ -78,8 +78,20 @@ def test_ERR_04_ignored_socket_io_input(case, opener, target, label, raw):
     judge(not before, f"{label}: ignored without reply", [], before)
 
 
-def test_ERR_05_application_errors(case, target):
-    case.unimplemented("the fixture contract has no failing handler or middleware to trigger")
+def test_ERR_05_application_errors(case, opener, target):
+    if not target.has("app-error"):
+        case.unimplemented("fixture event 'app-error' absent on this target (FIXTURE.md section 3)")
+    c = opener.sio("websocket")
+    c.emit("app-error", "x", ack=True)  # the application fails on it; an ack id is there to tempt a reply
+    try:
+        before = c.barrier()
+    except (SessionEnded, TimeoutError) as exc:
+        case.check(False, "the connection keeps working after an application error", "message-back",
+                   f"{type(exc).__name__}: {exc}")
+    # A server that joins `/` at the handshake (protocol v4) sends the fixture's `auth` twice; that
+    # is no reply to the failed event.
+    replies = [p.raw for p in before if p.event != "auth"]
+    case.check(not replies, "nothing is sent for the failed event (no ACK, no error packet)", [], replies)
 
 
 WS_VIOLATIONS = [
