@@ -115,5 +115,11 @@ authNsp.use((socket, next) => {
 authNsp.on("connection", onConnection);
 
 httpServer.listen(port, host, () => process.stdout.write(`READY ${httpServer.address().port}\n`));
-process.on("SIGTERM", () => process.exit(0));
-process.on("SIGINT", () => process.exit(0));
+// SIGTERM: the server's own shutdown (SIO-DC-06), then exit; a hard exit follows if closing hangs.
+function shutdown() {
+  setTimeout(() => process.exit(0), 1500).unref();
+  echo.close();
+  io.close(() => process.exit(0));
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);

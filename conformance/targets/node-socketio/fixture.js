@@ -171,8 +171,12 @@ httpServer.listen(port, host, () => {
   process.stdout.write(`READY ${httpServer.address().port}\n`);
 });
 
+// SIGTERM: the server's own shutdown, as an application would call it (SIO-DC-06), then exit; a
+// hard exit follows if closing hangs.
 function shutdown() {
-  process.exit(0);
+  setTimeout(() => process.exit(0), 1500).unref();
+  echo.close();
+  io.close(() => process.exit(0));
 }
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);

@@ -1,10 +1,13 @@
 """Group F: namespaces, rooms, broadcast, acknowledgements, disconnect (SIO-NSP/ROOM/BC/ACK/DC/CSR)."""
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
 
+from harness import targets
 from harness.eio import PollingSession, SessionEnded, decode_payload, open_session
 from harness.sio import ACK, BINARY_ACK, CONNECT, CONNECT_ERROR, DISCONNECT, SioClient
 
@@ -480,8 +483,46 @@ def test_SIO_DC_05_disconnect_reasons(case, opener, target):
                        {v: v for v in labels.values()})
 
 
+def _drain_until_ended(s, deadline: float) -> tuple[list, str | None]:
+    """Every Engine.IO packet a session receives until it ends (how) or the deadline (None)."""
+    got: list = []
+    for _ in range(10000):
+        try:
+            got.append(s.recv(max(0.0, deadline - time.monotonic())))
+        except SessionEnded as end:
+            return got, end.how
+        except TimeoutError:
+            return got, None
+    return got, None
+
+
 def test_SIO_DC_06_server_shutdown(case, target):
-    case.unimplemented("the fixture contract has no shutdown trigger")
+    spec = targets.REGISTRY.get(target.name)
+    if target.process is None or spec is None:
+        case.unimplemented("the suite shuts down only servers it started itself (FIXTURE.md section 1: SIGTERM)")
+    # A private instance, so the shared one keeps serving the other cases.
+    own = targets.start(spec, {"ping_interval_ms": target.ping_interval_ms, "ping_timeout_ms": target.ping_timeout_ms})
+    try:
+        ws = SioClient(open_session(own, "websocket"))
+        ws.connect("/")
+        ws.connect("/custom")
+        poll = SioClient(open_session(own, "polling"))
+        poll.connect("/")
+        ws.barrier()
+        poll.barrier()
+        assert own.process is not None
+        os.killpg(own.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2.0  # FIXTURE.md: stop within 2 seconds of SIGTERM
+        ws_got, ws_end = _drain_until_ended(ws.eio, deadline)
+        poll_got, poll_end = _drain_until_ended(poll.eio, deadline)
+    finally:
+        targets.stop(own)
+    seen = {"websocket": (ws_got, ws_end), "polling": (poll_got, poll_end)}
+    case.check(ws_end is not None and poll_end is not None, "a shutdown ends every session, on both transports",
+               "both ended", seen)
+    disconnects = [p for p in ws_got + poll_got if isinstance(p, str) and p.startswith("41")]
+    if disconnects:
+        case.informational("DISCONNECT packets sent on shutdown (Node sends none)", [], seen)
 
 
 def test_SIO_DC_07_no_dispatch_after_disconnect(case, target):
