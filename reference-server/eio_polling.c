@@ -151,15 +151,20 @@ static void handshake(conn *c, const sio_http_request *req, const eio_query *q, 
         ws_accept_upgrade(c, req, accept_key);
         s->transport = EIO_WEBSOCKET;
         s->ws = c;
-    } else {
-        s->get = c;
-        http_hold(c);
     }
     c->session = s;
     log_msg(c->srv, LOG_DEBUG, "session %s opened over %s (EIO=%d)", s->sid,
             upgrade ? "websocket" : "polling", protocol);
     eio_dispatch_begin(s);
     queue_open_packet(s, !upgrade);
+    const char *initial = c->srv->cfg.initial_packet;
+    if (app == APP_ENGINEIO_ECHO && initial) /* EIO-HS-21: in the same first response */
+        eio_send_packet(s, SIO_EIO_MESSAGE, false, (const uint8_t *)initial, strlen(initial));
+    if (!upgrade) { /* the GET takes what is queued so far; the application's packets wait */
+        s->get = c;
+        http_hold(c);
+        eio_flush(s);
+    }
     eio_heartbeat_start(s);
     if (s->app->open)
         s->app->open(s);

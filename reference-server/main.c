@@ -41,6 +41,8 @@ static void usage(FILE *out)
           "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
           "                         instead of random ones, for byte-identical recordings (env\n"
           "                         DETERMINISTIC=1); never for a server others can reach\n"
+          "  --initial-packet TEXT  echo endpoint: send message TEXT right after the open packet, as\n"
+          "                         engine.io's initialPacket (at most 1000 bytes; env INITIAL_PACKET)\n"
           "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
           "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
           "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
@@ -100,6 +102,8 @@ static void config_defaults(server_config *cfg)
         cfg->allow_eio3 = true;
     if ((v = getenv("DETERMINISTIC")) && strcmp(v, "1") == 0)
         cfg->deterministic = true;
+    if ((v = getenv("INITIAL_PACKET")) && *v)
+        cfg->initial_packet = v;
 }
 
 static void parse_options(int argc, char **argv, server_config *cfg)
@@ -109,7 +113,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         {"ping-interval", 1, 0, 'i'}, {"ping-timeout", 1, 0, 't'}, {"max-payload", 1, 0, 'm'},
         {"connect-timeout", 1, 0, 'c'}, {"upgrade-timeout", 1, 0, 'u'}, {"max-connections", 1, 0, 'n'},
         {"allow-eio3", 0, 0, '3'}, {"eio3", 0, 0, '3'}, {"app", 1, 0, 'a'},
-        {"deterministic", 0, 0, 'D'},
+        {"deterministic", 0, 0, 'D'}, {"initial-packet", 1, 0, 'I'},
         {"cors-origin", 1, 0, 'o'}, {"log-level", 1, 0, 'l'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -126,6 +130,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         case 'n': cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30); break;
         case '3': cfg->allow_eio3 = true; break;
         case 'D': cfg->deterministic = true; break;
+        case 'I': cfg->initial_packet = optarg; break;
         case 'a':
             if (strcmp(optarg, "socketio") != 0 && strcmp(optarg, "engineio-echo") != 0) {
                 fprintf(stderr, "reference-server: --app: socketio or engineio-echo\n");
@@ -172,6 +177,13 @@ int main(int argc, char **argv)
     static server srv;
     config_defaults(&srv.cfg);
     parse_options(argc, argv, &srv.cfg);
+    const char *initial = srv.cfg.initial_packet;
+    if (initial && (strlen(initial) > SERVER_MAX_INITIAL_PACKET ||
+                    sio_utf8_validate((const uint8_t *)initial, strlen(initial), NULL) != SIO_OK)) {
+        fprintf(stderr, "reference-server: --initial-packet: at most %u bytes of UTF-8\n",
+                SERVER_MAX_INITIAL_PACKET);
+        return 2;
+    }
     srv.listen_fd = -1;
     srv.random_fd = open("/dev/urandom", O_RDONLY);
     if (srv.random_fd < 0) {

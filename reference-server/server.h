@@ -46,6 +46,7 @@
 #define SERVER_MAX_QUEUED_PACKETS 100000u
 /* Upgrade must complete (client sends "5") within this time after the probing WebSocket opened. */
 #define SERVER_UPGRADE_TIMEOUT_MS 10000u
+#define SERVER_MAX_INITIAL_PACKET 1000u /* bytes of --initial-packet */
 /* An HTTP connection must complete its next request (head and body) within this time, and an
  * idle keep-alive connection is closed after it; held GETs and WebSockets are exempt (the
  * Engine.IO heartbeat watches them). Stops slow or silent clients from pinning descriptors. */
@@ -72,6 +73,7 @@ typedef struct server_config {
     uint32_t max_connections;
     bool allow_eio3;
     bool deterministic;      /* ids from counters instead of the random source (--deterministic) */
+    const char *initial_packet; /* echo endpoint: message sent right after the open packet, or NULL */
     app_kind app;
     log_level log_level;
     const char *cors_origin; /* NULL or "" = no CORS headers */

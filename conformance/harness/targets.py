@@ -5,6 +5,7 @@ used for the whole test session, and stopped afterwards.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -14,6 +15,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_DIR = ROOT / "conformance" / "targets"
@@ -34,7 +36,7 @@ class TargetSpec:
     eio3: bool = False
     # Optional parts of FIXTURE.md the target implements.
     features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse",
-                                          "volatile", "app-error"})
+                                          "volatile", "app-error", "initial-packet"})
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
@@ -64,7 +66,8 @@ def _registry() -> dict[str, TargetSpec]:
             name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
             description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
             profile="node-v2",
-            features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error"}),
+            features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error",
+                                "initial-packet"}),
             client_pings=True,
             needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
         "python-socketio": TargetSpec(
@@ -159,7 +162,8 @@ def _pump(stream, lines: "queue.Queue[str | None]", sink: list[str]) -> None:
     lines.put(None)
 
 
-def start(spec: TargetSpec, overrides: dict[str, int] | None = None) -> Target:
+def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Target:
+    """Starts the target's fixture; `env` adds optional FIXTURE.md settings (INITIAL_PACKET, …)."""
     for need in spec.needs:
         if not need.exists():
             raise RuntimeError(f"target {spec.name}: {need} is missing (build or install it first)")
@@ -172,11 +176,12 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None) -> Target:
                            "--ping-timeout", str(pt), "--connect-timeout", str(ct), "--max-payload", str(mp)]
     if spec.eio3:
         argv.append("--eio3")
-    env = dict(os.environ, HOST="127.0.0.1", PORT="0", PING_INTERVAL_MS=str(pi), PING_TIMEOUT_MS=str(pt),
+    full_env = dict(os.environ, HOST="127.0.0.1", PORT="0", PING_INTERVAL_MS=str(pi), PING_TIMEOUT_MS=str(pt),
                CONNECT_TIMEOUT_MS=str(ct), MAX_PAYLOAD=str(mp), EIO3="1" if spec.eio3 else "0")
     if spec.upgrade_timeout_ms is not None:
-        env["UPGRADE_TIMEOUT_MS"] = str(spec.upgrade_timeout_ms)
-    proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        full_env["UPGRADE_TIMEOUT_MS"] = str(spec.upgrade_timeout_ms)
+    full_env.update(env or {})
+    proc = subprocess.Popen(argv, cwd=spec.cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     lines: "queue.Queue[str | None]" = queue.Queue()
     sink: list[str] = []
@@ -219,6 +224,22 @@ def stop_process(proc: "subprocess.Popen[bytes]") -> None:
 def stop(target: Target) -> None:
     if target.process is not None:
         stop_process(target.process)
+
+
+@contextlib.contextmanager
+def private_instance(target: Target, env: dict[str, str] | None = None) -> Iterator[Target | None]:
+    """A second instance of a target the suite started itself, with the same heartbeat settings plus
+    `env`, stopped afterwards; None for a server someone else runs (the suite cannot restart it)."""
+    spec = REGISTRY.get(target.name)
+    if target.process is None or spec is None:
+        yield None
+        return
+    own = start(spec, {"ping_interval_ms": target.ping_interval_ms, "ping_timeout_ms": target.ping_timeout_ms,
+                       "connect_timeout_ms": target.connect_timeout_ms, "max_payload": target.max_payload}, env)
+    try:
+        yield own
+    finally:
+        stop(own)
 
 
 def attach(url: str, overrides: dict[str, int] | None = None, eio3: bool = False) -> Target:

@@ -21,6 +21,8 @@ const host = setting("--host", "HOST", "127.0.0.1");
 const port = Number(setting("--port", "PORT", "0"));
 const pingInterval = Number(setting("--ping-interval", "PING_INTERVAL_MS", "300"));
 const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
+// Optional (FIXTURE.md section 1): a message the echo endpoint sends right after the open packet.
+const initialPacket = setting("--initial-packet", "INITIAL_PACKET", "") || undefined;
 const pingTimeout = Number(setting("--ping-timeout", "PING_TIMEOUT_MS", "200"));
 const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
 
@@ -38,7 +40,7 @@ function allowRequest(req, callback) {
 
 const io = socketio(httpServer, { allowRequest, pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 
-const echo = engine.attach(httpServer, { path: "/engine.io", pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
+const echo = engine.attach(httpServer, { path: "/engine.io", initialPacket, pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 echo.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
 
 let records = [];

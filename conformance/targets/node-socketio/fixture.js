@@ -25,6 +25,8 @@ const maxPayload = Number(setting("--max-payload", "MAX_PAYLOAD", "1000000"));
 const connectTimeout = Number(setting("--connect-timeout", "CONNECT_TIMEOUT_MS", "1000"));
 const allowEIO3 = setting("--eio3", "EIO3", "0") === "1";
 const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
+// Optional (FIXTURE.md section 1): a message the echo endpoint sends right after the open packet.
+const initialPacket = setting("--initial-packet", "INITIAL_PACKET", "") || undefined;
 
 // Requests for neither endpoint get a plain 404 instead of hanging.
 const httpServer = http.createServer((req, res) => {
@@ -51,6 +53,7 @@ const io = new Server(httpServer, {
 });
 
 const echo = new engine.Server({
+  initialPacket,
   pingInterval,
   pingTimeout,
   upgradeTimeout,

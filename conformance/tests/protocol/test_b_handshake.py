@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from harness.eio import PollingSession, WebSocketSession, query
+from harness import targets
+from harness.eio import PollingSession, WebSocketSession, decode_payload, query
 from harness.ws import WsClient, WsRejected
 from wirekit import get, json_body, open_packet, req
 
@@ -261,8 +262,32 @@ def test_EIO_HS_20_sticky_cookie(case, target):
     case.informational("Set-Cookie on the handshake (off by default in Node)", resp.header("set-cookie"))
 
 
-def test_EIO_HS_21_initial_packet(case, target):
-    case.unimplemented("the fixture contract has no initial packet; optional server feature")
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_EIO_HS_21_initial_packet(case, target, transport):
+    if not target.has("initial-packet") or not target.has("echo"):
+        case.unimplemented("no INITIAL_PACKET setting on this target (FIXTURE.md section 1)")
+    with targets.private_instance(target, {"INITIAL_PACKET": "hello"}) as own:
+        if own is None:
+            case.unimplemented("INITIAL_PACKET needs an instance the suite starts itself")
+        url = query(own.eio_path, transport)
+        if transport == "polling":
+            packets = decode_payload(get(own, url).body)
+            first = [p if p[:1] != "0" else "0{…}" for p in packets if isinstance(p, str)]
+        else:
+            ws = WsClient.connect(own.host, own.port, url, timeout=own.reply)
+            try:
+                first = []
+                for _ in range(2):
+                    msg = ws.recv(own.prompt)
+                    first.append("0{…}" if msg.kind == "text" and msg.text.startswith("0{") else
+                                 (msg.text if msg.kind == "text" else repr(msg)))
+            except TimeoutError:
+                pass
+            finally:
+                ws.close()
+    case.check(first == ["0{…}", "4hello"],
+               "with an initial packet set, a message follows the open packet at once"
+               + (" in the same response" if transport == "polling" else ""), ["0{…}", "4hello"], first)
 
 
 def test_EIO_HS_22_origin_with_invalid_characters(case, target):

@@ -497,12 +497,10 @@ def _drain_until_ended(s, deadline: float) -> tuple[list, str | None]:
 
 
 def test_SIO_DC_06_server_shutdown(case, target):
-    spec = targets.REGISTRY.get(target.name)
-    if target.process is None or spec is None:
-        case.unimplemented("the suite shuts down only servers it started itself (FIXTURE.md section 1: SIGTERM)")
     # A private instance, so the shared one keeps serving the other cases.
-    own = targets.start(spec, {"ping_interval_ms": target.ping_interval_ms, "ping_timeout_ms": target.ping_timeout_ms})
-    try:
+    with targets.private_instance(target) as own:
+        if own is None:
+            case.unimplemented("the suite shuts down only servers it started itself (FIXTURE.md section 1: SIGTERM)")
         ws = SioClient(open_session(own, "websocket"))
         ws.connect("/")
         ws.connect("/custom")
@@ -515,8 +513,6 @@ def test_SIO_DC_06_server_shutdown(case, target):
         deadline = time.monotonic() + 2.0  # FIXTURE.md: stop within 2 seconds of SIGTERM
         ws_got, ws_end = _drain_until_ended(ws.eio, deadline)
         poll_got, poll_end = _drain_until_ended(poll.eio, deadline)
-    finally:
-        targets.stop(own)
     seen = {"websocket": (ws_got, ws_end), "polling": (poll_got, poll_end)}
     case.check(ws_end is not None and poll_end is not None, "a shutdown ends every session, on both transports",
                "both ended", seen)
