@@ -423,3 +423,26 @@ def test_sid_belongs_to_its_endpoint(server):
     sid, _ = polling_open(server.port, ECHO)
     r = http(server.port, "GET", eio_url("/socket.io/", sid))
     assert r.status == 400 and json.loads(r.body)["code"] == 1
+
+
+# ---------------------------------------------------------------------------- --initial-packet limit
+
+@pytest.mark.server_args("--initial-packet", "é" * 500)  # 1000 bytes of UTF-8: the limit itself
+def test_initial_packet_at_the_limit_is_sent_after_the_open_packet(fresh_server):
+    r = http(fresh_server.port, "GET", eio_url("/engine.io/"))
+    packets = r.body.decode("utf-8").split("\x1e")
+    assert packets[0].startswith("0{") and packets[1:] == ["4" + "é" * 500]
+    # The Socket.IO endpoint never gets it: a message there would be a Socket.IO packet.
+    assert "\x1e" not in http(fresh_server.port, "GET", eio_url()).body.decode()
+
+
+@pytest.mark.parametrize("value", ["x" * 1001, "\udcff"], ids=["1001-bytes", "not-utf8"])
+def test_initial_packet_over_the_limit_or_not_utf8_is_refused_at_start(value):
+    import os
+    import subprocess
+    from conftest import SERVER
+    arg = value.encode("utf-8", "surrogateescape")
+    proc = subprocess.run([str(SERVER), "--port", "0", "--initial-packet", os.fsdecode(arg)],
+                          capture_output=True, timeout=DEADLINE)
+    assert proc.returncode == 2
+    assert b"--initial-packet: at most 1000 bytes of UTF-8" in proc.stderr
