@@ -46,6 +46,10 @@ class TargetSpec:
     upgrade_timeout_ms: int | None = 1000
 
 
+# Node socket.io 4.x also has connection-state recovery (FIXTURE.md section 1, RECOVERY).
+NODE4_FEATURES = TargetSpec.features | {"recovery"}
+
+
 def _registry() -> dict[str, TargetSpec]:
     node_dir = TARGETS_DIR / "node-socketio"
     node = ["node", "fixture.js"]
@@ -60,7 +64,7 @@ def _registry() -> dict[str, TargetSpec]:
             profile="reference", needs=[ROOT / "build" / "reference-server"]),
         "node-socketio": TargetSpec(
             name="node-socketio", command=node, cwd=node_dir,
-            description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node",
+            description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node", features=NODE4_FEATURES,
             needs=[node_dir / "node_modules" / "socket.io"]),
         "node-socketio-v2": TargetSpec(
             name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
@@ -74,7 +78,8 @@ def _registry() -> dict[str, TargetSpec]:
             name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
             cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=200,
             description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
-            # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal. python-engineio advertises pingInterval as
+            # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal.
+            # python-engineio advertises pingInterval as
             # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
             # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
             features=frozenset({"sio", "extended", "auth", "echo", "log", "app-error"}),
@@ -82,7 +87,7 @@ def _registry() -> dict[str, TargetSpec]:
             needs=[PY_VENV / "bin" / "python"]),
         "node-socketio-eio3": TargetSpec(
             name="node-socketio-eio3", command=node, cwd=node_dir, eio3=True,
-            description="Node socket.io 4.8.4 with allowEIO3", profile="node",
+            description="Node socket.io 4.8.4 with allowEIO3", profile="node", features=NODE4_FEATURES,
             needs=[node_dir / "node_modules" / "socket.io"]),
     }
 

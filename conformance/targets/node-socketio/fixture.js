@@ -27,6 +27,8 @@ const allowEIO3 = setting("--eio3", "EIO3", "0") === "1";
 const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
 // Optional (FIXTURE.md section 1): a message the echo endpoint sends right after the open packet.
 const initialPacket = setting("--initial-packet", "INITIAL_PACKET", "") || undefined;
+// Optional (FIXTURE.md section 1): connection-state recovery with socket.io's defaults.
+const recovery = setting("--recovery", "RECOVERY", "0") === "1";
 
 // Requests for neither endpoint get a plain 404 instead of hanging.
 const httpServer = http.createServer((req, res) => {
@@ -42,6 +44,7 @@ function allowRequest(req, callback) {
 }
 
 const io = new Server(httpServer, {
+  ...(recovery ? { connectionStateRecovery: {} } : {}),
   allowRequest,
   pingInterval,
   pingTimeout,

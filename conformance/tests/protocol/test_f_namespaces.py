@@ -538,9 +538,45 @@ def test_SIO_DC_08_decode_error_reported(case, opener, target):
                                                                         for r in recs])
 
 
-def test_SIO_CSR_01_connection_state_recovery(case, opener):
-    c = opener.sio("websocket")
-    reply = [p for p in c.log if p.type == CONNECT][0]
-    if "pid" not in (reply.data or {}):
-        case.unimplemented("connection-state recovery not enabled (no pid in the CONNECT reply)")
-    case.informational("pid offered", reply.data)
+def _offset_barrier(c: SioClient, token: str) -> None:
+    """Like SioClient.barrier, for a server that appends a recovery offset to every emit (Node
+    with connection-state recovery sends `message-back` through its adapter too)."""
+    c.emit("message", token)
+    c.recv_until(lambda p: p.event == "message-back" and p.args[:1] == [token], None, f"message-back {token}")
+
+
+def test_SIO_CSR_01_connection_state_recovery(case, target):
+    if not target.has("recovery"):
+        case.unimplemented("no connection-state recovery on this target (FIXTURE.md section 1, RECOVERY)")
+    with targets.private_instance(target, {"RECOVERY": "1"}) as own:
+        if own is None:
+            case.unimplemented("RECOVERY needs an instance the suite starts itself")
+        a = SioClient(open_session(own, "websocket"))
+        first = a.connect("/").data or {}
+        case.check(isinstance(first.get("pid"), str), "with recovery on, the CONNECT reply carries a pid",
+                   {"sid": "…", "pid": "…"}, first)
+        sid, pid = first.get("sid"), first.get("pid")
+        a.call("join", "r")
+        b = SioClient(open_session(own, "websocket"))
+        b.connect("/")
+        b.emit("to", "r", "m1")
+        m1 = a.expect_event("to")
+        offset = m1.args[-1] if len(m1.args) == 2 else None
+        case.check(m1.args[:1] == ["m1"] and isinstance(offset, str),
+                   "a broadcast carries its offset as an extra last argument", ["m1", "<offset>"], m1.args)
+        a.close()  # the transport is lost without a DISCONNECT: the state must be kept
+        deadline = time.monotonic() + own.reply
+        gone = False
+        while not gone and time.monotonic() < deadline:
+            gone = any(r.get("event") == "disconnect" and r.get("sid") == sid for r in b.call("log")[0])
+        case.check(gone, "the server noticed the lost transport", "disconnect logged", "logged" if gone else "not logged")
+        b.emit("to", "r", "m2")  # sent while `a` is away
+        _offset_barrier(b, "b-done")
+        a2 = SioClient(open_session(own, "websocket"))
+        again = a2.connect("/", {"pid": pid, "offset": offset}, expect_auth_event=False).data or {}
+        _offset_barrier(a2, "a2-done")
+        missed = [p.args[0] for p in a2.log if p.event == "to"]
+        rooms = set(a2.call("rooms")[0])
+    case.check(again.get("sid") == sid, "reconnecting with {pid, offset} restores the socket id", sid, again)
+    case.check(missed == ["m2"], "the broadcast missed while away is replayed, once", ["m2"], missed)
+    case.check("r" in rooms, "the rooms are restored", "'r' among the rooms", sorted(rooms))
