@@ -12,7 +12,12 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CLANG         ?= clang
 FUZZ_PY            := python3
 FUZZ_OUT           := $(BUILD)/fuzz
-FUZZ_SANFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SANFLAGS      := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# The code under test (codec, server) gets libFuzzer's full instrumentation, comparison tracing
+# included. The harness (fuzz/targets, fuzz/common, the fake network) keeps edge coverage but not
+# comparison tracing: its comparisons are the oracles, and steering mutations towards satisfying
+# them only costs time (a callback on every compare in its per-byte loops).
+FUZZ_HARNESS_COV   := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
 FUZZ_INC           := -Ifuzz/common -Ifuzz/targets
 
 # A target is built once the codec files it needs are in the tree, so the build stays green
@@ -40,7 +45,7 @@ FUZZ_COMMON_HDR := $(wildcard fuzz/common/*.h)
 # ---- libFuzzer build: the codec compiled with coverage instrumentation, then each target.
 FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)
 
-$(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR)
+$(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -DSIO_BUILDING -c $< -o $@
 
@@ -48,10 +53,17 @@ $(FUZZ_OUT)/lf/libsiocodec.a: $(FUZZ_LF_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_OUT)/bin/%: fuzz/targets/%.c fuzz/fuzz.mk $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
+$(FUZZ_OUT)/lf/harness/fuzz_common.o: $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $< $(FUZZ_COMMON_SRC) \
-	  -o $@ $(FUZZ_OUT)/lf/libsiocodec.a -lcjson
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
+
+$(FUZZ_OUT)/lf/harness/%.o: fuzz/targets/%.c fuzz/fuzz.mk $(FUZZ_COMMON_HDR) $(CODEC_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
+
+$(FUZZ_OUT)/bin/%: $(FUZZ_OUT)/lf/harness/%.o $(FUZZ_OUT)/lf/harness/fuzz_common.o $(FUZZ_OUT)/lf/libsiocodec.a
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
 
 # ---- replay build: the normal compiler, ASan+UBSan, no libFuzzer.
 FUZZ_REPLAY_MAIN := fuzz/replay/replay_main.c
@@ -73,10 +85,26 @@ FUZZ_SERVER_DEPS := $(FUZZ_SERVER_SRC) $(SERVER_HDR) fuzz/server/fake_net.h
 # finding (fuzz/regressions/OPEN) while it waits for its fix; the replay build keeps every check.
 FUZZ_SERVER_LF_FLAGS ?=
 
-$(FUZZ_OUT)/bin/server: fuzz/targets/server.c fuzz/fuzz.mk $(FUZZ_SERVER_DEPS) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_OUT)/lf/libsiocodec.a
+FUZZ_SERVER_UNDER_TEST := $(filter reference-server/%,$(FUZZ_SERVER_SRC))
+FUZZ_SERVER_LF_OBJ := $(FUZZ_SERVER_UNDER_TEST:reference-server/%.c=$(FUZZ_OUT)/lf/server/%.o)
+
+$(FUZZ_OUT)/lf/server/%.o: reference-server/%.c $(SERVER_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_SERVER_LF_FLAGS) -fsanitize=fuzzer $< \
-	  $(FUZZ_SERVER_SRC) $(FUZZ_COMMON_SRC) $(FUZZ_WRAP) -o $@ $(FUZZ_OUT)/lf/libsiocodec.a -lcjson
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_SERVER_LF_FLAGS) \
+	  -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/lf/harness/fake_net.o: fuzz/server/fake_net.c fuzz/server/fake_net.h $(SERVER_HDR) fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
+
+$(FUZZ_OUT)/lf/harness/server.o: fuzz/targets/server.c fuzz/server/fake_net.h $(SERVER_HDR) $(FUZZ_COMMON_HDR) fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
+
+$(FUZZ_OUT)/bin/server: $(FUZZ_OUT)/lf/harness/server.o $(FUZZ_OUT)/lf/harness/fake_net.o $(FUZZ_SERVER_LF_OBJ) \
+                        $(FUZZ_OUT)/lf/harness/fuzz_common.o $(FUZZ_OUT)/lf/libsiocodec.a
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $^ $(FUZZ_WRAP) -o $@ -lcjson
 
 $(FUZZ_OUT)/replay/server: fuzz/targets/server.c $(FUZZ_SERVER_DEPS) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
 	@mkdir -p $(@D)
@@ -84,7 +112,7 @@ $(FUZZ_OUT)/replay/server: fuzz/targets/server.c $(FUZZ_SERVER_DEPS) $(FUZZ_COMM
 	  $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) $(FUZZ_WRAP) -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
 # eio_payload_v3.c builds eio_payload.c in v3 mode.
-$(FUZZ_OUT)/bin/eio_payload_v3 $(FUZZ_OUT)/replay/eio_payload_v3: fuzz/targets/eio_payload.c
+$(FUZZ_OUT)/lf/harness/eio_payload_v3.o $(FUZZ_OUT)/replay/eio_payload_v3: fuzz/targets/eio_payload.c
 
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/bin/%)
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/replay/%)

@@ -47,27 +47,47 @@ sio_err sio_base64_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
     *written = need;
     if (need > cap)
         return SIO_ERR_BUFFER_TOO_SMALL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        size_t left = n - i;
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (left > 1)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (left > 2)
-            v |= in[i + 2];
-        out[o++] = (uint8_t)base64_alphabet[(v >> 18) & 63];
-        out[o++] = (uint8_t)base64_alphabet[(v >> 12) & 63];
-        out[o++] = left > 1 ? (uint8_t)base64_alphabet[(v >> 6) & 63] : '=';
-        out[o++] = left > 2 ? (uint8_t)base64_alphabet[v & 63] : '=';
+    size_t o = 0, i = 0;
+    for (; n - i >= 3; i += 3, o += 4) { /* whole groups: no per-byte tests */
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o] = (uint8_t)base64_alphabet[v >> 18];
+        out[o + 1] = (uint8_t)base64_alphabet[(v >> 12) & 63];
+        out[o + 2] = (uint8_t)base64_alphabet[(v >> 6) & 63];
+        out[o + 3] = (uint8_t)base64_alphabet[v & 63];
+    }
+    if (i < n) { /* one or two bytes left: padded */
+        uint32_t v = (uint32_t)in[i] << 16 | (n - i > 1 ? (uint32_t)in[i + 1] << 8 : 0u);
+        out[o] = (uint8_t)base64_alphabet[v >> 18];
+        out[o + 1] = (uint8_t)base64_alphabet[(v >> 12) & 63];
+        out[o + 2] = n - i > 1 ? (uint8_t)base64_alphabet[(v >> 6) & 63] : '=';
+        out[o + 3] = '=';
     }
     return SIO_OK;
 }
 
-/* Strict form checks before any byte is written: alphabet, length, padding placement. */
+/* Four characters of the standard alphabet (no '=', nothing to skip) as one 24-bit group, tested
+ * with one comparison: a table value minus one is 0..63 only for those characters, while 0
+ * (not in the alphabet) wraps to a huge number and '=' gives 64. */
+static inline bool base64_quad(const uint8_t *in, uint32_t *group)
+{
+    unsigned t0 = base64_table[in[0]] - 1u, t1 = base64_table[in[1]] - 1u;
+    unsigned t2 = base64_table[in[2]] - 1u, t3 = base64_table[in[3]] - 1u;
+    if ((t0 | t1 | t2 | t3) >= 64u)
+        return false;
+    *group = (uint32_t)t0 << 18 | (uint32_t)t1 << 12 | (uint32_t)t2 << 6 | (uint32_t)t3;
+    return true;
+}
+
+/* Strict form checks before any byte is written: alphabet, length, padding placement. Leading
+ * whole groups of ordinary characters are passed four at a time; they hold no '=' either. */
 static sio_err base64_strict_check(const uint8_t *in, size_t n, size_t *pad)
 {
     *pad = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t plain = 0;
+    uint32_t group;
+    while (n - plain >= 4 && base64_quad(in + plain, &group))
+        plain += 4;
+    for (size_t i = plain; i < n; i++) {
         unsigned v = base64_value(in[i], false);
         if (v == B64_SKIP)
             return SIO_ERR_BASE64_CHAR;
@@ -76,7 +96,7 @@ static sio_err base64_strict_check(const uint8_t *in, size_t n, size_t *pad)
         return SIO_ERR_BASE64_LENGTH;
     if (n > 0 && in[n - 1] == '=')
         *pad = (n > 1 && in[n - 2] == '=') ? 2 : 1;
-    for (size_t i = 0; i < n - *pad; i++)
+    for (size_t i = plain; i < n - *pad; i++)
         if (in[i] == '=')
             return SIO_ERR_BASE64_PADDING;
     if (*pad == 0)
@@ -142,19 +162,6 @@ static inline void base64_push(base64_acc *a, unsigned v, uint8_t *out, size_t c
         a->o++;
         a->acc &= (1u << a->bits) - 1u;
     }
-}
-
-/* Four characters of the standard alphabet (no '=', nothing to skip) as one 24-bit group, tested
- * with one comparison: a table value minus one is 0..63 only for those characters, while 0
- * (not in the alphabet) wraps to a huge number and '=' gives 64. */
-static inline bool base64_quad(const uint8_t *in, uint32_t *group)
-{
-    unsigned t0 = base64_table[in[0]] - 1u, t1 = base64_table[in[1]] - 1u;
-    unsigned t2 = base64_table[in[2]] - 1u, t3 = base64_table[in[3]] - 1u;
-    if ((t0 | t1 | t2 | t3) >= 64u)
-        return false;
-    *group = (uint32_t)t0 << 18 | (uint32_t)t1 << 12 | (uint32_t)t2 << 6 | (uint32_t)t3;
-    return true;
 }
 
 /* Shared decoding loop: 6-bit groups into bytes. In lenient mode unknown characters are

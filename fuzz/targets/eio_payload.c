@@ -22,11 +22,14 @@ typedef struct payload {
     size_t *ends; /* iterator position after each packet: where its record ends */
 } payload;
 
-/* All packets up to the end or the first error, via the iterator. */
+/* All packets up to the end or the first error, via the iterator. The arrays grow as packets
+ * come (one slot ahead for the iterator to write into); sizing them by the body length would
+ * allocate and poison n slots per input for the few packets a body usually holds. */
 static payload iterate(sio_eio_payload_format f, const uint8_t *p, size_t n,
                        const sio_eio_options *opt)
 {
-    payload out = {SIO_OK, 0, malloc(sizeof(sio_eio_packet) * (n + 1)), malloc(sizeof(size_t) * (n + 1))};
+    size_t cap = 8;
+    payload out = {SIO_OK, 0, malloc(sizeof(sio_eio_packet) * cap), malloc(sizeof(size_t) * cap)};
     if (!out.pkts || !out.ends)
         abort();
     sio_eio_payload_iter it;
@@ -34,6 +37,13 @@ static payload iterate(sio_eio_payload_format f, const uint8_t *p, size_t n,
     bool has = true;
     while (has) {
         FUZZ_ASSERT(out.count <= n, "eio payload: more packets than bytes");
+        if (out.count == cap) {
+            cap *= 2;
+            out.pkts = realloc(out.pkts, sizeof(sio_eio_packet) * cap);
+            out.ends = realloc(out.ends, sizeof(size_t) * cap);
+            if (!out.pkts || !out.ends)
+                abort();
+        }
         out.err = sio_eio_payload_next(&it, &out.pkts[out.count], &has);
         if (out.err != SIO_OK)
             break;
