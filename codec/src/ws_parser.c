@@ -69,7 +69,13 @@ static sio_err ws_read_header(sio_ws_parser *p, const uint8_t *data, size_t len,
 {
     *done = false;
     while (*used < len) {
-        p->header[p->header_have++] = data[(*used)++];
+        /* Up to the bytes the header is known to need; the decoder runs only once they are in. */
+        size_t take = (size_t)(p->header_need - p->header_have);
+        if (take > len - *used)
+            take = len - *used;
+        memcpy(p->header + p->header_have, data + *used, take);
+        p->header_have = (uint8_t)(p->header_have + take);
+        *used += take;
         if (p->header_have < p->header_need)
             continue;
         size_t need = 0;

@@ -45,6 +45,20 @@ static inline bool eio_same_meaning(const eio_meaning *a, const eio_meaning *b)
            (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
 }
 
+/* Whether two packets mean the same (eio_meaning_of both, then eio_same_meaning); two text
+ * packets are compared in place, without copies. */
+static inline bool eio_same_packet(const sio_eio_packet *a, const sio_eio_packet *b, bool compat)
+{
+    if (!a->binary && !b->binary)
+        return a->type == b->type && a->data.len == b->data.len &&
+               (a->data.len == 0 || memcmp(a->data.ptr, b->data.ptr, a->data.len) == 0);
+    eio_meaning x = eio_meaning_of(a, compat), y = eio_meaning_of(b, compat);
+    bool same = eio_same_meaning(&x, &y);
+    free(x.bytes);
+    free(y.bytes);
+    return same;
+}
+
 /* A packet built from its meaning, ready for the encoders (raw bytes, no base64). */
 static inline sio_eio_packet eio_packet_of(const eio_meaning *m)
 {

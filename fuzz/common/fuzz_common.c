@@ -5,7 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_ASAN 1
+#endif
+#endif
+#ifdef FUZZ_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 fuzz_report_state fuzz_report;
+
+uint8_t *fuzz_buffer_get(fuzz_buffer *b, size_t n)
+{
+    if (n > b->cap || !b->p) {
+        free(b->p);
+        b->cap = n > 2 * b->cap ? n : 2 * b->cap;
+        if (b->cap < 64)
+            b->cap = 64;
+        b->p = malloc(b->cap);
+        if (!b->p)
+            abort();
+    }
+#ifdef FUZZ_ASAN
+    /* malloc'd memory starts on a shadow granule, so the poisoned tail begins exactly at n. */
+    __asan_unpoison_memory_region(b->p, b->cap);
+    __asan_poison_memory_region(b->p + n, b->cap - n);
+#endif
+    return b->p;
+}
 
 uint8_t fuzz_take_u8(fuzz_input *in)
 {

@@ -37,6 +37,17 @@ size_t fuzz_splitter_next(fuzz_splitter *s, size_t left);
 /* Finds `sep` in [p, p+n); returns its offset or n when absent. */
 size_t fuzz_find(const uint8_t *p, size_t n, const uint8_t *sep, size_t seplen);
 
+/* A buffer kept from one input to the next, for outputs the code under test writes. Each
+ * fuzz_buffer_get() returns room for exactly n bytes: under AddressSanitizer the bytes past n
+ * are poisoned, so an overflow is reported as it would be for malloc(n), without an allocation
+ * per input. */
+typedef struct fuzz_buffer {
+    uint8_t *p;
+    size_t cap;
+} fuzz_buffer;
+
+uint8_t *fuzz_buffer_get(fuzz_buffer *b, size_t n);
+
 /* Tells the replay driver the target's main parser ran on the payload (`accepted` is its
  * verdict). The seed check uses it to prove each seed reaches the parser it was made for. */
 void fuzz_reached(bool accepted);

@@ -26,8 +26,14 @@ static inline void log_put(fuzz_log *l, const void *p, size_t n)
         l->p = more;
         l->cap = cap;
     }
-    if (n)
+    /* Short pieces (tags, numbers) byte by byte: cheaper than a memcpy call under ASan. */
+    if (n <= 16) {
+        const uint8_t *b = p;
+        for (size_t i = 0; i < n; i++)
+            l->p[l->len + i] = b[i];
+    } else {
         memcpy(l->p + l->len, p, n);
+    }
     l->len += n;
 }
 
@@ -52,6 +58,12 @@ static inline void log_assert_equal(const fuzz_log *a, const fuzz_log *b, const 
 {
     if (!log_equal(a, b))
         fuzz_fail_diff(what, a->p, a->len, b->p, b->len);
+}
+
+/* Empties a log but keeps its buffer, for logs reused from one input to the next. */
+static inline void log_reset(fuzz_log *l)
+{
+    l->len = 0;
 }
 
 static inline void log_free(fuzz_log *l)

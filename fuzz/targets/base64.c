@@ -18,26 +18,25 @@ typedef struct decoded {
     size_t len;
 } decoded;
 
+/* Output buffers, kept between inputs (fuzz_buffer_get poisons what lies past each request). */
+static fuzz_buffer strict_buf, lenient_buf, enc_buf, back_buf;
+
 /* Decodes into a buffer of the documented worst-case size (3 * ceil(n / 4)). */
-static decoded decode(const uint8_t *p, size_t n, sio_base64_mode mode)
+static decoded decode(const uint8_t *p, size_t n, sio_base64_mode mode, fuzz_buffer *b)
 {
-    decoded d = {SIO_OK, malloc(3 * ((n + 3) / 4) + 1), 0};
-    if (!d.buf)
-        abort();
+    decoded d = {SIO_OK, fuzz_buffer_get(b, 3 * ((n + 3) / 4) + 1), 0};
     d.err = sio_base64_decode(p, n, mode, d.buf, 3 * ((n + 3) / 4), &d.len);
     return d;
 }
 
 /* Encodes with the (NULL, 0) sizing call first, as the common.h contract promises. */
-static uint8_t *encode(const uint8_t *p, size_t n, size_t *len)
+static uint8_t *encode(const uint8_t *p, size_t n, size_t *len, fuzz_buffer *b)
 {
     size_t need = 0;
     sio_err e = sio_base64_encode(p, n, NULL, 0, &need);
     FUZZ_ASSERT(need == sio_base64_encoded_len(n), "base64: sizing call disagrees with encoded_len");
     FUZZ_ASSERT(e == (need ? SIO_ERR_BUFFER_TOO_SMALL : SIO_OK), "base64: sizing call status");
-    uint8_t *out = malloc(need + 1);
-    if (!out)
-        abort();
+    uint8_t *out = fuzz_buffer_get(b, need + 1);
     FUZZ_ASSERT(sio_base64_encode(p, n, out, need, len) == SIO_OK, "base64: encode failed");
     FUZZ_ASSERT(*len == need, "base64: encode wrote a different size than announced");
     return out;
@@ -50,36 +49,31 @@ static void check_strict(const uint8_t *p, size_t n, const decoded *strict, cons
     FUZZ_ASSERT(lenient->len == strict->len && memcmp(lenient->buf, strict->buf, strict->len) == 0,
                 "base64: strict and lenient decode to different bytes");
     size_t elen = 0;
-    uint8_t *enc = encode(strict->buf, strict->len, &elen);
+    uint8_t *enc = encode(strict->buf, strict->len, &elen, &enc_buf);
     FUZZ_ASSERT(elen == n && memcmp(enc, p, n) == 0, "base64: strict input is not canonical");
-    free(enc);
 }
 
 /* Any bytes, once encoded, must strict-decode back to themselves. */
 static void check_roundtrip(const uint8_t *raw, size_t n)
 {
     size_t elen = 0;
-    uint8_t *enc = encode(raw, n, &elen);
-    decoded back = decode(enc, elen, SIO_BASE64_STRICT);
+    uint8_t *enc = encode(raw, n, &elen, &enc_buf);
+    decoded back = decode(enc, elen, SIO_BASE64_STRICT, &back_buf);
     FUZZ_ASSERT(back.err == SIO_OK, "base64: strict rejects the encoder's output");
     FUZZ_ASSERT(back.len == n && memcmp(back.buf, raw, n) == 0, "base64: round trip changed bytes");
-    free(back.buf);
-    free(enc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in = {data, size};
     bool report_lenient = fuzz_take_u8(&in) & 1u;
-    decoded strict = decode(in.p, in.n, SIO_BASE64_STRICT);
-    decoded lenient = decode(in.p, in.n, SIO_BASE64_LENIENT);
+    decoded strict = decode(in.p, in.n, SIO_BASE64_STRICT, &strict_buf);
+    decoded lenient = decode(in.p, in.n, SIO_BASE64_LENIENT, &lenient_buf);
     fuzz_reached((report_lenient ? lenient.err : strict.err) == SIO_OK);
     if (strict.err == SIO_OK)
         check_strict(in.p, in.n, &strict, &lenient);
     if (lenient.err == SIO_OK)
         check_roundtrip(lenient.buf, lenient.len);
     check_roundtrip(in.p, in.n);
-    free(strict.buf);
-    free(lenient.buf);
     return 0;
 }

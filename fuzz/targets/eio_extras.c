@@ -12,11 +12,16 @@
 #include "fuzz_log.h"
 #include "sio/json.h"
 
-/* A JSON string's contents (a view without quotes) as UTF-8, escapes undone. */
+/* Buffers kept between inputs (fuzz_buffer_get poisons what lies past each request) and logs
+ * that keep their memory. */
+static fuzz_buffer tok_buf, enc_buf, payload_buf, back_buf;
+static fuzz_log before, after, whole, split, reenc;
+
+/* A JSON string's contents (a view without quotes) as UTF-8, escapes undone (malloc'd). */
 static uint8_t *contents(sio_span view, bool escaped, size_t *len)
 {
-    uint8_t *tok = malloc(view.len + 2), *out = malloc(view.len + 1);
-    if (!tok || !out)
+    uint8_t *tok = fuzz_buffer_get(&tok_buf, view.len + 2), *out = malloc(view.len + 1);
+    if (!out)
         abort();
     tok[0] = tok[view.len + 1] = '"';
     if (view.len)
@@ -29,7 +34,6 @@ static uint8_t *contents(sio_span view, bool escaped, size_t *len)
             memcpy(out, view.ptr, view.len);
         *len = view.len;
     }
-    free(tok);
     return out;
 }
 
@@ -59,7 +63,8 @@ static void check_open(int protocol, const uint8_t *p, size_t n)
     fuzz_reached(e == SIO_OK);
     if (e != SIO_OK)
         return;
-    fuzz_log before = {NULL, 0, 0}, after = {NULL, 0, 0};
+    log_reset(&before);
+    log_reset(&after);
     log_open(&before, &o);
     sio_eio_open plain = o;
     uint8_t *kept[1 + SIO_EIO_OPEN_MAX_UPGRADES];
@@ -74,9 +79,7 @@ static void check_open(int protocol, const uint8_t *p, size_t n)
     }
     size_t need = 0, wrote = 0;
     sio_eio_open_encode(&plain, NULL, 0, &need);
-    uint8_t *enc = malloc(need + 1);
-    if (!enc)
-        abort();
+    uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1);
     FUZZ_ASSERT(sio_eio_open_encode(&plain, enc, need, &wrote) == SIO_OK && wrote == need,
                 "eio open: cannot encode a decoded open packet");
     sio_eio_open again;
@@ -86,25 +89,18 @@ static void check_open(int protocol, const uint8_t *p, size_t n)
     log_assert_equal(&before, &after, "eio open: decode -> encode -> decode changed a field");
     for (size_t i = 0; i <= o.upgrade_count; i++)
         free(kept[i]);
-    free(enc);
-    log_free(&before);
-    log_free(&after);
 }
 
 static void check_jsonp_get(const uint8_t *p, size_t n)
 {
     sio_span index;
     size_t len = 0, need = 0, wrote = 0;
-    uint8_t *payload = malloc(n + 1);
-    if (!payload)
-        abort();
+    uint8_t *payload = fuzz_buffer_get(&payload_buf, n + 1);
     sio_err e = sio_eio_jsonp_decode(p, n, &index, payload, n, &len);
     fuzz_reached(e == SIO_OK);
     if (e == SIO_OK) {
         sio_eio_jsonp_encode(index.ptr, index.len, payload, len, NULL, 0, &need);
-        uint8_t *enc = malloc(need + 1), *back = malloc(need + 1);
-        if (!enc || !back)
-            abort();
+        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1), *back = fuzz_buffer_get(&back_buf, need + 1);
         FUZZ_ASSERT(sio_eio_jsonp_encode(index.ptr, index.len, payload, len, enc, need, &wrote) == SIO_OK,
                     "eio jsonp: cannot encode a decoded body");
         sio_span index2;
@@ -114,10 +110,7 @@ static void check_jsonp_get(const uint8_t *p, size_t n)
         FUZZ_ASSERT(len2 == len && (len == 0 || memcmp(back, payload, len) == 0) &&
                         index2.len == index.len && (index.len == 0 || memcmp(index2.ptr, index.ptr, index.len) == 0),
                     "eio jsonp: decode -> encode -> decode changed the body");
-        free(enc);
-        free(back);
     }
-    free(payload);
 }
 
 static void check_jsonp_post(const uint8_t *p, size_t n, bool compat)
@@ -126,9 +119,7 @@ static void check_jsonp_post(const uint8_t *p, size_t n, bool compat)
     memset(&opt, 0, sizeof opt);
     opt.compat = compat;
     size_t len = 0, need = 0, wrote = 0, len2 = 0;
-    uint8_t *payload = malloc(n + 1);
-    if (!payload)
-        abort();
+    uint8_t *payload = fuzz_buffer_get(&payload_buf, n + 1);
     sio_err e = sio_eio_jsonp_post_decode(p, n, &opt, payload, n, &len);
     fuzz_reached(e == SIO_OK);
     /* A raw newline after a backslash decodes (Node keeps raw newlines) but no client escaping
@@ -136,41 +127,33 @@ static void check_jsonp_post(const uint8_t *p, size_t n, bool compat)
     bool carriable = fuzz_find(payload, len, (const uint8_t *)"\\\n", 2) == len;
     if (e == SIO_OK && carriable) {
         sio_eio_jsonp_post_encode(payload, len, NULL, 0, &need);
-        uint8_t *enc = malloc(need + 1), *back = malloc(need + 1);
-        if (!enc || !back)
-            abort();
+        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1), *back = fuzz_buffer_get(&back_buf, need + 1);
         FUZZ_ASSERT(sio_eio_jsonp_post_encode(payload, len, enc, need, &wrote) == SIO_OK,
                     "eio jsonp post: cannot encode a decoded body");
         FUZZ_ASSERT(sio_eio_jsonp_post_decode(enc, wrote, &opt, back, need, &len2) == SIO_OK &&
                         len2 == len && (len == 0 || memcmp(back, payload, len) == 0),
                     "eio jsonp post: decode -> encode -> decode changed the payload");
-        free(enc);
-        free(back);
     }
-    free(payload);
 }
 
 /* Writes a packet back with its header, from its meaning (base64 text decoded to bytes). A
  * binary packet with no bytes cannot be written (its header would announce zero bytes). */
-static bool reencode(fuzz_log *reenc, const eio_meaning *m)
+static bool reencode(fuzz_log *out, const eio_meaning *m)
 {
     if (m->binary && m->len == 0)
         return false;
     sio_eio_packet raw = eio_packet_of(m);
     size_t need = 0, wrote = 0;
     sio_eio_wt_encode(&raw, NULL, 0, &need);
-    uint8_t *enc = malloc(need + 1);
-    if (!enc)
-        abort();
+    uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1);
     FUZZ_ASSERT(sio_eio_wt_encode(&raw, enc, need, &wrote) == SIO_OK, "eio wt: cannot encode a packet");
-    log_put(reenc, enc, wrote);
-    free(enc);
+    log_put(out, enc, wrote);
     return true;
 }
 
 /* Decodes every packet of the first `have` bytes; returns where decoding stopped. */
 static size_t wt_decode_all(const uint8_t *p, size_t have, const sio_eio_options *opt,
-                            fuzz_log *log, fuzz_log *reenc, bool *writable, sio_err *err)
+                            fuzz_log *log, fuzz_log *out, bool *writable, sio_err *err)
 {
     size_t off = 0;
     *err = SIO_OK;
@@ -183,8 +166,8 @@ static size_t wt_decode_all(const uint8_t *p, size_t have, const sio_eio_options
         eio_meaning m = eio_meaning_of(&pkt, opt->compat);
         log_u64(log, (uint64_t)m.type << 8 | m.binary);
         log_span(log, m.bytes, m.len);
-        if (reenc)
-            *writable &= reencode(reenc, &m);
+        if (out)
+            *writable &= reencode(out, &m);
         free(m.bytes);
         off += used;
     }
@@ -197,7 +180,9 @@ static void check_webtransport(fuzz_input *in, bool compat)
     sio_eio_options opt;
     memset(&opt, 0, sizeof opt);
     opt.compat = compat;
-    fuzz_log whole = {NULL, 0, 0}, split = {NULL, 0, 0}, reenc = {NULL, 0, 0};
+    log_reset(&whole);
+    log_reset(&split);
+    log_reset(&reenc);
     sio_err e1, e2 = SIO_OK;
     bool writable = true;
     size_t end = wt_decode_all(in->p, in->n, &opt, &whole, &reenc, &writable, &e1);
@@ -214,9 +199,6 @@ static void check_webtransport(fuzz_input *in, bool compat)
     if (!compat && writable && end > 0)
         FUZZ_ASSERT(reenc.len == end && memcmp(reenc.p, in->p, end) == 0,
                     "eio wt: strict stream does not re-encode to itself");
-    log_free(&whole);
-    log_free(&split);
-    log_free(&reenc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -20,41 +20,42 @@ typedef struct payload {
     size_t count;
     sio_eio_packet *pkts;
     size_t *ends; /* iterator position after each packet: where its record ends */
+    size_t cap;
 } payload;
 
-/* All packets up to the end or the first error, via the iterator. The arrays grow as packets
- * come (one slot ahead for the iterator to write into); sizing them by the body length would
- * allocate and poison n slots per input for the few packets a body usually holds. */
-static payload iterate(sio_eio_payload_format f, const uint8_t *p, size_t n,
-                       const sio_eio_options *opt)
+/* Kept between inputs: the arrays of each decoding. */
+static payload first_run, again_run, wide_run;
+
+/* All packets up to the end or the first error, via the iterator, into `out`, whose arrays are
+ * kept from one input to the next and grow as packets come (one slot ahead for the iterator to
+ * write into). */
+static void iterate(payload *out, sio_eio_payload_format f, const uint8_t *p, size_t n,
+                    const sio_eio_options *opt)
 {
-    size_t cap = 8;
-    payload out = {SIO_OK, 0, malloc(sizeof(sio_eio_packet) * cap), malloc(sizeof(size_t) * cap)};
-    if (!out.pkts || !out.ends)
-        abort();
+    out->err = SIO_OK;
+    out->count = 0;
     sio_eio_payload_iter it;
     sio_eio_payload_iter_init(&it, f, p, n, opt);
     bool has = true;
     while (has) {
-        FUZZ_ASSERT(out.count <= n, "eio payload: more packets than bytes");
-        if (out.count == cap) {
-            cap *= 2;
-            out.pkts = realloc(out.pkts, sizeof(sio_eio_packet) * cap);
-            out.ends = realloc(out.ends, sizeof(size_t) * cap);
-            if (!out.pkts || !out.ends)
+        FUZZ_ASSERT(out->count <= n, "eio payload: more packets than bytes");
+        if (out->count == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 16;
+            out->pkts = realloc(out->pkts, sizeof(sio_eio_packet) * out->cap);
+            out->ends = realloc(out->ends, sizeof(size_t) * out->cap);
+            if (!out->pkts || !out->ends)
                 abort();
         }
-        out.err = sio_eio_payload_next(&it, &out.pkts[out.count], &has);
-        if (out.err != SIO_OK)
+        out->err = sio_eio_payload_next(&it, &out->pkts[out->count], &has);
+        if (out->err != SIO_OK)
             break;
-        out.ends[out.count] = it.pos;
-        out.count += has;
+        out->ends[out->count] = it.pos;
+        out->count += has;
     }
-    if (out.err != SIO_OK) {
+    if (out->err != SIO_OK) {
         sio_eio_packet extra;
-        FUZZ_ASSERT(sio_eio_payload_next(&it, &extra, &has) == out.err, "eio payload: error not sticky");
+        FUZZ_ASSERT(sio_eio_payload_next(&it, &extra, &has) == out->err, "eio payload: error not sticky");
     }
-    return out;
 }
 
 static void check_validate_agrees(sio_eio_payload_format f, const uint8_t *p, size_t n,
@@ -74,9 +75,8 @@ static uint8_t *encode(sio_eio_payload_format f, const sio_eio_packet *pkts, siz
     size_t need = 0;
     sio_err e = sio_eio_payload_encode(f, pkts, count, NULL, 0, &need);
     FUZZ_ASSERT(e == SIO_ERR_BUFFER_TOO_SMALL, "eio payload: encoder refused decoded packets");
-    uint8_t *out = malloc(need);
-    if (!out)
-        abort();
+    static fuzz_buffer out_buf;
+    uint8_t *out = fuzz_buffer_get(&out_buf, need);
     FUZZ_ASSERT(sio_eio_payload_encode(f, pkts, count, out, need, len) == SIO_OK && *len == need,
                 "eio payload: encoder failed at the announced size");
     return out;
@@ -85,12 +85,9 @@ static uint8_t *encode(sio_eio_payload_format f, const sio_eio_packet *pkts, siz
 static void check_same_packets(const payload *a, const payload *b, bool compat)
 {
     FUZZ_ASSERT(a->count == b->count, "eio payload: packet count changed");
-    for (size_t i = 0; i < a->count; i++) {
-        eio_meaning x = eio_meaning_of(&a->pkts[i], compat), y = eio_meaning_of(&b->pkts[i], compat);
-        FUZZ_ASSERT(eio_same_meaning(&x, &y), "eio payload: a packet changed meaning");
-        free(x.bytes);
-        free(y.bytes);
-    }
+    for (size_t i = 0; i < a->count; i++)
+        FUZZ_ASSERT(eio_same_packet(&a->pkts[i], &b->pkts[i], compat),
+                    "eio payload: a packet changed meaning");
 }
 
 /* Zero-length '0:' records of a v3 text body: strict decoding accepts one only as the whole body
@@ -133,34 +130,39 @@ static bool raw_for_xhr2(sio_eio_payload_format f, payload *pl, eio_meaning *kee
 static void check_roundtrip(sio_eio_payload_format f, const uint8_t *p, size_t n,
                             const sio_eio_options *opt, const payload *first)
 {
-    payload raw = {SIO_OK, first->count, malloc(sizeof(sio_eio_packet) * (first->count + 1)), NULL};
-    eio_meaning *keep = malloc(sizeof(eio_meaning) * (first->count + 1));
-    if (!raw.pkts || !keep)
-        abort();
-    memcpy(raw.pkts, first->pkts, sizeof(sio_eio_packet) * first->count);
-    bool converted = raw_for_xhr2(f, &raw, keep, opt->compat);
+    payload raw = {SIO_OK, first->count, first->pkts, NULL, 0};
+    eio_meaning *keep = NULL;
+    bool converted = false;
+    if (f == SIO_EIO_PAYLOAD_V3_BINARY) { /* only XHR2 bodies have packets to convert */
+        raw.pkts = malloc(sizeof(sio_eio_packet) * (first->count + 1));
+        keep = malloc(sizeof(eio_meaning) * (first->count + 1));
+        if (!raw.pkts || !keep)
+            abort();
+        memcpy(raw.pkts, first->pkts, sizeof(sio_eio_packet) * first->count);
+        converted = raw_for_xhr2(f, &raw, keep, opt->compat);
+    }
     size_t elen = 0;
     uint8_t *enc = encode(f, raw.pkts, raw.count, &elen);
-    payload again = iterate(f, enc, elen, opt);
-    FUZZ_ASSERT(again.err == SIO_OK, "eio payload: decoder rejects the encoder's output");
-    check_same_packets(first, &again, opt->compat);
-    uint8_t *norm = malloc(n + 1);
-    if (!norm)
-        abort();
-    size_t nlen = f == SIO_EIO_PAYLOAD_V3_TEXT ? drop_empty_v3_records(p, n, first, norm) : n;
-    if (f != SIO_EIO_PAYLOAD_V3_TEXT)
-        memcpy(norm, p, n);
+    iterate(&again_run, f, enc, elen, opt);
+    FUZZ_ASSERT(again_run.err == SIO_OK, "eio payload: decoder rejects the encoder's output");
+    check_same_packets(first, &again_run, opt->compat);
+    const uint8_t *norm = p;
+    size_t nlen = n;
+    if (f == SIO_EIO_PAYLOAD_V3_TEXT) {
+        static fuzz_buffer norm_buf;
+        uint8_t *buf = fuzz_buffer_get(&norm_buf, n + 1);
+        nlen = drop_empty_v3_records(p, n, first, buf);
+        norm = buf;
+    }
     if (!opt->compat && !converted)
         FUZZ_ASSERT(elen == nlen && memcmp(enc, norm, nlen) == 0,
                     "eio payload: strict body is not canonical");
-    for (size_t i = 0; i < first->count; i++)
-        free(keep[i].bytes);
-    free(keep);
-    free(norm);
-    free(again.pkts);
-    free(again.ends);
-    free(raw.pkts);
-    free(enc);
+    if (keep) {
+        for (size_t i = 0; i < first->count; i++)
+            free(keep[i].bytes);
+        free(keep);
+        free(raw.pkts);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -173,22 +175,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sio_eio_options opt;
     memset(&opt, 0, sizeof opt);
     opt.compat = flags & 1u;
-    payload first = iterate(f, in.p, in.n, &opt);
-    fuzz_reached(first.err == SIO_OK);
-    check_validate_agrees(f, in.p, in.n, &opt, &first);
-    if (first.err == SIO_OK && first.count > 0) {
-        check_roundtrip(f, in.p, in.n, &opt, &first);
+    iterate(&first_run, f, in.p, in.n, &opt);
+    fuzz_reached(first_run.err == SIO_OK);
+    check_validate_agrees(f, in.p, in.n, &opt, &first_run);
+    if (first_run.err == SIO_OK && first_run.count > 0) {
+        check_roundtrip(f, in.p, in.n, &opt, &first_run);
         if (!opt.compat) {
             sio_eio_options lax = opt;
             lax.compat = true;
-            payload wide = iterate(f, in.p, in.n, &lax);
-            FUZZ_ASSERT(wide.err == SIO_OK, "eio payload: compat rejects a body strict accepts");
-            check_same_packets(&first, &wide, true);
-            free(wide.pkts);
-            free(wide.ends);
+            iterate(&wide_run, f, in.p, in.n, &lax);
+            FUZZ_ASSERT(wide_run.err == SIO_OK, "eio payload: compat rejects a body strict accepts");
+            check_same_packets(&first_run, &wide_run, true);
         }
     }
-    free(first.pkts);
-    free(first.ends);
     return 0;
 }

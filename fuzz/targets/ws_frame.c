@@ -16,10 +16,13 @@ static const uint64_t limits[4] = {SIO_WS_DEFAULT_MAX_MESSAGE, 16, 1000, UINT64_
 
 typedef struct run {
     fuzz_log log;     /* what the parser reported, in a split-independent form */
-    fuzz_log frames;  /* completed frames re-encoded */
     fuzz_log payload; /* payload of the frame being read */
     fuzz_log message; /* bytes of the text message being read */
+    const uint8_t *input; /* the stream as given (the parser unmasks its own copy) */
+    size_t input_len;
+    size_t frames_len; /* bytes of the completed frames re-encoded so far */
     size_t frames_end; /* input offset just past the last completed frame */
+    bool frames_differ; /* a re-encoded frame differs from the input bytes at its place */
     sio_err err;
 } run;
 
@@ -29,9 +32,8 @@ static void frame_done(run *r, const sio_ws_frame_header *h, size_t at)
 {
     sio_ws_frame_header copy = *h;
     size_t need = sio_ws_header_size(r->payload.len, h->masked) + r->payload.len, wrote = 0;
-    uint8_t *out = malloc(need);
-    if (!out)
-        abort();
+    static fuzz_buffer out_buf;
+    uint8_t *out = fuzz_buffer_get(&out_buf, need);
     log_put(&r->log, "F", 1);
     log_put(&r->log, &h->opcode, 1);
     log_put(&r->log, &h->fin, 1);
@@ -45,9 +47,15 @@ static void frame_done(run *r, const sio_ws_frame_header *h, size_t at)
                                      &again, &hlen) == SIO_OK && again.payload_len == h->payload_len &&
                     again.opcode == h->opcode && again.fin == h->fin,
                 "ws: header of a parsed frame does not decode alone");
-    log_put(&r->frames, out, wrote);
+    /* The re-encoded frames, one after the other, must be the input's first bytes (checked on
+     * the one-read run; the split run has to agree with it anyway). */
+    if (r->input) {
+        if (wrote > r->input_len - r->frames_len || memcmp(out, r->input + r->frames_len, wrote) != 0)
+            r->frames_differ = true;
+        else
+            r->frames_len += wrote;
+    }
     r->frames_end = at;
-    free(out);
     r->payload.len = 0;
 }
 
@@ -81,7 +89,6 @@ static bool feed(run *r, sio_ws_parser *ps, uint8_t *buf, size_t len, size_t bas
     for (;;) {
         size_t used = 0;
         sio_ws_event ev;
-        memset(&ev, 0, sizeof ev);
         r->err = sio_ws_parser_feed(ps, buf + off, len - off, &used, &ev);
         FUZZ_ASSERT(used <= len - off, "ws: consumed more than it was given");
         off += used;
@@ -100,13 +107,20 @@ static bool feed(run *r, sio_ws_parser *ps, uint8_t *buf, size_t len, size_t bas
     }
 }
 
-/* Runs the parser over a private copy of the stream (it unmasks in place). */
+/* Runs the parser over a private copy of the stream (it unmasks in place). The logs keep their
+ * buffers from one input to the next. */
 static void run_stream(run *r, const uint8_t *p, size_t n, uint8_t opts, fuzz_splitter *sp)
 {
-    memset(r, 0, sizeof *r);
-    uint8_t *copy = malloc(n + 1);
-    if (!copy)
-        abort();
+    log_reset(&r->log);
+    log_reset(&r->payload);
+    log_reset(&r->message);
+    r->input = sp ? NULL : p;
+    r->input_len = sp ? 0 : n;
+    r->frames_len = r->frames_end = 0;
+    r->frames_differ = false;
+    r->err = SIO_OK;
+    static fuzz_buffer copy_buf;
+    uint8_t *copy = fuzz_buffer_get(&copy_buf, n + 1);
     memcpy(copy, p, n);
     sio_ws_parser ps;
     sio_ws_parser_init(&ps, (opts & 1u) ? SIO_WS_ROLE_CLIENT : SIO_WS_ROLE_SERVER, limits[(opts >> 1) & 3u]);
@@ -119,15 +133,6 @@ static void run_stream(run *r, const uint8_t *p, size_t n, uint8_t opts, fuzz_sp
     }
     log_put(&r->log, "E", 1);
     log_put(&r->log, (uint8_t[]){(uint8_t)sio_ws_parser_closed(&ps)}, 1);
-    free(copy);
-}
-
-static void free_run(run *r)
-{
-    log_free(&r->log);
-    log_free(&r->frames);
-    log_free(&r->payload);
-    log_free(&r->message);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -136,15 +141,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t opts = fuzz_take_u8(&in);
     fuzz_splitter sp;
     fuzz_splitter_init(&sp, &in);
-    run whole, split;
+    static run whole, split;
     run_stream(&whole, in.p, in.n, opts, NULL);
     fuzz_reached(whole.err == SIO_OK);
-    FUZZ_ASSERT(whole.frames_end <= in.n && whole.frames.len == whole.frames_end &&
-                    memcmp(whole.frames.p ? whole.frames.p : in.p, in.p, whole.frames_end) == 0,
+    FUZZ_ASSERT(whole.frames_end <= in.n && !whole.frames_differ && whole.frames_len == whole.frames_end,
                 "ws: re-encoded frames differ from the input");
     run_stream(&split, in.p, in.n, opts, &sp);
     log_assert_equal(&whole.log, &split.log, "ws: split reads and one read disagree");
-    free_run(&whole);
-    free_run(&split);
     return 0;
 }
