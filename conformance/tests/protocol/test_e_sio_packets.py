@@ -70,7 +70,7 @@ def test_SIO_PKT_04_ack_id(case, opener, sent, acked):
             got = "4" + p.raw
         except (TimeoutError, SessionEnded) as exc:
             got = f"no ACK ({type(exc).__name__})"
-        case.should(got == "4" + want, "an id with leading zeros is read as decimal (reference-compatible)",
+        case.should(got == "4" + want, "an id with leading zeros is read as decimal, as Node does",
                     "4" + want, got)
         return
     p = c.recv_until(lambda p: p.type == ACK, what="ACK")

@@ -69,7 +69,7 @@ def test_ERR_04_ignored_socket_io_input(case, opener, target, label, raw):
     c = opener.sio("websocket")
     packets: list = [raw] + ([b"\x01"] if raw.startswith("461-") else [])
     c.send_raw(*packets)
-    # An ACK with no id at all is malformed rather than unknown; ignoring it is the reference behaviour.
+    # An ACK with no id at all is malformed rather than unknown; Node ignores it, a SHOULD here.
     judge = case.should if label == "ack-without-id" else case.must
     try:
         before = c.barrier()
