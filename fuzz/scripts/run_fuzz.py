@@ -10,6 +10,7 @@ timed out or failed an oracle; the input is then in <out>/artifacts/<target>/.
 from __future__ import annotations
 
 import argparse
+import statistics
 import re
 import resource
 import shutil
@@ -101,26 +102,30 @@ def log_run(out: Path, r: dict) -> None:
         f.write("\t".join([stamp] + [str(r[k]) for k in FIELDS]) + "\n")
 
 
-def summary(out: Path) -> int:
-    """Totals of every run logged so far, per target."""
+def summary(out: Path, since: str = "") -> int:
+    """Totals of every run logged so far (or since the UTC time `since`, ISO form), per target.
+    Exec/s figures are over the clean runs: a run that stops on a finding has no steady rate."""
     totals: dict[str, dict] = {}
     log = out / "runs.tsv"
     for line in (log.read_text().splitlines() if log.exists() else []):
-        _, target, _, rc, execs, exec_s, _, _, cov_end, cpu = line.split("\t")
+        stamp, target, _, rc, execs, exec_s, _, _, cov_end, cpu = line.split("\t")
+        if stamp < since:
+            continue
         t = totals.setdefault(target, {"runs": 0, "clean": 0, "execs": 0, "cpu": 0.0,
                                        "rates": [], "cov": 0})
         t["runs"] += 1
         t["clean"] += rc == "0"
         t["execs"] += int(execs)
         t["cpu"] += float(cpu)
-        t["rates"].append(int(exec_s))
+        if rc == "0":
+            t["rates"].append(int(exec_s))
         t["cov"] = max(t["cov"], int(cov_end))
-    print("| target | runs (clean) | executions | CPU minutes | median exec/s | max cov |")
-    print("|---|---|---|---|---|---|")
+    print("| target | runs (clean) | executions | CPU minutes | median exec/s | exec/s range | max cov |")
+    print("|---|---|---|---|---|---|---|")
     for name, t in sorted(totals.items()):
-        rates = sorted(t["rates"])
+        rates = sorted(t["rates"]) or [0]
         print(f"| {name} | {t['runs']} ({t['clean']}) | {t['execs']:,} | {t['cpu'] / 60:.1f} | "
-              f"{rates[len(rates) // 2]:,} | {t['cov']} |")
+              f"{statistics.median(rates):,.0f} | {rates[0]:,}-{rates[-1]:,} | {t['cov']} |")
     return 0
 
 
@@ -129,12 +134,14 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--summary", action="store_true", help="print totals of runs.tsv and exit")
+    ap.add_argument("--since", default="", help="with --summary: only runs logged at or after this "
+                    "UTC time (e.g. 2026-11-22T21:13)")
     ap.add_argument("--corpus", default="corpus", help="working corpus folder under --out")
     ap.add_argument("--seed", type=int, default=0, help="libFuzzer -seed (0: random)")
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args()
     if args.summary:
-        return summary(args.out)
+        return summary(args.out, args.since)
     failed = []
     print(f"{'target':<14}{'execs':>12}{'exec/s':>10}{'cov':>14}{'new units':>11}{'cpu s':>8}")
     for target in args.targets:
