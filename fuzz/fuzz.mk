@@ -45,12 +45,16 @@ FUZZ_COMMON_HDR := $(wildcard fuzz/common/*.h)
 # ---- libFuzzer build: the codec compiled with coverage instrumentation, then each target.
 FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)
 
-# The byte scanners (UTF-8 ranges, base64 table lookups, SHA-1 rounds) and the WebSocket frame
-# state machine compare bytes with ranges, states and running lengths, never with magic values a
-# mutation would need to hit (the frame header's opcodes and length markers are decoded in
-# ws_frame.c, which keeps the tracing), and they run over every byte or step of every input. They
-# keep edge coverage without comparison tracing (fuzz/README.md, "Build").
-FUZZ_NO_CMP_SRC := utf8 base64 sha1 ws_parser
+# Comparison tracing helps libFuzzer through 4- and 8-byte comparisons (its tables of recent
+# compares); 1- and 2-byte ones feed only the value profile, which is off, and memcmp is hooked
+# either way. The scanners of the text formats (UTF-8, base64, JSON, HTTP heads, Engine.IO
+# payloads), SHA-1 and the WebSocket state machine compare bytes with characters and ranges, and
+# their wide comparisons are loop bounds, depths and running lengths, never values a mutation could
+# write as bytes. They run on every byte or step of every input, so they keep edge coverage without
+# the tracing; the binary headers (ws_frame.c: opcodes, 16/64-bit lengths against the limits) and
+# the packet decoders keep it (fuzz/README.md, "Build").
+FUZZ_NO_CMP_SRC := utf8 base64 sha1 ws_parser json_validate json_string json_read eio_payload \
+                   http_request http_lookup
 $(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link \

@@ -77,9 +77,19 @@ size_t fuzz_find(const uint8_t *p, size_t n, const uint8_t *sep, size_t seplen)
 {
     if (seplen == 0 || n < seplen)
         return n;
-    for (size_t i = 0; i + seplen <= n; i++)
-        if (p[i] == sep[0] && memcmp(p + i, sep, seplen) == 0)
+    /* memchr and a byte loop rather than memcmp: libFuzzer hooks every memcmp call and records
+     * its operands, and the separators are in the targets' dictionaries already. */
+    for (size_t i = 0; i + seplen <= n; i++) {
+        const uint8_t *hit = memchr(p + i, sep[0], n - seplen + 1 - i);
+        if (!hit)
+            return n;
+        i = (size_t)(hit - p);
+        size_t k = 1;
+        while (k < seplen && p[i + k] == sep[k])
+            k++;
+        if (k == seplen)
             return i;
+    }
     return n;
 }
 
