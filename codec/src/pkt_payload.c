@@ -182,7 +182,142 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
     return check_placeholders(data, attachments, err_at, false);
 }
 
+/* ---------------------------------------------------------------- one pass over validated text
+ * Looking each object up (check_placeholders) walks every object's subtree again for each object
+ * around it: O(length x depth): the last attachment of a 1 MB binary event nested 62 objects
+ * deep took 52 ms to check, against 2.4 ms in one pass. Validated text is walked once instead,
+ * with a stack of open containers; each object's last `_placeholder` and `num` values are noted
+ * as they pass and judged at its closing brace. The first bad object by position is reported, as
+ * the lookup would. Deeper than the stack: the lookup does it. */
+
+#define PH_STACK 128
+
+enum { PH_OTHER, PH_FLAG, PH_NUM };
+
+typedef struct ph_level {
+    size_t start;       /* offset of the '{' or '[' */
+    size_t num_at;      /* the last "num" value: offset and length (has_num) */
+    size_t num_len;
+    bool is_object;
+    bool expect_key;    /* the next string is a member name */
+    bool flag_true;     /* the last "_placeholder" value is `true` */
+    bool has_num;
+    uint8_t pending;    /* which member the next value belongs to */
+} ph_level;
+
+typedef struct ph_walk {
+    ph_level stack[PH_STACK];
+    int top;            /* index of the innermost open container; -1 at the top level */
+    sio_err err;
+    size_t err_at;
+    uint32_t attachments;
+} ph_walk;
+
+static bool ph_is_delim(uint8_t c)
+{
+    return c == ',' || c == ']' || c == '}' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
+           c == '\r';
+}
+
+/* A value [at, at+len) of the innermost container is complete (containers: len 1, their opening
+ * bracket, which no integer or `true` starts with). */
+static void ph_value(ph_walk *w, const uint8_t *p, size_t at, size_t len)
+{
+    if (w->top < 0)
+        return;
+    ph_level *l = &w->stack[w->top];
+    if (l->pending == PH_FLAG)
+        l->flag_true = p[at] == 't';
+    else if (l->pending == PH_NUM) {
+        l->has_num = true;
+        l->num_at = at;
+        l->num_len = len;
+    }
+    l->pending = PH_OTHER;
+}
+
+static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
+{
+    if (!l->flag_true)
+        return;
+    int64_t k;
+    sio_err e = SIO_OK;
+    if (!l->has_num || sio_json_get_int(sio_span_of(p + l->num_at, l->num_len), &k) != SIO_OK)
+        e = SIO_ERR_PKT_PLACEHOLDER;
+    else if (k < 0 || (uint64_t)k >= w->attachments)
+        e = SIO_ERR_PKT_PLACEHOLDER_RANGE;
+    if (e != SIO_OK && (w->err == SIO_OK || l->start < w->err_at)) {
+        w->err = e;
+        w->err_at = l->start;
+    }
+}
+
+/* Returns false when the text is nested deeper than the stack. */
+static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c == '"') {
+            size_t end = i + 1;
+            while (end < n && p[end] != '"')
+                end += p[end] == '\\' ? 2 : 1;
+            end = end < n ? end + 1 : n;
+            ph_level *l = w->top >= 0 ? &w->stack[w->top] : NULL;
+            if (l && l->is_object && l->expect_key) {
+                sio_span key = sio_span_of(p + i, end - i);
+                l->pending = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12) ? PH_FLAG
+                             : sio_json_string_equals(key, (const uint8_t *)"num", 3)        ? PH_NUM
+                                                                                              : PH_OTHER;
+                l->expect_key = false;
+            } else {
+                ph_value(w, p, i, end - i);
+            }
+            i = end;
+        } else if (c == '{' || c == '[') {
+            if (w->top + 1 >= PH_STACK)
+                return false;
+            ph_value(w, p, i, 1);
+            ph_level *l = &w->stack[++w->top];
+            memset(l, 0, sizeof *l);
+            l->start = i;
+            l->is_object = c == '{';
+            l->expect_key = l->is_object;
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (w->top >= 0) {
+                if (w->stack[w->top].is_object)
+                    ph_close_object(w, p, &w->stack[w->top]);
+                w->top--;
+            }
+            i++;
+        } else if (c == ',') {
+            if (w->top >= 0 && w->stack[w->top].is_object)
+                w->stack[w->top].expect_key = true;
+            i++;
+        } else if (ph_is_delim(c)) {
+            i++;
+        } else {
+            size_t end = i + 1;
+            while (end < n && !ph_is_delim(p[end]))
+                end++;
+            ph_value(w, p, i, end - i);
+            i = end;
+        }
+    }
+    return true;
+}
+
 sio_err pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
 {
-    return check_placeholders(data, attachments, err_at, true);
+    ph_walk w;
+    w.top = -1;
+    w.err = SIO_OK;
+    w.err_at = 0;
+    w.attachments = attachments;
+    if (!data.ptr || !ph_walk_text(&w, data.ptr, data.len))
+        return check_placeholders(data, attachments, err_at, true);
+    if (w.err != SIO_OK && err_at)
+        *err_at = w.err_at;
+    return w.err;
 }

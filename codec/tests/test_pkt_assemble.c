@@ -1,7 +1,11 @@
 /* Attachment reconstruction: sequencing errors, placeholder checks at completion, any order of
  * placeholders, and views indexed by num [SIO-PKT-09..12]. */
 #include "check.h"
+#include "sio/json.h"
 #include "sio/packet.h"
+#include "pkt_internal.h"
+
+#include <stdlib.h>
 
 static sio_span slots[SIO_PKT_MAX_ATTACHMENTS_DEFAULT];
 
@@ -179,6 +183,71 @@ static void test_limits_and_compat(void)
     CHECK_ERR(text(&a, "50-[\"message\",\"z\"]", &done), SIO_ERR_PKT_ATTACHMENTS_ZERO);
 }
 
+/* The one-pass check of validated text (pkt_check_validated_placeholders) against the object
+ * lookup (sio_pkt_check_placeholders): same error, same offset. */
+static void same_verdict(const char *json, uint32_t attachments)
+{
+    sio_span d = sio_span_of((const uint8_t *)json, strlen(json));
+    CHECK_ERR(sio_json_validate(d.ptr, d.len, NULL, NULL), SIO_OK);
+    size_t at1 = 7777, at2 = 7777;
+    sio_err e1 = sio_pkt_check_placeholders(d, attachments, &at1);
+    sio_err e2 = pkt_check_validated_placeholders(d, attachments, &at2);
+    CHECK_ERR(e2, e1);
+    CHECK_EQ_INT(at2, at1);
+}
+
+static void test_one_pass_agrees(void)
+{
+    static const char *const cases[] = {
+        "[\"a\",{\"_placeholder\":true,\"num\":0}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":1}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":-1}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":1.5}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":\"0\"}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":[0]}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":{\"num\":0}}]",
+        "[\"a\",{\"_placeholder\":true}]",
+        "[\"a\",{\"_placeholder\":false,\"num\":9}]",
+        "[\"a\",{\"_placeholder\":\"true\",\"num\":9}]",
+        "[\"a\",{\"_placeholder\":[true],\"num\":9}]",
+        "[\"a\",{\"_placeholder\":true,\"_placeholder\":false,\"num\":9}]",
+        "[\"a\",{\"_placeholder\":false,\"_placeholder\":true,\"num\":9,\"num\":0}]",
+        "[\"a\",{\"num\":0,\"num\":9,\"_placeholder\":true}]",
+        "[\"a\",{\"\\u005fplaceholder\":true,\"n\\u0075m\":3}]",
+        "[\"a\",{\"x\":\"{\\\"_placeholder\\\":true}\",\"y\":\"\\\\\"}]",
+        "[\"a\" , { \"_placeholder\" : true , \"num\" : 7 } ]",
+        "[\"a\",{\"_placeholder\":true,\"num\":9,\"in\":{\"_placeholder\":true,\"num\":0}}]",
+        "[\"a\",{\"in\":{\"_placeholder\":true,\"num\":9},\"_placeholder\":true}]",
+        "[\"a\",[{\"_placeholder\":true,\"num\":8}],{\"_placeholder\":true}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":99999999999999999999}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":-0}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":0e0}]",
+        "{\"_placeholder\":true,\"num\":4}",
+        "[{},[],\"\",0,null,true,false]",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (uint32_t n = 0; n < 6; n++)
+            same_verdict(cases[i], n);
+    /* Deeper than the one-pass stack (128 levels): the lookup takes over, same answer. */
+    for (size_t depth = 120; depth <= 140; depth += 5) {
+        char *buf = malloc(depth * 8 + 64);
+        size_t len = 0;
+        for (size_t k = 0; k < depth; k++)
+            len += (size_t)sprintf(buf + len, "{\"a\":");
+        len += (size_t)sprintf(buf + len, "{\"_placeholder\":true,\"num\":%u}", (unsigned)(depth % 3));
+        for (size_t k = 0; k < depth; k++)
+            buf[len++] = '}';
+        buf[len] = 0;
+        sio_span d = sio_span_of((const uint8_t *)buf, len);
+        sio_json_options jo = {SIO_JSON_MAX_DEPTH_CAP};
+        CHECK_ERR(sio_json_validate(d.ptr, d.len, &jo, NULL), SIO_OK);
+        size_t at1 = 1, at2 = 1;
+        CHECK_ERR(pkt_check_validated_placeholders(d, 2, &at2), sio_pkt_check_placeholders(d, 2, &at1));
+        CHECK_EQ_INT(at2, at1);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     test_plain_packets();
@@ -187,5 +256,6 @@ int main(void)
     test_placeholders();
     test_any_order();
     test_limits_and_compat();
+    test_one_pass_agrees();
     CHECK_DONE();
 }
