@@ -15,7 +15,7 @@ static size_t skip_ws_at(const uint8_t *p, size_t n, size_t i)
 }
 
 /* Index just past the string token whose opening quote is at i. */
-static size_t skip_string(const uint8_t *p, size_t n, size_t i)
+size_t json_skip_string(const uint8_t *p, size_t n, size_t i)
 {
     for (i++; i < n; i++) {
         if (p[i] == '\\')
@@ -28,12 +28,12 @@ static size_t skip_string(const uint8_t *p, size_t n, size_t i)
 
 /* Index just past the value starting at i. Containers are skipped by counting brackets outside
  * strings: in validated text they balance, so no stack is needed. */
-static size_t skip_value(const uint8_t *p, size_t n, size_t i)
+size_t json_skip_value(const uint8_t *p, size_t n, size_t i)
 {
     if (i >= n)
         return n;
     if (p[i] == '"')
-        return skip_string(p, n, i);
+        return json_skip_string(p, n, i);
     if (p[i] != '[' && p[i] != '{') {
         while (i < n && !is_ws(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' &&
                p[i] != ':')
@@ -44,7 +44,7 @@ static size_t skip_value(const uint8_t *p, size_t n, size_t i)
     while (i < n) {
         uint8_t c = p[i];
         if (c == '"') {
-            i = skip_string(p, n, i);
+            i = json_skip_string(p, n, i);
             continue;
         }
         if (c == '[' || c == '{')
@@ -61,7 +61,7 @@ sio_span sio_json_trim(sio_span text)
     if (!text.ptr)
         return SIO_SPAN_NULL;
     size_t start = skip_ws_at(text.ptr, text.len, 0);
-    size_t end = skip_value(text.ptr, text.len, start);
+    size_t end = json_skip_value(text.ptr, text.len, start);
     return sio_span_of(text.ptr + start, end - start);
 }
 
@@ -130,7 +130,7 @@ bool sio_json_next(sio_json_iter *it, sio_span *key, sio_span *value)
         return false;
     }
     if (it->is_object) {
-        size_t kend = skip_string(it->p, it->len, i);
+        size_t kend = json_skip_string(it->p, it->len, i);
         if (key)
             *key = sio_span_of(it->p + i, kend - i);
         i = skip_ws_at(it->p, it->len, kend);
@@ -140,7 +140,7 @@ bool sio_json_next(sio_json_iter *it, sio_span *key, sio_span *value)
     } else if (key) {
         *key = SIO_SPAN_NULL;
     }
-    size_t vend = skip_value(it->p, it->len, i);
+    size_t vend = json_skip_value(it->p, it->len, i);
     if (value)
         *value = sio_span_of(it->p + i, vend - i);
     it->pos = vend;

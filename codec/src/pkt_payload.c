@@ -196,12 +196,11 @@ enum { PH_OTHER, PH_FLAG, PH_NUM };
 
 typedef struct ph_level {
     size_t start;       /* offset of the '{' or '[' */
-    size_t num_at;      /* the last "num" value: offset and length (has_num) */
+    size_t num_at;      /* the last "num" value: offset and length (0: none yet) */
     size_t num_len;
     bool is_object;
     bool expect_key;    /* the next string is a member name */
     bool flag_true;     /* the last "_placeholder" value is `true` */
-    bool has_num;
     uint8_t pending;    /* which member the next value belongs to */
 } ph_level;
 
@@ -213,12 +212,6 @@ typedef struct ph_walk {
     uint32_t attachments;
 } ph_walk;
 
-static bool ph_is_delim(uint8_t c)
-{
-    return c == ',' || c == ']' || c == '}' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
-           c == '\r';
-}
-
 /* A value [at, at+len) of the innermost container is complete (containers: len 1, their opening
  * bracket, which no integer or `true` starts with). */
 static void ph_value(ph_walk *w, const uint8_t *p, size_t at, size_t len)
@@ -229,7 +222,6 @@ static void ph_value(ph_walk *w, const uint8_t *p, size_t at, size_t len)
     if (l->pending == PH_FLAG)
         l->flag_true = p[at] == 't';
     else if (l->pending == PH_NUM) {
-        l->has_num = true;
         l->num_at = at;
         l->num_len = len;
     }
@@ -242,7 +234,7 @@ static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
         return;
     int64_t k;
     sio_err e = SIO_OK;
-    if (!l->has_num || sio_json_get_int(sio_span_of(p + l->num_at, l->num_len), &k) != SIO_OK)
+    if (l->num_len == 0 || sio_json_get_int(sio_span_of(p + l->num_at, l->num_len), &k) != SIO_OK)
         e = SIO_ERR_PKT_PLACEHOLDER;
     else if (k < 0 || (uint64_t)k >= w->attachments)
         e = SIO_ERR_PKT_PLACEHOLDER_RANGE;
@@ -259,10 +251,7 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
     while (i < n) {
         uint8_t c = p[i];
         if (c == '"') {
-            size_t end = i + 1;
-            while (end < n && p[end] != '"')
-                end += p[end] == '\\' ? 2 : 1;
-            end = end < n ? end + 1 : n;
+            size_t end = json_skip_string(p, n, i);
             ph_level *l = w->top >= 0 ? &w->stack[w->top] : NULL;
             if (l && l->is_object && l->expect_key) {
                 sio_span key = sio_span_of(p + i, end - i);
@@ -295,12 +284,10 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
             if (w->top >= 0 && w->stack[w->top].is_object)
                 w->stack[w->top].expect_key = true;
             i++;
-        } else if (ph_is_delim(c)) {
+        } else if (c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             i++;
-        } else {
-            size_t end = i + 1;
-            while (end < n && !ph_is_delim(p[end]))
-                end++;
+        } else { /* a number or a literal */
+            size_t end = json_skip_value(p, n, i);
             ph_value(w, p, i, end - i);
             i = end;
         }

@@ -10,10 +10,10 @@ timed out or failed an oracle; the input is then in <out>/artifacts/<target>/.
 from __future__ import annotations
 
 import argparse
-import statistics
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time

@@ -113,12 +113,12 @@ static size_t drop_empty_v3_records(const uint8_t *p, size_t n, const payload *p
 /* The XHR2 encoder takes binary packets as raw bytes only (a text record 'b4…' inside an XHR2
  * body decodes to base64 data), so such packets are decoded first, as a server would. Returns
  * whether any packet was converted (the body is then not expected back byte for byte). */
-static bool raw_for_xhr2(sio_eio_payload_format f, payload *pl, eio_meaning *keep, bool compat)
+static bool raw_for_xhr2(payload *pl, eio_meaning *keep, bool compat)
 {
     bool converted = false;
     for (size_t i = 0; i < pl->count; i++) {
         keep[i].bytes = NULL;
-        if (f != SIO_EIO_PAYLOAD_V3_BINARY || !pl->pkts[i].binary || !pl->pkts[i].base64)
+        if (!pl->pkts[i].binary || !pl->pkts[i].base64)
             continue;
         keep[i] = eio_meaning_of(&pl->pkts[i], compat);
         pl->pkts[i] = eio_packet_of(&keep[i]);
@@ -139,7 +139,7 @@ static void check_roundtrip(sio_eio_payload_format f, const uint8_t *p, size_t n
         if (!raw.pkts || !keep)
             abort();
         memcpy(raw.pkts, first->pkts, sizeof(sio_eio_packet) * first->count);
-        converted = raw_for_xhr2(f, &raw, keep, opt->compat);
+        converted = raw_for_xhr2(&raw, keep, opt->compat);
     }
     size_t elen = 0;
     uint8_t *enc = encode(f, raw.pkts, raw.count, &elen);
