@@ -185,7 +185,7 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
 /* ---------------------------------------------------------------- one pass over validated text
  * Looking each object up (check_placeholders) walks every object's subtree again for each object
  * around it: O(length x depth): the last attachment of a 1 MB binary event nested 62 objects
- * deep took 52 ms to check, against 2.4 ms in one pass. Validated text is walked once instead,
+ * deep took 52 ms to check, against 0.4 ms in one pass. Validated text is walked once instead,
  * with a stack of open containers; each object's last `_placeholder` and `num` values are noted
  * as they pass and judged at its closing brace. The first bad object by position is reported, as
  * the lookup would. Deeper than the stack: the lookup does it. */
