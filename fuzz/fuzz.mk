@@ -53,7 +53,7 @@ FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)
 # write as bytes. They run on every byte or step of every input, so they keep edge coverage without
 # the tracing; the binary headers (ws_frame.c: opcodes, 16/64-bit lengths against the limits) and
 # the packet decoders keep it (fuzz/README.md, "Build").
-FUZZ_NO_CMP_SRC := utf8 base64 sha1 ws_parser json_validate json_string json_read eio_payload \
+FUZZ_NO_CMP_SRC := utf8 base64 sha1 ws_parser json_validate json_string json_read json_write eio_payload \
                    http_request http_lookup
 $(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)

@@ -14,14 +14,26 @@ static size_t skip_ws_at(const uint8_t *p, size_t n, size_t i)
     return i;
 }
 
+/* Bytes that end a run of plain bytes: in a string, its quote and backslash; in a container,
+ * also the brackets. The skipping loops go through such runs with one table look-up per byte. */
+enum { STOP_STRING = 1, STOP_CONTAINER = 2 };
+static const uint8_t stop_at[256] = {
+    ['"'] = STOP_STRING | STOP_CONTAINER, ['\\'] = STOP_STRING,
+    ['['] = STOP_CONTAINER, [']'] = STOP_CONTAINER, ['{'] = STOP_CONTAINER, ['}'] = STOP_CONTAINER,
+};
+
 /* Index just past the string token whose opening quote is at i. */
 size_t json_skip_string(const uint8_t *p, size_t n, size_t i)
 {
-    for (i++; i < n; i++) {
-        if (p[i] == '\\')
+    i++;
+    while (i < n) {
+        while (i < n && !(stop_at[p[i]] & STOP_STRING))
             i++;
-        else if (p[i] == '"')
+        if (i >= n)
+            break;
+        if (p[i] == '"')
             return i + 1;
+        i += 2; /* the backslash and the byte it escapes */
     }
     return n;
 }
@@ -42,6 +54,10 @@ size_t json_skip_value(const uint8_t *p, size_t n, size_t i)
     }
     size_t depth = 0;
     while (i < n) {
+        while (i < n && !(stop_at[p[i]] & STOP_CONTAINER))
+            i++;
+        if (i >= n)
+            break;
         uint8_t c = p[i];
         if (c == '"') {
             i = json_skip_string(p, n, i);
@@ -90,9 +106,12 @@ static sio_err iter_start(sio_span v, sio_json_iter *it, sio_json_kind want)
 {
     if (sio_json_kind_of(v) != want)
         return SIO_ERR_JSON_TYPE;
-    sio_span t = sio_json_trim(v);
-    it->p = t.ptr;
-    it->len = t.len;
+    /* No search for the closing bracket: sio_json_next skips whole members and stops at the
+     * first bracket that closes this level, so starting is O(1) and nested iteration costs one
+     * walk per level rather than two. */
+    size_t start = skip_ws_at(v.ptr, v.len, 0);
+    it->p = v.ptr + start;
+    it->len = v.len - start;
     it->pos = 1;
     it->is_object = want == SIO_JSON_OBJECT;
     return SIO_OK;

@@ -50,6 +50,18 @@ static void test_array_iteration(void)
     CHECK_ERR(sio_json_array_iter(S("{}"), &it), SIO_ERR_JSON_TYPE);
     CHECK_ERR(sio_json_object_iter(S("[]"), &it), SIO_ERR_JSON_TYPE);
     CHECK_ERR(sio_json_array_iter(S("   "), &it), SIO_ERR_JSON_TYPE);
+
+    /* A span that runs on past the value (a member handed out by an outer iterator is exact,
+     * but callers may pass the rest of a buffer): iteration ends at the bracket that closes the
+     * value's own level, with brackets in nested members and strings skipped. */
+    CHECK_EQ_INT(sio_json_count(S("[1,[2,\"]\"],{\"}\":3}] ,4]")), 3);
+    CHECK_EQ_INT(sio_json_count(S("{\"a\":[1]} ,\"b\":2}")), 1);
+    CHECK_ERR(sio_json_array_iter(S("[[],[]]]]"), &it), SIO_OK);
+    CHECK(sio_json_next(&it, NULL, &v));
+    CHECK_STR(v.ptr, v.len, "[]");
+    CHECK(sio_json_next(&it, NULL, &v));
+    CHECK(!sio_json_next(&it, NULL, &v));
+    CHECK(!sio_json_next(&it, NULL, &v));
 }
 
 static void test_object(void)

@@ -15,8 +15,6 @@
 #include "sio/utf8.h"
 
 #include <cjson/cJSON.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,12 +133,38 @@ static bool cjson_is_strict_on(const uint8_t *p, size_t n, const scan *sc)
     return sio_utf8_validate(p, n, NULL) == SIO_OK;
 }
 
+/* cJSON's nodes and strings come from an arena reset before each parse (a parse allocates once
+ * per value, and cJSON is not the code under test); past the arena it falls back to malloc. */
+static uint8_t cjson_arena[1u << 20];
+static size_t cjson_arena_used;
+
+static void *arena_alloc(size_t n)
+{
+    size_t at = (cjson_arena_used + 15u) & ~(size_t)15u;
+    if (n > sizeof cjson_arena - at)
+        return malloc(n);
+    cjson_arena_used = at + n;
+    return cjson_arena + at;
+}
+
+static void arena_free(void *p)
+{
+    if ((uint8_t *)p < cjson_arena || (uint8_t *)p >= cjson_arena + sizeof cjson_arena)
+        free(p);
+}
+
 /* cJSON's verdict on exactly these bytes: one value, then only RFC whitespace. */
 static bool cjson_accepts(const uint8_t *p, size_t n)
 {
-    char *copy = malloc(n + 1);
-    if (!copy)
-        abort();
+    static bool hooked;
+    static fuzz_buffer text;
+    if (!hooked) {
+        cJSON_Hooks hooks = {arena_alloc, arena_free};
+        cJSON_InitHooks(&hooks);
+        hooked = true;
+    }
+    cjson_arena_used = 0;
+    char *copy = (char *)fuzz_buffer_get(&text, n + 1);
     memcpy(copy, p, n);
     copy[n] = '\0';
     const char *end = NULL;
@@ -149,7 +173,6 @@ static bool cjson_accepts(const uint8_t *p, size_t n)
     for (size_t i = ok ? (size_t)(end - copy) : n; i < n; i++)
         ok &= copy[i] == ' ' || copy[i] == '\t' || copy[i] == '\n' || copy[i] == '\r';
     cJSON_Delete(root);
-    free(copy);
     return ok;
 }
 
@@ -159,40 +182,64 @@ static sio_err validate_depth(const uint8_t *p, size_t n, uint32_t depth)
     return sio_json_validate(p, n, &opt, NULL);
 }
 
-static void write_value(sio_json_writer *w, sio_span v);
+/* One walk of a validated value with the iterators, written back with the writer. The walk that
+ * sizes the output also checks sio_json_count against the iteration at every container. */
+typedef struct rewriter {
+    sio_json_writer w;
+    bool check_counts;
+} rewriter;
 
-/* Unescapes a string token into a fresh buffer (never longer than the token). */
-static uint8_t *unescape(sio_span tok, size_t *len)
+static void write_value(rewriter *r, sio_span v);
+
+/* Unescapes a string token into a buffer kept between calls (never longer than the token); the
+ * result is used before the next call. */
+static const uint8_t *unescape(sio_span tok, size_t *len)
 {
-    uint8_t *buf = malloc(tok.len + 1);
-    if (!buf)
-        abort();
+    static fuzz_buffer out;
+    uint8_t *buf = fuzz_buffer_get(&out, tok.len);
     FUZZ_ASSERT(sio_json_string_unescape(tok, buf, tok.len, len) == SIO_OK,
                 "json: unescape failed on a validated string");
     FUZZ_ASSERT(sio_json_string_equals(tok, buf, *len), "json: string_equals disagrees with unescape");
     return buf;
 }
 
-static void write_members(sio_json_writer *w, sio_span v, bool object)
+static void write_members(rewriter *r, sio_span v, bool object)
 {
     sio_json_iter it;
     sio_span key, val;
     size_t members = 0;
     FUZZ_ASSERT((object ? sio_json_object_iter(v, &it) : sio_json_array_iter(v, &it)) == SIO_OK,
                 "json: iterator refused a container");
-    object ? sio_json_write_begin_object(w) : sio_json_write_begin_array(w);
+    object ? sio_json_write_begin_object(&r->w) : sio_json_write_begin_array(&r->w);
     while (sio_json_next(&it, object ? &key : NULL, &val)) {
         if (object) {
             size_t klen = 0;
-            uint8_t *k = unescape(key, &klen);
-            sio_json_write_key(w, k, klen);
-            free(k);
+            const uint8_t *k = unescape(key, &klen);
+            sio_json_write_key(&r->w, k, klen);
         }
-        write_value(w, val);
+        write_value(r, val);
         members++;
     }
-    FUZZ_ASSERT(members == sio_json_count(v), "json: count disagrees with iteration");
-    object ? sio_json_write_end_object(w) : sio_json_write_end_array(w);
+    if (r->check_counts)
+        FUZZ_ASSERT(members == sio_json_count(v), "json: count disagrees with iteration");
+    object ? sio_json_write_end_object(&r->w) : sio_json_write_end_array(&r->w);
+}
+
+/* Decimal text of v, written out independently of the codec. */
+static size_t print_int(int64_t v, char out[21])
+{
+    uint64_t m = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+    char digits[20];
+    size_t k = 0, n = 0;
+    do {
+        digits[k++] = (char)('0' + m % 10u);
+        m /= 10u;
+    } while (m);
+    if (v < 0)
+        out[n++] = '-';
+    while (k)
+        out[n++] = digits[--k];
+    return n;
 }
 
 /* An integer token must print back as itself ("-0" excepted, which is the integer 0). */
@@ -201,74 +248,75 @@ static void check_int(sio_span num)
     int64_t v = 0;
     if (sio_json_get_int(num, &v) != SIO_OK)
         return;
-    char text[32];
-    int len = snprintf(text, sizeof text, "%" PRId64, v);
-    bool minus_zero = num.len == 2 && memcmp(num.ptr, "-0", 2) == 0;
-    FUZZ_ASSERT(minus_zero || ((size_t)len == num.len && memcmp(text, num.ptr, num.len) == 0),
-                "json: get_int does not print back as the same token");
+    char text[21];
+    size_t len = print_int(v, text);
+    bool same = len == num.len;
+    for (size_t i = 0; same && i < len; i++)
+        same = (uint8_t)text[i] == num.ptr[i];
+    bool minus_zero = num.len == 2 && num.ptr[0] == '-' && num.ptr[1] == '0';
+    FUZZ_ASSERT(minus_zero || same, "json: get_int does not print back as the same token");
 }
 
-static void write_value(sio_json_writer *w, sio_span v)
+/* `v` is exactly one value (the iterator hands members out without surrounding whitespace). */
+static void write_value(rewriter *r, sio_span v)
 {
-    v = sio_json_trim(v);
-    switch (sio_json_kind_of(v)) {
+    sio_json_kind kind = sio_json_kind_of(v);
+    switch (kind) {
     case SIO_JSON_OBJECT:
     case SIO_JSON_ARRAY:
-        write_members(w, v, sio_json_kind_of(v) == SIO_JSON_OBJECT);
+        write_members(r, v, kind == SIO_JSON_OBJECT);
         break;
     case SIO_JSON_STRING: {
         size_t len = 0;
-        uint8_t *s = unescape(v, &len);
-        FUZZ_ASSERT(sio_json_write_string(w, s, len) == SIO_OK, "json: writer refused a string");
-        free(s);
+        const uint8_t *s = unescape(v, &len);
+        FUZZ_ASSERT(sio_json_write_string(&r->w, s, len) == SIO_OK, "json: writer refused a string");
         break;
     }
     case SIO_JSON_NUMBER:
         check_int(v);
-        sio_json_write_number_text(w, v.ptr, v.len);
+        sio_json_write_number_text(&r->w, v.ptr, v.len);
         break;
     case SIO_JSON_TRUE:
     case SIO_JSON_FALSE:
-        sio_json_write_bool(w, sio_json_kind_of(v) == SIO_JSON_TRUE);
+        sio_json_write_bool(&r->w, kind == SIO_JSON_TRUE);
         break;
     case SIO_JSON_NULL:
-        sio_json_write_null(w);
+        sio_json_write_null(&r->w);
         break;
     default:
         fuzz_fail("json: a validated value has no kind");
     }
 }
 
-/* Rewrites valid JSON in compact form, sizing the buffer with a first pass. */
-static uint8_t *rewrite(const uint8_t *p, size_t n, size_t *len)
+/* Writes `v` in compact form into out[0..cap) (out NULL: sizing only); returns the writer's
+ * verdict and sets *len to the bytes written or needed. */
+static sio_err rewrite(sio_span v, uint8_t *out, size_t cap, bool check_counts, size_t *len)
 {
-    sio_json_writer w;
-    sio_json_writer_init(&w, NULL, 0);
-    write_value(&w, sio_span_of(p, n));
-    size_t need = 0;
-    sio_err e = sio_json_writer_finish(&w, &need);
-    FUZZ_ASSERT(e == SIO_ERR_BUFFER_TOO_SMALL, "json: sizing pass of the writer failed");
-    uint8_t *out = malloc(need);
-    if (!out)
-        abort();
-    sio_json_writer_init(&w, out, need);
-    write_value(&w, sio_span_of(p, n));
-    FUZZ_ASSERT(sio_json_writer_finish(&w, len) == SIO_OK && *len == need,
-                "json: writer failed with a buffer of the announced size");
-    return out;
+    rewriter r = {.check_counts = check_counts};
+    sio_json_writer_init(&r.w, out, cap);
+    write_value(&r, v);
+    return sio_json_writer_finish(&r.w, len);
 }
 
+/* Rewrites valid text: a sizing walk, a walk into a buffer of exactly the announced size, then
+ * the rewritten text again into a buffer of its own length, which must give the same bytes. */
 static void check_roundtrip(const uint8_t *p, size_t n)
 {
-    size_t alen = 0, blen = 0;
-    uint8_t *a = rewrite(p, n, &alen);
+    static fuzz_buffer abuf, bbuf;
+    sio_span top = sio_json_trim(sio_span_of(p, n));
+    size_t need = 0, alen = 0, blen = 0;
+    FUZZ_ASSERT(rewrite(top, NULL, 0, true, &need) == SIO_ERR_BUFFER_TOO_SMALL,
+                "json: sizing pass of the writer failed");
+    uint8_t *a = fuzz_buffer_get(&abuf, need);
+    FUZZ_ASSERT(rewrite(top, a, need, false, &alen) == SIO_OK && alen == need,
+                "json: writer failed with a buffer of the announced size");
     FUZZ_ASSERT(sio_json_validate(a, alen, NULL, NULL) == SIO_OK, "json: rewritten text is invalid");
-    FUZZ_ASSERT(sio_json_count(sio_span_of(a, alen)) == sio_json_count(sio_span_of(p, n)),
+    FUZZ_ASSERT(sio_json_count(sio_span_of(a, alen)) == sio_json_count(top),
                 "json: rewriting changed the member count");
-    uint8_t *b = rewrite(a, alen, &blen);
-    FUZZ_ASSERT(alen == blen && memcmp(a, b, alen) == 0, "json: rewriting is not a fixed point");
-    free(a);
-    free(b);
+    uint8_t *b = fuzz_buffer_get(&bbuf, alen);
+    sio_err e = rewrite(sio_span_of(a, alen), b, alen, false, &blen);
+    if (e != SIO_OK || blen != alen || memcmp(a, b, alen) != 0)
+        fuzz_fail_diff("json: rewriting is not a fixed point", a, alen, b, e == SIO_OK ? blen : 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
