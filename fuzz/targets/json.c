@@ -133,36 +133,40 @@ static bool cjson_is_strict_on(const uint8_t *p, size_t n, const scan *sc)
     return sio_utf8_validate(p, n, NULL) == SIO_OK;
 }
 
-/* cJSON's nodes and strings come from an arena reset before each parse (a parse allocates once
- * per value, and cJSON is not the code under test); past the arena it falls back to malloc. */
-static uint8_t cjson_arena[1u << 20];
-static size_t cjson_arena_used;
+/* cJSON's nodes and strings come from an arena sized for each input and reset before each parse
+ * (a parse allocates once per value, and cJSON is not the code under test). A parse needs at most
+ * one 64-byte node per input byte (`[[[[`) plus each string's unescaped bytes, so 128 bytes per
+ * input byte always suffice; running out is a harness bug, reported as such. */
+#define CJSON_ARENA_PER_BYTE 128u
+static uint8_t *cjson_arena;
+static size_t cjson_arena_cap, cjson_arena_used;
 
 static void *arena_alloc(size_t n)
 {
     size_t at = (cjson_arena_used + 15u) & ~(size_t)15u;
-    if (n > sizeof cjson_arena - at)
-        return malloc(n);
+    if (at > cjson_arena_cap || n > cjson_arena_cap - at)
+        fuzz_fail("json: cJSON needed more than the arena bound");
     cjson_arena_used = at + n;
     return cjson_arena + at;
 }
 
 static void arena_free(void *p)
 {
-    if ((uint8_t *)p < cjson_arena || (uint8_t *)p >= cjson_arena + sizeof cjson_arena)
-        free(p);
+    (void)p;
 }
 
 /* cJSON's verdict on exactly these bytes: one value, then only RFC whitespace. */
 static bool cjson_accepts(const uint8_t *p, size_t n)
 {
     static bool hooked;
-    static fuzz_buffer text;
+    static fuzz_buffer text, arena;
     if (!hooked) {
         cJSON_Hooks hooks = {arena_alloc, arena_free};
         cJSON_InitHooks(&hooks);
         hooked = true;
     }
+    cjson_arena_cap = CJSON_ARENA_PER_BYTE * (n + 1);
+    cjson_arena = fuzz_buffer_get(&arena, cjson_arena_cap);
     cjson_arena_used = 0;
     char *copy = (char *)fuzz_buffer_get(&text, n + 1);
     memcpy(copy, p, n);
