@@ -95,12 +95,24 @@ test-unit: $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
 test-vectors: codec $(PYTHON)
 	cd conformance && ../$(PYTHON) -m pytest -q tests/codec
 
-test: deps all $(TEST_TARGETS)
+# Lint: every Python file in the repository under ruff (lint and format check), settings in pyproject.toml.
+# `make format-py` applies the formatter and the safe fixes.
+lint-py: $(PYTHON)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format-py: $(PYTHON)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lint: lint-py
+
+test: deps lint all $(TEST_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all codec server deps test test-unit test-vectors clean
+.PHONY: all codec server deps test test-unit test-vectors clean lint lint-py format-py
 
 # The whole matrix RUNS times, comparing every case's verdict between runs (flake check).
 RUNS ?= 20

@@ -11,6 +11,7 @@ File layout (all integers little-endian):
 A record is what one decode call handles at its layer: an Engine.IO message (text) plus its
 binary attachments, one polling body (many packets), or one masked WebSocket frame.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,24 @@ CAT = {name: i for i, name in enumerate(CATEGORIES)}
 
 TEXT, BINARY = 0, 1
 
-WORDS = ["alpha", "beta", "gamma", "delta", "chat", "room", "user", "ready", "ping", "état",
-         "naïve", "日本", "emoji 🙂", "quote \" inside", "back\\slash", "tab\there"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "chat",
+    "room",
+    "user",
+    "ready",
+    "ping",
+    "état",
+    "naïve",
+    "日本",
+    "emoji 🙂",
+    "quote \" inside",
+    "back\\slash",
+    "tab\there",
+]
 
 
 def dumps(value: object) -> str:
@@ -105,14 +122,12 @@ def gen_ack(rng: random.Random) -> bytes:
 def gen_namespaced(rng: random.Random) -> bytes:
     nsp = rng.choice(["/chat", "/admin", "/game-lobby", "/custom"])
     ack_id = rng.randrange(0, 1000) if rng.random() < 0.3 else None
-    return record("namespaced_event", 1,
-                  [(TEXT, eio_message(sio_text(2, nsp, ack_id, event_args(rng))))])
+    return record("namespaced_event", 1, [(TEXT, eio_message(sio_text(2, nsp, ack_id, event_args(rng))))])
 
 
 def gen_binary(rng: random.Random) -> bytes:
     n = rng.choice([1, 1, 2, 3])
-    blobs = [bytes(rng.randrange(256) for _ in range(rng.choice([16, 256, 1024, 4096])))
-             for _ in range(n)]
+    blobs = [bytes(rng.randrange(256) for _ in range(rng.choice([16, 256, 1024, 4096]))) for _ in range(n)]
     data: list[object] = ["upload", {"name": rng.choice(WORDS), "size": sum(map(len, blobs))}]
     for i in range(n):
         data.append({"_placeholder": True, "num": i})
@@ -123,9 +138,16 @@ def gen_binary(rng: random.Random) -> bytes:
 
 def gen_large(rng: random.Random) -> bytes:
     """About 64 KiB of nested JSON: a state snapshot, with strings that need escaping."""
-    rows = [{"id": i, "name": rng.choice(WORDS), "score": rng.randrange(10**6),
-             "flags": [rng.random() < 0.5 for _ in range(4)],
-             "note": " ".join(rng.choice(WORDS) for _ in range(6))} for i in range(520)]
+    rows = [
+        {
+            "id": i,
+            "name": rng.choice(WORDS),
+            "score": rng.randrange(10**6),
+            "flags": [rng.random() < 0.5 for _ in range(4)],
+            "note": " ".join(rng.choice(WORDS) for _ in range(6)),
+        }
+        for i in range(520)
+    ]
     sio = sio_text(2, "/", None, ["snapshot", {"rows": rows, "version": 7}])
     return record("large_payload", 1, [(TEXT, eio_message(sio))])
 

@@ -1,11 +1,19 @@
 """Turns the raw benchmark results into ratios, goal checks, a text table and PNG plots."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, TypeGuard
 
-CATEGORIES = ["small_event", "ack_event", "namespaced_event", "binary_event", "large_payload",
-              "polling_payload", "ws_frame"]
+CATEGORIES = [
+    "small_event",
+    "ack_event",
+    "namespaced_event",
+    "binary_event",
+    "large_payload",
+    "polling_payload",
+    "ws_frame",
+]
 IMPLS = [("c", "C codec"), ("node", "Node parsers"), ("python", "python-socketio")]
 SERVERS = [("reference", "reference"), ("node", "Node socket.io"), ("python", "python-socketio")]
 
@@ -14,17 +22,30 @@ SERVER_METRICS = [
     ("echo_p50_ms", "echo RTT p50 at fixed rate (ms)", "echo_rate", "p50_ms", "lower"),
     ("echo_p99_ms", "echo RTT p99 at fixed rate (ms)", "echo_rate", "p99_ms", "lower"),
     ("echo_max_msgs_per_s", "max echo throughput (msg/s)", "echo_max", "msgs_per_s", "higher"),
-    ("echo_cpu_s_per_million", "echo: server CPU s per 1M messages", "echo_max",
-     "cpu_s_per_million", "lower"),
-    ("bcast_deliveries_per_s", "broadcast to {bcast_receivers:,}: deliveries/s", "broadcast",
-     "deliveries_per_s", "higher"),
-    ("bcast_cpu_s_per_million", "broadcast: server CPU s per 1M deliveries", "broadcast",
-     "cpu_s_per_million", "lower"),
+    ("echo_cpu_s_per_million", "echo: server CPU s per 1M messages", "echo_max", "cpu_s_per_million", "lower"),
+    (
+        "bcast_deliveries_per_s",
+        "broadcast to {bcast_receivers:,}: deliveries/s",
+        "broadcast",
+        "deliveries_per_s",
+        "higher",
+    ),
+    ("bcast_cpu_s_per_million", "broadcast: server CPU s per 1M deliveries", "broadcast", "cpu_s_per_million", "lower"),
     ("setup_conns_per_s", "connection set-up (conn/s)", "setup", "conns_per_s", "higher"),
-    ("idle_kib_per_conn_small", "idle RSS per WS connection at {idle_small:,} (KiB)", "idle_small",
-     "kib_per_conn", "lower"),
-    ("idle_kib_per_conn_large", "idle RSS per WS connection at {idle_large:,} (KiB)", "idle_large",
-     "kib_per_conn", "lower"),
+    (
+        "idle_kib_per_conn_small",
+        "idle RSS per WS connection at {idle_small:,} (KiB)",
+        "idle_small",
+        "kib_per_conn",
+        "lower",
+    ),
+    (
+        "idle_kib_per_conn_large",
+        "idle RSS per WS connection at {idle_large:,} (KiB)",
+        "idle_large",
+        "kib_per_conn",
+        "lower",
+    ),
 ]
 
 Value = float | str  # a figure, or "n/a (reason)"
@@ -77,8 +98,10 @@ def summarise_codec(raw: dict[str, Any]) -> dict[str, Any]:
     for direction in ("decode", "encode"):
         rows: dict[str, Any] = {}
         for cat in CATEGORIES + ["mix"]:
-            row: dict[str, Any] = {impl: (mix_figure(raw, impl, direction) if cat == "mix"
-                          else codec_figure(raw, impl, cat, direction)) for impl, _ in IMPLS}
+            row: dict[str, Any] = {
+                impl: (mix_figure(raw, impl, direction) if cat == "mix" else codec_figure(raw, impl, cat, direction))
+                for impl, _ in IMPLS
+            }
             row["c_over_node"] = ratio(row["c"]["packets_per_s"], row["node"]["packets_per_s"])
             row["c_over_python"] = ratio(row["c"]["packets_per_s"], row["python"]["packets_per_s"])
             rows[cat] = row
@@ -141,10 +164,20 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     if "server" in results:
         server = summarise_server(results["server"], results.get("plan", {}))
         summary["server"] = server
-        goals.append(goal("idle memory per connection: Node / reference (largest set)",
-                          server["idle_kib_per_conn_large"]["reference_vs_node"], 5))
-        goals.append(goal("broadcast CPU per delivery: Node / reference",
-                          server["bcast_cpu_s_per_million"]["reference_vs_node"], 3))
+        goals.append(
+            goal(
+                "idle memory per connection: Node / reference (largest set)",
+                server["idle_kib_per_conn_large"]["reference_vs_node"],
+                5,
+            )
+        )
+        goals.append(
+            goal(
+                "broadcast CPU per delivery: Node / reference",
+                server["bcast_cpu_s_per_million"]["reference_vs_node"],
+                3,
+            )
+        )
         goals.append(goal("echo p99: Node / reference", server["echo_p99_ms"]["reference_vs_node"], 1))
     summary["goals"] = goals
     summary["other_cores"] = background(results)
@@ -159,8 +192,7 @@ def background(results: dict[str, Any]) -> dict[str, Any]:
         if vals:
             out[f"codec/{impl}"] = round(sum(vals) / len(vals), 2)
     for server, res in results.get("server", {}).items():
-        vals = [v for sc in res.values() if isinstance(sc, dict)
-                if is_num(v := sc.get("other_cores"))]
+        vals = [v for sc in res.values() if isinstance(sc, dict) if is_num(v := sc.get("other_cores"))]
         if vals:
             out[f"server/{server}"] = round(sum(vals) / len(vals), 2)
     return out
@@ -192,20 +224,25 @@ def render_table(results: dict[str, Any]) -> str:
     if "codec" in s:
         for direction in ("decode", "encode"):
             lines.append(f"\nCodec {direction}: packets/s (MB/s); ratio = C rate / other rate")
-            hdr = f"{'category':18} {'C codec':>22} {'Node parsers':>22} {'python-socketio':>22}" \
-                  f" {'C/Node':>8} {'C/Py':>8}"
+            hdr = (
+                f"{'category':18} {'C codec':>22} {'Node parsers':>22} {'python-socketio':>22}"
+                f" {'C/Node':>8} {'C/Py':>8}"
+            )
             lines += [hdr, "-" * len(hdr)]
             for cat, row in s["codec"][direction].items():
-                cells = [f"{short(row[i]['packets_per_s'])} ({short(row[i]['mb_per_s'])})"
-                         for i, _ in IMPLS]
-                lines.append(f"{cat:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}"
-                             f" {fmt_ratio(row['c_over_node']):>8} {fmt_ratio(row['c_over_python']):>8}")
+                cells = [f"{short(row[i]['packets_per_s'])} ({short(row[i]['mb_per_s'])})" for i, _ in IMPLS]
+                lines.append(
+                    f"{cat:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}"
+                    f" {fmt_ratio(row['c_over_node']):>8} {fmt_ratio(row['c_over_python']):>8}"
+                )
         same = []
         for impl, label in IMPLS:
             cats = results["codec"].get(impl, {}).get("categories", {})
             if cats and all("roundtrip_identical" in c for c in cats.values()):
-                same.append(f"{label} {sum(c['roundtrip_identical'] for c in cats.values())}/"
-                            f"{sum(c['records'] for c in cats.values())}")
+                same.append(
+                    f"{label} {sum(c['roundtrip_identical'] for c in cats.values())}/"
+                    f"{sum(c['records'] for c in cats.values())}"
+                )
         if same:
             lines.append("records re-encoded byte for byte as the input: " + ", ".join(same))
         cg = results.get("callgrind", {})
@@ -218,19 +255,24 @@ def render_table(results: dict[str, Any]) -> str:
                 lines.append(f"  {cat:18} {fmt(d):>12} / {fmt(e):<12}")
             hot = cg["categories"].get("_hotspots_decode_small_event", [])
             if hot:
-                lines.append("  where decode small_event spends its instructions (self): " + ", ".join(
-                    f"{h['function']} {h['share_percent']:.0f}%" for h in hot))
+                lines.append(
+                    "  where decode small_event spends its instructions (self): "
+                    + ", ".join(f"{h['function']} {h['share_percent']:.0f}%" for h in hot)
+                )
         elif "na" in cg:
             lines.append(f"\ncallgrind: {na(cg['na'])}")
     if "server" in s:
-        lines.append("\nServers (same C load generator; advantage = how many times better the "
-                     "reference is, >1 = better)")
+        lines.append(
+            "\nServers (same C load generator; advantage = how many times better the reference is, >1 = better)"
+        )
         hdr = f"{'figure':46} {'reference':>12} {'Node':>12} {'python':>12} {'vs Node':>8} {'vs Py':>8}"
         lines += [hdr, "-" * len(hdr)]
         for row in s["server"].values():
-            lines.append(f"{row['label']:46} {short(row['reference']):>12} {short(row['node']):>12}"
-                         f" {short(row['python']):>12} {fmt_ratio(row['reference_vs_node']):>8}"
-                         f" {fmt_ratio(row['reference_vs_python']):>8}")
+            lines.append(
+                f"{row['label']:46} {short(row['reference']):>12} {short(row['node']):>12}"
+                f" {short(row['python']):>12} {fmt_ratio(row['reference_vs_node']):>8}"
+                f" {fmt_ratio(row['reference_vs_python']):>8}"
+            )
         adv = []
         for srv, name in SERVERS:
             a = results["server"].get(srv, {}).get("setup", {}).get("advertised")
@@ -238,8 +280,9 @@ def render_table(results: dict[str, Any]) -> str:
                 adv.append(f"{name} {a['pingInterval']}/{a['pingTimeout']}/{a['maxPayload']}")
         if adv:
             lines.append("advertised pingInterval/pingTimeout/maxPayload: " + ", ".join(adv))
-        reasons = {f"{srv}: {row[srv]}" for row in s["server"].values() for srv, _ in SERVERS
-                   if isinstance(row[srv], str)}
+        reasons = {
+            f"{srv}: {row[srv]}" for row in s["server"].values() for srv, _ in SERVERS if isinstance(row[srv], str)
+        }
         for r in sorted(reasons):
             lines.append(f"  {r}")
     for scen, label in (("echo_max", "max echo"), ("broadcast", "broadcast")):
@@ -247,19 +290,17 @@ def render_table(results: dict[str, Any]) -> str:
         for srv, name in SERVERS:
             sc = results.get("server", {}).get(srv, {}).get(scen, {})
             if is_num(sc.get("server_cores")):
-                parts.append(f"{name} {sc['server_cores']:.2f}/{sc['loadgen_cores']:.2f}/"
-                             f"{sc.get('other_cores', 0):.2f}")
+                parts.append(
+                    f"{name} {sc['server_cores']:.2f}/{sc['loadgen_cores']:.2f}/{sc.get('other_cores', 0):.2f}"
+                )
         if parts:
-            lines.append(f"cores used during {label} (server/load generator/others): "
-                         + ", ".join(parts))
+            lines.append(f"cores used during {label} (server/load generator/others): " + ", ".join(parts))
     if s.get("other_cores"):
         shares = ", ".join(f"{k} {v:.2f}" for k, v in s["other_cores"].items())
-        lines.append(f"\nCPU used by other processes meanwhile (cores, of {results['machine']['cores']}): "
-                     f"{shares}")
+        lines.append(f"\nCPU used by other processes meanwhile (cores, of {results['machine']['cores']}): {shares}")
     lines.append("\nGoals")
     for g in s["goals"]:
-        lines.append(f"  {g['goal']:60} target {g['target']:>7}  measured "
-                     f"{fmt_ratio(g['measured']):>8}  {g['status']}")
+        lines.append(f"  {g['goal']:60} target {g['target']:>7}  measured {fmt_ratio(g['measured']):>8}  {g['status']}")
     return "\n".join(lines)
 
 
@@ -269,6 +310,7 @@ def render_table(results: dict[str, Any]) -> str:
 def plot(results: dict[str, Any], out: Path) -> list[Path]:
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -296,8 +338,7 @@ def plot_codec(plt: Any, rows: dict[str, Any], direction: str, path: Path) -> No
         xs = [i + (k - 1) * width for i in range(len(cats))]
         ax.bar(xs, [v if is_num(v) else 0 for v in vals], width, label=label)
     ax.set_yscale("log")
-    top = max((v for c in cats for i, _ in IMPLS if is_num(v := rows[c][i]["packets_per_s"])),
-              default=1.0)
+    top = max((v for c in cats for i, _ in IMPLS if is_num(v := rows[c][i]["packets_per_s"])), default=1.0)
     ax.set_ylim(top=top * 20)  # room for the legend above the tallest bar
     ax.set_xticks(range(len(cats)))
     ax.set_xticklabels([c.replace("_", "\n") for c in cats], fontsize=8)
@@ -317,11 +358,15 @@ def plot_server(plt: Any, rows: dict[str, Any], path: Path) -> None:
         row = rows[key]
         labels = [lbl for _, lbl in SERVERS]
         vals = [row[srv] for srv, _ in SERVERS]
-        bars = ax.bar(labels, [v if is_num(v) else 0 for v in vals],
-                      color=["tab:green", "tab:blue", "tab:orange"])
+        bars = ax.bar(labels, [v if is_num(v) else 0 for v in vals], color=["tab:green", "tab:blue", "tab:orange"])
         for bar, v in zip(bars, vals):
-            ax.annotate("n/a" if not is_num(v) else fmt(v), (bar.get_x() + bar.get_width() / 2,
-                        bar.get_height()), ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                "n/a" if not is_num(v) else fmt(v),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
         ax.set_title(f"{row['label']}\n({row['better']} is better)", fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle("Servers driven by the same C load generator")
@@ -343,12 +388,16 @@ def replace_between(text: str, name: str, body: str) -> str:
 def update_readme(path: Path, results: dict[str, Any], table: str) -> None:
     """Puts the run's table and goal lines between the README's markers."""
     m = results["machine"]
-    head = (f"Run of {results['generated_utc']} at commit {m.get('git_head', '?')}"
-            f"{' (with uncommitted codec/server changes)' if m.get('codec_or_server_uncommitted_changes') else ''},"
-            f" {m['cores']} cores ({m['cpu']}), load average {' '.join(m['loadavg_start'])} at the start;"
-            f" `make bench`, {results['elapsed_s']:.0f} s.")
-    goals = "\n".join(f"- {g['goal']}: target {g['target']}, measured {fmt_ratio(g['measured'])}, "
-                      f"**{g['status']}**" for g in results["summary"]["goals"])
+    head = (
+        f"Run of {results['generated_utc']} at commit {m.get('git_head', '?')}"
+        f"{' (with uncommitted codec/server changes)' if m.get('codec_or_server_uncommitted_changes') else ''},"
+        f" {m['cores']} cores ({m['cpu']}), load average {' '.join(m['loadavg_start'])} at the start;"
+        f" `make bench`, {results['elapsed_s']:.0f} s."
+    )
+    goals = "\n".join(
+        f"- {g['goal']}: target {g['target']}, measured {fmt_ratio(g['measured'])}, **{g['status']}**"
+        for g in results["summary"]["goals"]
+    )
     text = path.read_text()
     text = replace_between(text, "table", head + "\n\n```" + table + "\n```")
     text = replace_between(text, "goals", goals)

@@ -7,6 +7,7 @@ Server: the reference server, Node's socket.io and python-socketio (aiohttp) eac
 app and are driven by the same C load generator. Prints a table, writes docs/bench/results.json
 and PNG plots. Figures that cannot be taken are reported as "n/a (reason)", never invented.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ import platform
 import re
 import resource
 import shutil
-import statistics
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -34,19 +35,33 @@ sys.path.insert(0, str(TOP / "bench"))
 
 import report  # noqa: E402  (bench/report.py: table, goals and plots)
 
-CATEGORIES = ["small_event", "ack_event", "namespaced_event", "binary_event", "large_payload",
-              "polling_payload", "ws_frame"]
+CATEGORIES = [
+    "small_event",
+    "ack_event",
+    "namespaced_event",
+    "binary_event",
+    "large_payload",
+    "polling_payload",
+    "ws_frame",
+]
 
 # The same Engine.IO/Socket.IO settings for every server: Node's own defaults, so heartbeats do
 # not disturb idle-memory or throughput runs.
-SERVER_ENV = {"HOST": "127.0.0.1", "PORT": "0", "PING_INTERVAL_MS": "25000",
-              "PING_TIMEOUT_MS": "20000", "CONNECT_TIMEOUT_MS": "45000", "MAX_PAYLOAD": "1000000",
-              "EIO3": "0"}
+SERVER_ENV = {
+    "HOST": "127.0.0.1",
+    "PORT": "0",
+    "PING_INTERVAL_MS": "25000",
+    "PING_TIMEOUT_MS": "20000",
+    "CONNECT_TIMEOUT_MS": "45000",
+    "MAX_PAYLOAD": "1000000",
+    "EIO3": "0",
+}
 
 
 @dataclass
 class Plan:
     """Sizes of every run; --quick shrinks them for a smoke test."""
+
     codec_rounds: int = 3
     codec_warmup: float = 0.2
     codec_reps: int = 2
@@ -68,9 +83,20 @@ class Plan:
     scenario_timeout_s: float = 90
 
 
-QUICK = Plan(codec_rounds=1, codec_warmup=0.05, codec_reps=3, codec_rep_s=0.05,
-             callgrind_passes=1, server_rounds=2, window_s=1, warmup_s=0.5, setup_conns=300,
-             idle_large=2000, idle_settle_s=1, scenario_timeout_s=30)
+QUICK = Plan(
+    codec_rounds=1,
+    codec_warmup=0.05,
+    codec_reps=3,
+    codec_rep_s=0.05,
+    callgrind_passes=1,
+    server_rounds=2,
+    window_s=1,
+    warmup_s=0.5,
+    setup_conns=300,
+    idle_large=2000,
+    idle_settle_s=1,
+    scenario_timeout_s=30,
+)
 
 
 def log(msg: str) -> None:
@@ -104,7 +130,7 @@ def pid_cpu_seconds(pid: int) -> float:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -139,8 +165,7 @@ def codec_benchmarks(plan: Plan, inputs: Path) -> dict[str, Any]:
     """Runs the three programs in interleaved rounds (C, Node, Python, C, Node, ...), so a
     neighbour's burst on the shared cores lands on all of them alike; the repetitions of all
     rounds are pooled and their median reported."""
-    timing = ["--warmup", str(plan.codec_warmup), "--reps", str(plan.codec_reps),
-              "--rep-time", str(plan.codec_rep_s)]
+    timing = ["--warmup", str(plan.codec_warmup), "--reps", str(plan.codec_reps), "--rep-time", str(plan.codec_rep_s)]
     programs = {
         "c": [str(BENCH_BUILD / "codec_bench"), str(inputs)],
         "node": ["node", str(NODE_DIR / "codec_bench.js"), str(inputs)],
@@ -162,8 +187,7 @@ def codec_benchmarks(plan: Plan, inputs: Path) -> dict[str, Any]:
                 rounds[impl].append(run)
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
                 failed[impl] = str(exc)
-    return {impl: {"na": failed[impl]} if impl in failed else pool_rounds(rounds[impl])
-            for impl in programs}
+    return {impl: {"na": failed[impl]} if impl in failed else pool_rounds(rounds[impl]) for impl in programs}
 
 
 def pool_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -173,17 +197,20 @@ def pool_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["other_cores"] = [run.get("other_cores") for run in runs]
     cats: dict[str, Any] = {}
     for cat, first in runs[0]["categories"].items():
-        entry: dict[str, Any] = {k: first[k] for k in ("packets", "bytes", "records",
-                                                         "roundtrip_identical") if k in first}
+        entry: dict[str, Any] = {
+            k: first[k] for k in ("packets", "bytes", "records", "roundtrip_identical") if k in first
+        }
         for direction in ("decode", "encode"):
             reps = [x for run in runs for x in run["categories"][cat][direction]["passes_per_s_reps"]]
-            wall = [x for run in runs
-                    for x in run["categories"][cat][direction].get("wall_passes_per_s_reps", [])]
+            wall = [x for run in runs for x in run["categories"][cat][direction].get("wall_passes_per_s_reps", [])]
             med = statistics.median(reps)
-            entry[direction] = {"passes_per_s_reps": reps, "packets_per_s": med * first["packets"],
-                                "mb_per_s": med * first["bytes"] / 1e6,
-                                "spread_percent": 100 * (max(reps) - min(reps)) / med,
-                                "wall_passes_per_s_reps": wall}
+            entry[direction] = {
+                "passes_per_s_reps": reps,
+                "packets_per_s": med * first["packets"],
+                "mb_per_s": med * first["bytes"] / 1e6,
+                "spread_percent": 100 * (max(reps) - min(reps)) / med,
+                "wall_passes_per_s_reps": wall,
+            }
         cats[cat] = entry
     out["categories"] = cats
     return out
@@ -200,8 +227,16 @@ def callgrind_counts(plan: Plan, inputs: Path) -> dict[str, Any]:
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
     log("codec: callgrind")
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.out",
-           "--dump-instr=no", str(prog), str(inputs), "--callgrind", str(plan.callgrind_passes)]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={outdir}/cg.out",
+        "--dump-instr=no",
+        str(prog),
+        str(inputs),
+        "--callgrind",
+        str(plan.callgrind_passes),
+    ]
     try:
         meta = run_json(cmd, timeout=300)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
@@ -230,14 +265,16 @@ def hotspots(dump: Path) -> list[dict[str, Any]]:
     """The five functions with the most self instructions, to show where the codec's time goes."""
     if shutil.which("callgrind_annotate") is None:
         return []
-    proc = subprocess.run(["callgrind_annotate", "--threshold=100", str(dump)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["callgrind_annotate", "--threshold=100", str(dump)], capture_output=True, text=True, timeout=60
+    )
     rows = []
     for line in proc.stdout.splitlines():
         m = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S+):(\S+) \[(.+)\]$", line)
         if m and "codec/src" in m.group(3):
-            rows.append({"function": m.group(4), "file": m.group(3).split("codec/")[-1],
-                         "share_percent": float(m.group(2))})
+            rows.append(
+                {"function": m.group(4), "file": m.group(3).split("codec/")[-1], "share_percent": float(m.group(2))}
+            )
     return rows[:5]
 
 
@@ -254,9 +291,15 @@ class Server:
         self.port = 0
 
     def start(self, timeout: float = 20) -> None:
-        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=self.cwd,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
@@ -289,8 +332,9 @@ class Server:
 def server_specs(ref: Path) -> dict[str, tuple[list[str], Path, dict[str, str]] | str]:
     """How to start each server, or the reason it cannot run."""
     specs: dict[str, tuple[list[str], Path, dict[str, str]] | str] = {}
-    specs["reference"] = ([str(ref)], TOP, {}) if ref.exists() else \
-        "reference server not built yet (build/reference-server missing)"
+    specs["reference"] = (
+        ([str(ref)], TOP, {}) if ref.exists() else "reference server not built yet (build/reference-server missing)"
+    )
     specs["node"] = (["node", str(NODE_DIR / "fixture.js")], NODE_DIR, {})
     specs["python"] = ([sys.executable, str(TOP / "bench" / "python" / "fixture.py")], TOP, {})
     return specs
@@ -299,18 +343,55 @@ def server_specs(ref: Path) -> dict[str, tuple[list[str], Path, dict[str, str]] 
 def scenarios(plan: Plan) -> list[tuple[str, list[str]]]:
     w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.window_s)]
     return [
-        ("setup", ["--scenario", "setup", "--conns", str(plan.setup_conns),
-                   "--concurrency", str(plan.setup_concurrency)]),
-        ("echo_rate", ["--scenario", "echo-rate", "--conns", str(plan.echo_conns),
-                       "--rate", str(plan.echo_rate)] + w),
-        ("echo_max", ["--scenario", "echo-max", "--conns", str(plan.echo_conns),
-                      "--inflight", str(plan.echo_inflight)] + w),
-        ("broadcast", ["--scenario", "broadcast", "--conns", str(plan.bcast_receivers),
-                       "--inflight", str(plan.bcast_inflight), "--concurrency", "200"] + w),
-        ("idle_small", ["--scenario", "idle", "--conns", str(plan.idle_small),
-                        "--concurrency", "200", "--settle", str(plan.idle_settle_s)]),
-        ("idle_large", ["--scenario", "idle", "--conns", str(plan.idle_large),
-                        "--concurrency", "200", "--settle", str(plan.idle_settle_s)]),
+        (
+            "setup",
+            ["--scenario", "setup", "--conns", str(plan.setup_conns), "--concurrency", str(plan.setup_concurrency)],
+        ),
+        ("echo_rate", ["--scenario", "echo-rate", "--conns", str(plan.echo_conns), "--rate", str(plan.echo_rate)] + w),
+        (
+            "echo_max",
+            ["--scenario", "echo-max", "--conns", str(plan.echo_conns), "--inflight", str(plan.echo_inflight)] + w,
+        ),
+        (
+            "broadcast",
+            [
+                "--scenario",
+                "broadcast",
+                "--conns",
+                str(plan.bcast_receivers),
+                "--inflight",
+                str(plan.bcast_inflight),
+                "--concurrency",
+                "200",
+            ]
+            + w,
+        ),
+        (
+            "idle_small",
+            [
+                "--scenario",
+                "idle",
+                "--conns",
+                str(plan.idle_small),
+                "--concurrency",
+                "200",
+                "--settle",
+                str(plan.idle_settle_s),
+            ],
+        ),
+        (
+            "idle_large",
+            [
+                "--scenario",
+                "idle",
+                "--conns",
+                str(plan.idle_large),
+                "--concurrency",
+                "200",
+                "--settle",
+                str(plan.idle_settle_s),
+            ],
+        ),
     ]
 
 
@@ -331,14 +412,15 @@ def advertised_settings(port: int) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
             body = resp.read().decode()
-        data = json.loads(body[1:body.index("}") + 1])
+        data = json.loads(body[1 : body.index("}") + 1])
         return {k: data.get(k) for k in ("pingInterval", "pingTimeout", "maxPayload")}
     except (OSError, ValueError) as exc:
         return {"error": str(exc)}
 
 
-def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: str,
-                 args: list[str], plan: Plan) -> tuple[dict[str, Any], bool]:
+def run_scenario(
+    name: str, spec: tuple[list[str], Path, dict[str, str]], scen: str, args: list[str], plan: Plan
+) -> tuple[dict[str, Any], bool]:
     """One scenario against a freshly started server; returns the result and whether it ran."""
     server = Server(name, *spec)
     try:
@@ -346,8 +428,15 @@ def run_scenario(name: str, spec: tuple[list[str], Path, dict[str, str]], scen: 
         assert server.proc is not None
         log(f"server: {name} {scen}")
         settings = advertised_settings(server.port) if scen == "setup" else None
-        cmd = [str(BENCH_BUILD / "loadgen"), "--port", str(server.port), "--server-pid",
-               str(server.proc.pid), "--timeout", str(plan.scenario_timeout_s)] + args
+        cmd = [
+            str(BENCH_BUILD / "loadgen"),
+            "--port",
+            str(server.port),
+            "--server-pid",
+            str(server.proc.pid),
+            "--timeout",
+            str(plan.scenario_timeout_s),
+        ] + args
         watch = CpuWatch(server.proc.pid)
         res = run_json(cmd, timeout=plan.scenario_timeout_s + 30)
         res["other_cores"] = watch.other_cores()
@@ -384,8 +473,7 @@ def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
     if not (BENCH_BUILD / "loadgen").exists():
         return {n: {"na": "build/bench/loadgen not built"} for n in names}
     specs = server_specs(ref)
-    results: dict[str, Any] = {n: ({"na": specs[n]} if isinstance(specs[n], str) else {})
-                               for n in names}
+    results: dict[str, Any] = {n: ({"na": specs[n]} if isinstance(specs[n], str) else {}) for n in names}
     runnable = [n for n in names if not isinstance(specs[n], str)]
     failed: dict[str, str] = {}
     for scen, args in scenarios(plan):
@@ -425,13 +513,22 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    head = subprocess.run(["git", "-C", str(TOP), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(TOP), "status", "--porcelain", "--", "codec",
-                            "reference-server"], capture_output=True, text=True).stdout.strip()
-    return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release(),
-            "git_head": head, "codec_or_server_uncommitted_changes": bool(dirty),
-            "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
+    head = subprocess.run(
+        ["git", "-C", str(TOP), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(TOP), "status", "--porcelain", "--", "codec", "reference-server"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "kernel": platform.release(),
+        "git_head": head,
+        "codec_or_server_uncommitted_changes": bool(dirty),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
 
 
 def raise_nofile() -> None:
@@ -448,12 +545,16 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=TOP / "docs" / "bench")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     ap.add_argument("--only", choices=["codec", "server"], help="run one half")
-    ap.add_argument("--from-json", type=Path,
-                    help="measure nothing: re-render table, plots and README from a results file")
-    ap.add_argument("--update-readme", action="store_true",
-                    help="rewrite the table and goals in bench/README.md")
-    ap.add_argument("--reference-server", type=Path, default=BUILD / "reference-server",
-                    help="the reference server binary to measure")
+    ap.add_argument(
+        "--from-json", type=Path, help="measure nothing: re-render table, plots and README from a results file"
+    )
+    ap.add_argument("--update-readme", action="store_true", help="rewrite the table and goals in bench/README.md")
+    ap.add_argument(
+        "--reference-server",
+        type=Path,
+        default=BUILD / "reference-server",
+        help="the reference server binary to measure",
+    )
     args = ap.parse_args()
     if args.from_json:
         results = json.loads(args.from_json.read_text())

@@ -3,6 +3,7 @@
     python conformance/matrix.py --out DIR build/conformance/*/index.json
 writes DIR/matrix.md and DIR/matrix.html.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,15 +17,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import catalogue  # noqa: E402
 
 VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "not-applicable", "fail", "error", "untested"]
-SYMBOL = {"pass": "pass", "non-strict": "non-strict", "informational": "info", "unimplemented": "unimpl",
-          "not-applicable": "n/a", "fail": "**FAIL**", "error": "**ERROR**", "untested": "untested"}
-COLOUR = {"pass": "#c8f0c8", "non-strict": "#fff0a0", "informational": "#dde8ff", "unimplemented": "#e8e8e8",
-          "not-applicable": "#f4f4f4", "fail": "#ffb0b0", "error": "#ff8080", "untested": "#ffffff"}
-GROUPS = [("A. Engine.IO packets", "EIO-PKT"), ("B. Handshake", "EIO-HS"), ("C. Heartbeat", "EIO-HB"),
-          ("C. Close", "EIO-CL"), ("C. Polling", "EIO-POLL"), ("D. Upgrade", "EIO-UP"),
-          ("E. Socket.IO packets", "SIO-PKT"), ("F. Namespaces", "SIO-NSP"), ("F. Rooms", "SIO-ROOM"),
-          ("F. Broadcast", "SIO-BC"), ("F. Acks", "SIO-ACK"), ("F. Disconnect", "SIO-DC"),
-          ("F. Recovery", "SIO-CSR"), ("G. Errors", "ERR")]
+SYMBOL = {
+    "pass": "pass",
+    "non-strict": "non-strict",
+    "informational": "info",
+    "unimplemented": "unimpl",
+    "not-applicable": "n/a",
+    "fail": "**FAIL**",
+    "error": "**ERROR**",
+    "untested": "untested",
+}
+COLOUR = {
+    "pass": "#c8f0c8",
+    "non-strict": "#fff0a0",
+    "informational": "#dde8ff",
+    "unimplemented": "#e8e8e8",
+    "not-applicable": "#f4f4f4",
+    "fail": "#ffb0b0",
+    "error": "#ff8080",
+    "untested": "#ffffff",
+}
+GROUPS = [
+    ("A. Engine.IO packets", "EIO-PKT"),
+    ("B. Handshake", "EIO-HS"),
+    ("C. Heartbeat", "EIO-HB"),
+    ("C. Close", "EIO-CL"),
+    ("C. Polling", "EIO-POLL"),
+    ("D. Upgrade", "EIO-UP"),
+    ("E. Socket.IO packets", "SIO-PKT"),
+    ("F. Namespaces", "SIO-NSP"),
+    ("F. Rooms", "SIO-ROOM"),
+    ("F. Broadcast", "SIO-BC"),
+    ("F. Acks", "SIO-ACK"),
+    ("F. Disconnect", "SIO-DC"),
+    ("F. Recovery", "SIO-CSR"),
+    ("G. Errors", "ERR"),
+]
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -41,17 +69,28 @@ def cell(index: dict, rid: str) -> str:
 
 def markdown(indexes: list[dict], reqs: dict) -> str:
     names = [i["target"] for i in indexes]
-    lines = ["# Compatibility matrix", "",
-             "One verdict per requirement and target: the worst verdict of the requirement's cases. "
-             "Levels and wording: conformance/REQUIREMENTS.md.", "",
-             "| Totals (requirements) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines = [
+        "# Compatibility matrix",
+        "",
+        "One verdict per requirement and target: the worst verdict of the requirement's cases. "
+        "Levels and wording: conformance/REQUIREMENTS.md.",
+        "",
+        "| Totals (requirements) | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
     for v in VERDICTS:
         counts = [Counter(cell(i, r) for r in reqs)[v] for i in indexes]
         lines.append(f"| {v} | " + " | ".join(str(c) for c in counts) + " |")
     lines.append("| cases run | " + " | ".join(str(len(i.get("cases", []))) for i in indexes) + " |")
     for title, prefix in GROUPS:
         ids = [r for r in reqs if r.startswith(prefix + "-")]
-        lines += ["", f"## {title}", "", "| ID | level | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| ID | level | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
         for rid in ids:
             lines.append(f"| {rid} | {reqs[rid].level} | " + " | ".join(SYMBOL[cell(i, rid)] for i in indexes) + " |")
     return "\n".join(lines) + "\n"
@@ -65,10 +104,15 @@ def html_page(indexes: list[dict], reqs: dict) -> str:
         rows.append(f'<tr><th colspan="{len(names) + 3}" class="g">{html.escape(title)}</th></tr>')
         for rid in (r for r in reqs if r.startswith(prefix + "-")):
             cells = "".join(f'<td style="background:{COLOUR[cell(i, rid)]}">{cell(i, rid)}</td>' for i in indexes)
-            rows.append(f"<tr><td>{rid}</td><td>{reqs[rid].level}</td><td class='t'>{html.escape(reqs[rid].text)}</td>{cells}</tr>")
+            rows.append(
+                f"<tr><td>{rid}</td><td>{reqs[rid].level}</td><td class='t'>{html.escape(reqs[rid].text)}</td>{cells}</tr>"
+            )
     totals = "".join(
-        f"<tr><td colspan='3'>{v}</td>" + "".join(f"<td>{Counter(cell(i, r) for r in reqs)[v]}</td>" for i in indexes) + "</tr>"
-        for v in VERDICTS)
+        f"<tr><td colspan='3'>{v}</td>"
+        + "".join(f"<td>{Counter(cell(i, r) for r in reqs)[v]}</td>" for i in indexes)
+        + "</tr>"
+        for v in VERDICTS
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Socket.IO compatibility matrix</title>
 <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 6px;font-size:13px}}
 th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><body>

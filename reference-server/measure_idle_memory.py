@@ -12,6 +12,7 @@ complete the Engine.IO handshake and join the Socket.IO namespace "/" (CONNECT, 
 Any server that follows conformance/FIXTURE.md section 1 (`--port 0`, a `READY <port>` line) can be
 measured the same way with --command; its own process (not a wrapper) must be the one started.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,9 +60,13 @@ def read_until(sock: socket.socket, marker: bytes, data: bytes = b"") -> bytes:
 def open_connection(port: int, join: bool) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     data = read_until(sock, b'"maxPayload"')
     if join:
         sock.sendall(masked_text_frame(b"40"))

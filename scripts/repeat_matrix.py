@@ -8,6 +8,7 @@ matrix pages of each run are written there too (not to docs/). At the end every 
 whose verdict differs between runs is listed with its verdict per run; the exit status is 1 when
 there is any such difference or when a run left no report for a target, else 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,12 +54,16 @@ def main() -> int:
         for old in (ROOT / "build" / "conformance").glob("*/index.json"):
             old.unlink()
         start = time.monotonic()
-        proc = subprocess.run(["make", "-s", "matrix", f"MATRIX_OUT={run_dir}"] + make_vars,
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            ["make", "-s", "matrix", f"MATRIX_OUT={run_dir}"] + make_vars, cwd=ROOT, capture_output=True, text=True
+        )
         (run_dir / "make.log").write_text(proc.stdout + proc.stderr)
         if targets is None:
-            targets = [line.split(": ", 1)[1].strip() for line in proc.stdout.splitlines()
-                       if line.startswith("== conformance: ")]
+            targets = [
+                line.split(": ", 1)[1].strip()
+                for line in proc.stdout.splitlines()
+                if line.startswith("== conformance: ")
+            ]
         seen: dict[tuple[str, str], str] = {}
         for t in targets:
             index = ROOT / "build" / "conformance" / slug(t) / "index.json"
@@ -72,8 +77,11 @@ def main() -> int:
         counts: dict[str, int] = {}
         for v in seen.values():
             counts[v] = counts.get(v, 0) + 1
-        print(f"run {n:2d}/{args.runs}: {time.monotonic() - start:6.1f} s, {len(seen)} cases, "
-              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+        print(
+            f"run {n:2d}/{args.runs}: {time.monotonic() - start:6.1f} s, {len(seen)} cases, "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+            flush=True,
+        )
 
     keys = sorted(set().union(*runs))
     unstable = [k for k in keys if len({r.get(k, "(absent)") for r in runs}) > 1]
@@ -82,8 +90,10 @@ def main() -> int:
         print(f"UNSTABLE {t} {case}: {per_run}")
     for m in missing:
         print(f"MISSING {m}")
-    print(f"{args.runs} runs, {len(targets or [])} targets, {len(keys)} (target, case) pairs, "
-          f"{len(unstable)} with differing verdicts, {len(missing)} missing reports")
+    print(
+        f"{args.runs} runs, {len(targets or [])} targets, {len(keys)} (target, case) pairs, "
+        f"{len(unstable)} with differing verdicts, {len(missing)} missing reports"
+    )
     return 1 if unstable or missing or not keys else 0
 
 

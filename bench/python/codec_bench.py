@@ -7,13 +7,14 @@ WebSocket frames go through wsproto's frame parser (python-engineio's own WebSoc
 dependency). Encode goes the other way, from decoded objects back to wire form.
 Prints one JSON object on stdout.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import engineio
 import socketio
@@ -24,8 +25,7 @@ from socketio import packet as sio_packet
 from wsproto.frame_protocol import FrameProtocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inputs import (BINARY, Record, Timing, by_category, frame_payload, measure,  # noqa: E402
-                    read_inputs)
+from inputs import BINARY, Record, Timing, by_category, frame_payload, measure, read_inputs  # noqa: E402
 
 # The benchmark's polling bodies hold 50 packets; python-engineio refuses more than 16 per
 # payload by default (a policy limit, not a protocol rule), so the limit is raised here.
@@ -88,8 +88,7 @@ def decode_record(rec: Record) -> list[sio_packet.Packet]:
 def encode_packet(p: sio_packet.Packet) -> list[str | bytes]:
     """Socket.IO packet to Engine.IO wire messages (text first, then attachments)."""
     base = {sio_packet.BINARY_EVENT: sio_packet.EVENT, sio_packet.BINARY_ACK: sio_packet.ACK}
-    fresh = sio_packet.Packet(base.get(p.packet_type, p.packet_type), data=p.data,
-                              namespace=p.namespace, id=p.id)
+    fresh = sio_packet.Packet(base.get(p.packet_type, p.packet_type), data=p.data, namespace=p.namespace, id=p.id)
     enc = fresh.encode()
     parts = enc if isinstance(enc, list) else [enc]
     return [eio_packet.Packet(eio_packet.MESSAGE, data=part).encode() for part in parts]
@@ -99,8 +98,9 @@ def encode_polling(pkts: list[sio_packet.Packet]) -> str:
     eio: list[eio_packet.Packet] = []
     base = {sio_packet.BINARY_EVENT: sio_packet.EVENT, sio_packet.BINARY_ACK: sio_packet.ACK}
     for p in pkts:
-        enc = sio_packet.Packet(base.get(p.packet_type, p.packet_type), data=p.data,
-                                namespace=p.namespace, id=p.id).encode()
+        enc = sio_packet.Packet(
+            base.get(p.packet_type, p.packet_type), data=p.data, namespace=p.namespace, id=p.id
+        ).encode()
         for part in enc if isinstance(enc, list) else [enc]:
             eio.append(eio_packet.Packet(eio_packet.MESSAGE, data=part))
     return eio_payload.Payload(packets=eio).encode()
@@ -159,10 +159,14 @@ def bench_category(records: list[Record], timing: Timing) -> dict[str, object]:
         for pkts in decoded:
             encode(pkts)
 
-    return {"packets": packets, "bytes": nbytes, "records": len(records),
-            "roundtrip_identical": identical,
-            "decode": measure(decode_pass, packets, nbytes, timing),
-            "encode": measure(encode_pass, packets, nbytes, timing)}
+    return {
+        "packets": packets,
+        "bytes": nbytes,
+        "records": len(records),
+        "roundtrip_identical": identical,
+        "decode": measure(decode_pass, packets, nbytes, timing),
+        "encode": measure(encode_pass, packets, nbytes, timing),
+    }
 
 
 def main() -> None:
@@ -178,19 +182,28 @@ def main() -> None:
     for cat, records in by_category(read_inputs(args.inputs)).items():
         if records and (args.only is None or args.only == cat):
             results[cat] = bench_category(records, timing)
-    json.dump({"impl": "python-socketio",
-               "versions": {"python-socketio": version_of(socketio),
-                            "python-engineio": version_of(engineio),
-                            "wsproto": version_of(wsproto),
-                            "python": sys.version.split()[0]},
-               "categories": results}, sys.stdout)
+    json.dump(
+        {
+            "impl": "python-socketio",
+            "versions": {
+                "python-socketio": version_of(socketio),
+                "python-engineio": version_of(engineio),
+                "wsproto": version_of(wsproto),
+                "python": sys.version.split()[0],
+            },
+            "categories": results,
+        },
+        sys.stdout,
+    )
     print()
 
 
 def version_of(module: object) -> str:
     from importlib.metadata import version
+
     name = {"socketio": "python-socketio", "engineio": "python-engineio"}.get(
-        getattr(module, "__name__", ""), getattr(module, "__name__", ""))
+        getattr(module, "__name__", ""), getattr(module, "__name__", "")
+    )
     return version(name)
 
 

@@ -2,6 +2,7 @@
 """The fixture application of conformance/FIXTURE.md, reduced to what the server benchmarks drive
 (echo, ack, rooms, room emit, broadcast), on python-socketio with aiohttp. Configuration from the
 environment; binds only HOST; prints "READY <port>" when listening."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,13 +1,14 @@
 """Reader for the benchmark input file written by bench/gen_inputs.py, and the timing loop that
 every Python benchmark uses (the same protocol as bench/codec_bench.c and bench/node/)."""
+
 from __future__ import annotations
 
 import statistics
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 CATEGORIES = [
     "small_event",
@@ -46,7 +47,7 @@ def read_inputs(path: Path) -> list[Record]:
         for _ in range(nparts):
             kind, length = struct.unpack_from("<BI", data, off)
             off += 5
-            rec.parts.append((kind, data[off:off + length]))
+            rec.parts.append((kind, data[off : off + length]))
             off += length
         out.append(rec)
     return out
@@ -67,9 +68,9 @@ def frame_payload(frame: bytes) -> bytes:
     elif length == 127:
         length, off = struct.unpack_from(">Q", frame, 2)[0], 10
     if not frame[1] & 0x80:
-        return bytes(frame[off:off + length])
-    mask = frame[off:off + 4]
-    body = frame[off + 4:off + 4 + length]
+        return bytes(frame[off : off + length])
+    mask = frame[off : off + 4]
+    body = frame[off + 4 : off + 4 + length]
     return bytes(b ^ mask[i & 3] for i, b in enumerate(body))
 
 

@@ -4,6 +4,7 @@ All three expose the same small interface (send packets, receive the next packet
 for the session to end), so Socket.IO tests run unchanged over each of them.
 Packets are `str` for text packets ("4hello", "2") and `bytes` for binary messages.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,13 +13,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Union
 
 from . import http as rawhttp
 from .targets import Target
-from .ws import Frame, Message, WsClient, WsRejected, OP_TEXT
+from .ws import OP_TEXT, Frame, Message, WsClient, WsRejected
 
-Packet = Union[str, bytes]
+Packet = str | bytes
 RS = "\x1e"
 TRANSPORTS = ("polling", "websocket", "upgrade")
 
@@ -69,7 +69,7 @@ class Session:
         self.path = path
         self.sid = ""
         self.open: dict = {}
-        self.packets: "queue.Queue[Packet | _End]" = queue.Queue()
+        self.packets: queue.Queue[Packet | _End] = queue.Queue()
         self.ended: str | None = None
 
     def recv(self, timeout: float | None = None) -> Packet:
@@ -129,10 +129,11 @@ class PollingSession(Session):
         self.auto_pong = True
 
     @classmethod
-    def handshake(cls, target: Target, path: str, extra: str = "") -> "PollingSession":
+    def handshake(cls, target: Target, path: str, extra: str = "") -> PollingSession:
         s = cls(target, path)
-        resp = rawhttp.request(target.host, target.port, "GET", query(path, "polling", extra=extra),
-                               timeout=target.reply)
+        resp = rawhttp.request(
+            target.host, target.port, "GET", query(path, "polling", extra=extra), timeout=target.reply
+        )
         if resp.status != 200:
             raise AssertionError(f"polling handshake failed: {resp.summary()}")
         packets = decode_payload(resp.body)
@@ -156,13 +157,25 @@ class PollingSession(Session):
         t = self.target.reply + 1.0 if timeout is None else timeout
         return rawhttp.start_request(self.target.host, self.target.port, "GET", self.url(extra), timeout=t)
 
-    def post(self, body: bytes | str, headers: list[tuple[str, str]] | None = None,
-             timeout: float | None = None, extra: str = "") -> rawhttp.HttpResponse:
+    def post(
+        self,
+        body: bytes | str,
+        headers: list[tuple[str, str]] | None = None,
+        timeout: float | None = None,
+        extra: str = "",
+    ) -> rawhttp.HttpResponse:
         data = body.encode("utf-8") if isinstance(body, str) else body
         hdrs = headers if headers is not None else [("Content-Type", "text/plain;charset=UTF-8")]
         with self._post_lock:
-            return rawhttp.request(self.target.host, self.target.port, "POST", self.url(extra), headers=hdrs,
-                                   body=data, timeout=self.target.reply if timeout is None else timeout)
+            return rawhttp.request(
+                self.target.host,
+                self.target.port,
+                "POST",
+                self.url(extra),
+                headers=hdrs,
+                body=data,
+                timeout=self.target.reply if timeout is None else timeout,
+            )
 
     def send(self, *packets: Packet) -> None:
         resp = self.post(encode_payload(list(packets)))
@@ -259,12 +272,18 @@ class WebSocketSession(Session):
         return False
 
     @classmethod
-    def connect(cls, target: Target, path: str, sid: str | None = None, extra: str = "",
-                auto_pong: bool = True) -> "WebSocketSession":
+    def connect(
+        cls, target: Target, path: str, sid: str | None = None, extra: str = "", auto_pong: bool = True
+    ) -> WebSocketSession:
         s = cls(target, path)
         s.auto_pong = auto_pong
-        s.ws = WsClient.connect(target.host, target.port, query(path, "websocket", sid, extra=extra),
-                                timeout=target.reply, on_frame=s._on_frame)
+        s.ws = WsClient.connect(
+            target.host,
+            target.port,
+            query(path, "websocket", sid, extra=extra),
+            timeout=target.reply,
+            on_frame=s._on_frame,
+        )
         if target.client_pings and auto_pong:
             threading.Thread(target=s._keepalive, daemon=True, name="keepalive").start()
         if sid is None:
@@ -316,15 +335,16 @@ class UpgradedSession(WebSocketSession):
         self.polling: PollingSession | None = None
 
     @classmethod
-    def establish(cls, target: Target, path: str) -> "UpgradedSession":
+    def establish(cls, target: Target, path: str) -> UpgradedSession:
         polling = PollingSession.handshake(target, path)
         polling.start_poller()
         s = cls(target, path)
         s.polling = polling
         s.open = polling.open
         s.sid = polling.sid
-        s.ws = WsClient.connect(target.host, target.port, query(path, "websocket", polling.sid),
-                                timeout=target.reply, on_frame=s._on_frame)
+        s.ws = WsClient.connect(
+            target.host, target.port, query(path, "websocket", polling.sid), timeout=target.reply, on_frame=s._on_frame
+        )
         s.ws.send_text("2probe")
         reply = s.ws.recv(target.reply)
         if reply.kind != "text" or reply.text != "3probe":
@@ -367,5 +387,18 @@ def open_session(target: Target, transport: str, path: str | None = None) -> Ses
     raise ValueError(transport)
 
 
-__all__ = ["Packet", "Session", "PollingSession", "WebSocketSession", "UpgradedSession", "SessionEnded",
-           "WsRejected", "Message", "TRANSPORTS", "open_session", "encode_payload", "decode_payload", "query"]
+__all__ = [
+    "Packet",
+    "Session",
+    "PollingSession",
+    "WebSocketSession",
+    "UpgradedSession",
+    "SessionEnded",
+    "WsRejected",
+    "Message",
+    "TRANSPORTS",
+    "open_session",
+    "encode_payload",
+    "decode_payload",
+    "query",
+]

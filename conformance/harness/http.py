@@ -3,6 +3,7 @@
 Each request opens a fresh TCP connection (``Connection: close``) unless the caller drives a
 connection itself, so one rejected request can never poison the next one.
 """
+
 from __future__ import annotations
 
 import queue
@@ -42,8 +43,15 @@ class HttpResponse:
         return f"HTTP {self.status} {self.body[:200]!r}"
 
 
-def build_request(method: str, target: str, port: int, headers: list[tuple[str, str]] | None = None,
-                  body: bytes | None = None, host: str = "127.0.0.1", keep_alive: bool = False) -> bytes:
+def build_request(
+    method: str,
+    target: str,
+    port: int,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+    host: str = "127.0.0.1",
+    keep_alive: bool = False,
+) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}"]
     if not keep_alive:
         lines.append("Connection: close")
@@ -166,8 +174,16 @@ def send_raw(host: str, port: int, data: bytes, timeout: float, method: str = "G
         tracking.close(sock)
 
 
-def request(host: str, port: int, method: str, target: str, *, headers: list[tuple[str, str]] | None = None,
-            body: bytes | None = None, timeout: float = 5.0) -> HttpResponse:
+def request(
+    host: str,
+    port: int,
+    method: str,
+    target: str,
+    *,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+    timeout: float = 5.0,
+) -> HttpResponse:
     if body is None and method in ("POST", "PUT"):
         body = b""
     return send_raw(host, port, build_request(method, target, port, headers, body), timeout, method)
@@ -178,7 +194,7 @@ class PendingRequest:
     """A request running on its own thread (a held long-poll GET, a slow POST)."""
 
     thread: threading.Thread
-    results: "queue.Queue[HttpResponse | BaseException]" = field(default_factory=queue.Queue)
+    results: queue.Queue[HttpResponse | BaseException] = field(default_factory=queue.Queue)
     sock: socket.socket | None = None
 
     def result(self, timeout: float) -> HttpResponse:
@@ -195,8 +211,16 @@ class PendingRequest:
             tracking.close(self.sock)
 
 
-def start_request(host: str, port: int, method: str, target: str, *, headers: list[tuple[str, str]] | None = None,
-                  body: bytes | None = None, timeout: float = 5.0) -> PendingRequest:
+def start_request(
+    host: str,
+    port: int,
+    method: str,
+    target: str,
+    *,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+    timeout: float = 5.0,
+) -> PendingRequest:
     """Send a request now, from the calling thread, and collect the response on another."""
     if body is None and method in ("POST", "PUT"):
         body = b""

@@ -9,22 +9,37 @@ Load it with `-p harness.plugin` (conformance/ on sys.path). Options:
 Listing without running is pytest's own `--collect-only -q`. With pytest-xdist's `-n N`, each worker
 starts its own instance of the target and the controlling process writes the one JSON index.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from . import catalogue, targets, tracking
 from .eio import Session, open_session
 from .sio import SioClient
-from .verdict import (ERROR, FAIL, INFORMATIONAL, NON_STRICT, NOT_APPLICABLE, ORDER, PASS, UNIMPLEMENTED, UNTESTED, Case,
-                      Failure, Verdict, show)
+from .verdict import (
+    ERROR,
+    FAIL,
+    INFORMATIONAL,
+    NON_STRICT,
+    NOT_APPLICABLE,
+    ORDER,
+    PASS,
+    UNIMPLEMENTED,
+    UNTESTED,
+    Case,
+    Failure,
+    Verdict,
+    show,
+)
 
 CATALOGUE = catalogue.load()
 VERDICT_KEY = pytest.StashKey[dict]()
@@ -32,16 +47,23 @@ VERDICT_KEY = pytest.StashKey[dict]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("conformance")
-    g.addoption("--target", default=os.environ.get("TARGET", "reference"),
-                help="target name from the registry, or http://127.0.0.1:PORT")
+    g.addoption(
+        "--target",
+        default=os.environ.get("TARGET", "reference"),
+        help="target name from the registry, or http://127.0.0.1:PORT",
+    )
     g.addoption("--req", action="append", default=[], help="only cases of this requirement ID (or prefix)")
     g.addoption("--report-json", default=os.environ.get("CONFORMANCE_JSON", ""), help="write the JSON index here")
     g.addoption("--ping-interval", type=int, default=None)
     g.addoption("--ping-timeout", type=int, default=None)
     g.addoption("--connect-timeout", type=int, default=None)
     g.addoption("--eio3", action="store_true", default=False, help="an URL target also accepts EIO=3")
-    g.addoption("--strict-profile", action="store_true", default=False,
-                help="strict profile: a non-strict verdict fails the run too (SHOULDs and Node-tolerated MUSTs)")
+    g.addoption(
+        "--strict-profile",
+        action="store_true",
+        default=False,
+        help="strict profile: a non-strict verdict fails the run too (SHOULDs and Node-tolerated MUSTs)",
+    )
 
 
 _CONFIG: pytest.Config | None = None
@@ -71,8 +93,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         rid = _req_id(item) or ""
-        (keep if any(rid == w or rid.startswith(w.rstrip("-") + "-") or rid == w.rstrip("-") for w in wanted)
-         else drop).append(item)
+        (
+            keep
+            if any(rid == w or rid.startswith(w.rstrip("-") + "-") or rid == w.rstrip("-") for w in wanted)
+            else drop
+        ).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
@@ -82,9 +107,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
     cfg = request.config
-    overrides = {k: v for k, v in (("ping_interval_ms", cfg.getoption("--ping-interval")),
-                                   ("ping_timeout_ms", cfg.getoption("--ping-timeout")),
-                                   ("connect_timeout_ms", cfg.getoption("--connect-timeout"))) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("ping_interval_ms", cfg.getoption("--ping-interval")),
+            ("ping_timeout_ms", cfg.getoption("--ping-timeout")),
+            ("connect_timeout_ms", cfg.getoption("--connect-timeout")),
+        )
+        if v is not None
+    }
     name = cfg.getoption("--target")
     if name.startswith("http://"):
         t = targets.attach(name, overrides, eio3=cfg.getoption("--eio3"))
@@ -250,8 +281,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = config.getoption("--report-json")
     tested = {r["requirement"] for r in results}
     # With pytest-xdist, deselection happens in the workers, so -k and -m count as partial here.
-    partial = (bool(config.getoption("--req")) or getattr(config, "_conformance_partial", False)
-               or bool(config.getoption("keyword")) or bool(config.getoption("markexpr")))
+    partial = (
+        bool(config.getoption("--req"))
+        or getattr(config, "_conformance_partial", False)
+        or bool(config.getoption("keyword"))
+        or bool(config.getoption("markexpr"))
+    )
     untested = [] if partial else [rid for rid in CATALOGUE if rid not in tested]
     config._conformance_untested = untested  # type: ignore[attr-defined]
     if path:

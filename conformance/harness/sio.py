@@ -2,12 +2,14 @@
 
 The encoder and decoder here are deliberately small and independent of the codec under test.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .eio import Packet, Session, SessionEnded
 
@@ -32,7 +34,11 @@ def deconstruct(data: Any, attachments: list[bytes]) -> Any:
 
 def reconstruct(data: Any, attachments: list[bytes]) -> Any:
     if isinstance(data, dict):
-        if data.get("_placeholder") is True and isinstance(data.get("num"), int) and 0 <= data["num"] < len(attachments):
+        if (
+            data.get("_placeholder") is True
+            and isinstance(data.get("num"), int)
+            and 0 <= data["num"] < len(attachments)
+        ):
             return attachments[data["num"]]
         return {k: reconstruct(v, attachments) for k, v in data.items()}
     if isinstance(data, list):
@@ -82,7 +88,11 @@ class SioPacket:
         return list(self.data[1:]) if isinstance(self.data, list) else []
 
     def __repr__(self) -> str:
-        extra = f" + {len(self.attachments)} attachment(s) {[a.hex() for a in self.attachments]}" if self.attachments else ""
+        extra = (
+            f" + {len(self.attachments)} attachment(s) {[a.hex() for a in self.attachments]}"
+            if self.attachments
+            else ""
+        )
         return f"{self.raw!r}{extra}"
 
 
@@ -170,8 +180,9 @@ class SioClient:
             return p
         raise TimeoutError("too many packets")
 
-    def recv_until(self, pred: Callable[[SioPacket], bool], timeout: float | None = None,
-                   what: str = "packet") -> SioPacket:
+    def recv_until(
+        self, pred: Callable[[SioPacket], bool], timeout: float | None = None, what: str = "packet"
+    ) -> SioPacket:
         """First packet matching `pred`; raises TimeoutError with the packets seen instead."""
         t = self.target.reply if timeout is None else timeout
         deadline = time.monotonic() + t
@@ -190,8 +201,9 @@ class SioClient:
         return self.recv_until(lambda p: p.event == name and p.nsp == nsp, timeout, f"event {name!r} on {nsp}")
 
     def expect_ack(self, ack_id: int, nsp: str = "/", timeout: float | None = None) -> SioPacket:
-        return self.recv_until(lambda p: p.type in (ACK, BINARY_ACK) and p.id == ack_id and p.nsp == nsp,
-                               timeout, f"ack {ack_id} on {nsp}")
+        return self.recv_until(
+            lambda p: p.type in (ACK, BINARY_ACK) and p.id == ack_id and p.nsp == nsp, timeout, f"ack {ack_id} on {nsp}"
+        )
 
     def call(self, event: str, *args: Any, nsp: str = "/", timeout: float | None = None) -> list[Any]:
         """Emit with an ack id and return the ack arguments."""
@@ -230,12 +242,14 @@ class SioClient:
         return before
 
     # ------------------------------------------------------------------ namespaces
-    def connect(self, nsp: str = "/", auth: Any = None, *, expect_auth_event: bool = True,
-                timeout: float | None = None) -> SioPacket:
+    def connect(
+        self, nsp: str = "/", auth: Any = None, *, expect_auth_event: bool = True, timeout: float | None = None
+    ) -> SioPacket:
         """CONNECT and wait for the reply; consumes the fixture's `auth` event that follows it."""
         self.send(CONNECT, nsp, auth)
-        reply = self.recv_until(lambda p: p.type in (CONNECT, CONNECT_ERROR) and p.nsp == nsp, timeout,
-                                f"CONNECT reply on {nsp}")
+        reply = self.recv_until(
+            lambda p: p.type in (CONNECT, CONNECT_ERROR) and p.nsp == nsp, timeout, f"CONNECT reply on {nsp}"
+        )
         if reply.type == CONNECT and isinstance(reply.data, dict):
             self.sids[nsp] = reply.data.get("sid", "")
             if expect_auth_event:

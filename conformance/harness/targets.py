@@ -3,6 +3,7 @@
 A target is started on a free loopback port (the fixture is given port 0 and prints `READY <port>`),
 used for the whole test session, and stopped afterwards.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,9 +14,9 @@ import subprocess
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_DIR = ROOT / "conformance" / "targets"
@@ -35,8 +36,9 @@ class TargetSpec:
     max_payload: int = 1_000_000
     eio3: bool = False
     # Optional parts of FIXTURE.md the target implements.
-    features: frozenset[str] = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse",
-                                          "volatile", "app-error", "initial-packet"})
+    features: frozenset[str] = frozenset(
+        {"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error", "initial-packet"}
+    )
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
@@ -55,40 +57,81 @@ def _registry() -> dict[str, TargetSpec]:
     node = ["node", "fixture.js"]
     return {
         "reference": TargetSpec(
-            name="reference", command=[str(ROOT / "build" / "reference-server")], cwd=ROOT,
+            name="reference",
+            command=[str(ROOT / "build" / "reference-server")],
+            cwd=ROOT,
             description="the project's C reference server (build/reference-server)",
-            profile="reference", needs=[ROOT / "build" / "reference-server"]),
+            profile="reference",
+            needs=[ROOT / "build" / "reference-server"],
+        ),
         "reference-eio3": TargetSpec(
-            name="reference-eio3", command=[str(ROOT / "build" / "reference-server")], cwd=ROOT, eio3=True,
+            name="reference-eio3",
+            command=[str(ROOT / "build" / "reference-server")],
+            cwd=ROOT,
+            eio3=True,
             description="the C reference server with --allow-eio3 (Engine.IO v3 / Socket.IO v4 clients too)",
-            profile="reference", needs=[ROOT / "build" / "reference-server"]),
+            profile="reference",
+            needs=[ROOT / "build" / "reference-server"],
+        ),
         "node-socketio": TargetSpec(
-            name="node-socketio", command=node, cwd=node_dir,
-            description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)", profile="node", features=NODE4_FEATURES,
-            needs=[node_dir / "node_modules" / "socket.io"]),
+            name="node-socketio",
+            command=node,
+            cwd=node_dir,
+            description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)",
+            profile="node",
+            features=NODE4_FEATURES,
+            needs=[node_dir / "node_modules" / "socket.io"],
+        ),
         "node-socketio-v2": TargetSpec(
-            name="node-socketio-v2", command=node, cwd=TARGETS_DIR / "node-socketio-v2", eio3=True,
+            name="node-socketio-v2",
+            command=node,
+            cwd=TARGETS_DIR / "node-socketio-v2",
+            eio3=True,
             description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
             profile="node-v2",
-            features=frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error",
-                                "initial-packet"}),
+            features=frozenset(
+                {
+                    "sio",
+                    "extended",
+                    "auth",
+                    "dynamic",
+                    "echo",
+                    "log",
+                    "refuse",
+                    "volatile",
+                    "app-error",
+                    "initial-packet",
+                }
+            ),
             client_pings=True,
-            needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"]),
+            needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"],
+        ),
         "python-socketio": TargetSpec(
-            name="python-socketio", command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
-            cwd=TARGETS_DIR / "python-socketio", ping_interval_ms=1000, ping_timeout_ms=200,
-            description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)", profile="python",
+            name="python-socketio",
+            command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
+            cwd=TARGETS_DIR / "python-socketio",
+            ping_interval_ms=1000,
+            ping_timeout_ms=200,
+            description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)",
+            profile="python",
             # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal.
             # python-engineio advertises pingInterval as
             # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
             # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
             features=frozenset({"sio", "extended", "auth", "echo", "log", "app-error"}),
             upgrade_timeout_ms=None,  # python-engineio has no upgrade timeout
-            needs=[PY_VENV / "bin" / "python"]),
+            needs=[PY_VENV / "bin" / "python"],
+        ),
         "node-socketio-eio3": TargetSpec(
-            name="node-socketio-eio3", command=node, cwd=node_dir, eio3=True,
-            description="Node socket.io 4.8.4 with allowEIO3", profile="node", features=NODE4_FEATURES,
-            needs=[node_dir / "node_modules" / "socket.io"]),
+            name="node-socketio-eio3",
+            command=node,
+            cwd=node_dir,
+            eio3=True,
+            description="Node socket.io 4.8.4 with allowEIO3",
+            profile="node",
+            features=NODE4_FEATURES,
+            needs=[node_dir / "node_modules" / "socket.io"],
+        ),
     }
 
 
@@ -112,7 +155,7 @@ class Target:
     description: str
     sio_path: str = "/socket.io/"
     eio_path: str = "/engine.io/"
-    process: "subprocess.Popen[bytes] | None" = None
+    process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
     client_pings: bool = False
     upgrade_timeout_ms: int | None = None
@@ -157,7 +200,7 @@ class Target:
         return self.process is None or self.process.poll() is None
 
 
-def _pump(stream, lines: "queue.Queue[str | None]", sink: list[str]) -> None:
+def _pump(stream, lines: queue.Queue[str | None], sink: list[str]) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
         sink.append(line)
@@ -177,18 +220,45 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[s
     pt = o.get("ping_timeout_ms", spec.ping_timeout_ms)
     ct = o.get("connect_timeout_ms", spec.connect_timeout_ms)
     mp = o.get("max_payload", spec.max_payload)
-    argv = spec.command + ["--host", "127.0.0.1", "--port", "0", "--ping-interval", str(pi),
-                           "--ping-timeout", str(pt), "--connect-timeout", str(ct), "--max-payload", str(mp)]
+    argv = spec.command + [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--ping-interval",
+        str(pi),
+        "--ping-timeout",
+        str(pt),
+        "--connect-timeout",
+        str(ct),
+        "--max-payload",
+        str(mp),
+    ]
     if spec.eio3:
         argv.append("--eio3")
-    full_env = dict(os.environ, HOST="127.0.0.1", PORT="0", PING_INTERVAL_MS=str(pi), PING_TIMEOUT_MS=str(pt),
-               CONNECT_TIMEOUT_MS=str(ct), MAX_PAYLOAD=str(mp), EIO3="1" if spec.eio3 else "0")
+    full_env = dict(
+        os.environ,
+        HOST="127.0.0.1",
+        PORT="0",
+        PING_INTERVAL_MS=str(pi),
+        PING_TIMEOUT_MS=str(pt),
+        CONNECT_TIMEOUT_MS=str(ct),
+        MAX_PAYLOAD=str(mp),
+        EIO3="1" if spec.eio3 else "0",
+    )
     if spec.upgrade_timeout_ms is not None:
         full_env["UPGRADE_TIMEOUT_MS"] = str(spec.upgrade_timeout_ms)
     full_env.update(env or {})
-    proc = subprocess.Popen(argv, cwd=spec.cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    lines: "queue.Queue[str | None]" = queue.Queue()
+    proc = subprocess.Popen(
+        argv,
+        cwd=spec.cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
     sink: list[str] = []
     threading.Thread(target=_pump, args=(proc.stdout, lines, sink), daemon=True, name=f"{spec.name} output").start()
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -198,18 +268,34 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[s
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             stop_process(proc)
-            raise RuntimeError(f"target {spec.name}: no READY line within {READY_TIMEOUT_S}s; output: {sink[-20:]}")
+            raise RuntimeError(
+                f"target {spec.name}: no READY line within {READY_TIMEOUT_S}s; output: {sink[-20:]}"
+            ) from None
         if line is None:
             stop_process(proc)
             raise RuntimeError(f"target {spec.name} exited before READY (status {proc.poll()}); output: {sink[-20:]}")
         if line.startswith("READY "):
             port = int(line.split()[1])
-    return Target(spec.name, "127.0.0.1", port, pi, pt, ct, mp, spec.eio3, spec.features, spec.profile,
-                  spec.description, process=proc, output=sink, client_pings=spec.client_pings,
-                  upgrade_timeout_ms=spec.upgrade_timeout_ms)
+    return Target(
+        spec.name,
+        "127.0.0.1",
+        port,
+        pi,
+        pt,
+        ct,
+        mp,
+        spec.eio3,
+        spec.features,
+        spec.profile,
+        spec.description,
+        process=proc,
+        output=sink,
+        client_pings=spec.client_pings,
+        upgrade_timeout_ms=spec.upgrade_timeout_ms,
+    )
 
 
-def stop_process(proc: "subprocess.Popen[bytes]") -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
     try:
@@ -239,8 +325,16 @@ def private_instance(target: Target, env: dict[str, str] | None = None) -> Itera
     if target.process is None or spec is None:
         yield None
         return
-    own = start(spec, {"ping_interval_ms": target.ping_interval_ms, "ping_timeout_ms": target.ping_timeout_ms,
-                       "connect_timeout_ms": target.connect_timeout_ms, "max_payload": target.max_payload}, env)
+    own = start(
+        spec,
+        {
+            "ping_interval_ms": target.ping_interval_ms,
+            "ping_timeout_ms": target.ping_timeout_ms,
+            "connect_timeout_ms": target.connect_timeout_ms,
+            "max_payload": target.max_payload,
+        },
+        env,
+    )
     try:
         yield own
     finally:
@@ -250,6 +344,7 @@ def private_instance(target: Target, env: dict[str, str] | None = None) -> Itera
 def attach(url: str, overrides: dict[str, int] | None = None, eio3: bool = False) -> Target:
     """A server someone else runs: settings are read from its handshake unless given explicitly."""
     from . import http as rawhttp
+
     parsed = urllib.parse.urlsplit(url)
     host = parsed.hostname or "127.0.0.1"
     if host not in ("127.0.0.1", "localhost"):
@@ -257,12 +352,22 @@ def attach(url: str, overrides: dict[str, int] | None = None, eio3: bool = False
     port = parsed.port or 80
     resp = rawhttp.request("127.0.0.1", port, "GET", "/socket.io/?EIO=4&transport=polling", timeout=5.0)
     import json
+
     text = resp.text()
     if resp.status != 200 or not text.startswith("0{"):
         raise RuntimeError(f"{url}: no Engine.IO handshake on /socket.io/: {resp.summary()}")
     info = json.loads(text[1:].split("\x1e")[0])
     o = overrides or {}
-    return Target(url, "127.0.0.1", port, o.get("ping_interval_ms", int(info.get("pingInterval", 300))),
-                  o.get("ping_timeout_ms", int(info.get("pingTimeout", 200))), o.get("connect_timeout_ms", 1000),
-                  o.get("max_payload", int(info.get("maxPayload", 1_000_000))), eio3,
-                  frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}), "generic", f"server at {url}")
+    return Target(
+        url,
+        "127.0.0.1",
+        port,
+        o.get("ping_interval_ms", int(info.get("pingInterval", 300))),
+        o.get("ping_timeout_ms", int(info.get("pingTimeout", 200))),
+        o.get("connect_timeout_ms", 1000),
+        o.get("max_payload", int(info.get("maxPayload", 1_000_000))),
+        eio3,
+        frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}),
+        "generic",
+        f"server at {url}",
+    )

@@ -1,4 +1,5 @@
 """Every socket the harness opens is registered here, so each test can close what it left open."""
+
 from __future__ import annotations
 
 import socket

@@ -8,6 +8,7 @@ unimplemented  an optional feature (or fixture part) absent
 not-applicable the requirement cannot apply to this target (EIO3-only behaviour on a target without
                EIO3) or cannot be exercised over what the harness speaks; the reason is reported
 """
+
 from __future__ import annotations
 
 import time
@@ -16,7 +17,15 @@ from typing import Any, NoReturn
 from .catalogue import Requirement
 
 PASS, NON_STRICT, INFORMATIONAL, FAIL, UNIMPLEMENTED, NOT_APPLICABLE, UNTESTED, ERROR = (
-    "pass", "non-strict", "informational", "fail", "unimplemented", "not-applicable", "untested", "error")
+    "pass",
+    "non-strict",
+    "informational",
+    "fail",
+    "unimplemented",
+    "not-applicable",
+    "untested",
+    "error",
+)
 ORDER = [PASS, NON_STRICT, INFORMATIONAL, UNIMPLEMENTED, NOT_APPLICABLE, FAIL, ERROR, UNTESTED]
 
 
@@ -80,7 +89,7 @@ class Case:
 
     def _text(self, what: str, expected: Any, actual: Any) -> str:
         head = self.req.describe() if self.req else self.req_id
-        return (f"{head}\n  check:    {what}\n  expected: {show(expected)}\n  actual:   {show(actual)}")
+        return f"{head}\n  check:    {what}\n  expected: {show(expected)}\n  actual:   {show(actual)}"
 
     def record(self, expected: Any, actual: Any) -> None:
         self.expected, self.actual = expected, actual

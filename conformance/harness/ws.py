@@ -3,6 +3,7 @@
 A reader thread parses frames as soon as bytes arrive and puts them on a per-connection queue, so a
 frame can never be lost between two waits (the failure mode of socketio/socket.io-protocol#32).
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,11 +14,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import tracking
-from .http import HttpConnectionLost, HttpResponse, _Reader, build_request, open_connection, read_response
+from .http import HttpConnectionLost, HttpResponse, _Reader, build_request, open_connection
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -76,8 +77,16 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
-def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, mask: bool = True,
-                 mask_key: bytes | None = None, declared_length: int | None = None) -> bytes:
+def encode_frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    mask: bool = True,
+    mask_key: bytes | None = None,
+    declared_length: int | None = None,
+) -> bytes:
     """Encode one frame; every field can be set to an illegal value on purpose."""
     length = len(payload) if declared_length is None else declared_length
     head = bytearray([(0x80 if fin else 0) | ((rsv & 7) << 4) | (opcode & 0xF)])
@@ -93,7 +102,9 @@ def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0,
     if mask:
         key = mask_key if mask_key is not None else os.urandom(4)
         head += key
-        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload)) if len(payload) < 4096 else _mask_fast(payload, key)
+        payload = (
+            bytes(b ^ key[i % 4] for i, b in enumerate(payload)) if len(payload) < 4096 else _mask_fast(payload, key)
+        )
     return bytes(head) + payload
 
 
@@ -104,11 +115,16 @@ def _mask_fast(payload: bytes, key: bytes) -> bytes:
 
 
 class WsClient:
-    def __init__(self, sock: socket.socket, leftover: bytes, response: HttpResponse,
-                 on_frame: Callable[["WsClient", Frame], bool] | None = None):
+    def __init__(
+        self,
+        sock: socket.socket,
+        leftover: bytes,
+        response: HttpResponse,
+        on_frame: Callable[[WsClient, Frame], bool] | None = None,
+    ):
         self.sock = sock
         self.response = response
-        self.frames: "queue.Queue[Frame | None]" = queue.Queue()
+        self.frames: queue.Queue[Frame | None] = queue.Queue()
         self.on_frame = on_frame
         self._write_lock = threading.Lock()
         self._reader = _Reader(sock, leftover)
@@ -122,12 +138,23 @@ class WsClient:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def connect(cls, host: str, port: int, target: str, *, timeout: float = 5.0,
-                headers: list[tuple[str, str]] | None = None,
-                on_frame: Callable[["WsClient", Frame], bool] | None = None) -> "WsClient":
+    def connect(
+        cls,
+        host: str,
+        port: int,
+        target: str,
+        *,
+        timeout: float = 5.0,
+        headers: list[tuple[str, str]] | None = None,
+        on_frame: Callable[[WsClient, Frame], bool] | None = None,
+    ) -> WsClient:
         key = base64.b64encode(os.urandom(16)).decode()
-        all_headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", key),
-                       ("Sec-WebSocket-Version", "13")] + list(headers or [])
+        all_headers = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", key),
+            ("Sec-WebSocket-Version", "13"),
+        ] + list(headers or [])
         data = build_request("GET", target, port, all_headers, None, keep_alive=True)
         sock = open_connection(host, port, timeout)
         reader = _Reader(sock)
@@ -138,6 +165,7 @@ class WsClient:
             tracking.close(sock)
             raise WsRejected(None, f"no upgrade response: {exc}") from exc
         from .http import parse_head
+
         status, reason, hdrs = parse_head(head)
         resp = HttpResponse(status, reason, hdrs, b"", head)
         if status != 101:

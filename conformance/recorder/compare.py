@@ -9,6 +9,7 @@ Anything else is unexplained, and `Comparison.ok` is false.
 
     python -m recorder.compare FIRST.json SECOND.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,9 @@ from . import session, wire
 # reasons are shown on the pages, so they are prose without numbers.
 SERVER_HEADERS = {
     "keep-alive": "Keep-Alive only advertises how long an idle connection stays open; Node's HTTP "
-                  "server sends it, the protocol does not use it",
+    "server sends it, the protocol does not use it",
     "cache-control": "the checklist asks for cache-control on polling GET answers only; a POST answer "
-                     "is not cacheable without it, and Node sends the header on both",
+    "is not cacheable without it, and Node sends the header on both",
     "date": "the time of the response; deterministic servers leave it out",
 }
 # Header differences of form rather than content.
@@ -41,21 +42,24 @@ class Difference:
     message: int
     title: str
     field: str
-    first: tuple[int, int]         # (offset, length) in the first recording's bytes; length 0: absent
+    first: tuple[int, int]  # (offset, length) in the first recording's bytes; length 0: absent
     second: tuple[int, int]
     first_bytes: bytes
     second_bytes: bytes
-    reason: str | None = None      # why the difference is allowed; None: unexplained
+    reason: str | None = None  # why the difference is allowed; None: unexplained
 
     def describe(self, names: tuple[str, str] = ("first", "second")) -> str:
         def side(name: str, rng: tuple[int, int], data: bytes) -> str:
             if rng[1] == 0 and not data:
                 return f"absent in {name}"
             return f"{name} bytes {rng[0]}+{rng[1]} {data[:80]!r}"
+
         verdict = f"explained: {self.reason}" if self.reason else "UNEXPLAINED"
-        return (f"message {self.message} ({self.title}), {self.field}: "
-                f"{side(names[0], self.first, self.first_bytes)}; "
-                f"{side(names[1], self.second, self.second_bytes)} -- {verdict}")
+        return (
+            f"message {self.message} ({self.title}), {self.field}: "
+            f"{side(names[0], self.first, self.first_bytes)}; "
+            f"{side(names[1], self.second, self.second_bytes)} -- {verdict}"
+        )
 
 
 @dataclass
@@ -107,18 +111,26 @@ class _Comparer:
         self.first, self.second = first, second
         self.result = Comparison()
 
-    def add(self, e: dict, a: dict, fld: str, r1: tuple[int, int], r2: tuple[int, int],
-            reason: str | None) -> None:
+    def add(self, e: dict, a: dict, fld: str, r1: tuple[int, int], r2: tuple[int, int], reason: str | None) -> None:
         d1, d2 = session.message_bytes(e), session.message_bytes(a)
-        self.result.differences.append(Difference(
-            e["index"], e.get("title") or e["summary"], fld, r1, r2,
-            d1[r1[0]:r1[0] + r1[1]], d2[r2[0]:r2[0] + r2[1]], reason))
+        self.result.differences.append(
+            Difference(
+                e["index"],
+                e.get("title") or e["summary"],
+                fld,
+                r1,
+                r2,
+                d1[r1[0] : r1[0] + r1[1]],
+                d2[r2[0] : r2[0] + r2[1]],
+                reason,
+            )
+        )
 
     def positional(self, e: dict, a: dict, start1: int, start2: int, length: int, fld: str | None = None) -> None:
         """Compares `length` bytes at `start1` of e with those at `start2` of a; every differing run
         must lie in a variable field of e with a same-named variable field at the same place in a."""
-        b1 = session.message_bytes(e)[start1:start1 + length]
-        b2 = session.message_bytes(a)[start2:start2 + length]
+        b1 = session.message_bytes(e)[start1 : start1 + length]
+        b2 = session.message_bytes(a)[start2 : start2 + length]
         self.result.bytes_compared += length
         seen: set[tuple[int, int]] = set()
         for off, n in runs(b1, b2):
@@ -131,8 +143,13 @@ class _Comparer:
                 seen.add((off, n))
             v2 = covering_variable(a, start2 + off, n)
             reason = None
-            if v1 and v2 and v1["name"] == v2["name"] and v1["offset"] - start1 == v2["offset"] - start2 \
-                    and v1["length"] == v2["length"]:
+            if (
+                v1
+                and v2
+                and v1["name"] == v2["name"]
+                and v1["offset"] - start1 == v2["offset"] - start2
+                and v1["length"] == v2["length"]
+            ):
                 reason = f"inside the variable field {v1['name']}"
             name = fld or label_at(e, start1 + off)
             if v1:
@@ -159,18 +176,24 @@ class _Comparer:
         else:
             self.add(e, a, "status line", (0, s1), (0, s2), None)
         lines1, lines2 = header_lines(d1, h1, s1), header_lines(d2, h2, s2)
-        body1, body2 = d1[h1.head_length:], d2[h2.head_length:]
+        body1, body2 = d1[h1.head_length :], d2[h2.head_length :]
         common = [k for k in lines1 if k in lines2]
         for k in common:
-            (o1, n1, name1, v1), (o2, n2, name2, v2) = lines1[k], lines2[k]
+            (o1, n1, name1, _), (o2, n2, name2, _) = lines1[k], lines2[k]
             if name1 != name2:
                 self.add(e, a, f"header {k} name", (o1, len(name1)), (o2, len(name2)), LAYOUT["name case"])
             value1, value2 = o1 + len(name1), o2 + len(name2)
             if n1 - len(name1) == n2 - len(name2):
                 self.positional(e, a, value1, value2, n1 - len(name1), f"header {k}")
             else:
-                self.add(e, a, f"header {k} value", (value1, n1 - len(name1)), (value2, n2 - len(name2)),
-                         SERVER_HEADERS.get(k))
+                self.add(
+                    e,
+                    a,
+                    f"header {k} value",
+                    (value1, n1 - len(name1)),
+                    (value2, n2 - len(name2)),
+                    SERVER_HEADERS.get(k),
+                )
             self.result.bytes_compared += len(name1)
         # In the order the headers were sent, so that the list is the same on every run.
         for k in [k for k in lines1 if k not in lines2]:
@@ -178,16 +201,16 @@ class _Comparer:
         for k in [k for k in lines2 if k not in lines1]:
             self.absent(e, a, k, lines2[k], body1, first_has=False)
         if [k for k in lines1 if k in common] != [k for k in lines2 if k in common]:
-            self.add(e, a, "header order", (s1, h1.head_length - 2 - s1), (s2, h2.head_length - 2 - s2),
-                     LAYOUT["order"])
+            self.add(
+                e, a, "header order", (s1, h1.head_length - 2 - s1), (s2, h2.head_length - 2 - s2), LAYOUT["order"]
+            )
         # End of head and body, aligned at the end of each head.
         if len(body1) == len(body2):
             self.positional(e, a, h1.head_length - 2, h2.head_length - 2, len(body1) + 2)
         else:
             self.add(e, a, "body", (h1.head_length, len(body1)), (h2.head_length, len(body2)), None)
 
-    def absent(self, e: dict, a: dict, key: str, line: tuple[int, int, str, str], body: bytes,
-               first_has: bool) -> None:
+    def absent(self, e: dict, a: dict, key: str, line: tuple[int, int, str, str], body: bytes, first_has: bool) -> None:
         """A header line only one side sent; `body` is the response body (compared separately)."""
         off, n, _, _ = line
         reason = SERVER_HEADERS.get(key)
@@ -202,16 +225,16 @@ class _Comparer:
     def run(self) -> Comparison:
         em, am = self.first["messages"], self.second["messages"]
         if len(em) != len(am):
-            self.result.differences.append(Difference(
-                min(len(em), len(am)), "message count", "messages", (0, len(em)), (0, len(am)), b"", b""))
+            self.result.differences.append(
+                Difference(min(len(em), len(am)), "message count", "messages", (0, len(em)), (0, len(am)), b"", b"")
+            )
         for e, a in zip(em, am):
             before = len(self.result.differences)
             self.result.messages += 1
             shape = ("connection", "direction", "kind", "transport")
             if any(e[k] != a[k] for k in shape):
                 d1, d2 = session.message_bytes(e), session.message_bytes(a)
-                self.add(e, a, "message shape " + "/".join(str(a[k]) for k in shape), (0, len(d1)),
-                         (0, len(d2)), None)
+                self.add(e, a, "message shape " + "/".join(str(a[k]) for k in shape), (0, len(d1)), (0, len(d2)), None)
                 continue
             if e["kind"] == "http-response":
                 self.http_response(e, a)
@@ -248,9 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     names = (args.first.stem, args.second.stem)
     for d in result.unexplained if args.quiet else result.differences:
         print(d.describe(names))
-    print(f"{result.messages} messages compared, {result.identical} byte-identical, "
-          f"{result.bytes_compared} bytes compared, {len(result.differences)} differences, "
-          f"{len(result.unexplained)} unexplained")
+    print(
+        f"{result.messages} messages compared, {result.identical} byte-identical, "
+        f"{result.bytes_compared} bytes compared, {len(result.differences)} differences, "
+        f"{len(result.unexplained)} unexplained"
+    )
     return 0 if result.ok else 1
 
 

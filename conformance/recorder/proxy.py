@@ -1,6 +1,7 @@
 """The recording proxy: a TCP relay on 127.0.0.1 between a real client and a real server that splits
 both directions of every connection into HTTP messages and WebSocket frames, in the order it saw them.
 """
+
 from __future__ import annotations
 
 import queue
@@ -64,8 +65,16 @@ class RecordingProxy:
             self.active -= 1
         self.finished.put(conn)
 
-    def _pump(self, conn: int, direction: str, src: socket.socket, dst: socket.socket,
-              mine: wire.Splitter, other: wire.Splitter, done: threading.Barrier) -> None:
+    def _pump(
+        self,
+        conn: int,
+        direction: str,
+        src: socket.socket,
+        dst: socket.socket,
+        mine: wire.Splitter,
+        other: wire.Splitter,
+        done: threading.Barrier,
+    ) -> None:
         try:
             while True:
                 try:
@@ -88,8 +97,7 @@ class RecordingProxy:
                     break
             with self.lock:
                 if mine.buffer:
-                    self.errors.append(f"connection {conn} {direction}: {len(mine.buffer)} bytes left "
-                                       "unsplit at close")
+                    self.errors.append(f"connection {conn} {direction}: {len(mine.buffer)} bytes left unsplit at close")
                 self.raws.append(Raw(conn, direction, "close", b""))
             try:
                 dst.shutdown(socket.SHUT_WR)
@@ -101,6 +109,7 @@ class RecordingProxy:
     def wait_idle(self, deadline_s: float) -> bool:
         """Waits until every relayed connection has closed on both sides."""
         import time
+
         end = time.monotonic() + deadline_s
         while True:
             with self.lock:

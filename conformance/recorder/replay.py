@@ -6,6 +6,7 @@ ignoring the fields marked variable (vectors/sessions/README.md, "Replaying").
 With `node` or `reference` the target is started with the settings the session was recorded with
 and stopped afterwards. Exit status 1 when any server message differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,8 +88,7 @@ class Connection:
 
 def substitute(msg: dict, data: bytes, actual: dict[str, bytes]) -> bytes:
     """The recorded client bytes with each variable whose server-chosen value is known replaced."""
-    changes = [(v["offset"], v["length"], actual[v["name"]]) for v in msg.get("variable", [])
-               if v["name"] in actual]
+    changes = [(v["offset"], v["length"], actual[v["name"]]) for v in msg.get("variable", []) if v["name"] in actual]
     if not changes:
         return data
     if msg["kind"] == "ws-frame":
@@ -98,7 +98,7 @@ def substitute(msg: dict, data: bytes, actual: dict[str, bytes]) -> bytes:
     out = _splice(data, changes)
     head = wire.parse_head(out)
     if head and head.header("content-length") is not None:
-        body = out[head.head_length:]
+        body = out[head.head_length :]
         old = f"Content-Length: {head.header('content-length')}".encode()
         out = out.replace(old, f"Content-Length: {len(body)}".encode(), 1)
     return out
@@ -106,7 +106,7 @@ def substitute(msg: dict, data: bytes, actual: dict[str, bytes]) -> bytes:
 
 def _splice(data: bytes, changes: list[tuple[int, int, bytes]]) -> bytes:
     for offset, length, value in sorted(changes, reverse=True):
-        data = data[:offset] + value + data[offset + length:]
+        data = data[:offset] + value + data[offset + length :]
     return data
 
 
@@ -144,8 +144,7 @@ class Replayer:
                     break
             left = sum(len(v) for v in self.carry.values())
             if left and len(self.result.problems) < 5:
-                self.result.problems.append(f"the target sent {left} polling packet(s) the recording "
-                                            "does not have")
+                self.result.problems.append(f"the target sent {left} polling packet(s) the recording does not have")
         finally:
             for c in self.conns.values():
                 c.close()
@@ -202,16 +201,18 @@ class Replayer:
         if msg["kind"] == "close":
             got = c.next(CLOSE_DEADLINE_S)
             if got is None or got.kind != "close":
-                self.result.notes.append(f"message {idx}: the target kept connection "
-                                         f"{msg['connection']} open (not a protocol difference)")
+                self.result.notes.append(
+                    f"message {idx}: the target kept connection {msg['connection']} open (not a protocol difference)"
+                )
                 if got is not None:
                     c.inbox.queue.appendleft(got)
             return
         for _ in range(100):
             got = c.next(MESSAGE_DEADLINE_S)
             if got is None:
-                self.result.problems.append(f"message {idx}: nothing within {MESSAGE_DEADLINE_S} s "
-                                            f"(expected {msg['summary']})")
+                self.result.problems.append(
+                    f"message {idx}: nothing within {MESSAGE_DEADLINE_S} s (expected {msg['summary']})"
+                )
                 return
             if got.kind in ("close", "error"):
                 self.result.problems.append(f"message {idx}: connection closed (expected {msg['summary']})")
@@ -227,10 +228,16 @@ class Replayer:
         if got.kind == "http-response":
             self.result.notes += [f"message {idx}: {d}" for d in session.header_differences(msg, got.data)]
         problems, captured = session.compare(msg, got.data)
-        if msg["kind"] == "ws-frame" and not problems and got.data != session.message_bytes(msg) \
-                and wire.ws_unmask(got.data)[0] == 8:
-            self.result.notes.append(f"message {idx}: close frame payload {wire.ws_unmask(got.data)[2]!r}, "
-                                     f"recorded {wire.ws_unmask(session.message_bytes(msg))[2]!r}")
+        if (
+            msg["kind"] == "ws-frame"
+            and not problems
+            and got.data != session.message_bytes(msg)
+            and wire.ws_unmask(got.data)[0] == 8
+        ):
+            self.result.notes.append(
+                f"message {idx}: close frame payload {wire.ws_unmask(got.data)[2]!r}, "
+                f"recorded {wire.ws_unmask(session.message_bytes(msg))[2]!r}"
+            )
         for name, value in captured.items():
             self.actual[name.replace("_", "-")] = value
         self.result.problems += [f"message {idx} ({msg['summary']}): {p}" for p in problems]
@@ -251,8 +258,7 @@ class Replayer:
                 break
             extra = Connection(self.host, self.port)
             try:
-                extra.send(substitute(self.request_of[idx], session.message_bytes(self.request_of[idx]),
-                                      self.actual))
+                extra.send(substitute(self.request_of[idx], session.message_bytes(self.request_of[idx]), self.actual))
                 got = extra.next(MESSAGE_DEADLINE_S)
             finally:
                 extra.close()
@@ -268,8 +274,7 @@ class Replayer:
             self.result.checked += 1
             captured = session.compare_packet(rec, variables, got_packet)
             if captured is None:
-                self.result.problems.append(f"message {idx}: packet {n + 1}: expected {rec!r}, "
-                                            f"got {got_packet!r}")
+                self.result.problems.append(f"message {idx}: packet {n + 1}: expected {rec!r}, got {got_packet!r}")
             else:
                 self.actual.update({k.replace("_", "-"): v for k, v in captured.items()})
 
@@ -280,12 +285,11 @@ class Replayer:
         assert rhead is not None and head is not None
         problems = []
         if head.start_line.split(" ")[:2] != rhead.start_line.split(" ")[:2]:
-            problems.append(f"message {msg['index']}: status {head.start_line!r}, "
-                            f"recorded {rhead.start_line!r}")
+            problems.append(f"message {msg['index']}: status {head.start_line!r}, recorded {rhead.start_line!r}")
         self.result.problems += problems
         if not problems:
             key = self._stream_key(self.request_of.get(msg["index"]))
-            body = data[head.head_length:]
+            body = data[head.head_length :]
             self.carry.setdefault(key or "", []).extend(body.split(b"\x1e") if body else [])
         return problems, None
 

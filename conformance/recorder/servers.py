@@ -1,4 +1,5 @@
 """Starts and stops the servers sessions are recorded from or replayed against, on 127.0.0.1."""
+
 from __future__ import annotations
 
 import os
@@ -25,17 +26,33 @@ class Settings:
     max_payload: int = 1000000
 
     def flags(self) -> list[str]:
-        return ["--ping-interval", str(self.ping_interval_ms), "--ping-timeout", str(self.ping_timeout_ms),
-                "--connect-timeout", str(self.connect_timeout_ms), "--max-payload", str(self.max_payload)]
+        return [
+            "--ping-interval",
+            str(self.ping_interval_ms),
+            "--ping-timeout",
+            str(self.ping_timeout_ms),
+            "--connect-timeout",
+            str(self.connect_timeout_ms),
+            "--max-payload",
+            str(self.max_payload),
+        ]
 
     def as_json(self) -> dict:
-        return {"pingInterval": self.ping_interval_ms, "pingTimeout": self.ping_timeout_ms,
-                "connectTimeout": self.connect_timeout_ms, "maxPayload": self.max_payload}
+        return {
+            "pingInterval": self.ping_interval_ms,
+            "pingTimeout": self.ping_timeout_ms,
+            "connectTimeout": self.connect_timeout_ms,
+            "maxPayload": self.max_payload,
+        }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Settings":
-        return cls(d.get("pingInterval", 10000), d.get("pingTimeout", 5000),
-                   d.get("connectTimeout", 5000), d.get("maxPayload", 1000000))
+    def from_json(cls, d: dict) -> Settings:
+        return cls(
+            d.get("pingInterval", 10000),
+            d.get("pingTimeout", 5000),
+            d.get("connectTimeout", 5000),
+            d.get("maxPayload", 1000000),
+        )
 
 
 def command(target: str, settings: Settings, deterministic: bool) -> list[str]:
@@ -54,9 +71,14 @@ class Server:
 
     def __init__(self, target: str, settings: Settings, deterministic: bool = True):
         self.target = target
-        self.proc = subprocess.Popen(command(target, settings, deterministic), stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                                     start_new_session=True, env={**os.environ, "NODE_ENV": "production"})
+        self.proc = subprocess.Popen(
+            command(target, settings, deterministic),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "NODE_ENV": "production"},
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -93,7 +115,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(STOP_DEADLINE_S)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc) -> None:

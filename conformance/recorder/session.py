@@ -2,6 +2,7 @@
 session from raw messages, reading it back, and comparing observed bytes with recorded ones while
 ignoring the fields marked variable.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSIONS_DIR = ROOT / "vectors" / "sessions"
 C2S, S2C = "client-to-server", "server-to-client"
 # Header lines whose presence or value is not part of the protocol and differs between servers.
-VOLATILE_HEADERS = {"date", "keep-alive", "connection", "server", "x-powered-by", "vary", "etag",
-                    "transfer-encoding"}
+VOLATILE_HEADERS = {"date", "keep-alive", "connection", "server", "x-powered-by", "vary", "etag", "transfer-encoding"}
 
 
 @dataclass
@@ -73,8 +73,9 @@ def build(name: str, description: str, recorded: dict, raws: list[Raw]) -> dict:
             _, _, payload, key, _ = wire.ws_unmask(raw.data)
             if key:
                 try:
-                    msg["unmasked"] = {"text": payload.decode("utf-8")} if raw.data[0] & 0x0F == 1 \
-                        else {"hex": payload.hex()}
+                    msg["unmasked"] = (
+                        {"text": payload.decode("utf-8")} if raw.data[0] & 0x0F == 1 else {"hex": payload.hex()}
+                    )
                 except UnicodeDecodeError:
                     msg["unmasked"] = {"hex": payload.hex()}
         msg["variable"] = [{"offset": v.offset, "length": v.length, "name": v.name} for v in a.variables]
@@ -112,7 +113,7 @@ def pattern(recorded: bytes, variables: list[dict]) -> re.Pattern[bytes]:
     for v in sorted(variables, key=lambda v: v["offset"]):
         if v["offset"] < pos:
             continue
-        parts.append(re.escape(recorded[pos:v["offset"]]))
+        parts.append(re.escape(recorded[pos : v["offset"]]))
         group = re.sub(r"[^A-Za-z0-9]", "_", v["name"])
         if group in seen:
             parts.append(b"(?P=" + group.encode() + b")")
@@ -128,7 +129,7 @@ def _http_split(data: bytes) -> tuple[str, dict[str, str], bytes]:
     head = wire.parse_head(data)
     assert head is not None
     headers = {k.lower(): v for k, v in head.headers}
-    return head.start_line, headers, data[head.head_length:]
+    return head.start_line, headers, data[head.head_length :]
 
 
 def compare_packet(recorded: bytes, variables: list[dict], actual: bytes) -> dict[str, bytes] | None:
@@ -143,10 +144,11 @@ def polling_packets(msg: dict) -> list[tuple[bytes, list[dict]]]:
     data = message_bytes(msg)
     head = wire.parse_head(data)
     assert head is not None
-    body, pos, out = data[head.head_length:], head.head_length, []
+    body, pos, out = data[head.head_length :], head.head_length, []
     for rec in body.split(b"\x1e") if body else []:
-        vs = [{**v, "offset": v["offset"] - pos} for v in msg.get("variable", [])
-              if pos <= v["offset"] < pos + len(rec)]
+        vs = [
+            {**v, "offset": v["offset"] - pos} for v in msg.get("variable", []) if pos <= v["offset"] < pos + len(rec)
+        ]
         out.append((rec, vs))
         pos += len(rec) + 1
     return out
@@ -159,8 +161,11 @@ def header_differences(msg: dict, actual: bytes) -> list[str]:
     skip = VOLATILE_HEADERS | {"content-length"}
     want = {k: v for k, v in rheaders.items() if k not in skip}
     got = {k: v for k, v in headers.items() if k not in skip}
-    out = [f"header {k}: recorded {want.get(k)!r}, target sent {got.get(k)!r}"
-           for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
+    out = [
+        f"header {k}: recorded {want.get(k)!r}, target sent {got.get(k)!r}"
+        for k in sorted(set(want) | set(got))
+        if want.get(k) != got.get(k)
+    ]
     return out
 
 
@@ -189,8 +194,9 @@ def compare(msg: dict, actual: bytes) -> tuple[list[str], dict[str, bytes]]:
         else:
             captured.update({k: v for k, v in m.groupdict().items() if v is not None})
         if headers.get("content-type", "").split(";")[0] != rheaders.get("content-type", "").split(";")[0]:
-            problems.append(f"Content-Type: expected {rheaders.get('content-type')!r}, "
-                            f"got {headers.get('content-type')!r}")
+            problems.append(
+                f"Content-Type: expected {rheaders.get('content-type')!r}, got {headers.get('content-type')!r}"
+            )
         if "content-length" in headers and int(headers["content-length"]) != len(body):
             problems.append("Content-Length does not match the body")
         return problems, captured

@@ -4,6 +4,7 @@ then, once a connection has switched protocols, WebSocket frames.
 Only as much HTTP as Socket.IO traffic needs: Content-Length and chunked bodies, no pipelining
 assumptions beyond FIFO pairing of responses with requests.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ class WireError(Exception):
 
 @dataclass
 class Message:
-    kind: str          # "http-request", "http-response", "ws-frame" or "close"
+    kind: str  # "http-request", "http-response", "ws-frame" or "close"
     data: bytes
 
 
@@ -94,7 +95,7 @@ def ws_unmask(frame: bytes) -> tuple[int, bool, bytes, bytes | None, int]:
     pos = 2 + (2 if n == 126 else 8 if n == 127 else 0)
     key = None
     if frame[1] & 0x80:
-        key = frame[pos:pos + 4]
+        key = frame[pos : pos + 4]
         pos += 4
     payload = frame[pos:]
     if key:

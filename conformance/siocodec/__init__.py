@@ -4,6 +4,7 @@ The conformance harness uses the codec only as an oracle whose correctness the v
 Layer modules (ws, eio, sio, json_, http) declare their C prototypes on the shared library handle
 `LIB` and expose Python-friendly wrappers; `vectors.py` maps vector layers to those wrappers.
 """
+
 from __future__ import annotations
 
 import ctypes

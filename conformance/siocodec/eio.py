@@ -8,6 +8,7 @@ Common options: protocol (3 or 4, default 4), compat (bool), b64 (bool), max_rec
 max_payload (int), transport ("websocket" or "polling", eio-packet only), body ("get" or
 "post", eio-jsonp only).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -25,28 +26,44 @@ OPEN_MAX_UPGRADES = 4
 
 
 class Packet(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("binary", ctypes.c_bool), ("base64", ctypes.c_bool),
-                ("data", Span)]
+    _fields_ = [("type", ctypes.c_int), ("binary", ctypes.c_bool), ("base64", ctypes.c_bool), ("data", Span)]
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("compat", ctypes.c_bool), ("b64", ctypes.c_bool),
-                ("max_records", ctypes.c_size_t), ("max_payload", ctypes.c_uint64)]
+    _fields_ = [
+        ("compat", ctypes.c_bool),
+        ("b64", ctypes.c_bool),
+        ("max_records", ctypes.c_size_t),
+        ("max_payload", ctypes.c_uint64),
+    ]
 
 
 class PayloadIter(ctypes.Structure):
-    _fields_ = [("format", ctypes.c_int), ("opt", Options), ("p", _U8P),
-                ("len", ctypes.c_size_t), ("pos", ctypes.c_size_t), ("count", ctypes.c_size_t),
-                ("err", ctypes.c_int), ("checked", ctypes.c_bool)]
+    _fields_ = [
+        ("format", ctypes.c_int),
+        ("opt", Options),
+        ("p", _U8P),
+        ("len", ctypes.c_size_t),
+        ("pos", ctypes.c_size_t),
+        ("count", ctypes.c_size_t),
+        ("err", ctypes.c_int),
+        ("checked", ctypes.c_bool),
+    ]
 
 
 class Open(ctypes.Structure):
-    _fields_ = [("sid", Span), ("sid_escaped", ctypes.c_bool),
-                ("upgrades", Span * OPEN_MAX_UPGRADES),
-                ("upgrade_escaped", ctypes.c_bool * OPEN_MAX_UPGRADES),
-                ("upgrade_count", ctypes.c_size_t), ("has_upgrades", ctypes.c_bool),
-                ("ping_interval", ctypes.c_uint64), ("ping_timeout", ctypes.c_uint64),
-                ("max_payload", ctypes.c_uint64), ("has_max_payload", ctypes.c_bool)]
+    _fields_ = [
+        ("sid", Span),
+        ("sid_escaped", ctypes.c_bool),
+        ("upgrades", Span * OPEN_MAX_UPGRADES),
+        ("upgrade_escaped", ctypes.c_bool * OPEN_MAX_UPGRADES),
+        ("upgrade_count", ctypes.c_size_t),
+        ("has_upgrades", ctypes.c_bool),
+        ("ping_interval", ctypes.c_uint64),
+        ("ping_timeout", ctypes.c_uint64),
+        ("max_payload", ctypes.c_uint64),
+        ("has_max_payload", ctypes.c_bool),
+    ]
 
 
 def _proto(fn, args, res=ctypes.c_int):
@@ -54,29 +71,30 @@ def _proto(fn, args, res=ctypes.c_int):
     fn.restype = res
 
 
-_proto(LIB.sio_eio_packet_decode, [ctypes.c_int, ctypes.c_int, _U8P, ctypes.c_size_t,
-                                   ctypes.POINTER(Options), ctypes.POINTER(Packet)])
-_proto(LIB.sio_eio_packet_binary, [ctypes.POINTER(Packet), ctypes.c_bool, _U8P, ctypes.c_size_t,
-                                   _SIZEP])
-_proto(LIB.sio_eio_packet_encode, [ctypes.c_int, ctypes.c_int, ctypes.c_int, _U8P,
-                                   ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP])
-_proto(LIB.sio_eio_payload_iter_init, [ctypes.POINTER(PayloadIter), ctypes.c_int, _U8P,
-                                       ctypes.c_size_t, ctypes.POINTER(Options)], None)
-_proto(LIB.sio_eio_payload_next, [ctypes.POINTER(PayloadIter), ctypes.POINTER(Packet),
-                                  ctypes.POINTER(ctypes.c_bool)])
-_proto(LIB.sio_eio_payload_validate, [ctypes.c_int, _U8P, ctypes.c_size_t,
-                                      ctypes.POINTER(Options), _SIZEP])
-_proto(LIB.sio_eio_payload_encode, [ctypes.c_int, ctypes.POINTER(Packet), ctypes.c_size_t, _U8P,
-                                    ctypes.c_size_t, _SIZEP])
-_proto(LIB.sio_eio_jsonp_encode, [_U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _U8P,
-                                  ctypes.c_size_t, _SIZEP])
-_proto(LIB.sio_eio_jsonp_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Span), _U8P,
-                                  ctypes.c_size_t, _SIZEP])
+_proto(
+    LIB.sio_eio_packet_decode,
+    [ctypes.c_int, ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.POINTER(Options), ctypes.POINTER(Packet)],
+)
+_proto(LIB.sio_eio_packet_binary, [ctypes.POINTER(Packet), ctypes.c_bool, _U8P, ctypes.c_size_t, _SIZEP])
+_proto(
+    LIB.sio_eio_packet_encode,
+    [ctypes.c_int, ctypes.c_int, ctypes.c_int, _U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP],
+)
+_proto(
+    LIB.sio_eio_payload_iter_init,
+    [ctypes.POINTER(PayloadIter), ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.POINTER(Options)],
+    None,
+)
+_proto(LIB.sio_eio_payload_next, [ctypes.POINTER(PayloadIter), ctypes.POINTER(Packet), ctypes.POINTER(ctypes.c_bool)])
+_proto(LIB.sio_eio_payload_validate, [ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.POINTER(Options), _SIZEP])
+_proto(
+    LIB.sio_eio_payload_encode, [ctypes.c_int, ctypes.POINTER(Packet), ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP]
+)
+_proto(LIB.sio_eio_jsonp_encode, [_U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP])
+_proto(LIB.sio_eio_jsonp_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Span), _U8P, ctypes.c_size_t, _SIZEP])
 _proto(LIB.sio_eio_jsonp_post_encode, [_U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP])
-_proto(LIB.sio_eio_jsonp_post_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Options), _U8P,
-                                       ctypes.c_size_t, _SIZEP])
-_proto(LIB.sio_eio_wt_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Options),
-                               ctypes.POINTER(Packet), _SIZEP])
+_proto(LIB.sio_eio_jsonp_post_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Options), _U8P, ctypes.c_size_t, _SIZEP])
+_proto(LIB.sio_eio_wt_decode, [_U8P, ctypes.c_size_t, ctypes.POINTER(Options), ctypes.POINTER(Packet), _SIZEP])
 _proto(LIB.sio_eio_wt_encode, [ctypes.POINTER(Packet), _U8P, ctypes.c_size_t, _SIZEP])
 _proto(LIB.sio_eio_open_encode, [ctypes.POINTER(Open), _U8P, ctypes.c_size_t, _SIZEP])
 _proto(LIB.sio_eio_open_decode, [ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.POINTER(Open)])
@@ -89,8 +107,12 @@ def _check(rc: int) -> None:
 
 
 def _options(options: dict) -> Options:
-    return Options(bool(options.get("compat", False)), bool(options.get("b64", False)),
-                   int(options.get("max_records", 0)), int(options.get("max_payload", 0)))
+    return Options(
+        bool(options.get("compat", False)),
+        bool(options.get("b64", False)),
+        int(options.get("max_records", 0)),
+        int(options.get("max_payload", 0)),
+    )
 
 
 def _protocol(options: dict) -> int:
@@ -113,6 +135,7 @@ def _call_out(fn, *args, size_hint: int = 64) -> bytes:
 
 # ---------------------------------------------------------------- packets
 
+
 def describe_packet(pkt: Packet, compat: bool) -> dict:
     out: dict = {"type": TYPE_NAMES[pkt.type]}
     raw = pkt.data.tobytes()
@@ -121,8 +144,7 @@ def describe_packet(pkt: Packet, compat: bool) -> dict:
         return out
     if pkt.base64:
         out["base64"] = raw.decode("utf-8")
-        data = _call_out(LIB.sio_eio_packet_binary, ctypes.byref(pkt), compat,
-                         size_hint=len(raw) * 3 // 4 + 3)
+        data = _call_out(LIB.sio_eio_packet_binary, ctypes.byref(pkt), compat, size_hint=len(raw) * 3 // 4 + 3)
     else:
         data = raw
     out["binary"] = data.hex()
@@ -151,8 +173,7 @@ def decode_packet(chunks, kinds, options) -> dict:
     buf, ptr = in_buffer(data)
     pkt = Packet()
     opt = _options(options)
-    _check(LIB.sio_eio_packet_decode(_protocol(options), frame, ptr, len(data), ctypes.byref(opt),
-                                     ctypes.byref(pkt)))
+    _check(LIB.sio_eio_packet_decode(_protocol(options), frame, ptr, len(data), ctypes.byref(opt), ctypes.byref(pkt)))
     return describe_packet(pkt, opt.compat)
 
 
@@ -164,11 +185,11 @@ def encode_packet(decoded: dict, options: dict) -> list[bytes]:
     else:
         enc, data = ENC_TEXT, decoded["text"].encode("utf-8")
     buf, ptr = in_buffer(data)
-    return [encode_with(LIB.sio_eio_packet_encode, protocol, TYPE_NAMES.index(decoded["type"]),
-                        enc, ptr, len(data))]
+    return [encode_with(LIB.sio_eio_packet_encode, protocol, TYPE_NAMES.index(decoded["type"]), enc, ptr, len(data))]
 
 
 # ---------------------------------------------------------------- payloads
+
 
 def decode_payload_format(fmt: int, data: bytes, options: dict) -> dict:
     buf, ptr = in_buffer(data)
@@ -227,6 +248,7 @@ class _BinaryPayloadAdapter:
 
 # ---------------------------------------------------------------- JSONP
 
+
 class _JsonpAdapter:
     @staticmethod
     def decode(chunks, kinds, options):
@@ -234,12 +256,10 @@ class _JsonpAdapter:
         buf, ptr = in_buffer(data)
         if options.get("body", "get") == "post":
             opt = _options(options)
-            payload = _call_out(LIB.sio_eio_jsonp_post_decode, ptr, len(data), ctypes.byref(opt),
-                                size_hint=len(data))
+            payload = _call_out(LIB.sio_eio_jsonp_post_decode, ptr, len(data), ctypes.byref(opt), size_hint=len(data))
             return {"payload": payload.decode("utf-8")}
         index = Span()
-        payload = _call_out(LIB.sio_eio_jsonp_decode, ptr, len(data), ctypes.byref(index),
-                            size_hint=len(data))
+        payload = _call_out(LIB.sio_eio_jsonp_decode, ptr, len(data), ctypes.byref(index), size_hint=len(data))
         return {"index": index.tobytes().decode("ascii"), "payload": payload.decode("utf-8")}
 
     @staticmethod
@@ -255,6 +275,7 @@ class _JsonpAdapter:
 
 # ---------------------------------------------------------------- WebTransport
 
+
 class _WebTransportAdapter:
     @staticmethod
     def decode(chunks, kinds, options):
@@ -266,8 +287,7 @@ class _WebTransportAdapter:
         while pos < len(data):
             pkt, used = Packet(), ctypes.c_size_t(0)
             at = ctypes.cast(base + pos, _U8P)
-            _check(LIB.sio_eio_wt_decode(at, len(data) - pos, ctypes.byref(opt), ctypes.byref(pkt),
-                                         ctypes.byref(used)))
+            _check(LIB.sio_eio_wt_decode(at, len(data) - pos, ctypes.byref(opt), ctypes.byref(pkt), ctypes.byref(used)))
             if used.value == 0:
                 break
             packets.append(describe_packet(pkt, opt.compat))
@@ -289,14 +309,14 @@ class _WebTransportAdapter:
 
 # ---------------------------------------------------------------- open packet
 
+
 def _json_string(view: Span, escaped: bool) -> str:
     raw = view.tobytes()
     if not escaped:
         return raw.decode("utf-8")
     token = b'"' + raw + b'"'
     buf, ptr = in_buffer(token)
-    return _call_out(LIB.sio_json_string_unescape, Span(ptr, len(token)),
-                     size_hint=len(token)).decode("utf-8")
+    return _call_out(LIB.sio_json_string_unescape, Span(ptr, len(token)), size_hint=len(token)).decode("utf-8")
 
 
 class _OpenAdapter:
@@ -308,8 +328,7 @@ class _OpenAdapter:
         _check(LIB.sio_eio_open_decode(_protocol(options), ptr, len(data), ctypes.byref(o)))
         out: dict = {"sid": _json_string(o.sid, o.sid_escaped)}
         if o.has_upgrades:
-            out["upgrades"] = [_json_string(o.upgrades[i], o.upgrade_escaped[i])
-                               for i in range(o.upgrade_count)]
+            out["upgrades"] = [_json_string(o.upgrades[i], o.upgrade_escaped[i]) for i in range(o.upgrade_count)]
         out["pingInterval"] = o.ping_interval
         out["pingTimeout"] = o.ping_timeout
         if o.has_max_payload:

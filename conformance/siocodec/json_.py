@@ -6,6 +6,7 @@ the value is rebuilt through the codec's own readers (array/object iteration, st
 unescaping, integer parsing), not through Python's json module. Options: max_depth (int).
 Encoding writes `value` back through the codec's writer (compact, as JSON.stringify).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -25,16 +26,22 @@ class Options(ctypes.Structure):
 
 
 class Iter(ctypes.Structure):
-    _fields_ = [("p", _U8P), ("len", ctypes.c_size_t), ("pos", ctypes.c_size_t),
-                ("is_object", ctypes.c_int)]
+    _fields_ = [("p", _U8P), ("len", ctypes.c_size_t), ("pos", ctypes.c_size_t), ("is_object", ctypes.c_int)]
 
 
 class Writer(ctypes.Structure):
-    _fields_ = [("out", _U8P), ("cap", ctypes.c_size_t), ("len", ctypes.c_size_t),
-                ("err", ctypes.c_int), ("depth", ctypes.c_uint32),
-                ("placeholders", ctypes.c_uint32), ("need_comma", ctypes.c_uint8),
-                ("after_key", ctypes.c_uint8), ("done", ctypes.c_uint8),
-                ("is_object", ctypes.c_uint8 * (WRITER_MAX_DEPTH // 8))]
+    _fields_ = [
+        ("out", _U8P),
+        ("cap", ctypes.c_size_t),
+        ("len", ctypes.c_size_t),
+        ("err", ctypes.c_int),
+        ("depth", ctypes.c_uint32),
+        ("placeholders", ctypes.c_uint32),
+        ("need_comma", ctypes.c_uint8),
+        ("after_key", ctypes.c_uint8),
+        ("done", ctypes.c_uint8),
+        ("is_object", ctypes.c_uint8 * (WRITER_MAX_DEPTH // 8)),
+    ]
 
 
 def _proto(fn, args, res=ctypes.c_int):
@@ -48,8 +55,7 @@ _proto(LIB.sio_json_kind_of, [Span])
 _proto(LIB.sio_json_trim, [Span], Span)
 _proto(LIB.sio_json_array_iter, [Span, ctypes.POINTER(Iter)])
 _proto(LIB.sio_json_object_iter, [Span, ctypes.POINTER(Iter)])
-_proto(LIB.sio_json_next, [ctypes.POINTER(Iter), ctypes.POINTER(Span), ctypes.POINTER(Span)],
-       ctypes.c_bool)
+_proto(LIB.sio_json_next, [ctypes.POINTER(Iter), ctypes.POINTER(Span), ctypes.POINTER(Span)], ctypes.c_bool)
 _proto(LIB.sio_json_string_unescape, [Span, _U8P, ctypes.c_size_t, _SIZEP])
 _proto(LIB.sio_json_get_int, [Span, ctypes.POINTER(ctypes.c_int64)])
 _proto(LIB.sio_json_writer_init, [_WP, _U8P, ctypes.c_size_t], None)
@@ -141,7 +147,7 @@ def _write(w: Writer, value: Any) -> None:
         LIB.sio_json_write_bool(wp, value)
     elif value is None:
         LIB.sio_json_write_null(wp)
-    elif isinstance(value, int) and -2**63 <= value < 2**63:
+    elif isinstance(value, int) and -(2**63) <= value < 2**63:
         LIB.sio_json_write_int(wp, value)
     else:
         b = repr(value).encode()

@@ -12,6 +12,7 @@ Vector layers (vectors/sio/README.md):
 Options: protocol (5 or 4, default 5), compat (bool), max_attachments (int, default 10),
 max_depth (int, JSON nesting bound of the payload).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -25,24 +26,39 @@ _U8P = ctypes.POINTER(ctypes.c_uint8)
 _SIZEP = ctypes.POINTER(ctypes.c_size_t)
 
 MAX_ATTACHMENTS_DEFAULT = 10
-TYPE_NAMES = ["CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT",
-              "BINARY_ACK"]
+TYPE_NAMES = ["CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"]
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("protocol", ctypes.c_int), ("compat", ctypes.c_bool),
-                ("max_attachments", ctypes.c_uint32), ("json_max_depth", ctypes.c_uint32)]
+    _fields_ = [
+        ("protocol", ctypes.c_int),
+        ("compat", ctypes.c_bool),
+        ("max_attachments", ctypes.c_uint32),
+        ("json_max_depth", ctypes.c_uint32),
+    ]
 
 
 class Packet(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("attachments", ctypes.c_uint32), ("nsp", Span),
-                ("query", Span), ("has_id", ctypes.c_bool), ("id", ctypes.c_uint64),
-                ("data", Span)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("attachments", ctypes.c_uint32),
+        ("nsp", Span),
+        ("query", Span),
+        ("has_id", ctypes.c_bool),
+        ("id", ctypes.c_uint64),
+        ("data", Span),
+    ]
 
 
 class Assembler(ctypes.Structure):
-    _fields_ = [("opt", Options), ("slots", ctypes.POINTER(Span)), ("slot_cap", ctypes.c_size_t),
-                ("pkt", Packet), ("received", ctypes.c_uint32), ("state", ctypes.c_int)]
+    _fields_ = [
+        ("opt", Options),
+        ("slots", ctypes.POINTER(Span)),
+        ("slot_cap", ctypes.c_size_t),
+        ("pkt", Packet),
+        ("received", ctypes.c_uint32),
+        ("state", ctypes.c_int),
+    ]
 
 
 def _proto(fn, args, res=ctypes.c_int):
@@ -62,9 +78,10 @@ _proto(LIB.sio_pkt_check_placeholders, [Span, ctypes.c_uint32, _SIZEP])
 _proto(LIB.sio_pkt_assembler_init, [_AP, _OP, ctypes.POINTER(Span), ctypes.c_size_t])
 _proto(LIB.sio_pkt_assembler_text, [_AP, _U8P, ctypes.c_size_t, _BOOLP, _SIZEP])
 _proto(LIB.sio_pkt_assembler_binary, [_AP, _U8P, ctypes.c_size_t, _BOOLP, _SIZEP])
-_proto(LIB.sio_pkt_assembler_result, [_AP, ctypes.POINTER(Packet),
-                                      ctypes.POINTER(ctypes.POINTER(Span)),
-                                      ctypes.POINTER(ctypes.c_uint32)])
+_proto(
+    LIB.sio_pkt_assembler_result,
+    [_AP, ctypes.POINTER(Packet), ctypes.POINTER(ctypes.POINTER(Span)), ctypes.POINTER(ctypes.c_uint32)],
+)
 
 
 def make_options(options: dict) -> Options:
@@ -99,8 +116,7 @@ def packet_dict(p: Packet) -> dict:
 def decode_packet(text: bytes, options: dict) -> dict:
     buf, ptr = in_buffer(text)
     pkt, at = Packet(), ctypes.c_size_t(0)
-    rc = LIB.sio_pkt_decode(ptr, len(text), ctypes.byref(make_options(options)),
-                            ctypes.byref(pkt), ctypes.byref(at))
+    rc = LIB.sio_pkt_decode(ptr, len(text), ctypes.byref(make_options(options)), ctypes.byref(pkt), ctypes.byref(at))
     if rc != SIO_OK:
         _raise(rc, at.value)
     return packet_dict(pkt)
@@ -145,8 +161,7 @@ class MessageAdapter:
         opt = make_options(options)
         slots = (Span * max(opt.max_attachments, 1))()
         asm = Assembler()
-        rc = LIB.sio_pkt_assembler_init(ctypes.byref(asm), ctypes.byref(opt), slots,
-                                        max(opt.max_attachments, 1))
+        rc = LIB.sio_pkt_assembler_init(ctypes.byref(asm), ctypes.byref(opt), slots, max(opt.max_attachments, 1))
         if rc != SIO_OK:
             _raise(rc)
         keep, out = [], []
@@ -167,8 +182,9 @@ class MessageAdapter:
     @staticmethod
     def _result(asm: Assembler) -> dict:
         pkt, views, count = Packet(), ctypes.POINTER(Span)(), ctypes.c_uint32(0)
-        rc = LIB.sio_pkt_assembler_result(ctypes.byref(asm), ctypes.byref(pkt), ctypes.byref(views),
-                                          ctypes.byref(count))
+        rc = LIB.sio_pkt_assembler_result(
+            ctypes.byref(asm), ctypes.byref(pkt), ctypes.byref(views), ctypes.byref(count)
+        )
         if rc != SIO_OK:
             _raise(rc)
         d = packet_dict(pkt)

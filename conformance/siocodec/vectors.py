@@ -5,6 +5,7 @@ A layer adapter is any object with
     encode(decoded: dict, options: dict) -> list[bytes]                    (or None: no encoder)
 Layer modules export them in a dict ADAPTERS = {"layer-name": adapter}.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -10,6 +10,7 @@ Python users get:
 Vector layers (shapes and options documented in vectors/ws/README.md):
     ws-frame, ws-stream, ws-close, ws-accept, utf8
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -33,32 +34,55 @@ ACCEPT_LEN = 28
 
 # ---------------------------------------------------------------- struct mirrors
 
+
 class Utf8State(ctypes.Structure):
     _fields_ = [("need", ctypes.c_uint32), ("lo", ctypes.c_uint32), ("hi", ctypes.c_uint32)]
 
 
 class FrameHeader(ctypes.Structure):
-    _fields_ = [("payload_len", ctypes.c_uint64), ("fin", ctypes.c_bool),
-                ("masked", ctypes.c_bool), ("rsv", ctypes.c_uint8), ("opcode", ctypes.c_uint8),
-                ("mask", ctypes.c_uint8 * 4)]
+    _fields_ = [
+        ("payload_len", ctypes.c_uint64),
+        ("fin", ctypes.c_bool),
+        ("masked", ctypes.c_bool),
+        ("rsv", ctypes.c_uint8),
+        ("opcode", ctypes.c_uint8),
+        ("mask", ctypes.c_uint8 * 4),
+    ]
 
 
 class Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("frame", FrameHeader), ("payload", Span),
-                ("text", ctypes.c_bool), ("frame_start", ctypes.c_bool),
-                ("frame_end", ctypes.c_bool), ("message_start", ctypes.c_bool),
-                ("message_end", ctypes.c_bool), ("close_code", ctypes.c_uint16),
-                ("close_reason", Span)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("frame", FrameHeader),
+        ("payload", Span),
+        ("text", ctypes.c_bool),
+        ("frame_start", ctypes.c_bool),
+        ("frame_end", ctypes.c_bool),
+        ("message_start", ctypes.c_bool),
+        ("message_end", ctypes.c_bool),
+        ("close_code", ctypes.c_uint16),
+        ("close_reason", Span),
+    ]
 
 
 class Parser(ctypes.Structure):
-    _fields_ = [("max_message", ctypes.c_uint64), ("message_len", ctypes.c_uint64),
-                ("frame_pos", ctypes.c_uint64), ("frame", FrameHeader), ("utf8", Utf8State),
-                ("state", ctypes.c_uint32), ("error", ctypes.c_int32), ("role", ctypes.c_uint8),
-                ("in_message", ctypes.c_bool), ("message_text", ctypes.c_bool),
-                ("header_have", ctypes.c_uint8), ("header_need", ctypes.c_uint8),
-                ("control_have", ctypes.c_uint8), ("header", ctypes.c_uint8 * MAX_HEADER),
-                ("control", ctypes.c_uint8 * MAX_CONTROL_PAYLOAD)]
+    _fields_ = [
+        ("max_message", ctypes.c_uint64),
+        ("message_len", ctypes.c_uint64),
+        ("frame_pos", ctypes.c_uint64),
+        ("frame", FrameHeader),
+        ("utf8", Utf8State),
+        ("state", ctypes.c_uint32),
+        ("error", ctypes.c_int32),
+        ("role", ctypes.c_uint8),
+        ("in_message", ctypes.c_bool),
+        ("message_text", ctypes.c_bool),
+        ("header_have", ctypes.c_uint8),
+        ("header_need", ctypes.c_uint8),
+        ("control_have", ctypes.c_uint8),
+        ("header", ctypes.c_uint8 * MAX_HEADER),
+        ("control", ctypes.c_uint8 * MAX_CONTROL_PAYLOAD),
+    ]
 
 
 def _declare(name, restype, *argtypes):
@@ -70,26 +94,39 @@ def _declare(name, restype, *argtypes):
 _declare("sio_ws_parser_sizeof", ctypes.c_size_t)
 _declare("sio_ws_event_sizeof", ctypes.c_size_t)
 _declare("sio_ws_parser_init", None, ctypes.POINTER(Parser), ctypes.c_int, ctypes.c_uint64)
-_declare("sio_ws_parser_feed", ctypes.c_int, ctypes.POINTER(Parser), _U8P, ctypes.c_size_t,
-         _SIZEP, ctypes.POINTER(Event))
+_declare(
+    "sio_ws_parser_feed", ctypes.c_int, ctypes.POINTER(Parser), _U8P, ctypes.c_size_t, _SIZEP, ctypes.POINTER(Event)
+)
 _declare("sio_ws_parser_closed", ctypes.c_bool, ctypes.POINTER(Parser))
-_declare("sio_ws_header_decode", ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.c_int,
-         ctypes.POINTER(FrameHeader), _SIZEP)
+_declare("sio_ws_header_decode", ctypes.c_int, _U8P, ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(FrameHeader), _SIZEP)
 _declare("sio_ws_header_size", ctypes.c_size_t, ctypes.c_uint64, ctypes.c_bool)
-_declare("sio_ws_header_encode", ctypes.c_int, ctypes.POINTER(FrameHeader), _U8P,
-         ctypes.c_size_t, _SIZEP)
-_declare("sio_ws_frame_encode", ctypes.c_int, ctypes.POINTER(FrameHeader), _U8P,
-         ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP)
+_declare("sio_ws_header_encode", ctypes.c_int, ctypes.POINTER(FrameHeader), _U8P, ctypes.c_size_t, _SIZEP)
+_declare(
+    "sio_ws_frame_encode",
+    ctypes.c_int,
+    ctypes.POINTER(FrameHeader),
+    _U8P,
+    ctypes.c_size_t,
+    _U8P,
+    ctypes.c_size_t,
+    _SIZEP,
+)
 _declare("sio_ws_mask", None, _U8P, ctypes.c_size_t, _U8P, ctypes.c_uint64)
 _declare("sio_ws_close_code_for", ctypes.c_uint16, ctypes.c_int)
 _declare("sio_ws_close_code_valid", ctypes.c_bool, ctypes.c_uint16)
-_declare("sio_ws_close_payload_decode", ctypes.c_int, _U8P, ctypes.c_size_t,
-         ctypes.POINTER(ctypes.c_uint16), ctypes.POINTER(Span))
-_declare("sio_ws_close_payload_encode", ctypes.c_int, ctypes.c_uint16, _U8P, ctypes.c_size_t,
-         _U8P, ctypes.c_size_t, _SIZEP)
+_declare(
+    "sio_ws_close_payload_decode",
+    ctypes.c_int,
+    _U8P,
+    ctypes.c_size_t,
+    ctypes.POINTER(ctypes.c_uint16),
+    ctypes.POINTER(Span),
+)
+_declare(
+    "sio_ws_close_payload_encode", ctypes.c_int, ctypes.c_uint16, _U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP
+)
 _declare("sio_ws_key_validate", ctypes.c_int, _U8P, ctypes.c_size_t)
-_declare("sio_ws_accept_compute", ctypes.c_int, _U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t,
-         _SIZEP)
+_declare("sio_ws_accept_compute", ctypes.c_int, _U8P, ctypes.c_size_t, _U8P, ctypes.c_size_t, _SIZEP)
 _declare("sio_utf8_init", None, ctypes.POINTER(Utf8State))
 _declare("sio_utf8_feed", ctypes.c_int, ctypes.POINTER(Utf8State), _U8P, ctypes.c_size_t, _SIZEP)
 _declare("sio_utf8_complete", ctypes.c_bool, ctypes.POINTER(Utf8State))
@@ -102,6 +139,7 @@ assert ctypes.sizeof(Event) == LIB.sio_ws_event_sizeof(), "sio_ws_event mirror i
 
 
 # ---------------------------------------------------------------- bytes in vectors
+
 
 def bytes_obj(data: bytes, text: bool) -> dict:
     """The canonical JSON form of payload bytes: a fill for 64+ equal bytes, UTF-8 text where
@@ -122,6 +160,7 @@ def _mask_key(hex_or_none) -> bytes | None:
 
 # ---------------------------------------------------------------- frames
 
+
 def _header(fin: bool, opcode: int, mask: bytes | None, rsv: int = 0) -> FrameHeader:
     h = FrameHeader()
     h.fin, h.opcode, h.rsv, h.masked = fin, opcode, rsv, mask is not None
@@ -130,8 +169,7 @@ def _header(fin: bool, opcode: int, mask: bytes | None, rsv: int = 0) -> FrameHe
     return h
 
 
-def encode_frame(opcode: int, payload: bytes, fin: bool = True, mask: bytes | None = None,
-                 rsv: int = 0) -> bytes:
+def encode_frame(opcode: int, payload: bytes, fin: bool = True, mask: bytes | None = None, rsv: int = 0) -> bytes:
     """A whole frame, masked with `mask` (4 bytes) when given (client to server)."""
     h = _header(fin, opcode, mask, rsv)
     buf, ptr = in_buffer(payload)
@@ -149,15 +187,21 @@ def decode_frame(data: bytes, role: int) -> dict:
         raise CodecError(err_code("SIO_ERR_WS_TRUNCATED"))
     if len(data) - hlen.value > h.payload_len:
         raise ValueError("the input holds more than one frame")
-    body, body_ptr = in_buffer(data[hlen.value:])
+    body, body_ptr = in_buffer(data[hlen.value :])
     if h.masked:
         LIB.sio_ws_mask(body_ptr, h.payload_len, h.mask, 0)
     payload = body.raw[: h.payload_len]
-    return {"fin": h.fin, "opcode": h.opcode, "mask": bytes(h.mask).hex() if h.masked else None,
-            "length": h.payload_len, "payload": bytes_obj(payload, h.opcode == OP_TEXT)}
+    return {
+        "fin": h.fin,
+        "opcode": h.opcode,
+        "mask": bytes(h.mask).hex() if h.masked else None,
+        "length": h.payload_len,
+        "payload": bytes_obj(payload, h.opcode == OP_TEXT),
+    }
 
 
 # ---------------------------------------------------------------- incremental reader
+
 
 class StreamReader:
     """Feeds socket bytes to sio_ws_parser and reassembles what it reports.
@@ -196,8 +240,7 @@ class StreamReader:
                 if stop_at_close and self.closed:
                     return out
                 ptr = ctypes.cast(ctypes.byref(buf, pos), _U8P)
-                rc = LIB.sio_ws_parser_feed(self._ref, ptr, end - pos, ctypes.byref(used),
-                                            ctypes.byref(ev))
+                rc = LIB.sio_ws_parser_feed(self._ref, ptr, end - pos, ctypes.byref(used), ctypes.byref(ev))
                 pos += used.value
                 self.consumed += used.value
                 if rc != SIO_OK:
@@ -214,11 +257,15 @@ class StreamReader:
         mask = bytes(h.mask).hex() if h.masked else None
         if ev.type == EV_CONTROL:
             payload = ev.payload.tobytes()
-            self.frames.append({"fin": True, "opcode": h.opcode, "mask": mask,
-                                "payload": bytes_obj(payload, False)})
+            self.frames.append({"fin": True, "opcode": h.opcode, "mask": mask, "payload": bytes_obj(payload, False)})
             if h.opcode == OP_CLOSE:
-                out.append({"type": "close", "code": ev.close_code or None,
-                            "reason": ev.close_reason.tobytes().decode("utf-8")})
+                out.append(
+                    {
+                        "type": "close",
+                        "code": ev.close_code or None,
+                        "reason": ev.close_reason.tobytes().decode("utf-8"),
+                    }
+                )
             else:
                 out.append({"type": CONTROL_NAMES[h.opcode], "data": bytes_obj(payload, False)})
             return
@@ -231,15 +278,15 @@ class StreamReader:
         self._frame += piece
         self._message += piece
         if ev.frame_end:
-            self.frames.append({"fin": h.fin, "opcode": h.opcode, "mask": mask,
-                                "payload": bytes_obj(bytes(self._frame), ev.text)})
+            self.frames.append(
+                {"fin": h.fin, "opcode": h.opcode, "mask": mask, "payload": bytes_obj(bytes(self._frame), ev.text)}
+            )
         if ev.message_end:
             kind = "text" if self._message_text else "binary"
             out.append({"type": kind, "data": bytes_obj(bytes(self._message), ev.text)})
 
 
-def read_stream(pieces: list[bytes], role: int, max_message: int, stop_at_close: bool = False,
-                step: int = 0) -> tuple:
+def read_stream(pieces: list[bytes], role: int, max_message: int, stop_at_close: bool = False, step: int = 0) -> tuple:
     """Feeds the pieces in order (each in calls of at most `step` bytes when step > 0).
     Returns ("ok", frames, messages) or ("error", error name, bytes consumed)."""
     reader = StreamReader(role, max_message)
@@ -255,6 +302,7 @@ def read_stream(pieces: list[bytes], role: int, max_message: int, stop_at_close:
 
 
 # ---------------------------------------------------------------- close payloads, handshake
+
 
 def close_code_for(code: int) -> int:
     return LIB.sio_ws_close_code_for(code)
@@ -291,6 +339,7 @@ def accept_for(key: bytes) -> str:
 
 # ---------------------------------------------------------------- UTF-8
 
+
 def utf8_check(pieces: list[bytes]) -> tuple:
     """Incremental validation over the pieces: (True, None, None) or (False, error name,
     absolute index reported). Cross-checked against the one-shot validator."""
@@ -310,8 +359,11 @@ def utf8_check(pieces: list[bytes]) -> tuple:
     whole = b"".join(pieces)
     buf, ptr = in_buffer(whole)
     rc = LIB.sio_utf8_validate(ptr, len(whole), ctypes.byref(bad))
-    one_shot = (rc == SIO_OK, None if rc == SIO_OK else err_name(rc),
-                bad.value if err_name(rc) == "SIO_ERR_UTF8_INVALID" else None)
+    one_shot = (
+        rc == SIO_OK,
+        None if rc == SIO_OK else err_name(rc),
+        bad.value if err_name(rc) == "SIO_ERR_UTF8_INVALID" else None,
+    )
     if one_shot != result:
         raise AssertionError(f"incremental {result} and one-shot {one_shot} UTF-8 checks differ")
     return result
@@ -324,6 +376,7 @@ def utf16_units(data: bytes) -> int:
 
 # ---------------------------------------------------------------- vector adapters
 
+
 def _role(options: dict) -> int:
     return ROLES[options.get("role", "server")]
 
@@ -334,8 +387,7 @@ class WsFrameAdapter:
 
     def encode(self, decoded: dict, options: dict) -> list[bytes]:
         payload = chunk_bytes(decoded["payload"])
-        return [encode_frame(decoded["opcode"], payload, decoded["fin"],
-                             _mask_key(decoded["mask"]))]
+        return [encode_frame(decoded["opcode"], payload, decoded["fin"], _mask_key(decoded["mask"]))]
 
 
 class WsStreamAdapter:
@@ -346,8 +398,11 @@ class WsStreamAdapter:
         role, limit = _role(options), options.get("max_message", DEFAULT_MAX_MESSAGE)
         stop = options.get("stop_at_close", False)
         whole = b"".join(chunks)
-        results = [read_stream(chunks, role, limit, stop), read_stream([whole], role, limit, stop),
-                   read_stream([whole], role, limit, stop, step=1)]
+        results = [
+            read_stream(chunks, role, limit, stop),
+            read_stream([whole], role, limit, stop),
+            read_stream([whole], role, limit, stop, step=1),
+        ]
         if results[1] != results[0] or results[2] != results[0]:
             raise AssertionError(f"results depend on read boundaries: {results}")
         if results[0][0] == "error":
@@ -355,8 +410,10 @@ class WsStreamAdapter:
         return {"frames": results[0][1], "messages": results[0][2]}
 
     def encode(self, decoded: dict, options: dict) -> list[bytes]:
-        out = b"".join(encode_frame(f["opcode"], chunk_bytes(f["payload"]), f["fin"],
-                                    _mask_key(f["mask"])) for f in decoded["frames"])
+        out = b"".join(
+            encode_frame(f["opcode"], chunk_bytes(f["payload"]), f["fin"], _mask_key(f["mask"]))
+            for f in decoded["frames"]
+        )
         return [out]
 
 
@@ -395,5 +452,10 @@ class Utf8Adapter:
         return [decoded["text"].encode("utf-8")]
 
 
-ADAPTERS = {"ws-frame": WsFrameAdapter(), "ws-stream": WsStreamAdapter(),
-            "ws-close": WsCloseAdapter(), "ws-accept": WsAcceptAdapter(), "utf8": Utf8Adapter()}
+ADAPTERS = {
+    "ws-frame": WsFrameAdapter(),
+    "ws-stream": WsStreamAdapter(),
+    "ws-close": WsCloseAdapter(),
+    "ws-accept": WsAcceptAdapter(),
+    "utf8": Utf8Adapter(),
+}

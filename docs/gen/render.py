@@ -10,6 +10,7 @@ not touch every checklist group A-G, or when the walkthrough recorded against No
 (vectors/sessions/walkthrough-node.json) differs from the canonical one anywhere the comparison
 (conformance/recorder/compare.py) cannot explain.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,19 +26,29 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = ROOT / "vectors" / "sessions"
 sys.path.insert(0, str(ROOT / "conformance"))
 from recorder import compare as session_compare  # noqa: E402  (standard library only, like this script)
-VECTOR_GROUPS = {"ws": "WebSocket", "eio": "Engine.IO", "sio": "Socket.IO", "http": "HTTP/1.1 request heads",
-                 "json": "JSON"}
-VERDICTS = {"y": ("accept", "every conforming decoder accepts these bytes"),
-            "n": ("reject", "every conforming decoder rejects these bytes"),
-            "i": ("implementation-defined", "the specifications leave it open; implementations differ")}
+
+VECTOR_GROUPS = {
+    "ws": "WebSocket",
+    "eio": "Engine.IO",
+    "sio": "Socket.IO",
+    "http": "HTTP/1.1 request heads",
+    "json": "JSON",
+}
+VERDICTS = {
+    "y": ("accept", "every conforming decoder accepts these bytes"),
+    "n": ("reject", "every conforming decoder rejects these bytes"),
+    "i": ("implementation-defined", "the specifications leave it open; implementations differ"),
+}
 CHECKLIST_GROUPS = {
     "A": ("Engine.IO packet and payload encoding", ("EIO-PKT-",)),
     "B": ("Handshake, query validation, HTTP errors, CORS", ("EIO-HS-",)),
     "C": ("Heartbeat, close, polling discipline and limits", ("EIO-HB-", "EIO-CL-", "EIO-POLL-")),
     "D": ("Transport upgrade", ("EIO-UP-",)),
     "E": ("Socket.IO packet encoding", ("SIO-PKT-",)),
-    "F": ("Namespaces, rooms, broadcast, acks, disconnect",
-          ("SIO-NSP-", "SIO-ROOM-", "SIO-BC-", "SIO-ACK-", "SIO-DC-", "SIO-CSR-")),
+    "F": (
+        "Namespaces, rooms, broadcast, acks, disconnect",
+        ("SIO-NSP-", "SIO-ROOM-", "SIO-BC-", "SIO-ACK-", "SIO-DC-", "SIO-CSR-"),
+    ),
     "G": ("Error handling on bad input", ("ERR-",)),
 }
 MAX_SHOWN_BYTES = 48
@@ -75,8 +86,9 @@ def requirement_titles() -> dict[str, str]:
     path = ROOT / "conformance" / "REQUIREMENTS.md"
     out = {}
     if path.exists():
-        for m in re.finditer(r"^- \*\*([A-Z0-9-]+)\*\* · [A-Z-]+ · (.+)$", path.read_text(encoding="utf-8"),
-                             re.MULTILINE):
+        for m in re.finditer(
+            r"^- \*\*([A-Z0-9-]+)\*\* · [A-Z-]+ · (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE
+        ):
             out[m.group(1)] = m.group(2)
     return out
 
@@ -164,8 +176,7 @@ def check_vectors(vectors: list[Vector]) -> list[str]:
     problems = []
     for v in vectors:
         for i, chunk in enumerate(v.data["input"]):
-            problems += partition_problems(f"{v.group}/{v.name} chunk {i}", chunk["annotations"],
-                                           chunk_bytes(chunk))
+            problems += partition_problems(f"{v.group}/{v.name} chunk {i}", chunk["annotations"], chunk_bytes(chunk))
     return problems
 
 
@@ -197,15 +208,16 @@ def req_links(reqs: list[str], titles: dict[str, str]) -> str:
     return " ".join(out)
 
 
-def field_list(annotations: list[dict], data: bytes, titles: dict[str, str],
-               unmasked: bytes | None = None, payload_at: int = 0) -> str:
+def field_list(
+    annotations: list[dict], data: bytes, titles: dict[str, str], unmasked: bytes | None = None, payload_at: int = 0
+) -> str:
     rows = []
     for n, a in enumerate(sorted(annotations, key=lambda a: a["offset"])):
-        piece = data[a["offset"]:a["offset"] + a["length"]]
+        piece = data[a["offset"] : a["offset"] + a["length"]]
         hx, tx = shown(piece)
         clear = ""
         if unmasked is not None and a["offset"] >= payload_at:
-            u = unmasked[a["offset"] - payload_at:a["offset"] - payload_at + a["length"]]
+            u = unmasked[a["offset"] - payload_at : a["offset"] - payload_at + a["length"]]
             clear = f'<span class="unmasked" title="unmasked">{E(shown(u)[1])}</span>'
         rows.append(
             f'<li class="field f{n % 6}"><details class="field-details">'
@@ -214,7 +226,8 @@ def field_list(annotations: list[dict], data: bytes, titles: dict[str, str],
             f'<span class="label">{E(a["label"])}</span></summary>'
             f'<p class="explain">{E(a["note"])}</p>'
             + (f'<p class="reqs">{req_links(a["requirements"], titles)}</p>' if a.get("requirements") else "")
-            + "</details></li>")
+            + "</details></li>"
+        )
     return '<ol class="fields">' + "".join(rows) + "</ol>"
 
 
@@ -222,7 +235,7 @@ def colored_dump(annotations: list[dict], data: bytes) -> str:
     """The whole message in hex, each field in its own colour (long fields abbreviated)."""
     out = []
     for n, a in enumerate(sorted(annotations, key=lambda a: a["offset"])):
-        piece = data[a["offset"]:a["offset"] + a["length"]]
+        piece = data[a["offset"] : a["offset"] + a["length"]]
         hx, _ = shown(piece)
         out.append(f'<span class="f{n % 6}" title="{E(a["label"])}">{E(hx)}</span>')
     return '<pre class="dump">' + " ".join(out) + "</pre>"
@@ -258,8 +271,13 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
         by_msg.setdefault(d.message, []).append(d)
     groups = Counter(reason_group(d) for d in result.differences)
     group_msgs = {g: len({d.message for d in result.differences if reason_group(d) == g}) for g in groups}
-    names = sorted({d.field.split("(")[-1].rstrip(")") for d in result.differences
-                    if reason_group(d) == "inside fields marked variable"})
+    names = sorted(
+        {
+            d.field.split("(")[-1].rstrip(")")
+            for d in result.differences
+            if reason_group(d) == "inside fields marked variable"
+        }
+    )
     other_server = other["recorded"]["server"]
     short_name = other_server.split(" running ")[0]  # the boxes name the server without its fixture
     section = (
@@ -270,12 +288,18 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
         + f" against {E(other_server)} (<code>vectors/sessions/walkthrough-node.json</code>). The two recordings were compared byte by "
         f"byte ({result.bytes_compared} bytes): {plural(result.messages - result.identical, 'message')} "
         f"differ, in {plural(len(result.differences), 'place')}, none of them unexplained.</p><ul>"
-        + "".join(f"<li>{E(g)}"
-                  + (" (" + ", ".join(f"<code>{E(n)}</code>" for n in names) + ")"
-                     if g == "inside fields marked variable" else "")
-                  + f": {plural(n, 'difference')} in {plural(group_msgs[g], 'message')}</li>"
-                  for g, n in sorted(groups.items()))
-        + "</ul><p>Each message box says what the other server sent differently.</p></details>")
+        + "".join(
+            f"<li>{E(g)}"
+            + (
+                " (" + ", ".join(f"<code>{E(n)}</code>" for n in names) + ")"
+                if g == "inside fields marked variable"
+                else ""
+            )
+            + f": {plural(n, 'difference')} in {plural(group_msgs[g], 'message')}</li>"
+            for g, n in sorted(groups.items())
+        )
+        + "</ul><p>Each message box says what the other server sent differently.</p></details>"
+    )
     lines: dict[int, str] = {}
     for m in msgs:
         ds = by_msg.get(m["index"], [])
@@ -287,15 +311,20 @@ def render_comparison(session: dict, other: dict) -> tuple[str, dict[int, str]]:
         items = "".join(
             f"<li><code>{E(d.field)}</code>: "
             + (f"here <code>{E(printable(d.first_bytes))}</code>" if d.first[1] else "absent here")
-            + ", there " + (f"<code>{E(printable(d.second_bytes))}</code>" if d.second[1] else "absent")
-            + f". {E(d.reason[0].upper() + d.reason[1:])}.</li>" for d in ds)
-        lines[m["index"]] = (f'<details class="other differs"><summary>{E(short_name)} differs in '
-                             f"{plural(len(ds), 'place')}</summary><ul>{items}</ul></details>")
+            + ", there "
+            + (f"<code>{E(printable(d.second_bytes))}</code>" if d.second[1] else "absent")
+            + f". {E(d.reason[0].upper() + d.reason[1:])}.</li>"
+            for d in ds
+        )
+        lines[m["index"]] = (
+            f'<details class="other differs"><summary>{E(short_name)} differs in '
+            f"{plural(len(ds), 'place')}</summary><ul>{items}</ul></details>"
+        )
     return section, lines
 
 
 def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None = None) -> str:
-    msgs = [m for m in session["messages"]]
+    msgs = list(session["messages"])
     data = [message_bytes(m) for m in msgs]
     c2s = sum(len(d) for d, m in zip(data, msgs) if m["direction"] == "client-to-server")
     s2c = sum(len(d) for d, m in zip(data, msgs) if m["direction"] == "server-to-client")
@@ -316,32 +345,46 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
         f"{c2s} bytes from the clients and {s2c} bytes from the server, every one of them explained in "
         f"{plural(fields, 'labelled field')}. The messages illustrate {plural(len(reqs), 'requirement')} "
         f"of checklist groups {', '.join(groups)}.</p>"
-        + ("<p>The server ran in its deterministic mode (session and socket ids from counters, no Date "
-           "header) and the client fixes its own bytes, its WebSocket key and its masking keys, so "
-           "recording again gives a byte-identical file.</p>" if rec.get("deterministic_ids") else "")
-        + 
-        f"<p>Server settings: " + ", ".join(f"{E(k)} {E(str(v))}" for k, v in rec["settings"].items())
+        + (
+            "<p>The server ran in its deterministic mode (session and socket ids from counters, no Date "
+            "header) and the client fixes its own bytes, its WebSocket key and its masking keys, so "
+            "recording again gives a byte-identical file.</p>"
+            if rec.get("deterministic_ids")
+            else ""
+        )
+        + "<p>Server settings: "
+        + ", ".join(f"{E(k)} {E(str(v))}" for k, v in rec["settings"].items())
         + ". Fields that change between runs or servers are <mark>highlighted</mark>: "
-        + ", ".join(f"<code>{E(v)}</code>" for v in variables) + ".</p>"
+        + ", ".join(f"<code>{E(v)}</code>" for v in variables)
+        + ".</p>"
         "<p class=\"legend\"><span class=\"who client\">client → server</span> "
         "<span class=\"who server\">server → client</span> Expand a message to see its fields; expand a "
-        "field for its explanation and the requirements it illustrates.</p>")
+        "field for its explanation and the requirements it illustrates.</p>"
+    )
     comparison, other_lines = render_comparison(session, other) if other else ("", {})
     boxes = []
     for m, d in zip(msgs, data):
         who = "client" if m["direction"] == "client-to-server" else "server"
         arrow = "client → server" if who == "client" else "server → client"
-        transport = {"polling-get": "polling GET", "polling-post": "polling POST", "websocket": "WebSocket",
-                     "tcp": "TCP"}[m["transport"]]
-        head = (f'<header><span class="num">#{m["index"]}</span> <span class="who {who}">{arrow}</span> '
-                f'<span class="transport">{transport}</span> <span class="conn">connection {m["connection"]}'
-                f'</span> <span class="size">{plural(len(d), "byte")}</span></header>')
+        transport = {
+            "polling-get": "polling GET",
+            "polling-post": "polling POST",
+            "websocket": "WebSocket",
+            "tcp": "TCP",
+        }[m["transport"]]
+        head = (
+            f'<header><span class="num">#{m["index"]}</span> <span class="who {who}">{arrow}</span> '
+            f'<span class="transport">{transport}</span> <span class="conn">connection {m["connection"]}'
+            f'</span> <span class="size">{plural(len(d), "byte")}</span></header>'
+        )
         title = f'<h2>{E(m.get("title") or m["summary"])}</h2>'
         note = f'<p class="note">{E(m["note"])}</p>' if m.get("note") else ""
         summary = f'<p class="summary">{E(m["summary"])}</p>'
         if m["kind"] == "close":
-            boxes.append(f'<article class="msg {who} close" id="m{m["index"]}" data-index="{m["index"]}">'
-                         f"{head}{title}{note}{summary}</article>")
+            boxes.append(
+                f'<article class="msg {who} close" id="m{m["index"]}" data-index="{m["index"]}">'
+                f"{head}{title}{note}{summary}</article>"
+            )
             continue
         unmasked, payload_at = None, 0
         if "unmasked" in m:
@@ -352,10 +395,9 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
         if m["kind"].startswith("http"):
             text_view = f'<pre class="text">{mark_variables(d, m["variable"])}</pre>'
         elif unmasked is not None:
-            text_view = (f'<p class="unmasked-line">Payload after unmasking: <code>{E(shown(unmasked)[1])}'
-                         "</code></p>")
+            text_view = f'<p class="unmasked-line">Payload after unmasking: <code>{E(shown(unmasked)[1])}</code></p>'
         else:
-            payload = d[payload_of(d):]
+            payload = d[payload_of(d) :]
             text_view = f'<p class="unmasked-line">Payload: <code>{E(printable(payload))}</code></p>'
         reqline = f'<p class="reqs">Illustrates {req_links(m["requirements"], titles)}</p>' if m["requirements"] else ""
         boxes.append(
@@ -363,20 +405,33 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
             f"{summary}{text_view}{colored_dump(m['annotations'], d)}"
             f'<details class="msg-fields"><summary>{plural(len(m["annotations"]), "field")}</summary>'
             f"{field_list(m['annotations'], d, titles, unmasked, payload_at)}</details>{reqline}"
-            f"{other_lines.get(m['index'], '')}</article>")
+            f"{other_lines.get(m['index'], '')}</article>"
+        )
     steps = []
     for m in msgs:
         if m.get("title") and (not steps or steps[-1][1] != m["title"]):
             steps.append((m["index"], m["title"], m["direction"]))
-    contents = ('<details class="contents"><summary>Contents: ' + plural(len(steps), "step") + "</summary><ol>"
-                + "".join(f'<li class="{"client" if d == "client-to-server" else "server"}">'
-                          f'<a href="#m{i}">{E(t)}</a></li>' for i, t, d in steps) + "</ol></details>")
+    contents = (
+        '<details class="contents"><summary>Contents: '
+        + plural(len(steps), "step")
+        + "</summary><ol>"
+        + "".join(
+            f'<li class="{"client" if d == "client-to-server" else "server"}"><a href="#m{i}">{E(t)}</a></li>'
+            for i, t, d in steps
+        )
+        + "</ol></details>"
+    )
     touched = "".join(
-        f"<li>{letter}. {E(label)}: " + " ".join(req_links([r for r in reqs if group_of(r) == letter], titles))
-        + "</li>" for letter, (label, _) in CHECKLIST_GROUPS.items())
+        f"<li>{letter}. {E(label)}: "
+        + " ".join(req_links([r for r in reqs if group_of(r) == letter], titles))
+        + "</li>"
+        for letter, (label, _) in CHECKLIST_GROUPS.items()
+    )
     coverage = f'<details class="coverage"><summary>Checklist groups illustrated</summary><ul>{touched}</ul></details>'
-    return page("The illustrated Socket.IO connection",
-                intro + contents + coverage + comparison + '<div class="flow">' + "".join(boxes) + "</div>")
+    return page(
+        "The illustrated Socket.IO connection",
+        intro + contents + coverage + comparison + '<div class="flow">' + "".join(boxes) + "</div>",
+    )
 
 
 def payload_of(frame: bytes) -> int:
@@ -392,13 +447,18 @@ def mark_variables(data: bytes, variables: list[dict]) -> str:
     for v in sorted(variables, key=lambda v: v["offset"]):
         if v["offset"] < pos:
             continue
-        out.append(E(data[pos:v["offset"]].decode("utf-8", "replace")))
-        out.append(f'<mark title="{E(v["name"])}">'
-                   f'{E(data[v["offset"]:v["offset"] + v["length"]].decode("utf-8", "replace"))}</mark>')
+        out.append(E(data[pos : v["offset"]].decode("utf-8", "replace")))
+        out.append(
+            f'<mark title="{E(v["name"])}">'
+            f'{E(data[v["offset"] : v["offset"] + v["length"]].decode("utf-8", "replace"))}</mark>'
+        )
         pos = v["offset"] + v["length"]
     out.append(E(data[pos:].decode("utf-8", "replace")))
-    return ("".join(out).replace("\r\n", '<span class="ctl">\\r\\n</span>\n')
-            .replace("\x1e", '<span class="ctl">\\x1e</span>'))
+    return (
+        "".join(out)
+        .replace("\r\n", '<span class="ctl">\\r\\n</span>\n')
+        .replace("\x1e", '<span class="ctl">\\x1e</span>')
+    )
 
 
 # ---------------------------------------------------------------------- vectors
@@ -426,18 +486,25 @@ def render_vector(v: Vector, titles: dict[str, str]) -> str:
         data = chunk_bytes(chunk)
         total += len(data)
         kind = chunk.get("kind", "binary" if "hex" in chunk else "text")
-        chunks.append(f'<div class="chunk"><p>Chunk {i + 1} of {len(d["input"])}, {kind}, '
-                      f'{plural(len(data), "byte")}:</p>{colored_dump(chunk["annotations"], data)}'
-                      f'<details class="msg-fields"><summary>{plural(len(chunk["annotations"]), "field")}</summary>'
-                      f"{field_list(chunk['annotations'], data, titles)}</details></div>")
+        chunks.append(
+            f'<div class="chunk"><p>Chunk {i + 1} of {len(d["input"])}, {kind}, '
+            f'{plural(len(data), "byte")}:</p>{colored_dump(chunk["annotations"], data)}'
+            f'<details class="msg-fields"><summary>{plural(len(chunk["annotations"]), "field")}</summary>'
+            f"{field_list(chunk['annotations'], data, titles)}</details></div>"
+        )
     anchor = f"{v.group}-{v.name}"
-    return (f'<details class="vector {verdict}" id="{E(anchor)}"><summary><span class="verdict {verdict}">'
-            f'{verdict}</span> <code>{E(v.group)}/{E(v.name)}</code> {E(d["description"])} '
-            f'<span class="size">{plural(total, "byte")}</span></summary>'
-            f'<p>Layer <code>{E(d["layer"])}</code>, protocol {d["protocol"]}'
-            + (f', source: {E(d["source"])}' if d.get("source") else "") + "</p>"
-            + (f'<p class="reqs">{req_links(d["requirements"], titles)}</p>' if d["requirements"] else "")
-            + "".join(chunks) + outcome_html(v) + "</details>")
+    return (
+        f'<details class="vector {verdict}" id="{E(anchor)}"><summary><span class="verdict {verdict}">'
+        f'{verdict}</span> <code>{E(v.group)}/{E(v.name)}</code> {E(d["description"])} '
+        f'<span class="size">{plural(total, "byte")}</span></summary>'
+        f'<p>Layer <code>{E(d["layer"])}</code>, protocol {d["protocol"]}'
+        + (f', source: {E(d["source"])}' if d.get("source") else "")
+        + "</p>"
+        + (f'<p class="reqs">{req_links(d["requirements"], titles)}</p>' if d["requirements"] else "")
+        + "".join(chunks)
+        + outcome_html(v)
+        + "</details>"
+    )
 
 
 def render_vectors(vectors: list[Vector], titles: dict[str, str]) -> dict[str, str]:
@@ -446,24 +513,33 @@ def render_vectors(vectors: list[Vector], titles: dict[str, str]) -> dict[str, s
     rows = []
     for group, label in VECTOR_GROUPS.items():
         n = sum(counts[(group, x)] for x in VERDICTS)
-        cells = "".join(f'<td><a href="vectors-{group}.html#{VERDICTS[x][0]}">{counts[(group, x)]}</a></td>'
-                        for x in VERDICTS)
-        rows.append(f'<tr><th><a href="vectors-{group}.html">{E(label)}</a> (<code>{group}/</code>)</th>{cells}'
-                    f"<td>{n}</td></tr>")
-        body = [f"<h1>{E(label)} vectors</h1><p>{plural(n, 'vector')} from <code>vectors/{group}/</code>. "
-                "Expand a vector for its bytes, its fields and its outcome.</p>"]
+        cells = "".join(
+            f'<td><a href="vectors-{group}.html#{VERDICTS[x][0]}">{counts[(group, x)]}</a></td>' for x in VERDICTS
+        )
+        rows.append(
+            f'<tr><th><a href="vectors-{group}.html">{E(label)}</a> (<code>{group}/</code>)</th>{cells}'
+            f"<td>{n}</td></tr>"
+        )
+        body = [
+            f"<h1>{E(label)} vectors</h1><p>{plural(n, 'vector')} from <code>vectors/{group}/</code>. "
+            "Expand a vector for its bytes, its fields and its outcome.</p>"
+        ]
         for x, (verdict, meaning) in VERDICTS.items():
             mine = [v for v in vectors if v.group == group and v.verdict == x]
             body.append(f'<h2 id="{verdict}">{verdict.capitalize()} ({len(mine)}): {E(meaning)}</h2>')
             body += [render_vector(v, titles) for v in mine]
         pages[f"vectors-{group}.html"] = page(f"{label} vectors", "".join(body))
     totals = "".join(f"<td>{sum(counts[(g, x)] for g in VECTOR_GROUPS)}</td>" for x in VERDICTS)
-    index = (f"<h1>Annotated byte vectors</h1><p>{plural(len(vectors), 'vector')}, every byte explained. "
-             "The first letter of a vector's name is its verdict.</p>"
-             "<table class=\"counts\"><tr><th>folder</th>"
-             + "".join(f"<th>{E(VERDICTS[x][0])}</th>" for x in VERDICTS) + "<th>total</th></tr>"
-             + "".join(rows) + f"<tr><th>all</th>{totals}<td>{len(vectors)}</td></tr></table>"
-             "<dl>" + "".join(f"<dt>{E(a)}</dt><dd>{E(b)}</dd>" for a, b in VERDICTS.values()) + "</dl>")
+    index = (
+        f"<h1>Annotated byte vectors</h1><p>{plural(len(vectors), 'vector')}, every byte explained. "
+        "The first letter of a vector's name is its verdict.</p>"
+        "<table class=\"counts\"><tr><th>folder</th>"
+        + "".join(f"<th>{E(VERDICTS[x][0])}</th>" for x in VERDICTS)
+        + "<th>total</th></tr>"
+        + "".join(rows)
+        + f"<tr><th>all</th>{totals}<td>{len(vectors)}</td></tr></table>"
+        "<dl>" + "".join(f"<dt>{E(a)}</dt><dd>{E(b)}</dd>" for a, b in VERDICTS.values()) + "</dl>"
+    )
     pages["vectors.html"] = page("Annotated byte vectors", index)
     return pages
 
@@ -471,8 +547,10 @@ def render_vectors(vectors: list[Vector], titles: dict[str, str]) -> dict[str, s
 def render_requirements(titles: dict[str, str], session: dict, vectors: list[Vector]) -> str:
     in_walk = Counter(r for m in session["messages"] for r in m["requirements"])
     in_vec = Counter(r for v in vectors for r in v.data["requirements"])
-    body = ["<h1>Requirements</h1><p>The checklist IDs used on these pages, with the project's wording "
-            "from <code>conformance/REQUIREMENTS.md</code>, and where each is illustrated.</p>"]
+    body = [
+        "<h1>Requirements</h1><p>The checklist IDs used on these pages, with the project's wording "
+        "from <code>conformance/REQUIREMENTS.md</code>, and where each is illustrated.</p>"
+    ]
     for letter, (label, prefixes) in CHECKLIST_GROUPS.items():
         ids = sorted(r for r in set(titles) | set(in_walk) | set(in_vec) if r.startswith(prefixes))
         body.append(f"<h2>{letter}. {E(label)}</h2><dl>")
@@ -480,28 +558,39 @@ def render_requirements(titles: dict[str, str], session: dict, vectors: list[Vec
             first = next((m["index"] for m in session["messages"] if r in m["requirements"]), None)
             where = []
             if first is not None:
-                where.append(f'<a href="walkthrough.html#m{first}">walkthrough</a> '
-                             f"({plural(in_walk[r], 'message')})")
+                where.append(f'<a href="walkthrough.html#m{first}">walkthrough</a> ({plural(in_walk[r], "message")})')
             if in_vec[r]:
                 where.append(plural(in_vec[r], "vector"))
-            body.append(f'<dt id="{E(r)}">{E(r)}</dt><dd>{E(titles.get(r, ""))} '
-                        f'<span class="where">{" · ".join(where)}</span></dd>')
+            body.append(
+                f'<dt id="{E(r)}">{E(r)}</dt><dd>{E(titles.get(r, ""))} '
+                f'<span class="where">{" · ".join(where)}</span></dd>'
+            )
         body.append("</dl>")
     others = sorted(r for r in set(in_walk) | set(in_vec) if group_of(r) is None)
-    body.append("<h2>RFC sections</h2><dl>" + "".join(
-        f'<dt id="{E(r)}">{E(r)}</dt><dd>{plural(in_walk[r], "walkthrough message")}, '
-        f'{plural(in_vec[r], "vector")}</dd>' for r in others) + "</dl>")
+    body.append(
+        "<h2>RFC sections</h2><dl>"
+        + "".join(
+            f'<dt id="{E(r)}">{E(r)}</dt><dd>{plural(in_walk[r], "walkthrough message")}, '
+            f'{plural(in_vec[r], "vector")}</dd>'
+            for r in others
+        )
+        + "</dl>"
+    )
     return page("Requirements", "".join(body))
 
 
 def render_index(session: dict, vectors: list[Vector]) -> str:
-    return page("Socket.IO byte by byte", (
-        "<h1>Socket.IO byte by byte</h1>"
-        f'<ul><li><a href="walkthrough.html">The illustrated connection</a>: one recorded connection, '
-        f"{plural(len(session['messages']), 'message')}, every byte explained.</li>"
-        f'<li><a href="vectors.html">Annotated byte vectors</a>: {plural(len(vectors), "vector")} '
-        "(accept, reject, implementation-defined).</li>"
-        '<li><a href="requirements.html">Requirements</a> illustrated by both.</li></ul>'))
+    return page(
+        "Socket.IO byte by byte",
+        (
+            "<h1>Socket.IO byte by byte</h1>"
+            f'<ul><li><a href="walkthrough.html">The illustrated connection</a>: one recorded connection, '
+            f"{plural(len(session['messages']), 'message')}, every byte explained.</li>"
+            f'<li><a href="vectors.html">Annotated byte vectors</a>: {plural(len(vectors), "vector")} '
+            "(accept, reject, implementation-defined).</li>"
+            '<li><a href="requirements.html">Requirements</a> illustrated by both.</li></ul>'
+        ),
+    )
 
 
 STYLE = """
@@ -555,10 +644,12 @@ def generate(out: Path, check_only: bool = False) -> list[str]:
         return problems
     titles = requirement_titles()
     out.mkdir(parents=True, exist_ok=True)
-    files = {"index.html": render_index(session, vectors),
-             "walkthrough.html": render_walkthrough(session, titles, other),
-             "requirements.html": render_requirements(titles, session, vectors),
-             "style.css": STYLE.lstrip()}
+    files = {
+        "index.html": render_index(session, vectors),
+        "walkthrough.html": render_walkthrough(session, titles, other),
+        "requirements.html": render_requirements(titles, session, vectors),
+        "style.css": STYLE.lstrip(),
+    }
     files.update(render_vectors(vectors, titles))
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")

@@ -13,6 +13,7 @@ Each category (layer, which side rejects, the codec's error or the Node parser's
     cause. Each new finding is written to fuzz/differential/findings/ as a JSON file with up to
     five unexplained examples, for the vector owners to turn into vectors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,20 @@ from pathlib import Path
 # Differences where compat deliberately does not follow Node, as the codec headers say.
 DOCUMENTED = {
     "SIO_ERR_PKT_ACK_ID_RANGE": "packet.h: ack ids above 2^53-1 are rejected in both modes "
-                                "(Node silently rounds them); checklist §2.16",
+    "(Node silently rounds them); checklist §2.16",
     "SIO_ERR_PKT_PAYLOAD_SPACE": "packet.h: whitespace between header and payload is rejected "
-                                 "in both modes (Node reads it as ack id 0); checklist §2.16",
+    "in both modes (Node reads it as ack id 0); checklist §2.16",
 }
-LAYER_OF = {"eio-packet": "eio-packet", "eio-payload": "eio-payload", "sio-packet": "sio-packet",
-            "sio-message": "sio-message"}
+LAYER_OF = {
+    "eio-packet": "eio-packet",
+    "eio-payload": "eio-payload",
+    "sio-packet": "sio-packet",
+    "sio-message": "sio-message",
+}
 SEP = b"\x00\xffAT"  # message separator of sio-message inputs (diffgen.c)
 
 # JavaScript's StrWhiteSpaceChar: what Number() trims and reads as 0 when nothing else is left.
-JS_SPACE = set("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | \
-    {chr(c) for c in range(0x2000, 0x200B)}
+JS_SPACE = set("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {chr(c) for c in range(0x2000, 0x200B)}
 NUM_NOT_INTEGER = re.compile(r'"num"\s*:\s*-?\d+(?:\.\d+|(?:\.\d+)?[eE][+-]?\d+)')
 
 
@@ -44,8 +48,8 @@ def unpaired_surrogate_escape(pkt: str) -> bool:
     while i < len(pkt) - 1:
         if pkt[i] != "\\":
             i += 1
-        elif pkt[i + 1] == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", pkt[i + 2:i + 6]):
-            units.append((i, int(pkt[i + 2:i + 6], 16)))
+        elif pkt[i + 1] == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", pkt[i + 2 : i + 6]):
+            units.append((i, int(pkt[i + 2 : i + 6], 16)))
             i += 6
         else:
             i += 2
@@ -66,15 +70,15 @@ def node_header(pkt: str) -> tuple[str, str]:
     i, att = 0, ""
     if pkt[:1] in ("5", "6"):
         end = pkt.find("-", 1)
-        att = pkt[1:end if end >= 0 else len(pkt)]
+        att = pkt[1 : end if end >= 0 else len(pkt)]
         i = end if end >= 0 else len(pkt)
-    if pkt[i + 1:i + 2] == "/":
+    if pkt[i + 1 : i + 2] == "/":
         comma = pkt.find(",", i + 1)
         i = comma if comma >= 0 else len(pkt)
     j = i + 1
     while j < len(pkt) and (pkt[j].isascii() and pkt[j].isdigit() or pkt[j] in JS_SPACE):
         j += 1
-    return att, pkt[i + 1:j]
+    return att, pkt[i + 1 : j]
 
 
 def sio_packets(layer: str, data: bytes) -> list[str]:
@@ -88,36 +92,70 @@ def sio_packets(layer: str, data: bytes) -> list[str]:
 # Causes of compat disagreements, each recorded by i_ vectors: (name, layers, Node's side,
 # codec's compat outcome, test on one text packet, vectors).
 CAUSES = [
-    ("JavaScript whitespace as the packet type (Number(\" \") is 0)",
-     ("sio-packet", "sio-message"), "accepts", "SIO_ERR_PKT_TYPE",
-     lambda pkt: pkt[:1] in JS_SPACE,
-     ["vectors/sio/i_packet_type_space.json", "vectors/sio/i_packet_type_tab.json"]),
-    ("JavaScript whitespace that JSON does not allow, read by Node as (part of) the ack id",
-     ("sio-packet", "sio-message"), "accepts", "SIO_ERR_JSON_SYNTAX",
-     lambda pkt: any(c in JS_SPACE for c in node_header(pkt)[1]),
-     ["vectors/sio/i_ack_id_form_feed.json", "vectors/sio/i_ack_id_no_break_space.json",
-      "vectors/sio/i_ack_id_split_by_form_feed.json", "vectors/sio/i_connect_vertical_tab.json"]),
-    ("attachment count spelled other than decimal digits, which Number() still reads",
-     ("sio-packet", "sio-message"), "accepts", "SIO_ERR_PKT_ATTACHMENTS",
-     lambda pkt: pkt[:1] in ("5", "6") and "-" in pkt and not re.fullmatch(r"[0-9]+", node_header(pkt)[0]),
-     ["vectors/sio/i_attachments_plus_sign.json", "vectors/sio/i_attachments_trailing_dot.json",
-      "vectors/sio/i_attachments_trailing_space.json", "vectors/sio/i_attachments_hex.json",
-      "vectors/sio/i_attachments_exponent.json"]),
-    ("\\u escape of an unpaired surrogate (JSON.parse keeps it)",
-     ("sio-packet", "sio-message"), "accepts", "SIO_ERR_JSON_SURROGATE",
-     unpaired_surrogate_escape,
-     ["vectors/sio/i_json_lone_high_surrogate.json", "vectors/sio/i_json_lone_low_surrogate.json",
-      "vectors/sio/i_json_high_surrogate_then_letter.json"]),
-    ("zero attachments, accepted in compat as socket.io-parser 4.2.6 does (4.2.7 rejects); "
-     "packet.h, checklist §2.15",
-     ("sio-packet", "sio-message"), "rejects(Illegal attachments)", "accepts",
-     lambda pkt: re.match(r"[56]0+-", pkt) is not None,
-     ["vectors/sio/i_binary_zero_attachments.json"]),
-    ("placeholder num written with a fraction or an exponent",
-     ("sio-message",), "accepts", "SIO_ERR_PKT_PLACEHOLDER",
-     lambda pkt: NUM_NOT_INTEGER.search(pkt) is not None,
-     ["vectors/sio/i_placeholder_fractional_num.json",
-      "vectors/sio/i_placeholder_num_written_as_float.json"]),
+    (
+        "JavaScript whitespace as the packet type (Number(\" \") is 0)",
+        ("sio-packet", "sio-message"),
+        "accepts",
+        "SIO_ERR_PKT_TYPE",
+        lambda pkt: pkt[:1] in JS_SPACE,
+        ["vectors/sio/i_packet_type_space.json", "vectors/sio/i_packet_type_tab.json"],
+    ),
+    (
+        "JavaScript whitespace that JSON does not allow, read by Node as (part of) the ack id",
+        ("sio-packet", "sio-message"),
+        "accepts",
+        "SIO_ERR_JSON_SYNTAX",
+        lambda pkt: any(c in JS_SPACE for c in node_header(pkt)[1]),
+        [
+            "vectors/sio/i_ack_id_form_feed.json",
+            "vectors/sio/i_ack_id_no_break_space.json",
+            "vectors/sio/i_ack_id_split_by_form_feed.json",
+            "vectors/sio/i_connect_vertical_tab.json",
+        ],
+    ),
+    (
+        "attachment count spelled other than decimal digits, which Number() still reads",
+        ("sio-packet", "sio-message"),
+        "accepts",
+        "SIO_ERR_PKT_ATTACHMENTS",
+        lambda pkt: pkt[:1] in ("5", "6") and "-" in pkt and not re.fullmatch(r"[0-9]+", node_header(pkt)[0]),
+        [
+            "vectors/sio/i_attachments_plus_sign.json",
+            "vectors/sio/i_attachments_trailing_dot.json",
+            "vectors/sio/i_attachments_trailing_space.json",
+            "vectors/sio/i_attachments_hex.json",
+            "vectors/sio/i_attachments_exponent.json",
+        ],
+    ),
+    (
+        "\\u escape of an unpaired surrogate (JSON.parse keeps it)",
+        ("sio-packet", "sio-message"),
+        "accepts",
+        "SIO_ERR_JSON_SURROGATE",
+        unpaired_surrogate_escape,
+        [
+            "vectors/sio/i_json_lone_high_surrogate.json",
+            "vectors/sio/i_json_lone_low_surrogate.json",
+            "vectors/sio/i_json_high_surrogate_then_letter.json",
+        ],
+    ),
+    (
+        "zero attachments, accepted in compat as socket.io-parser 4.2.6 does (4.2.7 rejects); "
+        "packet.h, checklist §2.15",
+        ("sio-packet", "sio-message"),
+        "rejects(Illegal attachments)",
+        "accepts",
+        lambda pkt: re.match(r"[56]0+-", pkt) is not None,
+        ["vectors/sio/i_binary_zero_attachments.json"],
+    ),
+    (
+        "placeholder num written with a fraction or an exponent",
+        ("sio-message",),
+        "accepts",
+        "SIO_ERR_PKT_PLACEHOLDER",
+        lambda pkt: NUM_NOT_INTEGER.search(pkt) is not None,
+        ["vectors/sio/i_placeholder_fractional_num.json", "vectors/sio/i_placeholder_num_written_as_float.json"],
+    ),
 ]
 
 
@@ -178,8 +216,11 @@ def classify(key: str, cat: dict, vectors: list[dict]) -> tuple[str, str, list[d
     left = {d.hex() for d in unexplained}
     examples = [e for e in cat["examples"] if e["input_hex"] in left]
     if len(examples) < 5:  # inputs unexplained but not among the first five examples
-        examples += [{"input_hex": d.hex(), "input_text": d.decode("utf-8", "replace")}
-                     for d in unexplained if d.hex() not in {e["input_hex"] for e in examples}][:5 - len(examples)]
+        examples += [
+            {"input_hex": d.hex(), "input_text": d.decode("utf-8", "replace")}
+            for d in unexplained
+            if d.hex() not in {e["input_hex"] for e in examples}
+        ][: 5 - len(examples)]
     note = f"{len(unexplained):,} unexplained, {sum(found.values()):,} explained; {checked}"
     return "new", note, examples
 
@@ -191,15 +232,23 @@ def slug(key: str) -> str:
 def write_finding(folder: Path, key: str, cat: dict, note: str, examples: list[dict]) -> Path:
     layer, _, node, codec = key.split("|")
     path = folder / f"{slug(key)}.json"
-    path.write_text(json.dumps({
-        "layer": LAYER_OF[layer],
-        "summary": f"libsiocodec (compat) and the official parser disagree: Node {node[5:]}, "
-                   f"codec {codec.split(':', 1)[1]}",
-        "count": cat["count"],
-        "checked": note,
-        "who": {"node": "socket.io-parser 4.2.7" if layer.startswith("sio") else "engine.io-parser 5.2.3"},
-        "examples": examples,
-    }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "layer": LAYER_OF[layer],
+                "summary": f"libsiocodec (compat) and the official parser disagree: Node {node[5:]}, "
+                f"codec {codec.split(':', 1)[1]}",
+                "count": cat["count"],
+                "checked": note,
+                "who": {"node": "socket.io-parser 4.2.7" if layer.startswith("sio") else "engine.io-parser 5.2.3"},
+                "examples": examples,
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -219,12 +268,15 @@ def main() -> int:
     args.findings.mkdir(parents=True, exist_ok=True)
     for old in args.findings.glob("*.json"):  # the findings of this run replace the last run's
         old.unlink()
-    lines = [f"# Differential run: {stats['total']:,} inputs",
-             "",
-             f"agree: {stats['agree']:,}; differ in strict mode only: {stats['strict_only']:,}; "
-             f"differ in compat mode: {stats['disagree']:,}",
-             "",
-             "| inputs | category | class | reference / finding file |", "|---|---|---|---|"]
+    lines = [
+        f"# Differential run: {stats['total']:,} inputs",
+        "",
+        f"agree: {stats['agree']:,}; differ in strict mode only: {stats['strict_only']:,}; "
+        f"differ in compat mode: {stats['disagree']:,}",
+        "",
+        "| inputs | category | class | reference / finding file |",
+        "|---|---|---|---|",
+    ]
     new = 0
     for key, cat in sorted(stats["categories"].items(), key=lambda kv: -kv[1]["count"]):
         verdict, ref, examples = classify(key, cat, vectors)
@@ -234,8 +286,7 @@ def main() -> int:
         lines.append(f"| {cat['count']:,} | `{key}` | {verdict} | {ref} |")
     args.report.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"differential: {stats['total']:,} inputs, {len(stats['categories'])} categories, "
-          f"{new} new findings")
+    print(f"differential: {stats['total']:,} inputs, {len(stats['categories'])} categories, {new} new findings")
     return 0
 
 

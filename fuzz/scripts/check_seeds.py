@@ -7,6 +7,7 @@ be accepted and an n_ seed rejected, unless its vector sets decoder options (see
 That proves the seed generator routed and wrapped the vector for the right parser.
 Prints one line per problem and a closing "fuzz-replay: N passed, N failed".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,9 @@ def manifest(seeds: Path) -> dict[tuple[str, str], tuple[str, bool]]:
 
 def replay(binary: Path, inputs: list[Path]) -> tuple[int, list[tuple[Path, bool, bool]], str]:
     """Runs one replay binary over all inputs; returns status, per-input report, stderr."""
-    proc = subprocess.run([str(binary), "--report", *map(str, inputs)], capture_output=True,
-                          text=True, errors="replace", timeout=900)
+    proc = subprocess.run(
+        [str(binary), "--report", *map(str, inputs)], capture_output=True, text=True, errors="replace", timeout=900
+    )
     rows = []
     for line in proc.stdout.splitlines():
         parts = line.rsplit("\t", 2)
@@ -37,8 +39,9 @@ def replay(binary: Path, inputs: list[Path]) -> tuple[int, list[tuple[Path, bool
     return proc.returncode, rows, proc.stderr
 
 
-def check_target(target: str, rows: list[tuple[Path, bool, bool]],
-                 expected: dict[tuple[str, str], tuple[str, bool]]) -> tuple[int, int, list[str]]:
+def check_target(
+    target: str, rows: list[tuple[Path, bool, bool]], expected: dict[tuple[str, str], tuple[str, bool]]
+) -> tuple[int, int, list[str]]:
     """Counts the target's own seeds checked and the verdicts compared; lists the problems."""
     checked, verdicts, problems = 0, 0, []
     for path, reached, accepted in rows:
@@ -60,7 +63,7 @@ def open_findings(regressions: Path) -> dict[str, str]:
     """fuzz/regressions/OPEN: "<target>/<file>  <reason>" per line."""
     path = regressions / "OPEN"
     out = {}
-    for line in (path.read_text().splitlines() if path.exists() else []):
+    for line in path.read_text().splitlines() if path.exists() else []:
         if line.strip() and not line.startswith("#"):
             name, _, why = line.partition(" ")
             out[name] = why.strip()
@@ -74,8 +77,7 @@ def replay_open(args: argparse.Namespace, known: dict[str, str]) -> tuple[int, i
         target = name.split("/")[0]
         if target not in args.targets:
             continue
-        proc = subprocess.run([str(args.bin / target), str(args.regressions / name)],
-                              capture_output=True, timeout=300)
+        proc = subprocess.run([str(args.bin / target), str(args.regressions / name)], capture_output=True, timeout=300)
         if proc.returncode != 0:
             still += 1
             print(f"open finding (still fails, expected): {name}: {why}")
@@ -96,8 +98,7 @@ def main() -> int:
     known = open_findings(args.regressions)
     inputs = sorted(p for p in args.seeds.iterdir() if p.is_dir()) if args.seeds.exists() else []
     for folder in sorted(p for p in args.regressions.iterdir() if p.is_dir()) if args.regressions.exists() else []:
-        inputs += sorted(f for f in folder.iterdir()
-                         if f.is_file() and f"{folder.name}/{f.name}" not in known)
+        inputs += sorted(f for f in folder.iterdir() if f.is_file() and f"{folder.name}/{f.name}" not in known)
     passed = failed = 0
     for target in args.targets:
         rc, rows, err = replay(args.bin / target, inputs)
@@ -110,11 +111,15 @@ def main() -> int:
             print(p)
         failed += len(problems)
         passed += 1 + checked - len(problems)
-        print(f"{target}: {len(rows)} inputs replayed, {checked} own seeds reach the parser "
-              f"({verdicts} with the vector's verdict)")
+        print(
+            f"{target}: {len(rows)} inputs replayed, {checked} own seeds reach the parser "
+            f"({verdicts} with the vector's verdict)"
+        )
     still, fixed = replay_open(args, known)
-    print(f"fuzz-replay: {passed + fixed} passed, {failed} failed"
-          + (f" ({still} known open findings, listed in {args.regressions}/OPEN)" if still else ""))
+    print(
+        f"fuzz-replay: {passed + fixed} passed, {failed} failed"
+        + (f" ({still} known open findings, listed in {args.regressions}/OPEN)" if still else "")
+    )
     return 1 if failed else 0
 
 

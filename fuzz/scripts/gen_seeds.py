@@ -8,6 +8,7 @@ must accept (y_) or reject (n_). A manifest, manifest.tsv, lists
 target, file, verdict and whether the vector sets decoder options (the verdict of a vector with
 options is only meaningful under those options, so the check skips it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,9 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 GROUPS = ("ws", "eio", "sio", "json", "http")
 # Separates a Socket.IO packet from its attachments in the sio_attach target's input.
@@ -82,6 +83,7 @@ Seed = tuple[str, str, bytes, str, bool]
 @dataclass
 class Case:
     """One way to decode a vector: its options and the verdict under them ("y", "n" or "-")."""
+
     variant: str
     options: dict
     verdict: str
@@ -188,8 +190,7 @@ def route_eio_packet(v: Vector) -> Iterable[Seed]:
         elif o.get("transport") != "polling":
             b |= 1 << 1
         b |= (8 if o.get("compat") else 0) | (16 if o.get("b64") else 0)
-        yield ("eio_packet", c.variant, bytes([b]) + v.chunks[0], c.verdict,
-               unknown(o, EIO_KNOWN))
+        yield ("eio_packet", c.variant, bytes([b]) + v.chunks[0], c.verdict, unknown(o, EIO_KNOWN))
 
 
 def route_eio_payload(v: Vector) -> Iterable[Seed]:
@@ -205,8 +206,7 @@ def route_eio_payload(v: Vector) -> Iterable[Seed]:
 def route_eio_open(v: Vector) -> Iterable[Seed]:
     for c in cases(v):
         b = 4 if c.options.get("protocol", 4) == 3 else 0
-        yield ("eio_extras", c.variant, bytes([b]) + v.chunks[0], c.verdict,
-               unknown(c.options, {"protocol"}))
+        yield ("eio_extras", c.variant, bytes([b]) + v.chunks[0], c.verdict, unknown(c.options, {"protocol"}))
 
 
 def route_eio_jsonp(v: Vector) -> Iterable[Seed]:
@@ -266,9 +266,11 @@ def base64_records(v: Vector) -> Iterable[Seed]:
 
 
 # ---- the server target: scenarios in its operation language (fuzz/targets/server.c).
-WS_HEAD = (b"GET /socket.io/?EIO=4&transport=websocket{sid} HTTP/1.1\r\nHost: x\r\n"
-           b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+WS_HEAD = (
+    b"GET /socket.io/?EIO=4&transport=websocket{sid} HTTP/1.1\r\nHost: x\r\n"
+    b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
 POLL_GET = b"GET /socket.io/?EIO=4&transport=polling{sid} HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
@@ -279,9 +281,12 @@ def op_connect() -> bytes:
 def op_send(conn: int, data: bytes) -> bytes:
     out = b""
     for i in range(0, max(len(data), 1), 65535):
-        piece = data[i:i + 65535]
-        out += (b"\x01" + bytes([conn, len(piece)]) if len(piece) < 256
-                else b"\x02" + bytes([conn]) + len(piece).to_bytes(2, "big")) + piece
+        piece = data[i : i + 65535]
+        out += (
+            b"\x01" + bytes([conn, len(piece)])
+            if len(piece) < 256
+            else b"\x02" + bytes([conn]) + len(piece).to_bytes(2, "big")
+        ) + piece
     return out
 
 
@@ -296,8 +301,10 @@ def op_wait(tenths: int) -> bytes:
 
 
 def poll_post(body: bytes) -> bytes:
-    head = (b"POST /socket.io/?EIO=4&transport=polling&sid=SID! HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %d\r\n\r\n" % len(body))
+    head = (
+        b"POST /socket.io/?EIO=4&transport=polling&sid=SID! HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
     return head + body
 
 
@@ -330,14 +337,13 @@ def upgrade_session() -> bytes:
 
 def route_server_sio(v: Vector) -> Iterable[Seed]:
     """Socket.IO packets and messages, sent over a WebSocket after connecting to "/"."""
-    frames = [(2 if k == "binary" else 1, (b"" if k == "binary" else b"4") + ch)
-              for ch, k in zip(v.chunks, v.kinds)]
+    frames = [(2 if k == "binary" else 1, (b"" if k == "binary" else b"4") + ch) for ch, k in zip(v.chunks, v.kinds)]
     yield ("server", "ws", b"\x00" + ws_session(frames, True), "-", False)
 
 
 def route_server_eio(v: Vector) -> Iterable[Seed]:
     """Engine.IO v4 payloads as POST bodies of a polling session (echo application)."""
-    if v.data.get("protocol", 4) == 4 and not v.options.get("protocol") == 3:
+    if v.data.get("protocol", 4) == 4 and v.options.get("protocol") != 3:
         yield ("server", "poll", b"\x01" + polling_session([v.chunks[0]]), "-", False)
 
 
@@ -378,19 +384,45 @@ ROUTES["ws-stream"].append(route_server_ws_stream)
 def scenario_seeds() -> Iterable[tuple[str, bytes]]:
     """Hand-written sessions that no single vector describes."""
     yield "polling_socketio", b"\x00" + polling_session([b"40", b'42["message","hi"]', b"41"])
-    yield "polling_echo_eio3", b"\x03" + op_connect() + op_send(
-        0, b"GET /socket.io/?EIO=3&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
-    yield "ws_socketio", b"\x00" + ws_session([(1, b'42["message",1,"2",{"3":[true]}]'),
-                                                 (1, b'451-["bin",{"_placeholder":true,"num":0}]'),
-                                                 (2, b"\x01\x02"), (1, b"3")], True)
+    yield (
+        "polling_echo_eio3",
+        b"\x03" + op_connect() + op_send(0, b"GET /socket.io/?EIO=3&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n"),
+    )
+    yield (
+        "ws_socketio",
+        b"\x00"
+        + ws_session(
+            [
+                (1, b'42["message",1,"2",{"3":[true]}]'),
+                (1, b'451-["bin",{"_placeholder":true,"num":0}]'),
+                (2, b"\x01\x02"),
+                (1, b"3"),
+            ],
+            True,
+        ),
+    )
     yield "ws_echo_binary", b"\x01" + ws_session([(2, b"\x01\x02\x03\x04"), (1, b"4hello")], False)
     yield "upgrade", b"\x00" + upgrade_session()
     yield "heartbeat_timeout", b"\x08" + polling_session([b"40"]) + op_wait(10) + op_wait(10)
-    yield "pipelined_gets", b"\x01" + op_connect() + op_send(
-        0, POLL_GET.replace(b"{sid}", b"") * 2)
+    yield "pipelined_gets", b"\x01" + op_connect() + op_send(0, POLL_GET.replace(b"{sid}", b"") * 2)
+
+
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
-TARGETS = {"utf8", "json", "base64", "ws_frame", "ws_close", "http_head", "eio_packet",
-           "eio_payload", "eio_payload_v3", "sio_packet", "sio_attach", "eio_extras", "server"}
+TARGETS = {
+    "utf8",
+    "json",
+    "base64",
+    "ws_frame",
+    "ws_close",
+    "http_head",
+    "eio_packet",
+    "eio_payload",
+    "eio_payload_v3",
+    "sio_packet",
+    "sio_attach",
+    "eio_extras",
+    "server",
+}
 
 
 def seeds_for(v: Vector, targets: set[str]) -> Iterable[Seed]:

@@ -4,6 +4,7 @@ Socket.IO on /socket.io/, a bare Engine.IO echo on /engine.io/, bound to HOST on
 python-socketio has no connect timeout, no broadcast-with-ack and no dynamic namespaces; those
 fixture parts are left out, so the suite reports them as the server really is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,13 @@ def settings() -> argparse.Namespace:
 
 
 def build(cfg: argparse.Namespace) -> web.Application:
-    common = dict(async_mode="aiohttp", ping_interval=cfg.ping_interval / 1000, ping_timeout=cfg.ping_timeout / 1000,
-                  max_http_buffer_size=cfg.max_payload, cors_allowed_origins="*")
+    common = dict(
+        async_mode="aiohttp",
+        ping_interval=cfg.ping_interval / 1000,
+        ping_timeout=cfg.ping_timeout / 1000,
+        max_http_buffer_size=cfg.max_payload,
+        cors_allowed_origins="*",
+    )
     sio = socketio.AsyncServer(namespaces=NAMESPACES, **common)
     echo = engineio.AsyncServer(**common)
     app = web.Application()
@@ -66,11 +72,10 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
 
     @sio.on("connect", namespace=ns)
     async def connect(sid, environ, auth=None):
-        if ns == "/auth":
-            if not (isinstance(auth, dict) and auth.get("token") == "ok"):
-                if isinstance(auth, dict) and "withData" in auth:
-                    raise socketio.exceptions.ConnectionRefusedError("not authorized", {"code": 42})
-                raise socketio.exceptions.ConnectionRefusedError("not authorized")
+        if ns == "/auth" and not (isinstance(auth, dict) and auth.get("token") == "ok"):
+            if isinstance(auth, dict) and "withData" in auth:
+                raise socketio.exceptions.ConnectionRefusedError("not authorized", {"code": 42})
+            raise socketio.exceptions.ConnectionRefusedError("not authorized")
         # The CONNECT reply is written after this handler returns; `auth` must follow it.
         sio.start_background_task(send_auth_later, sid, auth)
 
@@ -136,6 +141,7 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
     async def server_ack(sid, *args):
         async def result(*reply):
             await sio.emit("ack-result", tuple(reply), to=sid, namespace=ns)
+
         await sio.emit("need-ack", tuple(args), to=sid, namespace=ns, callback=result)
 
     @sio.on("server-ack-timeout", namespace=ns)

@@ -2,6 +2,7 @@
 Node are each recorded by i_ vectors: every vector a cause cites exists, is an i_ vector whose
 compat outcome is the cause's codec error, and is itself recognised by that cause; plain packets
 are recognised by none."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -44,8 +45,10 @@ def test_cited_vector_is_recognised_by_its_cause(name, ref):
             assert got is not None and got[0] == name, f"{layer}: not recognised ({got and got[0]})"
 
 
-@pytest.mark.parametrize("text", ['2["a"]', '0{"token":"x"}', '51-["a",{"_placeholder":true,"num":0}]',
-                                  '2/admin,12["a"]', '2["\\ud83d\\ude00"]'])
+@pytest.mark.parametrize(
+    "text",
+    ['2["a"]', '0{"token":"x"}', '51-["a",{"_placeholder":true,"num":0}]', '2/admin,12["a"]', '2["\\ud83d\\ude00"]'],
+)
 def test_plain_packets_match_no_cause(text):
     data = text.encode()
     for cause in classify.CAUSES:
@@ -57,8 +60,11 @@ def test_plain_packets_match_no_cause(text):
 def test_one_unexplained_input_makes_the_category_new():
     key = "sio-packet|compat|node:accepts|compat:SIO_ERR_PKT_TYPE"
     explained, odd = b"\t{}", b"7[]"
-    cat = {"count": 2, "examples": [{"input_hex": explained.hex(), "input_text": "\t{}"}],
-           "inputs": [explained.hex(), odd.hex()]}
+    cat = {
+        "count": 2,
+        "examples": [{"input_hex": explained.hex(), "input_text": "\t{}"}],
+        "inputs": [explained.hex(), odd.hex()],
+    }
     verdict, note, examples = classify.classify(key, cat, [])
     assert verdict == "new" and note.startswith("1 unexplained, 1 explained")
     assert [e["input_hex"] for e in examples] == [odd.hex()]

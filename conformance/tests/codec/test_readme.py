@@ -1,4 +1,5 @@
 """The README's limits table names only constants and error codes that the codec really defines."""
+
 from __future__ import annotations
 
 import re

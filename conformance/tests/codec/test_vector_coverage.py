@@ -1,5 +1,6 @@
 """The vector set as a whole: its size, its spread over layers, and its reach over the
 requirement groups A (Engine.IO packets and payloads) and E (Socket.IO packets)."""
+
 from __future__ import annotations
 
 from collections import Counter

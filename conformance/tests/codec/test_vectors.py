@@ -3,6 +3,7 @@
 For each vector: the file passes the JSON Schema and the naming rules, every byte is explained,
 the decode gives the stated structure or error, and accepted inputs re-encode to the same bytes.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def test_schema_and_naming(vector):
     elif vector.verdict == "n":
         assert "error" in v and "decoded" not in v and "strict" not in v
     else:
-        assert "strict" in v and "compat" in v and v.get("behaviours"), \
+        assert "strict" in v and "compat" in v and v.get("behaviours"), (
             "i_ vectors state the strict and compat outcomes and who does what"
+        )
     if v.get("reencode") is False:
         assert v.get("why"), "a vector that is not re-encoded says why"
 
@@ -69,8 +71,11 @@ def test_decode(vector):
             assert outcome(vector, opts) == expected_outcome(block), f"{mode} outcome differs"
 
 
-@pytest.mark.parametrize("vector", [v for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)],
-                         ids=[v.name for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)])
+@pytest.mark.parametrize(
+    "vector",
+    [v for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)],
+    ids=[v.name for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)],
+)
 def test_reencode(vector):
     v = vector.data
     adapter = ADAPTERS[v["layer"]]

@@ -1,5 +1,6 @@
 """A minimal Chrome DevTools Protocol client: headless Chromium started with a fresh profile,
 driven over a loopback WebSocket (frames from conformance/recorder/wire.py)."""
+
 from __future__ import annotations
 
 import base64
@@ -19,9 +20,18 @@ from recorder import wire
 
 START_DEADLINE_S = 30.0
 CALL_DEADLINE_S = 20.0
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
 CLIENT_MASK = bytes.fromhex("1f2e3d4c")
 
 
@@ -41,9 +51,13 @@ class Browser:
         if exe is None:
             raise RuntimeError("chromium is not installed (Debian package `chromium`)")
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
-        self.proc = subprocess.Popen([exe, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [exe, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._drain, args=(lines,), daemon=True).start()
         url = None
@@ -114,8 +128,11 @@ class Browser:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Page.enable", session=session)
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": False}, session)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         self.call("Page.navigate", {"url": url}, session)
         self.wait_event("Page.loadEventFired", session)
         return session
@@ -148,7 +165,7 @@ class Browser:
                     self.proc.wait(5)
             shutil.rmtree(self.profile, ignore_errors=True)
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -161,8 +178,12 @@ def _ws_connect(url: str) -> socket.socket:
         raise RuntimeError(f"DevTools endpoint {url} is not on 127.0.0.1")
     sock = socket.create_connection((u.hostname, u.port), timeout=CALL_DEADLINE_S)
     key = base64.b64encode(b"docs-browser-tst").decode()
-    sock.sendall((f"GET {u.path} HTTP/1.1\r\nHost: 127.0.0.1:{u.port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET {u.path} HTTP/1.1\r\nHost: 127.0.0.1:{u.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(1)

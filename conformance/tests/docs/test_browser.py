@@ -1,5 +1,6 @@
 """The generated pages in a real headless browser (Debian's chromium): they render, every message
 of the walkthrough has its box, and a field's explanation appears when it is expanded."""
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,17 @@ def test_walkthrough_renders_every_message_box(pages: Path, browser: Browser) ->
     assert browser.evaluate(tab, "document.querySelector('h1').textContent") == "The illustrated Socket.IO connection"
     shown = browser.evaluate(tab, "[...document.querySelectorAll('article.msg')].map(a => +a.dataset.index)")
     assert shown == [m["index"] for m in session["messages"]]
-    sides = browser.evaluate(tab, "[...document.querySelectorAll('article.msg')].map(a => "
-                                  "a.classList.contains('client') ? 'client-to-server' : 'server-to-client')")
+    sides = browser.evaluate(
+        tab,
+        "[...document.querySelectorAll('article.msg')].map(a => "
+        "a.classList.contains('client') ? 'client-to-server' : 'server-to-client')",
+    )
     assert sides == [m["direction"] for m in session["messages"]]
     # Client boxes sit on the left, server boxes on the right: the stylesheet was applied.
-    lefts = browser.evaluate(tab, "['article.msg.client', 'article.msg.server'].map(s => "
-                                  "document.querySelector(s).getBoundingClientRect().left)")
+    lefts = browser.evaluate(
+        tab,
+        "['article.msg.client', 'article.msg.server'].map(s => document.querySelector(s).getBoundingClientRect().left)",
+    )
     assert lefts[0] < lefts[1]
     browser.screenshot(tab, SCREENSHOT / "walkthrough.png")
     assert (SCREENSHOT / "walkthrough.png").stat().st_size > 10000
@@ -49,9 +55,11 @@ def test_field_explanation_appears_on_expanding(pages: Path, browser: Browser) -
     note = sorted(msg["annotations"], key=lambda a: a["offset"])[-1]["note"]
     tab = browser.open((pages / "walkthrough.html").as_uri())
     sel = f"#m{msg['index']}"
-    visible = (f"(() => {{ const p = [...document.querySelectorAll('{sel} p.explain')].pop(); "
-               "const r = p.getBoundingClientRect(); "
-               "return [p.textContent, p.checkVisibility() && r.height > 0 && r.width > 0]; })()")
+    visible = (
+        f"(() => {{ const p = [...document.querySelectorAll('{sel} p.explain')].pop(); "
+        "const r = p.getBoundingClientRect(); "
+        "return [p.textContent, p.checkVisibility() && r.height > 0 && r.width > 0]; })()"
+    )
     text, seen = browser.evaluate(tab, visible)
     assert text == note and not seen, "an explanation is visible before anything is expanded"
     browser.evaluate(tab, f"document.querySelector('{sel} details.msg-fields').open = true")
@@ -70,12 +78,16 @@ def test_node_comparison_is_shown_in_every_box(pages: Path, browser: Browser) ->
     summary = browser.evaluate(tab, "document.querySelector('details.comparison summary').textContent")
     assert summary.endswith(f"{result.identical} of {result.messages} messages byte-identical")
     # Every box that has bytes says whether Node sent the same ones.
-    boxes = browser.evaluate(tab, "[...document.querySelectorAll('article.msg:not(.close)')].map(a => "
-                                  "a.querySelectorAll(':scope > .other').length)")
+    boxes = browser.evaluate(
+        tab,
+        "[...document.querySelectorAll('article.msg:not(.close)')].map(a => "
+        "a.querySelectorAll(':scope > .other').length)",
+    )
     assert boxes == [1] * sum(m["kind"] != "close" for m in session["messages"])
     differing = sorted({d.message for d in result.differences})
-    shown = browser.evaluate(tab, "[...document.querySelectorAll('details.other.differs')].map(d => "
-                                  "+d.closest('article').dataset.index)")
+    shown = browser.evaluate(
+        tab, "[...document.querySelectorAll('details.other.differs')].map(d => +d.closest('article').dataset.index)"
+    )
     assert shown == differing
 
 
@@ -89,11 +101,17 @@ def test_vector_pages_render_every_vector(pages: Path, browser: Browser) -> None
         assert sorted(ids) == sorted(f"{v.group}-{v.name}" for v in vectors if v.group == group)
         total += len(ids)
         if group == "eio":
-            browser.evaluate(tab, "const d = document.querySelector('details.vector'); d.open = true; "
-                                  "d.querySelector('details.msg-fields').open = true; "
-                                  "d.querySelector('details.field-details').open = true")
-            seen = browser.evaluate(tab, "(() => { const p = document.querySelector('details.vector p.explain'); "
-                                         "return p.checkVisibility() && p.getBoundingClientRect().height > 0; })()")
+            browser.evaluate(
+                tab,
+                "const d = document.querySelector('details.vector'); d.open = true; "
+                "d.querySelector('details.msg-fields').open = true; "
+                "d.querySelector('details.field-details').open = true",
+            )
+            seen = browser.evaluate(
+                tab,
+                "(() => { const p = document.querySelector('details.vector p.explain'); "
+                "return p.checkVisibility() && p.getBoundingClientRect().height > 0; })()",
+            )
             assert seen
             browser.screenshot(tab, SCREENSHOT / "vectors-eio.png")
     assert total == len(vectors)

@@ -1,5 +1,6 @@
 """The page generator: its byte-coverage and prose checks, the walkthrough's reach over the checklist
 groups, numbers computed from the bytes, and the committed pages being current."""
+
 from __future__ import annotations
 
 import copy
@@ -40,8 +41,9 @@ def test_unexplained_byte_is_reported(session: dict) -> None:
     msg = next(m for m in broken["messages"] if len(m["annotations"]) > 2)
     gone = msg["annotations"].pop(1)
     problems = render_module().check_walkthrough(broken)
-    assert any(f"bytes {gone['offset']}..{gone['offset'] + gone['length'] - 1} are not explained" in p
-               for p in problems), problems
+    assert any(
+        f"bytes {gone['offset']}..{gone['offset'] + gone['length'] - 1} are not explained" in p for p in problems
+    ), problems
 
 
 def test_unexplained_vector_byte_is_reported() -> None:
@@ -120,8 +122,11 @@ def test_an_unexplained_difference_from_node_stops_the_generator(session: dict) 
     node = json.loads(WALKTHROUGH_NODE.read_text(encoding="utf-8"))
     assert mod.check_comparison(session, node) == []
     broken = copy.deepcopy(node)
-    msg = next(m for m in broken["messages"] if m["kind"] == "ws-frame" and m["direction"] == "server-to-client"
-               and not m["variable"])
+    msg = next(
+        m
+        for m in broken["messages"]
+        if m["kind"] == "ws-frame" and m["direction"] == "server-to-client" and not m["variable"]
+    )
     data = bytearray(bytes.fromhex(msg["bytes"]["hex"]))
     data[-1] ^= 0x01
     msg["bytes"] = {"hex": data.hex()}
@@ -149,8 +154,13 @@ def test_rendering_is_the_same_on_every_run(tmp_path: Path) -> None:
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / seed
-        subprocess.run([sys.executable, str(ROOT / "docs" / "gen" / "render.py"), "--out", str(out)], check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [sys.executable, str(ROOT / "docs" / "gen" / "render.py"), "--out", str(out)],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0].keys() == outs[1].keys() and len(outs[0]) >= 5
     assert [n for n in outs[0] if outs[0][n] != outs[1][n]] == []

@@ -1,12 +1,11 @@
 """Group A: Engine.IO packet and payload encoding (EIO-PKT), mostly on the echo endpoint."""
-from __future__ import annotations
 
-import base64
+from __future__ import annotations
 
 import pytest
 
 from harness import http as rawhttp
-from harness.eio import PollingSession, WebSocketSession, query
+from harness.eio import PollingSession, WebSocketSession
 from harness.ws import OP_TEXT, WsClient
 from wirekit import get
 
@@ -93,8 +92,12 @@ def test_EIO_PKT_07_payload_batching(case, opener, target):
     s = _echo_poll(case, opener, target)
     s.post("4test1\x1e4test2\x1e4test3")
     resp = s.get()
-    case.must(resp.body == b"4test1\x1e4test2\x1e4test3", "all buffered packets in one body, 0x1E-separated",
-              b"4test1\x1e4test2\x1e4test3", resp.body)
+    case.must(
+        resp.body == b"4test1\x1e4test2\x1e4test3",
+        "all buffered packets in one body, 0x1E-separated",
+        b"4test1\x1e4test2\x1e4test3",
+        resp.body,
+    )
 
 
 def test_EIO_PKT_08_lenient_base64(case, opener, target):
@@ -132,20 +135,26 @@ def test_EIO_PKT_11_separator_inside_websocket_frame(case, opener, target):
 
 def test_EIO_PKT_12_utf8_round_trip(case, opener, target):
     s = _echo_poll(case, opener, target)
-    body = "4€é\x1e4😀".encode("utf-8")
+    body = "4€é\x1e4😀".encode()
     s.post(body)
     resp = s.get()
     case.must(resp.body == body, "UTF-8 text echoed byte for byte", body, resp.body)
-    case.must(resp.header("content-length") == str(len(body)), "Content-Length counts bytes", str(len(body)),
-              resp.header("content-length"))
+    case.must(
+        resp.header("content-length") == str(len(body)),
+        "Content-Length counts bytes",
+        str(len(body)),
+        resp.header("content-length"),
+    )
 
 
 def test_EIO_PKT_13_polling_headers(case, opener, target):
     s = _echo_poll(case, opener, target)
     post = s.post("4hi")
     resp = s.get()
-    actual = {"get": (resp.status, (resp.header("content-type") or "").lower().replace(" ", "")),
-              "post": (post.status, post.body, (post.header("content-type") or "").lower().split(";")[0])}
+    actual = {
+        "get": (resp.status, (resp.header("content-type") or "").lower().replace(" ", "")),
+        "post": (post.status, post.body, (post.header("content-type") or "").lower().split(";")[0]),
+    }
     expected = {"get": (200, "text/plain;charset=utf-8"), "post": (200, b"ok", "text/html")}
     case.must(post.status == 200 and resp.status == 200, "POST and GET answered 200", (200, 200), actual)
     case.check(actual == expected, "reference content types and `ok` body", expected, actual)
@@ -155,8 +164,9 @@ def test_EIO_PKT_14_octet_stream_post(case, opener, target):
     s = _echo_poll(case, opener, target)
     post = s.post(b"4hello", headers=[("Content-Type", "application/octet-stream")])
     after = s.get()
-    case.informational("v4 POST declaring application/octet-stream (Node: 400, session closed)",
-                       (post.summary(), after.summary()))
+    case.informational(
+        "v4 POST declaring application/octet-stream (Node: 400, session closed)", (post.summary(), after.summary())
+    )
 
 
 def _v3(case, target) -> None:
@@ -172,8 +182,15 @@ def _v3_session(target, extra: str = "") -> str:
 
 
 def _v3_post(target, sid: str, body: bytes, extra: str = ""):
-    return rawhttp.request(target.host, target.port, "POST", f"{target.eio_path}?EIO=3&transport=polling&sid={sid}{extra}",
-                           headers=[("Content-Type", "text/plain;charset=UTF-8")], body=body, timeout=target.reply)
+    return rawhttp.request(
+        target.host,
+        target.port,
+        "POST",
+        f"{target.eio_path}?EIO=3&transport=polling&sid={sid}{extra}",
+        headers=[("Content-Type", "text/plain;charset=UTF-8")],
+        body=body,
+        timeout=target.reply,
+    )
 
 
 def test_EIO_PKT_15_v3_length_prefixed(case, target):
@@ -181,8 +198,12 @@ def test_EIO_PKT_15_v3_length_prefixed(case, target):
     sid = _v3_session(target, "&b64=1")
     _v3_post(target, sid, "6:4hello2:4€".encode(), "&b64=1")
     resp = get(target, f"{target.eio_path}?EIO=3&transport=polling&sid={sid}&b64=1")
-    case.must(resp.body == "6:4hello2:4€".encode(), "v3 records `<len>:<packet>`, length in UTF-16 units",
-              "6:4hello2:4€".encode(), resp.body)
+    case.must(
+        resp.body == "6:4hello2:4€".encode(),
+        "v3 records `<len>:<packet>`, length in UTF-16 units",
+        "6:4hello2:4€".encode(),
+        resp.body,
+    )
 
 
 def test_EIO_PKT_16_v3_base64_keeps_type(case, target):
@@ -204,13 +225,18 @@ def test_EIO_PKT_17_v3_binary_payload(case, target):
 
 def test_EIO_PKT_18_v3_websocket_binary(case, opener, target):
     _v3(case, target)
-    ws = opener.adopt(WsClient.connect(target.host, target.port, f"{target.eio_path}?EIO=3&transport=websocket",
-                                       timeout=target.reply))
+    ws = opener.adopt(
+        WsClient.connect(target.host, target.port, f"{target.eio_path}?EIO=3&transport=websocket", timeout=target.reply)
+    )
     ws.recv(target.reply)  # open packet
     ws.send_binary(b"\x04\x01\x02\x03\x04")
     msg = ws.recv(target.reply)
-    case.must(msg.kind == "binary" and msg.data == b"\x04\x01\x02\x03\x04", "v3 binary frame keeps its type byte",
-              b"\x04\x01\x02\x03\x04", msg)
+    case.must(
+        msg.kind == "binary" and msg.data == b"\x04\x01\x02\x03\x04",
+        "v3 binary frame keeps its type byte",
+        b"\x04\x01\x02\x03\x04",
+        msg,
+    )
 
 
 def test_EIO_PKT_19_v3_bad_length(case, target):
@@ -240,5 +266,6 @@ def test_EIO_PKT_11_fragmented_frame_is_one_packet(case, opener, target):
     s.ws.send_frame(0x0, b"\x1e4ment", fin=False)
     s.ws.send_frame(0x0, b"ed", fin=True)
     pkt = s.recv()
-    case.must(pkt == "4frag\x1e4mented", "continuation frames form one message, hence one packet",
-              "4frag\x1e4mented", pkt)
+    case.must(
+        pkt == "4frag\x1e4mented", "continuation frames form one message, hence one packet", "4frag\x1e4mented", pkt
+    )

@@ -1,13 +1,13 @@
 """Group B: handshake, query validation, HTTP errors, CORS (EIO-HS)."""
+
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from harness import targets
-from harness.eio import PollingSession, WebSocketSession, decode_payload, query
+from harness.eio import PollingSession, decode_payload, query
 from harness.ws import WsClient, WsRejected
 from wirekit import get, json_body, open_packet, req
 
@@ -43,9 +43,11 @@ def test_EIO_HS_01_polling_handshake(case, target):
     case.eq("open packet keys", sorted(OPEN_KEYS), sorted(info))
     case.check(isinstance(info["sid"], str) and info["sid"] != "", "sid is a non-empty string", "string", info["sid"])
     case.eq("upgrades on polling", ["websocket"], info["upgrades"])
-    case.eq("pingInterval / pingTimeout / maxPayload as configured",
-            [target.ping_interval_ms, target.ping_timeout_ms, target.max_payload],
-            [info["pingInterval"], info["pingTimeout"], info["maxPayload"]])
+    case.eq(
+        "pingInterval / pingTimeout / maxPayload as configured",
+        [target.ping_interval_ms, target.ping_timeout_ms, target.max_payload],
+        [info["pingInterval"], info["pingTimeout"], info["maxPayload"]],
+    )
 
 
 def test_EIO_HS_02_websocket_handshake(case, target):
@@ -73,11 +75,18 @@ BAD_EIO = [("missing", ""), ("abc", "EIO=abc&"), ("five", "EIO=5&"), ("empty", "
 def test_EIO_HS_04_bad_eio_rejected(case, target, label, eio):
     resp = get(target, f"{SIO}?{eio}transport=polling")
     if target.eio3 and resp.status == 200 and resp.text().split(":", 1)[0].isdigit():
-        case.non_strict(f"EIO {label} refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
-                        400, resp.summary())
+        case.non_strict(
+            f"EIO {label} refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
+            400,
+            resp.summary(),
+        )
     case.must(resp.status == 400, f"EIO {label}: the handshake is refused with 400", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 5, "message": "Unsupported protocol version"},
-                "error body (reference-compatible)", {"code": 5, "message": "Unsupported protocol version"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 5, "message": "Unsupported protocol version"},
+        "error body (reference-compatible)",
+        {"code": 5, "message": "Unsupported protocol version"},
+        resp.body,
+    )
 
 
 def test_EIO_HS_04_eio3_rejected_without_v3(case, target):
@@ -87,32 +96,47 @@ def test_EIO_HS_04_eio3_rejected_without_v3(case, target):
     case.must(resp.status == 400, "EIO=3 refused when v3 support is off", 400, resp.summary())
 
 
-BAD_TRANSPORT = [("missing", "EIO=4"), ("unknown", "EIO=4&transport=abc"),
-                 ("webtransport-over-http", "EIO=4&transport=webtransport"), ("both-bad", "EIO=abc&transport=abc")]
+BAD_TRANSPORT = [
+    ("missing", "EIO=4"),
+    ("unknown", "EIO=4&transport=abc"),
+    ("webtransport-over-http", "EIO=4&transport=webtransport"),
+    ("both-bad", "EIO=abc&transport=abc"),
+]
 
 
 @pytest.mark.parametrize("label,q", BAD_TRANSPORT, ids=[b[0] for b in BAD_TRANSPORT])
 def test_EIO_HS_05_bad_transport_rejected(case, target, label, q):
     resp = get(target, f"{SIO}?{q}")
     case.must(resp.status == 400, f"transport {label}: refused with 400", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 0, "message": "Transport unknown"},
-                "error body (reference-compatible; transport is checked before EIO)",
-                {"code": 0, "message": "Transport unknown"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 0, "message": "Transport unknown"},
+        "error body (reference-compatible; transport is checked before EIO)",
+        {"code": 0, "message": "Transport unknown"},
+        resp.body,
+    )
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_EIO_HS_06_handshake_must_be_get(case, target, method):
     resp = req(target, method, query(SIO, "polling"), body=b"40" if method != "DELETE" else None)
     case.must(resp.status == 400, f"{method} without sid is refused with 400", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 2, "message": "Bad handshake method"},
-                "error body (reference-compatible)", {"code": 2, "message": "Bad handshake method"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 2, "message": "Bad handshake method"},
+        "error body (reference-compatible)",
+        {"code": 2, "message": "Bad handshake method"},
+        resp.body,
+    )
 
 
 def test_EIO_HS_07_websocket_transport_without_upgrade(case, target):
     resp = get(target, query(SIO, "websocket"))
     case.check(resp.status == 400, "plain GET asking for transport=websocket without sid", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 3, "message": "Bad request"}, "error body (reference-compatible)",
-                {"code": 3, "message": "Bad request"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 3, "message": "Bad request"},
+        "error body (reference-compatible)",
+        {"code": 3, "message": "Bad request"},
+        resp.body,
+    )
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -120,28 +144,42 @@ def test_EIO_HS_08_unknown_sid(case, target, method):
     url = query(SIO, "polling", "nosuchsessionid00000")
     resp = req(target, method, url, body=b"4hello" if method == "POST" else None)
     case.must(resp.status == 400, f"{method} with an unknown sid", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 1, "message": "Session ID unknown"}, "error body (reference-compatible)",
-                {"code": 1, "message": "Session ID unknown"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 1, "message": "Session ID unknown"},
+        "error body (reference-compatible)",
+        {"code": 1, "message": "Session ID unknown"},
+        resp.body,
+    )
 
 
 def test_EIO_HS_08_unknown_sid_websocket(case, target):
     outcome, data = _ws_outcome(target, query(SIO, "websocket", "nosuchsessionid00000"))
-    case.must(outcome in ("rejected", "closed"), "WebSocket upgrade with an unknown sid is refused",
-              "HTTP 400 before 101, or a closed WebSocket", (outcome, data))
+    case.must(
+        outcome in ("rejected", "closed"),
+        "WebSocket upgrade with an unknown sid is refused",
+        "HTTP 400 before 101, or a closed WebSocket",
+        (outcome, data),
+    )
 
 
 def test_EIO_HS_09_empty_sid(case, target):
     resp = get(target, f"{SIO}?EIO=4&transport=polling&sid=")
     info = open_packet(resp.text()) if resp.status == 200 else None
-    case.informational("an empty sid: fresh handshake (Node) or refusal", resp.summary() if info is None else "handshake")
+    case.informational(
+        "an empty sid: fresh handshake (Node) or refusal", resp.summary() if info is None else "handshake"
+    )
 
 
 def test_EIO_HS_10_transport_mismatch(case, opener, target):
     s = opener.eio("websocket")
     resp = get(target, query(SIO, "polling", s.sid))
     case.must(resp.status == 400, "polling GET with the sid of a WebSocket session", 400, resp.summary())
-    case.should(json_body(resp) == {"code": 3, "message": "Bad request"}, "error body (reference-compatible)",
-                {"code": 3, "message": "Bad request"}, resp.body)
+    case.should(
+        json_body(resp) == {"code": 3, "message": "Bad request"},
+        "error body (reference-compatible)",
+        {"code": 3, "message": "Bad request"},
+        resp.body,
+    )
 
 
 def test_EIO_HS_11_eio_must_match_session(case, target):
@@ -166,9 +204,17 @@ ERROR_TABLE = [
 def test_EIO_HS_12_json_error_body(case, target, label, method, q, code):
     resp = req(target, method, SIO + q, body=b"" if method == "POST" else None)
     body = json_body(resp)
-    actual = (resp.status, (resp.header("content-type") or "").split(";")[0], body.get("code") if isinstance(body, dict) else body)
-    case.check(actual == (400, "application/json", code) and isinstance(body.get("message"), str),
-               "400 with a JSON body {code, message}", (400, "application/json", code), (actual, resp.body))
+    actual = (
+        resp.status,
+        (resp.header("content-type") or "").split(";")[0],
+        body.get("code") if isinstance(body, dict) else body,
+    )
+    case.check(
+        actual == (400, "application/json", code) and isinstance(body.get("message"), str),
+        "400 with a JSON body {code, message}",
+        (400, "application/json", code),
+        (actual, resp.body),
+    )
 
 
 def test_EIO_HS_13_rejected_upgrade_is_plain_http(case, target):
@@ -180,24 +226,41 @@ def test_EIO_HS_13_rejected_upgrade_is_plain_http(case, target):
         case.non_strict("refusal happens before 101", "HTTP 400 before 101", (outcome, data))
 
 
-@pytest.mark.parametrize("q", ["transport=websocket", "EIO=abc&transport=websocket", "EIO=7&transport=websocket"],
-                         ids=["missing", "abc", "seven"])
+@pytest.mark.parametrize(
+    "q",
+    ["transport=websocket", "EIO=abc&transport=websocket", "EIO=7&transport=websocket"],
+    ids=["missing", "abc", "seven"],
+)
 def test_EIO_HS_14_bad_eio_on_websocket(case, target, q):
     outcome, data = _ws_outcome(target, f"{SIO}?{q}")
     if target.eio3 and outcome == "open":
-        case.non_strict("bad EIO refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
-                        "refused or closed", (outcome, data))
-    case.must(outcome in ("rejected", "closed"), "upgrade with a bad EIO: refused, or closed without an open packet",
-              "refused or closed", (outcome, data))
+        case.non_strict(
+            "bad EIO refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
+            "refused or closed",
+            (outcome, data),
+        )
+    case.must(
+        outcome in ("rejected", "closed"),
+        "upgrade with a bad EIO: refused, or closed without an open packet",
+        "refused or closed",
+        (outcome, data),
+    )
     if outcome == "closed":
-        case.non_strict("refusal happens before 101 (Node answers 101 first, checklist §2.3)",
-                        "HTTP 400 before 101", (outcome, data))
+        case.non_strict(
+            "refusal happens before 101 (Node answers 101 first, checklist §2.3)",
+            "HTTP 400 before 101",
+            (outcome, data),
+        )
 
 
 def test_EIO_HS_15_upgrade_with_polling_transport(case, target):
     outcome, data = _ws_outcome(target, query(SIO, "polling"))
-    case.must(outcome in ("rejected", "closed"), "WebSocket upgrade asking for transport=polling",
-              "refused or closed", (outcome, data))
+    case.must(
+        outcome in ("rejected", "closed"),
+        "WebSocket upgrade asking for transport=polling",
+        "refused or closed",
+        (outcome, data),
+    )
 
 
 def test_EIO_HS_16_session_ids(case, opener, target):
@@ -209,8 +272,12 @@ def test_EIO_HS_16_session_ids(case, opener, target):
     case.must(all(isinstance(s, str) and s for s in sids), "every sid is a non-empty string", "strings", sids)
     case.must(len(set(sids)) == len(sids), "sids are unique", len(sids), len(set(sids)))
     c = opener.sio("websocket")
-    case.must(c.sids["/"] != c.eio.sid, "Socket.IO socket id differs from the Engine.IO sid (v5)",
-              f"!= {c.eio.sid}", c.sids["/"])
+    case.must(
+        c.sids["/"] != c.eio.sid,
+        "Socket.IO socket id differs from the Engine.IO sid (v5)",
+        f"!= {c.eio.sid}",
+        c.sids["/"],
+    )
 
 
 def test_EIO_HS_17_cors(case, target):
@@ -218,11 +285,19 @@ def test_EIO_HS_17_cors(case, target):
     resp = get(target, query(SIO, "polling"), headers=origin)
     err = get(target, f"{SIO}?EIO=4&transport=zzz", headers=origin)
     pre = req(target, "OPTIONS", query(SIO, "polling"), headers=origin + [("Access-Control-Request-Method", "POST")])
-    observed = {"handshake": resp.header("access-control-allow-origin"), "error": err.header("access-control-allow-origin"),
-                "preflight": (pre.status, pre.header("access-control-allow-origin"))}
-    case.check(observed["handshake"] in ("*", "http://example.test") and observed["error"] is not None
-               and pre.status in (200, 204), "fixture CORS (origin *) on handshake, errors and preflight",
-               {"handshake": "*", "error": "*", "preflight": (204, "*")}, observed)
+    observed = {
+        "handshake": resp.header("access-control-allow-origin"),
+        "error": err.header("access-control-allow-origin"),
+        "preflight": (pre.status, pre.header("access-control-allow-origin")),
+    }
+    case.check(
+        observed["handshake"] in ("*", "http://example.test")
+        and observed["error"] is not None
+        and pre.status in (200, 204),
+        "fixture CORS (origin *) on handshake, errors and preflight",
+        {"handshake": "*", "error": "*", "preflight": (204, "*")},
+        observed,
+    )
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
@@ -234,18 +309,29 @@ def test_EIO_HS_18_allow_request_refusal(case, target, transport):
         if resp.status == 200 and not target.has("refuse"):
             case.unimplemented("the handshake with refuse= was accepted: no refusal hook (FIXTURE.md section 3)")
         actual = (resp.status, (resp.header("content-type") or "").split(";")[0], json_body(resp))
-        case.check(actual == (403, "application/json", {"code": 4, "message": reason}),
-                   "a handshake the application refuses: 403 with code 4 and the application's reason",
-                   (403, "application/json", {"code": 4, "message": reason}), (actual, resp.body))
+        case.check(
+            actual == (403, "application/json", {"code": 4, "message": reason}),
+            "a handshake the application refuses: 403 with code 4 and the application's reason",
+            (403, "application/json", {"code": 4, "message": reason}),
+            (actual, resp.body),
+        )
     else:
         outcome, data = _ws_outcome(target, url)
         if outcome == "open" and not target.has("refuse"):
             case.unimplemented("the upgrade with refuse= was accepted: no refusal hook (FIXTURE.md section 3)")
-        case.must(outcome != "open", "an upgrade the application refuses never yields a working WebSocket",
-                  "refused", (outcome, data))
+        case.must(
+            outcome != "open",
+            "an upgrade the application refuses never yields a working WebSocket",
+            "refused",
+            (outcome, data),
+        )
         actual = (data.status, data.body) if outcome == "rejected" else (outcome, data)
-        case.check(actual == (400, reason.encode()), "refused before 101: plain HTTP 400 whose body is the reason",
-                   (400, reason.encode()), actual)
+        case.check(
+            actual == (400, reason.encode()),
+            "refused before 101: plain HTTP 400 whose body is the reason",
+            (400, reason.encode()),
+            actual,
+        )
 
 
 def test_EIO_HS_19_other_methods_with_sid(case, opener, target):
@@ -279,19 +365,27 @@ def test_EIO_HS_21_initial_packet(case, target, transport):
                 first = []
                 for _ in range(2):
                     msg = ws.recv(own.prompt)
-                    first.append("0{…}" if msg.kind == "text" and msg.text.startswith("0{") else
-                                 (msg.text if msg.kind == "text" else repr(msg)))
+                    first.append(
+                        "0{…}"
+                        if msg.kind == "text" and msg.text.startswith("0{")
+                        else (msg.text if msg.kind == "text" else repr(msg))
+                    )
             except TimeoutError:
                 pass
             finally:
                 ws.close()
-    case.check(first == ["0{…}", "4hello"],
-               "with an initial packet set, a message follows the open packet at once"
-               + (" in the same response" if transport == "polling" else ""), ["0{…}", "4hello"], first)
+    case.check(
+        first == ["0{…}", "4hello"],
+        "with an initial packet set, a message follows the open packet at once"
+        + (" in the same response" if transport == "polling" else ""),
+        ["0{…}", "4hello"],
+        first,
+    )
 
 
 def test_EIO_HS_22_origin_with_invalid_characters(case, target):
     from harness import http as rawhttp
+
     data = rawhttp.build_request("GET", query(SIO, "polling"), target.port, [("Origin", "http://a\x01b")])
     try:
         resp = rawhttp.send_raw(target.host, target.port, data, target.reply)
@@ -307,8 +401,12 @@ def test_EIO_HS_23_unrelated_query_keys_ignored(case, target):
     post = req(target, "POST", f"{SIO}?EIO=4&transport=polling&sid={sid}&t=abc&zzz=1", body=b"40")
     case.eq("POST with extra keys", 200, post.status)
     poll = get(target, f"{SIO}?EIO=4&transport=polling&sid={sid}&t=def")
-    case.check(poll.status == 200 and poll.text().startswith("40"), "GET with extra keys returns the CONNECT reply",
-               "40{…}", poll.summary())
+    case.check(
+        poll.status == 200 and poll.text().startswith("40"),
+        "GET with extra keys returns the CONNECT reply",
+        "40{…}",
+        poll.summary(),
+    )
 
 
 def test_EIO_HS_24_v3_handshake(case, target):
@@ -317,8 +415,16 @@ def test_EIO_HS_24_v3_handshake(case, target):
     resp = get(target, f"{SIO}?EIO=3&transport=polling&b64=1")
     text = resp.text()
     head, _, rest = text.partition(":")
-    case.must(resp.status == 200 and head.isdigit() and rest.startswith("0{"), "length-prefixed open packet",
-              "<len>:0{…}", resp.summary())
+    case.must(
+        resp.status == 200 and head.isdigit() and rest.startswith("0{"),
+        "length-prefixed open packet",
+        "<len>:0{…}",
+        resp.summary(),
+    )
     info = json.loads(rest[: int(head)][1:])
-    case.check({"sid", "upgrades", "pingInterval", "pingTimeout"} <= set(info), "v3 open packet keys",
-               ["sid", "upgrades", "pingInterval", "pingTimeout"], sorted(info))
+    case.check(
+        {"sid", "upgrades", "pingInterval", "pingTimeout"} <= set(info),
+        "v3 open packet keys",
+        ["sid", "upgrades", "pingInterval", "pingTimeout"],
+        sorted(info),
+    )

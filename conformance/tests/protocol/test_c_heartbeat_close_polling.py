@@ -1,4 +1,5 @@
 """Group C: heartbeat, close, polling discipline and size limits (EIO-HB, EIO-CL, EIO-POLL)."""
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,12 @@ def test_EIO_HB_01_ping_pong_polling(case, opener, target):
         t0 = time.monotonic()
         case.must(s.post("3").status == 200, "pong accepted", 200, "not 200")
     lo, hi = target.ping_interval - 0.05, target.ping_interval + target.slack
-    case.check(all(lo <= g <= hi for g in gaps), "each ping arrives about pingInterval after the previous exchange",
-               f"{lo:.3f}..{hi:.3f} s", gaps)
+    case.check(
+        all(lo <= g <= hi for g in gaps),
+        "each ping arrives about pingInterval after the previous exchange",
+        f"{lo:.3f}..{hi:.3f} s",
+        gaps,
+    )
 
 
 def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
@@ -55,9 +60,12 @@ def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
         s.send("3")
         latest = time.monotonic()
     lo, hi = target.ping_interval - 0.05, target.ping_interval + target.slack
-    case.check(all(lo <= long_ and short <= hi for long_, short in gaps),
-               "pings every pingInterval, the first pingInterval after open",
-               f"{lo:.3f}..{hi:.3f} s", gaps)
+    case.check(
+        all(lo <= long_ and short <= hi for long_, short in gaps),
+        "pings every pingInterval, the first pingInterval after open",
+        f"{lo:.3f}..{hi:.3f} s",
+        gaps,
+    )
 
 
 def test_EIO_HB_02_ping_period_restarts_at_pong(case, opener, target):
@@ -72,8 +80,12 @@ def test_EIO_HB_02_ping_period_restarts_at_pong(case, opener, target):
     case.must(pkt == "2" and not early, "second ping after the delayed pong", "2", (early, pkt))
     want = target.ping_interval + delay
     tolerance = max(0.08, target.slack / 2)
-    case.check(abs(gap - want) <= tolerance, f"ping gap = pingInterval + pong delay (±{tolerance:.3f} s)",
-               f"{want:.3f} s", f"{gap:.3f} s")
+    case.check(
+        abs(gap - want) <= tolerance,
+        f"ping gap = pingInterval + pong delay (±{tolerance:.3f} s)",
+        f"{want:.3f} s",
+        f"{gap:.3f} s",
+    )
 
 
 def test_EIO_HB_03_ping_timeout_polling(case, opener, target):
@@ -88,10 +100,15 @@ def test_EIO_HB_03_ping_timeout_polling(case, opener, target):
         if resp.status == 400:
             break
     elapsed = time.monotonic() - t0
-    case.must(outcome and outcome[-1].startswith("HTTP 400"), "the sid is refused after the ping timeout",
-              "HTTP 400", outcome)
-    case.should(elapsed <= target.heartbeat + 2 * target.slack, "closed within pingInterval + pingTimeout",
-                f"<= {target.heartbeat + 2 * target.slack:.2f} s", f"{elapsed:.3f} s")
+    case.must(
+        outcome and outcome[-1].startswith("HTTP 400"), "the sid is refused after the ping timeout", "HTTP 400", outcome
+    )
+    case.should(
+        elapsed <= target.heartbeat + 2 * target.slack,
+        "closed within pingInterval + pingTimeout",
+        f"<= {target.heartbeat + 2 * target.slack:.2f} s",
+        f"{elapsed:.3f} s",
+    )
 
 
 def test_EIO_HB_03_ping_timeout_websocket(case, opener, target):
@@ -100,8 +117,12 @@ def test_EIO_HB_03_ping_timeout_websocket(case, opener, target):
     how = s.wait_ended(target.heartbeat + 2 * target.slack)
     elapsed = time.monotonic() - t0
     case.must(how is not None, "WebSocket closed after an unanswered ping", "closed", f"open after {elapsed:.2f} s")
-    case.check(elapsed >= target.heartbeat - 0.05, "not closed before pingInterval + pingTimeout",
-               f">= {target.heartbeat:.2f} s", f"{elapsed:.3f} s")
+    case.check(
+        elapsed >= target.heartbeat - 0.05,
+        "not closed before pingInterval + pingTimeout",
+        f">= {target.heartbeat:.2f} s",
+        f"{elapsed:.3f} s",
+    )
 
 
 def test_EIO_HB_04_only_pong_counts(case, opener, target):
@@ -121,8 +142,12 @@ def test_EIO_HB_04_only_pong_counts(case, opener, target):
         if s.ended:
             ended = s.ended
             break
-    case.must(ended is not None, "traffic without pongs still ends in a ping timeout", "closed",
-              f"open after {time.monotonic() - t0:.2f} s")
+    case.must(
+        ended is not None,
+        "traffic without pongs still ends in a ping timeout",
+        "closed",
+        f"open after {time.monotonic() - t0:.2f} s",
+    )
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
@@ -136,8 +161,12 @@ def test_EIO_HB_05_client_ping_is_violation(case, opener, target, transport):
         s = opener.adopt(_poll_session(target))
         s.post("2")
         resp = s.get()
-        case.check(resp.status == 400 or resp.body in (b"1",), "a v4 client ping ends the polling session",
-                   "HTTP 400 (or `1`)", resp.summary())
+        case.check(
+            resp.status == 400 or resp.body in (b"1",),
+            "a v4 client ping ends the polling session",
+            "HTTP 400 (or `1`)",
+            resp.summary(),
+        )
 
 
 def test_EIO_HB_06_unsolicited_pongs_harmless(case, opener, target):
@@ -151,8 +180,12 @@ def test_EIO_HB_07_held_get_released_with_close(case, opener, target):
     s = opener.adopt(_poll_session(target))
     case.must(s.get().body == b"2", "first ping", b"2", "other")
     resp = s.get(timeout=target.reply + 1.0)
-    case.check(resp.status == 200 and resp.body == b"1", "the GET held at ping timeout is answered with `1`",
-               b"1", resp.summary())
+    case.check(
+        resp.status == 200 and resp.body == b"1",
+        "the GET held at ping timeout is answered with `1`",
+        b"1",
+        resp.summary(),
+    )
 
 
 def test_EIO_HB_08_v3_heartbeat(case, opener, target):
@@ -162,12 +195,23 @@ def test_EIO_HB_08_v3_heartbeat(case, opener, target):
     sid = resp.text().split('"sid":"')[1].split('"')[0]
     url = f"{SIO}?EIO=3&transport=polling&sid={sid}"
     first = get(target, url)  # the implicit `40`
-    post = rawhttp.request(target.host, target.port, "POST", url, headers=[("Content-Type", "text/plain;charset=UTF-8")],
-                           body=b"1:2", timeout=target.reply)
+    post = rawhttp.request(
+        target.host,
+        target.port,
+        "POST",
+        url,
+        headers=[("Content-Type", "text/plain;charset=UTF-8")],
+        body=b"1:2",
+        timeout=target.reply,
+    )
     case.must(post.status == 200, "v3 client ping accepted", 200, post.summary())
     pong = get(target, url)
-    case.must(pong.status == 200 and b"1:3" in pong.body, "v3 server answers the ping with `3`", b"1:3",
-              (first.summary(), pong.summary()))
+    case.must(
+        pong.status == 200 and b"1:3" in pong.body,
+        "v3 server answers the ping with `3`",
+        b"1:3",
+        (first.summary(), pong.summary()),
+    )
 
 
 # ---------------------------------------------------------------------------- close
@@ -182,8 +226,12 @@ def test_EIO_CL_01_client_close_polling(case, opener, target):
         released = f"no answer: {exc}"
     after = s.get()
     case.must(after.status == 400, "the session is gone afterwards", 400, after.summary())
-    case.should(released in ("HTTP 200 b'6'", "HTTP 200 b'1'"), "the held GET is released (Node: noop `6`)",
-                "HTTP 200 b'6'", released)
+    case.should(
+        released in ("HTTP 200 b'6'", "HTTP 200 b'1'"),
+        "the held GET is released (Node: noop `6`)",
+        "HTTP 200 b'6'",
+        released,
+    )
 
 
 def test_EIO_CL_02_client_close_websocket(case, opener, target):
@@ -195,8 +243,12 @@ def test_EIO_CL_02_client_close_websocket(case, opener, target):
     elapsed = time.monotonic() - t0
     case.must(how is not None, "a client `1` over WebSocket ends the session", "closed", "still open")
     if elapsed > target.slack:
-        case.non_strict("closed at once, not by the ping timeout (Node ignores `1` on WebSocket: "
-                        "checklist §2.1, socketio/socket.io#5286)", f"<= {target.slack:.2f} s", f"{elapsed:.3f} s")
+        case.non_strict(
+            "closed at once, not by the ping timeout (Node ignores `1` on WebSocket: "
+            "checklist §2.1, socketio/socket.io#5286)",
+            f"<= {target.slack:.2f} s",
+            f"{elapsed:.3f} s",
+        )
 
 
 def test_EIO_CL_03_server_close_polling(case, opener, target):
@@ -212,8 +264,12 @@ def test_EIO_CL_03_server_close_polling(case, opener, target):
         if resp.status != 200 or resp.body.split(b"\x1e")[-1] == b"1":
             break
     texts = " ".join(bodies)
-    case.check("41" in texts and ("b'1'" in texts or "\\x1e1'" in texts), "DISCONNECT, then the close packet `1`",
-               "41 … 1", bodies)
+    case.check(
+        "41" in texts and ("b'1'" in texts or "\\x1e1'" in texts),
+        "DISCONNECT, then the close packet `1`",
+        "41 … 1",
+        bodies,
+    )
     final = s.get()
     case.must(final.status == 400, "sid refused once the close was delivered", 400, final.summary())
 
@@ -229,8 +285,12 @@ def test_EIO_CL_04_server_close_websocket(case, opener, target):
         seen.append(end.how)
     except TimeoutError:
         seen.append("timeout")
-    case.check(seen and "timeout" not in seen[-1] and "41" in seen, "DISCONNECT then the WebSocket closes",
-               ["41", "close"], seen)
+    case.check(
+        seen and "timeout" not in seen[-1] and "41" in seen,
+        "DISCONNECT then the WebSocket closes",
+        ["41", "close"],
+        seen,
+    )
 
 
 def test_EIO_CL_05_closed_session_forgotten(case, opener, target):
@@ -243,8 +303,12 @@ def test_EIO_CL_05_closed_session_forgotten(case, opener, target):
         ws = "101"
     except WsRejected as rej:
         ws = rej.response.status if rej.response else "dropped"
-    case.must((g.status, p.status) == (400, 400) and ws != "101", "GET, POST and upgrade with a closed sid",
-              (400, 400, "refused"), (g.summary(), p.summary(), ws))
+    case.must(
+        (g.status, p.status) == (400, 400) and ws != "101",
+        "GET, POST and upgrade with a closed sid",
+        (400, 400, "refused"),
+        (g.summary(), p.summary(), ws),
+    )
     case.should(json_body(g) == {"code": 1, "message": "Session ID unknown"}, "error body", {"code": 1}, g.body)
 
 
@@ -258,20 +322,29 @@ def test_EIO_POLL_01_overlapping_get(case, opener, target):
     except (TimeoutError, rawhttp.HttpConnectionLost) as exc:
         first = f"no answer: {exc}"
     after = s.get()
-    case.must(second.status in (400, 500) and after.status == 400, "second GET refused and session closed",
-              (400, 400), (second.summary(), first, after.summary()))
+    case.must(
+        second.status in (400, 500) and after.status == 400,
+        "second GET refused and session closed",
+        (400, 400),
+        (second.summary(), first, after.summary()),
+    )
 
 
 def test_EIO_POLL_02_overlapping_post(case, opener, target):
     s = opener.adopt(_poll_session(target))
     sock = rawhttp.open_connection(target.host, target.port, target.reply)
-    head = rawhttp.build_request("POST", s.url(), target.port, [("Content-Type", "text/plain;charset=UTF-8"),
-                                                                 ("Content-Length", "10")], None)
+    head = rawhttp.build_request(
+        "POST", s.url(), target.port, [("Content-Type", "text/plain;charset=UTF-8"), ("Content-Length", "10")], None
+    )
     sock.sendall(head + b"4hel")  # body left unfinished on purpose
     second = s.post("4x")
     after = s.get()
-    case.must(second.status in (400, 500) and after.status == 400, "second POST refused and session closed",
-              (400, 400), (second.summary(), after.summary()))
+    case.must(
+        second.status in (400, 500) and after.status == 400,
+        "second POST refused and session closed",
+        (400, 400),
+        (second.summary(), after.summary()),
+    )
 
 
 def test_EIO_POLL_03_aborted_get_ends_session(case, opener, target):
@@ -287,9 +360,12 @@ def test_EIO_POLL_04_get_is_held(case, opener, target):
     t0 = time.monotonic()
     resp = s.get()
     elapsed = time.monotonic() - t0
-    case.must(resp.body == b"2" and elapsed >= target.ping_interval - 0.05,
-              "an idle GET is held until the ping, never answered empty", ("2", f">= {target.ping_interval:.2f} s"),
-              (resp.summary(), f"{elapsed:.3f} s"))
+    case.must(
+        resp.body == b"2" and elapsed >= target.ping_interval - 0.05,
+        "an idle GET is held until the ping, never answered empty",
+        ("2", f">= {target.ping_interval:.2f} s"),
+        (resp.summary(), f"{elapsed:.3f} s"),
+    )
 
 
 def test_EIO_POLL_05_post_size_limit(case, opener, target):
@@ -318,13 +394,21 @@ def test_EIO_POLL_07_stray_control_packets(case, opener, target):
     s = opener.adopt(PollingSession.handshake(target, target.eio_path))
     s.post("0\x1e5\x1e6\x1e4after")
     resp = s.get()
-    case.check(resp.status == 200 and resp.body == b"4after", "0, 5, 6 dropped; the message after them echoed",
-               b"4after", resp.summary())
+    case.check(
+        resp.status == 200 and resp.body == b"4after",
+        "0, 5, 6 dropped; the message after them echoed",
+        b"4after",
+        resp.summary(),
+    )
 
 
 def test_EIO_POLL_08_post_processed_before_ok(case, opener, target):
     s = opener.adopt(_poll_session(target))
     post = s.post("40")
     resp = s.get()
-    case.must(post.status == 200 and resp.text().startswith("40{"), "the reply to a POSTed packet is ready for the next GET",
-              "40{…}", resp.summary())
+    case.must(
+        post.status == 200 and resp.text().startswith("40{"),
+        "the reply to a POSTed packet is ready for the next GET",
+        "40{…}",
+        resp.summary(),
+    )

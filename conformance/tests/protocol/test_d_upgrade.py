@@ -1,4 +1,5 @@
 """Group D: transport upgrade from polling to WebSocket (EIO-UP)."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,12 @@ def test_EIO_UP_01_probe_exchange(case, opener, target):
     ws = opener.adopt(_probe_ws(target, s.sid))
     ws.send_text("2probe")
     msg = ws.recv(target.reply)
-    case.must(msg.kind == "text" and msg.text == "3probe", "first frame on the probing WebSocket answers the probe",
-              "3probe", msg)
+    case.must(
+        msg.kind == "text" and msg.text == "3probe",
+        "first frame on the probing WebSocket answers the probe",
+        "3probe",
+        msg,
+    )
 
 
 def test_EIO_UP_02_polling_drained_with_noop(case, opener, target):
@@ -30,8 +35,12 @@ def test_EIO_UP_02_polling_drained_with_noop(case, opener, target):
     ws.send_text("2probe")
     case.must(ws.recv(target.reply).text == "3probe", "probe answered", "3probe", "other")
     resp = s.get(timeout=target.reply + 1.0)
-    case.must(resp.status == 200 and resp.body == b"6", "a GET during the upgrade is released with a noop",
-              b"6", resp.summary())
+    case.must(
+        resp.status == 200 and resp.body == b"6",
+        "a GET during the upgrade is released with a noop",
+        b"6",
+        resp.summary(),
+    )
 
 
 def test_EIO_UP_03_upgrade_flushes_buffer(case, opener, target):
@@ -47,18 +56,26 @@ def test_EIO_UP_03_upgrade_flushes_buffer(case, opener, target):
         got.append(msg.text if msg.kind == "text" else repr(msg))
         if msg.kind == "text" and msg.text.startswith("40{"):
             break
-    case.must(any(g.startswith("40{") for g in got), "packets buffered during polling arrive on the WebSocket",
-              "40{…}", got)
+    case.must(
+        any(g.startswith("40{") for g in got), "packets buffered during polling arrive on the WebSocket", "40{…}", got
+    )
 
 
 def test_EIO_UP_04_polling_refused_after_upgrade(case, opener, target):
     s = opener.adopt(UpgradedSession.establish(target, SIO))
     g = get(target, query(SIO, "polling", s.sid))
-    p = rawhttp.request(target.host, target.port, "POST", query(SIO, "polling", s.sid), body=b"40", timeout=target.reply)
-    case.must((g.status, p.status) == (400, 400), "GET and POST with an upgraded sid", (400, 400),
-              (g.summary(), p.summary()))
-    case.should(json_body(g) == {"code": 3, "message": "Bad request"}, "error body (reference-compatible)",
-                {"code": 3, "message": "Bad request"}, g.body)
+    p = rawhttp.request(
+        target.host, target.port, "POST", query(SIO, "polling", s.sid), body=b"40", timeout=target.reply
+    )
+    case.must(
+        (g.status, p.status) == (400, 400), "GET and POST with an upgraded sid", (400, 400), (g.summary(), p.summary())
+    )
+    case.should(
+        json_body(g) == {"code": 3, "message": "Bad request"},
+        "error body (reference-compatible)",
+        {"code": 3, "message": "Bad request"},
+        g.body,
+    )
     s.send("40")
     case.must(str(s.recv()).startswith("40{"), "the WebSocket keeps working", "40{…}", "other")
 
@@ -70,12 +87,16 @@ def test_EIO_UP_05_extra_websocket_closed(case, opener, target):
         extra.send_text("2probe")
         end = extra.wait_closed(target.reply)
         outcome = "closed" if end is not None else "open"
-    except WsRejected as rej:
+    except WsRejected:
         outcome = "rejected"
     s.send("40")
     first_ok = str(s.recv()).startswith("40{")
-    case.must(outcome in ("closed", "rejected") and first_ok, "a second WebSocket is closed, the first keeps working",
-              ("closed", True), (outcome, first_ok))
+    case.must(
+        outcome in ("closed", "rejected") and first_ok,
+        "a second WebSocket is closed, the first keeps working",
+        ("closed", True),
+        (outcome, first_ok),
+    )
 
 
 def test_EIO_UP_06_upgrade_without_probe(case, opener, target):
@@ -93,9 +114,12 @@ def test_EIO_UP_07_bad_first_probe_packet(case, opener, target):
     end = ws.wait_closed(target.reply)
     post = s.post("40")
     got = s.get()
-    case.check(end is not None and post.status == 200 and got.text().startswith("40{"),
-               "probing WebSocket closed, polling session unaffected", ("closed", 200, "40{…}"),
-               (end, post.summary(), got.summary()))
+    case.check(
+        end is not None and post.status == 200 and got.text().startswith("40{"),
+        "probing WebSocket closed, polling session unaffected",
+        ("closed", 200, "40{…}"),
+        (end, post.summary(), got.summary()),
+    )
 
 
 def test_EIO_UP_08_upgrade_timeout(case, opener, target):
@@ -124,8 +148,12 @@ def test_EIO_UP_08_upgrade_timeout(case, opener, target):
         if end is not None:
             break
     waited = round(time.monotonic() - t0, 3)
-    case.must(end is not None, "the probing WebSocket is closed once the upgrade timeout has passed",
-              f"closed within {limit + target.heartbeat + target.slack:.3f} s", f"open after {waited} s")
+    case.must(
+        end is not None,
+        "the probing WebSocket is closed once the upgrade timeout has passed",
+        f"closed within {limit + target.heartbeat + target.slack:.3f} s",
+        f"open after {waited} s",
+    )
     case.must(waited >= limit - 0.05, "not closed before the upgrade timeout", f">= {limit:.3f} s", f"{waited} s")
     # The session goes on over polling.
     if target.client_pings:
@@ -135,8 +163,7 @@ def test_EIO_UP_08_upgrade_timeout(case, opener, target):
         s.post("40/custom,")  # a second namespace on the same Engine.IO session (FIXTURE.md section 2)
         want = "40/custom,{"
     got = s.recv_all(target.reply)
-    case.must(any(str(p).startswith(want) for p in got), "polling goes on after the abandoned upgrade",
-              want, got)
+    case.must(any(str(p).startswith(want) for p in got), "polling goes on after the abandoned upgrade", want, got)
 
 
 def test_EIO_UP_09_second_websocket_on_websocket_session(case, opener, target):
@@ -149,17 +176,22 @@ def test_EIO_UP_09_second_websocket_on_websocket_session(case, opener, target):
     msg = extra.recv(target.reply)
     if msg.ended:
         return case.record("closed", msg)
-    case.must(msg.kind == "text" and msg.text == "3probe", "second WebSocket closed (or Node's WS→WS swap)",
-              "closed", msg)
-    case.non_strict("a second WebSocket on a WebSocket session is closed (Node swaps to it: checklist §2.2)",
-                    "closed", msg)
+    case.must(
+        msg.kind == "text" and msg.text == "3probe", "second WebSocket closed (or Node's WS→WS swap)", "closed", msg
+    )
+    case.non_strict(
+        "a second WebSocket on a WebSocket session is closed (Node swaps to it: checklist §2.2)", "closed", msg
+    )
 
 
 def test_EIO_UP_10_advertised_upgrades(case, opener, target):
     poll = open_packet(get(target, query(SIO, "polling")).text()) or {}
     ws = opener.adopt(WebSocketSession.connect(target, SIO))
-    case.eq("upgrades advertised by polling and WebSocket handshakes", [["websocket"], []],
-            [poll.get("upgrades"), ws.open.get("upgrades")])
+    case.eq(
+        "upgrades advertised by polling and WebSocket handshakes",
+        [["websocket"], []],
+        [poll.get("upgrades"), ws.open.get("upgrades")],
+    )
 
 
 def test_EIO_UP_11_v3_upgrade(case, opener, target):
@@ -169,10 +201,15 @@ def test_EIO_UP_11_v3_upgrade(case, opener, target):
     sid = resp.text().split('"sid":"')[1].split('"')[0]
     url = f"{SIO}?EIO=3&transport=polling&sid={sid}"
     get(target, url)  # implicit CONNECT to /
-    ws = opener.adopt(WsClient.connect(target.host, target.port, f"{SIO}?EIO=3&transport=websocket&sid={sid}",
-                                       timeout=target.reply))
+    ws = opener.adopt(
+        WsClient.connect(target.host, target.port, f"{SIO}?EIO=3&transport=websocket&sid={sid}", timeout=target.reply)
+    )
     ws.send_text("2probe")
     probe = ws.recv(target.reply)
     drained = get(target, url)
-    case.must(probe.text == "3probe" and drained.body == b"1:6", "v3 probe answered and GET drained with `1:6`",
-              ("3probe", b"1:6"), (probe, drained.summary()))
+    case.must(
+        probe.text == "3probe" and drained.body == b"1:6",
+        "v3 probe answered and GET drained with `1:6`",
+        ("3probe", b"1:6"),
+        (probe, drained.summary()),
+    )

@@ -1,4 +1,5 @@
 """Group E: Socket.IO v5 packet encoding (SIO-PKT), over every transport where it matters."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import pytest
 
 from harness.eio import TRANSPORTS, SessionEnded
-from harness.sio import ACK, BINARY_ACK, BINARY_EVENT, CONNECT, CONNECT_ERROR, EVENT, SioClient
+from harness.sio import ACK, BINARY_EVENT, CONNECT, CONNECT_ERROR, SioClient
 from wirekit import get
 
 PH = lambda n: {"_placeholder": True, "num": n}  # noqa: E731
@@ -32,21 +33,33 @@ def test_SIO_PKT_01_layout_round_trip(case, opener, transport):
     c = opener.sio(transport)
     c.send_raw('42["message",1,"2",{"3":[true]}]')
     p = c.expect_event("message-back")
-    case.must(p.raw == '2["message-back",1,"2",{"3":[true]}]', "EVENT echoed with the exact layout",
-              '42["message-back",1,"2",{"3":[true]}]', "4" + p.raw)
+    case.must(
+        p.raw == '2["message-back",1,"2",{"3":[true]}]',
+        "EVENT echoed with the exact layout",
+        '42["message-back",1,"2",{"3":[true]}]',
+        "4" + p.raw,
+    )
 
 
 def test_SIO_PKT_02_namespace_comma_rules(case, opener):
     c = opener.sio("websocket")
     c.send_raw("40/custom")
     reply = c.recv_until(lambda p: p.nsp == "/custom", what="reply on /custom")
-    case.must(reply.type == CONNECT and reply.raw.startswith("0/custom,{"),
-              "CONNECT without trailing comma accepted; the reply has the comma", '40/custom,{"sid":…}', "4" + reply.raw)
+    case.must(
+        reply.type == CONNECT and reply.raw.startswith("0/custom,{"),
+        "CONNECT without trailing comma accepted; the reply has the comma",
+        '40/custom,{"sid":…}',
+        "4" + reply.raw,
+    )
     c.expect_event("auth", "/custom")
     c.send_raw('42/custom,["message","x"]')
     back = c.expect_event("message-back", "/custom")
-    case.must(back.raw == '2/custom,["message-back","x"]', "namespaced EVENT reply", '42/custom,["message-back","x"]',
-              "4" + back.raw)
+    case.must(
+        back.raw == '2/custom,["message-back","x"]',
+        "namespaced EVENT reply",
+        '42/custom,["message-back","x"]',
+        "4" + back.raw,
+    )
     c.send_raw("41/custom")
     ok, before = stays_open(c)
     case.must(ok and not before, "DISCONNECT without comma accepted silently", "no reply", before)
@@ -70,8 +83,7 @@ def test_SIO_PKT_04_ack_id(case, opener, sent, acked):
             got = "4" + p.raw
         except (TimeoutError, SessionEnded) as exc:
             got = f"no ACK ({type(exc).__name__})"
-        case.should(got == "4" + want, "an id with leading zeros is read as decimal, as Node does",
-                    "4" + want, got)
+        case.should(got == "4" + want, "an id with leading zeros is read as decimal, as Node does", "4" + want, got)
         return
     p = c.recv_until(lambda p: p.type == ACK, what="ACK")
     case.must(p.raw == want, "ACK carries the id as a number", "4" + want, "4" + p.raw)
@@ -93,16 +105,18 @@ def test_SIO_PKT_05_invalid_payload(case, opener, raw):
 
 def test_SIO_PKT_05_connect_payload_not_object(case, opener, target):
     from harness.eio import open_session
+
     results = {}
     for raw in ("40[]", '40"x"', "40null"):
         c = SioClient(opener.adopt(open_session(target, "websocket")))
         c.send_raw(raw)
         results[raw] = c.eio.wait_ended(target.prompt) is not None
-    case.check(all(results.values()), "CONNECT with a non-object payload closes", {k: True for k in results}, results)
+    case.check(all(results.values()), "CONNECT with a non-object payload closes", dict.fromkeys(results, True), results)
 
 
-@pytest.mark.parametrize("name", ["connect", "connect_error", "disconnect", "disconnecting", "newListener",
-                                  "removeListener"])
+@pytest.mark.parametrize(
+    "name", ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]
+)
 def test_SIO_PKT_06_reserved_event_names(case, opener, name):
     c = opener.sio("websocket")
     closes(case, c, f"incoming event {name!r} is refused", f'42["{name}"]')
@@ -122,8 +136,11 @@ def test_SIO_PKT_07_event_without_payload(case, opener):
     if how is None:
         ok, before = stays_open(c)
         case.must(ok and not before, "an ignored empty EVENT must not produce any reply", "nothing", before)
-        case.non_strict("EVENT without payload closes the connection (Node ignores it: checklist §2.12)",
-                        "connection closed", "ignored")
+        case.non_strict(
+            "EVENT without payload closes the connection (Node ignores it: checklist §2.12)",
+            "connection closed",
+            "ignored",
+        )
 
 
 def test_SIO_PKT_08_numeric_event_name(case, opener):
@@ -139,9 +156,12 @@ def test_SIO_PKT_09_binary_deconstruction(case, opener, transport):
     c.emit("server-bin")
     p = c.expect_event("bin")
     want = '52-["bin",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]'
-    case.must(p.raw == want and p.attachments == [b"\x01\x02", b"\x03"],
-              "placeholders numbered depth first, attachments in order", (want, [b"\x01\x02", b"\x03"]),
-              (p.raw, p.attachments))
+    case.must(
+        p.raw == want and p.attachments == [b"\x01\x02", b"\x03"],
+        "placeholders numbered depth first, attachments in order",
+        (want, [b"\x01\x02", b"\x03"]),
+        (p.raw, p.attachments),
+    )
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -149,15 +169,20 @@ def test_SIO_PKT_09_binary_echo(case, opener, transport):
     c = opener.sio(transport)
     c.emit("message", b"\x01\x02\x03", {"k": [b"\xff"]}, "text")
     p = c.expect_event("message-back")
-    case.must(p.type == BINARY_EVENT and p.args == [b"\x01\x02\x03", {"k": [b"\xff"]}, "text"],
-              "binary arguments echoed as binary, in place", [b"\x01\x02\x03", {"k": [b"\xff"]}, "text"],
-              (p.raw, p.attachments))
+    case.must(
+        p.type == BINARY_EVENT and p.args == [b"\x01\x02\x03", {"k": [b"\xff"]}, "text"],
+        "binary arguments echoed as binary, in place",
+        [b"\x01\x02\x03", {"k": [b"\xff"]}, "text"],
+        (p.raw, p.attachments),
+    )
     case.eq("attachment count in the header", 2, p.count)
 
 
-@pytest.mark.parametrize("raw", ['450-["message","z"]', '451["message",{"_placeholder":true,"num":0}]',
-                                 '4511-["message"]', '45a-["message"]'],
-                         ids=["zero", "no-dash", "over-limit", "letter"])
+@pytest.mark.parametrize(
+    "raw",
+    ['450-["message","z"]', '451["message",{"_placeholder":true,"num":0}]', '4511-["message"]', '45a-["message"]'],
+    ids=["zero", "no-dash", "over-limit", "letter"],
+)
 def test_SIO_PKT_10_attachment_count(case, opener, raw):
     c = opener.sio("websocket")
     c.send_raw(raw)
@@ -177,14 +202,23 @@ def test_SIO_PKT_11_placeholders_any_order(case, opener):
     c = opener.sio("websocket")
     c.send_raw('452-["message",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]', b"\xaa", b"\xbb")
     p = c.expect_event("message-back")
-    case.must(p.args == [b"\xbb", b"\xaa"], "placeholders resolved by number, not by position", [b"\xbb", b"\xaa"],
-              (p.raw, p.attachments))
+    case.must(
+        p.args == [b"\xbb", b"\xaa"],
+        "placeholders resolved by number, not by position",
+        [b"\xbb", b"\xaa"],
+        (p.raw, p.attachments),
+    )
 
 
 def test_SIO_PKT_12_text_during_reconstruction(case, opener):
     c = opener.sio("websocket")
-    closes(case, c, "text packet where an attachment is due", '451-["message",{"_placeholder":true,"num":0}]',
-           '42["message"]')
+    closes(
+        case,
+        c,
+        "text packet where an attachment is due",
+        '451-["message",{"_placeholder":true,"num":0}]',
+        '42["message"]',
+    )
 
 
 def test_SIO_PKT_12_stray_binary(case, opener):
@@ -195,20 +229,29 @@ def test_SIO_PKT_12_stray_binary(case, opener):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_SIO_PKT_13_connect_reply(case, opener, transport):
     from harness.eio import open_session
+
     c = SioClient(opener.adopt(open_session(opener.target, transport)))
     reply = c.connect("/")
     case.must(reply.type == CONNECT and isinstance(reply.data, dict), "CONNECT answered with CONNECT", "40{…}", reply)
     case.eq("CONNECT reply keys", ["sid"], sorted(reply.data))
-    case.must(isinstance(reply.data["sid"], str) and reply.data["sid"], "sid is a non-empty string", "string",
-              reply.data["sid"])
+    case.must(
+        isinstance(reply.data["sid"], str) and reply.data["sid"],
+        "sid is a non-empty string",
+        "string",
+        reply.data["sid"],
+    )
 
 
 def test_SIO_PKT_14_connect_error_unknown_namespace(case, opener):
     c = opener.sio("websocket")
     c.send_raw("40/random")
     p = c.recv_until(lambda p: p.nsp == "/random", what="reply on /random")
-    case.must(p.raw == '4/random,{"message":"Invalid namespace"}', "CONNECT_ERROR for an unknown namespace",
-              '44/random,{"message":"Invalid namespace"}', "4" + p.raw)
+    case.must(
+        p.raw == '4/random,{"message":"Invalid namespace"}',
+        "CONNECT_ERROR for an unknown namespace",
+        '44/random,{"message":"Invalid namespace"}',
+        "4" + p.raw,
+    )
 
 
 def test_SIO_PKT_14_connect_error_with_data(case, opener, target):
@@ -216,8 +259,11 @@ def test_SIO_PKT_14_connect_error_with_data(case, opener, target):
         case.unimplemented("fixture has no /auth namespace")
     c = opener.sio("websocket")
     p = c.connect("/auth", {"withData": True})
-    case.eq("refusal with data", {"message": "not authorized", "data": {"code": 42}},
-            p.data if p.type == CONNECT_ERROR else p)
+    case.eq(
+        "refusal with data",
+        {"message": "not authorized", "data": {"code": 42}},
+        p.data if p.type == CONNECT_ERROR else p,
+    )
 
 
 def test_SIO_PKT_15_disconnect_with_payload(case, opener):
@@ -230,13 +276,19 @@ def test_SIO_PKT_16_ack_shape(case, opener):
     c.send_raw('42456["message-with-ack",1,"2",{"3":[false]}]')
     p = c.expect_ack(456)
     case.must(p.raw == '3456[1,"2",{"3":[false]}]', "ACK text", '43456[1,"2",{"3":[false]}]', "4" + p.raw)
-    c.send_raw('452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
-               b"\x01\x02", b"\x03\x04")
+    c.send_raw(
+        '452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
+        b"\x01\x02",
+        b"\x03\x04",
+    )
     b = c.expect_ack(789)
-    case.must(b.raw == '62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
-              and b.attachments == [b"\x01\x02", b"\x03\x04"], "BINARY_ACK text and attachments",
-              '462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}] + 0102 + 0304',
-              (b.raw, b.attachments))
+    case.must(
+        b.raw == '62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+        and b.attachments == [b"\x01\x02", b"\x03\x04"],
+        "BINARY_ACK text and attachments",
+        '462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}] + 0102 + 0304',
+        (b.raw, b.attachments),
+    )
 
 
 def test_SIO_PKT_17_json_text_form(case, opener):
@@ -246,7 +298,9 @@ def test_SIO_PKT_17_json_text_form(case, opener):
     p = c.expect_event("message-back")
     want = "2" + body.replace('"message"', '"message-back"', 1)
     if p.raw != want and p.data == json.loads(want[1:]):
-        case.non_strict("same JSON value, but not the reference text (escapes or spacing differ)", "4" + want, "4" + p.raw)
+        case.non_strict(
+            "same JSON value, but not the reference text (escapes or spacing differ)", "4" + want, "4" + p.raw
+        )
     case.must(p.raw == want, "compact JSON, key order and characters preserved", "4" + want, "4" + p.raw)
 
 
@@ -254,8 +308,7 @@ def test_SIO_PKT_18_empty_engine_io_message(case, opener):
     c = opener.sio("websocket")
     c.send_raw("4")
     how = c.eio.wait_ended(c.target.prompt)
-    case.informational("empty Engine.IO message on a Socket.IO connection (Node: closes)",
-                       "closed" if how else "open")
+    case.informational("empty Engine.IO message on a Socket.IO connection (Node: closes)", "closed" if how else "open")
 
 
 def test_SIO_PKT_19_v4_protocol_for_eio3(case, opener, target):
@@ -266,5 +319,9 @@ def test_SIO_PKT_19_v4_protocol_for_eio3(case, opener, target):
     first = get(target, f"/socket.io/?EIO=3&transport=polling&sid={sid}")
     # The implicit `40` may ride in the handshake response itself (socket.io 2.x) or in the next GET.
     head = resp.body.split(b"0{", 1)[1].split(b"}", 1)[1] if b"0{" in resp.body else b""
-    case.must((head + first.body).startswith(b"2:40"), "v4 clients are joined to / without asking: first record `40`",
-              b"2:40...", (head, first.body))
+    case.must(
+        (head + first.body).startswith(b"2:40"),
+        "v4 clients are joined to / without asking: first record `40`",
+        b"2:40...",
+        (head, first.body),
+    )

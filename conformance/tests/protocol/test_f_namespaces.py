@@ -1,4 +1,5 @@
 """Group F: namespaces, rooms, broadcast, acknowledgements, disconnect (SIO-NSP/ROOM/BC/ACK/DC/CSR)."""
+
 from __future__ import annotations
 
 import os
@@ -73,18 +74,29 @@ def test_SIO_NSP_01_connect_timeout(case, opener, target):
     t0 = time.monotonic()
     how = s.wait_ended(target.connect_timeout + target.reply)
     elapsed = time.monotonic() - t0
-    case.must(how is not None, "a connection that joins nothing is closed", f"closed near {target.connect_timeout:.2f} s",
-              f"open after {elapsed:.2f} s")
-    case.check(elapsed >= target.connect_timeout * 0.8, "not closed before the connect timeout",
-               f">= {target.connect_timeout:.2f} s", f"{elapsed:.3f} s")
+    case.must(
+        how is not None,
+        "a connection that joins nothing is closed",
+        f"closed near {target.connect_timeout:.2f} s",
+        f"open after {elapsed:.2f} s",
+    )
+    case.check(
+        elapsed >= target.connect_timeout * 0.8,
+        "not closed before the connect timeout",
+        f">= {target.connect_timeout:.2f} s",
+        f"{elapsed:.3f} s",
+    )
 
 
-@pytest.mark.parametrize("raw", ['42/custom,["message"]', '43/custom,0[]', "41/custom,"], ids=["event", "ack", "disconnect"])
+@pytest.mark.parametrize(
+    "raw", ['42/custom,["message"]', '43/custom,0[]', "41/custom,"], ids=["event", "ack", "disconnect"]
+)
 def test_SIO_NSP_02_packet_for_unjoined_namespace(case, opener, raw):
     c = opener.sio("websocket")
     c.send_raw(raw)
-    case.must(c.eio.wait_ended(c.target.prompt) is not None, f"{raw!r} for a namespace not joined closes",
-              "closed", "open")
+    case.must(
+        c.eio.wait_ended(c.target.prompt) is not None, f"{raw!r} for a namespace not joined closes", "closed", "open"
+    )
 
 
 def test_SIO_NSP_02_event_after_leaving(case, opener):
@@ -99,8 +111,12 @@ def test_SIO_NSP_03_multiplexing(case, opener, transport):
     c = opener.sio(transport)
     c.connect("/custom")
     custom = [p for p in c.log if p.nsp == "/custom"]
-    case.must(len(custom) >= 2 and custom[0].type == CONNECT and custom[1].event == "auth",
-              "CONNECT reply precedes the handler's first emit", ["0/custom,{…}", '2/custom,["auth",…]'], custom[:2])
+    case.must(
+        len(custom) >= 2 and custom[0].type == CONNECT and custom[1].event == "auth",
+        "CONNECT reply precedes the handler's first emit",
+        ["0/custom,{…}", '2/custom,["auth",…]'],
+        custom[:2],
+    )
     case.must(c.sids["/"] != c.sids["/custom"], "each namespace has its own socket id", "distinct", c.sids)
     c.emit("message", "a", nsp="/custom")
     c.emit("message", "b")
@@ -124,7 +140,9 @@ def test_SIO_NSP_05_duplicate_connect(case, opener):
 
 
 def test_SIO_NSP_06_pipelined_after_connect(case, opener, target):
-    s = opener.adopt(__import__("harness.eio", fromlist=["PollingSession"]).PollingSession.handshake(target, target.sio_path))
+    s = opener.adopt(
+        __import__("harness.eio", fromlist=["PollingSession"]).PollingSession.handshake(target, target.sio_path)
+    )
     s.post('40\x1e42["message","early"]')
     resp = s.get()
     case.informational("`40` and an EVENT in one POST (Node closes: checklist §2.14)", resp.summary())
@@ -134,8 +152,12 @@ def test_SIO_NSP_07_middleware_refusal(case, opener, target):
     need(case, target, "auth")
     c = SioClient(opener.eio("websocket"))
     refused = c.connect("/auth", None)
-    case.must(refused.raw == '4/auth,{"message":"not authorized"}', "refusal without data",
-              '44/auth,{"message":"not authorized"}', "4" + refused.raw)
+    case.must(
+        refused.raw == '4/auth,{"message":"not authorized"}',
+        "refusal without data",
+        '44/auth,{"message":"not authorized"}',
+        "4" + refused.raw,
+    )
     bad = c.connect("/auth", {"token": "no"})
     case.must(bad.type == CONNECT_ERROR, "wrong token refused", "44/auth,{…}", bad)
     good = c.connect("/auth", {"token": "ok"})
@@ -162,11 +184,16 @@ def test_SIO_NSP_09_exact_names(case, opener, nsp):
 def test_SIO_NSP_10_client_connect_error(case, opener):
     c = opener.sio("websocket")
     c.send_raw('44{"message":"x"}')
-    case.check(c.eio.wait_ended(c.target.prompt) is not None, "a CONNECT_ERROR from the client closes", "closed", "open")
+    case.check(
+        c.eio.wait_ended(c.target.prompt) is not None, "a CONNECT_ERROR from the client closes", "closed", "open"
+    )
 
 
-@pytest.mark.parametrize("nsp,auth", [("/", None), ("/", {"token": "123"}), ("/custom", None),
-                                      ("/custom", {"token": "abc"})], ids=["root", "root-auth", "custom", "custom-auth"])
+@pytest.mark.parametrize(
+    "nsp,auth",
+    [("/", None), ("/", {"token": "123"}), ("/custom", None), ("/custom", {"token": "abc"})],
+    ids=["root", "root-auth", "custom", "custom-auth"],
+)
 def test_SIO_NSP_11_auth_payload(case, opener, nsp, auth):
     c = SioClient(opener.eio("websocket"))
     reply = c.connect(nsp, auth, expect_auth_event=False)
@@ -179,8 +206,9 @@ def test_SIO_NSP_11_auth_payload(case, opener, nsp, auth):
 def test_SIO_ROOM_01_own_id_room(case, opener, target):
     need(case, target, "extended")
     c = opener.sio("websocket")
-    case.must(c.sids["/"] in rooms_of(case, c), "a socket is in the room named by its id", c.sids["/"],
-              rooms_of(case, c))
+    case.must(
+        c.sids["/"] in rooms_of(case, c), "a socket is in the room named by its id", c.sids["/"], rooms_of(case, c)
+    )
 
 
 def test_SIO_ROOM_02_rooms_scoped_and_left(case, opener, target):
@@ -191,8 +219,12 @@ def test_SIO_ROOM_02_rooms_scoped_and_left(case, opener, target):
     sender.emit("to", "r1", "hello")
     got_a = a.expect_event("to")
     before_b = b.barrier("/custom")
-    case.must(got_a.args == ["hello"] and not events(before_b, "to"), "a room in / does not reach /custom",
-              ("A gets it", "B nothing"), (got_a, before_b))
+    case.must(
+        got_a.args == ["hello"] and not events(before_b, "to"),
+        "a room in / does not reach /custom",
+        ("A gets it", "B nothing"),
+        (got_a, before_b),
+    )
     leave(a)
     a.connect("/")
     case.eq("after leaving and rejoining, the socket is only in its own room", {a.sids["/"]}, rooms_of(case, a))
@@ -207,8 +239,12 @@ def test_SIO_BC_01_namespace_emit_includes_sender(case, opener, target):
     a.emit("nsp-emit", 1, nsp=ns)
     got = [x.expect_event("nsp", ns).args for x in (a, b, cc)]
     other = d.barrier("/custom")
-    case.must(got == [[1]] * 3 and not events(other, "nsp"), "every socket of the namespace, none elsewhere",
-              ([[1]] * 3, []), (got, other))
+    case.must(
+        got == [[1]] * 3 and not events(other, "nsp"),
+        "every socket of the namespace, none elsewhere",
+        ([[1]] * 3, []),
+        (got, other),
+    )
 
 
 def test_SIO_BC_02_broadcast_excludes_sender(case, opener, target):
@@ -218,8 +254,12 @@ def test_SIO_BC_02_broadcast_excludes_sender(case, opener, target):
     a.emit("broadcast", "x", nsp=ns)
     got = [b.expect_event("bc", ns).args, cc.expect_event("bc", ns).args]
     own = a.barrier(ns)
-    case.must(got == [["x"], ["x"]] and not events(own, "bc"), "others receive, the sender does not",
-              ([["x"], ["x"]], []), (got, own))
+    case.must(
+        got == [["x"], ["x"]] and not events(own, "bc"),
+        "others receive, the sender does not",
+        ([["x"], ["x"]], []),
+        (got, own),
+    )
 
 
 def test_SIO_BC_03_to_room_excludes_sender(case, opener, target):
@@ -231,8 +271,12 @@ def test_SIO_BC_03_to_room_excludes_sender(case, opener, target):
     a.emit("to", "r1", "y", nsp=ns)
     got = b.expect_event("to", ns).args
     own, outsider = a.barrier(ns), cc.barrier(ns)
-    case.must(got == ["y"] and not events(own, "to") and not events(outsider, "to"),
-              "only the other members of the room", (["y"], [], []), (got, own, outsider))
+    case.must(
+        got == ["y"] and not events(own, "to") and not events(outsider, "to"),
+        "only the other members of the room",
+        (["y"], [], []),
+        (got, own, outsider),
+    )
 
 
 def test_SIO_BC_04_union_of_rooms(case, opener, target):
@@ -244,8 +288,12 @@ def test_SIO_BC_04_union_of_rooms(case, opener, target):
     sender.emit("to-many", ["r1", "r2"], "z", nsp=ns)
     first = a.expect_event("to", ns)
     rest = a.barrier(ns)
-    case.must(first.args == ["z"] and not events(rest, "to"), "a socket in both rooms receives once",
-              1, 1 + len(events(rest, "to")))
+    case.must(
+        first.args == ["z"] and not events(rest, "to"),
+        "a socket in both rooms receives once",
+        1,
+        1 + len(events(rest, "to")),
+    )
 
 
 def test_SIO_BC_05_except(case, opener, target):
@@ -256,16 +304,24 @@ def test_SIO_BC_05_except(case, opener, target):
     a.emit("except", "rx", "e", nsp=ns)
     got = [a.expect_event("except", ns).args, cc.expect_event("except", ns).args]
     skipped = b.barrier(ns)
-    case.must(got == [["e"], ["e"]] and not events(skipped, "except"), "sockets in the excepted room are skipped",
-              ([["e"], ["e"]], []), (got, skipped))
+    case.must(
+        got == [["e"], ["e"]] and not events(skipped, "except"),
+        "sockets in the excepted room are skipped",
+        ([["e"], ["e"]], []),
+        (got, skipped),
+    )
     for x in (a, b, cc):
         fixture_call(case, x, "join", "r9", nsp=ns)
     fixture_call(case, cc, "join", "ry", nsp=ns)
     a.emit("to-except", "r9", "ry", "f", nsp=ns)
     got2 = [a.expect_event("except", ns).args, b.expect_event("except", ns).args]
     skipped2 = cc.barrier(ns)
-    case.must(got2 == [["f"], ["f"]] and not events(skipped2, "except"), "room minus excepted room",
-              ([["f"], ["f"]], []), (got2, skipped2))
+    case.must(
+        got2 == [["f"], ["f"]] and not events(skipped2, "except"),
+        "room minus excepted room",
+        ([["f"], ["f"]], []),
+        (got2, skipped2),
+    )
 
 
 def test_SIO_BC_06_identical_bytes(case, opener, target):
@@ -284,8 +340,12 @@ def test_SIO_BC_07_volatile(case, opener, target, transport):
         c = opener.sio("websocket")
         c.emit("volatile", "v1")
         got = [p for p in c.barrier() if p.event == "vol"]
-        case.check([p.data for p in got] == [["vol", "v1"]], "a volatile emit to an idle WebSocket is delivered",
-                   [["vol", "v1"]], [p.raw for p in got])
+        case.check(
+            [p.data for p in got] == [["vol", "v1"]],
+            "a volatile emit to an idle WebSocket is delivered",
+            [["vol", "v1"]],
+            [p.raw for p in got],
+        )
         return
     # Polling with no GET held: the transport cannot take a packet, so the volatile one is dropped,
     # while an ordinary emit made right after it waits for the next GET.
@@ -293,9 +353,12 @@ def test_SIO_BC_07_volatile(case, opener, target, transport):
     s.post('42["volatile","v2"]')
     s.post('42["message","after"]')
     after = decode_payload(s.get().body)
-    case.check(after == ['42["message-back","after"]'],
-               "with no GET held the volatile `vol` is dropped; the ordinary emit after it is kept",
-               ['42["message-back","after"]'], after)
+    case.check(
+        after == ['42["message-back","after"]'],
+        "with no GET held the volatile `vol` is dropped; the ordinary emit after it is kept",
+        ['42["message-back","after"]'],
+        after,
+    )
 
 
 # ---------------------------------------------------------------------------- acks
@@ -306,8 +369,12 @@ def test_SIO_ACK_01_exactly_one_ack(case, opener, target):
     first = c.expect_ack(ack_id)
     rest = c.barrier()
     extra = [p for p in rest if p.type in (ACK, BINARY_ACK)]
-    case.must(first.data == [1] and not extra, "one ACK, with the first call's arguments", f"43{ack_id}[1] once",
-              [first, *extra])
+    case.must(
+        first.data == [1] and not extra,
+        "one ACK, with the first call's arguments",
+        f"43{ack_id}[1] once",
+        [first, *extra],
+    )
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
@@ -315,8 +382,12 @@ def test_SIO_ACK_02_binary_ack(case, opener, transport):
     c = opener.sio(transport)
     ack_id = c.emit("message-with-ack", b"\x05\x06", "t", ack=True)
     p = c.expect_ack(ack_id)
-    case.must(p.type == BINARY_ACK and p.data == [b"\x05\x06", "t"], "binary ack arguments come as BINARY_ACK",
-              f'461-{ack_id}[{{"_placeholder":true,"num":0}},"t"] + 0506', (p.raw, p.attachments))
+    case.must(
+        p.type == BINARY_ACK and p.data == [b"\x05\x06", "t"],
+        "binary ack arguments come as BINARY_ACK",
+        f'461-{ack_id}[{{"_placeholder":true,"num":0}},"t"] + 0506',
+        (p.raw, p.attachments),
+    )
 
 
 def test_SIO_ACK_03_server_ack_request(case, opener, target):
@@ -346,8 +417,12 @@ def test_SIO_ACK_04_ack_timeout(case, opener, target):
     t = c.expect_event("ack-timeout", timeout=target.reply + 0.15)
     c.send(ACK, "/", ["too-late"], req.id)
     rest = c.barrier()
-    case.must(t.args == [] and not events(rest, "ack-result"), "timeout reported, late ACK ignored",
-              ("ack-timeout", []), (t, rest))
+    case.must(
+        t.args == [] and not events(rest, "ack-result"),
+        "timeout reported, late ACK ignored",
+        ("ack-timeout", []),
+        (t, rest),
+    )
     c.emit("server-ack-timeout", 1000, "quick")
     req2 = c.expect_event("need-ack")
     c.send(ACK, "/", ["in-time"], req2.id)
@@ -365,20 +440,32 @@ def test_SIO_ACK_05_broadcast_with_ack(case, opener, target):
     except TimeoutError:
         case.unimplemented("fixture event 'bc-ack' not handled (no broadcast with acknowledgement)")
     reqs = {"a": first} | {name: x.expect_event("need-ack", ns) for name, x in (("b", b), ("c", cc))}
-    case.must(len({p.id for p in reqs.values()}) == 1, "one ack id for every recipient", "same id",
-              {k: p.id for k, p in reqs.items()})
+    case.must(
+        len({p.id for p in reqs.values()}) == 1,
+        "one ack id for every recipient",
+        "same id",
+        {k: p.id for k, p in reqs.items()},
+    )
     for name, x in (("a", a), ("b", b), ("c", cc)):
         x.send(ACK, ns, [name], reqs[name].id)
     res = a.expect_event("bc-ack-result", ns)
-    case.must(res.args[0] is False and sorted(res.args[1]) == ["a", "b", "c"], "all answers collected",
-              [False, ["a", "b", "c"]], res.args)
+    case.must(
+        res.args[0] is False and sorted(res.args[1]) == ["a", "b", "c"],
+        "all answers collected",
+        [False, ["a", "b", "c"]],
+        res.args,
+    )
     a.emit("bc-ack", 150, "q2", nsp=ns)
     reqs = {name: x.expect_event("need-ack", ns) for name, x in (("a", a), ("b", b), ("c", cc))}
     for name, x in (("a", a), ("b", b)):
         x.send(ACK, ns, [name], reqs[name].id)
     res2 = a.expect_event("bc-ack-result", ns, timeout=target.reply + 0.15)
-    case.must(res2.args[0] is True and sorted(res2.args[1]) == ["a", "b"], "timeout with the partial answers",
-              [True, ["a", "b"]], res2.args)
+    case.must(
+        res2.args[0] is True and sorted(res2.args[1]) == ["a", "b"],
+        "timeout with the partial answers",
+        [True, ["a", "b"]],
+        res2.args,
+    )
 
 
 @pytest.mark.parametrize("ack_id", [0, 9007199254740991], ids=["zero", "2^53-1"])
@@ -397,8 +484,12 @@ def test_SIO_DC_01_client_leaves_namespace(case, opener, transport):
     quiet = leave(c)
     case.must(not quiet and not c.eio.ended, "no reply, session open", [], quiet)
     again = c.connect("/")
-    case.must(again.type == CONNECT and c.sids["/"] != old, "the namespace can be joined again with a new id",
-              "new sid", c.sids["/"])
+    case.must(
+        again.type == CONNECT and c.sids["/"] != old,
+        "the namespace can be joined again with a new id",
+        "new sid",
+        c.sids["/"],
+    )
 
 
 def test_SIO_DC_02_rooms_while_disconnecting(case, opener, target):
@@ -411,8 +502,12 @@ def test_SIO_DC_02_rooms_while_disconnecting(case, opener, target):
     a.send_raw("41")
     recs = [r for r in collect_log(case, obs, {sid}, target.reply) if r.get("sid") == sid]
     by = {r["event"]: set(r["rooms"]) for r in recs}
-    case.check(by.get("disconnecting") == {sid, "r1"} and by.get("disconnect") == set(),
-               "rooms listed while disconnecting, none after", {"disconnecting": {sid, "r1"}, "disconnect": set()}, by)
+    case.check(
+        by.get("disconnecting") == {sid, "r1"} and by.get("disconnect") == set(),
+        "rooms listed while disconnecting, none after",
+        {"disconnecting": {sid, "r1"}, "disconnect": set()},
+        by,
+    )
 
 
 def test_SIO_DC_03_server_namespace_disconnect(case, opener, target):
@@ -443,8 +538,12 @@ def test_SIO_DC_04_server_closes_connection(case, opener, target, transport):
             break
         except TimeoutError:
             break
-    case.must(sorted(r for r in got if r.startswith("1")) == ["1", "1/custom,"] and ended is not None,
-              "DISCONNECT for each namespace, then the session closes", (["41", "41/custom,"], "closed"), (got, ended))
+    case.must(
+        sorted(r for r in got if r.startswith("1")) == ["1", "1/custom,"] and ended is not None,
+        "DISCONNECT for each namespace, then the session closes",
+        (["41", "41/custom,"], "closed"),
+        (got, ended),
+    )
 
 
 def test_SIO_DC_05_disconnect_reasons(case, opener, target):
@@ -467,14 +566,18 @@ def test_SIO_DC_05_disconnect_reasons(case, opener, target):
     c5 = opener.sio("websocket")
     c5.send_raw("abc")
     c5.eio.wait_ended(target.prompt)
-    labels = {c1.sids["/"]: "client namespace disconnect", c2.sids["/"]: "server namespace disconnect",
-              c3.sids["/"]: "transport close", c4.sids["/"]: "forced close", c5.sids["/"]: "parse error"}
+    labels = {
+        c1.sids["/"]: "client namespace disconnect",
+        c2.sids["/"]: "server namespace disconnect",
+        c3.sids["/"]: "transport close",
+        c4.sids["/"]: "forced close",
+        c5.sids["/"]: "parse error",
+    }
     recs = collect_log(case, obs, set(labels), target.reply)
     for r in recs:
         if r.get("event") == "disconnect" and r.get("sid") in labels:
             observed[labels[r["sid"]]] = r.get("reason")
-    case.informational("reasons reported (key: Node's name for the cause)", observed,
-                       {v: v for v in labels.values()})
+    case.informational("reasons reported (key: Node's name for the cause)", observed, {v: v for v in labels.values()})
 
 
 def _drain_until_ended(s, deadline: float) -> tuple[list, str | None]:
@@ -510,8 +613,12 @@ def test_SIO_DC_06_server_shutdown(case, target):
         ws_got, ws_end = _drain_until_ended(ws.eio, deadline)
         poll_got, poll_end = _drain_until_ended(poll.eio, deadline)
     seen = {"websocket": (ws_got, ws_end), "polling": (poll_got, poll_end)}
-    case.check(ws_end is not None and poll_end is not None, "a shutdown ends every session, on both transports",
-               "both ended", seen)
+    case.check(
+        ws_end is not None and poll_end is not None,
+        "a shutdown ends every session, on both transports",
+        "both ended",
+        seen,
+    )
     disconnects = [p for p in ws_got + poll_got if isinstance(p, str) and p.startswith("41")]
     if disconnects:
         case.informational("DISCONNECT packets sent on shutdown (Node sends none)", seen, [])
@@ -538,8 +645,9 @@ def test_SIO_DC_07_no_dispatch_after_disconnect(case, opener, target):
     s = opener.adopt(_polling_joined(target))
     s.post('42["broadcast","late"]\x1e41')
     late = [p.args for p in watcher.barrier() if p.event == "bc"]
-    case.informational("an EVENT followed by DISCONNECT in the same payload: dispatched or dropped "
-                       "(Node drops it)", late, "Node: []")
+    case.informational(
+        "an EVENT followed by DISCONNECT in the same payload: dispatched or dropped (Node drops it)", late, "Node: []"
+    )
 
 
 def test_SIO_DC_08_decode_error_reported(case, opener, target):
@@ -551,8 +659,10 @@ def test_SIO_DC_08_decode_error_reported(case, opener, target):
     c.send_raw("4abc")
     c.eio.wait_ended(target.prompt)
     recs = [r for r in collect_log(case, obs, {sid}, target.reply) if r.get("sid") == sid]
-    case.informational("records for a socket closed by a decode error", [(r["event"], r.get("message") or r.get("reason"))
-                                                                        for r in recs])
+    case.informational(
+        "records for a socket closed by a decode error",
+        [(r["event"], r.get("message") or r.get("reason")) for r in recs],
+    )
 
 
 def _offset_barrier(c: SioClient, token: str) -> None:
@@ -570,8 +680,12 @@ def test_SIO_CSR_01_connection_state_recovery(case, target):
             case.unimplemented("RECOVERY needs an instance the suite starts itself")
         a = SioClient(open_session(own, "websocket"))
         first = a.connect("/").data or {}
-        case.check(isinstance(first.get("pid"), str), "with recovery on, the CONNECT reply carries a pid",
-                   {"sid": "…", "pid": "…"}, first)
+        case.check(
+            isinstance(first.get("pid"), str),
+            "with recovery on, the CONNECT reply carries a pid",
+            {"sid": "…", "pid": "…"},
+            first,
+        )
         sid, pid = first.get("sid"), first.get("pid")
         a.call("join", "r")
         b = SioClient(open_session(own, "websocket"))
@@ -579,14 +693,20 @@ def test_SIO_CSR_01_connection_state_recovery(case, target):
         b.emit("to", "r", "m1")
         m1 = a.expect_event("to")
         offset = m1.args[-1] if len(m1.args) == 2 else None
-        case.check(m1.args[:1] == ["m1"] and isinstance(offset, str),
-                   "a broadcast carries its offset as an extra last argument", ["m1", "<offset>"], m1.args)
+        case.check(
+            m1.args[:1] == ["m1"] and isinstance(offset, str),
+            "a broadcast carries its offset as an extra last argument",
+            ["m1", "<offset>"],
+            m1.args,
+        )
         a.close()  # the transport is lost without a DISCONNECT: the state must be kept
         deadline = time.monotonic() + own.reply
         gone = False
         while not gone and time.monotonic() < deadline:
             gone = any(r.get("event") == "disconnect" and r.get("sid") == sid for r in b.call("log")[0])
-        case.check(gone, "the server noticed the lost transport", "disconnect logged", "logged" if gone else "not logged")
+        case.check(
+            gone, "the server noticed the lost transport", "disconnect logged", "logged" if gone else "not logged"
+        )
         b.emit("to", "r", "m2")  # sent while `a` is away
         _offset_barrier(b, "b-done")
         a2 = SioClient(open_session(own, "websocket"))

@@ -1,10 +1,10 @@
 """Group G: reactions to bad input, summarised (ERR). Each case runs on a fresh connection."""
+
 from __future__ import annotations
 
 import pytest
 
 from harness.eio import PollingSession, SessionEnded
-from harness.sio import SioClient
 
 EIO_VIOLATIONS = [("unknown-type", "abc"), ("empty", ""), ("client-ping", "2"), ("bad-type-digit", "9")]
 
@@ -59,9 +59,14 @@ def test_ERR_03_socket_io_violation_closes_connection(case, opener, target, labe
     case.must(how is not None, f"{label}: the whole connection closes, / included", "closed", "open")
 
 
-IGNORED = [("ack-unknown-id", "43999[]"), ("ack-unknown-id-no-data", "4399"), ("ack-without-id", "43"),
-           ("no-listener", '42["no-such-event",1]'), ("numeric-name", "42[7]"),
-           ("binary-ack-unknown-id", '461-999[{"_placeholder":true,"num":0}]')]
+IGNORED = [
+    ("ack-unknown-id", "43999[]"),
+    ("ack-unknown-id-no-data", "4399"),
+    ("ack-without-id", "43"),
+    ("no-listener", '42["no-such-event",1]'),
+    ("numeric-name", "42[7]"),
+    ("binary-ack-unknown-id", '461-999[{"_placeholder":true,"num":0}]'),
+]
 
 
 @pytest.mark.parametrize("label,raw", IGNORED, ids=[v[0] for v in IGNORED])
@@ -86,8 +91,12 @@ def test_ERR_05_application_errors(case, opener, target):
     try:
         before = c.barrier()
     except (SessionEnded, TimeoutError) as exc:
-        case.check(False, "the connection keeps working after an application error", "message-back",
-                   f"{type(exc).__name__}: {exc}")
+        case.check(
+            False,
+            "the connection keeps working after an application error",
+            "message-back",
+            f"{type(exc).__name__}: {exc}",
+        )
     # A server that joins `/` at the handshake (protocol v4) sends the fixture's `auth` twice; that
     # is no reply to the failed event.
     replies = [p.raw for p in before if p.event != "auth"]

@@ -1,4 +1,5 @@
 """Small helpers shared by the wire-level cases."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,12 @@ def get(target: Target, url: str, headers: list[tuple[str, str]] | None = None) 
     return rawhttp.request(target.host, target.port, "GET", url, headers=headers, timeout=target.reply + 1.0)
 
 
-def req(target: Target, method: str, url: str, body: bytes | None = None,
-        headers: list[tuple[str, str]] | None = None) -> HttpResponse:
-    return rawhttp.request(target.host, target.port, method, url, headers=headers, body=body,
-                           timeout=target.reply + 1.0)
+def req(
+    target: Target, method: str, url: str, body: bytes | None = None, headers: list[tuple[str, str]] | None = None
+) -> HttpResponse:
+    return rawhttp.request(
+        target.host, target.port, method, url, headers=headers, body=body, timeout=target.reply + 1.0
+    )
 
 
 def json_body(resp: HttpResponse) -> Any:

@@ -1,20 +1,19 @@
 """Self-tests of the harness: its own encoders and parsers, checked against published examples, and the
 completeness of the requirement catalogue and of the case list. No target is needed."""
+
 from __future__ import annotations
 
 import re
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 
 from harness import catalogue
 from harness.eio import decode_payload, encode_payload
-from harness.http import _Reader, read_response
+from harness.http import HttpResponse, _Reader, read_response
 from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
 from harness.ws import OP_TEXT, WsClient, accept_key, encode_frame
-from harness.http import HttpResponse
 
 PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
 
@@ -52,7 +51,9 @@ def test_websocket_accept_key_rfc6455_example():
 
 def test_frame_encoding_rfc6455_examples():
     assert encode_frame(OP_TEXT, b"Hello", mask=False) == bytes.fromhex("810548656c6c6f")
-    assert encode_frame(OP_TEXT, b"Hello", mask_key=bytes.fromhex("37fa213d")) == bytes.fromhex("818537fa213d7f9f4d5158")
+    assert encode_frame(OP_TEXT, b"Hello", mask_key=bytes.fromhex("37fa213d")) == bytes.fromhex(
+        "818537fa213d7f9f4d5158"
+    )
     assert encode_frame(OP_TEXT, b"Hel", fin=False, mask=False) == bytes.fromhex("010348656c")
     assert encode_frame(0x2, b"x" * 256, mask=False)[:4] == bytes.fromhex("827e0100")
     assert encode_frame(0x2, b"", mask=False, declared_length=70000)[:10] == bytes.fromhex("827f0000000000011170")
@@ -67,8 +68,9 @@ def _pair() -> tuple[WsClient, socket.socket]:
 def test_ws_reader_joins_fragments_and_answers_ping():
     client, server = _pair()
     try:
-        server.sendall(bytes.fromhex("010348656c") + bytes.fromhex("8a00") + bytes.fromhex("89026869")
-                       + bytes.fromhex("80026c6f"))
+        server.sendall(
+            bytes.fromhex("010348656c") + bytes.fromhex("8a00") + bytes.fromhex("89026869") + bytes.fromhex("80026c6f")
+        )
         msg = client.recv(2.0)
         assert (msg.kind, msg.data) == ("text", b"Hello")
         server.settimeout(2.0)
@@ -94,8 +96,10 @@ def test_ws_reader_reports_close_then_eof():
 def test_http_response_parsing_chunked_and_length():
     a, b = socket.socketpair()
     try:
-        b.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
-                  b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+        b.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+        )
         reader = _Reader(a)
         first = read_response(reader)
         second = read_response(reader)
@@ -118,15 +122,24 @@ def test_socketio_encoding():
     assert encode(EVENT, "/admin", ["a"], 12) == ['42/admin,12["a"]']
     assert encode(CONNECT, "/custom", {"token": "x"}) == ['40/custom,{"token":"x"}']
     assert encode(EVENT, "/", ["b", b"\x01", {"x": [b"\x02"]}], 3) == [
-        '452-3["b",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]', b"\x01", b"\x02"]
+        '452-3["b",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]',
+        b"\x01",
+        b"\x02",
+    ]
 
 
-@pytest.mark.parametrize("text,fields", [
-    ('2["a"]', (EVENT, "/", None, ["a"], 0)),
-    ("0/custom", (CONNECT, "/custom", None, None, 0)),
-    ('2/x,7["a"]', (EVENT, "/x", 7, ["a"], 0)),
-    ('51-/x,["a",{"_placeholder":true,"num":0}]', (BINARY_EVENT, "/x", None, ["a", {"_placeholder": True, "num": 0}], 1)),
-])
+@pytest.mark.parametrize(
+    "text,fields",
+    [
+        ('2["a"]', (EVENT, "/", None, ["a"], 0)),
+        ("0/custom", (CONNECT, "/custom", None, None, 0)),
+        ('2/x,7["a"]', (EVENT, "/x", 7, ["a"], 0)),
+        (
+            '51-/x,["a",{"_placeholder":true,"num":0}]',
+            (BINARY_EVENT, "/x", None, ["a", {"_placeholder": True, "num": 0}], 1),
+        ),
+    ],
+)
 def test_socketio_decoding(text, fields):
     p = decode_text(text)
     assert (p.type, p.nsp, p.id, p.data, p.count) == fields
@@ -135,11 +148,13 @@ def test_socketio_decoding(text, fields):
 def _case(level: str):
     from harness.catalogue import Requirement
     from harness.verdict import Case
+
     return Case(Requirement("EIO-HS-99", level, "a requirement", "EIO-HS"), "EIO-HS-99")
 
 
-@pytest.mark.parametrize("level,kind", [("MUST", "fail"), ("SHOULD", "non-strict"), ("MAY", "non-strict"),
-                                        ("INFO", "informational")])
+@pytest.mark.parametrize(
+    "level,kind", [("MUST", "fail"), ("SHOULD", "non-strict"), ("MAY", "non-strict"), ("INFO", "informational")]
+)
 def test_case_check_raises_the_verdict_of_the_level(level, kind):
     with pytest.raises(Exception) as info:
         _case(level).check(False, "what", b"expected", b"actual")

@@ -1,6 +1,7 @@
 """Self-test of the report path with pytest-xdist workers: the same cases run in-process and in two
 workers give one JSON index each, with the same cases and the same verdicts. Needs
 build/reference-server (the test-conformance-harness make target builds it)."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,26 @@ SELECTION = ["--req", "EIO-HS-01", "--req", "EIO-PKT-01", "--req", "SIO-ACK-01",
 
 def _run(tmp: Path, workers: int) -> dict:
     out = tmp / f"index-{workers}.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/protocol", "-q", "-n", str(workers),
-                           "--target", "reference", "--report-json", str(out), *SELECTION],
-                          cwd=CONFORMANCE, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/protocol",
+            "-q",
+            "-n",
+            str(workers),
+            "--target",
+            "reference",
+            "--report-json",
+            str(out),
+            *SELECTION,
+        ],
+        cwd=CONFORMANCE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(out.read_text(encoding="utf-8"))
 

@@ -1,6 +1,7 @@
 """Fixtures for testing build/reference-server directly: start it on a free port, talk raw HTTP and
 raw WebSocket to it. Standard library only. Nothing here sleeps to synchronise: every wait is a
 socket read or a process read with a deadline."""
+
 from __future__ import annotations
 
 import base64
@@ -10,6 +11,7 @@ import select
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -27,11 +29,12 @@ class Server:
     def __init__(self, *args: str):
         if not SERVER.exists():
             pytest.fail(f"{SERVER} not built: run make server")
-        import tempfile
-        self.stderr = tempfile.TemporaryFile()
+        # Kept open for the server's lifetime (its stderr is read at stop()), closed in stop().
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
         wrapper = os.environ.get("REFERENCE_SERVER_WRAPPER", "").split()
-        self.proc = subprocess.Popen([*wrapper, str(SERVER), "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.proc = subprocess.Popen(
+            [*wrapper, str(SERVER), "--port", "0", *args], stdout=subprocess.PIPE, stderr=self.stderr
+        )
         line = self._read_ready()
         self.port = int(line.split()[1])
 
@@ -90,6 +93,7 @@ def pytest_configure(config):
 
 # ---------------------------------------------------------------- raw HTTP
 
+
 class Response:
     def __init__(self, status: int, headers: dict, body: bytes):
         self.status, self.headers, self.body = status, headers, body
@@ -99,7 +103,7 @@ class Response:
         return self.body.decode()
 
 
-_unread: "weakref.WeakKeyDictionary[socket.socket, bytes]" = weakref.WeakKeyDictionary()
+_unread: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictionary()
 
 
 def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
@@ -114,7 +118,7 @@ def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     length = int(headers.get("content-length", "0"))
     while len(rest) < length:
         chunk = sock.recv(65536)
@@ -126,8 +130,9 @@ def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
     return Response(status, headers, rest[:length])
 
 
-def http(port: int, method: str, target: str, body: bytes = b"", headers: dict | None = None,
-         timeout: float = DEADLINE) -> Response:
+def http(
+    port: int, method: str, target: str, body: bytes = b"", headers: dict | None = None, timeout: float = DEADLINE
+) -> Response:
     """One request on a fresh connection."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request_bytes(method, target, body, headers))
@@ -156,6 +161,7 @@ def eio_url(path: str = "/socket.io/", sid: str | None = None, transport: str = 
 
 def polling_open(port: int, path: str = "/socket.io/") -> tuple[str, dict]:
     import json
+
     r = http(port, "GET", eio_url(path))
     assert r.status == 200 and r.body.startswith(b"0"), r.body
     info = json.loads(r.body[1:])
@@ -163,6 +169,7 @@ def polling_open(port: int, path: str = "/socket.io/") -> tuple[str, dict]:
 
 
 # ---------------------------------------------------------------- raw WebSocket
+
 
 class WebSocket:
     """A minimal RFC 6455 client: masked frames out, a queue of whole messages in."""
@@ -174,9 +181,18 @@ class WebSocket:
         self.sock.settimeout(DEADLINE)
         self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(request_bytes("GET", target, headers={
-            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,
-            "Sec-WebSocket-Version": "13"}))
+        self.sock.sendall(
+            request_bytes(
+                "GET",
+                target,
+                headers={
+                    "Upgrade": "websocket",
+                    "Connection": "Upgrade",
+                    "Sec-WebSocket-Key": key,
+                    "Sec-WebSocket-Version": "13",
+                },
+            )
+        )
         self.buffer = b""
         self.status, self.headers = self._read_head()
         self.close_code: int | None = None
@@ -190,7 +206,7 @@ class WebSocket:
             self.buffer += chunk
         head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
         return int(lines[0].split()[1]), headers
 
     def send_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
@@ -203,8 +219,11 @@ class WebSocket:
             head += bytes([0x80 | 126]) + struct.pack("!H", n)
         else:
             head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 4096 else \
-            (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+        masked = (
+            bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            if n < 4096
+            else (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+        )
         self.sock.sendall(head + mask + masked)
 
     def send(self, msg: str | bytes) -> None:
@@ -235,8 +254,8 @@ class WebSocket:
             self._need(10, deadline)
             n, pos = struct.unpack("!Q", self.buffer[2:10])[0], 10
         self._need(pos + n, deadline)
-        payload = self.buffer[pos:pos + n]
-        self.buffer = self.buffer[pos + n:]
+        payload = self.buffer[pos : pos + n]
+        self.buffer = self.buffer[pos + n :]
         return b0 & 0x0F, payload
 
     def recv(self, timeout: float = DEADLINE) -> str | bytes:
@@ -271,7 +290,7 @@ class WebSocket:
                 self.recv(max(0.0, deadline - time.monotonic()))
         except ConnectionError:
             return True
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return False
 
     def close(self) -> None:
@@ -283,6 +302,7 @@ class WebSocket:
 
 def ws_open(port: int, path: str = "/socket.io/") -> tuple[WebSocket, dict]:
     import json
+
     ws = WebSocket(port, eio_url(path, transport="websocket"))
     assert ws.status == 101
     first = ws.recv()

@@ -1,12 +1,12 @@
 """build/reference-server --deterministic: ids come from counters, responses carry no Date header,
 and the same client bytes give the same server bytes. Without the option ids stay random."""
+
 from __future__ import annotations
 
 import re
 import socket
 
 import pytest
-
 from conftest import DEADLINE, Server, http, polling_open, read_response, request_bytes
 from test_socketio import connect
 
@@ -19,11 +19,13 @@ def raw_exchange(port: int) -> bytes:
     the replies. Returns every byte the server sent."""
     out = b""
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+
         def roundtrip(method: str, target: str, body: bytes = b"") -> bytes:
             sock.sendall(request_bytes(method, target, body))
             r = read_response(sock)
             head = f"{r.status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in sorted(r.headers.items()))
             return head.encode() + b"\r\n" + r.body
+
         first = roundtrip("GET", "/socket.io/?EIO=4&transport=polling")
         sid = re.search(rb'"sid":"([^"]+)"', first).group(1).decode()
         out += first

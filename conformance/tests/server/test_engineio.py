@@ -1,5 +1,6 @@
 """build/reference-server at the Engine.IO level: handshake and request checks (group B), polling
 and WebSocket echo, heartbeat, close, polling discipline, limits, upgrade (groups A, C, D)."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,13 @@ import re
 import time
 
 import pytest
-
-from conftest import (DEADLINE, WebSocket, eio_url, http, polling_open, read_response, start_request,
-                      ws_open)
+from conftest import DEADLINE, WebSocket, eio_url, http, polling_open, read_response, start_request, ws_open
 
 ECHO = "/engine.io/"
 
 
 # ---------------------------------------------------------------- handshake (EIO-HS)
+
 
 def test_polling_handshake_EIO_HS_01(server):
     r = http(server.port, "GET", eio_url())
@@ -34,16 +34,19 @@ def test_websocket_handshake_EIO_HS_02(server):
     ws.close()
 
 
-@pytest.mark.parametrize("query,code,message", [
-    ("EIO=abc&transport=polling", 5, "Unsupported protocol version"),
-    ("transport=polling", 5, "Unsupported protocol version"),
-    ("EIO=3&transport=polling", 5, "Unsupported protocol version"),
-    ("EIO=4&transport=abc", 0, "Transport unknown"),
-    ("EIO=abc&transport=abc", 0, "Transport unknown"),
-    ("EIO=4", 0, "Transport unknown"),
-    ("EIO=4&transport=websocket", 3, "Bad request"),
-    ("EIO=4&transport=polling&sid=nope", 1, "Session ID unknown"),
-])
+@pytest.mark.parametrize(
+    "query,code,message",
+    [
+        ("EIO=abc&transport=polling", 5, "Unsupported protocol version"),
+        ("transport=polling", 5, "Unsupported protocol version"),
+        ("EIO=3&transport=polling", 5, "Unsupported protocol version"),
+        ("EIO=4&transport=abc", 0, "Transport unknown"),
+        ("EIO=abc&transport=abc", 0, "Transport unknown"),
+        ("EIO=4", 0, "Transport unknown"),
+        ("EIO=4&transport=websocket", 3, "Bad request"),
+        ("EIO=4&transport=polling&sid=nope", 1, "Session ID unknown"),
+    ],
+)
 def test_rejections_EIO_HS_04_05_07_08_12(server, query, code, message):
     r = http(server.port, "GET", "/socket.io/?" + query)
     assert r.status == 400
@@ -64,8 +67,12 @@ def test_sids_distinct_EIO_HS_16(server):
 
 
 def test_cors_preflight_EIO_HS_17(server):
-    r = http(server.port, "OPTIONS", eio_url(), headers={"Origin": "http://a.example",
-                                                        "Access-Control-Request-Headers": "x-a"})
+    r = http(
+        server.port,
+        "OPTIONS",
+        eio_url(),
+        headers={"Origin": "http://a.example", "Access-Control-Request-Headers": "x-a"},
+    )
     assert r.status == 204
     assert r.headers["access-control-allow-origin"] == "*"
     assert r.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -90,12 +97,14 @@ def test_unknown_path_404(server):
 
 def test_malformed_request_head_400(server):
     import socket
+
     with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
         s.sendall(b"GET /socket.io/ HTTP/9.9\r\n\r\n")
         assert read_response(s).status == 400
 
 
 # ---------------------------------------------------------------- echo (EIO-PKT, EIO-POLL)
+
 
 def test_polling_echo_text_and_binary_EIO_PKT_06_07(server):
     sid, _ = polling_open(server.port, ECHO)
@@ -149,8 +158,7 @@ def test_stray_control_packets_ignored_EIO_POLL_07(server):
 
 def test_octet_stream_post_rejected_EIO_PKT_14(server):
     sid, _ = polling_open(server.port, ECHO)
-    r = http(server.port, "POST", eio_url(ECHO, sid), b"4hello",
-             headers={"Content-Type": "application/octet-stream"})
+    r = http(server.port, "POST", eio_url(ECHO, sid), b"4hello", headers={"Content-Type": "application/octet-stream"})
     assert r.status == 400
     assert http(server.port, "GET", eio_url(ECHO, sid)).status == 400
 
@@ -184,6 +192,7 @@ def test_duplicate_get_EIO_POLL_01(server):
 
 
 # ---------------------------------------------------------------- heartbeat and close (EIO-HB, EIO-CL)
+
 
 def test_polling_ping_pong_EIO_HB_01(server):
     sid, _ = polling_open(server.port, ECHO)
@@ -240,6 +249,7 @@ def test_aborted_get_ends_session_EIO_POLL_03(server):
 
 
 # ---------------------------------------------------------------- upgrade (EIO-UP)
+
 
 def test_upgrade_EIO_UP_01_02_03_04(server):
     sid, _ = polling_open(server.port, ECHO)
@@ -324,6 +334,7 @@ def test_second_websocket_on_websocket_session_EIO_UP_09(server):
 
 # ---------------------------------------------------------------- Engine.IO v3 and JSONP (--allow-eio3)
 
+
 def _v3_open(port: int, path: str) -> str:
     r = http(port, "GET", f"{path}?EIO=3&transport=polling")
     assert r.status == 200 and re.match(rb"\d+:0\{", r.body)  # EIO-HS-24: length-prefixed
@@ -402,8 +413,16 @@ def test_jsonp_EIO_PKT_20(server):
     assert r.body.startswith(b'___eio[3]("0{') and r.body.endswith(b'");')
     sid = r.text.split('\\"sid\\":\\"')[1].split('\\"')[0]
     url = f"{ECHO}?EIO=4&transport=polling&sid={sid}&j=3"
-    assert http(server.port, "POST", url, b"d=4hello%1E4x%5Cn",
-                headers={"Content-Type": "application/x-www-form-urlencoded"}).text == "ok"
+    assert (
+        http(
+            server.port,
+            "POST",
+            url,
+            b"d=4hello%1E4x%5Cn",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ).text
+        == "ok"
+    )
     assert http(server.port, "GET", url).body == b'___eio[3]("4hello\\u001e4x\\n");'
 
 
@@ -427,6 +446,7 @@ def test_sid_belongs_to_its_endpoint(server):
 
 # ---------------------------------------------------------------------------- --initial-packet limit
 
+
 @pytest.mark.server_args("--initial-packet", "é" * 500)  # 1000 bytes of UTF-8: the limit itself
 def test_initial_packet_at_the_limit_is_sent_after_the_open_packet(fresh_server):
     r = http(fresh_server.port, "GET", eio_url("/engine.io/"))
@@ -440,9 +460,12 @@ def test_initial_packet_at_the_limit_is_sent_after_the_open_packet(fresh_server)
 def test_initial_packet_over_the_limit_or_not_utf8_is_refused_at_start(value):
     import os
     import subprocess
+
     from conftest import SERVER
+
     arg = value.encode("utf-8", "surrogateescape")
-    proc = subprocess.run([str(SERVER), "--port", "0", "--initial-packet", os.fsdecode(arg)],
-                          capture_output=True, timeout=DEADLINE)
+    proc = subprocess.run(
+        [str(SERVER), "--port", "0", "--initial-packet", os.fsdecode(arg)], capture_output=True, timeout=DEADLINE
+    )
     assert proc.returncode == 2
     assert b"--initial-packet: at most 1000 bytes of UTF-8" in proc.stderr

@@ -3,6 +3,7 @@
 in reference-server/clients/requirements.txt). Each connects over polling, with an upgrade and
 WebSocket-only, emits (with binary), gets acks both ways, joins a room, multiplexes a second
 namespace and disconnects. `make deps-server-clients` installs both clients."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import ROOT
 
 CLIENTS = ROOT / "reference-server" / "clients"
@@ -23,8 +23,12 @@ MODES = ["polling", "upgrade", "websocket"]
 def test_official_socket_io_client(server, mode):
     if shutil.which("node") is None or not (CLIENTS / "node_modules" / "socket.io-client").exists():
         pytest.fail("socket.io-client not installed: run make deps-server-clients")
-    run = subprocess.run(["node", str(CLIENTS / "node-client.mjs"), f"http://127.0.0.1:{server.port}", mode],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["node", str(CLIENTS / "node-client.mjs"), f"http://127.0.0.1:{server.port}", mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["ok"], result
     assert result["transport"] == ("polling" if mode == "polling" else "websocket")
@@ -54,8 +58,13 @@ def test_python_socketio_client(server, mode):
             seen.append(got)
 
     transports = {"polling": ["polling"], "upgrade": ["polling", "websocket"], "websocket": ["websocket"]}[mode]
-    client.connect(f"http://127.0.0.1:{server.port}", transports=transports, namespaces=["/", "/custom"],
-                   auth={"token": "p"}, wait_timeout=5)
+    client.connect(
+        f"http://127.0.0.1:{server.port}",
+        transports=transports,
+        namespaces=["/", "/custom"],
+        auth={"token": "p"},
+        wait_timeout=5,
+    )
     try:
         assert expect("auth") == ({"token": "p"},)
         assert expect("custom-auth") == ({"token": "p"},)

@@ -1,16 +1,14 @@
 """build/reference-server under bad, partial, slow and numerous input: each client gets the reaction
 the checklist names and nobody else is disturbed; limits are enforced at the bound; shutdown is clean."""
+
 from __future__ import annotations
 
 import os
 import socket
-import struct
 import time
 
 import pytest
-
-from conftest import (DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response,
-                      request_bytes, ws_open)
+from conftest import DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response, request_bytes, ws_open
 
 ECHO = "/engine.io/"
 
@@ -70,9 +68,11 @@ def test_chunked_post_refused_411(server):
 def test_pipelined_requests(server):
     sid, _ = polling_open(server.port, ECHO)
     with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
-        s.sendall(request_bytes("POST", eio_url(ECHO, sid), b"4one") +
-                  request_bytes("POST", eio_url(ECHO, sid), b"4two") +
-                  request_bytes("GET", eio_url(ECHO, sid)))
+        s.sendall(
+            request_bytes("POST", eio_url(ECHO, sid), b"4one")
+            + request_bytes("POST", eio_url(ECHO, sid), b"4two")
+            + request_bytes("GET", eio_url(ECHO, sid))
+        )
         assert read_response(s).text == "ok"
         assert read_response(s).text == "ok"
         assert read_response(s).body == b"4one\x1e4two"
@@ -83,7 +83,7 @@ def test_post_body_in_pieces(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
         raw = request_bytes("POST", eio_url(ECHO, sid), b"4slowly")
         for i in range(0, len(raw), 7):
-            s.sendall(raw[i:i + 7])
+            s.sendall(raw[i : i + 7])
         assert read_response(s).text == "ok"
     assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4slowly"
 
@@ -134,7 +134,9 @@ def test_clean_shutdown_with_open_sessions():
 
 def test_help_and_bad_options():
     import subprocess
+
     from conftest import SERVER
+
     if not SERVER.exists():
         pytest.fail("server not built: run make server")
     out = subprocess.run([str(SERVER), "--help"], capture_output=True, text=True, timeout=5)
@@ -153,10 +155,24 @@ def test_request_pipelined_behind_held_get(server):
     assert http(server.port, "GET", eio_url(ECHO, sid)).body == b"4alive"
 
 
-SEED_PACKETS = ['40', '40/custom,{"token":"x"}', '42["message",1,"2",{"3":[true]}]', '421["join","r1"]',
-                '452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
-                '43/custom,7["a"]', '41', '42["to-many",["r1","r2"],{"a":null}]', '42["bc-ack",50,1]',
-                '2', '3', '5', '6', '1', 'bAQID', '4']
+SEED_PACKETS = [
+    '40',
+    '40/custom,{"token":"x"}',
+    '42["message",1,"2",{"3":[true]}]',
+    '421["join","r1"]',
+    '452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
+    '43/custom,7["a"]',
+    '41',
+    '42["to-many",["r1","r2"],{"a":null}]',
+    '42["bc-ack",50,1]',
+    '2',
+    '3',
+    '5',
+    '6',
+    '1',
+    'bAQID',
+    '4',
+]
 
 
 def mutate(rng, text: str) -> bytes:
@@ -171,7 +187,7 @@ def mutate(rng, text: str) -> bytes:
         elif op == 2 and data:
             data[min(pos, len(data) - 1)] = rng.randrange(256)
         else:
-            data[pos:pos] = data[:rng.randrange(len(data) + 1)]
+            data[pos:pos] = data[: rng.randrange(len(data) + 1)]
     return bytes(data)
 
 
@@ -179,6 +195,7 @@ def test_mutated_packets_never_disturb_others(server):
     """Mutated Engine.IO/Socket.IO packets (text and binary frames, POST bodies) on many sessions:
     each session gets an answer or a close, and a bystander session keeps working throughout."""
     import random
+
     rng = random.Random(1234)
     bystander, _ = ws_open(server.port)
     bystander.send("40")
@@ -197,8 +214,9 @@ def test_mutated_packets_never_disturb_others(server):
                 break
         ws.close()
         sid, _ = polling_open(server.port)
-        http(server.port, "POST", eio_url(sid=sid), b"\x1e".join(mutate(rng, rng.choice(SEED_PACKETS))
-                                                               for _ in range(3)))
+        http(
+            server.port, "POST", eio_url(sid=sid), b"\x1e".join(mutate(rng, rng.choice(SEED_PACKETS)) for _ in range(3))
+        )
         bystander.send(f'42["message",{round_no}]')
         assert bystander.recv_skip_pings() == f'42["message-back",{round_no}]'
 
@@ -216,7 +234,8 @@ def test_expect_100_continue(server):
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -226,10 +245,11 @@ def test_backpressure_then_idle(fresh_server):
     are paused above the high-water mark), arrive complete and in order, and afterwards the idle
     server sleeps instead of polling for writability."""
     import threading
+
     ws = WebSocket(fresh_server.port, eio_url(ECHO, transport="websocket"), rcvbuf=4096)
     assert ws.recv().startswith("0{")
     chunk = "4" + "z" * 100_000
-    messages = [chunk[:-len(str(i))] + str(i) for i in range(100)]
+    messages = [chunk[: -len(str(i))] + str(i) for i in range(100)]
     sender = threading.Thread(target=lambda: [ws.send(m) for m in messages])
     sender.start()
     for m in messages:

@@ -1,14 +1,14 @@
 """build/reference-server at the Socket.IO level, running the fixture of conformance/FIXTURE.md:
 the official suite's part (connect, auth, message, acks, binary) and the extended part (rooms,
 broadcast, server acks, disconnects and their log)."""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
-
-from conftest import http, eio_url, polling_open, read_response, start_request, ws_open
+from conftest import eio_url, http, polling_open, ws_open
 
 
 def connect(port: int, nsp: str = "/", auth: str = ""):
@@ -18,7 +18,7 @@ def connect(port: int, nsp: str = "/", auth: str = ""):
     ws.send("40" + prefix + auth)
     reply = ws.recv_skip_pings()
     assert reply.startswith("40" + prefix), reply
-    info = json.loads(reply[2 + len(prefix):])
+    info = json.loads(reply[2 + len(prefix) :])
     assert list(info) == ["sid"]
     assert ws.recv_skip_pings() == f'42{prefix}["auth",{auth or "{}"}]'
     return ws, info["sid"]
@@ -28,7 +28,7 @@ def ack_of(ws, ack_id: int):
     """The payload array of ACK `ack_id` (pings are answered meanwhile)."""
     msg = ws.recv_skip_pings()
     assert msg.startswith(f"43{ack_id}["), msg
-    return json.loads(msg[len(f"43{ack_id}"):])
+    return json.loads(msg[len(f"43{ack_id}") :])
 
 
 def poll_records(port: int, sid: str, count: int) -> list[str]:
@@ -47,6 +47,7 @@ def log_records(ws, ack_id: int = 900) -> list:
 
 
 # ---------------------------------------------------------------- connect (official part)
+
 
 def test_connect_main_namespace_SIO_PKT_13_SIO_NSP_11(server):
     ws, sid = connect(server.port)
@@ -84,8 +85,19 @@ def test_connect_timeout_SIO_NSP_01(server):
     assert 0.9 < time.monotonic() - t0 < 1.5
 
 
-@pytest.mark.parametrize("packet", ["4abc", '42{}', '42abc["message"]', "47", '42/custom,["message"]',
-                                    '44{"message":"x"}', '41{}', '42["disconnecting"]'])
+@pytest.mark.parametrize(
+    "packet",
+    [
+        "4abc",
+        '42{}',
+        '42abc["message"]',
+        "47",
+        '42/custom,["message"]',
+        '44{"message":"x"}',
+        '41{}',
+        '42["disconnecting"]',
+    ],
+)
 def test_protocol_violations_close_ERR_03(server, packet):
     ws, _ = connect(server.port)
     ws.send(packet)
@@ -110,6 +122,7 @@ def test_dynamic_namespace_SIO_NSP_08(server):
 
 # ---------------------------------------------------------------- messages and acks
 
+
 def test_message_echo_SIO_PKT_17(server):
     ws, _ = connect(server.port)
     ws.send('42["message",1,"2",{"3":[true]}]')
@@ -131,8 +144,7 @@ def test_binary_event_and_ack_SIO_PKT_09_SIO_ACK_02(server):
     ws.send('452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
     ws.send(b"\x01\x02")
     ws.send(b"\x03")
-    assert ws.recv_skip_pings() == \
-        '452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+    assert ws.recv_skip_pings() == '452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
     assert ws.recv_skip_pings() == b"\x01\x02"
     assert ws.recv_skip_pings() == b"\x03"
     ws.send('452-789["message-with-ack",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]')
@@ -143,8 +155,7 @@ def test_binary_event_and_ack_SIO_PKT_09_SIO_ACK_02(server):
     assert ws.recv_skip_pings() == b"\x0b"
     assert ws.recv_skip_pings() == b"\x0a"
     ws.send('42["server-bin"]')
-    assert ws.recv_skip_pings() == \
-        '452-["bin",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]'
+    assert ws.recv_skip_pings() == '452-["bin",{"_placeholder":true,"num":0},{"x":[{"_placeholder":true,"num":1}]}]'
     assert ws.recv_skip_pings() == b"\x01\x02"
     assert ws.recv_skip_pings() == b"\x03"
 
@@ -154,10 +165,10 @@ def test_binary_over_polling_SIO_PKT_09(server):
     assert http(server.port, "POST", eio_url(sid=sid), b"40").text == "ok"
     body = poll_records(server.port, sid, 2)
     assert body[0].startswith('40{"sid":') and body[1] == '42["auth",{}]'
-    http(server.port, "POST", eio_url(sid=sid),
-         b'451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')
-    assert http(server.port, "GET", eio_url(sid=sid)).text == \
-        '451-["message-back",{"_placeholder":true,"num":0}]\x1ebAQID'
+    http(server.port, "POST", eio_url(sid=sid), b'451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')
+    assert (
+        http(server.port, "GET", eio_url(sid=sid)).text == '451-["message-back",{"_placeholder":true,"num":0}]\x1ebAQID'
+    )
 
 
 def test_server_to_client_ack_SIO_ACK_03_04(server):
@@ -169,7 +180,7 @@ def test_server_to_client_ack_SIO_ACK_03_04(server):
         msg = ws.recv_skip_pings()
         prefix = '42/custom,'
         assert msg.startswith(prefix) and msg.endswith('["need-ack","q"]')
-        ids.append(int(msg[len(prefix):msg.index("[")]))
+        ids.append(int(msg[len(prefix) : msg.index("[")]))
     assert ids[1] > ids[0]
     b.send(f'43/custom,{ids[1]}["r",1]')
     assert b.recv_skip_pings() == '42/custom,["ack-result","r",1]'
@@ -187,15 +198,16 @@ def test_broadcast_ack_SIO_ACK_05(server):
     socks[0].send('42/dyn-77,["bc-ack",300,"x"]')
     for i, ws in enumerate(socks[:2]):
         msg = ws.recv_skip_pings()
-        ack_id = msg[len("42/dyn-77,"):msg.index("[")]
+        ack_id = msg[len("42/dyn-77,") : msg.index("[")]
         ws.send(f'43/dyn-77,{ack_id}["r{i}"]')
     msg = socks[0].recv_skip_pings()
     assert msg.startswith("42/dyn-77,") and msg.endswith('["need-ack","x"]') is False
-    event = json.loads(msg[len("42/dyn-77,"):])
+    event = json.loads(msg[len("42/dyn-77,") :])
     assert event[0] == "bc-ack-result" and event[1] is True and sorted(event[2]) == ["r0", "r1"]
 
 
 # ---------------------------------------------------------------- rooms and broadcast
+
 
 def test_rooms_SIO_ROOM_01(server):
     ws, sid = connect(server.port)
@@ -239,6 +251,7 @@ def test_broadcast_and_rooms_SIO_BC_01_to_05(server):
 
 # ---------------------------------------------------------------- disconnect
 
+
 def test_client_namespace_disconnect_SIO_DC_01_02(server):
     ws, _ = connect(server.port)
     other, osid = connect(server.port, "/custom")
@@ -250,10 +263,15 @@ def test_client_namespace_disconnect_SIO_DC_01_02(server):
     assert other.recv(0.5) == "2"  # nothing but the next ping; Engine.IO stays open
     records = [r for r in log_records(ws) if r["sid"] == osid]
     assert records == [
-        {"event": "disconnecting", "nsp": "/custom", "sid": osid, "reason": "client namespace disconnect",
-         "rooms": records[0]["rooms"]},
-        {"event": "disconnect", "nsp": "/custom", "sid": osid, "reason": "client namespace disconnect",
-         "rooms": []}]
+        {
+            "event": "disconnecting",
+            "nsp": "/custom",
+            "sid": osid,
+            "reason": "client namespace disconnect",
+            "rooms": records[0]["rooms"],
+        },
+        {"event": "disconnect", "nsp": "/custom", "sid": osid, "reason": "client namespace disconnect", "rooms": []},
+    ]
     assert sorted(records[0]["rooms"]) == sorted([osid, "gone"])
     other.send("3")
     other.send("40/custom")  # can join again, with a new id

@@ -1,6 +1,7 @@
 """Recorded sessions: schema, byte coverage, the recorder's splitting, replays against Node's
 socket.io and the reference server, and the deterministic walkthrough (recorded twice against the
 reference server, and compared byte by byte with the same client against Node's socket.io)."""
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,20 @@ needs_node = pytest.mark.skipif(not NODE_READY, reason="run `make recorder-node`
 def test_enough_node_sessions_covering_the_topics() -> None:
     assert len(NODE_SESSIONS) >= 15
     reqs = set().union(*(session.load(p)["requirements"] for p in NODE_SESSIONS))
-    for needed in ("EIO-HS-01", "EIO-HS-02", "EIO-UP-01", "EIO-UP-03", "SIO-NSP-03", "SIO-NSP-11",
-                   "SIO-ACK-01", "SIO-ACK-03", "SIO-PKT-10", "SIO-PKT-12", "SIO-ROOM-01", "SIO-PKT-14"):
+    for needed in (
+        "EIO-HS-01",
+        "EIO-HS-02",
+        "EIO-UP-01",
+        "EIO-UP-03",
+        "SIO-NSP-03",
+        "SIO-NSP-11",
+        "SIO-ACK-01",
+        "SIO-ACK-03",
+        "SIO-PKT-10",
+        "SIO-PKT-12",
+        "SIO-ROOM-01",
+        "SIO-PKT-14",
+    ):
         assert needed in reqs, needed
 
 
@@ -47,9 +60,8 @@ def test_splitter_handles_pieces_chunked_bodies_and_frames() -> None:
     stream = resp + upgrade + frame
     got = []
     for i in range(0, len(stream), 7):
-        got += s.feed(stream[i:i + 7])
-    assert [(m.kind, m.data) for m in got] == [("http-response", resp), ("http-response", upgrade),
-                                               ("ws-frame", frame)]
+        got += s.feed(stream[i : i + 7])
+    assert [(m.kind, m.data) for m in got] == [("http-response", resp), ("http-response", upgrade), ("ws-frame", frame)]
     op, fin, payload, key, _ = wire.ws_unmask(wire.ws_frame(2, b"\x01\x02", b"abcd"))
     assert (op, fin, payload, key) == (2, True, b"\x01\x02", b"abcd")
 
@@ -73,6 +85,7 @@ def test_replay(path: Path, target: str) -> None:
 @needs_node
 def test_recorder_writes_a_replayable_session(tmp_path: Path) -> None:
     from recorder import record
+
     path = record.record("ack-client-to-server", tmp_path)
     data = session.load(path)
     jsonschema.validate(data, SCHEMA)
@@ -82,7 +95,7 @@ def test_recorder_writes_a_replayable_session(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- the deterministic walkthrough
-MIN_MESSAGES = 60        # the walkthrough has one message per step; fewer means steps went missing
+MIN_MESSAGES = 60  # the walkthrough has one message per step; fewer means steps went missing
 MIN_BYTES_COMPARED = 5000
 
 
@@ -99,16 +112,19 @@ def test_walkthrough_is_byte_identical_when_recorded_again(reference_walkthrough
     assert reference_walkthrough["recorded"]["deterministic_ids"] is True
     assert first == second, f"two recordings differ from byte {next_difference(first, second)}"
     committed = walkthrough.OUTS["reference"].read_bytes()
-    assert first == committed, (f"vectors/sessions/walkthrough.json differs from a new recording from byte "
-                                f"{next_difference(first, committed)}: run `make walkthrough` (and `make docs`)")
+    assert first == committed, (
+        f"vectors/sessions/walkthrough.json differs from a new recording from byte "
+        f"{next_difference(first, committed)}: run `make walkthrough` (and `make docs`)"
+    )
 
 
 @needs_node
 def test_walkthrough_on_node_gives_the_same_bytes_apart_from_variable_fields(reference_walkthrough: dict) -> None:
     node = walkthrough.record("node")
     committed = walkthrough.OUTS["node"].read_bytes()
-    assert session.dumps(node).encode("utf-8") == committed, \
+    assert session.dumps(node).encode("utf-8") == committed, (
         "vectors/sessions/walkthrough-node.json is stale: run `make walkthrough`"
+    )
     result = compare.compare(reference_walkthrough, node)
     assert result.ok, "\n".join(d.describe(("reference", "node")) for d in result.unexplained)
     total = sum(len(session.message_bytes(m)) for m in reference_walkthrough["messages"])
@@ -156,8 +172,14 @@ def test_a_difference_outside_variable_fields_is_named_and_fails(committed_pair:
     ref, node = committed_pair
     broken = copy.deepcopy(node)
     # A server frame (an ack, say): the last byte of its payload is outside every variable field.
-    msg = next(m for m in broken["messages"] if m["kind"] == "ws-frame"
-               and m["direction"] == session.S2C and not m["variable"] and len(session.message_bytes(m)) > 4)
+    msg = next(
+        m
+        for m in broken["messages"]
+        if m["kind"] == "ws-frame"
+        and m["direction"] == session.S2C
+        and not m["variable"]
+        and len(session.message_bytes(m)) > 4
+    )
     at = len(session.message_bytes(msg)) - 2
     flip(msg, at)
     result = compare.compare(ref, broken)
@@ -182,8 +204,11 @@ def test_a_difference_inside_a_variable_field_is_explained(committed_pair: tuple
 
 def test_header_differences_outside_the_allowed_list_fail(committed_pair: tuple[dict, dict]) -> None:
     ref, node = committed_pair
-    index = next(m["index"] for m in node["messages"] if m["kind"] == "http-response"
-                 and session.message_bytes(m).endswith(b"\r\n\r\n6"))  # the noop answer of a GET
+    index = next(
+        m["index"]
+        for m in node["messages"]
+        if m["kind"] == "http-response" and session.message_bytes(m).endswith(b"\r\n\r\n6")
+    )  # the noop answer of a GET
 
     def changed(old: bytes, new: bytes) -> list[compare.Difference]:
         broken = copy.deepcopy(node)
@@ -201,8 +226,13 @@ def test_header_differences_outside_the_allowed_list_fail(committed_pair: tuple[
     [d] = changed(b"cache-control: no-store\r\n", b"")
     assert d.field == "header cache-control"
     # Moving a header is explained (order), changing the body is not.
-    assert changed(b"Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n",
-                   b"Keep-Alive: timeout=5\r\nConnection: keep-alive\r\n") == []
+    assert (
+        changed(
+            b"Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n",
+            b"Keep-Alive: timeout=5\r\nConnection: keep-alive\r\n",
+        )
+        == []
+    )
     [d] = changed(b"\r\n\r\n6", b"\r\n\r\n5")
     assert d.field.startswith("Engine.IO type")
 
