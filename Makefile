@@ -95,11 +95,12 @@ test-unit: $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
 test-vectors: codec $(PYTHON)
 	cd conformance && ../$(PYTHON) -m pytest -q tests/codec
 
-# Lint: every Python file in the repository under ruff (lint and format check), settings in pyproject.toml.
-# `make format-py` applies the formatter and the safe fixes.
+# Lint: every Python file in the repository under ruff (lint and format check) and mypy, settings in
+# pyproject.toml. `make format-py` applies the formatter and the safe fixes.
 lint-py: $(PYTHON)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format-py: $(PYTHON)
 	$(VENV)/bin/ruff check --fix .

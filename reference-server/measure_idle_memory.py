@@ -76,6 +76,7 @@ def open_connection(port: int, join: bool) -> socket.socket:
 
 def read_ready(proc: subprocess.Popen) -> int:
     """The port of the first `READY <port>` line (earlier lines are ignored, as FIXTURE.md allows)."""
+    assert proc.stdout is not None
     for _ in range(100):
         words = proc.stdout.readline().split()
         if len(words) == 2 and words[0] == b"READY":

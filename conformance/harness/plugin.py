@@ -90,7 +90,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = [w.upper().replace("_", "-") for w in config.getoption("--req")]
     if not wanted:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         rid = _req_id(item) or ""
         (
@@ -194,7 +195,7 @@ def opener(target: targets.Target) -> Iterator[Opener]:
 # ---------------------------------------------------------------------------- verdicts
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report: pytest.TestReport = outcome.get_result()
     state = item.stash.get(VERDICT_KEY, {})
     exc = call.excinfo.value if call.excinfo is not None else None

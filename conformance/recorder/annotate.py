@@ -12,9 +12,12 @@ import base64
 import json
 import urllib.parse
 from dataclasses import dataclass, field
+from types import ModuleType
 
 from . import wire
 
+codec_sio: ModuleType | None
+codec_ws: ModuleType | None
 try:  # The codec is an oracle here; annotation still works on a machine without the library.
     from siocodec import sio as codec_sio
     from siocodec import ws as codec_ws
@@ -130,7 +133,7 @@ def json_value_end(b: bytes, pos: int) -> int:
 def json_members(b: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
     """Elements of the JSON array/object b[start:end]: (span start, value start, value end, span end)
     where a span starts at the delimiter before the element ('[', '{' or ',')."""
-    out = []
+    out: list[tuple[int, int, int, int]] = []
     pos = start + 1
     if b[pos : pos + 1] in (b"]", b"}"):
         return out

@@ -4,6 +4,7 @@ both directions of every connection into HTTP messages and WebSocket frames, in 
 
 from __future__ import annotations
 
+import functools
 import queue
 import socket
 import threading
@@ -54,7 +55,7 @@ class RecordingProxy:
                 self.next_conn += 1
                 self.active += 1
             c2s, s2c = wire.Splitter(True), wire.Splitter(False)
-            done = threading.Barrier(2, action=lambda c=conn, a=client, b=server: self._closed(c, a, b))
+            done = threading.Barrier(2, action=functools.partial(self._closed, conn, client, server))
             self._start(self._pump, conn, C2S, client, server, c2s, s2c, done)
             self._start(self._pump, conn, S2C, server, client, s2c, c2s, done)
 

@@ -192,6 +192,7 @@ class Replayer:
         c = self.conns.get(msg["connection"])
         key = self._stream_key(self.request_of.get(idx))
         if idx in self.from_carry:
+            assert key is not None, "only polling GETs read from the carried packets"
             self._match_polling(msg, key, None)
             return
         if c is None:
@@ -221,6 +222,8 @@ class Replayer:
             if self._unexpected_ping(msg, got, c):
                 continue
             break
+        if got is None:
+            return
         if key and got.kind == "http-response":
             self._match_polling(msg, key, got.data)
             return

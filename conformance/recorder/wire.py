@@ -160,7 +160,7 @@ class Splitter:
             return None
         kind = "http-request" if self.request_side else "http-response"
         msg = Message(kind, self._take(head.head_length + body_len))
-        if self.request_side and head.header("upgrade") and head.header("upgrade").lower() == "websocket":
+        if self.request_side and (head.header("upgrade") or "").lower() == "websocket":
             # Bytes after an upgrade request are frames, but only once the 101 arrives; a client
             # sends none before that, so switching now is safe.
             self.websocket = True

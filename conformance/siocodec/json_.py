@@ -105,7 +105,7 @@ def _number(token: Span) -> int | float:
 
 def value_of(span: Span) -> Any:
     """Rebuilds a Python value from validated JSON using only the codec's readers."""
-    kind = KINDS.get(LIB.sio_json_kind_of(span))
+    kind = KINDS[LIB.sio_json_kind_of(span)]
     it, key, val = Iter(), Span(), Span()
     if kind == "array":
         LIB.sio_json_array_iter(span, ctypes.byref(it))

@@ -345,7 +345,8 @@ def utf8_check(pieces: list[bytes]) -> tuple:
     absolute index reported). Cross-checked against the one-shot validator."""
     st, bad = Utf8State(), ctypes.c_size_t(0)
     LIB.sio_utf8_init(ctypes.byref(st))
-    base, result = 0, (True, None, None)
+    base = 0
+    result: tuple[bool, str | None, int | None] = (True, None, None)
     for piece in pieces:
         buf, ptr = in_buffer(piece)
         rc = LIB.sio_utf8_feed(ctypes.byref(st), ptr, len(piece), ctypes.byref(bad))

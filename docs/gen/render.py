@@ -333,7 +333,7 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
     https = sum(1 for m in msgs if m["kind"].startswith("http"))
     fields = sum(len(m["annotations"]) for m in msgs)
     reqs = sorted({r for m in msgs for r in m["requirements"]})
-    groups = sorted({group_of(r) for r in reqs} - {None})
+    groups = sorted(g for g in {group_of(r) for r in reqs} if g is not None)
     rec = session["recorded"]
     variables = sorted({v["name"] for m in msgs for v in m["variable"]})
     intro = (
@@ -407,7 +407,7 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
             f"{field_list(m['annotations'], d, titles, unmasked, payload_at)}</details>{reqline}"
             f"{other_lines.get(m['index'], '')}</article>"
         )
-    steps = []
+    steps: list = []
     for m in msgs:
         if m.get("title") and (not steps or steps[-1][1] != m["title"]):
             steps.append((m["index"], m["title"], m["direction"]))

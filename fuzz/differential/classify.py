@@ -201,7 +201,8 @@ def classify(key: str, cat: dict, vectors: list[dict]) -> tuple[str, str, list[d
         return "known", DOCUMENTED[codec_err], []
     inputs = [bytes.fromhex(h) for h in cat.get("inputs", [e["input_hex"] for e in cat["examples"]])]
     node_side = node.split(":", 1)[1]
-    found, unexplained = {}, []
+    found: dict = {}
+    unexplained: list = []
     for data in inputs:
         cause = explain(layer, node_side, codec_err, data)
         if cause is None:

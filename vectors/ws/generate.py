@@ -61,7 +61,8 @@ class Stream:
     def chunk(self, kind: str | None = None) -> dict:
         out: dict = {}
         if any(isinstance(s, Fill) and s.count >= 256 for s in self.segments):
-            parts, pending = [], b""
+            parts: list[dict] = []
+            pending = b""
             for s in self.segments:
                 if isinstance(s, Fill) and s.count >= 256:
                     if pending:
@@ -238,7 +239,9 @@ def frame_decoded(opcode, payload, *, fin=True, mask=None) -> dict:
 
 def stream_decoded(frames: list[tuple]) -> dict:
     """Reassembles (opcode, payload, fin, mask) tuples the way RFC 6455 §5.4 describes."""
-    out_frames, messages, current, text = [], [], None, False
+    out_frames: list[dict] = []
+    messages: list[dict] = []
+    current, text = b"", False
     for opcode, payload, fin, mask in frames:
         data = raw_payload(payload)
         if opcode & 0x8:

@@ -14,6 +14,7 @@ from siocodec import ROOT
 from siocodec.vectors import chunk_bytes, chunk_kind
 
 _spec = importlib.util.spec_from_file_location("classify", ROOT / "fuzz" / "differential" / "classify.py")
+assert _spec is not None and _spec.loader is not None
 classify = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(classify)
 

@@ -34,43 +34,43 @@ def test_EIO_PKT_01_packet_types(case, opener, target):
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_EIO_PKT_02_unknown_type(case, opener, target, transport):
     if transport == "websocket":
-        s = _echo_ws(case, opener, target)
-        s.send("abc")
-        how = s.wait_ended(target.prompt)
+        ws = _echo_ws(case, opener, target)
+        ws.send("abc")
+        how = ws.wait_ended(target.prompt)
         case.must(how is not None, "text `abc` closes the WebSocket", "closed", "open")
     else:
-        s = _echo_poll(case, opener, target)
-        s.post("abc")
-        resp = s.get()
+        poll = _echo_poll(case, opener, target)
+        poll.post("abc")
+        resp = poll.get()
         case.must(resp.status == 400, "POST `abc`, then the sid is refused", 400, resp.summary())
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_EIO_PKT_03_empty_packet(case, opener, target, transport):
     if transport == "websocket":
-        s = _echo_ws(case, opener, target)
-        s.send("")
-        how = s.wait_ended(target.prompt)
+        ws = _echo_ws(case, opener, target)
+        ws.send("")
+        how = ws.wait_ended(target.prompt)
         case.check(how is not None, "an empty text frame closes the session", "closed", "open")
     else:
-        s = _echo_poll(case, opener, target)
-        s.post("4x\x1e")
-        resp = s.get()
+        poll = _echo_poll(case, opener, target)
+        poll.post("4x\x1e")
+        resp = poll.get()
         if resp.status == 200 and resp.body == b"4x":
-            resp = s.get()
+            resp = poll.get()
         case.check(resp.status == 400, "a trailing empty record ends the session", 400, resp.summary())
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_EIO_PKT_04_message_without_data(case, opener, target, transport):
     if transport == "websocket":
-        s = _echo_ws(case, opener, target)
-        s.send("4")
-        pkt = s.recv()
+        ws = _echo_ws(case, opener, target)
+        ws.send("4")
+        pkt = ws.recv()
     else:
-        s = _echo_poll(case, opener, target)
-        s.post("4")
-        pkt = s.get().text()
+        poll = _echo_poll(case, opener, target)
+        poll.post("4")
+        pkt = poll.get().text()
     case.must(pkt == "4", "`4` echoed as an empty message", "4", pkt)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from harness import targets
 from harness.eio import PollingSession, decode_payload, query
+from harness.verdict import Case
 from harness.ws import WsClient, WsRejected
 from wirekit import get, json_body, open_packet, req
 
@@ -15,7 +17,7 @@ OPEN_KEYS = {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
 SIO = "/socket.io/"
 
 
-def _ws_outcome(target, url: str) -> tuple[str, object]:
+def _ws_outcome(target, url: str) -> tuple[str, Any]:
     """How a WebSocket upgrade attempt ends: ('rejected', response), ('open', first text) or ('closed', msg)."""
     try:
         ws = WsClient.connect(target.host, target.port, url, timeout=target.reply)
@@ -38,7 +40,7 @@ def _ws_outcome(target, url: str) -> tuple[str, object]:
 def test_EIO_HS_01_polling_handshake(case, target):
     resp = get(target, query(SIO, "polling"))
     case.must(resp.status == 200, "status of the polling handshake", 200, resp.summary())
-    info = open_packet(resp.text())
+    info: Any = open_packet(resp.text())
     case.must(info is not None, "body is `0` followed by a JSON object", "0{…}", resp.body)
     case.eq("open packet keys", sorted(OPEN_KEYS), sorted(info))
     case.check(isinstance(info["sid"], str) and info["sid"] != "", "sid is a non-empty string", "string", info["sid"])
@@ -53,7 +55,7 @@ def test_EIO_HS_01_polling_handshake(case, target):
 def test_EIO_HS_02_websocket_handshake(case, target):
     outcome, data = _ws_outcome(target, query(SIO, "websocket"))
     case.must(outcome == "open", "a WebSocket-only handshake gets 101 and an open packet", "0{…}", data)
-    info = open_packet(str(data))
+    info: Any = open_packet(str(data))
     case.eq("open packet keys", sorted(OPEN_KEYS), sorted(info or {}))
     case.eq("upgrades on websocket", [], info["upgrades"])
 
@@ -325,12 +327,12 @@ def test_EIO_HS_18_allow_request_refusal(case, target, transport):
             "refused",
             (outcome, data),
         )
-        actual = (data.status, data.body) if outcome == "rejected" else (outcome, data)
+        refusal: tuple[Any, Any] = (data.status, data.body) if outcome == "rejected" else (outcome, data)
         case.check(
-            actual == (400, reason.encode()),
+            refusal == (400, reason.encode()),
             "refused before 101: plain HTTP 400 whose body is the reason",
             (400, reason.encode()),
-            actual,
+            refusal,
         )
 
 
@@ -349,7 +351,7 @@ def test_EIO_HS_20_sticky_cookie(case, target):
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
-def test_EIO_HS_21_initial_packet(case, target, transport):
+def test_EIO_HS_21_initial_packet(case: Case, target, transport):
     if not target.has("initial-packet") or not target.has("echo"):
         case.unimplemented("no INITIAL_PACKET setting on this target (FIXTURE.md section 1)")
     with targets.private_instance(target, {"INITIAL_PACKET": "hello"}) as own:

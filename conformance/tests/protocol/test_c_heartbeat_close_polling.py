@@ -300,7 +300,7 @@ def test_EIO_CL_05_closed_session_forgotten(case, opener, target):
     p = s.post("40")
     try:
         WsClient.connect(target.host, target.port, query(SIO, "websocket", s.sid), timeout=target.reply).close()
-        ws = "101"
+        ws: int | str = "101"
     except WsRejected as rej:
         ws = rej.response.status if rej.response else "dropped"
     case.must(

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from harness import targets
-from harness.eio import PollingSession, SessionEnded, decode_payload, open_session
+from harness.eio import PollingSession, SessionEnded, WebSocketSession, decode_payload, open_session
 from harness.sio import ACK, BINARY_ACK, CONNECT, CONNECT_ERROR, DISCONNECT, SioClient
+from harness.verdict import Case
 
 
 def need(case, target, feature: str) -> None:
@@ -557,7 +558,8 @@ def test_SIO_DC_05_disconnect_reasons(case, opener, target):
     c2.emit("disconnect-me", False)
     c2.recv_until(lambda p: p.type == DISCONNECT)
     c3 = opener.sio("websocket")
-    c3.eio.ws.send_close(1000)  # type: ignore[union-attr]
+    assert isinstance(c3.eio, WebSocketSession) and c3.eio.ws is not None
+    c3.eio.ws.send_close(1000)
     c3.eio.wait_ended(target.prompt)
     c3.eio.close()  # the closing handshake is complete; drop TCP as a client would
     c4 = opener.sio("websocket")
@@ -593,7 +595,7 @@ def _drain_until_ended(s, deadline: float) -> tuple[list, str | None]:
     return got, None
 
 
-def test_SIO_DC_06_server_shutdown(case, target):
+def test_SIO_DC_06_server_shutdown(case: Case, target):
     # A private instance, so the shared one keeps serving the other cases.
     with targets.private_instance(target) as own:
         if own is None:
@@ -672,7 +674,7 @@ def _offset_barrier(c: SioClient, token: str) -> None:
     c.recv_until(lambda p: p.event == "message-back" and p.args[:1] == [token], None, f"message-back {token}")
 
 
-def test_SIO_CSR_01_connection_state_recovery(case, target):
+def test_SIO_CSR_01_connection_state_recovery(case: Case, target):
     if not target.has("recovery"):
         case.unimplemented("no connection-state recovery on this target (FIXTURE.md section 1, RECOVERY)")
     with targets.private_instance(target, {"RECOVERY": "1"}) as own:

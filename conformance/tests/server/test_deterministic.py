@@ -7,7 +7,7 @@ import re
 import socket
 
 import pytest
-from conftest import DEADLINE, Server, http, polling_open, read_response, request_bytes
+from serverkit import DEADLINE, Server, http, polling_open, read_response, request_bytes
 from test_socketio import connect
 
 SID = re.compile(r"eio-session-\d{8}")
@@ -27,7 +27,9 @@ def raw_exchange(port: int) -> bytes:
             return head.encode() + b"\r\n" + r.body
 
         first = roundtrip("GET", "/socket.io/?EIO=4&transport=polling")
-        sid = re.search(rb'"sid":"([^"]+)"', first).group(1).decode()
+        found = re.search(rb'"sid":"([^"]+)"', first)
+        assert found is not None, first
+        sid = found.group(1).decode()
         out += first
         base = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
         out += roundtrip("POST", base, b"40\x1e40/custom,")

@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from conftest import DEADLINE, WebSocket, eio_url, http, polling_open, read_response, start_request, ws_open
+from serverkit import DEADLINE, WebSocket, eio_url, http, polling_open, read_response, start_request, ws_open
 
 ECHO = "/engine.io/"
 
@@ -461,7 +461,7 @@ def test_initial_packet_over_the_limit_or_not_utf8_is_refused_at_start(value):
     import os
     import subprocess
 
-    from conftest import SERVER
+    from serverkit import SERVER
 
     arg = value.encode("utf-8", "surrogateescape")
     proc = subprocess.run(

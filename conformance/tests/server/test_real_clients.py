@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import ROOT
+from serverkit import ROOT
 
 CLIENTS = ROOT / "reference-server" / "clients"
 MODES = ["polling", "upgrade", "websocket"]

@@ -8,7 +8,7 @@ import socket
 import time
 
 import pytest
-from conftest import DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response, request_bytes, ws_open
+from serverkit import DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response, request_bytes, ws_open
 
 ECHO = "/engine.io/"
 
@@ -135,7 +135,7 @@ def test_clean_shutdown_with_open_sessions():
 def test_help_and_bad_options():
     import subprocess
 
-    from conftest import SERVER
+    from serverkit import SERVER
 
     if not SERVER.exists():
         pytest.fail("server not built: run make server")
@@ -250,7 +250,12 @@ def test_backpressure_then_idle(fresh_server):
     assert ws.recv().startswith("0{")
     chunk = "4" + "z" * 100_000
     messages = [chunk[: -len(str(i))] + str(i) for i in range(100)]
-    sender = threading.Thread(target=lambda: [ws.send(m) for m in messages])
+
+    def send_all() -> None:
+        for m in messages:
+            ws.send(m)
+
+    sender = threading.Thread(target=send_all)
     sender.start()
     for m in messages:
         assert ws.recv() == m

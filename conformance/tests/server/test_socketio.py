@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from conftest import eio_url, http, polling_open, ws_open
+from serverkit import eio_url, http, polling_open, ws_open
 
 
 def connect(port: int, nsp: str = "/", auth: str = ""):
