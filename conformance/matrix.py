@@ -52,6 +52,7 @@ GROUPS = [
     ("F. Disconnect", "SIO-DC"),
     ("F. Recovery", "SIO-CSR"),
     ("G. Errors", "ERR"),
+    ("H. WebSocket", "WS"),
 ]
 
 

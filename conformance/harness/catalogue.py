@@ -8,9 +8,9 @@ from pathlib import Path
 
 PATH = Path(__file__).resolve().parents[1] / "REQUIREMENTS.md"
 LINE = re.compile(
-    r"^- \*\*(?P<id>(?:EIO|SIO)-[A-Z]+-\d{2}|ERR-\d{2})\*\* · (?P<level>MUST|SHOULD|MAY|INFO) · (?P<text>.+)$"
+    r"^- \*\*(?P<id>(?:EIO|SIO)-[A-Z]+-\d{2}|(?:ERR|WS)-\d{2})\*\* · (?P<level>MUST|SHOULD|MAY|INFO) · (?P<text>.+)$"
 )
-TEST_NAME = re.compile(r"^test_(?P<id>(?:EIO|SIO)_[A-Z]+_\d{2}|ERR_\d{2})(?:_|$)")
+TEST_NAME = re.compile(r"^test_(?P<id>(?:EIO|SIO)_[A-Z]+_\d{2}|(?:ERR|WS)_\d{2})(?:_|$)")
 LEVELS = {"MUST": "MUST", "SHOULD": "SHOULD", "MAY": "optional", "INFO": "informational"}
 
 

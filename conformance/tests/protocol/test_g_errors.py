@@ -103,31 +103,5 @@ def test_ERR_05_application_errors(case, opener, target):
     case.check(not replies, "nothing is sent for the failed event (no ACK, no error packet)", [], replies)
 
 
-WS_VIOLATIONS = [
-    ("unmasked-frame", dict(opcode=0x1, payload=b"40", mask=False)),
-    ("reserved-opcode", dict(opcode=0x3, payload=b"40")),
-    ("rsv1-without-extension", dict(opcode=0x1, payload=b"40", rsv=4)),
-    ("continuation-without-start", dict(opcode=0x0, payload=b"40")),
-    ("fragmented-ping", dict(opcode=0x9, payload=b"x", fin=False)),
-]
-
-
-@pytest.mark.parametrize("label,frame", WS_VIOLATIONS, ids=[v[0] for v in WS_VIOLATIONS])
-def test_ERR_01_websocket_frame_violation_ends_session(case, opener, target, label, frame):
-    s = opener.eio("websocket")
-    assert s.ws is not None
-    s.ws.send_frame(**frame)
-    end = s.ws.wait_closed(target.prompt)
-    case.must(end is not None, f"{label}: the WebSocket is closed (RFC 6455)", "close", "open")
-    if end.kind == "close" and end.code not in (1002, 1003, None):
-        case.non_strict(f"{label}: close code", 1002, end.code)
-
-
-def test_ERR_01_declared_length_over_limit(case, opener, target):
-    s = opener.eio("websocket")
-    assert s.ws is not None
-    s.ws.send_frame(0x1, b"4", declared_length=target.max_payload + 1)  # header only: the body never comes
-    end = s.ws.wait_closed(target.prompt)
-    case.must(end is not None, "a frame header announcing more than maxPayload closes at once", "close 1009", "open")
-    if end.kind == "close" and end.code != 1009:
-        case.non_strict("close code for an oversized frame", 1009, end.code)
+# WebSocket frame violations (unmasked frames, reserved opcodes and bits, stray continuations, bad
+# control frames, oversized frame headers) are judged once, in group H (test_h_websocket.py).
