@@ -14,6 +14,12 @@ def register(sock: socket.socket) -> None:
         _open.add(sock)
 
 
+def forget(sock: socket.socket) -> None:
+    """The caller closes this socket itself (for example with a reset)."""
+    with _lock:
+        _open.discard(sock)
+
+
 def close(sock: socket.socket) -> None:
     with _lock:
         _open.discard(sock)

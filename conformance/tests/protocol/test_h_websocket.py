@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-from harness import tracking
 from harness.eio import SessionEnded, query
 from harness.sio import SioClient
 from harness.targets import Target
 from harness.ws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsClient, encode_frame
+from wirekit import handshake_works, raw_exchange
 
 PROTOCOL_ERROR, INVALID_PAYLOAD, TOO_BIG = 1002, 1007, 1009
 
@@ -224,49 +224,11 @@ def test_WS_04_reserved_bits_in_upgrade_segment(case, target):
         "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
         "Sec-WebSocket-Key: DXR4dX615eRds8nRmlhqtw==\r\n\r\n"
     ).encode("ascii")
-    sock = socket.create_connection((target.host, target.port), timeout=target.reply)
-    tracking.register(sock)
-    try:
-        sock.sendall(request + b"test")
-        seen = read_until_closed(sock, target.reply)
-    finally:
-        tracking.close(sock)
+    seen = raw_exchange(target, request + b"test")
     case.must(b"101" in seen[:16] or seen[:12].startswith(b"HTTP/1.1 4"), "the upgrade is answered (101 or 4xx)",
               "HTTP/1.1 101 …", seen[:60])
     serving = handshake_works(target)
     case.must(serving is None, "the server still serves new clients afterwards", "handshake answered", serving)
-
-
-def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
-    """Everything the server writes until it closes the connection or `timeout` passes."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    for _ in range(10000):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(65536)
-        except (TimeoutError, socket.timeout):
-            break
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def handshake_works(target: Target) -> str | None:
-    """None if a new polling handshake succeeds within the reply deadline, else what happened instead."""
-    from harness import http as rawhttp
-
-    try:
-        resp = rawhttp.request(target.host, target.port, "GET", query(target.sio_path, "polling"), timeout=target.reply)
-    except Exception as exc:  # refused, reset, timed out: the observation itself
-        return f"{type(exc).__name__}: {exc}"
-    return None if resp.status == 200 else resp.summary()
 
 
 # ---------------------------------------------------------------------------- WS-05 reserved opcodes (4.x)

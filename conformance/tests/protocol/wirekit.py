@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import time
 from typing import Any
 
 from harness import http as rawhttp
+from harness import tracking
+from harness.eio import query
 from harness.http import HttpResponse
 from harness.targets import Target
 
@@ -37,3 +42,48 @@ def open_packet(text: str) -> dict | None:
         return json.loads(first[1:])
     except json.JSONDecodeError:
         return None
+
+
+def handshake_works(target: Target) -> str | None:
+    """None if a new polling handshake succeeds within the reply deadline, else what happened instead
+    (refused, reset, silence): the check that the server survived what a case sent it."""
+    try:
+        resp = rawhttp.request(target.host, target.port, "GET", query(target.sio_path, "polling"), timeout=target.reply)
+    except Exception as exc:  # the failure itself is the observation
+        return f"{type(exc).__name__}: {exc}"
+    return None if resp.status == 200 else resp.summary()
+
+
+def raw_exchange(target: Target, data: bytes, timeout: float | None = None, reset: bool = False,
+                 until: bytes | None = None) -> bytes:
+    """Write `data` on a new TCP connection and return what the server writes until it closes the
+    connection, `until` appears in it (b"\r\n\r\n": the end of a response head) or `timeout` (default:
+    the reply deadline) passes. With `reset`, the connection is then aborted with a TCP RST, not a FIN."""
+    sock = socket.create_connection((target.host, target.port), timeout=target.reply)
+    tracking.register(sock)
+    seen = b""
+    try:
+        sock.sendall(data)
+        deadline = time.monotonic() + (target.reply if timeout is None else timeout)
+        for _ in range(10000):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            try:
+                chunk = sock.recv(65536)
+            except OSError:  # timeout or reset: what arrived so far is the answer
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if until is not None and until in seen:
+                break
+    finally:
+        if reset:  # close() with a zero linger time sends RST (no FIN first, so no shutdown())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            tracking.forget(sock)
+            sock.close()
+        else:
+            tracking.close(sock)
+    return seen
