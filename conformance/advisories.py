@@ -30,8 +30,13 @@ BUILD = ROOT / "build" / "advisories"
 PYTHON = ROOT / "build" / "venv" / "bin" / "python"
 NODE_FIXTURE = ROOT / "conformance" / "targets" / "node-socketio" / "fixture.js"
 # Each protocol package, and the package that loads it (whose nested copy wins over the top-level one).
-USED_BY = {"socket.io": "", "engine.io": "socket.io", "socket.io-parser": "socket.io", "engine.io-parser": "engine.io",
-           "ws": "engine.io"}
+USED_BY = {
+    "socket.io": "",
+    "engine.io": "socket.io",
+    "socket.io-parser": "socket.io",
+    "engine.io-parser": "engine.io",
+    "ws": "engine.io",
+}
 CASES = "tests/protocol/test_i_advisories.py"
 WS_CASES = "tests/protocol/test_h_websocket.py"
 
@@ -70,103 +75,192 @@ class Advisory:
 
 ADVISORIES: list[Advisory] = [
     # ------------------------------------------------------------------ socket.io-parser
-    Advisory("CVE-2023-32695, GHSA-cqmj-92xf-r6r9", "socket.io-parser",
-             "an EVENT named by an object (`42[{\"toString\":…}]`) was accepted; converting the name killed the process",
-             "< 4.2.3 (also < 3.4.3, < 3.3.4)", f"{CASES}::test_SIO_PKT_05_event_name_with_toString",
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.2"),
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.3")),
-    Advisory("socketio/socket.io-parser@b0e6400 (crash report, no CVE)", "socket.io-parser",
-             "a CONNECT with payload `null` was accepted; socket.io 4.6+ read `auth.pid` of null and the process died",
-             "4.2.x < 4.2.4 with socket.io ≥ 4.6.0", f"{CASES}::test_SIO_PKT_05_connect_payload_null",
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.3"),
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4")),
-    Advisory("CVE-2022-2421, GHSA-qm95-pgcg-qqfq", "socket.io-parser",
-             "a placeholder `num` was used as a property name (`\"num\":\"splice\"` put a function into the event)",
-             "< 4.2.1, < 4.0.5 (also < 3.4.2, < 3.3.3)", f"{CASES}::test_SIO_PKT_11_placeholder_num_not_a_number",
-             node(socket_io="4.5.1", engine_io="6.2.0", parser="4.0.4"),
-             node(socket_io="4.5.1", engine_io="6.2.0", parser="4.0.5")),
-    Advisory("CVE-2026-33151, GHSA-677m-j7p3-52f9", "socket.io-parser",
-             "any number of announced binary attachments was buffered (memory exhaustion)",
-             "< 4.2.6 (also < 3.4.4, < 3.3.5)", f"{CASES}::test_ERR_07_attachment_count_unbounded",
-             node(socket_io="4.8.4", engine_io="6.6.12", parser="4.2.5"),
-             node(socket_io="4.8.4", engine_io="6.6.12", parser="4.2.6")),
-    Advisory("CVE-2020-36049, GHSA-xfhh-g9f5-x4m4", "socket.io-parser",
-             "decoding a packet of ~100 MB built a string per character and ran out of memory",
-             "< 3.3.2, 3.4.0",
-             not_detectable="needs packets near the 100 MB that engine.io 3.x accepted by default; FIXTURE.md "
-             "sets maxPayload (1 MB), at which the affected decoder's cost is not observable on the wire"),
+    Advisory(
+        "CVE-2023-32695, GHSA-cqmj-92xf-r6r9",
+        "socket.io-parser",
+        "an EVENT named by an object (`42[{\"toString\":…}]`) was accepted; converting the name killed the process",
+        "< 4.2.3 (also < 3.4.3, < 3.3.4)",
+        f"{CASES}::test_SIO_PKT_05_event_name_with_toString",
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.2"),
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.3"),
+    ),
+    Advisory(
+        "socketio/socket.io-parser@b0e6400 (crash report, no CVE)",
+        "socket.io-parser",
+        "a CONNECT with payload `null` was accepted; socket.io 4.6+ read `auth.pid` of null and the process died",
+        "4.2.x < 4.2.4 with socket.io ≥ 4.6.0",
+        f"{CASES}::test_SIO_PKT_05_connect_payload_null",
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.3"),
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4"),
+    ),
+    Advisory(
+        "CVE-2022-2421, GHSA-qm95-pgcg-qqfq",
+        "socket.io-parser",
+        "a placeholder `num` was used as a property name (`\"num\":\"splice\"` put a function into the event)",
+        "< 4.2.1, < 4.0.5 (also < 3.4.2, < 3.3.3)",
+        f"{CASES}::test_SIO_PKT_11_placeholder_num_not_a_number",
+        node(socket_io="4.5.1", engine_io="6.2.0", parser="4.0.4"),
+        node(socket_io="4.5.1", engine_io="6.2.0", parser="4.0.5"),
+    ),
+    Advisory(
+        "CVE-2026-33151, GHSA-677m-j7p3-52f9",
+        "socket.io-parser",
+        "any number of announced binary attachments was buffered (memory exhaustion)",
+        "< 4.2.6 (also < 3.4.4, < 3.3.5)",
+        f"{CASES}::test_ERR_07_attachment_count_unbounded",
+        node(socket_io="4.8.4", engine_io="6.6.12", parser="4.2.5"),
+        node(socket_io="4.8.4", engine_io="6.6.12", parser="4.2.6"),
+    ),
+    Advisory(
+        "CVE-2020-36049, GHSA-xfhh-g9f5-x4m4",
+        "socket.io-parser",
+        "decoding a packet of ~100 MB built a string per character and ran out of memory",
+        "< 3.3.2, 3.4.0",
+        not_detectable="needs packets near the 100 MB that engine.io 3.x accepted by default; FIXTURE.md "
+        "sets maxPayload (1 MB), at which the affected decoder's cost is not observable on the wire",
+    ),
     # ------------------------------------------------------------------ engine.io
-    Advisory("CVE-2022-21676, GHSA-273r-mgr4-v34f", "engine.io",
-             "a frame with reserved bits sent with the upgrade request raised an error nobody handled",
-             ">= 4.0.0 < 4.1.2, 5.x < 5.2.1, 6.x < 6.1.1", f"{WS_CASES}::test_WS_04_reserved_bits_in_upgrade_segment",
-             node(socket_io="4.4.0", engine_io="6.1.0"), node(socket_io="4.4.0", engine_io="6.1.1")),
-    Advisory("CVE-2022-41940, GHSA-r7qp-cfhv-p84w", "engine.io",
-             "an upgrade request on a path nobody serves, reset by the client, crashed the process when ended",
-             "< 3.6.1, >= 4.0.0 < 6.2.1", f"{CASES}::test_ERR_06_upgrade_on_unserved_path_then_reset",
-             node(socket_io="4.5.3", engine_io="6.2.0"), node(socket_io="4.5.3", engine_io="6.2.1")),
-    Advisory("CVE-2023-31125, GHSA-q9mw-68c2-j6m5", "engine.io",
-             "`transport=__proto__` passed the transport check and crashed the upgrade",
-             ">= 5.1.0 < 6.4.2", f"{CASES}::test_EIO_HS_05_transport_named_like_a_property",
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4"),
-             node(socket_io="4.6.1", engine_io="6.4.2", parser="4.2.4")),
-    Advisory("CVE-2020-36048, GHSA-j4f2-536g-r55m", "engine.io",
-             "maxHttpBufferSize defaulted to 100 MB, so one POST could exhaust memory", "< 3.6.0, 4.0.0-alpha",
-             not_detectable="concerns the default of maxHttpBufferSize; FIXTURE.md has every fixture set its own "
-             "maxPayload, which the affected releases enforce as the fixed ones do (EIO-POLL-05/06 check it)"),
-    Advisory("GHSA-gr94-w7qr-f4j3", "engine.io", "a WebTransport upgrade with session id `__proto__` crashed",
-             "WebTransport-enabled servers",
-             not_detectable="WebTransport needs HTTP/3, which the suite does not speak (EIO-PKT-21)"),
+    Advisory(
+        "CVE-2022-21676, GHSA-273r-mgr4-v34f",
+        "engine.io",
+        "a frame with reserved bits sent with the upgrade request raised an error nobody handled",
+        ">= 4.0.0 < 4.1.2, 5.x < 5.2.1, 6.x < 6.1.1",
+        f"{WS_CASES}::test_WS_04_reserved_bits_in_upgrade_segment",
+        node(socket_io="4.4.0", engine_io="6.1.0"),
+        node(socket_io="4.4.0", engine_io="6.1.1"),
+    ),
+    Advisory(
+        "CVE-2022-41940, GHSA-r7qp-cfhv-p84w",
+        "engine.io",
+        "an upgrade request on a path nobody serves, reset by the client, crashed the process when ended",
+        "< 3.6.1, >= 4.0.0 < 6.2.1",
+        f"{CASES}::test_ERR_06_upgrade_on_unserved_path_then_reset",
+        node(socket_io="4.5.3", engine_io="6.2.0"),
+        node(socket_io="4.5.3", engine_io="6.2.1"),
+    ),
+    Advisory(
+        "CVE-2023-31125, GHSA-q9mw-68c2-j6m5",
+        "engine.io",
+        "`transport=__proto__` passed the transport check and crashed the upgrade",
+        ">= 5.1.0 < 6.4.2",
+        f"{CASES}::test_EIO_HS_05_transport_named_like_a_property",
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4"),
+        node(socket_io="4.6.1", engine_io="6.4.2", parser="4.2.4"),
+    ),
+    Advisory(
+        "CVE-2020-36048, GHSA-j4f2-536g-r55m",
+        "engine.io",
+        "maxHttpBufferSize defaulted to 100 MB, so one POST could exhaust memory",
+        "< 3.6.0, 4.0.0-alpha",
+        not_detectable="concerns the default of maxHttpBufferSize; FIXTURE.md has every fixture set its own "
+        "maxPayload, which the affected releases enforce as the fixed ones do (EIO-POLL-05/06 check it)",
+    ),
+    Advisory(
+        "GHSA-gr94-w7qr-f4j3",
+        "engine.io",
+        "a WebTransport upgrade with session id `__proto__` crashed",
+        "WebTransport-enabled servers",
+        not_detectable="WebTransport needs HTTP/3, which the suite does not speak (EIO-PKT-21)",
+    ),
     # ------------------------------------------------------------------ socket.io
-    Advisory("CVE-2024-38355, GHSA-25hc-qcg6-38wj", "socket.io",
-             "a client event named `error` reached the EventEmitter, which throws without an `error` listener",
-             "< 2.5.1, >= 3.0.0 < 4.6.2", f"{CASES}::test_SIO_PKT_06_client_event_named_error",
-             node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4"),
-             node(socket_io="4.6.2", engine_io="6.4.1", parser="4.2.4"),
-             not_detectable="the FIXTURE.md fixture listens for `error` on every socket (to log it, section 5), "
-             "which is the advisory's own workaround; the case runs, and both releases pass it"),
-    Advisory("CVE-2020-28481, GHSA-fxwf-4rqh-v8g3", "socket.io",
-             "every origin was allowed by default (CORS)", "< 2.4.0",
-             not_detectable="concerns the default CORS policy; FIXTURE.md configures every fixture to allow "
-             "origin `*`, the behaviour the advisory is about"),
-    Advisory("CVE-2017-16031, GHSA-qv2v-m59f-v5fw", "socket.io", "socket ids came from Math.random()", "<= 0.9.6",
-             not_detectable="socket.io 0.9 speaks the pre-Engine.IO protocol, which the suite does not"),
+    Advisory(
+        "CVE-2024-38355, GHSA-25hc-qcg6-38wj",
+        "socket.io",
+        "a client event named `error` reached the EventEmitter, which throws without an `error` listener",
+        "< 2.5.1, >= 3.0.0 < 4.6.2",
+        f"{CASES}::test_SIO_PKT_06_client_event_named_error",
+        node(socket_io="4.6.1", engine_io="6.4.1", parser="4.2.4"),
+        node(socket_io="4.6.2", engine_io="6.4.1", parser="4.2.4"),
+        not_detectable="the FIXTURE.md fixture listens for `error` on every socket (to log it, section 5), "
+        "which is the advisory's own workaround; the case runs, and both releases pass it",
+    ),
+    Advisory(
+        "CVE-2020-28481, GHSA-fxwf-4rqh-v8g3",
+        "socket.io",
+        "every origin was allowed by default (CORS)",
+        "< 2.4.0",
+        not_detectable="concerns the default CORS policy; FIXTURE.md configures every fixture to allow "
+        "origin `*`, the behaviour the advisory is about",
+    ),
+    Advisory(
+        "CVE-2017-16031, GHSA-qv2v-m59f-v5fw",
+        "socket.io",
+        "socket ids came from Math.random()",
+        "<= 0.9.6",
+        not_detectable="socket.io 0.9 speaks the pre-Engine.IO protocol, which the suite does not",
+    ),
     # ------------------------------------------------------------------ ws
-    Advisory("CVE-2024-37890, GHSA-3h5v-q93c-6h6q", "ws",
-             "an upgrade with more headers than maxHeadersCount hid `Upgrade` and crashed the handshake",
-             "< 8.17.1 (also < 7.5.10, < 6.2.3, < 5.2.4)", f"{CASES}::test_ERR_06_upgrade_with_many_headers",
-             node(socket_io="4.7.4", engine_io="6.5.4", ws="8.11.0"),
-             node(socket_io="4.7.4", engine_io="6.5.4", ws="8.17.1")),
-    Advisory("CVE-2021-32640, GHSA-6fc8-4gx4-v693", "ws",
-             "Sec-WebSocket-Protocol was split by a backtracking regular expression (ReDoS)",
-             "< 7.4.6 (also < 6.2.2, < 5.2.3)", f"{CASES}::test_ERR_08_subprotocol_header_backtracking",
-             node(socket_io="4.1.2", engine_io="5.1.1", ws="7.4.5"),
-             node(socket_io="4.1.2", engine_io="5.1.1", ws="7.4.6")),
-    Advisory("GHSA-5v72-xg48-5rpm", "ws",
-             "Sec-WebSocket-Extensions names like `constructor` were looked up on Object.prototype (crash)",
-             ">= 2.0.0 < 3.3.1, < 1.1.5",
-             not_detectable="the affected ws lines are used only by socket.io 2.0.x (engine.io 3.1.x) and 1.x; "
-             "the v2 fixture has not been run on that generation yet"),
-    Advisory("CVE-2026-48779, GHSA-96hv-2xvq-fx4p", "ws",
-             "a message in very many tiny fragments kept one buffer per fragment (memory exhaustion)",
-             "< 8.21.0",
-             not_detectable="the fixed ws closes after 131,072 fragments, but a server that keeps no per-fragment "
-             "state may rightly accept more, so only the server's memory tells them apart; the suite does not "
-             "measure a target's memory yet (ERR-07)"),
-    Advisory("CVE-2016-10542, GHSA-6663-c963-2gqg", "ws", "no limit on message size (memory exhaustion)", "< 1.1.1",
-             not_detectable="ws < 1.1.1 ships only with socket.io 1.x, a generation the fixtures do not drive"),
-    Advisory("CVE-2016-10518, GHSA-2mhh-w6q8-5hxw", "ws",
-             "ws.ping(number) sent uninitialised memory", "< 1.0.1",
-             not_detectable="triggered by the server application calling ping() with a number, not by the wire"),
-    Advisory("CVE-2026-45736, GHSA-58qx-3vcg-4xpx", "ws",
-             "websocket.close() with a TypedArray reason sent uninitialised memory", "< 8.20.1",
-             not_detectable="triggered by the server application's close() argument, not by the wire"),
+    Advisory(
+        "CVE-2024-37890, GHSA-3h5v-q93c-6h6q",
+        "ws",
+        "an upgrade with more headers than maxHeadersCount hid `Upgrade` and crashed the handshake",
+        "< 8.17.1 (also < 7.5.10, < 6.2.3, < 5.2.4)",
+        f"{CASES}::test_ERR_06_upgrade_with_many_headers",
+        node(socket_io="4.7.4", engine_io="6.5.4", ws="8.11.0"),
+        node(socket_io="4.7.4", engine_io="6.5.4", ws="8.17.1"),
+    ),
+    Advisory(
+        "CVE-2021-32640, GHSA-6fc8-4gx4-v693",
+        "ws",
+        "Sec-WebSocket-Protocol was split by a backtracking regular expression (ReDoS)",
+        "< 7.4.6 (also < 6.2.2, < 5.2.3)",
+        f"{CASES}::test_ERR_08_subprotocol_header_backtracking",
+        node(socket_io="4.1.2", engine_io="5.1.1", ws="7.4.5"),
+        node(socket_io="4.1.2", engine_io="5.1.1", ws="7.4.6"),
+    ),
+    Advisory(
+        "GHSA-5v72-xg48-5rpm",
+        "ws",
+        "Sec-WebSocket-Extensions names like `constructor` were looked up on Object.prototype (crash)",
+        ">= 2.0.0 < 3.3.1, < 1.1.5",
+        not_detectable="the affected ws lines are used only by socket.io 2.0.x (engine.io 3.1.x) and 1.x; "
+        "the v2 fixture has not been run on that generation yet",
+    ),
+    Advisory(
+        "CVE-2026-48779, GHSA-96hv-2xvq-fx4p",
+        "ws",
+        "a message in very many tiny fragments kept one buffer per fragment (memory exhaustion)",
+        "< 8.21.0",
+        not_detectable="the fixed ws closes after 131,072 fragments, but a server that keeps no per-fragment "
+        "state may rightly accept more, so only the server's memory tells them apart; the suite does not "
+        "measure a target's memory yet (ERR-07)",
+    ),
+    Advisory(
+        "CVE-2016-10542, GHSA-6663-c963-2gqg",
+        "ws",
+        "no limit on message size (memory exhaustion)",
+        "< 1.1.1",
+        not_detectable="ws < 1.1.1 ships only with socket.io 1.x, a generation the fixtures do not drive",
+    ),
+    Advisory(
+        "CVE-2016-10518, GHSA-2mhh-w6q8-5hxw",
+        "ws",
+        "ws.ping(number) sent uninitialised memory",
+        "< 1.0.1",
+        not_detectable="triggered by the server application calling ping() with a number, not by the wire",
+    ),
+    Advisory(
+        "CVE-2026-45736, GHSA-58qx-3vcg-4xpx",
+        "ws",
+        "websocket.close() with a TypedArray reason sent uninitialised memory",
+        "< 8.20.1",
+        not_detectable="triggered by the server application's close() argument, not by the wire",
+    ),
     # ------------------------------------------------------------------ python-socketio / python-engineio
-    Advisory("CVE-2019-13611, GHSA-j3jp-gvr5-7hwq", "python-engineio",
-             "WebSocket connections were accepted from any Origin (cross-site WebSocket hijacking)", "< 3.9.0",
-             not_detectable="concerns the origin policy; FIXTURE.md configures every fixture to allow origin `*`"),
-    Advisory("CVE-2025-61765, GHSA-g8c6-8fjj-2r4m", "python-socketio",
-             "messages from the inter-server message queue were unpickled (remote code execution)", "< 5.14.0",
-             not_detectable="the trigger travels on the message queue between servers, not on a client's connection"),
+    Advisory(
+        "CVE-2019-13611, GHSA-j3jp-gvr5-7hwq",
+        "python-engineio",
+        "WebSocket connections were accepted from any Origin (cross-site WebSocket hijacking)",
+        "< 3.9.0",
+        not_detectable="concerns the origin policy; FIXTURE.md configures every fixture to allow origin `*`",
+    ),
+    Advisory(
+        "CVE-2025-61765, GHSA-g8c6-8fjj-2r4m",
+        "python-socketio",
+        "messages from the inter-server message queue were unpickled (remote code execution)",
+        "< 5.14.0",
+        not_detectable="the trigger travels on the message queue between servers, not on a client's connection",
+    ),
 ]
 
 
@@ -178,8 +272,13 @@ def install(release: Release) -> Path:
     if not done.exists():
         where.mkdir(parents=True, exist_ok=True)
         pins = dict(release.packages)
-        manifest = {"name": release.slug, "version": "1.0.0", "private": True, "dependencies": pins,
-                    "overrides": {k: v for k, v in pins.items() if k != "socket.io"}}
+        manifest = {
+            "name": release.slug,
+            "version": "1.0.0",
+            "private": True,
+            "dependencies": pins,
+            "overrides": {k: v for k, v in pins.items() if k != "socket.io"},
+        }
         (where / "package.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=where, check=True)
         done.write_text("", encoding="utf-8")
@@ -191,8 +290,10 @@ def resolved(where: Path) -> str:
     """The versions npm installed, each as the package that loads it sees it (its own nested copy first)."""
     out = []
     for name, user in USED_BY.items():
-        for manifest in (where / "node_modules" / user / "node_modules" / name / "package.json",
-                         where / "node_modules" / name / "package.json"):
+        for manifest in (
+            where / "node_modules" / user / "node_modules" / name / "package.json",
+            where / "node_modules" / name / "package.json",
+        ):
             if manifest.exists():
                 out.append(f"{name} {json.loads(manifest.read_text())['version']}")
                 break
@@ -211,16 +312,30 @@ class Run:
 
 def run_case(release: Release, case: str) -> Run:
     where = install(release)
-    spec = targets.TargetSpec(name=release.slug, command=["node", "fixture.js"], cwd=where,
-                              description=release.label)
+    spec = targets.TargetSpec(name=release.slug, command=["node", "fixture.js"], cwd=where, description=release.label)
     server = targets.start(spec)
     report = BUILD / "reports" / f"{release.slug}-{case.split('::')[-1]}.json"
     report.unlink(missing_ok=True)
     started = time.monotonic()
     try:
-        subprocess.run([str(PYTHON), "-m", "pytest", case, "-q", "--target", f"http://127.0.0.1:{server.port}",
-                        "--report-json", str(report)], cwd=ROOT / "conformance", stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=120, check=False)
+        subprocess.run(
+            [
+                str(PYTHON),
+                "-m",
+                "pytest",
+                case,
+                "-q",
+                "--target",
+                f"http://127.0.0.1:{server.port}",
+                "--report-json",
+                str(report),
+            ],
+            cwd=ROOT / "conformance",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
     finally:
         exit_status = server.process.poll() if server.process else None
         targets.stop(server)
@@ -264,18 +379,27 @@ def write_page(out: Path, rows: list[tuple[Advisory, Run | None, Run | None, str
         if bad is None or good is None:
             continue
         hit = "yes" if bad.verdict == "fail" and good.verdict == "pass" else "no"
-        lines.append(f"| {adv.ids} | {adv.package} | {adv.summary} | {adv.affected_range} | `{adv.case.split('::')[-1]}` "
-                     f"| {bad_versions} | {cell(bad)} | {good_versions} | {cell(good)} | {hit} |")
+        lines.append(
+            f"| {adv.ids} | {adv.package} | {adv.summary} | {adv.affected_range} | `{adv.case.split('::')[-1]}` "
+            f"| {bad_versions} | {cell(bad)} | {good_versions} | {cell(good)} | {hit} |"
+        )
     lines += ["", "## What the affected releases did", ""]
     for adv, bad, good, _, _ in rows:
         if bad is None:
             continue
-        lines.append(f"- **{adv.ids}**: affected: {bad.verdict}, {bad.detail or 'no detail'}"
-                     + (f"; the server printed `{' / '.join(bad.server_tail)[:300]}` and exited" if bad.server_tail else ""))
+        lines.append(
+            f"- **{adv.ids}**: affected: {bad.verdict}, {bad.detail or 'no detail'}"
+            + (f"; the server printed `{' / '.join(bad.server_tail)[:300]}` and exited" if bad.server_tail else "")
+        )
         if good is not None and good.verdict != "pass":
             lines.append(f"  fixed: {good.verdict}, {good.detail}")
-    lines += ["", "## Not observable", "", "| advisory | package | what | affected range | why the suite cannot observe it |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Not observable",
+        "",
+        "| advisory | package | what | affected range | why the suite cannot observe it |",
+        "|---|---|---|---|---|",
+    ]
     for adv, *_ in rows:
         if adv.not_detectable:
             lines.append(f"| {adv.ids} | {adv.package} | {adv.summary} | {adv.affected_range} | {adv.not_detectable} |")

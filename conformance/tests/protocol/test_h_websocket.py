@@ -92,7 +92,9 @@ def test_WS_01_text_payload_lengths(case, opener, size):
     echoed(case, c, text, f"text frame of {size} bytes ({form}-bit length)")
 
 
-@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536], ids=[f"autobahn-1.2-{n}" for n in [0, 125, 126, 65535, 65536]])
+@pytest.mark.parametrize(
+    "size", [0, 125, 126, 65535, 65536], ids=[f"autobahn-1.2-{n}" for n in [0, 125, 126, 65535, 65536]]
+)
 def test_WS_01_binary_payload_lengths(case, opener, size):
     c, ws = connect(opener)
     ws.send_frame(OP_TEXT, b'451-["message",{"_placeholder":true,"num":0}]')
@@ -103,7 +105,9 @@ def test_WS_01_binary_payload_lengths(case, opener, size):
     except (SessionEnded, TimeoutError) as exc:
         case.must(False, f"binary frame of {size} bytes", "message-back with the bytes", f"{type(exc).__name__}: {exc}")
         return
-    case.must(p.args == [data], f"binary frame of {size} bytes", f"{size} bytes", p.attachments and len(p.attachments[0]))
+    case.must(
+        p.args == [data], f"binary frame of {size} bytes", f"{size} bytes", p.attachments and len(p.attachments[0])
+    )
 
 
 def test_WS_01_frame_written_byte_by_byte(case, opener):
@@ -225,8 +229,12 @@ def test_WS_04_reserved_bits_in_upgrade_segment(case, target):
         "Sec-WebSocket-Key: DXR4dX615eRds8nRmlhqtw==\r\n\r\n"
     ).encode("ascii")
     seen = raw_exchange(target, request + b"test")
-    case.must(b"101" in seen[:16] or seen[:12].startswith(b"HTTP/1.1 4"), "the upgrade is answered (101 or 4xx)",
-              "HTTP/1.1 101 …", seen[:60])
+    case.must(
+        b"101" in seen[:16] or seen[:12].startswith(b"HTTP/1.1 4"),
+        "the upgrade is answered (101 or 4xx)",
+        "HTTP/1.1 101 …",
+        seen[:60],
+    )
     serving = handshake_works(target)
     case.must(serving is None, "the server still serves new clients afterwards", "handshake answered", serving)
 
@@ -273,7 +281,9 @@ def test_WS_06_many_fragments_with_pings(case, opener, target):
     pieces = split(data, -(-len(data) // 5))
     send_fragments(ws, OP_TEXT, pieces, between=encode_frame(OP_PING, b"p"))
     got = [next_pong(ws, target.reply) for _ in range(len(pieces) - 1)]
-    case.must(got == [b"p"] * (len(pieces) - 1), "every ping between fragments answered", [b"p"] * (len(pieces) - 1), got)
+    case.must(
+        got == [b"p"] * (len(pieces) - 1), "every ping between fragments answered", [b"p"] * (len(pieces) - 1), got
+    )
     echoed(case, c, "five fragments", "five fragments arrive as one message")
 
 
@@ -314,13 +324,16 @@ def first_half() -> bytes:
 FRAGMENT_VIOLATIONS = [
     ("5.9-continuation-fin-without-start", [encode_frame(OP_CONT, b"x")]),
     ("5.12-continuation-without-start", [encode_frame(OP_CONT, b"x", fin=False)]),
-    ("5.15-continuation-after-finished", [encode_frame(OP_TEXT, first_half(), fin=False),
-                                         encode_frame(OP_CONT, event_frame("unfinished")[6:]),
-                                         encode_frame(OP_CONT, b"x")]),
-    ("5.18-text-while-text-unfinished", [encode_frame(OP_TEXT, first_half(), fin=False),
-                                        encode_frame(OP_TEXT, b"x")]),
-    ("binary-while-text-unfinished", [encode_frame(OP_TEXT, first_half(), fin=False),
-                                      encode_frame(OP_BINARY, b"x")]),
+    (
+        "5.15-continuation-after-finished",
+        [
+            encode_frame(OP_TEXT, first_half(), fin=False),
+            encode_frame(OP_CONT, event_frame("unfinished")[6:]),
+            encode_frame(OP_CONT, b"x"),
+        ],
+    ),
+    ("5.18-text-while-text-unfinished", [encode_frame(OP_TEXT, first_half(), fin=False), encode_frame(OP_TEXT, b"x")]),
+    ("binary-while-text-unfinished", [encode_frame(OP_TEXT, first_half(), fin=False), encode_frame(OP_BINARY, b"x")]),
 ]
 
 
@@ -424,8 +437,9 @@ def test_WS_09_data_after_close_ignored(case, opener, target):
         seen.append(repr(msg))
         if msg.ended:
             break
-    case.must(not any("message-back" in s for s in seen), "nothing is processed after the close frame",
-              "close, no echo", seen)
+    case.must(
+        not any("message-back" in s for s in seen), "nothing is processed after the close frame", "close, no echo", seen
+    )
     case.must(bool(seen) and seen[-1] != "still open", "the connection ends", "close", seen)
 
 
@@ -441,8 +455,11 @@ BAD_CLOSES = [
     ("7.9.8-code-2000", struct.pack("!H", 2000), PROTOCOL_ERROR),
     ("7.9.9-code-2999", struct.pack("!H", 2999), PROTOCOL_ERROR),
     ("7.9.x-code-1015", struct.pack("!H", 1015), PROTOCOL_ERROR),
-    ("7.5.1-reason-not-utf8", struct.pack("!H", 1000) + b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80",
-     INVALID_PAYLOAD),
+    (
+        "7.5.1-reason-not-utf8",
+        struct.pack("!H", 1000) + b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80",
+        INVALID_PAYLOAD,
+    ),
 ]
 
 
@@ -465,9 +482,11 @@ def scaled_sizes(target: Target) -> list[int]:
     return sorted({min(top, n) for n in (65536, 262144, top)})
 
 
-@pytest.mark.parametrize("chunk", [None, 65536, 4096, 256, 64], ids=["9.1-one-frame", "9.4-64k-frames",
-                                                                     "9.4-4k-frames", "9.4-256-frames",
-                                                                     "9.4-64-frames"])
+@pytest.mark.parametrize(
+    "chunk",
+    [None, 65536, 4096, 256, 64],
+    ids=["9.1-one-frame", "9.4-64k-frames", "9.4-4k-frames", "9.4-256-frames", "9.4-64-frames"],
+)
 def test_WS_10_large_message_up_to_max_payload(case, opener, target, chunk):
     c, ws = connect(opener)
     sizes = scaled_sizes(target) if chunk is None else [min(target.max_payload, 262144)]
@@ -492,8 +511,12 @@ def test_WS_10_binary_at_max_payload(case, opener, target):
     except (SessionEnded, TimeoutError) as exc:
         case.must(False, "a binary message of exactly maxPayload", "message-back", f"{type(exc).__name__}: {exc}")
         return
-    case.must(p.args == [data], "a binary message of exactly maxPayload is delivered", f"{len(data)} bytes",
-              [len(a) for a in p.attachments])
+    case.must(
+        p.args == [data],
+        "a binary message of exactly maxPayload is delivered",
+        f"{len(data)} bytes",
+        [len(a) for a in p.attachments],
+    )
 
 
 def test_WS_10_declared_length_over_limit(case, opener, target):

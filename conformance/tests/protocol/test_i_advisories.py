@@ -22,8 +22,12 @@ from wirekit import handshake_works, raw_exchange
 def survives(case, target: Target, sent: object) -> None:
     """After the trigger, a new client must still complete a handshake."""
     problem = handshake_works(target)
-    case.must(problem is None, f"the server still serves new clients after {sent!r}", "handshake answered",
-              f"{problem}; process exit status {target.process.poll()}" if target.process else problem)
+    case.must(
+        problem is None,
+        f"the server still serves new clients after {sent!r}",
+        "handshake answered",
+        f"{problem}; process exit status {target.process.poll()}" if target.process else problem,
+    )
 
 
 def closes_and_survives(case, c: SioClient, target: Target, what: str, *packets: str | bytes) -> None:
@@ -51,21 +55,39 @@ def test_SIO_PKT_11_placeholder_num_not_a_number(case, opener, target):
     """CVE-2022-2421 (GHSA-qm95-pgcg-qqfq): socket.io-parser < 4.2.1 looked the placeholder's `num` up
     as a property of the attachment array, so `"num":"splice"` became a function in the event."""
     c = opener.sio("websocket")
-    closes_and_survives(case, c, target, "a placeholder whose num is not an attachment index",
-                        '451-["message",{"_placeholder":true,"num":"splice"}]', b"\x01")
+    closes_and_survives(
+        case,
+        c,
+        target,
+        "a placeholder whose num is not an attachment index",
+        '451-["message",{"_placeholder":true,"num":"splice"}]',
+        b"\x01",
+    )
 
 
 def test_ERR_07_attachment_count_unbounded(case, opener, target):
     """CVE-2026-33151 (GHSA-677m-j7p3-52f9): socket.io-parser < 4.2.6 buffered as many attachments as a
     packet announced. One million announced must be refused at the header (or the first attachment)."""
     c = opener.sio("websocket")
-    closes_and_survives(case, c, target, "a packet announcing 1,000,000 attachments is refused",
-                        '451000000-["message",{"_placeholder":true,"num":0}]', b"\x01")
+    closes_and_survives(
+        case,
+        c,
+        target,
+        "a packet announcing 1,000,000 attachments is refused",
+        '451000000-["message",{"_placeholder":true,"num":0}]',
+        b"\x01",
+    )
 
 
 def upgrade_request(target: Target, path: str, extra: list[str]) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{target.port}", "Connection: Upgrade", "Upgrade: websocket",
-             "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="] + extra
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{target.port}",
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ] + extra
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -81,8 +103,12 @@ def test_EIO_HS_05_transport_named_like_a_property(case, target):
     upgrade = raw_exchange(target, upgrade_request(target, query(target.sio_path, "__proto__"), []), until=b"\r\n\r\n")
     answers = {"polling": status_of(polling), "websocket": status_of(upgrade)}
     refused = all(a.startswith("HTTP/1.1 400") or a.startswith("no answer") for a in answers.values())
-    case.must(refused and answers["polling"].startswith("HTTP/1.1 400"), "transport=__proto__ is refused with 400",
-              {"polling": "HTTP/1.1 400 …", "websocket": "HTTP/1.1 400 … (or closed)"}, answers)
+    case.must(
+        refused and answers["polling"].startswith("HTTP/1.1 400"),
+        "transport=__proto__ is refused with 400",
+        {"polling": "HTTP/1.1 400 …", "websocket": "HTTP/1.1 400 … (or closed)"},
+        answers,
+    )
     survives(case, target, "transport=__proto__")
 
 
@@ -112,7 +138,9 @@ def test_ERR_06_upgrade_with_many_headers(case, target):
 def answer_time(target: Target, protocol_header: str, tries: int = 3) -> float:
     """Fastest of `tries` upgrade round trips carrying this Sec-WebSocket-Protocol value, in seconds."""
     best = float("inf")
-    request = upgrade_request(target, query(target.sio_path, "websocket"), [f"Sec-WebSocket-Protocol: {protocol_header}"])
+    request = upgrade_request(
+        target, query(target.sio_path, "websocket"), [f"Sec-WebSocket-Protocol: {protocol_header}"]
+    )
     for _ in range(tries):
         started = time.monotonic()
         answer = raw_exchange(target, request, until=b"\r\n\r\n")
@@ -131,8 +159,12 @@ def test_ERR_08_subprotocol_header_backtracking(case, target):
     plain = answer_time(target, "b" + "a" * n + "x")
     spaces = answer_time(target, "b" + " " * n + "x")
     bound = max(0.1, 10 * plain)
-    case.must(spaces <= bound, "a header value of spaces is parsed in linear time",
-              f"≤ {bound * 1000:.0f} ms (plain value: {plain * 1000:.1f} ms)", f"{spaces * 1000:.1f} ms")
+    case.must(
+        spaces <= bound,
+        "a header value of spaces is parsed in linear time",
+        f"≤ {bound * 1000:.0f} ms (plain value: {plain * 1000:.1f} ms)",
+        f"{spaces * 1000:.1f} ms",
+    )
     survives(case, target, "a 12,000-space Sec-WebSocket-Protocol")
 
 

@@ -54,8 +54,9 @@ def handshake_works(target: Target) -> str | None:
     return None if resp.status == 200 else resp.summary()
 
 
-def raw_exchange(target: Target, data: bytes, timeout: float | None = None, reset: bool = False,
-                 until: bytes | None = None) -> bytes:
+def raw_exchange(
+    target: Target, data: bytes, timeout: float | None = None, reset: bool = False, until: bytes | None = None
+) -> bytes:
     """Write `data` on a new TCP connection and return what the server writes until it closes the
     connection, `until` appears in it (b"\r\n\r\n": the end of a response head) or `timeout` (default:
     the reply deadline) passes. With `reset`, the connection is then aborted with a TCP RST, not a FIN."""
