@@ -425,7 +425,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "advisories.md")
     ap.add_argument("--only", default="", help="run only advisories whose ids contain this text")
     args = ap.parse_args()
-    rows = []
+    rows: list[tuple[Advisory, Run | None, Run | None, str, str]] = []
     for adv in ADVISORIES:
         if args.only and args.only not in adv.ids:
             continue
