@@ -4,11 +4,13 @@
 #   make conformance TARGET=http://127.0.0.1:PORT  against a server someone already runs with FIXTURE.md
 #   make conformance TARGET=node-socketio CONF_ARGS="--req EIO-HS-04"     one requirement
 #   make conformance CONF_ARGS="--collect-only -q"                         list the cases without running
+#   make conformance TARGET=node-socketio CONF_REPEAT=20   every case 20 times; cases whose verdict changed are listed
 #   make matrix                                    every shipped target, then the compatibility matrix
 # Reports: build/conformance/<target>/index.json and junit.xml; build/conformance/matrix.{md,html}.
 
 TARGET             ?= reference
 CONF_ARGS          ?=
+CONF_REPEAT        ?=
 CONF_DIR           := conformance
 CONF_NODE          := $(CONF_DIR)/targets/node-socketio
 CONF_OUT           := $(BUILD)/conformance
@@ -25,7 +27,7 @@ conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
 conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python)))
 conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q -n $(call conf_workers,$(1)) --target "$(1)" \
               --report-json ../$(CONF_OUT)/$(call conf_slug,$(1))/index.json \
-              --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(2)
+              --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(if $(CONF_REPEAT),--repeat $(CONF_REPEAT)) $(2)
 
 # npm dependencies of the Node fixture, exactly as locked.
 $(CONF_NODE)/node_modules/.package-lock.json: $(CONF_NODE)/package.json $(CONF_NODE)/package-lock.json

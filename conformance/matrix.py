@@ -16,13 +16,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import catalogue  # noqa: E402
 
-VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "not-applicable", "fail", "error", "untested"]
+VERDICTS = [
+    "pass",
+    "non-strict",
+    "informational",
+    "unimplemented",
+    "not-applicable",
+    "precondition-failed",
+    "fail",
+    "error",
+    "untested",
+]
 SYMBOL = {
     "pass": "pass",
     "non-strict": "non-strict",
     "informational": "info",
     "unimplemented": "unimpl",
     "not-applicable": "n/a",
+    "precondition-failed": "pre-fail",
     "fail": "**FAIL**",
     "error": "**ERROR**",
     "untested": "untested",
@@ -33,6 +44,7 @@ COLOUR = {
     "informational": "#dde8ff",
     "unimplemented": "#e8e8e8",
     "not-applicable": "#f4f4f4",
+    "precondition-failed": "#ffd8b0",
     "fail": "#ffb0b0",
     "error": "#ff8080",
     "untested": "#ffffff",

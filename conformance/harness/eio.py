@@ -7,61 +7,55 @@ Packets are `str` for text packets ("4hello", "2") and `bytes` for binary messag
 
 from __future__ import annotations
 
-import base64
-import json
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import http as rawhttp
+from . import wire
 from .targets import Target
+from .wire import Packet, decode_payload, encode_payload, query
 from .ws import OP_TEXT, Frame, Message, WsClient, WsRejected
 
-Packet = str | bytes
-RS = "\x1e"
+RS = wire.RS
 TRANSPORTS = ("polling", "websocket", "upgrade")
 
 
-class SessionEnded(Exception):
-    """The session ended (400 on polling, close/eof on WebSocket) while a packet was awaited."""
-
-    def __init__(self, how: str):
-        self.how = how
-        super().__init__(how)
-
-
 @dataclass
-class _End:
-    how: str
+class End:
+    """How and when a session ended, as the suite saw it."""
+
+    how: str  # "close packet 1", "close code=1000 reason=''", "eof (end of stream)", "GET answered HTTP 400 …"
+    at: float  # time.monotonic() when the suite saw it
 
 
-def encode_payload(packets: list[Packet]) -> bytes:
-    parts = []
-    for p in packets:
-        parts.append("b" + base64.b64encode(p).decode() if isinstance(p, bytes) else p)
-    return RS.join(parts).encode("utf-8")
+class SessionEnded(Exception):
+    """The session ended (400 on polling, close/eof on WebSocket) while a packet was awaited.
+    `pending` holds the packets that had arrived and were not taken."""
+
+    def __init__(self, how: str, pending: list | None = None):
+        self.how = how
+        self.pending = list(pending or [])
+        super().__init__(how + (f"; received and not taken: {self.pending}" if self.pending else ""))
 
 
-def decode_payload(body: bytes) -> list[Packet]:
-    text = body.decode("utf-8", errors="surrogateescape")
-    out: list[Packet] = []
-    for rec in text.split(RS):
-        if rec.startswith("b"):
-            out.append(base64.b64decode(rec[1:] + "=" * (-len(rec[1:]) % 4)))
-        else:
-            out.append(rec)
-    return out
+class NotReceived(TimeoutError):
+    """No packet matching an expectation arrived in time. `seen` holds what arrived instead (not taken)."""
 
-
-def query(path: str, transport: str, sid: str | None = None, eio: str = "4", extra: str = "") -> str:
-    q = f"{path}?EIO={eio}&transport={transport}"
-    if sid is not None:
-        q += f"&sid={sid}"
-    return q + extra
+    def __init__(self, what: str, waited: float, seen: list):
+        self.what = what
+        self.waited = waited
+        self.seen = list(seen)
+        super().__init__(f"no {what} within {waited:.2f} s; received instead: {self.seen}")
 
 
 class Session:
+    """An Engine.IO session. Every packet received goes into an inbox; `take` finds the first one that
+    matches an expectation and leaves the others queued for later expectations, so arrival order
+    matters only where a case asks for it (`recv` takes the oldest)."""
+
     transport = ""
 
     def __init__(self, target: Target, path: str):
@@ -69,45 +63,72 @@ class Session:
         self.path = path
         self.sid = ""
         self.open: dict = {}
-        self.packets: queue.Queue[Packet | _End] = queue.Queue()
-        self.ended: str | None = None
+        self.packets: queue.Queue[Packet | End] = queue.Queue()  # filled by the transport's reader
+        self.inbox: list[Packet] = []
+        self.received: list[Packet] = []  # every packet, in arrival order, taken or not
+        self.end: End | None = None
+
+    @property
+    def ended(self) -> str | None:
+        return self.end.how if self.end is not None else None
+
+    def _next_item(self, timeout: float) -> Packet | End | None:
+        """The next packet or end from the transport; None at the deadline."""
+        try:
+            return self.packets.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+    def _pull(self, timeout: float) -> bool:
+        """Moves one more packet into the inbox; False at the deadline or once the session has ended."""
+        if self.end is not None:
+            return False
+        item = self._next_item(timeout)
+        if item is None:
+            return False
+        if isinstance(item, End):
+            self.end = item
+            return False
+        self.inbox.append(item)
+        self.received.append(item)
+        return True
+
+    def take(self, match: Callable[[Packet], bool], timeout: float | None = None, what: str = "packet") -> Packet:
+        """The first packet (queued or still to come) for which `match` holds; the others stay queued."""
+        t = self.target.reply if timeout is None else timeout
+        deadline = time.monotonic() + t
+        for _ in range(1_000_000):
+            for i, p in enumerate(self.inbox):
+                if match(p):
+                    return self.inbox.pop(i)
+            if self.end is not None:
+                raise SessionEnded(self.end.how, self.inbox)
+            if not self._pull(deadline - time.monotonic()) and self.end is None:
+                raise NotReceived(what, t, self.inbox)
+        raise NotReceived(what, t, self.inbox)
 
     def recv(self, timeout: float | None = None) -> Packet:
-        """Next packet, waiting at most `timeout` (default: the target's reply deadline)."""
-        if self.ended is not None:
-            raise SessionEnded(self.ended)
-        t = self.target.reply if timeout is None else timeout
-        try:
-            item = self.packets.get(timeout=max(0.0, t))
-        except queue.Empty:
-            raise TimeoutError(f"no packet within {t:.2f}s") from None
-        if isinstance(item, _End):
-            self.ended = item.how
-            raise SessionEnded(item.how)
-        return item
+        """The oldest packet not yet taken, waiting at most `timeout` (default: the target's reply deadline)."""
+        return self.take(lambda p: True, timeout)
 
     def recv_all(self, timeout: float) -> list[Packet]:
-        """Everything that arrives within `timeout`; stops early if the session ends."""
-        out: list[Packet] = []
+        """Every packet not yet taken plus everything that arrives within `timeout`; stops early if the
+        session ends."""
         deadline = time.monotonic() + timeout
-        for _ in range(100000):
-            try:
-                out.append(self.recv(deadline - time.monotonic()))
-            except (TimeoutError, SessionEnded):
+        for _ in range(1_000_000):
+            if not self._pull(deadline - time.monotonic()):
                 break
+        out, self.inbox = self.inbox, []
         return out
 
     def wait_ended(self, timeout: float) -> str | None:
-        """Drop packets until the session ends; how it ended, or None at the deadline."""
+        """Waits for the session to end; how it ended, or None at the deadline. Packets arriving meanwhile
+        stay in the inbox."""
         deadline = time.monotonic() + timeout
-        for _ in range(100000):
-            try:
-                self.recv(deadline - time.monotonic())
-            except SessionEnded as end:
-                return end.how
-            except TimeoutError:
-                return None
-        return None
+        for _ in range(1_000_000):
+            if not self._pull(deadline - time.monotonic()):
+                break
+        return self.ended
 
     def send(self, *packets: Packet) -> None:
         raise NotImplementedError
@@ -137,11 +158,11 @@ class PollingSession(Session):
         if resp.status != 200:
             raise AssertionError(f"polling handshake failed: {resp.summary()}")
         packets = decode_payload(resp.body)
-        first = packets[0]
-        if not isinstance(first, str) or not first.startswith("0"):
-            raise AssertionError(f"polling handshake: first packet is not an open packet: {first!r}")
-        s.open = json.loads(first[1:])
-        s.sid = s.open["sid"]
+        info = wire.open_packet(packets[0])
+        if info is None or not isinstance(info.get("sid"), str):
+            raise AssertionError(f"polling handshake: first packet is not an open packet with a sid: {packets[0]!r}")
+        s.open = info
+        s.sid = info["sid"]
         for p in packets[1:]:
             s.packets.put(p)
         return s
@@ -182,6 +203,33 @@ class PollingSession(Session):
         if resp.status != 200:
             raise SessionEnded(f"POST answered {resp.summary()}")
 
+    def poll(
+        self, timeout: float | None = None, answer_pings: bool = True
+    ) -> tuple[rawhttp.HttpResponse, list[Packet]]:
+        """One GET, as a client would make it: its response and the packets of its body. Pings in the
+        body are answered with a pong unless `answer_pings` is off (the heartbeat cases)."""
+        resp = self.get(timeout)
+        packets = decode_payload(resp.body) if resp.status == 200 and resp.body else []
+        if answer_pings:
+            for _ in range(packets.count(wire.PING)):
+                self.post(wire.PONG)
+        return resp, packets
+
+    def poll_until(
+        self, done: Callable[[list[Packet]], bool], timeout: float | None = None
+    ) -> tuple[list[Packet], rawhttp.HttpResponse]:
+        """GETs (pings answered) until the packets gathered, pings left out, satisfy `done` or the deadline
+        passes or a GET fails: those packets, and the last response."""
+        t = self.target.reply if timeout is None else timeout
+        deadline = time.monotonic() + t
+        gathered: list[Packet] = []
+        for _ in range(1000):
+            resp, packets = self.poll(max(0.1, deadline - time.monotonic()) + 1.0)
+            gathered += [p for p in packets if p != wire.PING]
+            if resp.status != 200 or done(gathered) or time.monotonic() >= deadline:
+                return gathered, resp
+        return gathered, resp
+
     def start_poller(self, auto_pong: bool = True) -> None:
         """Keep one GET held at all times and feed what arrives into the packet queue."""
         self.auto_pong = auto_pong
@@ -200,10 +248,10 @@ class PollingSession(Session):
                 resp = held.result(self.target.reply + 2.0)
             except Exception as exc:  # the test thread is told through the queue
                 if not self._stop.is_set():
-                    self.packets.put(_End(f"GET failed: {exc}"))
+                    self.packets.put(End(f"GET failed: {exc}", time.monotonic()))
                 return
             if resp.status != 200:
-                self.packets.put(_End(f"GET answered {resp.summary()}"))
+                self.packets.put(End(f"GET answered {resp.summary()}", time.monotonic()))
                 return
             for p in decode_payload(resp.body):
                 if p == "2" and self.auto_pong:
@@ -212,7 +260,7 @@ class PollingSession(Session):
                     except Exception:
                         pass
                 elif p == "1":
-                    self.packets.put(_End("close packet 1"))
+                    self.packets.put(End("close packet 1", time.monotonic()))
                     return
                 elif p == "6":
                     continue
@@ -245,6 +293,7 @@ class WebSocketSession(Session):
         self.ws: WsClient | None = None
         self.auto_pong = True
         self.skip_noop = True  # a noop carries nothing; cases that look for one read raw frames
+        self.end_message: Message | None = None
 
     def _keepalive(self) -> None:
         """For servers with the v3 heartbeat: ping every pingInterval while the session lives."""
@@ -254,18 +303,20 @@ class WebSocketSession(Session):
             if self.ws.frames_ended.wait(self.target.ping_interval) or time.monotonic() > stop_at:
                 return
             try:
-                self.ws.send_text("2")
+                self.ws.send_text(wire.PING)
             except OSError:
                 return
 
     def _on_frame(self, ws: WsClient, frame: Frame) -> bool:
-        if self.target.client_pings and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"3":
+        """Engine.IO traffic a real client handles by itself: pings answered, noops and v3 pongs dropped."""
+        text = frame.payload if frame.opcode == OP_TEXT and frame.fin else None
+        if self.target.client_pings and text == b"3":
             return True
-        if self.skip_noop and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"6":
+        if self.skip_noop and text == b"6":
             return True
-        if self.auto_pong and frame.opcode == OP_TEXT and frame.fin and frame.payload == b"2":
+        if self.auto_pong and text == b"2":
             try:
-                ws.send_text("3")
+                ws.send_text(wire.PONG)
             except OSError:
                 pass
             return True
@@ -288,24 +339,24 @@ class WebSocketSession(Session):
             threading.Thread(target=s._keepalive, daemon=True, name="keepalive").start()
         if sid is None:
             first = s.recv()
-            if not isinstance(first, str) or not first.startswith("0"):
-                raise AssertionError(f"websocket handshake: first packet is not an open packet: {first!r}")
-            s.open = json.loads(first[1:])
-            s.sid = s.open["sid"]
+            info = wire.open_packet(first)
+            if info is None or not isinstance(info.get("sid"), str):
+                raise AssertionError(f"websocket handshake: first packet is not an open packet with a sid: {first!r}")
+            s.open = info
+            s.sid = info["sid"]
         else:
             s.sid = sid
         return s
 
-    def recv(self, timeout: float | None = None) -> Packet:
-        if self.ended is not None:
-            raise SessionEnded(self.ended)
+    def _next_item(self, timeout: float) -> Packet | End | None:
         assert self.ws is not None
-        t = self.target.reply if timeout is None else timeout
-        msg = self.ws.recv(t)
+        try:
+            msg = self.ws.recv(max(0.0, timeout))
+        except TimeoutError:
+            return None
         if msg.ended:
-            self.ended = repr(msg)
             self.end_message = msg
-            raise SessionEnded(self.ended)
+            return End(repr(msg), time.monotonic())
         return msg.text if msg.kind == "text" else msg.data
 
     def send(self, *packets: Packet) -> None:
@@ -331,7 +382,6 @@ class UpgradedSession(WebSocketSession):
 
     def __init__(self, target: Target, path: str):
         super().__init__(target, path)
-        self.backlog: list[Packet] = []
         self.polling: PollingSession | None = None
 
     @classmethod
@@ -350,22 +400,14 @@ class UpgradedSession(WebSocketSession):
         if reply.kind != "text" or reply.text != "3probe":
             raise AssertionError(f"upgrade: expected 3probe, got {reply!r}")
         polling._stop.set()
-        s.ws.send_text("5")
+        s.ws.send_text(wire.UPGRADE)
         if not polling.stop_poller(target.reply + 1.0):
             polling.close()
-        for _ in range(10000):
-            try:
-                item = polling.packets.get_nowait()
-            except queue.Empty:
-                break
-            if not isinstance(item, _End):
-                s.backlog.append(item)
+        # What polling delivered before the switch comes first, in order.
+        for p in polling.recv_all(0.0):
+            s.inbox.append(p)
+            s.received.append(p)
         return s
-
-    def recv(self, timeout: float | None = None) -> Packet:
-        if self.backlog:
-            return self.backlog.pop(0)
-        return super().recv(timeout)
 
     def close(self) -> None:
         super().close()
@@ -388,6 +430,8 @@ def open_session(target: Target, transport: str, path: str | None = None) -> Ses
 
 
 __all__ = [
+    "End",
+    "NotReceived",
     "Packet",
     "Session",
     "PollingSession",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .eio import Packet, Session, SessionEnded
+from .eio import NotReceived, Packet, Session, SessionEnded
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = range(7)
 
@@ -133,14 +133,18 @@ def decode_text(text: str) -> SioPacket:
 
 
 class SioClient:
-    """A Socket.IO client that collects every packet it receives, in order, per connection."""
+    """A Socket.IO client over one Engine.IO session. Every packet received goes into an inbox (with its
+    attachments); expectations take the first packet that matches them and leave the others queued, so
+    nothing is lost when a server answers in another order than the one the packets were sent in."""
 
     def __init__(self, session: Session):
         self.eio = session
         self.target = session.target
         self.sids: dict[str, str] = {}
         self.next_id = 0
-        self.log: list[SioPacket] = []
+        self.log: list[SioPacket] = []  # every packet received, in arrival order, taken or not
+        self.inbox: list[SioPacket] = []
+        self._barriers = 0
 
     # ------------------------------------------------------------------ sending
     def send_raw(self, *packets: Packet) -> None:
@@ -158,10 +162,10 @@ class SioClient:
         return ack_id
 
     # ------------------------------------------------------------------ receiving
-    def recv(self, timeout: float | None = None) -> SioPacket:
-        """Next Socket.IO packet with its attachments; Engine.IO pings are answered by the session."""
-        t = self.target.reply if timeout is None else timeout
-        deadline = time.monotonic() + t
+    def _pull(self, deadline: float) -> None:
+        """Reads one more Socket.IO packet (with its attachments) into the inbox. Raises TimeoutError at
+        the deadline and SessionEnded when the session ends; Engine.IO-level packets are skipped (the
+        session answers pings itself)."""
         for _ in range(100000):
             pkt = self.eio.recv(max(0.0, deadline - time.monotonic()))
             if isinstance(pkt, bytes):
@@ -177,31 +181,42 @@ class SioClient:
             if p.count:
                 p.data = reconstruct(p.data, p.attachments)
             self.log.append(p)
-            return p
-        raise TimeoutError("too many packets")
+            self.inbox.append(p)
+            return
+        raise TimeoutError("too many Engine.IO packets without Socket.IO traffic")
+
+    def take(self, match: Callable[[SioPacket], bool], timeout: float | None = None, what: str = "packet") -> SioPacket:
+        """The first packet, queued or still to come, for which `match` holds; the others stay queued.
+        Raises NotReceived (a TimeoutError) with the packets received instead, or SessionEnded."""
+        t = self.target.reply if timeout is None else timeout
+        deadline = time.monotonic() + t
+        for _ in range(100000):
+            for i, p in enumerate(self.inbox):
+                if match(p):
+                    return self.inbox.pop(i)
+            try:
+                self._pull(deadline)
+            except SessionEnded as end:
+                raise SessionEnded(end.how, [*self.inbox, *end.pending]) from None
+            except TimeoutError:
+                raise NotReceived(what, t, self.inbox) from None
+        raise NotReceived(what, t, self.inbox)
+
+    def recv(self, timeout: float | None = None) -> SioPacket:
+        """The oldest packet not yet taken (with its attachments)."""
+        return self.take(lambda p: True, timeout)
 
     def recv_until(
         self, pred: Callable[[SioPacket], bool], timeout: float | None = None, what: str = "packet"
     ) -> SioPacket:
-        """First packet matching `pred`; raises TimeoutError with the packets seen instead."""
-        t = self.target.reply if timeout is None else timeout
-        deadline = time.monotonic() + t
-        seen: list[SioPacket] = []
-        for _ in range(100000):
-            try:
-                p = self.recv(max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                raise TimeoutError(f"no {what} within {t:.2f}s; received instead: {seen}") from None
-            if pred(p):
-                return p
-            seen.append(p)
-        raise TimeoutError(f"no {what}")
+        """Alias of take (packets that do not match stay queued)."""
+        return self.take(pred, timeout, what)
 
     def expect_event(self, name: str, nsp: str = "/", timeout: float | None = None) -> SioPacket:
-        return self.recv_until(lambda p: p.event == name and p.nsp == nsp, timeout, f"event {name!r} on {nsp}")
+        return self.take(lambda p: p.event == name and p.nsp == nsp, timeout, f"event {name!r} on {nsp}")
 
     def expect_ack(self, ack_id: int, nsp: str = "/", timeout: float | None = None) -> SioPacket:
-        return self.recv_until(
+        return self.take(
             lambda p: p.type in (ACK, BINARY_ACK) and p.id == ack_id and p.nsp == nsp, timeout, f"ack {ack_id} on {nsp}"
         )
 
@@ -212,42 +227,43 @@ class SioClient:
         return list(self.expect_ack(ack_id, nsp, timeout).data or [])
 
     def quiet(self, timeout: float) -> list[SioPacket]:
-        """Packets received within `timeout` (the session may end meanwhile)."""
-        out: list[SioPacket] = []
+        """Every packet not yet taken plus those received within `timeout` (the session may end meanwhile)."""
         deadline = time.monotonic() + timeout
         for _ in range(100000):
             try:
-                out.append(self.recv(max(0.0, deadline - time.monotonic())))
+                self._pull(deadline)
             except (TimeoutError, SessionEnded):
                 break
+        out, self.inbox = self.inbox, []
         return out
 
     def barrier(self, nsp: str = "/", timeout: float | None = None) -> list[SioPacket]:
-        """Round-trip a unique `message` and return every packet that arrived before its echo.
+        """Round-trips a unique `message` on `nsp` and returns every packet not yet taken that arrived
+        before its echo (they are taken).
 
-        Used to prove a negative ("nothing else was sent") without waiting for an arbitrary time:
-        the fixture answers in order, so anything sent earlier arrives before the echo.
-        """
-        self._barriers = getattr(self, "_barriers", 0) + 1
+        Used to prove a negative ("nothing else was sent") without waiting for an arbitrary time. It
+        relies on the one ordering FIXTURE.md asks of a fixture: on one connection and namespace,
+        everything the fixture sends in reply to a packet is sent before its reply to a later packet."""
+        self._barriers += 1
         token = f"barrier-{self._barriers}"
         self.emit("message", token, nsp=nsp)
-        t = self.target.reply if timeout is None else timeout
-        deadline = time.monotonic() + t
-        before: list[SioPacket] = []
-        for _ in range(100000):
-            p = self.recv(max(0.0, deadline - time.monotonic()))
-            if p.event == "message-back" and p.nsp == nsp and p.args == [token]:
-                return before
-            before.append(p)
+        echo = self.take(
+            lambda p: p.event == "message-back" and p.nsp == nsp and p.args == [token],
+            timeout,
+            f"echo of barrier {token!r} on {nsp}",
+        )
+        order = {id(p): i for i, p in enumerate(self.log)}
+        before = [p for p in self.inbox if order[id(p)] < order[id(echo)]]
+        self.inbox = [p for p in self.inbox if order[id(p)] > order[id(echo)]]
         return before
 
     # ------------------------------------------------------------------ namespaces
     def connect(
         self, nsp: str = "/", auth: Any = None, *, expect_auth_event: bool = True, timeout: float | None = None
     ) -> SioPacket:
-        """CONNECT and wait for the reply; consumes the fixture's `auth` event that follows it."""
+        """CONNECT and wait for the reply; takes the fixture's `auth` event that follows it."""
         self.send(CONNECT, nsp, auth)
-        reply = self.recv_until(
+        reply = self.take(
             lambda p: p.type in (CONNECT, CONNECT_ERROR) and p.nsp == nsp, timeout, f"CONNECT reply on {nsp}"
         )
         if reply.type == CONNECT and isinstance(reply.data, dict):

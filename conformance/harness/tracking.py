@@ -1,28 +1,229 @@
-"""Every socket the harness opens is registered here, so each test can close what it left open."""
+"""Every socket the harness opens goes through here: so that each case can close what it left open, and
+so that every byte sent and received lands, with its time, in the wire transcript of the case that is
+running (shown with every verdict that is not a pass, and kept in the JSON report)."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
+from dataclasses import dataclass, field
+
+from . import wire
+
+MAX_EVENTS = 2000  # per case; later events are counted, not kept (the heartbeat cases stay far below)
+SHOWN_BYTES = 2048  # of one message, in the JSON report
+LINE_CHARS = 220  # of one message, in the terminal
+
+
+def show_bytes(data: bytes, limit: int = SHOWN_BYTES) -> str:
+    """Bytes as readable text: UTF-8 where it decodes, every control or undecodable byte escaped."""
+    text = data[:limit].decode("utf-8", errors="backslashreplace")
+    out = []
+    for ch in text:
+        if ch == "\\" or ch.isprintable():
+            out.append(ch)
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    more = f" … ({len(data)} bytes)" if len(data) > limit else ""
+    return "".join(out) + more
+
+
+@dataclass
+class Event:
+    t: float  # seconds since the case started
+    conn: int
+    direction: str  # ">" sent by the suite, "<" received from the target, "!" what happened to the connection
+    data: bytes = b""
+    note: str = ""
+
+
+@dataclass
+class Transcript:
+    """What one case sent and received, per connection, in time order."""
+
+    t0: float = field(default_factory=time.monotonic)
+    events: list[Event] = field(default_factory=list)
+    dropped: int = 0
+    next_conn: int = 1
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, conn: int, direction: str, data: bytes = b"", note: str = "") -> None:
+        with self.lock:
+            if len(self.events) >= MAX_EVENTS:
+                self.dropped += 1
+                return
+            self.events.append(Event(round(time.monotonic() - self.t0, 4), conn, direction, data, note))
+
+    def messages(self) -> list[dict]:
+        """The events with each connection's bytes cut into HTTP messages and WebSocket frames (frames
+        shown unmasked, with their opcode), as the JSON report keeps them."""
+        with self.lock:
+            events = list(self.events)
+        splitters: dict[tuple[int, str], wire.Splitter] = {}
+        out: list[dict] = []
+        for ev in events:
+            if ev.direction == "!":
+                out.append({"t": ev.t, "conn": ev.conn, "dir": "!", "text": ev.note})
+                continue
+            key = (ev.conn, ev.direction)
+            sp = splitters.setdefault(key, wire.Splitter(ev.direction == ">"))
+            try:
+                pieces = sp.feed(ev.data)
+            except (wire.WireError, ValueError):
+                pieces, sp.buffer = [wire.StreamMessage("bytes", bytes(sp.buffer))], bytearray()
+            for p in pieces:
+                text = _describe(p, ev.direction == ">")
+                out.append({"t": ev.t, "conn": ev.conn, "dir": ev.direction, "text": text, "bytes": len(p.data)})
+        for (conn, direction), sp in splitters.items():
+            if sp.buffer:
+                left = bytes(sp.buffer)
+                text = f"incomplete, {len(left)} bytes: {show_bytes(left)}"
+                out.append({"t": None, "conn": conn, "dir": direction, "text": text, "bytes": len(left)})
+        if self.dropped:
+            out.append({"t": None, "conn": 0, "dir": "!", "text": f"{self.dropped} later events not kept"})
+        return out
+
+    def lines(self, limit: int = 40) -> list[str]:
+        """The transcript for a terminal: one line per message, the last `limit` of them."""
+        msgs = self.messages()
+        shown = msgs[-limit:]
+        out = [f"  ({len(msgs) - len(shown)} earlier messages in the JSON report)"] if len(shown) < len(msgs) else []
+        for m in shown:
+            t = "       " if m["t"] is None else f"{m['t']:7.3f}"
+            text = m["text"] if len(m["text"]) <= LINE_CHARS else m["text"][:LINE_CHARS] + " …"
+            out.append(f"  {t} #{m['conn']} {m['dir']} {text}")
+        return out
+
+
+def _describe(piece: wire.StreamMessage, from_client: bool) -> str:
+    if piece.kind != "ws-frame":
+        return show_bytes(piece.data)
+    f = wire.decode_frame(piece.data)
+    name = wire.OPCODE_NAMES.get(f.opcode, f"opcode {f.opcode:#x}")
+    masking = "" if f.masked == from_client else (" masked" if f.masked else " unmasked")  # only when unusual
+    flags = ("" if f.fin else " fin=0") + (f" rsv={f.rsv}" if f.rsv else "") + masking
+    if f.opcode == wire.OP_CLOSE:
+        code, reason = wire.parse_close(f.payload)
+        return f"ws close{flags} code={code} reason={reason!r}"
+    return f"ws {name}{flags} [{len(f.payload)}] {show_bytes(f.payload)}"
+
+
+@dataclass
+class _Conn:
+    id: int
+    transcript: Transcript | None
+
 
 _lock = threading.Lock()
-_open: set[socket.socket] = set()
+_open: dict[socket.socket, _Conn] = {}
+_current: Transcript | None = None
 
 
-def register(sock: socket.socket) -> None:
+def begin_case() -> Transcript:
+    """Starts the transcript of the case about to run; sockets opened from now on write into it."""
+    global _current
     with _lock:
-        _open.add(sock)
+        _current = Transcript()
+        return _current
+
+
+def end_case() -> Transcript | None:
+    global _current
+    with _lock:
+        out, _current = _current, None
+        return out
+
+
+def register(sock: socket.socket, peer: str = "") -> None:
+    with _lock:
+        t = _current
+        if t is None:
+            _open[sock] = _Conn(0, None)
+            return
+        conn = _Conn(t.next_conn, t)
+        t.next_conn += 1
+        _open[sock] = conn
+    t.add(conn.id, "!", note=f"connected to {peer}" if peer else "connected")
+
+
+def _conn(sock: socket.socket) -> _Conn | None:
+    with _lock:
+        return _open.get(sock)
+
+
+def note(sock: socket.socket, text: str) -> None:
+    c = _conn(sock)
+    if c is not None and c.transcript is not None:
+        c.transcript.add(c.id, "!", note=text)
+
+
+def send(sock: socket.socket, data: bytes) -> None:
+    """sendall, recorded. A reset or broken pipe is recorded with its time (and how much had gone out)
+    before it is raised: the target closed the connection while the suite was still sending."""
+    c = _conn(sock)
+    sent = 0
+    view = memoryview(data)
+    try:
+        while sent < len(data):
+            sent += sock.send(view[sent:])
+    except OSError as exc:
+        if c is not None and c.transcript is not None:
+            if sent:
+                c.transcript.add(c.id, ">", bytes(data[:sent]))
+            c.transcript.add(c.id, "!", note=f"{_os_error(exc)} while sending, after {sent} of {len(data)} bytes")
+        raise
+    if c is not None and c.transcript is not None:
+        c.transcript.add(c.id, ">", bytes(data))
+
+
+def recv(sock: socket.socket, size: int = 65536) -> bytes:
+    """recv, recorded; b"" at the end of the stream. A reset is recorded and raised."""
+    try:
+        data = sock.recv(size)
+    except TimeoutError:
+        raise
+    except OSError as exc:
+        c = _conn(sock)  # None once the suite has closed the socket itself
+        if c is not None and c.transcript is not None:
+            c.transcript.add(c.id, "!", note=f"{_os_error(exc)} while receiving")
+        raise
+    c = _conn(sock)
+    if c is not None and c.transcript is not None:
+        if data:
+            c.transcript.add(c.id, "<", data)
+        else:
+            c.transcript.add(c.id, "!", note="end of stream from the target")
+    return data
+
+
+def _os_error(exc: OSError) -> str:
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the target"
+    if isinstance(exc, BrokenPipeError):
+        return "broken pipe (the target closed the connection)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def forget(sock: socket.socket) -> None:
     """The caller closes this socket itself (for example with a reset)."""
     with _lock:
-        _open.discard(sock)
+        c = _open.pop(sock, None)
+    if c is not None and c.transcript is not None:
+        c.transcript.add(c.id, "!", note="closed by the suite, its own way")
 
 
 def close(sock: socket.socket) -> None:
     with _lock:
-        _open.discard(sock)
+        c = _open.pop(sock, None)
+    if c is not None and c.transcript is not None and sock.fileno() >= 0:
+        c.transcript.add(c.id, "!", note="closed by the suite")
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -36,7 +237,6 @@ def close(sock: socket.socket) -> None:
 def close_all() -> int:
     with _lock:
         socks = list(_open)
-        _open.clear()
     for sock in socks:
         close(sock)
     return len(socks)

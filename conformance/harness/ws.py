@@ -1,28 +1,47 @@
 """A raw WebSocket client (RFC 6455) that can send any frame and queues everything it receives.
 
-A reader thread parses frames as soon as bytes arrive and puts them on a per-connection queue, so a
-frame can never be lost between two waits (the failure mode of socketio/socket.io-protocol#32).
+A reader thread parses frames (wire.py) as soon as bytes arrive and puts them on a per-connection
+queue, so a frame can never be lost between two waits (the failure mode of socketio/socket.io-protocol#32).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import queue
 import socket
-import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from . import tracking
+from . import tracking, wire
 from .http import HttpConnectionLost, HttpResponse, _Reader, build_request, open_connection
+from .wire import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONT,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    Frame,
+    Message,
+    accept_key,
+)
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-MAX_FRAME = 256 * 1024 * 1024
+__all__ = [
+    "OP_BINARY",
+    "OP_CLOSE",
+    "OP_CONT",
+    "OP_PING",
+    "OP_PONG",
+    "OP_TEXT",
+    "Frame",
+    "Message",
+    "WsClient",
+    "WsRejected",
+    "accept_key",
+    "encode_frame",
+]
+
+MAX_FRAME = wire.MAX_FRAME
 
 
 class WsRejected(Exception):
@@ -31,50 +50,6 @@ class WsRejected(Exception):
     def __init__(self, response: HttpResponse | None, detail: str = ""):
         self.response = response
         super().__init__(detail or (response.summary() if response else "connection closed before a response"))
-
-
-@dataclass
-class Frame:
-    fin: bool
-    rsv: int
-    opcode: int
-    payload: bytes
-    masked: bool
-
-
-@dataclass
-class Message:
-    """An assembled message, or the end of the connection.
-
-    kind is "text", "binary", "close" (a close frame; code/reason filled) or "eof" (TCP closed without,
-    or after, a close frame).
-    """
-
-    kind: str
-    data: bytes = b""
-    code: int | None = None
-    reason: str = ""
-
-    @property
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
-
-    @property
-    def ended(self) -> bool:
-        return self.kind in ("close", "eof")
-
-    def __repr__(self) -> str:
-        if self.kind == "text":
-            return f"text {self.text[:200]!r}"
-        if self.kind == "binary":
-            return f"binary {self.data[:64].hex(' ')}"
-        if self.kind == "close":
-            return f"close code={self.code} reason={self.reason!r}"
-        return "eof"
-
-
-def accept_key(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
 def encode_frame(
@@ -87,31 +62,10 @@ def encode_frame(
     mask_key: bytes | None = None,
     declared_length: int | None = None,
 ) -> bytes:
-    """Encode one frame; every field can be set to an illegal value on purpose."""
-    length = len(payload) if declared_length is None else declared_length
-    head = bytearray([(0x80 if fin else 0) | ((rsv & 7) << 4) | (opcode & 0xF)])
-    mbit = 0x80 if mask else 0
-    if length < 126:
-        head.append(mbit | length)
-    elif length < 65536:
-        head.append(mbit | 126)
-        head += struct.pack("!H", length)
-    else:
-        head.append(mbit | 127)
-        head += struct.pack("!Q", length)
-    if mask:
-        key = mask_key if mask_key is not None else os.urandom(4)
-        head += key
-        payload = (
-            bytes(b ^ key[i % 4] for i, b in enumerate(payload)) if len(payload) < 4096 else _mask_fast(payload, key)
-        )
-    return bytes(head) + payload
-
-
-def _mask_fast(payload: bytes, key: bytes) -> bytes:
-    n = len(payload)
-    keystream = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(keystream, "big")).to_bytes(n, "big")
+    """One frame; every field can be set to an illegal value on purpose (wire.encode_frame)."""
+    return wire.encode_frame(
+        opcode, payload, fin=fin, rsv=rsv, masked=mask, mask_key=mask_key, declared_length=declared_length
+    )
 
 
 class WsClient:
@@ -126,11 +80,12 @@ class WsClient:
         self.response = response
         self.frames: queue.Queue[Frame | None] = queue.Queue()
         self.on_frame = on_frame
+        self.end_reason = ""  # how the stream ended: "end of stream", "connection reset", "frame too large"
         self._write_lock = threading.Lock()
         self._reader = _Reader(sock, leftover)
         self._ended = False
         self.close_sent = False
-        self._partial: list[Frame] = []
+        self._assembler = wire.MessageAssembler()
         self.frames_ended = threading.Event()
         sock.settimeout(None)
         self._thread = threading.Thread(target=self._read_loop, daemon=True, name="ws reader")
@@ -148,31 +103,34 @@ class WsClient:
         headers: list[tuple[str, str]] | None = None,
         on_frame: Callable[[WsClient, Frame], bool] | None = None,
     ) -> WsClient:
-        key = base64.b64encode(os.urandom(16)).decode()
-        all_headers = [
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", key),
-            ("Sec-WebSocket-Version", "13"),
-        ] + list(headers or [])
-        data = build_request("GET", target, port, all_headers, None, keep_alive=True)
+        key = wire.new_ws_key()
+        data = build_request(
+            "GET", target, port, wire.upgrade_headers(key) + list(headers or []), None, keep_alive=True
+        )
         sock = open_connection(host, port, timeout)
         reader = _Reader(sock)
         try:
-            sock.sendall(data)
-            head = reader.read_until(b"\r\n\r\n", 65536)
+            tracking.send(sock, data)
+            head = reader.read_head()
         except (HttpConnectionLost, OSError) as exc:
             tracking.close(sock)
             raise WsRejected(None, f"no upgrade response: {exc}") from exc
-        from .http import parse_head
-
-        status, reason, hdrs = parse_head(head)
-        resp = HttpResponse(status, reason, hdrs, b"", head)
+        try:
+            status = head.status
+        except wire.WireError as exc:
+            tracking.close(sock)
+            raise WsRejected(None, f"not an HTTP response: {exc}") from exc
+        resp = HttpResponse(status, head.reason, head.headers, b"", bytes(reader.buf[: head.head_length]))
+        del reader.buf[: head.head_length]
         if status != 101:
-            reader.buf[:0] = b""
             try:
                 cl = resp.header("content-length")
-                resp.body = reader.read_exact(int(cl)) if cl is not None else reader.read_to_eof()
+                if cl is not None:
+                    resp.body = reader.read_exact(int(cl))
+                else:
+                    while reader.fill():
+                        pass
+                    resp.body = bytes(reader.buf)
             except (HttpConnectionLost, OSError, ValueError):
                 resp.body = bytes(reader.buf)
             tracking.close(sock)
@@ -184,11 +142,23 @@ class WsClient:
 
     # ------------------------------------------------------------------ reading
     def _read_loop(self) -> None:
+        parser = wire.FrameParser(MAX_FRAME)
+        pending = list(parser.feed(bytes(self._reader.buf)))
+        self._reader.buf.clear()
         try:
             for _ in range(10_000_000):
-                frame = self._read_frame()
-                if frame is None:
-                    break
+                if not pending:
+                    try:
+                        chunk = tracking.recv(self.sock)
+                    except OSError as exc:
+                        self.end_reason = "connection reset" if isinstance(exc, ConnectionResetError) else str(exc)
+                        break
+                    if not chunk:
+                        self.end_reason = "end of stream"
+                        break
+                    pending = parser.feed(chunk)
+                    continue
+                frame = pending.pop(0)
                 if frame.opcode == OP_PING:
                     self._send_quiet(encode_frame(OP_PONG, frame.payload))
                     continue
@@ -199,30 +169,11 @@ class WsClient:
                 if self.on_frame is not None and self.on_frame(self, frame):
                     continue
                 self.frames.put(frame)
-        except (OSError, HttpConnectionLost, ValueError):
-            pass
+        except wire.WireError as exc:
+            self.end_reason = f"unreadable frame: {exc}"
         finally:
             self.frames.put(None)
             self.frames_ended.set()
-
-    def _read_frame(self) -> Frame | None:
-        r = self._reader
-        try:
-            b0, b1 = r.read_exact(2)
-            length = b1 & 0x7F
-            if length == 126:
-                (length,) = struct.unpack("!H", r.read_exact(2))
-            elif length == 127:
-                (length,) = struct.unpack("!Q", r.read_exact(8))
-            if length > MAX_FRAME:
-                raise ValueError("frame too large for the harness")
-            key = r.read_exact(4) if b1 & 0x80 else b""
-            payload = r.read_exact(length)
-        except HttpConnectionLost:
-            return None
-        if key:
-            payload = _mask_fast(payload, key)
-        return Frame(bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0xF, payload, bool(key))
 
     def recv_frame(self, timeout: float) -> Frame | None:
         """Next raw frame; None when the connection has ended. Raises TimeoutError."""
@@ -242,18 +193,10 @@ class WsClient:
         for _ in range(100000):
             frame = self.recv_frame(deadline - time.monotonic())
             if frame is None:
-                return Message("eof")
-            if frame.opcode == OP_CLOSE:
-                code = struct.unpack("!H", frame.payload[:2])[0] if len(frame.payload) >= 2 else None
-                return Message("close", frame.payload, code, frame.payload[2:].decode("utf-8", "replace"))
-            if frame.opcode == OP_PONG:
-                continue
-            self._partial.append(frame)
-            if frame.fin:
-                first = self._partial[0]
-                data = b"".join(f.payload for f in self._partial)
-                self._partial = []
-                return Message("text" if first.opcode == OP_TEXT else "binary", data)
+                return Message("eof", reason=self.end_reason)
+            msg = self._assembler.add(frame)
+            if msg is not None:
+                return msg
         raise TimeoutError("too many frames")
 
     def wait_closed(self, timeout: float) -> Message | None:
@@ -271,7 +214,7 @@ class WsClient:
     # ------------------------------------------------------------------ writing
     def send_bytes(self, data: bytes) -> None:
         with self._write_lock:
-            self.sock.sendall(data)
+            tracking.send(self.sock, data)
 
     def _send_quiet(self, data: bytes) -> None:
         try:
@@ -279,8 +222,22 @@ class WsClient:
         except OSError:
             pass
 
-    def send_frame(self, opcode: int, payload: bytes, **kw: object) -> None:
-        self.send_bytes(encode_frame(opcode, payload, **kw))  # type: ignore[arg-type]
+    def send_frame(
+        self,
+        opcode: int,
+        payload: bytes,
+        *,
+        fin: bool = True,
+        rsv: int = 0,
+        mask: bool = True,
+        mask_key: bytes | None = None,
+        declared_length: int | None = None,
+    ) -> None:
+        self.send_bytes(
+            encode_frame(
+                opcode, payload, fin=fin, rsv=rsv, mask=mask, mask_key=mask_key, declared_length=declared_length
+            )
+        )
 
     def send_text(self, text: str) -> None:
         self.send_frame(OP_TEXT, text.encode("utf-8"))
@@ -290,7 +247,7 @@ class WsClient:
 
     def send_close(self, code: int | None = 1000) -> None:
         self.close_sent = True
-        self._send_quiet(encode_frame(OP_CLOSE, b"" if code is None else struct.pack("!H", code)))
+        self._send_quiet(encode_frame(OP_CLOSE, wire.close_payload(code)))
 
     def close(self) -> None:
         tracking.close(self.sock)

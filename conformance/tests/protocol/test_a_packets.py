@@ -7,7 +7,7 @@ import pytest
 from harness import http as rawhttp
 from harness.eio import PollingSession, WebSocketSession
 from harness.ws import OP_TEXT, WsClient
-from wirekit import get
+from wirekit import get, v3_sid
 
 SIO = "/socket.io/"
 
@@ -177,8 +177,7 @@ def _v3(case, target) -> None:
 
 
 def _v3_session(target, extra: str = "") -> str:
-    resp = get(target, f"{target.eio_path}?EIO=3&transport=polling{extra}")
-    return resp.text().split('"sid":"')[1].split('"')[0]
+    return v3_sid(get(target, f"{target.eio_path}?EIO=3&transport=polling{extra}"))
 
 
 def _v3_post(target, sid: str, body: bytes, extra: str = ""):

@@ -9,7 +9,7 @@ import pytest
 from harness import http as rawhttp
 from harness.eio import PollingSession, SessionEnded, WebSocketSession, query
 from harness.ws import WsClient, WsRejected
-from wirekit import get, json_body
+from wirekit import get, json_body, v3_sid
 
 SIO = "/socket.io/"
 
@@ -192,7 +192,7 @@ def test_EIO_HB_08_v3_heartbeat(case, opener, target):
     if not target.eio3:
         case.not_applicable("EIO3-only behaviour; the target runs without EIO3 support")
     resp = get(target, f"{SIO}?EIO=3&transport=polling")
-    sid = resp.text().split('"sid":"')[1].split('"')[0]
+    sid = v3_sid(resp)
     url = f"{SIO}?EIO=3&transport=polling&sid={sid}"
     first = get(target, url)  # the implicit `40`
     post = rawhttp.request(

@@ -7,7 +7,7 @@ import time
 from harness import http as rawhttp
 from harness.eio import PollingSession, UpgradedSession, WebSocketSession, query
 from harness.ws import WsClient, WsRejected
-from wirekit import get, json_body, open_packet
+from wirekit import get, json_body, open_packet, v3_sid
 
 SIO = "/socket.io/"
 
@@ -198,7 +198,7 @@ def test_EIO_UP_11_v3_upgrade(case, opener, target):
     if not target.eio3:
         case.not_applicable("EIO3-only behaviour; the target runs without EIO3 support")
     resp = get(target, f"{SIO}?EIO=3&transport=polling")
-    sid = resp.text().split('"sid":"')[1].split('"')[0]
+    sid = v3_sid(resp)
     url = f"{SIO}?EIO=3&transport=polling&sid={sid}"
     get(target, url)  # implicit CONNECT to /
     ws = opener.adopt(

@@ -8,7 +8,7 @@ import pytest
 
 from harness.eio import TRANSPORTS, SessionEnded
 from harness.sio import ACK, BINARY_EVENT, CONNECT, CONNECT_ERROR, SioClient
-from wirekit import get
+from wirekit import get, v3_sid
 
 PH = lambda n: {"_placeholder": True, "num": n}  # noqa: E731
 
@@ -315,7 +315,7 @@ def test_SIO_PKT_19_v4_protocol_for_eio3(case, opener, target):
     if not target.eio3:
         case.not_applicable("EIO3-only behaviour; the target runs without EIO3 support")
     resp = get(target, "/socket.io/?EIO=3&transport=polling")
-    sid = resp.text().split('"sid":"')[1].split('"')[0]
+    sid = v3_sid(resp)
     first = get(target, f"/socket.io/?EIO=3&transport=polling&sid={sid}")
     # The implicit `40` may ride in the handshake response itself (socket.io 2.x) or in the next GET.
     head = resp.body.split(b"0{", 1)[1].split(b"}", 1)[1] if b"0{" in resp.body else b""

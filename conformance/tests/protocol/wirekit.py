@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from harness import http as rawhttp
-from harness import tracking
+from harness import tracking, wire
 from harness.eio import query
 from harness.http import HttpResponse
 from harness.targets import Target
@@ -35,13 +35,16 @@ def json_body(resp: HttpResponse) -> Any:
 
 
 def open_packet(text: str) -> dict | None:
-    first = text.split("\x1e")[0]
-    if not first.startswith("0"):
-        return None
-    try:
-        return json.loads(first[1:])
-    except json.JSONDecodeError:
-        return None
+    """The open packet's object in the text of a v4 handshake body (or of a WebSocket message)."""
+    return wire.open_packet(text.split(wire.RS)[0])
+
+
+def v3_sid(resp: HttpResponse) -> str:
+    """The sid of a v3 polling handshake (any v3 payload form)."""
+    info = wire.open_packet_of_body(resp.body, eio=3)
+    if info is None or not isinstance(info.get("sid"), str):
+        raise AssertionError(f"v3 handshake without an open packet: {resp.summary()}")
+    return info["sid"]
 
 
 def handshake_works(target: Target) -> str | None:
@@ -61,10 +64,10 @@ def raw_exchange(
     connection, `until` appears in it (b"\r\n\r\n": the end of a response head) or `timeout` (default:
     the reply deadline) passes. With `reset`, the connection is then aborted with a TCP RST, not a FIN."""
     sock = socket.create_connection((target.host, target.port), timeout=target.reply)
-    tracking.register(sock)
+    tracking.register(sock, f"{target.host}:{target.port}")
     seen = b""
     try:
-        sock.sendall(data)
+        tracking.send(sock, data)
         deadline = time.monotonic() + (target.reply if timeout is None else timeout)
         for _ in range(10000):
             remaining = deadline - time.monotonic()
@@ -72,7 +75,7 @@ def raw_exchange(
                 break
             sock.settimeout(remaining)
             try:
-                chunk = sock.recv(65536)
+                chunk = tracking.recv(sock)
             except OSError:  # timeout or reset: what arrived so far is the answer
                 break
             if not chunk:

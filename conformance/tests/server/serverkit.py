@@ -4,12 +4,10 @@ socket read or a process read with a deadline."""
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import select
 import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -18,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from harness import wire
 
 # A received WebSocket message: str for a text frame, bytes for a binary one. Typed loosely because the
 # tests compare it with literals of the kind they expect; a message of the other kind fails that check.
@@ -93,27 +93,28 @@ _unread: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictio
 
 
 def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
-    """The next response on `sock`; bytes of later (pipelined) responses are kept for the next call."""
+    """The next response on `sock` (a body needs a Content-Length: the server always sends one); bytes of
+    later (pipelined) responses are kept for the next call."""
     sock.settimeout(timeout)
     data = _unread.pop(sock, b"")
-    while b"\r\n\r\n" not in data:
+    head = wire.find_head(data)
+    while head is None:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("closed before a response head")
         data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        head = wire.find_head(data)
+    headers = {k.strip().lower(): v for k, v in head.headers}
     length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
+    end = head.head_length + length
+    while len(data) < end:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("closed inside a response body")
-        rest += chunk
-    if len(rest) > length:
-        _unread[sock] = rest[length:]
-    return Response(status, headers, rest[:length])
+        data += chunk
+    if len(data) > end:
+        _unread[sock] = data[end:]
+    return Response(head.status, headers, data[head.head_length : end])
 
 
 def http(
@@ -126,11 +127,10 @@ def http(
 
 
 def request_bytes(method: str, target: str, body: bytes = b"", headers: dict | None = None) -> bytes:
-    h = {"Host": "127.0.0.1", **(headers or {})}
-    if (body or method == "POST") and "Transfer-Encoding" not in h:
-        h.setdefault("Content-Length", str(len(body)))
-    head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
-    return head.encode() + b"\r\n" + body
+    """A keep-alive request; a Content-Length for a body (or any POST) unless the caller framed it."""
+    return wire.build_request(
+        method, target, "127.0.0.1", list((headers or {}).items()), body if body or method == "POST" else None, True
+    )
 
 
 def start_request(port: int, method: str, target: str, body: bytes = b"") -> socket.socket:
@@ -146,11 +146,9 @@ def eio_url(path: str = "/socket.io/", sid: str | None = None, transport: str = 
 
 
 def polling_open(port: int, path: str = "/socket.io/") -> tuple[str, dict]:
-    import json
-
     r = http(port, "GET", eio_url(path))
-    assert r.status == 200 and r.body.startswith(b"0"), r.body
-    info = json.loads(r.body[1:])
+    info = wire.open_packet_of_body(r.body)
+    assert r.status == 200 and info is not None, r.body
     return info["sid"], info
 
 
@@ -158,7 +156,7 @@ def polling_open(port: int, path: str = "/socket.io/") -> tuple[str, dict]:
 
 
 class WebSocket:
-    """A minimal RFC 6455 client: masked frames out, a queue of whole messages in."""
+    """A minimal RFC 6455 client: masked frames out, whole messages in (frame formats from harness.wire)."""
 
     def __init__(self, port: int, target: str, rcvbuf: int | None = None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -166,60 +164,35 @@ class WebSocket:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(DEADLINE)
         self.sock.connect(("127.0.0.1", port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(
-            request_bytes(
-                "GET",
-                target,
-                headers={
-                    "Upgrade": "websocket",
-                    "Connection": "Upgrade",
-                    "Sec-WebSocket-Key": key,
-                    "Sec-WebSocket-Version": "13",
-                },
-            )
-        )
+        self.sock.sendall(request_bytes("GET", target, headers=dict(wire.upgrade_headers(wire.new_ws_key()))))
         self.buffer = b""
         self.status, self.headers = self._read_head()
         self.close_code: int | None = None
         self.closed = False
 
-    def _read_head(self):
-        while b"\r\n\r\n" not in self.buffer:
+    def _read_head(self) -> tuple[int, dict[str, str]]:
+        head = wire.find_head(self.buffer)
+        while head is None:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise ConnectionError("closed during the handshake")
             self.buffer += chunk
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-        return int(lines[0].split()[1]), headers
+            head = wire.find_head(self.buffer)
+        self.buffer = self.buffer[head.head_length :]
+        return head.status, {k.strip().lower(): v for k, v in head.headers}
 
     def send_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
-        mask = os.urandom(4)
-        n = len(payload)
-        head = bytes([(0x80 if fin else 0) | opcode])
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 65536:
-            head += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = (
-            bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            if n < 4096
-            else (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
-        )
-        self.sock.sendall(head + mask + masked)
+        self.sock.sendall(wire.encode_frame(opcode, payload, fin=fin))
 
     def send(self, msg: str | bytes) -> None:
         if isinstance(msg, str):
-            self.send_frame(1, msg.encode())
+            self.send_frame(wire.OP_TEXT, msg.encode())
         else:
-            self.send_frame(2, msg)
+            self.send_frame(wire.OP_BINARY, msg)
 
-    def _need(self, n: int, deadline: float) -> None:
-        while len(self.buffer) < n:
+    def _frame(self, deadline: float) -> wire.Frame:
+        n = wire.frame_length(self.buffer)
+        while n is None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no frame before the deadline")
@@ -228,42 +201,30 @@ class WebSocket:
             if not chunk:
                 raise ConnectionError("connection closed")
             self.buffer += chunk
-
-    def _frame(self, deadline: float):
-        self._need(2, deadline)
-        b0, b1 = self.buffer[0], self.buffer[1]
-        n, pos = b1 & 0x7F, 2
-        if n == 126:
-            self._need(4, deadline)
-            n, pos = struct.unpack("!H", self.buffer[2:4])[0], 4
-        elif n == 127:
-            self._need(10, deadline)
-            n, pos = struct.unpack("!Q", self.buffer[2:10])[0], 10
-        self._need(pos + n, deadline)
-        payload = self.buffer[pos : pos + n]
-        self.buffer = self.buffer[pos + n :]
-        return b0 & 0x0F, payload
+            n = wire.frame_length(self.buffer)
+        frame, self.buffer = wire.decode_frame(self.buffer[:n]), self.buffer[n:]
+        return frame
 
     def recv(self, timeout: float = DEADLINE) -> WsMessage:
         """The next data message (str for text, bytes for binary); raises ConnectionError on close."""
         deadline = time.monotonic() + timeout
         while True:
-            opcode, payload = self._frame(deadline)
-            if opcode == 1:
-                return payload.decode()
-            if opcode == 2:
-                return payload
-            if opcode == 8:
+            f = self._frame(deadline)
+            if f.opcode == wire.OP_TEXT:
+                return f.payload.decode()
+            if f.opcode == wire.OP_BINARY:
+                return f.payload
+            if f.opcode == wire.OP_CLOSE:
                 self.closed = True
-                self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                self.close_code = wire.parse_close(f.payload)[0]
                 raise ConnectionError(f"close frame {self.close_code}")
 
     def recv_skip_pings(self, timeout: float = DEADLINE) -> WsMessage:
         """The next message that is not an Engine.IO ping (each ping is answered)."""
         while True:
             m = self.recv(timeout)
-            if m == "2":
-                self.send("3")
+            if m == wire.PING:
+                self.send(wire.PONG)
                 continue
             return m
 
@@ -287,10 +248,9 @@ class WebSocket:
 
 
 def ws_open(port: int, path: str = "/socket.io/") -> tuple[WebSocket, dict]:
-    import json
-
     ws = WebSocket(port, eio_url(path, transport="websocket"))
     assert ws.status == 101
     first = ws.recv()
-    assert isinstance(first, str) and first.startswith("0{")
-    return ws, json.loads(first[1:])
+    info = wire.open_packet(first)
+    assert info is not None, first
+    return ws, info

@@ -10,6 +10,8 @@ import pytest
 from serverkit import DEADLINE, Server, http, polling_open, read_response, request_bytes
 from test_socketio import connect
 
+from harness import wire
+
 SID = re.compile(r"eio-session-\d{8}")
 SOCKET_ID = re.compile(r"sio-socket--\d{8}")
 
@@ -27,9 +29,9 @@ def raw_exchange(port: int) -> bytes:
             return head.encode() + b"\r\n" + r.body
 
         first = roundtrip("GET", "/socket.io/?EIO=4&transport=polling")
-        found = re.search(rb'"sid":"([^"]+)"', first)
-        assert found is not None, first
-        sid = found.group(1).decode()
+        info = wire.open_packet_of_body(first.split(b"\r\n\r\n", 1)[1])
+        assert info is not None, first
+        sid = info["sid"]
         out += first
         base = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
         out += roundtrip("POST", base, b"40\x1e40/custom,")
