@@ -112,15 +112,6 @@ def test_EIO_HS_05_transport_named_like_a_property(case, target):
     survives(case, target, "transport=__proto__")
 
 
-def test_ERR_06_upgrade_on_unserved_path_then_reset(case, target):
-    """CVE-2022-41940 (GHSA-r7qp-cfhv-p84w): engine.io < 6.2.1 ended an upgrade request nobody served
-    after 1 s (destroyUpgradeTimeout) with no error listener on the socket; when the client had reset
-    the connection, the error killed the process. The check waits 1.5 s, past that timer."""
-    raw_exchange(target, upgrade_request(target, "/not-served/", []), timeout=0.05, reset=True)
-    time.sleep(1.5)  # not synchronisation: the server's own timer must have fired before the check
-    survives(case, target, "an upgrade on an unserved path, then a reset")
-
-
 def test_ERR_06_upgrade_with_many_headers(case, target):
     """CVE-2024-37890 (GHSA-3h5v-q93c-6h6q): ws < 8.17.1 crashed when the upgrade's headers outnumbered
     Node's maxHeadersCount (2,000), which hid `Upgrade` and `Sec-WebSocket-Key` from it. 2,100 short
@@ -181,3 +172,14 @@ def test_SIO_PKT_06_client_event_named_error(case, opener, target):
         before = [f"{type(exc).__name__}: {exc}"]
     survives(case, target, '42["error",…]')
     case.must(not before, "`error` from a client is an ordinary event: nothing sent, connection kept", [], before)
+
+
+# Last in the file: on servers it kills, it kills them after 1.5 s, and every later case would meet a
+# dead server.
+def test_ERR_06_upgrade_on_unserved_path_then_reset(case, target):
+    """CVE-2022-41940 (GHSA-r7qp-cfhv-p84w): engine.io < 6.2.1 ended an upgrade request nobody served
+    after 1 s (destroyUpgradeTimeout) with no error listener on the socket; when the client had reset
+    the connection, the error killed the process. The check waits 1.5 s, past that timer."""
+    raw_exchange(target, upgrade_request(target, "/not-served/", []), timeout=0.05, reset=True)
+    time.sleep(1.5)  # not synchronisation: the server's own timer must have fired before the check
+    survives(case, target, "an upgrade on an unserved path, then a reset")
