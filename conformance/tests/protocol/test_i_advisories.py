@@ -122,7 +122,7 @@ def test_ERR_06_upgrade_with_many_headers(case, target):
     rest = request[len(head) + 2 :]
     answer = raw_exchange(target, head + b"\r\n" + ("\r\n".join(filler) + "\r\n").encode() + rest, until=b"\r\n\r\n")
     status = status_of(answer)
-    case.must(status.startswith("HTTP/1.1"), "the request gets an HTTP answer", "HTTP/1.1 101, 400 or 431", status)
+    case.must(status.startswith("HTTP/1."), "the request gets an HTTP answer", "HTTP/1.x 101, 400 or 431", status)
     survives(case, target, "an upgrade with 2,100 headers")
 
 
