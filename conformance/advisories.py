@@ -348,7 +348,8 @@ def run_case(release: Release, case: str) -> Run:
         return Run("error", "no report written", seconds, exit_status, server.output[-10:])
     result = json.loads(report.read_text(encoding="utf-8"))["cases"][0]
     detail = (result.get("actual") or result.get("message") or "").replace("\n", " ")
-    tail = [line for line in server.output if "Error" in line][:2] if exit_status is not None else []
+    errors = [line.replace(str(where), "<release>") for line in server.output if "Error" in line]
+    tail = errors[:2] if exit_status is not None else []
     return Run(result["verdict"], detail[:300], seconds, exit_status, tail)
 
 
