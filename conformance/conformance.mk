@@ -1,14 +1,21 @@
 # Conformance suite (included by the top Makefile).
 #   make conformance                               against the reference server (built first)
 #   make conformance TARGET=node-socketio          against a shipped target (see conformance/harness/targets.py)
+#   make conformance TARGET=node-socketio@4.6.1    any published version, installed under build/targets/
+#   make conformance TARGET=node-socketio@4.6.1+engine.io@6.4.1+socket.io-parser@4.2.2   with protocol packages pinned
 #   make conformance TARGET=http://127.0.0.1:PORT  against a server someone already runs with FIXTURE.md
+#   make conformance TARGET_CMD="./my-server"      anyone's server, started, restarted and stopped by the suite
+#   make conformance TARGET=http://… TARGET_INFO=parts.json   what the server's fixture offers (fixture-info shape)
 #   make conformance TARGET=node-socketio CONF_ARGS="--req EIO-HS-04"     one requirement
 #   make conformance CONF_ARGS="--collect-only -q"                         list the cases without running
 #   make conformance TARGET=node-socketio CONF_REPEAT=20   every case 20 times; cases whose verdict changed are listed
 #   make matrix                                    every shipped target, then the compatibility matrix
 # Reports: build/conformance/<target>/index.json and junit.xml; build/conformance/matrix.{md,html}.
 
-TARGET             ?= reference
+# With TARGET_CMD, TARGET only names the report (build/conformance/<TARGET>/).
+TARGET             ?= $(if $(TARGET_CMD),custom,reference)
+# Read by the harness from the environment (conformance/harness/plugin.py).
+export TARGET_CMD TARGET_INFO
 CONF_ARGS          ?=
 CONF_REPEAT        ?=
 CONF_DIR           := conformance
@@ -21,7 +28,7 @@ MATRIX_OUT         ?= docs
 # pingInterval in whole seconds, so that target cannot run on a sub-second heartbeat like the
 # others; its heartbeat-bound cases are spread over two workers instead, each with its own server.
 CONF_WORKERS_python-socketio ?= 2
-conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(1)),0)
+conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),0)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
 conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python)))
@@ -60,13 +67,17 @@ matrix: $(PYTHON) server conformance-node conformance-python
 	$(PYTHON) $(CONF_DIR)/matrix.py --out $(MATRIX_OUT) $(foreach t,$(CONF_MATRIX),$(CONF_OUT)/$(call conf_slug,$(t))/index.json); \
 	exit $$status
 
-test-conformance-harness: $(PYTHON) server
+# The harness's own tests; the crash-attribution test drives a purpose-built broken Node server.
+test-conformance-harness: $(PYTHON) server conformance-node
 	cd $(CONF_DIR) && ../$(PYTHON) -m pytest -q tests/selftest
 
-# The whole suite against Node's socket.io: every MUST case has to pass there (deviations are non-strict).
+# The whole suite against Node's socket.io: every MUST case has to pass there (deviations are non-strict);
+# and against the same server running only the official-suite fixture, where every case that needs a
+# missing fixture part has to come out `unimplemented`, never `fail`.
 test-conformance-node: $(PYTHON) conformance-node
 	$(call conf_run,node-socketio,)
 	$(call conf_run,node-socketio-eio3,)
+	$(call conf_run,node-socketio-official,)
 
 # The whole suite against the reference server: every MUST case has to pass.
 test-conformance-reference: $(PYTHON) server

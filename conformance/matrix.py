@@ -76,6 +76,15 @@ def load(paths: list[Path]) -> list[dict]:
     return out
 
 
+def versions(index: dict) -> str:
+    """What the target ran: its protocol packages at their resolved versions (or its implementation)."""
+    info = index.get("target_info", {})
+    packages = info.get("packages") or {}
+    if packages:
+        return ", ".join(f"{p} {v}" for p, v in packages.items())
+    return info.get("implementation") or info.get("description") or ""
+
+
 def cell(index: dict, rid: str) -> str:
     return index.get("requirements", {}).get(rid, {}).get("verdict", "untested")
 
@@ -95,6 +104,8 @@ def markdown(indexes: list[dict], reqs: dict) -> str:
         counts = [Counter(cell(i, r) for r in reqs)[v] for i in indexes]
         lines.append(f"| {v} | " + " | ".join(str(c) for c in counts) + " |")
     lines.append("| cases run | " + " | ".join(str(len(i.get("cases", []))) for i in indexes) + " |")
+    lines += ["", "## Targets", "", "| target | versions |", "|---|---|"]
+    lines += [f"| {i['target']} | {versions(i)} |" for i in indexes]
     for title, prefix in GROUPS:
         ids = [r for r in reqs if r.startswith(prefix + "-")]
         lines += [
@@ -126,11 +137,15 @@ def html_page(indexes: list[dict], reqs: dict) -> str:
         + "</tr>"
         for v in VERDICTS
     )
+    targets = "".join(
+        f"<tr><td>{html.escape(i['target'])}</td><td>{html.escape(versions(i))}</td></tr>" for i in indexes
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Socket.IO compatibility matrix</title>
 <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 6px;font-size:13px}}
 th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><body>
 <h1>Socket.IO compatibility matrix</h1>
 <table><tr><th colspan="3">Totals (requirements)</th>{head}</tr>{totals}</table><p></p>
+<table><tr><th>target</th><th>versions</th></tr>{targets}</table><p></p>
 <table><tr><th>ID</th><th>level</th><th>requirement</th>{head}</tr>{''.join(rows)}</table></body></html>
 """
 

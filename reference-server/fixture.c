@@ -252,6 +252,11 @@ static void server_bin(sio_socket *sock)
          (payload_item){.kind = ITEM_VALUE, .value = x});
 }
 
+/* FIXTURE.md section 2, fixture-info: the parts this fixture offers (all but RECOVERY). */
+static const char fixture_info[] =
+    "{\"name\":\"siotest reference-server\",\"parts\":[\"extended\",\"auth\",\"dynamic\",\"refuse\","
+    "\"volatile\",\"app-error\",\"echo\",\"log\",\"initial-packet\"]}";
+
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
 static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, uint64_t id)
 {
@@ -264,6 +269,9 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
     } else if (strcmp(name, "message-with-ack") == 0) {
         if (has_id)
             sio_ack_reply(sock, id, ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "fixture-info") == 0) {
+        if (has_id)
+            sio_ack_reply(sock, id, ITEMS(raw_json(fixture_info, sizeof fixture_info - 1)), 1);
     } else if (strcmp(name, "join") == 0 || strcmp(name, "leave") == 0) {
         join_or_leave(sock, payload, name[0] == 'j', has_id, id);
     } else if (strcmp(name, "rooms") == 0) {

@@ -12,6 +12,7 @@ starts its own instance of the target and the controlling process writes the one
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
-from . import catalogue, targets, tracking
+from . import catalogue, discovery, packages, targets, tracking
 from .eio import Session, open_session
 from .sio import SioClient
 from .verdict import (
@@ -67,6 +68,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run every case N times and report each case whose verdict changed between runs (env CONF_REPEAT)",
     )
     g.addoption(
+        "--target-cmd",
+        default=os.environ.get("TARGET_CMD", ""),
+        help="shell command that starts the server under FIXTURE.md section 1 (prints READY <port>); "
+        "the suite starts, restarts and stops it itself",
+    )
+    g.addoption(
+        "--target-features",
+        default=None,
+        help="the fixture parts the target has, comma-separated (see FIXTURE.md), or all / none",
+    )
+    g.addoption(
+        "--target-upgrade-timeout",
+        type=int,
+        default=None,
+        help="the target's Engine.IO upgrade timeout in ms (FIXTURE.md UPGRADE_TIMEOUT_MS)",
+    )
+    g.addoption(
+        "--target-info",
+        default=os.environ.get("TARGET_INFO", ""),
+        help="JSON file shaped like the fixture-info answer (FIXTURE.md section 2)",
+    )
+    g.addoption(
         "--strict-profile",
         action="store_true",
         default=False,
@@ -86,6 +109,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
     config.stash[RESULTS_KEY] = []
     _CONFIG = config
+    if not _is_worker(config) and not config.getoption("collectonly"):
+        _resolve_spec(config, install=True)  # a version on demand is installed once, before any worker
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -116,10 +141,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = keep
 
 
-# ---------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
-    cfg = request.config
+# ---------------------------------------------------------------------------- target lifecycle
+# The running target of this process (one per pytest-xdist worker), for the checks between cases.
+_RUNNING: list[targets.Target] = []
+# Set once an URL target stops serving: every later case is reported as `error` (target down).
+_DOWN: list[str] = []
+# What happened to the target during the run (deaths, hangs, restarts), for the JSON index.
+_INCIDENTS: list[dict] = []
+
+
+def _declared(cfg: pytest.Config) -> discovery.Declared:
+    try:
+        features = cfg.getoption("--target-features")
+        info_path = cfg.getoption("--target-info")
+        return discovery.Declared(
+            features=None if features is None else discovery.parse_features(features),
+            upgrade_timeout_ms=cfg.getoption("--target-upgrade-timeout"),
+            info=discovery.load_info_file(info_path) if info_path else {},
+            connect_timeout_given=cfg.getoption("--connect-timeout") is not None,
+            eio3_given=bool(cfg.getoption("--eio3")),
+        )
+    except ValueError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+def _resolve_spec(cfg: pytest.Config, install: bool) -> targets.TargetSpec | None:
+    """The spec of a registry or command target; None for an URL target."""
+    name, command = cfg.getoption("--target"), cfg.getoption("--target-cmd")
+    if command:
+        if name.startswith("http://"):
+            raise pytest.UsageError(
+                "give either an URL target or TARGET_CMD, not both (the command's server "
+                "prints its own port: FIXTURE.md section 1)"
+            )
+        return targets.command_spec(name, command, eio3=cfg.getoption("--eio3"))
+    if name.startswith("http://"):
+        return None
+    try:
+        return targets.lookup(name, install=install)
+    except (KeyError, packages.PackageError) as err:
+        raise pytest.UsageError(str(err).strip("'\"")) from None
+
+
+def _start_target(cfg: pytest.Config) -> targets.Target:
     overrides = {
         k: v
         for k, v in (
@@ -129,18 +193,170 @@ def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
         )
         if v is not None
     }
-    name = cfg.getoption("--target")
-    if name.startswith("http://"):
-        t = targets.attach(name, overrides, eio3=cfg.getoption("--eio3"))
-        yield t
-        return
-    if name not in targets.REGISTRY:
-        raise pytest.UsageError(f"unknown target {name!r}; known: {', '.join(targets.REGISTRY)} or an URL")
-    t = targets.start(targets.REGISTRY[name], overrides)
+    spec = _resolve_spec(cfg, install=False)
+    if spec is None:
+        return targets.attach(cfg.getoption("--target"), overrides, eio3=cfg.getoption("--eio3"))
+    t = targets.start(spec, overrides)
+    if spec.shell:  # anyone's server: its heartbeat as it announces it
+        targets.read_handshake_settings(t, overrides)
+    return t
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
+    cfg = request.config
+    try:
+        t = _start_target(cfg)
+    except targets.StartError as err:
+        pytest.exit(str(err), returncode=3)
+    try:
+        notes = discovery.learn(
+            t,
+            _declared(cfg),
+            pinned=not cfg.getoption("--target-cmd") and discovery.is_pinned(cfg.getoption("--target")),
+        )
+    except targets.StartError as err:
+        targets.stop(t)
+        pytest.exit(str(err), returncode=3)
+    except Exception as err:  # the target misbehaves before any case: one line, not one error per case
+        targets.stop(t)
+        pytest.exit(f"target {t.name}: learning its fixture failed: {type(err).__name__}: {err}", returncode=3)
+    _say(cfg, targets.describe(t))
+    for note in notes:
+        _say(cfg, note)
+    _RUNNING.append(t)
     try:
         yield t
     finally:
+        _RUNNING.remove(t)
+        _remember_target(cfg, t)
         targets.stop(t)
+
+
+def _say(cfg: pytest.Config, line: str) -> None:
+    """A line on the terminal (shown in-process; pytest-xdist workers have none)."""
+    reporter = cfg.pluginmanager.get_plugin("terminalreporter")
+    capture = cfg.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or _is_worker(cfg):
+        return
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        reporter.ensure_newline()
+        reporter.write_line(line)
+
+
+def _remember_target(cfg: pytest.Config, t: targets.Target) -> None:
+    """What the report says about the target; a pytest-xdist worker sends it to the controller."""
+    info = {
+        "name": t.name,
+        "description": t.description,
+        "implementation": t.implementation,
+        "packages": t.packages,
+        "parts": sorted(t.features),
+        "parts_from": t.parts_from,
+        "unknown": sorted(t.unknown),
+        "upgrade_timeout_ms": t.upgrade_timeout_ms,
+        "restarts": t.restarts,
+        "incidents": list(_INCIDENTS),
+    }
+    cfg._conformance_target = info  # type: ignore[attr-defined]
+    if _is_worker(cfg):
+        cfg.workeroutput["conformance_target"] = info  # type: ignore[attr-defined]
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker finished; keep its target description (incidents of all workers)."""
+    info = getattr(node, "workeroutput", {}).get("conformance_target")
+    if info is None or _CONFIG is None:
+        return
+    mine = getattr(_CONFIG, "_conformance_target", None)
+    if mine is None:
+        _CONFIG._conformance_target = info  # type: ignore[attr-defined]
+    else:
+        mine["incidents"] += info["incidents"]
+        mine["restarts"] += info["restarts"]
+
+
+def target_report(config: pytest.Config) -> dict:
+    return getattr(config, "_conformance_target", {})
+
+
+@pytest.fixture(autouse=True)
+def _target_serving(request: pytest.FixtureRequest, target: targets.Target) -> None:
+    """Before a case: an URL target that went down stays down (the case is `error`, target down);
+    an owned target that died after the previous case's check is restarted first."""
+    if _DOWN:
+        raise TargetDown(_DOWN[0])
+    if target.owned and not target.alive():
+        _INCIDENTS.append(
+            {
+                "after": "the previous case's check",
+                "case": request.node.nodeid,
+                "what": targets.health(target) or "target died",
+                "restarted": True,
+            }
+        )
+        targets.restart(target)
+
+
+class TargetDown(Exception):
+    """The target stopped serving earlier in the run; the suite cannot run this case."""
+
+
+class TargetFailure(Failure):
+    """The target died or stopped answering during a case: that case fails, with the input."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After every case: does the target still serve? If not, the case is charged with it."""
+    try:
+        result = yield
+        raised: BaseException | None = None
+    except (KeyboardInterrupt, pytest.exit.Exception):
+        raise
+    except BaseException as exc:
+        raised, result = exc, None
+    t = _RUNNING[0] if _RUNNING and "target" in getattr(item, "fixturenames", ()) else None
+    problem = targets.health(t) if t is not None else None
+    if problem is None:
+        if raised is not None:
+            raise raised
+        return result
+    assert t is not None
+    failure = _charge(item, t, problem)
+    raise failure from raised
+
+
+def _charge(item: pytest.Item, t: targets.Target, problem: str) -> TargetFailure:
+    """The failure of the case after which the target stopped serving; restarts an owned target,
+    or marks an URL target down for the rest of the run. The last input is the last message of the
+    case's wire transcript (which the report shows in full)."""
+    transcript = item.stash.get(TRANSCRIPT_KEY, None)
+    sent = [m for m in (transcript.messages() if transcript is not None else []) if m["dir"] == ">"]
+    last = f"#{sent[-1]['conn']} {sent[-1]['text']}" if sent else "nothing (the case sent no bytes)"
+    tail = t.stderr_tail() if t.owned else []
+    lines = [f"{problem} during this case; last input sent: {last}"]
+    if t.owned:
+        lines.append(f"  target stderr, last {len(tail)} lines:" if tail else "  target stderr: empty")
+        lines += [f"    | {line}" for line in tail]
+    incident: dict[str, Any] = {"case": item.nodeid, "what": problem, "last_input": last, "stderr_tail": tail}
+    if t.owned:
+        try:
+            targets.restart(t)
+            incident["restarted"] = True
+        except targets.StartError as err:
+            _DOWN.append(f"target down: it could not be restarted after {item.nodeid} ({err})")
+            incident["restarted"] = False
+    else:
+        _DOWN.append(f"target down: {problem} after {item.nodeid}")
+        _say(
+            item.config,
+            f"{t.name}: {problem} after {item.nodeid}; the suite cannot restart a server "
+            "it did not start, so the remaining cases are reported as error (target down)",
+        )
+    _INCIDENTS.append(incident)
+    expected = f"the target still serves after the case (process alive, a fresh handshake within {targets.HEALTH_TIMEOUT_S:.1f} s)"
+    return TargetFailure("\n".join(lines), expected, problem)
 
 
 @pytest.fixture
@@ -171,8 +387,7 @@ class Opener:
 
     def echo(self, transport: str, case: Case) -> Session:
         """A session on the Engine.IO echo endpoint (FIXTURE.md section 4)."""
-        if not self.target.has("echo"):
-            case.unimplemented("the target has no Engine.IO echo endpoint (FIXTURE.md section 4)")
+        targets.need(case, self.target, "echo")
         return self.eio(transport, self.target.eio_path)
 
     def sio(self, transport: str, nsp: str | None = "/", auth: Any = None) -> SioClient:
@@ -376,6 +591,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         counts = Counter(r["verdict"] for r in results)
         doc = {
             "target": config.getoption("--target"),
+            "target_info": target_report(config),
             "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "totals": {v: counts.get(v, 0) for v in ORDER if v != UNTESTED} | {UNTESTED: len(untested)},
             "requirements": _per_requirement(results, untested),
@@ -443,6 +659,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     counts = Counter(r["verdict"] for r in results)
     untested = config.stash.get(UNTESTED_KEY, [])
     tr.section(f"conformance verdicts: {config.getoption('--target')}")
+    info = target_report(config)
+    if info.get("packages"):
+        tr.write_line("packages: " + ", ".join(f"{p} {v}" for p, v in info["packages"].items()))
+    for incident in info.get("incidents", []):
+        tr.write_line(
+            f"target incident: {incident['what']} after {incident['case']}"
+            + ("; restarted" if incident.get("restarted") else "")
+        )
     reqs = _per_requirement(results, untested)
     for r in results:
         if r["verdict"] != PASS:

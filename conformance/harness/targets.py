@@ -1,15 +1,29 @@
-"""Target registry: how to start each shipped server with the fixture, and with which settings.
+"""Targets: which server each name starts, with which fixture and settings; how a running target is
+watched, restarted and stopped.
 
-A target is started on a free loopback port (the fixture is given port 0 and prints `READY <port>`),
-used for the whole test session, and stopped afterwards.
+Three kinds of target:
+- a registry name (`node-socketio`), optionally at any published version (`node-socketio@4.6.1`,
+  with pins: `node-socketio@4.6.1+engine.io@6.4.1`, see packages.py): the suite starts it on a free
+  loopback port (the fixture is given port 0 and prints `READY <port>`), restarts it if it dies,
+  and stops it at the end;
+- a command (`--target-cmd "…"`, make's TARGET_CMD): anyone's server, started, restarted and
+  stopped by the suite exactly like a registry target, under the FIXTURE.md section 1 contract;
+- an URL (`http://127.0.0.1:PORT`): a server someone else runs; the suite can neither restart it
+  nor start a private copy of it.
+
+What the fixture of a target implements (its *parts*, FIXTURE.md) is learnt at start (discovery.py):
+from its `fixture-info` answer, from the command line, or by probing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -17,11 +31,50 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+
+from . import packages
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_DIR = ROOT / "conformance" / "targets"
 READY_TIMEOUT_S = 20.0
 PY_VENV = ROOT / "build" / "conformance" / "pyvenv-socketio"
+# After every case the target must answer a fresh Engine.IO handshake within this bound, or the case
+# is charged with "target stopped answering" (health()).
+HEALTH_TIMEOUT_S = 5.0
+# Lines of a target's standard error kept for crash reports.
+STDERR_TAIL_LINES = 40
+OUTPUT_KEEP_LINES = 10000
+
+# The optional parts of the fixture contract: name -> (what it is, where FIXTURE.md defines it).
+PARTS: dict[str, tuple[str, str]] = {
+    "extended": ("the extended events (join, to, server-ack, disconnect-me, …)", "FIXTURE.md section 3"),
+    "auth": ("the /auth namespace", "FIXTURE.md section 3"),
+    "dynamic": ("dynamic namespaces /dyn-<digits>", "FIXTURE.md section 3"),
+    "refuse": ("handshake refusal with refuse=<reason>", "FIXTURE.md section 3"),
+    "volatile": ("the `volatile` event", "FIXTURE.md section 3"),
+    "app-error": ("the `app-error` event", "FIXTURE.md section 3"),
+    "echo": ("the Engine.IO echo endpoint /engine.io/", "FIXTURE.md section 4"),
+    "log": ("the disconnect log and its `log` event", "FIXTURE.md section 5"),
+    "initial-packet": ("the INITIAL_PACKET setting", "FIXTURE.md section 1"),
+    "recovery": ("the RECOVERY setting (connection-state recovery)", "FIXTURE.md section 1"),
+}
+FULL_FIXTURE = frozenset(PARTS) - {"recovery"}
+# Parts no probe can show on the wire: only fixture-info, the command line or a registry entry tells.
+UNPROBEABLE = frozenset({"app-error", "initial-packet", "recovery"})
+
+
+def describe_part(part: str) -> str:
+    what, where = PARTS.get(part, (part, "FIXTURE.md"))
+    return f"fixture part `{part}` ({what}, {where})"
+
+
+# Why a case that needs a private instance cannot run on an URL target: a limit of the suite, not a
+# property of the server.
+NO_PRIVATE_INSTANCE = (
+    "not run: the suite starts a private instance only of a server it starts itself; "
+    "give the command that starts this server as TARGET_CMD (FIXTURE.md section 1) to run this case"
+)
 
 
 @dataclass
@@ -35,10 +88,9 @@ class TargetSpec:
     connect_timeout_ms: int = 1000
     max_payload: int = 1_000_000
     eio3: bool = False
-    # Optional parts of FIXTURE.md the target implements.
-    features: frozenset[str] = frozenset(
-        {"sio", "extended", "auth", "dynamic", "echo", "log", "refuse", "volatile", "app-error", "initial-packet"}
-    )
+    # The parts of FIXTURE.md this target's fixture implements: checked against its fixture-info
+    # answer at start, so a shipped fixture cannot lose a part unnoticed.
+    features: frozenset[str] = FULL_FIXTURE
     # Known behaviours of the implementation that the spec leaves open (see KNOWN-DEVIATIONS.md).
     profile: str = "generic"
     needs: list[Path] = field(default_factory=list)
@@ -46,65 +98,107 @@ class TargetSpec:
     client_pings: bool = False
     # FIXTURE.md's UPGRADE_TIMEOUT_MS, passed in the environment; None = the server has no such setting.
     upgrade_timeout_ms: int | None = 1000
+    # The registry package the target comes from, for `@version` (None: built here, or a command).
+    source: packages.Source | None = None
+    # The Engine.IO version of the handshake that proves the target still serves.
+    health_eio: str = "4"
+    # A shell command (TARGET_CMD) rather than an argv: settings go in the environment only.
+    shell: bool = False
 
 
-# Node socket.io 4.x also has connection-state recovery (FIXTURE.md section 1, RECOVERY).
-NODE4_FEATURES = TargetSpec.features | {"recovery"}
+NODE_PACKAGES = ("socket.io", "engine.io", "socket.io-parser", "engine.io-parser", "ws")
+PYTHON_PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
+
+
+def _node_source(directory: str, entry: str = "fixture.js") -> packages.Source:
+    return packages.Source(
+        kind="npm",
+        package="socket.io",
+        fixture_dir=TARGETS_DIR / directory,
+        entry=entry,
+        protocol_packages=NODE_PACKAGES,
+        pinned_root=TARGETS_DIR / directory,
+    )
+
+
+PYTHON_SOURCE = packages.Source(
+    kind="pypi",
+    package="python-socketio",
+    fixture_dir=TARGETS_DIR / "python-socketio",
+    entry="fixture.py",
+    protocol_packages=PYTHON_PACKAGES,
+    pinned_root=PY_VENV,
+)
 
 
 def _registry() -> dict[str, TargetSpec]:
     node_dir = TARGETS_DIR / "node-socketio"
     node = ["node", "fixture.js"]
+    node_needs = [node_dir / "node_modules" / "socket.io"]
+    v2_dir = TARGETS_DIR / "node-socketio-v2"
+    reference = ROOT / "build" / "reference-server"
     return {
         "reference": TargetSpec(
             name="reference",
-            command=[str(ROOT / "build" / "reference-server")],
+            command=[str(reference)],
             cwd=ROOT,
             description="the project's C reference server (build/reference-server)",
             profile="reference",
-            needs=[ROOT / "build" / "reference-server"],
+            needs=[reference],
         ),
         "reference-eio3": TargetSpec(
             name="reference-eio3",
-            command=[str(ROOT / "build" / "reference-server")],
+            command=[str(reference)],
             cwd=ROOT,
             eio3=True,
             description="the C reference server with --allow-eio3 (Engine.IO v3 / Socket.IO v4 clients too)",
             profile="reference",
-            needs=[ROOT / "build" / "reference-server"],
+            needs=[reference],
         ),
         "node-socketio": TargetSpec(
             name="node-socketio",
             command=node,
             cwd=node_dir,
-            description="Node socket.io 4.8.4 / engine.io 6.6.12 (npm)",
+            description="Node socket.io (npm)",
             profile="node",
-            features=NODE4_FEATURES,
-            needs=[node_dir / "node_modules" / "socket.io"],
+            features=FULL_FIXTURE | {"recovery"},
+            needs=node_needs,
+            source=_node_source("node-socketio"),
+        ),
+        "node-socketio-eio3": TargetSpec(
+            name="node-socketio-eio3",
+            command=node,
+            cwd=node_dir,
+            eio3=True,
+            description="Node socket.io with allowEIO3 (npm)",
+            profile="node",
+            features=FULL_FIXTURE | {"recovery"},
+            needs=node_needs,
+            source=_node_source("node-socketio"),
+        ),
+        # The official-suite part of the fixture only (FIXTURE.md section 2), without fixture-info:
+        # every missing part must come out `unimplemented`, found by probing.
+        "node-socketio-official": TargetSpec(
+            name="node-socketio-official",
+            command=["node", "official-fixture.js"],
+            cwd=node_dir,
+            description="Node socket.io (npm) running only the official-suite fixture",
+            profile="node",
+            features=frozenset(),
+            needs=node_needs,
+            source=_node_source("node-socketio", "official-fixture.js"),
         ),
         "node-socketio-v2": TargetSpec(
             name="node-socketio-v2",
             command=node,
-            cwd=TARGETS_DIR / "node-socketio-v2",
+            cwd=v2_dir,
             eio3=True,
-            description="socket.io 2.5.1 / engine.io 3.6.2 (npm): Engine.IO v3 and Socket.IO v4 only",
+            description="socket.io 2 (npm): Engine.IO v3 and Socket.IO v4 only",
             profile="node-v2",
-            features=frozenset(
-                {
-                    "sio",
-                    "extended",
-                    "auth",
-                    "dynamic",
-                    "echo",
-                    "log",
-                    "refuse",
-                    "volatile",
-                    "app-error",
-                    "initial-packet",
-                }
-            ),
             client_pings=True,
-            needs=[TARGETS_DIR / "node-socketio-v2" / "node_modules" / "socket.io"],
+            needs=[v2_dir / "node_modules" / "socket.io"],
+            source=_node_source("node-socketio-v2"),
+            health_eio="3",
         ),
         "python-socketio": TargetSpec(
             name="python-socketio",
@@ -112,30 +206,73 @@ def _registry() -> dict[str, TargetSpec]:
             cwd=TARGETS_DIR / "python-socketio",
             ping_interval_ms=1000,
             ping_timeout_ms=200,
-            description="python-socketio 5.18.1 / python-engineio 4.15.1 on aiohttp (PyPI)",
+            description="python-socketio on aiohttp (PyPI)",
             profile="python",
-            # No dynamic namespaces in python-socketio, and no Engine.IO-level request refusal.
-            # python-engineio advertises pingInterval as
-            # int(seconds) * 1000 (0.8 s would be announced as 0), so the interval stays 1 s; the
-            # timeout is exact at any value (int(seconds * 1000)), 200 ms as on the other targets.
-            features=frozenset({"sio", "extended", "auth", "echo", "log", "app-error"}),
+            # No dynamic namespaces in python-socketio, no Engine.IO-level request refusal, no
+            # volatile emit. python-engineio advertises pingInterval as int(seconds) * 1000 (0.8 s
+            # would be announced as 0), so the interval stays 1 s; the timeout is exact at any
+            # value (int(seconds * 1000)), 200 ms as on the other targets.
+            features=frozenset({"extended", "auth", "echo", "log", "app-error"}),
             upgrade_timeout_ms=None,  # python-engineio has no upgrade timeout
             needs=[PY_VENV / "bin" / "python"],
-        ),
-        "node-socketio-eio3": TargetSpec(
-            name="node-socketio-eio3",
-            command=node,
-            cwd=node_dir,
-            eio3=True,
-            description="Node socket.io 4.8.4 with allowEIO3",
-            profile="node",
-            features=NODE4_FEATURES,
-            needs=[node_dir / "node_modules" / "socket.io"],
+            source=PYTHON_SOURCE,
         ),
     }
 
 
 REGISTRY = _registry()
+
+
+def lookup(name: str, install: bool = False) -> TargetSpec:
+    """The spec of a registry name, at its pinned version or at `@version` (+ pins). A version is
+    installed under build/targets/ when `install` is true; otherwise it must be installed already.
+    Raises KeyError for an unknown name and packages.PackageError for a request that cannot be met."""
+    request = packages.parse(name)
+    if request.base not in REGISTRY:
+        raise KeyError(f"unknown target {request.base!r}; known: {', '.join(REGISTRY)}, or an URL")
+    spec = REGISTRY[request.base]
+    if request.version is None:
+        return spec
+    source = spec.source
+    if source is None:
+        raise packages.PackageError(f"{request.base} is built here, not taken from a registry: it has no @version")
+    root = source.install_root(request)
+    if install:
+        packages.ensure_installed(source, request)
+    elif not (root / ".installed").exists():
+        raise packages.PackageError(f"{name} is not installed (make conformance TARGET={name} installs it)")
+    return dataclasses.replace(
+        spec,
+        name=name,
+        command=packages.KINDS[source.kind].command(source, root),
+        cwd=root,
+        needs=[root / ".installed"],
+        # An old version may lack parts: what its fixture-info answers is taken as it is.
+        features=frozenset(),
+    )
+
+
+def resolved_packages(spec: TargetSpec) -> dict[str, str]:
+    """The version of each protocol package the target runs, read from its installation."""
+    source = spec.source
+    if source is None:
+        return {}
+    root = source.pinned_root if spec.cwd == source.fixture_dir else spec.cwd
+    return packages.KINDS[source.kind].resolved(source, root)
+
+
+def command_spec(label: str, command: str, eio3: bool = False) -> TargetSpec:
+    """A server started by a shell command (TARGET_CMD) under FIXTURE.md section 1: settings in the
+    environment, `READY <port>` on standard output, shutdown on SIGTERM."""
+    return TargetSpec(
+        name=label,
+        command=["/bin/sh", "-c", command],
+        cwd=ROOT,  # paths in the command are relative to the repository, where `make` runs
+        description=f"server started by `{command}`",
+        eio3=eio3,
+        features=frozenset(),
+        shell=True,
+    )
 
 
 @dataclass
@@ -157,8 +294,22 @@ class Target:
     eio_path: str = "/engine.io/"
     process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
     client_pings: bool = False
     upgrade_timeout_ms: int | None = None
+    # How the target was started, to restart it the same way; None for an URL target.
+    spec: TargetSpec | None = None
+    overrides: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    # Resolved version of each protocol package, and the implementation's own name and version.
+    packages: dict[str, str] = field(default_factory=dict)
+    implementation: str = ""
+    # Parts and settings the suite could not learn (no fixture-info answer, not probeable): a case
+    # that needs one says the suite does not know, rather than blaming the target.
+    unknown: frozenset[str] = frozenset()
+    # Where `features` came from: "fixture-info", "probe", "command line", "registry".
+    parts_from: str = "registry"
+    restarts: int = 0
 
     # Deadlines derived from the heartbeat settings, in seconds.
     @property
@@ -193,106 +344,179 @@ class Target:
     def connect_timeout(self) -> float:
         return self.connect_timeout_ms / 1000.0
 
+    @property
+    def owned(self) -> bool:
+        """Started by the suite, so it can be restarted and have private instances."""
+        return self.spec is not None
+
     def has(self, feature: str) -> bool:
         return feature in self.features
+
+    def absence(self, part: str) -> str:
+        """Why a case needing `part` does not run: the part's name and section, and how the suite knows."""
+        how = {
+            "fixture-info": "its fixture-info answer does not list it",
+            "probe": "probing found it missing (the fixture does not answer fixture-info)",
+            "command line": "--target-features does not list it",
+            "registry": "the target's registry entry does not list it",
+        }.get(self.parts_from, self.parts_from)
+        if self.parts_from == "probe" and part in UNPROBEABLE:
+            how = (
+                "the fixture does not answer fixture-info, no probe can show it and the registry entry does not list it"
+            )
+        return f"{describe_part(part)} is absent: {how}"
 
     def alive(self) -> bool:
         return self.process is None or self.process.poll() is None
 
+    def stderr_tail(self, lines: int = STDERR_TAIL_LINES) -> list[str]:
+        return list(self.stderr[-lines:])
 
-def _pump(stream, lines: queue.Queue[str | None], sink: list[str]) -> None:
+
+def need(case, target: Target, part: str) -> None:  # noqa: ANN001 (verdict.Case; no import cycle)
+    """Stops a case that needs a fixture part the target lacks: `unimplemented`, naming the part and
+    its FIXTURE.md section; when the suite could not learn whether the part is there, `not-applicable`
+    with that reason (a limit of the suite, not a property of the target)."""
+    if target.has(part):
+        return
+    if part in target.unknown:
+        case.not_applicable(
+            f"not run: the suite cannot tell whether {describe_part(part)} is there (no fixture-info "
+            f"answer, and probing cannot show it); list it in --target-features if the fixture has it"
+        )
+    case.unimplemented(target.absence(part))
+
+
+def _pump(stream: IO[bytes], lines: queue.Queue[str | None] | None, sink: list[str]) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
         sink.append(line)
-        if len(sink) > 10000:
-            del sink[:5000]
-        lines.put(line)
-    lines.put(None)
+        if len(sink) > OUTPUT_KEEP_LINES:
+            del sink[: OUTPUT_KEEP_LINES // 2]
+        if lines is not None:
+            lines.put(line)
+    if lines is not None:
+        lines.put(None)
 
 
-def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Target:
-    """Starts the target's fixture; `env` adds optional FIXTURE.md settings (INITIAL_PACKET, …)."""
-    for need in spec.needs:
-        if not need.exists():
-            raise RuntimeError(f"target {spec.name}: {need} is missing (build or install it first)")
-    o = overrides or {}
-    pi = o.get("ping_interval_ms", spec.ping_interval_ms)
-    pt = o.get("ping_timeout_ms", spec.ping_timeout_ms)
-    ct = o.get("connect_timeout_ms", spec.connect_timeout_ms)
-    mp = o.get("max_payload", spec.max_payload)
-    argv = spec.command + [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--ping-interval",
-        str(pi),
-        "--ping-timeout",
-        str(pt),
-        "--connect-timeout",
-        str(ct),
-        "--max-payload",
-        str(mp),
-    ]
-    if spec.eio3:
-        argv.append("--eio3")
+class StartError(RuntimeError):
+    """The target could not be started; the message is one line."""
+
+
+def _settings(spec: TargetSpec, overrides: dict[str, int]) -> dict[str, int]:
+    return {
+        "ping_interval_ms": overrides.get("ping_interval_ms", spec.ping_interval_ms),
+        "ping_timeout_ms": overrides.get("ping_timeout_ms", spec.ping_timeout_ms),
+        "connect_timeout_ms": overrides.get("connect_timeout_ms", spec.connect_timeout_ms),
+        "max_payload": overrides.get("max_payload", spec.max_payload),
+    }
+
+
+def _argv_and_env(spec: TargetSpec, s: dict[str, int], env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """FIXTURE.md section 1: every setting as a flag (registry targets) and in the environment."""
+    argv = list(spec.command)
+    if not spec.shell:
+        argv += ["--host", "127.0.0.1", "--port", "0", "--ping-interval", str(s["ping_interval_ms"]),
+                 "--ping-timeout", str(s["ping_timeout_ms"]), "--connect-timeout", str(s["connect_timeout_ms"]),
+                 "--max-payload", str(s["max_payload"])]  # fmt: skip
+        if spec.eio3:
+            argv.append("--eio3")
     full_env = dict(
         os.environ,
         HOST="127.0.0.1",
         PORT="0",
-        PING_INTERVAL_MS=str(pi),
-        PING_TIMEOUT_MS=str(pt),
-        CONNECT_TIMEOUT_MS=str(ct),
-        MAX_PAYLOAD=str(mp),
+        PING_INTERVAL_MS=str(s["ping_interval_ms"]),
+        PING_TIMEOUT_MS=str(s["ping_timeout_ms"]),
+        CONNECT_TIMEOUT_MS=str(s["connect_timeout_ms"]),
+        MAX_PAYLOAD=str(s["max_payload"]),
         EIO3="1" if spec.eio3 else "0",
     )
     if spec.upgrade_timeout_ms is not None:
         full_env["UPGRADE_TIMEOUT_MS"] = str(spec.upgrade_timeout_ms)
-    full_env.update(env or {})
-    proc = subprocess.Popen(
-        argv,
-        cwd=spec.cwd,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    full_env.update(env)
+    return argv, full_env
+
+
+def _launch(
+    spec: TargetSpec, overrides: dict[str, int], env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int, list[str], list[str]]:
+    """Starts the process and waits for its READY line: (process, port, stdout sink, stderr sink)."""
+    for need_path in spec.needs:
+        if not need_path.exists():
+            raise StartError(f"target {spec.name}: {need_path} is missing (build or install it first)")
+    argv, full_env = _argv_and_env(spec, _settings(spec, overrides), env)
+    proc = subprocess.Popen(argv, cwd=spec.cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
-    sink: list[str] = []
-    threading.Thread(target=_pump, args=(proc.stdout, lines, sink), daemon=True, name=f"{spec.name} output").start()
+    out: list[str] = []
+    err: list[str] = []
+    threading.Thread(target=_pump, args=(proc.stdout, lines, out), daemon=True, name=f"{spec.name} stdout").start()
+    threading.Thread(target=_pump, args=(proc.stderr, None, err), daemon=True, name=f"{spec.name} stderr").start()
     deadline = time.monotonic() + READY_TIMEOUT_S
-    port = None
-    while port is None:
+    while True:
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             stop_process(proc)
-            raise RuntimeError(
-                f"target {spec.name}: no READY line within {READY_TIMEOUT_S}s; output: {sink[-20:]}"
+            raise StartError(
+                f"target {spec.name}: no READY line within {READY_TIMEOUT_S:.0f} s{_last_words(err)}"
             ) from None
         if line is None:
-            stop_process(proc)
-            raise RuntimeError(f"target {spec.name} exited before READY (status {proc.poll()}); output: {sink[-20:]}")
+            proc.wait(timeout=5.0)
+            raise StartError(_exit_message(spec.name, proc.returncode, out, err))
         if line.startswith("READY "):
-            port = int(line.split()[1])
-    return Target(
-        spec.name,
-        "127.0.0.1",
-        port,
-        pi,
-        pt,
-        ct,
-        mp,
-        spec.eio3,
-        spec.features,
-        spec.profile,
-        spec.description,
-        process=proc,
-        output=sink,
-        client_pings=spec.client_pings,
-        upgrade_timeout_ms=spec.upgrade_timeout_ms,
-    )
+            return proc, int(line.split()[1]), out, err
+
+
+def _last_words(err: list[str]) -> str:
+    lines = [ln.strip() for ln in err if ln.strip()]
+    return f"; its stderr ends: {lines[-1][:300]}" if lines else ""
+
+
+def _exit_message(name: str, status: int | None, out: list[str], err: list[str]) -> str:
+    """One line for a fixture that exited before READY. A fixture that cannot drive the installed
+    version of its server says so itself with an `UNSUPPORTED <reason>` line (targets' fixtures do)."""
+    for line in out + err:
+        if line.startswith("UNSUPPORTED "):
+            return f"target {name}: the fixture cannot drive this version: {line[len('UNSUPPORTED ') :]}"
+    errors = [ln.strip() for ln in err if "Error" in ln or "error" in ln]
+    why = errors[0] if errors else (_last_words(err)[len("; its stderr ends: ") :] or "no output")
+    return f"target {name} exited before READY ({_status_text(status)}): {why[:300]}"
+
+
+def _status_text(status: int | None) -> str:
+    if status is None:
+        return "still running"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
+
+
+def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Target:
+    """Starts the target's fixture; `env` adds optional FIXTURE.md settings (INITIAL_PACKET, …)."""
+    o = dict(overrides or {})
+    e = dict(env or {})
+    proc, port, out, err = _launch(spec, o, e)
+    s = _settings(spec, o)
+    return Target(spec.name, "127.0.0.1", port, s["ping_interval_ms"], s["ping_timeout_ms"],
+                  s["connect_timeout_ms"], s["max_payload"], spec.eio3, spec.features, spec.profile,
+                  spec.description, process=proc, output=out, stderr=err, client_pings=spec.client_pings,
+                  upgrade_timeout_ms=spec.upgrade_timeout_ms, spec=spec, overrides=o, env=e,
+                  packages=resolved_packages(spec))  # fmt: skip
+
+
+def restart(target: Target) -> None:
+    """Replaces a dead or hung owned target by a fresh process with the same settings; the Target
+    object is updated in place (new port, new process), so later cases reach the new one."""
+    assert target.spec is not None, "only a target the suite started can be restarted"
+    if target.process is not None:
+        stop_process(target.process)
+    proc, port, out, err = _launch(target.spec, target.overrides, target.env)
+    target.process, target.port, target.output, target.stderr = proc, port, out, err
+    target.restarts += 1
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -305,10 +529,8 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
     try:
         proc.wait(timeout=2.0)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=2.0)
 
 
@@ -319,55 +541,142 @@ def stop(target: Target) -> None:
 
 @contextlib.contextmanager
 def private_instance(target: Target, env: dict[str, str] | None = None) -> Iterator[Target | None]:
-    """A second instance of a target the suite started itself, with the same heartbeat settings plus
-    `env`, stopped afterwards; None for a server someone else runs (the suite cannot restart it)."""
-    spec = REGISTRY.get(target.name)
-    if target.process is None or spec is None:
+    """A second instance of a target the suite started itself, with the same settings plus `env`,
+    stopped afterwards; None for an URL target (the case then says NO_PRIVATE_INSTANCE)."""
+    if target.spec is None:
         yield None
         return
-    own = start(
-        spec,
-        {
-            "ping_interval_ms": target.ping_interval_ms,
-            "ping_timeout_ms": target.ping_timeout_ms,
-            "connect_timeout_ms": target.connect_timeout_ms,
-            "max_payload": target.max_payload,
-        },
-        env,
-    )
+    own = start(target.spec, dict(target.overrides), {**target.env, **(env or {})})
+    own.features, own.unknown, own.parts_from = target.features, target.unknown, target.parts_from
+    own.upgrade_timeout_ms = target.upgrade_timeout_ms
+    own.ping_interval_ms, own.ping_timeout_ms = target.ping_interval_ms, target.ping_timeout_ms
     try:
         yield own
     finally:
         stop(own)
 
 
-def attach(url: str, overrides: dict[str, int] | None = None, eio3: bool = False) -> Target:
-    """A server someone else runs: settings are read from its handshake unless given explicitly."""
-    from . import http as rawhttp
+# ---------------------------------------------------------------------------- health
+def health(target: Target, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
+    """None when the target still serves: its process (if the suite owns it) is alive and a fresh
+    Engine.IO handshake on a new connection is answered within `timeout`. Otherwise what was seen,
+    starting with "target died" or "target stopped answering"."""
+    if target.process is not None and target.process.poll() is not None:
+        return f"target died ({_status_text(target.process.returncode)})"
+    eio = target.spec.health_eio if target.spec is not None else ("3" if target.client_pings else "4")
+    failure = _handshake_failure(target, eio, timeout)
+    if failure is not None and failure[0] == "reset":  # a process dying while it accepts: look once more
+        failure = _handshake_failure(target, eio, timeout)
+    if failure is None:
+        return None
+    kind, detail = failure
+    if target.process is not None:
+        if _wait_exit(target.process, 0.0 if kind == "timeout" else 1.0):
+            return f"target died ({_status_text(target.process.returncode)})"
+        return f"target stopped answering ({detail}; the process is still running)"
+    if kind == "refused":
+        return f"target died ({detail})"
+    return f"target stopped answering ({detail})"
 
+
+def _handshake_failure(target: Target, eio: str, timeout: float) -> tuple[str, str] | None:
+    """None when a fresh handshake is answered with an open packet, else (kind, what was seen)."""
+    started = time.monotonic()
+    try:
+        status, body = _handshake(target.host, target.port, eio, timeout)
+    except ConnectionRefusedError:
+        return "refused", f"connection refused on {target.host}:{target.port}"
+    except TimeoutError:
+        return "timeout", f"no handshake answer within {timeout:.1f} s"
+    except OSError as err:
+        kind = "reset" if isinstance(err, ConnectionResetError) else "error"
+        return kind, f"{type(err).__name__}: {err} after {time.monotonic() - started:.2f} s"
+    if status != 200 or b'0{"sid"' not in body:
+        return "bad", f"handshake answered HTTP {status} {body[:120]!r}"
+    _close_probe_session(target, eio, body)
+    return None
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _http(host: str, port: int, request: bytes, timeout: float) -> tuple[int, bytes]:
+    """One request on a fresh connection of the suite's own (not a case's wire traffic)."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(request)
+        data = b""
+        while True:
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    parts = head.split(b" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ConnectionError(f"not an HTTP response: {data[:80]!r}")
+    return int(parts[1]), body
+
+
+def _handshake(host: str, port: int, eio: str, timeout: float) -> tuple[int, bytes]:
+    path = f"/socket.io/?EIO={eio}&transport=polling"
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
+    return _http(host, port, request, timeout)
+
+
+def _close_probe_session(target: Target, eio: str, body: bytes) -> None:
+    """Ends the probe's session at once (a close packet), so probes never pile up on the server."""
+    try:
+        start = body.index(b'0{"sid"') + 1
+        sid = json.loads(body[start : body.index(b"}", start) + 1])["sid"]
+        packet = b"1:1" if eio == "3" else b"1"
+        path = f"/socket.io/?EIO={eio}&transport=polling&sid={urllib.parse.quote(sid)}"
+        request = (f"POST {path} HTTP/1.1\r\nHost: {target.host}:{target.port}\r\nConnection: close\r\n"
+                   f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(packet)}\r\n\r\n").encode() + packet  # fmt: skip
+        _http(target.host, target.port, request, HEALTH_TIMEOUT_S)
+    except (ValueError, KeyError, OSError):
+        pass  # the session then ends by itself at its ping timeout
+
+
+# ---------------------------------------------------------------------------- URL targets
+def attach(url: str, overrides: dict[str, int] | None = None, eio3: bool = False) -> Target:
+    """A server someone else runs: heartbeat and maxPayload are read from its handshake unless given."""
     parsed = urllib.parse.urlsplit(url)
     host = parsed.hostname or "127.0.0.1"
     if host not in ("127.0.0.1", "localhost"):
-        raise RuntimeError("the suite only talks to 127.0.0.1")
+        raise StartError("the suite only talks to 127.0.0.1")
     port = parsed.port or 80
-    resp = rawhttp.request("127.0.0.1", port, "GET", "/socket.io/?EIO=4&transport=polling", timeout=5.0)
-    import json
+    t = Target(url, "127.0.0.1", port, 300, 200, 1000, 1_000_000, eio3, frozenset(), "generic",
+               f"server at {url}", upgrade_timeout_ms=None)  # fmt: skip
+    read_handshake_settings(t, overrides or {})
+    return t
 
-    text = resp.text()
-    if resp.status != 200 or not text.startswith("0{"):
-        raise RuntimeError(f"{url}: no Engine.IO handshake on /socket.io/: {resp.summary()}")
+
+def read_handshake_settings(t: Target, overrides: dict[str, int]) -> None:
+    """pingInterval, pingTimeout and maxPayload as the server announces them (unless overridden)."""
+    try:
+        status, body = _handshake(t.host, t.port, "4", HEALTH_TIMEOUT_S)
+    except OSError as err:
+        raise StartError(f"{t.name}: no answer on 127.0.0.1:{t.port} ({type(err).__name__}: {err})") from None
+    text = body.decode("utf-8", "replace")
+    if status != 200 or not text.startswith("0{"):
+        raise StartError(f"{t.name}: no Engine.IO handshake on /socket.io/: HTTP {status} {text[:120]!r}")
     info = json.loads(text[1:].split("\x1e")[0])
-    o = overrides or {}
-    return Target(
-        url,
-        "127.0.0.1",
-        port,
-        o.get("ping_interval_ms", int(info.get("pingInterval", 300))),
-        o.get("ping_timeout_ms", int(info.get("pingTimeout", 200))),
-        o.get("connect_timeout_ms", 1000),
-        o.get("max_payload", int(info.get("maxPayload", 1_000_000))),
-        eio3,
-        frozenset({"sio", "extended", "auth", "dynamic", "echo", "log"}),
-        "generic",
-        f"server at {url}",
-    )
+    _close_probe_session(t, "4", body)
+    t.ping_interval_ms = overrides.get("ping_interval_ms", int(info.get("pingInterval", t.ping_interval_ms)))
+    t.ping_timeout_ms = overrides.get("ping_timeout_ms", int(info.get("pingTimeout", t.ping_timeout_ms)))
+    t.connect_timeout_ms = overrides.get("connect_timeout_ms", t.connect_timeout_ms)
+    t.max_payload = overrides.get("max_payload", int(info.get("maxPayload", t.max_payload)))
+
+
+def describe(target: Target) -> str:
+    """One line naming the target, its implementation and the protocol packages it runs."""
+    versions = ", ".join(f"{p} {v}" for p, v in target.packages.items())
+    impl = f"; fixture-info: {target.implementation}" if target.implementation else ""
+    return f"{target.name}: {target.description}" + (f" [{versions}]" if versions else "") + impl

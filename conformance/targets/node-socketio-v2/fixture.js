@@ -3,7 +3,49 @@
 // ack timeouts or broadcast acks; those fixture events are left unhandled so the suite reports them.
 "use strict";
 
+const fs = require("fs");
 const http = require("http");
+const path = require("path");
+
+// Which version of each protocol package this process loads: the one resolved from the package
+// that depends on it, as Node itself resolves it (nested copies included). The package's entry
+// point is resolved, then the package.json above it that names it with a version (some releases
+// do not export their package.json, and some hold a partial one next to their build).
+function versionOf(name, from) {
+  let dir;
+  try {
+    dir = path.dirname(require.resolve(name, { paths: [from] }));
+  } catch (err) {
+    return null;
+  }
+  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest)) {
+      const found = JSON.parse(fs.readFileSync(manifest, "utf8"));
+      if (found.name === name && found.version) return { version: found.version, dir };
+    }
+  }
+  return null;
+}
+const sioPackage = versionOf("socket.io", __dirname);
+const eioPackage = sioPackage && versionOf("engine.io", sioPackage.dir);
+const packages = {};
+for (const [name, found] of [
+  ["socket.io", sioPackage],
+  ["engine.io", eioPackage],
+  ["socket.io-parser", sioPackage && versionOf("socket.io-parser", sioPackage.dir)],
+  ["engine.io-parser", eioPackage && versionOf("engine.io-parser", eioPackage.dir)],
+  ["ws", eioPackage && versionOf("ws", eioPackage.dir)],
+]) {
+  if (found) packages[name] = found.version;
+}
+// This fixture drives socket.io 2.x only (Engine.IO v3, Socket.IO protocol v4).
+if (!sioPackage || !sioPackage.version.startsWith("2.")) {
+  process.stdout.write(`UNSUPPORTED socket.io ${sioPackage ? sioPackage.version : "(not installed)"}: ` +
+    "this fixture drives socket.io 2.x; use node-socketio for 3.x and 4.x\n");
+  process.exit(3);
+}
+
 const socketio = require("socket.io");
 const engine = require("engine.io");
 
@@ -43,6 +85,15 @@ const io = socketio(httpServer, { allowRequest, pingInterval, pingTimeout, upgra
 const echo = engine.attach(httpServer, { path: "/engine.io", initialPacket, pingInterval, pingTimeout, upgradeTimeout, maxHttpBufferSize: maxPayload });
 echo.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
 
+// FIXTURE.md section 2, fixture-info: the parts this fixture offers on socket.io 2.
+const fixtureInfo = {
+  name: "socket.io",
+  version: sioPackage.version,
+  parts: ["extended", "auth", "dynamic", "refuse", "volatile", "app-error", "echo", "log", "initial-packet"],
+  packages,
+  settings: { upgradeTimeoutMs: upgradeTimeout, eio3: true },
+};
+
 let records = [];
 function record(entry) {
   records.push(entry);
@@ -53,6 +104,7 @@ function attachHandlers(socket) {
   const nsp = socket.nsp;
   const roomList = () => Object.keys(socket.rooms);
   socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("fixture-info", (ack) => typeof ack === "function" && ack(fixtureInfo));
   socket.on("message-with-ack", (...args) => {
     if (typeof args[args.length - 1] === "function") {
       const ack = args.pop();

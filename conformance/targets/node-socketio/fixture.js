@@ -2,7 +2,52 @@
 // Socket.IO on /socket.io/, a bare Engine.IO echo on /engine.io/, bound to HOST only.
 "use strict";
 
+const fs = require("fs");
 const http = require("http");
+const path = require("path");
+
+// Which version of each protocol package this process loads: the one resolved from the package
+// that depends on it, as Node itself resolves it (nested copies included). The package's entry
+// point is resolved, then the package.json above it that names it with a version (some releases
+// do not export their package.json, and some hold a partial one next to their build).
+function versionOf(name, from) {
+  let dir;
+  try {
+    dir = path.dirname(require.resolve(name, { paths: [from] }));
+  } catch (err) {
+    return null;
+  }
+  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest)) {
+      const found = JSON.parse(fs.readFileSync(manifest, "utf8"));
+      if (found.name === name && found.version) return { version: found.version, dir };
+    }
+  }
+  return null;
+}
+const socketio = versionOf("socket.io", __dirname);
+const engineio = socketio && versionOf("engine.io", socketio.dir);
+const packages = {};
+for (const [name, found] of [
+  ["socket.io", socketio],
+  ["engine.io", engineio],
+  ["socket.io-parser", socketio && versionOf("socket.io-parser", socketio.dir)],
+  ["engine.io-parser", engineio && versionOf("engine.io-parser", engineio.dir)],
+  ["ws", engineio && versionOf("ws", engineio.dir)],
+]) {
+  if (found) packages[name] = found.version;
+}
+
+// This fixture drives socket.io 3 and 4 (Socket.IO protocol v5); 2.x has a fixture of its own
+// (conformance/targets/node-socketio-v2). Anything else is refused in one line.
+const major = socketio ? Number(socketio.version.split(".")[0]) : 0;
+if (major < 3 || major > 4) {
+  process.stdout.write(`UNSUPPORTED socket.io ${socketio ? socketio.version : "(not installed)"}: ` +
+    "this fixture drives socket.io 3.x and 4.x; use node-socketio-v2 for 2.x\n");
+  process.exit(3);
+}
+
 const { Server } = require("socket.io");
 const engine = require("engine.io");
 
@@ -41,6 +86,32 @@ const httpServer = http.createServer((req, res) => {
 function allowRequest(req, callback) {
   const reason = new URL(req.url, "http://fixture").searchParams.get("refuse");
   callback(reason, reason === null);
+}
+
+// Parts of FIXTURE.md this fixture offers on the installed version (fixture-info); an API an
+// older release lacks leaves its part out instead of failing inside a handler.
+const exported = require("socket.io");
+const methodsOf = (cls) => (cls && cls.prototype) || {};
+const has = {
+  timeout: typeof methodsOf(exported.Socket).timeout === "function",
+  except: typeof methodsOf(exported.Namespace).except === "function",
+  recovery: (() => {
+    const [maj, min] = socketio.version.split(".").map(Number);
+    return maj > 4 || (maj === 4 && min >= 6);
+  })(),
+};
+const parts = ["extended", "auth", "dynamic", "refuse", "volatile", "app-error", "echo", "log", "initial-packet"];
+if (has.recovery) parts.push("recovery");
+const fixtureInfo = {
+  name: "socket.io",
+  version: socketio.version,
+  parts,
+  packages,
+  settings: { upgradeTimeoutMs: upgradeTimeout, connectTimeoutMs: connectTimeout, eio3: allowEIO3 },
+};
+if (recovery && !has.recovery) {
+  process.stdout.write(`UNSUPPORTED socket.io ${socketio.version}: no connection-state recovery before 4.6\n`);
+  process.exit(3);
 }
 
 const io = new Server(httpServer, {
@@ -91,6 +162,9 @@ function attachHandlers(socket) {
       ack(...args);
     }
   });
+  socket.on("fixture-info", (ack) => {
+    if (typeof ack === "function") ack(fixtureInfo);
+  });
   socket.on("join", (room, ack) => {
     socket.join(room);
     if (typeof ack === "function") ack(roomList());
@@ -106,23 +180,29 @@ function attachHandlers(socket) {
   socket.on("to-many", (rooms, ...args) => socket.to(rooms).emit("to", ...args));
   socket.on("broadcast", (...args) => socket.broadcast.emit("bc", ...args));
   socket.on("nsp-emit", (...args) => nsp.emit("nsp", ...args));
-  socket.on("except", (room, ...args) => nsp.except(room).emit("except", ...args));
-  socket.on("to-except", (room, exceptRoom, ...args) =>
-    nsp.to(room).except(exceptRoom).emit("except", ...args));
+  if (has.except) {
+    socket.on("except", (room, ...args) => nsp.except(room).emit("except", ...args));
+    socket.on("to-except", (room, exceptRoom, ...args) =>
+      nsp.to(room).except(exceptRoom).emit("except", ...args));
+  }
   socket.on("server-ack", (...args) => {
     socket.emit("need-ack", ...args, (...reply) => socket.emit("ack-result", ...reply));
   });
-  socket.on("server-ack-timeout", (ms, ...args) => {
-    socket.timeout(ms).emit("need-ack", ...args, (err, ...reply) => {
-      if (err) socket.emit("ack-timeout");
-      else socket.emit("ack-result", ...reply);
+  if (has.timeout) {
+    socket.on("server-ack-timeout", (ms, ...args) => {
+      socket.timeout(ms).emit("need-ack", ...args, (err, ...reply) => {
+        if (err) socket.emit("ack-timeout");
+        else socket.emit("ack-result", ...reply);
+      });
     });
-  });
-  socket.on("bc-ack", (ms, ...args) => {
-    nsp.timeout(ms).emit("need-ack", ...args, (err, responses) => {
-      socket.emit("bc-ack-result", Boolean(err), responses || []);
+  }
+  if (typeof nsp.timeout === "function") {
+    socket.on("bc-ack", (ms, ...args) => {
+      nsp.timeout(ms).emit("need-ack", ...args, (err, responses) => {
+        socket.emit("bc-ack-result", Boolean(err), responses || []);
+      });
     });
-  });
+  }
   socket.on("double-ack", (ack) => {
     if (typeof ack === "function") {
       ack(1);

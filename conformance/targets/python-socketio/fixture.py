@@ -9,14 +9,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import os
 import signal
 import sys
 
-import engineio
-import socketio
-from aiohttp import web
+PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
+
+
+def installed_versions() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+VERSIONS = installed_versions()
+# This fixture drives python-socketio 5.x (Socket.IO protocol v5); anything else is refused in one line.
+if not VERSIONS.get("python-socketio", "").startswith("5."):
+    print(
+        f"UNSUPPORTED python-socketio {VERSIONS.get('python-socketio', '(not installed)')}: "
+        "this fixture drives python-socketio 5.x",
+        flush=True,
+    )
+    sys.exit(3)
+
+import engineio  # noqa: E402  (after the version check, which must not need them)
+import socketio  # noqa: E402
+from aiohttp import web  # noqa: E402
 
 NAMESPACES = ["/", "/custom", "/auth"]
 
@@ -91,6 +115,18 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
     @sio.on("message-with-ack", namespace=ns)
     async def message_with_ack(sid, *args):
         return tuple(args)
+
+    @sio.on("fixture-info", namespace=ns)
+    async def fixture_info(sid):
+        # FIXTURE.md section 2: no dynamic namespaces, no request refusal, no volatile emit, no
+        # upgrade timeout, no INITIAL_PACKET or RECOVERY setting in python-socketio.
+        return {
+            "name": "python-socketio",
+            "version": VERSIONS["python-socketio"],
+            "parts": ["extended", "auth", "echo", "log", "app-error"],
+            "packages": VERSIONS,
+            "settings": {"upgradeTimeoutMs": None},
+        }
 
     async def maybe_await(value):
         if asyncio.iscoroutine(value):

@@ -352,11 +352,11 @@ def test_EIO_HS_20_sticky_cookie(case, target):
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_EIO_HS_21_initial_packet(case: Case, target, transport):
-    if not target.has("initial-packet") or not target.has("echo"):
-        case.unimplemented("no INITIAL_PACKET setting on this target (FIXTURE.md section 1)")
+    targets.need(case, target, "echo")
+    targets.need(case, target, "initial-packet")
     with targets.private_instance(target, {"INITIAL_PACKET": "hello"}) as own:
         if own is None:
-            case.unimplemented("INITIAL_PACKET needs an instance the suite starts itself")
+            case.not_applicable(targets.NO_PRIVATE_INSTANCE)
         url = query(own.eio_path, transport)
         if transport == "polling":
             packets = decode_payload(get(own, url).body)

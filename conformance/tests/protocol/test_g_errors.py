@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import targets
 from harness.eio import PollingSession, SessionEnded
 
 EIO_VIOLATIONS = [("unknown-type", "abc"), ("empty", ""), ("client-ping", "2"), ("bad-type-digit", "9")]
@@ -84,8 +85,7 @@ def test_ERR_04_ignored_socket_io_input(case, opener, target, label, raw):
 
 
 def test_ERR_05_application_errors(case, opener, target):
-    if not target.has("app-error"):
-        case.unimplemented("fixture event 'app-error' absent on this target (FIXTURE.md section 3)")
+    targets.need(case, target, "app-error")
     c = opener.sio("websocket")
     c.emit("app-error", "x", ack=True)  # the application fails on it; an ack id is there to tempt a reply
     try:
