@@ -519,19 +519,28 @@ def restart(target: Target) -> None:
     target.restarts += 1
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 2.0) -> None:
+    """Stops the target's whole process group: SIGTERM, then SIGKILL for whatever is left after
+    `grace` seconds. The group, not the leader, decides: a fixture started through `sh -c` may leave
+    the shell's child running after the shell has gone (a server blocked in a busy loop ignores the
+    SIGTERM its shutdown handler never gets to run)."""
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+    deadline = time.monotonic() + grace
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=2.0)
+
+
+def _group_alive(pgid: int) -> bool:
     try:
-        proc.wait(timeout=2.0)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=2.0)
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def stop(target: Target) -> None:
