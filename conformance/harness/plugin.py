@@ -90,6 +90,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="JSON file shaped like the fixture-info answer (FIXTURE.md section 2)",
     )
     g.addoption(
+        "--catalogue",
+        choices=("server", "client"),
+        default="server",
+        help="which requirement catalogue the cases judge: REQUIREMENTS.md or CLIENT-REQUIREMENTS.md",
+    )
+    g.addoption(
         "--strict-profile",
         action="store_true",
         default=False,
@@ -105,7 +111,9 @@ TRANSCRIPT_KEY = pytest.StashKey[tracking.Transcript]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _CONFIG
+    global _CONFIG, CATALOGUE
+    if config.getoption("--catalogue", "server") == "client":
+        CATALOGUE = catalogue.load(catalogue.CLIENT_PATH)
     config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
     config.stash[RESULTS_KEY] = []
     _CONFIG = config

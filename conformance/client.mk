@@ -1,0 +1,84 @@
+# Client conformance: the suite plays the server and judges Socket.IO clients (included by the top Makefile).
+#   make conformance-client CLIENT=js                     a shipped client (conformance/clientside/agents.py)
+#   make conformance-client CLIENT=js@4.7.5               another version of an npm or PyPI client, installed on demand
+#   make conformance-client CLIENT="./my-fixture --flag"  anyone's client fixture (conformance/CLIENT-FIXTURE.md)
+#   make conformance-client CLIENT=js CLIENT_ARGS="--req CSIO-ACK"   one requirement group
+#   make client-matrix                                    every shipped client: docs/client-matrix.{md,html}, docs/client-findings/
+# Reports: build/conformance-client/<client>/index.json and junit.xml.
+
+CLIENT          ?= js
+CLIENT_ARGS     ?=
+CLIENT_OUT      := $(BUILD)/conformance-client
+CLIENTS_DIR     := $(CONF_DIR)/clients
+CLIENT_CACHE    := $(BUILD)/clients
+CLIENT_MATRIX   ?= js js-v2 python-sync python-async rust java go
+# Worker processes per client (pytest-xdist): each case starts its own server and fixture process.
+CLIENT_WORKERS  ?= 2
+
+client_slug    = $(subst @,_,$(subst .,_,$(subst /,_,$(subst :,_,$(subst $(space),_,$(1))))))
+space         := $(empty) $(empty)
+client_install = $(if $(filter js js-v2 js@% js-v2@%,$(1)),clients-js,$(if $(filter python-%,$(1)),clients-python,$(if $(filter rust java go,$(1)),clients-$(1))))
+client_run     = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/client -q -p no:cacheprovider -n $(CLIENT_WORKERS) \
+                 --catalogue client --client '$(1)' \
+                 --report-json ../$(CLIENT_OUT)/$(call client_slug,$(1))/index.json \
+                 --junitxml ../$(CLIENT_OUT)/$(call client_slug,$(1))/junit.xml $(2)
+
+# JavaScript clients: npm packages exactly as locked.
+$(CLIENTS_DIR)/js-socketio-client/node_modules/.package-lock.json: $(CLIENTS_DIR)/js-socketio-client/package.json $(CLIENTS_DIR)/js-socketio-client/package-lock.json
+	cd $(CLIENTS_DIR)/js-socketio-client && npm ci --no-audit --no-fund --loglevel=error
+$(CLIENTS_DIR)/js-socketio-client-v2/node_modules/.package-lock.json: $(CLIENTS_DIR)/js-socketio-client-v2/package.json $(CLIENTS_DIR)/js-socketio-client-v2/package-lock.json
+	cd $(CLIENTS_DIR)/js-socketio-client-v2 && npm ci --no-audit --no-fund --loglevel=error
+clients-js: $(CLIENTS_DIR)/js-socketio-client/node_modules/.package-lock.json $(CLIENTS_DIR)/js-socketio-client-v2/node_modules/.package-lock.json
+
+# python-socketio (sync and asyncio): its own virtual environment, every package pinned.
+$(CLIENT_CACHE)/pyvenv/.installed: $(CLIENTS_DIR)/python-socketio/requirements.txt
+	rm -rf $(CLIENT_CACHE)/pyvenv && mkdir -p $(CLIENT_CACHE) && /usr/bin/python3 -m venv $(CLIENT_CACHE)/pyvenv
+	$(CLIENT_CACHE)/pyvenv/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+clients-python: $(CLIENT_CACHE)/pyvenv/.installed
+
+# rust_socketio 0.6.0 (crates.io, Cargo.lock committed), release build cached under build/clients/rust.
+$(CLIENT_CACHE)/rust/release/rust-socketio-fixture: $(CLIENTS_DIR)/rust-socketio/Cargo.toml $(CLIENTS_DIR)/rust-socketio/Cargo.lock $(CLIENTS_DIR)/rust-socketio/src/main.rs
+	cd $(CLIENTS_DIR)/rust-socketio && cargo build --locked --release -j2 --target-dir $(abspath $(CLIENT_CACHE)/rust)
+clients-rust: $(CLIENT_CACHE)/rust/release/rust-socketio-fixture
+
+# io.socket:socket.io-client 2.1.2 (Maven Central), one jar with its dependencies.
+$(CLIENT_CACHE)/java/fixture.jar: $(CLIENTS_DIR)/java-socketio-client/pom.xml $(wildcard $(CLIENTS_DIR)/java-socketio-client/src/main/java/*.java)
+	mkdir -p $(CLIENT_CACHE)/java
+	cd $(CLIENTS_DIR)/java-socketio-client && mvn -q -B package -DbuildDirectory=$(abspath $(CLIENT_CACHE)/java/target)
+	cp $(CLIENT_CACHE)/java/target/fixture.jar $@
+clients-java: $(CLIENT_CACHE)/java/fixture.jar
+
+# zishang520 socket.io clients/socket/v3 v3.0.6 (Go module proxy, go.sum committed).
+$(CLIENT_CACHE)/go/go-socketio-fixture: $(CLIENTS_DIR)/go-socketio-client/go.mod $(CLIENTS_DIR)/go-socketio-client/go.sum $(CLIENTS_DIR)/go-socketio-client/main.go
+	mkdir -p $(CLIENT_CACHE)/go
+	cd $(CLIENTS_DIR)/go-socketio-client && GOFLAGS=-mod=mod go build -p 2 -o $(abspath $@) .
+clients-go: $(CLIENT_CACHE)/go/go-socketio-fixture
+
+conformance-client: $(PYTHON) $(call client_install,$(CLIENT))
+	$(call client_run,$(CLIENT),$(CLIENT_ARGS))
+
+# Every shipped client; one client's failures do not stop the others. Pages and findings from the indexes.
+CLIENT_MATRIX_OUT ?= docs
+client-matrix: $(PYTHON) $(foreach c,$(CLIENT_MATRIX),$(call client_install,$(c)))
+	@status=0; \
+	$(foreach c,$(CLIENT_MATRIX),echo "== client: $(c)"; \
+	  rm -f $(CLIENT_OUT)/$(call client_slug,$(c))/index.json; start=$$(date +%s); \
+	  ( $(call client_run,$(c),) ) >$(CLIENT_OUT)-$(call client_slug,$(c)).log 2>&1 || true; \
+	  echo "   $$(( $$(date +%s) - start )) s"; \
+	  test -s $(CLIENT_OUT)/$(call client_slug,$(c))/index.json || { echo "   no report for $(c)"; status=1; };) \
+	$(PYTHON) $(CONF_DIR)/client_matrix.py --out $(CLIENT_MATRIX_OUT) \
+	  $(foreach c,$(CLIENT_MATRIX),$(CLIENT_OUT)/$(call client_slug,$(c))/index.json); \
+	exit $$status
+
+# The client side's own tests (wire parsers, scripted server, catalogue completeness), then the whole
+# suite against socket.io-client 4.8.4 with its verdicts compared to the recorded ones.
+test-conformance-client: $(PYTHON) clients-js
+	cd $(CONF_DIR) && ../$(PYTHON) -m pytest -q -p no:cacheprovider tests/client_selftest
+	$(call client_run,js,)  || true
+	$(PYTHON) $(CONF_DIR)/client_matrix.py --check $(CLIENTS_DIR)/js-socketio-client/expected-verdicts.json \
+	  $(CLIENT_OUT)/js/index.json
+
+TEST_TARGETS += test-conformance-client
+
+.PHONY: clients-js clients-python clients-rust clients-java clients-go conformance-client client-matrix test-conformance-client

@@ -1,0 +1,382 @@
+"""Client registry and the fixture process: how each shipped client is started, and what it may do.
+
+A client under test runs as a fixture process (conformance/CLIENT-FIXTURE.md): one process per case,
+its configuration as one JSON argument, one JSON line on stdout per thing it saw. The registry says
+how to start each shipped client, what it speaks (Engine.IO 4 or 3), and the tolerances of its
+timers; what it can do is asked of the fixture itself (`--capabilities`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .journal import Clock, Journal
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS_DIR = ROOT / "conformance" / "clients"
+CACHE = ROOT / "build" / "clients"
+STDERR_TAIL_LINES = 40
+# Every capability a fixture may declare (CLIENT-FIXTURE.md section 2).
+FEATURES = (
+    "multiplex",
+    "dynamic-join",
+    "auth-object",
+    "binary",
+    "ack-answer",
+    "volatile",
+    "buffer",
+    "recovery",
+    "ws-only",
+    "polling-only",
+    "upgrade",
+    "leave",
+    "attempts",
+    "timeout",
+)
+# Lines on stderr that mean an exception escaped into a library thread, by language.
+CRASH_PATTERNS = [
+    r"Traceback \(most recent call last\)",
+    r"^panic:",
+    r"panicked at",
+    r"Exception in thread",
+    r"Uncaught",
+    r"UnhandledPromiseRejection",
+    r"FATAL ERROR",
+]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a client's timers may stray from the scripted values (the client's own registry entry)."""
+
+    gap_abs_ms: float = 30.0  # reconnection gap: + this …
+    gap_rel: float = 0.2  # … + this fraction of the expected gap
+    gap_jitter: float = 0.0  # a client whose jitter cannot be turned off: ± this fraction
+    gap_multiplier: float = 2.0  # the backoff's growth per attempt
+    heartbeat_grace_ms: float = 400.0  # ping-timeout close allowed this late (HB-03)
+    reconnect_grace_ms: float = 1500.0  # first reconnection attempt after a drop, at most this late
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    name: str
+    description: str
+    command: tuple[str, ...]
+    cwd: Path
+    eio: int = 4
+    needs: tuple[Path, ...] = ()
+    install: str = ""  # the make target that installs it
+    tolerance: Tolerance = Tolerance()
+    # The registry package whose version `name@version` replaces (npm or pypi), and the installed default.
+    package: tuple[str, str, str] | None = None  # (ecosystem, package, pinned version)
+
+    def argv(self, config: dict[str, Any]) -> list[str]:
+        return [*self.command, json.dumps(config, separators=(",", ":"))]
+
+
+def _registry() -> dict[str, ClientSpec]:
+    js4 = CLIENTS_DIR / "js-socketio-client"
+    js2 = CLIENTS_DIR / "js-socketio-client-v2"
+    py = CLIENTS_DIR / "python-socketio"
+    pyvenv = CACHE / "pyvenv"
+    rust_bin = CACHE / "rust" / "release" / "rust-socketio-fixture"
+    java_jar = CACHE / "java" / "fixture.jar"
+    go_bin = CACHE / "go" / "go-socketio-fixture"
+    specs = [
+        ClientSpec(
+            "js",
+            "socket.io-client 4.8.4 (npm; engine.io-client 6.6.8, socket.io-parser 4.2.7)",
+            ("node", "fixture.js"),
+            js4,
+            needs=(js4 / "node_modules" / "socket.io-client",),
+            install="clients-js",
+            package=("npm", "socket.io-client", "4.8.4"),
+        ),
+        ClientSpec(
+            "js-v2",
+            "socket.io-client 2.5.0 (npm; Engine.IO 3, Socket.IO 4)",
+            ("node", "fixture.js"),
+            js2,
+            eio=3,
+            needs=(js2 / "node_modules" / "socket.io-client",),
+            install="clients-js",
+            package=("npm", "socket.io-client", "2.5.0"),
+        ),
+        ClientSpec(
+            "python-sync",
+            "python-socketio 5.18.1 Client (requests, websocket-client)",
+            (str(pyvenv / "bin" / "python"), "fixture.py", "--sync"),
+            py,
+            needs=(pyvenv / "bin" / "python",),
+            install="clients-python",
+            package=("pypi", "python-socketio", "5.18.1"),
+            tolerance=Tolerance(heartbeat_grace_ms=5600.0),
+        ),
+        ClientSpec(
+            "python-async",
+            "python-socketio 5.18.1 AsyncClient (aiohttp)",
+            (str(pyvenv / "bin" / "python"), "fixture.py", "--async"),
+            py,
+            needs=(pyvenv / "bin" / "python",),
+            install="clients-python",
+            package=("pypi", "python-socketio", "5.18.1"),
+            tolerance=Tolerance(heartbeat_grace_ms=5600.0),
+        ),
+        ClientSpec(
+            "rust",
+            "rust_socketio 0.6.0 (crates.io)",
+            (str(rust_bin),),
+            CLIENTS_DIR / "rust-socketio",
+            needs=(rust_bin,),
+            install="clients-rust",
+            # Jitter fixed at ±50 % and a ×1.5 multiplier inside the library (no setting).
+            tolerance=Tolerance(gap_jitter=0.5, gap_multiplier=1.5),
+        ),
+        ClientSpec(
+            "java",
+            "io.socket:socket.io-client 2.1.2 (Maven; engine.io-client 2.1.0, okhttp 3.12.12)",
+            ("java", "-jar", str(java_jar)),
+            CLIENTS_DIR / "java-socketio-client",
+            needs=(java_jar,),
+            install="clients-java",
+            tolerance=Tolerance(gap_abs_ms=60.0),
+        ),
+        ClientSpec(
+            "go",
+            "github.com/zishang520/socket.io/clients/socket/v3 v3.0.6",
+            (str(go_bin),),
+            CLIENTS_DIR / "go-socketio-client",
+            needs=(go_bin,),
+            install="clients-go",
+        ),
+    ]
+    return {s.name: s for s in specs}
+
+
+REGISTRY = _registry()
+
+
+def resolve(name: str) -> ClientSpec:
+    """A registry name, `name@version` (npm and PyPI clients), or the command line of anyone's fixture."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    base, sep, version = name.partition("@")
+    if sep and base in REGISTRY and REGISTRY[base].package is not None:
+        return versioned(REGISTRY[base], version)
+    argv = shlex.split(name)
+    if not argv:
+        raise ValueError("empty client")
+    if base in REGISTRY or (len(argv) == 1 and not Path(argv[0]).exists() and "/" not in argv[0]):
+        raise ValueError(f"unknown client {name!r}; known: {', '.join(REGISTRY)}, name@version, or a command line")
+    return ClientSpec(
+        name, f"fixture command {name}", tuple(argv), Path.cwd(), eio=int(os.environ.get("CLIENT_EIO", "4"))
+    )
+
+
+def versioned(spec: ClientSpec, version: str) -> ClientSpec:
+    """The same fixture on another version of the client package, installed under build/clients/."""
+    if not re.fullmatch(r"[0-9A-Za-z.+-]+", version):
+        raise ValueError(f"bad version {version!r}")
+    assert spec.package is not None
+    eco, pkg, _ = spec.package
+    home = CACHE / f"{spec.name}@{version}"
+    if eco == "npm":
+        return ClientSpec(
+            f"{spec.name}@{version}",
+            f"{pkg} {version} (npm)",
+            spec.command,
+            spec.cwd,
+            spec.eio,
+            (home / "node_modules" / pkg,),
+            "",
+            spec.tolerance,
+            (eco, pkg, version),
+        )
+    python = home / "bin" / "python"
+    return ClientSpec(
+        f"{spec.name}@{version}",
+        f"{pkg} {version} (PyPI)",
+        (str(python), *spec.command[1:]),
+        spec.cwd,
+        spec.eio,
+        (python,),
+        "",
+        spec.tolerance,
+        (eco, pkg, version),
+    )
+
+
+def install_version(spec: ClientSpec) -> None:
+    """Installs `name@version` once (npm into its own prefix; PyPI into its own venv)."""
+    if spec.package is None or all(p.exists() for p in spec.needs):
+        return
+    eco, pkg, version = spec.package
+    home = CACHE / spec.name
+    home.mkdir(parents=True, exist_ok=True)
+    if eco == "npm":
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(home),
+                f"{pkg}@{version}",
+            ],
+            check=True,
+        )
+    else:
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(home)], check=True)
+        reqs = CLIENTS_DIR / "python-socketio" / "requirements.txt"
+        pins = [
+            ln.strip()
+            for ln in reqs.read_text().splitlines()
+            if ln.strip() and not ln.startswith("#") and not ln.lower().startswith(pkg.lower() + "==")
+        ]
+        subprocess.run(
+            [
+                str(home / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"{pkg}=={version}",
+                *[p for p in pins if not p.lower().startswith("python-engineio")],
+            ],
+            check=True,
+        )
+
+
+def fixture_env(spec: ClientSpec) -> dict[str, str]:
+    env = dict(os.environ)
+    if spec.package is not None and spec.package[0] == "npm" and "@" in spec.name:
+        env["SOCKETIO_CLIENT_DIR"] = str(CACHE / spec.name / "node_modules" / spec.package[1])
+    return env
+
+
+_CAPS: dict[str, dict[str, Any]] = {}
+
+
+def capabilities(spec: ClientSpec) -> dict[str, Any]:
+    """The fixture's own declaration (`--capabilities`), asked once per run."""
+    if spec.name not in _CAPS:
+        out = subprocess.run(
+            [*spec.command, "--capabilities"],
+            cwd=spec.cwd,
+            env=fixture_env(spec),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        try:
+            caps = json.loads(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise RuntimeError(
+                f"client {spec.name}: `--capabilities` printed no JSON line "
+                f"(exit {out.returncode}): {out.stdout[-400:]!r} {out.stderr[-800:]!r}"
+            ) from None
+        unknown = set(caps.get("features", [])) - set(FEATURES)
+        if unknown:
+            raise RuntimeError(f"client {spec.name}: unknown capabilities {sorted(unknown)}; known: {FEATURES}")
+        _CAPS[spec.name] = caps
+    return _CAPS[spec.name]
+
+
+@dataclass
+class Fixture:
+    """One running fixture process: its lines as a journal, its stderr kept, its end observed."""
+
+    spec: ClientSpec
+    config: dict[str, Any]
+    clock: Clock
+    lines: Journal[dict[str, Any]] = field(init=False)
+    stderr: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    exit_code: int | None = None
+    exit_ms: float | None = None
+    stopping: bool = False
+    expect_exit: bool = False
+
+    def __post_init__(self) -> None:
+        self.lines = Journal(self.clock, "fixture output")
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.spec.argv(self.config),
+            cwd=self.spec.cwd,
+            env=fixture_env(self.spec),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read_stdout, daemon=True, name="fixture stdout").start()
+        threading.Thread(target=self._read_stderr, daemon=True, name="fixture stderr").start()
+
+    def _read_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for raw in iter(self.proc.stdout.readline, b""):
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            try:
+                item = json.loads(text)
+                if not isinstance(item, dict) or "ev" not in item:
+                    raise ValueError
+            except ValueError:
+                item = {"ev": "_text", "line": text[:2000]}
+            self.lines.add(item)
+        code = self.proc.wait()
+        self.exit_code, self.exit_ms = code, self.clock.ms()
+        self.lines.close(f"fixture exited with status {code}")
+
+    def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for raw in iter(self.proc.stderr.readline, b""):
+            self.stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            if len(self.stderr) > 4000:
+                del self.stderr[:2000]
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_tail(self) -> str:
+        return "\n".join(self.stderr[-STDERR_TAIL_LINES:])
+
+    def crash(self) -> str | None:
+        """Why the fixture counts as crashed, or None: it died before it was told to, or an exception
+        escaped into one of its threads (printed on stderr)."""
+        if self.proc is not None and not self.stopping:
+            code = self.proc.poll()
+            if code is not None and not (self.expect_exit and code == 0):
+                return f"the fixture exited with status {code} before the case ended"
+        for line in self.stderr:
+            for pat in CRASH_PATTERNS:
+                if re.search(pat, line):
+                    return f"an uncaught exception was printed on stderr ({line.strip()[:160]!r})"
+        return None
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=1.5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=3)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,104 @@
+"""pytest plugin for the client side: the client under test, one `Run` per case, crash attribution,
+and each case's wire transcript in the JSON report.
+
+Verdicts, the JSON index, JUnit properties and the `untested` list come from harness.plugin, run
+with `--catalogue client` so that CLIENT-REQUIREMENTS.md is the catalogue judged. Options:
+  --client NAME|NAME@VERSION|"COMMAND LINE"   the client (env CLIENT); see agents.REGISTRY
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.verdict import Case, Failure
+
+from . import agents
+from .scenario import Run
+
+RUN_KEY = pytest.StashKey[Run]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("client conformance")
+    g.addoption(
+        "--client",
+        default=os.environ.get("CLIENT", "js"),
+        help="client under test: a registry name, name@version, or a fixture command line",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Reports name the client as their subject (the "target" field of the JSON index).
+    config.option.target = config.getoption("--client")
+
+
+@pytest.fixture(scope="session")
+def client_spec(request: pytest.FixtureRequest) -> agents.ClientSpec:
+    name = request.config.getoption("--client")
+    try:
+        spec = agents.resolve(name)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    agents.install_version(spec)
+    missing = [str(p) for p in spec.needs if not p.exists()]
+    if missing:
+        hint = f" (`make {spec.install}` installs it)" if spec.install else ""
+        raise pytest.UsageError(f"client {spec.name}: {', '.join(missing)} missing{hint}")
+    return spec
+
+
+@pytest.fixture(scope="session")
+def client_caps(client_spec: agents.ClientSpec) -> dict[str, Any]:
+    return agents.capabilities(client_spec)
+
+
+@pytest.fixture
+def run(
+    request: pytest.FixtureRequest, case: Case, client_spec: agents.ClientSpec, client_caps: dict[str, Any]
+) -> Iterator[Run]:
+    r = Run(client_spec, client_caps, case)
+    request.node.stash[RUN_KEY] = r
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A fixture that crashed or printed an uncaught exception fails the case, whatever was checked:
+    the failure carries the stderr tail and the bytes around it."""
+    outcome: Any = yield
+    r = item.stash.get(RUN_KEY, None)
+    if r is None:
+        return
+    exc = outcome.excinfo[1] if outcome.excinfo else None
+    if isinstance(exc, Failure):
+        return
+    crash = r.crash_report()
+    if crash:
+        outcome.force_exception(Failure(f"{r.case.req_id}: fixture crash: {crash}", "the fixture keeps running", crash))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome: Any = yield
+    report = outcome.get_result()
+    result = getattr(report, "conformance", None)
+    r = item.stash.get(RUN_KEY, None)
+    if result is None or r is None:
+        return
+    result["client"] = r.spec.name
+    if r.server is not None:
+        result["transcript"] = r.server.transcript_json()
+    if r.fixture is not None:
+        result["fixture"] = {
+            "config": r.config,
+            "lines": [{"t": round(e.t, 1), **e.item} for e in r.fixture.lines][:400],
+            "exit": r.fixture.exit_code,
+            "stderr_tail": r.fixture.stderr_tail()[-4000:],
+        }

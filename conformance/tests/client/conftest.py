@@ -1,0 +1,6 @@
+"""Client conformance cases: the suite plays the server; harness.plugin judges, clientside.plugin runs."""
+
+from harness.plugin import *  # noqa: F401,F403  (hooks, options and fixtures)
+from harness.plugin import _close_leftovers  # noqa: F401  (autouse fixture, private name)
+
+pytest_plugins = ["clientside.plugin"]

@@ -1,0 +1,239 @@
+"""CEIO-HS (handshake) and CEIO-HB (heartbeat): the client opens sessions and keeps them alive."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clientkit import echo_back, polling_requests, reconnected
+from clientside import wire
+from clientside.scenario import Run
+from harness.verdict import Case
+
+
+def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -> None:
+    run.start()
+    run.ready()
+    first = run.srv.http.snapshot()[0].item.request
+    want = {"method": "GET", "EIO": str(run.eio), "transport": "polling", "sid": None}
+    seen = {
+        "method": first.method,
+        "EIO": first.param("EIO"),
+        "transport": first.param("transport"),
+        "sid": first.param("sid"),
+    }
+    case.eq(f"first request {first.summary()}", want, seen)
+
+
+def test_CEIO_HS_02_configured_path_is_used(run: Run, case: Case) -> None:
+    run.start(path="/x/")
+    s = run.ready()
+    echo_back(run, s)
+    paths = sorted({h.item.request.path for h in run.srv.http})
+    case.eq("request paths", ["/x/"], paths)
+
+
+def test_CEIO_HS_03_cache_buster_on_every_polling_request(run: Run, case: Case) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    for i in range(3):
+        echo_back(run, s, f"m{i}")
+    reqs = [h.item.request for h in polling_requests(run)]
+    ts = [r.param("t") for r in reqs]
+    case.check(
+        None not in ts and all(ts[i] != ts[i - 1] for i in range(1, len(ts))),
+        "`t` on each polling request, differing from the one before",
+        "a fresh t on every request",
+        [r.summary() for r in reqs][:12],
+    )
+
+
+def test_CEIO_HS_04_sid_on_every_later_request(run: Run, case: Case) -> None:
+    run.start()
+    s1 = run.ready()
+    echo_back(run, s1)
+    s1.kill_transport()
+    s2 = run.session(2)
+    run.connected(start=1)
+    echo_back(run, s2, "again")
+    wrong = []
+    for h in run.srv.http:
+        if h.item.sid == "new":
+            continue
+        want = s2.sid if h.t >= s2.opened_ms else s1.sid
+        if h.item.request.param("sid") != want:
+            wrong.append(f"{h.item.request.summary()} at {h.t:.0f} ms (expected sid {want})")
+    case.eq("requests naming another session's sid", [], wrong)
+
+
+def test_CEIO_HS_05_user_query_kept_and_not_duplicated(run: Run, case: Case) -> None:
+    run.start(query={"k": "v"})
+    s = run.ready()
+    echo_back(run, s)
+    bad = []
+    for h in run.srv.http:
+        q = [k for k, _ in h.item.request.query]
+        if q.count("k") != 1 or any(q.count(n) > 1 for n in ("EIO", "transport", "sid")):
+            bad.append(h.item.request.summary())
+    case.eq("requests without k=v exactly once, or with EIO/transport/sid repeated", [], bad)
+
+
+def test_CEIO_HS_06_open_packet_with_extra_and_reordered_keys(run: Run, case: Case) -> None:
+    srv = run.serve()
+    p = run.profile
+    srv.open_override = lambda sid: (
+        "0"
+        + json.dumps(
+            {
+                "x": 1,
+                "maxPayload": 1000000,
+                "pingTimeout": p.ping_timeout,
+                "upgrades": [],
+                "pingInterval": p.ping_interval,
+                "sid": sid,
+                "extra": {"nested": [1, 2]},
+            },
+            separators=(",", ":"),
+        )
+    )
+    run.start()
+    run.connected()
+    s = run.session(1)
+    if run.eio == 4:
+        # Read as milliseconds, a 300 ms interval means pings answered within pingTimeout.
+        got = run.eio_packet(lambda e: e.packet == "3", "a pong to the first ping", timeout=2.0)
+        case.check(got is not None, "pong after the first ping", "3", got.item.packet)
+    echo_back(run, s)
+
+
+HS07_BAD = {
+    "503": wire.response(503, b"busy"),
+    "html": wire.response(200, b"<html><body>hello</body></html>", "text/html"),
+    "message-first": wire.response(200, b"4hi"),
+}
+
+
+@pytest.mark.parametrize("answer", list(HS07_BAD))
+def test_CEIO_HS_07_bad_handshake_is_a_connect_error_then_retry(run: Run, case: Case, answer: str) -> None:
+    srv = run.serve()
+    srv.on_handshake = lambda req, n: HS07_BAD[answer] if n == 1 else None
+    run.start()
+    err = run.maybe_line("connect_error", 3.0)
+    ok = run.maybe_line("connect", 3.0)
+    case.check(
+        err is not None and ok is not None and err.t < ok.t and srv.handshakes >= 2,
+        "connect_error for the bad handshake, then a new handshake that connects",
+        "connect_error, handshake #2, connect",
+        {"lines": run.lines()[:8], "handshakes": srv.handshakes},
+    )
+
+
+def test_CEIO_HS_08_websocket_only_handshake(run: Run, case: Case) -> None:
+    run.need("ws-only")
+    run.start(transports=["websocket"])
+    run.connected()
+    first = run.srv.http.snapshot()[0].item.request
+    want = {"websocket": True, "EIO": str(run.eio), "transport": "websocket", "sid": None, "polling requests": 0}
+    seen = {
+        "websocket": first.is_websocket,
+        "EIO": first.param("EIO"),
+        "transport": first.param("transport"),
+        "sid": first.param("sid"),
+        "polling requests": len(polling_requests(run)),
+    }
+    case.eq(f"first request {first.summary()}", want, seen)
+
+
+# ------------------------------------------------------------------------------------------ heartbeat
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_CEIO_HB_01_every_ping_answered_in_time(run: Run, case: Case, transport: str) -> None:
+    run.only_eio(4, "Engine.IO 3 clients send the pings themselves (CEIO-HB-05)")
+    if transport == "websocket":
+        run.need("ws-only")
+    run.serve(ping_interval=100, ping_timeout=200)
+    run.start(transports=[transport])
+    s = run.ready()
+    pongs = run.srv.eio.wait_count(lambda e: e.packet == "3" and e.sid == s.sid, 5, 3.0)
+    late = []
+    for i, pong in enumerate(pongs):
+        ping = s.pings[i] if i < len(s.pings) else None
+        if ping is None or pong.t - ping > run.profile.ping_timeout:
+            late.append({"ping_ms": ping, "pong_ms": round(pong.t, 1)})
+    case.check(
+        len(pongs) == 5 and not late,
+        "5 pings each answered within pingTimeout (200 ms)",
+        "5 pongs, none late",
+        {"pongs": len(pongs), "late": late, "pings_sent": len(s.pings), "transport": s.transport},
+    )
+
+
+def test_CEIO_HB_02_no_client_pings_or_unsolicited_pongs(run: Run, case: Case) -> None:
+    run.only_eio(4, "Engine.IO 3 clients ping by design (CEIO-HB-05)")
+    run.start()
+    s = run.ready()
+    run.srv.eio.quiet(lambda e: False, 1.0)
+    client_pings = [
+        e.item.packet
+        for e in run.srv.eio
+        if isinstance(e.item.packet, str) and e.item.packet.startswith("2") and e.item.packet != "2probe"
+    ]
+    pongs = [e for e in run.srv.eio if e.item.packet == "3" and e.item.sid == s.sid]
+    case.check(
+        not client_pings and len(pongs) <= len(s.pings),
+        "no client-initiated ping, no more pongs than pings",
+        {"pings from client": 0},
+        {"pings from client": client_pings, "pongs": len(pongs), "server pings": len(s.pings)},
+    )
+
+
+def _silence_then_reconnect(run: Run, case: Case, transport: str, chatter: bool) -> None:
+    """The server stops pinging; the client should give up pI + pT after the last ping (or the open
+    packet) and reconnect. With `chatter`, events keep coming every 100 ms meanwhile (HB-04)."""
+    if transport == "websocket":
+        run.need("ws-only")
+    srv = run.serve()
+    srv.auto_ping = False
+    run.start(transports=[transport], reconnection={"delayMs": 50, "delayMaxMs": 50})
+    s = run.ready()
+    expected = run.profile.ping_interval + run.profile.ping_timeout
+    grace = run.spec.tolerance.heartbeat_grace_ms
+    since = s.opened_ms
+    if chatter:
+        stop_at = since + expected + grace + 1000
+        while run.srv.wait_session(2, 0.1) is None and run.clock.ms() < stop_at:
+            s.emit("/", "tick")
+    s2 = reconnected(run, 2, (expected + grace + 1500) / 1000.0)
+    gone = None if s2 is None else round(s2.opened_ms - since)
+    # The reconnection delay (50 ms) comes on top of pI + pT.
+    low, high = expected, expected + 50 + grace
+    case.check(
+        gone is not None and low <= gone <= high,
+        f"new handshake between {low} and {high:.0f} ms after the last sign of life",
+        f"[{low}, {high:.0f}] ms",
+        {"reconnected_after_ms": gone, "transport": transport},
+    )
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_CEIO_HB_03_silent_server_is_given_up(run: Run, case: Case, transport: str) -> None:
+    run.only_eio(4, "Engine.IO 3 clients measure the pong to their own ping (CEIO-HB-05)")
+    _silence_then_reconnect(run, case, transport, chatter=False)
+
+
+def test_CEIO_HB_04_only_pings_rearm_the_timer(run: Run, case: Case) -> None:
+    run.only_eio(4, "Engine.IO 3 clients measure the pong to their own ping (CEIO-HB-05)")
+    _silence_then_reconnect(run, case, "websocket" if run.has("ws-only") else "polling", chatter=True)
+
+
+def test_CEIO_HB_05_v3_client_pings_every_interval(run: Run, case: Case) -> None:
+    run.only_eio(3, "Engine.IO 4 servers send the pings (CEIO-HB-01)")
+    run.serve(ping_interval=200, ping_timeout=300)
+    run.start()
+    s = run.ready()
+    pings = run.srv.eio.wait_count(lambda e: e.packet == "2" and e.sid == s.sid, 4, 2.0)
+    gaps = [round(pings[i].t - pings[i - 1].t) for i in range(1, len(pings))]
+    tol = run.spec.tolerance
+    ok = len(pings) == 4 and all(abs(g - 200) <= tol.gap_abs_ms + 200 * tol.gap_rel for g in gaps)
+    case.check(ok, "4 pings, 200 ms apart", "gaps of 200 ms", {"pings": len(pings), "gaps_ms": gaps})
+    echo_back(run, s)

@@ -1,0 +1,267 @@
+"""CEIO-UP (upgrade to WebSocket) and CEIO-POLL (long-polling)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clientkit import echo_back, polling_requests, reconnected, ws_requests
+from clientside import server as scripted
+from clientside import wire
+from clientside.scenario import Run
+from harness.verdict import Case
+
+
+def _upgraded(run: Run, timeout: float = 4.0):
+    run.need("upgrade")
+    run.start()
+    s = run.ready()
+    five = run.eio_packet(lambda e: e.packet == "5" and e.sid == s.sid, "the upgrade packet `5`", timeout)
+    return s, five
+
+
+def test_CEIO_UP_01_probe_on_a_websocket_with_the_same_sid(run: Run, case: Case) -> None:
+    run.need("upgrade")
+    run.start()
+    s = run.ready()
+    ws = run.request(lambda h: h.request.is_websocket, "a WebSocket request")
+    first = run.eio_packet(lambda e: e.conn == ws.item.conn, "a first packet on the WebSocket")
+    case.eq(
+        "WebSocket sid and first packet",
+        {"sid": s.sid, "first": "2probe"},
+        {"sid": ws.item.request.param("sid"), "first": first.item.packet},
+    )
+
+
+def test_CEIO_UP_02_polling_stops_after_the_probe(run: Run, case: Case) -> None:
+    s, five = _upgraded(run)
+    echo_back(run, s)
+    run.srv.eio.quiet(lambda e: False, 0.4)
+    after = [h.item.request.summary() for h in polling_requests(run, s.sid) if h.t > five.t]
+    gets_answered = [
+        r for r in run.srv.transcript if r.direction == "out" and r.data.startswith(b"HTTP/1.1 200") and r.t <= five.t
+    ]
+    case.check(
+        not after and bool(gets_answered),
+        "no polling request after `5`, the pending GET answered before it",
+        "no polling after the upgrade",
+        {"polling requests after 5": after, "upgraded on": s.transport},
+    )
+
+
+def test_CEIO_UP_03_emits_during_the_upgrade_arrive_once_in_order(run: Run, case: Case) -> None:
+    run.need("upgrade")
+    run.start(on_connect=[{"do": "emit", "nsp": "/", "event": "burst", "args": [], "count": 20}])
+    s = run.session(1)
+    s.probe_delay = 0.2
+    run.srv.sio.wait_count(lambda e: e.packet.event == "burst", 20, 4.0)
+    run.srv.sio.quiet(lambda e: False, 0.3)
+    order = [e.item.packet.args[-1] for e in run.srv.sio if e.item.packet.event == "burst"]
+    case.eq("indexes of the 20 burst events as received", list(range(20)), order)
+
+
+UP04 = ["refused", "closed", "wrong-reply"]
+
+
+@pytest.mark.parametrize("failure", UP04)
+def test_CEIO_UP_04_failed_probe_keeps_polling(run: Run, case: Case, failure: str) -> None:
+    run.need("upgrade")
+    srv = run.serve()
+    if failure == "refused":
+        srv.ws_refuse = lambda req: wire.response(400, b"no websocket") if req.param("sid") else None
+    run.start()
+    s = run.session(1)
+    if failure == "wrong-reply":
+        s.probe_reply = "3foo"
+    elif failure == "closed":
+        s.probe_reply = None
+        ws = run.request(lambda h: h.request.is_websocket, "a WebSocket request")
+        run.eio_packet(lambda e: e.conn == ws.item.conn, "the probe")
+        for c in list(srv.conns):
+            if c.id == ws.item.conn:
+                c.close(note="probe connection closed by the scenario")
+    run.connected()
+    run.srv.eio.quiet(lambda e: False, 0.3)
+    marker = echo_back(run, s, "still-here")
+    case.eq(
+        "session and transport the marker came on",
+        {"sid": s.sid, "transport": "polling"},
+        {"sid": marker.item.sid, "transport": marker.item.transport},
+    )
+
+
+@pytest.mark.parametrize("setting", ["no-upgrades", "unknown-upgrade", "upgrade-off"])
+def test_CEIO_UP_05_no_websocket_when_not_offered(run: Run, case: Case, setting: str) -> None:
+    upgrades = {"no-upgrades": [], "unknown-upgrade": ["webtransport"], "upgrade-off": ["websocket"]}[setting]
+    run.serve(upgrades=upgrades)
+    run.start(upgrade=setting != "upgrade-off")
+    s = run.ready()
+    echo_back(run, s)
+    run.srv.http.quiet(lambda h: h.request.is_websocket, 0.5)
+    case.eq("WebSocket requests", [], [h.item.request.summary() for h in ws_requests(run)])
+
+
+def test_CEIO_UP_06_one_websocket_one_packet_per_message_masked(run: Run, case: Case) -> None:
+    s, _ = _upgraded(run)
+    if run.has("binary"):
+        run.command(s, "do-emit", {"event": "bin", "args": [{"$bin": "AQID"}, {"$bin": "BAU="}]})
+        run.event("bin")
+    echo_back(run, s, "text-1")
+    echo_back(run, s, "text-2")
+    problems = []
+    socks = [h for h in ws_requests(run) if h.item.request.param("sid") == s.sid]
+    if len(socks) != 1:
+        problems.append(f"{len(socks)} WebSockets for the session")
+    for e in run.srv.eio:
+        if e.item.transport == "websocket" and isinstance(e.item.packet, str) and "\x1e" in e.item.packet:
+            problems.append(f"several packets in one message: {e.item.packet[:60]!r}")
+    problems += [n for n in (x.item for x in run.srv.events) if "unmasked" in n]
+    if run.has("binary"):
+        ws_bins = [e for e in run.srv.eio if e.item.transport == "websocket" and isinstance(e.item.packet, bytes)]
+        if len(ws_bins) != 2:
+            problems.append(f"{len(ws_bins)} binary WebSocket messages for 2 attachments")
+    case.eq("problems", [], problems)
+
+
+def test_CEIO_UP_07_websocket_first_falls_back_to_polling(run: Run, case: Case) -> None:
+    run.need("ws-only")
+    srv = run.serve()
+    srv.ws_refuse = lambda req: wire.response(400, b"no websocket here")
+    run.start(transports=["websocket", "polling"], tryAllTransports=True)
+    ok = run.maybe_line("connect", 4.0)
+    case.check(
+        ok is not None and bool(polling_requests(run)),
+        "a polling handshake after the refused WebSocket",
+        "connect over polling",
+        {"requests": [h.item.request.summary() for h in run.srv.http][:6], "lines": run.lines()[:6]},
+    )
+
+
+# ------------------------------------------------------------------------------------------ polling
+def test_CEIO_POLL_01_one_get_and_one_post_at_a_time(run: Run, case: Case) -> None:
+    # A slow heartbeat, so that holding the GET cannot end the session.
+    run.serve(ping_interval=3000, ping_timeout=2000)
+    run.start(transports=["polling"])
+    s = run.ready()
+    run.command(s, "do-emit", {"event": "many", "args": ["x" * 20], "count": 10}, then_hold=True)
+    run.srv.sio.wait_count(lambda e: e.packet.event == "many", 10, 3.0)
+    run.srv.eio.quiet(lambda e: False, 0.5)
+    s.release()
+    echo_back(run, s)
+    case.eq(
+        "most GETs / POSTs of the session in flight at once",
+        {"GET": 1, "POST": 1},
+        {"GET": s.max_gets_active, "POST": s.max_posts_active},
+    )
+
+
+def test_CEIO_POLL_02_every_packet_of_a_get_body_in_order(run: Run, case: Case) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    start = len(run.fx.lines)
+    mark = len(run.srv.eio)
+    if run.eio == 4:
+        s.send('42["a"]', "6", "2", '42["b"]')
+    else:
+        s.send('42["a"]', "6", '42["b"]')
+    b = run.maybe_line("event", 3.0, start, name="b")
+    names = [ln["name"] for ln in run.lines("event")[:] if ln["name"] in ("a", "b")]
+    pong = run.srv.eio.wait(lambda e: e.packet == "3", 2.0, mark) if run.eio == 4 else True
+    case.check(
+        b is not None and names == ["a", "b"] and pong is not None,
+        "events a then b delivered" + (", the ping in between answered" if run.eio == 4 else ""),
+        {"events": ["a", "b"], "pong": True},
+        {"events": names, "pong": pong is not None},
+    )
+
+
+def test_CEIO_POLL_03_post_bodies_are_well_formed(run: Run, case: Case) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    echo_back(run, s, "plain")
+    if run.has("binary"):
+        run.command(s, "do-emit", {"event": "bin", "args": [{"$bin": "AAEC/w=="}]})
+        run.event("bin")
+    bad = []
+    for h in polling_requests(run, s.sid):
+        r = h.item.request
+        if r.method != "POST":
+            continue
+        try:
+            if run.eio == 4:
+                packets = wire.payload_v4_decode(r.body)
+            else:
+                packets = wire.payload_v3_decode(r.body, r.header("content-type") or "")
+            for p in packets:
+                if isinstance(p, str) and (not p or p[0] not in wire.EIO_TYPES):
+                    bad.append(f"record {p[:40]!r}")
+        except (wire.WireError, UnicodeDecodeError, ValueError) as exc:
+            bad.append(f"{r.body[:80]!r}: {exc}")
+    case.eq("POST bodies that do not decode", [], bad)
+
+
+def test_CEIO_POLL_04_post_within_max_payload(run: Run, case: Case) -> None:
+    run.only_eio(4, "Engine.IO 3 has no maxPayload in its open packet")
+    run.serve(max_payload=120, ping_interval=3000, ping_timeout=2000)
+    run.start(transports=["polling"])
+    s = run.ready()
+    run.command(s, "do-emit", {"event": "e", "args": ["x" * 30], "count": 12}, then_hold=True)
+    run.srv.sio.wait_count(lambda e: e.packet.event == "e", 12, 3.0)
+    s.release()
+    over = []
+    for h in polling_requests(run, s.sid):
+        r = h.item.request
+        if r.method == "POST" and len(r.body) > 120 and len(wire.payload_v4_decode(r.body)) > 1:
+            over.append(f"{len(r.body)} bytes, {len(wire.payload_v4_decode(r.body))} packets")
+    got = len([e for e in run.srv.sio if e.item.packet.event == "e"])
+    case.check(
+        not over and got == 12,
+        "12 events, no multi-packet POST over 120 bytes",
+        {"events": 12, "POSTs over maxPayload": []},
+        {"events": got, "POSTs over maxPayload": over},
+    )
+
+
+def test_CEIO_POLL_05_close_packet_in_a_get_ends_the_session(run: Run, case: Case) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    start = len(run.fx.lines)
+    s.send("1")
+    gone = run.maybe_line("disconnect", 3.0, start)
+    s2 = reconnected(run, 2, 3.0)
+    case.check(
+        gone is not None and s2 is not None,
+        "disconnect, then a new handshake",
+        {"disconnect": "transport close", "new session": True},
+        {"disconnect": gone.item.get("reason") if gone else None, "new session": s2 is not None},
+    )
+
+
+@pytest.mark.parametrize("request_kind", ["GET-400", "POST-500"])
+def test_CEIO_POLL_06_http_error_is_a_transport_error(run: Run, case: Case, request_kind: str) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    start = len(run.fx.lines)
+    if request_kind == "GET-400":
+        s.get_actions.append(scripted.answer(400, b'{"code":1,"message":"Session ID unknown"}', "application/json"))
+        s.emit("/", "wake")  # answers the parked GET; the next one gets the 400
+    else:
+        s.post_actions.append(scripted.answer(500, b"boom"))
+        run.command(s, "do-emit", {"event": "x", "args": []})
+    gone = run.maybe_line("disconnect", 3.0, start)
+    s2 = reconnected(run, 2, 3.0)
+    case.check(
+        gone is not None and s2 is not None,
+        "disconnect, then a new handshake",
+        {"disconnect": True, "new session": True},
+        {"disconnect": gone.item.get("reason") if gone else None, "new session": s2 is not None},
+    )
+
+
+def test_CEIO_POLL_07_polling_close_posts_close_after_disconnect(run: Run, case: Case) -> None:
+    run.start(transports=["polling"])
+    s = run.ready()
+    mark = len(run.srv.eio)
+    run.command(s, "do-disconnect")
+    run.srv.eio.wait(lambda e: e.packet == "1", 3.0, mark)
+    seq = [e.item.packet for e in run.srv.eio.snapshot()[mark:] if e.item.packet in ("41", "1")]
+    case.eq("client packets at close", ["41", "1"], seq)

@@ -1,0 +1,372 @@
+"""CSIO-BIN (binary attachments), CSIO-RC (reconnection) and CSIO-BUF (buffering)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from clientkit import connect_packets, reconnected
+from clientside import wire
+from clientside.scenario import Run
+from harness.verdict import Case
+
+B1, B2, B3 = b"\x00\x01\x02", b"\xff\xfe", b"binary\x00three"
+
+
+def b64(data: bytes) -> dict[str, str]:
+    return {"$bin": base64.b64encode(data).decode()}
+
+
+def test_CSIO_BIN_01_binary_emits_are_binary_events(run: Run, case: Case) -> None:
+    run.need("binary")
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit", {"event": "up", "args": [b64(B1)]})
+    plain = run.event("up", start=mark).item.packet
+    mark = run.command(s, "do-emit-ack", {"event": "up-ack", "args": [b64(B2)], "tag": "t"})
+    acked = run.event("up-ack", start=mark).item.packet
+    want = {"emit": (wire.BINARY_EVENT, 1, None, [B1]), "emit with ack": (wire.BINARY_EVENT, 1, "an id", [B2])}
+    got = {
+        "emit": (plain.type, plain.attachments, plain.id, plain.buffers),
+        "emit with ack": (acked.type, acked.attachments, "an id" if acked.id is not None else None, acked.buffers),
+    }
+    case.eq("(type, attachments, id, buffers)", want, got)
+
+
+def test_CSIO_BIN_02_binary_ack_answers_are_binary_acks(run: Run, case: Case) -> None:
+    run.need("binary", "ack-answer")
+    run.start()
+    s = run.ready()
+    mark = len(run.srv.sio)
+    s.emit("/", "echo", B1, ack_id=9)
+    got = run.maybe_packet(lambda p: p.type in (wire.ACK, wire.BINARY_ACK), 3.0, mark)
+    p = got.item.packet if got else None
+    case.eq(
+        "answer to 451-9[\"echo\",<3 bytes>]",
+        {"type": wire.BINARY_ACK, "id": 9, "attachments": 1, "data": [B1]},
+        {"type": p.type, "id": p.id, "attachments": p.attachments, "data": p.data} if p else None,
+    )
+
+
+def test_CSIO_BIN_03_placeholders_numbered_depth_first(run: Run, case: Case) -> None:
+    run.need("binary")
+    run.start()
+    s = run.ready()
+    nested = {"a": b64(B1), "b": [b64(B2), {"c": b64(B3)}]}
+    mark = run.command(s, "do-emit", {"event": "nested", "args": [nested]})
+    p = run.event("nested", start=mark).item.packet
+    body = wire.sio_decode(p.raw).data  # the packet as written, placeholders unresolved
+    order = wire.placeholders(body)
+    want = {"count": 3, "placeholder order": [0, 1, 2], "rebuilt": ["nested", {"a": B1, "b": [B2, {"c": B3}]}]}
+    got = {"count": p.attachments, "placeholder order": order, "rebuilt": p.data}
+    case.eq("attachment count, placeholder numbers as written, data rebuilt from them", want, got)
+
+
+def test_CSIO_BIN_04_attachments_follow_their_packet(run: Run, case: Case) -> None:
+    run.need("binary")
+    run.start()
+    s = run.ready()
+    mark_eio = len(run.srv.eio)
+    actions: list[dict[str, Any]] = [
+        {"do": "emit", "event": "b1", "args": [b64(B1), b64(B2)]},
+        {"do": "emit", "event": "t1", "args": [1]},
+        {"do": "emit", "event": "b2", "args": [b64(B3)]},
+        {"do": "emit", "event": "t2", "args": [2]},
+    ]
+    for a in actions:
+        run.command(s, "do-emit", {k: v for k, v in a.items() if k != "do"})
+    run.event("t2")
+    seq = [
+        e.item.packet
+        for e in run.srv.eio.snapshot()[mark_eio:]
+        if e.item.sid == s.sid and (isinstance(e.item.packet, bytes) or e.item.packet.startswith("4"))
+    ]
+    problems = []
+    for i, pkt in enumerate(seq):
+        if isinstance(pkt, str) and pkt.startswith("45"):
+            n = int(pkt[2 : pkt.index("-")])
+            follow = seq[i + 1 : i + 1 + n]
+            if len(follow) != n or not all(isinstance(x, bytes) for x in follow):
+                problems.append(f"{pkt[:40]!r} followed by {[x if isinstance(x, str) else 'bytes' for x in follow]}")
+    case.eq("binary packets not followed directly by their attachments", [], problems)
+
+
+@pytest.mark.parametrize("shape", ["nested", "split"])
+def test_CSIO_BIN_05_received_binary_events_rebuilt(run: Run, case: Case, shape: str) -> None:
+    run.need("binary")
+    run.start(transports=["polling"] if shape == "split" else ["polling", "websocket"])
+    s = run.ready()
+    start = len(run.fx.lines)
+    if shape == "nested":
+        s.emit("/", "bin", {"x": [B1, {"y": B2}]}, B3)
+        want = [{"x": [b64(B1), {"y": b64(B2)}]}, b64(B3)]
+    else:
+        s.send('452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+        run.srv.eio.quiet(lambda e: False, 0.15)
+        s.send(B1)
+        run.srv.eio.quiet(lambda e: False, 0.15)
+        s.send(B2)
+        want = [b64(B1), b64(B2)]
+    got = run.maybe_line("event", 3.0, start, name="bin")
+    case.eq(f"arguments of the binary event ({shape})", want, got.item.get("args") if got else None)
+
+
+def test_CSIO_BIN_06_binary_ack_resolves_the_callback(run: Run, case: Case) -> None:
+    run.need("binary")
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "b"})
+    ask = run.event("ask", start=mark).item.packet
+    start = len(run.fx.lines)
+    s.send_sio(wire.ACK, "/", [B1, {"k": B2}], ask.id)
+    got = run.maybe_line("ack", 3.0, start, tag="b")
+    case.eq("ack arguments", [b64(B1), {"k": b64(B2)}], got.item.get("args") if got else None)
+
+
+# ------------------------------------------------------------------------------------------ reconnection
+@pytest.mark.parametrize("cause", ["reset", "websocket-close", "parse-error"])
+def test_CSIO_RC_01_reconnect_and_rejoin_every_namespace(run: Run, case: Case, cause: str) -> None:
+    nsps = ["/", "/a"] if run.has("multiplex") else ["/"]
+    run.start(namespaces=nsps)
+    for n in nsps:
+        run.connected(n)
+    s = run.session(1)
+    if cause == "reset":
+        s.kill_transport()
+    elif cause == "websocket-close":
+        if s.transport != "websocket":
+            case.not_applicable("the client did not move to WebSocket in this configuration")
+        s.close_websocket()
+    else:
+        s.send("4zzz")
+    s2 = reconnected(run, 2, 3.0)
+    if s2 is None:
+        case.must(False, "a new handshake", "session 2", [h.item.request.summary() for h in run.srv.http][-6:])
+    assert s2 is not None
+    for n in nsps:
+        run.connected(n, start=len(nsps))
+    want = {n: 1 for n in nsps if not (n == "/" and run.eio == 3)}
+    got = {n: len(connect_packets(run, n, s2.sid)) for n in want}
+    case.eq("CONNECTs on the new session per namespace", want, got)
+
+
+@pytest.mark.parametrize("who", ["server", "client"])
+def test_CSIO_RC_02_no_reconnection_after_disconnect(run: Run, case: Case, who: str) -> None:
+    run.start()
+    s = run.ready()
+    if who == "server":
+        s.send("41")
+    else:
+        run.command(s, "do-disconnect")
+    run.line("disconnect")
+    run.srv.http.quiet(lambda h: h.sid == "new", 0.8, start=len(run.srv.http))
+    case.eq("handshakes", 1, len(run.handshakes()))
+
+
+def _refuse_after_first(run: Run, refused: set[int]) -> None:
+    run.srv.on_handshake = lambda req, n: wire.response(503, b"down") if n in refused else None
+
+
+def _gaps(run: Run) -> list[float]:
+    """Time from each refused handshake's answer (or the drop) to the next handshake request."""
+    hs = [h for h in run.srv.http if h.item.sid == "new"]
+    out = []
+    for prev, nxt in zip(hs, hs[1:]):
+        answered = [
+            r.t for r in run.srv.transcript if r.direction == "out" and r.conn == prev.item.conn and r.t >= prev.t
+        ]
+        out.append(round(nxt.t - (answered[0] if answered else prev.t), 1))
+    return out
+
+
+def _gap_ok(run: Run, got: float, want: float) -> bool:
+    tol = run.spec.tolerance
+    low = want * (1 - tol.gap_jitter) - 5
+    high = want * (1 + tol.gap_jitter) * (1 + tol.gap_rel) + tol.gap_abs_ms
+    return low <= got <= high
+
+
+def _expected_gaps(run: Run, n: int, delay: float = 50, cap: float = 200) -> list[float]:
+    m = run.spec.tolerance.gap_multiplier
+    return [min(delay * m**k, cap) for k in range(n)]
+
+
+def test_CSIO_RC_03_backoff_doubles_up_to_the_maximum(run: Run, case: Case) -> None:
+    run.serve()
+    _refuse_after_first(run, {2, 3, 4, 5})
+    run.start()
+    s = run.ready()
+    drop = run.clock.ms()
+    s.kill_transport()
+    run.session(2, 4.0)
+    hs = [h for h in run.srv.http if h.item.sid == "new"]
+    first = round(hs[1].t - drop, 1)
+    gaps = [first] + _gaps(run)[1:]
+    want = _expected_gaps(run, 5)
+    bad = [(g, w) for g, w in zip(gaps, want) if not _gap_ok(run, g, w)]
+    case.check(
+        len(gaps) == 5 and not bad,
+        "gaps before attempts 1-5 (delay 50, max 200, no jitter)",
+        want,
+        {"gaps_ms": gaps, "outside tolerance (got, want)": bad},
+    )
+
+
+def test_CSIO_RC_04_default_reconnection_settings(run: Run, case: Case) -> None:
+    run.start(reconnection={"delayMs": None, "delayMaxMs": None, "jitter": None, "attempts": None}, timeoutMs=None)
+    s = run.ready()
+    drop = run.clock.ms()
+    s.kill_transport()
+    s2 = reconnected(run, 2, 8.0)
+    first = round(s2.opened_ms - drop) if s2 else None
+    case.informational(
+        "first reconnection gap with no settings (ms)",
+        first,
+        "1000 ms ± 50 % (the reference client's defaults: delay 1000, max 5000, jitter 0.5)",
+    )
+
+
+def test_CSIO_RC_05_attempt_limit_then_reconnect_failed(run: Run, case: Case) -> None:
+    run.need("attempts")
+    run.serve()
+    _refuse_after_first(run, set(range(2, 50)))
+    run.start(reconnection={"attempts": 3})
+    s = run.ready()
+    s.kill_transport()
+    failed = run.maybe_line("reconnect_failed", 4.0)
+    run.srv.http.quiet(lambda h: False, 0.6)
+    case.eq(
+        "reconnection attempts, and the failure report",
+        {"attempts": 3, "reconnect_failed": True},
+        {"attempts": len(run.handshakes()) - 1, "reconnect_failed": failed is not None},
+    )
+
+
+def test_CSIO_RC_06_backoff_resets_after_success(run: Run, case: Case) -> None:
+    run.serve()
+    # Outage 1: attempts 1 and 2 refused, 3 accepted. Outage 2: its first attempt refused.
+    _refuse_after_first(run, {2, 3, 5})
+    run.start()
+    s = run.ready()
+    s.kill_transport()
+    s2 = run.session(2, 4.0)
+    run.connected(start=1)
+    drop = run.clock.ms()
+    s2.kill_transport()
+    run.srv.http.wait_count(lambda h: h.sid == "new", 6, 4.0)
+    hs = [h for h in run.srv.http if h.item.sid == "new"]
+    first = round(hs[4].t - drop, 1) if len(hs) > 4 else None
+    second = _gaps(run)[4] if len(hs) > 5 else None
+    want = _expected_gaps(run, 2)
+    ok = first is not None and second is not None and _gap_ok(run, first, want[0]) and _gap_ok(run, second, want[1])
+    case.check(
+        ok, "the second outage's gaps start again at the base delay", want, {"second outage gaps_ms": [first, second]}
+    )
+
+
+def test_CSIO_RC_07_unanswered_handshake_times_out(run: Run, case: Case) -> None:
+    run.need("timeout")
+    srv = run.serve()
+    srv.on_handshake = lambda req, n: b"" if n == 1 else None
+    run.start(timeoutMs=500)
+    err = run.maybe_line("connect_error", 3.0)
+    s2 = run.maybe_line("connect", 3.0)
+    hs = run.handshakes()
+    gap = round(hs[1].t - hs[0].t) if len(hs) > 1 else None
+    tol = run.spec.tolerance
+    ok = err is not None and s2 is not None and gap is not None and 500 <= gap <= 500 + 50 + tol.reconnect_grace_ms
+    case.check(
+        ok,
+        "connect_error after 500 ms, then a new handshake",
+        {"second handshake after": "500 ms + delay"},
+        {"connect_error": err is not None, "second handshake after_ms": gap, "connected": s2 is not None},
+    )
+
+
+def test_CSIO_RC_08_auth_resent_on_reconnection(run: Run, case: Case) -> None:
+    run.only_eio(4, "Socket.IO 4 CONNECT packets carry no auth payload")
+    run.need("auth-object")
+    auth = {"token": "abc", "n": 2}
+    run.start(auth=auth)
+    s = run.ready()
+    s.kill_transport()
+    s2 = reconnected(run, 2, 3.0)
+    run.connected(start=1)
+    got = [p.data for p in connect_packets(run, "/", s2.sid)] if s2 else []
+    case.eq("CONNECT payload on the new session", [auth], got)
+
+
+def test_CSIO_RC_09_recovery_pid_and_offset(run: Run, case: Case) -> None:
+    run.only_eio(4, "connection-state recovery is a Socket.IO 5 feature")
+    run.need("recovery")
+    srv = run.serve()
+    srv.on_connect_packet = lambda s, p: ['40{"sid":"sock-1","pid":"pid-1"}']
+    run.start(auth={"t": "x"})
+    s = run.ready()
+    start = len(run.fx.lines)
+    s.send('42["news","hello","offset-7"]')
+    run.line("event", start=start, name="news")
+    s.kill_transport()
+    s2 = reconnected(run, 2, 3.0)
+    line = run.connected(start=start)
+    sent = [p.data for p in connect_packets(run, "/", s2.sid)] if s2 else []
+    want = {"CONNECT": [{"t": "x", "pid": "pid-1", "offset": "offset-7"}], "recovered": True}
+    case.eq(
+        "second CONNECT payload and the recovered flag",
+        want,
+        {"CONNECT": sent, "recovered": line.item.get("recovered")},
+    )
+
+
+# ------------------------------------------------------------------------------------------ buffering
+def test_CSIO_BUF_01_emits_while_disconnected_sent_after_reconnection(run: Run, case: Case) -> None:
+    run.need("buffer")
+    run.start(
+        on_disconnect=[{"do": "emit", "event": "late", "args": [1]}, {"do": "emit", "event": "late", "args": [2]}]
+    )
+    s = run.ready()
+    s.kill_transport()
+    s2 = reconnected(run, 2, 3.0)
+    if s2 is None:
+        case.must(False, "a reconnection", "session 2", None)
+    assert s2 is not None
+    run.srv.sio.wait_count(lambda e: e.packet.event == "late", 2, 3.0)
+    seq = [
+        (e.item.packet.event or f"type {e.item.packet.type}", e.item.packet.args)
+        for e in run.srv.sio
+        if e.item.sid == s2.sid
+    ]
+    case.eq(
+        "packets of the new session",
+        [("type 0", []), ("late", [1]), ("late", [2])],
+        [x for x in seq if x[0] in ("late", "type 0")][:3],
+    )
+
+
+def test_CSIO_BUF_02_volatile_emits_dropped_while_disconnected(run: Run, case: Case) -> None:
+    run.need("volatile", "buffer")
+    run.start(
+        on_disconnect=[
+            {"do": "emit", "event": "vol", "args": [], "volatile": True},
+            {"do": "emit", "event": "late", "args": []},
+        ]
+    )
+    s = run.ready()
+    s.kill_transport()
+    run.event("late", timeout=3.0)
+    run.srv.sio.quiet(lambda e: False, 0.2)
+    vol = [e.item.packet.raw for e in run.srv.sio if e.item.packet.event == "vol"]
+    case.eq("volatile events that reached the server", [], vol)
+
+
+def test_CSIO_BUF_03_events_before_connect_reply_kept_until_connected(run: Run, case: Case) -> None:
+    run.only_eio(4, "a Socket.IO 4 server joins `/` before the client asks")
+    srv = run.serve()
+    srv.on_connect_packet = lambda s, p: ['42["early",1]', '42["early",2]', '40{"sid":"sock-1"}']
+    run.start()
+    run.connected()
+    run.maybe_line("event", 1.0, name="early", args=[2])
+    early = [ln.get("args") for ln in run.lines("event") if ln.get("name") == "early"]
+    case.eq("early events delivered once connected, in order", [[1], [2]], early)

@@ -1,0 +1,353 @@
+"""CSIO-NSP (namespaces), CSIO-EV (events) and CSIO-ACK (acknowledgements)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from clientkit import connect_packets, delivered, echo_back, reconnected
+from clientside import wire
+from clientside.scenario import Run
+from clientside.server import Session
+from harness.verdict import Case
+
+AUTH = {"t": "x", "n": 1, "o": {"a": [1]}}
+
+
+def test_CSIO_NSP_01_one_connect_per_namespace(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    run.connected("/a")
+    root = [p.raw for p in connect_packets(run, "/")]
+    other = [p.raw for p in connect_packets(run, "/a")]
+    ok_root = (root == [] and run.eio == 3) or (len(root) == 1 and re.fullmatch(r"0(\{.*\})?", root[0]) is not None)
+    ok_other = len(other) == 1 and re.fullmatch(r"0/a,(\{.*\})?", other[0]) is not None
+    want = {"/": ["0", "0{…}"] if run.eio == 4 else "none (implicit)", "/a": "0/a,[{…}]"}
+    case.check(ok_root and ok_other, "CONNECT packets", want, {"/": root, "/a": other})
+
+
+def test_CSIO_NSP_02_auth_object_sent_verbatim(run: Run, case: Case) -> None:
+    run.only_eio(4, "Socket.IO 4 CONNECT packets carry no auth payload")
+    run.need("auth-object")
+    run.start(auth=AUTH)
+    run.connected()
+    got = connect_packets(run, "/")
+    case.eq("CONNECT payload", AUTH, got[0].data if got else None)
+
+
+@pytest.mark.parametrize("reply", ["sid", "bare"])
+def test_CSIO_NSP_03_connected_only_with_a_sid(run: Run, case: Case, reply: str) -> None:
+    run.only_eio(4, "Socket.IO 4 CONNECT replies carry no sid")
+    srv = run.serve()
+    if reply == "bare":
+        srv.on_connect_packet = lambda s, p: ["40"]
+    else:
+        srv.on_connect_packet = lambda s, p: ['40{"sid":"the-socket-id"}']
+    run.start(reconnection={"enabled": False})
+    if reply == "sid":
+        line = run.connected()
+        case.eq("the id the client exposes", "the-socket-id", line.item.get("id"))
+        return
+    err = run.maybe_line("connect_error", 2.0)
+    case.check(
+        err is not None and not run.lines("connect"),
+        "a connect_error and no connect for a bare `40`",
+        "connect_error",
+        run.lines()[:6],
+    )
+
+
+def test_CSIO_NSP_04_namespaces_share_one_session(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    run.start(namespaces=["/", "/a", "/b"])
+    for nsp in ("/", "/a", "/b"):
+        run.connected(nsp)
+    sids = {e.item.sid for e in run.srv.sio if e.item.packet.type == wire.CONNECT}
+    case.eq(
+        "handshakes and sessions carrying the CONNECTs",
+        {"handshakes": 1, "sessions": 1},
+        {"handshakes": len(run.handshakes()), "sessions": len(sids)},
+    )
+
+
+def test_CSIO_NSP_05_packets_routed_by_namespace(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    run.connected("/a")
+    s = run.session(1)
+    start = len(run.fx.lines)
+    s.emit("/a", "only-a", 1)
+    s.emit("/", "only-root", 2)
+    run.maybe_line("event", 2.0, start, name="only-root")
+    run.maybe_line("event", 1.0, start, name="only-a")
+    seen = sorted((ln["name"], ln["nsp"]) for ln in run.lines("event") if ln["name"].startswith("only-"))
+    case.eq("(event, namespace) reported", [("only-a", "/a"), ("only-root", "/")], seen)
+
+
+def _reject_a(reply: str):
+    def hook(s: Session, p: wire.SioPacket) -> list | None:
+        if p.nsp == "/a":
+            return [reply]
+        return None
+
+    return hook
+
+
+def test_CSIO_NSP_06_connect_error_for_one_namespace(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    srv = run.serve()
+    reply = '44/a,{"message":"not allowed","data":{"code":42}}' if run.eio == 4 else '44/a,"not allowed"'
+    srv.on_connect_packet = _reject_a(reply)
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    err = run.maybe_line("connect_error", 2.0, nsp="/a")
+    run.srv.sio.quiet(lambda e: False, 0.6)  # three times the reconnection delay
+    tries = len(connect_packets(run, "/a"))
+    want = {
+        "message": "not allowed",
+        "data": {"code": 42} if run.eio == 4 else None,
+        "CONNECTs for /a": 1,
+        "/ still connected": True,
+    }
+    got = {
+        "message": err.item.get("message") if err else None,
+        "data": err.item.get("data") if err else None,
+        "CONNECTs for /a": tries,
+        "/ still connected": not run.lines("disconnect"),
+    }
+    if run.eio == 3:
+        got["data"] = None
+    case.eq("connect_error for /a only, not retried", want, got)
+
+
+@pytest.mark.parametrize("form", ["string", "empty"])
+def test_CSIO_NSP_07_old_connect_error_forms_tolerated(run: Run, case: Case, form: str) -> None:
+    run.need("multiplex")
+    srv = run.serve()
+    srv.on_connect_packet = _reject_a('44/a,"old style"' if form == "string" else "44/a,")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    err = run.maybe_line("connect_error", 2.0, nsp="/a")
+    s = run.session(1)
+    alive = echo_back(run, s)
+    case.check(
+        err is not None and alive is not None,
+        "connect_error for /a, the client still working",
+        "connect_error",
+        {"connect_error": err.item if err else None},
+    )
+
+
+def test_CSIO_NSP_08_leaving_namespaces(run: Run, case: Case) -> None:
+    run.need("multiplex", "leave")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    run.connected("/a")
+    s = run.session(1)
+    mark = run.command(s, "do-leave", {"nsp": "/a"})
+    left = run.maybe_packet(lambda p: p.type == wire.DISCONNECT and p.nsp == "/a", 2.0, mark)
+    alive = echo_back(run, s)
+    mark = run.command(s, "do-leave", {"nsp": "/"})
+    last = run.maybe_packet(lambda p: p.type == wire.DISCONNECT and p.nsp == "/", 2.0, mark)
+    with s.cond:
+        s.cond.wait_for(lambda: s.closed is not None, 2.0)
+    case.eq(
+        "after leaving /a, then /",
+        {"41/a,": True, "session kept after /a": True, "41 for /": True, "session closed after /": True},
+        {
+            "41/a,": left is not None,
+            "session kept after /a": alive is not None,
+            "41 for /": last is not None,
+            "session closed after /": s.closed is not None,
+        },
+    )
+
+
+def test_CSIO_NSP_09_server_disconnect_not_rejoined(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    run.connected("/a")
+    s = run.session(1)
+    start = len(run.fx.lines)
+    s.send("41/a,")
+    gone = run.maybe_line("disconnect", 2.0, start, nsp="/a")
+    run.srv.sio.quiet(lambda e: False, 0.6)
+    want = {"reason": "io server disconnect", "CONNECTs for /a": 1, "handshakes": 1}
+    got = {
+        "reason": gone.item.get("reason") if gone else None,
+        "CONNECTs for /a": len(connect_packets(run, "/a")),
+        "handshakes": len(run.handshakes()),
+    }
+    case.eq("after 41/a,", want, got)
+
+
+# ------------------------------------------------------------------------------------------ events
+def test_CSIO_EV_01_emit_is_valid_json(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    args = ["quote \" back \\ slash", "line\u2028sep\u2029", "\U0001f600 astral", {"k": [1, 2.5, None, True]}]
+    mark = run.command(s, "do-emit", {"event": 'a"b', "args": args})
+    got = run.event('a"b', start=mark)
+    case.eq("event as the server decoded it", ['a"b', *args], got.item.packet.data)
+
+
+def test_CSIO_EV_02_server_events_reach_their_handler(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    start = len(run.fx.lines)
+    s.send('42["e",1,{"x":[2,"y"]},null]')
+    s.send('42["e2"]')
+    e2 = run.maybe_line("event", 2.0, start, name="e2")
+    e = run.maybe_line("event", 0.1, start, name="e")
+    case.eq(
+        "arguments reported",
+        {"e": [1, {"x": [2, "y"]}, None], "e2": []},
+        {"e": e.item.get("args") if e else None, "e2": e2.item.get("args") if e2 else None},
+    )
+
+
+RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]
+
+
+def test_CSIO_EV_03_reserved_names_never_emitted(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    mark = len(run.srv.sio)
+    for name in RESERVED:
+        run.command(s, "do-emit", {"event": name, "args": []})
+    echo_back(run, s, "after-reserved")
+    sent = [e.item.packet.event for e in run.srv.sio.snapshot()[mark:] if e.item.packet.event in RESERVED]
+    case.eq("reserved names that reached the wire", [], sent)
+
+
+@pytest.mark.parametrize("name", ["connect", "disconnect", "connect_error"])
+def test_CSIO_EV_04_reserved_names_received_do_not_fire_lifecycle(run: Run, case: Case, name: str) -> None:
+    run.start()
+    s = run.ready()
+    start = len(run.fx.lines)
+    s.send(f'42["{name}","fake"]')
+    delivered(run, s, "after", timeout=1.0)
+    if run.srv.wait_session(2, 0.01) is not None:
+        # Rejected as a malformed packet (a parse-error close): the lifecycle lines are the reconnection's.
+        run.connected(start=start)
+        case.record("ignored, or a parse-error close", "parse-error close and reconnection")
+        return
+    fired = [
+        ln for ln in run.fx.lines.snapshot()[start:] if ln.item.get("ev") in ("connect", "disconnect", "connect_error")
+    ]
+    case.eq(f"lifecycle lines after 42[\"{name}\",\"fake\"]", [], [ln.item for ln in fired])
+
+
+# ------------------------------------------------------------------------------------------ acks
+def _ack_ids(run: Run, mark: int, n: int, nsp: str = "/", timeout: float = 3.0) -> list[int | None]:
+    got = run.srv.sio.wait_count(lambda e: e.packet.event == "ask" and e.packet.nsp == nsp, n, timeout, mark)
+    return [e.item.packet.id for e in got]
+
+
+def test_CSIO_ACK_01_ack_ids_unique(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "t", "count": 100})
+    ids = _ack_ids(run, mark, 100)
+    case.check(
+        len(ids) == 100 and None not in ids and len(set(ids)) == 100,
+        "100 emits with ack: 100 distinct ids",
+        "100 distinct ids",
+        {"received": len(ids), "missing id": ids.count(None), "distinct": len(set(ids)), "first": ids[:8]},
+    )
+
+
+def test_CSIO_ACK_02_ack_id_sequence_recorded(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "t", "count": 5})
+    ids = _ack_ids(run, mark, 5)
+    case.informational("ack ids of five emits", ids, "0, 1, 2, 3, 4 (the reference client)")
+
+
+def test_CSIO_ACK_03_ack_fires_once_unknown_ignored(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "t", "count": 3})
+    ids = _ack_ids(run, mark, 3)
+    if len(ids) < 3 or None in ids:
+        case.must(False, "three emits with ack ids", 3, ids)
+    start = len(run.fx.lines)
+    unknown = max(i for i in ids if i is not None) + 500
+    for ack_id, value in (
+        (ids[2], "two"),
+        (ids[0], "zero"),
+        (ids[0], "zero-again"),
+        (unknown, "unknown"),
+        (ids[1], "one"),
+    ):
+        s.send_sio(wire.ACK, "/", [value], ack_id)
+    run.maybe_line("ack", 2.0, start, args=["one"])
+    run.fx.lines.quiet(lambda d: False, 0.3)
+    got = [ln["args"][0] if ln.get("args") else None for ln in run.lines("ack")]
+    case.eq("ack callbacks fired, in order", ["two", "zero", "one"], got)
+
+
+def test_CSIO_ACK_04_acks_scoped_per_namespace(run: Run, case: Case) -> None:
+    run.need("multiplex")
+    run.start(namespaces=["/", "/a"])
+    run.connected("/")
+    run.connected("/a")
+    s = run.session(1)
+    m1 = run.command(s, "do-emit-ack", {"nsp": "/", "event": "ask", "args": [], "tag": "root"})
+    m2 = run.command(s, "do-emit-ack", {"nsp": "/a", "event": "ask", "args": [], "tag": "a"})
+    id_root = _ack_ids(run, m1, 1, "/")
+    id_a = _ack_ids(run, m2, 1, "/a")
+    if not id_root or not id_a:
+        case.must(False, "one emit with ack on each namespace", 2, [id_root, id_a])
+    start = len(run.fx.lines)
+    s.send_sio(wire.ACK, "/a", ["for-a"], id_a[0])
+    run.maybe_line("ack", 2.0, start)
+    s.send_sio(wire.ACK, "/", ["for-root"], id_root[0])
+    run.maybe_line("ack", 2.0, start, tag="root")
+    run.fx.lines.quiet(lambda d: False, 0.2)
+    got = [(ln.get("tag"), ln.get("args")) for ln in run.lines("ack")]
+    case.eq("ack callbacks (tag, args)", [("a", ["for-a"]), ("root", ["for-root"])], got)
+
+
+@pytest.mark.parametrize("nsp", ["/", "/a"])
+def test_CSIO_ACK_05_server_ack_requests_answered_once(run: Run, case: Case, nsp: str) -> None:
+    run.need("ack-answer")
+    if nsp != "/":
+        run.need("multiplex")
+    run.start(namespaces=["/", nsp] if nsp != "/" else ["/"])
+    run.connected(nsp)
+    s = run.session(1)
+    mark = len(run.srv.sio)
+    s.emit(nsp, "echo", 1, "x", ack_id=7)
+    run.maybe_packet(lambda p: p.type in (wire.ACK, wire.BINARY_ACK), 2.0, mark)
+    run.srv.sio.quiet(lambda e: False, 0.3)
+    acks = [e.item.packet for e in run.srv.sio.snapshot()[mark:] if e.item.packet.type in (wire.ACK, wire.BINARY_ACK)]
+    case.eq(
+        "ACK packets for id 7",
+        [{"type": wire.ACK, "nsp": nsp, "id": 7, "data": [1, "x"]}],
+        [{"type": p.type, "nsp": p.nsp, "id": p.id, "data": p.data} for p in acks],
+    )
+
+
+def test_CSIO_ACK_06_pending_acks_forgotten_after_reconnection(run: Run, case: Case) -> None:
+    run.start()
+    s = run.ready()
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "old"})
+    ids = _ack_ids(run, mark, 1)
+    if not ids or ids[0] is None:
+        case.must(False, "an emit with an ack id", 1, ids)
+    s.kill_transport()
+    s2 = reconnected(run, 2, 3.0)
+    run.connected(start=1)
+    assert s2 is not None
+    start = len(run.fx.lines)
+    s2.send_sio(wire.ACK, "/", ["late"], ids[0])
+    late = run.fx.lines.quiet(lambda d: d.get("ev") == "ack" and d.get("tag") == "old", 0.5, start)
+    case.check(
+        late is None, "no callback fired by an ACK sent after the reconnection", "nothing", late.item if late else None
+    )
