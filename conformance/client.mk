@@ -18,7 +18,7 @@ CLIENT_WORKERS  ?= 2
 client_slug    = $(subst @,_,$(subst .,_,$(subst /,_,$(subst :,_,$(subst $(space),_,$(1))))))
 space         := $(empty) $(empty)
 client_install = $(if $(filter js js-v2 js@% js-v2@%,$(1)),clients-js,$(if $(filter python-%,$(1)),clients-python,$(if $(filter rust java go,$(1)),clients-$(1))))
-client_run     = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/client -q -p no:cacheprovider -n $(CLIENT_WORKERS) \
+client_run     = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/client -q --tb=short -p no:cacheprovider -n $(CLIENT_WORKERS) \
                  --catalogue client --client '$(1)' \
                  --report-json ../$(CLIENT_OUT)/$(call client_slug,$(1))/index.json \
                  --junitxml ../$(CLIENT_OUT)/$(call client_slug,$(1))/junit.xml $(2)
@@ -37,10 +37,11 @@ $(CLIENT_CACHE)/pyvenv/.installed: $(CLIENTS_DIR)/python-socketio/requirements.t
 	touch $@
 clients-python: $(CLIENT_CACHE)/pyvenv/.installed
 
-# rust_socketio 0.6.0 (crates.io, Cargo.lock committed), release build cached under build/clients/rust.
-$(CLIENT_CACHE)/rust/release/rust-socketio-fixture: $(CLIENTS_DIR)/rust-socketio/Cargo.toml $(CLIENTS_DIR)/rust-socketio/Cargo.lock $(CLIENTS_DIR)/rust-socketio/src/main.rs
-	cd $(CLIENTS_DIR)/rust-socketio && cargo build --locked --release -j2 --target-dir $(abspath $(CLIENT_CACHE)/rust)
-clients-rust: $(CLIENT_CACHE)/rust/release/rust-socketio-fixture
+# rust_socketio 0.6.0 (crates.io, Cargo.lock committed), debug build (quicker to build; the fixture
+# does no work of its own) cached under build/clients/rust.
+$(CLIENT_CACHE)/rust/debug/rust-socketio-fixture: $(CLIENTS_DIR)/rust-socketio/Cargo.toml $(CLIENTS_DIR)/rust-socketio/Cargo.lock $(CLIENTS_DIR)/rust-socketio/src/main.rs
+	cd $(CLIENTS_DIR)/rust-socketio && cargo build --locked -j2 --target-dir $(abspath $(CLIENT_CACHE)/rust)
+clients-rust: $(CLIENT_CACHE)/rust/debug/rust-socketio-fixture
 
 # io.socket:socket.io-client 2.1.2 (Maven Central), one jar with its dependencies.
 $(CLIENT_CACHE)/java/fixture.jar: $(CLIENTS_DIR)/java-socketio-client/pom.xml $(wildcard $(CLIENTS_DIR)/java-socketio-client/src/main/java/*.java)

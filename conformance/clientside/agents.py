@@ -88,7 +88,7 @@ def _registry() -> dict[str, ClientSpec]:
     js2 = CLIENTS_DIR / "js-socketio-client-v2"
     py = CLIENTS_DIR / "python-socketio"
     pyvenv = CACHE / "pyvenv"
-    rust_bin = CACHE / "rust" / "release" / "rust-socketio-fixture"
+    rust_bin = CACHE / "rust" / "debug" / "rust-socketio-fixture"
     java_jar = CACHE / "java" / "fixture.jar"
     go_bin = CACHE / "go" / "go-socketio-fixture"
     specs = [

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.verdict import Case, Failure
+from harness.verdict import Case, Failure, Unimplemented
 
 from . import agents
 from .scenario import Run
@@ -77,11 +77,16 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if r is None:
         return
     exc = outcome.excinfo[1] if outcome.excinfo else None
-    if isinstance(exc, Failure):
-        return
     crash = r.crash_report()
-    if crash:
+    if crash and not isinstance(exc, Failure):
         outcome.force_exception(Failure(f"{r.case.req_id}: fixture crash: {crash}", "the fixture keeps running", crash))
+        return
+    missing = r.unsupported()
+    if missing and not crash and exc is not None and not isinstance(exc, Unimplemented):
+        # The fixture said it cannot do what the case asked: nothing was judged.
+        outcome.force_exception(
+            Unimplemented(f"{r.case.req_id}: the fixture cannot do what the case asks: {missing[:3]}")
+        )
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -11,19 +11,32 @@ from clientside import wire
 from clientside.scenario import Run
 from harness.verdict import Case
 
+FIRST_REQUEST_RUNS = 5
+
 
 def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -> None:
+    """Five fresh starts, so that a client choosing its first transport at random shows it."""
     run.start()
-    run.ready()
-    first = run.srv.http.snapshot()[0].item.request
+    firsts = []
+    for i in range(FIRST_REQUEST_RUNS):
+        if i:
+            mark = len(run.srv.http)
+            run.restart()
+            run.request(lambda h: True, f"start {i + 1}'s first request", start=mark)
+            first = run.srv.http.snapshot()[mark].item.request
+        else:
+            run.connected()
+            first = run.srv.http.snapshot()[0].item.request
+        firsts.append(
+            {
+                "method": first.method,
+                "EIO": first.param("EIO"),
+                "transport": first.param("transport"),
+                "sid": first.param("sid"),
+            }
+        )
     want = {"method": "GET", "EIO": str(run.eio), "transport": "polling", "sid": None}
-    seen = {
-        "method": first.method,
-        "EIO": first.param("EIO"),
-        "transport": first.param("transport"),
-        "sid": first.param("sid"),
-    }
-    case.eq(f"first request {first.summary()}", want, seen)
+    case.eq(f"first request of each of {FIRST_REQUEST_RUNS} starts", [want] * FIRST_REQUEST_RUNS, firsts)
 
 
 def test_CEIO_HS_02_configured_path_is_used(run: Run, case: Case) -> None:

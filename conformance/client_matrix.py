@@ -1,0 +1,245 @@
+"""Client matrix and findings from the client side's JSON indexes; or a check of one index against
+recorded verdicts.
+
+    python conformance/client_matrix.py --out docs build/conformance-client/*/index.json
+writes docs/client-matrix.md, docs/client-matrix.html and docs/client-findings/<client>.md (one
+finding per `fail` and `non-strict` case: requirement, what was expected and seen, the bytes of the
+case, the command that reproduces it, and the public issue when one is known).
+
+    python conformance/client_matrix.py --check EXPECTED.json INDEX.json   (--record EXPECTED.json INDEX.json writes it)
+exits 1 when any case's verdict differs from the recorded one (a new finding, a fixed one, or a
+change in the suite), listing each difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import catalogue  # noqa: E402
+
+VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "not-applicable", "fail", "error", "untested"]
+SYMBOL = {
+    "pass": "pass",
+    "non-strict": "non-strict",
+    "informational": "info",
+    "unimplemented": "unimpl",
+    "not-applicable": "n/a",
+    "fail": "**FAIL**",
+    "error": "**ERROR**",
+    "untested": "untested",
+}
+COLOUR = {
+    "pass": "#c8f0c8",
+    "non-strict": "#fff0a0",
+    "informational": "#dde8ff",
+    "unimplemented": "#e8e8e8",
+    "not-applicable": "#f4f4f4",
+    "fail": "#ffb0b0",
+    "error": "#ff8080",
+    "untested": "#ffffff",
+}
+GROUPS = [
+    ("Engine.IO handshake", "CEIO-HS"),
+    ("Heartbeat", "CEIO-HB"),
+    ("Upgrade", "CEIO-UP"),
+    ("Long-polling", "CEIO-POLL"),
+    ("Namespaces", "CSIO-NSP"),
+    ("Events", "CSIO-EV"),
+    ("Acknowledgements", "CSIO-ACK"),
+    ("Binary", "CSIO-BIN"),
+    ("Reconnection", "CSIO-RC"),
+    ("Buffering", "CSIO-BUF"),
+    ("Bad server input", "CERR"),
+]
+ISSUES_FILE = Path(__file__).resolve().parent / "clients" / "known-issues.json"
+SEVERITY = {"fail": 0, "error": 0, "non-strict": 1}
+
+
+def load(paths: list[Path]) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.exists()]
+
+
+def cell(index: dict[str, Any], rid: str) -> str:
+    return str(index.get("requirements", {}).get(rid, {}).get("verdict", "untested"))
+
+
+def totals(index: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> Counter[str]:
+    return Counter(cell(index, r) for r in reqs)
+
+
+def markdown(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]) -> str:
+    names = [i["target"] for i in indexes]
+    lines = [
+        "# Client matrix",
+        "",
+        "One verdict per requirement and client: the worst verdict of the requirement's cases, from "
+        "`make client-matrix`. Requirements: conformance/CLIENT-REQUIREMENTS.md; findings per client: "
+        "docs/client-findings/.",
+        "",
+        "| Totals (requirements) | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for v in VERDICTS:
+        lines.append(f"| {v} | " + " | ".join(str(totals(i, reqs)[v]) for i in indexes) + " |")
+    lines.append("| cases run | " + " | ".join(str(len(i.get("cases", []))) for i in indexes) + " |")
+    for title, prefix in GROUPS:
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| ID | level | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
+        for rid in (r for r in reqs if r.startswith(prefix + "-")):
+            lines.append(f"| {rid} | {reqs[rid].level} | " + " | ".join(SYMBOL[cell(i, rid)] for i in indexes) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def html_page(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]) -> str:
+    names = [i["target"] for i in indexes]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for title, prefix in GROUPS:
+        rows.append(f'<tr><th colspan="{len(names) + 3}" class="g">{html.escape(title)}</th></tr>')
+        for rid in (r for r in reqs if r.startswith(prefix + "-")):
+            cells = "".join(f'<td style="background:{COLOUR[cell(i, rid)]}">{cell(i, rid)}</td>' for i in indexes)
+            rows.append(
+                f"<tr><td>{rid}</td><td>{reqs[rid].level}</td><td class='t'>{html.escape(reqs[rid].text)}</td>"
+                f"{cells}</tr>"
+            )
+    tot = "".join(
+        f"<tr><td colspan='3'>{v}</td>" + "".join(f"<td>{totals(i, reqs)[v]}</td>" for i in indexes) + "</tr>"
+        for v in VERDICTS
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Socket.IO client matrix</title>
+<style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 6px;font-size:13px}}
+th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><body>
+<h1>Socket.IO client matrix</h1>
+<p>The suite plays the server; each client runs its fixture (conformance/CLIENT-FIXTURE.md). Requirements:
+conformance/CLIENT-REQUIREMENTS.md.</p>
+<table><tr><th colspan="3">Totals (requirements)</th>{head}</tr>{tot}</table><p></p>
+<table><tr><th>ID</th><th>level</th><th>requirement</th>{head}</tr>{''.join(rows)}</table></body></html>
+"""
+
+
+def transcript_text(records: list[dict[str, Any]], limit: int = 60) -> list[str]:
+    """The case's bytes as lines: time, connection, direction, content (text, or base64 for binary)."""
+    out = []
+    arrows = {"in": "C→S", "out": "S→C", "open": "open", "close": "close", "note": "note"}
+    for r in records[:limit]:
+        body = r.get("text", "") or (("base64:" + r["base64"]) if "base64" in r else "")
+        body = body.replace("\r\n", "⏎").replace("\x1e", "␞")
+        if len(body) > 160:
+            body = body[:160] + f"… ({len(body)} chars)"
+        note = f" ({r['note']})" if r.get("note") else ""
+        out.append(f"{r['t']:>9.1f} ms  #{r['conn']:<3} {arrows.get(r['dir'], r['dir']):<5} {body}{note}")
+    if len(records) > limit:
+        out.append(f"… {len(records) - limit} more records in the JSON report")
+    return out
+
+
+def findings_page(
+    index: dict[str, Any], reqs: dict[str, catalogue.Requirement], issues: dict[str, dict[str, str]]
+) -> str:
+    client = index["target"]
+    cases = [c for c in index.get("cases", []) if c["verdict"] in SEVERITY]
+    cases.sort(key=lambda c: (SEVERITY[c["verdict"]], c["requirement"] or "", c["case"]))
+    lines = [
+        f"# Findings: {client}",
+        "",
+        f"Every `fail` and `non-strict` case of `make conformance-client CLIENT={client}`, most serious first "
+        f"({len(cases)} cases). Written by conformance/client_matrix.py from the JSON report; the bytes are "
+        "the scripted server's record of the case (C→S: the client sent, S→C: the server sent).",
+        "",
+    ]
+    for c in cases:
+        rid = c["requirement"] or "?"
+        req = reqs.get(rid)
+        name = c["case"].split("::")[-1]
+        lines += [
+            f"## {c['verdict']}: {name}",
+            "",
+            f"- requirement: **{rid}** ({req.level if req else '?'}): {req.text if req else ''}",
+            f"- expected: `{c.get('expected')}`",
+            f"- actual: `{c.get('actual')}`",
+        ]
+        known = issues.get(client, {}).get(name) or issues.get("*", {}).get(name)
+        if known:
+            lines.append(f"- public issue: {known}")
+        reproduce = f"make conformance-client CLIENT={client} CLIENT_ARGS=\"-k '{name}'\""
+        lines += [f"- reproduce: `{reproduce}`", ""]
+        fx = c.get("fixture") or {}
+        if fx.get("stderr_tail"):
+            lines += ["fixture stderr (last lines):", "", "```", *fx["stderr_tail"].splitlines()[-15:], "```", ""]
+        if c.get("transcript"):
+            lines += ["bytes of the case:", "", "```", *transcript_text(c["transcript"]), "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def check(expected_path: Path, index_path: Path) -> int:
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))["verdicts"]
+    if not index_path.exists():
+        print(f"client check: no report at {index_path}", file=sys.stderr)
+        return 1
+    got = {c["case"].split("::")[-1]: c["verdict"] for c in json.loads(index_path.read_text())["cases"]}
+    diffs = [
+        (k, expected.get(k, "(no such case)"), got.get(k, "(not run)"))
+        for k in sorted(set(expected) | set(got))
+        if expected.get(k) != got.get(k)
+    ]
+    for name, want, seen in diffs:
+        print(f"client check: {name}: recorded {want}, now {seen}", file=sys.stderr)
+    counts = Counter(got.values())
+    print(
+        f"client check: {len(got)} cases, {len(diffs)} verdicts differ from {expected_path.name} ("
+        + ", ".join(f"{v} {counts[v]}" for v in VERDICTS if counts.get(v))
+        + ")"
+    )
+    return 1 if diffs else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--check", type=Path, help="recorded verdicts (JSON) to compare one index with")
+    ap.add_argument("--record", type=Path, help="write one index's verdicts as the recorded ones (JSON)")
+    ap.add_argument("indexes", nargs="+", type=Path)
+    args = ap.parse_args(argv)
+    if args.check:
+        return check(args.check, args.indexes[0])
+    if args.record:
+        index = json.loads(args.indexes[0].read_text(encoding="utf-8"))
+        doc = {
+            "client": index["target"],
+            "note": "recorded with client_matrix.py --record; checked by make test",
+            "verdicts": {c["case"].split("::")[-1]: c["verdict"] for c in index["cases"]},
+        }
+        args.record.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return 0
+    indexes = load(args.indexes)
+    if not indexes or args.out is None:
+        print("client matrix: no index found (or no --out)", file=sys.stderr)
+        return 1
+    reqs = catalogue.load(catalogue.CLIENT_PATH)
+    issues = json.loads(ISSUES_FILE.read_text(encoding="utf-8")) if ISSUES_FILE.exists() else {}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "client-matrix.md").write_text(markdown(indexes, reqs), encoding="utf-8")
+    (args.out / "client-matrix.html").write_text(html_page(indexes, reqs), encoding="utf-8")
+    fdir = args.out / "client-findings"
+    fdir.mkdir(exist_ok=True)
+    for i in indexes:
+        slug = i["target"].replace("@", "_").replace("/", "_").replace(" ", "_")
+        (fdir / f"{slug}.md").write_text(findings_page(i, reqs, issues.get("by-client", {})), encoding="utf-8")
+    print(f"client matrix: {len(indexes)} client(s) → {args.out / 'client-matrix.md'}, .html, {fdir}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
