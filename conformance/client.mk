@@ -83,3 +83,6 @@ test-conformance-client: $(PYTHON) clients-js
 TEST_TARGETS += test-conformance-client
 
 .PHONY: clients-js clients-python clients-rust clients-java clients-go conformance-client client-matrix test-conformance-client
+
+# `make matrix` writes the client matrix too.
+matrix: client-matrix
