@@ -130,18 +130,15 @@ conformance/CLIENT-REQUIREMENTS.md.</p>
 
 
 def transcript_text(records: list[dict[str, Any]], limit: int = 60) -> list[str]:
-    """The case's bytes as lines: time, connection, direction, content (text, or base64 for binary)."""
+    """The case's bytes as lines: time (s), connection, direction (`>` the scripted server sent, `<` the
+    client sent, `!` a connection event), and the HTTP message or WebSocket frame."""
     out = []
-    arrows = {"in": "C→S", "out": "S→C", "open": "open", "close": "close", "note": "note"}
     for r in records[:limit]:
-        body = r.get("text", "") or (("base64:" + r["base64"]) if "base64" in r else "")
-        body = body.replace("\r\n", "⏎").replace("\x1e", "␞")
-        if len(body) > 160:
-            body = body[:160] + f"… ({len(body)} chars)"
-        note = f" ({r['note']})" if r.get("note") else ""
-        out.append(f"{r['t']:>9.1f} ms  #{r['conn']:<3} {arrows.get(r['dir'], r['dir']):<5} {body}{note}")
+        t = "       " if r.get("t") is None else f"{r['t']:7.3f}"
+        text = r["text"] if len(r["text"]) <= 200 else r["text"][:200] + " …"
+        out.append(f"{t} #{r['conn']:<3} {r['dir']} {text}")
     if len(records) > limit:
-        out.append(f"… {len(records) - limit} more records in the JSON report")
+        out.append(f"… {len(records) - limit} more messages in the JSON report")
     return out
 
 
@@ -156,7 +153,7 @@ def findings_page(
         "",
         f"Every `fail` and `non-strict` case of `make conformance-client CLIENT={client}`, most serious first "
         f"({len(cases)} cases). Written by conformance/client_matrix.py from the JSON report; the bytes are "
-        "the scripted server's record of the case (C→S: the client sent, S→C: the server sent).",
+        "the scripted server's record of the case (`<` the client sent, `>` the scripted server sent).",
         "",
     ]
     for c in cases:

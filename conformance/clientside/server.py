@@ -9,7 +9,6 @@ threads and timers only.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import socket
@@ -18,6 +17,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness import tracking
+from harness import wire as hw
 
 from . import wire
 from .journal import Clock, Journal
@@ -50,18 +52,6 @@ class WireRecord:
     direction: str  # "in" (client to server), "out", "open", "close"
     data: bytes = b""
     note: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        text = self.data.decode("utf-8", errors="replace")
-        printable = text.encode("utf-8", errors="replace") == self.data and all(
-            c >= " " or c in "\r\n\t\x1e" for c in text
-        )
-        out: dict[str, Any] = {"t": round(self.t, 1), "conn": self.conn, "dir": self.direction}
-        if self.data:
-            out["text" if printable else "base64"] = text if printable else base64.b64encode(self.data).decode()
-        if self.note:
-            out["note"] = self.note
-        return out
 
 
 @dataclass
@@ -262,8 +252,47 @@ class ScriptedServer:
         self.record(0, "note", b"", text)
 
     def transcript_json(self) -> list[dict[str, Any]]:
+        """The case's bytes as the server-side reports keep them (harness/tracking.py's message format):
+        each connection cut into HTTP messages and WebSocket frames; `>` the suite (the server) sent,
+        `<` the client sent, `!` what happened to a connection; times in seconds."""
         with self.lock:
-            return [r.to_json() for r in self.transcript]
+            records = list(self.transcript)
+        splitters: dict[tuple[int, str], hw.Splitter] = {}
+        out: list[dict[str, Any]] = []
+        for r in records:
+            t = round(r.t / 1000.0, 4)
+            if r.direction not in ("in", "out"):
+                out.append({"t": t, "conn": r.conn, "dir": "!", "text": r.note or r.direction})
+                continue
+            sp = splitters.setdefault((r.conn, r.direction), hw.Splitter(request_side=r.direction == "in"))
+            try:
+                pieces = sp.feed(r.data)
+            except (hw.WireError, ValueError):
+                pieces, sp.buffer = [hw.StreamMessage("bytes", bytes(sp.buffer))], bytearray()
+            for piece in pieces:
+                text = tracking._describe(piece, r.direction == "in")
+                out.append(
+                    {
+                        "t": t,
+                        "conn": r.conn,
+                        "dir": "<" if r.direction == "in" else ">",
+                        "text": text,
+                        "bytes": len(piece.data),
+                    }
+                )
+        for (conn, direction), sp in splitters.items():
+            if sp.buffer:
+                left = bytes(sp.buffer)
+                out.append(
+                    {
+                        "t": None,
+                        "conn": conn,
+                        "dir": "<" if direction == "in" else ">",
+                        "text": f"incomplete, {len(left)} bytes: {tracking.show_bytes(left)}",
+                        "bytes": len(left),
+                    }
+                )
+        return out
 
     def bytes_from_client(self, last: int = 2000) -> bytes:
         with self.lock:

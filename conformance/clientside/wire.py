@@ -1,32 +1,25 @@
-"""The server's end of the wire, sans-I/O: bytes in, parsed requests, frames and packets out.
+"""The server's end of the wire, sans-I/O: bytes in, requests, messages and packets out.
 
-Nothing here touches a socket or a clock, and nothing uses the C codec: the client under test is
-judged by code that shares nothing with the code the project ships.
-
-- `RequestParser`: HTTP/1.1 requests as a client sends them (Content-Length or chunked bodies,
-  pipelined requests, an Upgrade request after which the rest is WebSocket bytes).
-- `FrameParser` / `encode_frame`: RFC 6455 frames as a server sees them (client frames masked).
-- Engine.IO v4 payloads (records joined by 0x1E) and v3 payloads (`<length>:<packet>`, and the
-  XHR2 binary form), Engine.IO packets, and Socket.IO packets with their binary attachments.
+The byte formats come from the harness's one wire module (harness/wire.py: HTTP/1.1 heads and chunked
+bodies, WebSocket frames, Engine.IO v4 and v3 payloads), which is written independently of the C
+codec; this module adds what only a server needs: requests cut out of a client's stream, answers,
+unmasked server frames, client messages with the masking of their frames kept, and the Socket.IO
+packets with their binary attachments, read strictly (a malformed packet is a WireError).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import struct
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import wire as hw
+
 # ------------------------------------------------------------------------------------------- HTTP
-MAX_HEAD_BYTES = 16 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
-
-
-class WireError(Exception):
-    """The client sent bytes that are not what the protocol layer allows; the text says which."""
+WireError = hw.WireError
 
 
 @dataclass
@@ -90,76 +83,31 @@ class RequestParser:
     def next_request(self) -> Request | None:
         if self.upgraded:
             return None
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buf) > MAX_HEAD_BYTES:
-                raise WireError(f"request head longer than {MAX_HEAD_BYTES} bytes")
+        head = hw.find_head(self.buf)
+        if head is None:
             return None
-        head = bytes(self.buf[:end]).decode("latin-1")
-        line, _, rest = head.partition("\r\n")
-        parts = line.split(" ")
+        parts = head.start_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise WireError(f"not an HTTP/1.1 request line: {line!r}")
-        headers = []
-        for hl in rest.split("\r\n") if rest else []:
-            key, sep, value = hl.partition(":")
-            if not sep:
-                raise WireError(f"header line without a colon: {hl!r}")
-            headers.append((key.strip(), value.strip()))
-        req = Request(parts[0], parts[1], parts[2], headers)
-        body_start = end + 4
+            raise WireError(f"not an HTTP/1.1 request line: {head.start_line!r}")
+        req = Request(parts[0], parts[1], parts[2], [(k.strip(), v) for k, v in head.headers])
         te = (req.header("transfer-encoding") or "").lower()
         if "chunked" in te:
-            parsed = _dechunk(self.buf, body_start)
-            if parsed is None:
+            n = hw.chunked_length(self.buf, head.head_length)
+            if n is None:
                 return None
-            req.body, consumed = parsed
-            req.chunked = True
+            req.body, req.chunked = hw.dechunk(bytes(self.buf[head.head_length : head.head_length + n])), True
         else:
-            length = int(req.header("content-length") or "0")
-            if length > MAX_BODY_BYTES:
-                raise WireError(f"Content-Length {length} past the suite's {MAX_BODY_BYTES}")
-            if len(self.buf) < body_start + length:
+            n = int(req.header("content-length") or "0")
+            if n > MAX_BODY_BYTES:
+                raise WireError(f"Content-Length {n} past the suite's {MAX_BODY_BYTES}")
+            if len(self.buf) < head.head_length + n:
                 return None
-            req.body = bytes(self.buf[body_start : body_start + length])
-            consumed = body_start + length
-        req.raw = bytes(self.buf[:consumed])
-        del self.buf[:consumed]
+            req.body = bytes(self.buf[head.head_length : head.head_length + n])
+        req.raw = bytes(self.buf[: head.head_length + n])
+        del self.buf[: head.head_length + n]
         if req.is_websocket:
             self.upgraded = True
         return req
-
-
-def _dechunk(buf: bytearray, pos: int) -> tuple[bytes, int] | None:
-    """A chunked body starting at `pos`: (body, end offset), or None while incomplete."""
-    body = bytearray()
-    while True:
-        eol = buf.find(b"\r\n", pos)
-        if eol < 0:
-            return None
-        size_text = bytes(buf[pos:eol]).split(b";")[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise WireError(f"bad chunk size line {bytes(buf[pos:eol])!r}") from None
-        pos = eol + 2
-        if size == 0:
-            # Trailers (none expected) end with an empty line.
-            end = buf.find(b"\r\n", pos)
-            while end > pos:
-                pos = end + 2
-                end = buf.find(b"\r\n", pos)
-            if end < 0:
-                return None
-            return bytes(body), end + 2
-        if len(buf) < pos + size + 2:
-            return None
-        body += buf[pos : pos + size]
-        if buf[pos + size : pos + size + 2] != b"\r\n":
-            raise WireError("chunk not followed by CRLF")
-        pos += size + 2
-        if len(body) > MAX_BODY_BYTES:
-            raise WireError(f"chunked body past the suite's {MAX_BODY_BYTES} bytes")
 
 
 REASONS = {
@@ -191,12 +139,15 @@ def response(
 
 
 # -------------------------------------------------------------------------------------- WebSocket
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-
-
-def accept_key(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + GUID).encode("latin-1")).digest()).decode("ascii")
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = (
+    hw.OP_CONT,
+    hw.OP_TEXT,
+    hw.OP_BINARY,
+    hw.OP_CLOSE,
+    hw.OP_PING,
+    hw.OP_PONG,
+)
+accept_key = hw.accept_key
 
 
 def upgrade_response(req: Request) -> bytes:
@@ -210,17 +161,9 @@ def upgrade_response(req: Request) -> bytes:
 
 
 @dataclass
-class Frame:
-    fin: bool
-    opcode: int
-    payload: bytes
-    masked: bool
-    rsv: int = 0
-
-
-@dataclass
 class Message:
-    """A whole WebSocket message (fragments joined), or a control frame."""
+    """A whole WebSocket message (fragments joined), or a control frame; `masked` is false when any of
+    its frames came unmasked (RFC 6455 section 5.1 requires every client frame masked)."""
 
     opcode: int
     data: bytes
@@ -233,160 +176,74 @@ class Message:
 
 
 class FrameParser:
-    """Client-to-server frames: feed bytes, take whole messages (control frames come out at once)."""
-
-    MAX_MESSAGE = 64 * 1024 * 1024
+    """Client-to-server messages: feed bytes, take whole messages (control frames come out at once)."""
 
     def __init__(self) -> None:
-        self.buf = bytearray()
-        self.parts: list[Frame] = []
+        self.frames = hw.FrameParser()
+        self.ready: list[Message] = []
+        self.parts: list[hw.Frame] = []
 
     def feed(self, data: bytes) -> None:
-        self.buf += data
-
-    def _frame(self) -> Frame | None:
-        b = self.buf
-        if len(b) < 2:
-            return None
-        fin, rsv, opcode = bool(b[0] & 0x80), (b[0] >> 4) & 7, b[0] & 0x0F
-        masked, length, pos = bool(b[1] & 0x80), b[1] & 0x7F, 2
-        if length == 126:
-            if len(b) < 4:
-                return None
-            length, pos = struct.unpack(">H", b[2:4])[0], 4
-        elif length == 127:
-            if len(b) < 10:
-                return None
-            length, pos = struct.unpack(">Q", b[2:10])[0], 10
-        if length > self.MAX_MESSAGE:
-            raise WireError(f"frame of {length} bytes")
-        key = b""
-        if masked:
-            if len(b) < pos + 4:
-                return None
-            key, pos = bytes(b[pos : pos + 4]), pos + 4
-        if len(b) < pos + length:
-            return None
-        payload = bytes(b[pos : pos + length])
-        if masked:
-            payload = bytes(c ^ key[i % 4] for i, c in enumerate(payload))
-        del b[: pos + length]
-        return Frame(fin, opcode, payload, masked, rsv)
-
-    def next_message(self) -> Message | None:
-        while True:
-            f = self._frame()
-            if f is None:
-                return None
+        for f in self.frames.feed(data):
             if f.opcode >= 0x8:
-                return Message(f.opcode, f.payload, 1, f.masked)
+                self.ready.append(Message(f.opcode, f.payload, 1, f.masked))
+                continue
             self.parts.append(f)
             if f.fin:
                 parts, self.parts = self.parts, []
                 if parts[0].opcode == OP_CONT:
                     raise WireError("continuation frame without a first frame")
-                return Message(
-                    parts[0].opcode, b"".join(p.payload for p in parts), len(parts), all(p.masked for p in parts)
+                self.ready.append(
+                    Message(
+                        parts[0].opcode, b"".join(p.payload for p in parts), len(parts), all(p.masked for p in parts)
+                    )
                 )
+
+    def next_message(self) -> Message | None:
+        return self.ready.pop(0) if self.ready else None
 
 
 def encode_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     """A server frame: never masked (RFC 6455 section 5.1)."""
-    head = bytes([(0x80 if fin else 0) | opcode])
-    n = len(payload)
-    if n < 126:
-        head += bytes([n])
-    elif n < 65536:
-        head += bytes([126]) + struct.pack(">H", n)
-    else:
-        head += bytes([127]) + struct.pack(">Q", n)
-    return head + payload
+    return hw.encode_frame(opcode, payload, fin=fin, masked=False)
 
 
 def close_frame(code: int | None = 1000, reason: str = "") -> bytes:
-    body = b"" if code is None else struct.pack(">H", code) + reason.encode("utf-8")
-    return encode_frame(OP_CLOSE, body)
+    return encode_frame(OP_CLOSE, hw.close_payload(code, reason))
 
 
 # -------------------------------------------------------------------------------------- Engine.IO
-Packet = str | bytes  # a text packet ("4hello", "2") or a binary message's bytes
-RS = "\x1e"
+Packet = hw.Packet  # a text packet ("4hello", "2") or a binary message's bytes
+RS = hw.RS
 EIO_TYPES = "0123456"
 
 
 def payload_v4_decode(body: bytes) -> list[Packet]:
-    """Records joined by 0x1E; a record starting with `b` is base64 of binary data."""
-    text = body.decode("utf-8")
-    out: list[Packet] = []
-    for rec in text.split(RS):
-        out.append(_b64(rec[1:]) if rec.startswith("b") else rec)
-    return out
+    """Records joined by 0x1E; strict: the body must be UTF-8 and every `b` record valid base64."""
+    body.decode("utf-8")
+    for rec in body.split(b"\x1e"):
+        if rec.startswith(b"b"):
+            _strict_b64(rec[1:])
+    return hw.decode_payload(body)
 
 
-def payload_v4_encode(packets: list[Packet]) -> bytes:
-    return RS.join("b" + base64.b64encode(p).decode() if isinstance(p, bytes) else p for p in packets).encode("utf-8")
-
-
-def _b64(text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except ValueError:
-        raise WireError(f"bad base64 in a binary record: {text[:40]!r}") from None
-
-
-def _utf16_len(text: str) -> int:
-    """String length as JavaScript counts it (Engine.IO v3 lengths are in UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def payload_v3_encode(packets: list[Packet]) -> bytes:
-    """The text form: `<length>:<packet>`, binary as `b4<base64>` (type included)."""
-    parts = []
-    for p in packets:
-        rec = "b4" + base64.b64encode(p).decode() if isinstance(p, bytes) else p
-        parts.append(f"{_utf16_len(rec)}:{rec}")
-    return "".join(parts).encode("utf-8")
+payload_v4_encode = hw.encode_payload
+payload_v3_encode = hw.encode_payload_v3
 
 
 def payload_v3_decode(body: bytes, content_type: str = "") -> list[Packet]:
-    if body[:1] in (b"\x00", b"\x01") or "octet-stream" in content_type:
-        return _payload_v3_binary(body)
-    text = body.decode("utf-8")
-    out: list[Packet] = []
-    units = text.encode("utf-16-le")
-    pos = 0  # in UTF-16 code units
-    while pos * 2 < len(units):
-        colon = units.find(b":\x00", pos * 2)
-        while colon >= 0 and colon % 2:
-            colon = units.find(b":\x00", colon + 1)
-        if colon < 0:
-            raise WireError(f"v3 payload record without a length: {text[:40]!r}")
-        digits = units[pos * 2 : colon].decode("utf-16-le")
-        if not digits.isdigit():
-            raise WireError(f"v3 payload length {digits!r} is not a number")
-        n = int(digits)
-        start = colon // 2 + 1
-        rec = units[start * 2 : (start + n) * 2].decode("utf-16-le", errors="surrogatepass")
-        if _utf16_len(rec) != n:
-            raise WireError("v3 payload record shorter than its length")
-        out.append(_b64(rec[2:]) if rec.startswith("b4") else rec)
-        pos = start + n
-    return out
+    """Either v3 form; binary records of the XHR2 form keep their Engine.IO type byte out."""
+    packets = hw.decode_payload_v3(body)
+    if body[:1] in (b"\x00", b"\x01"):
+        return [p[1:] if isinstance(p, bytes) else p for p in packets]
+    return packets
 
 
-def _payload_v3_binary(body: bytes) -> list[Packet]:
-    """XHR2 form: 0 (string) or 1 (binary), length as digit bytes, 0xFF, then the packet."""
-    out: list[Packet] = []
-    pos = 0
-    while pos < len(body):
-        kind = body[pos]
-        end = body.index(b"\xff", pos + 1)
-        n = int("".join(str(d) for d in body[pos + 1 : end]))
-        data = body[end + 1 : end + 1 + n]
-        # A binary record carries the Engine.IO type byte (4) first.
-        out.append(data[1:] if kind == 1 else data.decode("utf-8"))
-        pos = end + 1 + n
-    return out
+def _strict_b64(data: bytes) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError:
+        raise WireError(f"bad base64 in a binary record: {data[:40]!r}") from None
 
 
 def open_packet(
