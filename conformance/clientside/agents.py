@@ -64,6 +64,7 @@ class Tolerance:
     gap_multiplier: float = 2.0  # the backoff's growth per attempt
     heartbeat_grace_ms: float = 400.0  # ping-timeout close allowed this late (HB-03)
     reconnect_grace_ms: float = 1500.0  # first reconnection attempt after a drop, at most this late
+    startup_s: float = 4.0  # from the process start to its first connect (a JVM needs more on a busy machine)
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,9 @@ class Run:
         return [e.item for e in self.fx.lines if ev is None or e.item.get("ev") == ev]
 
     def connected(self, nsp: str = "/", timeout: float = WAIT_S, start: int = 0) -> Entry[dict[str, Any]]:
+        """The fixture's `connect` line for `nsp`; the first one may take the client's start-up time too."""
+        if start == 0:
+            timeout = max(timeout, self.spec.tolerance.startup_s)
         return self.line("connect", timeout, start, nsp=nsp)
 
     def packet(
@@ -225,11 +228,15 @@ class Run:
                 self.case.notes.append(f"no upgrade within {UPGRADE_WAIT_S} s; the case ran on polling")
         return s
 
-    def restart(self) -> None:
-        """Stops the fixture and starts a new one with the same configuration, against the same server."""
+    def restart(self) -> int:
+        """Stops the fixture and starts a new one with the same configuration, against the same server.
+        Returns the first connection id the new process can have: requests of the old one may still
+        be read after it was stopped."""
         self.fx.stop()
+        first_conn = next(self.srv.ids)
         self.fixture = agents.Fixture(self.spec, self.config, self.clock)
         self.fixture.start()
+        return first_conn
 
     def command(
         self, s: Session, name: str, arg: dict[str, Any] | None = None, nsp: str = "/", then_hold: bool = False

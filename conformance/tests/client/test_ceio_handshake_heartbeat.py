@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
 from clientkit import echo_back, polling_requests, reconnected
 from clientside import wire
 from clientside.scenario import Run
+from clientside.server import HttpSeen
 from harness.verdict import Case
 
 FIRST_REQUEST_RUNS = 5
+
+
+def _from_conn(first: int) -> Callable[[HttpSeen], bool]:
+    return lambda h: h.conn >= first
 
 
 def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -> None:
@@ -20,10 +26,11 @@ def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -
     firsts = []
     for i in range(FIRST_REQUEST_RUNS):
         if i:
-            mark = len(run.srv.http)
-            run.restart()
-            run.request(lambda h: True, f"start {i + 1}'s first request", start=mark)
-            first = run.srv.http.snapshot()[mark].item.request
+            first_conn = run.restart()
+            got = run.request(
+                _from_conn(first_conn), f"start {i + 1}'s first request", timeout=run.spec.tolerance.startup_s
+            )
+            first = got.item.request
         else:
             run.connected()
             first = run.srv.http.snapshot()[0].item.request
