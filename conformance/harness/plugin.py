@@ -117,7 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
     config.stash[RESULTS_KEY] = []
     _CONFIG = config
-    if not _is_worker(config) and not config.getoption("collectonly"):
+    client_side = config.getoption("--catalogue", "server") == "client"  # the subject is a client: no target
+    if not _is_worker(config) and not config.getoption("collectonly") and not client_side:
         _resolve_spec(config, install=True)  # a version on demand is installed once, before any worker
 
 
