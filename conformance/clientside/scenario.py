@@ -142,9 +142,7 @@ class Run:
         crash = self.crash_report()
         if crash:
             return Failure(f"{self.case.req_id}: while waiting for {what}: {crash}", what, crash)
-        return Failure(
-            f"{self.case.req_id}: no {what} within the deadline; seen instead: {seen[-12:]!r}", what, seen[-12:]
-        )
+        return WaitTimeout(what, seen[-12:])
 
     def line(self, ev: str, timeout: float = WAIT_S, start: int = 0, **fields: Any) -> Entry[dict[str, Any]]:
         """The first line the fixture printed with this `ev` (and these field values)."""
@@ -255,6 +253,15 @@ class Run:
     def quiet_packets(self, pred: Callable[[wire.SioPacket], bool], seconds: float, start: int = 0) -> SioSeen | None:
         got = self.srv.sio.quiet(lambda s: pred(s.packet), seconds, start)
         return got.item if got else None
+
+
+class WaitTimeout(Exception):
+    """What a case waited for never came (the client did not react). Not a Failure: the harness judges
+    it at the level of the case's requirement, showing `what` and `seen`."""
+
+    def __init__(self, what: str, seen: list[Any]):
+        super().__init__(f"no {what} within the deadline; seen instead: {seen!r}")
+        self.what, self.seen = what, seen
 
 
 def _line_matcher(ev: str, fields: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
