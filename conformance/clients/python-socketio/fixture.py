@@ -227,6 +227,13 @@ async def run_async(config: dict[str, Any]) -> None:
             )
         return tuple(args)
 
+    def catch_all(nsp: str):
+        # A coroutine function of its own: AsyncClient awaits only handlers that are one.
+        async def handler(event: str, *args: Any) -> Any:
+            return await on_any(event, nsp, *args)
+
+        return handler
+
     def handlers(nsp: str):
         async def on_connect() -> None:
             say({"ev": "connect", "nsp": nsp, "id": sio.get_sid(nsp)})
@@ -250,7 +257,7 @@ async def run_async(config: dict[str, Any]) -> None:
 
     for nsp in config.get("namespaces") or ["/"]:
         c, d, e = handlers(nsp)
-        sio.on("*", (lambda n: lambda event, *args: on_any(event, n, *args))(nsp), namespace=nsp)
+        sio.on("*", catch_all(nsp), namespace=nsp)
         sio.on("connect", c, namespace=nsp)
         sio.on("disconnect", d, namespace=nsp)
         sio.on("connect_error", e, namespace=nsp)
