@@ -338,9 +338,11 @@ def test_CSIO_BUF_01_emits_while_disconnected_sent_after_reconnection(run: Run, 
         for e in run.srv.sio
         if e.item.sid == s2.sid
     ]
+    # A Socket.IO 4 client joins `/` implicitly: no CONNECT comes first there.
+    first = [("type 0", [])] if run.eio == 4 else []
     case.eq(
         "packets of the new session",
-        [("type 0", []), ("late", [1]), ("late", [2])],
+        [*first, ("late", [1]), ("late", [2])],
         [x for x in seq if x[0] in ("late", "type 0")][:3],
     )
 
