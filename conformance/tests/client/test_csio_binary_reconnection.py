@@ -339,7 +339,7 @@ def test_CSIO_BUF_01_emits_while_disconnected_sent_after_reconnection(run: Run, 
         if e.item.sid == s2.sid
     ]
     # A Socket.IO 4 client joins `/` implicitly: no CONNECT comes first there.
-    first = [("type 0", [])] if run.eio == 4 else []
+    first: list[tuple[str, list[Any]]] = [("type 0", [])] if run.eio == 4 else []
     case.eq(
         "packets of the new session",
         [*first, ("late", [1]), ("late", [2])],
