@@ -120,7 +120,7 @@ def _registry() -> dict[str, ClientSpec]:
             needs=(pyvenv / "bin" / "python",),
             install="clients-python",
             package=("pypi", "python-socketio", "5.18.1"),
-            tolerance=Tolerance(heartbeat_grace_ms=5600.0),
+            tolerance=Tolerance(heartbeat_grace_ms=5600.0, startup_s=10.0),
         ),
         ClientSpec(
             "python-async",
@@ -130,7 +130,7 @@ def _registry() -> dict[str, ClientSpec]:
             needs=(pyvenv / "bin" / "python",),
             install="clients-python",
             package=("pypi", "python-socketio", "5.18.1"),
-            tolerance=Tolerance(heartbeat_grace_ms=5600.0),
+            tolerance=Tolerance(heartbeat_grace_ms=5600.0, startup_s=10.0),
         ),
         ClientSpec(
             "rust",
@@ -140,7 +140,7 @@ def _registry() -> dict[str, ClientSpec]:
             needs=(rust_bin,),
             install="clients-rust",
             # Jitter fixed at ±50 % and a ×1.5 multiplier inside the library (no setting).
-            tolerance=Tolerance(gap_jitter=0.5, gap_multiplier=1.5),
+            tolerance=Tolerance(gap_jitter=0.5, gap_multiplier=1.5, startup_s=10.0),
         ),
         ClientSpec(
             "java",
@@ -149,7 +149,7 @@ def _registry() -> dict[str, ClientSpec]:
             CLIENTS_DIR / "java-socketio-client",
             needs=(java_jar,),
             install="clients-java",
-            tolerance=Tolerance(gap_abs_ms=60.0),
+            tolerance=Tolerance(gap_abs_ms=60.0, startup_s=20.0),
         ),
         ClientSpec(
             "go",
