@@ -181,7 +181,11 @@ def findings_page(
 
 
 def check(expected_path: Path, index_path: Path) -> int:
-    expected = json.loads(expected_path.read_text(encoding="utf-8"))["verdicts"]
+    recorded = json.loads(expected_path.read_text(encoding="utf-8"))
+    expected = recorded["verdicts"]
+    # Cases whose verdict rests on the client's timers measured from outside: on a loaded machine a
+    # SHOULD-level timing may be missed, so either of the listed verdicts is accepted (never `fail`).
+    timing: dict[str, list[str]] = recorded.get("timing", {})
     if not index_path.exists():
         print(f"client check: no report at {index_path}", file=sys.stderr)
         return 1
@@ -189,7 +193,7 @@ def check(expected_path: Path, index_path: Path) -> int:
     diffs = [
         (k, expected.get(k, "(no such case)"), got.get(k, "(not run)"))
         for k in sorted(set(expected) | set(got))
-        if expected.get(k) != got.get(k)
+        if expected.get(k) != got.get(k) and got.get(k) not in timing.get(k, [])
     ]
     for name, want, seen in diffs:
         print(f"client check: {name}: recorded {want}, now {seen}", file=sys.stderr)
@@ -218,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             "note": "recorded with client_matrix.py --record; checked by make test",
             "verdicts": {c["case"].split("::")[-1]: c["verdict"] for c in index["cases"]},
         }
+        if args.record.exists():  # the accepted timing verdicts are kept
+            doc["timing"] = json.loads(args.record.read_text(encoding="utf-8")).get("timing", {})
         args.record.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return 0
     indexes = load(args.indexes)

@@ -9,7 +9,7 @@ import pytest
 
 from clientkit import echo_back, polling_requests, reconnected
 from clientside import wire
-from clientside.scenario import Run
+from clientside.scenario import WAIT_S, Run
 from clientside.server import HttpSeen
 from harness.verdict import Case
 
@@ -140,8 +140,9 @@ def test_CEIO_HS_07_bad_handshake_is_a_connect_error_then_retry(run: Run, case: 
     srv = run.serve()
     srv.on_handshake = lambda req, n: HS07_BAD[answer] if n == 1 else None
     run.start()
-    err = run.maybe_line("connect_error", 3.0)
-    ok = run.maybe_line("connect", 3.0)
+    # A client may only notice at its connect timeout (2 s in the configuration).
+    err = run.maybe_line("connect_error", 2.0 + WAIT_S)
+    ok = run.maybe_line("connect", WAIT_S + run.spec.tolerance.startup_s)
     case.check(
         err is not None and ok is not None and err.t < ok.t and srv.handshakes >= 2,
         "connect_error for the bad handshake, then a new handshake that connects",
