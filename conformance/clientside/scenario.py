@@ -144,23 +144,25 @@ class Run:
             return Failure(f"{self.case.req_id}: while waiting for {what}: {crash}", what, crash)
         return WaitTimeout(what, seen[-12:])
 
+    def _from_start(self, timeout: float, start: int) -> float:
+        """A wait that looks at the fixture's output from its first line includes its start-up time."""
+        return timeout + self.spec.tolerance.startup_s if start == 0 else timeout
+
     def line(self, ev: str, timeout: float = WAIT_S, start: int = 0, **fields: Any) -> Entry[dict[str, Any]]:
         """The first line the fixture printed with this `ev` (and these field values)."""
-        got = self.fx.lines.wait(_line_matcher(ev, fields), timeout, start)
+        got = self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start)
         if got is None:
             raise self._timeout(f"fixture line {{ev: {ev!r}, {fields}}}", [e.item for e in self.fx.lines])
         return got
 
     def maybe_line(self, ev: str, timeout: float, start: int = 0, **fields: Any) -> Entry[dict[str, Any]] | None:
-        return self.fx.lines.wait(_line_matcher(ev, fields), timeout, start)
+        return self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start)
 
     def lines(self, ev: str | None = None) -> list[dict[str, Any]]:
         return [e.item for e in self.fx.lines if ev is None or e.item.get("ev") == ev]
 
     def connected(self, nsp: str = "/", timeout: float = WAIT_S, start: int = 0) -> Entry[dict[str, Any]]:
         """The fixture's `connect` line for `nsp`; the first one may take the client's start-up time too."""
-        if start == 0:
-            timeout = max(timeout, self.spec.tolerance.startup_s)
         return self.line("connect", timeout, start, nsp=nsp)
 
     def packet(
