@@ -292,15 +292,15 @@ class Target:
     description: str
     sio_path: str = "/socket.io/"
     eio_path: str = "/engine.io/"
-    process: subprocess.Popen[bytes] | None = None
-    output: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    output: list[str] = field(default_factory=list, repr=False)
+    stderr: list[str] = field(default_factory=list, repr=False)
     client_pings: bool = False
     upgrade_timeout_ms: int | None = None
     # How the target was started, to restart it the same way; None for an URL target.
-    spec: TargetSpec | None = None
-    overrides: dict[str, int] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
+    spec: TargetSpec | None = field(default=None, repr=False)
+    overrides: dict[str, int] = field(default_factory=dict, repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
     # Resolved version of each protocol package, and the implementation's own name and version.
     packages: dict[str, str] = field(default_factory=dict)
     implementation: str = ""
