@@ -28,6 +28,8 @@ MATRIX_OUT         ?= docs
 # pingInterval in whole seconds, so that target cannot run on a sub-second heartbeat like the
 # others; its heartbeat-bound cases are spread over two workers instead, each with its own server.
 CONF_WORKERS_python-socketio ?= 2
+# socket.io 2 waits out many v4 expectations it does not meet; two workers keep it near a minute.
+CONF_WORKERS_node-socketio-v2 ?= 2
 conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),0)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
