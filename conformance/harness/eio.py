@@ -399,10 +399,11 @@ class UpgradedSession(WebSocketSession):
         reply = s.ws.recv(target.reply)
         if reply.kind != "text" or reply.text != "3probe":
             raise AssertionError(f"upgrade: expected 3probe, got {reply!r}")
-        polling._stop.set()
-        s.ws.send_text(wire.UPGRADE)
-        if not polling.stop_poller(target.reply + 1.0):
+        # As a real client does: polling is paused (its held GET released, with a noop) before `5` is
+        # sent. A server that never releases the GET is EIO-UP-02's business; `5` goes out regardless.
+        if not polling.stop_poller(target.reply):
             polling.close()
+        s.ws.send_text(wire.UPGRADE)
         # What polling delivered before the switch comes first, in order.
         for p in polling.recv_all(0.0):
             s.inbox.append(p)

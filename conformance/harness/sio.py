@@ -226,6 +226,14 @@ class SioClient:
         assert ack_id is not None
         return list(self.expect_ack(ack_id, nsp, timeout).data or [])
 
+    def pull_queued(self) -> None:
+        """Decodes into the inbox whatever the session has already received, without waiting."""
+        for _ in range(100000):
+            try:
+                self._pull(time.monotonic())
+            except (TimeoutError, SessionEnded, DecodeError):
+                return
+
     def quiet(self, timeout: float) -> list[SioPacket]:
         """Every packet not yet taken plus those received within `timeout` (the session may end meanwhile)."""
         deadline = time.monotonic() + timeout

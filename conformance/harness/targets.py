@@ -217,6 +217,20 @@ def _registry() -> dict[str, TargetSpec]:
             needs=[PY_VENV / "bin" / "python"],
             source=PYTHON_SOURCE,
         ),
+        # The suite's own race check (make test): the threaded python-socketio Server behind Werkzeug's
+        # threaded WSGI server, with a fixture of its own (targets/python-socketio-threading).
+        "python-socketio-threading": TargetSpec(
+            name="python-socketio-threading",
+            command=[str(PY_VENV / "bin" / "python"), "fixture.py"],
+            cwd=TARGETS_DIR / "python-socketio-threading",
+            ping_interval_ms=1000,  # python-engineio advertises whole seconds (see python-socketio)
+            ping_timeout_ms=200,
+            description="python-socketio threaded Server on Werkzeug's threaded WSGI server (PyPI)",
+            profile="python",
+            features=frozenset({"extended", "auth", "echo", "log", "app-error"}),
+            upgrade_timeout_ms=None,
+            needs=[PY_VENV / "bin" / "python"],
+        ),
     }
 
 

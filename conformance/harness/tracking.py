@@ -188,6 +188,9 @@ def recv(sock: socket.socket, size: int = 65536) -> bytes:
     try:
         data = sock.recv(size)
     except TimeoutError:
+        c = _conn(sock)
+        if c is not None and c.transcript is not None:
+            c.transcript.add(c.id, "!", note=f"nothing received within {sock.gettimeout()} s: the suite gives up")
         raise
     except OSError as exc:
         c = _conn(sock)  # None once the suite has closed the socket itself

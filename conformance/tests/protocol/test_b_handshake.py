@@ -10,31 +10,11 @@ import pytest
 from harness import targets
 from harness.eio import PollingSession, decode_payload, query
 from harness.verdict import Case
-from harness.ws import WsClient, WsRejected
-from wirekit import get, json_body, open_packet, req
+from harness.ws import WsClient
+from wirekit import get, json_body, open_packet, req, ws_outcome
 
 OPEN_KEYS = {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
 SIO = "/socket.io/"
-
-
-def _ws_outcome(target, url: str) -> tuple[str, Any]:
-    """How a WebSocket upgrade attempt ends: ('rejected', response), ('open', first text) or ('closed', msg)."""
-    try:
-        ws = WsClient.connect(target.host, target.port, url, timeout=target.reply)
-    except WsRejected as rej:
-        return "rejected", rej.response
-    try:
-        msg = ws.recv(target.reply)
-        if msg.kind == "text" and msg.text.startswith("0{"):
-            return "open", msg.text
-        if msg.ended:
-            return "closed", msg
-        end = ws.wait_closed(target.reply)
-        return ("closed", msg) if end is not None else ("open", msg)
-    except TimeoutError:
-        return "open", "no frame and no close"
-    finally:
-        ws.close()
 
 
 def test_EIO_HS_01_polling_handshake(case, target):
@@ -53,7 +33,7 @@ def test_EIO_HS_01_polling_handshake(case, target):
 
 
 def test_EIO_HS_02_websocket_handshake(case, target):
-    outcome, data = _ws_outcome(target, query(SIO, "websocket"))
+    outcome, data = ws_outcome(target, query(SIO, "websocket"))
     case.must(outcome == "open", "a WebSocket-only handshake gets 101 and an open packet", "0{…}", data)
     info: Any = open_packet(str(data))
     case.eq("open packet keys", sorted(OPEN_KEYS), sorted(info or {}))
@@ -155,7 +135,7 @@ def test_EIO_HS_08_unknown_sid(case, target, method):
 
 
 def test_EIO_HS_08_unknown_sid_websocket(case, target):
-    outcome, data = _ws_outcome(target, query(SIO, "websocket", "nosuchsessionid00000"))
+    outcome, data = ws_outcome(target, query(SIO, "websocket", "nosuchsessionid00000"))
     case.must(
         outcome in ("rejected", "closed"),
         "WebSocket upgrade with an unknown sid is refused",
@@ -220,7 +200,7 @@ def test_EIO_HS_12_json_error_body(case, target, label, method, q, code):
 
 
 def test_EIO_HS_13_rejected_upgrade_is_plain_http(case, target):
-    outcome, data = _ws_outcome(target, query(SIO, "websocket", "nosuchsessionid00000"))
+    outcome, data = ws_outcome(target, query(SIO, "websocket", "nosuchsessionid00000"))
     case.must(outcome != "open", "an upgrade for an unknown sid never yields a working WebSocket", "refused", data)
     if outcome == "rejected":
         case.check(data is not None and data.status == 400, "refusal status", 400, data.summary() if data else None)
@@ -234,7 +214,7 @@ def test_EIO_HS_13_rejected_upgrade_is_plain_http(case, target):
     ids=["missing", "abc", "seven"],
 )
 def test_EIO_HS_14_bad_eio_on_websocket(case, target, q):
-    outcome, data = _ws_outcome(target, f"{SIO}?{q}")
+    outcome, data = ws_outcome(target, f"{SIO}?{q}")
     if target.eio3 and outcome == "open":
         case.non_strict(
             "bad EIO refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
@@ -256,7 +236,7 @@ def test_EIO_HS_14_bad_eio_on_websocket(case, target, q):
 
 
 def test_EIO_HS_15_upgrade_with_polling_transport(case, target):
-    outcome, data = _ws_outcome(target, query(SIO, "polling"))
+    outcome, data = ws_outcome(target, query(SIO, "polling"))
     case.must(
         outcome in ("rejected", "closed"),
         "WebSocket upgrade asking for transport=polling",
@@ -318,7 +298,7 @@ def test_EIO_HS_18_allow_request_refusal(case, target, transport):
             (actual, resp.body),
         )
     else:
-        outcome, data = _ws_outcome(target, url)
+        outcome, data = ws_outcome(target, url)
         if outcome == "open" and not target.has("refuse"):
             case.unimplemented("the upgrade with refuse= was accepted: no refusal hook (FIXTURE.md section 3)")
         case.must(

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from harness import http as rawhttp
-from harness import targets
+from harness import targets, tracking
 from harness.eio import PollingSession, SessionEnded, WebSocketSession, query
-from harness.ws import WsClient, WsRejected
-from wirekit import get, json_body, v3_sid
+from harness.verify import expect_closed, expect_packet, stays_open
+from wirekit import get, json_body, v3_sid, ws_outcome
 
 SIO = "/socket.io/"
 
@@ -33,7 +33,8 @@ def test_EIO_HB_01_ping_pong_polling(case, opener, target):
         gaps.append(round(time.monotonic() - t0, 3))
         case.must(resp.status == 200 and resp.body == b"2", "held GET answered with exactly `2`", b"2", resp.summary())
         t0 = time.monotonic()
-        case.must(s.post("3").status == 200, "pong accepted", 200, "not 200")
+        pong = s.post("3")
+        case.must(pong.status == 200, "pong accepted", 200, pong.summary())
     lo, hi = target.ping_interval - 0.05, target.ping_interval + target.slack
     case.check(
         all(lo <= g <= hi for g in gaps),
@@ -72,7 +73,7 @@ def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
 def test_EIO_HB_02_ping_period_restarts_at_pong(case, opener, target):
     s = opener.adopt(WebSocketSession.connect(target, SIO, auto_pong=False))
     delay = min(0.1, target.ping_timeout / 2)
-    case.must(s.recv(target.reply) == "2", "first ping", "2", "other")
+    expect_packet(case, s, "2", "first ping", timeout=target.reply, must=True)
     t1 = time.monotonic()
     early = s.recv_all(delay)  # waiting on the queue: nothing is expected before the pong
     s.send("3")
@@ -115,9 +116,8 @@ def test_EIO_HB_03_ping_timeout_polling(case, opener, target):
 def test_EIO_HB_03_ping_timeout_websocket(case, opener, target):
     t0 = time.monotonic()
     s = opener.adopt(WebSocketSession.connect(target, SIO, auto_pong=False))
-    how = s.wait_ended(target.heartbeat + 2 * target.slack)
+    expect_closed(case, s, "WebSocket closed after an unanswered ping", target.heartbeat + 2 * target.slack, must=True)
     elapsed = time.monotonic() - t0
-    case.must(how is not None, "WebSocket closed after an unanswered ping", "closed", f"open after {elapsed:.2f} s")
     case.check(
         elapsed >= target.heartbeat - 0.05,
         "not closed before pingInterval + pingTimeout",
@@ -156,31 +156,40 @@ def test_EIO_HB_05_client_ping_is_violation(case, opener, target, transport):
     if transport == "websocket":
         s = opener.adopt(WebSocketSession.connect(target, SIO))
         s.send("2")
-        how = s.wait_ended(target.reply)
-        case.check(how is not None, "a v4 client ping closes the WebSocket", "closed", "still open")
+        expect_closed(case, s, "a v4 client ping closes the WebSocket", target.reply)
     else:
         s = opener.adopt(_poll_session(target))
-        s.post("2")
+        post = s.post("2")
         resp = s.get()
         case.check(
             resp.status == 400 or resp.body in (b"1",),
             "a v4 client ping ends the polling session",
             "HTTP 400 (or `1`)",
-            resp.summary(),
+            [post.summary(), resp.summary()],
         )
 
 
 def test_EIO_HB_06_unsolicited_pongs_harmless(case, opener, target):
     c = opener.sio("websocket")
     c.send_raw("3", "3xyz")
-    back = c.barrier()
-    case.check(not c.eio.ended, "session keeps working after unsolicited pongs", "message-back", back)
+    ok, before, how = stays_open(c)
+    case.check(ok and not before, "session keeps working after unsolicited pongs, nothing sent back", [], (how, before))
 
 
 def test_EIO_HB_07_held_get_released_with_close(case, opener, target):
     s = opener.adopt(_poll_session(target))
-    case.must(s.get().body == b"2", "first ping", b"2", "other")
-    resp = s.get(timeout=target.reply + 1.0)
+    first = s.get()
+    case.must(first.body == b"2", "first ping", b"2", first.summary())
+    pinged = time.monotonic()
+    held = s.start_get(timeout=target.reply + 1.0)  # not answered: this GET is held until the timeout
+    sent_after = time.monotonic() - pinged
+    case.precondition(
+        sent_after < target.ping_timeout,
+        "the GET was sent before the ping timeout could fire",
+        f"< {target.ping_timeout:.3f} s after the ping",
+        f"{sent_after:.3f} s",
+    )
+    resp = held.result(target.reply + 1.0)
     case.check(
         resp.status == 200 and resp.body == b"1",
         "the GET held at ping timeout is answered with `1`",
@@ -216,22 +225,54 @@ def test_EIO_HB_08_v3_heartbeat(case, opener, target):
 
 
 # ---------------------------------------------------------------------------- close
+HELD_TRIES = 3  # new sessions tried when the server answered a GET meant to be held before it held it
+
+
+def _session_refused(s: PollingSession) -> tuple[bool, list[str]]:
+    """Whether the session is over as a client sees it: the next GET gets 400, or delivers the close
+    packet `1` (possibly after a noop) and the GET after that gets 400. Returns what each GET got."""
+    seen = []
+    for _ in range(2):
+        resp = s.get()
+        seen.append(resp.summary())
+        if resp.status == 400:
+            return True, seen
+        if resp.status != 200 or resp.body.split(b"\x1e")[-1] != b"1":
+            return False, seen
+    return False, seen
+
+
 def test_EIO_CL_01_client_close_polling(case, opener, target):
-    s = opener.adopt(_poll_session(target))
-    held = s.start_get()
-    post = s.post("1")
-    case.must(post.status == 200, "the POST carrying `1` is answered 200", 200, post.summary())
-    try:
-        released = held.result(target.reply).summary()
-    except (TimeoutError, rawhttp.HttpConnectionLost) as exc:
-        released = f"no answer: {exc}"
+    # The held GET must be held when the `1` is processed. A server that handles requests on several
+    # threads may read the POST first; then the GET finds the session gone (400) and was never held, so
+    # the exchange is tried again on a new session, and reported as a failed precondition if it never
+    # happens the intended way.
+    tries = []
+    for _ in range(HELD_TRIES):
+        s = opener.adopt(_poll_session(target))
+        held = s.start_get()
+        post = s.post("1")
+        case.must(post.status == 200, "the POST carrying `1` is answered 200", 200, post.summary())
+        try:
+            released = held.result(target.reply).summary()
+        except (TimeoutError, rawhttp.HttpConnectionLost) as exc:
+            released = f"no answer: {exc}"
+        tries.append(released)
+        if not released.startswith("HTTP 400"):
+            break
+    case.precondition(
+        not tries[-1].startswith("HTTP 400"),
+        "a GET was held when the `1` arrived (not refused as coming after it)",
+        "the held GET answered with a packet",
+        tries,
+    )
     after = s.get()
     case.must(after.status == 400, "the session is gone afterwards", 400, after.summary())
     case.should(
-        released in ("HTTP 200 b'6'", "HTTP 200 b'1'"),
+        tries[-1] in ("HTTP 200 b'6'", "HTTP 200 b'1'"),
         "the held GET is released (Node: noop `6`)",
         "HTTP 200 b'6'",
-        released,
+        tries[-1],
     )
 
 
@@ -240,9 +281,10 @@ def test_EIO_CL_02_client_close_websocket(case, opener, target):
     t0 = time.monotonic()
     s.auto_pong = False  # a client that has said goodbye answers no more pings
     s.send("1")
-    how = s.wait_ended(target.heartbeat + 2 * target.slack)
-    elapsed = time.monotonic() - t0
-    case.must(how is not None, "a client `1` over WebSocket ends the session", "closed", "still open")
+    expect_closed(
+        case, s, "a client `1` over WebSocket ends the session", target.heartbeat + 2 * target.slack, must=True
+    )
+    elapsed = (s.end.at if s.end else time.monotonic()) - t0
     if elapsed > target.slack:
         case.non_strict(
             "closed at once, not by the ping timeout (Node ignores `1` on WebSocket: "
@@ -254,22 +296,26 @@ def test_EIO_CL_02_client_close_websocket(case, opener, target):
 
 def test_EIO_CL_03_server_close_polling(case, opener, target):
     targets.need(case, target, "extended")  # disconnect-me
+    # Pings are answered throughout, so a `1` can only come from the server closing the session, never
+    # from a ping timeout.
     s = opener.adopt(_poll_session(target))
     s.post("40")
-    first = s.get()
-    case.must(first.status == 200 and first.text().startswith("40"), "CONNECT reply", "40{…}", first.summary())
+    joined, first = s.poll_until(lambda got: any(str(p).startswith("40") for p in got))
+    case.precondition(any(str(p).startswith("40") for p in joined), "CONNECT reply", "40{…}", [first.summary(), joined])
+    t0 = time.monotonic()
     s.post('42["disconnect-me",true]')
+    got: list = []
     bodies = []
-    for _ in range(5):
-        resp = s.get(timeout=target.reply + 1.0)
-        bodies.append(resp.summary())
-        if resp.status != 200 or resp.body.split(b"\x1e")[-1] == b"1":
+    for _ in range(6):
+        resp, packets = s.poll(timeout=target.reply + 1.0)
+        bodies.append(f"{time.monotonic() - t0:.3f} s: {resp.summary()}")
+        got += [p for p in packets if p != "2"]
+        if resp.status != 200 or (packets and packets[-1] == "1"):
             break
-    texts = " ".join(bodies)
     case.check(
-        "41" in texts and ("b'1'" in texts or "\\x1e1'" in texts),
-        "DISCONNECT, then the close packet `1`",
-        "41 … 1",
+        "41" in got and got[-1:] == ["1"],
+        "DISCONNECT, then the close packet `1` (pings answered, so not a ping timeout)",
+        ["…", "41", "1"],
         bodies,
     )
     final = s.get()
@@ -278,22 +324,11 @@ def test_EIO_CL_03_server_close_polling(case, opener, target):
 
 def test_EIO_CL_04_server_close_websocket(case, opener, target):
     targets.need(case, target, "extended")  # disconnect-me
+    # The Engine.IO side only: the WebSocket is closed once the application closes the connection.
+    # Which DISCONNECT packets precede the close is SIO-DC-04's business.
     c = opener.sio("websocket")
     c.emit("disconnect-me", True)
-    seen = []
-    try:
-        for _ in range(10):
-            seen.append(c.eio.recv())
-    except SessionEnded as end:
-        seen.append(end.how)
-    except TimeoutError:
-        seen.append("timeout")
-    case.check(
-        seen and "timeout" not in seen[-1] and "41" in seen,
-        "DISCONNECT then the WebSocket closes",
-        ["41", "close"],
-        seen,
-    )
+    expect_closed(case, c, "the server closes the connection: the WebSocket closes", target.reply)
 
 
 def test_EIO_CL_05_closed_session_forgotten(case, opener, target):
@@ -301,22 +336,25 @@ def test_EIO_CL_05_closed_session_forgotten(case, opener, target):
     s.post("1")
     g = s.get()
     p = s.post("40")
-    try:
-        WsClient.connect(target.host, target.port, query(SIO, "websocket", s.sid), timeout=target.reply).close()
-        ws: int | str = "101"
-    except WsRejected as rej:
-        ws = rej.response.status if rej.response else "dropped"
+    outcome, data = ws_outcome(target, query(SIO, "websocket", s.sid))
+    # A refused upgrade may be a plain 400 or a 101 closed at once; which one is EIO-HS-13's question.
     case.must(
-        (g.status, p.status) == (400, 400) and ws != "101",
+        (g.status, p.status) == (400, 400) and outcome in ("rejected", "closed"),
         "GET, POST and upgrade with a closed sid",
-        (400, 400, "refused"),
-        (g.summary(), p.summary(), ws),
+        (400, 400, "refused or closed without an open packet"),
+        (g.summary(), p.summary(), outcome, data),
     )
     case.should(json_body(g) == {"code": 1, "message": "Session ID unknown"}, "error body", {"code": 1}, g.body)
 
 
 # ---------------------------------------------------------------------------- polling discipline
+def _first_refused(results: list[str]) -> bool:
+    return any(r.startswith(("HTTP 400", "HTTP 500")) for r in results)
+
+
 def test_EIO_POLL_01_overlapping_get(case, opener, target):
+    # Two GETs on two connections: a server that reads them on several threads may take either as the
+    # second, so either may be the refused one; the session must end in both orders.
     s = opener.adopt(_poll_session(target))
     held = s.start_get()
     second = s.get()
@@ -324,29 +362,39 @@ def test_EIO_POLL_01_overlapping_get(case, opener, target):
         first = held.result(target.reply).summary()
     except (TimeoutError, rawhttp.HttpConnectionLost) as exc:
         first = f"no answer: {exc}"
-    after = s.get()
+    ended, after = _session_refused(s)
     case.must(
-        second.status in (400, 500) and after.status == 400,
-        "second GET refused and session closed",
-        (400, 400),
-        (second.summary(), first, after.summary()),
+        _first_refused([first, second.summary()]) and ended,
+        "one of two overlapping GETs refused and the session closed",
+        ("HTTP 400 for one GET", "HTTP 400 afterwards"),
+        (first, second.summary(), after),
     )
 
 
 def test_EIO_POLL_02_overlapping_post(case, opener, target):
+    # One POST is left unfinished on one connection while another is sent on a second. Which one the
+    # server sees as the overlapping one depends on the order it reads them in; both orders are
+    # accepted: one of the two POSTs is refused and the session ends.
     s = opener.adopt(_poll_session(target))
     sock = rawhttp.open_connection(target.host, target.port, target.reply)
     head = rawhttp.build_request(
         "POST", s.url(), target.port, [("Content-Type", "text/plain;charset=UTF-8"), ("Content-Length", "10")], None
     )
-    sock.sendall(head + b"4hel")  # body left unfinished on purpose
+    tracking.send(sock, head + b"4hel")  # body left unfinished on purpose
     second = s.post("4x")
-    after = s.get()
+    try:
+        tracking.send(sock, b"lo\x1e4abc")  # the rest of the first body
+        first = rawhttp.read_response(rawhttp._Reader(sock)).summary()
+    except (OSError, rawhttp.HttpConnectionLost) as exc:
+        first = f"no answer: {exc}"
+    finally:
+        tracking.close(sock)
+    ended, after = _session_refused(s)
     case.must(
-        second.status in (400, 500) and after.status == 400,
-        "second POST refused and session closed",
-        (400, 400),
-        (second.summary(), after.summary()),
+        _first_refused([first, second.summary()]) and ended,
+        "one of two overlapping POSTs refused and the session closed",
+        ("HTTP 400 for one POST", "HTTP 400 afterwards"),
+        (first, second.summary(), after),
     )
 
 
@@ -359,13 +407,22 @@ def test_EIO_POLL_03_aborted_get_ends_session(case, opener, target):
 
 
 def test_EIO_POLL_04_get_is_held(case, opener, target):
+    # An idle GET may be answered only when a packet is due: at the latest the ping. A ping that comes
+    # early is EIO-HB-01's defect, not this requirement's: the GET was still answered by a due packet.
     s = opener.adopt(_poll_session(target))
     t0 = time.monotonic()
-    resp = s.get()
+    resp, packets = s.poll(answer_pings=False)
     elapsed = time.monotonic() - t0
     case.must(
-        resp.body == b"2" and elapsed >= target.ping_interval - 0.05,
-        "an idle GET is held until the ping, never answered empty",
+        resp.status == 200 and bool(resp.body),
+        "an idle GET is never answered empty",
+        "a held GET answered with a packet",
+        (resp.summary(), f"{elapsed:.3f} s"),
+    )
+    early = elapsed < target.ping_interval - 0.05
+    case.must(
+        not early or packets == ["2"],
+        "an idle GET answered before pingInterval carries only a due ping",
         ("2", f">= {target.ping_interval:.2f} s"),
         (resp.summary(), f"{elapsed:.3f} s"),
     )
@@ -384,11 +441,17 @@ def test_EIO_POLL_05_post_size_limit(case, opener, target):
 def test_EIO_POLL_06_websocket_size_limit(case, opener, target):
     s = opener.adopt(WebSocketSession.connect(target, SIO))
     assert s.ws is not None
-    s.ws.send_text("4" + "a" * target.max_payload)
+    t0 = time.monotonic()
+    try:
+        s.ws.send_text("4" + "a" * target.max_payload)
+        sent = "the whole frame was sent"
+    except OSError as exc:  # the server closed the connection while the frame was still going out
+        sent = f"{type(exc).__name__} {time.monotonic() - t0:.3f} s into sending"
     end = s.ws.wait_closed(target.reply + 2)
-    case.check(end is not None, "a frame above maxPayload closes the connection", "close 1009", end)
+    actual = (sent, f"{end!r} after {time.monotonic() - t0:.3f} s" if end is not None else "still open")
+    case.check(end is not None, "a frame above maxPayload closes the connection", "close 1009", actual)
     if end is not None and end.kind == "close" and end.code != 1009:
-        case.non_strict("close code", 1009, end.code)
+        case.non_strict("close code", 1009, actual)
 
 
 def test_EIO_POLL_07_stray_control_packets(case, opener, target):
@@ -396,23 +459,25 @@ def test_EIO_POLL_07_stray_control_packets(case, opener, target):
     echo = target.has("echo")
     s = opener.adopt(PollingSession.handshake(target, target.eio_path if echo else SIO))
     s.post("0\x1e5\x1e6\x1e" + ("4after" if echo else "40"))
-    resp = s.get()
-    want = b"4after" if echo else b"40{"
+    want = "4after" if echo else "40{"
+    got, resp = s.poll_until(lambda got: bool(got))
     case.check(
-        resp.status == 200 and resp.body.startswith(want),
-        "0, 5, 6 dropped; the message after them delivered",
-        want,
-        resp.summary(),
+        len(got) == 1 and str(got[0]).startswith(want),
+        "0, 5, 6 dropped; the message after them delivered (pings answered and left out)",
+        [want],
+        (got, resp.summary()),
     )
 
 
 def test_EIO_POLL_08_post_processed_before_ok(case, opener, target):
     s = opener.adopt(_poll_session(target))
     post = s.post("40")
-    resp = s.get()
+    resp, packets = s.poll()
+    if packets == ["2"]:  # a ping was due first; the reply must be ready for the next GET
+        resp, packets = s.poll()
     case.must(
-        post.status == 200 and resp.text().startswith("40{"),
+        post.status == 200 and any(str(p).startswith("40{") for p in packets),
         "the reply to a POSTed packet is ready for the next GET",
         "40{…}",
-        resp.summary(),
+        (post.summary(), resp.summary()),
     )

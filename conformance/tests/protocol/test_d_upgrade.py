@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from harness import http as rawhttp
-from harness.eio import PollingSession, UpgradedSession, WebSocketSession, query
+from harness.eio import NotReceived, PollingSession, SessionEnded, UpgradedSession, WebSocketSession, query
+from harness.verify import expect_packet, ws_closed_within
 from harness.ws import WsClient, WsRejected
 from wirekit import get, json_body, open_packet, v3_sid
 
@@ -33,7 +36,8 @@ def test_EIO_UP_02_polling_drained_with_noop(case, opener, target):
     s = opener.adopt(PollingSession.handshake(target, SIO))
     ws = opener.adopt(_probe_ws(target, s.sid))
     ws.send_text("2probe")
-    case.must(ws.recv(target.reply).text == "3probe", "probe answered", "3probe", "other")
+    probe = ws.recv(target.reply)
+    case.must(probe.kind == "text" and probe.text == "3probe", "probe answered", "3probe", probe)
     resp = s.get(timeout=target.reply + 1.0)
     case.must(
         resp.status == 200 and resp.body == b"6",
@@ -45,10 +49,12 @@ def test_EIO_UP_02_polling_drained_with_noop(case, opener, target):
 
 def test_EIO_UP_03_upgrade_flushes_buffer(case, opener, target):
     s = opener.adopt(PollingSession.handshake(target, SIO))
-    case.must(s.post("40").status == 200, "CONNECT posted before the upgrade", 200, "not 200")
+    post = s.post("40")
+    case.must(post.status == 200, "CONNECT posted before the upgrade", 200, post.summary())
     ws = opener.adopt(_probe_ws(target, s.sid))
     ws.send_text("2probe")
-    case.must(ws.recv(target.reply).text == "3probe", "probe answered", "3probe", "other")
+    probe = ws.recv(target.reply)
+    case.must(probe.kind == "text" and probe.text == "3probe", "probe answered", "3probe", probe)
     ws.send_text("5")
     got = []
     for _ in range(4):
@@ -63,6 +69,7 @@ def test_EIO_UP_03_upgrade_flushes_buffer(case, opener, target):
 
 def test_EIO_UP_04_polling_refused_after_upgrade(case, opener, target):
     s = opener.adopt(UpgradedSession.establish(target, SIO))
+    _upgrade_completed(case, s)  # polling is tried only once the server has taken `5`
     g = get(target, query(SIO, "polling", s.sid))
     p = rawhttp.request(
         target.host, target.port, "POST", query(SIO, "polling", s.sid), body=b"40", timeout=target.reply
@@ -76,26 +83,70 @@ def test_EIO_UP_04_polling_refused_after_upgrade(case, opener, target):
         {"code": 3, "message": "Bad request"},
         g.body,
     )
+    s.send('42["message","after"]')
+    expect_packet(
+        case,
+        s,
+        lambda p: str(p).startswith('42["message-back","after"]'),
+        "the WebSocket keeps working",
+        expected='42["message-back","after"]',
+        must=True,
+    )
+
+
+def _upgrade_completed(case, s: UpgradedSession) -> None:
+    """A CONNECT sent after `5` and answered on the WebSocket: the server has taken `5` (a server with a
+    thread per request may otherwise still be upgrading when the next request arrives)."""
     s.send("40")
-    case.must(str(s.recv()).startswith("40{"), "the WebSocket keeps working", "40{…}", "other")
-
-
-def test_EIO_UP_05_extra_websocket_closed(case, opener, target):
-    s = opener.adopt(UpgradedSession.establish(target, SIO))
     try:
-        extra = opener.adopt(_probe_ws(target, s.sid))
+        joined: object = s.take(lambda p: str(p).startswith("40{"), what="CONNECT reply on the WebSocket")
+    except (NotReceived, SessionEnded) as exc:
+        joined = f"{type(exc).__name__}: {exc}"
+    case.precondition(
+        str(joined).startswith("40{"),
+        "the upgrade completed: a CONNECT sent after `5` is answered on the WebSocket",
+        "40{…}",
+        joined,
+        caused_by="EIO-UP-03",
+    )
+
+
+@pytest.mark.parametrize("phase", ["upgrading", "upgraded"])
+def test_EIO_UP_05_extra_websocket_closed(case, opener, target, phase):
+    # Both phases are set up explicitly: `upgrading` once the first WebSocket's probe is answered and
+    # before `5`, `upgraded` once a packet sent after `5` has been answered on the first WebSocket.
+    polling = opener.adopt(PollingSession.handshake(target, SIO))
+    polling.start_poller()
+    first_ws = opener.adopt(_probe_ws(target, polling.sid))
+    first_ws.send_text("2probe")
+    probe = first_ws.recv(target.reply)
+    case.must(probe.kind == "text" and probe.text == "3probe", "probe answered", "3probe", probe)
+    s = UpgradedSession(target, SIO)
+    s.ws, s.sid = first_ws, polling.sid
+    first_ws.on_frame = s._on_frame
+    if phase == "upgraded":
+        first_ws.send_text("5")
+        _upgrade_completed(case, s)
+    try:
+        extra = opener.adopt(_probe_ws(target, polling.sid))
         extra.send_text("2probe")
-        end = extra.wait_closed(target.reply)
-        outcome = "closed" if end is not None else "open"
-    except WsRejected:
-        outcome = "rejected"
-    s.send("40")
-    first_ok = str(s.recv()).startswith("40{")
+        end, waited, seen = ws_closed_within(extra, target.reply)
+        second: object = f"{end!r} after {waited:.3f} s" if end is not None else {"still open": seen}
+    except WsRejected as rej:
+        end, second = None, f"refused: {rej}"
+    if phase == "upgrading":
+        first_ws.send_text("5")
+    s.send('42["message","first"]' if phase == "upgraded" else "40")
+    want = '42["message-back","first"]' if phase == "upgraded" else "40{"
+    try:
+        first: object = s.take(lambda p: str(p).startswith(want), what=f"{want} on the first WebSocket")
+    except (NotReceived, SessionEnded) as exc:
+        first = f"{type(exc).__name__}: {exc}"
     case.must(
-        outcome in ("closed", "rejected") and first_ok,
-        "a second WebSocket is closed, the first keeps working",
-        ("closed", True),
-        (outcome, first_ok),
+        (end is not None or str(second).startswith("refused")) and str(first).startswith(want),
+        f"a second WebSocket for an {phase} session is closed, the first keeps working",
+        ("second closed or refused", f"{want}… on the first"),
+        (second, first),
     )
 
 
@@ -139,7 +190,8 @@ def test_EIO_UP_08_upgrade_timeout(case, opener, target):
         case.must(any(str(p).startswith("40{") for p in joined), "CONNECT to / answered", "40{…}", joined)
     ws = opener.adopt(_probe_ws(target, s.sid))
     ws.send_text("2probe")
-    case.must(ws.recv(target.reply).text == "3probe", "probe answered", "3probe", "other")
+    probe = ws.recv(target.reply)
+    case.must(probe.kind == "text" and probe.text == "3probe", "probe answered", "3probe", probe)
     t0 = time.monotonic()
     deadline = t0 + limit + target.heartbeat + target.slack
     end = None

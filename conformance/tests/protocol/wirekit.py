@@ -13,6 +13,7 @@ from harness import tracking, wire
 from harness.eio import query
 from harness.http import HttpResponse
 from harness.targets import Target
+from harness.ws import WsClient, WsRejected
 
 
 def get(target: Target, url: str, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
@@ -91,3 +92,23 @@ def raw_exchange(
         else:
             tracking.close(sock)
     return seen
+
+
+def ws_outcome(target: Target, url: str) -> tuple[str, Any]:
+    """How a WebSocket upgrade attempt ends: ('rejected', response), ('open', first text) or ('closed', msg)."""
+    try:
+        ws = WsClient.connect(target.host, target.port, url, timeout=target.reply)
+    except WsRejected as rej:
+        return "rejected", rej.response
+    try:
+        msg = ws.recv(target.reply)
+        if msg.kind == "text" and msg.text.startswith("0{"):
+            return "open", msg.text
+        if msg.ended:
+            return "closed", msg
+        end = ws.wait_closed(target.reply)
+        return ("closed", msg) if end is not None else ("open", msg)
+    except TimeoutError:
+        return "open", f"no frame and no close within {target.reply:.2f} s"
+    finally:
+        ws.close()
