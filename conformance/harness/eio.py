@@ -201,7 +201,7 @@ class PollingSession(Session):
     def send(self, *packets: Packet) -> None:
         resp = self.post(encode_payload(list(packets)))
         if resp.status != 200:
-            raise SessionEnded(f"POST answered {resp.summary()}")
+            raise SessionEnded(f"the POST of {list(packets)} was answered {resp.summary()}")
 
     def poll(
         self, timeout: float | None = None, answer_pings: bool = True
@@ -361,14 +361,14 @@ class WebSocketSession(Session):
 
     def send(self, *packets: Packet) -> None:
         assert self.ws is not None
-        try:
-            for p in packets:
+        for p in packets:
+            try:
                 if isinstance(p, bytes):
                     self.ws.send_binary(p)
                 else:
                     self.ws.send_text(p)
-        except OSError as exc:
-            raise SessionEnded(f"send failed: {exc}") from exc
+            except OSError as exc:
+                raise SessionEnded(f"sending {p!r} failed: {exc} (the target had closed the connection)") from exc
 
     def close(self) -> None:
         if self.ws is not None:
