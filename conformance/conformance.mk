@@ -30,7 +30,7 @@ MATRIX_OUT         ?= docs
 CONF_WORKERS_python-socketio ?= 2
 # socket.io 2 waits out many v4 expectations it does not meet; two workers keep it near a minute.
 CONF_WORKERS_node-socketio-v2 ?= 2
-CONF_WORKERS_python-socketio-threading ?= 2
+CONF_WORKERS_python-socketio-threading ?= 4
 conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),0)
 
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
@@ -87,8 +87,9 @@ test-conformance-reference: $(PYTHON) server
 	$(call conf_run,reference,)
 	$(call conf_run,reference-eio3,)
 
-# The suite's own race check: a server answering from several threads, every case three times; the run
-# fails when any verdict changed between runs (its verdicts themselves are python-socketio's findings).
+# The suite's own race check: a server answering from several threads, every case three times, on four
+# workers (the cases mostly wait on the server); the run fails when any verdict changed between runs (its
+# verdicts themselves are python-socketio's findings).
 test-conformance-threads: $(PYTHON) conformance-python
 	$(call conf_run,python-socketio-threading,--repeat 3 --stability-only)
 
