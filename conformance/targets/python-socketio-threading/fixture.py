@@ -13,6 +13,7 @@ volatile emit and no way to call an acknowledgement twice: those parts are left 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import signal
@@ -24,6 +25,8 @@ import socketio
 from werkzeug.serving import make_server
 
 NAMESPACES = ["/", "/custom", "/auth"]
+PACKAGES = ("python-socketio", "python-engineio", "werkzeug")
+VERSIONS = {name: importlib.metadata.version(name) for name in PACKAGES}
 
 
 def settings() -> argparse.Namespace:
@@ -119,6 +122,18 @@ def register(sio: socketio.Server, ns: str, log: Log) -> None:
     @sio.on("message-with-ack", namespace=ns)
     def message_with_ack(sid, *args):
         return tuple(args)
+
+    @sio.on("fixture-info", namespace=ns)
+    def fixture_info(sid):
+        # FIXTURE.md section 2: no dynamic namespaces, no request refusal, no volatile emit, no
+        # double-ack, no upgrade timeout, no INITIAL_PACKET or RECOVERY setting.
+        return {
+            "name": "python-socketio (threading)",
+            "version": VERSIONS["python-socketio"],
+            "parts": ["extended", "auth", "echo", "log", "app-error"],
+            "packages": VERSIONS,
+            "settings": {"upgradeTimeoutMs": None},
+        }
 
     @sio.on("join", namespace=ns)
     def join(sid, room):
