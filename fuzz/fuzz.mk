@@ -172,3 +172,6 @@ differential: $(DIFF_OUT)/diffgen $(DIFF_OUT)/node_modules/.installed fuzz-seeds
 
 .PHONY: fuzz-build fuzz-seeds fuzz-replay fuzz fuzz-smoke differential
 TEST_TARGETS += fuzz-replay fuzz-smoke
+
+# The network fuzzer for anyone's server (fuzz/net/README.md) has a makefile of its own.
+-include fuzz/net/net.mk

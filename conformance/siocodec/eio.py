@@ -359,6 +359,12 @@ class _OpenAdapter:
         return [encode_with(LIB.sio_eio_open_encode, ctypes.byref(o))]
 
 
+def decode_open(data: bytes, protocol: int = 4) -> dict:
+    """An open packet (`0{…}`) through sio_eio_open_decode: sid, upgrades, pingInterval, pingTimeout,
+    maxPayload. Raises CodecError when the codec rejects it."""
+    return _OpenAdapter.decode([data], ["text"], {"protocol": protocol})
+
+
 ADAPTERS = {
     "eio-packet": _PacketAdapter(),
     "eio-payload": _PayloadAdapter(),
