@@ -1,10 +1,11 @@
 # The network fuzzer (fuzz/net/README.md). Included by the top Makefile.
 #
-#   make fuzz-target TARGET=name|URL [FUZZ_SECONDS=60] [FUZZ_SEED=1] [FUZZ_INPUTS=N] [FUZZ_WORKERS=8]
+#   make fuzz-target TARGET=name[@version]|URL [FUZZ_SECONDS=60] [FUZZ_SEED=1] [FUZZ_INPUTS=N] [FUZZ_WORKERS=8]
+#   make fuzz-target TARGET=label TARGET_CMD="…"   a server started by a command (FIXTURE.md section 1)
 #   make fuzz-target-replay FILE=build/fuzz-target/<target>/<finding>.json [TARGET=name|URL]
 #   make fuzz-target-case FILE=… [CASE=name]     the reproducer becomes a conformance regression case
 #   make fuzz-target-all [FUZZ_SECONDS=600]      every shipped server target, one after the other
-#   make fuzz-target-install                     socket.io 4.6.1 under a typical app (calibration target)
+#   make fuzz-target-install                     the typical app on socket.io 4.6.1 (calibration target)
 #   make test-fuzz-target                        the fuzzer's self-test (part of make test)
 
 FUZZ_SECONDS ?= 60
@@ -14,23 +15,24 @@ FUZZ_WORKERS ?= 8
 FUZZ_NET_ARGS ?=
 FUZZ_NET     := cd fuzz/net && ../../$(PYTHON) -m wirefuzz
 FUZZ_NET_ALL ?= reference reference-eio3 node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
-FUZZ_APP_461 := $(BUILD)/fuzz-target/install/socketio-4.6.1-app
-FUZZ_APP_SRC := fuzz/net/targets/socketio-4.6.1-app
+FUZZ_APP     := $(BUILD)/fuzz-target/install/socketio-app
+FUZZ_APP_SRC := fuzz/net/targets/socketio-app
 
 # TARGET given on the command line (conformance.mk's default, the reference server, does not count):
 # a replay then runs against it instead of the target the file was found on.
 TARGET_GIVEN := $(filter command line environment override,$(origin TARGET))
 
 # What a target needs before it can start: the reference server built, or the npm / PyPI installs.
-fuzz_net_prereq = $(if $(filter reference%,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python,$(if $(filter socketio-4.6.1-app,$(1)),fuzz-target-install))))
+fuzz_net_prereq = $(if $(filter reference%,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python,$(if $(filter socketio-app,$(1)),fuzz-target-install))))
 
 fuzz-target: $(PYTHON) codec $(call fuzz_net_prereq,$(TARGET))
 	$(FUZZ_NET) run --target "$(TARGET)" --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --inputs $(FUZZ_INPUTS) \
-	  --workers $(FUZZ_WORKERS) $(FUZZ_NET_ARGS)
+	  --workers $(FUZZ_WORKERS) $(if $(TARGET_CMD),--target-cmd '$(TARGET_CMD)') $(FUZZ_NET_ARGS)
 
 fuzz-target-replay: $(PYTHON) codec $(if $(TARGET_GIVEN),$(call fuzz_net_prereq,$(TARGET)))
 	@test -n "$(FILE)" || { echo "give FILE=<reproducer or case file>"; exit 2; }
-	$(FUZZ_NET) replay "$(abspath $(FILE))" $(if $(TARGET_GIVEN),--target "$(TARGET)")
+	$(FUZZ_NET) replay "$(abspath $(FILE))" $(if $(TARGET_GIVEN),--target "$(TARGET)") \
+	  $(if $(TARGET_CMD),--target-cmd '$(TARGET_CMD)')
 
 fuzz-target-case: $(PYTHON) codec
 	@test -n "$(FILE)" || { echo "give FILE=<reproducer>"; exit 2; }
@@ -41,13 +43,14 @@ fuzz-target-all: $(PYTHON) codec server conformance-node conformance-python
 	  $(FUZZ_NET) run --target $$t --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --workers $(FUZZ_WORKERS) \
 	    $(FUZZ_NET_ARGS) || exit 1; done
 
-# The calibration target: exact versions from the committed lock file, installed under build/.
-$(FUZZ_APP_461)/node_modules/.package-lock.json: $(FUZZ_APP_SRC)/package.json $(FUZZ_APP_SRC)/package-lock.json $(FUZZ_APP_SRC)/app.js
-	@mkdir -p $(FUZZ_APP_461)
-	cp $(FUZZ_APP_SRC)/package.json $(FUZZ_APP_SRC)/package-lock.json $(FUZZ_APP_SRC)/app.js $(FUZZ_APP_461)/
-	cd $(FUZZ_APP_461) && npm ci --no-audit --no-fund --loglevel=error
+# The calibration target at its pinned versions (the committed lock file), installed under build/;
+# `socketio-app@VERSION` installs any other version beside it (conformance/harness/packages.py).
+$(FUZZ_APP)/node_modules/.package-lock.json: $(FUZZ_APP_SRC)/package.json $(FUZZ_APP_SRC)/package-lock.json $(FUZZ_APP_SRC)/app.js
+	@mkdir -p $(FUZZ_APP)
+	cp $(FUZZ_APP_SRC)/package.json $(FUZZ_APP_SRC)/package-lock.json $(FUZZ_APP_SRC)/app.js $(FUZZ_APP)/
+	cd $(FUZZ_APP) && npm ci --no-audit --no-fund --loglevel=error
 
-fuzz-target-install: $(FUZZ_APP_461)/node_modules/.package-lock.json
+fuzz-target-install: $(FUZZ_APP)/node_modules/.package-lock.json
 
 test-fuzz-target: $(PYTHON) codec server
 	cd fuzz/net && ../../$(PYTHON) -m pytest -q tests

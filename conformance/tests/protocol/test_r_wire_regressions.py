@@ -20,7 +20,8 @@ from wirefuzz.execute import run_program  # noqa: E402
 from wirefuzz.oracles import SURVIVAL_ORACLES  # noqa: E402
 from wirefuzz.program import program_from_json  # noqa: E402
 from wirefuzz.repro import CASES_DIR, load_cases  # noqa: E402
-from wirefuzz.target import health  # noqa: E402
+
+from harness.targets import health
 
 CASES = load_cases(CASES_DIR)
 SURVIVAL = [c for c in CASES if c["oracle"] in SURVIVAL_ORACLES]
@@ -30,16 +31,12 @@ def _replay(target, doc: dict):  # noqa: ANN001, ANN202 (harness Target, wirefuz
     return run_program(target.host, target.port, program_from_json(doc["program"]))
 
 
-def _eio(target) -> int:  # noqa: ANN001
-    return 3 if target.profile == "node-v2" else 4
-
-
 if SURVIVAL:
 
     @pytest.mark.parametrize("doc", SURVIVAL, ids=[c["name"] for c in SURVIVAL])
     def test_ERR_06_wire_regression(case, target, doc) -> None:
         transcript = _replay(target, doc)
-        status = health(target, _eio(target), target.sio_path)
+        status = health(target)
         answers = [r.describe() for r in transcript.received[-8:]]
         case.must(status is None, f"{doc['description']}: a new client still completes a handshake afterwards",
                   "a fresh handshake answered", {"after the input": status, "last answers": answers})  # fmt: skip

@@ -112,6 +112,49 @@ async def ws_loop(r: asyncio.StreamReader, w: asyncio.StreamWriter, session: Ses
         await w.drain()
 
 
+async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter, method: str, target: str, headers: dict,
+                 body: bytes) -> bool:  # fmt: skip
+    """One request; False when the connection has become a WebSocket (and has ended)."""
+    path, _, query = target.partition("?")
+    q = dict(p.partition("=")[::2] for p in query.split("&") if p)
+    if path != "/socket.io/" or q.get("EIO") != "4":
+        await respond(w, "400 Bad Request", b'{"code":0,"message":"Transport unknown"}', "application/json")
+        return True
+    session = SESSIONS.get(q.get("sid", ""))
+    if "sid" in q and session is None:
+        await respond(w, "400 Bad Request", b'{"code":1,"message":"Session ID unknown"}', "application/json")
+        return True
+    if q.get("transport") == "websocket" and headers.get("upgrade", "").lower() == "websocket":
+        await websocket(r, w, headers, session)
+        return False
+    if session is None:
+        session = Session()
+        SESSIONS[session.sid] = session
+        await respond(w, "200 OK", OPEN.format(sid=session.sid).encode())
+    elif method == "POST":
+        try:
+            packets = codec_eio.decode_payload_format(codec_eio.PAYLOAD_V4, body, {})["packets"]
+        except CodecError:
+            await respond(w, "400 Bad Request", b'{"code":3,"message":"Bad request"}', "application/json")
+            return True
+        for p in packets:
+            if "text" in p:
+                on_message(session, str(codec_eio.TYPE_NAMES.index(p["type"])).encode() + p["text"].encode())
+            if session.sid not in SESSIONS:
+                break
+        await respond(w, "200 OK", b"ok", "text/html")
+    else:
+        try:
+            first = await asyncio.wait_for(session.queue.get(), 0.05)
+        except TimeoutError:
+            first = b"6"
+        out = [first]
+        while not session.queue.empty():
+            out.append(session.queue.get_nowait())
+        await respond(w, "200 OK", b"\x1e".join(out))
+    return True
+
+
 async def serve(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -120,43 +163,10 @@ async def serve(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             method, target, _ = (lines[0].split(" ") + ["", ""])[:3]
             headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
             body = await r.readexactly(int(headers.get("content-length", "0") or "0"))
-            path, _, query = target.partition("?")
-            q = dict(p.partition("=")[::2] for p in query.split("&") if p)
-            if path != "/socket.io/" or q.get("EIO") != "4":
-                await respond(w, "400 Bad Request", b'{"code":0,"message":"Transport unknown"}', "application/json")
-                continue
-            session = SESSIONS.get(q.get("sid", ""))
-            if "sid" in q and session is None:
-                await respond(w, "400 Bad Request", b'{"code":1,"message":"Session ID unknown"}', "application/json")
-                continue
-            if q.get("transport") == "websocket" and headers.get("upgrade", "").lower() == "websocket":
-                await websocket(r, w, headers, session)
+            if not await handle(r, w, method, target, headers, body):
                 return
-            if session is None:
-                session = Session()
-                SESSIONS[session.sid] = session
-                await respond(w, "200 OK", OPEN.format(sid=session.sid).encode())
-            elif method == "POST":
-                try:
-                    packets = codec_eio.decode_payload_format(codec_eio.PAYLOAD_V4, body, {})["packets"]
-                except CodecError:
-                    await respond(w, "400 Bad Request", b'{"code":3,"message":"Bad request"}', "application/json")
-                    continue
-                for p in packets:
-                    if "text" in p:
-                        on_message(session, str(codec_eio.TYPE_NAMES.index(p["type"])).encode() + p["text"].encode())
-                    if session.sid not in SESSIONS:
-                        break
-                await respond(w, "200 OK", b"ok", "text/html")
-            else:
-                try:
-                    first = await asyncio.wait_for(session.queue.get(), 0.05)
-                except TimeoutError:
-                    first = b"6"
-                out = [first]
-                while not session.queue.empty():
-                    out.append(session.queue.get_nowait())
-                await respond(w, "200 OK", b"\x1e".join(out))
+            if headers.get("connection", "").lower() == "close":
+                return
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
         pass
     finally:

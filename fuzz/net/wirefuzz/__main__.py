@@ -19,7 +19,7 @@ from .target import HEALTH_TIMEOUT_S, open_target
 
 def cmd_run(a: argparse.Namespace) -> int:
     s = Settings(a.target, a.seconds, a.seed, a.inputs, a.workers, Path(a.out), a.rss_limit_mb, a.hang_s,
-                 a.minimise_tests, a.minimise_seconds, a.max_findings)  # fmt: skip
+                 a.minimise_tests, a.minimise_seconds, a.max_findings, command=a.target_cmd)  # fmt: skip
     c = Campaign(s)
     print(f"wirefuzz: fuzzing {c.h.name} on 127.0.0.1:{c.h.port} for {a.seconds:g} s, seed {a.seed}, "
           f"Engine.IO {'/'.join(map(str, c.h.profile.versions))}, {a.workers} workers", flush=True)  # fmt: skip
@@ -35,7 +35,7 @@ def cmd_replay(a: argparse.Namespace) -> int:
     name = a.target or doc.get("target", {}).get("name") or doc.get("found_on", {}).get("target")
     oracle = oracle_of(doc)
     program = program_of(doc)
-    h = open_target(name)
+    h = open_target(name, a.target_cmd)
     try:
         print(f"replaying {a.file} ({oracle}, {len(program.steps)} steps) against {h.name} "
               f"({', '.join(f'{k} {v}' for k, v in h.version.items())})")  # fmt: skip
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="wirefuzz", description="structure-aware network fuzzer for Socket.IO servers")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="fuzz a target")
-    r.add_argument("--target", required=True, help="registry name or http://127.0.0.1:PORT")
+    r.add_argument("--target", required=True, help="registry name[@version], http://127.0.0.1:PORT, or a label")
+    r.add_argument("--target-cmd", default=None, help="a shell command that starts the server (FIXTURE.md section 1)")
     r.add_argument("--seconds", type=float, default=60.0)
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--inputs", type=int, default=10**9, help="stop after this many inputs")
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("replay", help="replay a reproducer or a regression case")
     p.add_argument("file")
     p.add_argument("--target", default=None, help="default: the target the file was found on")
+    p.add_argument("--target-cmd", default=None, help="a shell command that starts the server")
     p.add_argument("--hang-s", type=float, default=HEALTH_TIMEOUT_S)
     p.set_defaults(fn=cmd_replay)
     c = sub.add_parser("case", help="turn a reproducer into a conformance regression case")

@@ -56,6 +56,8 @@ class Settings:
     minimise_seconds: float = MINIMISE_SECONDS
     max_findings: int = MAX_FINDINGS
     verbose: bool = True
+    # A shell command that starts the server (then `target` is only its label).
+    command: str | None = None
 
 
 @dataclass
@@ -98,16 +100,31 @@ class Stats:
     findings: list[Finding] = field(default_factory=list)
 
 
+ERROR_LINE = re.compile(r"(Error|Exception|panic|Traceback|Assertion|Sanitizer|Segmentation|FATAL|fatal)")
+
+
 def crash_key(evidence: Evidence) -> str:
-    """What makes two crashes the same: the first error line of the target's output (digits and
-    addresses blanked) and the first stack frame after it."""
+    """What makes two crashes the same: the last error line of the target's output (the fatal one;
+    servers print handled errors too) with digits and addresses blanked, and the first stack frame
+    after it."""
     lines = evidence.stderr
-    for i, line in enumerate(lines):
-        if re.search(r"(Error|Exception|panic|Traceback|Assertion|Sanitizer|Segmentation|FATAL)", line):
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i].strip()
+        if ERROR_LINE.search(line) and not line.startswith(("at ", "File ", "#")):
             frame = next((ln.strip() for ln in lines[i + 1 :] if ln.strip().startswith(("at ", "File ", "#"))), "")
             frame = re.sub(r"\(.*\)|:\d+(:\d+)?", "", frame)
-            return re.sub(r"0x[0-9a-f]+|\d+", "N", f"{line.strip()} | {frame}")[:300]
+            return re.sub(r"0x[0-9a-f]+|\d+", "N", f"{line} | {frame}")[:300]
     return evidence.summary
+
+
+def finding_key(evidence: Evidence) -> str:
+    """The key of any finding: crashes by their error, hangs as one (a hung server says nothing about
+    why), protocol findings by oracle and detail."""
+    if evidence.oracle == "crash":
+        return crash_key(evidence)
+    if evidence.oracle in ("hang", "rss"):
+        return evidence.oracle
+    return problem_key(evidence.oracle, evidence.summary)
 
 
 def problem_key(oracle: str, detail: str) -> str:
@@ -119,7 +136,7 @@ def problem_key(oracle: str, detail: str) -> str:
 class Campaign:
     def __init__(self, settings: Settings):
         self.s = settings
-        self.h: Handle = open_target(settings.target)
+        self.h: Handle = open_target(settings.target, settings.command)
         self.env = Env(load_pools(), load_sessions(), self.h.profile)
         self.out = settings.out / slug(self.h.name)
         self.stats = Stats()
@@ -307,7 +324,7 @@ class Campaign:
                 return
             status = again
         evidence = Evidence(oracle, status, self.h.stderr_tail())
-        key = crash_key(evidence) if oracle == "crash" else f"hang: {status[:60]}"
+        key = finding_key(evidence)
         if not self.h.owned:
             self._save_unreproduced(evidence, key, self._candidates(noticed), at_input, at_seconds)
             self.stop.set()
@@ -321,7 +338,7 @@ class Campaign:
         culprit = None
         for cand in self._candidates(noticed):
             ev = judge(self.h, cand.program, oracle, self.s.hang_s)
-            if ev is not None:
+            if ev is not None and finding_key(ev) == key:  # another crash is another finding
                 culprit, evidence = cand, ev
                 break
         if culprit is None:
@@ -355,6 +372,8 @@ class Campaign:
             self._pause()
             at_input, at_seconds = self.stats.inputs, self.fuzz_seconds
             evidence = judge(self.h, done.program, p.oracle, self.s.hang_s)
+            if evidence is not None and finding_key(evidence) != key:
+                evidence = None
             if evidence is None:
                 ev = Evidence(
                     p.oracle, p.detail, self.h.stderr_tail(), [r.describe() for r in done.transcript.received]
@@ -369,14 +388,18 @@ class Campaign:
         last: list[Evidence] = [evidence]
 
         def still(p: Program) -> bool:
+            """The same finding, not merely the same oracle: a smaller input that crashes the target
+            another way must not replace this one."""
             ev = judge(self.h, p, evidence.oracle, self.s.hang_s)
-            if ev is not None:
-                last[0] = ev
-            return ev is not None
+            if ev is None or finding_key(ev) != key:
+                return False
+            last[0] = ev
+            return True
 
         small = minimise(culprit.program, still, budget)
         # The reproducer's evidence comes from a run of the minimised program itself.
-        final = judge(self.h, small, evidence.oracle, self.s.hang_s) or last[0]
+        again = judge(self.h, small, evidence.oracle, self.s.hang_s)
+        final = again if again is not None and finding_key(again) == key else last[0]
         path = save_reproducer(
             self.out, self.h, final, key, small, culprit.program,
             found={"seed": self.s.seed, "index": culprit.index, "operators": culprit.operators,

@@ -34,7 +34,7 @@ import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 
-from recorder import wire
+from harness import wire
 from siocodec import CodecError
 from siocodec import eio as codec_eio
 from siocodec import ws as codec_ws
@@ -116,7 +116,7 @@ class Request:
 
 
 def parse_request(data: bytes, sent_at: float, step: int) -> Request | None:
-    head = wire.parse_head(data)
+    head = wire.find_head(data)
     if head is None:
         return None
     parts = head.start_line.split(" ")
@@ -321,7 +321,7 @@ class Executor:
     def _response(self, c: Conn, final: bool) -> bool:
         """Takes one complete HTTP response off the buffer; False while it is incomplete."""
         try:
-            head = wire.parse_head(bytes(c.inbuf))
+            head = wire.find_head(bytes(c.inbuf))
         except wire.WireError as exc:
             self._bad_http(c, str(exc))
             return False
@@ -342,7 +342,7 @@ class Executor:
         del c.inbuf[:end]
         body = raw[head.head_length :]
         if head.header("transfer-encoding") and "chunked" in (head.header("transfer-encoding") or "").lower():
-            body = _unchunk(body)
+            body = wire.dechunk(body)
         req = c.pending.popleft() if c.pending else None
         c.answered += 1
         self._event(c, "http", body, status)
@@ -357,7 +357,7 @@ class Executor:
         te = (head.header("transfer-encoding") or "").lower()
         if "chunked" in te:
             try:
-                return wire._chunked_length(bytes(c.inbuf), head.head_length)
+                return wire.chunked_length(bytes(c.inbuf), head.head_length)
             except (ValueError, wire.WireError) as exc:
                 self._bad_http(c, f"chunked body: {exc}")
                 return None
@@ -521,20 +521,6 @@ def _payload_bytes(obj: dict) -> bytes:
     if "hex" in obj:
         return bytes.fromhex(obj["hex"])
     return b"".join(bytes.fromhex(p["fill"]) * p["count"] for p in obj["parts"])
-
-
-def _unchunk(data: bytes) -> bytes:
-    out = bytearray()
-    pos = 0
-    while True:
-        eol = data.find(b"\r\n", pos)
-        if eol < 0:
-            return bytes(out)
-        size = int(data[pos:eol].split(b";")[0], 16)
-        if size == 0:
-            return bytes(out)
-        out += data[eol + 2 : eol + 2 + size]
-        pos = eol + 2 + size + 2
 
 
 def _readable(socks: list[socket.socket], timeout: float) -> set[int]:

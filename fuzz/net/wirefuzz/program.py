@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.ws import encode_frame as encode_frame_any
+from harness import wire
 from siocodec import LIB, CodecError, Span, encode_with, in_buffer
 from siocodec import eio as codec_eio
 from siocodec import ws as codec_ws
@@ -196,12 +196,12 @@ def render_ws(step: WsStep, ctx: Context) -> bytes:
             return codec_ws.encode_frame(step.opcode & 0xF, payload, step.fin, step.mask, step.rsv)
         except CodecError:
             pass  # control frames longer than 125 bytes or fragmented: written out below
-    return encode_frame_any(
+    return wire.encode_frame(
         step.opcode & 0xF,
         payload,
         fin=step.fin,
         rsv=step.rsv & 7,
-        mask=step.mask is not None,
+        masked=step.mask is not None,
         mask_key=step.mask or b"\x00\x00\x00\x00",
         declared_length=step.declared,
     )

@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import wire
 from recorder import session as recorded
-from recorder import wire
 from siocodec import CodecError
 from siocodec import eio as codec_eio
 from siocodec.vectors import load_vectors
@@ -96,7 +96,7 @@ def _sid_placeholders(msg: dict, data: bytes) -> bytes:
 
 
 def http_step_of(conn: int, data: bytes) -> Step:
-    head = wire.parse_head(data)
+    head = wire.find_head(data)
     if head is None:
         return RawStep(conn, data)
     method, _, rest = head.start_line.partition(" ")
@@ -130,8 +130,8 @@ def session_program(sess: dict) -> Program:
             steps.append(http_step_of(conn, _sid_placeholders(msg, recorded.message_bytes(msg))))
         elif msg["kind"] == "ws-frame":
             frame = recorded.message_bytes(msg)
-            opcode, fin, payload, key, _ = wire.ws_unmask(frame)
-            steps.append(WsStep(conn, payload, opcode, fin, (frame[0] >> 4) & 7, key))
+            f = wire.decode_frame(frame)
+            steps.append(WsStep(conn, f.payload, f.opcode, f.fin, f.rsv, f.mask_key))
     return Program(steps, 4, "/socket.io/", f"session:{sess['name']}")
 
 
