@@ -208,7 +208,7 @@ def _campaign(out: Path, bug: str, minimise_tests: int, hang_s: float = 1.0) -> 
     the bound allows), so the bound is the time, never the luck of the draw."""
     os.environ["PLANTED_BUGS"] = bug
     try:
-        settings = Settings("planted", seconds=60.0, seed=5, max_inputs=3000, workers=6, out=out, hang_s=hang_s,
+        settings = Settings("planted", seconds=60.0, seed=5, max_inputs=3000, workers=3, out=out, hang_s=hang_s,
                             minimise_tests=minimise_tests, minimise_seconds=30.0, max_findings=1, verbose=False)  # fmt: skip
         c = Campaign(settings)
         c.run()
@@ -294,7 +294,7 @@ def test_programs_stay_within_their_bounds(env: Env) -> None:
 
 
 def test_a_run_stops_at_its_input_count(tmp_path: Path) -> None:
-    settings = Settings("reference", seconds=60.0, seed=3, max_inputs=25, workers=4, out=tmp_path, verbose=False)
+    settings = Settings("reference", seconds=60.0, seed=3, max_inputs=25, workers=2, out=tmp_path, verbose=False)
     c = Campaign(settings)
     c.run()
     summary = c.summary()
