@@ -22,29 +22,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from matrix import COLOUR, SYMBOL, VERDICTS, cell, load  # noqa: E402  (the server matrix's vocabulary)
+
 from harness import catalogue  # noqa: E402
 
-VERDICTS = ["pass", "non-strict", "informational", "unimplemented", "not-applicable", "fail", "error", "untested"]
-SYMBOL = {
-    "pass": "pass",
-    "non-strict": "non-strict",
-    "informational": "info",
-    "unimplemented": "unimpl",
-    "not-applicable": "n/a",
-    "fail": "**FAIL**",
-    "error": "**ERROR**",
-    "untested": "untested",
-}
-COLOUR = {
-    "pass": "#c8f0c8",
-    "non-strict": "#fff0a0",
-    "informational": "#dde8ff",
-    "unimplemented": "#e8e8e8",
-    "not-applicable": "#f4f4f4",
-    "fail": "#ffb0b0",
-    "error": "#ff8080",
-    "untested": "#ffffff",
-}
 GROUPS = [
     ("Engine.IO handshake", "CEIO-HS"),
     ("Heartbeat", "CEIO-HB"),
@@ -60,14 +41,6 @@ GROUPS = [
 ]
 ISSUES_FILE = Path(__file__).resolve().parent / "clients" / "known-issues.json"
 SEVERITY = {"fail": 0, "error": 0, "non-strict": 1}
-
-
-def load(paths: list[Path]) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.exists()]
-
-
-def cell(index: dict[str, Any], rid: str) -> str:
-    return str(index.get("requirements", {}).get(rid, {}).get("verdict", "untested"))
 
 
 def totals(index: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> Counter[str]:
