@@ -132,7 +132,7 @@ fn main() {
         .namespace(nsp.clone())
         .transport_type(transport)
         .reconnect(rc["enabled"].as_bool().unwrap_or(true))
-        .reconnect_on_disconnect(true)
+        .reconnect_on_disconnect(false)
         .on(Event::Connect, move |_p: Payload, _c: RawClient| {
             say(json!({"ev": "connect", "nsp": n1, "id": null}));
             for a in &on_connect {
