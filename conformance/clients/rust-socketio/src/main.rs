@@ -75,7 +75,12 @@ fn perform(action: &Value, where_: &str) {
                     let tag = action["tag"].clone();
                     let ns = nsp.to_string();
                     client.emit_with_ack(event.clone(), payload, Duration::from_secs(30), move |p: Payload, _| {
-                        say(json!({"ev": "ack", "nsp": ns, "tag": tag, "args": wire_of(&p)}));
+                        // rust_socketio hands an ACK's argument array over as one value: its items are the arguments.
+                        let args = match &p {
+                            Payload::Text(v) if v.len() == 1 && v[0].is_array() => v[0].clone(),
+                            other => wire_of(other),
+                        };
+                        say(json!({"ev": "ack", "nsp": ns, "tag": tag, "args": args}));
                     })
                 } else {
                     client.emit(event.clone(), payload)
