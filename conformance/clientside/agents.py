@@ -51,6 +51,7 @@ CRASH_PATTERNS = [
     r"Uncaught",
     r"UnhandledPromiseRejection",
     r"FATAL ERROR",
+    r"^Node\.js v\d+",
 ]
 
 

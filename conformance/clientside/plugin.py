@@ -78,7 +78,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return
     exc = outcome.excinfo[1] if outcome.excinfo else None
     crash = r.crash_report()
-    if crash and not isinstance(exc, Failure):
+    if crash:  # the crash is the reason, whatever check failed after it
         outcome.force_exception(Failure(f"{r.case.req_id}: fixture crash: {crash}", "the fixture keeps running", crash))
         return
     missing = r.unsupported()
