@@ -198,8 +198,9 @@ class Run:
         return got
 
     def session(self, n: int = 1, timeout: float = WAIT_S) -> Session:
-        """The n-th Engine.IO session (1-based) once the client opened it."""
-        s = self.srv.wait_session(n, timeout)
+        """The n-th Engine.IO session (1-based) once the client opened it (the first one may take the
+        client's start-up time too)."""
+        s = self.srv.wait_session(n, timeout + (self.spec.tolerance.startup_s if n == 1 else 0.0))
         if s is None:
             raise self._timeout(f"Engine.IO handshake number {n}", [h.item.request.summary() for h in self.srv.http])
         return s
