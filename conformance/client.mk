@@ -1,6 +1,7 @@
 # Client conformance: the suite plays the server and judges Socket.IO clients (included by the top Makefile).
 #   make conformance-client CLIENT=js                     a shipped client (conformance/clientside/agents.py)
 #   make conformance-client CLIENT=js@4.7.5               another version of an npm or PyPI client, installed on demand
+#   make conformance-client CLIENT=js@4.6.0+engine.io-client@6.4.0   … with protocol packages pinned too (harness/packages.py)
 #   make conformance-client CLIENT="./my-fixture --flag"  anyone's client fixture (conformance/CLIENT-FIXTURE.md)
 #   make conformance-client CLIENT=js CLIENT_ARGS="--req CSIO-ACK"   one requirement group
 #   make client-matrix                                    every shipped client: docs/client-matrix.{md,html}, docs/client-findings/

@@ -8,6 +8,7 @@ timers; what it can do is asked of the fixture itself (`--capabilities`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -18,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness import packages
 
 from .journal import Clock, Journal
 
@@ -78,11 +81,17 @@ class ClientSpec:
     needs: tuple[Path, ...] = ()
     install: str = ""  # the make target that installs it
     tolerance: Tolerance = Tolerance()
-    # The registry package whose version `name@version` replaces (npm or pypi), and the installed default.
-    package: tuple[str, str, str] | None = None  # (ecosystem, package, pinned version)
+    # Where `name@version[+pkg@version…]` comes from (harness/packages.py, shared with the server targets).
+    source: packages.Source | None = None
+    extra_args: tuple[str, ...] = ()  # after the registry's own command (the Python flavour)
+    request: packages.VersionRequest | None = None  # set on a version installed on demand
 
     def argv(self, config: dict[str, Any]) -> list[str]:
         return [*self.command, json.dumps(config, separators=(",", ":"))]
+
+
+JS_PROTOCOL = ("socket.io-client", "engine.io-client", "socket.io-parser", "engine.io-parser", "ws")
+PY_PROTOCOL = ("python-socketio", "python-engineio")
 
 
 def _registry() -> dict[str, ClientSpec]:
@@ -101,7 +110,7 @@ def _registry() -> dict[str, ClientSpec]:
             js4,
             needs=(js4 / "node_modules" / "socket.io-client",),
             install="clients-js",
-            package=("npm", "socket.io-client", "4.8.4"),
+            source=packages.Source("npm", "socket.io-client", js4, "fixture.js", JS_PROTOCOL, js4),
         ),
         ClientSpec(
             "js-v2",
@@ -111,7 +120,7 @@ def _registry() -> dict[str, ClientSpec]:
             eio=3,
             needs=(js2 / "node_modules" / "socket.io-client",),
             install="clients-js",
-            package=("npm", "socket.io-client", "2.5.0"),
+            source=packages.Source("npm", "socket.io-client", js2, "fixture.js", JS_PROTOCOL, js2),
         ),
         ClientSpec(
             "python-sync",
@@ -120,7 +129,8 @@ def _registry() -> dict[str, ClientSpec]:
             py,
             needs=(pyvenv / "bin" / "python",),
             install="clients-python",
-            package=("pypi", "python-socketio", "5.18.1"),
+            source=packages.Source("pypi", "python-socketio", py, "fixture.py", PY_PROTOCOL, pyvenv),
+            extra_args=("--sync",),
             tolerance=Tolerance(heartbeat_grace_ms=5600.0, startup_s=10.0),
         ),
         ClientSpec(
@@ -130,7 +140,8 @@ def _registry() -> dict[str, ClientSpec]:
             py,
             needs=(pyvenv / "bin" / "python",),
             install="clients-python",
-            package=("pypi", "python-socketio", "5.18.1"),
+            source=packages.Source("pypi", "python-socketio", py, "fixture.py", PY_PROTOCOL, pyvenv),
+            extra_args=("--async",),
             tolerance=Tolerance(heartbeat_grace_ms=5600.0, startup_s=10.0),
         ),
         ClientSpec(
@@ -168,102 +179,53 @@ REGISTRY = _registry()
 
 
 def resolve(name: str) -> ClientSpec:
-    """A registry name, `name@version` (npm and PyPI clients), or the command line of anyone's fixture."""
+    """A registry name, `name@version[+package@version…]` (npm and PyPI clients, installed on demand by
+    harness/packages.py as for server targets), or the command line of anyone's fixture."""
     if name in REGISTRY:
         return REGISTRY[name]
-    base, sep, version = name.partition("@")
-    if sep and base in REGISTRY and REGISTRY[base].package is not None:
-        return versioned(REGISTRY[base], version)
+    base = name.partition("@")[0]
+    if base in REGISTRY:
+        try:
+            request = packages.parse(name)
+        except packages.PackageError as err:
+            raise ValueError(str(err)) from None
+        spec = REGISTRY[base]
+        if spec.source is None:
+            raise ValueError(f"{base} is built here, not taken from a registry: it has no @version")
+        root = spec.source.install_root(request)
+        kind = packages.KINDS[spec.source.kind]
+        return dataclasses.replace(
+            spec,
+            name=name,
+            description=f"{spec.source.package} {request.label} ({spec.source.kind}, installed on demand)",
+            command=(*kind.command(spec.source, root), *spec.extra_args),
+            cwd=root,
+            needs=(root / ".installed",),
+            install="",
+            request=request,
+        )
     argv = shlex.split(name)
     if not argv:
         raise ValueError("empty client")
-    if base in REGISTRY or (len(argv) == 1 and not Path(argv[0]).exists() and "/" not in argv[0]):
+    if len(argv) == 1 and not Path(argv[0]).exists() and "/" not in argv[0]:
         raise ValueError(f"unknown client {name!r}; known: {', '.join(REGISTRY)}, name@version, or a command line")
     return ClientSpec(
         name, f"fixture command {name}", tuple(argv), Path.cwd(), eio=int(os.environ.get("CLIENT_EIO", "4"))
     )
 
 
-def versioned(spec: ClientSpec, version: str) -> ClientSpec:
-    """The same fixture on another version of the client package, installed under build/clients/."""
-    if not re.fullmatch(r"[0-9A-Za-z.+-]+", version):
-        raise ValueError(f"bad version {version!r}")
-    assert spec.package is not None
-    eco, pkg, _ = spec.package
-    home = CACHE / f"{spec.name}@{version}"
-    if eco == "npm":
-        return ClientSpec(
-            f"{spec.name}@{version}",
-            f"{pkg} {version} (npm)",
-            spec.command,
-            spec.cwd,
-            spec.eio,
-            (home / "node_modules" / pkg,),
-            "",
-            spec.tolerance,
-            (eco, pkg, version),
-        )
-    python = home / "bin" / "python"
-    return ClientSpec(
-        f"{spec.name}@{version}",
-        f"{pkg} {version} (PyPI)",
-        (str(python), *spec.command[1:]),
-        spec.cwd,
-        spec.eio,
-        (python,),
-        "",
-        spec.tolerance,
-        (eco, pkg, version),
-    )
-
-
 def install_version(spec: ClientSpec) -> None:
-    """Installs `name@version` once (npm into its own prefix; PyPI into its own venv)."""
-    if spec.package is None or all(p.exists() for p in spec.needs):
-        return
-    eco, pkg, version = spec.package
-    home = CACHE / spec.name
-    home.mkdir(parents=True, exist_ok=True)
-    if eco == "npm":
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-                str(home),
-                f"{pkg}@{version}",
-            ],
-            check=True,
-        )
-    else:
-        subprocess.run(["/usr/bin/python3", "-m", "venv", str(home)], check=True)
-        reqs = CLIENTS_DIR / "python-socketio" / "requirements.txt"
-        pins = [
-            ln.strip()
-            for ln in reqs.read_text().splitlines()
-            if ln.strip() and not ln.startswith("#") and not ln.lower().startswith(pkg.lower() + "==")
-        ]
-        subprocess.run(
-            [
-                str(home / "bin" / "pip"),
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                f"{pkg}=={version}",
-                *[p for p in pins if not p.lower().startswith("python-engineio")],
-            ],
-            check=True,
-        )
+    """Installs a `name@version` client once, beside the pinned one, with a copy of the same fixture."""
+    if spec.source is not None and spec.request is not None:
+        try:
+            packages.ensure_installed(spec.source, spec.request)
+        except packages.PackageError as err:
+            raise RuntimeError(str(err)) from None
 
 
 def fixture_env(spec: ClientSpec) -> dict[str, str]:
-    env = dict(os.environ)
-    if spec.package is not None and spec.package[0] == "npm" and "@" in spec.name:
-        env["SOCKETIO_CLIENT_DIR"] = str(CACHE / spec.name / "node_modules" / spec.package[1])
-    return env
+    # A JavaScript fixture copied for another version still finds the shared program body.
+    return dict(os.environ, SIOTEST_JS_FIXTURE_CORE=str(CLIENTS_DIR / "js-socketio-client" / "fixture-core.js"))
 
 
 _CAPS: dict[str, dict[str, Any]] = {}

@@ -43,7 +43,10 @@ def client_spec(request: pytest.FixtureRequest) -> agents.ClientSpec:
         spec = agents.resolve(name)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    agents.install_version(spec)
+    try:
+        agents.install_version(spec)
+    except RuntimeError as exc:
+        raise pytest.UsageError(f"client {spec.name}: {exc}") from None
     missing = [str(p) for p in spec.needs if not p.exists()]
     if missing:
         hint = f" (`make {spec.install}` installs it)" if spec.install else ""

@@ -1,7 +1,6 @@
 // Client fixture for socket.io-client 2.x (Engine.IO 3, Socket.IO 4): the same program as the v4
-// fixture, given this folder's installed client.
+// fixture (SIOTEST_JS_FIXTURE_CORE names it when this file runs as a copy for another version).
 "use strict";
-const dir = process.env.SOCKETIO_CLIENT_DIR || "socket.io-client";
-const io = require(dir);
-const { version } = require(`${dir}/package.json`);
-require("../js-socketio-client/fixture-core.js").run(io, version);
+const io = require("socket.io-client");
+const { version } = require("socket.io-client/package.json");
+require(process.env.SIOTEST_JS_FIXTURE_CORE || "../js-socketio-client/fixture-core.js").run(io, version);

@@ -1,7 +1,6 @@
-// Client fixture for socket.io-client 4.x (conformance/CLIENT-FIXTURE.md). SOCKETIO_CLIENT_DIR
-// points at another installed version (`CLIENT=js@4.7.5`); by default the locked one is used.
+// Client fixture for socket.io-client 4.x (conformance/CLIENT-FIXTURE.md). Another version
+// (`CLIENT=js@4.7.5`) runs a copy of this file beside that version's node_modules.
 "use strict";
-const dir = process.env.SOCKETIO_CLIENT_DIR || "socket.io-client";
-const io = require(dir);
-const { version } = require(`${dir}/package.json`);
+const io = require("socket.io-client");
+const { version } = require("socket.io-client/package.json");
 require("./fixture-core.js").run(io, version);

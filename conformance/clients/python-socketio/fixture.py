@@ -169,7 +169,10 @@ def run_sync(config: dict[str, Any]) -> None:
         sio.on("disconnect", (lambda n: lambda reason=None: on_disconnect(n, reason))(nsp), namespace=nsp)
         sio.on("connect_error", (lambda n: lambda data=None: on_connect_error(n, data))(nsp), namespace=nsp)
     try:
-        sio.connect(url_of(config), **connect_args(config))
+        try:
+            sio.connect(url_of(config), **connect_args(config))
+        except TypeError:  # releases before 5.12 have no `retry`
+            sio.connect(url_of(config), **{k: v for k, v in connect_args(config).items() if k != "retry"})
     except Exception as exc:
         say({"ev": "connect_error", "nsp": "/", "message": f"{type(exc).__name__}: {exc}", "data": None})
     watch_reconnection(sio, lambda: sio._reconnect_task)
@@ -262,7 +265,10 @@ async def run_async(config: dict[str, Any]) -> None:
         sio.on("disconnect", d, namespace=nsp)
         sio.on("connect_error", e, namespace=nsp)
     try:
-        await sio.connect(url_of(config), **connect_args(config))
+        try:
+            await sio.connect(url_of(config), **connect_args(config))
+        except TypeError:  # releases before 5.12 have no `retry`
+            await sio.connect(url_of(config), **{k: v for k, v in connect_args(config).items() if k != "retry"})
     except Exception as exc:
         say({"ev": "connect_error", "nsp": "/", "message": f"{type(exc).__name__}: {exc}", "data": None})
     while True:
