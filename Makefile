@@ -74,6 +74,30 @@ $(BUILD)/san/reference-server: $(SERVER_SRC) $(SERVER_HDR) $(BUILD)/san/libsioco
 
 server: $(if $(SERVER_SRC),$(BUILD)/reference-server)
 
+# ---------------------------------------------------------------- lint
+# `make lint` runs every linter; each part adds its own as a prerequisite (`lint: lint-<part>`).
+# lint-c: the C files keep the layout of .clang-format. clang-format is Debian's (installed by
+# scripts/setup.sh); its version is pinned because each major version lays code out differently.
+CLANG_FORMAT         ?= clang-format
+CLANG_FORMAT_VERSION := 14
+LINT_C_FILES := $(sort $(wildcard codec/src/*.[ch] codec/include/sio/*.h codec/tests/*.[ch] \
+                  codec/examples/*.c reference-server/*.[ch] reference-server/tests/*.c \
+                  fuzz/*/*.[ch] bench/*.[ch]))
+
+lint-c:
+	@$(CLANG_FORMAT) --version | grep -q 'version $(CLANG_FORMAT_VERSION)\.' || \
+	  { echo "lint-c: needs clang-format $(CLANG_FORMAT_VERSION) (scripts/setup.sh installs it)"; exit 1; }
+	@echo "lint-c: clang-format --dry-run over $(words $(LINT_C_FILES)) files"
+	@$(CLANG_FORMAT) --dry-run -Werror $(LINT_C_FILES)
+
+# Rewrites the C files in place to the .clang-format layout.
+format-c:
+	$(CLANG_FORMAT) -i $(LINT_C_FILES)
+
+lint: lint-c
+
+.PHONY: lint lint-c format-c
+
 # ---------------------------------------------------------------- parts
 # Each part may add its own targets, and append to ALL_TARGETS / TEST_TARGETS, in its .mk file.
 ALL_TARGETS  := codec server

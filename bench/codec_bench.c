@@ -22,13 +22,13 @@
 #include "sio/ws.h"
 
 #define NCAT 7
-static const char *const CATEGORY[NCAT] = {"small_event",   "ack_event",       "namespaced_event",
-                                           "binary_event",  "large_payload",   "polling_payload",
+static const char *const CATEGORY[NCAT] = {"small_event",  "ack_event",     "namespaced_event",
+                                           "binary_event", "large_payload", "polling_payload",
                                            "ws_frame"};
 enum { CAT_POLLING = 5, CAT_WS = 6 };
 enum { PART_TEXT = 0, PART_BINARY = 1 };
 #define MAX_PARTS 8
-#define MAX_ATT SIO_PKT_MAX_ATTACHMENTS_DEFAULT
+#define MAX_ATT   SIO_PKT_MAX_ATTACHMENTS_DEFAULT
 
 typedef struct part {
     int kind;
@@ -57,7 +57,7 @@ typedef struct timing {
     int reps;
 } timing;
 
-static uint8_t *scratch;   /* decode copies and encode output; one big reusable buffer */
+static uint8_t *scratch; /* decode copies and encode output; one big reusable buffer */
 static size_t scratch_cap = 4u << 20;
 static volatile size_t sink; /* keeps the work observable so the compiler cannot drop it */
 
@@ -183,7 +183,8 @@ static void decode_polling(decoder *d, const part *pt)
     sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, pt->data, pt->len, NULL);
     while (check(sio_eio_payload_next(&it, &ep, &has), "payload"), has) {
         if (!ep.binary) {
-            check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "packet");
+            check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL),
+                  "packet");
         } else {
             size_t w = 0;
             uint8_t *dst = d->bin + d->bin_used;
@@ -220,8 +221,9 @@ static void decode_record(decoder *d, const record *r, uint8_t *copy)
         return;
     }
     for (size_t j = 0; j < r->nparts; j++)
-        feed_message(d, r->parts[j].kind == PART_TEXT ? SIO_EIO_FRAME_WS_TEXT : SIO_EIO_FRAME_WS_BINARY,
-                     r->parts[j].data, r->parts[j].len);
+        feed_message(
+            d, r->parts[j].kind == PART_TEXT ? SIO_EIO_FRAME_WS_TEXT : SIO_EIO_FRAME_WS_BINARY,
+            r->parts[j].data, r->parts[j].len);
 }
 
 /* ------------------------------------------------------------------ encode */
@@ -235,8 +237,9 @@ static size_t encode_packet(const dpkt *dp, uint8_t *out, size_t cap)
     size_t w = 0, total = 0;
     uint8_t *text = out + cap / 2; /* Socket.IO text is staged in the upper half */
     check(sio_pkt_encode(&pkt, NULL, text, cap / 2, &w), "packet encode");
-    check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, w, out, cap / 2, &total),
-          "eio encode");
+    check(
+        sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, w, out, cap / 2, &total),
+        "eio encode");
     for (uint32_t k = 0; k < dp->natt; k++) {
         check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, dp->att[k].ptr,
                                     dp->att[k].len, out + total, cap / 2 - total, &w),
@@ -509,12 +512,18 @@ int main(int argc, char **argv)
     bool check_only = false;
     const char *inputs = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--warmup") && i + 1 < argc) t.warmup = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) t.reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc) t.rep_s = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--callgrind") && i + 1 < argc) callgrind_passes = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--check")) check_only = true;
-        else inputs = argv[i];
+        if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
+            t.warmup = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            t.reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rep-time") && i + 1 < argc)
+            t.rep_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--callgrind") && i + 1 < argc)
+            callgrind_passes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--check"))
+            check_only = true;
+        else
+            inputs = argv[i];
     }
     if (inputs == NULL)
         die("usage: codec_bench INPUTS [--warmup s] [--reps n] [--rep-time s] [--callgrind passes]"

@@ -60,8 +60,8 @@ double proc_cpu_seconds(int pid)
     /* The command name may hold spaces and parentheses: fields are counted after the last ')'. */
     char *p = strrchr(buf, ')');
     unsigned long utime = 0, stime = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                            &stime) != 2)
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1.0;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }

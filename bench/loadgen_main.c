@@ -281,8 +281,9 @@ static int run_echo_max(lg_loop *L, const options *o, stats *S, uint64_t deadlin
            o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, pct_ms(S->lat_us, S->nlat, 50),
            pct_ms(S->lat_us, S->nlat, 99), S->seq - S->replies,
-           S->window_open && S->in_window ? (S->srv_cpu1 - S->srv_cpu0) / ((double)S->in_window / 1e6)
-                                          : -1.0);
+           S->window_open && S->in_window
+               ? (S->srv_cpu1 - S->srv_cpu0) / ((double)S->in_window / 1e6)
+               : -1.0);
     print_cores(S);
     printf("}\n");
     return S->in_window > 0 && S->replies == S->seq ? 0 : 1;
@@ -359,8 +360,8 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
     while (S->delivered < sent * receivers && now_ns() < drain && now_ns() < deadline)
         loop_step(L, 5);
     uint64_t missing = sent * receivers - S->delivered;
-    double cpu = S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0 ? S->srv_cpu1 - S->srv_cpu0
-                                                                        : -1;
+    double cpu =
+        S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0 ? S->srv_cpu1 - S->srv_cpu0 : -1;
     size_t slots = window_slots(S);
     printf("{");
     print_common(L, o);
@@ -399,11 +400,10 @@ static int run_idle(lg_loop *L, const options *o, uint64_t deadline)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: loadgen --port N --scenario setup|echo-rate|echo-max|broadcast|idle\n"
-            "  [--conns N] [--concurrency N] [--rate R] [--duration S] [--warmup S]\n"
-            "  [--inflight K] [--server-pid PID] [--settle S] [--timeout S] [--pad BYTES]\n"
-            "  [--warm-conns N]\n");
+    fprintf(stderr, "usage: loadgen --port N --scenario setup|echo-rate|echo-max|broadcast|idle\n"
+                    "  [--conns N] [--concurrency N] [--rate R] [--duration S] [--warmup S]\n"
+                    "  [--inflight K] [--server-pid PID] [--settle S] [--timeout S] [--pad BYTES]\n"
+                    "  [--warm-conns N]\n");
     exit(2);
 }
 
@@ -412,20 +412,34 @@ static void parse_args(int argc, char **argv, options *o)
     *o = (options){0, NULL, 100, 100, 1000, 5, 1, 2, 60, 8, 0, 32, 200};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--port")) o->port = atoi(v);
-        else if (!strcmp(k, "--scenario")) o->scenario = v;
-        else if (!strcmp(k, "--conns")) o->conns = (size_t)atol(v);
-        else if (!strcmp(k, "--concurrency")) o->concurrency = (size_t)atol(v);
-        else if (!strcmp(k, "--rate")) o->rate = atof(v);
-        else if (!strcmp(k, "--duration")) o->duration = atof(v);
-        else if (!strcmp(k, "--warmup")) o->warmup = atof(v);
-        else if (!strcmp(k, "--settle")) o->settle = atof(v);
-        else if (!strcmp(k, "--timeout")) o->timeout = atof(v);
-        else if (!strcmp(k, "--inflight")) o->inflight = (unsigned)atoi(v);
-        else if (!strcmp(k, "--server-pid")) o->server_pid = atoi(v);
-        else if (!strcmp(k, "--pad")) o->pad = (size_t)atol(v);
-        else if (!strcmp(k, "--warm-conns")) o->warm_conns = (size_t)atol(v);
-        else usage();
+        if (!strcmp(k, "--port"))
+            o->port = atoi(v);
+        else if (!strcmp(k, "--scenario"))
+            o->scenario = v;
+        else if (!strcmp(k, "--conns"))
+            o->conns = (size_t)atol(v);
+        else if (!strcmp(k, "--concurrency"))
+            o->concurrency = (size_t)atol(v);
+        else if (!strcmp(k, "--rate"))
+            o->rate = atof(v);
+        else if (!strcmp(k, "--duration"))
+            o->duration = atof(v);
+        else if (!strcmp(k, "--warmup"))
+            o->warmup = atof(v);
+        else if (!strcmp(k, "--settle"))
+            o->settle = atof(v);
+        else if (!strcmp(k, "--timeout"))
+            o->timeout = atof(v);
+        else if (!strcmp(k, "--inflight"))
+            o->inflight = (unsigned)atoi(v);
+        else if (!strcmp(k, "--server-pid"))
+            o->server_pid = atoi(v);
+        else if (!strcmp(k, "--pad"))
+            o->pad = (size_t)atol(v);
+        else if (!strcmp(k, "--warm-conns"))
+            o->warm_conns = (size_t)atol(v);
+        else
+            usage();
     }
     if (o->port <= 0 || o->scenario == NULL || o->conns == 0 || o->duration > 60)
         usage();
@@ -450,7 +464,8 @@ int main(int argc, char **argv)
     uint64_t deadline = now_ns() + (uint64_t)(o.timeout * 1e9);
     int rc;
     if (!strcmp(o.scenario, "setup") || !strcmp(o.scenario, "idle")) {
-        rc = !strcmp(o.scenario, "setup") ? run_setup(&L, &o, deadline) : run_idle(&L, &o, deadline);
+        rc =
+            !strcmp(o.scenario, "setup") ? run_setup(&L, &o, deadline) : run_idle(&L, &o, deadline);
     } else {
         size_t ok = connect_all(&L, 0, L.nconns, o.concurrency, deadline);
         if (ok != L.nconns) {

@@ -25,11 +25,11 @@ static inline uint8_t *buf_begin(const buf *b)
     return b->data + b->start;
 }
 
-void buf_reserve(buf *b, size_t extra);  /* room for `extra` more bytes at the end */
+void buf_reserve(buf *b, size_t extra); /* room for `extra` more bytes at the end */
 void buf_append(buf *b, const void *p, size_t n);
 void buf_append_str(buf *b, const char *s);
-void buf_consume(buf *b, size_t n);      /* drop n bytes from the front */
-void buf_reset(buf *b);                  /* empty and free */
+void buf_consume(buf *b, size_t n); /* drop n bytes from the front */
+void buf_reset(buf *b);             /* empty and free */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
 void *xrealloc(void *p, size_t n);

@@ -11,10 +11,10 @@
 typedef enum eio_transport { EIO_POLLING = 0, EIO_WEBSOCKET = 1 } eio_transport;
 
 typedef enum eio_upgrade_state {
-    UPGRADE_NONE = 0,   /* no second transport */
-    UPGRADE_PROBING,    /* a WebSocket with this sid is open, "2probe" not yet seen */
-    UPGRADE_PROBED,     /* "3probe" sent; waiting for "5" */
-    UPGRADE_DONE        /* the session moved to the WebSocket */
+    UPGRADE_NONE = 0, /* no second transport */
+    UPGRADE_PROBING,  /* a WebSocket with this sid is open, "2probe" not yet seen */
+    UPGRADE_PROBED,   /* "3probe" sent; waiting for "5" */
+    UPGRADE_DONE      /* the session moved to the WebSocket */
 } eio_upgrade_state;
 
 /* A packet waiting for the next polling GET. */
@@ -40,28 +40,28 @@ typedef struct session {
     server *srv;
     struct session *hash_next;
     char sid[SERVER_SID_LEN + 1];
-    int protocol;           /* 4, or 3 */
-    bool b64;               /* binary as base64 text (query b64) */
+    int protocol; /* 4, or 3 */
+    bool b64;     /* binary as base64 text (query b64) */
     const eio_app *app;
     void *app_data;
     eio_transport transport;
     eio_upgrade_state upgrade;
-    conn *get;              /* held long-poll GET */
-    conn *post;             /* POST whose body is being received */
-    conn *ws;               /* active WebSocket */
-    conn *probe;            /* WebSocket being probed for an upgrade */
+    conn *get;   /* held long-poll GET */
+    conn *post;  /* POST whose body is being received */
+    conn *ws;    /* active WebSocket */
+    conn *probe; /* WebSocket being probed for an upgrade */
     out_packet *queue_head, *queue_tail;
     size_t queue_count;
-    timer ping_timer;       /* v4: next ping due */
-    timer timeout_timer;    /* v4: pong due; v3: client ping due */
-    timer upgrade_timer;    /* probing WebSocket must finish the upgrade */
-    bool closing;           /* the application closed it; deliver what is queued, then "1" */
-    bool in_dispatch;       /* delivering received packets; closing is deferred */
+    timer ping_timer;    /* v4: next ping due */
+    timer timeout_timer; /* v4: pong due; v3: client ping due */
+    timer upgrade_timer; /* probing WebSocket must finish the upgrade */
+    bool closing;        /* the application closed it; deliver what is queued, then "1" */
+    bool in_dispatch;    /* delivering received packets; closing is deferred */
     bool deferred_app_close;
     const char *deferred_reason; /* a termination requested during dispatch */
     uint8_t deferred_reply;
-    bool jsonp;             /* JSONP polling (query j): bodies wrapped / form-encoded */
-    char *jsonp_index;      /* the digits of j */
+    bool jsonp;        /* JSONP polling (query j): bodies wrapped / form-encoded */
+    char *jsonp_index; /* the digits of j */
 } session;
 
 /* Called by the HTTP layer for a request under an Engine.IO path. */
@@ -75,9 +75,9 @@ void eio_conn_lost(session *s, conn *c);
 
 /* For the application. */
 void eio_send(session *s, bool binary, const uint8_t *p, size_t n);
-void eio_close(session *s);           /* flush what is queued, then close */
+void eio_close(session *s); /* flush what is queued, then close */
 session *eio_find(server *srv, const uint8_t *sid, size_t len);
-void eio_close_all(server *srv);      /* shutdown */
+void eio_close_all(server *srv); /* shutdown */
 
 /* Shared by the eio_*.c files. */
 session *eio_session_new(server *srv, int protocol, bool b64, app_kind app);
@@ -89,7 +89,7 @@ void eio_flush(session *s);
 void eio_terminate(session *s, const char *reason, uint8_t get_reply);
 void eio_release_get(session *s, uint8_t type);
 void eio_dispatch_begin(session *s);
-void eio_dispatch_end(session *s);     /* may free the session */
+void eio_dispatch_end(session *s); /* may free the session */
 void eio_on_pong(session *s);
 void eio_receive_packet(session *s, const sio_eio_packet *pkt);
 void eio_deliver_message(session *s, const sio_eio_packet *pkt);

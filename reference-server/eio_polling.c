@@ -8,11 +8,17 @@
 #include "eio.h"
 
 /* Engine.IO error codes and messages (EIO-HS-12). */
-enum { EIO_ERR_TRANSPORT = 0, EIO_ERR_SID = 1, EIO_ERR_METHOD = 2, EIO_ERR_BAD_REQUEST = 3,
-       EIO_ERR_FORBIDDEN = 4, EIO_ERR_PROTOCOL = 5 };
+enum {
+    EIO_ERR_TRANSPORT = 0,
+    EIO_ERR_SID = 1,
+    EIO_ERR_METHOD = 2,
+    EIO_ERR_BAD_REQUEST = 3,
+    EIO_ERR_FORBIDDEN = 4,
+    EIO_ERR_PROTOCOL = 5
+};
 static const char *const eio_error_messages[] = {
-    "Transport unknown", "Session ID unknown", "Bad handshake method", "Bad request",
-    "Forbidden", "Unsupported protocol version"};
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request",       "Forbidden",          "Unsupported protocol version"};
 
 /* The query parameters Engine.IO looks at, percent-decoded. */
 typedef struct eio_query {
@@ -111,7 +117,8 @@ static bool refused_by_app(conn *c, const sio_http_request *req, bool upgrade, a
     bool plain = n >= 1 && n <= 40;
     for (size_t i = 0; plain && i < n; i++) {
         char ch = reason[i];
-        plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+        plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '-';
     }
     const char *message = plain ? reason : eio_error_messages[EIO_ERR_FORBIDDEN];
     if (upgrade)
@@ -217,8 +224,8 @@ static void polling_post(conn *c, session *s, const sio_http_request *req)
 
 /* Requests carrying a sid (EIO-HS-08/10/19, EIO-UP-04/05). Each endpoint is a server of its
  * own: a sid of the other endpoint's application is unknown here. */
-static void existing_session(conn *c, const sio_http_request *req, const eio_query *q,
-                             bool upgrade, app_kind app, const char *accept_key)
+static void existing_session(conn *c, const sio_http_request *req, const eio_query *q, bool upgrade,
+                             app_kind app, const char *accept_key)
 {
     session *s = eio_find(c->srv, (const uint8_t *)q->sid, strlen(q->sid));
     if (s != NULL && s->app != (app == APP_ENGINEIO_ECHO ? &echo_app : &socketio_app))
@@ -227,7 +234,8 @@ static void existing_session(conn *c, const sio_http_request *req, const eio_que
         refuse(c, upgrade, EIO_ERR_SID);
     } else if (upgrade) {
         ws_accept_upgrade(c, req, accept_key);
-        if (s->transport == EIO_WEBSOCKET || s->upgrade != UPGRADE_NONE || strcmp(q->transport, "websocket") != 0) {
+        if (s->transport == EIO_WEBSOCKET || s->upgrade != UPGRADE_NONE ||
+            strcmp(q->transport, "websocket") != 0) {
             ws_send_close(c, SIO_WS_CLOSE_NORMAL); /* one WebSocket per session */
             return;
         }
@@ -253,8 +261,8 @@ void eio_handle_request(conn *c, const sio_http_request *req, app_kind app)
     eio_query q;
     read_query(req, &q);
     bool upgrade = sio_http_header_has_token(req, "upgrade", "websocket");
-    if (!q.has_transport || (strcmp(q.transport, "polling") != 0 &&
-                             strcmp(q.transport, "websocket") != 0)) {
+    if (!q.has_transport ||
+        (strcmp(q.transport, "polling") != 0 && strcmp(q.transport, "websocket") != 0)) {
         refuse(c, upgrade, EIO_ERR_TRANSPORT);
         return;
     }
@@ -279,7 +287,8 @@ void eio_receive_packet(session *s, const sio_eio_packet *pkt)
 {
     switch (pkt->type) {
     case SIO_EIO_CLOSE:
-        eio_terminate(s, "transport close", SIO_EIO_NOOP); /* the held GET gets a noop (EIO-CL-01) */
+        eio_terminate(s, "transport close",
+                      SIO_EIO_NOOP); /* the held GET gets a noop (EIO-CL-01) */
         break;
     case SIO_EIO_PING:
         if (s->protocol == 3)

@@ -47,7 +47,8 @@ static void new_sid(server *srv, char out[SERVER_SID_LEN + 1])
 {
     if (srv->cfg.deterministic) {
         do /* the count wraps after 10^8 sessions; a wrapped id still in use is skipped */
-            snprintf(out, SERVER_SID_LEN + 1, "eio-session-%08" PRIu32, ++srv->sids_issued % 100000000u);
+            snprintf(out, SERVER_SID_LEN + 1, "eio-session-%08" PRIu32,
+                     ++srv->sids_issued % 100000000u);
         while (eio_find(srv, (const uint8_t *)out, SERVER_SID_LEN) != NULL);
         return;
     }
@@ -130,18 +131,17 @@ static void queue_clear(session *s)
 
 /* One packet as one WebSocket frame: text packets as '<digit><data>', binary messages as a
  * binary frame (v4: the bytes; v3: type byte + bytes) or, with b64, as a 'b…' text frame. */
-void eio_ws_send_packet(session *s, conn *ws, uint8_t type, bool binary, const uint8_t *p,
-                        size_t n)
+void eio_ws_send_packet(session *s, conn *ws, uint8_t type, bool binary, const uint8_t *p, size_t n)
 {
-    sio_eio_encoding enc = !binary ? SIO_EIO_ENC_TEXT
+    sio_eio_encoding enc = !binary  ? SIO_EIO_ENC_TEXT
                            : s->b64 ? SIO_EIO_ENC_BASE64
                                     : SIO_EIO_ENC_BINARY;
     size_t need = 0;
     sio_eio_packet_encode(s->protocol, (sio_eio_type)type, enc, p, n, NULL, 0, &need);
     uint8_t *frame = xmalloc(need);
     size_t written = 0;
-    if (sio_eio_packet_encode(s->protocol, (sio_eio_type)type, enc, p, n, frame, need,
-                              &written) == SIO_OK) {
+    if (sio_eio_packet_encode(s->protocol, (sio_eio_type)type, enc, p, n, frame, need, &written) ==
+        SIO_OK) {
         if (enc == SIO_EIO_ENC_BINARY)
             ws_send_binary(ws, frame, written);
         else
@@ -157,19 +157,20 @@ static void respond_payload(session *s, conn *get, const sio_eio_packet *pkts, s
     bool any_binary = false;
     for (size_t i = 0; i < count; i++)
         any_binary |= pkts[i].binary;
-    sio_eio_payload_format fmt = s->protocol == 4                        ? SIO_EIO_PAYLOAD_V4
+    sio_eio_payload_format fmt = s->protocol == 4                       ? SIO_EIO_PAYLOAD_V4
                                  : (any_binary && !s->b64 && !s->jsonp) ? SIO_EIO_PAYLOAD_V3_BINARY
                                                                         : SIO_EIO_PAYLOAD_V3_TEXT;
     size_t need = 0, written = 0;
     sio_eio_payload_encode(fmt, pkts, count, NULL, 0, &need);
     uint8_t *body = xmalloc(need);
     sio_err rc = sio_eio_payload_encode(fmt, pkts, count, body, need, &written);
-    const char *ctype = fmt == SIO_EIO_PAYLOAD_V3_BINARY ? "application/octet-stream"
-                                                         : "text/plain; charset=UTF-8";
+    const char *ctype =
+        fmt == SIO_EIO_PAYLOAD_V3_BINARY ? "application/octet-stream" : "text/plain; charset=UTF-8";
     if (rc == SIO_OK && s->jsonp) {
         uint8_t *wrapped = NULL;
         size_t wneed = 0, idx_len = strlen(s->jsonp_index);
-        sio_eio_jsonp_encode((const uint8_t *)s->jsonp_index, idx_len, body, written, NULL, 0, &wneed);
+        sio_eio_jsonp_encode((const uint8_t *)s->jsonp_index, idx_len, body, written, NULL, 0,
+                             &wneed);
         wrapped = xmalloc(wneed);
         rc = sio_eio_jsonp_encode((const uint8_t *)s->jsonp_index, idx_len, body, written, wrapped,
                                   wneed, &written);
@@ -178,7 +179,8 @@ static void respond_payload(session *s, conn *get, const sio_eio_packet *pkts, s
         ctype = "text/javascript; charset=UTF-8";
     }
     if (rc != SIO_OK)
-        log_msg(s->srv, LOG_ERROR, "session %s: payload encoding failed: %s", s->sid, sio_err_name(rc));
+        log_msg(s->srv, LOG_ERROR, "session %s: payload encoding failed: %s", s->sid,
+                sio_err_name(rc));
     http_respond(get, 200, ctype, body, rc == SIO_OK ? written : 0);
     free(body);
 }
@@ -230,7 +232,8 @@ void eio_send_packet(session *s, uint8_t type, bool binary, const uint8_t *p, si
         return;
     }
     if (s->queue_count >= SERVER_MAX_QUEUED_PACKETS) {
-        log_msg(s->srv, LOG_WARN, "session %s: polling client does not collect its packets", s->sid);
+        log_msg(s->srv, LOG_WARN, "session %s: polling client does not collect its packets",
+                s->sid);
         return;
     }
     queue_push(s, type, binary, p, n);
@@ -370,7 +373,8 @@ static void on_ping_due(timer *t)
 {
     session *s = t->ctx;
     if (s->closing) {
-        eio_terminate(s, "forced server close", SIO_EIO_CLOSE); /* the client never fetched the close */
+        eio_terminate(s, "forced server close",
+                      SIO_EIO_CLOSE); /* the client never fetched the close */
         return;
     }
     eio_send_packet(s, SIO_EIO_PING, false, NULL, 0);

@@ -30,8 +30,8 @@ static void complete_upgrade(session *s, conn *c)
 /* Packets on the probing WebSocket: only "2probe" then "5" are allowed (EIO-UP-01, 06, 07). */
 static void probe_packet(session *s, conn *c, const sio_eio_packet *pkt)
 {
-    bool probe = pkt->type == SIO_EIO_PING && pkt->data.len == 5 &&
-                 memcmp(pkt->data.ptr, "probe", 5) == 0;
+    bool probe =
+        pkt->type == SIO_EIO_PING && pkt->data.len == 5 && memcmp(pkt->data.ptr, "probe", 5) == 0;
     if (probe && s->upgrade == UPGRADE_PROBING) {
         eio_ws_send_packet(s, c, SIO_EIO_PONG, false, (const uint8_t *)"probe", 5);
         s->upgrade = UPGRADE_PROBED;
@@ -51,8 +51,8 @@ void eio_ws_message(conn *c, bool text, const uint8_t *p, size_t n)
         return;
     sio_eio_options opt = {.b64 = s->b64};
     sio_eio_packet pkt;
-    sio_err rc = sio_eio_packet_decode(s->protocol, text ? SIO_EIO_FRAME_WS_TEXT : SIO_EIO_FRAME_WS_BINARY,
-                                       p, n, &opt, &pkt);
+    sio_err rc = sio_eio_packet_decode(
+        s->protocol, text ? SIO_EIO_FRAME_WS_TEXT : SIO_EIO_FRAME_WS_BINARY, p, n, &opt, &pkt);
     if (c == s->probe) {
         if (rc == SIO_OK)
             probe_packet(s, c, &pkt);

@@ -8,8 +8,8 @@
 
 #include "sio_server.h"
 
-#define ITEMS(...) ((const payload_item[]){__VA_ARGS__})
-#define COUNT(...) (sizeof((const payload_item[]){__VA_ARGS__}) / sizeof(payload_item))
+#define ITEMS(...)             ((const payload_item[]){__VA_ARGS__})
+#define COUNT(...)             (sizeof((const payload_item[]){__VA_ARGS__}) / sizeof(payload_item))
 #define EMIT(sock, event, ...) sio_emit(sock, event, ITEMS(__VA_ARGS__), COUNT(__VA_ARGS__))
 
 static payload_item rest_of(const sio_value *payload, size_t from)
@@ -62,7 +62,8 @@ static void log_record(sio_socket *sock, const char *event, const char *reason, 
         sio->log_first = (sio->log_first + 1) % SIO_MAX_LOG_RECORDS;
         sio->log_count--;
     }
-    sio->log[(sio->log_first + sio->log_count++) % SIO_MAX_LOG_RECORDS] = xstrndup((const char *)rec.data, n);
+    sio->log[(sio->log_first + sio->log_count++) % SIO_MAX_LOG_RECORDS] =
+        xstrndup((const char *)rec.data, n);
     log_msg(sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
     buf_reset(&rec);
     buf_reset(&rooms);
@@ -190,7 +191,8 @@ static uint64_t number_arg(const sio_value *payload, size_t index)
 
 static void server_ack(sio_socket *sock, const sio_value *payload, ack_kind kind)
 {
-    broadcast_target one = {.nsp = sock->nsp, .rooms = (const char *const[]){sock->id}, .room_count = 1};
+    broadcast_target one = {
+        .nsp = sock->nsp, .rooms = (const char *const[]){sock->id}, .room_count = 1};
     broadcast_target all = {.nsp = sock->nsp};
     size_t first_arg = kind == ACK_PLAIN ? 1 : 2;
     uint64_t ms = kind == ACK_PLAIN ? 0 : number_arg(payload, 1);
@@ -199,8 +201,8 @@ static void server_ack(sio_socket *sock, const sio_value *payload, ack_kind kind
 }
 
 /* Reports a server -> client ack (sio_ack.c calls this). */
-void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out, const sio_value *reply,
-                        const buf *responses, size_t response_count)
+void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out,
+                        const sio_value *reply, const buf *responses, size_t response_count)
 {
     (void)response_count;
     if (kind == ACK_BROADCAST) {
@@ -254,7 +256,8 @@ static void server_bin(sio_socket *sock)
 
 /* FIXTURE.md section 2, fixture-info: the parts this fixture offers (all but RECOVERY). */
 static const char fixture_info[] =
-    "{\"name\":\"siotest reference-server\",\"parts\":[\"extended\",\"auth\",\"dynamic\",\"refuse\","
+    "{\"name\":\"siotest "
+    "reference-server\",\"parts\":[\"extended\",\"auth\",\"dynamic\",\"refuse\","
     "\"volatile\",\"app-error\",\"echo\",\"log\",\"initial-packet\"]}";
 
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
@@ -295,7 +298,8 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
     } else if (strcmp(name, "server-bin") == 0) {
         server_bin(sock);
     } else if (strcmp(name, "disconnect-me") == 0) {
-        sio_socket_disconnect(sock, sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
+        sio_socket_disconnect(sock,
+                              sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
     } else if (strcmp(name, "log") == 0) {
         send_log(sock, has_id, id);
     } else if (strcmp(name, "volatile") == 0) {
@@ -309,7 +313,8 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
 
 /* ------------------------------------------------------------------ namespaces */
 
-static const nsp_handlers open_namespace = {NULL, on_connected, on_event, on_disconnecting, on_disconnected};
+static const nsp_handlers open_namespace = {NULL, on_connected, on_event, on_disconnecting,
+                                            on_disconnected};
 static const nsp_handlers auth_namespace = {admit_token, on_connected, on_event, on_disconnecting,
                                             on_disconnected};
 

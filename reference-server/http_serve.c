@@ -9,20 +9,34 @@
 static const char *status_text(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -74,7 +88,8 @@ void http_respond(conn *c, int status, const char *content_type, const void *bod
     if (status == 200 && content_type && strncmp(content_type, "text/plain", 10) == 0)
         buf_append_str(&head, "Cache-Control: no-store\r\n");
     append_cors(c, &head);
-    buf_append_str(&head, c->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    buf_append_str(&head,
+                   c->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     conn_write(c, buf_begin(&head), buf_size(&head));
     conn_write(c, body, len);
     buf_reset(&head);
@@ -128,7 +143,8 @@ static void respond_preflight(conn *c, const sio_http_request *req)
         buf_append_str(&head, "\r\n");
     }
     buf_append_str(&head, "Vary: Access-Control-Request-Headers\r\nContent-Length: 0\r\n");
-    buf_append_str(&head, c->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    buf_append_str(&head,
+                   c->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     conn_write(c, buf_begin(&head), buf_size(&head));
     buf_reset(&head);
     finish_request(c);
@@ -170,10 +186,14 @@ static int status_for_parse_error(sio_err rc)
 {
     switch (rc) {
     case SIO_ERR_HTTP_HEAD_TOO_LARGE:
-    case SIO_ERR_HTTP_TOO_MANY_HEADERS: return 431;
-    case SIO_ERR_HTTP_TARGET_TOO_LONG: return 414;
-    case SIO_ERR_HTTP_TRANSFER_CODING: return 501;
-    default: return 400;
+    case SIO_ERR_HTTP_TOO_MANY_HEADERS:
+        return 431;
+    case SIO_ERR_HTTP_TARGET_TOO_LONG:
+        return 414;
+    case SIO_ERR_HTTP_TRANSFER_CODING:
+        return 501;
+    default:
+        return 400;
     }
 }
 
@@ -224,7 +244,8 @@ void http_handle_input(conn *c)
         if (c->state != CONN_HTTP_HEAD || buf_size(&c->in) == 0)
             return;
         sio_http_request req;
-        sio_err rc = sio_http_request_parse(&c->http, buf_begin(&c->in), buf_size(&c->in), NULL, &req);
+        sio_err rc =
+            sio_http_request_parse(&c->http, buf_begin(&c->in), buf_size(&c->in), NULL, &req);
         if (rc != SIO_OK) {
             log_msg(c->srv, LOG_DEBUG, "conn %llu: bad request: %s", (unsigned long long)c->id,
                     sio_err_name(rc));

@@ -29,9 +29,9 @@ typedef struct event_loop {
     fd_handler *handlers;
     void **ctxs;
     size_t nfds, cap_fds;
-    int *slot_of_fd;        /* fd -> index in pfds, -1 when absent */
+    int *slot_of_fd; /* fd -> index in pfds, -1 when absent */
     size_t slot_of_fd_cap;
-    bool has_holes;         /* some pfds entries were removed during dispatch */
+    bool has_holes; /* some pfds entries were removed during dispatch */
     timer **heap;
     size_t nheap, cap_heap;
     uint64_t timer_seq;

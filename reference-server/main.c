@@ -22,32 +22,37 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fputs("usage: reference-server [options]\n"
-          "Engine.IO v4 / Socket.IO v5 reference server running the conformance fixture\n"
-          "(conformance/FIXTURE.md). Prints 'READY <port>' on stdout once listening.\n\n"
-          "  --host ADDR            IPv4 address to bind (127.0.0.1; env HOST)\n"
-          "  --port N               TCP port, 0 = any free port (3000; env PORT)\n"
-          "  --path P               Socket.IO endpoint path (/socket.io/)\n"
-          "  --echo-path P          Engine.IO echo endpoint path, '' = none (/engine.io/)\n"
-          "  --ping-interval MS     Engine.IO pingInterval (25000; env PING_INTERVAL_MS)\n"
-          "  --ping-timeout MS      Engine.IO pingTimeout (20000; env PING_TIMEOUT_MS)\n"
-          "  --max-payload BYTES    largest POST body / WebSocket message (1000000; env MAX_PAYLOAD)\n"
-          "  --connect-timeout MS   Socket.IO: close connections that join no namespace (45000;\n"
-          "                         env CONNECT_TIMEOUT_MS)\n"
-          "  --upgrade-timeout MS   a probing WebSocket that has not sent the upgrade packet by then\n"
-          "                         is closed; polling goes on (10000; env UPGRADE_TIMEOUT_MS)\n"
-          "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
-          "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
-          "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
-          "                         instead of random ones, for byte-identical recordings (env\n"
-          "                         DETERMINISTIC=1); never for a server others can reach\n"
-          "  --initial-packet TEXT  echo endpoint: send message TEXT right after the open packet, as\n"
-          "                         engine.io's initialPacket (at most 1000 bytes; env INITIAL_PACKET)\n"
-          "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
-          "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
-          "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
-          "  --help                 this text\n",
-          out);
+    fputs(
+        "usage: reference-server [options]\n"
+        "Engine.IO v4 / Socket.IO v5 reference server running the conformance fixture\n"
+        "(conformance/FIXTURE.md). Prints 'READY <port>' on stdout once listening.\n\n"
+        "  --host ADDR            IPv4 address to bind (127.0.0.1; env HOST)\n"
+        "  --port N               TCP port, 0 = any free port (3000; env PORT)\n"
+        "  --path P               Socket.IO endpoint path (/socket.io/)\n"
+        "  --echo-path P          Engine.IO echo endpoint path, '' = none (/engine.io/)\n"
+        "  --ping-interval MS     Engine.IO pingInterval (25000; env PING_INTERVAL_MS)\n"
+        "  --ping-timeout MS      Engine.IO pingTimeout (20000; env PING_TIMEOUT_MS)\n"
+        "  --max-payload BYTES    largest POST body / WebSocket message (1000000; env "
+        "MAX_PAYLOAD)\n"
+        "  --connect-timeout MS   Socket.IO: close connections that join no namespace (45000;\n"
+        "                         env CONNECT_TIMEOUT_MS)\n"
+        "  --upgrade-timeout MS   a probing WebSocket that has not sent the upgrade packet by "
+        "then\n"
+        "                         is closed; polling goes on (10000; env UPGRADE_TIMEOUT_MS)\n"
+        "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
+        "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
+        "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
+        "                         instead of random ones, for byte-identical recordings (env\n"
+        "                         DETERMINISTIC=1); never for a server others can reach\n"
+        "  --initial-packet TEXT  echo endpoint: send message TEXT right after the open packet, "
+        "as\n"
+        "                         engine.io's initialPacket (at most 1000 bytes; env "
+        "INITIAL_PACKET)\n"
+        "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
+        "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
+        "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
+        "  --help                 this text\n",
+        out);
 }
 
 /* Parses a non-negative decimal number no larger than `max`; exits on anything else. */
@@ -78,12 +83,18 @@ static log_level parse_log_level(const char *text)
 static void config_defaults(server_config *cfg)
 {
     const char *v;
-    *cfg = (server_config){.host = "127.0.0.1", .port = 3000, .path = "/socket.io/",
-                           .echo_path = "/engine.io/", .ping_interval = 25000,
-                           .ping_timeout = 20000, .max_payload = 1000000,
-                           .connect_timeout = 45000, .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
+    *cfg = (server_config){.host = "127.0.0.1",
+                           .port = 3000,
+                           .path = "/socket.io/",
+                           .echo_path = "/engine.io/",
+                           .ping_interval = 25000,
+                           .ping_timeout = 20000,
+                           .max_payload = 1000000,
+                           .connect_timeout = 45000,
+                           .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
                            .app = APP_SOCKETIO,
-                           .log_level = LOG_WARN, .cors_origin = "*"};
+                           .log_level = LOG_WARN,
+                           .cors_origin = "*"};
     if ((v = getenv("HOST")) && *v)
         cfg->host = v;
     if ((v = getenv("PORT")) && *v)
@@ -108,29 +119,67 @@ static void config_defaults(server_config *cfg)
 
 static void parse_options(int argc, char **argv, server_config *cfg)
 {
-    static const struct option opts[] = {
-        {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"path", 1, 0, 'P'}, {"echo-path", 1, 0, 'E'},
-        {"ping-interval", 1, 0, 'i'}, {"ping-timeout", 1, 0, 't'}, {"max-payload", 1, 0, 'm'},
-        {"connect-timeout", 1, 0, 'c'}, {"upgrade-timeout", 1, 0, 'u'}, {"max-connections", 1, 0, 'n'},
-        {"allow-eio3", 0, 0, '3'}, {"eio3", 0, 0, '3'}, {"app", 1, 0, 'a'},
-        {"deterministic", 0, 0, 'D'}, {"initial-packet", 1, 0, 'I'},
-        {"cors-origin", 1, 0, 'o'}, {"log-level", 1, 0, 'l'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"host", 1, 0, 'h'},
+                                         {"port", 1, 0, 'p'},
+                                         {"path", 1, 0, 'P'},
+                                         {"echo-path", 1, 0, 'E'},
+                                         {"ping-interval", 1, 0, 'i'},
+                                         {"ping-timeout", 1, 0, 't'},
+                                         {"max-payload", 1, 0, 'm'},
+                                         {"connect-timeout", 1, 0, 'c'},
+                                         {"upgrade-timeout", 1, 0, 'u'},
+                                         {"max-connections", 1, 0, 'n'},
+                                         {"allow-eio3", 0, 0, '3'},
+                                         {"eio3", 0, 0, '3'},
+                                         {"app", 1, 0, 'a'},
+                                         {"deterministic", 0, 0, 'D'},
+                                         {"initial-packet", 1, 0, 'I'},
+                                         {"cors-origin", 1, 0, 'o'},
+                                         {"log-level", 1, 0, 'l'},
+                                         {"help", 0, 0, 'H'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'h': cfg->host = optarg; break;
-        case 'p': cfg->port = (int)parse_number("--port", optarg, 65535); break;
-        case 'P': cfg->path = optarg; break;
-        case 'E': cfg->echo_path = optarg; break;
-        case 'i': cfg->ping_interval = parse_number("--ping-interval", optarg, 86400000); break;
-        case 't': cfg->ping_timeout = parse_number("--ping-timeout", optarg, 86400000); break;
-        case 'm': cfg->max_payload = parse_number("--max-payload", optarg, 1u << 30); break;
-        case 'c': cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000); break;
-        case 'u': cfg->upgrade_timeout = parse_number("--upgrade-timeout", optarg, 86400000); break;
-        case 'n': cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30); break;
-        case '3': cfg->allow_eio3 = true; break;
-        case 'D': cfg->deterministic = true; break;
-        case 'I': cfg->initial_packet = optarg; break;
+        case 'h':
+            cfg->host = optarg;
+            break;
+        case 'p':
+            cfg->port = (int)parse_number("--port", optarg, 65535);
+            break;
+        case 'P':
+            cfg->path = optarg;
+            break;
+        case 'E':
+            cfg->echo_path = optarg;
+            break;
+        case 'i':
+            cfg->ping_interval = parse_number("--ping-interval", optarg, 86400000);
+            break;
+        case 't':
+            cfg->ping_timeout = parse_number("--ping-timeout", optarg, 86400000);
+            break;
+        case 'm':
+            cfg->max_payload = parse_number("--max-payload", optarg, 1u << 30);
+            break;
+        case 'c':
+            cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000);
+            break;
+        case 'u':
+            cfg->upgrade_timeout = parse_number("--upgrade-timeout", optarg, 86400000);
+            break;
+        case 'n':
+            cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30);
+            break;
+        case '3':
+            cfg->allow_eio3 = true;
+            break;
+        case 'D':
+            cfg->deterministic = true;
+            break;
+        case 'I':
+            cfg->initial_packet = optarg;
+            break;
         case 'a':
             if (strcmp(optarg, "socketio") != 0 && strcmp(optarg, "engineio-echo") != 0) {
                 fprintf(stderr, "reference-server: --app: socketio or engineio-echo\n");
@@ -138,10 +187,18 @@ static void parse_options(int argc, char **argv, server_config *cfg)
             }
             cfg->app = strcmp(optarg, "socketio") == 0 ? APP_SOCKETIO : APP_ENGINEIO_ECHO;
             break;
-        case 'o': cfg->cors_origin = optarg; break;
-        case 'l': cfg->log_level = parse_log_level(optarg); break;
-        case 'H': usage(stdout); exit(0);
-        default: usage(stderr); exit(2);
+        case 'o':
+            cfg->cors_origin = optarg;
+            break;
+        case 'l':
+            cfg->log_level = parse_log_level(optarg);
+            break;
+        case 'H':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            exit(2);
         }
     }
     if (optind < argc || cfg->path[0] != '/' || strlen(cfg->path) > SERVER_MAX_PATH) {

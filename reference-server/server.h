@@ -35,7 +35,8 @@
 #define SERVER_MAX_PENDING_OUTPUT(cfg) ((size_t)(cfg)->max_payload * 4u + 1048576u)
 /* Unprocessed input a connection may hold: one request head and a max-size body, plus what
  * a client may pipeline behind a held GET. */
-#define SERVER_MAX_INPUT(cfg) ((size_t)(cfg)->max_payload + SIO_HTTP_DEFAULT_MAX_HEAD_BYTES + 65536u)
+#define SERVER_MAX_INPUT(cfg)                                                                      \
+    ((size_t)(cfg)->max_payload + SIO_HTTP_DEFAULT_MAX_HEAD_BYTES + 65536u)
 /* Above this much unsent output the server stops reading from the connection (backpressure). */
 #define SERVER_OUTPUT_HIGH_WATER 262144u
 /* Engine.IO sessions are found by sid in a chained hash table of this many buckets. */
@@ -72,8 +73,9 @@ typedef struct server_config {
     uint32_t upgrade_timeout; /* ms a started WebSocket upgrade may take (--upgrade-timeout) */
     uint32_t max_connections;
     bool allow_eio3;
-    bool deterministic;      /* ids from counters instead of the random source (--deterministic) */
-    const char *initial_packet; /* echo endpoint: message sent right after the open packet, or NULL */
+    bool deterministic; /* ids from counters instead of the random source (--deterministic) */
+    const char
+        *initial_packet; /* echo endpoint: message sent right after the open packet, or NULL */
     app_kind app;
     log_level log_level;
     const char *cors_origin; /* NULL or "" = no CORS headers */
@@ -100,27 +102,27 @@ typedef struct conn {
     buf in;
     buf out;
     sio_http_parser http;
-    size_t head_len;           /* parsed head length while reading a body */
-    uint64_t body_len;         /* expected body length */
-    uint64_t skip_bytes;       /* body bytes of an answered request still to be discarded */
-    bool keep_alive;           /* after the current response */
-    bool read_paused;          /* backpressure */
-    bool await_peer_close;     /* CONN_CLOSING: a WebSocket waiting for the peer's close */
-    struct session *session;   /* the session this connection carries, if any */
-    struct ws_state *ws;       /* WebSocket state, once upgraded */
-    timer linger;              /* HTTP idle deadline, then the CONN_CLOSING deadline */
-    timer deferred_input;      /* input handled at the end of the poll round (http_serve.c) */
-    struct conn *next, *prev;  /* all connections, for shutdown */
+    size_t head_len;          /* parsed head length while reading a body */
+    uint64_t body_len;        /* expected body length */
+    uint64_t skip_bytes;      /* body bytes of an answered request still to be discarded */
+    bool keep_alive;          /* after the current response */
+    bool read_paused;         /* backpressure */
+    bool await_peer_close;    /* CONN_CLOSING: a WebSocket waiting for the peer's close */
+    struct session *session;  /* the session this connection carries, if any */
+    struct ws_state *ws;      /* WebSocket state, once upgraded */
+    timer linger;             /* HTTP idle deadline, then the CONN_CLOSING deadline */
+    timer deferred_input;     /* input handled at the end of the poll round (http_serve.c) */
+    struct conn *next, *prev; /* all connections, for shutdown */
 } conn;
 
 /* WebSocket state of an upgraded connection. */
 typedef struct ws_state {
     sio_ws_parser parser;
-    buf message;        /* the data message being assembled */
+    buf message; /* the data message being assembled */
     bool message_text;
     bool close_sent;
     bool close_received;
-    bool failed;        /* the peer broke the protocol: its further bytes are discarded */
+    bool failed; /* the peer broke the protocol: its further bytes are discarded */
 } ws_state;
 
 /* ------------------------------------------------------------------ server */
@@ -136,7 +138,7 @@ typedef struct server {
     size_t session_count;
     struct sio_server *sio;
     int random_fd;
-    uint32_t sids_issued;    /* --deterministic: Engine.IO sessions created so far */
+    uint32_t sids_issued;       /* --deterministic: Engine.IO sessions created so far */
     uint32_t socket_ids_issued; /* --deterministic: Socket.IO v5 socket ids handed out so far */
     volatile int stop;
     bool shutting_down; /* set by eio_close_all: no new session from then on */
@@ -150,24 +152,25 @@ void log_msg(const server *srv, log_level level, const char *fmt, ...)
 int net_listen(server *srv);
 void net_close_all(server *srv);
 void conn_write(conn *c, const void *data, size_t len);
-void conn_close(conn *c);           /* immediately */
+void conn_close(conn *c); /* immediately */
 void conn_close_after_write(conn *c);
-void conn_resume_reading(conn *c);  /* after a state change, process buffered input */
+void conn_resume_reading(conn *c); /* after a state change, process buffered input */
 void server_random_bytes(server *srv, uint8_t *out, size_t n);
 
 /* http_serve.c */
 void http_handle_input(conn *c);
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len);
 void http_respond_error(conn *c, int status, int code, const char *message);
-void http_respond_raw_400(conn *c, const char *message); /* refused WebSocket upgrade */
+void http_respond_raw_400(conn *c, const char *message);     /* refused WebSocket upgrade */
 void http_expect_body(conn *c, const sio_http_request *req); /* the body is needed first */
-void http_hold(conn *c);           /* the handler answers later (long-poll GET) */
+void http_hold(conn *c); /* the handler answers later (long-poll GET) */
 void http_on_deferred_input(timer *t);
 
 /* ws_transport.c */
 /* Checks the WebSocket headers of an upgrade request and computes the accept key; on failure
  * the request has been answered with a raw 400 and false is returned. */
-bool ws_check_handshake(conn *c, const sio_http_request *req, char accept_key[SIO_WS_ACCEPT_LEN + 1]);
+bool ws_check_handshake(conn *c, const sio_http_request *req,
+                        char accept_key[SIO_WS_ACCEPT_LEN + 1]);
 void ws_accept_upgrade(conn *c, const sio_http_request *req, const char *accept_key);
 void ws_handle_input(conn *c);
 void ws_send_text(conn *c, const void *data, size_t len);

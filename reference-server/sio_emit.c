@@ -54,8 +54,7 @@ static bool placeholder_target(const sio_value *v, sio_span obj, sio_span *bytes
 {
     sio_span flag, num;
     int64_t k = 0;
-    if (v->attachment_count == 0 ||
-        sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
+    if (v->attachment_count == 0 || sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
         sio_json_kind_of(flag) != SIO_JSON_TRUE ||
         sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK ||
         k < 0 || (uint64_t)k >= v->attachment_count)
@@ -64,7 +63,8 @@ static bool placeholder_target(const sio_value *v, sio_span obj, sio_span *bytes
     return true;
 }
 
-static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json, attachment_list *atts);
+static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json,
+                        attachment_list *atts);
 
 static void write_members(sio_json_writer *w, const sio_value *ctx, sio_span json, bool object,
                           attachment_list *atts)
@@ -96,7 +96,8 @@ static void write_members(sio_json_writer *w, const sio_value *ctx, sio_span jso
 
 /* Re-writes a received value; placeholders become fresh ones pointing at the same bytes. The
  * recursion depth is bounded by the JSON depth limit the codec enforced on receipt. */
-static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json, attachment_list *atts)
+static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json,
+                        attachment_list *atts)
 {
     sio_span bytes;
     switch (sio_json_kind_of(json)) {
@@ -172,8 +173,11 @@ bool sio_out_encode(sio_out *out, sio_namespace *nsp, const char *event, const p
     write_payload(NULL, 0, &need, event, items, n, &atts);
     uint8_t *json = xmalloc(need);
     sio_err rc = write_payload(json, need, &len, event, items, n, &atts);
-    sio_pkt pkt = {.type = event ? SIO_PKT_EVENT : SIO_PKT_ACK, .attachments = atts.count,
-                   .nsp = sio_span_of(nsp->name, strlen(nsp->name)), .has_id = has_id, .id = id,
+    sio_pkt pkt = {.type = event ? SIO_PKT_EVENT : SIO_PKT_ACK,
+                   .attachments = atts.count,
+                   .nsp = sio_span_of(nsp->name, strlen(nsp->name)),
+                   .has_id = has_id,
+                   .id = id,
                    .data = sio_span_of(json, len)};
     if (rc == SIO_OK) {
         size_t text_len = 0;
@@ -307,7 +311,8 @@ bool broadcast_includes(const broadcast_target *t, const sio_socket *sock)
     return in;
 }
 
-void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items, size_t n)
+void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
+                   size_t n)
 {
     sio_out out;
     if (!sio_out_encode(&out, t->nsp, event, items, n, false, 0))

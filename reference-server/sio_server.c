@@ -65,7 +65,8 @@ void sio_server_free(sio_server *sio)
 /* A packet without payload array: CONNECT reply, CONNECT_ERROR, DISCONNECT. */
 static void send_simple(sio_client *client, sio_pkt_type type, const char *nsp, const char *json)
 {
-    sio_pkt pkt = {.type = type, .nsp = sio_span_of(nsp, strlen(nsp)),
+    sio_pkt pkt = {.type = type,
+                   .nsp = sio_span_of(nsp, strlen(nsp)),
                    .data = json ? sio_span_of(json, strlen(json)) : SIO_SPAN_NULL};
     uint8_t text[SERVER_MAX_PATH + 512];
     size_t n = 0;
@@ -90,7 +91,8 @@ static char *new_socket_id(sio_client *client, const char *nsp)
     char *out = xmalloc(SIO_SOCKET_ID_LEN + 1);
     server *srv = client->sio->srv;
     if (srv->cfg.deterministic) { /* "sio-socket--" and the count in 8 digits, see new_sid() */
-        snprintf(out, SIO_SOCKET_ID_LEN + 1, "sio-socket--%08" PRIu32, ++srv->socket_ids_issued % 100000000u);
+        snprintf(out, SIO_SOCKET_ID_LEN + 1, "sio-socket--%08" PRIu32,
+                 ++srv->socket_ids_issued % 100000000u);
         return out;
     }
     server_random_bytes(client->sio->srv, raw, sizeof raw);
@@ -197,7 +199,8 @@ static const char *forced_close_reason(const sio_client *client)
 
 static void protocol_violation(sio_client *client, const char *why)
 {
-    log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s", client->eio->sid, why);
+    log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s", client->eio->sid,
+            why);
     fixture_log_error(client, why);
     client_close(client, forced_close_reason(client));
 }
@@ -221,11 +224,13 @@ static void sio_open(session *s)
     sio_pkt_options opt;
     sio_pkt_options_init(&opt);
     opt.protocol = client->protocol;
-    sio_pkt_assembler_init(&client->assembler, &opt, client->slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
+    sio_pkt_assembler_init(&client->assembler, &opt, client->slots,
+                           SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
     timer_init(&client->connect_timer, on_connect_timeout, client);
     timer_start(&s->srv->loop, &client->connect_timer, s->srv->cfg.connect_timeout);
     if (client->protocol == 4)
-        handle_connect(client, "/", SIO_SPAN_NULL); /* v4 clients are in "/" at once (SIO-PKT-19 a) */
+        handle_connect(client, "/",
+                       SIO_SPAN_NULL); /* v4 clients are in "/" at once (SIO-PKT-19 a) */
 }
 
 /* The Engine.IO session ended on its own (transport close, ping timeout, parse error…). */
@@ -276,9 +281,11 @@ static void query_to_json(sio_span query, buf *out)
             size_t klen = eq ? (size_t)(eq - pair.ptr) : pair.len;
             uint8_t key[SERVER_MAX_PATH], val[SERVER_MAX_PATH];
             size_t kn = 0, vn = 0;
-            if (klen == 0 || sio_http_percent_decode(sio_span_of(pair.ptr, klen), true, key, sizeof key, &kn) ||
-                sio_http_percent_decode(eq ? sio_span_of(eq + 1, pair.len - klen - 1) : SIO_SPAN_NULL, true,
-                                        val, sizeof val, &vn))
+            if (klen == 0 ||
+                sio_http_percent_decode(sio_span_of(pair.ptr, klen), true, key, sizeof key, &kn) ||
+                sio_http_percent_decode(eq ? sio_span_of(eq + 1, pair.len - klen - 1)
+                                           : SIO_SPAN_NULL,
+                                        true, val, sizeof val, &vn))
                 continue;
             sio_json_write_key(&w, key, kn);
             sio_json_write_string(&w, val, vn);
@@ -296,7 +303,8 @@ static void send_refusal(sio_client *client, const char *name, const char *error
     sio_span msg;
     char text[256];
     if (client->protocol == 4 &&
-        sio_json_object_get(sio_span_of(error_json, strlen(error_json)), "message", 7, &msg) == SIO_OK &&
+        sio_json_object_get(sio_span_of(error_json, strlen(error_json)), "message", 7, &msg) ==
+            SIO_OK &&
         msg.len < sizeof text) {
         memcpy(text, msg.ptr, msg.len);
         text[msg.len] = '\0';
@@ -353,7 +361,8 @@ static void run_connection_handler(timer *t)
 }
 
 /* A complete packet (attachments included). */
-static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span *atts, uint32_t natt)
+static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span *atts,
+                          uint32_t natt)
 {
     char name[SERVER_MAX_PATH + 1];
     if (pkt->nsp.len > SERVER_MAX_PATH || memchr(pkt->nsp.ptr, '\0', pkt->nsp.len)) {
@@ -366,13 +375,15 @@ static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span
         buf auth = {0};
         if (client->protocol == 4)
             query_to_json(pkt->query, &auth);
-        handle_connect(client, name, client->protocol == 4 ? sio_span_of(auth.data, auth.len) : pkt->data);
+        handle_connect(client, name,
+                       client->protocol == 4 ? sio_span_of(auth.data, auth.len) : pkt->data);
         buf_reset(&auth);
         return;
     }
     sio_socket *sock = find_socket(client, name);
     if (sock == NULL || pkt->type == SIO_PKT_CONNECT_ERROR) {
-        protocol_violation(client, sock ? "CONNECT_ERROR from a client" : "packet for a namespace not joined");
+        protocol_violation(client, sock ? "CONNECT_ERROR from a client"
+                                        : "packet for a namespace not joined");
         return;
     }
     sio_value payload = {pkt->data, atts, natt};
@@ -409,8 +420,10 @@ static sio_err assemble(sio_client *client, bool binary, const uint8_t *p, size_
         client->pending_text = xmalloc(n ? n : 1);
         memcpy(client->pending_text, p, n);
         sio_pkt_options opt = client->assembler.opt;
-        sio_pkt_assembler_init(&client->assembler, &opt, client->slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
-        return sio_pkt_assembler_text(&client->assembler, client->pending_text, n, complete, &err_at);
+        sio_pkt_assembler_init(&client->assembler, &opt, client->slots,
+                               SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
+        return sio_pkt_assembler_text(&client->assembler, client->pending_text, n, complete,
+                                      &err_at);
     }
     uint8_t *copy = NULL;
     if (client->pending_text) {

@@ -57,18 +57,18 @@ typedef struct sio_namespace {
     struct sio_server *sio;
     char *name;
     const nsp_handlers *handlers;
-    struct sio_socket *sockets;   /* connected sockets, newest first */
+    struct sio_socket *sockets; /* connected sockets, newest first */
     size_t socket_count;
-    uint64_t next_ack_id;         /* server -> client ack ids, from 0 (SIO-ACK-03) */
-    struct ack_wait *acks;        /* acks the server is waiting for */
+    uint64_t next_ack_id;  /* server -> client ack ids, from 0 (SIO-ACK-03) */
+    struct ack_wait *acks; /* acks the server is waiting for */
 } sio_namespace;
 
 typedef struct sio_client {
     struct sio_server *sio;
     session *eio;
-    int protocol;                 /* Socket.IO 5, or 4 for Engine.IO v3 peers */
-    struct sio_socket *sockets;   /* one per joined namespace */
-    timer connect_timer;          /* SIO-NSP-01 */
+    int protocol;               /* Socket.IO 5, or 4 for Engine.IO v3 peers */
+    struct sio_socket *sockets; /* one per joined namespace */
+    timer connect_timer;        /* SIO-NSP-01 */
     bool closing;
     /* A binary packet waiting for its attachments: copies of its text and of each attachment
      * received so far, because the assembler keeps views into them. */
@@ -84,12 +84,12 @@ typedef struct sio_socket {
     struct sio_socket *client_next;         /* in the client */
     sio_client *client;
     sio_namespace *nsp;
-    char *id;                               /* v5: random; v4: sid or "<nsp>#<sid>" */
-    char **rooms;                           /* joined rooms besides the own-id room */
+    char *id;     /* v5: random; v4: sid or "<nsp>#<sid>" */
+    char **rooms; /* joined rooms besides the own-id room */
     size_t room_count;
     bool connected;
-    timer handler_timer;                    /* runs the connection handler */
-    uint8_t *auth;                          /* CONNECT payload kept for the handler */
+    timer handler_timer; /* runs the connection handler */
+    uint8_t *auth;       /* CONNECT payload kept for the handler */
     size_t auth_len;
 } sio_socket;
 
@@ -102,10 +102,10 @@ typedef struct ack_wait {
     sio_namespace *nsp;
     uint64_t id;
     ack_kind kind;
-    sio_socket *requester;        /* told the result; NULL once it left */
-    sio_socket **expected;        /* sockets that have not answered; NULL entries answered/left */
+    sio_socket *requester; /* told the result; NULL once it left */
+    sio_socket **expected; /* sockets that have not answered; NULL entries answered/left */
     size_t expected_count, pending;
-    buf responses;                /* broadcast: JSON texts of first arguments, comma-separated */
+    buf responses; /* broadcast: JSON texts of first arguments, comma-separated */
     size_t response_count;
     timer timeout;
 } ack_wait;
@@ -114,8 +114,8 @@ typedef struct sio_server {
     server *srv;
     sio_namespace *namespaces;
     size_t namespace_count;
-    char **log;                   /* fixture disconnect log: a ring of JSON records */
-    size_t log_first, log_count;  /* oldest record, records held */
+    char **log;                  /* fixture disconnect log: a ring of JSON records */
+    size_t log_first, log_count; /* oldest record, records held */
 } sio_server;
 
 sio_server *sio_server_new(server *srv);
@@ -125,24 +125,24 @@ void sio_server_free(sio_server *sio);
 
 /* One element of an outgoing payload array. */
 typedef enum item_kind {
-    ITEM_VALUE,     /* a received JSON value (placeholders renumbered, attachments carried) */
-    ITEM_REST,      /* the elements of a received array from index `from` on ("...args") */
-    ITEM_RAW,       /* JSON text written as is */
-    ITEM_STRING,    /* a UTF-8 string */
-    ITEM_BINARY     /* bytes, sent as an attachment */
+    ITEM_VALUE,  /* a received JSON value (placeholders renumbered, attachments carried) */
+    ITEM_REST,   /* the elements of a received array from index `from` on ("...args") */
+    ITEM_RAW,    /* JSON text written as is */
+    ITEM_STRING, /* a UTF-8 string */
+    ITEM_BINARY  /* bytes, sent as an attachment */
 } item_kind;
 
 typedef struct payload_item {
     item_kind kind;
-    sio_value value;    /* ITEM_VALUE, ITEM_REST */
-    size_t from;        /* ITEM_REST */
-    sio_span bytes;     /* ITEM_RAW, ITEM_STRING, ITEM_BINARY */
+    sio_value value; /* ITEM_VALUE, ITEM_REST */
+    size_t from;     /* ITEM_REST */
+    sio_span bytes;  /* ITEM_RAW, ITEM_STRING, ITEM_BINARY */
 } payload_item;
 
 /* An encoded Socket.IO packet ready to be written to any number of clients. */
 typedef struct sio_out {
-    buf text;                 /* the packet text */
-    sio_span *attachments;    /* in placeholder order; views into the items' buffers */
+    buf text;              /* the packet text */
+    sio_span *attachments; /* in placeholder order; views into the items' buffers */
     uint32_t attachment_count;
 } sio_out;
 
@@ -178,7 +178,8 @@ typedef struct broadcast_target {
 
 bool broadcast_includes(const broadcast_target *t, const sio_socket *sock);
 /* Encodes once and writes the same bytes to every target socket (SIO-BC-06). */
-void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items, size_t n);
+void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
+                   size_t n);
 
 /* ------------------------------------------------------------------ acks and disconnect */
 
@@ -196,12 +197,12 @@ void sio_socket_disconnect(sio_socket *sock, bool close_connection);
 
 /* fixture.c */
 const nsp_handlers *fixture_handlers_for(const char *nsp_name, bool *dynamic_ok);
-void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out, const sio_value *reply,
-                        const buf *responses, size_t response_count);
+void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out,
+                        const sio_value *reply, const buf *responses, size_t response_count);
 void fixture_log_error(sio_client *client, const char *message);
 
 /* JSON helpers (sio_emit.c) */
 bool json_string_dup(sio_span token, char *out, size_t cap); /* unescaped, NUL-terminated */
-sio_span json_array_at(sio_span array, size_t index);         /* empty span when absent */
+sio_span json_array_at(sio_span array, size_t index);        /* empty span when absent */
 
 #endif

@@ -6,7 +6,8 @@
 
 #include "eio.h"
 
-bool ws_check_handshake(conn *c, const sio_http_request *req, char accept_key[SIO_WS_ACCEPT_LEN + 1])
+bool ws_check_handshake(conn *c, const sio_http_request *req,
+                        char accept_key[SIO_WS_ACCEPT_LEN + 1])
 {
     const sio_http_header *key = sio_http_header_find(req, "sec-websocket-key");
     const sio_http_header *version = sio_http_header_find(req, "sec-websocket-version");
@@ -94,7 +95,8 @@ void ws_drain_input(conn *c)
     while (!c->ws->failed && buf_size(&c->in) > 0) {
         sio_ws_event ev;
         size_t used = 0;
-        sio_err rc = sio_ws_parser_feed(&c->ws->parser, buf_begin(&c->in), buf_size(&c->in), &used, &ev);
+        sio_err rc =
+            sio_ws_parser_feed(&c->ws->parser, buf_begin(&c->in), buf_size(&c->in), &used, &ev);
         if (rc != SIO_OK || (ev.type == SIO_WS_EV_CONTROL && ev.frame.opcode == SIO_WS_OP_CLOSE)) {
             conn_close(c);
             return;
@@ -156,7 +158,8 @@ void ws_handle_input(conn *c)
     while (c->state == CONN_WEBSOCKET && buf_size(&c->in) > 0) {
         sio_ws_event ev;
         size_t used = 0;
-        sio_err rc = sio_ws_parser_feed(&c->ws->parser, buf_begin(&c->in), buf_size(&c->in), &used, &ev);
+        sio_err rc =
+            sio_ws_parser_feed(&c->ws->parser, buf_begin(&c->in), buf_size(&c->in), &used, &ev);
         if (rc != SIO_OK) {
             buf_reset(&c->in);
             fail_connection(c, rc);

@@ -7,18 +7,19 @@
 #include "sio/packet.h"
 #include "sio/ws.h"
 
-#define EXPECT(cond)                                                    \
-    do {                                                                \
-        if (!(cond)) {                                                  \
-            fprintf(stderr, "tour.c:%d: %s\n", __LINE__, #cond);        \
-            return 1;                                                   \
-        }                                                               \
+#define EXPECT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "tour.c:%d: %s\n", __LINE__, #cond);                                   \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 int main(void)
 {
     /* 1. An Engine.IO v4 polling body: a message record and a base64 binary record. */
-    static const char body[] = "451-[\"upload\",{\"_placeholder\":true,\"num\":0}]\x1e" "bAQID";
+    static const char body[] = "451-[\"upload\",{\"_placeholder\":true,\"num\":0}]\x1e"
+                               "bAQID";
     sio_eio_payload_iter it;
     sio_eio_packet rec;
     bool has;
@@ -34,8 +35,9 @@ int main(void)
     while (sio_eio_payload_next(&it, &rec, &has) == SIO_OK && has) {
         if (!rec.binary) { /* "4" + Socket.IO text */
             EXPECT(rec.type == SIO_EIO_MESSAGE);
-            EXPECT(sio_pkt_assembler_text(&asm_, rec.data.ptr, rec.data.len, &complete, NULL) == SIO_OK);
-        } else {           /* "b" + base64: decode into our own buffer, then hand it over */
+            EXPECT(sio_pkt_assembler_text(&asm_, rec.data.ptr, rec.data.len, &complete, NULL) ==
+                   SIO_OK);
+        } else { /* "b" + base64: decode into our own buffer, then hand it over */
             EXPECT(sio_eio_packet_binary(&rec, false, bytes, sizeof bytes, &nbytes) == SIO_OK);
             EXPECT(sio_pkt_assembler_binary(&asm_, bytes, nbytes, &complete, NULL) == SIO_OK);
         }
@@ -50,7 +52,10 @@ int main(void)
            (const char *)pkt.data.ptr, (unsigned)natt, att[0].ptr[0]);
 
     /* 3. The answer, over WebSocket: Socket.IO ack -> Engine.IO message -> server frame (unmasked). */
-    sio_pkt ack = {.type = SIO_PKT_ACK, .nsp = sio_span_of("/", 1), .has_id = true, .id = 7,
+    sio_pkt ack = {.type = SIO_PKT_ACK,
+                   .nsp = sio_span_of("/", 1),
+                   .has_id = true,
+                   .id = 7,
                    .data = sio_span_of("[\"ok\"]", 6)};
     uint8_t sio_text[64], eio_text[64], frame[80];
     size_t n_sio, n_eio, n_frame;
@@ -59,7 +64,8 @@ int main(void)
                                  sizeof eio_text, &n_eio) == SIO_OK);
     sio_ws_frame_header h = {.fin = true, .opcode = SIO_WS_OP_TEXT};
     EXPECT(sio_ws_frame_encode(&h, eio_text, n_eio, frame, sizeof frame, &n_frame) == SIO_OK);
-    EXPECT(n_frame == 2 + strlen("437[\"ok\"]") && memcmp(frame + 2, "437[\"ok\"]", n_frame - 2) == 0);
+    EXPECT(n_frame == 2 + strlen("437[\"ok\"]") &&
+           memcmp(frame + 2, "437[\"ok\"]", n_frame - 2) == 0);
     printf("frame: %zu bytes, text %.*s\n", n_frame, (int)(n_frame - 2), (const char *)frame + 2);
 
     /* 4. Every failure is a named code with a message: an EVENT payload must be an array. */

@@ -6,22 +6,22 @@
 static const char base64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-#define B64_PAD 64  /* '=' */
+#define B64_PAD  64 /* '=' */
 #define B64_SKIP 65 /* anything else */
 
 /* Value + 1 of each character of the standard alphabet and of '=' (B64_PAD + 1); 0 for all
  * other bytes. One load per character instead of a chain of range tests. */
 static const uint8_t base64_table[256] = {
-    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
-    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23,
-    ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
-    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
-    ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44,
-    ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51,
-    ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58,
-    ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64, ['='] = B64_PAD + 1
-};
+    ['A'] = 1,  ['B'] = 2,          ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+    ['H'] = 8,  ['I'] = 9,          ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+    ['O'] = 15, ['P'] = 16,         ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+    ['V'] = 22, ['W'] = 23,         ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+    ['c'] = 29, ['d'] = 30,         ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+    ['j'] = 36, ['k'] = 37,         ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44,         ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+    ['x'] = 50, ['y'] = 51,         ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58,         ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+    ['/'] = 64, ['='] = B64_PAD + 1};
 
 /* 6-bit value of a character; '-' and '_' (url-safe alphabet) only when `url_safe`. */
 static inline unsigned base64_value(uint8_t c, bool url_safe)
@@ -114,8 +114,10 @@ static sio_err base64_strict_check(const uint8_t *in, size_t n, size_t *pad)
 static unsigned base64_code_unit_bytes(const uint8_t *in, size_t n, size_t *i, uint8_t low[2])
 {
     uint8_t c = in[*i];
-    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
     if (len == 0 || len > n - *i) {
         *i += 1;
         return 0;
@@ -139,7 +141,7 @@ static unsigned base64_code_unit_bytes(const uint8_t *in, size_t n, size_t *i, u
         return 1;
     }
     cp -= 0x10000;
-    low[0] = (uint8_t)(0xD800u + (cp >> 10));   /* high surrogate */
+    low[0] = (uint8_t)(0xD800u + (cp >> 10));    /* high surrogate */
     low[1] = (uint8_t)(0xDC00u + (cp & 0x3FFu)); /* low surrogate */
     return 2;
 }

@@ -76,7 +76,6 @@ void eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
 sio_err eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt);
 
 /* Length in bytes and in UTF-16 code units of what eio_put_text_record writes. */
-sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,
-                             size_t *units);
+sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes, size_t *units);
 
 #endif

@@ -23,9 +23,14 @@ static void put_js_string_body(eio_out *w, const uint8_t *p, size_t n)
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
-        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
-                        : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                        : c == '\t' ? "\\t" : NULL;
+        const char *esc = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
         if (esc) {
             eio_put(w, esc, 2);
         } else if (c < 0x20) {
@@ -71,8 +76,8 @@ static size_t string_token_len(const uint8_t *p, size_t n)
     return 0;
 }
 
-sio_err sio_eio_jsonp_decode(const uint8_t *p, size_t n, sio_span *index, uint8_t *out,
-                             size_t cap, size_t *written)
+sio_err sio_eio_jsonp_decode(const uint8_t *p, size_t n, sio_span *index, uint8_t *out, size_t cap,
+                             size_t *written)
 {
     const size_t head = sizeof jsonp_head - 1;
     if (!written || !index || (!p && n))

@@ -63,8 +63,8 @@ static sio_err string_view(sio_span tok, sio_span *view, bool *escaped)
 static sio_err read_number(sio_span tok, uint64_t *out)
 {
     int64_t v;
-    if (sio_json_kind_of(tok) != SIO_JSON_NUMBER || sio_json_get_int(tok, &v) != SIO_OK ||
-        v < 0 || (uint64_t)v > SIO_EIO_OPEN_MAX_NUMBER)
+    if (sio_json_kind_of(tok) != SIO_JSON_NUMBER || sio_json_get_int(tok, &v) != SIO_OK || v < 0 ||
+        (uint64_t)v > SIO_EIO_OPEN_MAX_NUMBER)
         return SIO_ERR_EIO_OPEN_TYPE;
     *out = (uint64_t)v;
     return SIO_OK;
@@ -142,8 +142,8 @@ sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_op
             return rc;
     }
     /* v3 servers predate maxPayload, and the v3 spec's WebSocket-only example has no upgrades. */
-    unsigned required = protocol == 4 ? (1u << K_COUNT) - 1
-                                      : (1u << K_SID) | (1u << K_PING_INTERVAL) |
-                                            (1u << K_PING_TIMEOUT);
+    unsigned required = protocol == 4
+                            ? (1u << K_COUNT) - 1
+                            : (1u << K_SID) | (1u << K_PING_INTERVAL) | (1u << K_PING_TIMEOUT);
     return (seen & required) == required ? SIO_OK : SIO_ERR_EIO_OPEN_KEY;
 }

@@ -5,7 +5,7 @@
 #include "sio/utf8.h"
 
 #define EIO_SEPARATOR 0x1E
-#define EIO_XHR2_END 0xFF
+#define EIO_XHR2_END  0xFF
 
 static sio_err iter_fail(sio_eio_payload_iter *it, sio_err rc)
 {

@@ -5,7 +5,7 @@
 #include "sio/utf8.h"
 
 #define EIO_SEPARATOR 0x1E
-#define EIO_XHR2_END 0xFF
+#define EIO_XHR2_END  0xFF
 
 static sio_err check_packet(int protocol, const sio_eio_packet *pkt)
 {
@@ -19,8 +19,7 @@ static sio_err check_packet(int protocol, const sio_eio_packet *pkt)
     return SIO_OK;
 }
 
-sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,
-                             size_t *units)
+sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes, size_t *units)
 {
     sio_err rc = check_packet(protocol, pkt);
     if (rc != SIO_OK)

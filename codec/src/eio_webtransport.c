@@ -5,8 +5,8 @@
 #include "eio_internal.h"
 
 #define WT_BINARY 0x80u
-#define WT_LEN16 126u
-#define WT_LEN64 127u
+#define WT_LEN16  126u
+#define WT_LEN64  127u
 
 /* Parses the header: SIO_OK with *hdr = 0 when more bytes are needed. */
 static sio_err wt_header(const uint8_t *p, size_t n, const sio_eio_options *o, size_t *hdr,
@@ -62,8 +62,7 @@ sio_err sio_eio_wt_decode(const uint8_t *p, size_t n, const sio_eio_options *opt
 
 sio_err sio_eio_wt_encode(const sio_eio_packet *pkt, uint8_t *out, size_t cap, size_t *written)
 {
-    if (!pkt || !written || (unsigned)pkt->type > SIO_EIO_NOOP ||
-        (!pkt->data.ptr && pkt->data.len))
+    if (!pkt || !written || (unsigned)pkt->type > SIO_EIO_NOOP || (!pkt->data.ptr && pkt->data.len))
         return SIO_ERR_INVALID_ARGUMENT;
     /* Binary packets carry raw message bytes; an empty one would announce length zero. */
     if (pkt->binary && (pkt->base64 || pkt->type != SIO_EIO_MESSAGE || pkt->data.len == 0))
@@ -85,8 +84,8 @@ sio_err sio_eio_wt_encode(const sio_eio_packet *pkt, uint8_t *out, size_t cap, s
     }
     size_t n;
     uint8_t *room = eio_room(&w, body);
-    sio_err rc = sio_eio_packet_encode(4, pkt->type, SIO_EIO_ENC_TEXT, pkt->data.ptr,
-                                       pkt->data.len, room, room ? body : 0, &n);
+    sio_err rc = sio_eio_packet_encode(4, pkt->type, SIO_EIO_ENC_TEXT, pkt->data.ptr, pkt->data.len,
+                                       room, room ? body : 0, &n);
     if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
         return rc;
     w.len += body;

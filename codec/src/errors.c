@@ -8,7 +8,9 @@ const char *sio_version(void)
 const char *sio_err_name(int code)
 {
     switch (code) {
-#define SIO_ERROR(name, value, message) case value: return #name;
+#define SIO_ERROR(name, value, message)                                                            \
+    case value:                                                                                    \
+        return #name;
 #include "sio/errors_common.def"
 #include "sio/errors_json.def"
 #include "sio/errors_ws.def"
@@ -16,14 +18,17 @@ const char *sio_err_name(int code)
 #include "sio/errors_eio.def"
 #include "sio/errors_sio.def"
 #undef SIO_ERROR
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
 const char *sio_err_message(int code)
 {
     switch (code) {
-#define SIO_ERROR(name, value, message) case value: return message;
+#define SIO_ERROR(name, value, message)                                                            \
+    case value:                                                                                    \
+        return message;
 #include "sio/errors_common.def"
 #include "sio/errors_json.def"
 #include "sio/errors_ws.def"
@@ -31,6 +36,7 @@ const char *sio_err_message(int code)
 #include "sio/errors_eio.def"
 #include "sio/errors_sio.def"
 #undef SIO_ERROR
-    default: return "unknown error";
+    default:
+        return "unknown error";
     }
 }

@@ -258,7 +258,8 @@ sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t l
     memset(req, 0, sizeof *req);
     size_t head_len = find_head_end(ps, buf, len < lim.max_head_bytes ? len : lim.max_head_bytes);
     if (head_len == 0) {
-        sio_err rc = check_early_request_line(buf, len < lim.max_head_bytes ? len : lim.max_head_bytes, &lim);
+        sio_err rc = check_early_request_line(
+            buf, len < lim.max_head_bytes ? len : lim.max_head_bytes, &lim);
         if (rc != SIO_OK)
             return rc;
         return len >= lim.max_head_bytes ? SIO_ERR_HTTP_HEAD_TOO_LARGE : SIO_OK;

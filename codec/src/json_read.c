@@ -18,8 +18,12 @@ static size_t skip_ws_at(const uint8_t *p, size_t n, size_t i)
  * also the brackets. The skipping loops go through such runs with one table look-up per byte. */
 enum { STOP_STRING = 1, STOP_CONTAINER = 2 };
 static const uint8_t stop_at[256] = {
-    ['"'] = STOP_STRING | STOP_CONTAINER, ['\\'] = STOP_STRING,
-    ['['] = STOP_CONTAINER, [']'] = STOP_CONTAINER, ['{'] = STOP_CONTAINER, ['}'] = STOP_CONTAINER,
+    ['"'] = STOP_STRING | STOP_CONTAINER,
+    ['\\'] = STOP_STRING,
+    ['['] = STOP_CONTAINER,
+    [']'] = STOP_CONTAINER,
+    ['{'] = STOP_CONTAINER,
+    ['}'] = STOP_CONTAINER,
 };
 
 /* Index just past the string token whose opening quote is at i. */
@@ -47,8 +51,7 @@ size_t json_skip_value(const uint8_t *p, size_t n, size_t i)
     if (p[i] == '"')
         return json_skip_string(p, n, i);
     if (p[i] != '[' && p[i] != '{') {
-        while (i < n && !is_ws(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' &&
-               p[i] != ':')
+        while (i < n && !is_ws(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' && p[i] != ':')
             i++;
         return i;
     }
@@ -89,12 +92,18 @@ sio_json_kind sio_json_kind_of(sio_span v)
     if (i >= v.len)
         return SIO_JSON_NONE;
     switch (v.ptr[i]) {
-    case '{': return SIO_JSON_OBJECT;
-    case '[': return SIO_JSON_ARRAY;
-    case '"': return SIO_JSON_STRING;
-    case 't': return SIO_JSON_TRUE;
-    case 'f': return SIO_JSON_FALSE;
-    case 'n': return SIO_JSON_NULL;
+    case '{':
+        return SIO_JSON_OBJECT;
+    case '[':
+        return SIO_JSON_ARRAY;
+    case '"':
+        return SIO_JSON_STRING;
+    case 't':
+        return SIO_JSON_TRUE;
+    case 'f':
+        return SIO_JSON_FALSE;
+    case 'n':
+        return SIO_JSON_NULL;
     default:
         if (v.ptr[i] == '-' || (v.ptr[i] >= '0' && v.ptr[i] <= '9'))
             return SIO_JSON_NUMBER;

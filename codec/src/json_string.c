@@ -8,9 +8,9 @@ static uint32_t hex4(const uint8_t *p, size_t n, size_t i)
     uint32_t v = 0;
     for (size_t k = 0; k < 4; k++) {
         uint8_t c = i + k < n ? p[i + k] : '0';
-        uint32_t h = c >= 'a' ? (uint32_t)(c - 'a' + 10)
-                   : c >= 'A' ? (uint32_t)(c - 'A' + 10)
-                              : (uint32_t)(c - '0');
+        uint32_t h = c >= 'a'   ? (uint32_t)(c - 'a' + 10)
+                     : c >= 'A' ? (uint32_t)(c - 'A' + 10)
+                                : (uint32_t)(c - '0');
         v = v * 16 + (h & 0xF);
     }
     return v;
@@ -43,12 +43,18 @@ static size_t put_utf8(uint32_t cp, uint8_t out[4])
 static uint8_t simple_escape(uint8_t c)
 {
     switch (c) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    default: return c; /* '"', '\\', '/' stand for themselves */
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    default:
+        return c; /* '"', '\\', '/' stand for themselves */
     }
 }
 

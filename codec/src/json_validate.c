@@ -45,7 +45,7 @@ static sio_err push(json_scan *s, bool object)
     if (object)
         s->stack[d / 8] |= (uint8_t)(1u << (d % 8));
     else
-        s->stack[d / 8] &= (uint8_t)~(1u << (d % 8));
+        s->stack[d / 8] &= (uint8_t) ~(1u << (d % 8));
     s->i++;
     return SIO_OK;
 }
@@ -120,13 +120,52 @@ static sio_err scan_escape(json_scan *s)
  * '\\'); the scan stops at every other byte. */
 #define CLASS_ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
 static const uint8_t string_plain[256] = {
-    CLASS_ROW(0), CLASS_ROW(0),
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' stops */
-    CLASS_ROW(1), CLASS_ROW(1),
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' stops */
-    CLASS_ROW(1), CLASS_ROW(1),
-    CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0),
-    CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0), CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    1,
+    1,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1, /* 0x20..0x2F: '"' stops */
+    CLASS_ROW(1),
+    CLASS_ROW(1),
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    1,
+    1,
+    1, /* 0x50..0x5F: '\\' stops */
+    CLASS_ROW(1),
+    CLASS_ROW(1),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
+    CLASS_ROW(0),
 };
 
 /* Checks the multi-byte sequence whose lead byte is p[i] (RFC 3629 ranges, as sio_utf8_feed)
@@ -225,16 +264,14 @@ static sio_err scan_number(json_scan *s)
     if (s->i < s->n && s->p[s->i] == '.') {
         s->i++;
         if (skip_digits(s) == 0)
-            return scan_fail(s, s->i == s->n ? SIO_ERR_JSON_TRUNCATED : SIO_ERR_JSON_NUMBER,
-                             s->i);
+            return scan_fail(s, s->i == s->n ? SIO_ERR_JSON_TRUNCATED : SIO_ERR_JSON_NUMBER, s->i);
     }
     if (s->i < s->n && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
         s->i++;
         if (s->i < s->n && (s->p[s->i] == '+' || s->p[s->i] == '-'))
             s->i++;
         if (skip_digits(s) == 0)
-            return scan_fail(s, s->i == s->n ? SIO_ERR_JSON_TRUNCATED : SIO_ERR_JSON_NUMBER,
-                             s->i);
+            return scan_fail(s, s->i == s->n ? SIO_ERR_JSON_TRUNCATED : SIO_ERR_JSON_NUMBER, s->i);
     }
     return SIO_OK;
 }
@@ -367,8 +404,7 @@ static sio_err scan_text(json_scan *s)
     return SIO_OK;
 }
 
-sio_err sio_json_validate(const uint8_t *p, size_t len, const sio_json_options *opt,
-                          size_t *err_at)
+sio_err sio_json_validate(const uint8_t *p, size_t len, const sio_json_options *opt, size_t *err_at)
 {
     json_scan s;
     s.p = p;

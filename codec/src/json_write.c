@@ -72,7 +72,7 @@ static sio_err begin(sio_json_writer *w, bool object)
     if (object)
         w->is_object[d / 8] |= (uint8_t)(1u << (d % 8));
     else
-        w->is_object[d / 8] &= (uint8_t)~(1u << (d % 8));
+        w->is_object[d / 8] &= (uint8_t) ~(1u << (d % 8));
     w->need_comma = 0;
     emit_byte(w, object ? '{' : '[');
     return SIO_OK;
@@ -89,10 +89,22 @@ static sio_err end(sio_json_writer *w, bool object)
     return after_value(w);
 }
 
-sio_err sio_json_write_begin_array(sio_json_writer *w) { return begin(w, false); }
-sio_err sio_json_write_end_array(sio_json_writer *w) { return end(w, false); }
-sio_err sio_json_write_begin_object(sio_json_writer *w) { return begin(w, true); }
-sio_err sio_json_write_end_object(sio_json_writer *w) { return end(w, true); }
+sio_err sio_json_write_begin_array(sio_json_writer *w)
+{
+    return begin(w, false);
+}
+sio_err sio_json_write_end_array(sio_json_writer *w)
+{
+    return end(w, false);
+}
+sio_err sio_json_write_begin_object(sio_json_writer *w)
+{
+    return begin(w, true);
+}
+sio_err sio_json_write_end_object(sio_json_writer *w)
+{
+    return end(w, true);
+}
 
 /* Escapes as JSON.stringify: the two mandatory characters, short forms for five controls,
  * \u00xx (lower-case hex) for the other controls; all else verbatim. */
@@ -106,14 +118,19 @@ static void emit_escaped(sio_json_writer *w, const uint8_t *s, size_t n)
             continue;
         emit(w, s + run, i - run);
         run = i + 1;
-        const char *short_form = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
-                               : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                               : c == '\t' ? "\\t" : NULL;
+        const char *short_form = c == '"'    ? "\\\""
+                                 : c == '\\' ? "\\\\"
+                                 : c == '\b' ? "\\b"
+                                 : c == '\f' ? "\\f"
+                                 : c == '\n' ? "\\n"
+                                 : c == '\r' ? "\\r"
+                                 : c == '\t' ? "\\t"
+                                             : NULL;
         if (short_form) {
             emit(w, short_form, 2);
         } else {
-            char u[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[c >> 4],
-                          "0123456789abcdef"[c & 0xF]};
+            char u[6] = {
+                '\\', 'u', '0', '0', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 0xF]};
             emit(w, u, sizeof u);
         }
     }

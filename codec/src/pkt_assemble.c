@@ -45,8 +45,8 @@ static sio_err assembler_finish(sio_pkt_assembler *a, bool *complete, size_t *er
     return SIO_OK;
 }
 
-sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t len,
-                               bool *complete, size_t *err_at)
+sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t len, bool *complete,
+                               size_t *err_at)
 {
     *complete = false;
     if (a->state == ASM_WAITING)
@@ -70,8 +70,8 @@ sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t le
     return SIO_OK;
 }
 
-sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t len,
-                                 bool *complete, size_t *err_at)
+sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t len, bool *complete,
+                                 size_t *err_at)
 {
     *complete = false;
     if (a->state != ASM_WAITING)

@@ -17,14 +17,22 @@ void sio_pkt_options_init(sio_pkt_options *opt)
 const char *sio_pkt_type_name(int type, int protocol)
 {
     switch (type) {
-    case SIO_PKT_CONNECT: return "CONNECT";
-    case SIO_PKT_DISCONNECT: return "DISCONNECT";
-    case SIO_PKT_EVENT: return "EVENT";
-    case SIO_PKT_ACK: return "ACK";
-    case SIO_PKT_CONNECT_ERROR: return protocol == 4 ? "ERROR" : "CONNECT_ERROR";
-    case SIO_PKT_BINARY_EVENT: return "BINARY_EVENT";
-    case SIO_PKT_BINARY_ACK: return "BINARY_ACK";
-    default: return NULL;
+    case SIO_PKT_CONNECT:
+        return "CONNECT";
+    case SIO_PKT_DISCONNECT:
+        return "DISCONNECT";
+    case SIO_PKT_EVENT:
+        return "EVENT";
+    case SIO_PKT_ACK:
+        return "ACK";
+    case SIO_PKT_CONNECT_ERROR:
+        return protocol == 4 ? "ERROR" : "CONNECT_ERROR";
+    case SIO_PKT_BINARY_EVENT:
+        return "BINARY_EVENT";
+    case SIO_PKT_BINARY_ACK:
+        return "BINARY_ACK";
+    default:
+        return NULL;
     }
 }
 
@@ -33,8 +41,8 @@ const char *sio_pkt_type_name(int type, int protocol)
 static const struct {
     const char *name;
     size_t len;
-} reserved_events[] = {{"connect", 7},       {"connect_error", 13}, {"disconnect", 10},
-                       {"disconnecting", 13}, {"newListener", 11},  {"removeListener", 14}};
+} reserved_events[] = {{"connect", 7},        {"connect_error", 13}, {"disconnect", 10},
+                       {"disconnecting", 13}, {"newListener", 11},   {"removeListener", 14}};
 
 /* A name token without backslashes unescapes to its own bytes, so it is compared as it stands;
  * only a name with escapes needs sio_json_string_equals. */
@@ -91,8 +99,8 @@ static sio_err check_payload(int type, sio_span data, const sio_pkt_options *opt
         opt = &defaults;
     }
     if (!data.ptr) {
-        bool required = type == SIO_PKT_EVENT || type == SIO_PKT_BINARY_EVENT ||
-                        type == SIO_PKT_CONNECT_ERROR;
+        bool required =
+            type == SIO_PKT_EVENT || type == SIO_PKT_BINARY_EVENT || type == SIO_PKT_CONNECT_ERROR;
         return required && !opt->compat ? SIO_ERR_PKT_PAYLOAD_MISSING : SIO_OK;
     }
     sio_json_kind k = sio_json_kind_of(data);
@@ -195,18 +203,18 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
 enum { PH_OTHER, PH_FLAG, PH_NUM };
 
 typedef struct ph_level {
-    size_t start;       /* offset of the '{' or '[' */
-    size_t num_at;      /* the last "num" value: offset and length (0: none yet) */
+    size_t start;  /* offset of the '{' or '[' */
+    size_t num_at; /* the last "num" value: offset and length (0: none yet) */
     size_t num_len;
     bool is_object;
-    bool expect_key;    /* the next string is a member name */
-    bool flag_true;     /* the last "_placeholder" value is `true` */
-    uint8_t pending;    /* which member the next value belongs to */
+    bool expect_key; /* the next string is a member name */
+    bool flag_true;  /* the last "_placeholder" value is `true` */
+    uint8_t pending; /* which member the next value belongs to */
 } ph_level;
 
 typedef struct ph_walk {
     ph_level stack[PH_STACK];
-    int top;            /* index of the innermost open container; -1 at the top level */
+    int top; /* index of the innermost open container; -1 at the top level */
     sio_err err;
     size_t err_at;
     uint32_t attachments;
@@ -255,9 +263,10 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
             ph_level *l = w->top >= 0 ? &w->stack[w->top] : NULL;
             if (l && l->is_object && l->expect_key) {
                 sio_span key = sio_span_of(p + i, end - i);
-                l->pending = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12) ? PH_FLAG
-                             : sio_json_string_equals(key, (const uint8_t *)"num", 3)        ? PH_NUM
-                                                                                              : PH_OTHER;
+                l->pending = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12)
+                                 ? PH_FLAG
+                             : sio_json_string_equals(key, (const uint8_t *)"num", 3) ? PH_NUM
+                                                                                      : PH_OTHER;
                 l->expect_key = false;
             } else {
                 ph_value(w, p, i, end - i);

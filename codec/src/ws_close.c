@@ -12,8 +12,7 @@ bool sio_ws_close_code_valid(uint16_t code)
     return code >= 3000 && code <= 4999;
 }
 
-sio_err sio_ws_close_payload_decode(const uint8_t *p, size_t len, uint16_t *code,
-                                    sio_span *reason)
+sio_err sio_ws_close_payload_decode(const uint8_t *p, size_t len, uint16_t *code, sio_span *reason)
 {
     *code = 0;
     *reason = sio_span_of(p, 0);

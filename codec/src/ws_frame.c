@@ -54,8 +54,8 @@ static sio_err ws_extended_length(const uint8_t *p, uint8_t len7, uint64_t *out)
     return SIO_OK;
 }
 
-sio_err sio_ws_header_decode(const uint8_t *p, size_t len, sio_ws_role role,
-                             sio_ws_frame_header *h, size_t *header_len)
+sio_err sio_ws_header_decode(const uint8_t *p, size_t len, sio_ws_role role, sio_ws_frame_header *h,
+                             size_t *header_len)
 {
     *header_len = 2;
     sio_err rc = len > 0 ? ws_header_check_byte0(p[0]) : SIO_ERR_WS_TRUNCATED;

@@ -79,8 +79,8 @@ static sio_err ws_read_header(sio_ws_parser *p, const uint8_t *data, size_t len,
         if (p->header_have < p->header_need)
             continue;
         size_t need = 0;
-        sio_err rc = sio_ws_header_decode(p->header, p->header_have, (sio_ws_role)p->role,
-                                          &p->frame, &need);
+        sio_err rc =
+            sio_ws_header_decode(p->header, p->header_have, (sio_ws_role)p->role, &p->frame, &need);
         if (rc == SIO_ERR_WS_TRUNCATED) {
             p->header_need = (uint8_t)need;
             continue;
@@ -168,8 +168,8 @@ static sio_err ws_read_payload(sio_ws_parser *p, uint8_t *data, size_t len, size
 }
 
 /* One step of the state machine; *stop when the call should return. */
-static sio_err ws_step(sio_ws_parser *p, uint8_t *data, size_t len, size_t *used,
-                       sio_ws_event *ev, bool *stop)
+static sio_err ws_step(sio_ws_parser *p, uint8_t *data, size_t len, size_t *used, sio_ws_event *ev,
+                       bool *stop)
 {
     bool done = false;
     *stop = true;

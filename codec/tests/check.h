@@ -8,59 +8,59 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (cond) {                                                                      \
-            check_passed++;                                                              \
-        } else {                                                                         \
-            check_failed++;                                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
-        }                                                                                \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            check_passed++;                                                                        \
+        } else {                                                                                   \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(actual, expected)                                                   \
-    do {                                                                                 \
-        long long a_ = (long long)(actual), e_ = (long long)(expected);                  \
-        if (a_ == e_) {                                                                  \
-            check_passed++;                                                              \
-        } else {                                                                         \
-            check_failed++;                                                              \
-            fprintf(stderr, "%s:%d: %s: expected %lld, got %lld\n", __FILE__, __LINE__,  \
-                    #actual, e_, a_);                                                    \
-        }                                                                                \
+#define CHECK_EQ_INT(actual, expected)                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(actual), e_ = (long long)(expected);                            \
+        if (a_ == e_) {                                                                            \
+            check_passed++;                                                                        \
+        } else {                                                                                   \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: %s: expected %lld, got %lld\n", __FILE__, __LINE__, #actual,   \
+                    e_, a_);                                                                       \
+        }                                                                                          \
     } while (0)
 
 /* Compares an error code by name so failures read "expected SIO_ERR_X, got SIO_ERR_Y". */
-#define CHECK_ERR(actual, expected)                                                      \
-    do {                                                                                 \
-        int a_ = (int)(actual), e_ = (int)(expected);                                    \
-        if (a_ == e_) {                                                                  \
-            check_passed++;                                                              \
-        } else {                                                                         \
-            check_failed++;                                                              \
-            fprintf(stderr, "%s:%d: %s: expected %s, got %s\n", __FILE__, __LINE__,      \
-                    #actual, sio_err_name(e_), sio_err_name(a_));                        \
-        }                                                                                \
+#define CHECK_ERR(actual, expected)                                                                \
+    do {                                                                                           \
+        int a_ = (int)(actual), e_ = (int)(expected);                                              \
+        if (a_ == e_) {                                                                            \
+            check_passed++;                                                                        \
+        } else {                                                                                   \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: %s: expected %s, got %s\n", __FILE__, __LINE__, #actual,       \
+                    sio_err_name(e_), sio_err_name(a_));                                           \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MEM(ptr, len, expected_ptr, expected_len)                                  \
-    do {                                                                                 \
-        size_t l_ = (size_t)(len), el_ = (size_t)(expected_len);                         \
-        if (l_ == el_ && (l_ == 0 || memcmp((ptr), (expected_ptr), l_) == 0)) {          \
-            check_passed++;                                                              \
-        } else {                                                                         \
-            check_failed++;                                                              \
-            fprintf(stderr, "%s:%d: bytes differ: %s (%zu bytes, %zu expected)\n",       \
-                    __FILE__, __LINE__, #ptr, l_, el_);                                  \
-        }                                                                                \
+#define CHECK_MEM(ptr, len, expected_ptr, expected_len)                                            \
+    do {                                                                                           \
+        size_t l_ = (size_t)(len), el_ = (size_t)(expected_len);                                   \
+        if (l_ == el_ && (l_ == 0 || memcmp((ptr), (expected_ptr), l_) == 0)) {                    \
+            check_passed++;                                                                        \
+        } else {                                                                                   \
+            check_failed++;                                                                        \
+            fprintf(stderr, "%s:%d: bytes differ: %s (%zu bytes, %zu expected)\n", __FILE__,       \
+                    __LINE__, #ptr, l_, el_);                                                      \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_STR(ptr, len, cstr) CHECK_MEM(ptr, len, cstr, strlen(cstr))
 
-#define CHECK_DONE()                                                                     \
-    do {                                                                                 \
-        printf("%s: %d passed, %d failed\n", __FILE__, check_passed, check_failed);      \
-        return check_failed ? 1 : (check_passed ? 0 : 2);                                \
+#define CHECK_DONE()                                                                               \
+    do {                                                                                           \
+        printf("%s: %d passed, %d failed\n", __FILE__, check_passed, check_failed);                \
+        return check_failed ? 1 : (check_passed ? 0 : 2);                                          \
     } while (0)
 
 #endif

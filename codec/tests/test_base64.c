@@ -8,7 +8,8 @@ static void expect_decode(const char *in, sio_base64_mode mode, sio_err want, co
 {
     uint8_t out[64];
     size_t written = 777;
-    sio_err rc = sio_base64_decode((const uint8_t *)in, strlen(in), mode, out, sizeof out, &written);
+    sio_err rc =
+        sio_base64_decode((const uint8_t *)in, strlen(in), mode, out, sizeof out, &written);
     if (rc != want)
         fprintf(stderr, "case: \"%s\" mode %d\n", in, (int)mode);
     CHECK_ERR(rc, want);
@@ -19,8 +20,13 @@ static void expect_decode(const char *in, sio_base64_mode mode, sio_err want, co
 static void test_encode(void)
 {
     static const char *const rfc4648[][2] = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
     };
     for (size_t i = 0; i < sizeof rfc4648 / sizeof rfc4648[0]; i++) {
         uint8_t out[16];
@@ -77,8 +83,8 @@ static void test_lenient(void)
     expect_decode("YWJj ZA", L, SIO_OK, "abcd", 4);
     expect_decode("YQ!!==", L, SIO_OK, "a", 1);
     expect_decode("Zm9v\r\nYmFy\n", L, SIO_OK, "foobar", 6);
-    expect_decode("YR==", L, SIO_OK, "a", 1);       /* trailing bits ignored */
-    expect_decode("YQ==YQ==", L, SIO_OK, "a", 1);   /* the first '=' ends the data */
+    expect_decode("YR==", L, SIO_OK, "a", 1);     /* trailing bits ignored */
+    expect_decode("YQ==YQ==", L, SIO_OK, "a", 1); /* the first '=' ends the data */
     expect_decode("YWJ=jZA", L, SIO_OK, "ab", 2);
     expect_decode("=YQ", L, SIO_OK, "", 0);
     expect_decode("Y-_z", L, SIO_OK, "\x63\xef\xf3", 3);
@@ -91,13 +97,15 @@ static void test_lenient(void)
 static void test_lenient_non_ascii(void)
 {
     const sio_base64_mode L = SIO_BASE64_LENIENT;
-    expect_decode("\xc9\xae\xdb\xb6" "3", L, SIO_OK, "\x9f", 1); /* U+026E 'n', U+06F6 skipped */
-    expect_decode("Q\xdd\x91", L, SIO_OK, "A", 1);                 /* U+0751 reads as 'Q' */
-    expect_decode("QUJ\xc5\x84", L, SIO_OK, "ABC", 3);             /* U+0144 reads as 'D' */
-    expect_decode("QUJD\xc3\xa9", L, SIO_OK, "ABC", 3);            /* U+00E9: E9 is skipped */
+    expect_decode("\xc9\xae\xdb\xb6"
+                  "3",
+                  L, SIO_OK, "\x9f", 1);                          /* U+026E 'n', U+06F6 skipped */
+    expect_decode("Q\xdd\x91", L, SIO_OK, "A", 1);                /* U+0751 reads as 'Q' */
+    expect_decode("QUJ\xc5\x84", L, SIO_OK, "ABC", 3);            /* U+0144 reads as 'D' */
+    expect_decode("QUJD\xc3\xa9", L, SIO_OK, "ABC", 3);           /* U+00E9: E9 is skipped */
     expect_decode("QQ\xf0\x9f\x98\x80QQ", L, SIO_OK, "A", 1);     /* D83D reads as '=': end */
     expect_decode("QU\xf0\x90\x81\x81=", L, SIO_OK, "A@", 2);     /* U+10041: D800 DC41, 00 'A' */
-    expect_decode("\xc5\xa2\xc5\xa0\xc5\xa2", L, SIO_OK, "m", 1);  /* 'b', '`' skipped, 'b' */
+    expect_decode("\xc5\xa2\xc5\xa0\xc5\xa2", L, SIO_OK, "m", 1); /* 'b', '`' skipped, 'b' */
     expect_decode("AQ\xe2\xb4\xbd\xc5\xa2\xc5\xa2", L, SIO_OK, "\x01", 1); /* U+2D3D is '=' */
     /* Not well-formed UTF-8 is skipped byte by byte (Node would see U+FFFD, also skipped): the
      * overlong C1 81 would otherwise read as 'A'; so would a surrogate ED 81 81 or a cut 4-byte
@@ -105,7 +113,9 @@ static void test_lenient_non_ascii(void)
     expect_decode("QQ\xc1\x81", L, SIO_OK, "A", 1);
     expect_decode("QQ\xed\xa1\x81", L, SIO_OK, "A", 1);
     expect_decode("QQ\xf0\x90\x81", L, SIO_OK, "A", 1);
-    expect_decode("QQ\xe2" "A", L, SIO_OK, "A\x00", 2);
+    expect_decode("QQ\xe2"
+                  "A",
+                  L, SIO_OK, "A\x00", 2);
     expect_decode("QQ\xff\x80", L, SIO_OK, "A", 1);
     /* Strict mode still rejects any of it. */
     expect_decode("QUJ\xc5\x84", SIO_BASE64_STRICT, SIO_ERR_BASE64_CHAR, NULL, 0);
@@ -124,8 +134,7 @@ static void test_buffer_sizes(void)
     CHECK_ERR(sio_base64_decode(BYTES("Zm9v Ym Fy"), SIO_BASE64_LENIENT, out, 5, &written),
               SIO_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(written, 6);
-    CHECK_ERR(sio_base64_decode(BYTES("Zm9v Ym Fy"), SIO_BASE64_LENIENT, out, 6, &written),
-              SIO_OK);
+    CHECK_ERR(sio_base64_decode(BYTES("Zm9v Ym Fy"), SIO_BASE64_LENIENT, out, 6, &written), SIO_OK);
     CHECK_STR(out, written, "foobar");
 }
 

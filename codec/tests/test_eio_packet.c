@@ -26,8 +26,14 @@ static void test_text_types(void)
     /* Message without data (EIO-PKT-04), and one holding 0x1E over WebSocket (EIO-PKT-11). */
     CHECK_ERR(dec(4, SIO_EIO_FRAME_WS_TEXT, S("4"), NULL), SIO_OK);
     CHECK_EQ_INT(pkt.data.len, 0);
-    CHECK_ERR(dec(4, SIO_EIO_FRAME_WS_TEXT, S("4a\x1e" "4b"), NULL), SIO_OK);
-    CHECK_STR(pkt.data.ptr, pkt.data.len, "a\x1e" "4b");
+    CHECK_ERR(dec(4, SIO_EIO_FRAME_WS_TEXT,
+                  S("4a\x1e"
+                    "4b"),
+                  NULL),
+              SIO_OK);
+    CHECK_STR(pkt.data.ptr, pkt.data.len,
+              "a\x1e"
+              "4b");
     /* UTF-8 data, and the same rules in v3. */
     CHECK_ERR(dec(4, SIO_EIO_FRAME_RECORD, S("4\xe2\x82\xac\xf0\x9f\x98\x80"), NULL), SIO_OK);
     CHECK_EQ_INT(pkt.data.len, 7);
@@ -115,22 +121,28 @@ static void test_encode(void)
     size_t n;
     static const uint8_t bytes[] = {1, 2, 3, 4};
     CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, S("hello"), out,
-                                    sizeof out, &n), SIO_OK);
-    CHECK_STR(out, n, "4hello");
-    CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_PING, SIO_EIO_ENC_TEXT, NULL, 0, out, sizeof out, &n),
+                                    sizeof out, &n),
               SIO_OK);
+    CHECK_STR(out, n, "4hello");
+    CHECK_ERR(
+        sio_eio_packet_encode(4, SIO_EIO_PING, SIO_EIO_ENC_TEXT, NULL, 0, out, sizeof out, &n),
+        SIO_OK);
     CHECK_STR(out, n, "2");
     CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BASE64, bytes, 4, out,
-                                    sizeof out, &n), SIO_OK);
+                                    sizeof out, &n),
+              SIO_OK);
     CHECK_STR(out, n, "bAQIDBA==");
     CHECK_ERR(sio_eio_packet_encode(3, SIO_EIO_MESSAGE, SIO_EIO_ENC_BASE64, bytes, 4, out,
-                                    sizeof out, &n), SIO_OK);
+                                    sizeof out, &n),
+              SIO_OK);
     CHECK_STR(out, n, "b4AQIDBA==");
     CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, bytes, 4, out,
-                                    sizeof out, &n), SIO_OK);
+                                    sizeof out, &n),
+              SIO_OK);
     CHECK_MEM(out, n, bytes, 4);
     CHECK_ERR(sio_eio_packet_encode(3, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, bytes, 4, out,
-                                    sizeof out, &n), SIO_OK);
+                                    sizeof out, &n),
+              SIO_OK);
     CHECK_MEM(out, n, "\x04\x01\x02\x03\x04", 5);
     /* Sizing, too-small buffers, bad arguments. */
     CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BASE64, bytes, 4, NULL, 0, &n),
@@ -139,12 +151,15 @@ static void test_encode(void)
     CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, S("hello"), out, 5, &n),
               SIO_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(n, 6);
-    CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_PING, SIO_EIO_ENC_BINARY, bytes, 4, out, sizeof out,
-                                    &n), SIO_ERR_INVALID_ARGUMENT);
-    CHECK_ERR(sio_eio_packet_encode(4, (sio_eio_type)7, SIO_EIO_ENC_TEXT, NULL, 0, out, sizeof out,
-                                    &n), SIO_ERR_INVALID_ARGUMENT);
-    CHECK_ERR(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, S("\xff"), out,
-                                    sizeof out, &n), SIO_ERR_UTF8_INVALID);
+    CHECK_ERR(
+        sio_eio_packet_encode(4, SIO_EIO_PING, SIO_EIO_ENC_BINARY, bytes, 4, out, sizeof out, &n),
+        SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(
+        sio_eio_packet_encode(4, (sio_eio_type)7, SIO_EIO_ENC_TEXT, NULL, 0, out, sizeof out, &n),
+        SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(
+        sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, S("\xff"), out, sizeof out, &n),
+        SIO_ERR_UTF8_INVALID);
 }
 
 int main(void)

@@ -18,7 +18,11 @@ static void test_v4_decode(void)
     sio_eio_payload_iter it;
     sio_eio_packet pkt;
     bool has;
-    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, S("4hello\x1e" "bAQIDBA==\x1e" "2"), NULL);
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4,
+                              S("4hello\x1e"
+                                "bAQIDBA==\x1e"
+                                "2"),
+                              NULL);
     CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
     CHECK(has && pkt.type == SIO_EIO_MESSAGE && !pkt.binary);
     CHECK_STR(pkt.data.ptr, pkt.data.len, "hello");
@@ -49,19 +53,38 @@ static void test_v4_errors(void)
     CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_ERR_EIO_EMPTY_RECORD);
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4x\x1e"), NULL, NULL),
               SIO_ERR_EIO_EMPTY_RECORD);
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("\x1e" "4x"), NULL, NULL),
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4,
+                                       S("\x1e"
+                                         "4x"),
+                                       NULL, NULL),
               SIO_ERR_EIO_EMPTY_RECORD);
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4a\x1e\x1e" "4b"), NULL, NULL),
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4,
+                                       S("4a\x1e\x1e"
+                                         "4b"),
+                                       NULL, NULL),
               SIO_ERR_EIO_EMPTY_RECORD);
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S(""), NULL, NULL),
               SIO_ERR_EIO_EMPTY_PAYLOAD);
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S("4a\x1e" "abc"), NULL, NULL),
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4,
+                                       S("4a\x1e"
+                                         "abc"),
+                                       NULL, NULL),
               SIO_ERR_EIO_UNKNOWN_TYPE);
     /* Records limit: at the bound and one past it. */
     sio_eio_options lim = {.max_records = 3};
-    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V4, S("1\x1e" "2\x1e" "3"), &lim, &rc), 3);
+    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V4,
+                          S("1\x1e"
+                            "2\x1e"
+                            "3"),
+                          &lim, &rc),
+                 3);
     CHECK_ERR(rc, SIO_OK);
-    count_of(SIO_EIO_PAYLOAD_V4, S("1\x1e" "2\x1e" "3\x1e" "4"), &lim, &rc);
+    count_of(SIO_EIO_PAYLOAD_V4,
+             S("1\x1e"
+               "2\x1e"
+               "3\x1e"
+               "4"),
+             &lim, &rc);
     CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
 }
 
@@ -112,8 +135,7 @@ static void test_v3_text(void)
         CHECK(!has);
         CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, body, len, NULL, NULL),
                   SIO_ERR_EIO_EMPTY_RECORD);
-        CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, body, len, &compat, &rc),
-                     empty_packets[i]);
+        CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, body, len, &compat, &rc), empty_packets[i]);
         CHECK_ERR(rc, SIO_OK);
     }
     /* Compat also takes '00:' (leading zero) as the empty payload. */
@@ -161,7 +183,7 @@ static void test_v3_length_digits(void)
 static void test_xhr2(void)
 {
     static const uint8_t body[] = {0, 6, 0xFF, '4', 'h', 'e', 'l', 'l', 'o',
-                                   1, 5, 0xFF, 4, 1, 2, 3, 4};
+                                   1, 5, 0xFF, 4,   1,   2,   3,   4};
     sio_eio_payload_iter it;
     sio_eio_packet pkt;
     bool has;
@@ -181,15 +203,18 @@ static void test_xhr2(void)
               SIO_ERR_EIO_XHR2_MARKER);
     CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, marker2, 4, &compat, &rc), 1);
     CHECK_ERR(rc, SIO_OK);
-    static const uint8_t digit12[] = {0, 12, 0xFF, '4', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
-                                      'i', 'j', 'k'};
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12, NULL,
-                                       NULL), SIO_ERR_EIO_XHR2_DIGIT);
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12,
-                                       &compat, NULL), SIO_ERR_EIO_XHR2_DIGIT);
+    static const uint8_t digit12[] = {0,   12,  0xFF, '4', 'a', 'b', 'c', 'd',
+                                      'e', 'f', 'g',  'h', 'i', 'j', 'k'};
+    CHECK_ERR(
+        sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12, NULL, NULL),
+        SIO_ERR_EIO_XHR2_DIGIT);
+    CHECK_ERR(
+        sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, digit12, sizeof digit12, &compat, NULL),
+        SIO_ERR_EIO_XHR2_DIGIT);
     static const uint8_t longer[] = {0, 9, 0xFF, '4', 'h', 'i'};
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, longer, sizeof longer, NULL,
-                                       NULL), SIO_ERR_EIO_V3_TRUNCATED);
+    CHECK_ERR(
+        sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, longer, sizeof longer, NULL, NULL),
+        SIO_ERR_EIO_V3_TRUNCATED);
     CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_BINARY, longer, sizeof longer, &compat, &rc), 1);
     static const uint8_t noend[] = {0, 1, 2};
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, noend, 3, &compat, NULL),
@@ -211,12 +236,17 @@ static void test_encode(void)
     sio_eio_packet two[2] = {{SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"hello", 5}},
                              {SIO_EIO_MESSAGE, true, false, {bytes, 4}}};
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, two, 2, out, sizeof out, &n), SIO_OK);
-    CHECK_STR(out, n, "4hello\x1e" "bAQIDBA==");
+    CHECK_STR(out, n,
+              "4hello\x1e"
+              "bAQIDBA==");
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, two, 2, out, sizeof out, &n), SIO_OK);
     CHECK_STR(out, n, "6:4hello10:b4AQIDBA==");
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, two, 2, out, sizeof out, &n),
               SIO_OK);
-    CHECK_MEM(out, n, "\x00\x06\xff" "4hello\x01\x05\xff\x04\x01\x02\x03\x04", 17);
+    CHECK_MEM(out, n,
+              "\x00\x06\xff"
+              "4hello\x01\x05\xff\x04\x01\x02\x03\x04",
+              17);
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, two, 2, out, 10, &n),
               SIO_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(n, 16);
@@ -226,7 +256,10 @@ static void test_encode(void)
     CHECK_STR(out, n, "2:4\xe2\x82\xac");
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, &euro, 1, out, sizeof out, &n),
               SIO_OK);
-    CHECK_MEM(out, n, "\x00\x04\xff" "4\xe2\x82\xac", 7);
+    CHECK_MEM(out, n,
+              "\x00\x04\xff"
+              "4\xe2\x82\xac",
+              7);
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, NULL, 0, out, sizeof out, &n),
               SIO_OK);
     CHECK_STR(out, n, "0:");
@@ -248,8 +281,8 @@ static void test_limits_and_edges(void)
     sio_eio_options lim = {.max_records = 2};
     /* Compat: '0:' records carry no packet and do not count. */
     sio_eio_options lim_compat = {.max_records = 2, .compat = true};
-    CHECK_EQ_INT(count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello0:2:4\xe2\x82\xac"), &lim_compat,
-                          &rc), 2);
+    CHECK_EQ_INT(
+        count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("6:4hello0:2:4\xe2\x82\xac"), &lim_compat, &rc), 2);
     CHECK_ERR(rc, SIO_OK);
     count_of(SIO_EIO_PAYLOAD_V3_TEXT, S("1:61:61:6"), &lim, &rc);
     CHECK_ERR(rc, SIO_ERR_EIO_TOO_MANY_RECORDS);
@@ -263,8 +296,9 @@ static void test_limits_and_edges(void)
     static const uint8_t eleven[] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0xFF, '4'};
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, ten, sizeof ten, NULL, NULL),
               SIO_ERR_EIO_V3_TRUNCATED);
-    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, eleven, sizeof eleven, NULL,
-                                       NULL), SIO_ERR_EIO_V3_LENGTH_DIGITS);
+    CHECK_ERR(
+        sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_BINARY, eleven, sizeof eleven, NULL, NULL),
+        SIO_ERR_EIO_V3_LENGTH_DIGITS);
     /* Bad arguments. */
     sio_eio_payload_iter it;
     sio_eio_packet pkt;
@@ -279,9 +313,11 @@ static void test_limits_and_edges(void)
     uint8_t out[32];
     size_t n;
     sio_eio_packet pre = {SIO_EIO_MESSAGE, true, true, {(const uint8_t *)"AQIDBA==", 8}};
-    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &pre, 1, out, sizeof out, &n), SIO_OK);
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &pre, 1, out, sizeof out, &n),
+              SIO_OK);
     CHECK_STR(out, n, "10:b4AQIDBA==");
-    sio_eio_packet astral = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"\xf0\x9f\x98\x80", 4}};
+    sio_eio_packet astral = {
+        SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"\xf0\x9f\x98\x80", 4}};
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &astral, 1, out, sizeof out, &n),
               SIO_OK);
     CHECK_STR(out, n, "3:4\xf0\x9f\x98\x80");

@@ -15,7 +15,8 @@ static void test_jsonp_get(void)
     CHECK_STR(out, n, "___eio[3](\"0{\\\"sid\\\":\\\"x\\\"}\");");
     /* JSON.stringify escapes, lower-case \u00xx, and the two JavaScript line terminators. */
     CHECK_ERR(sio_eio_jsonp_encode(S("12"), S("4a\x1e\n\\\x7f\xe2\x80\xa8\xe2\x80\xa9\xe2\x82\xac"),
-                                   out, sizeof out, &n), SIO_OK);
+                                   out, sizeof out, &n),
+              SIO_OK);
     CHECK_STR(out, n, "___eio[12](\"4a\\u001e\\n\\\\\x7f\\u2028\\u2029\xe2\x82\xac\");");
     CHECK_ERR(sio_eio_jsonp_decode(out, n, &idx, out + 128, 128, &n), SIO_OK);
     CHECK_STR(idx.ptr, idx.len, "12");
@@ -106,7 +107,10 @@ static void test_webtransport(void)
     CHECK_MEM(out, n, "\x83\x01\x02\x03", 4);
     sio_eio_packet txt = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"1\xe2\x82\xac", 4}};
     CHECK_ERR(sio_eio_wt_encode(&txt, out, sizeof out, &n), SIO_OK);
-    CHECK_MEM(out, n, "\x05" "41\xe2\x82\xac", 6);
+    CHECK_MEM(out, n,
+              "\x05"
+              "41\xe2\x82\xac",
+              6);
     static uint8_t big[70000];
     bin.data = sio_span_of(big, 12345);
     CHECK_ERR(sio_eio_wt_encode(&bin, NULL, 0, &n), SIO_ERR_BUFFER_TOO_SMALL);
@@ -135,52 +139,82 @@ static void test_open(void)
     CHECK_ERR(sio_eio_open_encode(&o, out, 10, &n), SIO_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(n, sizeof v4 - 1);
     /* Key order is free on input; the set is not. */
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"upgrades\":[],\"sid\":\"a\",\"maxPayload\":1,"
-                                       "\"pingTimeout\":2,\"pingInterval\":3}"), &o), SIO_OK);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":3,"
-                                       "\"pingTimeout\":2}"), &o), SIO_ERR_EIO_OPEN_KEY);
-    CHECK_ERR(sio_eio_open_decode(3, S("0{\"sid\":\"a\",\"pingInterval\":3,\"pingTimeout\":2}"),
-                                  &o), SIO_OK);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"upgrades\":[],\"sid\":\"a\",\"maxPayload\":1,"
+                                    "\"pingTimeout\":2,\"pingInterval\":3}"),
+                                  &o),
+              SIO_OK);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":3,"
+                                    "\"pingTimeout\":2}"),
+                                  &o),
+              SIO_ERR_EIO_OPEN_KEY);
+    CHECK_ERR(
+        sio_eio_open_decode(3, S("0{\"sid\":\"a\",\"pingInterval\":3,\"pingTimeout\":2}"), &o),
+        SIO_OK);
     CHECK(!o.has_upgrades && !o.has_max_payload);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"sid\":\"b\",\"upgrades\":[],"
-                                       "\"pingInterval\":3,\"pingTimeout\":2,\"maxPayload\":1}"),
-                                  &o), SIO_ERR_EIO_OPEN_KEY);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":1,\"upgrades\":[],\"pingInterval\":3,"
-                                       "\"pingTimeout\":2,\"maxPayload\":1}"), &o),
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"sid\":\"b\",\"upgrades\":[],"
+                                    "\"pingInterval\":3,\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
+              SIO_ERR_EIO_OPEN_KEY);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":1,\"upgrades\":[],\"pingInterval\":3,"
+                                    "\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
               SIO_ERR_EIO_OPEN_TYPE);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":3.5,"
-                                       "\"pingTimeout\":2,\"maxPayload\":1}"), &o),
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":3.5,"
+                                    "\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
               SIO_ERR_EIO_OPEN_TYPE);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":-1,"
-                                       "\"pingTimeout\":2,\"maxPayload\":1}"), &o),
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":-1,"
+                                    "\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
               SIO_ERR_EIO_OPEN_TYPE);
     CHECK_ERR(sio_eio_open_decode(4, S("0[]"), &o), SIO_ERR_EIO_OPEN_NOT_OPEN);
     CHECK_ERR(sio_eio_open_decode(4, S("4{}"), &o), SIO_ERR_EIO_OPEN_NOT_OPEN);
     CHECK_ERR(sio_eio_open_decode(4, S("0{"), &o), SIO_ERR_JSON_TRUNCATED);
     /* Upgrades: SIO_EIO_OPEN_MAX_UPGRADES (4) pass, 5 do not. */
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[\"a\",\"b\",\"c\",\"d\"],"
-                                       "\"pingInterval\":3,\"pingTimeout\":2,\"maxPayload\":1}"),
-                                  &o), SIO_OK);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[\"a\",\"b\",\"c\",\"d\","
-                                       "\"e\"],\"pingInterval\":3,\"pingTimeout\":2,"
-                                       "\"maxPayload\":1}"), &o),
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[\"a\",\"b\",\"c\",\"d\"],"
+                                    "\"pingInterval\":3,\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
+              SIO_OK);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[\"a\",\"b\",\"c\",\"d\","
+                                    "\"e\"],\"pingInterval\":3,\"pingTimeout\":2,"
+                                    "\"maxPayload\":1}"),
+                                  &o),
               SIO_ERR_EIO_OPEN_TOO_MANY_UPGRADES);
     /* Numbers: 2^53-1 passes, 2^53 does not. */
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":"
-                                       "9007199254740991,\"pingTimeout\":2,\"maxPayload\":1}"),
-                                  &o), SIO_OK);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":"
-                                       "9007199254740992,\"pingTimeout\":2,\"maxPayload\":1}"),
-                                  &o), SIO_ERR_EIO_OPEN_TYPE);
-    CHECK_ERR(sio_eio_open_decode(4, S("0{\"sid\":\"a\\\"b\",\"upgrades\":[],\"pingInterval\":3,"
-                                       "\"pingTimeout\":2,\"maxPayload\":1}"), &o), SIO_OK);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":"
+                                    "9007199254740991,\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
+              SIO_OK);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":"
+                                    "9007199254740992,\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
+              SIO_ERR_EIO_OPEN_TYPE);
+    CHECK_ERR(sio_eio_open_decode(4,
+                                  S("0{\"sid\":\"a\\\"b\",\"upgrades\":[],\"pingInterval\":3,"
+                                    "\"pingTimeout\":2,\"maxPayload\":1}"),
+                                  &o),
+              SIO_OK);
     CHECK(o.sid_escaped);
-    sio_eio_open ws = {.sid = {(const uint8_t *)"a\"b", 3}, .has_upgrades = true,
-                       .ping_interval = 300, .ping_timeout = 200, .max_payload = 1000000,
+    sio_eio_open ws = {.sid = {(const uint8_t *)"a\"b", 3},
+                       .has_upgrades = true,
+                       .ping_interval = 300,
+                       .ping_timeout = 200,
+                       .max_payload = 1000000,
                        .has_max_payload = true};
     CHECK_ERR(sio_eio_open_encode(&ws, out, sizeof out, &n), SIO_OK);
-    CHECK_STR(out, n, "0{\"sid\":\"a\\\"b\",\"upgrades\":[],\"pingInterval\":300,"
-                      "\"pingTimeout\":200,\"maxPayload\":1000000}");
+    CHECK_STR(out, n,
+              "0{\"sid\":\"a\\\"b\",\"upgrades\":[],\"pingInterval\":300,"
+              "\"pingTimeout\":200,\"maxPayload\":1000000}");
     ws.ping_timeout = SIO_EIO_OPEN_MAX_NUMBER + 1;
     CHECK_ERR(sio_eio_open_encode(&ws, out, sizeof out, &n), SIO_ERR_INVALID_ARGUMENT);
 }
@@ -201,7 +235,8 @@ static void test_edges(void)
     /* A bare 'd' field is an empty payload; the payload layer then rejects it. */
     CHECK_ERR(sio_eio_jsonp_post_decode(S("d"), NULL, out, sizeof out, &n), SIO_OK);
     CHECK_EQ_INT(n, 0);
-    CHECK_ERR(sio_eio_jsonp_post_decode(S(""), NULL, out, sizeof out, &n), SIO_ERR_EIO_FORM_NO_DATA);
+    CHECK_ERR(sio_eio_jsonp_post_decode(S(""), NULL, out, sizeof out, &n),
+              SIO_ERR_EIO_FORM_NO_DATA);
     /* Headers that have not fully arrived ask for more bytes. */
     static const uint8_t h16[] = {0x7E, 0x01}, h64[] = {0xFF, 0, 0, 0, 0, 0, 0, 0};
     CHECK_ERR(sio_eio_wt_decode(h16, sizeof h16, NULL, &pkt, &used), SIO_OK);
@@ -220,8 +255,8 @@ static void test_edges(void)
               SIO_ERR_EIO_UNKNOWN_TYPE);
     CHECK_EQ_INT(used, 0);
     /* A v3-style open packet: no upgrades, no maxPayload. */
-    sio_eio_open v3 = {.sid = {(const uint8_t *)"x", 1}, .ping_interval = 25000,
-                       .ping_timeout = 5000};
+    sio_eio_open v3 = {
+        .sid = {(const uint8_t *)"x", 1}, .ping_interval = 25000, .ping_timeout = 5000};
     CHECK_ERR(sio_eio_open_encode(&v3, out, sizeof out, &n), SIO_OK);
     CHECK_STR(out, n, "0{\"sid\":\"x\",\"pingInterval\":25000,\"pingTimeout\":5000}");
     CHECK_ERR(sio_eio_open_decode(4, S("0"), &v3), SIO_ERR_EIO_OPEN_NOT_OPEN);

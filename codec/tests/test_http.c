@@ -88,10 +88,11 @@ static void test_errors(void)
 static void test_body_framing(void)
 {
     sio_http_request req;
-    CHECK_ERR(parse_all("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", NULL, &req), SIO_OK);
+    CHECK_ERR(parse_all("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", NULL, &req),
+              SIO_OK);
     CHECK_EQ_INT(req.body, SIO_HTTP_BODY_CHUNKED);
-    CHECK_ERR(parse_all("POST / HTTP/1.1\r\nContent-Length: 7, 7\r\ncontent-length: 7\r\n\r\n", NULL,
-                        &req),
+    CHECK_ERR(parse_all("POST / HTTP/1.1\r\nContent-Length: 7, 7\r\ncontent-length: 7\r\n\r\n",
+                        NULL, &req),
               SIO_OK);
     CHECK_EQ_INT(req.body, SIO_HTTP_BODY_LENGTH);
     CHECK_EQ_INT(req.content_length, 7);
@@ -104,7 +105,8 @@ static void test_limits(void)
     sio_http_request req;
     CHECK_ERR(parse_all("GET /abcd HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n", &lim, &req), SIO_OK);
     expect_error("GET /abcde HTTP/1.1\r\n\r\n", &lim, SIO_ERR_HTTP_TARGET_TOO_LONG);
-    expect_error("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &lim, SIO_ERR_HTTP_TOO_MANY_HEADERS);
+    expect_error("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &lim,
+                 SIO_ERR_HTTP_TOO_MANY_HEADERS);
 
     static const char head[] = "GET / HTTP/1.1\r\n\r\n"; /* 18 bytes */
     sio_http_limits exact = {18, 0, 0}, short_by_one = {17, 0, 0};
@@ -128,9 +130,11 @@ static void test_early_request_line_error(void)
     sio_http_request req;
     sio_http_parser_init(&ps);
     CHECK_ERR(sio_http_request_parse(&ps, S("GET / HTTP/9.9"), NULL, &req), SIO_OK);
-    CHECK_ERR(sio_http_request_parse(&ps, S("GET / HTTP/9.9\r\n"), NULL, &req), SIO_ERR_HTTP_VERSION);
+    CHECK_ERR(sio_http_request_parse(&ps, S("GET / HTTP/9.9\r\n"), NULL, &req),
+              SIO_ERR_HTTP_VERSION);
     sio_http_parser_init(&ps);
-    CHECK_ERR(sio_http_request_parse(&ps, S("\x16\x03\x01 binary\n"), NULL, &req), SIO_ERR_HTTP_BARE_CR_OR_LF);
+    CHECK_ERR(sio_http_request_parse(&ps, S("\x16\x03\x01 binary\n"), NULL, &req),
+              SIO_ERR_HTTP_BARE_CR_OR_LF);
     sio_http_parser_init(&ps);
     CHECK_ERR(sio_http_request_parse(&ps, S("GET /ok HTTP/1.1\r\nHost"), NULL, &req), SIO_OK);
 }
@@ -188,7 +192,7 @@ static void test_garbage(void)
         size_t n = (size_t)(round % 256);
         for (size_t i = 0; i < n; i++) {
             seed = seed * 1103515245u + 12345u;
-            buf[i] = (uint8_t)"GET /?=&%:\r\n \tAz0"[(seed >> 16) % 17];
+            buf[i] = (uint8_t) "GET /?=&%:\r\n \tAz0"[(seed >> 16) % 17];
         }
         sio_http_parser ps;
         sio_http_request req;
@@ -214,7 +218,8 @@ static void test_every_split(void)
         for (size_t cut = 1; cut < n; cut++) {
             sio_http_parser ps;
             sio_http_parser_init(&ps);
-            sio_err first = sio_http_request_parse(&ps, (const uint8_t *)heads[h], cut, NULL, &piece);
+            sio_err first =
+                sio_http_request_parse(&ps, (const uint8_t *)heads[h], cut, NULL, &piece);
             CHECK(first == SIO_OK && piece.head_len == 0);
             sio_err rc = sio_http_request_parse(&ps, (const uint8_t *)heads[h], n, NULL, &piece);
             CHECK_ERR(rc, want);

@@ -11,13 +11,49 @@ static sio_err validate_str(const char *s, size_t *at)
 }
 
 static const char *const accepted[] = {
-    "[]", "{}", "0", "-0", "1", "-1", "123", "1.5", "-0.25", "1e5", "1E5", "1e+5", "1e-5",
-    "1.5e10", "0e0", "\"\"", "\"a\"", "true", "false", "null", " [ ] ", "\t\n\r{}\r\n",
-    "[1,2,3]", "[[[]]]", "{\"a\":1}", "{\"a\":{\"b\":[true,false,null]}}", "{\"a\":1,\"a\":2}",
-    "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "\"\\u0000\"", "\"\\u00e9\"", "\"\\uD83D\\uDE00\"",
-    "\"\\ud83d\\ude00\"", "\"\xc3\xa9\"", "\"\xe2\x82\xac\"", "\"\xf0\x9f\x98\x80\"",
-    "\"\xe2\x80\xa8\"", "\"\x7f\"", "[1 , 2 ]", "{ \"k\" : \"v\" }",
-    "[\"message\",1,\"2\",{\"3\":[true]}]", "-1.0e-0", "1e0001", "{\"\":0}",
+    "[]",
+    "{}",
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "123",
+    "1.5",
+    "-0.25",
+    "1e5",
+    "1E5",
+    "1e+5",
+    "1e-5",
+    "1.5e10",
+    "0e0",
+    "\"\"",
+    "\"a\"",
+    "true",
+    "false",
+    "null",
+    " [ ] ",
+    "\t\n\r{}\r\n",
+    "[1,2,3]",
+    "[[[]]]",
+    "{\"a\":1}",
+    "{\"a\":{\"b\":[true,false,null]}}",
+    "{\"a\":1,\"a\":2}",
+    "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+    "\"\\u0000\"",
+    "\"\\u00e9\"",
+    "\"\\uD83D\\uDE00\"",
+    "\"\\ud83d\\ude00\"",
+    "\"\xc3\xa9\"",
+    "\"\xe2\x82\xac\"",
+    "\"\xf0\x9f\x98\x80\"",
+    "\"\xe2\x80\xa8\"",
+    "\"\x7f\"",
+    "[1 , 2 ]",
+    "{ \"k\" : \"v\" }",
+    "[\"message\",1,\"2\",{\"3\":[true]}]",
+    "-1.0e-0",
+    "1e0001",
+    "{\"\":0}",
 };
 
 struct reject {
@@ -134,8 +170,7 @@ static void test_embedded_nul(void)
 {
     size_t at = 0;
     const uint8_t in_string[] = {'"', 'a', 0, '"'};
-    CHECK_ERR(sio_json_validate(in_string, sizeof in_string, NULL, &at),
-              SIO_ERR_JSON_CONTROL_CHAR);
+    CHECK_ERR(sio_json_validate(in_string, sizeof in_string, NULL, &at), SIO_ERR_JSON_CONTROL_CHAR);
     CHECK_EQ_INT(at, 2);
     const uint8_t in_array[] = {'[', 0, ']'};
     CHECK_ERR(sio_json_validate(in_array, sizeof in_array, NULL, &at), SIO_ERR_JSON_SYNTAX);
@@ -178,8 +213,7 @@ static void test_depth(void)
     nested(buf, SIO_JSON_MAX_DEPTH_CAP, '[', ']');
     CHECK_ERR(sio_json_validate((const uint8_t *)buf, strlen(buf), &opt, &at), SIO_OK);
     nested(buf, SIO_JSON_MAX_DEPTH_CAP + 1, '[', ']');
-    CHECK_ERR(sio_json_validate((const uint8_t *)buf, strlen(buf), &opt, &at),
-              SIO_ERR_JSON_DEPTH);
+    CHECK_ERR(sio_json_validate((const uint8_t *)buf, strlen(buf), &opt, &at), SIO_ERR_JSON_DEPTH);
     opt.max_depth = SIO_JSON_MAX_DEPTH_CAP + 1;
     CHECK_ERR(sio_json_validate((const uint8_t *)"[]", 2, &opt, &at), SIO_ERR_INVALID_ARGUMENT);
     /* Mixed nesting: closers must match their openers at every level. */

@@ -30,8 +30,7 @@ static void test_array_iteration(void)
     sio_json_iter it;
     sio_span v, k;
     CHECK_ERR(sio_json_array_iter(S(text), &it), SIO_OK);
-    const char *want[] = {"\"message\"", "1", "\"2\"", "{\"3\":[true, \"]\"]}", "[]",
-                          "\"a\\\"]\""};
+    const char *want[] = {"\"message\"", "1", "\"2\"", "{\"3\":[true, \"]\"]}", "[]", "\"a\\\"]\""};
     size_t i = 0;
     while (sio_json_next(&it, &k, &v)) {
         CHECK(i < 6);
@@ -66,7 +65,8 @@ static void test_array_iteration(void)
 
 static void test_object(void)
 {
-    const char *obj = "{ \"sid\" : \"abc\", \"n\":{\"sid\":1}, \"caf\\u00e9\":2, \"a\":1, \"a\":[3] }";
+    const char *obj =
+        "{ \"sid\" : \"abc\", \"n\":{\"sid\":1}, \"caf\\u00e9\":2, \"a\":1, \"a\":[3] }";
     sio_span v;
     CHECK_ERR(sio_json_object_get(S(obj), "sid", 3, &v), SIO_OK);
     CHECK_STR(v.ptr, v.len, "\"abc\"");

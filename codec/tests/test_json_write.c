@@ -152,7 +152,7 @@ static void test_state_errors(void)
     CHECK_ERR(sio_json_write_key(&w, U8("a")), SIO_ERR_JSON_WRITER_STATE); /* not in object */
     sio_json_writer_init(&w, buf, sizeof buf);
     sio_json_write_begin_object(&w);
-    CHECK_ERR(sio_json_write_int(&w, 1), SIO_ERR_JSON_WRITER_STATE); /* value without key */
+    CHECK_ERR(sio_json_write_int(&w, 1), SIO_ERR_JSON_WRITER_STATE);     /* value without key */
     CHECK_ERR(sio_json_write_end_object(&w), SIO_ERR_JSON_WRITER_STATE); /* sticky */
     sio_json_writer_init(&w, buf, sizeof buf);
     sio_json_write_begin_object(&w);

@@ -8,11 +8,11 @@ enum { STRICT = 1, COMPAT = 2, BOTH = 3 };
 struct decode_case {
     const char *text;
     int protocol;
-    int modes;        /* the modes this row applies to */
-    sio_err err;      /* SIO_OK for an accepted packet */
+    int modes;   /* the modes this row applies to */
+    sio_err err; /* SIO_OK for an accepted packet */
     int type;
     const char *nsp;
-    long long id;     /* -1: none */
+    long long id; /* -1: none */
     unsigned attachments;
     const char *data; /* NULL: absent */
 };
@@ -66,8 +66,7 @@ static const struct decode_case cases[] = {
      "[\"message\",1,\"2\",{\"3\":[true]}]"},
     {"2456[\"message-with-ack\",1,\"2\",{\"3\":[false]}]", 5, BOTH, SIO_OK, 2, "/", 456, 0,
      "[\"message-with-ack\",1,\"2\",{\"3\":[false]}]"},
-    {"3456[1,\"2\",{\"3\":[false]}]", 5, BOTH, SIO_OK, 3, "/", 456, 0,
-     "[1,\"2\",{\"3\":[false]}]"},
+    {"3456[1,\"2\",{\"3\":[false]}]", 5, BOTH, SIO_OK, 3, "/", 456, 0, "[1,\"2\",{\"3\":[false]}]"},
     {"20[\"a\"]", 5, BOTH, SIO_OK, 2, "/", 0, 0, "[\"a\"]"},
     {"2[1,2]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[1,2]"},
     {"2[\"connection\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"connection\"]"},
@@ -117,8 +116,8 @@ static const struct decode_case cases[] = {
     {"2[\"newListener\"]", 5, BOTH, SIO_ERR_PKT_EVENT_RESERVED, 0, NULL, -1, 0, NULL},
     {"2[\"removeListener\"]", 5, BOTH, SIO_ERR_PKT_EVENT_RESERVED, 0, NULL, -1, 0, NULL},
     {"2[\"\\u0063onnect\"]", 5, BOTH, SIO_ERR_PKT_EVENT_RESERVED, 0, NULL, -1, 0, NULL},
-    {"51-[\"disconnect\",{\"_placeholder\":true,\"num\":0}]", 5, BOTH,
-     SIO_ERR_PKT_EVENT_RESERVED, 0, NULL, -1, 0, NULL},
+    {"51-[\"disconnect\",{\"_placeholder\":true,\"num\":0}]", 5, BOTH, SIO_ERR_PKT_EVENT_RESERVED,
+     0, NULL, -1, 0, NULL},
     {"2abc[\"message\"]", 5, BOTH, SIO_ERR_JSON_SYNTAX, 0, NULL, -1, 0, NULL},
     {"2[\"a\"]x", 5, BOTH, SIO_ERR_JSON_TRAILING, 0, NULL, -1, 0, NULL},
     {"2[\"a\"", 5, BOTH, SIO_ERR_JSON_TRUNCATED, 0, NULL, -1, 0, NULL},
@@ -211,8 +210,7 @@ static void test_error_offsets(void)
     CHECK_ERR(sio_pkt_decode((const uint8_t *)"2/admin,[\"a\"]x", 14, NULL, &pkt, &at),
               SIO_ERR_JSON_TRAILING);
     CHECK_EQ_INT(at, 13);
-    CHECK_ERR(sio_pkt_decode((const uint8_t *)"52x", 3, NULL, &pkt, &at),
-              SIO_ERR_PKT_ATTACHMENTS);
+    CHECK_ERR(sio_pkt_decode((const uint8_t *)"52x", 3, NULL, &pkt, &at), SIO_ERR_PKT_ATTACHMENTS);
     CHECK_EQ_INT(at, 2);
     CHECK_ERR(sio_pkt_decode((const uint8_t *)"2/x1[\"a\"]", 9, NULL, &pkt, &at),
               SIO_ERR_PKT_NSP_UNTERMINATED);
@@ -266,7 +264,6 @@ static void test_names(void)
     CHECK(sio_pkt_type_name(7, 5) == NULL);
     CHECK(sio_pkt_type_name(-1, 5) == NULL);
 }
-
 
 static uint32_t lcg(uint32_t *state)
 {

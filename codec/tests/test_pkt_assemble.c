@@ -45,8 +45,11 @@ static void test_two_attachments(void)
     bool done = true;
     const uint8_t b0[] = {1, 2}, b1[] = {3, 4};
     sio_pkt_assembler_init(&a, NULL, slots, 10);
-    CHECK_ERR(text(&a, "52-/admin,[\"baz\",{\"_placeholder\":true,\"num\":0},"
-                       "{\"_placeholder\":true,\"num\":1}]", &done), SIO_OK);
+    CHECK_ERR(text(&a,
+                   "52-/admin,[\"baz\",{\"_placeholder\":true,\"num\":0},"
+                   "{\"_placeholder\":true,\"num\":1}]",
+                   &done),
+              SIO_OK);
     CHECK(!done);
     CHECK_ERR(sio_pkt_assembler_result(&a, NULL, NULL, NULL), SIO_ERR_PKT_INCOMPLETE);
     CHECK_ERR(binary(&a, b0, 2, &done), SIO_OK);
@@ -108,8 +111,7 @@ static void test_placeholders(void)
               SIO_ERR_PKT_PLACEHOLDER_RANGE);
     CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":-1}]", &done),
               SIO_ERR_PKT_PLACEHOLDER_RANGE);
-    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true}]", &done),
-              SIO_ERR_PKT_PLACEHOLDER);
+    CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true}]", &done), SIO_ERR_PKT_PLACEHOLDER);
     CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":0.5}]", &done),
               SIO_ERR_PKT_PLACEHOLDER);
     CHECK_ERR(feed_one("51-[\"hello\",{\"_placeholder\":true,\"num\":1e0}]", &done),
@@ -123,10 +125,12 @@ static void test_placeholders(void)
     CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":\"true\",\"num\":7}]", &done), SIO_OK);
     CHECK(done);
     CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":1,\"num\":7}]", &done), SIO_OK);
-    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":true,\"_placeholder\":false,\"num\":7}]",
-                       &done), SIO_OK);
-    CHECK_ERR(feed_one("51-[\"a\",{\"_placeholder\":false,\"_placeholder\":true,\"num\":7}]",
-                       &done), SIO_ERR_PKT_PLACEHOLDER_RANGE);
+    CHECK_ERR(
+        feed_one("51-[\"a\",{\"_placeholder\":true,\"_placeholder\":false,\"num\":7}]", &done),
+        SIO_OK);
+    CHECK_ERR(
+        feed_one("51-[\"a\",{\"_placeholder\":false,\"_placeholder\":true,\"num\":7}]", &done),
+        SIO_ERR_PKT_PLACEHOLDER_RANGE);
     /* Inside strings, braces are text. */
     CHECK_ERR(feed_one("51-[\"{\\\"_placeholder\\\":true,\\\"num\\\":9}\"]", &done), SIO_OK);
     /* No placeholder at all: the attachment is unreferenced, which Node tolerates. */
@@ -141,8 +145,11 @@ static void test_any_order(void)
     bool done;
     const uint8_t x[] = {0xAA}, y[] = {0xBB}, z[] = {0xCC};
     sio_pkt_assembler_init(&a, NULL, slots, 10);
-    CHECK_ERR(text(&a, "63-7[{\"_placeholder\":true,\"num\":2},{\"_placeholder\":true,\"num\":0},"
-                       "{\"k\":{\"_placeholder\":true,\"num\":1}}]", &done), SIO_OK);
+    CHECK_ERR(text(&a,
+                   "63-7[{\"_placeholder\":true,\"num\":2},{\"_placeholder\":true,\"num\":0},"
+                   "{\"k\":{\"_placeholder\":true,\"num\":1}}]",
+                   &done),
+              SIO_OK);
     binary(&a, x, 1, &done);
     binary(&a, y, 1, &done);
     CHECK(!done);
@@ -167,8 +174,10 @@ static void test_limits_and_compat(void)
     CHECK_ERR(sio_pkt_assembler_init(&a, &opt, slots, 9), SIO_ERR_INVALID_ARGUMENT);
     opt.max_attachments = 2;
     CHECK_ERR(sio_pkt_assembler_init(&a, &opt, slots, 2), SIO_OK);
-    CHECK_ERR(text(&a, "53-[\"hello\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,"
-                       "\"num\":1},{\"_placeholder\":true,\"num\":2}]", &done),
+    CHECK_ERR(text(&a,
+                   "53-[\"hello\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,"
+                   "\"num\":1},{\"_placeholder\":true,\"num\":2}]",
+                   &done),
               SIO_ERR_PKT_TOO_MANY_ATTACHMENTS);
     /* compat "50-": complete at once; any placeholder is then out of range. */
     opt.compat = true;
@@ -235,7 +244,8 @@ static void test_one_pass_agrees(void)
         size_t len = 0;
         for (size_t k = 0; k < depth; k++)
             len += (size_t)sprintf(buf + len, "{\"a\":");
-        len += (size_t)sprintf(buf + len, "{\"_placeholder\":true,\"num\":%u}", (unsigned)(depth % 3));
+        len +=
+            (size_t)sprintf(buf + len, "{\"_placeholder\":true,\"num\":%u}", (unsigned)(depth % 3));
         for (size_t k = 0; k < depth; k++)
             buf[len++] = '}';
         buf[len] = 0;
@@ -243,7 +253,8 @@ static void test_one_pass_agrees(void)
         sio_json_options jo = {SIO_JSON_MAX_DEPTH_CAP};
         CHECK_ERR(sio_json_validate(d.ptr, d.len, &jo, NULL), SIO_OK);
         size_t at1 = 1, at2 = 1;
-        CHECK_ERR(pkt_check_validated_placeholders(d, 2, &at2), sio_pkt_check_placeholders(d, 2, &at1));
+        CHECK_ERR(pkt_check_validated_placeholders(d, 2, &at2),
+                  sio_pkt_check_placeholders(d, 2, &at1));
         CHECK_EQ_INT(at2, at1);
         free(buf);
     }

@@ -8,8 +8,7 @@ static sio_span S(const char *s)
     return s ? sio_span_of(s, strlen(s)) : SIO_SPAN_NULL;
 }
 
-static sio_pkt make(int type, const char *nsp, long long id, unsigned attachments,
-                    const char *data)
+static sio_pkt make(int type, const char *nsp, long long id, unsigned attachments, const char *data)
 {
     sio_pkt p;
     memset(&p, 0, sizeof p);
@@ -72,7 +71,8 @@ static void test_examples(void)
     check_encode(&p, NULL, "1/admin,");
     p = make(3, "/", 456, 0, "[1,\"2\",{\"3\":[false]}]");
     check_encode(&p, NULL, "3456[1,\"2\",{\"3\":[false]}]");
-    p = make(6, "/", 789, 2, "[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+    p = make(6, "/", 789, 2,
+             "[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
     check_encode(&p, NULL,
                  "62-789[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
     p = make(4, "/random", -1, 0, "{\"message\":\"Invalid namespace\"}");

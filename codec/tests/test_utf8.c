@@ -76,8 +76,14 @@ static void test_invalid_bytes(void)
     expect_validate("F5 lead", BYTES("\xf5\x80\x80\x80"), SIO_ERR_UTF8_INVALID, 0);
     expect_validate("FE", BYTES("ab\xfe"), SIO_ERR_UTF8_INVALID, 2);
     expect_validate("FF", BYTES("\xff"), SIO_ERR_UTF8_INVALID, 0);
-    expect_validate("2-byte cut by ascii", BYTES("\xc2" "A"), SIO_ERR_UTF8_INVALID, 1);
-    expect_validate("3-byte cut by ascii", BYTES("x\xe2\x82" "A"), SIO_ERR_UTF8_INVALID, 3);
+    expect_validate("2-byte cut by ascii",
+                    BYTES("\xc2"
+                          "A"),
+                    SIO_ERR_UTF8_INVALID, 1);
+    expect_validate("3-byte cut by ascii",
+                    BYTES("x\xe2\x82"
+                          "A"),
+                    SIO_ERR_UTF8_INVALID, 3);
     expect_validate("4-byte cut by lead", BYTES("\xf0\x9f\x98\xc2\x80"), SIO_ERR_UTF8_INVALID, 3);
 }
 
@@ -104,10 +110,13 @@ static void test_chunk_splits(void)
     expect_feed_splits(BYTES("\xce\xba\xe1\xbd\xb9\xcf\x83\xf0\x9f\x98\x80!"), true, 0);
     /* The §6.1-style case: a text message whose bad byte sits in a later fragment. */
     expect_feed_splits(BYTES("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"
-                             "edited"), false, 12);
+                             "edited"),
+                       false, 12);
     expect_feed_splits(BYTES("ab\xed\xa0\x80"), false, 3);
     expect_feed_splits(BYTES("ab\xe0\x80\x80"), false, 3);
-    expect_feed_splits(BYTES("\xf0\x90\x80" "A"), false, 3);
+    expect_feed_splits(BYTES("\xf0\x90\x80"
+                             "A"),
+                       false, 3);
     expect_feed_splits(BYTES("\x80"), false, 0);
 }
 

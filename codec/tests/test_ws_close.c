@@ -10,10 +10,9 @@ static void test_code_ranges(void)
     for (unsigned c = 0; c <= 0xFFFF; c++)
         valid += sio_ws_close_code_valid((uint16_t)c);
     CHECK_EQ_INT(valid, 4 + 8 + 2000);
-    static const uint16_t ok[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
-                                  1012, 1013, 1014, 3000, 3999, 4000, 4999};
-    static const uint16_t bad[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000,
-                                   65535};
+    static const uint16_t ok[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+                                  1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999};
+    static const uint16_t bad[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         CHECK(sio_ws_close_code_valid(ok[i]));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -56,9 +55,10 @@ static void test_decode(void)
     big[0] = 0x03;
     big[1] = 0xe8;
     memset(big + 2, 'r', sizeof big - 2);
-    expect_decode(big, 125, SIO_OK, 1000,
-                  "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
-                  "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr");
+    expect_decode(
+        big, 125, SIO_OK, 1000,
+        "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+        "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr");
     expect_decode(big, 126, SIO_ERR_WS_CONTROL_TOO_LONG, 0, "");
 }
 
@@ -74,7 +74,10 @@ static void test_encode(void)
               SIO_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(w, 5);
     CHECK_ERR(sio_ws_close_payload_encode(1000, BYTES("bye"), out, 5, &w), SIO_OK);
-    CHECK_MEM(out, w, "\x03\xe8" "bye", 5);
+    CHECK_MEM(out, w,
+              "\x03\xe8"
+              "bye",
+              5);
     CHECK_ERR(sio_ws_close_payload_encode(1005, NULL, 0, out, sizeof out, &w),
               SIO_ERR_WS_CLOSE_CODE);
     CHECK_ERR(sio_ws_close_payload_encode(1000, BYTES("\xff"), out, sizeof out, &w),

@@ -8,8 +8,8 @@
 static const uint8_t KEY[4] = {0x37, 0xfa, 0x21, 0x3d};
 
 /* Decodes `frame`, checks the header and payload, then encodes them back to the same bytes. */
-static void round_trip(const uint8_t *frame, size_t len, sio_ws_role role, bool fin,
-                       uint8_t opcode, const uint8_t *payload, size_t plen)
+static void round_trip(const uint8_t *frame, size_t len, sio_ws_role role, bool fin, uint8_t opcode,
+                       const uint8_t *payload, size_t plen)
 {
     sio_ws_frame_header h;
     size_t hlen = 0;
@@ -33,13 +33,13 @@ static void round_trip(const uint8_t *frame, size_t len, sio_ws_role role, bool 
 static void test_rfc_5_7(void)
 {
     round_trip(BYTES("\x81\x05Hello"), SIO_WS_ROLE_CLIENT, true, 1, BYTES("Hello"));
-    round_trip(BYTES("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"), SIO_WS_ROLE_SERVER, true,
-               1, BYTES("Hello"));
+    round_trip(BYTES("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"), SIO_WS_ROLE_SERVER, true, 1,
+               BYTES("Hello"));
     round_trip(BYTES("\x01\x03Hel"), SIO_WS_ROLE_CLIENT, false, 1, BYTES("Hel"));
     round_trip(BYTES("\x80\x02lo"), SIO_WS_ROLE_CLIENT, true, 0, BYTES("lo"));
     round_trip(BYTES("\x89\x05Hello"), SIO_WS_ROLE_CLIENT, true, 9, BYTES("Hello"));
-    round_trip(BYTES("\x8a\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"), SIO_WS_ROLE_SERVER, true,
-               10, BYTES("Hello"));
+    round_trip(BYTES("\x8a\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"), SIO_WS_ROLE_SERVER, true, 10,
+               BYTES("Hello"));
     /* 256 bytes and 64 KiB of binary data in one unmasked frame. */
     static uint8_t frame[65546], payload[65536];
     for (size_t i = 0; i < sizeof payload; i++)
@@ -103,8 +103,11 @@ static void test_header_encode(void)
         size_t size;
         const char *bytes;
     } cases[] = {
-        {0, 2, "\x82\x00"}, {125, 2, "\x82\x7d"}, {126, 4, "\x82\x7e\x00\x7e"},
-        {65535, 4, "\x82\x7e\xff\xff"}, {65536, 10, "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00"},
+        {0, 2, "\x82\x00"},
+        {125, 2, "\x82\x7d"},
+        {126, 4, "\x82\x7e\x00\x7e"},
+        {65535, 4, "\x82\x7e\xff\xff"},
+        {65536, 10, "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00"},
         {0x7fffffffffffffffull, 10, "\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #define MAX_STREAM 70000
-#define MAX_LOG 4096
+#define MAX_LOG    4096
 
 /* What a run produced, in a form that does not depend on how the input was split. */
 typedef struct transcript {
@@ -128,8 +128,8 @@ static void run(transcript *t, const uint8_t *in, size_t len, size_t step, sio_w
 }
 
 /* Runs every split and compares with the one-shot transcript; returns the one-shot run. */
-static transcript *expect_stream(const char *name, const uint8_t *in, size_t len,
-                                 sio_ws_role role, uint64_t max, sio_err want)
+static transcript *expect_stream(const char *name, const uint8_t *in, size_t len, sio_ws_role role,
+                                 uint64_t max, sio_err want)
 {
     static transcript whole, split;
     static const size_t steps[] = {1, 2, 3, 5, 7, STEP_RANDOM, STEP_RANDOM};
@@ -198,8 +198,8 @@ static void test_lengths(void)
     static uint8_t s[MAX_STREAM];
     size_t sizes[] = {125, 126, 65535, 65536};
     for (size_t i = 0; i < 4; i++) {
-        sio_ws_frame_header h = {.fin = true, .opcode = SIO_WS_OP_BINARY, .masked = true,
-                                 .mask = {1, 2, 3, 4}};
+        sio_ws_frame_header h = {
+            .fin = true, .opcode = SIO_WS_OP_BINARY, .masked = true, .mask = {1, 2, 3, 4}};
         static uint8_t payload[65536];
         memset(payload, 0x2a, sizes[i]);
         size_t w = 0;
@@ -209,12 +209,11 @@ static void test_lengths(void)
         CHECK(t->frame_len == sizes[i] && t->frame_bytes[sizes[i] - 1] == 0x2a);
     }
     hex_case("16-bit length for 125", "827e007d", CLI, SIO_ERR_WS_LENGTH_NOT_MINIMAL);
-    hex_case("64-bit length for 65535", "827f000000000000ffff", CLI,
-             SIO_ERR_WS_LENGTH_NOT_MINIMAL);
+    hex_case("64-bit length for 65535", "827f000000000000ffff", CLI, SIO_ERR_WS_LENGTH_NOT_MINIMAL);
     hex_case("64-bit MSB", "827f8000000000000000", CLI, SIO_ERR_WS_LENGTH_MSB);
     /* A huge, valid declared length is refused by the limit before any payload arrives. */
-    transcript *t = hex_case("2^32 bytes declared", "827f0000000100000000", CLI,
-                             SIO_ERR_WS_MESSAGE_TOO_BIG);
+    transcript *t =
+        hex_case("2^32 bytes declared", "827f0000000100000000", CLI, SIO_ERR_WS_MESSAGE_TOO_BIG);
     CHECK_EQ_INT(t->err_at, 10);
 }
 
@@ -226,8 +225,8 @@ static void test_limit(void)
     expect_stream("limit +1", s, n, CLI, 9, SIO_ERR_WS_MESSAGE_TOO_BIG);
     n = unhex("0205 0011223344 8005 5566778899", s);
     expect_stream("limit across fragments exact", s, n, CLI, 10, SIO_OK);
-    transcript *t = expect_stream("limit across fragments +1", s, n, CLI, 9,
-                                  SIO_ERR_WS_MESSAGE_TOO_BIG);
+    transcript *t =
+        expect_stream("limit across fragments +1", s, n, CLI, 9, SIO_ERR_WS_MESSAGE_TOO_BIG);
     CHECK_EQ_INT(t->frames, 1);
     CHECK_EQ_INT(t->err_at, 9);
     n = unhex("0205 0011223344 897b", s); /* a control frame is not counted */
@@ -293,9 +292,9 @@ static void test_fragmentation(void)
 static void test_text_utf8(void)
 {
     /* κόσμε then U+110000 (f4 90 ..): fails at the 0x90, in the second fragment. */
-    transcript *t = hex_case("bad utf8 across fragments",
-                             "0107 cebae1bdb9cf83 8008 cebcceb5f4908080", CLI,
-                             SIO_ERR_WS_TEXT_UTF8);
+    transcript *t =
+        hex_case("bad utf8 across fragments", "0107 cebae1bdb9cf83 8008 cebcceb5f4908080", CLI,
+                 SIO_ERR_WS_TEXT_UTF8);
     CHECK_EQ_INT(t->err_at, 9 + 2 + 6);
     CHECK_EQ_INT(t->frames, 1);
     t = hex_case("utf8 sequence split over fragments", "0102 e282 8001 ac", CLI, SIO_OK);
@@ -395,8 +394,10 @@ static size_t random_frame(uint32_t *rng, uint8_t *s, size_t cap, sio_ws_role ro
     uint32_t r = rng_next(rng);
     size_t len = r % 8 == 0 ? 126 + rng_next(rng) % 150 : rng_next(rng) % 12;
     for (size_t i = 0; i < len; i++)
-        payload[i] = r % 3 == 0 ? (uint8_t)rng_next(rng) : (uint8_t)"ok\xce\xba\xe2\x82\xac!"[i % 8];
-    sio_ws_frame_header h = {.fin = (r >> 8) % 3 != 0, .opcode = ops[(r >> 12) % 10],
+        payload[i] =
+            r % 3 == 0 ? (uint8_t)rng_next(rng) : (uint8_t) "ok\xce\xba\xe2\x82\xac!"[i % 8];
+    sio_ws_frame_header h = {.fin = (r >> 8) % 3 != 0,
+                             .opcode = ops[(r >> 12) % 10],
                              .masked = role == SIO_WS_ROLE_SERVER ? (r >> 16) % 50 != 0
                                                                   : (r >> 16) % 50 == 0};
     if ((h.opcode & 8) && (r >> 20) % 4 != 0) {

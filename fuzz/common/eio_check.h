@@ -24,7 +24,8 @@ static inline eio_meaning eio_meaning_of(const sio_eio_packet *pkt, bool compat)
     size_t need = pkt->data.len;
     if (pkt->binary) {
         sio_err e = sio_eio_packet_binary(pkt, compat, NULL, 0, &need);
-        FUZZ_ASSERT(e == SIO_OK || e == SIO_ERR_BUFFER_TOO_SMALL, "eio: cannot size a binary packet");
+        FUZZ_ASSERT(e == SIO_OK || e == SIO_ERR_BUFFER_TOO_SMALL,
+                    "eio: cannot size a binary packet");
     }
     m.bytes = malloc(need + 1);
     if (!m.bytes)

@@ -192,7 +192,8 @@ static void sio_packet_result(out *o, const uint8_t *p, size_t n, bool compat)
 }
 
 /* The messages of a sio_attach input: kind byte + bytes, separated by SEP. */
-static size_t next_message(const uint8_t **p, size_t *n, const uint8_t **msg, size_t *len, bool *bin)
+static size_t next_message(const uint8_t **p, size_t *n, const uint8_t **msg, size_t *len,
+                           bool *bin)
 {
     size_t i = 0;
     while (i + 4 <= *n && memcmp(*p + i, SEP, 4) != 0)
@@ -299,11 +300,42 @@ static uint64_t rng(void)
     return z ^ (z >> 31);
 }
 
-static const char *const tokens[] = {
-    "\x1e", "b", "4", "0", "2", "-", ",", "/", "/admin,", "[", "]", "{", "}", "\"", ":", "1-",
-    "[\"a\"]", "{\"_placeholder\":true,\"num\":0}", "\"num\":1", "null", "true", " ", "AQID",
-    "==", "\xc3\xa9", "9007199254740993", "007", "\"disconnect\"", "?x=1", "\x00\xff" "AT\x01",
-    "\x00\xff" "AT\x00", "e5", ".5", "\\u0000"};
+static const char *const tokens[] = {"\x1e",
+                                     "b",
+                                     "4",
+                                     "0",
+                                     "2",
+                                     "-",
+                                     ",",
+                                     "/",
+                                     "/admin,",
+                                     "[",
+                                     "]",
+                                     "{",
+                                     "}",
+                                     "\"",
+                                     ":",
+                                     "1-",
+                                     "[\"a\"]",
+                                     "{\"_placeholder\":true,\"num\":0}",
+                                     "\"num\":1",
+                                     "null",
+                                     "true",
+                                     " ",
+                                     "AQID",
+                                     "==",
+                                     "\xc3\xa9",
+                                     "9007199254740993",
+                                     "007",
+                                     "\"disconnect\"",
+                                     "?x=1",
+                                     "\x00\xff"
+                                     "AT\x01",
+                                     "\x00\xff"
+                                     "AT\x00",
+                                     "e5",
+                                     ".5",
+                                     "\\u0000"};
 
 /* One random edit: change, insert or delete bytes, insert a protocol token, or splice. */
 static size_t mutate(uint8_t *buf, size_t n, size_t cap)
@@ -383,7 +415,8 @@ static void load_file(int kind, const uint8_t *p, size_t n)
 
 static int kind_of(const char *name)
 {
-    static const char *const names[] = {"", "eio_packet", "eio_payload", "sio_packet", "sio_attach"};
+    static const char *const names[] = {"", "eio_packet", "eio_payload", "sio_packet",
+                                        "sio_attach"};
     for (int k = 1; k <= 4; k++)
         if (strcmp(name, names[k]) == 0)
             return k;
@@ -471,7 +504,8 @@ int main(int argc, char **argv)
         written++;
     }
     fflush(stdout);
-    fprintf(stderr, "diffgen: %zu corpus entries, %llu inputs written, %llu mutants skipped (not UTF-8)\n",
+    fprintf(stderr,
+            "diffgen: %zu corpus entries, %llu inputs written, %llu mutants skipped (not UTF-8)\n",
             corpus_len, written, skipped);
     free(strict.p);
     free(compat.p);

@@ -14,27 +14,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAKE_FD_BASE 900
-#define FAKE_LISTEN_FD FAKE_FD_BASE
-#define FAKE_RANDOM_FD (FAKE_FD_BASE + 1)
-#define FAKE_MAX_CONNS 32
+#define FAKE_FD_BASE    900
+#define FAKE_LISTEN_FD  FAKE_FD_BASE
+#define FAKE_RANDOM_FD  (FAKE_FD_BASE + 1)
+#define FAKE_MAX_CONNS  32
 #define FAKE_CONN_FD(i) (FAKE_FD_BASE + 2 + (i))
 
 typedef struct fake_conn {
-    bool used;            /* handed out by accept() */
-    bool open;            /* not yet closed by the server */
-    bool peer_eof;        /* the client half-closed: reads return 0 once `in` is drained */
-    bool peer_reset;      /* reads fail with ECONNRESET */
-    bool write_blocked;   /* writes fail with EAGAIN */
-    bool shut;            /* the server called shutdown() */
-    uint8_t *in;          /* bytes the client sent that the server has not read */
+    bool used;          /* handed out by accept() */
+    bool open;          /* not yet closed by the server */
+    bool peer_eof;      /* the client half-closed: reads return 0 once `in` is drained */
+    bool peer_reset;    /* reads fail with ECONNRESET */
+    bool write_blocked; /* writes fail with EAGAIN */
+    bool shut;          /* the server called shutdown() */
+    uint8_t *in;        /* bytes the client sent that the server has not read */
     size_t in_len;
-    uint8_t *out;         /* everything the server wrote */
+    uint8_t *out; /* everything the server wrote */
     size_t out_len, out_cap;
 } fake_conn;
 
 typedef struct fake_net_state {
-    bool active;          /* wrappers serve fake descriptors only while a run is active */
+    bool active; /* wrappers serve fake descriptors only while a run is active */
     uint64_t now_ms;
     unsigned pending_accepts;
     unsigned accepted;

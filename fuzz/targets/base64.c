@@ -34,7 +34,8 @@ static uint8_t *encode(const uint8_t *p, size_t n, size_t *len, fuzz_buffer *b)
 {
     size_t need = 0;
     sio_err e = sio_base64_encode(p, n, NULL, 0, &need);
-    FUZZ_ASSERT(need == sio_base64_encoded_len(n), "base64: sizing call disagrees with encoded_len");
+    FUZZ_ASSERT(need == sio_base64_encoded_len(n),
+                "base64: sizing call disagrees with encoded_len");
     FUZZ_ASSERT(e == (need ? SIO_ERR_BUFFER_TOO_SMALL : SIO_OK), "base64: sizing call status");
     uint8_t *out = fuzz_buffer_get(b, need + 1);
     FUZZ_ASSERT(sio_base64_encode(p, n, out, need, len) == SIO_OK, "base64: encode failed");

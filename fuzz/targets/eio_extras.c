@@ -27,7 +27,8 @@ static uint8_t *contents(sio_span view, bool escaped, size_t *len)
     if (view.len)
         memcpy(tok + 1, view.ptr, view.len);
     if (escaped) {
-        FUZZ_ASSERT(sio_json_string_unescape(sio_span_of(tok, view.len + 2), out, view.len, len) == SIO_OK,
+        FUZZ_ASSERT(sio_json_string_unescape(sio_span_of(tok, view.len + 2), out, view.len, len) ==
+                        SIO_OK,
                     "eio open: escaped string does not unescape");
     } else {
         if (view.len)
@@ -44,7 +45,8 @@ static void log_open(fuzz_log *l, const sio_eio_open *o)
     uint8_t *s = contents(o->sid, o->sid_escaped, &len);
     log_span(l, s, len);
     free(s);
-    log_u64(l, o->upgrade_count | (uint64_t)o->has_upgrades << 32 | (uint64_t)o->has_max_payload << 33);
+    log_u64(l, o->upgrade_count | (uint64_t)o->has_upgrades << 32 |
+                   (uint64_t)o->has_max_payload << 33);
     for (size_t i = 0; i < o->upgrade_count; i++) {
         s = contents(o->upgrades[i], o->upgrade_escaped[i], &len);
         log_span(l, s, len);
@@ -100,15 +102,18 @@ static void check_jsonp_get(const uint8_t *p, size_t n)
     fuzz_reached(e == SIO_OK);
     if (e == SIO_OK) {
         sio_eio_jsonp_encode(index.ptr, index.len, payload, len, NULL, 0, &need);
-        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1), *back = fuzz_buffer_get(&back_buf, need + 1);
-        FUZZ_ASSERT(sio_eio_jsonp_encode(index.ptr, index.len, payload, len, enc, need, &wrote) == SIO_OK,
+        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1),
+                *back = fuzz_buffer_get(&back_buf, need + 1);
+        FUZZ_ASSERT(sio_eio_jsonp_encode(index.ptr, index.len, payload, len, enc, need, &wrote) ==
+                        SIO_OK,
                     "eio jsonp: cannot encode a decoded body");
         sio_span index2;
         size_t len2 = 0;
         FUZZ_ASSERT(sio_eio_jsonp_decode(enc, wrote, &index2, back, need, &len2) == SIO_OK,
                     "eio jsonp: decoder rejects the encoder's output");
         FUZZ_ASSERT(len2 == len && (len == 0 || memcmp(back, payload, len) == 0) &&
-                        index2.len == index.len && (index.len == 0 || memcmp(index2.ptr, index.ptr, index.len) == 0),
+                        index2.len == index.len &&
+                        (index.len == 0 || memcmp(index2.ptr, index.ptr, index.len) == 0),
                     "eio jsonp: decode -> encode -> decode changed the body");
     }
 }
@@ -127,7 +132,8 @@ static void check_jsonp_post(const uint8_t *p, size_t n, bool compat)
     bool carriable = fuzz_find(payload, len, (const uint8_t *)"\\\n", 2) == len;
     if (e == SIO_OK && carriable) {
         sio_eio_jsonp_post_encode(payload, len, NULL, 0, &need);
-        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1), *back = fuzz_buffer_get(&back_buf, need + 1);
+        uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1),
+                *back = fuzz_buffer_get(&back_buf, need + 1);
         FUZZ_ASSERT(sio_eio_jsonp_post_encode(payload, len, enc, need, &wrote) == SIO_OK,
                     "eio jsonp post: cannot encode a decoded body");
         FUZZ_ASSERT(sio_eio_jsonp_post_decode(enc, wrote, &opt, back, need, &len2) == SIO_OK &&
@@ -146,7 +152,8 @@ static bool reencode(fuzz_log *out, const eio_meaning *m)
     size_t need = 0, wrote = 0;
     sio_eio_wt_encode(&raw, NULL, 0, &need);
     uint8_t *enc = fuzz_buffer_get(&enc_buf, need + 1);
-    FUZZ_ASSERT(sio_eio_wt_encode(&raw, enc, need, &wrote) == SIO_OK, "eio wt: cannot encode a packet");
+    FUZZ_ASSERT(sio_eio_wt_encode(&raw, enc, need, &wrote) == SIO_OK,
+                "eio wt: cannot encode a packet");
     log_put(out, enc, wrote);
     return true;
 }

@@ -20,8 +20,9 @@ static eio_case case_of(uint8_t b)
     memset(&c, 0, sizeof c);
     c.protocol = (b & 1u) ? 3 : 4;
     unsigned frame = (b >> 1) & 3u;
-    c.frame = frame == 1 ? SIO_EIO_FRAME_WS_TEXT : frame == 2 ? SIO_EIO_FRAME_WS_BINARY
-                                                              : SIO_EIO_FRAME_RECORD;
+    c.frame = frame == 1   ? SIO_EIO_FRAME_WS_TEXT
+              : frame == 2 ? SIO_EIO_FRAME_WS_BINARY
+                           : SIO_EIO_FRAME_RECORD;
     c.opt.compat = (b >> 3) & 1u;
     c.opt.b64 = (b >> 4) & 1u;
     return c;
@@ -93,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (e != SIO_OK)
         return 0;
     FUZZ_ASSERT(pkt.type <= SIO_EIO_NOOP, "eio: decoded type out of range");
-    FUZZ_ASSERT(pkt.data.len == 0 || (pkt.data.ptr >= in.p && pkt.data.ptr + pkt.data.len <= in.p + in.n),
+    FUZZ_ASSERT(pkt.data.len == 0 ||
+                    (pkt.data.ptr >= in.p && pkt.data.ptr + pkt.data.len <= in.p + in.n),
                 "eio: data view outside the input");
     check_roundtrip(&c, in.p, in.n, &pkt);
     if (!c.opt.compat)

@@ -54,7 +54,8 @@ static void iterate(payload *out, sio_eio_payload_format f, const uint8_t *p, si
     }
     if (out->err != SIO_OK) {
         sio_eio_packet extra;
-        FUZZ_ASSERT(sio_eio_payload_next(&it, &extra, &has) == out->err, "eio payload: error not sticky");
+        FUZZ_ASSERT(sio_eio_payload_next(&it, &extra, &has) == out->err,
+                    "eio payload: error not sticky");
     }
 }
 
@@ -66,7 +67,8 @@ static void check_validate_agrees(sio_eio_payload_format f, const uint8_t *p, si
     FUZZ_ASSERT(e == it->err, "eio payload: validate and the iterator disagree");
     FUZZ_ASSERT(e != SIO_OK || count == it->count, "eio payload: validate miscounts packets");
     if (f != SIO_EIO_PAYLOAD_V4)
-        FUZZ_ASSERT(e == SIO_OK || it->count == 0, "eio payload: v3 returned packets before an error");
+        FUZZ_ASSERT(e == SIO_OK || it->count == 0,
+                    "eio payload: v3 returned packets before an error");
 }
 
 static uint8_t *encode(sio_eio_payload_format f, const sio_eio_packet *pkts, size_t count,
@@ -170,8 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input in = {data, size};
     uint8_t flags = fuzz_take_u8(&in);
     sio_eio_payload_format f = !EIO_PAYLOAD_V3 ? SIO_EIO_PAYLOAD_V4
-                               : (flags & 2u) ? SIO_EIO_PAYLOAD_V3_BINARY
-                                              : SIO_EIO_PAYLOAD_V3_TEXT;
+                               : (flags & 2u)  ? SIO_EIO_PAYLOAD_V3_BINARY
+                                               : SIO_EIO_PAYLOAD_V3_TEXT;
     sio_eio_options opt;
     memset(&opt, 0, sizeof opt);
     opt.compat = flags & 1u;
@@ -184,7 +186,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sio_eio_options lax = opt;
             lax.compat = true;
             iterate(&wide_run, f, in.p, in.n, &lax);
-            FUZZ_ASSERT(wide_run.err == SIO_OK, "eio payload: compat rejects a body strict accepts");
+            FUZZ_ASSERT(wide_run.err == SIO_OK,
+                        "eio payload: compat rejects a body strict accepts");
             check_same_packets(&first_run, &wide_run, true);
         }
     }

@@ -89,7 +89,8 @@ static void check_rewrite(const sio_http_request *r)
     sio_http_parser ps;
     sio_http_parser_init(&ps);
     sio_http_request again;
-    FUZZ_ASSERT(sio_http_request_parse(&ps, text, len, lim, &again) == SIO_OK && again.head_len == len,
+    FUZZ_ASSERT(sio_http_request_parse(&ps, text, len, lim, &again) == SIO_OK &&
+                    again.head_len == len,
                 "http: a head written back from its fields does not parse");
     bool same = same_span(r->method, again.method) && same_span(r->target, again.target) &&
                 r->version_minor == again.version_minor && r->header_count == again.header_count &&
@@ -115,7 +116,8 @@ static void check_lookups(const sio_http_request *r)
         size_t last = i;
         for (size_t j = i + 1; j < r->header_count; j++)
             if (r->headers[j].name.len == r->headers[i].name.len &&
-                strncasecmp((const char *)r->headers[j].name.ptr, name, r->headers[i].name.len) == 0)
+                strncasecmp((const char *)r->headers[j].name.ptr, name, r->headers[i].name.len) ==
+                    0)
                 last = j;
         FUZZ_ASSERT(h == &r->headers[last], "http: header_find did not return the last match");
     }
@@ -125,7 +127,8 @@ static void check_lookups(const sio_http_request *r)
         size_t wrote = 0;
         if (sio_http_query_raw(r->query, names[i], &v) != SIO_OK)
             continue;
-        FUZZ_ASSERT(v.len == 0 || (v.ptr >= r->query.ptr && v.ptr + v.len <= r->query.ptr + r->query.len),
+        FUZZ_ASSERT(v.len == 0 ||
+                        (v.ptr >= r->query.ptr && v.ptr + v.len <= r->query.ptr + r->query.len),
                     "http: query value outside the query");
         sio_err e = sio_http_query_get(r->query, names[i], out, sizeof out, &wrote);
         FUZZ_ASSERT(e != SIO_OK || wrote <= v.len, "http: percent-decoding grew the value");
@@ -140,8 +143,9 @@ static void check_upgrade(const sio_http_request *r)
     uint8_t accept[SIO_WS_ACCEPT_LEN];
     size_t wrote = 0;
     if (sio_ws_key_validate(key->value.ptr, key->value.len) == SIO_OK)
-        FUZZ_ASSERT(sio_ws_accept_compute(key->value.ptr, key->value.len, accept, sizeof accept, &wrote) ==
-                        SIO_OK && wrote == SIO_WS_ACCEPT_LEN,
+        FUZZ_ASSERT(sio_ws_accept_compute(key->value.ptr, key->value.len, accept, sizeof accept,
+                                          &wrote) == SIO_OK &&
+                        wrote == SIO_WS_ACCEPT_LEN,
                     "http: no accept value for a valid key");
 }
 

@@ -23,10 +23,10 @@
 /* Lexical facts about the text that decide whether cJSON can be compared, found with a
  * string-aware scan (outside strings only, except `ctl_in_string`). */
 typedef struct scan {
-    bool ctl_outside;    /* a byte below 0x20 other than space, tab, LF, CR */
-    bool ctl_in_string;  /* any byte below 0x20 inside a string */
-    bool bad_u_escape;   /* a \u inside a string not followed by four hex digits */
-    bool bad_number;     /* a number-shaped run that breaks RFC 8259 §6 */
+    bool ctl_outside;   /* a byte below 0x20 other than space, tab, LF, CR */
+    bool ctl_in_string; /* any byte below 0x20 inside a string */
+    bool bad_u_escape;  /* a \u inside a string not followed by four hex digits */
+    bool bad_number;    /* a number-shaped run that breaks RFC 8259 §6 */
     uint32_t max_nesting;
 } scan;
 
@@ -72,7 +72,8 @@ static bool number_char(uint8_t c)
 static bool hex4(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < 4; i++)
-        if (i >= n || !((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+        if (i >= n ||
+            !((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
             return false;
     return true;
 }
@@ -203,7 +204,8 @@ static const uint8_t *unescape(sio_span tok, size_t *len)
     uint8_t *buf = fuzz_buffer_get(&out, tok.len);
     FUZZ_ASSERT(sio_json_string_unescape(tok, buf, tok.len, len) == SIO_OK,
                 "json: unescape failed on a validated string");
-    FUZZ_ASSERT(sio_json_string_equals(tok, buf, *len), "json: string_equals disagrees with unescape");
+    FUZZ_ASSERT(sio_json_string_equals(tok, buf, *len),
+                "json: string_equals disagrees with unescape");
     return buf;
 }
 
@@ -273,7 +275,8 @@ static void write_value(rewriter *r, sio_span v)
     case SIO_JSON_STRING: {
         size_t len = 0;
         const uint8_t *s = unescape(v, &len);
-        FUZZ_ASSERT(sio_json_write_string(&r->w, s, len) == SIO_OK, "json: writer refused a string");
+        FUZZ_ASSERT(sio_json_write_string(&r->w, s, len) == SIO_OK,
+                    "json: writer refused a string");
         break;
     }
     case SIO_JSON_NUMBER:
@@ -314,7 +317,8 @@ static void check_roundtrip(const uint8_t *p, size_t n)
     uint8_t *a = fuzz_buffer_get(&abuf, need);
     FUZZ_ASSERT(rewrite(top, a, need, false, &alen) == SIO_OK && alen == need,
                 "json: writer failed with a buffer of the announced size");
-    FUZZ_ASSERT(sio_json_validate(a, alen, NULL, NULL) == SIO_OK, "json: rewritten text is invalid");
+    FUZZ_ASSERT(sio_json_validate(a, alen, NULL, NULL) == SIO_OK,
+                "json: rewritten text is invalid");
     FUZZ_ASSERT(sio_json_count(sio_span_of(a, alen)) == sio_json_count(top),
                 "json: rewriting changed the member count");
     uint8_t *b = fuzz_buffer_get(&bbuf, alen);
@@ -338,7 +342,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (deep != SIO_OK)
         return 0;
     uint32_t depth = sc.max_nesting;
-    FUZZ_ASSERT(validate_depth(data, size, depth ? depth : 1) == SIO_OK, "json: fails at its own depth");
+    FUZZ_ASSERT(validate_depth(data, size, depth ? depth : 1) == SIO_OK,
+                "json: fails at its own depth");
     if (depth > 1)
         FUZZ_ASSERT(validate_depth(data, size, depth - 1) == SIO_ERR_JSON_DEPTH,
                     "json: one level past max_depth was not SIO_ERR_JSON_DEPTH");

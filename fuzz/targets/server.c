@@ -66,7 +66,8 @@ static void check_eio_packet(const sio_eio_packet *pkt, int protocol)
         memcpy(text + 1, pkt->data.ptr, pkt->data.len);
         sio_eio_open open;
         if (sio_eio_open_decode(protocol, text, pkt->data.len + 1, &open) != SIO_OK)
-            fuzz_fail_diff("server: wrote an open packet the codec rejects", text, pkt->data.len + 1, NULL, 0);
+            fuzz_fail_diff("server: wrote an open packet the codec rejects", text,
+                           pkt->data.len + 1, NULL, 0);
         free(text);
     }
     if (check_sio_app && pkt->type == SIO_EIO_MESSAGE && !pkt->binary)
@@ -181,7 +182,8 @@ static void check_body(int status, sio_span type, const uint8_t *body, size_t le
 static void check_output(unsigned index, const uint8_t *p, size_t n)
 {
     if (getenv("FUZZ_SERVER_DUMP")) /* to see what a seed makes the server say */
-        fprintf(stderr, "--- connection %u wrote %zu bytes:\n%.*s\n", index, n, (int)n, (const char *)p);
+        fprintf(stderr, "--- connection %u wrote %zu bytes:\n%.*s\n", index, n, (int)n,
+                (const char *)p);
     size_t off = 0;
     while (off < n) {
         const uint8_t *r = p + off;
@@ -190,7 +192,8 @@ static void check_output(unsigned index, const uint8_t *p, size_t n)
         if (end == left)
             return; /* cut short when the connection ended */
         if (left < 13 || memcmp(r, "HTTP/1.1 ", 9) != 0 || r[9] < '1' || r[9] > '5')
-            fuzz_fail_diff("server: wrote something that is not an HTTP/1.1 response", r, left, NULL, 0);
+            fuzz_fail_diff("server: wrote something that is not an HTTP/1.1 response", r, left,
+                           NULL, 0);
         int status = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
         size_t head = end + 4;
         if (status == 101) {
@@ -222,11 +225,18 @@ static void run_loop(int wait_ms)
 static void server_start(uint8_t cfgbits)
 {
     memset(&srv, 0, sizeof srv);
-    srv.cfg = (server_config){.host = "127.0.0.1", .port = 0, .path = "/socket.io/",
-                              .echo_path = "", .ping_interval = 25000, .ping_timeout = 20000,
-                              .max_payload = 1000000, .connect_timeout = 45000,
+    srv.cfg = (server_config){.host = "127.0.0.1",
+                              .port = 0,
+                              .path = "/socket.io/",
+                              .echo_path = "",
+                              .ping_interval = 25000,
+                              .ping_timeout = 20000,
+                              .max_payload = 1000000,
+                              .connect_timeout = 45000,
                               .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
-                              .app = APP_SOCKETIO, .log_level = LOG_ERROR, .cors_origin = "*"};
+                              .app = APP_SOCKETIO,
+                              .log_level = LOG_ERROR,
+                              .cors_origin = "*"};
     srv.cfg.app = (cfgbits & 1u) ? APP_ENGINEIO_ECHO : APP_SOCKETIO;
     srv.cfg.allow_eio3 = (cfgbits >> 1) & 1u;
     if (cfgbits & 4u)
@@ -341,7 +351,9 @@ static void run_op(uint8_t op, fuzz_input *in)
     case 1:
     case 2:
         c = pick_conn(in);
-        take_bytes(in, op % 8 == 1 ? fuzz_take_u8(in) : (size_t)fuzz_take_u8(in) << 8 | fuzz_take_u8(in), &p, &n);
+        take_bytes(
+            in, op % 8 == 1 ? fuzz_take_u8(in) : (size_t)fuzz_take_u8(in) << 8 | fuzz_take_u8(in),
+            &p, &n);
         if (any)
             send_with_sid(c, p, n);
         break;
@@ -377,7 +389,8 @@ static void run_op(uint8_t op, fuzz_input *in)
  * everyone else (DESIGN.md, "never a crash, a hang or a silent drop"). */
 static void check_still_serving(void)
 {
-    static const char request[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char request[] =
+        "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
     unsigned before = fake_net.accepted;
     if (before >= FAKE_MAX_CONNS)
         return;

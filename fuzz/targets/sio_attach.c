@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.opt = sio_options_of(fuzz_take_u8(&in));
     sio_span slots[MAX_SLOTS];
     sio_pkt_assembler a;
-    FUZZ_ASSERT(sio_pkt_assembler_init(&a, &m.opt, slots, MAX_SLOTS) == SIO_OK, "sio attach: init failed");
+    FUZZ_ASSERT(sio_pkt_assembler_init(&a, &m.opt, slots, MAX_SLOTS) == SIO_OK,
+                "sio attach: init failed");
     bool reached = false, all_ok = true;
     while (in.n > 0) {
         size_t len = fuzz_find(in.p, in.n, SEP, sizeof SEP);
@@ -102,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reached = true;
         all_ok &= got == SIO_OK;
         FUZZ_ASSERT(got == want, "sio attach: assembler and one-shot model disagree on an error");
-        FUZZ_ASSERT(got != SIO_OK || done == want_done, "sio attach: completion differs from the model");
+        FUZZ_ASSERT(got != SIO_OK || done == want_done,
+                    "sio attach: completion differs from the model");
         if (got == SIO_OK && done)
             check_result(&a, &m);
         size_t step = len + (len < in.n ? sizeof SEP : 0);

@@ -59,7 +59,8 @@ static void check_canonical(const uint8_t *p, size_t n, const sio_pkt *pkt, cons
         fuzz_fail_diff("sio: strict packet is not canonical", p, n, enc, elen);
 }
 
-static void check_accepted(const uint8_t *p, size_t n, const sio_pkt_options *opt, const sio_pkt *pkt)
+static void check_accepted(const uint8_t *p, size_t n, const sio_pkt_options *opt,
+                           const sio_pkt *pkt)
 {
     if (pkt->data.ptr) {
         sio_json_options jo = {opt->json_max_depth};

@@ -40,9 +40,11 @@ static void check_close(const uint8_t *p, size_t n)
         return;
     uint8_t out[SIO_WS_MAX_CONTROL_PAYLOAD];
     size_t wrote = 0;
-    FUZZ_ASSERT(sio_ws_close_payload_encode(code, reason.ptr, reason.len, out, sizeof out, &wrote) == SIO_OK,
+    FUZZ_ASSERT(sio_ws_close_payload_encode(code, reason.ptr, reason.len, out, sizeof out,
+                                            &wrote) == SIO_OK,
                 "ws close: cannot encode what was decoded");
-    FUZZ_ASSERT(wrote == n && memcmp(out, p, n) == 0, "ws close: decode -> encode changed the payload");
+    FUZZ_ASSERT(wrote == n && memcmp(out, p, n) == 0,
+                "ws close: decode -> encode changed the payload");
 }
 
 static void check_key(const uint8_t *p, size_t n)
@@ -50,16 +52,19 @@ static void check_key(const uint8_t *p, size_t n)
     uint8_t raw[64];
     size_t got = 0;
     bool expect = n == SIO_WS_KEY_LEN &&
-                  sio_base64_decode(p, n, SIO_BASE64_STRICT, raw, sizeof raw, &got) == SIO_OK && got == 16;
+                  sio_base64_decode(p, n, SIO_BASE64_STRICT, raw, sizeof raw, &got) == SIO_OK &&
+                  got == 16;
     sio_err e = sio_ws_key_validate(p, n);
     fuzz_reached(e == SIO_OK);
-    FUZZ_ASSERT((e == SIO_OK) == expect, "ws key: verdict differs from 'strict base64 of 16 bytes'");
+    FUZZ_ASSERT((e == SIO_OK) == expect,
+                "ws key: verdict differs from 'strict base64 of 16 bytes'");
     uint8_t accept[SIO_WS_ACCEPT_LEN];
     size_t wrote = 0;
     FUZZ_ASSERT(sio_ws_accept_compute(p, n, accept, sizeof accept, &wrote) == SIO_OK &&
                     wrote == SIO_WS_ACCEPT_LEN,
                 "ws key: accept value not 28 bytes");
-    FUZZ_ASSERT(sio_base64_decode(accept, wrote, SIO_BASE64_STRICT, raw, sizeof raw, &got) == SIO_OK &&
+    FUZZ_ASSERT(sio_base64_decode(accept, wrote, SIO_BASE64_STRICT, raw, sizeof raw, &got) ==
+                        SIO_OK &&
                     got == 20,
                 "ws key: accept value is not base64 of a SHA-1 digest");
 }

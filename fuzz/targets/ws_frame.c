@@ -15,13 +15,13 @@
 static const uint64_t limits[4] = {SIO_WS_DEFAULT_MAX_MESSAGE, 16, 1000, UINT64_MAX};
 
 typedef struct run {
-    fuzz_log log;     /* what the parser reported, in a split-independent form */
-    fuzz_log payload; /* payload of the frame being read */
-    fuzz_log message; /* bytes of the text message being read */
+    fuzz_log log;         /* what the parser reported, in a split-independent form */
+    fuzz_log payload;     /* payload of the frame being read */
+    fuzz_log message;     /* bytes of the text message being read */
     const uint8_t *input; /* the stream as given (the parser unmasks its own copy) */
     size_t input_len;
-    size_t frames_len; /* bytes of the completed frames re-encoded so far */
-    size_t frames_end; /* input offset just past the last completed frame */
+    size_t frames_len;  /* bytes of the completed frames re-encoded so far */
+    size_t frames_end;  /* input offset just past the last completed frame */
     bool frames_differ; /* a re-encoded frame differs from the input bytes at its place */
     sio_err err;
 } run;
@@ -39,18 +39,22 @@ static void frame_done(run *r, const sio_ws_frame_header *h, size_t at)
     log_put(&r->log, &h->fin, 1);
     log_span(&r->log, r->payload.p, r->payload.len);
     FUZZ_ASSERT(h->payload_len == r->payload.len, "ws: frame payload length differs from header");
-    FUZZ_ASSERT(sio_ws_frame_encode(&copy, r->payload.p, r->payload.len, out, need, &wrote) == SIO_OK &&
-                    wrote == need, "ws: re-encoding a parsed frame failed");
+    FUZZ_ASSERT(sio_ws_frame_encode(&copy, r->payload.p, r->payload.len, out, need, &wrote) ==
+                        SIO_OK &&
+                    wrote == need,
+                "ws: re-encoding a parsed frame failed");
     sio_ws_frame_header again;
     size_t hlen = 0;
-    FUZZ_ASSERT(sio_ws_header_decode(out, wrote, copy.masked ? SIO_WS_ROLE_SERVER : SIO_WS_ROLE_CLIENT,
-                                     &again, &hlen) == SIO_OK && again.payload_len == h->payload_len &&
-                    again.opcode == h->opcode && again.fin == h->fin,
-                "ws: header of a parsed frame does not decode alone");
+    FUZZ_ASSERT(
+        sio_ws_header_decode(out, wrote, copy.masked ? SIO_WS_ROLE_SERVER : SIO_WS_ROLE_CLIENT,
+                             &again, &hlen) == SIO_OK &&
+            again.payload_len == h->payload_len && again.opcode == h->opcode && again.fin == h->fin,
+        "ws: header of a parsed frame does not decode alone");
     /* The re-encoded frames, one after the other, must be the input's first bytes (checked on
      * the one-read run; the split run has to agree with it anyway). */
     if (r->input) {
-        if (wrote > r->input_len - r->frames_len || memcmp(out, r->input + r->frames_len, wrote) != 0)
+        if (wrote > r->input_len - r->frames_len ||
+            memcmp(out, r->input + r->frames_len, wrote) != 0)
             r->frames_differ = true;
         else
             r->frames_len += wrote;
@@ -78,7 +82,8 @@ static void on_control(run *r, const sio_ws_event *ev)
     log_put(&r->log, "C", 1);
     log_u64(&r->log, ev->close_code);
     if (ev->frame.opcode == SIO_WS_OP_CLOSE && ev->close_code)
-        FUZZ_ASSERT(sio_ws_close_code_valid(ev->close_code), "ws: close frame with an invalid code");
+        FUZZ_ASSERT(sio_ws_close_code_valid(ev->close_code),
+                    "ws: close frame with an invalid code");
     log_put(&r->payload, ev->payload.ptr, ev->payload.len);
 }
 
@@ -123,7 +128,8 @@ static void run_stream(run *r, const uint8_t *p, size_t n, uint8_t opts, fuzz_sp
     uint8_t *copy = fuzz_buffer_get(&copy_buf, n + 1);
     memcpy(copy, p, n);
     sio_ws_parser ps;
-    sio_ws_parser_init(&ps, (opts & 1u) ? SIO_WS_ROLE_CLIENT : SIO_WS_ROLE_SERVER, limits[(opts >> 1) & 3u]);
+    sio_ws_parser_init(&ps, (opts & 1u) ? SIO_WS_ROLE_CLIENT : SIO_WS_ROLE_SERVER,
+                       limits[(opts >> 1) & 3u]);
     size_t off = 0;
     while (off < n) {
         size_t len = sp ? fuzz_splitter_next(sp, n - off) : n - off;
@@ -144,7 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static run whole, split;
     run_stream(&whole, in.p, in.n, opts, NULL);
     fuzz_reached(whole.err == SIO_OK);
-    FUZZ_ASSERT(whole.frames_end <= in.n && !whole.frames_differ && whole.frames_len == whole.frames_end,
+    FUZZ_ASSERT(whole.frames_end <= in.n && !whole.frames_differ &&
+                    whole.frames_len == whole.frames_end,
                 "ws: re-encoded frames differ from the input");
     run_stream(&split, in.p, in.n, opts, &sp);
     log_assert_equal(&whole.log, &split.log, "ws: split reads and one read disagree");

@@ -64,7 +64,8 @@ typedef enum sio_eio_frame {
 typedef enum sio_eio_encoding {
     SIO_EIO_ENC_TEXT = 0,   /* '<digit><data>'; data must be UTF-8 */
     SIO_EIO_ENC_BASE64 = 1, /* v4 'b<base64>' (messages only), v3 'b<digit><base64>' */
-    SIO_EIO_ENC_BINARY = 2  /* WS binary frame: v4 the bytes as is (messages only), v3 type byte + bytes */
+    SIO_EIO_ENC_BINARY =
+        2 /* WS binary frame: v4 the bytes as is (messages only), v3 type byte + bytes */
 } sio_eio_encoding;
 
 /* A decoded packet. `data` is a view into the decoded input.
@@ -142,10 +143,10 @@ typedef struct sio_eio_payload_iter {
     sio_eio_options opt;
     const uint8_t *p;
     size_t len;
-    size_t pos;     /* offset of the next record */
-    size_t count;   /* packets returned so far */
-    sio_err err;    /* sticky: once an error is returned, every later call returns it */
-    bool checked;   /* v3: the whole payload was validated */
+    size_t pos;   /* offset of the next record */
+    size_t count; /* packets returned so far */
+    sio_err err;  /* sticky: once an error is returned, every later call returns it */
+    bool checked; /* v3: the whole payload was validated */
 } sio_eio_payload_iter;
 
 SIO_API void sio_eio_payload_iter_init(sio_eio_payload_iter *it, sio_eio_payload_format format,
@@ -217,11 +218,11 @@ typedef struct sio_eio_open {
     sio_span upgrades[SIO_EIO_OPEN_MAX_UPGRADES];
     bool upgrade_escaped[SIO_EIO_OPEN_MAX_UPGRADES];
     size_t upgrade_count;
-    bool has_upgrades;     /* v3 may omit "upgrades" */
+    bool has_upgrades; /* v3 may omit "upgrades" */
     uint64_t ping_interval;
     uint64_t ping_timeout;
     uint64_t max_payload;
-    bool has_max_payload;  /* v3 may omit "maxPayload" */
+    bool has_max_payload; /* v3 may omit "maxPayload" */
 } sio_eio_open;
 
 /* Writes '0{"sid":…,"upgrades":[…],"pingInterval":N,"pingTimeout":N,"maxPayload":N}' in exactly

@@ -47,18 +47,18 @@ typedef struct sio_http_header {
 } sio_http_header;
 
 typedef enum sio_http_body {
-    SIO_HTTP_BODY_NONE = 0,    /* no Content-Length and no Transfer-Encoding: empty body */
-    SIO_HTTP_BODY_LENGTH = 1,  /* Content-Length bytes follow the head */
-    SIO_HTTP_BODY_CHUNKED = 2  /* Transfer-Encoding: chunked */
+    SIO_HTTP_BODY_NONE = 0,   /* no Content-Length and no Transfer-Encoding: empty body */
+    SIO_HTTP_BODY_LENGTH = 1, /* Content-Length bytes follow the head */
+    SIO_HTTP_BODY_CHUNKED = 2 /* Transfer-Encoding: chunked */
 } sio_http_body;
 
 typedef struct sio_http_request {
-    sio_span method;         /* e.g. "GET" (case-sensitive token) */
-    sio_span target;         /* the whole request-target */
-    sio_span path;           /* target up to '?' */
-    sio_span query;          /* after '?', without it (empty when absent) */
-    bool has_query;          /* a '?' was present */
-    int version_minor;       /* 0 or 1 */
+    sio_span method;   /* e.g. "GET" (case-sensitive token) */
+    sio_span target;   /* the whole request-target */
+    sio_span path;     /* target up to '?' */
+    sio_span query;    /* after '?', without it (empty when absent) */
+    bool has_query;    /* a '?' was present */
+    int version_minor; /* 0 or 1 */
     sio_http_header headers[SIO_HTTP_MAX_HEADERS];
     size_t header_count;
     size_t head_len;         /* bytes of the head including its final CRLF CRLF; 0 = incomplete */

@@ -63,7 +63,7 @@ SIO_API sio_span sio_json_trim(sio_span text);
 typedef struct sio_json_iter {
     const uint8_t *p;
     size_t len;
-    size_t pos;   /* next byte to read */
+    size_t pos; /* next byte to read */
     int is_object;
 } sio_json_iter;
 
@@ -112,8 +112,8 @@ SIO_API sio_err sio_json_get_int(sio_span num, int64_t *out);
 typedef struct sio_json_writer {
     uint8_t *out;
     size_t cap;
-    size_t len;            /* bytes produced so far (may exceed cap) */
-    sio_err err;           /* first error (never SIO_ERR_BUFFER_TOO_SMALL) */
+    size_t len;  /* bytes produced so far (may exceed cap) */
+    sio_err err; /* first error (never SIO_ERR_BUFFER_TOO_SMALL) */
     uint32_t depth;
     uint32_t placeholders; /* placeholders written so far */
     uint8_t need_comma;    /* the next member needs a separating comma */

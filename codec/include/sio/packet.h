@@ -82,7 +82,7 @@
 #include "sio/json.h"
 
 #define SIO_PKT_MAX_ATTACHMENTS_DEFAULT 10
-#define SIO_PKT_ACK_ID_MAX 9007199254740991ULL /* 2^53 - 1 */
+#define SIO_PKT_ACK_ID_MAX              9007199254740991ULL /* 2^53 - 1 */
 
 typedef enum sio_pkt_type {
     SIO_PKT_CONNECT = 0,
@@ -110,8 +110,8 @@ typedef struct sio_pkt {
     sio_span nsp;         /* namespace; "/" when absent */
     sio_span query;       /* v4 CONNECT: query string after '?', else empty */
     bool has_id;
-    uint64_t id;          /* ack id, when has_id */
-    sio_span data;        /* JSON payload text; ptr NULL when absent */
+    uint64_t id;   /* ack id, when has_id */
+    sio_span data; /* JSON payload text; ptr NULL when absent */
 } sio_pkt;
 
 /* "CONNECT" ... "BINARY_ACK" ("ERROR" for type 4 under protocol 4); NULL for a bad type. */

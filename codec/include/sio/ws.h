@@ -50,16 +50,16 @@ typedef enum sio_ws_opcode {
 } sio_ws_opcode;
 
 /* Close status codes this library names (§7.4.1). */
-#define SIO_WS_CLOSE_NORMAL 1000u
-#define SIO_WS_CLOSE_GOING_AWAY 1001u
-#define SIO_WS_CLOSE_PROTOCOL_ERROR 1002u
+#define SIO_WS_CLOSE_NORMAL           1000u
+#define SIO_WS_CLOSE_GOING_AWAY       1001u
+#define SIO_WS_CLOSE_PROTOCOL_ERROR   1002u
 #define SIO_WS_CLOSE_UNSUPPORTED_DATA 1003u
-#define SIO_WS_CLOSE_NO_STATUS 1005u /* never on the wire: "the close frame had no code" */
-#define SIO_WS_CLOSE_ABNORMAL 1006u  /* never on the wire: "no close frame at all" */
-#define SIO_WS_CLOSE_INVALID_PAYLOAD 1007u
-#define SIO_WS_CLOSE_POLICY 1008u
-#define SIO_WS_CLOSE_TOO_BIG 1009u
-#define SIO_WS_CLOSE_INTERNAL_ERROR 1011u
+#define SIO_WS_CLOSE_NO_STATUS        1005u /* never on the wire: "the close frame had no code" */
+#define SIO_WS_CLOSE_ABNORMAL         1006u /* never on the wire: "no close frame at all" */
+#define SIO_WS_CLOSE_INVALID_PAYLOAD  1007u
+#define SIO_WS_CLOSE_POLICY           1008u
+#define SIO_WS_CLOSE_TOO_BIG          1009u
+#define SIO_WS_CLOSE_INTERNAL_ERROR   1011u
 
 /* ------------------------------------------------------------------ frame headers */
 
@@ -166,8 +166,8 @@ SIO_API void sio_ws_parser_init(sio_ws_parser *p, sio_ws_role role, uint64_t max
  * to and including the one found bad (for a text message, the first byte that cannot be
  * UTF-8). After a close frame the stream is over: any further byte is
  * SIO_ERR_WS_DATA_AFTER_CLOSE. */
-SIO_API sio_err sio_ws_parser_feed(sio_ws_parser *p, uint8_t *data, size_t len,
-                                   size_t *consumed, sio_ws_event *ev);
+SIO_API sio_err sio_ws_parser_feed(sio_ws_parser *p, uint8_t *data, size_t len, size_t *consumed,
+                                   sio_ws_event *ev);
 
 /* True once a close frame has been read. */
 SIO_API bool sio_ws_parser_closed(const sio_ws_parser *p);
@@ -197,9 +197,8 @@ SIO_API sio_err sio_ws_close_payload_decode(const uint8_t *p, size_t len, uint16
 
 /* Writes a close payload. code 0 writes an empty payload (then the reason must be empty);
  * otherwise the code must be valid and the reason UTF-8, 123 bytes at most. */
-SIO_API sio_err sio_ws_close_payload_encode(uint16_t code, const uint8_t *reason,
-                                            size_t reason_len, uint8_t *out, size_t cap,
-                                            size_t *written);
+SIO_API sio_err sio_ws_close_payload_encode(uint16_t code, const uint8_t *reason, size_t reason_len,
+                                            uint8_t *out, size_t cap, size_t *written);
 
 /* ------------------------------------------------------------------ opening handshake */
 
