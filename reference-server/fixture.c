@@ -10,9 +10,9 @@
 
 #define ITEMS(...)             ((const payload_item[]){__VA_ARGS__})
 #define COUNT(...)             (sizeof((const payload_item[]){__VA_ARGS__}) / sizeof(payload_item))
-#define EMIT(sock, event, ...) sio_emit(sock, event, ITEMS(__VA_ARGS__), COUNT(__VA_ARGS__))
+#define EMIT(sock, event, ...) srv_emit(sock, event, ITEMS(__VA_ARGS__), COUNT(__VA_ARGS__))
 
-static payload_item rest_of(const sio_value *payload, size_t from)
+static payload_item rest_of(const srv_value *payload, size_t from)
 {
     return (payload_item){.kind = ITEM_REST, .value = *payload, .from = from};
 }
@@ -26,14 +26,14 @@ static payload_item raw_json(const void *p, size_t n)
 
 /* One record: {"event","nsp","sid","reason","rooms"} for disconnecting/disconnect, or
  * {"event":"error","nsp","sid","message"} when `reason` is NULL and `message` given. */
-static void log_record(sio_socket *sock, const char *event, const char *reason, const char *message)
+static void log_record(srv_socket *sock, const char *event, const char *reason, const char *message)
 {
-    sio_server *sio = sock->nsp->sio;
+    srv_socketio *sio = sock->nsp->sio;
     buf rec = {0};
     sio_json_writer w;
     size_t n = 0;
     buf rooms = {0};
-    sio_socket_rooms_json(sock, &rooms);
+    srv_socket_rooms_json(sock, &rooms);
     for (int pass = 0; pass < 2; pass++) {
         if (pass)
             buf_reserve(&rec, n);
@@ -56,46 +56,46 @@ static void log_record(sio_socket *sock, const char *event, const char *reason, 
         sio_json_writer_finish(&w, &n);
     }
     if (sio->log == NULL)
-        sio->log = xcalloc(SIO_MAX_LOG_RECORDS, sizeof *sio->log);
-    if (sio->log_count == SIO_MAX_LOG_RECORDS) { /* full: the oldest record goes */
+        sio->log = xcalloc(SERVER_MAX_LOG_RECORDS, sizeof *sio->log);
+    if (sio->log_count == SERVER_MAX_LOG_RECORDS) { /* full: the oldest record goes */
         free(sio->log[sio->log_first]);
-        sio->log_first = (sio->log_first + 1) % SIO_MAX_LOG_RECORDS;
+        sio->log_first = (sio->log_first + 1) % SERVER_MAX_LOG_RECORDS;
         sio->log_count--;
     }
-    sio->log[(sio->log_first + sio->log_count++) % SIO_MAX_LOG_RECORDS] =
+    sio->log[(sio->log_first + sio->log_count++) % SERVER_MAX_LOG_RECORDS] =
         xstrndup((const char *)rec.data, n);
     log_msg(sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
     buf_reset(&rec);
     buf_reset(&rooms);
 }
 
-static void on_disconnecting(sio_socket *sock, const char *reason)
+static void on_disconnecting(srv_socket *sock, const char *reason)
 {
     log_record(sock, "disconnecting", reason, NULL);
 }
 
-static void on_disconnected(sio_socket *sock, const char *reason)
+static void on_disconnected(srv_socket *sock, const char *reason)
 {
     log_record(sock, "disconnect", reason, NULL);
 }
 
 /* A Socket.IO decode error: an "error" record for each socket of the client (SIO-DC-08). */
-void fixture_log_error(sio_client *client, const char *message)
+void fixture_log_error(srv_client *client, const char *message)
 {
-    for (sio_socket *s = client->sockets; s; s = s->client_next)
+    for (srv_socket *s = client->sockets; s; s = s->client_next)
         log_record(s, "error", NULL, message);
 }
 
 /* ------------------------------------------------------------------ connection */
 
-static void on_connected(sio_socket *sock, sio_span auth)
+static void on_connected(srv_socket *sock, sio_span auth)
 {
-    sio_value v = {auth, NULL, 0};
+    srv_value v = {auth, NULL, 0};
     EMIT(sock, "auth", (payload_item){.kind = ITEM_VALUE, .value = v});
 }
 
 /* "/auth": admits only {"token":"ok"} (SIO-NSP-07). */
-static bool admit_token(sio_namespace *nsp, sio_span auth, char *error_json)
+static bool admit_token(srv_namespace *nsp, sio_span auth, char *error_json)
 {
     sio_span token, ignored;
     (void)nsp;
@@ -110,28 +110,28 @@ static bool admit_token(sio_namespace *nsp, sio_span auth, char *error_json)
 
 /* ------------------------------------------------------------------ extended events (section 3) */
 
-static void ack_rooms(sio_socket *sock, bool has_id, uint64_t id)
+static void ack_rooms(srv_socket *sock, bool has_id, uint64_t id)
 {
     if (!has_id)
         return;
     buf rooms = {0};
-    sio_socket_rooms_json(sock, &rooms);
-    sio_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&rooms), buf_size(&rooms))), 1);
+    srv_socket_rooms_json(sock, &rooms);
+    srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&rooms), buf_size(&rooms))), 1);
     buf_reset(&rooms);
 }
 
 /* Room names from a JSON string or array of strings; false when malformed. */
-static bool read_rooms(sio_span v, char names[][SIO_MAX_ROOM_NAME], size_t *count, size_t max)
+static bool read_rooms(sio_span v, char names[][SERVER_MAX_ROOM_NAME], size_t *count, size_t max)
 {
     *count = 0;
     if (sio_json_kind_of(v) == SIO_JSON_STRING)
-        return (*count = 1, json_string_dup(v, names[0], SIO_MAX_ROOM_NAME));
+        return (*count = 1, json_string_dup(v, names[0], SERVER_MAX_ROOM_NAME));
     sio_json_iter it;
     sio_span el;
     if (sio_json_array_iter(v, &it) != SIO_OK)
         return false;
     while (sio_json_next(&it, NULL, &el))
-        if (*count >= max || !json_string_dup(el, names[(*count)++], SIO_MAX_ROOM_NAME))
+        if (*count >= max || !json_string_dup(el, names[(*count)++], SERVER_MAX_ROOM_NAME))
             return false;
     return true;
 }
@@ -139,20 +139,21 @@ static bool read_rooms(sio_span v, char names[][SIO_MAX_ROOM_NAME], size_t *coun
 #define MAX_TARGET_ROOMS 8
 
 /* to / to-many / except / to-except: emit to a room selection (SIO-BC-03/04/05). */
-static void room_emit(sio_socket *sock, const sio_value *payload, const char *kind)
+static void room_emit(srv_socket *sock, const srv_value *payload, const char *kind)
 {
-    static char rooms[MAX_TARGET_ROOMS][SIO_MAX_ROOM_NAME], except[1][SIO_MAX_ROOM_NAME];
+    static char rooms[MAX_TARGET_ROOMS][SERVER_MAX_ROOM_NAME], except[1][SERVER_MAX_ROOM_NAME];
     const char *room_ptrs[MAX_TARGET_ROOMS], *except_ptrs[1] = {except[0]};
     size_t nrooms = 0, nexcept = 0, first_arg = 2;
     broadcast_target t = {.nsp = sock->nsp, .rooms = room_ptrs, .except = except_ptrs};
     bool ok = read_rooms(json_array_at(payload->json, 1), rooms, &nrooms, MAX_TARGET_ROOMS);
     if (strcmp(kind, "except") == 0) {
-        memcpy(except[0], rooms[0], SIO_MAX_ROOM_NAME);
+        memcpy(except[0], rooms[0], SERVER_MAX_ROOM_NAME);
         ok = ok && nrooms == 1;
         nexcept = 1;
         nrooms = 0;
     } else if (strcmp(kind, "to-except") == 0) {
-        ok = ok && json_string_dup(json_array_at(payload->json, 2), except[0], SIO_MAX_ROOM_NAME);
+        ok =
+            ok && json_string_dup(json_array_at(payload->json, 2), except[0], SERVER_MAX_ROOM_NAME);
         nexcept = 1;
         first_arg = 3;
     } else {
@@ -165,23 +166,23 @@ static void room_emit(sio_socket *sock, const sio_value *payload, const char *ki
     t.room_count = nrooms;
     t.except_count = nexcept;
     const char *event = nexcept ? "except" : "to";
-    sio_broadcast(&t, event, ITEMS(rest_of(payload, first_arg)), 1);
+    srv_broadcast(&t, event, ITEMS(rest_of(payload, first_arg)), 1);
 }
 
-static void join_or_leave(sio_socket *sock, const sio_value *payload, bool join, bool has_id,
+static void join_or_leave(srv_socket *sock, const srv_value *payload, bool join, bool has_id,
                           uint64_t id)
 {
-    char room[SIO_MAX_ROOM_NAME];
+    char room[SERVER_MAX_ROOM_NAME];
     if (!json_string_dup(json_array_at(payload->json, 1), room, sizeof room))
         return;
     if (join)
-        sio_socket_join(sock, room);
+        srv_socket_join(sock, room);
     else
-        sio_socket_leave(sock, room);
+        srv_socket_leave(sock, room);
     ack_rooms(sock, has_id, id);
 }
 
-static uint64_t number_arg(const sio_value *payload, size_t index)
+static uint64_t number_arg(const srv_value *payload, size_t index)
 {
     int64_t v = 0;
     if (sio_json_get_int(json_array_at(payload->json, index), &v) != SIO_OK || v < 0)
@@ -189,20 +190,20 @@ static uint64_t number_arg(const sio_value *payload, size_t index)
     return (uint64_t)v;
 }
 
-static void server_ack(sio_socket *sock, const sio_value *payload, ack_kind kind)
+static void server_ack(srv_socket *sock, const srv_value *payload, ack_kind kind)
 {
     broadcast_target one = {
         .nsp = sock->nsp, .rooms = (const char *const[]){sock->id}, .room_count = 1};
     broadcast_target all = {.nsp = sock->nsp};
     size_t first_arg = kind == ACK_PLAIN ? 1 : 2;
     uint64_t ms = kind == ACK_PLAIN ? 0 : number_arg(payload, 1);
-    sio_emit_with_ack(kind == ACK_BROADCAST ? &all : &one, sock, kind, ms, "need-ack",
+    srv_emit_with_ack(kind == ACK_BROADCAST ? &all : &one, sock, kind, ms, "need-ack",
                       ITEMS(rest_of(payload, first_arg)), 1);
 }
 
 /* Reports a server -> client ack (sio_ack.c calls this). */
-void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out,
-                        const sio_value *reply, const buf *responses, size_t response_count)
+void fixture_ack_result(srv_socket *requester, ack_kind kind, bool timed_out,
+                        const srv_value *reply, const buf *responses, size_t response_count)
 {
     (void)response_count;
     if (kind == ACK_BROADCAST) {
@@ -215,21 +216,21 @@ void fixture_ack_result(sio_socket *requester, ack_kind kind, bool timed_out,
              raw_json(buf_begin(&list), buf_size(&list)));
         buf_reset(&list);
     } else if (timed_out) {
-        sio_emit(requester, "ack-timeout", NULL, 0);
+        srv_emit(requester, "ack-timeout", NULL, 0);
     } else {
         EMIT(requester, "ack-result", rest_of(reply, 0));
     }
 }
 
-static void send_log(sio_socket *sock, bool has_id, uint64_t id)
+static void send_log(srv_socket *sock, bool has_id, uint64_t id)
 {
-    sio_server *sio = sock->nsp->sio;
+    srv_socketio *sio = sock->nsp->sio;
     if (!has_id)
         return;
     buf list = {0};
     buf_append_str(&list, "[");
     for (size_t i = 0; i < sio->log_count; i++) {
-        char **rec = &sio->log[(sio->log_first + i) % SIO_MAX_LOG_RECORDS];
+        char **rec = &sio->log[(sio->log_first + i) % SERVER_MAX_LOG_RECORDS];
         if (i)
             buf_append_str(&list, ",");
         buf_append_str(&list, *rec);
@@ -237,19 +238,19 @@ static void send_log(sio_socket *sock, bool has_id, uint64_t id)
         *rec = NULL;
     }
     buf_append_str(&list, "]");
-    sio_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&list), buf_size(&list))), 1);
+    srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&list), buf_size(&list))), 1);
     buf_reset(&list);
     sio->log_first = 0;
     sio->log_count = 0;
 }
 
-static void server_bin(sio_socket *sock)
+static void server_bin(srv_socket *sock)
 {
     static const uint8_t one_two[] = {1, 2}, three[] = {3};
     static const char object[] = "{\"x\":[{\"_placeholder\":true,\"num\":0}]}";
     const sio_span attachment = sio_span_of(three, 1);
     /* bin(<01 02>, {"x":[<03>]}): the object's placeholder is renumbered to 1 when written. */
-    sio_value x = {sio_span_of(object, sizeof object - 1), &attachment, 1};
+    srv_value x = {sio_span_of(object, sizeof object - 1), &attachment, 1};
     EMIT(sock, "bin", (payload_item){.kind = ITEM_BINARY, .bytes = sio_span_of(one_two, 2)},
          (payload_item){.kind = ITEM_VALUE, .value = x});
 }
@@ -261,7 +262,7 @@ static const char fixture_info[] =
     "\"volatile\",\"app-error\",\"echo\",\"log\",\"initial-packet\"]}";
 
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
-static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, uint64_t id)
+static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id)
 {
     sio_span name_token = json_array_at(payload->json, 0);
     char name[32];
@@ -271,10 +272,10 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
         EMIT(sock, "message-back", rest_of(payload, 1));
     } else if (strcmp(name, "message-with-ack") == 0) {
         if (has_id)
-            sio_ack_reply(sock, id, ITEMS(rest_of(payload, 1)), 1);
+            srv_ack_reply(sock, id, ITEMS(rest_of(payload, 1)), 1);
     } else if (strcmp(name, "fixture-info") == 0) {
         if (has_id)
-            sio_ack_reply(sock, id, ITEMS(raw_json(fixture_info, sizeof fixture_info - 1)), 1);
+            srv_ack_reply(sock, id, ITEMS(raw_json(fixture_info, sizeof fixture_info - 1)), 1);
     } else if (strcmp(name, "join") == 0 || strcmp(name, "leave") == 0) {
         join_or_leave(sock, payload, name[0] == 'j', has_id, id);
     } else if (strcmp(name, "rooms") == 0) {
@@ -285,7 +286,7 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
     } else if (strcmp(name, "broadcast") == 0 || strcmp(name, "nsp-emit") == 0) {
         bool all = name[0] == 'n';
         broadcast_target t = {.nsp = sock->nsp, .skip = all ? NULL : sock};
-        sio_broadcast(&t, all ? "nsp" : "bc", ITEMS(rest_of(payload, 1)), 1);
+        srv_broadcast(&t, all ? "nsp" : "bc", ITEMS(rest_of(payload, 1)), 1);
     } else if (strcmp(name, "server-ack") == 0) {
         server_ack(sock, payload, ACK_PLAIN);
     } else if (strcmp(name, "server-ack-timeout") == 0) {
@@ -294,16 +295,16 @@ static void on_event(sio_socket *sock, const sio_value *payload, bool has_id, ui
         server_ack(sock, payload, ACK_BROADCAST);
     } else if (strcmp(name, "double-ack") == 0) {
         if (has_id)
-            sio_ack_reply(sock, id, ITEMS(raw_json("1", 1)), 1); /* the second call is dropped */
+            srv_ack_reply(sock, id, ITEMS(raw_json("1", 1)), 1); /* the second call is dropped */
     } else if (strcmp(name, "server-bin") == 0) {
         server_bin(sock);
     } else if (strcmp(name, "disconnect-me") == 0) {
-        sio_socket_disconnect(sock,
+        srv_socket_disconnect(sock,
                               sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
     } else if (strcmp(name, "log") == 0) {
         send_log(sock, has_id, id);
     } else if (strcmp(name, "volatile") == 0) {
-        sio_emit_volatile(sock, "vol", ITEMS(rest_of(payload, 1)), 1);
+        srv_emit_volatile(sock, "vol", ITEMS(rest_of(payload, 1)), 1);
     } else if (strcmp(name, "app-error") == 0) {
         /* The application fails on this event (ERR-05): nothing goes to the client, no ack; the
          * failure is only recorded, as Node's socket "error" event would be. */

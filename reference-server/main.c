@@ -250,7 +250,7 @@ int main(int argc, char **argv)
     install_signals();
     raise_fd_limit(&srv);
     loop_init(&srv.loop);
-    srv.sio = sio_server_new(&srv);
+    srv.sio = srv_socketio_new(&srv);
     int port = net_listen(&srv);
     if (port < 0)
         return 1;
@@ -266,7 +266,7 @@ int main(int argc, char **argv)
     while (srv.conn_count > 0 && loop_now_ms() < deadline)
         loop_run_once(&srv.loop, 50);
     net_close_all(&srv);
-    sio_server_free(srv.sio);
+    srv_socketio_free(srv.sio);
     loop_free(&srv.loop);
     close(srv.random_fd);
     return 0;

@@ -136,7 +136,7 @@ typedef struct server {
     conn *conns;
     struct session *sessions[SERVER_SESSION_BUCKETS];
     size_t session_count;
-    struct sio_server *sio;
+    struct srv_socketio *sio;
     int random_fd;
     uint32_t sids_issued;       /* --deterministic: Engine.IO sessions created so far */
     uint32_t socket_ids_issued; /* --deterministic: Socket.IO v5 socket ids handed out so far */

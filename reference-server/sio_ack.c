@@ -8,7 +8,7 @@
 
 static void ack_free(ack_wait *a)
 {
-    sio_namespace *nsp = a->nsp;
+    srv_namespace *nsp = a->nsp;
     ack_wait **pp = &nsp->acks;
     while (*pp && *pp != a)
         pp = &(*pp)->next;
@@ -21,7 +21,7 @@ static void ack_free(ack_wait *a)
 }
 
 /* Reports to the requester (if still connected) and forgets the ack. */
-static void ack_finish(ack_wait *a, bool timed_out, const sio_value *reply)
+static void ack_finish(ack_wait *a, bool timed_out, const srv_value *reply)
 {
     if (a->requester && a->requester->connected)
         fixture_ack_result(a->requester, a->kind, timed_out, reply, &a->responses,
@@ -34,10 +34,10 @@ static void on_ack_timeout(timer *t)
     ack_finish(t->ctx, true, NULL);
 }
 
-void sio_emit_with_ack(const broadcast_target *t, sio_socket *requester, ack_kind kind,
+void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kind kind,
                        uint64_t timeout_ms, const char *event, const payload_item *items, size_t n)
 {
-    sio_namespace *nsp = t->nsp;
+    srv_namespace *nsp = t->nsp;
     ack_wait *a = xcalloc(1, sizeof *a);
     a->nsp = nsp;
     a->id = nsp->next_ack_id++;
@@ -46,19 +46,19 @@ void sio_emit_with_ack(const broadcast_target *t, sio_socket *requester, ack_kin
     timer_init(&a->timeout, on_ack_timeout, a);
     a->next = nsp->acks;
     nsp->acks = a;
-    sio_out out;
-    if (!sio_out_encode(&out, nsp, event, items, n, true, a->id)) {
+    srv_packet out;
+    if (!srv_packet_encode(&out, nsp, event, items, n, true, a->id)) {
         ack_free(a);
         return;
     }
     a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
-    for (sio_socket *s = nsp->sockets; s; s = s->nsp_next) {
+    for (srv_socket *s = nsp->sockets; s; s = s->nsp_next) {
         if (broadcast_includes(t, s)) {
             a->expected[a->expected_count++] = s;
-            sio_out_send(&out, s->client);
+            srv_packet_send(&out, s->client);
         }
     }
-    sio_out_free(&out);
+    srv_packet_free(&out);
     a->pending = a->expected_count;
     if (kind != ACK_PLAIN)
         timer_start(&nsp->sio->srv->loop, &a->timeout, timeout_ms);
@@ -67,7 +67,7 @@ void sio_emit_with_ack(const broadcast_target *t, sio_socket *requester, ack_kin
 }
 
 /* Records one answer; the ack completes when every expected socket has answered. */
-void sio_ack_received(sio_socket *sock, uint64_t id, const sio_value *payload)
+void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload)
 {
     for (ack_wait *a = sock->nsp->acks; a; a = a->next) {
         if (a->id != id)
@@ -95,7 +95,7 @@ void sio_ack_received(sio_socket *sock, uint64_t id, const sio_value *payload)
 }
 
 /* A socket left: it can no longer answer, nor receive results. */
-void sio_acks_forget_socket(sio_socket *sock)
+void srv_acks_forget_socket(srv_socket *sock)
 {
     ack_wait *a = sock->nsp->acks;
     while (a) {
@@ -116,7 +116,7 @@ void sio_acks_forget_socket(sio_socket *sock)
     }
 }
 
-void sio_acks_free(sio_namespace *nsp)
+void srv_acks_free(srv_namespace *nsp)
 {
     while (nsp->acks)
         ack_free(nsp->acks);

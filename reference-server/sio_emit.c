@@ -50,7 +50,7 @@ static void attachment_push(attachment_list *l, sio_span bytes)
 }
 
 /* The attachment a received placeholder object stands for, if it is one (SIO-PKT-11). */
-static bool placeholder_target(const sio_value *v, sio_span obj, sio_span *bytes)
+static bool placeholder_target(const srv_value *v, sio_span obj, sio_span *bytes)
 {
     sio_span flag, num;
     int64_t k = 0;
@@ -63,10 +63,10 @@ static bool placeholder_target(const sio_value *v, sio_span obj, sio_span *bytes
     return true;
 }
 
-static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json,
+static void write_value(sio_json_writer *w, const srv_value *ctx, sio_span json,
                         attachment_list *atts);
 
-static void write_members(sio_json_writer *w, const sio_value *ctx, sio_span json, bool object,
+static void write_members(sio_json_writer *w, const srv_value *ctx, sio_span json, bool object,
                           attachment_list *atts)
 {
     sio_json_iter it;
@@ -96,7 +96,7 @@ static void write_members(sio_json_writer *w, const sio_value *ctx, sio_span jso
 
 /* Re-writes a received value; placeholders become fresh ones pointing at the same bytes. The
  * recursion depth is bounded by the JSON depth limit the codec enforced on receipt. */
-static void write_value(sio_json_writer *w, const sio_value *ctx, sio_span json,
+static void write_value(sio_json_writer *w, const srv_value *ctx, sio_span json,
                         attachment_list *atts)
 {
     sio_span bytes;
@@ -164,8 +164,8 @@ static sio_err write_payload(uint8_t *out, size_t cap, size_t *written, const ch
     return sio_json_writer_finish(&w, written);
 }
 
-bool sio_out_encode(sio_out *out, sio_namespace *nsp, const char *event, const payload_item *items,
-                    size_t n, bool has_id, uint64_t id)
+bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
+                       const payload_item *items, size_t n, bool has_id, uint64_t id)
 {
     attachment_list atts = {0};
     size_t need = 0, len = 0;
@@ -198,7 +198,7 @@ bool sio_out_encode(sio_out *out, sio_namespace *nsp, const char *event, const p
     return true;
 }
 
-void sio_out_free(sio_out *out)
+void srv_packet_free(srv_packet *out)
 {
     buf_reset(&out->text);
     free(out->attachments);
@@ -206,7 +206,7 @@ void sio_out_free(sio_out *out)
 }
 
 /* The packet text as one Engine.IO message, then each attachment as a binary message. */
-void sio_out_send(const sio_out *out, sio_client *client)
+void srv_packet_send(const srv_packet *out, srv_client *client)
 {
     if (client->closing)
         return;
@@ -215,38 +215,38 @@ void sio_out_send(const sio_out *out, sio_client *client)
         eio_send(client->eio, true, out->attachments[i].ptr, out->attachments[i].len);
 }
 
-void sio_emit(sio_socket *sock, const char *event, const payload_item *items, size_t n)
+void srv_emit(srv_socket *sock, const char *event, const payload_item *items, size_t n)
 {
-    sio_out out;
-    if (sio_out_encode(&out, sock->nsp, event, items, n, false, 0)) {
-        sio_out_send(&out, sock->client);
-        sio_out_free(&out);
+    srv_packet out;
+    if (srv_packet_encode(&out, sock->nsp, event, items, n, false, 0)) {
+        srv_packet_send(&out, sock->client);
+        srv_packet_free(&out);
     }
 }
 
 /* A volatile emit (SIO-BC-07): dropped when the client's transport cannot take a packet right
  * now, that is a polling session with no GET held, as Node does. Returns whether it was sent. */
-bool sio_emit_volatile(sio_socket *sock, const char *event, const payload_item *items, size_t n)
+bool srv_emit_volatile(srv_socket *sock, const char *event, const payload_item *items, size_t n)
 {
     const session *s = sock->client->eio;
     if (s->transport != EIO_WEBSOCKET && s->get == NULL)
         return false;
-    sio_emit(sock, event, items, n);
+    srv_emit(sock, event, items, n);
     return true;
 }
 
-void sio_ack_reply(sio_socket *sock, uint64_t id, const payload_item *items, size_t n)
+void srv_ack_reply(srv_socket *sock, uint64_t id, const payload_item *items, size_t n)
 {
-    sio_out out;
-    if (sio_out_encode(&out, sock->nsp, NULL, items, n, true, id)) {
-        sio_out_send(&out, sock->client);
-        sio_out_free(&out);
+    srv_packet out;
+    if (srv_packet_encode(&out, sock->nsp, NULL, items, n, true, id)) {
+        srv_packet_send(&out, sock->client);
+        srv_packet_free(&out);
     }
 }
 
 /* ------------------------------------------------------------------ rooms */
 
-bool sio_socket_in_room(const sio_socket *sock, const char *room)
+bool srv_socket_in_room(const srv_socket *sock, const char *room)
 {
     if (strcmp(sock->id, room) == 0)
         return true; /* own-id room (SIO-ROOM-01) */
@@ -256,18 +256,18 @@ bool sio_socket_in_room(const sio_socket *sock, const char *room)
     return false;
 }
 
-bool sio_socket_join(sio_socket *sock, const char *room)
+bool srv_socket_join(srv_socket *sock, const char *room)
 {
-    if (sio_socket_in_room(sock, room))
+    if (srv_socket_in_room(sock, room))
         return true;
-    if (sock->room_count >= SIO_MAX_ROOMS_PER_SOCKET)
+    if (sock->room_count >= SERVER_MAX_ROOMS_PER_SOCKET)
         return false;
     sock->rooms = xrealloc(sock->rooms, (sock->room_count + 1) * sizeof *sock->rooms);
     sock->rooms[sock->room_count++] = xstrndup(room, strlen(room));
     return true;
 }
 
-void sio_socket_leave(sio_socket *sock, const char *room)
+void srv_socket_leave(srv_socket *sock, const char *room)
 {
     for (size_t i = 0; i < sock->room_count; i++) {
         if (strcmp(sock->rooms[i], room) == 0) {
@@ -278,7 +278,7 @@ void sio_socket_leave(sio_socket *sock, const char *room)
     }
 }
 
-void sio_socket_rooms_json(const sio_socket *sock, buf *out)
+void srv_socket_rooms_json(const srv_socket *sock, buf *out)
 {
     sio_json_writer w;
     size_t need = 0;
@@ -299,26 +299,26 @@ void sio_socket_rooms_json(const sio_socket *sock, buf *out)
 
 /* ------------------------------------------------------------------ broadcast */
 
-bool broadcast_includes(const broadcast_target *t, const sio_socket *sock)
+bool broadcast_includes(const broadcast_target *t, const srv_socket *sock)
 {
     if (sock == t->skip || !sock->connected || sock->client->closing)
         return false;
     bool in = t->room_count == 0;
     for (size_t i = 0; !in && i < t->room_count; i++)
-        in = sio_socket_in_room(sock, t->rooms[i]);
+        in = srv_socket_in_room(sock, t->rooms[i]);
     for (size_t i = 0; in && i < t->except_count; i++)
-        in = !sio_socket_in_room(sock, t->except[i]);
+        in = !srv_socket_in_room(sock, t->except[i]);
     return in;
 }
 
-void sio_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
+void srv_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
                    size_t n)
 {
-    sio_out out;
-    if (!sio_out_encode(&out, t->nsp, event, items, n, false, 0))
+    srv_packet out;
+    if (!srv_packet_encode(&out, t->nsp, event, items, n, false, 0))
         return;
-    for (sio_socket *s = t->nsp->sockets; s; s = s->nsp_next)
+    for (srv_socket *s = t->nsp->sockets; s; s = s->nsp_next)
         if (broadcast_includes(t, s))
-            sio_out_send(&out, s->client);
-    sio_out_free(&out);
+            srv_packet_send(&out, s->client);
+    srv_packet_free(&out);
 }

@@ -12,9 +12,9 @@
 
 /* ------------------------------------------------------------------ namespaces */
 
-static sio_namespace *namespace_new(sio_server *sio, const char *name, const nsp_handlers *h)
+static srv_namespace *namespace_new(srv_socketio *sio, const char *name, const nsp_handlers *h)
 {
-    sio_namespace *nsp = xcalloc(1, sizeof *nsp);
+    srv_namespace *nsp = xcalloc(1, sizeof *nsp);
     nsp->sio = sio;
     nsp->name = xstrndup(name, strlen(name));
     nsp->handlers = h;
@@ -25,37 +25,37 @@ static sio_namespace *namespace_new(sio_server *sio, const char *name, const nsp
 
 /* Existing namespace, or one created now for a name the fixture accepts (SIO-NSP-08); NULL for
  * an unknown name (SIO-NSP-04, exact comparison SIO-NSP-09). */
-static sio_namespace *namespace_lookup(sio_server *sio, const char *name)
+static srv_namespace *namespace_lookup(srv_socketio *sio, const char *name)
 {
-    for (sio_namespace *nsp = sio->namespaces; nsp; nsp = nsp->next)
+    for (srv_namespace *nsp = sio->namespaces; nsp; nsp = nsp->next)
         if (strcmp(nsp->name, name) == 0)
             return nsp;
     bool known = false;
     const nsp_handlers *h = fixture_handlers_for(name, &known);
-    if (!known || sio->namespace_count >= SIO_MAX_DYNAMIC_NAMESPACES)
+    if (!known || sio->namespace_count >= SERVER_MAX_DYNAMIC_NAMESPACES)
         return NULL;
     sio->namespace_count++;
     return namespace_new(sio, name, h);
 }
 
-sio_server *sio_server_new(server *srv)
+srv_socketio *srv_socketio_new(server *srv)
 {
-    sio_server *sio = xcalloc(1, sizeof *sio);
+    srv_socketio *sio = xcalloc(1, sizeof *sio);
     sio->srv = srv;
     return sio;
 }
 
-void sio_server_free(sio_server *sio)
+void srv_socketio_free(srv_socketio *sio)
 {
     while (sio->namespaces) {
-        sio_namespace *nsp = sio->namespaces;
+        srv_namespace *nsp = sio->namespaces;
         sio->namespaces = nsp->next;
-        sio_acks_free(nsp);
+        srv_acks_free(nsp);
         free(nsp->name);
         free(nsp);
     }
     for (size_t i = 0; i < sio->log_count; i++)
-        free(sio->log[(sio->log_first + i) % SIO_MAX_LOG_RECORDS]);
+        free(sio->log[(sio->log_first + i) % SERVER_MAX_LOG_RECORDS]);
     free(sio->log);
     free(sio);
 }
@@ -63,7 +63,7 @@ void sio_server_free(sio_server *sio)
 /* ------------------------------------------------------------------ packets out */
 
 /* A packet without payload array: CONNECT reply, CONNECT_ERROR, DISCONNECT. */
-static void send_simple(sio_client *client, sio_pkt_type type, const char *nsp, const char *json)
+static void send_simple(srv_client *client, sio_pkt_type type, const char *nsp, const char *json)
 {
     sio_pkt pkt = {.type = type,
                    .nsp = sio_span_of(nsp, strlen(nsp)),
@@ -77,7 +77,7 @@ static void send_simple(sio_client *client, sio_pkt_type type, const char *nsp, 
 /* ------------------------------------------------------------------ sockets */
 
 /* v5: a random id of its own (SIO-PKT-19 d); v4: the Engine.IO sid, "<nsp>#<sid>" outside "/". */
-static char *new_socket_id(sio_client *client, const char *nsp)
+static char *new_socket_id(srv_client *client, const char *nsp)
 {
     if (client->protocol == 4) {
         bool root = strcmp(nsp, "/") == 0;
@@ -88,24 +88,24 @@ static char *new_socket_id(sio_client *client, const char *nsp)
     }
     uint8_t raw[15];
     size_t n = 0;
-    char *out = xmalloc(SIO_SOCKET_ID_LEN + 1);
+    char *out = xmalloc(SERVER_SOCKET_ID_LEN + 1);
     server *srv = client->sio->srv;
     if (srv->cfg.deterministic) { /* "sio-socket--" and the count in 8 digits, see new_sid() */
-        snprintf(out, SIO_SOCKET_ID_LEN + 1, "sio-socket--%08" PRIu32,
+        snprintf(out, SERVER_SOCKET_ID_LEN + 1, "sio-socket--%08" PRIu32,
                  ++srv->socket_ids_issued % 100000000u);
         return out;
     }
     server_random_bytes(client->sio->srv, raw, sizeof raw);
-    sio_base64_encode(raw, sizeof raw, (uint8_t *)out, SIO_SOCKET_ID_LEN, &n);
-    for (size_t i = 0; i < SIO_SOCKET_ID_LEN; i++)
+    sio_base64_encode(raw, sizeof raw, (uint8_t *)out, SERVER_SOCKET_ID_LEN, &n);
+    for (size_t i = 0; i < SERVER_SOCKET_ID_LEN; i++)
         out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    out[SIO_SOCKET_ID_LEN] = '\0';
+    out[SERVER_SOCKET_ID_LEN] = '\0';
     return out;
 }
 
-static sio_socket *find_socket(sio_client *client, const char *nsp)
+static srv_socket *find_socket(srv_client *client, const char *nsp)
 {
-    for (sio_socket *s = client->sockets; s; s = s->client_next)
+    for (srv_socket *s = client->sockets; s; s = s->client_next)
         if (strcmp(s->nsp->name, nsp) == 0)
             return s;
     return NULL;
@@ -113,9 +113,9 @@ static sio_socket *find_socket(sio_client *client, const char *nsp)
 
 static void run_connection_handler(timer *t);
 
-static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
+static srv_socket *socket_attach(srv_client *client, srv_namespace *nsp)
 {
-    sio_socket *sock = xcalloc(1, sizeof *sock);
+    srv_socket *sock = xcalloc(1, sizeof *sock);
     sock->client = client;
     sock->nsp = nsp;
     sock->connected = true;
@@ -132,10 +132,10 @@ static sio_socket *socket_attach(sio_client *client, sio_namespace *nsp)
 }
 
 /* Leaves the namespace: `disconnecting` with rooms, rooms left, `disconnect` (SIO-DC-02). */
-static void socket_detach(sio_socket *sock, const char *reason)
+static void socket_detach(srv_socket *sock, const char *reason)
 {
-    sio_namespace *nsp = sock->nsp;
-    sio_client *client = sock->client;
+    srv_namespace *nsp = sock->nsp;
+    srv_client *client = sock->client;
     if (nsp->handlers->disconnecting)
         nsp->handlers->disconnecting(sock, reason);
     sock->connected = false;
@@ -144,10 +144,10 @@ static void socket_detach(sio_socket *sock, const char *reason)
     free(sock->rooms);
     sock->rooms = NULL;
     sock->room_count = 0;
-    sio_acks_forget_socket(sock);
+    srv_acks_forget_socket(sock);
     if (nsp->handlers->disconnected)
         nsp->handlers->disconnected(sock, reason);
-    sio_socket **pp = &client->sockets;
+    srv_socket **pp = &client->sockets;
     while (*pp && *pp != sock)
         pp = &(*pp)->client_next;
     if (*pp)
@@ -167,7 +167,7 @@ static void socket_detach(sio_socket *sock, const char *reason)
 
 /* ------------------------------------------------------------------ clients */
 
-static void client_free(sio_client *client)
+static void client_free(srv_client *client)
 {
     timer_stop(&client->sio->srv->loop, &client->connect_timer);
     free(client->pending_text);
@@ -178,7 +178,7 @@ static void client_free(sio_client *client)
 
 /* The server ends the whole connection: every socket leaves with `reason`, then Engine.IO
  * closes (flushing what is queued first). */
-static void client_close(sio_client *client, const char *reason)
+static void client_close(srv_client *client, const char *reason)
 {
     if (client->closing)
         return;
@@ -192,12 +192,12 @@ static void client_close(sio_client *client, const char *reason)
 }
 
 /* Reason strings of SIO-DC-05 for a close the server decides on. */
-static const char *forced_close_reason(const sio_client *client)
+static const char *forced_close_reason(const srv_client *client)
 {
     return client->eio->transport == EIO_WEBSOCKET ? "forced close" : "forced server close";
 }
 
-static void protocol_violation(sio_client *client, const char *why)
+static void protocol_violation(srv_client *client, const char *why)
 {
     log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s", client->eio->sid,
             why);
@@ -207,16 +207,16 @@ static void protocol_violation(sio_client *client, const char *why)
 
 static void on_connect_timeout(timer *t)
 {
-    sio_client *client = t->ctx;
+    srv_client *client = t->ctx;
     if (client->sockets == NULL)
         client_close(client, "forced close"); /* SIO-NSP-01 */
 }
 
-static void handle_connect(sio_client *client, const char *name, sio_span auth);
+static void handle_connect(srv_client *client, const char *name, sio_span auth);
 
-static void sio_open(session *s)
+static void socketio_open(session *s)
 {
-    sio_client *client = xcalloc(1, sizeof *client);
+    srv_client *client = xcalloc(1, sizeof *client);
     client->sio = s->srv->sio;
     client->eio = s;
     s->app_data = client;
@@ -234,9 +234,9 @@ static void sio_open(session *s)
 }
 
 /* The Engine.IO session ended on its own (transport close, ping timeout, parse error…). */
-static void sio_close(session *s, const char *reason)
+static void socketio_close(session *s, const char *reason)
 {
-    sio_client *client = s->app_data;
+    srv_client *client = s->app_data;
     if (client == NULL)
         return;
     client->closing = true;
@@ -246,15 +246,15 @@ static void sio_close(session *s, const char *reason)
     client_free(client);
 }
 
-void sio_socket_disconnect(sio_socket *sock, bool close_connection)
+void srv_socket_disconnect(srv_socket *sock, bool close_connection)
 {
-    sio_client *client = sock->client;
+    srv_client *client = sock->client;
     if (!close_connection) {
         send_simple(client, SIO_PKT_DISCONNECT, sock->nsp->name, NULL);
         socket_detach(sock, "server namespace disconnect");
         return;
     }
-    for (sio_socket *s = client->sockets; s; s = s->client_next)
+    for (srv_socket *s = client->sockets; s; s = s->client_next)
         send_simple(client, SIO_PKT_DISCONNECT, s->nsp->name, NULL);
     client_close(client, "server namespace disconnect"); /* as Node reports it (§2.22) */
 }
@@ -298,7 +298,7 @@ static void query_to_json(sio_span query, buf *out)
 }
 
 /* The refusal sent for a middleware error: v5 the object, v4 only its message as a string. */
-static void send_refusal(sio_client *client, const char *name, const char *error_json)
+static void send_refusal(srv_client *client, const char *name, const char *error_json)
 {
     sio_span msg;
     char text[256];
@@ -314,13 +314,13 @@ static void send_refusal(sio_client *client, const char *name, const char *error
 }
 
 /* CONNECT (SIO-PKT-13/14, SIO-NSP-03/04/05/07/11). */
-static void handle_connect(sio_client *client, const char *name, sio_span auth)
+static void handle_connect(srv_client *client, const char *name, sio_span auth)
 {
     if (find_socket(client, name)) {
         protocol_violation(client, "duplicate CONNECT");
         return;
     }
-    sio_namespace *nsp = namespace_lookup(client->sio, name);
+    srv_namespace *nsp = namespace_lookup(client->sio, name);
     if (nsp == NULL) {
         send_simple(client, SIO_PKT_CONNECT_ERROR, name, "{\"message\":\"Invalid namespace\"}");
         return;
@@ -331,7 +331,7 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
         send_refusal(client, name, error_json);
         return;
     }
-    sio_socket *sock = socket_attach(client, nsp);
+    srv_socket *sock = socket_attach(client, nsp);
     timer_stop(&client->sio->srv->loop, &client->connect_timer);
     if (client->protocol == 4) {
         send_simple(client, SIO_PKT_CONNECT, name, NULL);
@@ -348,12 +348,12 @@ static void handle_connect(sio_client *client, const char *name, sio_span auth)
     sock->auth = xmalloc(auth_obj.len);
     memcpy(sock->auth, auth_obj.ptr, auth_obj.len);
     sock->auth_len = auth_obj.len;
-    timer_start(&client->sio->srv->loop, &sock->handler_timer, SIO_CONNECTION_HANDLER_DELAY_MS);
+    timer_start(&client->sio->srv->loop, &sock->handler_timer, SERVER_CONNECTION_HANDLER_DELAY_MS);
 }
 
 static void run_connection_handler(timer *t)
 {
-    sio_socket *sock = t->ctx;
+    srv_socket *sock = t->ctx;
     if (sock->nsp->handlers->connected)
         sock->nsp->handlers->connected(sock, sio_span_of(sock->auth, sock->auth_len));
     free(sock->auth);
@@ -361,7 +361,7 @@ static void run_connection_handler(timer *t)
 }
 
 /* A complete packet (attachments included). */
-static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span *atts,
+static void handle_packet(srv_client *client, const sio_pkt *pkt, const sio_span *atts,
                           uint32_t natt)
 {
     char name[SERVER_MAX_PATH + 1];
@@ -380,13 +380,13 @@ static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span
         buf_reset(&auth);
         return;
     }
-    sio_socket *sock = find_socket(client, name);
+    srv_socket *sock = find_socket(client, name);
     if (sock == NULL || pkt->type == SIO_PKT_CONNECT_ERROR) {
         protocol_violation(client, sock ? "CONNECT_ERROR from a client"
                                         : "packet for a namespace not joined");
         return;
     }
-    sio_value payload = {pkt->data, atts, natt};
+    srv_value payload = {pkt->data, atts, natt};
     if (pkt->type == SIO_PKT_DISCONNECT) {
         socket_detach(sock, "client namespace disconnect"); /* SIO-DC-01: no reply */
     } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
@@ -395,11 +395,11 @@ static void handle_packet(sio_client *client, const sio_pkt *pkt, const sio_span
     } else if (pkt->has_id) {
         if (!pkt->data.ptr)
             payload.json = sio_span_of("[]", 2);
-        sio_ack_received(sock, pkt->id, &payload);
+        srv_ack_received(sock, pkt->id, &payload);
     }
 }
 
-static void clear_pending(sio_client *client)
+static void clear_pending(srv_client *client)
 {
     free(client->pending_text);
     client->pending_text = NULL;
@@ -410,7 +410,7 @@ static void clear_pending(sio_client *client)
 
 /* Feeds one Engine.IO message to the assembler; the text of a binary packet and its
  * attachments are copied, since they arrive in separate messages (SIO-PKT-12). */
-static sio_err assemble(sio_client *client, bool binary, const uint8_t *p, size_t n, bool *complete)
+static sio_err assemble(srv_client *client, bool binary, const uint8_t *p, size_t n, bool *complete)
 {
     size_t err_at = 0;
     if (!binary) {
@@ -435,9 +435,9 @@ static sio_err assemble(sio_client *client, bool binary, const uint8_t *p, size_
     return sio_pkt_assembler_binary(&client->assembler, copy ? copy : p, n, complete, &err_at);
 }
 
-static void sio_message(session *s, bool binary, const uint8_t *p, size_t n)
+static void socketio_message(session *s, bool binary, const uint8_t *p, size_t n)
 {
-    sio_client *client = s->app_data;
+    srv_client *client = s->app_data;
     if (client == NULL || client->closing)
         return;
     bool complete = false;
@@ -459,4 +459,4 @@ static void sio_message(session *s, bool binary, const uint8_t *p, size_t n)
         clear_pending(client);
 }
 
-const eio_app socketio_app = {sio_open, sio_message, sio_close};
+const eio_app socketio_app = {socketio_open, socketio_message, socketio_close};

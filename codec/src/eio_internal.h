@@ -69,13 +69,14 @@ static inline size_t eio_max_records(const sio_eio_options *o)
 }
 
 /* Writes `data` base64-encoded at the cursor. */
-void eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
+void sio__eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
 
 /* Writes one packet as a text record: '<digit><text>' or, for binary packets, v4 'b<base64>' /
  * v3 'b<digit><base64>'. Shared by the v4 and v3 text payload encoders. */
-sio_err eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt);
+sio_err sio__eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt);
 
-/* Length in bytes and in UTF-16 code units of what eio_put_text_record writes. */
-sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes, size_t *units);
+/* Length in bytes and in UTF-16 code units of what sio__eio_put_text_record writes. */
+sio_err sio__eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,
+                                  size_t *units);
 
 #endif

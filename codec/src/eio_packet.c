@@ -119,7 +119,7 @@ sio_err sio_eio_packet_binary(const sio_eio_packet *pkt, bool compat, uint8_t *o
     return eio_out_finish(&w, written);
 }
 
-void eio_put_base64(eio_out *w, const uint8_t *data, size_t n)
+void sio__eio_put_base64(eio_out *w, const uint8_t *data, size_t n)
 {
     size_t need = sio_base64_encoded_len(n);
     uint8_t *room = eio_room(w, need);
@@ -153,7 +153,7 @@ sio_err sio_eio_packet_encode(int protocol, sio_eio_type type, sio_eio_encoding 
         eio_put_byte(&w, 'b');
         if (protocol == 3)
             eio_put_byte(&w, (uint8_t)('0' + type));
-        eio_put_base64(&w, data, n);
+        sio__eio_put_base64(&w, data, n);
         break;
     case SIO_EIO_ENC_BINARY:
         if (protocol == 3)

@@ -19,7 +19,8 @@ static sio_err check_packet(int protocol, const sio_eio_packet *pkt)
     return SIO_OK;
 }
 
-sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes, size_t *units)
+sio_err sio__eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,
+                                  size_t *units)
 {
     sio_err rc = check_packet(protocol, pkt);
     if (rc != SIO_OK)
@@ -36,7 +37,7 @@ sio_err eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *by
     return SIO_OK;
 }
 
-sio_err eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt)
+sio_err sio__eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt)
 {
     sio_err rc = check_packet(protocol, pkt);
     if (rc != SIO_OK)
@@ -52,7 +53,7 @@ sio_err eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet *pkt)
     if (pkt->base64)
         eio_put(w, pkt->data.ptr, pkt->data.len);
     else
-        eio_put_base64(w, pkt->data.ptr, pkt->data.len);
+        sio__eio_put_base64(w, pkt->data.ptr, pkt->data.len);
     return SIO_OK;
 }
 
@@ -64,7 +65,7 @@ static sio_err encode_v4(eio_out *w, const sio_eio_packet *pkts, size_t count)
     for (size_t i = 0; i < count; i++) {
         if (i)
             eio_put_byte(w, EIO_SEPARATOR);
-        sio_err rc = eio_put_text_record(w, 4, &pkts[i]);
+        sio_err rc = sio__eio_put_text_record(w, 4, &pkts[i]);
         if (rc != SIO_OK)
             return rc;
     }
@@ -79,12 +80,12 @@ static sio_err encode_v3_text(eio_out *w, const sio_eio_packet *pkts, size_t cou
     }
     for (size_t i = 0; i < count; i++) {
         size_t bytes, units;
-        sio_err rc = eio_text_record_size(3, &pkts[i], &bytes, &units);
+        sio_err rc = sio__eio_text_record_size(3, &pkts[i], &bytes, &units);
         if (rc != SIO_OK)
             return rc;
         eio_put_decimal(w, units);
         eio_put_byte(w, ':');
-        if ((rc = eio_put_text_record(w, 3, &pkts[i])) != SIO_OK)
+        if ((rc = sio__eio_put_text_record(w, 3, &pkts[i])) != SIO_OK)
             return rc;
     }
     return SIO_OK;

@@ -27,7 +27,7 @@ static const uint8_t stop_at[256] = {
 };
 
 /* Index just past the string token whose opening quote is at i. */
-size_t json_skip_string(const uint8_t *p, size_t n, size_t i)
+size_t sio__json_skip_string(const uint8_t *p, size_t n, size_t i)
 {
     i++;
     while (i < n) {
@@ -44,12 +44,12 @@ size_t json_skip_string(const uint8_t *p, size_t n, size_t i)
 
 /* Index just past the value starting at i. Containers are skipped by counting brackets outside
  * strings: in validated text they balance, so no stack is needed. */
-size_t json_skip_value(const uint8_t *p, size_t n, size_t i)
+size_t sio__json_skip_value(const uint8_t *p, size_t n, size_t i)
 {
     if (i >= n)
         return n;
     if (p[i] == '"')
-        return json_skip_string(p, n, i);
+        return sio__json_skip_string(p, n, i);
     if (p[i] != '[' && p[i] != '{') {
         while (i < n && !is_ws(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' && p[i] != ':')
             i++;
@@ -63,7 +63,7 @@ size_t json_skip_value(const uint8_t *p, size_t n, size_t i)
             break;
         uint8_t c = p[i];
         if (c == '"') {
-            i = json_skip_string(p, n, i);
+            i = sio__json_skip_string(p, n, i);
             continue;
         }
         if (c == '[' || c == '{')
@@ -80,7 +80,7 @@ sio_span sio_json_trim(sio_span text)
     if (!text.ptr)
         return SIO_SPAN_NULL;
     size_t start = skip_ws_at(text.ptr, text.len, 0);
-    size_t end = json_skip_value(text.ptr, text.len, start);
+    size_t end = sio__json_skip_value(text.ptr, text.len, start);
     return sio_span_of(text.ptr + start, end - start);
 }
 
@@ -126,7 +126,7 @@ static sio_err iter_start(sio_span v, sio_json_iter *it, sio_json_kind want)
     return SIO_OK;
 }
 
-void json_iter_validated(sio_span text, bool is_object, sio_json_iter *it)
+void sio__json_iter_validated(sio_span text, bool is_object, sio_json_iter *it)
 {
     size_t start = skip_ws_at(text.ptr, text.len, 0);
     size_t end = text.len;
@@ -158,7 +158,7 @@ bool sio_json_next(sio_json_iter *it, sio_span *key, sio_span *value)
         return false;
     }
     if (it->is_object) {
-        size_t kend = json_skip_string(it->p, it->len, i);
+        size_t kend = sio__json_skip_string(it->p, it->len, i);
         if (key)
             *key = sio_span_of(it->p + i, kend - i);
         i = skip_ws_at(it->p, it->len, kend);
@@ -168,7 +168,7 @@ bool sio_json_next(sio_json_iter *it, sio_span *key, sio_span *value)
     } else if (key) {
         *key = SIO_SPAN_NULL;
     }
-    size_t vend = json_skip_value(it->p, it->len, i);
+    size_t vend = sio__json_skip_value(it->p, it->len, i);
     if (value)
         *value = sio_span_of(it->p + i, vend - i);
     it->pos = vend;
@@ -211,8 +211,8 @@ sio_err sio_json_object_get(sio_span object, const char *key, size_t key_len, si
     return object_lookup(&it, key, key_len, value);
 }
 
-sio_err json_object_get_validated(const uint8_t *p, size_t n, const char *key, size_t key_len,
-                                  sio_span *value)
+sio_err sio__json_object_get_validated(const uint8_t *p, size_t n, const char *key, size_t key_len,
+                                       sio_span *value)
 {
     sio_json_iter it = {p, n, 1, 1};
     return object_lookup(&it, key, key_len, value);

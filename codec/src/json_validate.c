@@ -310,7 +310,7 @@ static sio_err scan_scalar(json_scan *s)
     return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
 }
 
-enum { WANT_VALUE, WANT_KEY, WANT_MEMBER_END };
+typedef enum scan_state { WANT_VALUE, WANT_KEY, WANT_MEMBER_END } scan_state;
 
 /* Closes the innermost container; *object becomes the kind of the one around it. */
 static void pop(json_scan *s, bool *object)
@@ -321,7 +321,7 @@ static void pop(json_scan *s, bool *object)
 }
 
 /* s->i is at '{' or '['. An empty container is closed at once. */
-static sio_err open_container(json_scan *s, uint8_t c, bool *object, int *state)
+static sio_err open_container(json_scan *s, uint8_t c, bool *object, scan_state *state)
 {
     sio_err e = push(s, c == '{');
     if (e != SIO_OK)
@@ -355,7 +355,7 @@ static sio_err scan_key(json_scan *s, uint8_t c)
 }
 
 /* After a value inside a container: a comma or the matching closer. */
-static sio_err member_end(json_scan *s, uint8_t c, bool *object, int *state)
+static sio_err member_end(json_scan *s, uint8_t c, bool *object, scan_state *state)
 {
     if (c == ',') {
         s->i++;
@@ -375,7 +375,7 @@ static sio_err scan_text(json_scan *s)
     skip_ws(s);
     if (s->i == s->n)
         return scan_fail(s, SIO_ERR_JSON_EMPTY, s->i);
-    int state = WANT_VALUE;
+    scan_state state = WANT_VALUE;
     bool object = false;
     for (;;) {
         if (state == WANT_MEMBER_END && s->depth == 0)

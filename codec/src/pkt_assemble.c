@@ -5,8 +5,6 @@
 
 #include "pkt_internal.h"
 
-enum { ASM_IDLE = 0, ASM_WAITING = 1, ASM_COMPLETE = 2 };
-
 sio_err sio_pkt_assembler_init(sio_pkt_assembler *a, const sio_pkt_options *opt, sio_span *slots,
                                size_t slot_cap)
 {
@@ -19,13 +17,13 @@ sio_err sio_pkt_assembler_init(sio_pkt_assembler *a, const sio_pkt_options *opt,
         return SIO_ERR_INVALID_ARGUMENT;
     a->slots = slots;
     a->slot_cap = slot_cap;
-    a->state = ASM_IDLE;
+    a->state = SIO_PKT_ASM_IDLE;
     return SIO_OK;
 }
 
 static sio_err assembler_fail(sio_pkt_assembler *a, sio_err e)
 {
-    a->state = ASM_IDLE;
+    a->state = SIO_PKT_ASM_IDLE;
     a->received = 0;
     return e;
 }
@@ -34,13 +32,13 @@ static sio_err assembler_fail(sio_pkt_assembler *a, sio_err e)
 static sio_err assembler_finish(sio_pkt_assembler *a, bool *complete, size_t *err_at)
 {
     size_t at = 0;
-    sio_err e = pkt_check_validated_placeholders(a->pkt.data, a->pkt.attachments, &at);
+    sio_err e = sio__pkt_check_validated_placeholders(a->pkt.data, a->pkt.attachments, &at);
     if (e != SIO_OK) {
         if (err_at)
             *err_at = at;
         return assembler_fail(a, e);
     }
-    a->state = ASM_COMPLETE;
+    a->state = SIO_PKT_ASM_COMPLETE;
     *complete = true;
     return SIO_OK;
 }
@@ -49,9 +47,9 @@ sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t le
                                size_t *err_at)
 {
     *complete = false;
-    if (a->state == ASM_WAITING)
+    if (a->state == SIO_PKT_ASM_WAITING)
         return assembler_fail(a, SIO_ERR_PKT_TEXT_DURING_BINARY);
-    a->state = ASM_IDLE;
+    a->state = SIO_PKT_ASM_IDLE;
     a->received = 0;
     sio_err e = sio_pkt_decode(p, len, &a->opt, &a->pkt, err_at);
     if (e != SIO_OK)
@@ -60,12 +58,12 @@ sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t le
     if (binary && a->pkt.attachments > a->slot_cap)
         return assembler_fail(a, SIO_ERR_PKT_TOO_MANY_ATTACHMENTS);
     if (binary && a->pkt.attachments > 0) {
-        a->state = ASM_WAITING;
+        a->state = SIO_PKT_ASM_WAITING;
         return SIO_OK;
     }
     if (binary)
         return assembler_finish(a, complete, err_at); /* compat "50-": nothing to wait for */
-    a->state = ASM_COMPLETE;
+    a->state = SIO_PKT_ASM_COMPLETE;
     *complete = true;
     return SIO_OK;
 }
@@ -74,7 +72,7 @@ sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t 
                                  size_t *err_at)
 {
     *complete = false;
-    if (a->state != ASM_WAITING)
+    if (a->state != SIO_PKT_ASM_WAITING)
         return assembler_fail(a, SIO_ERR_PKT_UNEXPECTED_BINARY);
     if (!p && len)
         return assembler_fail(a, SIO_ERR_INVALID_ARGUMENT);
@@ -87,7 +85,7 @@ sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t 
 sio_err sio_pkt_assembler_result(const sio_pkt_assembler *a, sio_pkt *pkt,
                                  const sio_span **attachments, uint32_t *count)
 {
-    if (a->state != ASM_COMPLETE)
+    if (a->state != SIO_PKT_ASM_COMPLETE)
         return SIO_ERR_PKT_INCOMPLETE;
     if (pkt)
         *pkt = a->pkt;

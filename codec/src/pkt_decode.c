@@ -131,7 +131,7 @@ static sio_err read_payload(pkt_cursor *c, sio_pkt *out)
             return cursor_fail(c, e, start + at);
         out->data = sio_span_of(c->p + start, c->n - start);
     }
-    sio_err e = pkt_check_validated_payload(out->type, out->data, c->opt);
+    sio_err e = sio__pkt_check_validated_payload(out->type, out->data, c->opt);
     return e == SIO_OK ? SIO_OK : cursor_fail(c, e, start);
 }
 

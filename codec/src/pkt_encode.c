@@ -91,11 +91,11 @@ static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options 
         if (e != SIO_OK)
             return e;
         if (pkt->attachments > 0)
-            e = pkt_check_validated_placeholders(pkt->data, pkt->attachments, NULL);
+            e = sio__pkt_check_validated_placeholders(pkt->data, pkt->attachments, NULL);
         if (e != SIO_OK)
             return e;
     }
-    return pkt_check_validated_payload(type, pkt->data, opt);
+    return sio__pkt_check_validated_payload(type, pkt->data, opt);
 }
 
 sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,

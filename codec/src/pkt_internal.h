@@ -6,10 +6,10 @@
 
 /* sio_pkt_check_payload for a payload that sio_json_validate has just accepted (or no payload):
  * the same verdicts, without rescanning the text to find where the value ends. */
-sio_err pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt);
+sio_err sio__pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt);
 
 /* sio_pkt_check_placeholders for a payload that sio_json_validate has accepted: the same
  * verdicts and offsets, reading each object without first scanning for its end. */
-sio_err pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at);
+sio_err sio__pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at);
 
 #endif

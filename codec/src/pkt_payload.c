@@ -68,7 +68,7 @@ static sio_err check_event(sio_span data, bool validated)
     if (validated) {
         if (sio_json_kind_of(data) != SIO_JSON_ARRAY)
             return SIO_ERR_PKT_PAYLOAD_KIND;
-        json_iter_validated(data, false, &it);
+        sio__json_iter_validated(data, false, &it);
     } else if (sio_json_array_iter(data, &it) != SIO_OK) {
         return SIO_ERR_PKT_PAYLOAD_KIND;
     }
@@ -127,7 +127,7 @@ sio_err sio_pkt_check_payload(int type, sio_span data, const sio_pkt_options *op
     return check_payload(type, data, opt, false);
 }
 
-sio_err pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt)
+sio_err sio__pkt_check_validated_payload(int type, sio_span data, const sio_pkt_options *opt)
 {
     return check_payload(type, data, opt, true);
 }
@@ -138,7 +138,7 @@ static sio_err placeholder_member(const uint8_t *p, size_t n, bool validated, co
                                   size_t key_len, sio_span *value)
 {
     if (validated)
-        return json_object_get_validated(p, n, key, key_len, value);
+        return sio__json_object_get_validated(p, n, key, key_len, value);
     return sio_json_object_get(sio_json_trim(sio_span_of(p, n)), key, key_len, value);
 }
 
@@ -259,7 +259,7 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
     while (i < n) {
         uint8_t c = p[i];
         if (c == '"') {
-            size_t end = json_skip_string(p, n, i);
+            size_t end = sio__json_skip_string(p, n, i);
             ph_level *l = w->top >= 0 ? &w->stack[w->top] : NULL;
             if (l && l->is_object && l->expect_key) {
                 sio_span key = sio_span_of(p + i, end - i);
@@ -296,7 +296,7 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
         } else if (c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             i++;
         } else { /* a number or a literal */
-            size_t end = json_skip_value(p, n, i);
+            size_t end = sio__json_skip_value(p, n, i);
             ph_value(w, p, i, end - i);
             i = end;
         }
@@ -304,7 +304,7 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
     return true;
 }
 
-sio_err pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
+sio_err sio__pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at)
 {
     ph_walk w;
     w.top = -1;

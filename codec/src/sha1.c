@@ -50,14 +50,14 @@ static void sha1_block(uint32_t h[5], const uint8_t *blk)
     h[4] += e;
 }
 
-void sio_sha1_init(sio_sha1_ctx *c)
+void sio__sha1_init(sio__sha1_ctx *c)
 {
     static const uint32_t iv[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
     memcpy(c->h, iv, sizeof iv);
     c->total = 0;
 }
 
-void sio_sha1_update(sio_sha1_ctx *c, const uint8_t *p, size_t len)
+void sio__sha1_update(sio__sha1_ctx *c, const uint8_t *p, size_t len)
 {
     while (len > 0) {
         size_t fill = (size_t)(c->total % 64u);
@@ -71,17 +71,17 @@ void sio_sha1_update(sio_sha1_ctx *c, const uint8_t *p, size_t len)
     }
 }
 
-void sio_sha1_final(sio_sha1_ctx *c, uint8_t digest[SIO_SHA1_DIGEST_LEN])
+void sio__sha1_final(sio__sha1_ctx *c, uint8_t digest[SIO__SHA1_DIGEST_LEN])
 {
     uint64_t bits = c->total * 8u;
     static const uint8_t one = 0x80u, zero = 0;
-    sio_sha1_update(c, &one, 1);
+    sio__sha1_update(c, &one, 1);
     while (c->total % 64u != 56u)
-        sio_sha1_update(c, &zero, 1);
+        sio__sha1_update(c, &zero, 1);
     uint8_t len_be[8];
     for (int i = 0; i < 8; i++)
         len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sio_sha1_update(c, len_be, 8);
+    sio__sha1_update(c, len_be, 8);
     for (int i = 0; i < 5; i++) {
         digest[4 * i] = (uint8_t)(c->h[i] >> 24);
         digest[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

@@ -6,16 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIO_SHA1_DIGEST_LEN 20u
+#define SIO__SHA1_DIGEST_LEN 20u
 
-typedef struct sio_sha1_ctx {
+typedef struct sio__sha1_ctx {
     uint32_t h[5];
     uint64_t total;    /* bytes hashed so far */
     uint8_t block[64]; /* the current, partly filled, 64-byte block */
-} sio_sha1_ctx;
+} sio__sha1_ctx;
 
-void sio_sha1_init(sio_sha1_ctx *c);
-void sio_sha1_update(sio_sha1_ctx *c, const uint8_t *p, size_t len);
-void sio_sha1_final(sio_sha1_ctx *c, uint8_t digest[SIO_SHA1_DIGEST_LEN]);
+void sio__sha1_init(sio__sha1_ctx *c);
+void sio__sha1_update(sio__sha1_ctx *c, const uint8_t *p, size_t len);
+void sio__sha1_final(sio__sha1_ctx *c, uint8_t digest[SIO__SHA1_DIGEST_LEN]);
 
 #endif

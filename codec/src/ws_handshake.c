@@ -24,11 +24,11 @@ sio_err sio_ws_accept_compute(const uint8_t *key, size_t len, uint8_t *out, size
     *written = SIO_WS_ACCEPT_LEN;
     if (cap < SIO_WS_ACCEPT_LEN)
         return SIO_ERR_BUFFER_TOO_SMALL;
-    sio_sha1_ctx ctx;
-    uint8_t digest[SIO_SHA1_DIGEST_LEN];
-    sio_sha1_init(&ctx);
-    sio_sha1_update(&ctx, key, len);
-    sio_sha1_update(&ctx, (const uint8_t *)ws_guid, sizeof ws_guid - 1);
-    sio_sha1_final(&ctx, digest);
+    sio__sha1_ctx ctx;
+    uint8_t digest[SIO__SHA1_DIGEST_LEN];
+    sio__sha1_init(&ctx);
+    sio__sha1_update(&ctx, key, len);
+    sio__sha1_update(&ctx, (const uint8_t *)ws_guid, sizeof ws_guid - 1);
+    sio__sha1_final(&ctx, digest);
     return sio_base64_encode(digest, sizeof digest, out, cap, written);
 }

@@ -8,21 +8,19 @@
 
 #include <string.h>
 
-enum ws_state { WS_ST_HEADER = 0, WS_ST_PAYLOAD = 1, WS_ST_CLOSED = 2, WS_ST_FAILED = 3 };
-
 void sio_ws_parser_init(sio_ws_parser *p, sio_ws_role role, uint64_t max_message)
 {
     memset(p, 0, sizeof *p);
     p->role = (uint8_t)role;
     p->max_message = max_message;
     p->header_need = 1;
-    p->state = WS_ST_HEADER;
+    p->state = SIO_WS_PARSE_HEADER;
     sio_utf8_init(&p->utf8);
 }
 
 bool sio_ws_parser_closed(const sio_ws_parser *p)
 {
-    return p->state == WS_ST_CLOSED;
+    return p->state == SIO_WS_PARSE_CLOSED;
 }
 
 size_t sio_ws_parser_sizeof(void)
@@ -44,7 +42,7 @@ static sio_err ws_frame_begin(sio_ws_parser *p)
     p->header_have = 0;
     p->header_need = 1;
     p->control_have = 0;
-    p->state = WS_ST_PAYLOAD;
+    p->state = SIO_WS_PARSE_PAYLOAD;
     if (f->opcode & 0x8u)
         return SIO_OK;
     if (f->opcode == SIO_WS_OP_CONTINUATION && !p->in_message)
@@ -99,10 +97,10 @@ static sio_err ws_control_done(sio_ws_parser *p, sio_ws_event *ev)
     ev->type = SIO_WS_EV_CONTROL;
     ev->payload = sio_span_of(p->control, p->control_have);
     ev->frame_start = ev->frame_end = true;
-    p->state = WS_ST_HEADER;
+    p->state = SIO_WS_PARSE_HEADER;
     if (p->frame.opcode != SIO_WS_OP_CLOSE)
         return SIO_OK;
-    p->state = WS_ST_CLOSED;
+    p->state = SIO_WS_PARSE_CLOSED;
     return sio_ws_close_payload_decode(p->control, p->control_have, &ev->close_code,
                                        &ev->close_reason);
 }
@@ -129,7 +127,7 @@ static sio_err ws_data_piece(sio_ws_parser *p, uint8_t *piece, size_t n, size_t 
     ev->frame_end = p->frame_pos == f->payload_len;
     ev->message_end = ev->frame_end && f->fin;
     if (ev->frame_end)
-        p->state = WS_ST_HEADER;
+        p->state = SIO_WS_PARSE_HEADER;
     if (ev->message_end) {
         p->in_message = false;
         if (p->message_text && !sio_utf8_complete(&p->utf8))
@@ -174,25 +172,25 @@ static sio_err ws_step(sio_ws_parser *p, uint8_t *data, size_t len, size_t *used
     bool done = false;
     *stop = true;
     switch (p->state) {
-    case WS_ST_HEADER: {
+    case SIO_WS_PARSE_HEADER: {
         if (*used == len)
             return SIO_OK;
         sio_err rc = ws_read_header(p, data, len, used, &done);
         *stop = rc != SIO_OK || !done;
         return rc;
     }
-    case WS_ST_PAYLOAD: {
+    case SIO_WS_PARSE_PAYLOAD: {
         sio_err rc = ws_read_payload(p, data, len, used, ev, &done);
         *stop = rc != SIO_OK || done || *used == len;
         return rc;
     }
-    case WS_ST_CLOSED:
+    case SIO_WS_PARSE_CLOSED:
         if (*used == len)
             return SIO_OK;
         (*used)++;
         return SIO_ERR_WS_DATA_AFTER_CLOSE;
     default:
-        return (sio_err)p->error;
+        return p->error;
     }
 }
 
@@ -202,8 +200,8 @@ sio_err sio_ws_parser_feed(sio_ws_parser *p, uint8_t *data, size_t len, size_t *
     memset(ev, 0, sizeof *ev);
     ev->type = SIO_WS_EV_NONE;
     *consumed = 0;
-    if (p->state == WS_ST_FAILED)
-        return (sio_err)p->error;
+    if (p->state == SIO_WS_PARSE_FAILED)
+        return p->error;
     size_t used = 0;
     bool stop = false;
     sio_err rc = SIO_OK;
@@ -211,8 +209,8 @@ sio_err sio_ws_parser_feed(sio_ws_parser *p, uint8_t *data, size_t len, size_t *
         rc = ws_step(p, data, len, &used, ev, &stop);
     *consumed = used;
     if (rc != SIO_OK) {
-        p->state = WS_ST_FAILED;
-        p->error = (int32_t)rc;
+        p->state = SIO_WS_PARSE_FAILED;
+        p->error = rc;
         ev->type = SIO_WS_EV_NONE;
     }
     return rc;

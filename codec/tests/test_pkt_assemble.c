@@ -192,7 +192,7 @@ static void test_limits_and_compat(void)
     CHECK_ERR(text(&a, "50-[\"message\",\"z\"]", &done), SIO_ERR_PKT_ATTACHMENTS_ZERO);
 }
 
-/* The one-pass check of validated text (pkt_check_validated_placeholders) against the object
+/* The one-pass check of validated text (sio__pkt_check_validated_placeholders) against the object
  * lookup (sio_pkt_check_placeholders): same error, same offset. */
 static void same_verdict(const char *json, uint32_t attachments)
 {
@@ -200,7 +200,7 @@ static void same_verdict(const char *json, uint32_t attachments)
     CHECK_ERR(sio_json_validate(d.ptr, d.len, NULL, NULL), SIO_OK);
     size_t at1 = 7777, at2 = 7777;
     sio_err e1 = sio_pkt_check_placeholders(d, attachments, &at1);
-    sio_err e2 = pkt_check_validated_placeholders(d, attachments, &at2);
+    sio_err e2 = sio__pkt_check_validated_placeholders(d, attachments, &at2);
     CHECK_ERR(e2, e1);
     CHECK_EQ_INT(at2, at1);
 }
@@ -253,7 +253,7 @@ static void test_one_pass_agrees(void)
         sio_json_options jo = {SIO_JSON_MAX_DEPTH_CAP};
         CHECK_ERR(sio_json_validate(d.ptr, d.len, &jo, NULL), SIO_OK);
         size_t at1 = 1, at2 = 1;
-        CHECK_ERR(pkt_check_validated_placeholders(d, 2, &at2),
+        CHECK_ERR(sio__pkt_check_validated_placeholders(d, 2, &at2),
                   sio_pkt_check_placeholders(d, 2, &at1));
         CHECK_EQ_INT(at2, at1);
         free(buf);

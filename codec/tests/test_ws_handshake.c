@@ -13,13 +13,13 @@ static void hex20(const uint8_t d[20], char out[41])
 
 static void expect_sha1(const uint8_t *p, size_t len, size_t step, const char *want)
 {
-    sio_sha1_ctx c;
+    sio__sha1_ctx c;
     uint8_t d[20];
     char hex[41];
-    sio_sha1_init(&c);
+    sio__sha1_init(&c);
     for (size_t i = 0; i < len; i += step)
-        sio_sha1_update(&c, p + i, len - i < step ? len - i : step);
-    sio_sha1_final(&c, d);
+        sio__sha1_update(&c, p + i, len - i < step ? len - i : step);
+    sio__sha1_final(&c, d);
     hex20(d, hex);
     CHECK_STR(hex, 40, want);
 }

@@ -248,7 +248,7 @@ static void server_start(uint8_t cfgbits)
     srv.listen_fd = -1;
     srv.random_fd = FAKE_RANDOM_FD;
     loop_init(&srv.loop);
-    srv.sio = sio_server_new(&srv);
+    srv.sio = srv_socketio_new(&srv);
     FUZZ_ASSERT(net_listen(&srv) > 0, "server: fake listen failed");
 }
 
@@ -259,7 +259,7 @@ static void server_stop(void)
     for (int i = 0; i < 4 && srv.conn_count > 0; i++)
         loop_run_once(&srv.loop, 0);
     net_close_all(&srv);
-    sio_server_free(srv.sio);
+    srv_socketio_free(srv.sio);
     loop_free(&srv.loop);
     memset(&srv, 0, sizeof srv); /* what the server did not free is now unreachable: a leak */
 }

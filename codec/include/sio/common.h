@@ -13,13 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sio/errors.h"
-
+/* Marks the library's public functions (the shared library exports nothing else). Defined
+ * before sio/errors.h is read, which uses it. */
 #if defined(SIO_BUILDING) && defined(__GNUC__)
 #define SIO_API __attribute__((visibility("default")))
 #else
 #define SIO_API
 #endif
+
+#include "sio/errors.h"
 
 /* A read-only view of bytes owned by someone else. */
 typedef struct sio_span {

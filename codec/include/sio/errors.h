@@ -9,6 +9,8 @@
 #ifndef SIO_ERRORS_H
 #define SIO_ERRORS_H
 
+#include "sio/common.h"
+
 typedef enum sio_err {
 #define SIO_ERROR(name, value, message) name = value,
 #include "sio/errors_common.def"
@@ -21,15 +23,9 @@ typedef enum sio_err {
     SIO_ERR__END
 } sio_err;
 
-#if defined(SIO_BUILDING) && defined(__GNUC__)
-#define SIO_ERR_API __attribute__((visibility("default")))
-#else
-#define SIO_ERR_API
-#endif
-
 /* "SIO_ERR_WS_BAD_OPCODE" for a known code, NULL otherwise. */
-SIO_ERR_API const char *sio_err_name(int code);
+SIO_API const char *sio_err_name(int code);
 /* One-line English explanation; "unknown error" for an unknown code. */
-SIO_ERR_API const char *sio_err_message(int code);
+SIO_API const char *sio_err_message(int code);
 
 #endif

@@ -144,13 +144,19 @@ SIO_API sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, u
  * The caller keeps the text and binary buffers alive until it has used the result; `slots` is a
  * caller array with room for max_attachments views. After an error the assembler is idle again
  * (the connection is to be closed anyway); after a completed packet the next text starts anew. */
+typedef enum sio_pkt_assembler_state {
+    SIO_PKT_ASM_IDLE = 0,    /* no packet started */
+    SIO_PKT_ASM_WAITING = 1, /* a binary packet waits for its attachments */
+    SIO_PKT_ASM_COMPLETE = 2 /* a packet is ready (sio_pkt_assembler_result) */
+} sio_pkt_assembler_state;
+
 typedef struct sio_pkt_assembler {
     sio_pkt_options opt;
     sio_span *slots;
     size_t slot_cap;
     sio_pkt pkt;
     uint32_t received;
-    int state; /* 0 idle, 1 waiting for attachments, 2 complete */
+    sio_pkt_assembler_state state;
 } sio_pkt_assembler;
 
 /* SIO_ERR_INVALID_ARGUMENT when slot_cap < opt->max_attachments. `opt` may be NULL. */

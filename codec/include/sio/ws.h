@@ -132,6 +132,14 @@ typedef struct sio_ws_event {
     sio_span close_reason;
 } sio_ws_event;
 
+/* Where the parser is in the byte stream (private to the parser). */
+typedef enum sio_ws_parse_state {
+    SIO_WS_PARSE_HEADER = 0,  /* collecting a frame header */
+    SIO_WS_PARSE_PAYLOAD = 1, /* inside a frame's payload */
+    SIO_WS_PARSE_CLOSED = 2,  /* a valid close frame was read; nothing may follow */
+    SIO_WS_PARSE_FAILED = 3   /* a protocol error was returned; every later call returns it */
+} sio_ws_parse_state;
+
 /* Parser state. Fields are private: use the functions below. The struct is plain data (no
  * pointers into itself), so it may be copied between calls. */
 typedef struct sio_ws_parser {
@@ -140,8 +148,8 @@ typedef struct sio_ws_parser {
     uint64_t frame_pos;        /* payload bytes of the current frame seen so far */
     sio_ws_frame_header frame; /* the frame being read */
     sio_utf8_state utf8;       /* validator for the current text message */
-    uint32_t state;            /* header, payload, closed or failed */
-    int32_t error;             /* once failed, the error every later call returns */
+    sio_ws_parse_state state;  /* header, payload, closed or failed */
+    sio_err error;             /* once failed, the error every later call returns */
     uint8_t role;              /* sio_ws_role */
     bool in_message;           /* a fragmented data message is open */
     bool message_text;         /* ... and it is text */
