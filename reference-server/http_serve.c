@@ -197,15 +197,11 @@ static int status_for_parse_error(sio_err rc)
     }
 }
 
-/* Re-parses the head of the request whose body has just completed (the head is still at the
- * front of the input buffer) and hands both to Engine.IO. */
+/* The request whose body has just completed: the head is still at the front of the input
+ * buffer, the body right after it. */
 static void complete_body(conn *c)
 {
-    sio_http_parser ps;
-    sio_http_request req;
-    sio_http_parser_init(&ps);
-    sio_http_request_parse(&ps, buf_begin(&c->in), c->head_len, NULL, &req);
-    eio_handle_post_body(c, &req, buf_begin(&c->in) + c->head_len, (size_t)c->body_len);
+    eio_handle_post_body(c, buf_begin(&c->in) + c->head_len, (size_t)c->body_len);
 }
 
 /* Input handled at the end of a poll round. A POST's packets are dispatched once every

@@ -161,12 +161,17 @@ void timer_stop(event_loop *loop, timer *t)
 
 void timer_start(event_loop *loop, timer *t, uint64_t delay_ms)
 {
+    timer_start_at(loop, t, loop_now_ms() + delay_ms);
+}
+
+void timer_start_at(event_loop *loop, timer *t, uint64_t deadline_ms)
+{
     timer_stop(loop, t);
     if (loop->nheap == loop->cap_heap) {
         loop->cap_heap = loop->cap_heap ? loop->cap_heap * 2 : 64;
         loop->heap = xrealloc(loop->heap, loop->cap_heap * sizeof *loop->heap);
     }
-    t->deadline_ms = loop_now_ms() + delay_ms;
+    t->deadline_ms = deadline_ms;
     t->seq = loop->timer_seq++;
     heap_place(loop, loop->nheap++, t);
     sift_up(loop, t->heap_index);

@@ -46,6 +46,8 @@ void loop_remove_fd(event_loop *loop, int fd);
 
 void timer_init(timer *t, void (*fire)(timer *t), void *ctx);
 void timer_start(event_loop *loop, timer *t, uint64_t delay_ms); /* restarts if active */
+/* Starts (or restarts) the timer for an absolute deadline on loop_now_ms()'s clock. */
+void timer_start_at(event_loop *loop, timer *t, uint64_t deadline_ms);
 void timer_stop(event_loop *loop, timer *t);
 static inline bool timer_active(const timer *t)
 {

@@ -91,7 +91,7 @@ static void config_defaults(server_config *cfg)
                            .ping_timeout = 20000,
                            .max_payload = 1000000,
                            .connect_timeout = 45000,
-                           .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
+                           .upgrade_timeout = SIO_EIO_SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
                            .app = APP_SOCKETIO,
                            .log_level = LOG_WARN,
                            .cors_origin = "*"};
@@ -250,6 +250,7 @@ int main(int argc, char **argv)
     install_signals();
     raise_fd_limit(&srv);
     loop_init(&srv.loop);
+    eio_configure(&srv);
     srv.sio = srv_socketio_new(&srv);
     int port = net_listen(&srv);
     if (port < 0)

@@ -1,12 +1,12 @@
 /* The reference server: one thread, one poll() loop (loop.c), TCP connections carrying HTTP/1.1
  * requests or a WebSocket (net.c, http_serve.c, ws_transport.c), Engine.IO sessions on top of
- * them (eio_session.c, eio_polling.c, eio_ws.c), the Engine.IO echo application (app_echo.c),
+ * them (the codec's sessions, carried by eio_adapter.c), the Engine.IO echo application (app_echo.c),
  * Socket.IO on top of Engine.IO (sio_server.c, sio_emit.c, sio_ack.c) and the fixture
  * application (fixture.c). Every byte format comes from libsiocodec.
  *
  * Re-entrancy rule: a connection is never freed inside a call chain that may still use it
- * (conn_close_after_write closes from a timer), and a session is never freed while its received
- * packets are being delivered (eio_dispatch_begin/end defer the close).
+ * (conn_close_after_write closes from a timer), and a session is freed only by the loop that
+ * carries out its events, after its CLOSED event (eio_adapter.c, drain()).
  *
  * Ownership: the server owns connections and sessions; a session points at the connections that
  * currently carry it (held GET, POST in progress, WebSocket, probing WebSocket) and each such
@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sio/eio_server.h"
 #include "sio/http.h"
 #include "sio/packet.h"
 #include "sio/ws.h"
@@ -42,11 +43,7 @@
 /* Engine.IO sessions are found by sid in a chained hash table of this many buckets. */
 #define SERVER_SESSION_BUCKETS 16384u
 /* Bytes of an Engine.IO sid (base64url of 15 random bytes). */
-#define SERVER_SID_LEN 20u
-/* Packets buffered for a polling session before it is considered stuck and closed. */
-#define SERVER_MAX_QUEUED_PACKETS 100000u
-/* Upgrade must complete (client sends "5") within this time after the probing WebSocket opened. */
-#define SERVER_UPGRADE_TIMEOUT_MS 10000u
+#define SERVER_SID_LEN            20u
 #define SERVER_MAX_INITIAL_PACKET 1000u /* bytes of --initial-packet */
 /* An HTTP connection must complete its next request (head and body) within this time, and an
  * idle keep-alive connection is closed after it; held GETs and WebSockets are exempt (the
@@ -109,6 +106,7 @@ typedef struct conn {
     bool read_paused;         /* backpressure */
     bool await_peer_close;    /* CONN_CLOSING: a WebSocket waiting for the peer's close */
     struct session *session;  /* the session this connection carries, if any */
+    uint8_t channel;          /* ... as this sio_eio_channel */
     struct ws_state *ws;      /* WebSocket state, once upgraded */
     timer linger;             /* HTTP idle deadline, then the CONN_CLOSING deadline */
     timer deferred_input;     /* input handled at the end of the poll round (http_serve.c) */
@@ -134,6 +132,7 @@ typedef struct server {
     uint64_t next_conn_id;
     size_t conn_count;
     conn *conns;
+    sio_eio_server_config eio_cfg[2]; /* Engine.IO of the Socket.IO and the echo endpoint */
     struct session *sessions[SERVER_SESSION_BUCKETS];
     size_t session_count;
     struct srv_socketio *sio;
@@ -167,11 +166,8 @@ void http_hold(conn *c); /* the handler answers later (long-poll GET) */
 void http_on_deferred_input(timer *t);
 
 /* ws_transport.c */
-/* Checks the WebSocket headers of an upgrade request and computes the accept key; on failure
- * the request has been answered with a raw 400 and false is returned. */
-bool ws_check_handshake(conn *c, const sio_http_request *req,
-                        char accept_key[SIO_WS_ACCEPT_LEN + 1]);
-void ws_accept_upgrade(conn *c, const sio_http_request *req, const char *accept_key);
+/* Writes the 101 with the accept key the codec computed (sio_eio_request_read). */
+void ws_accept_upgrade(conn *c, const char *accept_key);
 void ws_handle_input(conn *c);
 void ws_send_text(conn *c, const void *data, size_t len);
 void ws_send_binary(conn *c, const void *data, size_t len);

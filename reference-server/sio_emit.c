@@ -228,8 +228,7 @@ void srv_emit(srv_socket *sock, const char *event, const payload_item *items, si
  * now, that is a polling session with no GET held, as Node does. Returns whether it was sent. */
 bool srv_emit_volatile(srv_socket *sock, const char *event, const payload_item *items, size_t n)
 {
-    const session *s = sock->client->eio;
-    if (s->transport != EIO_WEBSOCKET && s->get == NULL)
+    if (!eio_writable(sock->client->eio))
         return false;
     srv_emit(sock, event, items, n);
     return true;

@@ -83,7 +83,7 @@ static char *new_socket_id(srv_client *client, const char *nsp)
         bool root = strcmp(nsp, "/") == 0;
         size_t n = (root ? 0 : strlen(nsp) + 1) + SERVER_SID_LEN;
         char *id = xmalloc(n + 1);
-        snprintf(id, n + 1, "%s%s%s", root ? "" : nsp, root ? "" : "#", client->eio->sid);
+        snprintf(id, n + 1, "%s%s%s", root ? "" : nsp, root ? "" : "#", eio_sid(client->eio));
         return id;
     }
     uint8_t raw[15];
@@ -194,13 +194,13 @@ static void client_close(srv_client *client, const char *reason)
 /* Reason strings of SIO-DC-05 for a close the server decides on. */
 static const char *forced_close_reason(const srv_client *client)
 {
-    return client->eio->transport == EIO_WEBSOCKET ? "forced close" : "forced server close";
+    return eio_on_websocket(client->eio) ? "forced close" : "forced server close";
 }
 
 static void protocol_violation(srv_client *client, const char *why)
 {
-    log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s", client->eio->sid,
-            why);
+    log_msg(client->sio->srv, LOG_DEBUG, "session %s: Socket.IO violation: %s",
+            eio_sid(client->eio), why);
     fixture_log_error(client, why);
     client_close(client, forced_close_reason(client));
 }
@@ -220,7 +220,7 @@ static void socketio_open(session *s)
     client->sio = s->srv->sio;
     client->eio = s;
     s->app_data = client;
-    client->protocol = s->protocol == 3 ? 4 : 5;
+    client->protocol = eio_protocol(s) == 3 ? 4 : 5;
     sio_pkt_options opt;
     sio_pkt_options_init(&opt);
     opt.protocol = client->protocol;
@@ -340,7 +340,7 @@ static void handle_connect(srv_client *client, const char *name, sio_span auth)
         snprintf(reply, sizeof reply, "{\"sid\":\"%s\"}", sock->id);
         send_simple(client, SIO_PKT_CONNECT, name, reply); /* before anything the handler emits */
     }
-    if (client->eio->transport != EIO_WEBSOCKET) {
+    if (!eio_on_websocket(client->eio)) {
         if (nsp->handlers->connected) /* polling: the GET body keeps the order anyway */
             nsp->handlers->connected(sock, auth_obj);
         return;

@@ -1,35 +1,15 @@
 /* WebSocket on an upgraded connection: the opening handshake, frames in through the codec's
  * incremental parser (assembling fragmented messages up to --max-payload), frames out, control
- * frames and the closing handshake. Whole messages go to Engine.IO (eio_ws.c). */
+ * frames and the closing handshake. Whole messages go to Engine.IO (eio_adapter.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "eio.h"
 
-bool ws_check_handshake(conn *c, const sio_http_request *req,
-                        char accept_key[SIO_WS_ACCEPT_LEN + 1])
-{
-    const sio_http_header *key = sio_http_header_find(req, "sec-websocket-key");
-    const sio_http_header *version = sio_http_header_find(req, "sec-websocket-version");
-    size_t written = 0;
-    if (req->method.len != 3 || memcmp(req->method.ptr, "GET", 3) != 0 || key == NULL ||
-        version == NULL || version->value.len != 2 || memcmp(version->value.ptr, "13", 2) != 0 ||
-        !sio_http_header_has_token(req, "connection", "upgrade") ||
-        sio_ws_key_validate(key->value.ptr, key->value.len) != SIO_OK ||
-        sio_ws_accept_compute(key->value.ptr, key->value.len, (uint8_t *)accept_key,
-                              SIO_WS_ACCEPT_LEN, &written) != SIO_OK) {
-        http_respond_raw_400(c, "Bad request");
-        return false;
-    }
-    accept_key[written] = '\0';
-    return true;
-}
-
 /* Writes the 101 response and turns the connection into a WebSocket. Bytes after the head are
  * already frames; they are read once the caller is done. */
-void ws_accept_upgrade(conn *c, const sio_http_request *req, const char *accept_key)
+void ws_accept_upgrade(conn *c, const char *accept_key)
 {
-    (void)req;
     buf head = {0};
     buf_append_str(&head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Accept: ");

@@ -233,7 +233,7 @@ static void server_start(uint8_t cfgbits)
                               .ping_timeout = 20000,
                               .max_payload = 1000000,
                               .connect_timeout = 45000,
-                              .upgrade_timeout = SERVER_UPGRADE_TIMEOUT_MS,
+                              .upgrade_timeout = SIO_EIO_SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
                               .app = APP_SOCKETIO,
                               .log_level = LOG_ERROR,
                               .cors_origin = "*"};
@@ -248,6 +248,7 @@ static void server_start(uint8_t cfgbits)
     srv.listen_fd = -1;
     srv.random_fd = FAKE_RANDOM_FD;
     loop_init(&srv.loop);
+    eio_configure(&srv);
     srv.sio = srv_socketio_new(&srv);
     FUZZ_ASSERT(net_listen(&srv) > 0, "server: fake listen failed");
 }

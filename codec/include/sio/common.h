@@ -39,6 +39,14 @@ static inline sio_span sio_span_of(const void *ptr, size_t len)
     return s;
 }
 
+/* Where the sessions (sio/eio_server.h, …) get memory: `realloc` behaves as C's realloc when
+ * `size` > 0 (NULL `ptr` allocates) and frees `ptr`, returning NULL, when `size` is 0. A NULL
+ * allocator means libc's realloc and free. Nothing else in the codec allocates. */
+typedef struct sio_allocator {
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} sio_allocator;
+
 /* Library version, "MAJOR.MINOR.PATCH". */
 SIO_API const char *sio_version(void);
 
