@@ -30,6 +30,7 @@ typedef struct session {
     void *app_data;
     conn *channel[4]; /* the connection carrying each sio_eio_channel, or NULL */
     timer deadline;   /* fires at sio_eio_server_next_deadline() */
+    deferred flush;   /* its events, at the end of the round (eio_flush) */
     bool draining;    /* its events are being carried out (see drain()) */
 } session;
 
@@ -42,8 +43,12 @@ void eio_ws_message(conn *c, bool text, const uint8_t *p, size_t n);
 /* A connection carrying a session is going away (peer closed, error, shutdown). */
 void eio_conn_lost(session *s, conn *c);
 
-/* For the application. */
+/* For the application. What it sends leaves at the end of the loop round (or, from inside the
+ * session's own message handler, right after the handler returns). */
 void eio_send(session *s, bool binary, const uint8_t *p, size_t n);
+/* The application talked to the codec session directly (the Socket.IO layer does): carry out
+ * its events at the end of the round. */
+void eio_flush(session *s);
 void eio_close(session *s);          /* flush what is queued, then close */
 bool eio_writable(const session *s); /* a message sent now leaves at once */
 bool eio_on_websocket(const session *s);

@@ -8,6 +8,7 @@
 
 #include "sio/base64.h"
 
+#include "app.h"
 #include "eio.h"
 
 /* ------------------------------------------------------------------ sid table */
@@ -104,6 +105,7 @@ static void session_closed(session *s, const sio_eio_server_event *ev)
             conn_close_after_write(c); /* the session could not answer it (out of memory) */
     }
     timer_stop(&s->srv->loop, &s->deadline);
+    loop_cancel(&s->srv->loop, &s->flush);
     table_remove(s);
     if (!ev->by_application && s->app->close)
         s->app->close(s, reason);
@@ -166,6 +168,17 @@ static bool drain(session *s)
     }
 }
 
+static void on_flush(deferred *d)
+{
+    drain(d->ctx);
+}
+
+void eio_flush(session *s)
+{
+    if (!s->draining)
+        loop_defer(&s->srv->loop, &s->flush);
+}
+
 static void on_deadline(timer *t)
 {
     session *s = t->ctx;
@@ -200,29 +213,15 @@ static void refuse(conn *c, sio_err rc, bool websocket)
         http_respond(c, r.status, NULL, NULL, 0);
 }
 
-/* The fixture's application-level refusal (FIXTURE.md section 3, EIO-HS-18): a Socket.IO
- * handshake whose query carries `refuse=<reason>` is turned down with that reason, as Node's
- * allowRequest does. The reason is echoed only when it is 1-40 letters, digits or '-', so it
- * can go into JSON and a response body unescaped; anything else is refused as "Forbidden". */
+/* The application may turn a handshake down first (Node's allowRequest, EIO-HS-18). */
 static bool refused_by_app(conn *c, const sio_http_request *req, bool upgrade, app_kind app)
 {
-    char reason[48];
-    size_t n = 0;
-    if (app != APP_SOCKETIO)
+    const srv_app *a = c->srv->app;
+    char message[SERVER_MAX_REFUSAL];
+    if (app != APP_SOCKETIO || !a || !a->refuse_handshake ||
+        !a->refuse_handshake(c->srv->app_state, req->query, message))
         return false;
-    sio_err rc = sio_http_query_get(req->query, "refuse", (uint8_t *)reason, sizeof reason - 1, &n);
-    if (rc == SIO_ERR_HTTP_NOT_FOUND)
-        return false;
-    reason[rc == SIO_OK ? n : 0] = '\0';
-    n = strlen(reason); /* a decoded NUL ends the reason */
-    bool plain = rc == SIO_OK && n >= 1 && n <= 40;
-    for (size_t i = 0; plain && i < n; i++) {
-        char ch = reason[i];
-        plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                ch == '-';
-    }
     sio_eio_refusal r = sio_eio_refusal_for(SIO_ERR_EIO_FORBIDDEN, upgrade);
-    const char *message = plain ? reason : r.message;
     if (upgrade)
         http_respond_raw_400(c, message);
     else
@@ -254,6 +253,7 @@ static void handshake(conn *c, const sio_http_request *req, const sio_eio_reques
     s->srv = srv;
     s->app = endpoint_app(app);
     timer_init(&s->deadline, on_deadline, s);
+    deferred_init(&s->flush, on_flush, s);
     char sid[SERVER_SID_LEN + 1];
     new_sid(srv, sid);
     if (er->websocket)
@@ -376,13 +376,13 @@ void eio_send(session *s, bool binary, const uint8_t *p, size_t n)
     if (rc == SIO_ERR_EIO_QUEUE_FULL)
         log_msg(s->srv, LOG_WARN, "session %s: polling client does not collect its packets",
                 eio_sid(s));
-    drain(s);
+    eio_flush(s);
 }
 
 void eio_close(session *s)
 {
     sio_eio_server_close(&s->eio, loop_now_ms());
-    drain(s);
+    eio_flush(s);
 }
 
 bool eio_writable(const session *s)

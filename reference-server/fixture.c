@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_server.h"
+#include "socketio.h"
 
 #define ITEMS(...)             ((const payload_item[]){__VA_ARGS__})
 #define COUNT(...)             (sizeof((const payload_item[]){__VA_ARGS__}) / sizeof(payload_item))
@@ -24,11 +24,31 @@ static payload_item raw_json(const void *p, size_t n)
 
 /* ------------------------------------------------------------------ disconnect log (section 5) */
 
+/* The application's state: the disconnect log, a ring of JSON records. */
+typedef struct fixture_state {
+    char **log;
+    size_t first, count; /* oldest record, records held */
+} fixture_state;
+
+void *fixture_state_new(void)
+{
+    return xcalloc(1, sizeof(fixture_state));
+}
+
+static void fixture_free(void *state)
+{
+    fixture_state *f = state;
+    for (size_t i = 0; i < f->count; i++)
+        free(f->log[(f->first + i) % FIXTURE_MAX_LOG_RECORDS]);
+    free(f->log);
+    free(f);
+}
+
 /* One record: {"event","nsp","sid","reason","rooms"} for disconnecting/disconnect, or
  * {"event":"error","nsp","sid","message"} when `reason` is NULL and `message` given. */
 static void log_record(srv_socket *sock, const char *event, const char *reason, const char *message)
 {
-    srv_socketio *sio = sock->nsp->sio;
+    fixture_state *f = srv_app_state(sock);
     buf rec = {0};
     sio_json_writer w;
     size_t n = 0;
@@ -55,16 +75,15 @@ static void log_record(srv_socket *sock, const char *event, const char *reason, 
         sio_json_write_end_object(&w);
         sio_json_writer_finish(&w, &n);
     }
-    if (sio->log == NULL)
-        sio->log = xcalloc(SERVER_MAX_LOG_RECORDS, sizeof *sio->log);
-    if (sio->log_count == SERVER_MAX_LOG_RECORDS) { /* full: the oldest record goes */
-        free(sio->log[sio->log_first]);
-        sio->log_first = (sio->log_first + 1) % SERVER_MAX_LOG_RECORDS;
-        sio->log_count--;
+    if (f->log == NULL)
+        f->log = xcalloc(FIXTURE_MAX_LOG_RECORDS, sizeof *f->log);
+    if (f->count == FIXTURE_MAX_LOG_RECORDS) { /* full: the oldest record goes */
+        free(f->log[f->first]);
+        f->first = (f->first + 1) % FIXTURE_MAX_LOG_RECORDS;
+        f->count--;
     }
-    sio->log[(sio->log_first + sio->log_count++) % SERVER_MAX_LOG_RECORDS] =
-        xstrndup((const char *)rec.data, n);
-    log_msg(sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
+    f->log[(f->first + f->count++) % FIXTURE_MAX_LOG_RECORDS] = xstrndup((const char *)rec.data, n);
+    log_msg(sock->nsp->sio->srv, LOG_INFO, "fixture log %.*s", (int)n, (const char *)rec.data);
     buf_reset(&rec);
     buf_reset(&rooms);
 }
@@ -79,11 +98,11 @@ static void on_disconnected(srv_socket *sock, const char *reason)
     log_record(sock, "disconnect", reason, NULL);
 }
 
-/* A Socket.IO decode error: an "error" record for each socket of the client (SIO-DC-08). */
-void fixture_log_error(srv_client *client, const char *message)
+/* A Socket.IO protocol error: an "error" record for each socket of the client (SIO-DC-08). */
+static void on_protocol_error(void *state, srv_socket *sock, const char *why)
 {
-    for (srv_socket *s = client->sockets; s; s = s->client_next)
-        log_record(s, "error", NULL, message);
+    (void)state;
+    log_record(sock, "error", NULL, why);
 }
 
 /* ------------------------------------------------------------------ connection */
@@ -125,13 +144,13 @@ static bool read_rooms(sio_span v, char names[][SERVER_MAX_ROOM_NAME], size_t *c
 {
     *count = 0;
     if (sio_json_kind_of(v) == SIO_JSON_STRING)
-        return (*count = 1, json_string_dup(v, names[0], SERVER_MAX_ROOM_NAME));
+        return (*count = 1, srv_json_string_dup(v, names[0], SERVER_MAX_ROOM_NAME));
     sio_json_iter it;
     sio_span el;
     if (sio_json_array_iter(v, &it) != SIO_OK)
         return false;
     while (sio_json_next(&it, NULL, &el))
-        if (*count >= max || !json_string_dup(el, names[(*count)++], SERVER_MAX_ROOM_NAME))
+        if (*count >= max || !srv_json_string_dup(el, names[(*count)++], SERVER_MAX_ROOM_NAME))
             return false;
     return true;
 }
@@ -145,15 +164,15 @@ static void room_emit(srv_socket *sock, const srv_value *payload, const char *ki
     const char *room_ptrs[MAX_TARGET_ROOMS], *except_ptrs[1] = {except[0]};
     size_t nrooms = 0, nexcept = 0, first_arg = 2;
     broadcast_target t = {.nsp = sock->nsp, .rooms = room_ptrs, .except = except_ptrs};
-    bool ok = read_rooms(json_array_at(payload->json, 1), rooms, &nrooms, MAX_TARGET_ROOMS);
+    bool ok = read_rooms(srv_json_array_at(payload->json, 1), rooms, &nrooms, MAX_TARGET_ROOMS);
     if (strcmp(kind, "except") == 0) {
         memcpy(except[0], rooms[0], SERVER_MAX_ROOM_NAME);
         ok = ok && nrooms == 1;
         nexcept = 1;
         nrooms = 0;
     } else if (strcmp(kind, "to-except") == 0) {
-        ok =
-            ok && json_string_dup(json_array_at(payload->json, 2), except[0], SERVER_MAX_ROOM_NAME);
+        ok = ok && srv_json_string_dup(srv_json_array_at(payload->json, 2), except[0],
+                                       SERVER_MAX_ROOM_NAME);
         nexcept = 1;
         first_arg = 3;
     } else {
@@ -173,7 +192,7 @@ static void join_or_leave(srv_socket *sock, const srv_value *payload, bool join,
                           uint64_t id)
 {
     char room[SERVER_MAX_ROOM_NAME];
-    if (!json_string_dup(json_array_at(payload->json, 1), room, sizeof room))
+    if (!srv_json_string_dup(srv_json_array_at(payload->json, 1), room, sizeof room))
         return;
     if (join)
         srv_socket_join(sock, room);
@@ -185,7 +204,7 @@ static void join_or_leave(srv_socket *sock, const srv_value *payload, bool join,
 static uint64_t number_arg(const srv_value *payload, size_t index)
 {
     int64_t v = 0;
-    if (sio_json_get_int(json_array_at(payload->json, index), &v) != SIO_OK || v < 0)
+    if (sio_json_get_int(srv_json_array_at(payload->json, index), &v) != SIO_OK || v < 0)
         return 0;
     return (uint64_t)v;
 }
@@ -201,10 +220,11 @@ static void server_ack(srv_socket *sock, const srv_value *payload, ack_kind kind
                       ITEMS(rest_of(payload, first_arg)), 1);
 }
 
-/* Reports a server -> client ack (sio_ack.c calls this). */
-void fixture_ack_result(srv_socket *requester, ack_kind kind, bool timed_out,
-                        const srv_value *reply, const buf *responses, size_t response_count)
+/* Reports a server -> client ack (ack.c calls this). */
+static void on_ack_result(void *state, srv_socket *requester, ack_kind kind, bool timed_out,
+                          const srv_value *reply, const buf *responses, size_t response_count)
 {
+    (void)state;
     (void)response_count;
     if (kind == ACK_BROADCAST) {
         buf list = {0};
@@ -224,13 +244,13 @@ void fixture_ack_result(srv_socket *requester, ack_kind kind, bool timed_out,
 
 static void send_log(srv_socket *sock, bool has_id, uint64_t id)
 {
-    srv_socketio *sio = sock->nsp->sio;
+    fixture_state *f = srv_app_state(sock);
     if (!has_id)
         return;
     buf list = {0};
     buf_append_str(&list, "[");
-    for (size_t i = 0; i < sio->log_count; i++) {
-        char **rec = &sio->log[(sio->log_first + i) % SERVER_MAX_LOG_RECORDS];
+    for (size_t i = 0; i < f->count; i++) {
+        char **rec = &f->log[(f->first + i) % FIXTURE_MAX_LOG_RECORDS];
         if (i)
             buf_append_str(&list, ",");
         buf_append_str(&list, *rec);
@@ -240,8 +260,8 @@ static void send_log(srv_socket *sock, bool has_id, uint64_t id)
     buf_append_str(&list, "]");
     srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&list), buf_size(&list))), 1);
     buf_reset(&list);
-    sio->log_first = 0;
-    sio->log_count = 0;
+    f->first = 0;
+    f->count = 0;
 }
 
 static void server_bin(srv_socket *sock)
@@ -264,9 +284,9 @@ static const char fixture_info[] =
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
 static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id)
 {
-    sio_span name_token = json_array_at(payload->json, 0);
+    sio_span name_token = srv_json_array_at(payload->json, 0);
     char name[32];
-    if (!json_string_dup(name_token, name, sizeof name))
+    if (!srv_json_string_dup(name_token, name, sizeof name))
         return; /* numeric or unknown names: no listener (ERR-04) */
     if (strcmp(name, "message") == 0) {
         EMIT(sock, "message-back", rest_of(payload, 1));
@@ -299,8 +319,8 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
     } else if (strcmp(name, "server-bin") == 0) {
         server_bin(sock);
     } else if (strcmp(name, "disconnect-me") == 0) {
-        srv_socket_disconnect(sock,
-                              sio_json_kind_of(json_array_at(payload->json, 1)) == SIO_JSON_TRUE);
+        srv_socket_disconnect(sock, sio_json_kind_of(srv_json_array_at(payload->json, 1)) ==
+                                        SIO_JSON_TRUE);
     } else if (strcmp(name, "log") == 0) {
         send_log(sock, has_id, id);
     } else if (strcmp(name, "volatile") == 0) {
@@ -314,10 +334,10 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
 
 /* ------------------------------------------------------------------ namespaces */
 
-static const nsp_handlers open_namespace = {NULL, on_connected, on_event, on_disconnecting,
-                                            on_disconnected};
-static const nsp_handlers auth_namespace = {admit_token, on_connected, on_event, on_disconnecting,
-                                            on_disconnected};
+static const srv_nsp_handlers open_namespace = {NULL, on_connected, on_event, on_disconnecting,
+                                                on_disconnected};
+static const srv_nsp_handlers auth_namespace = {admit_token, on_connected, on_event,
+                                                on_disconnecting, on_disconnected};
 
 /* "/dyn-" followed by one or more ASCII digits and nothing else. */
 static bool is_dynamic_name(const char *name)
@@ -330,13 +350,46 @@ static bool is_dynamic_name(const char *name)
     return true;
 }
 
-const nsp_handlers *fixture_handlers_for(const char *name, bool *known)
+static const srv_nsp_handlers *namespace_handlers(void *state, const char *name)
 {
-    *known = true;
+    (void)state;
     if (strcmp(name, "/") == 0 || strcmp(name, "/custom") == 0 || is_dynamic_name(name))
         return &open_namespace;
     if (strcmp(name, "/auth") == 0)
         return &auth_namespace;
-    *known = false;
     return NULL;
+}
+
+/* ------------------------------------------------------------------ handshake (section 3) */
+
+/* The application-level refusal (EIO-HS-18): a handshake whose query carries `refuse=<reason>`
+ * is turned down with that reason, as Node's allowRequest does. The reason is echoed only when
+ * it is 1-40 letters, digits or '-', so it can go into JSON and a response body unescaped;
+ * anything else is refused as "Forbidden". */
+static bool refuse_handshake(void *state, sio_span query, char *message)
+{
+    char reason[48];
+    size_t n = 0;
+    (void)state;
+    sio_err rc = sio_http_query_get(query, "refuse", (uint8_t *)reason, sizeof reason - 1, &n);
+    if (rc == SIO_ERR_HTTP_NOT_FOUND)
+        return false;
+    reason[rc == SIO_OK ? n : 0] = '\0';
+    n = strlen(reason); /* a decoded NUL ends the reason */
+    bool plain = rc == SIO_OK && n >= 1 && n <= 40;
+    for (size_t i = 0; plain && i < n; i++) {
+        char ch = reason[i];
+        plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '-';
+    }
+    snprintf(message, SERVER_MAX_REFUSAL, "%s", plain ? reason : "Forbidden");
+    return true;
+}
+
+static const srv_app fixture = {refuse_handshake, namespace_handlers, on_protocol_error,
+                                on_ack_result, fixture_free};
+
+const srv_app *fixture_app(void)
+{
+    return &fixture;
 }

@@ -70,7 +70,7 @@ static void finish_request(conn *c)
     if (!c->keep_alive)
         conn_close_after_write(c);
     else if (buf_size(&c->in) > 0)
-        timer_start(&c->srv->loop, &c->deferred_input, 0);
+        loop_defer(&c->srv->loop, &c->deferred_input);
 }
 
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len)
@@ -209,9 +209,9 @@ static void complete_body(conn *c)
  * the POST is already held when the POST's packets act (a client close "1" then releases it
  * with a noop instead of finding no GET). Requests pipelined behind a long-poll GET are picked
  * up here once that GET has been answered. */
-void http_on_deferred_input(timer *t)
+void http_on_deferred_input(deferred *d)
 {
-    conn *c = t->ctx;
+    conn *c = d->ctx;
     if (c->state == CONN_HTTP_BODY && buf_size(&c->in) >= c->head_len + c->body_len)
         complete_body(c);
     if (c->state == CONN_HTTP_HEAD)
@@ -233,8 +233,8 @@ void http_handle_input(conn *c)
         if (c->skip_bytes && !skip_answered_body(c))
             return;
         if (c->state == CONN_HTTP_BODY) {
-            if (buf_size(&c->in) >= c->head_len + c->body_len && !timer_active(&c->deferred_input))
-                timer_start(&c->srv->loop, &c->deferred_input, 0);
+            if (buf_size(&c->in) >= c->head_len + c->body_len)
+                loop_defer(&c->srv->loop, &c->deferred_input);
             return;
         }
         if (c->state != CONN_HTTP_HEAD || buf_size(&c->in) == 0)

@@ -191,8 +191,58 @@ static void run_timers(event_loop *loop)
     }
 }
 
+/* ------------------------------------------------------------------ end of round */
+
+void deferred_init(deferred *d, void (*run)(deferred *d), void *ctx)
+{
+    memset(d, 0, sizeof *d);
+    d->run = run;
+    d->ctx = ctx;
+}
+
+void loop_defer(event_loop *loop, deferred *d)
+{
+    if (d->queued)
+        return;
+    d->queued = true;
+    d->next = NULL;
+    d->prev = loop->deferred_tail;
+    if (loop->deferred_tail)
+        loop->deferred_tail->next = d;
+    else
+        loop->deferred_head = d;
+    loop->deferred_tail = d;
+}
+
+void loop_cancel(event_loop *loop, deferred *d)
+{
+    if (!d->queued)
+        return;
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        loop->deferred_head = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        loop->deferred_tail = d->prev;
+    d->next = d->prev = NULL;
+    d->queued = false;
+}
+
+static void run_deferred(event_loop *loop)
+{
+    for (size_t ran = 0; loop->deferred_head && ran < LOOP_MAX_DEFERRED_PER_ROUND; ran++) {
+        deferred *d = loop->deferred_head;
+        loop_cancel(loop, d);
+        d->run(d);
+    }
+}
+
 static int poll_timeout(event_loop *loop, int max_wait_ms)
 {
+    if (loop->deferred_head)
+        return 0;
     if (loop->nheap == 0)
         return max_wait_ms;
     uint64_t now = loop_now_ms(), due = loop->heap[0]->deadline_ms;
@@ -216,4 +266,5 @@ void loop_run_once(event_loop *loop, int max_wait_ms)
     if (loop->has_holes)
         compact_fds(loop);
     run_timers(loop);
+    run_deferred(loop);
 }

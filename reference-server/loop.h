@@ -1,8 +1,12 @@
-/* A single-threaded poll() event loop with one-shot timers on a monotonic clock.
+/* A single-threaded poll() event loop with one-shot timers on a monotonic clock and an
+ * end-of-round phase.
  *
  * File descriptors are registered with a handler; the loop calls it with the poll() revents.
  * Timers are caller-owned structs kept in a binary min-heap ordered by deadline, so starting,
- * stopping and firing are O(log n) and an idle server sleeps until the nearest deadline. */
+ * stopping and firing are O(log n) and an idle server sleeps until the nearest deadline.
+ * Deferred work (caller-owned too) runs once at the end of the round in which it was queued,
+ * after every ready descriptor was handled and every due timer fired (Redis's beforeSleep):
+ * input that must wait for the rest of the round, connections to close, output to write. */
 #ifndef REFSERVER_LOOP_H
 #define REFSERVER_LOOP_H
 
@@ -24,6 +28,19 @@ typedef struct timer {
 
 #define TIMER_INACTIVE ((size_t)-1)
 
+/* Work for the end of the round; queued at most once at a time. */
+typedef struct deferred {
+    struct deferred *next, *prev;
+    void (*run)(struct deferred *d);
+    void *ctx;
+    bool queued;
+} deferred;
+
+/* Deferred work the end-of-round phase runs in one round at most (work queued by work is run
+ * in the same round); the rest waits for the next round, so a task that re-queues itself
+ * cannot starve I/O. */
+#define LOOP_MAX_DEFERRED_PER_ROUND 100000u
+
 typedef struct event_loop {
     struct pollfd *pfds;
     fd_handler *handlers;
@@ -35,6 +52,7 @@ typedef struct event_loop {
     timer **heap;
     size_t nheap, cap_heap;
     uint64_t timer_seq;
+    deferred *deferred_head, *deferred_tail; /* the end-of-round queue, in queuing order */
 } event_loop;
 
 uint64_t loop_now_ms(void);
@@ -54,7 +72,13 @@ static inline bool timer_active(const timer *t)
     return t->heap_index != TIMER_INACTIVE;
 }
 
-/* One poll() round: waits for I/O or the next deadline (at most max_wait_ms), dispatches. */
+void deferred_init(deferred *d, void (*run)(deferred *d), void *ctx);
+/* Queues `d` for the end of this round (no effect when already queued). */
+void loop_defer(event_loop *loop, deferred *d);
+void loop_cancel(event_loop *loop, deferred *d);
+
+/* One poll() round: waits for I/O or the next deadline (at most max_wait_ms, not at all when
+ * deferred work waits), dispatches, fires due timers, then runs the end-of-round phase. */
 void loop_run_once(event_loop *loop, int max_wait_ms);
 
 #endif

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "eio.h"
-#include "sio_server.h"
+#include "socketio.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -20,39 +20,46 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
+/* The defaults and bounds printed here are the ones the server uses (server.h). */
 static void usage(FILE *out)
 {
-    fputs(
-        "usage: reference-server [options]\n"
-        "Engine.IO v4 / Socket.IO v5 reference server running the conformance fixture\n"
-        "(conformance/FIXTURE.md). Prints 'READY <port>' on stdout once listening.\n\n"
-        "  --host ADDR            IPv4 address to bind (127.0.0.1; env HOST)\n"
-        "  --port N               TCP port, 0 = any free port (3000; env PORT)\n"
-        "  --path P               Socket.IO endpoint path (/socket.io/)\n"
-        "  --echo-path P          Engine.IO echo endpoint path, '' = none (/engine.io/)\n"
-        "  --ping-interval MS     Engine.IO pingInterval (25000; env PING_INTERVAL_MS)\n"
-        "  --ping-timeout MS      Engine.IO pingTimeout (20000; env PING_TIMEOUT_MS)\n"
-        "  --max-payload BYTES    largest POST body / WebSocket message (1000000; env "
-        "MAX_PAYLOAD)\n"
-        "  --connect-timeout MS   Socket.IO: close connections that join no namespace (45000;\n"
-        "                         env CONNECT_TIMEOUT_MS)\n"
-        "  --upgrade-timeout MS   a probing WebSocket that has not sent the upgrade packet by "
-        "then\n"
-        "                         is closed; polling goes on (10000; env UPGRADE_TIMEOUT_MS)\n"
-        "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
-        "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
-        "  --deterministic        ids from counters (eio-session-NNNNNNNN, sio-socket--NNNNNNNN)\n"
-        "                         instead of random ones, for byte-identical recordings (env\n"
-        "                         DETERMINISTIC=1); never for a server others can reach\n"
-        "  --initial-packet TEXT  echo endpoint: send message TEXT right after the open packet, "
-        "as\n"
-        "                         engine.io's initialPacket (at most 1000 bytes; env "
-        "INITIAL_PACKET)\n"
-        "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
-        "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('*'; '' = no CORS)\n"
-        "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
-        "  --help                 this text\n",
-        out);
+    fprintf(out,
+            "usage: reference-server [options]\n"
+            "Engine.IO v4 / Socket.IO v5 reference server running the conformance fixture\n"
+            "(conformance/FIXTURE.md). Prints 'READY <port>' on stdout once listening.\n\n"
+            "  --host ADDR            IPv4 address to bind (%s; env HOST)\n"
+            "  --port N               TCP port, 0 = any free port (%u; env PORT)\n"
+            "  --path P               Socket.IO endpoint path, at most %u bytes (%s)\n"
+            "  --echo-path P          Engine.IO echo endpoint path, '' = none (%s)\n"
+            "  --ping-interval MS     Engine.IO pingInterval (%u; env PING_INTERVAL_MS)\n"
+            "  --ping-timeout MS      Engine.IO pingTimeout (%u; env PING_TIMEOUT_MS)\n"
+            "  --max-payload BYTES    largest POST body / WebSocket message, at most %u\n"
+            "                         (%u; env MAX_PAYLOAD)\n"
+            "  --connect-timeout MS   Socket.IO: close connections that join no namespace\n"
+            "                         (%u; env CONNECT_TIMEOUT_MS)\n"
+            "  --upgrade-timeout MS   a probing WebSocket that has not sent the upgrade packet\n"
+            "                         by then is closed; polling goes on (%u; env\n"
+            "                         UPGRADE_TIMEOUT_MS)\n"
+            "  --max-connections N    refuse TCP connections above N (0 = no limit)\n"
+            "  --allow-eio3, --eio3   also accept Engine.IO v3 clients (env EIO3=1)\n"
+            "  --deterministic        ids from counters (eio-session-NNNNNNNN,\n"
+            "                         sio-socket--NNNNNNNN) instead of random ones, for\n"
+            "                         byte-identical recordings (env DETERMINISTIC=1); never for\n"
+            "                         a server others can reach\n"
+            "  --initial-packet TEXT  echo endpoint: send message TEXT right after the open\n"
+            "                         packet, as engine.io's initialPacket (at most %u bytes;\n"
+            "                         env INITIAL_PACKET)\n"
+            "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
+            "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('%s'; '' = no CORS)\n"
+            "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
+            "  --help                 this text\n"
+            "Times are at most %u ms; --max-connections at most %u.\n",
+            SERVER_DEFAULT_HOST, SERVER_DEFAULT_PORT, SERVER_MAX_PATH, SERVER_DEFAULT_PATH,
+            SERVER_DEFAULT_ECHO_PATH, SERVER_DEFAULT_PING_INTERVAL_MS,
+            SERVER_DEFAULT_PING_TIMEOUT_MS, SERVER_MAX_PAYLOAD_LIMIT, SERVER_DEFAULT_MAX_PAYLOAD,
+            SERVER_DEFAULT_CONNECT_TIMEOUT_MS, SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
+            SERVER_MAX_INITIAL_PACKET, SERVER_DEFAULT_CORS_ORIGIN, SERVER_MAX_TIME_MS,
+            SERVER_MAX_CONNECTIONS_LIMIT);
 }
 
 /* Parses a non-negative decimal number no larger than `max`; exits on anything else. */
@@ -83,32 +90,32 @@ static log_level parse_log_level(const char *text)
 static void config_defaults(server_config *cfg)
 {
     const char *v;
-    *cfg = (server_config){.host = "127.0.0.1",
-                           .port = 3000,
-                           .path = "/socket.io/",
-                           .echo_path = "/engine.io/",
-                           .ping_interval = 25000,
-                           .ping_timeout = 20000,
-                           .max_payload = 1000000,
-                           .connect_timeout = 45000,
-                           .upgrade_timeout = SIO_EIO_SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
+    *cfg = (server_config){.host = SERVER_DEFAULT_HOST,
+                           .port = SERVER_DEFAULT_PORT,
+                           .path = SERVER_DEFAULT_PATH,
+                           .echo_path = SERVER_DEFAULT_ECHO_PATH,
+                           .ping_interval = SERVER_DEFAULT_PING_INTERVAL_MS,
+                           .ping_timeout = SERVER_DEFAULT_PING_TIMEOUT_MS,
+                           .max_payload = SERVER_DEFAULT_MAX_PAYLOAD,
+                           .connect_timeout = SERVER_DEFAULT_CONNECT_TIMEOUT_MS,
+                           .upgrade_timeout = SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
                            .app = APP_SOCKETIO,
                            .log_level = LOG_WARN,
-                           .cors_origin = "*"};
+                           .cors_origin = SERVER_DEFAULT_CORS_ORIGIN};
     if ((v = getenv("HOST")) && *v)
         cfg->host = v;
     if ((v = getenv("PORT")) && *v)
-        cfg->port = (int)parse_number("PORT", v, 65535);
+        cfg->port = (int)parse_number("PORT", v, SERVER_MAX_PORT);
     if ((v = getenv("PING_INTERVAL_MS")) && *v)
-        cfg->ping_interval = parse_number("PING_INTERVAL_MS", v, 86400000);
+        cfg->ping_interval = parse_number("PING_INTERVAL_MS", v, SERVER_MAX_TIME_MS);
     if ((v = getenv("PING_TIMEOUT_MS")) && *v)
-        cfg->ping_timeout = parse_number("PING_TIMEOUT_MS", v, 86400000);
+        cfg->ping_timeout = parse_number("PING_TIMEOUT_MS", v, SERVER_MAX_TIME_MS);
     if ((v = getenv("MAX_PAYLOAD")) && *v)
-        cfg->max_payload = parse_number("MAX_PAYLOAD", v, 1u << 30);
+        cfg->max_payload = parse_number("MAX_PAYLOAD", v, SERVER_MAX_PAYLOAD_LIMIT);
     if ((v = getenv("CONNECT_TIMEOUT_MS")) && *v)
-        cfg->connect_timeout = parse_number("CONNECT_TIMEOUT_MS", v, 86400000);
+        cfg->connect_timeout = parse_number("CONNECT_TIMEOUT_MS", v, SERVER_MAX_TIME_MS);
     if ((v = getenv("UPGRADE_TIMEOUT_MS")) && *v)
-        cfg->upgrade_timeout = parse_number("UPGRADE_TIMEOUT_MS", v, 86400000);
+        cfg->upgrade_timeout = parse_number("UPGRADE_TIMEOUT_MS", v, SERVER_MAX_TIME_MS);
     if ((v = getenv("EIO3")) && strcmp(v, "1") == 0)
         cfg->allow_eio3 = true;
     if ((v = getenv("DETERMINISTIC")) && strcmp(v, "1") == 0)
@@ -145,7 +152,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
             cfg->host = optarg;
             break;
         case 'p':
-            cfg->port = (int)parse_number("--port", optarg, 65535);
+            cfg->port = (int)parse_number("--port", optarg, SERVER_MAX_PORT);
             break;
         case 'P':
             cfg->path = optarg;
@@ -154,22 +161,23 @@ static void parse_options(int argc, char **argv, server_config *cfg)
             cfg->echo_path = optarg;
             break;
         case 'i':
-            cfg->ping_interval = parse_number("--ping-interval", optarg, 86400000);
+            cfg->ping_interval = parse_number("--ping-interval", optarg, SERVER_MAX_TIME_MS);
             break;
         case 't':
-            cfg->ping_timeout = parse_number("--ping-timeout", optarg, 86400000);
+            cfg->ping_timeout = parse_number("--ping-timeout", optarg, SERVER_MAX_TIME_MS);
             break;
         case 'm':
-            cfg->max_payload = parse_number("--max-payload", optarg, 1u << 30);
+            cfg->max_payload = parse_number("--max-payload", optarg, SERVER_MAX_PAYLOAD_LIMIT);
             break;
         case 'c':
-            cfg->connect_timeout = parse_number("--connect-timeout", optarg, 86400000);
+            cfg->connect_timeout = parse_number("--connect-timeout", optarg, SERVER_MAX_TIME_MS);
             break;
         case 'u':
-            cfg->upgrade_timeout = parse_number("--upgrade-timeout", optarg, 86400000);
+            cfg->upgrade_timeout = parse_number("--upgrade-timeout", optarg, SERVER_MAX_TIME_MS);
             break;
         case 'n':
-            cfg->max_connections = parse_number("--max-connections", optarg, 1u << 30);
+            cfg->max_connections =
+                parse_number("--max-connections", optarg, SERVER_MAX_CONNECTIONS_LIMIT);
             break;
         case '3':
             cfg->allow_eio3 = true;
@@ -251,7 +259,9 @@ int main(int argc, char **argv)
     raise_fd_limit(&srv);
     loop_init(&srv.loop);
     eio_configure(&srv);
-    srv.sio = srv_socketio_new(&srv);
+    srv.app = fixture_app();
+    srv.app_state = fixture_state_new();
+    srv.sio = srv_socketio_new(&srv, srv.app, srv.app_state);
     int port = net_listen(&srv);
     if (port < 0)
         return 1;

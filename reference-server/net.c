@@ -56,6 +56,11 @@ static void on_linger_timeout(timer *t)
     conn_close(t->ctx);
 }
 
+static void on_pending_close(deferred *d)
+{
+    conn_close(d->ctx);
+}
+
 static conn *conn_new(server *srv, int fd)
 {
     conn *c = xcalloc(1, sizeof *c);
@@ -65,7 +70,8 @@ static conn *conn_new(server *srv, int fd)
     c->state = CONN_HTTP_HEAD;
     sio_http_parser_init(&c->http);
     timer_init(&c->linger, on_linger_timeout, c);
-    timer_init(&c->deferred_input, http_on_deferred_input, c);
+    deferred_init(&c->deferred_input, http_on_deferred_input, c);
+    deferred_init(&c->pending_close, on_pending_close, c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -115,7 +121,8 @@ void conn_close(conn *c)
     if (c->session)
         eio_conn_lost(c->session, c);
     timer_stop(&srv->loop, &c->linger);
-    timer_stop(&srv->loop, &c->deferred_input);
+    loop_cancel(&srv->loop, &c->deferred_input);
+    loop_cancel(&srv->loop, &c->pending_close);
     loop_remove_fd(&srv->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -194,7 +201,10 @@ void conn_close_after_write(conn *c)
     c->read_paused = false;
     /* Closed from the timer, never here: callers up the stack still use the connection. */
     bool done = buf_size(&c->out) == 0 && !c->await_peer_close;
-    timer_start(&c->srv->loop, &c->linger, done ? 0 : SERVER_LINGER_MS);
+    if (done)
+        loop_defer(&c->srv->loop, &c->pending_close);
+    else
+        timer_start(&c->srv->loop, &c->linger, SERVER_LINGER_MS);
     update_interest(c);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "sio/eio_server.h"
+#include "sio/sio_server.h"
 #include "sio/http.h"
 #include "sio/packet.h"
 #include "sio/ws.h"
@@ -27,7 +28,27 @@
 #include "buf.h"
 #include "loop.h"
 
+/* ------------------------------------------------------------------ defaults */
+
+/* The command line's defaults (main.c prints them in --help). */
+#define SERVER_DEFAULT_HOST               "127.0.0.1"
+#define SERVER_DEFAULT_PORT               3000u
+#define SERVER_DEFAULT_PATH               "/socket.io/"
+#define SERVER_DEFAULT_ECHO_PATH          "/engine.io/"
+#define SERVER_DEFAULT_PING_INTERVAL_MS   SIO_EIO_SERVER_DEFAULT_PING_INTERVAL_MS
+#define SERVER_DEFAULT_PING_TIMEOUT_MS    SIO_EIO_SERVER_DEFAULT_PING_TIMEOUT_MS
+#define SERVER_DEFAULT_MAX_PAYLOAD        SIO_EIO_DEFAULT_MAX_PAYLOAD
+#define SERVER_DEFAULT_CONNECT_TIMEOUT_MS SIO_SIO_SERVER_DEFAULT_CONNECT_TIMEOUT_MS
+#define SERVER_DEFAULT_UPGRADE_TIMEOUT_MS SIO_EIO_SERVER_DEFAULT_UPGRADE_TIMEOUT_MS
+#define SERVER_DEFAULT_CORS_ORIGIN        "*"
+
 /* ------------------------------------------------------------------ named bounds */
+
+/* Largest value of a time option (one day), of --max-payload, of --max-connections, of --port. */
+#define SERVER_MAX_TIME_MS           86400000u
+#define SERVER_MAX_PAYLOAD_LIMIT     (1u << 30)
+#define SERVER_MAX_CONNECTIONS_LIMIT (1u << 30)
+#define SERVER_MAX_PORT              65535u
 
 /* Bytes read from a socket per read() call. */
 #define SERVER_READ_CHUNK 16384u
@@ -109,7 +130,8 @@ typedef struct conn {
     uint8_t channel;          /* ... as this sio_eio_channel */
     struct ws_state *ws;      /* WebSocket state, once upgraded */
     timer linger;             /* HTTP idle deadline, then the CONN_CLOSING deadline */
-    timer deferred_input;     /* input handled at the end of the poll round (http_serve.c) */
+    deferred deferred_input;  /* input handled at the end of the poll round (http_serve.c) */
+    deferred pending_close;   /* closed at the end of the round (nothing left to write) */
     struct conn *next, *prev; /* all connections, for shutdown */
 } conn;
 
@@ -136,6 +158,8 @@ typedef struct server {
     struct session *sessions[SERVER_SESSION_BUCKETS];
     size_t session_count;
     struct srv_socketio *sio;
+    const struct srv_app *app; /* the application on the Socket.IO endpoint (app.h) */
+    void *app_state;
     int random_fd;
     uint32_t sids_issued;       /* --deterministic: Engine.IO sessions created so far */
     uint32_t socket_ids_issued; /* --deterministic: Socket.IO v5 socket ids handed out so far */
@@ -163,7 +187,7 @@ void http_respond_error(conn *c, int status, int code, const char *message);
 void http_respond_raw_400(conn *c, const char *message);     /* refused WebSocket upgrade */
 void http_expect_body(conn *c, const sio_http_request *req); /* the body is needed first */
 void http_hold(conn *c); /* the handler answers later (long-poll GET) */
-void http_on_deferred_input(timer *t);
+void http_on_deferred_input(deferred *d);
 
 /* ws_transport.c */
 /* Writes the 101 with the accept key the codec computed (sio_eio_request_read). */

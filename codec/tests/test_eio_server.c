@@ -110,7 +110,7 @@ static void drain(sio_eio_server *s)
         transcript[0] = '\0';                                                                      \
         drain(s);                                                                                  \
         if (strcmp(transcript, text) != 0)                                                         \
-            fprintf(stderr, "%s:%d: transcript:\n%s--- expected:\n%s", __FILE__, __LINE__,        \
+            fprintf(stderr, "%s:%d: transcript:\n%s--- expected:\n%s", __FILE__, __LINE__,         \
                     transcript, text);                                                             \
         CHECK(strcmp(transcript, text) == 0);                                                      \
     } while (0)
@@ -225,8 +225,7 @@ static void test_request_read(void)
     CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=websocket", "Upgrade: websocket\r\n", &er),
               SIO_ERR_EIO_WS_HANDSHAKE);
     CHECK(er.websocket);
-    CHECK_ERR(read_request("POST", "/e/?EIO=4&transport=polling", "", &er),
-              SIO_ERR_EIO_BAD_METHOD);
+    CHECK_ERR(read_request("POST", "/e/?EIO=4&transport=polling", "", &er), SIO_ERR_EIO_BAD_METHOD);
     CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=websocket", "", &er),
               SIO_ERR_EIO_BAD_REQUEST); /* EIO-HS-07 */
     CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=polling", WS_HEADERS, &er),
@@ -299,8 +298,9 @@ static void test_open(void)
     /* initial packet in the same first response (EIO-HS-21) */
     cfg.initial_packet = sio_span_of("hi", 2);
     open_polling(&s, "EIO=4&transport=polling");
-    snprintf(expect, sizeof expect, "RESPOND GET |%s\x1e"
-                                    "4hi\n",
+    snprintf(expect, sizeof expect,
+             "RESPOND GET |%s\x1e"
+             "4hi\n",
              OPEN_POLLING);
     CHECK(strcmp(transcript, expect) == 0);
     finish(&s);
@@ -369,10 +369,11 @@ static void test_polling_post(void)
     reset_config();
     sio_eio_server s;
     open_polling(&s, "EIO=4&transport=polling");
-    CHECK_ERR(post(&s, "4one\x1e"
-                       "4two\x1e"
-                       "6\x1e"
-                       "bAQI=",
+    CHECK_ERR(post(&s,
+                   "4one\x1e"
+                   "4two\x1e"
+                   "6\x1e"
+                   "bAQI=",
                    5),
               SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG one\nMSG two\nBINMSG 2\nRESPOND POST |ok\n");
@@ -384,8 +385,7 @@ static void test_polling_post(void)
     CHECK_ERR(poll(&s, "POST", "EIO=4&transport=polling", "Content-Length: 100\r\n", 6), SIO_OK);
     /* the wrong transport, another method */
     CHECK_ERR(poll(&s, "GET", "EIO=4&transport=websocket", "", 7), SIO_ERR_EIO_BAD_REQUEST);
-    CHECK_ERR(poll(&s, "PUT", "EIO=4&transport=polling", "", 7),
-              SIO_ERR_EIO_BAD_METHOD_ON_SESSION);
+    CHECK_ERR(poll(&s, "PUT", "EIO=4&transport=polling", "", 7), SIO_ERR_EIO_BAD_METHOD_ON_SESSION);
     /* a POST while one is open ends the session (EIO-POLL-02) */
     CHECK_ERR(get(&s, 8), SIO_OK);
     CHECK_ERR(poll(&s, "POST", "EIO=4&transport=polling", "Content-Length: 1\r\n", 8),
@@ -410,8 +410,9 @@ static void test_bad_payload(void)
     sio_eio_server s;
     open_polling(&s, "EIO=4&transport=polling");
     CHECK_ERR(get(&s, 1), SIO_OK);
-    CHECK_ERR(post(&s, "4ok\x1e"
-                       "9bad",
+    CHECK_ERR(post(&s,
+                   "4ok\x1e"
+                   "9bad",
                    2),
               SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG ok\nRESPOND GET |1\nRESPOND POST |ok\nCLOSED parse error\n");
@@ -425,9 +426,10 @@ static void test_client_close(void)
     sio_eio_server s;
     open_polling(&s, "EIO=4&transport=polling");
     CHECK_ERR(get(&s, 1), SIO_OK);
-    CHECK_ERR(post(&s, "4a\x1e"
-                       "1\x1e"
-                       "4b",
+    CHECK_ERR(post(&s,
+                   "4a\x1e"
+                   "1\x1e"
+                   "4b",
                    2),
               SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG a\nRESPOND GET |6\nRESPOND POST |ok\nCLOSED transport close\n");
@@ -481,8 +483,9 @@ static void test_application_close(void)
      * sent before the close still goes out with the next GET */
     open_polling(&s, "EIO=4&transport=polling");
     on_message = close_on_message;
-    CHECK_ERR(post(&s, "4a\x1e"
-                       "4b",
+    CHECK_ERR(post(&s,
+                   "4a\x1e"
+                   "4b",
                    3),
               SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG a\nRESPOND POST |ok\n");
@@ -496,8 +499,9 @@ static void test_application_close(void)
     open_polling(&s, "EIO=4&transport=polling");
     CHECK_ERR(get(&s, 1), SIO_OK);
     on_message = close_on_message;
-    CHECK_ERR(post(&s, "4a\x1e"
-                       "1",
+    CHECK_ERR(post(&s,
+                   "4a\x1e"
+                   "1",
                    3),
               SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG a\nRESPOND GET |4bye\nRESPOND POST |ok\nCLOSED transport close\n"
@@ -550,7 +554,7 @@ static void test_upgrade(void)
     EXPECT_TRANSCRIPT(&s, "UPGRADED\nWSBIN WS 1\n");
     CHECK(sio_eio_server_state_of(&s) == SIO_EIO_SERVER_WEBSOCKET);
     CHECK_EQ_INT(sio_eio_server_next_deadline(&s), 300); /* the upgrade deadline is gone */
-    CHECK_ERR(get(&s, 116), SIO_ERR_EIO_BAD_REQUEST);     /* polling is over */
+    CHECK_ERR(get(&s, 116), SIO_ERR_EIO_BAD_REQUEST);    /* polling is over */
     CHECK_ERR(upgrade(&s, "websocket", 117), SIO_ERR_EIO_SECOND_WEBSOCKET);
     CHECK_ERR(ws(&s, SIO_EIO_CHANNEL_WEBSOCKET, "4hello", 118), SIO_OK);
     EXPECT_TRANSCRIPT(&s, "MSG hello\n");
@@ -708,8 +712,7 @@ static void test_websocket(void)
     sio_eio_server s;
     open_ws(&s, "EIO=4&transport=websocket");
     CHECK_ERR(sio_eio_server_send(&s, true, (const uint8_t *)"\x01\x02\x03", 3, 1), SIO_OK);
-    CHECK_ERR(sio_eio_server_send(&s, false, (const uint8_t *)"\xff", 1, 1),
-              SIO_ERR_UTF8_INVALID);
+    CHECK_ERR(sio_eio_server_send(&s, false, (const uint8_t *)"\xff", 1, 1), SIO_ERR_UTF8_INVALID);
     sio_eio_server_timeout(&s, 300);
     EXPECT_TRANSCRIPT(&s, "WSBIN WS 3\nWS WS 2\n");
     CHECK_ERR(sio_eio_server_ws_message(&s, SIO_EIO_CHANNEL_WEBSOCKET, false,
@@ -823,8 +826,9 @@ static void test_out_of_memory(void)
         if (sio_eio_server_state_of(&s) != SIO_EIO_SERVER_CLOSED) {
             get(&s, 1);
             sio_eio_server_send(&s, false, (const uint8_t *)"m", 1, 1);
-            post(&s, "4a\x1e"
-                     "bAQI=",
+            post(&s,
+                 "4a\x1e"
+                 "bAQI=",
                  2);
             transcript[0] = '\0';
             drain(&s);

@@ -22,7 +22,7 @@
 
 #include "eio.h"
 #include "server.h"
-#include "sio_server.h"
+#include "socketio.h"
 
 #include "sio/eio.h"
 #include "sio/json.h"
@@ -249,7 +249,9 @@ static void server_start(uint8_t cfgbits)
     srv.random_fd = FAKE_RANDOM_FD;
     loop_init(&srv.loop);
     eio_configure(&srv);
-    srv.sio = srv_socketio_new(&srv);
+    srv.app = fixture_app();
+    srv.app_state = fixture_state_new();
+    srv.sio = srv_socketio_new(&srv, srv.app, srv.app_state);
     FUZZ_ASSERT(net_listen(&srv) > 0, "server: fake listen failed");
 }
 

@@ -1,12 +1,15 @@
-/* Socket.IO v5 on top of Engine.IO sessions: clients (one per session), namespaces, sockets,
- * rooms, broadcast, acknowledgements both ways, binary attachments, disconnect. The fixture
- * application (fixture.c) plugs in through the namespace hooks declared here. */
-#ifndef REFSERVER_SIO_SERVER_H
-#define REFSERVER_SIO_SERVER_H
+/* The server's Socket.IO layer on top of Engine.IO sessions: one client per session, whose
+ * protocol state is the codec's Socket.IO server session (sio/sio_server.h); namespaces and
+ * their sockets; payloads written with placeholders renumbered; rooms and broadcast behind an
+ * adapter (rooms.c); server -> client acks (ack.c). The application plugs in through app.h. */
+#ifndef REFSERVER_SOCKETIO_H
+#define REFSERVER_SOCKETIO_H
 
 #include "sio/json.h"
 #include "sio/packet.h"
+#include "sio/sio_server.h"
 
+#include "app.h"
 #include "eio.h"
 
 /* Bytes of a v5 Socket.IO socket id (independent of the Engine.IO sid, EIO-HS-16). */
@@ -14,69 +17,41 @@
 /* Rooms one socket may join besides its own-id room. */
 #define SERVER_MAX_ROOMS_PER_SOCKET 1024u
 /* Over WebSocket the namespace's connection handler runs this long after the CONNECT reply was
- * written, on a later loop turn. The reply thus always leaves in a TCP segment of its own, ahead of anything
- * the handler emits: clients that attach a fresh one-shot listener after each frame (the
- * official socket.io-protocol suite's waitFor(), checklist §2.23) would otherwise lose the
- * handler's first packet when both arrive in one read. Other clients see no difference. */
+ * written, on a later loop turn. The reply thus always leaves in a TCP segment of its own, ahead
+ * of anything the handler emits: clients that attach a fresh one-shot listener after each frame
+ * (the official socket.io-protocol suite's waitFor(), conformance/REQUIREMENTS.md notes) would
+ * otherwise lose the handler's first packet when both arrive in one read. Other clients see no
+ * difference. */
 #define SERVER_CONNECTION_HANDLER_DELAY_MS 2u
 /* Namespaces created on demand (the fixture's /dyn-<digits>) are kept, as Node keeps them;
- * beyond this many a new dynamic name is refused as an unknown namespace. */
+ * beyond this many a new name is refused as an unknown namespace. */
 #define SERVER_MAX_DYNAMIC_NAMESPACES 10000u
-/* Records the fixture's disconnect log keeps until a client fetches them; beyond this the
- * oldest are dropped, so a server nobody asks stays bounded. */
-#define SERVER_MAX_LOG_RECORDS 10000u
 /* Longest room name accepted from a client. */
 #define SERVER_MAX_ROOM_NAME 1024u
 
 struct srv_socket;
-struct srv_namespace;
 struct ack_wait;
-
-/* A JSON value received from a client, with the attachments its placeholders refer to. */
-typedef struct srv_value {
-    sio_span json;
-    const sio_span *attachments;
-    uint32_t attachment_count;
-} srv_value;
-
-/* What a namespace does with its sockets (fixture.c provides them). */
-typedef struct nsp_handlers {
-    /* Middleware: true admits the CONNECT; false refuses with `error_json` (a JSON object
-     * written into the buffer given, at most 256 bytes). */
-    bool (*admit)(struct srv_namespace *nsp, sio_span auth, char *error_json);
-    void (*connected)(struct srv_socket *sock, sio_span auth);
-    /* An event: `payload` is the whole array (name first); has_id when the client wants an ack. */
-    void (*event)(struct srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id);
-    /* disconnecting: rooms still joined; disconnect: rooms left. */
-    void (*disconnecting)(struct srv_socket *sock, const char *reason);
-    void (*disconnected)(struct srv_socket *sock, const char *reason);
-} nsp_handlers;
+struct srv_adapter;
 
 typedef struct srv_namespace {
     struct srv_namespace *next;
     struct srv_socketio *sio;
     char *name;
-    const nsp_handlers *handlers;
+    const srv_nsp_handlers *handlers;
     struct srv_socket *sockets; /* connected sockets, newest first */
     size_t socket_count;
     uint64_t next_ack_id;  /* server -> client ack ids, from 0 (SIO-ACK-03) */
     struct ack_wait *acks; /* acks the server is waiting for */
 } srv_namespace;
 
+/* One Socket.IO connection (one Engine.IO session). */
 typedef struct srv_client {
     struct srv_socketio *sio;
     session *eio;
-    int protocol;               /* Socket.IO 5, or 4 for Engine.IO v3 peers */
+    sio_sio_server proto;       /* the protocol state (codec) */
     struct srv_socket *sockets; /* one per joined namespace */
-    timer connect_timer;        /* SIO-NSP-01 */
+    timer connect_timer;        /* the codec's connect deadline (SIO-NSP-01) */
     bool closing;
-    /* A binary packet waiting for its attachments: copies of its text and of each attachment
-     * received so far, because the assembler keeps views into them. */
-    sio_pkt_assembler assembler;
-    sio_span slots[SIO_PKT_MAX_ATTACHMENTS_DEFAULT];
-    uint8_t *pending_text;
-    uint8_t *pending_attachments[SIO_PKT_MAX_ATTACHMENTS_DEFAULT];
-    uint32_t pending_count;
 } srv_client;
 
 typedef struct srv_socket {
@@ -85,17 +60,13 @@ typedef struct srv_socket {
     srv_client *client;
     srv_namespace *nsp;
     char *id;     /* v5: random; v4: sid or "<nsp>#<sid>" */
-    char **rooms; /* joined rooms besides the own-id room */
+    char **rooms; /* joined rooms besides the own-id room (the in-memory adapter's) */
     size_t room_count;
     bool connected;
     timer handler_timer; /* runs the connection handler */
     uint8_t *auth;       /* CONNECT payload kept for the handler */
     size_t auth_len;
 } srv_socket;
-
-/* A server -> client ack the server waits for: one socket (server-ack), or every socket that
- * got a broadcast (bc-ack, SIO-ACK-05). */
-typedef enum ack_kind { ACK_PLAIN = 0, ACK_WITH_TIMEOUT = 1, ACK_BROADCAST = 2 } ack_kind;
 
 typedef struct ack_wait {
     struct ack_wait *next;
@@ -112,14 +83,18 @@ typedef struct ack_wait {
 
 typedef struct srv_socketio {
     server *srv;
+    sio_sio_server_config cfg; /* the codec sessions' */
+    const srv_app *app;
+    void *app_state;
+    const struct srv_adapter *adapter; /* rooms and broadcast */
     srv_namespace *namespaces;
     size_t namespace_count;
-    char **log;                  /* fixture disconnect log: a ring of JSON records */
-    size_t log_first, log_count; /* oldest record, records held */
 } srv_socketio;
 
-srv_socketio *srv_socketio_new(server *srv);
+srv_socketio *srv_socketio_new(server *srv, const srv_app *app, void *app_state);
 void srv_socketio_free(srv_socketio *sio);
+/* The application's state, from any socket. */
+void *srv_app_state(const srv_socket *sock);
 
 /* ------------------------------------------------------------------ outgoing payloads */
 
@@ -144,26 +119,23 @@ typedef struct srv_packet {
     buf text;              /* the packet text */
     sio_span *attachments; /* in placeholder order; views into the items' buffers */
     uint32_t attachment_count;
+    bool has_id; /* an EVENT that awaits an ack with `id` */
+    uint64_t id;
 } srv_packet;
 
 /* Encodes EVENT `event` (or, when event is NULL, ACK) with the items as payload array. */
 bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
                        const payload_item *items, size_t n, bool has_id, uint64_t id);
 void srv_packet_free(srv_packet *out);
-void srv_packet_send(const srv_packet *out, srv_client *client);
+/* Writes the packet to one socket (through its client's codec session). */
+void srv_packet_send(const srv_packet *out, srv_socket *sock);
 
-/* Emits to one socket; with `ack` the server waits for an answer (sio_ack.c). */
 void srv_emit(srv_socket *sock, const char *event, const payload_item *items, size_t n);
+/* A volatile emit (SIO-BC-07): dropped unless the transport can take it now. */
 bool srv_emit_volatile(srv_socket *sock, const char *event, const payload_item *items, size_t n);
 void srv_ack_reply(srv_socket *sock, uint64_t id, const payload_item *items, size_t n);
 
 /* ------------------------------------------------------------------ rooms and broadcast */
-
-bool srv_socket_in_room(const srv_socket *sock, const char *room);
-bool srv_socket_join(srv_socket *sock, const char *room);
-void srv_socket_leave(srv_socket *sock, const char *room);
-/* Writes ["<own id>","r1",…] into `out` (appended). */
-void srv_socket_rooms_json(const srv_socket *sock, buf *out);
 
 /* A broadcast target: sockets of `nsp` in any of `rooms` (all when room_count is 0), minus
  * those in any of `except` rooms, minus `skip` (the sender, or NULL). Each once (SIO-BC-04). */
@@ -176,6 +148,28 @@ typedef struct broadcast_target {
     const srv_socket *skip;
 } broadcast_target;
 
+/* Rooms and broadcast, as a table of operations so that a cluster adapter (rooms and
+ * broadcasts shared between servers) can replace the in-memory one of rooms.c. */
+typedef struct srv_adapter {
+    bool (*join)(srv_socket *sock, const char *room); /* false: SERVER_MAX_ROOMS_PER_SOCKET */
+    void (*leave)(srv_socket *sock, const char *room);
+    void (*leave_all)(srv_socket *sock);
+    bool (*in_room)(const srv_socket *sock, const char *room);
+    /* Appends ["<own id>","r1",…] to `out`. */
+    void (*rooms_json)(const srv_socket *sock, buf *out);
+    /* Sends `p` to every socket of the target; `each`, when given, is told of each recipient
+     * (broadcast acks count them). */
+    void (*broadcast)(const broadcast_target *t, const srv_packet *p,
+                      void (*each)(void *ctx, srv_socket *sock), void *ctx);
+} srv_adapter;
+
+extern const srv_adapter srv_memory_adapter;
+
+bool srv_socket_in_room(const srv_socket *sock, const char *room);
+bool srv_socket_join(srv_socket *sock, const char *room);
+void srv_socket_leave(srv_socket *sock, const char *room);
+void srv_socket_rooms_json(const srv_socket *sock, buf *out);
+/* Whether a connected socket belongs to the target (rooms.c). */
 bool broadcast_includes(const broadcast_target *t, const srv_socket *sock);
 /* Encodes once and writes the same bytes to every target socket (SIO-BC-06). */
 void srv_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
@@ -184,7 +178,7 @@ void srv_broadcast(const broadcast_target *t, const char *event, const payload_i
 /* ------------------------------------------------------------------ acks and disconnect */
 
 /* Emits `event` with a fresh ack id to every socket in the target (one socket for a plain ack)
- * and waits; the result goes to `requester` through the fixture's ack_result hooks. */
+ * and waits; the result goes to `requester` through the application's ack_result. */
 void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kind kind,
                        uint64_t timeout_ms, const char *event, const payload_item *items, size_t n);
 void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload);
@@ -195,14 +189,8 @@ void srv_acks_free(srv_namespace *nsp);
  * (DISCONNECT for each namespace, then the Engine.IO close, SIO-DC-04). */
 void srv_socket_disconnect(srv_socket *sock, bool close_connection);
 
-/* fixture.c */
-const nsp_handlers *fixture_handlers_for(const char *nsp_name, bool *dynamic_ok);
-void fixture_ack_result(srv_socket *requester, ack_kind kind, bool timed_out,
-                        const srv_value *reply, const buf *responses, size_t response_count);
-void fixture_log_error(srv_client *client, const char *message);
-
-/* JSON helpers (sio_emit.c) */
-bool json_string_dup(sio_span token, char *out, size_t cap); /* unescaped, NUL-terminated */
-sio_span json_array_at(sio_span array, size_t index);        /* empty span when absent */
+/* JSON helpers (emit.c) */
+bool srv_json_string_dup(sio_span token, char *out, size_t cap); /* unescaped, NUL-terminated */
+sio_span srv_json_array_at(sio_span array, size_t index);        /* empty span when absent */
 
 #endif

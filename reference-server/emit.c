@@ -1,15 +1,15 @@
 /* Outgoing Socket.IO packets: payload arrays written with the codec's JSON writer (received
  * values are re-written so that binary placeholders are renumbered in the order they are sent,
- * SIO-PKT-09), packet text from the codec's packet encoder, then the attachments; rooms and
- * broadcast. */
+ * SIO-PKT-09), packet text from the codec's packet encoder, then the attachments; emits to one
+ * socket, and the entry points of rooms and broadcast (whose work is the adapter's, rooms.c). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_server.h"
+#include "socketio.h"
 
 /* ------------------------------------------------------------------ JSON helpers */
 
-bool json_string_dup(sio_span token, char *out, size_t cap)
+bool srv_json_string_dup(sio_span token, char *out, size_t cap)
 {
     size_t n = 0;
     if (sio_json_kind_of(token) != SIO_JSON_STRING ||
@@ -20,7 +20,7 @@ bool json_string_dup(sio_span token, char *out, size_t cap)
     return true;
 }
 
-sio_span json_array_at(sio_span array, size_t index)
+sio_span srv_json_array_at(sio_span array, size_t index)
 {
     sio_json_iter it;
     sio_span v = SIO_SPAN_NULL;
@@ -195,6 +195,8 @@ bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
     }
     out->attachments = atts.items;
     out->attachment_count = atts.count;
+    out->has_id = has_id && event != NULL;
+    out->id = id;
     return true;
 }
 
@@ -205,21 +207,24 @@ void srv_packet_free(srv_packet *out)
     memset(out, 0, sizeof *out);
 }
 
-/* The packet text as one Engine.IO message, then each attachment as a binary message. */
-void srv_packet_send(const srv_packet *out, srv_client *client)
+/* The packet text as one Engine.IO message, then each attachment as a binary message; an
+ * EVENT with an id registers the ack the client owes (the codec matches it, SIO-ACK-03). */
+void srv_packet_send(const srv_packet *out, srv_socket *sock)
 {
+    srv_client *client = sock->client;
     if (client->closing)
         return;
-    eio_send(client->eio, false, buf_begin(&out->text), buf_size(&out->text));
-    for (uint32_t i = 0; i < out->attachment_count; i++)
-        eio_send(client->eio, true, out->attachments[i].ptr, out->attachments[i].len);
+    sio_sio_server_send(&client->proto, sio_span_of(sock->nsp->name, strlen(sock->nsp->name)),
+                        sio_span_of(buf_begin(&out->text), buf_size(&out->text)), out->attachments,
+                        out->attachment_count, out->has_id, out->id, loop_now_ms());
+    eio_flush(client->eio);
 }
 
 void srv_emit(srv_socket *sock, const char *event, const payload_item *items, size_t n)
 {
     srv_packet out;
     if (srv_packet_encode(&out, sock->nsp, event, items, n, false, 0)) {
-        srv_packet_send(&out, sock->client);
+        srv_packet_send(&out, sock);
         srv_packet_free(&out);
     }
 }
@@ -238,76 +243,31 @@ void srv_ack_reply(srv_socket *sock, uint64_t id, const payload_item *items, siz
 {
     srv_packet out;
     if (srv_packet_encode(&out, sock->nsp, NULL, items, n, true, id)) {
-        srv_packet_send(&out, sock->client);
+        srv_packet_send(&out, sock);
         srv_packet_free(&out);
     }
 }
 
-/* ------------------------------------------------------------------ rooms */
+/* ------------------------------------------------------------------ rooms and broadcast */
 
 bool srv_socket_in_room(const srv_socket *sock, const char *room)
 {
-    if (strcmp(sock->id, room) == 0)
-        return true; /* own-id room (SIO-ROOM-01) */
-    for (size_t i = 0; i < sock->room_count; i++)
-        if (strcmp(sock->rooms[i], room) == 0)
-            return true;
-    return false;
+    return sock->nsp->sio->adapter->in_room(sock, room);
 }
 
 bool srv_socket_join(srv_socket *sock, const char *room)
 {
-    if (srv_socket_in_room(sock, room))
-        return true;
-    if (sock->room_count >= SERVER_MAX_ROOMS_PER_SOCKET)
-        return false;
-    sock->rooms = xrealloc(sock->rooms, (sock->room_count + 1) * sizeof *sock->rooms);
-    sock->rooms[sock->room_count++] = xstrndup(room, strlen(room));
-    return true;
+    return sock->nsp->sio->adapter->join(sock, room);
 }
 
 void srv_socket_leave(srv_socket *sock, const char *room)
 {
-    for (size_t i = 0; i < sock->room_count; i++) {
-        if (strcmp(sock->rooms[i], room) == 0) {
-            free(sock->rooms[i]);
-            sock->rooms[i] = sock->rooms[--sock->room_count];
-            return;
-        }
-    }
+    sock->nsp->sio->adapter->leave(sock, room);
 }
 
 void srv_socket_rooms_json(const srv_socket *sock, buf *out)
 {
-    sio_json_writer w;
-    size_t need = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            buf_reserve(out, need);
-        sio_json_writer_init(&w, pass ? out->data + out->len : NULL, pass ? need : 0);
-        sio_json_write_begin_array(&w);
-        if (sock->connected)
-            sio_json_write_string(&w, (const uint8_t *)sock->id, strlen(sock->id));
-        for (size_t i = 0; i < sock->room_count; i++)
-            sio_json_write_string(&w, (const uint8_t *)sock->rooms[i], strlen(sock->rooms[i]));
-        sio_json_write_end_array(&w);
-        sio_json_writer_finish(&w, &need);
-    }
-    out->len += need;
-}
-
-/* ------------------------------------------------------------------ broadcast */
-
-bool broadcast_includes(const broadcast_target *t, const srv_socket *sock)
-{
-    if (sock == t->skip || !sock->connected || sock->client->closing)
-        return false;
-    bool in = t->room_count == 0;
-    for (size_t i = 0; !in && i < t->room_count; i++)
-        in = srv_socket_in_room(sock, t->rooms[i]);
-    for (size_t i = 0; in && i < t->except_count; i++)
-        in = !srv_socket_in_room(sock, t->except[i]);
-    return in;
+    sock->nsp->sio->adapter->rooms_json(sock, out);
 }
 
 void srv_broadcast(const broadcast_target *t, const char *event, const payload_item *items,
@@ -316,8 +276,6 @@ void srv_broadcast(const broadcast_target *t, const char *event, const payload_i
     srv_packet out;
     if (!srv_packet_encode(&out, t->nsp, event, items, n, false, 0))
         return;
-    for (srv_socket *s = t->nsp->sockets; s; s = s->nsp_next)
-        if (broadcast_includes(t, s))
-            srv_packet_send(&out, s->client);
+    t->nsp->sio->adapter->broadcast(t, &out, NULL, NULL);
     srv_packet_free(&out);
 }

@@ -4,11 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_server.h"
+#include "socketio.h"
 
+/* Forgets the ack, and tells the sockets that never answered that the id is no longer awaited
+ * (their codec sessions would otherwise keep it). */
 static void ack_free(ack_wait *a)
 {
     srv_namespace *nsp = a->nsp;
+    sio_span name = sio_span_of(nsp->name, strlen(nsp->name));
+    for (size_t i = 0; i < a->expected_count; i++)
+        if (a->expected[i])
+            sio_sio_server_forget_ack(&a->expected[i]->client->proto, name, a->id);
     ack_wait **pp = &nsp->acks;
     while (*pp && *pp != a)
         pp = &(*pp)->next;
@@ -23,15 +29,23 @@ static void ack_free(ack_wait *a)
 /* Reports to the requester (if still connected) and forgets the ack. */
 static void ack_finish(ack_wait *a, bool timed_out, const srv_value *reply)
 {
+    srv_socketio *sio = a->nsp->sio;
     if (a->requester && a->requester->connected)
-        fixture_ack_result(a->requester, a->kind, timed_out, reply, &a->responses,
-                           a->response_count);
+        sio->app->ack_result(sio->app_state, a->requester, a->kind, timed_out, reply, &a->responses,
+                             a->response_count);
     ack_free(a);
 }
 
 static void on_ack_timeout(timer *t)
 {
     ack_finish(t->ctx, true, NULL);
+}
+
+/* Each socket the packet goes to owes an answer. */
+static void expect_answer(void *ctx, srv_socket *sock)
+{
+    ack_wait *a = ctx;
+    a->expected[a->expected_count++] = sock;
 }
 
 void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kind kind,
@@ -52,12 +66,7 @@ void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kin
         return;
     }
     a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
-    for (srv_socket *s = nsp->sockets; s; s = s->nsp_next) {
-        if (broadcast_includes(t, s)) {
-            a->expected[a->expected_count++] = s;
-            srv_packet_send(&out, s->client);
-        }
-    }
+    nsp->sio->adapter->broadcast(t, &out, expect_answer, a);
     srv_packet_free(&out);
     a->pending = a->expected_count;
     if (kind != ACK_PLAIN)
@@ -78,7 +87,7 @@ void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload)
             a->expected[i] = NULL;
             a->pending--;
             if (a->kind == ACK_BROADCAST) {
-                sio_span first = json_array_at(payload->json, 0);
+                sio_span first = srv_json_array_at(payload->json, 0);
                 if (a->response_count++)
                     buf_append_str(&a->responses, ",");
                 if (first.len)
