@@ -13,8 +13,8 @@ FUZZ_CLANG         ?= clang
 FUZZ_PY            := python3
 FUZZ_OUT           := $(BUILD)/fuzz
 FUZZ_SANFLAGS      := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-# The code under test (codec, server) gets libFuzzer's full instrumentation, comparison tracing
-# included. The harness (fuzz/targets, fuzz/common, the fake network) keeps edge coverage but not
+# The code under test (the codec) gets libFuzzer's full instrumentation, comparison tracing
+# included. The harness (fuzz/targets, fuzz/common) keeps edge coverage but not
 # comparison tracing: its comparisons are the oracles, and steering mutations towards satisfying
 # them only costs time (a callback on every compare in its per-byte loops).
 FUZZ_HARNESS_COV   := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
@@ -35,7 +35,7 @@ FUZZ_NEEDS_sio_packet  := codec/include/sio/packet.h $(addprefix codec/src/pkt_,
 FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet)
 FUZZ_NEEDS_eio_extras  := $(FUZZ_NEEDS_eio_packet) $(FUZZ_NEEDS_json) $(addprefix codec/src/eio_,open.c jsonp.c form.c webtransport.c)
 FUZZ_NEEDS_server      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_http_head) $(FUZZ_NEEDS_eio_payload) \
-                          reference-server/server.h reference-server/net.c reference-server/loop.c
+                          codec/include/sio/eio_server.h codec/include/sio/sio_server.h
 FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
@@ -83,44 +83,6 @@ $(FUZZ_OUT)/replay/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(F
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(SANFLAGS) $< $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) \
 	  -o $@ $(BUILD)/san/libsiocodec.a -lcjson
-
-# ---- the server target: reference-server/ compiled unchanged, minus main.c, with its socket
-# calls wrapped at link time by fuzz/server/fake_net.c.
-fuzz_comma := ,
-FUZZ_WRAPPED := read write accept poll close shutdown socket bind listen setsockopt getsockname fcntl clock_gettime
-FUZZ_WRAP    := $(foreach f,$(FUZZ_WRAPPED),-Wl$(fuzz_comma)--wrap=$f)
-FUZZ_SERVER_SRC := $(filter-out reference-server/main.c,$(SERVER_SRC)) fuzz/server/fake_net.c
-FUZZ_SERVER_INC := -Ireference-server -Ifuzz/server
-FUZZ_SERVER_DEPS := $(FUZZ_SERVER_SRC) $(SERVER_HDR) fuzz/server/fake_net.h
-# Extra flags for the server's libFuzzer build: e.g. -fno-sanitize=<check> to fuzz past an open
-# finding (fuzz/regressions/OPEN) while it waits for its fix; the replay build keeps every check.
-FUZZ_SERVER_LF_FLAGS ?=
-
-FUZZ_SERVER_UNDER_TEST := $(filter reference-server/%,$(FUZZ_SERVER_SRC))
-FUZZ_SERVER_LF_OBJ := $(FUZZ_SERVER_UNDER_TEST:reference-server/%.c=$(FUZZ_OUT)/lf/server/%.o)
-
-$(FUZZ_OUT)/lf/server/%.o: reference-server/%.c $(SERVER_HDR) fuzz/fuzz.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_SERVER_LF_FLAGS) \
-	  -fsanitize=fuzzer-no-link -c $< -o $@
-
-$(FUZZ_OUT)/lf/harness/fake_net.o: fuzz/server/fake_net.c fuzz/server/fake_net.h $(SERVER_HDR) fuzz/fuzz.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
-
-$(FUZZ_OUT)/lf/harness/server.o: fuzz/targets/server.c fuzz/server/fake_net.h $(SERVER_HDR) $(FUZZ_COMMON_HDR) fuzz/fuzz.mk
-	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(FUZZ_SANFLAGS) $(FUZZ_HARNESS_COV) -c $< -o $@
-
-$(FUZZ_OUT)/bin/server: $(FUZZ_OUT)/lf/harness/server.o $(FUZZ_OUT)/lf/harness/fake_net.o $(FUZZ_SERVER_LF_OBJ) \
-                        $(FUZZ_OUT)/lf/harness/fuzz_common.o $(FUZZ_OUT)/lf/libsiocodec.a
-	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $^ $(FUZZ_WRAP) -o $@ -lcjson
-
-$(FUZZ_OUT)/replay/server: fuzz/targets/server.c $(FUZZ_SERVER_DEPS) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(FUZZ_SERVER_INC) $(SANFLAGS) $< $(FUZZ_SERVER_SRC) \
-	  $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) $(FUZZ_WRAP) -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
 # eio_payload_v3.c builds eio_payload.c in v3 mode.
 $(FUZZ_OUT)/lf/harness/eio_payload_v3.o $(FUZZ_OUT)/replay/eio_payload_v3: fuzz/targets/eio_payload.c
