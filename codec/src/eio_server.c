@@ -6,17 +6,6 @@
 #include "session_internal.h"
 #include "sio/eio_server.h"
 
-struct sio_eio_item {
-    sio_eio_item *next;
-    uint8_t kind;    /* queue: sio_eio_type; events: sio_eio_server_event_type */
-    uint8_t channel; /* events: sio_eio_channel */
-    bool binary;
-    uint16_t close_code;
-    const char *content_type;
-    size_t len;
-    uint8_t data[];
-};
-
 #define CH(c)  ((uint8_t)(1u << (c)))
 #define NEVER  UINT64_MAX
 #define MEM(s) ((s)->cfg->alloc)
@@ -29,42 +18,15 @@ static const char JAVASCRIPT[] = "text/javascript; charset=UTF-8";
 
 static sio_eio_item *item_new(sio_eio_server *s, uint8_t kind, size_t len)
 {
-    sio_eio_item *it = sio__mem(MEM(s), NULL, sizeof *it + len);
-    if (it) {
-        memset(it, 0, sizeof *it);
-        it->kind = kind;
-        it->len = len;
-    }
-    return it;
+    return sio__item_new(MEM(s), kind, len);
 }
 
-static void list_push(sio_eio_item_list *l, sio_eio_item *it)
-{
-    if (l->tail)
-        l->tail->next = it;
-    else
-        l->head = it;
-    l->tail = it;
-    l->count++;
-}
-
-static sio_eio_item *list_pop(sio_eio_item_list *l)
-{
-    sio_eio_item *it = l->head;
-    if (it) {
-        l->head = it->next;
-        if (!l->head)
-            l->tail = NULL;
-        l->count--;
-    }
-    return it;
-}
+#define list_push sio__list_push
+#define list_pop  sio__list_pop
 
 static void list_clear(sio_eio_server *s, sio_eio_item_list *l)
 {
-    sio_eio_item *it;
-    while ((it = list_pop(l)) != NULL)
-        sio__mem(MEM(s), it, 0);
+    sio__list_clear(MEM(s), l);
 }
 
 static bool attached(const sio_eio_server *s, sio_eio_channel c)

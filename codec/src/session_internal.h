@@ -3,8 +3,9 @@
 #define SIO_SESSION_INTERNAL_H
 
 #include <stdlib.h>
+#include <string.h>
 
-#include "sio/common.h"
+#include "sio/eio_server.h"
 
 /* The session allocator, or libc when none was given (the only place the codec calls libc's
  * allocator, and only on behalf of a session). size 0 frees. */
@@ -17,6 +18,59 @@ static inline void *sio__mem(const sio_allocator *a, void *p, size_t size)
         return NULL;
     }
     return realloc(p, size);
+}
+
+/* An outgoing packet or an event of a session, with its bytes. */
+struct sio_eio_item {
+    sio_eio_item *next;
+    uint8_t kind;    /* queue: sio_eio_type; events: the session's event type */
+    uint8_t channel; /* events: sio_eio_channel */
+    bool binary;
+    uint16_t close_code;
+    const char *content_type;
+    size_t split; /* client REQUEST: data holds the target, then (from split) the body */
+    size_t len;
+    uint8_t data[];
+};
+
+static inline sio_eio_item *sio__item_new(const sio_allocator *a, uint8_t kind, size_t len)
+{
+    sio_eio_item *it = (sio_eio_item *)sio__mem(a, NULL, sizeof *it + len);
+    if (it) {
+        memset(it, 0, sizeof *it);
+        it->kind = kind;
+        it->len = len;
+    }
+    return it;
+}
+
+static inline void sio__list_push(sio_eio_item_list *l, sio_eio_item *it)
+{
+    if (l->tail)
+        l->tail->next = it;
+    else
+        l->head = it;
+    l->tail = it;
+    l->count++;
+}
+
+static inline sio_eio_item *sio__list_pop(sio_eio_item_list *l)
+{
+    sio_eio_item *it = l->head;
+    if (it) {
+        l->head = it->next;
+        if (!l->head)
+            l->tail = NULL;
+        l->count--;
+    }
+    return it;
+}
+
+static inline void sio__list_clear(const sio_allocator *a, sio_eio_item_list *l)
+{
+    sio_eio_item *it;
+    while ((it = sio__list_pop(l)) != NULL)
+        sio__mem(a, it, 0);
 }
 
 #endif

@@ -21,6 +21,18 @@ int main(void)
     sio_pkt_options po;
     sio_pkt_options_init(&po);
     CHECK_EQ_INT(po.protocol, 5);
+    sio_eio_server_config esc;
+    sio_eio_server_config_init(&esc);
+    CHECK_EQ_INT(esc.max_queued, SIO_EIO_SERVER_DEFAULT_MAX_QUEUED);
+    sio_eio_client_config ecc;
+    sio_eio_client_config_init(&ecc);
+    CHECK_EQ_INT(ecc.protocol, 4);
+    sio_sio_server_config ssc;
+    sio_sio_server_config_init(&ssc);
+    CHECK_EQ_INT(ssc.connect_timeout_ms, SIO_SIO_SERVER_DEFAULT_CONNECT_TIMEOUT_MS);
+    sio_sio_client_config scc;
+    sio_sio_client_config_init(&scc);
+    CHECK_EQ_INT(scc.delay_ms, SIO_SIO_CLIENT_DEFAULT_DELAY_MS);
     CHECK(sio_err_name(SIO_OK) != NULL && sio_version() != NULL);
     CHECK_DONE();
 }

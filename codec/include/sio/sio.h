@@ -11,5 +11,9 @@
 #include "sio/http.h"
 #include "sio/eio.h"
 #include "sio/packet.h"
+#include "sio/eio_server.h"
+#include "sio/eio_client.h"
+#include "sio/sio_server.h"
+#include "sio/sio_client.h"
 
 #endif

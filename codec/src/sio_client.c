@@ -1,0 +1,687 @@
+/* The client side of a Socket.IO connection: see sio/sio_client.h for the model and the
+ * transition table. */
+#include <string.h>
+
+#include "session_internal.h"
+#include "sio/json.h"
+#include "sio/sio_client.h"
+
+typedef enum nsp_state { NSP_PENDING = 0, NSP_JOINED = 1, NSP_LEFT = 2 } nsp_state;
+
+struct sio_sio_client_nsp {
+    sio_sio_client_nsp *next;
+    void *user;
+    nsp_state state;
+    bool connect_sent;    /* the CONNECT of this Engine.IO session went out */
+    uint64_t next_ack_id; /* ids of our acks, from 0 per namespace */
+    uint64_t *acks;       /* ids we await */
+    uint32_t ack_count, ack_cap;
+    sio_eio_item_list buffer; /* emits (text, then attachments) waiting for JOINED */
+    uint8_t *auth;            /* v5: the JSON object; v4: the query */
+    size_t name_len, auth_len;
+    char name[SIO_SIO_CLIENT_MAX_NAMESPACE + 1];
+};
+
+struct sio_sio_client_item {
+    sio_sio_client_item *next;
+    sio_sio_client_event_type type;
+    void *user;
+    bool has_id;
+    uint64_t id;
+    sio_sio_client_reason reason;
+    uint32_t attempt;
+    uint64_t delay_ms;
+    const sio_span *attachments;
+    uint32_t attachment_count;
+    size_t nsp_len, len;
+    uint8_t data[]; /* the namespace, then the data */
+};
+
+#define NEVER  UINT64_MAX
+#define MEM(s) ((s)->cfg->alloc)
+
+static bool span_eq(sio_span a, const char *b, size_t n)
+{
+    return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
+}
+
+static bool is_root(sio_span nsp)
+{
+    return nsp.len == 0 || span_eq(nsp, "/", 1);
+}
+
+static sio_sio_client_nsp *find(const sio_sio_client *s, sio_span nsp)
+{
+    if (is_root(nsp))
+        nsp = sio_span_of("/", 1);
+    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next)
+        if (span_eq(nsp, n->name, n->name_len))
+            return n;
+    return NULL;
+}
+
+static sio_span name_of(const sio_sio_client_nsp *n)
+{
+    return sio_span_of(n->name, n->name_len);
+}
+
+/* ------------------------------------------------------------------ events */
+
+/* Queues an event; the namespace and the data are copied. Allocation failure drops it (the
+ * caller learns nothing it could act on anyway). */
+static sio_sio_client_item *push(sio_sio_client *s, sio_sio_client_event_type type, sio_span nsp,
+                                 void *user, sio_span data)
+{
+    sio_sio_client_item *it = sio__mem(MEM(s), NULL, sizeof *it + nsp.len + data.len);
+    if (!it)
+        return NULL;
+    memset(it, 0, sizeof *it);
+    it->type = type;
+    it->user = user;
+    it->nsp_len = nsp.len;
+    it->len = data.len;
+    if (nsp.len)
+        memcpy(it->data, nsp.ptr, nsp.len);
+    if (data.len)
+        memcpy(it->data + nsp.len, data.ptr, data.len);
+    if (s->events_tail)
+        s->events_tail->next = it;
+    else
+        s->events = it;
+    s->events_tail = it;
+    return it;
+}
+
+static void push_nsp(sio_sio_client *s, sio_sio_client_event_type type, sio_sio_client_nsp *n,
+                     sio_span data, sio_sio_client_reason reason)
+{
+    sio_sio_client_item *it = push(s, type, name_of(n), n->user, data);
+    if (it)
+        it->reason = reason;
+}
+
+static void push_attempt(sio_sio_client *s, sio_sio_client_event_type type, uint32_t attempt,
+                         uint64_t delay)
+{
+    sio_sio_client_item *it = push(s, type, SIO_SPAN_NULL, NULL, SIO_SPAN_NULL);
+    if (it) {
+        it->attempt = attempt;
+        it->delay_ms = delay;
+    }
+}
+
+sio_err sio_sio_client_next_event(sio_sio_client *s, sio_sio_client_event *ev)
+{
+    sio__mem(MEM(s), s->current, 0);
+    s->current = NULL;
+    memset(ev, 0, sizeof *ev);
+    sio_sio_client_item *it = s->events;
+    if (!it)
+        return SIO_OK;
+    s->events = it->next;
+    if (!s->events)
+        s->events_tail = NULL;
+    s->current = it;
+    ev->type = it->type;
+    ev->nsp = sio_span_of(it->data, it->nsp_len);
+    ev->nsp_user = it->user;
+    ev->data = it->len || it->type == SIO_SIO_CLIENT_EV_EVENT || it->type == SIO_SIO_CLIENT_EV_ACK
+                   ? sio_span_of(it->data + it->nsp_len, it->len)
+                   : SIO_SPAN_NULL;
+    ev->attachments = it->attachments;
+    ev->attachment_count = it->attachment_count;
+    ev->has_id = it->has_id;
+    ev->id = it->id;
+    ev->reason = it->reason;
+    ev->attempt = it->attempt;
+    ev->delay_ms = it->delay_ms;
+    return SIO_OK;
+}
+
+const char *sio_sio_client_reason_name(sio_sio_client_reason r)
+{
+    static const char *const names[] = {"io server disconnect", "io client disconnect",
+                                        "transport close",      "transport error",
+                                        "ping timeout",         "parse error"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static sio_err encode_send(sio_sio_client *s, const sio_pkt *pkt, const sio_span *atts,
+                           uint32_t count, uint64_t now)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = s->protocol;
+    opt.max_attachments = count > opt.max_attachments ? count : opt.max_attachments;
+    size_t need = 0;
+    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
+    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
+        return rc;
+    uint8_t *text = sio__mem(MEM(s), NULL, need);
+    if (!text)
+        return SIO_ERR_NO_MEMORY;
+    rc = sio_pkt_encode(pkt, &opt, text, need, &need);
+    if (rc == SIO_OK)
+        rc = sio_eio_client_send(s->eio, false, text, need, now);
+    for (uint32_t i = 0; rc == SIO_OK && i < count; i++)
+        rc = sio_eio_client_send(s->eio, true, atts[i].ptr, atts[i].len, now);
+    sio__mem(MEM(s), text, 0);
+    return rc;
+}
+
+/* CONNECT for a namespace: v5 with its auth object; v4 with its query ("/" is implicit in v4:
+ * the server confirms it on its own). */
+static void send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
+{
+    n->connect_sent = true;
+    if (s->protocol == 4 && span_eq(name_of(n), "/", 1))
+        return;
+    sio_pkt pkt = {.type = SIO_PKT_CONNECT, .nsp = name_of(n)};
+    if (s->protocol == 4)
+        pkt.query = sio_span_of(n->auth, n->auth_len);
+    else if (n->auth_len)
+        pkt.data = sio_span_of(n->auth, n->auth_len);
+    encode_send(s, &pkt, NULL, 0, now);
+}
+
+/* Buffered emits go out once the namespace is joined: text, then its attachments. */
+static void send_buffer(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
+{
+    sio_eio_item *it;
+    while ((it = sio__list_pop(&n->buffer)) != NULL) {
+        sio_eio_client_send(s->eio, it->binary, it->data, it->len, now);
+        sio__mem(MEM(s), it, 0);
+    }
+}
+
+static sio_err await_ack(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t id)
+{
+    if (n->ack_count == n->ack_cap) {
+        uint32_t cap = n->ack_cap ? n->ack_cap * 2 : 4;
+        uint64_t *more = sio__mem(MEM(s), n->acks, cap * sizeof *more);
+        if (!more)
+            return SIO_ERR_NO_MEMORY;
+        n->acks = more;
+        n->ack_cap = cap;
+    }
+    n->acks[n->ack_count++] = id;
+    return SIO_OK;
+}
+
+/* A packet for a namespace still PENDING: its messages wait in the namespace's buffer. */
+static sio_err buffer_packet(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
+                             const sio_span *atts, uint32_t count)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = s->protocol;
+    opt.max_attachments = count > opt.max_attachments ? count : opt.max_attachments;
+    size_t need = 0;
+    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
+    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
+        return rc;
+    sio_eio_item *text = sio__item_new(MEM(s), 0, need);
+    if (!text)
+        return SIO_ERR_NO_MEMORY;
+    sio_pkt_encode(pkt, &opt, text->data, need, &need);
+    sio__list_push(&n->buffer, text);
+    for (uint32_t i = 0; i < count; i++) {
+        sio_eio_item *att = sio__item_new(MEM(s), 0, atts[i].len);
+        if (!att)
+            return SIO_ERR_NO_MEMORY;
+        att->binary = true;
+        if (atts[i].len)
+            memcpy(att->data, atts[i].ptr, atts[i].len);
+        sio__list_push(&n->buffer, att);
+    }
+    return SIO_OK;
+}
+
+sio_err sio_sio_client_emit(sio_sio_client *s, sio_span nsp, sio_span data,
+                            const sio_span *attachments, uint32_t count, bool want_ack,
+                            uint64_t *id, uint64_t now_ms)
+{
+    sio_sio_client_nsp *n = find(s, nsp);
+    if (!n || n->state == NSP_LEFT || s->state == SIO_SIO_CLIENT_CLOSED)
+        return SIO_ERR_SIO_NOT_JOINED;
+    sio_pkt pkt = {.type = SIO_PKT_EVENT,
+                   .attachments = count,
+                   .nsp = name_of(n),
+                   .has_id = want_ack,
+                   .id = n->next_ack_id,
+                   .data = data};
+    sio_err rc = n->state == NSP_JOINED && s->state == SIO_SIO_CLIENT_OPEN
+                     ? encode_send(s, &pkt, attachments, count, now_ms)
+                     : buffer_packet(s, n, &pkt, attachments, count);
+    if (rc == SIO_OK && want_ack) {
+        rc = await_ack(s, n, n->next_ack_id);
+        if (id)
+            *id = n->next_ack_id;
+        n->next_ack_id++;
+    }
+    return rc;
+}
+
+sio_err sio_sio_client_ack(sio_sio_client *s, sio_span nsp, uint64_t id, sio_span data,
+                           const sio_span *attachments, uint32_t count, uint64_t now_ms)
+{
+    sio_sio_client_nsp *n = find(s, nsp);
+    if (!n || n->state != NSP_JOINED || s->state != SIO_SIO_CLIENT_OPEN)
+        return SIO_ERR_SIO_NOT_JOINED;
+    sio_pkt pkt = {.type = SIO_PKT_ACK,
+                   .attachments = count,
+                   .nsp = name_of(n),
+                   .has_id = true,
+                   .id = id,
+                   .data = data};
+    return encode_send(s, &pkt, attachments, count, now_ms);
+}
+
+/* ------------------------------------------------------------------ namespaces */
+
+static void leave(sio_sio_client *s, sio_sio_client_nsp *n, sio_sio_client_reason reason, bool tell)
+{
+    bool was_joined = n->state == NSP_JOINED;
+    n->state = NSP_LEFT;
+    n->ack_count = 0;
+    sio__list_clear(MEM(s), &n->buffer);
+    if (tell && was_joined)
+        push_nsp(s, SIO_SIO_CLIENT_EV_DISCONNECTED, n, SIO_SPAN_NULL, reason);
+}
+
+sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, void *user,
+                               uint64_t now_ms)
+{
+    if (is_root(nsp))
+        nsp = sio_span_of("/", 1);
+    if (nsp.len > SIO_SIO_CLIENT_MAX_NAMESPACE || auth.len > SIO_SIO_CLIENT_MAX_AUTH)
+        return SIO_ERR_LIMIT;
+    if (s->state == SIO_SIO_CLIENT_CLOSED)
+        return SIO_ERR_SIO_WRONG_STATE;
+    sio_sio_client_nsp *n = find(s, nsp);
+    if (n && n->state != NSP_LEFT)
+        return SIO_ERR_SIO_WRONG_STATE;
+    uint8_t *copy = NULL;
+    if (auth.len && (copy = sio__mem(MEM(s), NULL, auth.len)) == NULL)
+        return SIO_ERR_NO_MEMORY;
+    if (!n) {
+        n = sio__mem(MEM(s), NULL, sizeof *n);
+        if (!n) {
+            sio__mem(MEM(s), copy, 0);
+            return SIO_ERR_NO_MEMORY;
+        }
+        memset(n, 0, sizeof *n);
+        memcpy(n->name, nsp.ptr, nsp.len);
+        n->name_len = nsp.len;
+        sio_sio_client_nsp **tail = &s->namespaces; /* in the order they were asked for */
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = n;
+    }
+    n->user = user;
+    n->state = NSP_PENDING;
+    n->connect_sent = false;
+    sio__mem(MEM(s), n->auth, 0);
+    n->auth = copy;
+    n->auth_len = auth.len;
+    if (auth.len)
+        memcpy(n->auth, auth.ptr, auth.len);
+    if (s->state == SIO_SIO_CLIENT_OPEN)
+        send_connect(s, n, now_ms);
+    return SIO_OK;
+}
+
+sio_err sio_sio_client_disconnect(sio_sio_client *s, sio_span nsp, uint64_t now_ms)
+{
+    sio_sio_client_nsp *n = find(s, nsp);
+    if (!n || n->state == NSP_LEFT)
+        return SIO_ERR_SIO_NOT_JOINED;
+    if (n->state == NSP_JOINED && s->state == SIO_SIO_CLIENT_OPEN) {
+        sio_pkt pkt = {.type = SIO_PKT_DISCONNECT, .nsp = name_of(n)};
+        encode_send(s, &pkt, NULL, 0, now_ms);
+    }
+    leave(s, n, SIO_SIO_CLIENT_REASON_CLIENT_DISCONNECT, true);
+    return SIO_OK;
+}
+
+/* ------------------------------------------------------------------ the connection */
+
+void sio_sio_client_config_init(sio_sio_client_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->reconnection = true;
+    cfg->delay_ms = SIO_SIO_CLIENT_DEFAULT_DELAY_MS;
+    cfg->delay_max_ms = SIO_SIO_CLIENT_DEFAULT_DELAY_MAX_MS;
+    cfg->randomization = SIO_SIO_CLIENT_DEFAULT_RANDOMIZATION;
+    cfg->connect_timeout_ms = SIO_SIO_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+    cfg->max_attachments = SIO_PKT_MAX_ATTACHMENTS_DEFAULT;
+}
+
+uint64_t sio_sio_client_backoff(const sio_sio_client_config *cfg, uint32_t attempt, uint32_t random)
+{
+    uint64_t ms = cfg->delay_ms;
+    for (uint32_t i = 0; i < attempt && ms < cfg->delay_max_ms; i++)
+        ms *= 2;
+    if (cfg->randomization) {
+        /* r = random / 2^32 in [0, 1): the delay moves by floor(r x randomization x ms), down
+         * when floor(10 r) is even, up when it is odd. */
+        double r = (double)random / 4294967296.0;
+        uint64_t deviation = (uint64_t)(r * cfg->randomization / 1000.0 * (double)ms);
+        bool down = (((uint64_t)random * 10u) >> 32) % 2 == 0;
+        ms = down ? ms - deviation : ms + deviation;
+    }
+    return ms < cfg->delay_max_ms ? ms : cfg->delay_max_ms;
+}
+
+static sio_err open_engine(sio_sio_client *s, uint64_t now)
+{
+    sio_eio_client_free(s->eio);
+    sio_err rc = sio_eio_client_open(s->eio, s->eio_cfg, now);
+    s->state = SIO_SIO_CLIENT_CONNECTING;
+    s->connect_due = now + s->cfg->connect_timeout_ms;
+    s->protocol = s->eio_cfg->protocol == 3 ? 4 : 5;
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = s->protocol;
+    opt.max_attachments = s->cfg->max_attachments;
+    sio_pkt_assembler_init(&s->assembler, &opt, s->slots, s->cfg->max_attachments);
+    return rc;
+}
+
+sio_err sio_sio_client_open(sio_sio_client *s, const sio_sio_client_config *cfg,
+                            sio_eio_client *eio, const sio_eio_client_config *eio_cfg,
+                            uint64_t now_ms)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->eio = eio;
+    s->eio_cfg = eio_cfg;
+    s->state = SIO_SIO_CLIENT_CLOSED;
+    s->reconnect_due = s->connect_due = NEVER;
+    if (!cfg || !eio || !eio_cfg || (cfg->randomization && !cfg->random) ||
+        cfg->randomization > 1000)
+        return SIO_ERR_INVALID_ARGUMENT;
+    s->slots = sio__mem(MEM(s), NULL, (cfg->max_attachments + 1) * sizeof *s->slots);
+    s->copies = sio__mem(MEM(s), NULL, (cfg->max_attachments + 1) * sizeof *s->copies);
+    if (!s->slots || !s->copies)
+        return SIO_ERR_NO_MEMORY;
+    return open_engine(s, now_ms);
+}
+
+/* The connection is gone (not by the application's close): every joined namespace is left
+ * with the reason and will be joined again; the next attempt is scheduled, or none is left. */
+static void connection_lost(sio_sio_client *s, sio_sio_client_reason reason, uint64_t now)
+{
+    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next) {
+        if (n->state == NSP_JOINED)
+            push_nsp(s, SIO_SIO_CLIENT_EV_DISCONNECTED, n, SIO_SPAN_NULL, reason);
+        if (n->state != NSP_LEFT) {
+            n->state = NSP_PENDING;
+            n->connect_sent = false;
+            n->ack_count = 0;
+        }
+    }
+    s->connect_due = NEVER;
+    if (!s->cfg->reconnection || (s->cfg->attempts && s->attempts >= s->cfg->attempts)) {
+        if (s->cfg->reconnection)
+            push_attempt(s, SIO_SIO_CLIENT_EV_RECONNECT_FAILED, s->attempts, 0);
+        s->state = SIO_SIO_CLIENT_CLOSED;
+        push_attempt(s, SIO_SIO_CLIENT_EV_CLOSED, s->attempts, 0);
+        return;
+    }
+    uint32_t r = s->cfg->randomization ? s->cfg->random(s->cfg->random_ctx) : 0;
+    uint64_t delay = sio_sio_client_backoff(s->cfg, s->attempts, r);
+    s->attempts++;
+    s->state = SIO_SIO_CLIENT_RECONNECT_WAIT;
+    s->reconnect_due = now + delay;
+    push_attempt(s, SIO_SIO_CLIENT_EV_RECONNECT_SCHEDULED, s->attempts, delay);
+}
+
+static sio_sio_client_reason reason_of(sio_eio_close_reason r)
+{
+    switch (r) {
+    case SIO_EIO_REASON_PING_TIMEOUT:
+        return SIO_SIO_CLIENT_REASON_PING_TIMEOUT;
+    case SIO_EIO_REASON_PARSE_ERROR:
+        return SIO_SIO_CLIENT_REASON_PARSE_ERROR;
+    case SIO_EIO_REASON_TRANSPORT_ERROR:
+        return SIO_SIO_CLIENT_REASON_TRANSPORT_ERROR;
+    default:
+        return SIO_SIO_CLIENT_REASON_TRANSPORT_CLOSE;
+    }
+}
+
+void sio_sio_client_eio_closed(sio_sio_client *s, sio_eio_close_reason reason, uint64_t now_ms)
+{
+    if (s->state == SIO_SIO_CLIENT_CLOSED || s->state == SIO_SIO_CLIENT_RECONNECT_WAIT)
+        return;
+    sio_sio_client_reason r = s->closing_for_reconnect ? s->pending_reason : reason_of(reason);
+    s->closing_for_reconnect = false;
+    connection_lost(s, r, now_ms);
+}
+
+void sio_sio_client_eio_open(sio_sio_client *s, uint64_t now_ms)
+{
+    if (s->state != SIO_SIO_CLIENT_CONNECTING)
+        return;
+    s->state = SIO_SIO_CLIENT_OPEN;
+    s->connect_due = NEVER;
+    if (s->attempts)
+        push_attempt(s, SIO_SIO_CLIENT_EV_RECONNECTED, s->attempts, 0);
+    s->attempts = 0;
+    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next)
+        if (n->state == NSP_PENDING && !n->connect_sent)
+            send_connect(s, n, now_ms);
+}
+
+/* We end the Engine.IO session ourselves (a parse error, the connect deadline) and reconnect:
+ * its CLOSED, forwarded by the caller, is reported with our reason. */
+static void close_for_reconnect(sio_sio_client *s, sio_sio_client_reason reason, uint64_t now)
+{
+    s->closing_for_reconnect = true;
+    s->pending_reason = reason;
+    sio_eio_client_close(s->eio, now);
+}
+
+void sio_sio_client_close(sio_sio_client *s, uint64_t now_ms)
+{
+    if (s->state == SIO_SIO_CLIENT_CLOSED)
+        return;
+    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next) {
+        if (n->state == NSP_JOINED && s->state == SIO_SIO_CLIENT_OPEN) {
+            sio_pkt pkt = {.type = SIO_PKT_DISCONNECT, .nsp = name_of(n)};
+            encode_send(s, &pkt, NULL, 0, now_ms);
+        }
+        leave(s, n, SIO_SIO_CLIENT_REASON_CLIENT_DISCONNECT, true);
+    }
+    s->state = SIO_SIO_CLIENT_CLOSED;
+    s->reconnect_due = s->connect_due = NEVER;
+    sio_eio_client_close(s->eio, now_ms);
+    push_attempt(s, SIO_SIO_CLIENT_EV_CLOSED, s->attempts, 0);
+}
+
+uint64_t sio_sio_client_next_deadline(const sio_sio_client *s)
+{
+    return s->reconnect_due < s->connect_due ? s->reconnect_due : s->connect_due;
+}
+
+void sio_sio_client_timeout(sio_sio_client *s, uint64_t now_ms)
+{
+    if (s->state == SIO_SIO_CLIENT_CONNECTING && s->connect_due <= now_ms) {
+        s->connect_due = NEVER;
+        close_for_reconnect(s, SIO_SIO_CLIENT_REASON_TRANSPORT_ERROR, now_ms);
+        return;
+    }
+    if (s->state == SIO_SIO_CLIENT_RECONNECT_WAIT && s->reconnect_due <= now_ms) {
+        s->reconnect_due = NEVER;
+        open_engine(s, now_ms);
+        push_attempt(s, SIO_SIO_CLIENT_EV_RECONNECTING, s->attempts, 0);
+    }
+}
+
+/* ------------------------------------------------------------------ receiving */
+
+static void free_copies(sio_sio_client *s)
+{
+    for (uint32_t i = 0; i < s->copy_count; i++)
+        sio__mem(MEM(s), s->copies[i], 0);
+    s->copy_count = 0;
+    s->release_copies = false;
+}
+
+static uint8_t *copy_bytes(sio_sio_client *s, const uint8_t *p, size_t n)
+{
+    uint8_t *c = sio__mem(MEM(s), NULL, n ? n : 1);
+    if (c) {
+        if (n)
+            memcpy(c, p, n);
+        s->copies[s->copy_count++] = c;
+    }
+    return c;
+}
+
+/* As on the server side: the text of a binary packet and its attachments are copied. */
+static sio_err assemble(sio_sio_client *s, bool binary, const uint8_t *p, size_t n, bool *complete)
+{
+    if (!binary) {
+        sio_err rc = sio_pkt_assembler_text(&s->assembler, p, n, complete, NULL);
+        if (rc != SIO_OK || *complete)
+            return rc;
+        uint8_t *text = copy_bytes(s, p, n);
+        if (!text)
+            return SIO_ERR_NO_MEMORY;
+        sio_pkt_options opt = s->assembler.opt;
+        sio_pkt_assembler_init(&s->assembler, &opt, s->slots, s->cfg->max_attachments);
+        return sio_pkt_assembler_text(&s->assembler, text, n, complete, NULL);
+    }
+    const uint8_t *bytes = p;
+    if (s->copy_count > 0 && s->assembler.state == SIO_PKT_ASM_WAITING) {
+        bytes = copy_bytes(s, p, n);
+        if (!bytes)
+            return SIO_ERR_NO_MEMORY;
+    }
+    return sio_pkt_assembler_binary(&s->assembler, bytes, n, complete, NULL);
+}
+
+/* The socket id of a CONNECT reply: v5 {"sid":…}; v4 none, the Engine.IO sid stands for it. */
+static sio_span connect_sid(const sio_sio_client *s, const sio_pkt *pkt)
+{
+    sio_span sid;
+    if (s->protocol == 5 && pkt->data.ptr &&
+        sio_json_object_get(pkt->data, "sid", 3, &sid) == SIO_OK &&
+        sio_json_kind_of(sid) == SIO_JSON_STRING && sid.len >= 2)
+        return sio_span_of(sid.ptr + 1, sid.len - 2);
+    return sio_eio_client_sid(s->eio);
+}
+
+static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
+                      const sio_span *atts, uint32_t natt)
+{
+    for (uint32_t i = 0; i < n->ack_count; i++) {
+        if (n->acks[i] != pkt->id)
+            continue;
+        n->acks[i] = n->acks[--n->ack_count];
+        sio_sio_client_item *it = push(s, SIO_SIO_CLIENT_EV_ACK, name_of(n), n->user,
+                                       pkt->data.ptr ? pkt->data : sio_span_of("[]", 2));
+        if (it) {
+            it->has_id = true;
+            it->id = pkt->id;
+            it->attachments = atts;
+            it->attachment_count = natt;
+        }
+        return;
+    }
+}
+
+static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span *atts,
+                          uint32_t natt, uint64_t now)
+{
+    sio_sio_client_nsp *n = find(s, pkt->nsp);
+    if (!n || n->state == NSP_LEFT)
+        return; /* a namespace this client is not in */
+    if (pkt->type == SIO_PKT_CONNECT) {
+        if (n->state == NSP_PENDING) {
+            n->state = NSP_JOINED;
+            push_nsp(s, SIO_SIO_CLIENT_EV_CONNECTED, n, connect_sid(s, pkt), 0);
+            send_buffer(s, n, now);
+        }
+    } else if (pkt->type == SIO_PKT_CONNECT_ERROR) {
+        push_nsp(s, SIO_SIO_CLIENT_EV_CONNECT_ERROR, n, pkt->data, 0);
+        leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, false);
+    } else if (n->state != NSP_JOINED) {
+        return;
+    } else if (pkt->type == SIO_PKT_DISCONNECT) {
+        leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, true);
+    } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
+        sio_sio_client_item *it = push(s, SIO_SIO_CLIENT_EV_EVENT, name_of(n), n->user, pkt->data);
+        if (it) {
+            it->has_id = pkt->has_id;
+            it->id = pkt->id;
+            it->attachments = atts;
+            it->attachment_count = natt;
+        }
+    } else if (pkt->has_id) {
+        ack_event(s, n, pkt, atts, natt);
+    }
+}
+
+void sio_sio_client_receive(sio_sio_client *s, bool binary, const uint8_t *p, size_t n,
+                            uint64_t now_ms)
+{
+    if (s->release_copies)
+        free_copies(s);
+    if (s->state != SIO_SIO_CLIENT_OPEN)
+        return;
+    bool complete = false;
+    sio_err rc = assemble(s, binary, p, n, &complete);
+    if (rc != SIO_OK) { /* what the server sent does not decode: reconnect */
+        free_copies(s);
+        close_for_reconnect(s, SIO_SIO_CLIENT_REASON_PARSE_ERROR, now_ms);
+        return;
+    }
+    if (!complete)
+        return;
+    sio_pkt pkt;
+    const sio_span *atts = NULL;
+    uint32_t natt = 0;
+    sio_pkt_assembler_result(&s->assembler, &pkt, &atts, &natt);
+    handle_packet(s, &pkt, atts, natt, now_ms);
+    s->release_copies = s->copy_count > 0;
+}
+
+/* ------------------------------------------------------------------ life */
+
+sio_sio_client_state sio_sio_client_state_of(const sio_sio_client *s)
+{
+    return s->state;
+}
+
+void sio_sio_client_free(sio_sio_client *s)
+{
+    if (!s->cfg)
+        return;
+    while (s->namespaces) {
+        sio_sio_client_nsp *n = s->namespaces;
+        s->namespaces = n->next;
+        sio__list_clear(MEM(s), &n->buffer);
+        sio__mem(MEM(s), n->acks, 0);
+        sio__mem(MEM(s), n->auth, 0);
+        sio__mem(MEM(s), n, 0);
+    }
+    while (s->events) {
+        sio_sio_client_item *it = s->events;
+        s->events = it->next;
+        sio__mem(MEM(s), it, 0);
+    }
+    s->events_tail = NULL;
+    sio__mem(MEM(s), s->current, 0);
+    s->current = NULL;
+    if (s->copies)
+        free_copies(s);
+    sio__mem(MEM(s), s->copies, 0);
+    sio__mem(MEM(s), s->slots, 0);
+    s->copies = NULL;
+    s->slots = NULL;
+}
