@@ -48,11 +48,11 @@ UNIT_SRC  := $(sort $(wildcard codec/tests/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/tests/%)
 UNIT_SBIN := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/san/tests/%)
 
-$(BUILD)/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h $(BUILD)/libsiocodec.a
+$(BUILD)/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h codec/tests/counting_alloc.h $(BUILD)/libsiocodec.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(OPT) -Icodec/src $< -o $@ $(BUILD)/libsiocodec.a -lcjson
 
-$(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h $(BUILD)/san/libsiocodec.a
+$(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h codec/tests/counting_alloc.h $(BUILD)/san/libsiocodec.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 

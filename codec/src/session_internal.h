@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sio/eio_server.h"
+#include "sio/packet.h"
 
 /* The session allocator, or libc when none was given (the only place the codec calls libc's
  * allocator, and only on behalf of a session). size 0 frees. */
@@ -19,6 +20,26 @@ static inline void *sio__mem(const sio_allocator *a, void *p, size_t size)
     }
     return realloc(p, size);
 }
+
+/* ------------------------------------------------------------------ Socket.IO (session_pkt.c) */
+
+/* Allocates the inbox's slots and copy table and starts its assembler. */
+sio_err sio__inbox_init(sio__pkt_inbox *in, const sio_allocator *a, int protocol,
+                        uint32_t max_attachments);
+/* Starts the assembler again (a new connection, another protocol). */
+void sio__inbox_restart(sio__pkt_inbox *in, int protocol, uint32_t max_attachments);
+/* One Engine.IO message; *complete when a packet is ready (sio__inbox_result). */
+sio_err sio__inbox_feed(sio__pkt_inbox *in, const sio_allocator *a, uint32_t max_attachments,
+                        bool binary, const uint8_t *p, size_t n, bool *complete);
+/* The completed packet; its views stay valid until the next feed. */
+void sio__inbox_result(sio__pkt_inbox *in, sio_pkt *pkt, const sio_span **attachments,
+                       uint32_t *count);
+void sio__inbox_drop(sio__pkt_inbox *in, const sio_allocator *a); /* copies freed */
+void sio__inbox_free(sio__pkt_inbox *in, const sio_allocator *a);
+
+/* Encodes `pkt` under `protocol`'s rules into memory of `a` (*out, *len; freed by the caller). */
+sio_err sio__pkt_encode_alloc(const sio_allocator *a, const sio_pkt *pkt, int protocol,
+                              uint8_t **out, size_t *len);
 
 /* An outgoing packet or an event of a session, with its bytes. */
 struct sio_eio_item {

@@ -151,20 +151,11 @@ const char *sio_sio_client_reason_name(sio_sio_client_reason r)
 static sio_err encode_send(sio_sio_client *s, const sio_pkt *pkt, const sio_span *atts,
                            uint32_t count, uint64_t now)
 {
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    opt.protocol = s->protocol;
-    opt.max_attachments = count > opt.max_attachments ? count : opt.max_attachments;
-    size_t need = 0;
-    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
-    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    uint8_t *text = sio__mem(MEM(s), NULL, need);
-    if (!text)
-        return SIO_ERR_NO_MEMORY;
-    rc = sio_pkt_encode(pkt, &opt, text, need, &need);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    sio_err rc = sio__pkt_encode_alloc(MEM(s), pkt, s->protocol, &text, &len);
     if (rc == SIO_OK)
-        rc = sio_eio_client_send(s->eio, false, text, need, now);
+        rc = sio_eio_client_send(s->eio, false, text, len, now);
     for (uint32_t i = 0; rc == SIO_OK && i < count; i++)
         rc = sio_eio_client_send(s->eio, true, atts[i].ptr, atts[i].len, now);
     sio__mem(MEM(s), text, 0);
@@ -210,33 +201,33 @@ static sio_err await_ack(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t id)
     return SIO_OK;
 }
 
+/* Appends a message to a namespace's buffer. */
+static sio_err buffer_message(sio_sio_client *s, sio_sio_client_nsp *n, bool binary,
+                              const uint8_t *p, size_t len)
+{
+    sio_eio_item *it = sio__item_new(MEM(s), 0, len);
+    if (!it)
+        return SIO_ERR_NO_MEMORY;
+    it->binary = binary;
+    if (len)
+        memcpy(it->data, p, len);
+    sio__list_push(&n->buffer, it);
+    return SIO_OK;
+}
+
 /* A packet for a namespace still PENDING: its messages wait in the namespace's buffer. */
 static sio_err buffer_packet(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
                              const sio_span *atts, uint32_t count)
 {
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    opt.protocol = s->protocol;
-    opt.max_attachments = count > opt.max_attachments ? count : opt.max_attachments;
-    size_t need = 0;
-    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
-    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    sio_eio_item *text = sio__item_new(MEM(s), 0, need);
-    if (!text)
-        return SIO_ERR_NO_MEMORY;
-    sio_pkt_encode(pkt, &opt, text->data, need, &need);
-    sio__list_push(&n->buffer, text);
-    for (uint32_t i = 0; i < count; i++) {
-        sio_eio_item *att = sio__item_new(MEM(s), 0, atts[i].len);
-        if (!att)
-            return SIO_ERR_NO_MEMORY;
-        att->binary = true;
-        if (atts[i].len)
-            memcpy(att->data, atts[i].ptr, atts[i].len);
-        sio__list_push(&n->buffer, att);
-    }
-    return SIO_OK;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    sio_err rc = sio__pkt_encode_alloc(MEM(s), pkt, s->protocol, &text, &len);
+    if (rc == SIO_OK)
+        rc = buffer_message(s, n, false, text, len);
+    for (uint32_t i = 0; rc == SIO_OK && i < count; i++)
+        rc = buffer_message(s, n, true, atts[i].ptr, atts[i].len);
+    sio__mem(MEM(s), text, 0);
+    return rc;
 }
 
 sio_err sio_sio_client_emit(sio_sio_client *s, sio_span nsp, sio_span data,
@@ -382,11 +373,8 @@ static sio_err open_engine(sio_sio_client *s, uint64_t now)
     s->state = SIO_SIO_CLIENT_CONNECTING;
     s->connect_due = now + s->cfg->connect_timeout_ms;
     s->protocol = s->eio_cfg->protocol == 3 ? 4 : 5;
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    opt.protocol = s->protocol;
-    opt.max_attachments = s->cfg->max_attachments;
-    sio_pkt_assembler_init(&s->assembler, &opt, s->slots, s->cfg->max_attachments);
+    sio__inbox_drop(&s->inbox, MEM(s));
+    sio__inbox_restart(&s->inbox, s->protocol, s->cfg->max_attachments);
     return rc;
 }
 
@@ -403,11 +391,9 @@ sio_err sio_sio_client_open(sio_sio_client *s, const sio_sio_client_config *cfg,
     if (!cfg || !eio || !eio_cfg || (cfg->randomization && !cfg->random) ||
         cfg->randomization > 1000)
         return SIO_ERR_INVALID_ARGUMENT;
-    s->slots = sio__mem(MEM(s), NULL, (cfg->max_attachments + 1) * sizeof *s->slots);
-    s->copies = sio__mem(MEM(s), NULL, (cfg->max_attachments + 1) * sizeof *s->copies);
-    if (!s->slots || !s->copies)
-        return SIO_ERR_NO_MEMORY;
-    return open_engine(s, now_ms);
+    sio_err rc =
+        sio__inbox_init(&s->inbox, MEM(s), eio_cfg->protocol == 3 ? 4 : 5, cfg->max_attachments);
+    return rc != SIO_OK ? rc : open_engine(s, now_ms);
 }
 
 /* The connection is gone (not by the application's close): every joined namespace is left
@@ -523,48 +509,6 @@ void sio_sio_client_timeout(sio_sio_client *s, uint64_t now_ms)
 
 /* ------------------------------------------------------------------ receiving */
 
-static void free_copies(sio_sio_client *s)
-{
-    for (uint32_t i = 0; i < s->copy_count; i++)
-        sio__mem(MEM(s), s->copies[i], 0);
-    s->copy_count = 0;
-    s->release_copies = false;
-}
-
-static uint8_t *copy_bytes(sio_sio_client *s, const uint8_t *p, size_t n)
-{
-    uint8_t *c = sio__mem(MEM(s), NULL, n ? n : 1);
-    if (c) {
-        if (n)
-            memcpy(c, p, n);
-        s->copies[s->copy_count++] = c;
-    }
-    return c;
-}
-
-/* As on the server side: the text of a binary packet and its attachments are copied. */
-static sio_err assemble(sio_sio_client *s, bool binary, const uint8_t *p, size_t n, bool *complete)
-{
-    if (!binary) {
-        sio_err rc = sio_pkt_assembler_text(&s->assembler, p, n, complete, NULL);
-        if (rc != SIO_OK || *complete)
-            return rc;
-        uint8_t *text = copy_bytes(s, p, n);
-        if (!text)
-            return SIO_ERR_NO_MEMORY;
-        sio_pkt_options opt = s->assembler.opt;
-        sio_pkt_assembler_init(&s->assembler, &opt, s->slots, s->cfg->max_attachments);
-        return sio_pkt_assembler_text(&s->assembler, text, n, complete, NULL);
-    }
-    const uint8_t *bytes = p;
-    if (s->copy_count > 0 && s->assembler.state == SIO_PKT_ASM_WAITING) {
-        bytes = copy_bytes(s, p, n);
-        if (!bytes)
-            return SIO_ERR_NO_MEMORY;
-    }
-    return sio_pkt_assembler_binary(&s->assembler, bytes, n, complete, NULL);
-}
-
 /* The socket id of a CONNECT reply: v5 {"sid":…}; v4 none, the Engine.IO sid stands for it. */
 static sio_span connect_sid(const sio_sio_client *s, const sio_pkt *pkt)
 {
@@ -630,14 +574,13 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
 void sio_sio_client_receive(sio_sio_client *s, bool binary, const uint8_t *p, size_t n,
                             uint64_t now_ms)
 {
-    if (s->release_copies)
-        free_copies(s);
     if (s->state != SIO_SIO_CLIENT_OPEN)
         return;
     bool complete = false;
-    sio_err rc = assemble(s, binary, p, n, &complete);
+    sio_err rc =
+        sio__inbox_feed(&s->inbox, MEM(s), s->cfg->max_attachments, binary, p, n, &complete);
     if (rc != SIO_OK) { /* what the server sent does not decode: reconnect */
-        free_copies(s);
+        sio__inbox_drop(&s->inbox, MEM(s));
         close_for_reconnect(s, SIO_SIO_CLIENT_REASON_PARSE_ERROR, now_ms);
         return;
     }
@@ -646,9 +589,8 @@ void sio_sio_client_receive(sio_sio_client *s, bool binary, const uint8_t *p, si
     sio_pkt pkt;
     const sio_span *atts = NULL;
     uint32_t natt = 0;
-    sio_pkt_assembler_result(&s->assembler, &pkt, &atts, &natt);
+    sio__inbox_result(&s->inbox, &pkt, &atts, &natt);
     handle_packet(s, &pkt, atts, natt, now_ms);
-    s->release_copies = s->copy_count > 0;
 }
 
 /* ------------------------------------------------------------------ life */
@@ -678,10 +620,5 @@ void sio_sio_client_free(sio_sio_client *s)
     s->events_tail = NULL;
     sio__mem(MEM(s), s->current, 0);
     s->current = NULL;
-    if (s->copies)
-        free_copies(s);
-    sio__mem(MEM(s), s->copies, 0);
-    sio__mem(MEM(s), s->slots, 0);
-    s->copies = NULL;
-    s->slots = NULL;
+    sio__inbox_free(&s->inbox, MEM(s));
 }

@@ -64,55 +64,34 @@ static void free_namespaces(sio_sio_server *s)
     }
 }
 
-/* The text and attachments of a binary packet, copied because they arrive in separate
- * messages and the assembler only keeps views (SIO-PKT-12). */
-static void free_copies(sio_sio_server *s)
-{
-    for (uint32_t i = 0; i < s->copy_count; i++)
-        sio__mem(MEM(s), s->copies[i], 0);
-    s->copy_count = 0;
-    s->release_copies = false;
-}
-
-static uint8_t *copy_bytes(sio_sio_server *s, const uint8_t *p, size_t n)
-{
-    if (!s->copies) {
-        s->copies = sio__mem(MEM(s), NULL, (s->cfg->max_attachments + 1) * sizeof *s->copies);
-        if (!s->copies)
-            return NULL;
-    }
-    uint8_t *c = sio__mem(MEM(s), NULL, n ? n : 1);
-    if (c) {
-        if (n) /* an empty attachment may come with p == NULL */
-            memcpy(c, p, n);
-        s->copies[s->copy_count++] = c;
-    }
-    return c;
-}
-
 /* ------------------------------------------------------------------ sending */
 
-/* A packet without payload array (CONNECT reply, CONNECT_ERROR, DISCONNECT), encoded into
- * memory of the session's allocator for the Engine.IO session to copy. Outgoing packets are
- * checked under the v5 rules for both protocols: they differ only in that v4 wants a string
- * for CONNECT_ERROR, and the application may choose the object form for v4 clients too (the
- * wire form is the same). */
+/* Encodes a packet and hands it to the Engine.IO session. Outgoing packets are checked under
+ * the v5 rules for both protocols: they differ only in that v4 wants a string for CONNECT_ERROR,
+ * and the application may give v4 clients the object form too (the wire form is the same). */
+static sio_err encode_send(sio_sio_server *s, const sio_pkt *pkt, const sio_span *atts,
+                           uint32_t count, bool await_id, uint64_t now)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    sio_err rc = sio__pkt_encode_alloc(MEM(s), pkt, 5, &text, &len);
+    if (rc == SIO_OK)
+        rc = sio_sio_server_send(s, pkt->nsp, sio_span_of(text, len), atts, count, await_id,
+                                 pkt->id, now);
+    sio__mem(MEM(s), text, 0);
+    return rc;
+}
+
+/* A packet without payload array (CONNECT reply, CONNECT_ERROR, DISCONNECT). */
 static sio_err send_simple(sio_sio_server *s, sio_pkt_type type, sio_span nsp, sio_span data,
                            uint64_t now)
 {
+    uint8_t *text = NULL;
+    size_t len = 0;
     sio_pkt pkt = {.type = type, .nsp = nsp, .data = data};
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    size_t need = 0;
-    sio_err rc = sio_pkt_encode(&pkt, &opt, NULL, 0, &need);
-    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    uint8_t *text = sio__mem(MEM(s), NULL, need);
-    if (!text)
-        return SIO_ERR_NO_MEMORY;
-    rc = sio_pkt_encode(&pkt, &opt, text, need, &need);
+    sio_err rc = sio__pkt_encode_alloc(MEM(s), &pkt, 5, &text, &len);
     if (rc == SIO_OK)
-        rc = sio_eio_server_send(s->eio, false, text, need, now);
+        rc = sio_eio_server_send(s->eio, false, text, len, now);
     sio__mem(MEM(s), text, 0);
     return rc;
 }
@@ -152,22 +131,7 @@ sio_err sio_sio_server_emit(sio_sio_server *s, sio_span nsp, bool ack, sio_span 
                    .has_id = has_id,
                    .id = id,
                    .data = data};
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    opt.max_attachments = count > opt.max_attachments ? count : opt.max_attachments;
-    size_t need = 0;
-    sio_err rc = sio_pkt_encode(&pkt, &opt, NULL, 0, &need);
-    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    uint8_t *text = sio__mem(MEM(s), NULL, need);
-    if (!text)
-        return SIO_ERR_NO_MEMORY;
-    rc = sio_pkt_encode(&pkt, &opt, text, need, &need);
-    if (rc == SIO_OK)
-        rc = sio_sio_server_send(s, nsp, sio_span_of(text, need), attachments, count,
-                                 has_id && !ack, id, now_ms);
-    sio__mem(MEM(s), text, 0);
-    return rc;
+    return encode_send(s, &pkt, attachments, count, has_id && !ack, now_ms);
 }
 
 /* ------------------------------------------------------------------ namespaces */
@@ -244,7 +208,7 @@ static void close_connection(sio_sio_server *s, sio_sio_server_event *ev, sio_er
     s->state = SIO_SIO_SERVER_CLOSED;
     s->connect_due = NEVER;
     free_namespaces(s);
-    free_copies(s);
+    sio__inbox_drop(&s->inbox, MEM(s));
     memset(ev, 0, sizeof *ev);
     ev->type = SIO_SIO_SERVER_EV_CLOSE;
     ev->error = error;
@@ -269,7 +233,7 @@ void sio_sio_server_close(sio_sio_server *s, uint64_t now_ms)
     s->state = SIO_SIO_SERVER_CLOSED;
     s->connect_due = NEVER;
     free_namespaces(s);
-    free_copies(s);
+    sio__inbox_drop(&s->inbox, MEM(s));
     sio_eio_server_close(s->eio, now_ms);
 }
 
@@ -392,37 +356,11 @@ static void handle_packet(sio_sio_server *s, const sio_pkt *pkt, const sio_span 
     }
 }
 
-/* Feeds one Engine.IO message to the assembler. The text of a binary packet is copied and fed
- * again from the copy, the attachments after it are copied as they come. */
-static sio_err assemble(sio_sio_server *s, bool binary, const uint8_t *p, size_t n, bool *complete)
-{
-    if (!binary) {
-        sio_err rc = sio_pkt_assembler_text(&s->assembler, p, n, complete, NULL);
-        if (rc != SIO_OK || *complete)
-            return rc;
-        uint8_t *text = copy_bytes(s, p, n);
-        if (!text)
-            return SIO_ERR_NO_MEMORY;
-        sio_pkt_options opt = s->assembler.opt;
-        sio_pkt_assembler_init(&s->assembler, &opt, s->slots, s->cfg->max_attachments);
-        return sio_pkt_assembler_text(&s->assembler, text, n, complete, NULL);
-    }
-    const uint8_t *bytes = p;
-    if (s->copy_count > 0 && s->assembler.state == SIO_PKT_ASM_WAITING) {
-        bytes = copy_bytes(s, p, n);
-        if (!bytes)
-            return SIO_ERR_NO_MEMORY;
-    }
-    return sio_pkt_assembler_binary(&s->assembler, bytes, n, complete, NULL);
-}
-
 /* What the previous event viewed is released now. */
 static void release_previous(sio_sio_server *s)
 {
     sio__mem(MEM(s), s->scratch, 0);
     s->scratch = NULL;
-    if (s->release_copies)
-        free_copies(s);
 }
 
 void sio_sio_server_receive(sio_sio_server *s, bool binary, const uint8_t *p, size_t n,
@@ -434,7 +372,8 @@ void sio_sio_server_receive(sio_sio_server *s, bool binary, const uint8_t *p, si
     if (s->state == SIO_SIO_SERVER_CLOSED)
         return;
     bool complete = false;
-    sio_err rc = assemble(s, binary, p, n, &complete);
+    sio_err rc =
+        sio__inbox_feed(&s->inbox, MEM(s), s->cfg->max_attachments, binary, p, n, &complete);
     if (rc != SIO_OK) {
         violation(s, ev, rc, sio_err_message(rc));
         return;
@@ -444,9 +383,8 @@ void sio_sio_server_receive(sio_sio_server *s, bool binary, const uint8_t *p, si
     sio_pkt pkt;
     const sio_span *atts = NULL;
     uint32_t natt = 0;
-    sio_pkt_assembler_result(&s->assembler, &pkt, &atts, &natt);
+    sio__inbox_result(&s->inbox, &pkt, &atts, &natt);
     handle_packet(s, &pkt, atts, natt, ev);
-    s->release_copies = s->copy_count > 0;
 }
 
 /* ------------------------------------------------------------------ life */
@@ -471,14 +409,7 @@ sio_err sio_sio_server_open(sio_sio_server *s, const sio_sio_server_config *cfg,
     if (!cfg || !eio || cfg->max_namespace > SIO_SIO_SERVER_DEFAULT_MAX_NAMESPACE)
         return SIO_ERR_INVALID_ARGUMENT;
     s->protocol = sio_eio_server_protocol(eio) == 3 ? 4 : 5;
-    s->slots = sio__mem(MEM(s), NULL, (cfg->max_attachments + 1) * sizeof *s->slots);
-    if (!s->slots)
-        return SIO_ERR_NO_MEMORY;
-    sio_pkt_options opt;
-    sio_pkt_options_init(&opt);
-    opt.protocol = s->protocol;
-    opt.max_attachments = cfg->max_attachments;
-    sio_err rc = sio_pkt_assembler_init(&s->assembler, &opt, s->slots, cfg->max_attachments);
+    sio_err rc = sio__inbox_init(&s->inbox, MEM(s), s->protocol, cfg->max_attachments);
     if (rc != SIO_OK)
         return rc;
     s->state = SIO_SIO_SERVER_WAITING;
@@ -496,12 +427,8 @@ void sio_sio_server_free(sio_sio_server *s)
     if (!s->cfg)
         return;
     free_namespaces(s);
-    free_copies(s);
-    sio__mem(MEM(s), s->copies, 0);
-    sio__mem(MEM(s), s->slots, 0);
+    sio__inbox_free(&s->inbox, MEM(s));
     sio__mem(MEM(s), s->scratch, 0);
-    s->copies = NULL;
-    s->slots = NULL;
     s->scratch = NULL;
 }
 

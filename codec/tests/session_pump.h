@@ -14,26 +14,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "counting_alloc.h"
 #include "sio/eio_client.h"
 #include "sio/eio_server.h"
-
-static long live_blocks;
-
-static void *counting_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (n == 0) {
-        if (p)
-            live_blocks--;
-        free(p);
-        return NULL;
-    }
-    if (!p)
-        live_blocks++;
-    return realloc(p, n);
-}
-
-static const sio_allocator counting = {counting_realloc, NULL};
 
 typedef enum delivery_kind {
     TO_SERVER_REQUEST, /* a client REQUEST or WS_OPEN */

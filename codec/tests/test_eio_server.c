@@ -7,32 +7,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "counting_alloc.h"
 #include "sio/eio_server.h"
-
-/* ------------------------------------------------------------------ allocator */
-
-static long live_blocks;
-static long fail_after = -1; /* allocations left before failing; -1 = never fail */
-
-static void *counting_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (n == 0) {
-        if (p)
-            live_blocks--;
-        free(p);
-        return NULL;
-    }
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    if (!p)
-        live_blocks++;
-    return realloc(p, n);
-}
-
-static const sio_allocator counting = {counting_realloc, NULL};
 
 /* ------------------------------------------------------------------ transcripts */
 

@@ -6,25 +6,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "counting_alloc.h"
 #include "sio/sio_server.h"
 
-static long live_blocks;
-
-static void *counting_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    if (n == 0) {
-        if (p)
-            live_blocks--;
-        free(p);
-        return NULL;
-    }
-    if (!p)
-        live_blocks++;
-    return realloc(p, n);
-}
-
-static const sio_allocator counting = {counting_realloc, NULL};
 static sio_eio_server_config eio_cfg;
 static sio_sio_server_config sio_cfg;
 static char sent[4096]; /* what the Engine.IO session sent, one message a line */

@@ -173,4 +173,15 @@ SIO_API sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p,
 SIO_API sio_err sio_pkt_assembler_result(const sio_pkt_assembler *a, sio_pkt *pkt,
                                          const sio_span **attachments, uint32_t *count);
 
+/* The receiving side of a Socket.IO session (private to sio/sio_server.h and sio/sio_client.h):
+ * an assembler whose binary packets are kept in copies, because their text and attachments
+ * arrive in separate messages whose bytes the caller does not keep. */
+typedef struct sio__pkt_inbox {
+    sio_pkt_assembler assembler;
+    sio_span *slots;  /* max_attachments views */
+    uint8_t **copies; /* the pending binary packet's text and attachments */
+    uint32_t copy_count;
+    bool release; /* the last packet viewed the copies: free them before the next message */
+} sio__pkt_inbox;
+
 #endif

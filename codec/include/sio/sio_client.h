@@ -149,11 +149,7 @@ typedef struct sio_sio_client {
     sio_sio_client_nsp *namespaces;
     sio_sio_client_item *events, *events_tail;
     sio_sio_client_item *current;
-    sio_pkt_assembler assembler;
-    sio_span *slots;
-    uint8_t **copies;
-    uint32_t copy_count;
-    bool release_copies;
+    sio__pkt_inbox inbox;
 } sio_sio_client;
 
 /* Starts the client and opens `eio` with `eio_cfg` (both must outlive the session). */

@@ -118,12 +118,8 @@ typedef struct sio_sio_server {
     uint8_t protocol; /* 5, or 4 */
     uint64_t connect_due;
     sio_sio_nsp *namespaces; /* joined, newest first */
-    sio_pkt_assembler assembler;
-    sio_span *slots;  /* max_attachments views */
-    uint8_t **copies; /* the pending binary packet's text and attachments, copied */
-    uint32_t copy_count;
-    uint8_t *scratch;    /* the v4 CONNECT query as JSON; freed on the next call */
-    bool release_copies; /* the last event viewed the copies: free them on the next call */
+    sio__pkt_inbox inbox;
+    uint8_t *scratch; /* the v4 CONNECT query as JSON; freed on the next call */
 } sio_sio_server;
 
 /* Starts the Socket.IO side of an Engine.IO session that has just opened (v5 over Engine.IO v4,

@@ -1,0 +1,111 @@
+/* What the Socket.IO sessions (server and client side) share: the inbox that assembles binary
+ * packets from copies of their messages, and packet encoding into allocated memory. */
+#include "session_internal.h"
+
+sio_err sio__inbox_init(sio__pkt_inbox *in, const sio_allocator *a, int protocol,
+                        uint32_t max_attachments)
+{
+    memset(in, 0, sizeof *in);
+    in->slots = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->slots);
+    in->copies = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->copies);
+    if (!in->slots || !in->copies)
+        return SIO_ERR_NO_MEMORY;
+    sio__inbox_restart(in, protocol, max_attachments);
+    return SIO_OK;
+}
+
+void sio__inbox_restart(sio__pkt_inbox *in, int protocol, uint32_t max_attachments)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = protocol;
+    opt.max_attachments = max_attachments;
+    sio_pkt_assembler_init(&in->assembler, &opt, in->slots, max_attachments);
+}
+
+void sio__inbox_drop(sio__pkt_inbox *in, const sio_allocator *a)
+{
+    for (uint32_t i = 0; i < in->copy_count; i++)
+        sio__mem(a, in->copies[i], 0);
+    in->copy_count = 0;
+    in->release = false;
+}
+
+static uint8_t *copy_bytes(sio__pkt_inbox *in, const sio_allocator *a, const uint8_t *p, size_t n)
+{
+    uint8_t *c = sio__mem(a, NULL, n ? n : 1);
+    if (c) {
+        if (n) /* an empty attachment may come with p == NULL */
+            memcpy(c, p, n);
+        in->copies[in->copy_count++] = c;
+    }
+    return c;
+}
+
+/* The text of a binary packet is copied and fed again from the copy; the attachments after it
+ * are copied as they come (SIO-PKT-12). */
+sio_err sio__inbox_feed(sio__pkt_inbox *in, const sio_allocator *a, uint32_t max_attachments,
+                        bool binary, const uint8_t *p, size_t n, bool *complete)
+{
+    if (in->release)
+        sio__inbox_drop(in, a);
+    if (!binary) {
+        sio_err rc = sio_pkt_assembler_text(&in->assembler, p, n, complete, NULL);
+        if (rc != SIO_OK || *complete)
+            return rc;
+        uint8_t *text = copy_bytes(in, a, p, n);
+        if (!text)
+            return SIO_ERR_NO_MEMORY;
+        sio_pkt_options opt = in->assembler.opt;
+        sio_pkt_assembler_init(&in->assembler, &opt, in->slots, max_attachments);
+        return sio_pkt_assembler_text(&in->assembler, text, n, complete, NULL);
+    }
+    const uint8_t *bytes = p;
+    if (in->copy_count > 0 && in->assembler.state == SIO_PKT_ASM_WAITING) {
+        bytes = copy_bytes(in, a, p, n);
+        if (!bytes)
+            return SIO_ERR_NO_MEMORY;
+    }
+    return sio_pkt_assembler_binary(&in->assembler, bytes, n, complete, NULL);
+}
+
+void sio__inbox_result(sio__pkt_inbox *in, sio_pkt *pkt, const sio_span **attachments,
+                       uint32_t *count)
+{
+    sio_pkt_assembler_result(&in->assembler, pkt, attachments, count);
+    in->release = in->copy_count > 0;
+}
+
+void sio__inbox_free(sio__pkt_inbox *in, const sio_allocator *a)
+{
+    if (in->copies)
+        sio__inbox_drop(in, a);
+    sio__mem(a, in->copies, 0);
+    sio__mem(a, in->slots, 0);
+    in->copies = NULL;
+    in->slots = NULL;
+}
+
+sio_err sio__pkt_encode_alloc(const sio_allocator *a, const sio_pkt *pkt, int protocol,
+                              uint8_t **out, size_t *len)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = protocol;
+    if (pkt->attachments > opt.max_attachments)
+        opt.max_attachments = pkt->attachments;
+    size_t need = 0;
+    *out = NULL;
+    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
+    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
+        return rc;
+    *out = sio__mem(a, NULL, need ? need : 1);
+    if (!*out)
+        return SIO_ERR_NO_MEMORY;
+    rc = sio_pkt_encode(pkt, &opt, *out, need, len);
+    if (rc != SIO_OK) {
+        sio__mem(a, *out, 0);
+        *out = NULL;
+    }
+    return rc;
+}
