@@ -23,6 +23,17 @@ static inline void *sio__mem(const sio_allocator *a, void *p, size_t size)
 
 /* ------------------------------------------------------------------ Socket.IO (session_pkt.c) */
 
+static inline bool sio__span_is(sio_span a, const char *b, size_t n)
+{
+    return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
+}
+
+/* A packet's namespace as sessions keep it: an empty one is "/". */
+static inline sio_span sio__nsp_name(sio_span nsp)
+{
+    return nsp.len == 0 ? sio_span_of("/", 1) : nsp;
+}
+
 /* Allocates the inbox's slots and copy table and starts its assembler. */
 sio_err sio__inbox_init(sio__pkt_inbox *in, const sio_allocator *a, int protocol,
                         uint32_t max_attachments);

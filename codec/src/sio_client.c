@@ -40,22 +40,11 @@ struct sio_sio_client_item {
 #define NEVER  UINT64_MAX
 #define MEM(s) ((s)->cfg->alloc)
 
-static bool span_eq(sio_span a, const char *b, size_t n)
-{
-    return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
-}
-
-static bool is_root(sio_span nsp)
-{
-    return nsp.len == 0 || span_eq(nsp, "/", 1);
-}
-
 static sio_sio_client_nsp *find(const sio_sio_client *s, sio_span nsp)
 {
-    if (is_root(nsp))
-        nsp = sio_span_of("/", 1);
+    nsp = sio__nsp_name(nsp);
     for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next)
-        if (span_eq(nsp, n->name, n->name_len))
+        if (sio__span_is(nsp, n->name, n->name_len))
             return n;
     return NULL;
 }
@@ -167,7 +156,7 @@ static sio_err encode_send(sio_sio_client *s, const sio_pkt *pkt, const sio_span
 static void send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
 {
     n->connect_sent = true;
-    if (s->protocol == 4 && span_eq(name_of(n), "/", 1))
+    if (s->protocol == 4 && sio__span_is(name_of(n), "/", 1))
         return;
     sio_pkt pkt = {.type = SIO_PKT_CONNECT, .nsp = name_of(n)};
     if (s->protocol == 4)
@@ -285,8 +274,7 @@ static void leave(sio_sio_client *s, sio_sio_client_nsp *n, sio_sio_client_reaso
 sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, void *user,
                                uint64_t now_ms)
 {
-    if (is_root(nsp))
-        nsp = sio_span_of("/", 1);
+    nsp = sio__nsp_name(nsp);
     if (nsp.len > SIO_SIO_CLIENT_MAX_NAMESPACE || auth.len > SIO_SIO_CLIENT_MAX_AUTH)
         return SIO_ERR_LIMIT;
     if (s->state == SIO_SIO_CLIENT_CLOSED)

@@ -19,22 +19,12 @@ struct sio_sio_nsp {
 #define NEVER  UINT64_MAX
 #define MEM(s) ((s)->cfg->alloc)
 
-static bool span_eq(sio_span a, const char *b, size_t n)
-{
-    return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
-}
-
-static bool is_root(sio_span nsp)
-{
-    return nsp.len == 0 || span_eq(nsp, "/", 1);
-}
-
-/* The namespace a packet names; an empty name is "/". */
+/* The namespace a packet names. */
 static sio_sio_nsp *find(const sio_sio_server *s, sio_span nsp)
 {
+    nsp = sio__nsp_name(nsp);
     for (sio_sio_nsp *n = s->namespaces; n; n = n->next)
-        if (span_eq(nsp, n->name, n->name_len) ||
-            (is_root(nsp) && span_eq(sio_span_of("/", 1), n->name, n->name_len)))
+        if (sio__span_is(nsp, n->name, n->name_len))
             return n;
     return NULL;
 }
@@ -141,8 +131,7 @@ sio_err sio_sio_server_accept(sio_sio_server *s, sio_span nsp, sio_span sid, voi
 {
     if (s->state == SIO_SIO_SERVER_CLOSED || find(s, nsp))
         return SIO_ERR_SIO_WRONG_STATE;
-    if (is_root(nsp))
-        nsp = sio_span_of("/", 1);
+    nsp = sio__nsp_name(nsp);
     sio_sio_nsp *n = sio__mem(MEM(s), NULL, sizeof *n + nsp.len + 1);
     if (!n)
         return SIO_ERR_NO_MEMORY;
@@ -293,7 +282,7 @@ static bool connect_event(sio_sio_server *s, const sio_pkt *pkt, sio_sio_server_
         auth = need ? sio_span_of(s->scratch, need) : sio_span_of("{}", 2);
     }
     ev->type = SIO_SIO_SERVER_EV_CONNECT;
-    ev->nsp = is_root(pkt->nsp) ? sio_span_of("/", 1) : pkt->nsp;
+    ev->nsp = sio__nsp_name(pkt->nsp);
     ev->data = auth;
     return true;
 }
