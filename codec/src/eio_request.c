@@ -1,5 +1,5 @@
 /* Engine.IO requests before any session: the query parameters Engine.IO reads, the WebSocket
- * handshake headers, the checks of checklist group B in the order Node's verify() makes them,
+ * handshake headers, the checks of REQUIREMENTS.md group B in the order Node's verify() makes them,
  * and the HTTP answer to each refusal (EIO-HS-05/07/12/13/15). */
 #include <string.h>
 

@@ -566,7 +566,7 @@ static bool deliver(sio_eio_server *s, const sio_eio_packet *pkt, sio_eio_server
     return true;
 }
 
-/* One packet from the client, on whichever transport (checklist C, ERR-01/02). */
+/* One packet from the client, on whichever transport (REQUIREMENTS.md group C, ERR-01/02). */
 static bool receive_packet(sio_eio_server *s, const sio_eio_packet *pkt, sio_eio_server_event *ev)
 {
     switch (pkt->type) {

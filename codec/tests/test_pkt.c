@@ -1,4 +1,4 @@
-/* Socket.IO packet decoder: every example of the v5 and v4 protocol documents, the checklist's
+/* Socket.IO packet decoder: every example of the v5 and v4 protocol documents, REQUIREMENTS.md's
  * group E cases, socket.io-parser's rejected inputs, and the strict/compat split. */
 #include "check.h"
 #include "sio/packet.h"
@@ -56,7 +56,7 @@ static const struct decode_case cases[] = {
      "/admin", 456, 1, "[\"project:delete\",{\"_placeholder\":true,\"num\":0}]"},
     {"61-/admin,456[{\"_placeholder\":true,\"num\":0}]", 4, BOTH, SIO_OK, 6, "/admin", 456, 1,
      "[{\"_placeholder\":true,\"num\":0}]"},
-    /* SIO-suite and checklist group E */
+    /* SIO-suite and REQUIREMENTS.md group E */
     {"0{\"token\":\"123\"}", 5, BOTH, SIO_OK, 0, "/", -1, 0, "{\"token\":\"123\"}"},
     {"0/custom", 5, BOTH, SIO_OK, 0, "/custom", -1, 0, NULL},
     {"1/custom", 5, BOTH, SIO_OK, 1, "/custom", -1, 0, NULL},

@@ -1,4 +1,4 @@
-"""Explains every byte of a recorded message: labelled spans with a note and checklist IDs, plus the
+"""Explains every byte of a recorded message: labelled spans with a note and requirement IDs, plus the
 fields whose value legitimately changes between runs or servers (variable fields).
 
 The spans of a message partition it exactly, like the vectors' annotations. Numbers in notes are

@@ -24,7 +24,7 @@ from . import session, wire
 SERVER_HEADERS = {
     "keep-alive": "Keep-Alive only advertises how long an idle connection stays open; Node's HTTP "
     "server sends it, the protocol does not use it",
-    "cache-control": "the checklist asks for cache-control on polling GET answers only; a POST answer "
+    "cache-control": "the requirement catalogue asks for cache-control on polling GET answers only; a POST answer "
     "is not cacheable without it, and Node sends the header on both",
     "date": "the time of the response; deterministic servers leave it out",
 }

@@ -6,7 +6,7 @@
 
 Fails (exit 1) when a recorded byte is left unexplained, when an annotation has no label or note,
 when hand-written prose contains a number (numbers come from the bytes), when the walkthrough does
-not touch every checklist group A-G, or when the walkthrough recorded against Node's socket.io
+not touch every REQUIREMENTS.md group A-G, or when the walkthrough recorded against Node's socket.io
 (vectors/sessions/walkthrough-node.json) differs from the canonical one anywhere the comparison
 (conformance/recorder/compare.py) cannot explain.
 """
@@ -134,7 +134,7 @@ def check_walkthrough(session: dict) -> list[str]:
     touched = {group_of(r) for m in session["messages"] for r in m["requirements"]}
     for letter in CHECKLIST_GROUPS:
         if letter not in touched:
-            problems.append(f"walkthrough touches no requirement of checklist group {letter}")
+            problems.append(f"walkthrough touches no requirement of REQUIREMENTS.md group {letter}")
     return problems
 
 
@@ -344,7 +344,7 @@ def render_walkthrough(session: dict, titles: dict[str, str], other: dict | None
         f"({plural(https, 'HTTP message')}, {plural(frames, 'WebSocket frame')}), "
         f"{c2s} bytes from the clients and {s2c} bytes from the server, every one of them explained in "
         f"{plural(fields, 'labelled field')}. The messages illustrate {plural(len(reqs), 'requirement')} "
-        f"of checklist groups {', '.join(groups)}.</p>"
+        f"of REQUIREMENTS.md groups {', '.join(groups)}.</p>"
         + (
             "<p>The server ran in its deterministic mode (session and socket ids from counters, no Date "
             "header) and the client fixes its own bytes, its WebSocket key and its masking keys, so "
@@ -548,7 +548,7 @@ def render_requirements(titles: dict[str, str], session: dict, vectors: list[Vec
     in_walk = Counter(r for m in session["messages"] for r in m["requirements"])
     in_vec = Counter(r for v in vectors for r in v.data["requirements"])
     body = [
-        "<h1>Requirements</h1><p>The checklist IDs used on these pages, with the project's wording "
+        "<h1>Requirements</h1><p>The requirement IDs used on these pages, with the project's wording "
         "from <code>conformance/REQUIREMENTS.md</code>, and where each is illustrated.</p>"
     ]
     for letter, (label, prefixes) in CHECKLIST_GROUPS.items():

@@ -25,9 +25,9 @@ from pathlib import Path
 # Differences where compat deliberately does not follow Node, as the codec headers say.
 DOCUMENTED = {
     "SIO_ERR_PKT_ACK_ID_RANGE": "packet.h: ack ids above 2^53-1 are rejected in both modes "
-    "(Node silently rounds them); checklist §2.16",
+    "(Node silently rounds them); REQUIREMENTS.md §2.16",
     "SIO_ERR_PKT_PAYLOAD_SPACE": "packet.h: whitespace between header and payload is rejected "
-    "in both modes (Node reads it as ack id 0); checklist §2.16",
+    "in both modes (Node reads it as ack id 0); REQUIREMENTS.md §2.16",
 }
 LAYER_OF = {
     "eio-packet": "eio-packet",
@@ -141,7 +141,7 @@ CAUSES = [
     ),
     (
         "zero attachments, accepted in compat as socket.io-parser 4.2.6 does (4.2.7 rejects); "
-        "packet.h, checklist §2.15",
+        "packet.h, REQUIREMENTS.md §2.15",
         ("sio-packet", "sio-message"),
         "rejects(Illegal attachments)",
         "accepts",

@@ -1,6 +1,6 @@
 /* Engine.IO packets and polling payloads, protocol v4 and v3 (for older peers).
  *
- * Wire forms handled here (checklist group A, EIO-PKT-*):
+ * Wire forms handled here (REQUIREMENTS.md group A, EIO-PKT-*):
  *   text packet        '<type 0-6>[<UTF-8 data>]'             WS text frame, or one payload record
  *   v4 base64 record   'b<base64>'                             binary message in a polling payload
  *   v3 base64 record   'b<type><base64>'                       binary packet in a v3 text payload

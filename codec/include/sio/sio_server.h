@@ -1,7 +1,7 @@
 /* The server's side of one Socket.IO connection (protocol v5, and v4 over Engine.IO v3), sans
  * I/O: namespaces joined with CONNECT and left with DISCONNECT, binary packets reassembled from
  * their attachments, acknowledgements matched both ways, the connect deadline, and the close
- * rules of checklist ERR-03 (any protocol violation closes the whole connection).
+ * rules of REQUIREMENTS.md ERR-03 (any protocol violation closes the whole connection).
  *
  * It sits on an Engine.IO server session (sio/eio_server.h): the caller hands it each message
  * event of that session (sio_sio_server_receive) and gets back at most one event for the

@@ -1,4 +1,4 @@
-"""The page generator: its byte-coverage and prose checks, the walkthrough's reach over the checklist
+"""The page generator: its byte-coverage and prose checks, the walkthrough's reach over the requirement
 groups, numbers computed from the bytes, and the committed pages being current."""
 
 from __future__ import annotations
@@ -62,14 +62,14 @@ def test_typed_numbers_in_prose_are_refused(session: dict) -> None:
     assert sum("contains a number" in p for p in problems) == 2
 
 
-def test_walkthrough_touches_every_checklist_group(session: dict) -> None:
+def test_walkthrough_touches_every_requirement_group(session: dict) -> None:
     mod = render_module()
     groups = {mod.group_of(r) for m in session["messages"] for r in m["requirements"]}
     assert set(mod.CHECKLIST_GROUPS) <= groups
     without_g = copy.deepcopy(session)
     for m in without_g["messages"]:
         m["requirements"] = [r for r in m["requirements"] if not r.startswith("ERR-")]
-    assert "walkthrough touches no requirement of checklist group G" in mod.check_walkthrough(without_g)
+    assert "walkthrough touches no requirement of REQUIREMENTS.md group G" in mod.check_walkthrough(without_g)
 
 
 def test_intro_numbers_are_computed_from_the_bytes(session: dict, pages: Path) -> None:

@@ -58,7 +58,7 @@ def test_EIO_HS_04_bad_eio_rejected(case, target, label, eio):
     resp = get(target, f"{SIO}?{eio}transport=polling")
     if target.eio3 and resp.status == 200 and resp.text().split(":", 1)[0].isdigit():
         case.non_strict(
-            f"EIO {label} refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
+            f"EIO {label} refused (with v3 enabled Node takes every EIO other than 4 as v3: REQUIREMENTS.md §2.4)",
             400,
             resp.summary(),
         )
@@ -217,7 +217,7 @@ def test_EIO_HS_14_bad_eio_on_websocket(case, target, q):
     outcome, data = ws_outcome(target, f"{SIO}?{q}")
     if target.eio3 and outcome == "open":
         case.non_strict(
-            "bad EIO refused (with v3 enabled Node takes every EIO other than 4 as v3: checklist §2.4)",
+            "bad EIO refused (with v3 enabled Node takes every EIO other than 4 as v3: REQUIREMENTS.md §2.4)",
             "refused or closed",
             (outcome, data),
         )
@@ -229,7 +229,7 @@ def test_EIO_HS_14_bad_eio_on_websocket(case, target, q):
     )
     if outcome == "closed":
         case.non_strict(
-            "refusal happens before 101 (Node answers 101 first, checklist §2.3)",
+            "refusal happens before 101 (Node answers 101 first, REQUIREMENTS.md §2.3)",
             "HTTP 400 before 101",
             (outcome, data),
         )

@@ -288,7 +288,7 @@ def test_EIO_CL_02_client_close_websocket(case, opener, target):
     if elapsed > target.slack:
         case.non_strict(
             "closed at once, not by the ping timeout (Node ignores `1` on WebSocket: "
-            "checklist §2.1, socketio/socket.io#5286)",
+            "REQUIREMENTS.md §2.1, socketio/socket.io#5286)",
             f"<= {target.slack:.2f} s",
             f"{elapsed:.3f} s",
         )

@@ -245,7 +245,7 @@ def test_EIO_UP_09_second_websocket_on_websocket_session(case, opener, target):
         msg.kind == "text" and msg.text == "3probe", "second WebSocket closed (or Node's WS→WS swap)", "closed", msg
     )
     case.non_strict(
-        "a second WebSocket on a WebSocket session is closed (Node swaps to it: checklist §2.2)", "closed", msg
+        "a second WebSocket on a WebSocket session is closed (Node swaps to it: REQUIREMENTS.md §2.2)", "closed", msg
     )
 
 

@@ -68,7 +68,7 @@ def test_SIO_PKT_04_ack_id(case, opener, sent, acked):
     c.send_raw(f'42{sent}["message-with-ack",1,"2",{{"3":[false]}}]')
     want = f'3{acked}[1,"2",{{"3":[false]}}]'
     if sent != str(acked):
-        # Leading zeros: the spec only says "integer" (checklist §2.16); Node reads them as decimal.
+        # Leading zeros: the spec only says "integer" (REQUIREMENTS.md §2.16); Node reads them as decimal.
         try:
             p = c.recv_until(lambda p: p.type == ACK, what="ACK")
             got = "4" + p.raw
@@ -140,7 +140,7 @@ def test_SIO_PKT_07_event_without_payload(case, opener):
             ok and not before + seen, "an ignored empty EVENT must not produce any reply", [], (observed, seen + before)
         )
         case.non_strict(
-            "EVENT without payload closes the connection (Node ignores it: checklist §2.12)",
+            "EVENT without payload closes the connection (Node ignores it: REQUIREMENTS.md §2.12)",
             "connection closed",
             f"still open {waited:.2f} s later, nothing received; {observed}",
         )

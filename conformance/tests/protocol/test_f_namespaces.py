@@ -143,7 +143,7 @@ def test_SIO_NSP_06_pipelined_after_connect(case, opener, target):
     )
     s.post('40\x1e42["message","early"]')
     resp = s.get()
-    case.informational("`40` and an EVENT in one POST (Node closes: checklist §2.14)", resp.summary())
+    case.informational("`40` and an EVENT in one POST (Node closes: REQUIREMENTS.md §2.14)", resp.summary())
 
 
 def test_SIO_NSP_07_middleware_refusal(case, opener, target):

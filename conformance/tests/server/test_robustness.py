@@ -1,5 +1,5 @@
 """build/reference-server under bad, partial, slow and numerous input: each client gets the reaction
-the checklist names and nobody else is disturbed; limits are enforced at the bound; shutdown is clean."""
+the requirements name and nobody else is disturbed; limits are enforced at the bound; shutdown is clean."""
 
 from __future__ import annotations
 
