@@ -36,7 +36,9 @@ FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet)
 FUZZ_NEEDS_eio_extras  := $(FUZZ_NEEDS_eio_packet) $(FUZZ_NEEDS_json) $(addprefix codec/src/eio_,open.c jsonp.c form.c webtransport.c)
 FUZZ_NEEDS_server      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_http_head) $(FUZZ_NEEDS_eio_payload) \
                           codec/include/sio/eio_server.h codec/include/sio/sio_server.h
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server
+FUZZ_NEEDS_client      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_eio_payload) \
+                          codec/include/sio/eio_client.h codec/include/sio/sio_client.h
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c

@@ -176,6 +176,8 @@ static sio_err send_packet(sio_eio_client *c, sio_eio_type type, bool binary, co
         ws_send(c, SIO_EIO_CHANNEL_WEBSOCKET, type, binary, p, n);
         return SIO_OK;
     }
+    if (!sio__fits_polling(c->protocol, binary, p, n))
+        return SIO_ERR_EIO_SEPARATOR_IN_TEXT;
     sio_eio_item *it = sio__item_new(MEM(c), (uint8_t)type, n);
     if (!it) {
         push(c, NULL);
@@ -267,7 +269,7 @@ static void heartbeat_start(sio_eio_client *c, uint64_t now)
 static bool handle_open(sio_eio_client *c, const sio_eio_packet *pkt, uint64_t now)
 {
     sio_eio_open o;
-    if (pkt->type != SIO_EIO_OPEN || pkt->binary ||
+    if (pkt->type != SIO_EIO_OPEN || pkt->binary || pkt->data.len == 0 ||
         sio_eio_open_decode(c->protocol, pkt->data.ptr - 1, pkt->data.len + 1, &o) != SIO_OK ||
         o.sid_escaped || o.sid.len == 0 || o.sid.len > SIO_EIO_MAX_SID_LEN) {
         terminate(c, SIO_EIO_REASON_PARSE_ERROR);

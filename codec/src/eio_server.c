@@ -183,6 +183,8 @@ static sio_err send_packet(sio_eio_server *s, sio_eio_type type, bool binary, co
     }
     if (s->queue.count >= s->cfg->max_queued)
         return SIO_ERR_EIO_QUEUE_FULL;
+    if (!sio__fits_polling(s->protocol, binary, p, n))
+        return SIO_ERR_EIO_SEPARATOR_IN_TEXT;
     sio_eio_item *it = item_new(s, (uint8_t)type, n);
     if (!it) {
         out_of_memory(s);

@@ -21,6 +21,13 @@ static inline void *sio__mem(const sio_allocator *a, void *p, size_t size)
     return realloc(p, size);
 }
 
+/* A v4 polling payload joins its records with 0x1E, so a text message holding that byte cannot
+ * go into one (it would arrive as two records); over WebSocket it travels as it is (EIO-PKT-11). */
+static inline bool sio__fits_polling(int protocol, bool binary, const uint8_t *p, size_t n)
+{
+    return protocol != 4 || binary || n == 0 || memchr(p, 0x1E, n) == NULL;
+}
+
 /* ------------------------------------------------------------------ Socket.IO (session_pkt.c) */
 
 static inline bool sio__span_is(sio_span a, const char *b, size_t n)

@@ -117,6 +117,11 @@ static void test_polling_only(void)
     CHECK_EQ_INT(p.ws_opens, 0);
     send_text(&p, "a");
     send_text(&p, "b");
+    CHECK_ERR(sio_eio_client_send(&p.client, false,
+                                  (const uint8_t *)"x\x1e"
+                                                   "y",
+                                  3, p.now),
+              SIO_ERR_EIO_SEPARATOR_IN_TEXT);
     CHECK(strcmp(received, "a|b|") == 0);
     CHECK(strstr(p.log, "POST /engine.io/?EIO=4&transport=polling&sid=srv-sid 4a\n") != NULL);
     /* heartbeat over polling */

@@ -329,6 +329,12 @@ static void test_polling_get(void)
     CHECK_ERR(get(&s, 13), SIO_OK);
     EXPECT_TRANSCRIPT(&s, "RESPOND GET |4b\x1e"
                           "bAQI=\n");
+    /* text holding the record separator cannot go into a v4 polling payload */
+    CHECK_ERR(sio_eio_server_send(&s, false,
+                                  (const uint8_t *)"a\x1e"
+                                                   "b",
+                                  3, 13),
+              SIO_ERR_EIO_SEPARATOR_IN_TEXT);
     /* a second GET while one is held ends the session (EIO-POLL-01) */
     CHECK_ERR(get(&s, 14), SIO_OK);
     CHECK_ERR(get(&s, 15), SIO_ERR_EIO_OVERLAPPING_GET);
@@ -689,8 +695,15 @@ static void test_websocket(void)
     open_ws(&s, "EIO=4&transport=websocket");
     CHECK_ERR(sio_eio_server_send(&s, true, (const uint8_t *)"\x01\x02\x03", 3, 1), SIO_OK);
     CHECK_ERR(sio_eio_server_send(&s, false, (const uint8_t *)"\xff", 1, 1), SIO_ERR_UTF8_INVALID);
+    /* over WebSocket the record separator travels as it is (EIO-PKT-11) */
+    CHECK_ERR(sio_eio_server_send(&s, false,
+                                  (const uint8_t *)"a\x1e"
+                                                   "b",
+                                  3, 1),
+              SIO_OK);
     sio_eio_server_timeout(&s, 300);
-    EXPECT_TRANSCRIPT(&s, "WSBIN WS 3\nWS WS 2\n");
+    EXPECT_TRANSCRIPT(&s, "WSBIN WS 3\nWS WS 4a\x1e"
+                          "b\nWS WS 2\n");
     CHECK_ERR(sio_eio_server_ws_message(&s, SIO_EIO_CHANNEL_WEBSOCKET, false,
                                         (const uint8_t *)"\x09", 1, 301),
               SIO_OK);

@@ -407,6 +407,53 @@ def scenario_seeds() -> Iterable[tuple[str, bytes]]:
     yield "pipelined_gets", b"\x01" + op_connect() + op_send(0, POLL_GET.replace(b"{sid}", b"") * 2)
 
 
+# ---- the client target: a scripted server in its operation language (fuzz/targets/client.c).
+def c_answer(how: int, body: bytes = b"") -> bytes:
+    return b"\x00" + bytes([how]) + (bytes([len(body)]) + body if how == 1 else b"")
+
+
+def c_ws(channel: int, text: bytes) -> bytes:
+    return b"\x01" + bytes([channel, len(text)]) + text
+
+
+def c_wait(steps: int) -> bytes:
+    return b"\x04" + bytes([steps])
+
+
+def c_send(text: bytes) -> bytes:
+    return b"\x05" + bytes([len(text)]) + text
+
+
+def client_scenario_seeds() -> Iterable[tuple[str, bytes]]:
+    """Sessions a server would give a client: handshake, upgrade, messages, heartbeat, failures."""
+    upgrade = c_answer(0) + c_answer(0) + c_ws(1, b"3probe") + c_answer(0)  # open, probe, noop
+    yield "polling_only", b"\x04" + c_answer(0) + c_send(b"hello") + c_answer(0) + c_answer(1, b"4hi") + c_wait(9)
+    yield "upgrade", b"\x00" + upgrade + c_ws(0, b"4hello") + c_ws(0, b"2") + c_send(b"x") + c_wait(20)
+    yield (
+        "websocket_only",
+        b"\x02"
+        + c_answer(0)
+        + c_ws(0, b'0{"sid":"w","upgrades":[],"pingInterval":300,"pingTimeout":200}')
+        + c_ws(0, b"4m"),
+    )
+    yield "eio3", b"\x05" + c_answer(0) + c_answer(0) + c_send(b"v3") + c_answer(0) + c_wait(10) + c_answer(1, b"1:3")
+    yield (
+        "socketio",
+        b"\x14"
+        + c_answer(0)
+        + c_answer(0)
+        + c_answer(1, b'40{"sid":"s"}')
+        + c_send(b"ask")
+        + c_answer(1, b'430["ok"]'),
+    )
+    yield (
+        "socketio_ws",
+        b"\x10" + upgrade + c_ws(0, b'40{"sid":"s"}') + c_ws(0, b'42["e",1]') + c_ws(0, b'421["q"]') + c_ws(0, b"41"),
+    )
+    yield "reconnect", b"\x14" + c_answer(0) + c_answer(2) + c_wait(30) + c_answer(0) + c_wait(60)
+    yield "dead_server", b"\x04" + c_answer(0) + c_wait(20)
+
+
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
 TARGETS = {
     "utf8",
@@ -422,6 +469,7 @@ TARGETS = {
     "sio_attach",
     "eio_extras",
     "server",
+    "client",
 }
 
 
@@ -460,6 +508,11 @@ def main() -> int:
             (args.out / "server").mkdir(parents=True, exist_ok=True)
             (args.out / "server" / f"s_{name}").write_bytes(data)
             manifest.append(f"server\ts_{name}\t-\t0")
+    if "client" in targets:
+        for name, data in client_scenario_seeds():
+            (args.out / "client").mkdir(parents=True, exist_ok=True)
+            (args.out / "client" / f"s_{name}").write_bytes(data)
+            manifest.append(f"client\ts_{name}\t-\t0")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "manifest.tsv").write_text("".join(line + "\n" for line in manifest))
     counts: dict[str, int] = {}

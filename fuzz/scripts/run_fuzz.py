@@ -57,6 +57,7 @@ def passing_regressions(target: str, out: Path) -> Path:
 # corpus reach the same edge coverage at 1024 as at 4096 (fuzz/README.md, "Input length").
 MAX_LEN = {
     "server": 16384,
+    "client": 8192,
     "ws_frame": 1024,
     "eio_payload": 1024,
     "sio_attach": 1024,

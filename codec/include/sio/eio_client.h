@@ -164,7 +164,8 @@ SIO_API void sio_eio_client_channel_lost(sio_eio_client *c, sio_eio_channel chan
                                          uint64_t now_ms);
 
 /* A message from the application: sent at once over WebSocket, else with the next POST.
- * SIO_ERR_EIO_SESSION_CLOSED when closed; SIO_ERR_UTF8_* for text that is not UTF-8. */
+ * SIO_ERR_EIO_SESSION_CLOSED when closed; SIO_ERR_UTF8_* for text that is not UTF-8;
+ * SIO_ERR_EIO_SEPARATOR_IN_TEXT for v4 text holding 0x1E that would go into a POST. */
 SIO_API sio_err sio_eio_client_send(sio_eio_client *c, bool binary, const uint8_t *p, size_t n,
                                     uint64_t now_ms);
 

@@ -330,7 +330,8 @@ SIO_API void sio_eio_server_channel_lost(sio_eio_server *s, sio_eio_channel chan
 
 /* A message from the application. SIO_ERR_EIO_SESSION_CLOSED once closed or closing;
  * SIO_ERR_EIO_QUEUE_FULL when max_queued packets wait for a GET (the message is dropped);
- * SIO_ERR_UTF8_* for text that is not UTF-8. */
+ * SIO_ERR_UTF8_* for text that is not UTF-8; SIO_ERR_EIO_SEPARATOR_IN_TEXT for v4 text holding
+ * 0x1E that would have to wait for a polling GET (over WebSocket it is sent). */
 SIO_API sio_err sio_eio_server_send(sio_eio_server *s, bool binary, const uint8_t *p, size_t n,
                                     uint64_t now_ms);
 
