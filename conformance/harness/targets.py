@@ -231,6 +231,82 @@ def _registry() -> dict[str, TargetSpec]:
             upgrade_timeout_ms=None,
             needs=[PY_VENV / "bin" / "python"],
         ),
+    } | _third_party()
+
+
+# ---------------------------------------------------------------- third-party servers (conformance/thirdparty.mk)
+# Built from conformance/targets/<name>/ by `make thirdparty` into build/thirdparty/<name>/.
+THIRD_PARTY = ROOT / "build" / "thirdparty"
+
+
+def _third_party() -> dict[str, TargetSpec]:
+    sx, go = THIRD_PARTY / "socketioxide", THIRD_PARTY / "zishang520-socketio"
+    # socketioxide: no allowRequest hook (refuse), no initialPacket, no recovery; the fixture's
+    # `disconnect-me` with `true` cannot be written (no API closes a client's connection).
+    sx_features = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "volatile", "app-error"})
+    go_features = TargetSpec.features  # the port has every optional fixture part but recovery
+    jv = THIRD_PARTY / "netty-socketio"
+    java = [
+        "java",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        f"{jv / 'fixture-netty-socketio-1.0.0.jar'}:{jv / 'lib' / '*'}",
+        "siotest.Fixture",
+    ]
+    return {
+        "netty-socketio": TargetSpec(
+            name="netty-socketio",
+            command=java,
+            cwd=TARGETS_DIR / "netty-socketio",
+            description="netty-socketio 2.0.14 (Maven Central); no maxPayload in its handshake, EIO=3 always accepted",
+            # No bare Engine.IO endpoint, no dynamic namespaces, no volatile emit, no initialPacket, no
+            # recovery: the Java API has none of them (conformance/targets/netty-socketio).
+            features=frozenset({"sio", "extended", "auth", "log", "refuse", "app-error"}),
+            needs=[jv / "fixture-netty-socketio-1.0.0.jar"],
+        ),
+        "socketio-bun": TargetSpec(
+            name="socketio-bun",
+            command=[str(TARGETS_DIR / "socketio-bun" / "node_modules" / ".bin" / "bun"), "fixture.js"],
+            cwd=TARGETS_DIR / "socketio-bun",
+            description="socket.io 4.8.4 on Bun 1.4.5 through @socket.io/bun-engine 0.1.2 (npm)",
+            # bun-engine has no Engine.IO v3 and no initialPacket; the Socket.IO layer is Node's own.
+            features=NODE4_FEATURES - {"initial-packet"},
+            needs=[TARGETS_DIR / "socketio-bun" / "node_modules" / ".bin" / "bun"],
+        ),
+        "socketioxide": TargetSpec(
+            name="socketioxide",
+            command=[str(sx / "v5" / "release" / "siotest-fixture-socketioxide")],
+            cwd=TARGETS_DIR / "socketioxide",
+            description="socketioxide 0.18.9 / engineioxide 0.17.9 on hyper 1 (crates.io)",
+            features=sx_features,
+            needs=[sx / "v5" / "release" / "siotest-fixture-socketioxide"],
+        ),
+        "socketioxide-v4": TargetSpec(
+            name="socketioxide-v4",
+            command=[str(sx / "v4" / "release" / "siotest-fixture-socketioxide")],
+            cwd=TARGETS_DIR / "socketioxide",
+            eio3=True,
+            description="socketioxide 0.18.9 built with its `v4` feature (Engine.IO v3 / Socket.IO v4 too)",
+            features=sx_features,
+            needs=[sx / "v4" / "release" / "siotest-fixture-socketioxide"],
+        ),
+        "zishang520-socketio": TargetSpec(
+            name="zishang520-socketio",
+            command=[str(go / "fixture")],
+            cwd=TARGETS_DIR / "zishang520-socketio",
+            description="zishang520/socket.io servers/socket v3.0.6 (Go module proxy)",
+            features=go_features,
+            needs=[go / "fixture"],
+        ),
+        "zishang520-socketio-eio3": TargetSpec(
+            name="zishang520-socketio-eio3",
+            command=[str(go / "fixture")],
+            cwd=TARGETS_DIR / "zishang520-socketio",
+            eio3=True,
+            description="zishang520/socket.io v3.0.6 with SetAllowEIO3(true)",
+            features=go_features,
+            needs=[go / "fixture"],
+        ),
     }
 
 
