@@ -45,8 +45,14 @@ $(TP_JV_JAR): $(TP_JV)/pom.xml $(TP_JV)/jars.sha256 $(wildcard $(TP_JV)/src/main
 
 thirdparty-netty-socketio: $(TP_JV_JAR)
 
+# ---------------------------------------------------------------- socket.io on Bun (npm; Bun from its npm package)
+$(TP_DIR)/socketio-bun/node_modules/.package-lock.json: $(addprefix $(TP_DIR)/socketio-bun/,package.json package-lock.json)
+	cd $(TP_DIR)/socketio-bun && npm ci --no-audit --no-fund --loglevel=error
+
+thirdparty-socketio-bun: $(TP_DIR)/socketio-bun/node_modules/.package-lock.json
+
 # ---------------------------------------------------------------- all of them
-TP_TARGETS := socketioxide socketioxide-v4 zishang520-socketio zishang520-socketio-eio3 netty-socketio
+TP_TARGETS := socketioxide socketioxide-v4 zishang520-socketio zishang520-socketio-eio3 netty-socketio socketio-bun
 thirdparty: $(addprefix thirdparty-,$(TP_TARGETS))
 
 # `make conformance TARGET=<third-party target>` builds its fixture first.
