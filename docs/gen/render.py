@@ -588,9 +588,20 @@ def render_index(session: dict, vectors: list[Vector]) -> str:
             f"{plural(len(session['messages']), 'message')}, every byte explained.</li>"
             f'<li><a href="vectors.html">Annotated byte vectors</a>: {plural(len(vectors), "vector")} '
             "(accept, reject, implementation-defined).</li>"
-            '<li><a href="requirements.html">Requirements</a> illustrated by both.</li></ul>'
+            '<li><a href="requirements.html">Requirements</a> illustrated by both.</li>'
+            '<li><a href="matrix.html">Compatibility matrix</a>: every shipped target, requirement by requirement.'
+            f"{findings_links()}</li></ul>"
         ),
     )
+
+
+def findings_links() -> str:
+    """Links to the findings pages `make findings` wrote for the third-party servers (docs/findings/)."""
+    pages = sorted((Path(__file__).resolve().parents[1] / "findings").glob("*.md"))
+    if not pages:
+        return ""
+    links = ", ".join(f'<a href="findings/{p.name}">{html.escape(p.stem)}</a>' for p in pages)
+    return f" Findings per server, with the bytes of each case: {links}."
 
 
 STYLE = """
