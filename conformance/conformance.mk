@@ -33,9 +33,11 @@ CONF_WORKERS_node-socketio-v2 ?= 2
 CONF_WORKERS_python-socketio-threading ?= 4
 conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),0)
 
+# --rootdir: case ids stay `tests/protocol/…` (pytest would otherwise take the report paths under ../build
+# for test paths and root the ids at the repository, where pyproject.toml is).
 conf_slug   = $(subst .,_,$(subst /,_,$(subst :,_,$(1))))
 conf_prereq = $(if $(filter reference,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python)))
-conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q -n $(call conf_workers,$(1)) --target "$(1)" \
+conf_run    = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/protocol -q --rootdir . -n $(call conf_workers,$(1)) --target "$(1)" \
               --report-json ../$(CONF_OUT)/$(call conf_slug,$(1))/index.json \
               --junitxml ../$(CONF_OUT)/$(call conf_slug,$(1))/junit.xml $(if $(CONF_REPEAT),--repeat $(CONF_REPEAT)) $(2)
 
