@@ -277,9 +277,9 @@ static void server_bin(srv_socket *sock)
 
 /* FIXTURE.md section 2, fixture-info: the parts this fixture offers (all but RECOVERY). */
 static const char fixture_info[] =
-    "{\"name\":\"siotest "
-    "reference-server\",\"parts\":[\"extended\",\"auth\",\"dynamic\",\"refuse\","
-    "\"volatile\",\"app-error\",\"echo\",\"log\",\"initial-packet\"]}";
+    "{\"name\":\"siotest reference-server\",\"parts\":[\"extended\",\"close-connection\",\"auth\","
+    "\"connect-error-data\",\"dynamic\",\"refuse\",\"volatile\",\"app-error\",\"echo\",\"log\","
+    "\"initial-packet\"]}";
 
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
 static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id)

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from . import http as rawhttp
-from . import packages, targets
+from . import packages, targets, wire
 from .eio import SessionEnded, open_session, query
-from .sio import CONNECT, SioClient
+from .sio import CONNECT, CONNECT_ERROR, SioClient
 from .ws import WsRejected
 
 UNPROBEABLE = targets.UNPROBEABLE
@@ -134,6 +134,33 @@ def _probe_event(target: targets.Target, event: str, *args: Any) -> bool:
         client.close()
 
 
+def _probe_refusal_data(target: targets.Target) -> bool:
+    """The /auth refusal asked for with `withData` carries a `data` member."""
+    client = SioClient(open_session(target, "websocket"))
+    try:
+        reply = client.connect("/auth", {"withData": True})
+        return reply.type == CONNECT_ERROR and isinstance(reply.data, dict) and "data" in reply.data
+    finally:
+        client.close()
+
+
+def _probe_close_connection(target: targets.Target) -> bool:
+    """`disconnect-me` with `true` ends the Engine.IO session within the reply deadline."""
+    client = SioClient(open_session(target, "websocket"))
+    try:
+        client.connect("/")
+        client.emit("disconnect-me", True)
+        deadline = time.monotonic() + target.reply
+        while time.monotonic() < deadline:
+            try:
+                client.recv(timeout=max(0.01, deadline - time.monotonic()))
+            except SessionEnded:
+                return True
+        return False
+    finally:
+        client.close()
+
+
 def _probe_volatile(target: targets.Target) -> bool:
     client = SioClient(open_session(target, "websocket"))
     try:
@@ -149,7 +176,10 @@ def _probe_volatile(target: targets.Target) -> bool:
 
 def _probe_echo(target: targets.Target) -> bool:
     resp = rawhttp.request(target.host, target.port, "GET", query(target.eio_path, "polling"), timeout=target.reply)
-    return resp.status == 200 and b'0{"sid"' in resp.body  # a v4 open packet, or a v3 one after its length
+    if resp.status != 200:
+        return False
+    # A v4 open packet, or a v3 one (length-prefixed); its keys may come in any order.
+    return any(wire.open_packet_of_body(resp.body, eio) is not None for eio in (4, 3))
 
 
 def _probe_refuse(target: targets.Target) -> bool:
@@ -165,6 +195,8 @@ def probe(target: targets.Target) -> frozenset[str]:
         "auth": lambda: _probe_namespace(target, "/auth", {"token": "ok"}),
         "dynamic": lambda: _probe_namespace(target, f"/dyn-{int(time.time()) % 100000}{next(_serial)}"),
         "extended": lambda: _probe_event(target, "rooms"),
+        "close-connection": lambda: _probe_close_connection(target),
+        "connect-error-data": lambda: _probe_refusal_data(target),
         "log": lambda: _probe_event(target, "log"),
         "volatile": lambda: _probe_volatile(target),
         "refuse": lambda: _probe_refuse(target),

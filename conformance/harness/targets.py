@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import queue
 import signal
@@ -33,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from . import packages
+from . import packages, wire
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS_DIR = ROOT / "conformance" / "targets"
@@ -49,7 +48,11 @@ OUTPUT_KEEP_LINES = 10000
 # The optional parts of the fixture contract: name -> (what it is, where FIXTURE.md defines it).
 PARTS: dict[str, tuple[str, str]] = {
     "extended": ("the extended events (join, to, server-ack, disconnect-me, …)", "FIXTURE.md section 3"),
+    # Two pieces of the extended part that some servers' APIs cannot express (socketioxide has no
+    # call that closes a client's Engine.IO connection, and its CONNECT_ERROR is a message only).
+    "close-connection": ("`disconnect-me` with `true`: the server closes the whole connection", "FIXTURE.md section 3"),
     "auth": ("the /auth namespace", "FIXTURE.md section 3"),
+    "connect-error-data": ("the /auth refusal carrying `data` (`withData`)", "FIXTURE.md section 3"),
     "dynamic": ("dynamic namespaces /dyn-<digits>", "FIXTURE.md section 3"),
     "refuse": ("handshake refusal with refuse=<reason>", "FIXTURE.md section 3"),
     "volatile": ("the `volatile` event", "FIXTURE.md section 3"),
@@ -212,7 +215,9 @@ def _registry() -> dict[str, TargetSpec]:
             # volatile emit. python-engineio advertises pingInterval as int(seconds) * 1000 (0.8 s
             # would be announced as 0), so the interval stays 1 s; the timeout is exact at any
             # value (int(seconds * 1000)), 200 ms as on the other targets.
-            features=frozenset({"extended", "auth", "echo", "log", "app-error"}),
+            features=frozenset(
+                {"extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error"}
+            ),
             upgrade_timeout_ms=None,  # python-engineio has no upgrade timeout
             needs=[PY_VENV / "bin" / "python"],
             source=PYTHON_SOURCE,
@@ -240,11 +245,14 @@ THIRD_PARTY = ROOT / "build" / "thirdparty"
 
 
 def _third_party() -> dict[str, TargetSpec]:
+    """Each entry states what its server advertises in the handshake and what it enforces: all four
+    take pingInterval, pingTimeout and maxPayload in milliseconds and bytes and advertise them as
+    configured (heartbeats to the millisecond, like Node), except where the entry says otherwise."""
     sx, go = THIRD_PARTY / "socketioxide", THIRD_PARTY / "zishang520-socketio"
-    # socketioxide: no allowRequest hook (refuse), no initialPacket, no recovery; the fixture's
-    # `disconnect-me` with `true` cannot be written (no API closes a client's connection).
-    sx_features = frozenset({"sio", "extended", "auth", "dynamic", "echo", "log", "volatile", "app-error"})
-    go_features = TargetSpec.features  # the port has every optional fixture part but recovery
+    # socketioxide: no allowRequest hook (refuse), no initialPacket, no connection-state recovery;
+    # no public call closes a client's Engine.IO connection (close-connection) and a connect
+    # middleware's error becomes a CONNECT_ERROR with a message only (connect-error-data).
+    sx_features = FULL_FIXTURE - {"refuse", "initial-packet", "close-connection", "connect-error-data"}
     jv = THIRD_PARTY / "netty-socketio"
     java = [
         "java",
@@ -258,10 +266,18 @@ def _third_party() -> dict[str, TargetSpec]:
             name="netty-socketio",
             command=java,
             cwd=TARGETS_DIR / "netty-socketio",
-            description="netty-socketio 2.0.14 (Maven Central); no maxPayload in its handshake, EIO=3 always accepted",
+            description="netty-socketio 2.0.14 (Maven Central); no maxPayload in its handshake",
+            # Engine.IO v3 is netty-socketio's original protocol and cannot be switched off.
+            eio3=True,
+            # Heartbeats in milliseconds, advertised as configured. maxPayload is not advertised (its
+            # handshake has no such field): the fixture sets maxHttpContentLength and
+            # maxFramePayloadLength to MAX_PAYLOAD, and that is the bound the cases use.
+            max_payload=1_000_000,
             # No bare Engine.IO endpoint, no dynamic namespaces, no volatile emit, no initialPacket, no
             # recovery: the Java API has none of them (conformance/targets/netty-socketio).
-            features=frozenset({"sio", "extended", "auth", "log", "refuse", "app-error"}),
+            features=frozenset(
+                {"extended", "close-connection", "auth", "connect-error-data", "log", "refuse", "app-error"}
+            ),
             needs=[jv / "fixture-netty-socketio-1.0.0.jar"],
         ),
         "socketio-bun": TargetSpec(
@@ -270,7 +286,7 @@ def _third_party() -> dict[str, TargetSpec]:
             cwd=TARGETS_DIR / "socketio-bun",
             description="socket.io 4.8.4 on Bun 1.4.5 through @socket.io/bun-engine 0.1.2 (npm)",
             # bun-engine has no Engine.IO v3 and no initialPacket; the Socket.IO layer is Node's own.
-            features=NODE4_FEATURES - {"initial-packet"},
+            features=(FULL_FIXTURE | {"recovery"}) - {"initial-packet"},
             needs=[TARGETS_DIR / "socketio-bun" / "node_modules" / ".bin" / "bun"],
         ),
         "socketioxide": TargetSpec(
@@ -295,7 +311,7 @@ def _third_party() -> dict[str, TargetSpec]:
             command=[str(go / "fixture")],
             cwd=TARGETS_DIR / "zishang520-socketio",
             description="zishang520/socket.io servers/socket v3.0.6 (Go module proxy)",
-            features=go_features,
+            features=FULL_FIXTURE | {"recovery"},  # every optional part of FIXTURE.md
             needs=[go / "fixture"],
         ),
         "zishang520-socketio-eio3": TargetSpec(
@@ -304,7 +320,7 @@ def _third_party() -> dict[str, TargetSpec]:
             cwd=TARGETS_DIR / "zishang520-socketio",
             eio3=True,
             description="zishang520/socket.io v3.0.6 with SetAllowEIO3(true)",
-            features=go_features,
+            features=FULL_FIXTURE | {"recovery"},
             needs=[go / "fixture"],
         ),
     }
@@ -690,9 +706,12 @@ def _handshake_failure(target: Target, eio: str, timeout: float) -> tuple[str, s
     except OSError as err:
         kind = "reset" if isinstance(err, ConnectionResetError) else "error"
         return kind, f"{type(err).__name__}: {err} after {time.monotonic() - started:.2f} s"
-    if status != 200 or b'0{"sid"' not in body:
+    # The open packet is JSON: its keys may come in any order (Go's encoder sorts them).
+    handshake = wire.open_packet_of_body(body, 3 if eio == "3" else 4) if status == 200 else None
+    sid = handshake.get("sid") if handshake is not None else None
+    if not isinstance(sid, str):
         return "bad", f"handshake answered HTTP {status} {body[:120]!r}"
-    _close_probe_session(target, eio, body)
+    _close_probe_session(target, eio, sid)
     return None
 
 
@@ -720,6 +739,11 @@ def _http(host: str, port: int, request: bytes, timeout: float) -> tuple[int, by
     parts = head.split(b" ", 2)
     if len(parts) < 2 or not parts[1].isdigit():
         raise ConnectionError(f"not an HTTP response: {data[:80]!r}")
+    if b"transfer-encoding: chunked" in head.lower():
+        try:
+            body = wire.dechunk(body)
+        except ValueError:
+            pass  # shown as it came
     return int(parts[1]), body
 
 
@@ -729,17 +753,15 @@ def _handshake(host: str, port: int, eio: str, timeout: float) -> tuple[int, byt
     return _http(host, port, request, timeout)
 
 
-def _close_probe_session(target: Target, eio: str, body: bytes) -> None:
+def _close_probe_session(target: Target, eio: str, sid: str) -> None:
     """Ends the probe's session at once (a close packet), so probes never pile up on the server."""
     try:
-        start = body.index(b'0{"sid"') + 1
-        sid = json.loads(body[start : body.index(b"}", start) + 1])["sid"]
         packet = b"1:1" if eio == "3" else b"1"
         path = f"/socket.io/?EIO={eio}&transport=polling&sid={urllib.parse.quote(sid)}"
         request = (f"POST {path} HTTP/1.1\r\nHost: {target.host}:{target.port}\r\nConnection: close\r\n"
                    f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(packet)}\r\n\r\n").encode() + packet  # fmt: skip
         _http(target.host, target.port, request, HEALTH_TIMEOUT_S)
-    except (ValueError, KeyError, OSError):
+    except OSError:
         pass  # the session then ends by itself at its ping timeout
 
 
@@ -763,11 +785,11 @@ def read_handshake_settings(t: Target, overrides: dict[str, int]) -> None:
         status, body = _handshake(t.host, t.port, "4", HEALTH_TIMEOUT_S)
     except OSError as err:
         raise StartError(f"{t.name}: no answer on 127.0.0.1:{t.port} ({type(err).__name__}: {err})") from None
-    text = body.decode("utf-8", "replace")
-    if status != 200 or not text.startswith("0{"):
+    info = wire.open_packet_of_body(body) if status == 200 else None
+    if info is None or not isinstance(info.get("sid"), str):
+        text = body.decode("utf-8", "replace")
         raise StartError(f"{t.name}: no Engine.IO handshake on /socket.io/: HTTP {status} {text[:120]!r}")
-    info = json.loads(text[1:].split("\x1e")[0])
-    _close_probe_session(t, "4", body)
+    _close_probe_session(t, "4", info["sid"])
     t.ping_interval_ms = overrides.get("ping_interval_ms", int(info.get("pingInterval", t.ping_interval_ms)))
     t.ping_timeout_ms = overrides.get("ping_timeout_ms", int(info.get("pingTimeout", t.ping_timeout_ms)))
     t.connect_timeout_ms = overrides.get("connect_timeout_ms", t.connect_timeout_ms)

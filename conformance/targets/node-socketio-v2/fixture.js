@@ -89,7 +89,10 @@ echo.on("connection", (socket) => socket.on("message", (data) => socket.send(dat
 const fixtureInfo = {
   name: "socket.io",
   version: sioPackage.version,
-  parts: ["extended", "auth", "dynamic", "refuse", "volatile", "app-error", "echo", "log", "initial-packet"],
+  parts: [
+    "extended", "close-connection", "auth", "connect-error-data", "dynamic", "refuse", "volatile", "app-error",
+    "echo", "log", "initial-packet",
+  ],
   packages,
   settings: { upgradeTimeoutMs: upgradeTimeout, eio3: true },
 };

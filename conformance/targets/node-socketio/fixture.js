@@ -101,7 +101,10 @@ const has = {
     return maj > 4 || (maj === 4 && min >= 6);
   })(),
 };
-const parts = ["extended", "auth", "dynamic", "refuse", "volatile", "app-error", "echo", "log", "initial-packet"];
+const parts = [
+  "extended", "close-connection", "auth", "connect-error-data", "dynamic", "refuse", "volatile", "app-error",
+  "echo", "log", "initial-packet",
+];
 if (has.recovery) parts.push("recovery");
 const fixtureInfo = {
   name: "socket.io",

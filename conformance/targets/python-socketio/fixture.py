@@ -123,7 +123,7 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
         return {
             "name": "python-socketio",
             "version": VERSIONS["python-socketio"],
-            "parts": ["extended", "auth", "echo", "log", "app-error"],
+            "parts": ["extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error"],
             "packages": VERSIONS,
             "settings": {"upgradeTimeoutMs": None},
         }

@@ -48,7 +48,10 @@ const versionOf = (name) => require(`${name}/package.json`).version;
 const fixtureInfo = {
   name: "socket.io on @socket.io/bun-engine",
   version: versionOf("@socket.io/bun-engine"),
-  parts: ["extended", "auth", "dynamic", "refuse", "volatile", "app-error", "echo", "log", "recovery"],
+  parts: [
+    "extended", "close-connection", "auth", "connect-error-data", "dynamic", "refuse", "volatile", "app-error",
+    "echo", "log", "recovery",
+  ],
   packages: {
     "socket.io": versionOf("socket.io"),
     "socket.io-parser": versionOf("socket.io-parser"),

@@ -3,7 +3,7 @@
 // served by net/http on HOST only.
 //
 // The port keeps socket.io's API, so the fixture follows conformance/targets/node-socketio
-// closely. Not written: connection-state recovery (RECOVERY), which the suite only asks of Node.
+// closely and offers every optional part of FIXTURE.md.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type settings struct {
 	maxPayload                             int64
 	eio3                                   bool
 	initialPacket                          string
+	recovery                               bool
 }
 
 // setting: a flag wins over the environment; a flag without a value means "on".
@@ -77,6 +79,40 @@ func readSettings() settings {
 		maxPayload:     number("--max-payload", "MAX_PAYLOAD", "1000000"),
 		eio3:           setting("--eio3", "EIO3", "0") == "1",
 		initialPacket:  setting("--initial-packet", "INITIAL_PACKET", ""),
+		recovery:       setting("--recovery", "RECOVERY", "0") == "1",
+	}
+}
+
+// ------------------------------------------------------------------------------------ fixture-info
+// info is set once in main, before the server starts.
+var info map[string]any
+
+// fixtureInfo is the answer to `fixture-info` (FIXTURE.md section 2): the parts this fixture offers
+// and the version of each module of the port that the binary was really built with.
+func fixtureInfo(cfg settings) map[string]any {
+	packages := map[string]any{}
+	version := ""
+	if build, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range build.Deps {
+			if name, found := strings.CutPrefix(dep.Path, "github.com/zishang520/socket.io/"); found {
+				packages[name] = strings.TrimPrefix(dep.Version, "v")
+				if name == "servers/socket/v3" {
+					version = packages[name].(string)
+				}
+			}
+		}
+		packages["go"] = strings.TrimPrefix(build.GoVersion, "go")
+	}
+	return map[string]any{
+		"name":    "zishang520/socket.io",
+		"version": version,
+		"parts": []string{"extended", "close-connection", "auth", "connect-error-data", "dynamic", "refuse",
+			"volatile", "app-error", "echo", "log", "initial-packet", "recovery"},
+		"packages": packages,
+		"settings": map[string]any{
+			"upgradeTimeoutMs": cfg.upgradeWait.Milliseconds(), "connectTimeoutMs": cfg.connectTimeout.Milliseconds(),
+			"eio3": cfg.eio3,
+		},
 	}
 }
 
@@ -150,6 +186,11 @@ func attachHandlers(s *socket.Socket) {
 	on(s, "message-with-ack", func(a []any, ack socket.Ack) {
 		if ack != nil {
 			ack(a, nil)
+		}
+	})
+	on(s, "fixture-info", func(_ []any, ack socket.Ack) {
+		if ack != nil {
+			ack([]any{info}, nil)
 		}
 	})
 	on(s, "join", func(a []any, ack socket.Ack) {
@@ -322,6 +363,11 @@ func main() {
 	opts.SetAllowEIO3(cfg.eio3)
 	opts.SetServeClient(false)
 	opts.SetCors(&types.Cors{Origin: "*"})
+	if cfg.recovery {
+		// socket.io's defaults: two minutes, middlewares skipped on a recovered connection.
+		opts.SetConnectionStateRecovery(socket.DefaultConnectionStateRecovery())
+	}
+	info = fixtureInfo(cfg)
 	// FIXTURE.md section 3: a handshake whose query has `refuse=<reason>` is turned down by the
 	// application with that reason (EIO-HS-18).
 	opts.SetAllowRequest(func(ctx *types.HttpContext) error {

@@ -296,6 +296,7 @@ def test_EIO_CL_02_client_close_websocket(case, opener, target):
 
 def test_EIO_CL_03_server_close_polling(case, opener, target):
     targets.need(case, target, "extended")  # disconnect-me
+    targets.need(case, target, "close-connection")
     # Pings are answered throughout, so a `1` can only come from the server closing the session, never
     # from a ping timeout.
     s = opener.adopt(_poll_session(target))
@@ -324,6 +325,7 @@ def test_EIO_CL_03_server_close_polling(case, opener, target):
 
 def test_EIO_CL_04_server_close_websocket(case, opener, target):
     targets.need(case, target, "extended")  # disconnect-me
+    targets.need(case, target, "close-connection")
     # The Engine.IO side only: the WebSocket is closed once the application closes the connection.
     # Which DISCONNECT packets precede the close is SIO-DC-04's business.
     c = opener.sio("websocket")

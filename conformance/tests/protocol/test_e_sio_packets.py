@@ -259,6 +259,7 @@ def test_SIO_PKT_14_connect_error_unknown_namespace(case, opener):
 
 def test_SIO_PKT_14_connect_error_with_data(case, opener, target):
     targets.need(case, target, "auth")
+    targets.need(case, target, "connect-error-data")
     c = opener.sio("websocket")
     p = c.connect("/auth", {"withData": True})
     case.eq(

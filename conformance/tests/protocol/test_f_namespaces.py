@@ -535,6 +535,7 @@ def test_SIO_DC_03_server_namespace_disconnect(case, opener, target):
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_SIO_DC_04_server_closes_connection(case, opener, target, transport):
     need(case, target, "extended")
+    need(case, target, "close-connection")
     c = opener.sio(transport)
     c.connect("/custom")
     c.emit("disconnect-me", True)

@@ -52,7 +52,10 @@ fn setting(args: &[String], flag: &str, env: &str, fallback: &str) -> String {
             _ => "1".into(),
         };
     }
-    std::env::var(env).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| fallback.into())
+    std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| fallback.into())
 }
 
 fn number(args: &[String], flag: &str, env: &str, fallback: &str) -> u64 {
@@ -132,10 +135,66 @@ fn rooms_of(s: &SocketRef) -> Vec<String> {
 
 fn room_list(v: &Arg) -> Vec<Cow<'static, str>> {
     match v {
-        Arg::Array(items) => items.iter().filter_map(|i| i.as_str().map(|s| Cow::Owned(s.to_string()))).collect(),
-        other => other.as_str().map(|s| vec![Cow::Owned(s.to_string())]).unwrap_or_default(),
+        Arg::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(|s| Cow::Owned(s.to_string())))
+            .collect(),
+        other => other
+            .as_str()
+            .map(|s| vec![Cow::Owned(s.to_string())])
+            .unwrap_or_default(),
     }
 }
+
+// ------------------------------------------------------------------------------------ fixture-info
+/// The lock file this binary was built from (`cargo build --locked`): the versions it names are the
+/// ones compiled in.
+const CARGO_LOCK: &str = include_str!("../Cargo.lock");
+const PROTOCOL_CRATES: [&str; 6] = [
+    "socketioxide",
+    "engineioxide",
+    "socketioxide-core",
+    "engineioxide-core",
+    "socketioxide-parser-common",
+    "hyper",
+];
+
+/// `name = "x"` followed by `version = "y"` in a `[[package]]` block of Cargo.lock.
+fn locked_versions() -> serde_json::Map<String, Json> {
+    let mut out = serde_json::Map::new();
+    for block in CARGO_LOCK.split("[[package]]") {
+        let field = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_string()))
+        };
+        if let (Some(name), Some(version)) = (field("name = "), field("version = ")) {
+            if PROTOCOL_CRATES.contains(&name.as_str()) {
+                out.insert(name, Json::String(version));
+            }
+        }
+    }
+    out
+}
+
+/// The answer to `fixture-info` (FIXTURE.md section 2): the parts socketioxide's API lets the
+/// fixture offer (see the header of this file) and the crates it was built with.
+fn fixture_info(cfg: &Settings) -> Json {
+    let packages = locked_versions();
+    json!({
+        "name": "socketioxide",
+        "version": packages.get("socketioxide").cloned().unwrap_or(Json::Null),
+        "parts": ["extended", "auth", "dynamic", "volatile", "app-error", "echo", "log"],
+        "packages": packages,
+        "settings": {
+            "upgradeTimeoutMs": cfg.upgrade_timeout_ms,
+            "connectTimeoutMs": cfg.connect_timeout_ms,
+            "eio3": cfg.eio3,
+        },
+    })
+}
+
+static INFO: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
 
 // ------------------------------------------------------------------------------------ disconnect log
 static RECORDS: LazyLock<Mutex<Vec<Json>>> = LazyLock::new(|| Mutex::new(Vec::new()));
@@ -160,14 +219,23 @@ fn attach_handlers(s: &SocketRef) {
     s.on("message-with-ack", async |Data(args): Data<Args>, ack: AckSender| {
         ack.send(&args).ok();
     });
-    s.on("join", async |s: SocketRef, Data(room): Data<String>, ack: AckSender| {
-        s.join(room);
-        ack.send(&rooms_of(&s)).ok();
+    s.on("fixture-info", async |ack: AckSender| {
+        ack.send(INFO.get().unwrap_or(&Json::Null)).ok();
     });
-    s.on("leave", async |s: SocketRef, Data(room): Data<String>, ack: AckSender| {
-        s.leave(room);
-        ack.send(&rooms_of(&s)).ok();
-    });
+    s.on(
+        "join",
+        async |s: SocketRef, Data(room): Data<String>, ack: AckSender| {
+            s.join(room);
+            ack.send(&rooms_of(&s)).ok();
+        },
+    );
+    s.on(
+        "leave",
+        async |s: SocketRef, Data(room): Data<String>, ack: AckSender| {
+            s.leave(room);
+            ack.send(&rooms_of(&s)).ok();
+        },
+    );
     s.on("rooms", async |s: SocketRef, ack: AckSender| {
         ack.send(&rooms_of(&s)).ok();
     });
@@ -185,23 +253,31 @@ fn attach_handlers(s: &SocketRef) {
     s.on("broadcast", async |s: SocketRef, Data(args): Data<Args>| {
         s.broadcast().emit("bc", &args).await.ok();
     });
-    s.on("nsp-emit", async |s: SocketRef, io: SocketIo, Data(args): Data<Args>| {
-        if let Some(nsp) = io.of(s.ns()) {
-            nsp.emit("nsp", &args).await.ok();
-        }
-    });
+    s.on(
+        "nsp-emit",
+        async |s: SocketRef, io: SocketIo, Data(args): Data<Args>| {
+            if let Some(nsp) = io.of(s.ns()) {
+                nsp.emit("nsp", &args).await.ok();
+            }
+        },
+    );
     s.on("except", async |s: SocketRef, io: SocketIo, Data(args): Data<Args>| {
         if let (Some((room, rest)), Some(nsp)) = (args.split_room(), io.of(s.ns())) {
             nsp.except(room).emit("except", &rest).await.ok();
         }
     });
-    s.on("to-except", async |s: SocketRef, io: SocketIo, Data(args): Data<Args>| {
-        let Some((room, rest)) = args.split_room() else { return };
-        let Some((except, rest)) = rest.split_room() else { return };
-        if let Some(nsp) = io.of(s.ns()) {
-            nsp.to(room).except(except).emit("except", &rest).await.ok();
-        }
-    });
+    s.on(
+        "to-except",
+        async |s: SocketRef, io: SocketIo, Data(args): Data<Args>| {
+            let Some((room, rest)) = args.split_room() else { return };
+            let Some((except, rest)) = rest.split_room() else {
+                return;
+            };
+            if let Some(nsp) = io.of(s.ns()) {
+                nsp.to(room).except(except).emit("except", &rest).await.ok();
+            }
+        },
+    );
     s.on("server-ack", async |s: SocketRef, Data(args): Data<Args>| {
         if let Ok(ack) = s.emit_with_ack::<_, Args>("need-ack", &args) {
             if let Ok(reply) = ack.await {
@@ -209,33 +285,57 @@ fn attach_handlers(s: &SocketRef) {
             }
         }
     });
-    s.on("server-ack-timeout", async |s: SocketRef, Data(mut args): Data<Args>| {
-        let ms = if args.0.is_empty() { 0 } else { args.0.remove(0).as_u64().unwrap_or(0) };
-        let Ok(ack) = s.timeout(Duration::from_millis(ms)).emit_with_ack::<_, Args>("need-ack", &args) else {
-            return;
-        };
-        match ack.await {
-            Ok(reply) => s.emit("ack-result", &reply).ok(),
-            Err(_) => s.emit("ack-timeout", &Args::default()).ok(), // no arguments
-        };
-    });
-    s.on("bc-ack", async |s: SocketRef, io: SocketIo, Data(mut args): Data<Args>| {
-        let ms = if args.0.is_empty() { 0 } else { args.0.remove(0).as_u64().unwrap_or(0) };
-        let Some(nsp) = io.of(s.ns()) else { return };
-        let Ok(stream) = nsp.timeout(Duration::from_millis(ms)).emit_with_ack::<_, Args>("need-ack", &args).await
-        else {
-            return;
-        };
-        let mut stream = std::pin::pin!(stream);
-        let (mut timed_out, mut responses) = (false, Vec::new());
-        while let Some((_, result)) = stream.next().await {
-            match result {
-                Ok(reply) => responses.push(reply.0.into_iter().next().unwrap_or(Arg::Nil)),
-                Err(_) => timed_out = true,
+    s.on(
+        "server-ack-timeout",
+        async |s: SocketRef, Data(mut args): Data<Args>| {
+            let ms = if args.0.is_empty() {
+                0
+            } else {
+                args.0.remove(0).as_u64().unwrap_or(0)
+            };
+            let Ok(ack) = s
+                .timeout(Duration::from_millis(ms))
+                .emit_with_ack::<_, Args>("need-ack", &args)
+            else {
+                return;
+            };
+            match ack.await {
+                Ok(reply) => s.emit("ack-result", &reply).ok(),
+                Err(_) => s.emit("ack-timeout", &Args::default()).ok(), // no arguments
+            };
+        },
+    );
+    s.on(
+        "bc-ack",
+        async |s: SocketRef, io: SocketIo, Data(mut args): Data<Args>| {
+            let ms = if args.0.is_empty() {
+                0
+            } else {
+                args.0.remove(0).as_u64().unwrap_or(0)
+            };
+            let Some(nsp) = io.of(s.ns()) else { return };
+            let Ok(stream) = nsp
+                .timeout(Duration::from_millis(ms))
+                .emit_with_ack::<_, Args>("need-ack", &args)
+                .await
+            else {
+                return;
+            };
+            let mut stream = std::pin::pin!(stream);
+            let (mut timed_out, mut responses) = (false, Vec::new());
+            while let Some((_, result)) = stream.next().await {
+                match result {
+                    Ok(reply) => responses.push(reply.0.into_iter().next().unwrap_or(Arg::Nil)),
+                    Err(_) => timed_out = true,
+                }
             }
-        }
-        s.emit("bc-ack-result", &Args(vec![Arg::Boolean(timed_out), Arg::Array(responses)])).ok();
-    });
+            s.emit(
+                "bc-ack-result",
+                &Args(vec![Arg::Boolean(timed_out), Arg::Array(responses)]),
+            )
+            .ok();
+        },
+    );
     s.on("double-ack", async |ack: AckSender| {
         // AckSender::send consumes the sender: the second call of FIXTURE.md cannot be written.
         ack.send(&1).ok();
@@ -322,6 +422,7 @@ async fn main() {
         eprintln!("this build has no Engine.IO v3 support: build it with --features v4");
         std::process::exit(2);
     }
+    INFO.set(fixture_info(&cfg)).ok();
     let ms = Duration::from_millis;
     let echo_config = EngineIoConfig::builder()
         .req_path("/engine.io")
@@ -343,7 +444,8 @@ async fn main() {
     io.ns("/", on_connect);
     io.ns("/custom", on_connect);
     io.ns("/auth", on_connect.with(auth_middleware));
-    io.dyn_ns("/dyn-{n}", on_connect.with(dyn_middleware)).expect("dynamic namespace pattern");
+    io.dyn_ns("/dyn-{n}", on_connect.with(dyn_middleware))
+        .expect("dynamic namespace pattern");
 
     let addr: SocketAddr = format!("{}:{}", cfg.host, cfg.port).parse().expect("HOST:PORT");
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");

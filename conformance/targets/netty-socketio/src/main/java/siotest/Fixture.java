@@ -14,6 +14,7 @@ import com.corundumstudio.socketio.SocketIOServer;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +57,48 @@ public final class Fixture {
     /** Rooms per (namespace, client): netty-socketio leaves the rooms before its disconnect listeners run. */
     private static final Map<String, Set<String>> ROOMS_SEEN = new ConcurrentHashMap<>();
 
+    /** The fixture-info answer (FIXTURE.md section 2), set once in main. */
+    private static Map<String, Object> info = Map.of();
+
     private Fixture() {}
+
+    // ---------------------------------------------------------------------------- fixture-info
+    /** The version Maven recorded in a jar on the class path (META-INF/maven/.../pom.properties). */
+    static String mavenVersion(String group, String artifact) {
+        String path = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+        try (InputStream in = Fixture.class.getResourceAsStream(path)) {
+            if (in == null) {
+                return null;
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The parts this fixture offers (see the class comment) and the versions it really loads. */
+    static Map<String, Object> fixtureInfo(int upgradeTimeoutMs) {
+        Map<String, Object> packages = new LinkedHashMap<>();
+        String version = mavenVersion("com.corundumstudio.socketio", "netty-socketio");
+        packages.put("netty-socketio", version);
+        io.netty.util.Version.identify().forEach((artifact, v) -> {
+            if (artifact.equals("netty-codec-http") || artifact.equals("netty-transport")) {
+                packages.put(artifact, v.artifactVersion());
+            }
+        });
+        packages.put("jackson-databind", mavenVersion("com.fasterxml.jackson.core", "jackson-databind"));
+        packages.put("java", System.getProperty("java.version"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", "netty-socketio");
+        out.put("version", version);
+        out.put("parts", List.of("extended", "close-connection", "auth", "connect-error-data", "log", "refuse",
+                "app-error"));
+        out.put("packages", packages);
+        out.put("settings", Map.of("upgradeTimeoutMs", upgradeTimeoutMs, "eio3", true));
+        return out;
+    }
 
     // ---------------------------------------------------------------------------- settings
     /** A flag wins over the environment; a flag without a value means "on". */
@@ -186,6 +229,7 @@ public final class Fixture {
             ack.sendAckData(rooms(c));
         });
         on(ns, "rooms", (c, a, ack) -> ack.sendAckData(rooms(c)));
+        on(ns, "fixture-info", (c, a, ack) -> ack.sendAckData(info));
         on(ns, "to", (c, a, ack) -> {
             if (!a.isEmpty()) {
                 roomOps(ns, asRooms(a.get(0))).sendEvent("to", c, rest(a, 1));
@@ -328,7 +372,9 @@ public final class Fixture {
         // Milliseconds, whatever the parameter names say.
         config.setPingInterval(number(args, "--ping-interval", "PING_INTERVAL_MS", "300"));
         config.setPingTimeout(number(args, "--ping-timeout", "PING_TIMEOUT_MS", "200"));
-        config.setUpgradeTimeout(number(args, "--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000"));
+        int upgradeTimeoutMs = number(args, "--upgrade-timeout", "UPGRADE_TIMEOUT_MS", "10000");
+        config.setUpgradeTimeout(upgradeTimeoutMs);
+        info = fixtureInfo(upgradeTimeoutMs);
         // There is no single maxPayload (and none is advertised): both limits get the fixture's value.
         config.setMaxHttpContentLength(maxPayload);
         config.setMaxFramePayloadLength(maxPayload);
