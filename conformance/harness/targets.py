@@ -232,7 +232,9 @@ def _registry() -> dict[str, TargetSpec]:
             ping_timeout_ms=200,
             description="python-socketio threaded Server on Werkzeug's threaded WSGI server (PyPI)",
             profile="python",
-            features=frozenset({"extended", "auth", "echo", "log", "app-error"}),
+            features=frozenset(
+                {"extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error"}
+            ),
             upgrade_timeout_ms=None,
             needs=[PY_VENV / "bin" / "python"],
         ),

@@ -130,7 +130,7 @@ def register(sio: socketio.Server, ns: str, log: Log) -> None:
         return {
             "name": "python-socketio (threading)",
             "version": VERSIONS["python-socketio"],
-            "parts": ["extended", "auth", "echo", "log", "app-error"],
+            "parts": ["extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error"],
             "packages": VERSIONS,
             "settings": {"upgradeTimeoutMs": None},
         }
