@@ -43,18 +43,19 @@ $(BUILD)/siocodec.pc: codec/siocodec.pc.in
 
 codec: $(BUILD)/libsiocodec.a $(BUILD)/libsiocodec.so $(BUILD)/siocodec.pc
 
-# C unit tests: each codec/tests/test_*.c is one program, built plain and under ASan+UBSan.
+# C unit tests: each codec/tests/test_*.c is one program, built plain and under ASan+UBSan, run
+# once per codec path (scripts/run-unit-tests.sh, check.h).
 UNIT_SRC  := $(sort $(wildcard codec/tests/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/tests/%)
 UNIT_SBIN := $(UNIT_SRC:codec/tests/%.c=$(BUILD)/san/tests/%)
 
 $(BUILD)/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h codec/tests/counting_alloc.h $(BUILD)/libsiocodec.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT) -Icodec/src $< -o $@ $(BUILD)/libsiocodec.a -lcjson
+	$(CC) $(CFLAGS_BASE) $(OPT) -DCHECK_SIMD_PATHS -Icodec/src $< -o $@ $(BUILD)/libsiocodec.a -lcjson
 
 $(BUILD)/san/tests/%: codec/tests/%.c codec/tests/check.h codec/tests/session_pump.h codec/tests/counting_alloc.h $(BUILD)/san/libsiocodec.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -DCHECK_SIMD_PATHS -Icodec/src $< -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
 # The README's example program, built against the installed-style header path and run by test-unit.
 $(BUILD)/examples/tour: codec/examples/tour.c $(BUILD)/libsiocodec.a

@@ -19,6 +19,7 @@
 
 #include "sio/eio.h"
 #include "sio/packet.h"
+#include "sio/simd.h"
 #include "sio/ws.h"
 
 #define NCAT 7
@@ -481,7 +482,8 @@ static int print_check(const group *groups)
 
 static void print_results(const group *groups, const timing *t, int callgrind_passes)
 {
-    printf("{\"impl\":\"c\",\"versions\":{\"libsiocodec\":\"%s\"},", sio_version());
+    printf("{\"impl\":\"c\",\"versions\":{\"libsiocodec\":\"%s\"},\"simd\":\"%s\",", sio_version(),
+           sio_simd_path_name(sio_simd_selected()));
     if (callgrind_passes)
         printf("\"callgrind_passes\":%d,", callgrind_passes);
     printf("\"categories\":{");
@@ -505,6 +507,16 @@ static void print_results(const group *groups, const timing *t, int callgrind_pa
     printf("}}\n");
 }
 
+/* --simd scalar|sse2|avx2|neon: the codec path to measure (default: the best available). */
+static void select_path(const char *name)
+{
+    for (int k = 0; k < SIO_SIMD_PATHS; k++)
+        if (!strcmp(name, sio_simd_path_name((sio_simd_path)k)) &&
+            sio_simd_select((sio_simd_path)k) == SIO_OK)
+            return;
+    die("--simd: path unknown or not available on this CPU");
+}
+
 int main(int argc, char **argv)
 {
     timing t = {0.2, 0.2, 5};
@@ -522,6 +534,8 @@ int main(int argc, char **argv)
             callgrind_passes = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--check"))
             check_only = true;
+        else if (!strcmp(argv[i], "--simd") && i + 1 < argc)
+            select_path(argv[++i]);
         else
             inputs = argv[i];
     }

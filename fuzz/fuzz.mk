@@ -38,7 +38,9 @@ FUZZ_NEEDS_server      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_http_head) $(FUZ
                           codec/include/sio/eio_server.h codec/include/sio/sio_server.h
 FUZZ_NEEDS_client      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_eio_payload) \
                           codec/include/sio/eio_client.h codec/include/sio/sio_client.h
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client
+FUZZ_NEEDS_simd_paths  := codec/include/sio/simd.h codec/src/simd.c $(FUZZ_NEEDS_json) $(FUZZ_NEEDS_utf8) \
+                          $(FUZZ_NEEDS_base64) $(FUZZ_NEEDS_ws_frame)
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client simd_paths
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
@@ -56,7 +58,7 @@ FUZZ_LF_OBJ := $(CODEC_SRC:codec/src/%.c=$(FUZZ_OUT)/lf/codec/%.o)
 # the tracing; the binary headers (ws_frame.c: opcodes, 16/64-bit lengths against the limits) and
 # the packet decoders keep it (fuzz/README.md, "Build").
 FUZZ_NO_CMP_SRC := utf8 base64 sha1 ws_parser json_validate json_string json_read json_write eio_payload \
-                   http_request http_lookup
+                   http_request http_lookup scan_sse2 scan_avx2
 $(FUZZ_OUT)/lf/codec/%.o: codec/src/%.c $(CODEC_HDR) fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(CFLAGS_BASE) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link \

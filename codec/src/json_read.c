@@ -1,6 +1,7 @@
 /* Reading validated JSON without a tree: every helper walks the text with bounds checks, so
  * unvalidated input gives unspecified results but never an out-of-bounds read. */
 #include "json_internal.h"
+#include "simd_internal.h"
 
 static bool is_ws(uint8_t c)
 {
@@ -26,13 +27,28 @@ static const uint8_t stop_at[256] = {
     ['}'] = STOP_CONTAINER,
 };
 
+/* Index of the first byte at or after i that stops a run (`stop`: STOP_STRING or
+ * STOP_CONTAINER); n when none. The vector paths compare 16 or 32 bytes at a time. */
+static inline size_t find_stop(const uint8_t *p, size_t n, size_t i, uint8_t stop)
+{
+#if SIO__HAVE_X86
+    sio_simd_path path = sio__simd_path();
+    if (path == SIO_SIMD_AVX2)
+        return sio__json_find_stop_avx2(p, n, i, stop == STOP_CONTAINER);
+    if (path == SIO_SIMD_SSE2)
+        return sio__json_find_stop_sse2(p, n, i, stop == STOP_CONTAINER);
+#endif
+    while (i < n && !(stop_at[p[i]] & stop))
+        i++;
+    return i;
+}
+
 /* Index just past the string token whose opening quote is at i. */
 size_t sio__json_skip_string(const uint8_t *p, size_t n, size_t i)
 {
     i++;
     while (i < n) {
-        while (i < n && !(stop_at[p[i]] & STOP_STRING))
-            i++;
+        i = find_stop(p, n, i, STOP_STRING);
         if (i >= n)
             break;
         if (p[i] == '"')
@@ -57,8 +73,7 @@ size_t sio__json_skip_value(const uint8_t *p, size_t n, size_t i)
     }
     size_t depth = 0;
     while (i < n) {
-        while (i < n && !(stop_at[p[i]] & STOP_CONTAINER))
-            i++;
+        i = find_stop(p, n, i, STOP_CONTAINER);
         if (i >= n)
             break;
         uint8_t c = p[i];

@@ -2,6 +2,7 @@
  * text cannot drive recursion, and the depth bound is checked where each level opens. */
 #include <string.h>
 
+#include "simd_internal.h"
 #include "sio/json.h"
 
 typedef struct json_scan {
@@ -415,6 +416,15 @@ sio_err sio_json_validate(const uint8_t *p, size_t len, const sio_json_options *
     s.max_depth = (opt && opt->max_depth) ? opt->max_depth : SIO_JSON_MAX_DEPTH_DEFAULT;
     if (s.max_depth > SIO_JSON_MAX_DEPTH_CAP || (p == NULL && len > 0))
         return SIO_ERR_INVALID_ARGUMENT;
+#if SIO__HAVE_X86
+    /* A vector path accepts valid text in blocks; anything else is judged (and its error
+     * located) by the scalar scan below. */
+    sio_simd_path path = sio__simd_path();
+    if (path == SIO_SIMD_AVX2 && sio__json_accept_avx2(p, len, s.max_depth))
+        return SIO_OK;
+    if (path == SIO_SIMD_SSE2 && sio__json_accept_sse2(p, len, s.max_depth))
+        return SIO_OK;
+#endif
     sio_err e = scan_text(&s);
     if (e != SIO_OK && err_at)
         *err_at = s.err_at;

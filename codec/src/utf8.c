@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "simd_internal.h"
+
 #define CONT_LO 0x80u
 #define CONT_HI 0xBFu
 
@@ -45,9 +47,18 @@ static bool utf8_lead(sio_utf8_state *st, uint8_t b)
 }
 
 /* Length of the leading run of ASCII bytes. Text on the wire is mostly ASCII, so whole words
- * are tested for a high bit first; memcpy keeps the load free of alignment assumptions. */
-static size_t ascii_run(const uint8_t *p, size_t len)
+ * (or vectors) are tested for a high bit first; memcpy keeps the load free of alignment
+ * assumptions. */
+static size_t ascii_run(sio_simd_path path, const uint8_t *p, size_t len)
 {
+#if SIO__HAVE_X86
+    if (path == SIO_SIMD_AVX2)
+        return sio__ascii_run_avx2(p, len);
+    if (path == SIO_SIMD_SSE2)
+        return sio__ascii_run_sse2(p, len);
+#else
+    (void)path;
+#endif
     size_t i = 0;
     for (; len - i >= 8; i += 8) {
         uint64_t w;
@@ -60,11 +71,20 @@ static size_t ascii_run(const uint8_t *p, size_t len)
     return i;
 }
 
+/* The AVX2 path checks whole 32-byte blocks first and leaves to the loop below only what
+ * follows the valid prefix it found: the tail, or the block where the first error is, so the
+ * loop still reports that error's exact offset. */
 sio_err sio_utf8_feed(sio_utf8_state *st, const uint8_t *p, size_t len, size_t *bad_at)
 {
-    for (size_t i = 0; i < len; i++) {
+    sio_simd_path path = sio__simd_path();
+    size_t i = 0;
+#if SIO__HAVE_X86
+    if (path == SIO_SIMD_AVX2 && st->need == 0)
+        i = sio__utf8_valid_prefix_avx2(p, len);
+#endif
+    for (; i < len; i++) {
         if (st->need == 0) {
-            i += ascii_run(p + i, len - i);
+            i += ascii_run(path, p + i, len - i);
             if (i == len)
                 break;
         }

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "simd_internal.h"
+
 static bool ws_opcode_reserved(uint8_t op)
 {
     return (op >= 0x3 && op <= 0x7) || op >= 0xB;
@@ -135,11 +137,27 @@ sio_err sio_ws_frame_encode(const sio_ws_frame_header *h, const uint8_t *payload
     return SIO_OK;
 }
 
-/* Eight bytes per step: the key, rotated to this offset and repeated over a word, meets each
- * byte where the byte-by-byte loop would. Steps of 8 keep the rotation for the tail. */
+/* Eight bytes per step (16 or 32 on the vector paths): the key, rotated to this offset and
+ * repeated over a word, meets each byte where the byte-by-byte loop would. Steps that are
+ * multiples of 4 keep the rotation for the tail. */
 void sio_ws_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
 {
     size_t i = 0;
+#if SIO__HAVE_X86
+    sio_simd_path path = sio__simd_path();
+    if (path != SIO_SIMD_SCALAR && len >= 16) {
+        uint8_t rotated[4];
+        uint32_t key4;
+        for (size_t j = 0; j < 4; j++)
+            rotated[j] = key[(offset + j) & 3u];
+        memcpy(&key4, rotated, 4);
+        if (path == SIO_SIMD_AVX2)
+            sio__ws_mask_avx2(p, len, key4);
+        else
+            sio__ws_mask_sse2(p, len, key4);
+        return;
+    }
+#endif
     if (len >= 8) {
         uint8_t rotated[8];
         for (size_t j = 0; j < 8; j++)

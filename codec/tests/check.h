@@ -4,6 +4,7 @@
 #define SIO_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -56,6 +57,35 @@ static int check_passed, check_failed;
     } while (0)
 
 #define CHECK_STR(ptr, len, cstr) CHECK_MEM(ptr, len, cstr, strlen(cstr))
+
+/* The codec's test programs (built with -DCHECK_SIMD_PATHS, linked with libsiocodec) run on
+ * the codec path named by SIO_TEST_SIMD (scalar, sse2, avx2, neon; scripts/run-unit-tests.sh
+ * runs each program once per path). A path this build or CPU lacks ends the program with
+ * status 77, which the runner reports as "not available", never as a pass. Other users of this
+ * header (the server's loop tests) do not link the codec and leave this out. */
+#ifdef CHECK_SIMD_PATHS
+#include "sio/simd.h"
+
+#define CHECK_PATH_UNAVAILABLE 77
+
+__attribute__((constructor)) static void check_select_simd_path(void)
+{
+    const char *want = getenv("SIO_TEST_SIMD");
+    if (want == NULL || *want == '\0')
+        return;
+    for (int k = 0; k < SIO_SIMD_PATHS; k++) {
+        const char *name = sio_simd_path_name((sio_simd_path)k);
+        if (name && strcmp(name, want) == 0) {
+            if (sio_simd_select((sio_simd_path)k) == SIO_OK)
+                return;
+            printf("SIO_TEST_SIMD=%s: path not available in this build or CPU\n", want);
+            exit(CHECK_PATH_UNAVAILABLE);
+        }
+    }
+    fprintf(stderr, "SIO_TEST_SIMD=%s: unknown path\n", want);
+    exit(2);
+}
+#endif
 
 #define CHECK_DONE()                                                                               \
     do {                                                                                           \

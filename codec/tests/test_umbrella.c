@@ -33,6 +33,7 @@ int main(void)
     sio_sio_client_config scc;
     sio_sio_client_config_init(&scc);
     CHECK_EQ_INT(scc.delay_ms, SIO_SIO_CLIENT_DEFAULT_DELAY_MS);
+    CHECK(sio_simd_available(SIO_SIMD_SCALAR));
     CHECK(sio_err_name(SIO_OK) != NULL && sio_version() != NULL);
     CHECK_DONE();
 }

@@ -25,6 +25,14 @@ def _load() -> ctypes.CDLL:
     lib.sio_err_message.restype = ctypes.c_char_p
     lib.sio_version.argtypes = []
     lib.sio_version.restype = ctypes.c_char_p
+    lib.sio_simd_available.argtypes = [ctypes.c_int]
+    lib.sio_simd_available.restype = ctypes.c_bool
+    lib.sio_simd_select.argtypes = [ctypes.c_int]
+    lib.sio_simd_select.restype = ctypes.c_int
+    lib.sio_simd_selected.argtypes = []
+    lib.sio_simd_selected.restype = ctypes.c_int
+    lib.sio_simd_path_name.argtypes = [ctypes.c_int]
+    lib.sio_simd_path_name.restype = ctypes.c_char_p
     return lib
 
 
@@ -32,6 +40,30 @@ LIB = _load()
 
 SIO_OK = 0
 SIO_ERR_BUFFER_TOO_SMALL = 1
+
+
+SIO_SIMD_PATHS = 4  # sio/simd.h: scalar, sse2, avx2, neon
+
+
+def simd_paths() -> list[str]:
+    """Names of the codec paths (sio/simd.h) this library and CPU can run, scalar first."""
+    return [LIB.sio_simd_path_name(k).decode() for k in range(SIO_SIMD_PATHS) if LIB.sio_simd_available(k)]
+
+
+def simd_selected() -> str:
+    """Name of the codec path in use."""
+    return LIB.sio_simd_path_name(LIB.sio_simd_selected()).decode()
+
+
+def simd_select(name: str) -> None:
+    """Makes the codec take the path `name` from now on (process-wide)."""
+    for k in range(SIO_SIMD_PATHS):
+        if LIB.sio_simd_path_name(k).decode() == name:
+            rc = LIB.sio_simd_select(k)
+            if rc != SIO_OK:
+                raise CodecError(rc)
+            return
+    raise KeyError(name)
 
 
 class CodecError(Exception):

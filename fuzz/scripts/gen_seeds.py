@@ -122,11 +122,18 @@ def split_header(chunks: list[bytes]) -> bytes:
 def route_utf8(v: Vector) -> Iterable[Seed]:
     for c in cases(v):
         yield ("utf8", c.variant, b"\x00" + b"".join(v.chunks), c.verdict, bool(c.options))
+        # simd_paths: scanner 1 (UTF-8); the text's first byte also places the cut
+        yield ("simd_paths", f"utf8{c.variant}", b"\x01" + b"".join(v.chunks), c.verdict, bool(c.options))
 
 
 def route_json(v: Vector) -> Iterable[Seed]:
     for c in cases(v):
         yield ("json", c.variant, b"".join(v.chunks), c.verdict, bool(c.options))
+        # simd_paths: scanner 0 (validation, default bound) and 4 (the readers, no verdict)
+        yield ("simd_paths", f"json{c.variant}", b"\x00" + b"".join(v.chunks), c.verdict, bool(c.options))
+        yield ("simd_paths", f"read{c.variant}", b"\x04" + b"".join(v.chunks), "-", False)
+    # scanner 3 (masking) with a fixed key and offset 1, on the JSON text as payload
+    yield ("simd_paths", "mask", b"\x03\x37\xfa\x21\x3d\x01" + b"".join(v.chunks), "-", False)
 
 
 WS_LIMITS = {1000000: 0, 16: 1, 1000: 2}
@@ -263,6 +270,7 @@ def base64_records(v: Vector) -> Iterable[Seed]:
             if record.startswith(b"b") and len(record) > 1:
                 body = record[2:] if v.data.get("protocol") == 3 else record[1:]
                 yield ("base64", f"b{i}_{j}", b"\x01" + body, "-", False)
+                yield ("simd_paths", f"b{i}_{j}", b"\x02" + body, "-", False)
 
 
 # ---- the server target: scenarios in its operation language (fuzz/targets/server.c).
@@ -470,6 +478,7 @@ TARGETS = {
     "eio_extras",
     "server",
     "client",
+    "simd_paths",
 }
 
 

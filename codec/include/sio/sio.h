@@ -11,6 +11,7 @@
 #include "sio/http.h"
 #include "sio/eio.h"
 #include "sio/packet.h"
+#include "sio/simd.h"
 #include "sio/eio_server.h"
 #include "sio/eio_client.h"
 #include "sio/sio_server.h"

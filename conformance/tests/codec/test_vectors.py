@@ -2,6 +2,8 @@
 
 For each vector: the file passes the JSON Schema and the naming rules, every byte is explained,
 the decode gives the stated structure or error, and accepted inputs re-encode to the same bytes.
+Decoding and re-encoding run once on each codec path the library and CPU offer (sio/simd.h:
+scalar, and the SSE2, AVX2 or NEON scanners).
 """
 
 from __future__ import annotations
@@ -11,13 +13,23 @@ import json
 import jsonschema
 import pytest
 
-from siocodec import CodecError
+from siocodec import CodecError, simd_paths, simd_select, simd_selected
 from siocodec.vectors import VECTOR_DIR, adapters, annotation_problems, chunk_bytes, load_vectors
 
 VECTORS = load_vectors()
 ADAPTERS = adapters()
 SCHEMA = json.loads((VECTOR_DIR / "schema.json").read_text())
 IDS = [v.name for v in VECTORS]
+PATHS = simd_paths()
+
+
+@pytest.fixture(params=PATHS)
+def codec_path(request):
+    """Runs the test on one codec path, then puts the path in use before back."""
+    before = simd_selected()
+    simd_select(request.param)
+    yield request.param
+    simd_select(before)
 
 
 def outcome(vector, options):
@@ -59,7 +71,7 @@ def test_every_byte_explained(vector):
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
-def test_decode(vector):
+def test_decode(vector, codec_path):
     v = vector.data
     options = v.get("options", {})
     if vector.verdict in ("y", "n"):
@@ -76,7 +88,7 @@ def test_decode(vector):
     [v for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)],
     ids=[v.name for v in VECTORS if v.verdict == "y" and v.data.get("reencode", True)],
 )
-def test_reencode(vector):
+def test_reencode(vector, codec_path):
     v = vector.data
     adapter = ADAPTERS[v["layer"]]
     expected = [chunk_bytes(c) for c in v["encoded"]] if "encoded" in v else vector.chunks

@@ -1,0 +1,338 @@
+/* The AVX2 path of the byte scanners: 32 bytes per instruction, byte shuffles as 16-entry
+ * look-up tables. Every function here carries the avx2 target attribute, so this file builds
+ * with the default flags; simd.c calls into it only when the CPU has AVX2. */
+#include "simd_internal.h"
+
+#if SIO__HAVE_X86
+#include <immintrin.h>
+#include <string.h>
+
+#include "json_blocks.h"
+
+#define AVX2 SIO__TARGET_AVX2 __attribute__((always_inline)) static inline
+
+/* ---------------------------------------------------------------- UTF-8
+ * Validation by look-up (after Keiser and Lemire, "Validating UTF-8 in less than one instruction
+ * per byte", 2021): every error of RFC 3629 shows in the pair (previous byte, this byte), except
+ * a missing or surplus third or fourth byte, which shows from the bytes two and three back.
+ * Three tables, indexed by the previous byte's high nibble, its low nibble and this byte's high
+ * nibble, each give the error kinds that nibble allows; an error is a kind all three allow. */
+
+enum {
+    U8_TOO_SHORT = 1 << 0,  /* lead byte, then no continuation */
+    U8_TOO_LONG = 1 << 1,   /* ASCII, then a continuation */
+    U8_OVERLONG_3 = 1 << 2, /* E0 80..9F */
+    U8_TOO_LARGE = 1 << 3,  /* F4 90..BF, F5..FF 90..BF */
+    U8_SURROGATE = 1 << 4,  /* ED A0..BF */
+    U8_OVERLONG_2 = 1 << 5, /* C0 or C1, then a continuation */
+    U8_OVERLONG_4 = 1 << 6, /* F0 80..8F; also F5..FF 80..8F */
+    U8_TWO_CONTS = 1 << 7,  /* continuation, continuation: fine only as a 3rd or 4th byte */
+    U8_ANY_LOW = U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS
+};
+
+/* A 16-entry table in both 128-bit lanes, as the byte shuffle indexes each lane. */
+AVX2 __m256i table16(const uint8_t t[16])
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t));
+}
+
+static const uint8_t u8_by_prev_high[16] = {U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TOO_LONG,
+                                            U8_TWO_CONTS,
+                                            U8_TWO_CONTS,
+                                            U8_TWO_CONTS,
+                                            U8_TWO_CONTS,
+                                            U8_TOO_SHORT | U8_OVERLONG_2,
+                                            U8_TOO_SHORT,
+                                            U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+                                            U8_TOO_SHORT | U8_TOO_LARGE | U8_OVERLONG_4};
+
+#define U8_F5_UP (U8_ANY_LOW | U8_TOO_LARGE | U8_OVERLONG_4)
+static const uint8_t u8_by_prev_low[16] = {U8_ANY_LOW | U8_OVERLONG_3 | U8_OVERLONG_2 |
+                                               U8_OVERLONG_4,          /* C0 E0 F0 */
+                                           U8_ANY_LOW | U8_OVERLONG_2, /* C1 */
+                                           U8_ANY_LOW,
+                                           U8_ANY_LOW,
+                                           U8_ANY_LOW | U8_TOO_LARGE, /* F4 */
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP,
+                                           U8_F5_UP | U8_SURROGATE, /* ED */
+                                           U8_F5_UP,
+                                           U8_F5_UP};
+
+static const uint8_t u8_by_cur_high[16] = {
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_OVERLONG_4, /* 80..8F */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE,  /* 90..9F */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,   /* A0..AF */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,   /* B0..BF */
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT,
+    U8_TOO_SHORT};
+
+AVX2 __m256i u8_prev1(__m256i cur, __m256i prev)
+{
+    return _mm256_alignr_epi8(cur, _mm256_permute2x128_si256(prev, cur, 0x21), 15);
+}
+
+AVX2 __m256i u8_prev2(__m256i cur, __m256i prev)
+{
+    return _mm256_alignr_epi8(cur, _mm256_permute2x128_si256(prev, cur, 0x21), 14);
+}
+
+AVX2 __m256i u8_prev3(__m256i cur, __m256i prev)
+{
+    return _mm256_alignr_epi8(cur, _mm256_permute2x128_si256(prev, cur, 0x21), 13);
+}
+
+/* Non-zero bytes where `cur` (preceded by `prev`) breaks UTF-8. */
+AVX2 __m256i u8_errors(__m256i cur, __m256i prev)
+{
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i by_prev_high = table16(u8_by_prev_high);
+    const __m256i by_prev_low = table16(u8_by_prev_low);
+    const __m256i by_cur_high = table16(u8_by_cur_high);
+    __m256i p1 = u8_prev1(cur, prev);
+    __m256i kinds = _mm256_and_si256(
+        _mm256_and_si256(
+            _mm256_shuffle_epi8(by_prev_high, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nibble)),
+            _mm256_shuffle_epi8(by_prev_low, _mm256_and_si256(p1, nibble))),
+        _mm256_shuffle_epi8(by_cur_high, _mm256_and_si256(_mm256_srli_epi16(cur, 4), nibble)));
+    /* A third byte (two after E0..FF) or fourth (three after F0..FF) must be a continuation
+     * after a continuation: exactly the pairs flagged U8_TWO_CONTS, so XOR cancels them. */
+    __m256i third = _mm256_subs_epu8(u8_prev2(cur, prev), _mm256_set1_epi8((char)0xDF));
+    __m256i fourth = _mm256_subs_epu8(u8_prev3(cur, prev), _mm256_set1_epi8((char)0xEF));
+    __m256i must_continue =
+        _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_or_si256(third, fourth), _mm256_setzero_si256()),
+                         _mm256_set1_epi8((char)0x80));
+    return _mm256_xor_si256(kinds, must_continue);
+}
+
+/* Non-zero when the block's last bytes start a sequence that needs bytes after the block. */
+AVX2 __m256i u8_incomplete(__m256i cur)
+{
+    const __m256i last_ok = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, (char)0xEF, (char)0xDF, (char)0xBF);
+    return _mm256_subs_epu8(cur, last_ok);
+}
+
+AVX2 bool all_zero(__m256i v)
+{
+    return _mm256_testz_si256(v, v) != 0;
+}
+
+SIO__TARGET_AVX2 size_t sio__ascii_run_avx2(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    for (; n - i >= 32; i += 32) {
+        uint32_t high =
+            (uint32_t)_mm256_movemask_epi8(_mm256_loadu_si256((const __m256i *)(p + i)));
+        if (high)
+            return i + (size_t)__builtin_ctz(high);
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* The start of the character that p[0..i) cuts (i when it cuts none); p[0..i) is valid but for
+ * its last, unfinished sequence. */
+static size_t utf8_boundary(const uint8_t *p, size_t i)
+{
+    for (size_t back = 1; back <= 3 && back <= i; back++) {
+        uint8_t b = p[i - back];
+        if (b < 0x80)
+            return i;
+        if (b >= 0xC0) {
+            size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+            return len > back ? i - back : i;
+        }
+    }
+    return i;
+}
+
+SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
+{
+    __m256i prev = _mm256_setzero_si256(), incomplete = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; n - i >= 32; i += 32) {
+        __m256i cur = _mm256_loadu_si256((const __m256i *)(p + i));
+        if (_mm256_movemask_epi8(cur) == 0) {
+            if (!all_zero(incomplete))
+                break; /* the sequence the last block started has no continuation */
+        } else {
+            if (!all_zero(u8_errors(cur, prev)))
+                break;
+            incomplete = u8_incomplete(cur);
+            prev = cur;
+            continue;
+        }
+        incomplete = _mm256_setzero_si256();
+        prev = cur;
+    }
+    return utf8_boundary(p, i);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* Class bits of the bytes the grammar cares about, from two 16-entry tables (by low and by high
+ * nibble) whose AND is non-zero only for these bytes. */
+enum {
+    CL_COMMA = 1,       /* 0x2C */
+    CL_COLON = 2,       /* 0x3A */
+    CL_BRACKET = 4,     /* 0x5B 0x5D 0x7B 0x7D */
+    CL_SPACE = 8,       /* 0x20 */
+    CL_CONTROL_WS = 16, /* 0x09 0x0A 0x0D */
+    CL_DIGIT = 32       /* 0x30..0x39 */
+};
+
+static const uint8_t json_by_low[16] = {CL_SPACE | CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_DIGIT,
+                                        CL_CONTROL_WS | CL_DIGIT,
+                                        CL_COLON | CL_CONTROL_WS,
+                                        CL_BRACKET,
+                                        CL_COMMA,
+                                        CL_BRACKET | CL_CONTROL_WS,
+                                        0,
+                                        0};
+static const uint8_t json_by_high[16] = {
+    CL_CONTROL_WS, 0, CL_COMMA | CL_SPACE, CL_COLON | CL_DIGIT, 0, CL_BRACKET, 0, CL_BRACKET};
+
+AVX2 uint64_t bits64(__m256i lo, __m256i hi)
+{
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
+           (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+typedef struct avx2_u8 {
+    __m256i prev, incomplete;
+} avx2_u8;
+
+AVX2 __m256i json_classes(__m256i v)
+{
+    const __m256i by_low = table16(json_by_low);
+    const __m256i by_high = table16(json_by_high);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    return _mm256_and_si256(
+        _mm256_shuffle_epi8(by_low, _mm256_and_si256(v, nibble)),
+        _mm256_shuffle_epi8(by_high, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+}
+
+AVX2 __m256i has_class(__m256i classes, int bits)
+{
+    return _mm256_cmpgt_epi8(_mm256_and_si256(classes, _mm256_set1_epi8((char)bits)),
+                             _mm256_setzero_si256());
+}
+
+#define CLASS_BITS(bits) bits64(has_class(cl_lo, bits), has_class(cl_hi, bits))
+#define EQ_BITS(c)       bits64(_mm256_cmpeq_epi8(lo, c), _mm256_cmpeq_epi8(hi, c))
+
+AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
+{
+    __m256i lo = _mm256_loadu_si256((const __m256i *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
+    __m256i cl_lo = json_classes(lo), cl_hi = json_classes(hi);
+    m->comma = CLASS_BITS(CL_COMMA);
+    m->colon = CLASS_BITS(CL_COLON);
+    m->bracket = CLASS_BITS(CL_BRACKET);
+    m->ws = CLASS_BITS(CL_SPACE | CL_CONTROL_WS);
+    m->digit = CLASS_BITS(CL_DIGIT);
+    m->quote = EQ_BITS(_mm256_set1_epi8('"'));
+    m->backslash = EQ_BITS(_mm256_set1_epi8('\\'));
+    m->zero = EQ_BITS(_mm256_set1_epi8('0'));
+    const __m256i c1f = _mm256_set1_epi8(0x1F);
+    m->ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, c1f), c1f),
+                     _mm256_cmpeq_epi8(_mm256_max_epu8(hi, c1f), c1f));
+    m->high = bits64(lo, hi);
+    if (m->high == 0) {
+        m->utf8_error = !all_zero(u8->incomplete);
+        u8->incomplete = _mm256_setzero_si256();
+    } else {
+        __m256i err = _mm256_or_si256(u8_errors(lo, u8->prev), u8_errors(hi, lo));
+        m->utf8_error = !all_zero(err);
+        u8->incomplete = u8_incomplete(hi);
+    }
+    u8->prev = hi;
+}
+
+AVX2 void json_classify_avx2(const uint8_t *p, void *u8, json_block_masks *m)
+{
+    json_block_avx2(p, (avx2_u8 *)u8, m);
+}
+
+AVX2 bool u8_pending_avx2(const void *u8)
+{
+    return !all_zero(((const avx2_u8 *)u8)->incomplete);
+}
+
+SIO__TARGET_AVX2 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth)
+{
+    avx2_u8 u8 = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2, &u8);
+}
+
+SIO__TARGET_AVX2 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i,
+                                                 bool brackets)
+{
+    const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+    const __m256i case_bit = _mm256_set1_epi8(0x20);
+    const __m256i open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}');
+    for (; i < n && n - i >= 32; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+        __m256i stop =
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash));
+        if (brackets) {
+            /* [ ] are { } without the 0x20 bit. */
+            __m256i folded = _mm256_or_si256(v, case_bit);
+            stop = _mm256_or_si256(stop, _mm256_or_si256(_mm256_cmpeq_epi8(folded, open),
+                                                         _mm256_cmpeq_epi8(folded, close)));
+        }
+        uint32_t bits = (uint32_t)_mm256_movemask_epi8(stop);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+    return sio__json_find_stop_tail(p, n, i, brackets);
+}
+
+/* ---------------------------------------------------------------- WebSocket masking */
+
+SIO__TARGET_AVX2 void sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4)
+{
+    const __m256i key = _mm256_set1_epi32((int)key4);
+    size_t i = 0;
+    for (; len - i >= 32; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+        _mm256_storeu_si256((__m256i *)(p + i), _mm256_xor_si256(v, key));
+    }
+    sio__ws_mask_tail(p, i, len, key4);
+}
+
+#endif

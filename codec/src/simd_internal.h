@@ -1,0 +1,82 @@
+/* The vector paths of the byte scanners: what is compiled in, which path is selected, and the
+ * per-path functions. Public selection API: sio/simd.h.
+ *
+ * x86-64 with GCC or Clang builds the SSE2 and AVX2 variants; AVX2 functions carry a target
+ * attribute, so the library builds with the default flags and runs on any x86-64 CPU (AVX2 is
+ * used only when the CPU reports it). -DSIO_NO_SIMD builds the scalar path alone.
+ *
+ * Each vector function does the common case fast and leaves the rest to the scalar code: it
+ * returns how far it got (a prefix known to be valid, an index where a stop byte is) or whether
+ * it could accept the input, and the caller's scalar code takes over from there, so results and
+ * error offsets are the scalar path's by construction. */
+#ifndef SIO_SIMD_INTERNAL_H
+#define SIO_SIMD_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "sio/simd.h"
+
+#if !defined(SIO_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SIO__HAVE_X86    1
+#define SIO__TARGET_AVX2 __attribute__((target("avx2")))
+#endif
+
+/* The selected path, or -1 before the first call has detected the best one. */
+extern atomic_int sio__simd_current;
+
+sio_simd_path sio__simd_detect(void);
+
+static inline sio_simd_path sio__simd_path(void)
+{
+    int v = atomic_load_explicit(&sio__simd_current, memory_order_relaxed);
+    return v >= 0 ? (sio_simd_path)v : sio__simd_detect();
+}
+
+#if SIO__HAVE_X86
+/* ---- UTF-8 (sio/utf8.h) */
+/* Length of the leading run of ASCII bytes (exact). */
+size_t sio__ascii_run_sse2(const uint8_t *p, size_t n);
+size_t sio__ascii_run_avx2(const uint8_t *p, size_t n);
+/* A prefix of p[0..n) that is valid UTF-8 and ends where a character starts (the start of the
+ * first 32-byte block holding an error, or of a sequence the end cuts). */
+size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
+
+/* ---- JSON (sio/json.h) */
+/* True when p[0..n) is valid JSON nested at most max_depth deep; false means "not sure": the
+ * scalar validator decides and reports. */
+bool sio__json_accept_sse2(const uint8_t *p, size_t n, uint32_t max_depth);
+bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth);
+/* Index of the first byte at or after i that is '"' or '\\' (n when none); with `brackets`,
+ * also [ ] { }. */
+size_t sio__json_find_stop_sse2(const uint8_t *p, size_t n, size_t i, bool brackets);
+size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i, bool brackets);
+
+/* The bytes from `i` on, one at a time (a vector loop's tail). */
+static inline size_t sio__json_find_stop_tail(const uint8_t *p, size_t n, size_t i, bool brackets)
+{
+    for (; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '"' || c == '\\' || (brackets && ((c | 0x20) == '{' || (c | 0x20) == '}')))
+            return i;
+    }
+    return n;
+}
+
+/* ---- WebSocket masking (sio/ws.h): key4 is the key rotated to the first byte's offset. */
+/* The bytes from `i` on, one at a time (a vector loop's tail; i is a multiple of 4). */
+static inline void sio__ws_mask_tail(uint8_t *p, size_t i, size_t len, uint32_t key4)
+{
+    for (; i < len; i++)
+        p[i] ^= (uint8_t)(key4 >> (8 * (i & 3))); /* little-endian: byte k of the key */
+}
+
+void sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4);
+void sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4);
+
+/* ---- base64 (sio/base64.h) */
+/* Decodes leading whole groups of 32 characters of the standard alphabet (no '=') into out,
+ * 24 bytes per group; returns the characters consumed (a multiple of 32). */
+size_t sio__base64_decode_groups_avx2(const uint8_t *in, size_t n, uint8_t *out);
+#endif
+
+#endif
