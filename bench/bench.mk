@@ -29,6 +29,10 @@ $(BENCH_BUILD)/loadgen: bench/loadgen.c bench/loadgen_main.c bench/loadgen.h $(B
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) bench/loadgen.c bench/loadgen_main.c -o $@ $(BUILD)/libsiocodec.a
 
+$(BENCH_BUILD)/floor_server: bench/floor_server.c $(BUILD)/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ $(BUILD)/libsiocodec.a
+
 $(BENCH_BUILD)/inputs.bin: bench/gen_inputs.py
 	@mkdir -p $(@D)
 	python3 bench/gen_inputs.py $@
@@ -40,7 +44,7 @@ bench-deps: $(BENCH_VENV)/.installed $(BENCH_NODE_OK)
 bench-check: $(BENCH_BUILD)/codec_bench $(BENCH_BUILD)/inputs.bin
 	$(BENCH_BUILD)/codec_bench $(BENCH_BUILD)/inputs.bin --check
 
-bench-bin: $(BENCH_BUILD)/codec_bench $(BENCH_BUILD)/loadgen
+bench-bin: $(BENCH_BUILD)/codec_bench $(BENCH_BUILD)/loadgen $(BENCH_BUILD)/floor_server
 
 # The reference server is built when its sources are there; a build failure is reported by the
 # run as "n/a (reason)" instead of stopping the codec and competitor figures.

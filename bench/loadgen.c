@@ -6,11 +6,14 @@
  *   setup       open --conns connections, --concurrency at a time, up to the Socket.IO CONNECT
  *               reply, after --warm-conns untimed ones; connections per second.
  *   echo-rate   --conns clients send `message` at --rate messages/s in total for --duration
- *               seconds after --warmup; round-trip latency percentiles of `message-back`.
+ *               seconds after --warmup; round-trip latency percentiles of `message-back`, and
+ *               the server's CPU seconds per million messages at that rate.
  *   echo-max    each of --conns clients keeps --inflight messages outstanding; replies/s.
  *   broadcast   --conns receivers join room "bench"; one more client emits `to("bench", …)`
  *               keeping at most --inflight broadcasts undelivered; deliveries/s and the server's
- *               CPU seconds per million deliveries (from /proc/<--server-pid>/stat).
+ *               CPU seconds per million deliveries (the CPU clock of --server-pid).
+ *   broadcast-rate  the same room, broadcasts at --rate per second in groups of --burst sent
+ *               together; the server's CPU seconds per million deliveries at that rate.
  *   idle        open --conns connections, wait --settle seconds answering pings, and report the
  *               server's RSS growth per connection (from /proc/<--server-pid>/status).
  *
@@ -46,8 +49,20 @@ uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* utime + stime of a process in seconds; the figure the CPU-per-delivery ratio needs. */
+/* utime + stime of a process in seconds; the figure the CPU-per-delivery ratio needs. The
+ * process's CPU clock (what its own getrusage and CLOCK_PROCESS_CPUTIME_ID report, in ns) when
+ * the kernel gives it, else /proc/<pid>/stat, which counts in clock ticks (10 ms). */
 double proc_cpu_seconds(int pid)
+{
+    clockid_t clock;
+    struct timespec ts;
+    if (clock_getcpuclockid((pid_t)pid, &clock) == 0 && clock_gettime(clock, &ts) == 0)
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return proc_stat_cpu_seconds(pid);
+}
+
+/* utime + stime from /proc/<pid>/stat, in clock ticks. */
+double proc_stat_cpu_seconds(int pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);

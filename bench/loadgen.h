@@ -57,6 +57,7 @@ struct lg_loop {
 
 uint64_t now_ns(void);
 double proc_cpu_seconds(int pid);
+double proc_stat_cpu_seconds(int pid);
 long proc_rss_kib(int pid);
 
 void buf_append(lg_buf *b, const void *p, size_t n);

@@ -18,6 +18,7 @@ typedef struct options {
     int server_pid;
     size_t pad;
     size_t warm_conns;
+    unsigned burst;
 } options;
 
 /* Samples and counters the scenarios share. */
@@ -114,6 +115,14 @@ static void window_close(stats *S)
 {
     S->srv_cpu1 = proc_cpu_seconds(S->opt->server_pid);
     S->own_cpu1 = own_cpu_seconds();
+}
+
+/* Server CPU seconds during the window per million replies or deliveries counted in it. */
+static double window_cpu_per_million(const stats *S)
+{
+    if (!S->window_open || S->srv_cpu0 < 0 || S->srv_cpu1 < 0 || S->in_window == 0)
+        return -1.0;
+    return (S->srv_cpu1 - S->srv_cpu0) / ((double)S->in_window / 1e6);
 }
 
 /* Cores used by the server and by the load generator during the window. */
@@ -242,6 +251,8 @@ static int run_echo_rate(lg_loop *L, const options *o, stats *S, uint64_t deadli
            o->rate, S->seq, S->replies, S->nlat, pct_ms(S->lat_us, S->nlat, 50),
            pct_ms(S->lat_us, S->nlat, 90), pct_ms(S->lat_us, S->nlat, 99),
            pct_ms(S->lat_us, S->nlat, 99.9), pct_ms(S->lat_us, S->nlat, 100));
+    printf(",\"window_replies\":%" PRIu64 ",\"msgs_per_s_mean\":%.1f,\"cpu_s_per_million\":%.3f",
+           S->in_window, (double)S->in_window / o->duration, window_cpu_per_million(S));
     print_cores(S);
     printf("}\n");
     return S->nlat > 0 && S->replies >= S->seq * 99 / 100 ? 0 : 1;
@@ -327,39 +338,59 @@ static bool join_room(lg_loop *L, stats *S, uint64_t deadline)
     return S->joined + 1 >= L->ready;
 }
 
+/* Every receiver joins the room (the error is printed when not all did); deliveries are then
+ * counted. */
+static bool room_ready(lg_loop *L, const options *o, stats *S, uint64_t deadline)
+{
+    if (!join_room(L, S, deadline) || L->conns[0].state != LG_READY) {
+        printf("{");
+        print_common(L, o);
+        printf(",\"error\":\"room join incomplete: %" PRIu64 " of %zu\"}\n", S->joined,
+               o->conns - 1);
+        return false;
+    }
+    L->on_event = on_delivery;
+    return true;
+}
+
+/* The sender emits broadcast number `seq` to the room. */
+static void send_to_room(lg_loop *L, uint64_t seq)
+{
+    char text[LG_MAX_SEND];
+    int n = snprintf(text, sizeof text, "2[\"to\",\"bench\",%" PRIu64 ",\"%s\"]", seq, pad_text);
+    send_sio(&L->conns[0], text, (size_t)n);
+}
+
+/* Waits (bounded) for every emitted broadcast to reach every receiver: nothing may be lost.
+ * Returns the deliveries missing. */
+static uint64_t drain_deliveries(lg_loop *L, stats *S, uint64_t expected, uint64_t deadline)
+{
+    uint64_t drain = now_ns() + 3000000000u;
+    while (S->delivered < expected && now_ns() < drain && now_ns() < deadline)
+        loop_step(L, 5);
+    return expected - S->delivered;
+}
+
 /* One sender, N receivers: the sender keeps at most `inflight` broadcasts undelivered, so the
  * server is kept busy without an unbounded queue building up in it. */
 static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadline)
 {
     size_t receivers = o->conns - 1;
-    if (!join_room(L, S, deadline) || L->conns[0].state != LG_READY) {
-        printf("{");
-        print_common(L, o);
-        printf(",\"error\":\"room join incomplete: %" PRIu64 " of %zu\"}\n", S->joined, receivers);
+    if (!room_ready(L, o, S, deadline))
         return 1;
-    }
-    L->on_event = on_delivery;
     uint64_t start = now_ns(), sent = 0;
     S->win_start = start + (uint64_t)(o->warmup * 1e9);
     S->win_end = S->win_start + (uint64_t)(o->duration * 1e9);
     uint64_t now;
-    char text[LG_MAX_SEND];
     while ((now = now_ns()) < S->win_end && now < deadline && L->conns[0].state == LG_READY) {
         window_tick(S, now);
-        while ((sent * receivers) - S->delivered < (uint64_t)o->inflight * receivers) {
-            int n = snprintf(text, sizeof text, "2[\"to\",\"bench\",%" PRIu64 ",\"%s\"]", sent++,
-                             pad_text);
-            send_sio(&L->conns[0], text, (size_t)n);
-        }
+        while ((sent * receivers) - S->delivered < (uint64_t)o->inflight * receivers)
+            send_to_room(L, sent++);
         loop_flush(L, &L->conns[0]);
         loop_step(L, 1);
     }
     window_close(S);
-    /* Nothing may be lost: wait (bounded) for every emitted broadcast to reach every receiver. */
-    uint64_t drain = now_ns() + 3000000000u;
-    while (S->delivered < sent * receivers && now_ns() < drain && now_ns() < deadline)
-        loop_step(L, 5);
-    uint64_t missing = sent * receivers - S->delivered;
+    uint64_t missing = drain_deliveries(L, S, sent * receivers, deadline);
     double cpu =
         S->window_open && S->srv_cpu0 >= 0 && S->srv_cpu1 >= 0 ? S->srv_cpu1 - S->srv_cpu0 : -1;
     size_t slots = window_slots(S);
@@ -371,6 +402,52 @@ static int run_broadcast(lg_loop *L, const options *o, stats *S, uint64_t deadli
            receivers, o->inflight, S->in_window, median_slots(S->slots, slots),
            (double)S->in_window / o->duration, cpu,
            cpu >= 0 && S->in_window ? cpu / ((double)S->in_window / 1e6) : -1.0, sent, missing);
+    print_cores(S);
+    printf("}\n");
+    return S->in_window > 0 && missing == 0 ? 0 : 1;
+}
+
+/* One sender, N receivers, broadcasts at a fixed rate (open loop, as echo-rate): every 1/rate
+ * seconds on average, in groups of --burst sent back to back in one write, so that the server
+ * reads a group in one go (several broadcasts in one round of its loop). Server CPU per delivery
+ * at a rate below saturation is the figure; when the backlog passes --inflight broadcasts the
+ * rate is above what the server (or this process) sustains, and the run says so. */
+static int run_broadcast_rate(lg_loop *L, const options *o, stats *S, uint64_t deadline)
+{
+    size_t receivers = o->conns - 1;
+    if (!room_ready(L, o, S, deadline))
+        return 1;
+    uint64_t start = now_ns(), sent = 0, max_backlog = 0;
+    S->win_start = start + (uint64_t)(o->warmup * 1e9);
+    S->win_end = S->win_start + (uint64_t)(o->duration * 1e9);
+    unsigned burst = o->burst ? o->burst : 1;
+    bool saturated = false;
+    uint64_t now;
+    while ((now = now_ns()) < S->win_end && now < deadline && L->conns[0].state == LG_READY) {
+        window_tick(S, now);
+        uint64_t due = (uint64_t)((double)(now - start) / 1e9 * o->rate);
+        uint64_t backlog = sent - S->delivered / receivers;
+        if (backlog > max_backlog)
+            max_backlog = backlog;
+        if (backlog > (uint64_t)o->inflight * burst)
+            saturated = true;
+        else
+            while (sent < due) { /* a whole group each time the schedule is behind */
+                for (unsigned k = 0; k < burst; k++)
+                    send_to_room(L, sent++);
+                loop_flush(L, &L->conns[0]);
+            }
+        loop_step(L, 1);
+    }
+    window_close(S);
+    uint64_t missing = drain_deliveries(L, S, sent * receivers, deadline);
+    printf("{");
+    print_common(L, o);
+    printf(",\"receivers\":%zu,\"rate\":%.1f,\"burst\":%u,\"window_deliveries\":%" PRIu64
+           ",\"deliveries_per_s_mean\":%.1f,\"cpu_s_per_million\":%.3f,\"broadcasts\":%" PRIu64
+           ",\"undelivered\":%" PRIu64 ",\"max_backlog\":%" PRIu64 ",\"saturated\":%s",
+           receivers, o->rate, burst, S->in_window, (double)S->in_window / o->duration,
+           window_cpu_per_million(S), sent, missing, max_backlog, saturated ? "true" : "false");
     print_cores(S);
     printf("}\n");
     return S->in_window > 0 && missing == 0 ? 0 : 1;
@@ -400,16 +477,17 @@ static int run_idle(lg_loop *L, const options *o, uint64_t deadline)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: loadgen --port N --scenario setup|echo-rate|echo-max|broadcast|idle\n"
+    fprintf(stderr, "usage: loadgen --port N --scenario "
+                    "setup|echo-rate|echo-max|broadcast|broadcast-rate|idle\n"
                     "  [--conns N] [--concurrency N] [--rate R] [--duration S] [--warmup S]\n"
                     "  [--inflight K] [--server-pid PID] [--settle S] [--timeout S] [--pad BYTES]\n"
-                    "  [--warm-conns N]\n");
+                    "  [--warm-conns N] [--burst K]\n");
     exit(2);
 }
 
 static void parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){0, NULL, 100, 100, 1000, 5, 1, 2, 60, 8, 0, 32, 200};
+    *o = (options){0, NULL, 100, 100, 1000, 5, 1, 2, 60, 8, 0, 32, 200, 1};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--port"))
@@ -438,6 +516,8 @@ static void parse_args(int argc, char **argv, options *o)
             o->pad = (size_t)atol(v);
         else if (!strcmp(k, "--warm-conns"))
             o->warm_conns = (size_t)atol(v);
+        else if (!strcmp(k, "--burst"))
+            o->burst = (unsigned)atoi(v);
         else
             usage();
     }
@@ -452,7 +532,7 @@ int main(int argc, char **argv)
     options o;
     parse_args(argc, argv, &o);
     memset(pad_text, 'x', o.pad);
-    bool bcast = !strcmp(o.scenario, "broadcast");
+    bool bcast = !strcmp(o.scenario, "broadcast") || !strcmp(o.scenario, "broadcast-rate");
     lg_loop L;
     loop_init(&L, o.port, bcast ? o.conns + 1 : o.conns);
     stats S = {0};
@@ -475,7 +555,8 @@ int main(int argc, char **argv)
             rc = 1;
         } else if (bcast) {
             o.conns = L.nconns;
-            rc = run_broadcast(&L, &o, &S, deadline);
+            rc = !strcmp(o.scenario, "broadcast") ? run_broadcast(&L, &o, &S, deadline)
+                                                  : run_broadcast_rate(&L, &o, &S, deadline);
         } else if (!strcmp(o.scenario, "echo-rate")) {
             rc = run_echo_rate(&L, &o, &S, deadline);
         } else if (!strcmp(o.scenario, "echo-max")) {
