@@ -253,7 +253,12 @@ class PollingSession(Session):
             if resp.status != 200:
                 self.packets.put(End(f"GET answered {resp.summary()}", time.monotonic()))
                 return
-            for p in decode_payload(resp.body):
+            packets = decode_payload(resp.body)
+            if packets and all(p == wire.NOOP for p in packets):
+                # Only noops (a server draining polling for an upgrade answers every GET at once with
+                # one): the next GET waits a little instead of spinning on the server.
+                self._stop.wait(min(0.05, self.target.ping_interval / 10))
+            for p in packets:
                 if p == "2" and self.auto_pong:
                     try:
                         self.post("3")

@@ -119,9 +119,20 @@ def open_connection(host: str, port: int, timeout: float) -> socket.socket:
 def send_raw(host: str, port: int, data: bytes, timeout: float, method: str = "GET") -> HttpResponse:
     """Send exact bytes on a fresh connection and read one response."""
     sock = open_connection(host, port, timeout)
+    send_error: OSError | None = None
     try:
-        tracking.send(sock, data)
-        return read_response(_Reader(sock), method)
+        try:
+            tracking.send(sock, data)
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            # The server stopped reading (a 413 for a body too large, say): the answer it wrote before
+            # closing may still be waiting to be read.
+            send_error = exc
+        try:
+            return read_response(_Reader(sock), method)
+        except HttpConnectionLost as exc:
+            if send_error is not None:
+                raise HttpConnectionLost(f"{send_error} while sending, and no response: {exc}") from send_error
+            raise
     except (ConnectionResetError, BrokenPipeError) as exc:
         raise HttpConnectionLost(str(exc)) from exc
     finally:
