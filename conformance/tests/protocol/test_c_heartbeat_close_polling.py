@@ -364,10 +364,11 @@ def _first_refused(results: list[str]) -> bool:
 
 
 def test_EIO_POLL_01_overlapping_get(case, opener, target):
-    # Two GETs on two connections: a server that reads them on several threads may take either as the
-    # second, so either may be the refused one; the session must end in both orders.
+    # Two GETs on two connections, the second sent once the first has been seen held; either may still be
+    # the refused one (both orders are accepted), and the session must end.
     s = opener.adopt(_poll_session(target))
-    held = s.start_get()
+    held, seen_held, early = _held_get(s, target)  # the second GET goes out once the first is held
+    case.precondition(seen_held, "a GET held (unanswered) before the second is sent", "no answer for a while", early)
     second = s.get()
     try:
         first = held.result(target.reply).summary()
