@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -553,8 +554,8 @@ def _launch(
         if not need_path.exists():
             raise StartError(f"target {spec.name}: {need_path} is missing (build or install it first)")
     argv, full_env = _argv_and_env(spec, _settings(spec, overrides), env)
-    proc = subprocess.Popen(argv, cwd=spec.cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(dies_with_harness(argv), cwd=spec.cwd, env=full_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()
     out: list[str] = []
     err: list[str] = []
@@ -574,6 +575,17 @@ def _launch(
             raise StartError(_exit_message(spec.name, proc.returncode, out, err))
         if line.startswith("READY "):
             return proc, int(line.split()[1]), out, err
+
+
+# util-linux's setpriv (Debian: always installed) starts the fixture with the kernel's parent-death
+# signal set, so that a harness killed from outside (SIGKILL, a timeout in a self-test) takes its
+# owned targets with it instead of leaving them running in their own sessions. Through `sh -c` only
+# the shell is covered: a command that ends with `exec server …` covers the server itself.
+SETPRIV = shutil.which("setpriv")
+
+
+def dies_with_harness(argv: list[str]) -> list[str]:
+    return [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
 
 
 def _last_words(err: list[str]) -> str:

@@ -7,6 +7,8 @@
 
 const { io } = require("./official-fixture.js");
 
+const HANG_LIMIT_MS = 30000;
+
 io.on("connection", (socket) => {
   socket.on("exit-now", () => {
     process.stderr.write("crashing-fixture: exit-now received, exiting with status 7\n");
@@ -14,8 +16,9 @@ io.on("connection", (socket) => {
   });
   socket.on("hang-now", () => {
     process.stderr.write("crashing-fixture: hang-now received, blocking the event loop\n");
-    for (;;) {
-      // never yields: no request is answered from now on
-    }
+    // Blocks the only thread without spinning: nothing is answered, SIGTERM is never handled (the
+    // suite has to SIGKILL it), and a copy nobody stops still goes away after HANG_LIMIT_MS.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HANG_LIMIT_MS);
+    process.exit(8);
   });
 });

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import targets
+
 CONFORMANCE = Path(__file__).resolve().parents[2]
 NODE_DIR = CONFORMANCE / "targets" / "node-socketio"
 CASES = "tests/selftest/crashing/crash_cases.py"
@@ -42,7 +44,8 @@ def _by_name(index: dict) -> dict[str, dict]:
 
 
 def test_owned_target_is_charged_restarted_and_the_run_goes_on(tmp_path):
-    proc, index, junit = _run(tmp_path, "crashing", "--target-cmd", " ".join(FIXTURE))
+    # `exec`: the shell becomes the server, so the parent-death signal covers the server itself.
+    proc, index, junit = _run(tmp_path, "crashing", "--target-cmd", "exec " + " ".join(FIXTURE))
     cases = _by_name(index)
     verdicts = {name: c["verdict"] for name, c in cases.items()}
     assert verdicts == {
@@ -77,7 +80,7 @@ def test_owned_target_is_charged_restarted_and_the_run_goes_on(tmp_path):
 
 
 def _start_url_target() -> tuple[subprocess.Popen[str], int]:
-    server = subprocess.Popen(FIXTURE, cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    server = subprocess.Popen(targets.dies_with_harness(FIXTURE), cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                               env=dict(os.environ, PORT="0"), start_new_session=True)  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     stdout = server.stdout
