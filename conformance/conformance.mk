@@ -14,6 +14,7 @@
 
 # With TARGET_CMD, TARGET only names the report (build/conformance/<TARGET>/).
 TARGET             ?= $(if $(TARGET_CMD),custom,reference)
+# Every conformance run needs the codec's shared library: cases use it as an oracle (conformance/siocodec).
 # Read by the harness from the environment (conformance/harness/plugin.py).
 export TARGET_CMD TARGET_INFO
 CONF_ARGS          ?=
@@ -59,11 +60,11 @@ $(CONF_PYVENV)/.installed: $(CONF_DIR)/targets/python-socketio/requirements.txt
 
 conformance-python: $(CONF_PYVENV)/.installed
 
-conformance: $(PYTHON) $(call conf_prereq,$(TARGET))
+conformance: $(PYTHON) codec $(call conf_prereq,$(TARGET))
 	$(call conf_run,$(TARGET),$(CONF_ARGS))
 
 # Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
-matrix: $(PYTHON) server conformance-node conformance-python
+matrix: $(PYTHON) codec server conformance-node conformance-python
 	@status=0; \
 	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; \
 	  rm -f $(CONF_OUT)/$(call conf_slug,$(t))/index.json; \
@@ -73,26 +74,26 @@ matrix: $(PYTHON) server conformance-node conformance-python
 	exit $$status
 
 # The harness's own tests; the crash-attribution test drives a purpose-built broken Node server.
-test-conformance-harness: $(PYTHON) server conformance-node
+test-conformance-harness: $(PYTHON) codec server conformance-node
 	cd $(CONF_DIR) && ../$(PYTHON) -m pytest -q tests/selftest
 
 # The whole suite against Node's socket.io: every MUST case has to pass there (deviations are non-strict);
 # and against the same server running only the official-suite fixture, where every case that needs a
 # missing fixture part has to come out `unimplemented`, never `fail`.
-test-conformance-node: $(PYTHON) conformance-node
+test-conformance-node: $(PYTHON) codec conformance-node
 	$(call conf_run,node-socketio,)
 	$(call conf_run,node-socketio-eio3,)
 	$(call conf_run,node-socketio-official,)
 
 # The whole suite against the reference server: every MUST case has to pass.
-test-conformance-reference: $(PYTHON) server
+test-conformance-reference: $(PYTHON) codec server
 	$(call conf_run,reference,)
 	$(call conf_run,reference-eio3,)
 
 # The suite's own race check: a server answering from several threads, every case three times, on four
 # workers (the cases mostly wait on the server); the run fails when any verdict changed between runs (its
 # verdicts themselves are python-socketio's findings).
-test-conformance-threads: $(PYTHON) conformance-python
+test-conformance-threads: $(PYTHON) codec conformance-python
 	$(call conf_run,python-socketio-threading,--repeat 3 --stability-only)
 
 TEST_TARGETS += test-conformance-harness test-conformance-node test-conformance-reference test-conformance-threads
