@@ -70,7 +70,7 @@ static void finish_request(conn *c)
     if (!c->keep_alive)
         conn_close_after_write(c);
     else if (buf_size(&c->in) > 0)
-        loop_defer(&c->srv->loop, &c->deferred_input);
+        conn_defer_input(c);
 }
 
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len)
@@ -209,9 +209,8 @@ static void complete_body(conn *c)
  * the POST is already held when the POST's packets act (a client close "1" then releases it
  * with a noop instead of finding no GET). Requests pipelined behind a long-poll GET are picked
  * up here once that GET has been answered. */
-void http_on_deferred_input(deferred *d)
+void http_deferred_input(conn *c)
 {
-    conn *c = d->ctx;
     if (c->state == CONN_HTTP_BODY && buf_size(&c->in) >= c->head_len + c->body_len)
         complete_body(c);
     if (c->state == CONN_HTTP_HEAD)
@@ -234,7 +233,7 @@ void http_handle_input(conn *c)
             return;
         if (c->state == CONN_HTTP_BODY) {
             if (buf_size(&c->in) >= c->head_len + c->body_len)
-                loop_defer(&c->srv->loop, &c->deferred_input);
+                conn_defer_input(c);
             return;
         }
         if (c->state != CONN_HTTP_HEAD || buf_size(&c->in) == 0)

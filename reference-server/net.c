@@ -56,9 +56,23 @@ static void on_linger_timeout(timer *t)
     conn_close(t->ctx);
 }
 
-static void on_pending_close(deferred *d)
+/* The end of the round: a connection with nothing left to write is closed; else its input is
+ * read (a POST body that completed, requests pipelined behind an answered GET). */
+static void on_end_of_round(deferred *d)
 {
-    conn_close(d->ctx);
+    conn *c = d->ctx;
+    bool input = c->input_waits;
+    c->input_waits = false;
+    if (c->close_waits)
+        conn_close(c);
+    else if (input)
+        http_deferred_input(c);
+}
+
+void conn_defer_input(conn *c)
+{
+    c->input_waits = true;
+    loop_defer(&c->srv->loop, &c->end_of_round);
 }
 
 static conn *conn_new(server *srv, int fd)
@@ -70,8 +84,7 @@ static conn *conn_new(server *srv, int fd)
     c->state = CONN_HTTP_HEAD;
     sio_http_parser_init(&c->http);
     timer_init(&c->linger, on_linger_timeout, c);
-    deferred_init(&c->deferred_input, http_on_deferred_input, c);
-    deferred_init(&c->pending_close, on_pending_close, c);
+    deferred_init(&c->end_of_round, on_end_of_round, c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -121,8 +134,7 @@ void conn_close(conn *c)
     if (c->session)
         eio_conn_lost(c->session, c);
     timer_stop(&srv->loop, &c->linger);
-    loop_cancel(&srv->loop, &c->deferred_input);
-    loop_cancel(&srv->loop, &c->pending_close);
+    loop_cancel(&srv->loop, &c->end_of_round);
     loop_remove_fd(&srv->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -199,12 +211,15 @@ void conn_close_after_write(conn *c)
         return;
     c->state = CONN_CLOSING;
     c->read_paused = false;
-    /* Closed from the timer, never here: callers up the stack still use the connection. */
+    /* Closed at the end of the round or from the timer, never here: callers up the stack still
+     * use the connection. */
     bool done = buf_size(&c->out) == 0 && !c->await_peer_close;
-    if (done)
-        loop_defer(&c->srv->loop, &c->pending_close);
-    else
+    if (done) {
+        c->close_waits = true;
+        loop_defer(&c->srv->loop, &c->end_of_round);
+    } else {
         timer_start(&c->srv->loop, &c->linger, SERVER_LINGER_MS);
+    }
     update_interest(c);
 }
 

@@ -130,8 +130,9 @@ typedef struct conn {
     uint8_t channel;          /* ... as this sio_eio_channel */
     struct ws_state *ws;      /* WebSocket state, once upgraded */
     timer linger;             /* HTTP idle deadline, then the CONN_CLOSING deadline */
-    deferred deferred_input;  /* input handled at the end of the poll round (http_serve.c) */
-    deferred pending_close;   /* closed at the end of the round (nothing left to write) */
+    deferred end_of_round;    /* what waits for the end of the poll round: */
+    bool input_waits;         /* ... input (http_serve.c), */
+    bool close_waits;         /* ... or the close of a connection with nothing left to write */
     struct conn *next, *prev; /* all connections, for shutdown */
 } conn;
 
@@ -186,8 +187,10 @@ void http_respond(conn *c, int status, const char *content_type, const void *bod
 void http_respond_error(conn *c, int status, int code, const char *message);
 void http_respond_raw_400(conn *c, const char *message);     /* refused WebSocket upgrade */
 void http_expect_body(conn *c, const sio_http_request *req); /* the body is needed first */
-void http_hold(conn *c); /* the handler answers later (long-poll GET) */
-void http_on_deferred_input(deferred *d);
+void http_hold(conn *c);           /* the handler answers later (long-poll GET) */
+void http_deferred_input(conn *c); /* at the end of the round */
+/* Queues the connection's input for the end of the round. */
+void conn_defer_input(conn *c);
 
 /* ws_transport.c */
 /* Writes the 101 with the accept key the codec computed (sio_eio_request_read). */

@@ -421,7 +421,7 @@ sio_err sio_eio_server_post_body(sio_eio_server *s, const uint8_t *body, size_t 
                                  : octets         ? SIO_EIO_PAYLOAD_V3_BINARY
                                                   : SIO_EIO_PAYLOAD_V3_TEXT;
     sio_eio_options opt = {.b64 = s->b64};
-    sio_eio_payload_iter_init(&s->input, fmt, body, len, &opt);
+    sio_eio_payload_iter_init(&s->input.post, fmt, body, len, &opt);
     s->in_input = true;
     s->input_is_post = true;
     s->input_now = now_ms;
@@ -503,7 +503,7 @@ sio_err sio_eio_server_ws_message(sio_eio_server *s, sio_eio_channel channel, bo
         terminate(s, SIO_EIO_REASON_PARSE_ERROR, SIO_EIO_CLOSE); /* EIO-PKT-02/03 */
         return rc;
     }
-    s->ws_packet = pkt;
+    s->input.ws = pkt;
     s->has_ws_packet = true;
     s->in_input = true;
     s->input_is_post = false;
@@ -638,11 +638,11 @@ static bool step_input(sio_eio_server *s, sio_eio_server_event *ev)
             return false;
         }
         s->has_ws_packet = false;
-        return receive_packet(s, &s->ws_packet, ev);
+        return receive_packet(s, &s->input.ws, ev);
     }
     sio_eio_packet pkt;
     bool has = false;
-    if (sio_eio_payload_next(&s->input, &pkt, &has) != SIO_OK) {
+    if (sio_eio_payload_next(&s->input.post, &pkt, &has) != SIO_OK) {
         terminate(s, SIO_EIO_REASON_PARSE_ERROR, SIO_EIO_CLOSE);
         end_input(s);
         return false;

@@ -2,30 +2,49 @@
  * packets from copies of their messages, and packet encoding into allocated memory. */
 #include "session_internal.h"
 
+/* Slots and the copy table exist only once a binary packet has come: a connection that never
+ * receives one does not pay for them. */
 sio_err sio__inbox_init(sio__pkt_inbox *in, const sio_allocator *a, int protocol,
                         uint32_t max_attachments)
 {
+    (void)a;
     memset(in, 0, sizeof *in);
-    in->slots = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->slots);
-    in->copies = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->copies);
-    if (!in->slots || !in->copies)
-        return SIO_ERR_NO_MEMORY;
     sio__inbox_restart(in, protocol, max_attachments);
     return SIO_OK;
 }
 
+/* The assembler for a text message: with slots for a binary packet, without for any other (its
+ * type byte says which, and only binary packets use slots). */
+static sio_err start_assembler(sio__pkt_inbox *in, uint32_t max_attachments, bool binary)
+{
+    sio_pkt_options opt = in->assembler.opt;
+    opt.max_attachments = binary ? max_attachments : 0;
+    return sio_pkt_assembler_init(&in->assembler, &opt, binary ? in->slots : NULL,
+                                  binary ? max_attachments : 0);
+}
+
 void sio__inbox_restart(sio__pkt_inbox *in, int protocol, uint32_t max_attachments)
 {
+    (void)max_attachments;
     sio_pkt_options opt;
     sio_pkt_options_init(&opt);
     opt.protocol = protocol;
-    opt.max_attachments = max_attachments;
-    sio_pkt_assembler_init(&in->assembler, &opt, in->slots, max_attachments);
+    opt.max_attachments = 0;
+    sio_pkt_assembler_init(&in->assembler, &opt, NULL, 0);
+}
+
+static sio_err make_room(sio__pkt_inbox *in, const sio_allocator *a, uint32_t max_attachments)
+{
+    if (in->slots)
+        return SIO_OK;
+    in->slots = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->slots);
+    in->copies = sio__mem(a, NULL, (max_attachments + 1) * sizeof *in->copies);
+    return in->slots && in->copies ? SIO_OK : SIO_ERR_NO_MEMORY;
 }
 
 void sio__inbox_drop(sio__pkt_inbox *in, const sio_allocator *a)
 {
-    for (uint32_t i = 0; i < in->copy_count; i++)
+    for (uint32_t i = 0; in->copies && i < in->copy_count; i++)
         sio__mem(a, in->copies[i], 0);
     in->copy_count = 0;
     in->release = false;
@@ -49,6 +68,14 @@ sio_err sio__inbox_feed(sio__pkt_inbox *in, const sio_allocator *a, uint32_t max
 {
     if (in->release)
         sio__inbox_drop(in, a);
+    if (!binary && in->assembler.state != SIO_PKT_ASM_WAITING) {
+        bool binary_packet = n > 0 && (p[0] == '5' || p[0] == '6');
+        sio_err rc = binary_packet ? make_room(in, a, max_attachments) : SIO_OK;
+        if (rc == SIO_OK)
+            rc = start_assembler(in, max_attachments, binary_packet);
+        if (rc != SIO_OK)
+            return rc;
+    }
     if (!binary) {
         sio_err rc = sio_pkt_assembler_text(&in->assembler, p, n, complete, NULL);
         if (rc != SIO_OK || *complete)

@@ -275,16 +275,18 @@ typedef struct sio_eio_server {
     char sid[SIO_EIO_MAX_SID_LEN + 1];
     uint8_t sid_len;
     char jsonp_index[SIO_EIO_JSONP_MAX_INDEX_DIGITS + 1];
-    uint64_t ping_due;          /* v4: next ping; UINT64_MAX = none */
-    uint64_t pong_due;          /* v4: pong awaited by then; v3: client ping awaited by then */
-    uint64_t upgrade_due;       /* the probe must finish by then */
-    sio_eio_item_list queue;    /* packets waiting for a GET */
-    sio_eio_item_list events;   /* events not yet returned */
-    sio_eio_item *current;      /* the event last returned (freed on the next call) */
-    uint8_t *scratch;           /* decoded base64 / JSONP input, freed when the input is done */
-    uint64_t input_now;         /* the time the input was handed in */
-    sio_eio_payload_iter input; /* a POST body */
-    sio_eio_packet ws_packet;   /* a WebSocket message */
+    uint64_t ping_due;        /* v4: next ping; UINT64_MAX = none */
+    uint64_t pong_due;        /* v4: pong awaited by then; v3: client ping awaited by then */
+    uint64_t upgrade_due;     /* the probe must finish by then */
+    sio_eio_item_list queue;  /* packets waiting for a GET */
+    sio_eio_item_list events; /* events not yet returned */
+    sio_eio_item *current;    /* the event last returned (freed on the next call) */
+    uint8_t *scratch;         /* decoded base64 / JSONP input, freed when the input is done */
+    uint64_t input_now;       /* the time the input was handed in */
+    union {
+        sio_eio_payload_iter post; /* a POST body */
+        sio_eio_packet ws;         /* a WebSocket message */
+    } input;
 } sio_eio_server;
 
 /* Opens a session for a handshake request (kind SIO_EIO_REQUEST_HANDSHAKE) with the caller's
