@@ -124,6 +124,10 @@ static void test_polling_only(void)
               SIO_ERR_EIO_SEPARATOR_IN_TEXT);
     CHECK(strcmp(received, "a|b|") == 0);
     CHECK(strstr(p.log, "POST /engine.io/?EIO=4&transport=polling&sid=srv-sid 4a\n") != NULL);
+    /* binary from the server over polling: a base64 record */
+    sio_eio_server_send(&p.server, true, (const uint8_t *)"\x01\x02", 2, p.now);
+    run(&p);
+    CHECK(strcmp(received, "a|b|<2 bytes>") == 0);
     /* heartbeat over polling */
     advance(&p, 1000);
     CHECK(!p.client_closed && !p.server_closed_seen);
@@ -323,6 +327,63 @@ static void test_scripted_answers(void)
     sio_eio_client_next_event(&c, &ev);
     CHECK(ev.type == SIO_EIO_CLIENT_EV_CLOSED && ev.reason == SIO_EIO_REASON_TRANSPORT_ERROR);
     sio_eio_client_free(&c);
+    /* an empty handshake answer */
+    sio_eio_client_open(&c, &cfg, 0);
+    sio_eio_client_next_event(&c, &ev);
+    sio_eio_client_response(&c, SIO_EIO_CHANNEL_GET, 200, SIO_SPAN_NULL, (const uint8_t *)"", 0, 1);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_CLOSED && ev.reason == SIO_EIO_REASON_PARSE_ERROR);
+    sio_eio_client_free(&c);
+    /* a probe answered with something else than "3probe": the probe is closed, polling goes on;
+     * then an undecodable WebSocket message on a WebSocket-only session */
+    static const char open_ws[] = "0{\"sid\":\"abc\",\"upgrades\":[\"websocket\"],"
+                                  "\"pingInterval\":100,\"pingTimeout\":50,\"maxPayload\":9}";
+    sio_eio_client_open(&c, &cfg, 0);
+    sio_eio_client_next_event(&c, &ev);
+    sio_eio_client_response(&c, SIO_EIO_CHANNEL_GET, 200, SIO_SPAN_NULL, (const uint8_t *)open_ws,
+                            sizeof open_ws - 1, 1);
+    while (sio_eio_client_next_event(&c, &ev) == SIO_OK && ev.type != SIO_EIO_CLIENT_EV_NONE)
+        ;
+    CHECK(sio_eio_client_state_of(&c) == SIO_EIO_CLIENT_PROBING);
+    CHECK_ERR(sio_eio_client_ws_opened(&c, SIO_EIO_CHANNEL_PROBE, 2), SIO_OK);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_WS_SEND && ev.channel == SIO_EIO_CHANNEL_PROBE);
+    CHECK_ERR(
+        sio_eio_client_ws_message(&c, SIO_EIO_CHANNEL_PROBE, true, (const uint8_t *)"3nope", 5, 3),
+        SIO_OK);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_WS_CLOSE && ev.channel == SIO_EIO_CHANNEL_PROBE);
+    CHECK(sio_eio_client_state_of(&c) == SIO_EIO_CLIENT_POLLING);
+    sio_eio_client_free(&c);
+    cfg.websocket_only = true;
+    sio_eio_client_open(&c, &cfg, 0);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_WS_OPEN);
+    sio_eio_client_ws_opened(&c, SIO_EIO_CHANNEL_WEBSOCKET, 1);
+    CHECK_ERR(
+        sio_eio_client_ws_message(&c, SIO_EIO_CHANNEL_WEBSOCKET, true, (const uint8_t *)"9", 1, 2),
+        SIO_ERR_EIO_UNKNOWN_TYPE);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_WS_CLOSE);
+    sio_eio_client_next_event(&c, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_CLOSED && ev.reason == SIO_EIO_REASON_PARSE_ERROR);
+    sio_eio_client_free(&c);
+    cfg.websocket_only = false;
+    /* allocation failure at every step of a polling session: CLOSED, nothing left behind */
+    for (long budget = 0; budget < 8; budget++) {
+        fail_after = budget;
+        sio_err rc = sio_eio_client_open(&c, &cfg, 0);
+        CHECK(rc == SIO_OK || rc == SIO_ERR_NO_MEMORY);
+        sio_eio_client_next_event(&c, &ev);
+        sio_eio_client_response(&c, SIO_EIO_CHANNEL_GET, 200, SIO_SPAN_NULL,
+                                (const uint8_t *)open_and_message, sizeof open_and_message - 5, 1);
+        sio_eio_client_send(&c, false, (const uint8_t *)"m", 1, 1);
+        while (sio_eio_client_next_event(&c, &ev) == SIO_OK && ev.type != SIO_EIO_CLIENT_EV_NONE)
+            ;
+        fail_after = -1;
+        sio_eio_client_free(&c);
+        CHECK_EQ_INT(live_blocks, 0);
+    }
     /* configuration and bounds */
     cfg.protocol = 5;
     CHECK_ERR(sio_eio_client_open(&c, &cfg, 0), SIO_ERR_INVALID_ARGUMENT);

@@ -398,6 +398,40 @@ static void test_parse_error(void)
     finish();
 }
 
+/* Packets for namespaces the client is not in are ignored; attachments of an emit buffered
+ * while the namespace is pending go after its text; bounds and states of the calls. */
+static void test_edges(void)
+{
+    start(4, true);
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    const sio_span att = S("\x09\x08");
+    CHECK_ERR(sio_sio_client_emit(&w.client, S("/"),
+                                  S("[\"bin\",{\"_placeholder\":true,\"num\":0}]"), &att, 1, false,
+                                  NULL, w.net.now),
+              SIO_OK); /* buffered until joined */
+    CHECK_ERR(sio_sio_client_ack(&w.client, S("/"), 1, S("[]"), NULL, 0, w.net.now),
+              SIO_ERR_SIO_NOT_JOINED);
+    settle();
+    CHECK(server_saw("event [\"bin\",{\"_placeholder\":true,\"num\":0}]\n"));
+    CHECK(client_saw("event / [\"b\",{\"_placeholder\":true,\"num\":0}] +1\n"));
+    w.client_log[0] = '\0';
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2/elsewhere,[\"x\"]", 17,
+                        w.net.now);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"35[]", 4, w.net.now);
+    settle();
+    CHECK(w.client_log[0] == '\0'); /* neither is reported */
+    char long_name[SIO_SIO_CLIENT_MAX_NAMESPACE + 2];
+    memset(long_name, 'n', sizeof long_name);
+    long_name[0] = '/';
+    CHECK_ERR(sio_sio_client_connect(&w.client, sio_span_of(long_name, sizeof long_name),
+                                     SIO_SPAN_NULL, NULL, w.net.now),
+              SIO_ERR_LIMIT);
+    sio_sio_client_close(&w.client, w.net.now);
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/x"), SIO_SPAN_NULL, NULL, w.net.now),
+              SIO_ERR_SIO_WRONG_STATE);
+    finish(); /* events still queued are freed with the session */
+}
+
 static void test_backoff(void)
 {
     sio_sio_client_config cfg;
@@ -436,6 +470,7 @@ int main(void)
     test_v4();
     test_connect_timeout();
     test_parse_error();
+    test_edges();
     test_backoff();
     CHECK_DONE();
 }
