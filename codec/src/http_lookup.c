@@ -1,7 +1,7 @@
 /* Lookups in a parsed request head: headers by name, query parameters with percent-decoding. */
 #include <string.h>
 
-#include "sio/http.h"
+#include "http_internal.h"
 
 static uint8_t ascii_lower(uint8_t c)
 {
@@ -18,13 +18,25 @@ static bool equals_nocase(const uint8_t *p, size_t n, const char *lit, size_t li
     return true;
 }
 
-const sio_http_header *sio_http_header_find(const sio_http_request *req, const char *name)
+const sio_http_header *sio__http_headers_find(const sio_http_header *headers, size_t count,
+                                              const char *name)
 {
     size_t n = strlen(name);
-    for (size_t i = req->header_count; i-- > 0;)
-        if (equals_nocase(req->headers[i].name.ptr, req->headers[i].name.len, name, n))
-            return &req->headers[i];
+    for (size_t i = count; i-- > 0;)
+        if (equals_nocase(headers[i].name.ptr, headers[i].name.len, name, n))
+            return &headers[i];
     return NULL;
+}
+
+const sio_http_header *sio_http_header_find(const sio_http_request *req, const char *name)
+{
+    return sio__http_headers_find(req->headers, req->header_count, name);
+}
+
+const sio_http_header *sio_http_response_header_find(const sio_http_response *resp,
+                                                     const char *name)
+{
+    return sio__http_headers_find(resp->headers, resp->header_count, name);
 }
 
 /* Whether the comma-separated list `v` has an element equal to `token`, ignoring case and the
@@ -47,15 +59,26 @@ static bool list_has_token(sio_span v, const char *token)
     return false;
 }
 
-bool sio_http_header_has_token(const sio_http_request *req, const char *name, const char *token)
+bool sio__http_headers_have_token(const sio_http_header *headers, size_t count, const char *name,
+                                  const char *token)
 {
     size_t n = strlen(name);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const sio_http_header *h = &req->headers[i];
+    for (size_t i = 0; i < count; i++) {
+        const sio_http_header *h = &headers[i];
         if (equals_nocase(h->name.ptr, h->name.len, name, n) && list_has_token(h->value, token))
             return true;
     }
     return false;
+}
+
+bool sio_http_header_has_token(const sio_http_request *req, const char *name, const char *token)
+{
+    return sio__http_headers_have_token(req->headers, req->header_count, name, token);
+}
+
+bool sio_http_response_has_token(const sio_http_response *resp, const char *name, const char *token)
+{
+    return sio__http_headers_have_token(resp->headers, resp->header_count, name, token);
 }
 
 static int hex_value(uint8_t c)

@@ -1,7 +1,9 @@
-/* HTTP/1.1 request-head parser: request line, header fields, body framing. See sio/http.h. */
+/* HTTP/1.1 request-head parser: request line, header fields, body framing. See sio/http.h.
+ * The pieces a response head shares (head end, line endings, header lines, Content-Length, the
+ * limits) are sio__http_* functions, used by http_response.c too. */
 #include <string.h>
 
-#include "sio/http.h"
+#include "http_internal.h"
 
 /* RFC 9110 §5.6.2 tchar: the bytes allowed in methods and header names. */
 static bool is_tchar(uint8_t c)
@@ -21,7 +23,7 @@ static uint8_t ascii_lower(uint8_t c)
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-static bool span_equals_nocase(sio_span s, const char *lit)
+bool sio__http_span_equals_nocase(sio_span s, const char *lit)
 {
     size_t n = strlen(lit);
     if (s.len != n)
@@ -40,10 +42,11 @@ void sio_http_parser_init(sio_http_parser *ps)
 /* Finds the CRLF CRLF that ends the head, resuming where the previous call stopped. Returns the
  * head length, or 0 when it is not there yet. The search starts after one leading empty line
  * (allowed before the request line), so that line is not mistaken for the end of an empty head. */
-static size_t find_head_end(sio_http_parser *ps, const uint8_t *buf, size_t len)
+size_t sio__http_find_head_end(sio_http_parser *ps, const uint8_t *buf, size_t len,
+                               bool skip_empty_line)
 {
     size_t start = ps->scanned > 3 ? ps->scanned - 3 : 0;
-    size_t skip = (len >= 2 && buf[0] == '\r' && buf[1] == '\n') ? 2 : 0;
+    size_t skip = (skip_empty_line && len >= 2 && buf[0] == '\r' && buf[1] == '\n') ? 2 : 0;
     if (start < skip)
         start = skip;
     for (size_t i = start; i + 4 <= len; i++) {
@@ -55,7 +58,7 @@ static size_t find_head_end(sio_http_parser *ps, const uint8_t *buf, size_t len)
 }
 
 /* Every CR must be followed by LF and every LF preceded by CR, inside the head. */
-static sio_err check_line_endings(const uint8_t *p, size_t n)
+sio_err sio__http_check_line_endings(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))
@@ -114,7 +117,7 @@ static sio_err parse_request_line(const uint8_t *p, size_t n, const sio_http_lim
 }
 
 /* One "name: value" line (without its CRLF). */
-static sio_err parse_header_line(const uint8_t *p, size_t n, sio_http_header *h)
+sio_err sio__http_parse_header_line(const uint8_t *p, size_t n, sio_http_header *h)
 {
     if (n > 0 && is_ows(p[0]))
         return SIO_ERR_HTTP_HEADER_LINE; /* obs-fold, RFC 9112 §5.2 */
@@ -141,7 +144,7 @@ static sio_err parse_header_line(const uint8_t *p, size_t n, sio_http_header *h)
 }
 
 /* Decimal Content-Length; repeated fields (or "5, 5" lists) must all agree (RFC 9110 §8.6). */
-static sio_err parse_content_length(sio_span v, bool *seen, uint64_t *out)
+sio_err sio__http_parse_content_length(sio_span v, bool *seen, uint64_t *out)
 {
     size_t i = 0;
     do {
@@ -174,12 +177,13 @@ static sio_err detect_body(sio_http_request *req)
     req->content_length = 0;
     for (size_t i = 0; i < req->header_count; i++) {
         const sio_http_header *h = &req->headers[i];
-        if (span_equals_nocase(h->name, "content-length")) {
-            sio_err rc = parse_content_length(h->value, &has_length, &req->content_length);
+        if (sio__http_span_equals_nocase(h->name, "content-length")) {
+            sio_err rc =
+                sio__http_parse_content_length(h->value, &has_length, &req->content_length);
             if (rc != SIO_OK)
                 return rc;
-        } else if (span_equals_nocase(h->name, "transfer-encoding")) {
-            if (has_te || !span_equals_nocase(h->value, "chunked"))
+        } else if (sio__http_span_equals_nocase(h->name, "transfer-encoding")) {
+            if (has_te || !sio__http_span_equals_nocase(h->value, "chunked"))
                 return SIO_ERR_HTTP_TRANSFER_CODING;
             has_te = true;
         }
@@ -210,7 +214,7 @@ static sio_err parse_head(const uint8_t *buf, size_t head_len, const sio_http_li
         } else if (req->header_count >= lim->max_headers) {
             rc = SIO_ERR_HTTP_TOO_MANY_HEADERS;
         } else {
-            rc = parse_header_line(buf + pos, n, &req->headers[req->header_count++]);
+            rc = sio__http_parse_header_line(buf + pos, n, &req->headers[req->header_count++]);
         }
         if (rc != SIO_OK)
             return rc;
@@ -219,7 +223,7 @@ static sio_err parse_head(const uint8_t *buf, size_t head_len, const sio_http_li
     return detect_body(req);
 }
 
-static sio_http_limits effective_limits(const sio_http_limits *limits)
+sio_http_limits sio__http_effective_limits(const sio_http_limits *limits)
 {
     sio_http_limits lim = {SIO_HTTP_DEFAULT_MAX_HEAD_BYTES, SIO_HTTP_MAX_HEADERS,
                            SIO_HTTP_DEFAULT_MAX_TARGET};
@@ -254,9 +258,10 @@ sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t l
 {
     if (ps == NULL || req == NULL || (buf == NULL && len > 0))
         return SIO_ERR_INVALID_ARGUMENT;
-    sio_http_limits lim = effective_limits(limits);
+    sio_http_limits lim = sio__http_effective_limits(limits);
     memset(req, 0, sizeof *req);
-    size_t head_len = find_head_end(ps, buf, len < lim.max_head_bytes ? len : lim.max_head_bytes);
+    size_t head_len =
+        sio__http_find_head_end(ps, buf, len < lim.max_head_bytes ? len : lim.max_head_bytes, true);
     if (head_len == 0) {
         sio_err rc = check_early_request_line(
             buf, len < lim.max_head_bytes ? len : lim.max_head_bytes, &lim);
@@ -268,7 +273,7 @@ sio_err sio_http_request_parse(sio_http_parser *ps, const uint8_t *buf, size_t l
      * so the error does not depend on how the bytes were split into reads. */
     sio_err rc = check_early_request_line(buf, head_len, &lim);
     if (rc == SIO_OK)
-        rc = check_line_endings(buf, head_len);
+        rc = sio__http_check_line_endings(buf, head_len);
     if (rc == SIO_OK)
         rc = parse_head(buf, head_len, &lim, req);
     if (rc != SIO_OK) {

@@ -2,7 +2,7 @@
  *
  * Codes are grouped by layer in fixed ranges, one definition file per layer:
  *   0-99 common (errors_common.def)   100-199 UTF-8 and JSON (errors_json.def)
- *   200-299 WebSocket (errors_ws.def) 300-399 HTTP request heads (errors_http.def)
+ *   200-299 WebSocket (errors_ws.def) 300-399 HTTP heads and bodies (errors_http.def)
  *   400-499 Engine.IO (errors_eio.def) 500-599 Socket.IO (errors_sio.def)
  * A code's number and name never change once released.
  */
