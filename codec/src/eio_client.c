@@ -159,6 +159,8 @@ static void post_queue(sio_eio_client *c)
 
 static void flush(sio_eio_client *c)
 {
+    if (c->closing)
+        return; /* everything goes with the last POST */
     if (c->state == SIO_EIO_CLIENT_WEBSOCKET) {
         for (sio_eio_item *it = c->queue.head; it; it = it->next)
             ws_send(c, SIO_EIO_CHANNEL_WEBSOCKET, (sio_eio_type)it->kind, it->binary, it->data,
@@ -210,19 +212,35 @@ static void terminate(sio_eio_client *c, sio_eio_close_reason reason)
     c->reason = reason;
 }
 
+/* The last POST of a polling session: every packet still queued, then "1", in one body (past
+ * maxPayload if it must: nothing may be left behind). */
+static void finish_close(sio_eio_client *c)
+{
+    sio_eio_item *it = sio__item_new(MEM(c), SIO_EIO_CLOSE, 0);
+    if (it) {
+        sio__list_push(&c->queue, it);
+        c->max_payload = 0;
+        post_queue(c);
+    }
+    terminate(c, SIO_EIO_REASON_FORCED_CLOSE);
+}
+
 void sio_eio_client_close(sio_eio_client *c, uint64_t now_ms)
 {
     (void)now_ms;
-    if (c->state == SIO_EIO_CLIENT_CLOSED || !c->cfg)
+    if (c->state == SIO_EIO_CLIENT_CLOSED || !c->cfg || c->closing)
         return;
-    if (c->state == SIO_EIO_CLIENT_WEBSOCKET)
-        ws_send(c, SIO_EIO_CHANNEL_WEBSOCKET, SIO_EIO_CLOSE, false, NULL, 0);
-    else if (c->state != SIO_EIO_CLIENT_OPENING && !busy(c, SIO_EIO_CHANNEL_POST))
-        ask(c, SIO_EIO_CLIENT_EV_REQUEST, SIO_EIO_CHANNEL_POST,
-            (const uint8_t *)(c->protocol == 4 ? "1" : "1:1"), c->protocol == 4 ? 1 : 3,
-            TEXT_PLAIN);
     c->by_application = true;
-    terminate(c, SIO_EIO_REASON_FORCED_CLOSE);
+    if (c->state == SIO_EIO_CLIENT_WEBSOCKET) {
+        ws_send(c, SIO_EIO_CHANNEL_WEBSOCKET, SIO_EIO_CLOSE, false, NULL, 0);
+        terminate(c, SIO_EIO_REASON_FORCED_CLOSE);
+    } else if (c->state == SIO_EIO_CLIENT_OPENING) {
+        terminate(c, SIO_EIO_REASON_FORCED_CLOSE);
+    } else {
+        c->closing = true; /* polling: after the POST in flight, if there is one */
+        if (!busy(c, SIO_EIO_CHANNEL_POST))
+            finish_close(c);
+    }
 }
 
 /* ------------------------------------------------------------------ opening */
@@ -300,7 +318,7 @@ static bool handle_open(sio_eio_client *c, const sio_eio_packet *pkt, uint64_t n
 
 static void next_get(sio_eio_client *c)
 {
-    if ((c->state == SIO_EIO_CLIENT_POLLING || c->state == SIO_EIO_CLIENT_PROBING) &&
+    if (!c->closing && (c->state == SIO_EIO_CLIENT_POLLING || c->state == SIO_EIO_CLIENT_PROBING) &&
         !busy(c, SIO_EIO_CHANNEL_GET))
         ask(c, SIO_EIO_CLIENT_EV_REQUEST, SIO_EIO_CHANNEL_GET, NULL, 0, NULL);
 }
@@ -309,7 +327,7 @@ static void next_get(sio_eio_client *c)
  * the packets that waited go over it. */
 static void finish_pause(sio_eio_client *c)
 {
-    if (c->state != SIO_EIO_CLIENT_PAUSING || busy(c, SIO_EIO_CHANNEL_GET) ||
+    if (c->closing || c->state != SIO_EIO_CLIENT_PAUSING || busy(c, SIO_EIO_CHANNEL_GET) ||
         busy(c, SIO_EIO_CHANNEL_POST) || c->has_input)
         return;
     ws_send(c, SIO_EIO_CHANNEL_PROBE, SIO_EIO_UPGRADE, false, NULL, 0);
@@ -376,6 +394,8 @@ sio_err sio_eio_client_response(sio_eio_client *c, sio_eio_channel channel, int 
         return SIO_ERR_EIO_HTTP_STATUS;
     }
     if (channel == SIO_EIO_CHANNEL_POST) {
+        if (c->closing)
+            finish_close(c);
         flush(c);
         finish_pause(c);
         return SIO_OK;
@@ -535,7 +555,7 @@ sio_err sio_eio_client_send(sio_eio_client *c, bool binary, const uint8_t *p, si
                             uint64_t now_ms)
 {
     (void)now_ms;
-    if (!c->cfg || c->state == SIO_EIO_CLIENT_CLOSED)
+    if (!c->cfg || c->state == SIO_EIO_CLIENT_CLOSED || c->closing)
         return SIO_ERR_EIO_SESSION_CLOSED;
     if (!binary) {
         sio_err rc = sio_utf8_validate(p, n, NULL);

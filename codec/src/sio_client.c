@@ -497,15 +497,26 @@ void sio_sio_client_timeout(sio_sio_client *s, uint64_t now_ms)
 
 /* ------------------------------------------------------------------ receiving */
 
-/* The socket id of a CONNECT reply: v5 {"sid":…}; v4 none, the Engine.IO sid stands for it. */
-static sio_span connect_sid(const sio_sio_client *s, const sio_pkt *pkt)
+/* What a namespace whose v5 CONNECT reply has no sid is refused with (socket.io-client reports
+ * a connect_error too: such a reply comes from a Socket.IO 2 server, or from no Socket.IO
+ * server at all). */
+static const char NO_SID[] = "{\"message\":\"the CONNECT reply has no sid (not a Socket.IO v3+ "
+                             "server)\"}";
+
+/* The socket id of a CONNECT reply: v5 {"sid":"…"} (false without one); v4 none, the Engine.IO
+ * sid stands for it. */
+static bool connect_sid(const sio_sio_client *s, const sio_pkt *pkt, sio_span *out)
 {
     sio_span sid;
-    if (s->protocol == 5 && pkt->data.ptr &&
-        sio_json_object_get(pkt->data, "sid", 3, &sid) == SIO_OK &&
-        sio_json_kind_of(sid) == SIO_JSON_STRING && sid.len >= 2)
-        return sio_span_of(sid.ptr + 1, sid.len - 2);
-    return sio_eio_client_sid(s->eio);
+    if (s->protocol == 4) {
+        *out = sio_eio_client_sid(s->eio);
+        return true;
+    }
+    if (!pkt->data.ptr || sio_json_object_get(pkt->data, "sid", 3, &sid) != SIO_OK ||
+        sio_json_kind_of(sid) != SIO_JSON_STRING || sid.len < 2)
+        return false;
+    *out = sio_span_of(sid.ptr + 1, sid.len - 2);
+    return true;
 }
 
 static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
@@ -533,10 +544,14 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
     sio_sio_client_nsp *n = find(s, pkt->nsp);
     if (!n || n->state == NSP_LEFT)
         return; /* a namespace this client is not in */
-    if (pkt->type == SIO_PKT_CONNECT) {
+    sio_span sid;
+    if (pkt->type == SIO_PKT_CONNECT && n->state == NSP_PENDING && !connect_sid(s, pkt, &sid)) {
+        push_nsp(s, SIO_SIO_CLIENT_EV_CONNECT_ERROR, n, sio_span_of(NO_SID, sizeof NO_SID - 1), 0);
+        leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, false);
+    } else if (pkt->type == SIO_PKT_CONNECT) {
         if (n->state == NSP_PENDING) {
             n->state = NSP_JOINED;
-            push_nsp(s, SIO_SIO_CLIENT_EV_CONNECTED, n, connect_sid(s, pkt), 0);
+            push_nsp(s, SIO_SIO_CLIENT_EV_CONNECTED, n, sid, 0);
             send_buffer(s, n, now);
         }
     } else if (pkt->type == SIO_PKT_CONNECT_ERROR) {

@@ -139,6 +139,28 @@ static void test_polling_only(void)
     finish(&p);
 }
 
+/* A close while a POST is in flight waits for it: the last POST carries what was still queued,
+ * then "1"; nothing is sent after it, and send() is refused meanwhile. */
+static void test_close_after_post_in_flight(void)
+{
+    pump p;
+    start(&p, 4, false, false);
+    sio_eio_client_send(&p.client, false, (const uint8_t *)"a", 1, p.now); /* POST in flight */
+    sio_eio_client_send(&p.client, false, (const uint8_t *)"b", 1, p.now); /* queued */
+    sio_eio_client_close(&p.client, p.now);
+    CHECK(!p.client_closed);
+    CHECK_ERR(sio_eio_client_send(&p.client, false, (const uint8_t *)"c", 1, p.now),
+              SIO_ERR_EIO_SESSION_CLOSED);
+    run(&p);
+    CHECK(strstr(p.log, "sid=srv-sid 4a\n") != NULL);
+    CHECK(strstr(p.log, "sid=srv-sid 4b\x1e"
+                        "1\n") != NULL);
+    CHECK_EQ_INT(p.posts, 2);
+    CHECK(p.client_closed && p.client_reason == SIO_EIO_REASON_FORCED_CLOSE);
+    CHECK(p.server_closed_seen && p.server_reason == SIO_EIO_REASON_TRANSPORT_CLOSE);
+    finish(&p);
+}
+
 /* POST bodies stay under the server's maxPayload; packets past it go with the next POST. */
 static void test_post_batching(void)
 {
@@ -408,6 +430,7 @@ int main(void)
     test_dead_server_v4();
     test_v3();
     test_server_closes();
+    test_close_after_post_in_flight();
     test_refused_handshake();
     test_probe_refused();
     test_scripted_answers();

@@ -432,6 +432,26 @@ static void test_edges(void)
     finish(); /* events still queued are freed with the session */
 }
 
+/* A v5 CONNECT reply without a sid (a Socket.IO 2 server, or none) refuses the namespace; the
+ * real reply that follows is ignored. */
+static void test_connect_reply_without_sid(void)
+{
+    start(4, true);
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    settle();
+    sio_sio_client_connect(&w.client, S("/x"), SIO_SPAN_NULL, &user_custom, w.net.now);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"0/x,", 4, w.net.now);
+    settle();
+    CHECK(client_saw("connect-error /x {\"message\":\"the CONNECT reply has no sid"));
+    CHECK(!client_saw("connected /x"));
+    sio_sio_client_connect(&w.client, S("/y"), SIO_SPAN_NULL, &user_custom, w.net.now);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"0/y,{\"sid\":1}", 13, w.net.now);
+    settle();
+    CHECK(client_saw("connect-error /y"));
+    CHECK(!client_saw("connected /y"));
+    finish();
+}
+
 static void test_backoff(void)
 {
     sio_sio_client_config cfg;
@@ -471,6 +491,7 @@ int main(void)
     test_connect_timeout();
     test_parse_error();
     test_edges();
+    test_connect_reply_without_sid();
     test_backoff();
     CHECK_DONE();
 }

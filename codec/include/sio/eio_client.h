@@ -47,8 +47,16 @@
  *   any open   | "1" received, connection lost              | CLOSED     | CLOSED "transport close"
  *   any open   | an error status, an undecodable packet     | CLOSED     | CLOSED "transport error"
  *              |                                            |            | / "parse error"
- *   any open   | close()                                    | CLOSED     | "1" sent; CLOSED "forced
+ *   WEBSOCKET  | close()                                    | CLOSED     | "1" sent; CLOSED "forced
  *              |                                            |            | close" (by_application)
+ *   POLLING…   | close(), no POST in flight                 | CLOSED     | POST: the queued packets
+ *              |                                            |            | and "1"; CLOSED "forced
+ *              |                                            |            | close" (by_application)
+ *   POLLING…   | close(), a POST in flight                  | same,      | no new GET or POST; send()
+ *              |                                            | `closing`  | refused
+ *   `closing`  | POST answered                              | CLOSED     | the last POST as above;
+ *              |                                            |            | CLOSED "forced close"
+ *   OPENING    | close()                                    | CLOSED     | CLOSED "forced close"
  *   CLOSED     | open                                       | OPENING    | a new session (reconnect)
  */
 #ifndef SIO_EIO_CLIENT_H
@@ -121,6 +129,7 @@ typedef struct sio_eio_client {
     bool closed_reported;
     bool by_application;
     bool has_input; /* a response body or WebSocket message is being delivered */
+    bool closing;   /* close() came while a POST was in flight: the last POST follows it */
     sio_eio_close_reason reason;
     char sid[SIO_EIO_MAX_SID_LEN + 1];
     uint8_t sid_len;
@@ -169,7 +178,8 @@ SIO_API void sio_eio_client_channel_lost(sio_eio_client *c, sio_eio_channel chan
 SIO_API sio_err sio_eio_client_send(sio_eio_client *c, bool binary, const uint8_t *p, size_t n,
                                     uint64_t now_ms);
 
-/* Ends the session: "1" to the server, then CLOSED "forced close". */
+/* Ends the session: "1" to the server (over polling after every packet still queued, once the
+ * POST in flight is answered), then CLOSED "forced close". */
 SIO_API void sio_eio_client_close(sio_eio_client *c, uint64_t now_ms);
 
 SIO_API void sio_eio_client_timeout(sio_eio_client *c, uint64_t now_ms);

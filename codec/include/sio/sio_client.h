@@ -31,6 +31,8 @@
  *   any          | connect(nsp, auth)                     | same         | CONNECT when OPEN
  *   OPEN         | CONNECT reply for nsp                  | OPEN         | CONNECTED (sid); the nsp's
  *                |                                        |              | buffered emits sent
+ *   OPEN         | v5 CONNECT reply without a string sid  | OPEN         | CONNECT_ERROR (a message
+ *                |                                        |              | of its own); nsp LEFT
  *   OPEN         | CONNECT_ERROR for nsp                  | OPEN         | CONNECT_ERROR; nsp LEFT
  *   OPEN         | EVENT / BINARY_EVENT for a JOINED nsp  | OPEN         | EVENT (+ ack id)
  *   OPEN         | ACK for an id the nsp awaits           | OPEN         | ACK; id forgotten
