@@ -288,7 +288,7 @@ static bool handle_open(sio_eio_client *c, const sio_eio_packet *pkt, uint64_t n
 {
     sio_eio_open o;
     if (pkt->type != SIO_EIO_OPEN || pkt->binary || pkt->data.len == 0 ||
-        sio_eio_open_decode(c->protocol, pkt->data.ptr - 1, pkt->data.len + 1, &o) != SIO_OK ||
+        sio_eio_open_read(c->protocol, pkt->data.ptr - 1, pkt->data.len + 1, &o) != SIO_OK ||
         o.sid_escaped || o.sid.len == 0 || o.sid.len > SIO_EIO_MAX_SID_LEN) {
         terminate(c, SIO_EIO_REASON_PARSE_ERROR);
         return false;

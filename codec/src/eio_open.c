@@ -117,7 +117,8 @@ static enum open_key key_of(sio_span key)
     return K_COUNT;
 }
 
-sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_open *o)
+/* `lenient`: the client's reading (unknown keys skipped, maxPayload and upgrades optional). */
+static sio_err open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_open *o, bool lenient)
 {
     if ((protocol != 3 && protocol != 4) || !o || (!p && n))
         return SIO_ERR_INVALID_ARGUMENT;
@@ -135,6 +136,8 @@ sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_op
     sio_span key, value;
     while (sio_json_next(&it, &key, &value)) {
         enum open_key k = key_of(key);
+        if (k == K_COUNT && lenient)
+            continue;
         if (k == K_COUNT || (seen & (1u << k)))
             return SIO_ERR_EIO_OPEN_KEY;
         seen |= 1u << k;
@@ -142,8 +145,18 @@ sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_op
             return rc;
     }
     /* v3 servers predate maxPayload, and the v3 spec's WebSocket-only example has no upgrades. */
-    unsigned required = protocol == 4
+    unsigned required = protocol == 4 && !lenient
                             ? (1u << K_COUNT) - 1
                             : (1u << K_SID) | (1u << K_PING_INTERVAL) | (1u << K_PING_TIMEOUT);
     return (seen & required) == required ? SIO_OK : SIO_ERR_EIO_OPEN_KEY;
+}
+
+sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_open *o)
+{
+    return open_decode(protocol, p, n, o, false);
+}
+
+sio_err sio_eio_open_read(int protocol, const uint8_t *p, size_t n, sio_eio_open *o)
+{
+    return open_decode(protocol, p, n, o, true);
 }

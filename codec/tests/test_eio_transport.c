@@ -163,6 +163,24 @@ static void test_open(void)
                                     "\"pingTimeout\":2,\"maxPayload\":1}"),
                                   &o),
               SIO_ERR_EIO_OPEN_TYPE);
+    /* A client's reading: extra keys skipped, upgrades and maxPayload optional. */
+    static const char extra[] = "0{\"x\":1,\"maxPayload\":9,\"pingTimeout\":2,\"upgrades\":[],"
+                                "\"pingInterval\":3,\"sid\":\"s\",\"y\":{\"z\":[]}}";
+    CHECK_ERR(sio_eio_open_decode(4, S(extra), &o), SIO_ERR_EIO_OPEN_KEY);
+    CHECK_ERR(sio_eio_open_read(4, S(extra), &o), SIO_OK);
+    CHECK(o.ping_interval == 3 && o.ping_timeout == 2 && o.max_payload == 9);
+    CHECK_STR(o.sid.ptr, o.sid.len, "s");
+    CHECK_ERR(sio_eio_open_read(4, S("0{\"sid\":\"a\",\"pingInterval\":3,\"pingTimeout\":2}"), &o),
+              SIO_OK);
+    CHECK(!o.has_max_payload && !o.has_upgrades);
+    CHECK_ERR(sio_eio_open_read(4, S("0{\"sid\":\"a\",\"pingInterval\":3,\"x\":2}"), &o),
+              SIO_ERR_EIO_OPEN_KEY); /* no pingTimeout */
+    CHECK_ERR(sio_eio_open_read(
+                  4, S("0{\"sid\":\"a\",\"sid\":\"b\",\"pingInterval\":3,\"pingTimeout\":2}"), &o),
+              SIO_ERR_EIO_OPEN_KEY);
+    CHECK_ERR(
+        sio_eio_open_read(4, S("0{\"sid\":\"a\",\"pingInterval\":\"3\",\"pingTimeout\":2}"), &o),
+        SIO_ERR_EIO_OPEN_TYPE);
     CHECK_ERR(sio_eio_open_decode(4,
                                   S("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":3.5,"
                                     "\"pingTimeout\":2,\"maxPayload\":1}"),

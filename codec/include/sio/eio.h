@@ -236,4 +236,10 @@ SIO_API sio_err sio_eio_open_encode(const sio_eio_open *o, uint8_t *out, size_t 
  * SIO_ERR_EIO_OPEN_TOO_MANY_UPGRADES, JSON errors. */
 SIO_API sio_err sio_eio_open_decode(int protocol, const uint8_t *p, size_t n, sio_eio_open *o);
 
+/* The same packet as a client reads it: keys it does not know are skipped and `upgrades` and
+ * `maxPayload` are optional in v4 too (a client must accept an open packet with extra keys,
+ * CEIO-HS-06); sid, pingInterval and pingTimeout are required, a known key twice is still
+ * SIO_ERR_EIO_OPEN_KEY and a value of the wrong type SIO_ERR_EIO_OPEN_TYPE. */
+SIO_API sio_err sio_eio_open_read(int protocol, const uint8_t *p, size_t n, sio_eio_open *o);
+
 #endif
