@@ -37,15 +37,29 @@ static void push(sio_eio_client *c, sio_eio_item *it)
     c->reason = SIO_EIO_REASON_TRANSPORT_ERROR;
 }
 
-/* The request target: path?EIO=n&transport=t[&sid=…][&b64=1][&query]. */
-static size_t write_target(const sio_eio_client *c, bool websocket, bool with_sid, char *out,
-                           size_t cap)
+/* The request target: path?EIO=n&transport=t[&sid=…][&b64=1][&t=…][&query]. The cache
+ * buster of a polling request is a counter in base 36, never the same twice in a row (it goes
+ * on across reconnections). */
+static size_t write_target(sio_eio_client *c, bool websocket, bool with_sid, char *out, size_t cap)
 {
     const sio_eio_client_config *cfg = c->cfg;
-    int n = snprintf(out, cap, "%.*s?EIO=%d&transport=%s%s%.*s%s%s%.*s", (int)cfg->path.len,
+    char t[20] = "";
+    if (cfg->cache_buster && !websocket) {
+        char digits[16];
+        int nd = 0;
+        uint32_t v = ++c->requests;
+        do
+            digits[nd++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+        while ((v /= 36) != 0);
+        int w = snprintf(t, sizeof t, "&t=");
+        while (nd > 0)
+            t[w++] = digits[--nd];
+        t[w] = '\0';
+    }
+    int n = snprintf(out, cap, "%.*s?EIO=%d&transport=%s%s%.*s%s%s%s%.*s", (int)cfg->path.len,
                      (const char *)cfg->path.ptr, c->protocol, websocket ? "websocket" : "polling",
                      with_sid ? "&sid=" : "", with_sid ? (int)c->sid_len : 0, c->sid,
-                     cfg->b64 ? "&b64=1" : "", cfg->query.len ? "&" : "", (int)cfg->query.len,
+                     cfg->b64 ? "&b64=1" : "", t, cfg->query.len ? "&" : "", (int)cfg->query.len,
                      cfg->query.len ? (const char *)cfg->query.ptr : "");
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -256,7 +270,9 @@ void sio_eio_client_config_init(sio_eio_client_config *cfg)
 sio_err sio_eio_client_open(sio_eio_client *c, const sio_eio_client_config *cfg, uint64_t now_ms)
 {
     (void)now_ms;
+    uint32_t requests = c->requests; /* the cache buster goes on across reconnections */
     memset(c, 0, sizeof *c);
+    c->requests = requests;
     c->cfg = cfg;
     c->state = SIO_EIO_CLIENT_CLOSED;
     c->closed_reported = true;

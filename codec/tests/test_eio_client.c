@@ -139,6 +139,31 @@ static void test_polling_only(void)
     finish(&p);
 }
 
+/* With cache_buster, every polling request has a `t` of its own, also after a reconnection;
+ * WebSocket requests have none. */
+static void test_cache_buster(void)
+{
+    pump p;
+    pump_init(&p);
+    p.ccfg.cache_buster = true;
+    p.server_message = echo;
+    p.client_message = record;
+    received[0] = '\0';
+    sio_eio_client_open(&p.client, &p.ccfg, p.now);
+    run(&p);
+    CHECK(strstr(p.log, "GET /engine.io/?EIO=4&transport=polling&t=1\n") != NULL);
+    CHECK(strstr(p.log, "GET /engine.io/?EIO=4&transport=polling&sid=srv-sid&t=2\n") != NULL);
+    CHECK(strstr(p.log, "ws-open /engine.io/?EIO=4&transport=websocket&sid=srv-sid\n") != NULL);
+    sio_eio_client_free(&p.client);
+    sio_eio_client_open(&p.client, &p.ccfg, p.now); /* a reconnection: the count goes on */
+    sio_eio_client_event ev;
+    sio_eio_client_next_event(&p.client, &ev);
+    CHECK(ev.type == SIO_EIO_CLIENT_EV_REQUEST && ev.target.len > 3 &&
+          memcmp(ev.target.ptr + ev.target.len - 4, "&t=", 3) == 0 &&
+          ev.target.ptr[ev.target.len - 1] != '1');
+    finish(&p);
+}
+
 /* A close while a POST is in flight waits for it: the last POST carries what was still queued,
  * then "1"; nothing is sent after it, and send() is refused meanwhile. */
 static void test_close_after_post_in_flight(void)
@@ -431,6 +456,7 @@ int main(void)
     test_v3();
     test_server_closes();
     test_close_after_post_in_flight();
+    test_cache_buster();
     test_refused_handshake();
     test_probe_refused();
     test_scripted_answers();

@@ -74,6 +74,8 @@ typedef struct sio_eio_client_config {
     bool websocket_only; /* no polling: the session starts on a WebSocket */
     bool upgrade;        /* probe and move to WebSocket when the server offers it (default) */
     bool b64;            /* ask for binary data as base64 text (b64=1) */
+    bool cache_buster;   /* a `t` parameter on every polling request, different each time (as
+                            socket.io-client's timestampRequests; CEIO-HS-03) */
     sio_span path;       /* endpoint path, "/engine.io/" by default (not copied) */
     sio_span query;      /* extra query parameters, URL-encoded, without '?' (not copied) */
     const sio_allocator *alloc; /* NULL: libc realloc and free */
@@ -123,6 +125,7 @@ typedef struct sio_eio_client {
     const sio_eio_client_config *cfg;
     sio_eio_client_state state;
     uint8_t protocol;
+    uint32_t requests; /* polling requests made, for the cache buster (kept by open()) */
     uint8_t
         in_flight; /* bit per channel: GET / POST requests awaiting their answer, WebSockets open */
     bool probe_sent; /* "2probe" went out on the probe */
