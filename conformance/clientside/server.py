@@ -228,6 +228,9 @@ class ScriptedServer:
         # Scenario hooks: each returns raw response bytes to send instead of the default, or None.
         self.on_handshake: Callable[[wire.Request, int], bytes | None] | None = None
         self.on_connect_packet: Callable[[Session, SioPacket], list[Packet] | None] | None = None
+        # Runs on each new session before its open packet goes out: what a scenario sets on a
+        # session it cannot wait for (a fast client probes within a millisecond of the handshake).
+        self.session_setup: Callable[[Session], None] | None = None
         self.open_extra: dict[str, Any] = {}
         self.open_override: Callable[[str], str] | None = None
         self.ws_refuse: Callable[[wire.Request], bytes | None] | None = None
@@ -431,6 +434,8 @@ class ScriptedServer:
 
     def _new_session(self, transport: str) -> Session:
         s = Session(self, self.new_sid(), transport)
+        if self.session_setup is not None:
+            self.session_setup(s)
         with self.lock:
             self.sessions[s.sid] = s
             self.session_order.append(s)

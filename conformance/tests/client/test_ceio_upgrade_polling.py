@@ -50,9 +50,8 @@ def test_CEIO_UP_02_polling_stops_after_the_probe(run: Run, case: Case) -> None:
 
 def test_CEIO_UP_03_emits_during_the_upgrade_arrive_once_in_order(run: Run, case: Case) -> None:
     run.need("upgrade")
+    run.serve().session_setup = lambda sess: setattr(sess, "probe_delay", 0.2)
     run.start(on_connect=[{"do": "emit", "nsp": "/", "event": "burst", "args": [], "count": 20}])
-    s = run.session(1)
-    s.probe_delay = 0.2
     run.srv.sio.wait_count(lambda e: e.packet.event == "burst", 20, 4.0)
     run.srv.sio.quiet(lambda e: False, 0.3)
     order = [e.item.packet.args[-1] for e in run.srv.sio if e.item.packet.event == "burst"]
@@ -68,12 +67,12 @@ def test_CEIO_UP_04_failed_probe_keeps_polling(run: Run, case: Case, failure: st
     srv = run.serve()
     if failure == "refused":
         srv.ws_refuse = lambda req: wire.response(400, b"no websocket") if req.param("sid") else None
+    elif failure in ("wrong-reply", "closed"):  # set before the session answers its first probe
+        reply = "3foo" if failure == "wrong-reply" else None
+        srv.session_setup = lambda sess: setattr(sess, "probe_reply", reply)
     run.start()
     s = run.session(1)
-    if failure == "wrong-reply":
-        s.probe_reply = "3foo"
-    elif failure == "closed":
-        s.probe_reply = None
+    if failure == "closed":
         ws = run.request(lambda h: h.request.is_websocket, "a WebSocket request")
         run.eio_packet(lambda e: e.conn == ws.item.conn, "the probe")
         for c in list(srv.conns):
