@@ -83,6 +83,7 @@ CLANG_FORMAT         ?= clang-format
 CLANG_FORMAT_VERSION := 14
 LINT_C_FILES := $(sort $(wildcard codec/src/*.[ch] codec/include/sio/*.h codec/tests/*.[ch] \
                   codec/examples/*.c reference-server/*.[ch] reference-server/tests/*.c \
+                  reference-client/*.[ch] conformance/clients/reference-client/*.c \
                   fuzz/*/*.[ch] bench/*.[ch]))
 
 lint-c:
@@ -103,7 +104,7 @@ lint: lint-c
 # Each part may add its own targets, and append to ALL_TARGETS / TEST_TARGETS, in its .mk file.
 ALL_TARGETS  := codec server
 TEST_TARGETS := test-unit test-vectors
--include reference-server/server.mk conformance/conformance.mk conformance/client.mk conformance/advisories.mk conformance/thirdparty.mk fuzz/fuzz.mk bench/bench.mk docs/docs.mk
+-include reference-server/server.mk reference-client/client.mk conformance/conformance.mk conformance/client.mk conformance/advisories.mk conformance/thirdparty.mk fuzz/fuzz.mk bench/bench.mk docs/docs.mk
 
 # ---------------------------------------------------------------- targets
 all: $(ALL_TARGETS)

@@ -18,7 +18,7 @@ CLIENT_WORKERS  ?= 2
 
 client_slug    = $(subst @,_,$(subst .,_,$(subst /,_,$(subst :,_,$(subst $(space),_,$(1))))))
 space         := $(empty) $(empty)
-client_install = $(if $(filter js js-v2 js@% js-v2@%,$(1)),clients-js,$(if $(filter python-%,$(1)),clients-python,$(if $(filter rust java go,$(1)),clients-$(1))))
+client_install = $(if $(filter js js-v2 js@% js-v2@%,$(1)),clients-js,$(if $(filter python-%,$(1)),clients-python,$(if $(filter rust java go,$(1)),clients-$(1),$(if $(filter reference reference-eio3,$(1)),clients-reference))))
 client_run     = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/client -q --tb=short -p no:cacheprovider -n $(CLIENT_WORKERS) \
                  --catalogue client --client '$(1)' \
                  --report-json ../$(CLIENT_OUT)/$(call client_slug,$(1))/index.json \

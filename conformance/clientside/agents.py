@@ -102,6 +102,8 @@ def _registry() -> dict[str, ClientSpec]:
     rust_bin = CACHE / "rust" / "debug" / "rust-socketio-fixture"
     java_jar = CACHE / "java" / "fixture.jar"
     go_bin = CACHE / "go" / "go-socketio-fixture"
+    ref_bin = CACHE / "reference" / "fixture"
+    ref_dir = CLIENTS_DIR / "reference-client"
     specs = [
         ClientSpec(
             "js",
@@ -170,6 +172,23 @@ def _registry() -> dict[str, ClientSpec]:
             CLIENTS_DIR / "go-socketio-client",
             needs=(go_bin,),
             install="clients-go",
+        ),
+        ClientSpec(
+            "reference",
+            "the project's C reference client (reference-client/, on libsiocodec's client sessions)",
+            (str(ref_bin),),
+            ref_dir,
+            needs=(ref_bin,),
+            install="clients-reference",
+        ),
+        ClientSpec(
+            "reference-eio3",
+            "the C reference client in its Engine.IO 3 / Socket.IO 4 mode (--eio3)",
+            (str(ref_bin), "--eio3"),
+            ref_dir,
+            eio=3,
+            needs=(ref_bin,),
+            install="clients-reference",
         ),
     ]
     return {s.name: s for s in specs}

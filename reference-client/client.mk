@@ -1,0 +1,27 @@
+# The reference client (included by the top Makefile): the client library on the codec's client
+# sessions, `build/siocat`, and the client suite's fixture for it. See reference-client/README.md.
+#   make siocat              build/siocat
+#   make test-client         its C unit tests, then siocat's scripted and tmux-driven tests
+
+RC_DIR     := reference-client
+RC_LIB_SRC := $(addprefix $(RC_DIR)/,client.c link.c buf.c binjson.c)
+RC_IO_SRC  := $(addprefix $(RC_DIR)/,loop.c net.c)
+RC_HDR     := $(wildcard $(RC_DIR)/*.h)
+RC_SIOCAT  := $(addprefix $(RC_DIR)/,siocat.c siocat_print.c)
+
+$(BUILD)/siocat: $(RC_LIB_SRC) $(RC_IO_SRC) $(RC_SIOCAT) $(RC_HDR) $(BUILD)/libsiocodec.a
+	$(CC) $(CFLAGS_BASE) $(OPT) -I$(RC_DIR) $(RC_LIB_SRC) $(RC_IO_SRC) $(RC_SIOCAT) -o $@ $(BUILD)/libsiocodec.a
+
+siocat: $(BUILD)/siocat
+
+ALL_TARGETS += siocat
+.PHONY: siocat
+
+# The client suite's fixture for the reference client (conformance/clients/reference-client).
+RC_FIXTURE := $(BUILD)/clients/reference/fixture
+$(RC_FIXTURE): conformance/clients/reference-client/fixture.c $(RC_LIB_SRC) $(RC_IO_SRC) $(RC_HDR) $(BUILD)/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -I$(RC_DIR) $< $(RC_LIB_SRC) $(RC_IO_SRC) -o $@ $(BUILD)/libsiocodec.a
+
+clients-reference: $(RC_FIXTURE)
+.PHONY: clients-reference
