@@ -25,3 +25,11 @@ $(RC_FIXTURE): conformance/clients/reference-client/fixture.c $(RC_LIB_SRC) $(RC
 
 clients-reference: $(RC_FIXTURE)
 .PHONY: clients-reference
+
+# siocat's own tests against the reference server: scripted runs, commands on standard input and
+# an interactive session in tmux (conformance/tests/siocat; a few seconds).
+test-siocat: $(BUILD)/siocat server $(PYTHON)
+	cd conformance && ../$(PYTHON) -m pytest -q -p no:cacheprovider tests/siocat
+
+TEST_TARGETS += test-siocat
+.PHONY: test-siocat

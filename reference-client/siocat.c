@@ -53,7 +53,8 @@ typedef struct siocat {
     const char *waits[MAX_SCRIPT];
     bool seen[MAX_SCRIPT];
     int nwaits;
-    bool ever_open, closing, failed, stdin_open;
+    bool ever_open, joined, closing, failed, stdin_open;
+    bool close_when_joined; /* standard input ended before the namespace was joined */
     uint64_t deadline, close_deadline;
     uint32_t timeout_ms;
     char *line;
@@ -81,7 +82,8 @@ static void usage(FILE *out)
           "  --emit NAME JSON                emit once connected (JSON: the arguments, space-\n"
           "                                  separated values; repeatable)\n"
           "  --emitack NAME JSON             the same with an ack, awaited\n"
-          "  --wait-for EVENT                wait for this event from the server (repeatable)\n"
+          "  --wait-for EVENT                wait for this event from the server (repeatable;\n"
+          "                                  `disconnect`: until the server ends the namespace)\n"
           "  --timeout MS                    give up waiting after MS (exit 1), or run for MS\n"
           "  --no-auto-ack                   do not answer the server's acks by themselves\n"
           "                                  (by default they are answered with the event's\n"
@@ -209,6 +211,8 @@ static bool build_args(const char *name, const char *values, rc_bin_args *out, c
 
 static bool script_done(void)
 {
+    if (!S.joined) /* the emits go out once the namespace is joined */
+        return false;
     for (int i = 0; i < S.nemits; i++)
         if (S.emits[i].want_ack && !S.emits[i].acked)
             return false;
@@ -238,21 +242,28 @@ static void describe_waits(char *out, size_t cap)
             w += (size_t)snprintf(out + w, cap - w, "%sevent %s", w ? ", " : "", S.waits[i]);
 }
 
+/* What an ack answers: the emit's name, and its entry in the script if it has one. */
+typedef struct awaited_ack {
+    scripted_emit *script;
+    char name[256];
+} awaited_ack;
+
 static void on_ack(rc_client *c, sio_span nsp, sio_span data, const sio_span *atts, uint32_t n,
                    void *ctx)
 {
     (void)c;
+    awaited_ack *a = ctx;
     char *args = rc_bin_json_from_packet(data, atts, n);
     char where[SIO_SIO_CLIENT_MAX_NAMESPACE + 1];
     snprintf(where, sizeof where, "%.*s", (int)nsp.len, (const char *)nsp.ptr);
-    scripted_emit *e = ctx;
-    print_app(&S.pr, now(), "ack", "nsp", "s", where, "name", "s", e ? e->name : "?", "args", "j",
+    print_app(&S.pr, now(), "ack", "nsp", "s", where, "name", "s", a->name, "args", "j",
               args ? args : "[]", (const char *)NULL);
     free(args);
-    if (e) {
-        e->acked = true;
+    if (a->script) {
+        a->script->acked = true;
         check_script();
     }
+    free(a);
 }
 
 /* An emit of the script (a failure fails the run) or of a typed command (it is reported). */
@@ -262,11 +273,18 @@ static void emit(sio_span nsp, const char *name, const char *values, bool want_a
     rc_bin_args a;
     char err[200], message[300];
     sio_err rc = SIO_ERR_INVALID_ARGUMENT;
+    awaited_ack *ack = want_ack ? calloc(1, sizeof *ack) : NULL;
+    if (ack) {
+        ack->script = script;
+        snprintf(ack->name, sizeof ack->name, "%s", name);
+    }
     if (build_args(name, values, &a, err, sizeof err)) {
         rc = rc_emit(S.client, nsp, sio_span_of(a.json, a.json_len), a.attachments, a.count, 0,
-                     want_ack ? on_ack : NULL, script, NULL);
+                     ack ? on_ack : NULL, ack, NULL);
         snprintf(err, sizeof err, "%s", sio_err_message(rc));
     }
+    if (rc != SIO_OK)
+        free(ack);
     rc_bin_args_free(&a);
     snprintf(message, sizeof message, "emit %s: %s", name, err);
     if (rc != SIO_OK && script)
@@ -335,6 +353,10 @@ static void on_event(rc_client *c, const rc_event *ev, void *user)
     case RC_EV_CONNECT:
         snprintf(text, sizeof text, "%.*s", (int)ev->sid.len, (const char *)ev->sid.ptr);
         print_app(&S.pr, now(), "connect", "nsp", "s", where, "sid", "s", text, (const char *)NULL);
+        S.joined |= !strcmp(where, S.nsp);
+        if (S.joined && S.close_when_joined)
+            close_now();
+        check_script();
         break;
     case RC_EV_CONNECT_ERROR:
         snprintf(text, sizeof text, "%.*s", (int)ev->data.len, (const char *)ev->data.ptr);
@@ -346,6 +368,9 @@ static void on_event(rc_client *c, const rc_event *ev, void *user)
     case RC_EV_DISCONNECT:
         print_app(&S.pr, now(), "disconnect", "nsp", "s", where, "reason", "s", ev->reason,
                   (const char *)NULL);
+        for (int i = 0; i < S.nwaits; i++) /* --wait-for disconnect: until the server ends it */
+            S.seen[i] |= !strcmp(S.waits[i], "disconnect") && !strcmp(where, S.nsp);
+        check_script();
         break;
     case RC_EV_EVENT:
         event_line(ev, where);
@@ -475,8 +500,10 @@ static void on_stdin(rc_loop *loop, int fd, short revents, void *ctx)
             S.line_len = 0;
             command(S.line);
         }
-        if (!S.scripted)
+        if (!S.scripted && S.joined) /* input done: leave */
             close_now();
+        else if (!S.scripted) /* ... once the connection has come to something */
+            S.close_when_joined = true;
         return;
     }
     for (ssize_t i = 0; i < n; i++) {

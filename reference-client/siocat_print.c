@@ -521,17 +521,68 @@ static void open_fields(const uint8_t *base, size_t at, size_t n, fields *fs)
     add(fs, last, at + n - last, "end of object");
 }
 
-/* One Engine.IO packet, with the bytes of its record base[start..end) (a separator or a length
- * before it included). */
-static void print_eio_packet(printer *p, uint64_t now, const rc_trace *t, const uint8_t *base,
-                             size_t start, size_t end, const sio_eio_packet *pkt, bool ws_binary)
+/* The fields of an Engine.IO record base[start..end): what precedes it (a separator or a
+ * length), its type or binary marker, then its data (the open packet's members, a Socket.IO
+ * packet's fields, or plain data). */
+static void eio_fields(printer *p, const uint8_t *base, size_t start, size_t end,
+                       const sio_eio_packet *pkt, bool ws_binary, const sio_pkt *sp, bool sio_ok,
+                       fields *fs)
 {
-    int dir = t->sent ? 0 : 1;
     size_t data_at = pkt->data.ptr ? (size_t)(pkt->data.ptr - base) : end; /* empty data */
     /* Where the record's own bytes begin: its type character, its 'b', or its data. */
     size_t type_at = ws_binary && p->eio == 4     ? data_at
                      : pkt->base64 && p->eio == 3 ? data_at - 2
                                                   : data_at - 1;
+    add(fs, start, type_at - start,
+        p->eio == 3 && !ws_binary ? "record length" : "record separator");
+    if (pkt->base64) {
+        add(fs, type_at, 1, "binary marker");
+        if (p->eio == 3)
+            add(fs, type_at + 1, 1, "Engine.IO type %d (%s)", pkt->type, EIO_NAMES[pkt->type]);
+        add(fs, data_at, pkt->data.len, "base64 data");
+        return;
+    }
+    if (type_at < data_at)
+        add(fs, type_at, 1, "Engine.IO type %d (%s)", pkt->type, EIO_NAMES[pkt->type]);
+    if (sp && sio_ok)
+        sio_fields(base, data_at, pkt->data.len, sp, fs);
+    else if (pkt->binary)
+        add(fs, data_at, pkt->data.len, "binary data");
+    else if (pkt->type == SIO_EIO_OPEN)
+        open_fields(base, data_at, pkt->data.len, fs);
+    else if ((pkt->type == SIO_EIO_PING || pkt->type == SIO_EIO_PONG) && pkt->data.len == 5 &&
+             !memcmp(pkt->data.ptr, "probe", 5))
+        add(fs, data_at, 5, "probe data");
+    else
+        add(fs, data_at, pkt->data.len, "data");
+}
+
+/* A binary message that completes a Socket.IO binary packet: "attachment k of n". */
+static void print_attachment(printer *p, uint64_t now, const rc_trace *t, size_t nraw)
+{
+    int dir = t->sent ? 0 : 1;
+    if (!p->attachments_due[dir])
+        return;
+    uint32_t k = p->attachments_total[dir] - p->attachments_due[dir]--;
+    if (p->json) {
+        jline l;
+        char tb[32];
+        j_start(&l, p, now, t, "sio", tb, sizeof tb);
+        j_str(&l, "type", "attachment");
+        j_add(&l, "num", 'u', NULL, 0, k);
+        j_add(&l, "length", 'u', NULL, 0, nraw);
+        j_print(p, &l);
+    } else {
+        text_line(p, t, "SIO", 4, "attachment %u of %u (%zu bytes)", k + 1,
+                  p->attachments_total[dir], nraw);
+    }
+}
+
+/* One Engine.IO packet of the record base[start..end) (a separator or a length before it
+ * included): its line, the Socket.IO line of a text message, and its labelled bytes. */
+static void print_eio_packet(printer *p, uint64_t now, const rc_trace *t, const uint8_t *base,
+                             size_t start, size_t end, const sio_eio_packet *pkt, bool ws_binary)
+{
     uint8_t *bytes = NULL;
     size_t nbytes = 0;
     if (pkt->binary && pkt->base64) {
@@ -543,35 +594,38 @@ static void print_eio_packet(printer *p, uint64_t now, const rc_trace *t, const 
     }
     const uint8_t *raw = bytes ? bytes : pkt->data.ptr;
     size_t nraw = bytes ? nbytes : pkt->data.len;
-    fields fs = {.n = 0};
-    if (p->bytes) {
-        add(&fs, start, type_at - start,
-            p->eio == 3 && !ws_binary ? "record length" : "record separator");
-        if (pkt->base64) {
-            add(&fs, type_at, 1, "binary marker");
-            if (p->eio == 3)
-                add(&fs, type_at + 1, 1, "Engine.IO type %d (%s)", pkt->type, EIO_NAMES[pkt->type]);
-            add(&fs, data_at, pkt->data.len, "base64 data");
-        } else if (type_at < data_at) {
-            add(&fs, type_at, 1, "Engine.IO type %d (%s)", pkt->type, EIO_NAMES[pkt->type]);
-        }
-    }
+    bool is_sio = pkt->type == SIO_EIO_MESSAGE && !pkt->binary;
     sio_pkt sp;
-    bool sio_ok = false, is_sio = pkt->type == SIO_EIO_MESSAGE && !pkt->binary;
+    bool sio_ok = false;
+    if (is_sio) { /* decoded here for the fields; print_sio decodes it again for its line */
+        sio_pkt_options opt;
+        sio_pkt_options_init(&opt);
+        opt.protocol = p->eio == 3 ? 4 : 5;
+        opt.compat = true;
+        sio_ok = sio_pkt_decode(pkt->data.ptr, pkt->data.len, &opt, &sp, NULL) == SIO_OK;
+    }
+    fields fs = {.n = 0};
+    if (p->bytes)
+        eio_fields(p, base, start, end, pkt, ws_binary, is_sio ? &sp : NULL, sio_ok, &fs);
     if (p->json) {
         jline l;
         char tb[32];
+        char *b64 = NULL;
+        size_t w = 0;
         j_start(&l, p, now, t, "eio", tb, sizeof tb);
         j_str(&l, "type", EIO_NAMES[pkt->type]);
         j_add(&l, "binary", 'b', NULL, 0, pkt->binary);
-        char *b64 = NULL;
-        size_t w = 0;
         if (!pkt->binary) {
             j_add(&l, "data", 's', pkt->data.ptr, pkt->data.len, 0);
         } else if ((b64 = malloc(sio_base64_encoded_len(nraw) + 1)) != NULL) {
             sio_base64_encode(raw, nraw, (uint8_t *)b64, sio_base64_encoded_len(nraw), &w);
             j_add(&l, "data_base64", 's', b64, w, 0);
         }
+        for (int i = 0; i < fs.n; i++) /* offsets from the record's first byte */
+            fs.f[i].off -= start;
+        l.fs = p->bytes ? &fs : NULL;
+        l.bytes = base + start;
+        l.nbytes = end - start;
         j_print(p, &l);
         free(b64);
     } else {
@@ -583,35 +637,10 @@ static void print_eio_packet(printer *p, uint64_t now, const rc_trace *t, const 
         text_line(p, t, "EIO", 2, "%s%s%s%s", EIO_NAMES[pkt->type], pkt->binary ? " (binary)" : "",
                   text[0] ? " " : "", text);
     }
-    if (is_sio) {
+    if (is_sio)
         print_sio(p, now, t, pkt->data.ptr, pkt->data.len, &sp, &sio_ok);
-        if (p->bytes && sio_ok)
-            sio_fields(base, data_at, pkt->data.len, &sp, &fs);
-        else if (p->bytes)
-            add(&fs, data_at, pkt->data.len, "data");
-    } else if (pkt->binary) {
-        if (p->attachments_due[dir]) {
-            uint32_t k = p->attachments_total[dir] - p->attachments_due[dir]--;
-            if (p->json) {
-                jline l;
-                char tb[32];
-                j_start(&l, p, now, t, "sio", tb, sizeof tb);
-                j_str(&l, "type", "attachment");
-                j_add(&l, "num", 'u', NULL, 0, k);
-                j_add(&l, "length", 'u', NULL, 0, nraw);
-                j_print(p, &l);
-            } else {
-                text_line(p, t, "SIO", 4, "attachment %u of %u (%zu bytes)", k + 1,
-                          p->attachments_total[dir], nraw);
-            }
-        }
-        if (p->bytes && !pkt->base64)
-            add(&fs, data_at, pkt->data.len, "binary data");
-    } else if (p->bytes && pkt->type == SIO_EIO_OPEN) {
-        open_fields(base, data_at, pkt->data.len, &fs);
-    } else if (p->bytes) {
-        add(&fs, data_at, pkt->data.len, "data");
-    }
+    else if (pkt->binary)
+        print_attachment(p, now, t, nraw);
     if (p->bytes && !p->json)
         dump(p, base, &fs);
     free(bytes);
