@@ -18,7 +18,7 @@ FUZZ_SANFLAGS      := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefine
 # comparison tracing: its comparisons are the oracles, and steering mutations towards satisfying
 # them only costs time (a callback on every compare in its per-byte loops).
 FUZZ_HARNESS_COV   := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
-FUZZ_INC           := -Ifuzz/common -Ifuzz/targets
+FUZZ_INC           := -Ifuzz/common -Ifuzz/targets -Ireference-client
 
 # A target is built once the codec files it needs are in the tree, so the build stays green
 # while the codec layers land one by one.
@@ -40,7 +40,10 @@ FUZZ_NEEDS_client      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_eio_payload) \
                           codec/include/sio/eio_client.h codec/include/sio/sio_client.h
 FUZZ_NEEDS_simd_paths  := codec/include/sio/simd.h codec/src/simd.c $(FUZZ_NEEDS_json) $(FUZZ_NEEDS_utf8) \
                           $(FUZZ_NEEDS_base64) $(FUZZ_NEEDS_ws_frame)
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client simd_paths
+# The reference client's receive path: its connections (reference-client/) over the client sessions.
+FUZZ_RC_SRC            := $(addprefix reference-client/,client.c link.c buf.c binjson.c)
+FUZZ_NEEDS_refclient   := $(FUZZ_NEEDS_client) $(FUZZ_NEEDS_http_head) $(FUZZ_RC_SRC)
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client simd_paths refclient
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c
@@ -86,6 +89,21 @@ FUZZ_REPLAY_MAIN := fuzz/replay/replay_main.c
 $(FUZZ_OUT)/replay/%: fuzz/targets/%.c $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(SANFLAGS) $< $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) \
+	  -o $@ $(BUILD)/san/libsiocodec.a -lcjson
+
+# refclient also links the client's own code, instrumented as the code under test.
+FUZZ_RC_LF_OBJ := $(FUZZ_RC_SRC:reference-client/%.c=$(FUZZ_OUT)/lf/refclient/%.o)
+$(FUZZ_OUT)/lf/refclient/%.o: reference-client/%.c $(wildcard reference-client/*.h) $(CODEC_HDR) fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(CFLAGS_BASE) -Ireference-client $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/bin/refclient: $(FUZZ_OUT)/lf/harness/refclient.o $(FUZZ_OUT)/lf/harness/fuzz_common.o $(FUZZ_RC_LF_OBJ) $(FUZZ_OUT)/lf/libsiocodec.a
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_SANFLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
+
+$(FUZZ_OUT)/replay/refclient: fuzz/targets/refclient.c $(FUZZ_RC_SRC) $(wildcard reference-client/*.h) $(FUZZ_COMMON_SRC) $(FUZZ_COMMON_HDR) $(FUZZ_REPLAY_MAIN) $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(FUZZ_INC) $(SANFLAGS) $< $(FUZZ_RC_SRC) $(FUZZ_COMMON_SRC) $(FUZZ_REPLAY_MAIN) \
 	  -o $@ $(BUILD)/san/libsiocodec.a -lcjson
 
 # eio_payload_v3.c builds eio_payload.c in v3 mode.

@@ -33,3 +33,10 @@ test-siocat: $(BUILD)/siocat server $(PYTHON)
 
 TEST_TARGETS += test-siocat
 .PHONY: test-siocat
+
+# The reference client against every shipped server target, in each of its modes: docs/interop.md
+# (a few minutes; third-party targets appear as "not built" until `make thirdparty` built them).
+interop: $(BUILD)/siocat server conformance-node conformance-python $(PYTHON)
+	cd conformance && ../$(PYTHON) interop.py --out ../docs/interop.md
+
+.PHONY: interop

@@ -64,6 +64,7 @@ void rc_link_free(rc_link *l)
     rc_buf_free(&l->body);
     rc_buf_free(&l->message);
     rc_buf_free(&l->frame);
+    rc_buf_free(&l->head);
     free(l);
 }
 
@@ -71,6 +72,8 @@ void rc_link_drop(rc_link *l, const char *why)
 {
     if (l->state == RC_LINK_DEAD)
         return;
+    if (l->client->by_channel[l->channel] == l) /* an idle one, still the channel's */
+        l->client->by_channel[l->channel] = NULL;
     cfg_of(l)->io->close(cfg_of(l)->io_ctx, l);
     l->state = RC_LINK_DEAD;
     l->attached = false;

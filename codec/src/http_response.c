@@ -82,6 +82,8 @@ static sio_err parse_head(const uint8_t *buf, size_t head_len, const sio_http_li
  * without waiting for a blank line that may never come. */
 static sio_err check_early_status_line(const uint8_t *buf, size_t len)
 {
+    if (len == 0)
+        return SIO_OK; /* nothing yet (buf may be NULL) */
     const uint8_t *eol = memchr(buf, '\n', len);
     if (eol == NULL) /* what has come must at least start like a status line */
         return memcmp(buf, "HTTP/1.", len < 7 ? len : 7) != 0 ? SIO_ERR_HTTP_STATUS_LINE : SIO_OK;

@@ -76,6 +76,10 @@ static void test_status_lines(void)
     /* A peer that is not an HTTP server is found out from its first bytes. */
     CHECK_ERR(parse_all("SSH-2.0-OpenSSH", &resp), SIO_ERR_HTTP_STATUS_LINE);
     CHECK_ERR(parse_all("H", &resp), SIO_OK);
+    sio_http_parser ps; /* nothing received yet, not even a buffer */
+    sio_http_parser_init(&ps);
+    CHECK_ERR(sio_http_response_parse(&ps, NULL, 0, NULL, &resp), SIO_OK);
+    CHECK_EQ_INT(resp.head_len, 0);
     CHECK_ERR(parse_all("HTTP/1.1 200 OK\r\n", &resp), SIO_OK); /* line fine, head incomplete */
     CHECK_EQ_INT(resp.head_len, 0);
     CHECK_ERR(parse_all("HTTP/1.1 2x0 OK\r\n", &resp), SIO_ERR_HTTP_STATUS_LINE);

@@ -462,6 +462,122 @@ def client_scenario_seeds() -> Iterable[tuple[str, bytes]]:
     yield "dead_server", b"\x04" + c_answer(0) + c_wait(20)
 
 
+# ---- the reference client's receive path: server bytes in its operation language
+# (fuzz/targets/refclient.c). Connections are numbered in the order the client opened them.
+def r_connected(k: int) -> bytes:
+    return bytes([0, k])
+
+
+def r_bytes(k: int, data: bytes) -> bytes:
+    return bytes([3, k, len(data) >> 8, len(data) & 0xFF]) + data
+
+
+def r_canned(k: int, what: int) -> bytes:
+    return bytes([4, k, what])
+
+
+def r_end(k: int, reset: bool = False) -> bytes:
+    return bytes([5, k, 1 if reset else 0])
+
+
+def r_wait(steps: int) -> bytes:
+    return bytes([6, steps])
+
+
+def r_app(action: int, data: bytes) -> bytes:
+    return bytes([7, action, len(data)]) + data
+
+
+def http_200(body: bytes, ctype: bytes = b"text/plain; charset=UTF-8") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+
+def server_frame(payload: bytes, opcode: int = 1) -> bytes:
+    n = len(payload)
+    head = bytes([0x80 | opcode]) + (bytes([n]) if n < 126 else bytes([126, n >> 8, n & 0xFF]))
+    return head + payload
+
+
+# Polling, answered: connection 0 carries the GETs (the handshake first), 1 the POSTs.
+R_POLLING = r_connected(0) + r_canned(0, 0) + r_connected(1) + r_canned(1, 1)
+# WebSocket only: the upgrade answered, the open packet, the CONNECT reply.
+R_WEBSOCKET = r_connected(0) + r_canned(0, 2) + r_canned(0, 5) + r_bytes(0, server_frame(b'40{"sid":"s"}'))
+
+
+def route_refclient_payload(v: Vector) -> Iterable[Seed]:
+    """Engine.IO payloads as the body of a long-poll answer (v3 XHR2 as application/octet-stream)."""
+    binary = v.data["layer"] == "eio-payload-binary"
+    v3 = binary or v.options.get("protocol", 4) == 3
+    ctype = b"application/octet-stream" if binary else b"text/plain; charset=UTF-8"
+    data = bytes([0x03 if v3 else 0x02]) + R_POLLING + r_bytes(0, http_200(v.chunks[0], ctype)) + r_wait(2)
+    yield ("refclient", "poll", data, "-", False)
+
+
+def route_refclient_open(v: Vector) -> Iterable[Seed]:
+    """Open packets as the handshake answer."""
+    v3 = v.options.get("protocol", 4) == 3
+    yield (
+        "refclient",
+        "open",
+        bytes([0x03 if v3 else 0x02]) + r_connected(0) + r_bytes(0, http_200(v.chunks[0])),
+        "-",
+        False,
+    )
+
+
+def route_refclient_sio(v: Vector) -> Iterable[Seed]:
+    """Socket.IO packets and messages from the server, on a WebSocket-only session."""
+    data = bytes([0x04]) + R_WEBSOCKET
+    for chunk, kind in zip(v.chunks, v.kinds):
+        data += r_bytes(0, server_frame(chunk, 2) if kind == "binary" else server_frame(b"4" + chunk))
+    yield ("refclient", "ws", data + r_wait(1), "-", False)
+
+
+def route_refclient_ws_stream(v: Vector) -> Iterable[Seed]:
+    """Server-to-client frame streams, as the bytes of an open WebSocket session."""
+    if v.options.get("role") == "client":
+        yield ("refclient", "ws", bytes([0x04]) + R_WEBSOCKET + r_bytes(0, b"".join(v.chunks)), "-", False)
+
+
+def refclient_scenario_seeds() -> Iterable[tuple[str, bytes]]:
+    """Sessions a server gives the client, and the ways they go wrong."""
+    upgrade = R_POLLING[:6] + r_connected(1) + r_connected(2) + r_canned(2, 1) + r_canned(1, 2)
+    upgrade += r_canned(1, 3) + r_canned(0, 4)  # 3probe; the held GET answered with a noop
+    yield (
+        "upgrade",
+        b"\x00"
+        + upgrade
+        + r_bytes(0, server_frame(b'40{"sid":"s"}'))
+        + r_canned(0, 6)
+        + r_app(0, b'["hi",1]')
+        + r_bytes(0, server_frame(b'430["ok"]'))
+        + r_wait(4),
+    )
+    yield "polling", b"\x02" + R_POLLING + r_canned(0, 7) + r_app(0, b'["e"]') + r_canned(1, 1) + r_wait(20)
+    yield "eio3", b"\x03" + R_POLLING + r_canned(0, 7) + r_wait(8) + r_canned(1, 1) + r_canned(0, 4)
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n40{\"s\r\n8;x=y\r\nid\":\"s\"}\r\n0\r\n\r\n"
+    yield "chunked", b"\x02" + R_POLLING + r_bytes(0, chunked) + r_wait(1)
+    until_close = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n40{\"sid\":\"s\"}"
+    yield "until_close", b"\x02" + R_POLLING + r_bytes(0, until_close) + r_end(0) + r_wait(1)
+    binary = server_frame(b'451-["b",{"_placeholder":true,"num":0}]') + server_frame(b"\x01\x02", 2)
+    yield "ws_binary", b"\x04" + R_WEBSOCKET + r_bytes(0, binary) + r_app(1, b"/x") + r_app(2, b"/x")
+    closing = server_frame(b"\x03\xe8", 8)
+    yield "ws_close", b"\x04" + R_WEBSOCKET + r_bytes(0, server_frame(b"", 9) + closing) + r_wait(30)
+    yield "refused_then_retry", b"\x02" + bytes([1, 0]) + r_wait(30) + R_POLLING + r_wait(2)
+    yield "error_status", b"\x02" + r_connected(0) + r_bytes(0, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    yield "ping_timeout", b"\x0a" + R_POLLING + r_wait(20) + r_wait(20)
+    yield "fallback", b"\x06" + r_connected(0) + r_bytes(0, b"HTTP/1.1 400 Bad Request\r\n\r\n") + r_wait(40)
+    yield "bound", b"\x12" + R_POLLING + r_bytes(0, http_200(b"4" + b"x" * 80)) + r_wait(1)
+    yield "app_close", b"\x02" + R_POLLING + r_app(0, b'["bye"]') + r_app(3, b"") + r_canned(1, 1)
+
+
+ROUTES["eio-payload"].append(route_refclient_payload)
+ROUTES["eio-payload-binary"].append(route_refclient_payload)
+ROUTES["eio-open"].append(route_refclient_open)
+ROUTES["sio-packet"].append(route_refclient_sio)
+ROUTES["sio-message"].append(route_refclient_sio)
+ROUTES["ws-stream"].append(route_refclient_ws_stream)
+
 EVERY_VECTOR: list[Router] = [text_chunks_to_utf8]
 TARGETS = {
     "utf8",
@@ -479,6 +595,7 @@ TARGETS = {
     "server",
     "client",
     "simd_paths",
+    "refclient",
 }
 
 
@@ -517,6 +634,11 @@ def main() -> int:
             (args.out / "server").mkdir(parents=True, exist_ok=True)
             (args.out / "server" / f"s_{name}").write_bytes(data)
             manifest.append(f"server\ts_{name}\t-\t0")
+    if "refclient" in targets:
+        for name, data in refclient_scenario_seeds():
+            (args.out / "refclient").mkdir(parents=True, exist_ok=True)
+            (args.out / "refclient" / f"s_{name}").write_bytes(data)
+            manifest.append(f"refclient\ts_{name}\t-\t0")
     if "client" in targets:
         for name, data in client_scenario_seeds():
             (args.out / "client").mkdir(parents=True, exist_ok=True)

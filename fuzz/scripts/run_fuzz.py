@@ -58,6 +58,7 @@ def passing_regressions(target: str, out: Path) -> Path:
 MAX_LEN = {
     "server": 16384,
     "client": 8192,
+    "refclient": 8192,
     "ws_frame": 1024,
     "eio_payload": 1024,
     "sio_attach": 1024,
