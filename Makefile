@@ -83,7 +83,7 @@ CLANG_FORMAT         ?= clang-format
 CLANG_FORMAT_VERSION := 14
 LINT_C_FILES := $(sort $(wildcard codec/src/*.[ch] codec/include/sio/*.h codec/tests/*.[ch] \
                   codec/examples/*.c reference-server/*.[ch] reference-server/tests/*.c \
-                  reference-client/*.[ch] conformance/clients/reference-client/*.c \
+                  reference-client/*.[ch] reference-client/tests/*.c conformance/clients/reference-client/*.c \
                   fuzz/*/*.[ch] bench/*.[ch]))
 
 lint-c:

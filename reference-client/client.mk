@@ -40,3 +40,16 @@ interop: $(BUILD)/siocat server conformance-node conformance-python $(PYTHON)
 	cd conformance && ../$(PYTHON) interop.py --out ../docs/interop.md
 
 .PHONY: interop
+
+# The client's connections against scripted server bytes, in memory (reference-client/tests).
+RC_UNIT_SRC := $(sort $(wildcard $(RC_DIR)/tests/test_*.c))
+RC_UNIT_BIN := $(RC_UNIT_SRC:$(RC_DIR)/tests/%.c=$(BUILD)/san/client-tests/%)
+$(BUILD)/san/client-tests/%: $(RC_DIR)/tests/%.c $(RC_LIB_SRC) $(RC_HDR) codec/tests/check.h $(BUILD)/san/libsiocodec.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Icodec/tests -I$(RC_DIR) $< $(RC_LIB_SRC) -o $@ $(BUILD)/san/libsiocodec.a
+
+test-client-unit: $(RC_UNIT_BIN)
+	@for t in $^; do $$t || exit 1; done
+
+TEST_TARGETS += test-client-unit
+.PHONY: test-client-unit

@@ -271,7 +271,7 @@ static bool read_body(rc_link *l, bool at_eof, bool *done)
         *done = true;
     } else if (l->resp.body == SIO_HTTP_BODY_LENGTH) {
         if (l->resp.content_length > cfg_of(l)->max_message) {
-            fail(l, "response body of %llu bytes, longer than %zu (the client's max_message)",
+            fail(l, "response body of %llu bytes, longer than %zu bytes (the client's max_message)",
                  (unsigned long long)l->resp.content_length, cfg_of(l)->max_message);
             return false;
         }

@@ -31,7 +31,8 @@
 
 /* Scripted emits, awaited events and query parameters a command line may hold. */
 #define MAX_SCRIPT 64
-/* Longest standard-input command line. */
+/* Longest standard-input command line, its newline excluded: 1 MiB - 1 bytes; a longer line is
+ * reported and ignored. */
 #define MAX_LINE (1u << 20)
 /* After close, how long siocat lets the last bytes leave before it exits anyway. */
 #define CLOSE_GRACE_MS (RC_LINGER_MS + 500u)
@@ -85,6 +86,9 @@ static void usage(FILE *out)
           "  --wait-for EVENT                wait for this event from the server (repeatable;\n"
           "                                  `disconnect`: until the server ends the namespace)\n"
           "  --timeout MS                    give up waiting after MS (exit 1), or run for MS\n"
+          "  --max-message BYTES             largest response body or WebSocket message taken\n"
+          "                                  (default 16777216; past it the connection is\n"
+          "                                  given up)\n"
           "  --no-auto-ack                   do not answer the server's acks by themselves\n"
           "                                  (by default they are answered with the event's\n"
           "                                  own arguments)\n"
@@ -508,13 +512,17 @@ static void on_stdin(rc_loop *loop, int fd, short revents, void *ctx)
     }
     for (ssize_t i = 0; i < n; i++) {
         if (buf[i] == '\n') {
-            S.line[S.line_len] = '\0';
-            if (S.line_len && S.line[S.line_len - 1] == '\r')
+            bool too_long = S.line_len == MAX_LINE;
+            S.line[too_long ? 0 : S.line_len] = '\0';
+            if (S.line_len && !too_long && S.line[S.line_len - 1] == '\r')
                 S.line[S.line_len - 1] = '\0';
             S.line_len = 0;
             command(S.line);
         } else if (S.line_len < MAX_LINE - 1) {
             S.line[S.line_len++] = buf[i];
+        } else if (S.line_len == MAX_LINE - 1) { /* said once; the rest of the line is dropped */
+            print_error(&S.pr, now(), "a command line longer than 1 MiB: ignored");
+            S.line_len = MAX_LINE;
         }
     }
 }
@@ -605,6 +613,7 @@ enum {
     OPT_BYTES,
     OPT_JSON,
     OPT_QUIET,
+    OPT_MAX_MESSAGE,
     OPT_HELP
 };
 
@@ -624,6 +633,7 @@ static void parse_args(int argc, char **argv, rc_config *cfg, url *u)
                                          {"bytes", no_argument, NULL, OPT_BYTES},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"quiet", no_argument, NULL, OPT_QUIET},
+                                         {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
                                          {"help", no_argument, NULL, OPT_HELP},
                                          {NULL, 0, NULL, 0}};
     static char extra_query[2048];
@@ -656,14 +666,16 @@ static void parse_args(int argc, char **argv, rc_config *cfg, url *u)
             break;
         case OPT_EMIT:
         case OPT_EMITACK:
-            if (optind >= argc || S.nemits == MAX_SCRIPT)
+            if (optind >= argc)
                 die_usage("--emit takes NAME and JSON");
+            if (S.nemits == MAX_SCRIPT)
+                die_usage("at most %d --emit and --emitack", MAX_SCRIPT);
             S.emits[S.nemits++] = (scripted_emit){optarg, argv[optind++], o == OPT_EMITACK, false};
             S.scripted = true;
             break;
         case OPT_WAIT:
             if (S.nwaits == MAX_SCRIPT)
-                die_usage("too many --wait-for");
+                die_usage("at most %d --wait-for", MAX_SCRIPT);
             S.waits[S.nwaits++] = optarg;
             S.scripted = true;
             break;
@@ -682,6 +694,14 @@ static void parse_args(int argc, char **argv, rc_config *cfg, url *u)
         case OPT_QUIET:
             S.pr.quiet = true;
             break;
+        case OPT_MAX_MESSAGE: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > (1ull << 30))
+                die_usage("--max-message takes 1 to 1073741824 bytes, not %s", optarg);
+            cfg->max_message = (size_t)v;
+            break;
+        }
         case OPT_HELP:
         case 'h':
             usage(stdout);
@@ -721,7 +741,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &cfg, &u);
     snprintf(S.nsp, sizeof S.nsp, "%s", u.nsp);
     S.loop = rc_loop_new();
-    S.line = malloc(MAX_LINE);
+    S.line = malloc(MAX_LINE + 1);
     if (!S.loop || !S.line)
         return 1;
     cfg.host = u.host;

@@ -327,3 +327,35 @@ def test_end_of_stdin_closes(server: Server) -> None:
     r = siocat("--quiet", url(server), stdin="emit message 5\n")
     assert r.status == 0, r.err
     assert "= closed" in r.out
+
+
+# ------------------------------------------------------------------ bounds, at the bound and one past
+
+
+@pytest.mark.parametrize("bound, delivered", [(521, True), (520, False)])
+def test_max_message(server: Server, bound: int, delivered: bool) -> None:
+    """The echo comes back as one WebSocket message of 521 bytes: 42["message-back","x…x"]."""
+    x = "x" * 500
+    r = siocat(
+        "--json", "--no-reconnect", "--transport", "websocket", "--max-message", str(bound), url(server),
+        "--emit", "message", f'"{x}"', "--wait-for", "message-back", "--timeout", "5000",
+    )  # fmt: skip
+    assert (r.status == 0) == delivered, r.err
+    if not delivered:
+        assert "SIO_ERR_WS_MESSAGE_TOO_BIG" in r.err
+
+
+@pytest.mark.parametrize("length, reported", [((1 << 20) - 1, False), (1 << 20, True)])
+def test_longest_command_line(server: Server, length: int, reported: bool) -> None:
+    r = siocat("--quiet", url(server), stdin="#" + "x" * (length - 1) + "\nemit message 1\n")
+    assert r.status == 0, r.err
+    assert ("a command line longer than 1 MiB: ignored" in r.err) == reported
+
+
+@pytest.mark.parametrize("count, status", [(64, 1), (65, 2)])
+def test_most_scripted_emits(count: int, status: int) -> None:
+    emits = [a for _ in range(count) for a in ("--emit", "e", "1")]
+    r = siocat(*emits, f"http://127.0.0.1:{free_port()}/")
+    assert r.status == status, r.err  # 1: got as far as connecting; 2: refused as usage
+    if status == 2:
+        assert "at most 64 --emit and --emitack" in r.err
