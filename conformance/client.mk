@@ -12,7 +12,7 @@ CLIENT_ARGS     ?=
 CLIENT_OUT      := $(BUILD)/conformance-client
 CLIENTS_DIR     := $(CONF_DIR)/clients
 CLIENT_CACHE    := $(BUILD)/clients
-CLIENT_MATRIX   ?= js js-v2 python-sync python-async rust java go
+CLIENT_MATRIX   ?= js js-v2 python-sync python-async rust java go reference reference-eio3
 # Worker processes per client (pytest-xdist): each case starts its own server and fixture process.
 CLIENT_WORKERS  ?= 2
 
