@@ -14,10 +14,13 @@ struct sio_sio_client_nsp {
     nsp_state state;
     bool connect_sent;    /* the CONNECT of this Engine.IO session went out */
     uint64_t next_ack_id; /* ids of our acks, from 0 per namespace */
+    uint64_t sent_below;  /* ack ids below this went out; the others wait in `buffer` */
     uint64_t *acks;       /* ids we await */
     uint32_t ack_count, ack_cap;
-    sio_eio_item_list buffer; /* emits (text, then attachments) waiting for JOINED */
-    uint8_t *auth;            /* v5: the JSON object; v4: the query */
+    sio_eio_item_list buffer;                /* emits (text, then attachments) waiting for JOINED */
+    sio_sio_client_item *early, *early_tail; /* EVENTs that came before the CONNECT reply */
+    uint32_t early_count;
+    uint8_t *auth; /* v5: the JSON object; v4: the query */
     size_t name_len, auth_len;
     char name[SIO_SIO_CLIENT_MAX_NAMESPACE + 1];
 };
@@ -33,6 +36,7 @@ struct sio_sio_client_item {
     uint64_t delay_ms;
     const sio_span *attachments;
     uint32_t attachment_count;
+    void *owned; /* copies of the attachments (spans, then bytes) for an event kept for later */
     size_t nsp_len, len;
     uint8_t data[]; /* the namespace, then the data */
 };
@@ -56,10 +60,9 @@ static sio_span name_of(const sio_sio_client_nsp *n)
 
 /* ------------------------------------------------------------------ events */
 
-/* Queues an event; the namespace and the data are copied. Allocation failure drops it (the
- * caller learns nothing it could act on anyway). */
-static sio_sio_client_item *push(sio_sio_client *s, sio_sio_client_event_type type, sio_span nsp,
-                                 void *user, sio_span data)
+/* An event, not queued yet; the namespace and the data are copied. */
+static sio_sio_client_item *item_new(sio_sio_client *s, sio_sio_client_event_type type,
+                                     sio_span nsp, void *user, sio_span data)
 {
     sio_sio_client_item *it = sio__mem(MEM(s), NULL, sizeof *it + nsp.len + data.len);
     if (!it)
@@ -73,11 +76,43 @@ static sio_sio_client_item *push(sio_sio_client *s, sio_sio_client_event_type ty
         memcpy(it->data, nsp.ptr, nsp.len);
     if (data.len)
         memcpy(it->data + nsp.len, data.ptr, data.len);
+    return it;
+}
+
+static void item_free(sio_sio_client *s, sio_sio_client_item *it)
+{
+    if (it)
+        sio__mem(MEM(s), it->owned, 0);
+    sio__mem(MEM(s), it, 0);
+}
+
+static void items_free(sio_sio_client *s, sio_sio_client_item *it)
+{
+    while (it) {
+        sio_sio_client_item *next = it->next;
+        item_free(s, it);
+        it = next;
+    }
+}
+
+/* Appends a chain of events (`first` … `last`) to the queue. */
+static void queue_items(sio_sio_client *s, sio_sio_client_item *first, sio_sio_client_item *last)
+{
     if (s->events_tail)
-        s->events_tail->next = it;
+        s->events_tail->next = first;
     else
-        s->events = it;
-    s->events_tail = it;
+        s->events = first;
+    s->events_tail = last;
+}
+
+/* Queues an event. Allocation failure drops it (the caller learns nothing it could act on
+ * anyway). */
+static sio_sio_client_item *push(sio_sio_client *s, sio_sio_client_event_type type, sio_span nsp,
+                                 void *user, sio_span data)
+{
+    sio_sio_client_item *it = item_new(s, type, nsp, user, data);
+    if (it)
+        queue_items(s, it, it);
     return it;
 }
 
@@ -101,7 +136,7 @@ static void push_attempt(sio_sio_client *s, sio_sio_client_event_type type, uint
 
 sio_err sio_sio_client_next_event(sio_sio_client *s, sio_sio_client_event *ev)
 {
-    sio__mem(MEM(s), s->current, 0);
+    item_free(s, s->current);
     s->current = NULL;
     memset(ev, 0, sizeof *ev);
     sio_sio_client_item *it = s->events;
@@ -174,6 +209,7 @@ static void send_buffer(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
         sio_eio_client_send(s->eio, it->binary, it->data, it->len, now);
         sio__mem(MEM(s), it, 0);
     }
+    n->sent_below = n->next_ack_id;
 }
 
 static sio_err await_ack(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t id)
@@ -232,15 +268,17 @@ sio_err sio_sio_client_emit(sio_sio_client *s, sio_span nsp, sio_span data,
                    .has_id = want_ack,
                    .id = n->next_ack_id,
                    .data = data};
-    sio_err rc = n->state == NSP_JOINED && s->state == SIO_SIO_CLIENT_OPEN
-                     ? encode_send(s, &pkt, attachments, count, now_ms)
-                     : buffer_packet(s, n, &pkt, attachments, count);
+    bool now_out = n->state == NSP_JOINED && s->state == SIO_SIO_CLIENT_OPEN;
+    sio_err rc = now_out ? encode_send(s, &pkt, attachments, count, now_ms)
+                         : buffer_packet(s, n, &pkt, attachments, count);
     if (rc == SIO_OK && want_ack) {
         rc = await_ack(s, n, n->next_ack_id);
         if (id)
             *id = n->next_ack_id;
         n->next_ack_id++;
     }
+    if (now_out)
+        n->sent_below = n->next_ack_id;
     return rc;
 }
 
@@ -261,12 +299,33 @@ sio_err sio_sio_client_ack(sio_sio_client *s, sio_span nsp, uint64_t id, sio_spa
 
 /* ------------------------------------------------------------------ namespaces */
 
+/* Events kept for a namespace that will not be joined with them are dropped. */
+static void drop_early(sio_sio_client *s, sio_sio_client_nsp *n)
+{
+    items_free(s, n->early);
+    n->early = n->early_tail = NULL;
+    n->early_count = 0;
+}
+
+/* The connection the emits with ids below `sent_below` went out on is gone, and their answers
+ * with it; the ids of emits still in the buffer are kept, as their packets go out on the next
+ * connection (socket.io-client's _clearAcks spares the ids of its sendBuffer too). */
+static void forget_sent_acks(sio_sio_client_nsp *n)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n->ack_count; i++)
+        if (n->acks[i] >= n->sent_below)
+            n->acks[kept++] = n->acks[i];
+    n->ack_count = kept;
+}
+
 static void leave(sio_sio_client *s, sio_sio_client_nsp *n, sio_sio_client_reason reason, bool tell)
 {
     bool was_joined = n->state == NSP_JOINED;
     n->state = NSP_LEFT;
     n->ack_count = 0;
     sio__list_clear(MEM(s), &n->buffer);
+    drop_early(s, n);
     if (tell && was_joined)
         push_nsp(s, SIO_SIO_CLIENT_EV_DISCONNECTED, n, SIO_SPAN_NULL, reason);
 }
@@ -385,7 +444,9 @@ sio_err sio_sio_client_open(sio_sio_client *s, const sio_sio_client_config *cfg,
 }
 
 /* The connection is gone (not by the application's close): every joined namespace is left
- * with the reason and will be joined again; the next attempt is scheduled, or none is left. */
+ * with the reason and will be joined again, its buffered emits and their ack ids kept; events
+ * kept for a CONNECT reply that will not come are dropped; the next attempt is scheduled, or
+ * none is left. */
 static void connection_lost(sio_sio_client *s, sio_sio_client_reason reason, uint64_t now)
 {
     for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next) {
@@ -394,7 +455,8 @@ static void connection_lost(sio_sio_client *s, sio_sio_client_reason reason, uin
         if (n->state != NSP_LEFT) {
             n->state = NSP_PENDING;
             n->connect_sent = false;
-            n->ack_count = 0;
+            forget_sent_acks(n);
+            drop_early(s, n);
         }
     }
     s->connect_due = NEVER;
@@ -538,19 +600,65 @@ static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *p
     }
 }
 
+/* An EVENT for a namespace whose CONNECT reply has not come yet (a server that emits on
+ * connection before it answers): kept with copies of its attachments (the inbox reuses its own
+ * for the next packet) and handed over just before CONNECTED, as socket.io-client's receive
+ * buffer does; past SIO_SIO_CLIENT_MAX_EARLY_EVENTS, or without memory, dropped. */
+static void keep_early(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
+                       const sio_span *atts, uint32_t natt)
+{
+    if (n->early_count >= SIO_SIO_CLIENT_MAX_EARLY_EVENTS)
+        return;
+    sio_sio_client_item *it = item_new(s, SIO_SIO_CLIENT_EV_EVENT, name_of(n), n->user, pkt->data);
+    if (!it)
+        return;
+    it->has_id = pkt->has_id;
+    it->id = pkt->id;
+    if (natt) {
+        size_t bytes = natt * sizeof(sio_span);
+        for (uint32_t i = 0; i < natt; i++)
+            bytes += atts[i].len;
+        sio_span *copies = sio__mem(MEM(s), NULL, bytes);
+        if (!copies) {
+            item_free(s, it);
+            return;
+        }
+        uint8_t *at = (uint8_t *)(copies + natt);
+        for (uint32_t i = 0; i < natt; i++) {
+            if (atts[i].len)
+                memcpy(at, atts[i].ptr, atts[i].len);
+            copies[i] = sio_span_of(at, atts[i].len);
+            at += atts[i].len;
+        }
+        it->owned = copies;
+        it->attachments = copies;
+        it->attachment_count = natt;
+    }
+    if (n->early_tail)
+        n->early_tail->next = it;
+    else
+        n->early = it;
+    n->early_tail = it;
+    n->early_count++;
+}
+
 static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span *atts,
                           uint32_t natt, uint64_t now)
 {
     sio_sio_client_nsp *n = find(s, pkt->nsp);
     if (!n || n->state == NSP_LEFT)
         return; /* a namespace this client is not in */
-    sio_span sid;
+    sio_span sid = SIO_SPAN_NULL;
     if (pkt->type == SIO_PKT_CONNECT && n->state == NSP_PENDING && !connect_sid(s, pkt, &sid)) {
         push_nsp(s, SIO_SIO_CLIENT_EV_CONNECT_ERROR, n, sio_span_of(NO_SID, sizeof NO_SID - 1), 0);
         leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, false);
     } else if (pkt->type == SIO_PKT_CONNECT) {
         if (n->state == NSP_PENDING) {
             n->state = NSP_JOINED;
+            if (n->early)
+                queue_items(s, n->early, n->early_tail);
+            n->early = n->early_tail = NULL;
+            n->early_count = 0;
             push_nsp(s, SIO_SIO_CLIENT_EV_CONNECTED, n, sid, 0);
             send_buffer(s, n, now);
         }
@@ -558,7 +666,8 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
         push_nsp(s, SIO_SIO_CLIENT_EV_CONNECT_ERROR, n, pkt->data, 0);
         leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, false);
     } else if (n->state != NSP_JOINED) {
-        return;
+        if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT)
+            keep_early(s, n, pkt, atts, natt);
     } else if (pkt->type == SIO_PKT_DISCONNECT) {
         leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, true);
     } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
@@ -611,17 +720,14 @@ void sio_sio_client_free(sio_sio_client *s)
         sio_sio_client_nsp *n = s->namespaces;
         s->namespaces = n->next;
         sio__list_clear(MEM(s), &n->buffer);
+        items_free(s, n->early);
         sio__mem(MEM(s), n->acks, 0);
         sio__mem(MEM(s), n->auth, 0);
         sio__mem(MEM(s), n, 0);
     }
-    while (s->events) {
-        sio_sio_client_item *it = s->events;
-        s->events = it->next;
-        sio__mem(MEM(s), it, 0);
-    }
-    s->events_tail = NULL;
-    sio__mem(MEM(s), s->current, 0);
+    items_free(s, s->events);
+    s->events = s->events_tail = NULL;
+    item_free(s, s->current);
     s->current = NULL;
     sio__inbox_free(&s->inbox, MEM(s));
 }

@@ -16,6 +16,11 @@ typedef struct world {
     char client_log[4096]; /* the client's events, one line each */
     char server_log[4096]; /* the server application's view */
     uint64_t server_ack_id;
+    uint32_t early_events; /* EVENTs the server sends before it answers a CONNECT */
+    bool early_binary;     /* … the first of them a BINARY_EVENT */
+    bool hold_connect;     /* … and the CONNECT is not answered */
+    uint8_t attachment[8]; /* the first attachment of the last event that had one */
+    size_t attachment_len;
 } world;
 
 static world w;
@@ -39,6 +44,26 @@ static void log_line(char *log, size_t cap, const char *fmt, const char *a, sio_
 
 /* ------------------------------------------------------------------ the server application */
 
+/* EVENTs sent straight into the Engine.IO session, before the namespace's CONNECT is answered:
+ * ["early",1], ["early",2], … (the first a BINARY_EVENT with one attachment when asked for;
+ * the second with ack id 7). */
+static void send_early_events(sio_span nsp)
+{
+    char text[SIO_SIO_CLIENT_MAX_NAMESPACE + 64];
+    int prefix = nsp.len == 1 ? 0 : (int)nsp.len;
+    for (uint32_t i = 1; i <= w.early_events; i++) {
+        bool binary = i == 1 && w.early_binary;
+        int n = binary ? snprintf(text, sizeof text,
+                                  "51-%.*s%s[\"early\",%u,{\"_placeholder\":true,\"num\":0}]",
+                                  prefix, (const char *)nsp.ptr, prefix ? "," : "", i)
+                       : snprintf(text, sizeof text, "2%.*s%s%s[\"early\",%u]", prefix,
+                                  (const char *)nsp.ptr, prefix ? "," : "", i == 2 ? "7" : "", i);
+        sio_eio_server_send(&w.net.server, false, (const uint8_t *)text, (size_t)n, w.net.now);
+        if (binary)
+            sio_eio_server_send(&w.net.server, true, (const uint8_t *)"\x0a\x0b\x0c", 3, w.net.now);
+    }
+}
+
 /* Accepts "/" and "/custom", refuses "/auth"; answers acks with ["ok"]; "ask" makes it emit
  * with an ack id; "bin" sends an attachment back; "kick" disconnects the namespace. */
 static void server_event(const sio_sio_server_event *ev)
@@ -51,6 +76,9 @@ static void server_event(const sio_sio_server_event *ev)
         snprintf(line, sizeof line, "connect %.*s %.*s", (int)ev->nsp.len,
                  (const char *)ev->nsp.ptr, (int)ev->data.len, (const char *)ev->data.ptr);
         log_line(w.server_log, sizeof w.server_log, "%s%.*s\n", line, SIO_SPAN_NULL);
+        send_early_events(ev->nsp);
+        if (w.hold_connect)
+            return;
         if (ev->nsp.len == 5 && memcmp(ev->nsp.ptr, "/auth", 5) == 0)
             sio_sio_server_refuse(&w.server, ev->nsp, sio_span_of("{\"message\":\"no\"}", 16));
         else
@@ -138,8 +166,12 @@ static void drain_sio_client(void)
         if (ev.type == SIO_SIO_CLIENT_EV_RECONNECT_SCHEDULED)
             n += snprintf(line + n, sizeof line - (size_t)n, "#%u %llu ms", ev.attempt,
                           (unsigned long long)ev.delay_ms);
-        if (ev.attachment_count)
+        if (ev.attachment_count) {
             n += snprintf(line + n, sizeof line - (size_t)n, " +%u", ev.attachment_count);
+            w.attachment_len = ev.attachments[0].len < sizeof w.attachment ? ev.attachments[0].len
+                                                                           : sizeof w.attachment;
+            memcpy(w.attachment, ev.attachments[0].ptr, w.attachment_len);
+        }
         if (ev.has_id)
             snprintf(line + n, sizeof line - (size_t)n, " id=%llu", (unsigned long long)ev.id);
         log_line(w.client_log, sizeof w.client_log, "%s%.*s\n", line, SIO_SPAN_NULL);
@@ -452,6 +484,106 @@ static void test_connect_reply_without_sid(void)
     finish();
 }
 
+/* How many times `needle` occurs in the client's log. */
+static int client_count(const char *needle)
+{
+    int count = 0;
+    for (const char *at = w.client_log; (at = strstr(at, needle)) != NULL; at++)
+        count++;
+    return count;
+}
+
+/* EVENTs that arrive before the CONNECT reply are handed over, in order, just before CONNECTED
+ * (CSIO-BUF-03), their attachments and ack ids intact; SIO_SIO_CLIENT_MAX_EARLY_EVENTS are kept
+ * and the one past the bound is dropped. */
+static void test_early_events(void)
+{
+    start(4, true);
+    w.early_events = SIO_SIO_CLIENT_MAX_EARLY_EVENTS + 1;
+    w.early_binary = true;
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    settle();
+    CHECK(client_saw("event / [\"early\",1,{\"_placeholder\":true,\"num\":0}] +1\n"
+                     "event / [\"early\",2] id=7\nevent / [\"early\",3]\n"));
+    CHECK(w.attachment_len == 3 && memcmp(w.attachment, "\x0a\x0b\x0c", 3) == 0);
+    char last[64];
+    snprintf(last, sizeof last, "event / [\"early\",%u]\nconnected / sock\n",
+             SIO_SIO_CLIENT_MAX_EARLY_EVENTS);
+    CHECK(client_saw(last));
+    CHECK_EQ_INT(client_count("event / [\"early\","), SIO_SIO_CLIENT_MAX_EARLY_EVENTS);
+    CHECK(client_count("connected / sock\n") == 1);
+    /* the early event's ack request is answered once joined (the server ignores an id it did
+     * not issue, but the client may send it) */
+    CHECK(strstr(w.net.log, "37[\"thanks\"]") != NULL);
+    finish();
+}
+
+/* Kept EVENTs go with a namespace that is refused, or whose connection is lost before the
+ * reply; nothing of them is delivered later. */
+static void test_early_events_dropped(void)
+{
+    start(4, true);
+    w.early_events = 2;
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    sio_sio_client_connect(&w.client, S("/auth"), S("{}"), &user_auth, w.net.now);
+    settle();
+    CHECK(client_saw("event / [\"early\",1]\nevent / [\"early\",2] id=7\nconnected / sock\n"));
+    CHECK(client_saw("connect-error /auth {\"message\":\"no\"}\n"));
+    CHECK(!client_saw("event /auth"));
+    /* the server holds the next CONNECT after its events, then goes away */
+    sio_sio_client_connect(&w.client, S("/custom"), SIO_SPAN_NULL, &user_custom, w.net.now);
+    w.hold_connect = true;
+    settle();
+    CHECK(!client_saw("event /custom"));
+    w.net.server_down = true;
+    sio_eio_server_abort(&w.net.server, SIO_EIO_REASON_SERVER_SHUTDOWN, w.net.now);
+    settle();
+    CHECK(client_saw("scheduled #1 1000 ms\n"));
+    w.net.server_down = false;
+    w.hold_connect = false;
+    w.early_events = 0;
+    advance(&w.net, 1000);
+    CHECK(client_saw("connected /custom sock\n"));
+    CHECK(!client_saw("event /custom"));
+    finish();
+}
+
+/* A lost connection forgets the ack ids of emits that went out on it, and keeps those of emits
+ * still buffered, which go out on the next one: their ACK is delivered, even after a failed
+ * attempt in between. */
+static void test_buffered_ack_ids_kept(void)
+{
+    start(4, true);
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    settle();
+    CHECK(client_saw("connected / sock\n"));
+    uint64_t sent_id = 99, buffered_id = 99;
+    CHECK_ERR(
+        sio_sio_client_emit(&w.client, S("/"), S("[\"out\"]"), NULL, 0, true, &sent_id, w.net.now),
+        SIO_OK);
+    w.net.server_down = true; /* before the emit arrives: its ACK never comes */
+    sio_eio_server_abort(&w.net.server, SIO_EIO_REASON_SERVER_SHUTDOWN, w.net.now);
+    settle();
+    CHECK(client_saw("disconnected / (transport close)\nscheduled #1 1000 ms\n"));
+    CHECK_ERR(sio_sio_client_emit(&w.client, S("/"), S("[\"later\"]"), NULL, 0, true, &buffered_id,
+                                  w.net.now),
+              SIO_OK);
+    CHECK_EQ_INT(sent_id, 0);
+    CHECK_EQ_INT(buffered_id, 1);
+    advance(&w.net, 1000); /* the first attempt fails too */
+    CHECK(client_saw("scheduled #2 2000 ms\n"));
+    w.net.server_down = false;
+    advance(&w.net, 2000);
+    CHECK(client_saw("reconnected \n"));
+    CHECK(server_saw("event [\"later\"]\n"));
+    CHECK(client_saw("ack / [\"ok\"] id=1\n"));
+    /* an ACK for the emit that went out on the lost connection is not reported */
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"30[\"late\"]", 10, w.net.now);
+    settle();
+    CHECK(!client_saw("id=0"));
+    finish();
+}
+
 static void test_backoff(void)
 {
     sio_sio_client_config cfg;
@@ -492,6 +624,9 @@ int main(void)
     test_parse_error();
     test_edges();
     test_connect_reply_without_sid();
+    test_early_events();
+    test_early_events_dropped();
+    test_buffered_ack_ids_kept();
     test_backoff();
     CHECK_DONE();
 }

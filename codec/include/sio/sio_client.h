@@ -14,8 +14,8 @@
  * socket.io-client does; with randomization 0 the delays are exact and no random value is asked
  * for.
  *
- * Memory: namespaces, their buffered emits, awaited ack ids and binary packets being assembled
- * use the configuration's sio_allocator. An event's bytes are valid until the next call into the
+ * Memory: namespaces, their buffered emits, awaited ack ids, EVENTs kept until a CONNECT reply
+ * and binary packets being assembled use the configuration's sio_allocator. An event's bytes are valid until the next call into the
  * session (drain the events after each input).
  *
  * Transition table (nsp states: PENDING = CONNECT to send or sent; JOINED; LEFT):
@@ -29,7 +29,10 @@
  *   CONNECTING   | connect timeout                        | RECONNECT_   | Engine.IO closed;
  *                |                                        | WAIT / CLOSED| RECONNECT_SCHEDULED
  *   any          | connect(nsp, auth)                     | same         | CONNECT when OPEN
- *   OPEN         | CONNECT reply for nsp                  | OPEN         | CONNECTED (sid); the nsp's
+ *   OPEN         | EVENT / BINARY_EVENT for a PENDING nsp | OPEN         | nothing yet: kept (at most
+ *                |                                        |              | MAX_EARLY_EVENTS)
+ *   OPEN         | CONNECT reply for nsp                  | OPEN         | the kept EVENTs, then
+ *                |                                        |              | CONNECTED (sid); the nsp's
  *                |                                        |              | buffered emits sent
  *   OPEN         | v5 CONNECT reply without a string sid  | OPEN         | CONNECT_ERROR (a message
  *                |                                        |              | of its own); nsp LEFT
@@ -47,7 +50,11 @@
  *                |                                        |              | disconnect"; nsp LEFT
  *   OPEN,        | Engine.IO CLOSED (not asked for)       | RECONNECT_   | DISCONNECTED with its
  *   CONNECTING   |                                        | WAIT / CLOSED| reason for each JOINED
- *                |                                        |              | nsp (back to PENDING);
+ *                |                                        |              | nsp (back to PENDING;
+ *                |                                        |              | ack ids of emits sent
+ *                |                                        |              | forgotten, of buffered
+ *                |                                        |              | ones kept; kept EVENTs
+ *                |                                        |              | dropped);
  *                |                                        |              | RECONNECT_SCHEDULED, or
  *                |                                        |              | RECONNECT_FAILED + CLOSED
  *   RECONNECT_   | reconnect delay                        | CONNECTING   | RECONNECTING; Engine.IO
@@ -71,6 +78,8 @@
 /* Longest namespace name, and longest auth (v5 JSON object, v4 query), a client keeps. */
 #define SIO_SIO_CLIENT_MAX_NAMESPACE 256u
 #define SIO_SIO_CLIENT_MAX_AUTH      4096u
+/* EVENTs kept per namespace while its CONNECT reply has not come; those past it are dropped. */
+#define SIO_SIO_CLIENT_MAX_EARLY_EVENTS 64u
 
 typedef struct sio_sio_client_config {
     bool reconnection;             /* default true */
