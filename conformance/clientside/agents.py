@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENTS_DIR = ROOT / "conformance" / "clients"
 CACHE = ROOT / "build" / "clients"
 STDERR_TAIL_LINES = 40
+# How long an exited fixture's stderr is waited for: its pipe reaches end-of-file at once unless a
+# child process it left behind still holds it open.
+STDERR_DRAIN_S = 2.0
 # Every capability a fixture may declare (CLIENT-FIXTURE.md section 2).
 FEATURES = (
     "multiplex",
@@ -289,6 +292,8 @@ class Fixture:
     exit_ms: float | None = None
     stopping: bool = False
     expect_exit: bool = False
+    # Set once the stderr pipe reached end-of-file (every line the process wrote is in `stderr`).
+    stderr_eof: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.lines = Journal(self.clock, "fixture output")
@@ -323,17 +328,27 @@ class Fixture:
 
     def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        for raw in iter(self.proc.stderr.readline, b""):
-            self.stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
-            if len(self.stderr) > 4000:
-                del self.stderr[:2000]
+        try:
+            for raw in iter(self.proc.stderr.readline, b""):
+                self.stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                if len(self.stderr) > 4000:
+                    del self.stderr[:2000]
+        finally:
+            self.stderr_eof.set()
+
+    def _drained_stderr(self) -> list[str]:
+        """`stderr`, after waiting (bounded) for the pipe of an exited process to be read to its end:
+        a fixture's last words may still be in the pipe when its exit is seen."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self.stderr_eof.wait(STDERR_DRAIN_S)
+        return self.stderr
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def stderr_tail(self) -> str:
-        return "\n".join(self.stderr[-STDERR_TAIL_LINES:])
+        return "\n".join(self._drained_stderr()[-STDERR_TAIL_LINES:])
 
     def crash(self) -> str | None:
         """Why the fixture counts as crashed, or None: it died before it was told to, or an exception
@@ -342,7 +357,7 @@ class Fixture:
             code = self.proc.poll()
             if code is not None and not (self.expect_exit and code == 0):
                 return f"the fixture exited with status {code} before the case ended"
-        for line in self.stderr:
+        for line in self._drained_stderr():
             for pat in CRASH_PATTERNS:
                 if re.search(pat, line):
                     return f"an uncaught exception was printed on stderr ({line.strip()[:160]!r})"

@@ -45,6 +45,9 @@ HEALTH_TIMEOUT_S = 5.0
 # Lines of a target's standard error kept for crash reports.
 STDERR_TAIL_LINES = 40
 OUTPUT_KEEP_LINES = 10000
+# How long the stderr tail of an exited target waits for its pipe to be drained: the pipe reaches
+# end-of-file at once unless a child the target left behind still holds it open.
+STDERR_DRAIN_S = 2.0
 
 # The optional parts of the fixture contract: name -> (what it is, where FIXTURE.md defines it).
 PARTS: dict[str, tuple[str, str]] = {
@@ -404,6 +407,8 @@ class Target:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     output: list[str] = field(default_factory=list, repr=False)
     stderr: list[str] = field(default_factory=list, repr=False)
+    # Set by the thread that copies the process's stderr into `stderr` once it has read end-of-file.
+    stderr_eof: threading.Event = field(default_factory=threading.Event, repr=False)
     client_pings: bool = False
     upgrade_timeout_ms: int | None = None
     # How the target was started, to restart it the same way; None for an URL target.
@@ -479,6 +484,10 @@ class Target:
         return self.process is None or self.process.poll() is None
 
     def stderr_tail(self, lines: int = STDERR_TAIL_LINES) -> list[str]:
+        """The last lines the process wrote to stderr. For a process that has exited, its last words
+        may still be in the pipe: wait (bounded) until the copying thread has read end-of-file."""
+        if self.process is not None and self.process.poll() is not None:
+            self.stderr_eof.wait(STDERR_DRAIN_S)
         return list(self.stderr[-lines:])
 
 
@@ -496,16 +505,20 @@ def need(case, target: Target, part: str) -> None:  # noqa: ANN001 (verdict.Case
     case.unimplemented(target.absence(part))
 
 
-def _pump(stream: IO[bytes], lines: queue.Queue[str | None] | None, sink: list[str]) -> None:
-    for raw in iter(stream.readline, b""):
-        line = raw.decode("utf-8", "replace").rstrip("\n")
-        sink.append(line)
-        if len(sink) > OUTPUT_KEEP_LINES:
-            del sink[: OUTPUT_KEEP_LINES // 2]
+def _pump(stream: IO[bytes], lines: queue.Queue[str | None] | None, sink: list[str], eof: threading.Event) -> None:
+    """Copies a pipe of the process into `sink` (and `lines`), line by line, until end-of-file."""
+    try:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            sink.append(line)
+            if len(sink) > OUTPUT_KEEP_LINES:
+                del sink[: OUTPUT_KEEP_LINES // 2]
+            if lines is not None:
+                lines.put(line)
+    finally:
+        eof.set()
         if lines is not None:
-            lines.put(line)
-    if lines is not None:
-        lines.put(None)
+            lines.put(None)
 
 
 class StartError(RuntimeError):
@@ -546,10 +559,19 @@ def _argv_and_env(spec: TargetSpec, s: dict[str, int], env: dict[str, str]) -> t
     return argv, full_env
 
 
-def _launch(
-    spec: TargetSpec, overrides: dict[str, int], env: dict[str, str]
-) -> tuple[subprocess.Popen[bytes], int, list[str], list[str]]:
-    """Starts the process and waits for its READY line: (process, port, stdout sink, stderr sink)."""
+@dataclass
+class _Launched:
+    """A started fixture process, its port, and what its pipes have delivered so far."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    output: list[str]
+    stderr: list[str]
+    stderr_eof: threading.Event
+
+
+def _launch(spec: TargetSpec, overrides: dict[str, int], env: dict[str, str]) -> _Launched:
+    """Starts the process and waits for its READY line."""
     for need_path in spec.needs:
         if not need_path.exists():
             raise StartError(f"target {spec.name}: {need_path} is missing (build or install it first)")
@@ -559,8 +581,13 @@ def _launch(
     lines: queue.Queue[str | None] = queue.Queue()
     out: list[str] = []
     err: list[str] = []
-    threading.Thread(target=_pump, args=(proc.stdout, lines, out), daemon=True, name=f"{spec.name} stdout").start()
-    threading.Thread(target=_pump, args=(proc.stderr, None, err), daemon=True, name=f"{spec.name} stderr").start()
+    out_eof, err_eof = threading.Event(), threading.Event()
+    threading.Thread(
+        target=_pump, args=(proc.stdout, lines, out, out_eof), daemon=True, name=f"{spec.name} stdout"
+    ).start()
+    threading.Thread(
+        target=_pump, args=(proc.stderr, None, err, err_eof), daemon=True, name=f"{spec.name} stderr"
+    ).start()
     deadline = time.monotonic() + READY_TIMEOUT_S
     while True:
         try:
@@ -572,9 +599,10 @@ def _launch(
             ) from None
         if line is None:
             proc.wait(timeout=5.0)
+            err_eof.wait(STDERR_DRAIN_S)
             raise StartError(_exit_message(spec.name, proc.returncode, out, err))
         if line.startswith("READY "):
-            return proc, int(line.split()[1]), out, err
+            return _Launched(proc, int(line.split()[1]), out, err, err_eof)
 
 
 # util-linux's setpriv (Debian: always installed) starts the fixture with the kernel's parent-death
@@ -619,11 +647,12 @@ def start(spec: TargetSpec, overrides: dict[str, int] | None = None, env: dict[s
     """Starts the target's fixture; `env` adds optional FIXTURE.md settings (INITIAL_PACKET, …)."""
     o = dict(overrides or {})
     e = dict(env or {})
-    proc, port, out, err = _launch(spec, o, e)
+    run = _launch(spec, o, e)
     s = _settings(spec, o)
-    return Target(spec.name, "127.0.0.1", port, s["ping_interval_ms"], s["ping_timeout_ms"],
+    return Target(spec.name, "127.0.0.1", run.port, s["ping_interval_ms"], s["ping_timeout_ms"],
                   s["connect_timeout_ms"], s["max_payload"], spec.eio3, spec.features, spec.profile,
-                  spec.description, process=proc, output=out, stderr=err, client_pings=spec.client_pings,
+                  spec.description, process=run.process, output=run.output, stderr=run.stderr,
+                  stderr_eof=run.stderr_eof, client_pings=spec.client_pings,
                   upgrade_timeout_ms=spec.upgrade_timeout_ms, spec=spec, overrides=o, env=e,
                   packages=resolved_packages(spec))  # fmt: skip
 
@@ -634,8 +663,9 @@ def restart(target: Target) -> None:
     assert target.spec is not None, "only a target the suite started can be restarted"
     if target.process is not None:
         stop_process(target.process)
-    proc, port, out, err = _launch(target.spec, target.overrides, target.env)
-    target.process, target.port, target.output, target.stderr = proc, port, out, err
+    run = _launch(target.spec, target.overrides, target.env)
+    target.process, target.port, target.output = run.process, run.port, run.output
+    target.stderr, target.stderr_eof = run.stderr, run.stderr_eof
     target.restarts += 1
 
 

@@ -129,3 +129,35 @@ def test_health_accepts_an_engine_io_handshake():
         assert not t.is_alive(), "the probe's session was not closed"
     finally:
         srv.close()
+
+
+# A fixture that writes its last words to stderr and exits, its output small enough to stay in the
+# pipe until read.
+_EXITS_TALKING = (
+    'echo "READY 1"; i=0; while [ $i -lt 1000 ]; do echo "filler line $i of the stderr output" >&2; '
+    'i=$((i+1)); done; echo "last words before exit" >&2; exit 7'
+)
+
+
+def test_stderr_tail_of_an_exited_target_holds_its_last_words(monkeypatch):
+    """The thread copying stderr may run late (a loaded machine): it is held until the process has
+    exited, and released just before the tail is read, which must still end with the last words."""
+    release = threading.Event()
+    pump = targets._pump
+
+    def late_stderr_pump(stream, lines, sink, eof):  # noqa: ANN001, ANN202 (same signature as _pump)
+        if lines is None:  # the stderr pipe
+            release.wait(20)
+        pump(stream, lines, sink, eof)
+
+    monkeypatch.setattr(targets, "_pump", late_stderr_pump)
+    t = targets.start(targets.command_spec("exits-talking", _EXITS_TALKING))
+    try:
+        assert t.process is not None
+        assert t.process.wait(timeout=20) == 7
+        release.set()
+        assert t.stderr_tail(3)[-1:] == ["last words before exit"]
+        assert t.stderr_eof.is_set()
+    finally:
+        release.set()
+        targets.stop(t)
