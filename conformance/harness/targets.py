@@ -699,16 +699,23 @@ def stop(target: Target) -> None:
 
 
 @contextlib.contextmanager
-def private_instance(target: Target, env: dict[str, str] | None = None) -> Iterator[Target | None]:
-    """A second instance of a target the suite started itself, with the same settings plus `env`,
-    stopped afterwards; None for an URL target (the case then says NO_PRIVATE_INSTANCE)."""
+def private_instance(
+    target: Target, env: dict[str, str] | None = None, overrides: dict[str, int] | None = None
+) -> Iterator[Target | None]:
+    """A second instance of a target the suite started itself, with the same settings plus `env`, and
+    `overrides` of its heartbeat or other settings, stopped afterwards; None for an URL target (the
+    case then says NO_PRIVATE_INSTANCE)."""
     if target.spec is None:
         yield None
         return
-    own = start(target.spec, dict(target.overrides), {**target.env, **(env or {})})
+    changed = dict(overrides or {})
+    own = start(target.spec, {**target.overrides, **changed}, {**target.env, **(env or {})})
     own.features, own.unknown, own.parts_from = target.features, target.unknown, target.parts_from
     own.upgrade_timeout_ms = target.upgrade_timeout_ms
-    own.ping_interval_ms, own.ping_timeout_ms = target.ping_interval_ms, target.ping_timeout_ms
+    if "ping_interval_ms" not in changed:
+        own.ping_interval_ms = target.ping_interval_ms
+    if "ping_timeout_ms" not in changed:
+        own.ping_timeout_ms = target.ping_timeout_ms
     try:
         yield own
     finally:
