@@ -145,6 +145,7 @@ class Session:
         self.pinger: threading.Thread | None = None
         self.conns: set[Conn] = set()  # every connection that carried a request of this session
         self.pings: list[float] = []  # when each server ping was sent (ms on the case's clock)
+        self.pongs = 0  # pongs received from the client (Engine.IO 4)
         self.opened_ms = server.clock.ms()
 
     # -- sending
@@ -626,6 +627,11 @@ class ScriptedServer:
             if kind == "1":
                 s.end("close packet from the client")
                 return
+            if kind == "3" and self.profile.eio == 4:
+                with s.cond:
+                    s.pongs += 1
+                    s.cond.notify_all()
+                return
             if kind != "4":
                 return
             body: Packet = packet[1:]
@@ -657,6 +663,9 @@ class ScriptedServer:
 
     # ------------------------------------------------------------------ heartbeat
     def _ping_loop(self, s: Session) -> None:
+        """Engine.IO 4: a ping pingInterval after the open packet, then pingInterval after each pong, as
+        the reference server schedules them. A ping is not repeated while its pong is outstanding: over
+        polling, a second ping would wait in the queue for the client's next GET while its time ran."""
         interval = self.profile.ping_interval / 1000.0
         while True:
             with s.cond:
@@ -664,9 +673,20 @@ class ScriptedServer:
                 if s.closed is not None or self.stopped:
                     return
                 pinging = s.pinging
-            if pinging:
+            if not pinging:
+                continue
+            with s.cond:
+                answered = s.pongs + 1
                 s.pings.append(self.clock.ms())
-                s.send("2")
+            s.send("2")
+            if not self._await_pong(s, answered):
+                return
+
+    def _await_pong(self, s: Session, count: int) -> bool:
+        """Waits until the client has sent `count` pongs; False once the session or the server ended."""
+        with s.cond:
+            s.cond.wait_for(lambda: s.pongs >= count or s.closed is not None or self.stopped)
+            return s.closed is None and not self.stopped
 
 
 def sio_sid(s: Session, nsp: str) -> str:

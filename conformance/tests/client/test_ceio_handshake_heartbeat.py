@@ -188,7 +188,13 @@ def test_CEIO_HB_01_every_ping_answered_in_time(run: Run, case: Case, transport:
         len(answered) == 5 and not late,
         "5 pings each answered within pingTimeout (200 ms)",
         "5 pongs, none late",
-        {"late": late, "pings_sent": len(s.pings), "pongs": len(pongs), "transport": s.transport},
+        {
+            "late": late,
+            "pong_after_ms": [a["pong_after_ms"] for a in answered],
+            "pings_sent": len(s.pings),
+            "pongs": len(pongs),
+            "transport": s.transport,
+        },
     )
 
 
