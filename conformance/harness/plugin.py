@@ -463,7 +463,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     final["repeat"] = verdicts
     if len(set(verdicts)) > 1:
         first_of = {v: results[verdicts.index(v)] for v in dict.fromkeys(verdicts)}
-        fields = ("verdict", "message", "expected", "actual", "transcript")
+        fields = ("verdict", "message", "expected", "actual", "suite_stall_ms", "transcript")
         final["changed"] = [{k: r.get(k) for k in fields} | {"run": verdicts.index(v) + 1} for v, r in first_of.items()]
         final["verdict"] = max(verdicts, key=lambda v: RANK.get(v, 6))
     for rep in reports:
@@ -474,6 +474,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    tracking.watch_stalls()
     item.stash[TRANSCRIPT_KEY] = tracking.begin_case()
     yield
 
@@ -568,6 +569,7 @@ def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
         "message": state.get("message", ""),
         "caused_by": state.get("caused_by"),
         "duration": round(time.monotonic() - c.started, 3) if c else 0.0,
+        "suite_stall_ms": transcript.stall_ms if transcript is not None else 0.0,
         "transcript": transcript.messages() if transcript is not None else [],
     }
 
@@ -654,6 +656,10 @@ def _reason_lines(r: dict) -> list[str]:
     out += [f"      {line}" for line in (r["message"] or "").strip().splitlines()]
     if r.get("caused_by"):
         out.append(f"      (follows from {r['caused_by']})")
+    if r.get("suite_stall_ms"):
+        out.append(
+            f"      (the suite itself did not run for {r['suite_stall_ms']:.0f} ms during this case: machine load)"
+        )
     msgs = r.get("transcript") or []
     if msgs:
         limit = TERMINAL_TRANSCRIPT.get(r["verdict"], 12)
@@ -693,7 +699,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for r in changed:
         tr.write_line(f"  verdict changed between runs: {r['case']}: {' '.join(r['repeat'])}")
         for run in r["changed"]:
-            for line in _reason_lines(run | {"case": f"run {run['run']}"}):
+            stalled = (
+                f" (the suite did not run for {run['suite_stall_ms']:.0f} ms)" if run.get("suite_stall_ms") else ""
+            )
+            for line in _reason_lines(run | {"case": f"run {run['run']}{stalled}"}):
                 tr.write_line("  " + line)
     repeat = config.getoption("--repeat")
     if repeat > 1:

@@ -53,6 +53,7 @@ class Transcript:
     dropped: int = 0
     next_conn: int = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stall_ms: float = 0.0  # the longest time the suite's process did not run during the case
 
     def add(self, conn: int, direction: str, data: bytes = b"", note: str = "") -> None:
         with self.lock:
@@ -139,6 +140,42 @@ def end_case() -> Transcript | None:
     with _lock:
         out, _current = _current, None
         return out
+
+
+# The suite's own scheduling: a thread that should wake every STALL_TICK_S notes each time it woke
+# STALL_NOTE_S or more late. The whole process was then not running (a loaded machine): no reply
+# could be read, no pong sent, no deadline checked in that gap, so a timing verdict across it says as
+# much about the machine as about the target. The gap goes into the transcript of the running case.
+STALL_TICK_S = 0.02
+STALL_NOTE_S = 0.1
+_stall_watch: threading.Thread | None = None
+
+
+def watch_stalls() -> None:
+    """Starts the stall watch (once per process)."""
+    global _stall_watch
+    with _lock:
+        if _stall_watch is not None:
+            return
+        _stall_watch = threading.Thread(target=_watch_stalls, daemon=True, name="stall watch")
+    _stall_watch.start()
+
+
+def _watch_stalls() -> None:
+    tick = threading.Event()  # never set: its timed wait is the watch's clock
+    last = time.monotonic()
+    for _ in iter(int, 1):  # for the life of the process
+        tick.wait(STALL_TICK_S)
+        now = time.monotonic()
+        late = now - last - STALL_TICK_S
+        last = now
+        if late < STALL_NOTE_S:
+            continue
+        with _lock:
+            t = _current
+        if t is not None:
+            t.stall_ms = max(t.stall_ms, round(late * 1000))
+            t.add(0, "!", note=f"the suite itself did not run for {late * 1000:.0f} ms (machine load)")
 
 
 def register(sock: socket.socket, peer: str = "") -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from harness import catalogue
+from harness import catalogue, tracking
 from harness.eio import decode_payload, encode_payload
 from harness.http import HttpResponse, _Reader, read_response
 from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
@@ -171,3 +174,26 @@ def test_case_check_passes_and_records():
     with pytest.raises(Verdict) as info:
         c.unimplemented("no such feature")
     assert info.value.kind == "unimplemented"
+
+
+def test_stall_watch_notes_when_the_suite_did_not_run():
+    """The process keeps the interpreter to one thread for 0.4 s (as a starved process would be kept from
+    running at all): the watch notes the gap in the running case's transcript once it runs again."""
+    tracking.watch_stalls()
+    transcript = tracking.begin_case()
+    switch = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(5.0)  # no other Python thread runs until this loop gives way
+        until = time.monotonic() + 0.4
+        while time.monotonic() < until:
+            pass
+    finally:
+        sys.setswitchinterval(switch)
+    noted = threading.Event()
+    for _ in range(100):  # the watch needs a tick to run again
+        if transcript.stall_ms or noted.wait(0.02):
+            break
+    tracking.end_case()
+    assert transcript.stall_ms >= 300, transcript.stall_ms
+    notes = [m["text"] for m in transcript.messages() if m["dir"] == "!"]
+    assert any(n.startswith("the suite itself did not run for") for n in notes), notes
