@@ -258,19 +258,22 @@ class PollingSession(Session):
                 # Only noops (a server draining polling for an upgrade answers every GET at once with
                 # one): the next GET waits a little instead of spinning on the server.
                 self._stop.wait(min(0.05, self.target.ping_interval / 10))
+            # What the body carries is handed over before the pongs are posted: a pong's round trip
+            # does not delay the packets that came with the ping.
+            pings = 0
             for p in packets:
                 if p == "2" and self.auto_pong:
-                    try:
-                        self.post("3")
-                    except Exception:
-                        pass
+                    pings += 1
                 elif p == "1":
                     self.packets.put(End("close packet 1", time.monotonic()))
                     return
-                elif p == "6":
-                    continue
-                else:
+                elif p != "6":
                     self.packets.put(p)
+            for _ in range(pings):
+                try:
+                    self.post("3")
+                except Exception:
+                    pass
 
     def stop_poller(self, timeout: float) -> bool:
         """Ask the poller to stop after its current GET; True if it stopped within `timeout`."""
