@@ -41,9 +41,10 @@ class Journal(Generic[T]):
         self.cond = threading.Condition()
         self.closed_reason: str | None = None
 
-    def add(self, item: T) -> Entry[T]:
+    def add(self, item: T, t: float | None = None) -> Entry[T]:
+        """Appends `item`, stamped `t` (ms on the case's clock: when it reached the machine) or now."""
         with self.cond:
-            e = Entry(self.clock.ms(), item)
+            e = Entry(self.clock.ms() if t is None else t, item)
             self.entries.append(e)
             self.cond.notify_all()
             return e

@@ -9,11 +9,14 @@ threads and timers only.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
 import struct
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +88,7 @@ class Conn:
         self.server, self.sock, self.id = server, sock, cid
         self.lock = threading.Lock()
         self.closed = False
+        self.arrived_ms = server.clock.ms()  # when the bytes read last reached the machine (case clock)
 
     def send(self, data: bytes, note: str = "") -> bool:
         with self.lock:
@@ -243,13 +247,13 @@ class ScriptedServer:
         threading.Thread(target=self._accept_loop, daemon=True, name="scripted-server accept").start()
 
     # ------------------------------------------------------------------ recording
-    def record(self, cid: int, direction: str, data: bytes = b"", note: str = "") -> None:
+    def record(self, cid: int, direction: str, data: bytes = b"", note: str = "", t: float | None = None) -> None:
         with self.lock:
             if self.transcript_bytes + len(data) > MAX_TRANSCRIPT_BYTES:
                 data = data[:64]
                 note = (note + " " if note else "") + "(cut: transcript limit)"
             self.transcript_bytes += len(data)
-            self.transcript.append(WireRecord(self.clock.ms(), cid, direction, data, note))
+            self.transcript.append(WireRecord(self.clock.ms() if t is None else t, cid, direction, data, note))
 
     def note(self, text: str) -> None:
         self.events.add(text)
@@ -342,6 +346,7 @@ class ScriptedServer:
             except OSError:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _ask_arrival_times(sock)
             conn = Conn(self, sock, next(self.ids))
             with self.lock:
                 self.conns.append(conn)
@@ -349,12 +354,16 @@ class ScriptedServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True, name=f"conn {conn.id}").start()
 
     def _recv(self, conn: Conn) -> bytes:
+        """The next bytes from the client. Their time is when they reached the machine (the kernel's
+        receive timestamp), not when a thread of this server got to read them: on a loaded machine
+        the two differ by the suite's own scheduling delays, which are no part of the client's timing."""
         try:
-            data = conn.sock.recv(65536)
+            data, ancillary, _, _ = conn.sock.recvmsg(65536, ARRIVAL_CMSG_SPACE)
         except OSError:
-            data = b""
+            data, ancillary = b"", []
         if data:
-            self.record(conn.id, "in", data)
+            conn.arrived_ms = self._arrival_ms(ancillary)
+            self.record(conn.id, "in", data, t=conn.arrived_ms)
         elif not conn.closed:
             self.record(conn.id, "close", b"", "closed by the client")
         return data
@@ -382,9 +391,19 @@ class ScriptedServer:
             conn.close(note="connection finished")
 
     # ------------------------------------------------------------------ HTTP long-polling
+    def _arrival_ms(self, ancillary: list[tuple[int, int, bytes]]) -> float:
+        """Case-clock time of the kernel's receive timestamp in `ancillary` (now when there is none)."""
+        now_ms = self.clock.ms()
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                sec, nsec = struct.unpack("qq", data[:16])
+                ago = time.time() - (sec + nsec / 1e9)
+                return now_ms - max(0.0, ago) * 1000.0
+        return now_ms
+
     def _http(self, conn: Conn, req: wire.Request) -> bool:
         sid = req.param("sid")
-        self.http.add(HttpSeen(conn.id, req, sid if sid is not None else "new"))
+        self.http.add(HttpSeen(conn.id, req, sid if sid is not None else "new"), t=conn.arrived_ms)
         if sid is None:
             return self._handshake(conn, req)
         with self.lock:
@@ -502,7 +521,7 @@ class ScriptedServer:
                 self.note(f"undecodable POST body: {exc}")
                 packets = []
             for p in packets:
-                self._from_client(s, "polling", p, conn.id)
+                self._from_client(s, "polling", p, conn)
             if action is not None:
                 return action(conn, s)
             return conn.send(wire.response(200, b"ok"))
@@ -513,7 +532,7 @@ class ScriptedServer:
     # ------------------------------------------------------------------ WebSocket
     def _websocket(self, conn: Conn, req: wire.Request, rest: bytes) -> None:
         sid = req.param("sid")
-        self.http.add(HttpSeen(conn.id, req, sid if sid is not None else "new"))
+        self.http.add(HttpSeen(conn.id, req, sid if sid is not None else "new"), t=conn.arrived_ms)
         if self.ws_refuse is not None:
             raw = self.ws_refuse(req)
             if raw is not None:
@@ -580,11 +599,11 @@ class ScriptedServer:
             if probing:
                 probing = self._probe_step(conn, s, packet)
                 continue
-            self._from_client(s, "websocket", packet, conn.id)
+            self._from_client(s, "websocket", packet, conn)
 
     def _probe_step(self, conn: Conn, s: Session, packet: Packet) -> bool:
         """The upgrade: `2probe` answered, then `5` moves the session. Returns True while still probing."""
-        self.eio.add(EioSeen(s.sid, "websocket", packet, conn.id))
+        self.eio.add(EioSeen(s.sid, "websocket", packet, conn.id), t=conn.arrived_ms)
         if packet == "2probe":
             if s.probe_delay:
                 threading.Event().wait(s.probe_delay)  # the scenario's delay, not synchronisation
@@ -617,8 +636,8 @@ class ScriptedServer:
             conn.send(wire.encode_frame(wire.OP_TEXT, packet.encode("utf-8")))
 
     # ------------------------------------------------------------------ packets from the client
-    def _from_client(self, s: Session, transport: str, packet: Packet, cid: int) -> None:
-        self.eio.add(EioSeen(s.sid, transport, packet, cid))
+    def _from_client(self, s: Session, transport: str, packet: Packet, conn: Conn) -> None:
+        self.eio.add(EioSeen(s.sid, transport, packet, conn.id), t=conn.arrived_ms)
         if isinstance(packet, str):
             kind = packet[:1]
             if kind == "2" and self.profile.eio == 3 and s.answer_client_pings:
@@ -644,7 +663,7 @@ class ScriptedServer:
             s.assembler = wire.Assembler()
             return
         if sp is not None:
-            self.sio.add(SioSeen(s.sid, transport, sp))
+            self.sio.add(SioSeen(s.sid, transport, sp), t=conn.arrived_ms)
             if sp.type == wire.CONNECT:
                 self._connect_reply(s, sp)
 
@@ -687,6 +706,18 @@ class ScriptedServer:
         with s.cond:
             s.cond.wait_for(lambda: s.pongs >= count or s.closed is not None or self.stopped)
             return s.closed is None and not self.stopped
+
+
+# Linux: the kernel stamps each received segment when asked (SO_TIMESTAMPNS, not named by Python's
+# socket module); elsewhere, or when refused, the time a thread read the bytes stands in.
+SO_TIMESTAMPNS = 35
+ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
+
+
+def _ask_arrival_times(sock: socket.socket) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 
 
 def sio_sid(s: Session, nsp: str) -> str:
