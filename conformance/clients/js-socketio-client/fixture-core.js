@@ -51,7 +51,9 @@ function run(io, version) {
   };
   if (rc.delayMs !== undefined) opts.reconnectionDelay = rc.delayMs;
   if (rc.delayMaxMs !== undefined) opts.reconnectionDelayMax = rc.delayMaxMs;
-  if (rc.jitter !== undefined) opts.randomizationFactor = rc.jitter;
+  // socket.io-client 2.x takes `randomizationFactor || 0.5`, so 0 cannot turn its jitter off there; the
+  // smallest positive factor gives a deviation of floor(random * factor * delay) = 0 ms on every version.
+  if (rc.jitter !== undefined) opts.randomizationFactor = rc.jitter === 0 ? Number.MIN_VALUE : rc.jitter;
   if (rc.attempts !== undefined && rc.attempts !== null) opts.reconnectionAttempts = rc.attempts;
   if (config.timeoutMs !== undefined) opts.timeout = config.timeoutMs;
   if (config.query) opts.query = config.query;
