@@ -241,6 +241,9 @@ class ScriptedServer:
         self.ws_refuse: Callable[[wire.Request], bytes | None] | None = None
         self.handshakes = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
+        # Asked on the listener too: bytes that arrive before a thread got to accept their connection
+        # are stamped as well (accepted sockets inherit the setting).
+        _ask_arrival_times(self.listener)
         self.port = self.listener.getsockname()[1]
         self.conns: list[Conn] = []
         self.stopped = False
@@ -709,7 +712,8 @@ class ScriptedServer:
 
 
 # Linux: the kernel stamps each received segment when asked (SO_TIMESTAMPNS, not named by Python's
-# socket module); elsewhere, or when refused, the time a thread read the bytes stands in.
+# socket module); elsewhere, or when refused, the time a thread read the bytes stands in. With several
+# segments in one read, the stamp is the last one's.
 SO_TIMESTAMPNS = 35
 ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
 

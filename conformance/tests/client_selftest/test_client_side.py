@@ -8,6 +8,7 @@ import base64
 import json
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,26 @@ def test_traceback_on_stderr_is_a_crash(tmp_path: Path) -> None:
         assert "ZeroDivisionError" in fx.stderr_tail()
     finally:
         fx.stop()
+
+
+def test_requests_are_timed_when_they_reached_the_machine() -> None:
+    """The suite keeps its server threads from running for 0.3 s right after a request was sent (as a
+    loaded machine would): the request is still timed when it arrived, not when a thread read it."""
+    srv = ScriptedServer(Profile(ping_interval=5000, ping_timeout=5000))
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+    switch = sys.getswitchinterval()
+    try:
+        sock.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+        sent_ms = srv.clock.ms()
+        sys.setswitchinterval(5.0)  # no other Python thread runs until this loop gives way
+        until = time.monotonic() + 0.3
+        while time.monotonic() < until:
+            pass
+        sys.setswitchinterval(switch)
+        seen = srv.http.wait(lambda h: h.sid == "new", 3.0)
+        assert seen is not None
+        assert abs(seen.t - sent_ms) < 100, (seen.t, sent_ms)
+    finally:
+        sys.setswitchinterval(switch)
+        sock.close()
+        srv.stop()
