@@ -150,6 +150,7 @@ class Session:
         self.conns: set[Conn] = set()  # every connection that carried a request of this session
         self.pings: list[float] = []  # when each server ping was sent (ms on the case's clock)
         self.pongs = 0  # pongs received from the client (Engine.IO 4)
+        self.pongs_sent: list[float] = []  # when each pong to a client ping went out (Engine.IO 3; ms)
         self.opened_ms = server.clock.ms()
 
     # -- sending
@@ -159,9 +160,15 @@ class Session:
             if self.transport == "websocket" and self.ws is not None:
                 for p in packets:
                     self.server.ws_send(self.ws, p)
+                self._note_pongs(packets)
                 return
             self.outbox.extend(packets)
             self.cond.notify_all()
+
+    def _note_pongs(self, packets: list[Packet] | tuple[Packet, ...]) -> None:
+        """Engine.IO 3: the time a pong went out to the client (its next ping is timed from there)."""
+        if self.server.profile.eio == 3 and any(isinstance(p, str) and p.startswith("3") for p in packets):
+            self.pongs_sent.append(self.server.clock.ms())
 
     def send_sio(
         self, ptype: int, nsp: str = "/", data: Any = None, ack_id: int | None = None, has_data: bool | None = None
@@ -496,7 +503,9 @@ class ScriptedServer:
                         packets, s.outbox = _fit(packets, self.profile.max_payload, self.profile.eio)
                     if s.hold_after_flush and not s.outbox:
                         s.hold_gets, s.hold_after_flush = True, False
-            return conn.send(wire.response(200, self._payload(packets)))
+            sent = conn.send(wire.response(200, self._payload(packets)))
+            s._note_pongs(packets)
+            return sent
         finally:
             with self.lock:
                 if conn in self.parked.get(s.sid, []):
