@@ -213,13 +213,18 @@ def _pypi_key(name: str) -> str:
 KINDS: dict[str, Kind] = {"npm": Npm(), "pypi": Pypi()}
 
 
-def _copy_fixture(source: Source, root: Path) -> None:
-    """The same fixture program as the pinned target: every file of the fixture directory except
-    the manifest, the lock and installed packages, copied again at each use so edits carry over."""
+def copy_fixture_dir(fixture_dir: Path, root: Path) -> None:
+    """Every file of a fixture directory except the manifest, the lock and installed packages (a
+    fixture program may be split over several files: fixture.js loads ./app)."""
     skip = {"node_modules", "package.json", "package-lock.json", "requirements.txt", "__pycache__"}
-    for item in source.fixture_dir.iterdir():
+    for item in fixture_dir.iterdir():
         if item.name not in skip and item.is_file():
             shutil.copyfile(item, root / item.name)
+
+
+def _copy_fixture(source: Source, root: Path) -> None:
+    """The same fixture program as the pinned target, copied again at each use so edits carry over."""
+    copy_fixture_dir(source.fixture_dir, root)
 
 
 def ensure_installed(source: Source, request: VersionRequest) -> Path:
