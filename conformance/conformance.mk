@@ -66,9 +66,10 @@ conformance: $(PYTHON) codec $(call conf_prereq,$(TARGET))
 # Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
 matrix: $(PYTHON) codec server conformance-node conformance-python
 	@status=0; \
-	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; \
+	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; started=$$(date +%s); \
 	  rm -f $(CONF_OUT)/$(call conf_slug,$(t))/index.json; \
 	  ( $(call conf_run,$(t),) ) >/dev/null 2>&1 || true; \
+	  echo "   $(t): $$(( $$(date +%s) - started )) s"; \
 	  test -s $(CONF_OUT)/$(call conf_slug,$(t))/index.json || { echo "   no report for $(t)"; status=1; };) \
 	$(PYTHON) $(CONF_DIR)/matrix.py --out $(MATRIX_OUT) $(foreach t,$(CONF_MATRIX),$(CONF_OUT)/$(call conf_slug,$(t))/index.json); \
 	exit $$status
