@@ -10,6 +10,7 @@
 #   make conformance CONF_ARGS="--collect-only -q"                         list the cases without running
 #   make conformance TARGET=node-socketio CONF_REPEAT=20   every case 20 times; cases whose verdict changed are listed
 #   make matrix                                    every shipped target, then the compatibility matrix
+#   make server-matrix                             the same for the server targets only (no client matrix)
 # Reports: build/conformance/<target>/index.json and junit.xml; build/conformance/matrix.{md,html}.
 
 # With TARGET_CMD, TARGET only names the report (build/conformance/<TARGET>/).
@@ -64,7 +65,9 @@ conformance: $(PYTHON) codec $(call conf_prereq,$(TARGET))
 	$(call conf_run,$(TARGET),$(CONF_ARGS))
 
 # Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
-matrix: $(PYTHON) codec server conformance-node conformance-python
+# `make matrix` is this plus the client matrix (client.mk).
+matrix: server-matrix
+server-matrix: $(PYTHON) codec server conformance-node conformance-python
 	@status=0; \
 	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; started=$$(date +%s); \
 	  rm -f $(CONF_OUT)/$(call conf_slug,$(t))/index.json; \
@@ -99,4 +102,4 @@ test-conformance-threads: $(PYTHON) codec conformance-python
 
 TEST_TARGETS += test-conformance-harness test-conformance-node test-conformance-reference test-conformance-threads
 
-.PHONY: conformance conformance-node conformance-python matrix test-conformance-harness test-conformance-node test-conformance-reference test-conformance-threads
+.PHONY: conformance conformance-node conformance-python matrix server-matrix test-conformance-harness test-conformance-node test-conformance-reference test-conformance-threads

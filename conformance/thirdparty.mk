@@ -60,7 +60,7 @@ conformance: $(if $(filter $(TP_TARGETS),$(TARGET)),thirdparty-$(TARGET))
 
 # The matrix covers the third-party targets too.
 CONF_MATRIX += $(TP_TARGETS)
-matrix: thirdparty
+server-matrix: thirdparty
 
 # ---------------------------------------------------------------- findings
 FINDINGS_OUT ?= docs/findings

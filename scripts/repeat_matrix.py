@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Runs `make matrix` N times and compares the verdict of every case on every target.
+"""Runs the server matrix (`make server-matrix`) N times and compares the verdict of every case on
+every target.
 
     python3 scripts/repeat_matrix.py --runs 20 [--out build/matrix-repeat] [--targets "a b"]
 
 Each run's reports (build/conformance/<target>/index.json) are copied to <out>/run-NN/, and the
-matrix pages of each run are written there too (not to docs/). At the end every (target, case)
-whose verdict differs between runs is listed with its verdict per run; the exit status is 1 when
-there is any such difference or when a run left no report for a target, else 0.
+matrix pages of each run are written there too (not to docs/). The client matrix, which `make matrix`
+adds, is not run: its verdicts are not compared here, and it writes its pages into docs/. Each run
+prints its time per target; at the end every (target, case) whose verdict differs between runs is
+listed with its verdict per run. The exit status is 1 when there is any such difference or when a
+run left no report for a target, else 0.
 """
 
 from __future__ import annotations
@@ -55,7 +58,10 @@ def main() -> int:
             old.unlink()
         start = time.monotonic()
         proc = subprocess.run(
-            ["make", "-s", "matrix", f"MATRIX_OUT={run_dir}"] + make_vars, cwd=ROOT, capture_output=True, text=True
+            ["make", "-s", "server-matrix", f"MATRIX_OUT={run_dir}"] + make_vars,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         (run_dir / "make.log").write_text(proc.stdout + proc.stderr)
         if targets is None:
@@ -82,6 +88,9 @@ def main() -> int:
             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
             flush=True,
         )
+        # The server matrix prints `   <target>: <seconds> s` after each target.
+        times = [line.strip() for line in proc.stdout.splitlines() if line.startswith("   ") and line.endswith(" s")]
+        print("        " + ", ".join(times), flush=True)
 
     keys = sorted(set().union(*runs))
     unstable = [k for k in keys if len({r.get(k, "(absent)") for r in runs}) > 1]
