@@ -37,6 +37,7 @@ from wirefuzz.mutate import (  # noqa: E402
 )
 from wirefuzz.program import (  # noqa: E402
     Context,
+    HttpStep,
     Program,
     Record,
     WsStep,
@@ -116,7 +117,8 @@ def test_minimise_shrinks_steps_and_bytes() -> None:
 
 # ---------------------------------------------------------------------------- protocol oracles
 class ScriptedServer:
-    """Answers each HTTP request with `answer(method, target)`, one request per connection."""
+    """Answers each HTTP request with `answer(method, target)`: a whole response when it starts with
+    `HTTP/`, otherwise the body of a 200. Several requests may share a connection."""
 
     def __init__(self, answer: Callable[[str, str], bytes]):
         self.answer = answer
@@ -131,18 +133,27 @@ class ScriptedServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                data = b""
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while True:
                 while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
+                    try:
+                        chunk = conn.recv(65536)
+                    except OSError:
+                        return
                     if not chunk:
-                        break
+                        return
                     data += chunk
-                line = data.split(b"\r\n", 1)[0].decode()
-                method, target = line.split(" ")[:2]
-                body = self.answer(method, target)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)  # fmt: skip
+                head, _, data = data.partition(b"\r\n\r\n")
+                method, target = head.split(b"\r\n", 1)[0].decode().split(" ")[:2]
+                out = self.answer(method, target)
+                if not out.startswith(b"HTTP/"):
+                    out = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: "
+                           + str(len(out)).encode() + b"\r\n\r\n" + out)  # fmt: skip
+                conn.sendall(out)
 
     def close(self) -> None:
         self.sock.close()
@@ -199,6 +210,51 @@ def test_sid_placeholder_takes_the_announced_id(scripted) -> None:
     srv = scripted(answer)
     run_program("127.0.0.1", srv.port, session_program())
     assert seen[1].endswith("&sid=s1")
+
+
+def test_an_answer_to_head_has_no_body(scripted) -> None:
+    def answer(method: str, target: str) -> bytes:
+        if method == "HEAD":
+            return b"HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 23\r\n\r\n"
+        return OPEN if "sid=" not in target else b"6"
+
+    srv = scripted(answer)
+    head = HttpStep(1, "HEAD", "/socket.io/?EIO=4&transport=polling", [("Host", "HOST!")], length="none")
+    t = run_program("127.0.0.1", srv.port, Program([head, polling_get(1, "/socket.io/", 4, False)]))
+    assert t.problems == []
+    assert [r.status for r in t.received if r.kind == "http"] == [405, 200]
+    assert t.sids == [b"s1"]
+
+
+def test_content_in_an_answer_to_head_is_found(scripted) -> None:
+    def answer(method: str, target: str) -> bytes:
+        if method == "HEAD":
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nNot Found"
+        return OPEN
+
+    srv = scripted(answer)
+    head = HttpStep(1, "HEAD", "/socket.io/x", [("Host", "HOST!")], length="none")
+    t = run_program("127.0.0.1", srv.port, Program([head, polling_get(1, "/socket.io/", 4, False)]))
+    assert [(p.oracle, p.detail) for p in t.problems] == [
+        ("invalid-http", "conn 1: the answer to HEAD carries content: b'Not Found'")
+    ]
+    assert t.sids == [b"s1"]  # the next answer on the connection is still read
+
+
+def test_a_version_the_request_leaves_open_is_read_either_way(scripted) -> None:
+    v3_open = b'0{"sid":"s3","upgrades":[],"pingInterval":300,"pingTimeout":200}'
+    srv = scripted(lambda m, t: b"%d:%s" % (len(v3_open), v3_open) if "sid=" not in t else b"1:6")
+    no_eio = HttpStep(1, "GET", "/socket.io/?transport=polling", [("Host", "HOST!")], length="none")
+    then = HttpStep(2, "GET", "/socket.io/?transport=polling&sid=SID!", [("Host", "HOST!")], length="none")
+    t = run_program("127.0.0.1", srv.port, Program([no_eio, then]))
+    assert t.problems == []
+    assert t.sids == [b"s3"]
+
+
+def test_a_status_line_is_judged_by_its_syntax(scripted) -> None:
+    srv = scripted(lambda m, t: b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
+    t = run_program("127.0.0.1", srv.port, Program([polling_get(1, "/socket.io/", 4, False)]))
+    assert [p.oracle for p in t.problems] == ["invalid-http"]
 
 
 # ---------------------------------------------------------------------------- a campaign

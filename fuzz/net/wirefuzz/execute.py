@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import select
 import socket
 import struct
@@ -49,6 +50,8 @@ QUIET_S = 0.02
 DRAIN_S = 0.3
 # Bytes kept of each received item in a transcript (a reproducer shows what the target answered).
 KEEP_BYTES = 512
+# RFC 9112 section 4: HTTP-version SP 3DIGIT SP [reason-phrase].
+STATUS_LINE = re.compile(r"HTTP/\d\.\d \d{3}( |$)")
 
 
 @dataclass
@@ -109,6 +112,8 @@ class Request:
     step: int
     # Query keys given more than once: which value a server takes is its own choice.
     repeated: frozenset[str] = frozenset()
+    # The request line is well formed (an HTTP/1.x version): only then is the method's meaning sure.
+    well_formed: bool = True
 
     @property
     def sid(self) -> str | None:
@@ -127,7 +132,8 @@ def parse_request(data: bytes, sent_at: float, step: int) -> Request | None:
     query = {k: v[-1] for k, v in values.items()}
     headers = {k.lower(): v for k, v in head.headers}
     repeated = frozenset(k for k, v in values.items() if len(v) > 1)
-    return Request(parts[0], target.path, query, headers, sent_at, step, repeated)
+    well_formed = parts[2] in ("HTTP/1.1", "HTTP/1.0")
+    return Request(parts[0], target.path, query, headers, sent_at, step, repeated, well_formed)
 
 
 class Conn:
@@ -142,8 +148,11 @@ class Conn:
         self.ws: codec_ws.StreamReader | None = None
         self.ws_request: Request | None = None
         self.ws_close_seen = False
+        self.ws_extension: wire.FrameParser | None = None
         self.eof = False
         self.untracked = False  # our own bytes could not be split into requests: no pairing
+        # Content-Length of the last answer to a HEAD request: content that follows it is a finding.
+        self.after_head = 0
         self.answered = 0
 
 
@@ -318,8 +327,32 @@ class Executor:
             if not c.inbuf or not self._response(c, final):
                 return
 
+    def _content_after_head(self, c: Conn, final: bool) -> bool | None:
+        """RFC 9110 section 9.3.2: an answer to HEAD has no content. Content that follows one (as long
+        as the Content-Length it announced, and followed by nothing or by the next response) is
+        reported and skipped. None while it cannot be told yet; True when bytes were skipped."""
+        n, c.after_head = c.after_head, 0
+        if c.inbuf[:5] == b"HTTP/"[: len(c.inbuf)]:
+            return False
+        if len(c.inbuf) < n and not final:
+            c.after_head = n
+            return None
+        rest = bytes(c.inbuf[n:])
+        if len(c.inbuf) >= n and (not rest or rest.startswith(b"HTTP/")):
+            self.t.add_problem("invalid-http", f"conn {c.n}: the answer to HEAD carries content: {bytes(c.inbuf[:n])[:80]!r}",
+                               self.step_index)  # fmt: skip
+            del c.inbuf[:n]
+            return True
+        return False
+
     def _response(self, c: Conn, final: bool) -> bool:
         """Takes one complete HTTP response off the buffer; False while it is incomplete."""
+        if c.after_head:
+            skipped = self._content_after_head(c, final)
+            if skipped is None:
+                return False
+            if skipped and not c.inbuf:
+                return False
         try:
             head = wire.find_head(bytes(c.inbuf))
         except wire.WireError as exc:
@@ -329,12 +362,15 @@ class Executor:
             if final:
                 self._bad_http(c, f"connection ended inside a response head ({len(c.inbuf)} bytes)")
             return False
-        parts = head.start_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit() or len(parts[1]) != 3:
+        if not STATUS_LINE.match(head.start_line):
             self._bad_http(c, f"status line {head.start_line[:80]!r}")
             return False
-        status = int(parts[1])
-        body_len = self._body_length(c, head, status, final)
+        status = int(head.start_line[9:12])
+        # An interim answer (100 Continue) comes before the real one, which then still answers the request.
+        interim = 100 <= status < 200 and status != 101
+        first = c.pending[0] if c.pending else None
+        method = first.method if first is not None and first.well_formed else "GET"
+        body_len = self._body_length(c, head, status, final, method)
         if body_len is None:
             return False
         end = head.head_length + body_len
@@ -343,16 +379,25 @@ class Executor:
         body = raw[head.head_length :]
         if head.header("transfer-encoding") and "chunked" in (head.header("transfer-encoding") or "").lower():
             body = wire.dechunk(body)
-        req = c.pending.popleft() if c.pending else None
-        c.answered += 1
+        req = None
+        if not interim:
+            req = c.pending.popleft() if c.pending else None
+            c.answered += 1
+        if method == "HEAD" and head.header("content-length") is not None and wire.response_has_body(status):
+            cl = head.header("content-length") or ""
+            c.after_head = int(cl) if cl.strip().isdigit() else 0
         self._event(c, "http", body, status)
         self._judge_response(c, req, status, head, body)
         if status == 101:
+            if head.header("sec-websocket-extensions"):
+                # Frames of a negotiated extension (permessage-deflate) carry RSV1 and compressed
+                # payloads: they are split and their close frames followed, not judged.
+                c.ws_extension = wire.FrameParser()
             c.ws = codec_ws.StreamReader(codec_ws.ROLE_CLIENT, 1 << 30)
         return True
 
-    def _body_length(self, c: Conn, head: wire.HttpHead, status: int, final: bool) -> int | None:
-        if status == 101 or status in (204, 304) or 100 <= status < 200:
+    def _body_length(self, c: Conn, head: wire.HttpHead, status: int, final: bool, method: str) -> int | None:
+        if not wire.response_has_body(status, method):
             return 0
         te = (head.header("transfer-encoding") or "").lower()
         if "chunked" in te:
@@ -379,6 +424,9 @@ class Executor:
 
     def _frames(self, c: Conn, data: bytes) -> None:
         assert c.ws is not None
+        if c.ws_extension is not None:
+            self._extension_frames(c, data)
+            return
         try:
             messages = c.ws.feed(data)
         except CodecError as exc:
@@ -402,6 +450,20 @@ class Executor:
                 self._ws_session_ended(c)
             else:
                 self._event(c, f"ws-{kind}", _payload_bytes(m["data"]))
+
+    def _extension_frames(self, c: Conn, data: bytes) -> None:
+        assert c.ws_extension is not None
+        try:
+            frames = c.ws_extension.feed(data)
+        except wire.WireError:
+            return
+        for f in frames:
+            if f.opcode == wire.OP_CLOSE:
+                c.ws_close_seen = True
+                self._event(c, "ws-close", f.payload[:2])
+                self._ws_session_ended(c)
+            elif f.opcode in (wire.OP_TEXT, wire.OP_BINARY, wire.OP_CONT):
+                self._event(c, "ws-extension-data", f.payload)
 
     def _event(self, c: Conn, kind: str, data: bytes, status: int | None = None) -> None:
         self.t.received.append(Received(c.n, time.monotonic(), kind, data[:KEEP_BYTES], status))
@@ -435,76 +497,99 @@ class Executor:
             return
         if status != 200 or req.method != "GET" or req.query.get("transport") != "polling" or "j" in req.query:
             return
-        version = self._version(req)
+        fixed = self._version(req)
         ctype = (head.header("content-type") or "").lower()
         v3 = codec_eio.PAYLOAD_V3_BINARY if "octet-stream" in ctype else codec_eio.PAYLOAD_V3_TEXT
-        # With the version not fixed by the request (absent, repeated, unknown), either one will do.
-        formats = [codec_eio.PAYLOAD_V4] if version == 4 else [v3] if version == 3 else [codec_eio.PAYLOAD_V4, v3]
-        packets = None
-        for fmt in formats:
+        handshake = "sid" not in req.query
+        # With the version not fixed by the request (absent, repeated, unknown), either one will do; a
+        # handshake must then begin with an open packet in the version it is read in.
+        decoded: list[tuple[int, list[dict]]] = []
+        errors = []
+        for version, fmt in [(4, codec_eio.PAYLOAD_V4), (3, v3)]:
+            if fixed is not None and version != fixed:
+                continue
             try:
-                packets = codec_eio.decode_payload_format(fmt, body, {})["packets"]
-                version = version or (4 if fmt == codec_eio.PAYLOAD_V4 else 3)
-                break
+                decoded.append((version, codec_eio.decode_payload_format(fmt, body, {})["packets"]))
             except CodecError as exc:
-                error = exc
-        if packets is None:
-            self.t.add_problem("invalid-eio", f"polling body (EIO {version or '3 or 4'}): {error.name}: {body[:120]!r}",
-                               req.step)  # fmt: skip
+                errors.append(exc.name)
+        if handshake and fixed is None:
+            decoded = [d for d in decoded if d[1] and d[1][0]["type"] == "open"] or decoded
+        if not decoded:
+            which = fixed or "3 or 4"
+            self.t.add_problem(
+                "invalid-eio", f"polling body (EIO {which}): {'/'.join(errors)}: {body[:120]!r}", req.step
+            )
             return
+        version, packets = decoded[0]
         for p in packets:
             self.t.signature.add(f"eio:{p['type']}")
-        if "sid" not in req.query:
-            self._learn_open(packets, version, req)
+        if handshake:
+            self._learn_open(packets, [version] if fixed else [v for v, _ in decoded], req)
         elif sid is not None and any(p["type"] == "close" for p in packets):
             self.closed_sids.setdefault(sid, time.monotonic())
 
-    def _learn_open(self, packets: list[dict], version: int | None, req: Request) -> None:
+    def _learn_open(self, packets: list[dict], versions: list[int], req: Request) -> None:
         if not packets or packets[0]["type"] != "open":
             self.t.add_problem("invalid-eio", f"handshake answered without an open packet: {packets[:2]}", req.step)
             return
         text = b"0" + str(packets[0].get("text", "")).encode("utf-8")
-        sid = self._open_sid(text, version or 4, req.step)
-        if sid is not None:
+        found = self._open_sid(text, versions, req.step)
+        if found is not None:
+            sid, version = found
             self.ctx.sids.append(sid.encode())
-            self.sid_version[sid] = version or 4
+            self.sid_version[sid] = version
 
-    def _open_sid(self, data: bytes, version: int, step: int) -> str | None:
-        try:
-            return str(codec_eio.decode_open(data, version)["sid"])
-        except (CodecError, UnicodeDecodeError) as exc:
-            self.t.add_problem("invalid-eio", f"open packet {data[:120]!r}: {exc}", step)
+    def _open_sid(self, data: bytes, versions: list[int], step: int) -> tuple[str, int] | None:
+        """The session id of an open packet and the version it is valid in (the first of `versions`
+        that accepts it); an open packet no version accepts is a finding, and its sid is still used."""
+        error = ""
+        for version in versions:
+            try:
+                return str(codec_eio.decode_open(data, version)["sid"]), version
+            except (CodecError, UnicodeDecodeError) as exc:
+                error = str(exc)
+        self.t.add_problem(
+            "invalid-eio", f"open packet {data[:120]!r} (EIO {'/'.join(map(str, versions))}): {error}", step
+        )
         try:
             sid = json.loads(data[1:]).get("sid")
         except (ValueError, AttributeError):
             return None
-        return sid if isinstance(sid, str) else None
+        return (sid, versions[0]) if isinstance(sid, str) else None
 
     def _judge_ws_message(self, c: Conn, kind: str, payload: bytes) -> None:
         req = c.ws_request
         if req is None or not self._endpoint(req):
             return
-        version = self._version(req) or 4
-        try:
-            pkt = codec_eio.decode_packet([payload], [kind], {"protocol": version, "transport": "websocket"})
-        except (CodecError, UnicodeDecodeError) as exc:
+        fixed = self._version(req)
+        pkt = None
+        error = ""
+        # With the version not fixed by the request, a packet of either version will do.
+        for version in [fixed] if fixed else [4, 3]:
+            try:
+                pkt = codec_eio.decode_packet([payload], [kind], {"protocol": version, "transport": "websocket"})
+                break
+            except (CodecError, UnicodeDecodeError) as exc:
+                error = str(exc)
+        if pkt is None:
+            which = fixed or "3 or 4"
             self.t.add_problem(
-                "invalid-eio",
-                f"conn {c.n}: WebSocket {kind} message (EIO {version}): {exc}: {payload[:120]!r}",
+                "invalid-eio", f"conn {c.n}: WebSocket {kind} message (EIO {which}): {error}: {payload[:120]!r}",
                 self.step_index,
-            )
+            )  # fmt: skip
             return
         self.t.signature.add(f"eio:{pkt['type']}")
         if pkt["type"] == "open" and "sid" not in req.query and c.n not in self.ws_only_sid:
-            sid = self._open_sid(payload, version, self.step_index)
-            if sid is not None:
+            found = self._open_sid(payload, [fixed] if fixed else [4, 3], self.step_index)
+            if found is not None:
+                sid, version = found
                 self.ctx.sids.append(sid.encode())
                 self.sid_version[sid] = version
                 self.ws_only_sid[c.n] = sid
         elif pkt["type"] == "close":
-            sid = req.sid or self.ws_only_sid.get(c.n)
-            if sid is not None:
-                self.closed_sids.setdefault(sid, time.monotonic())
+            closed = req.sid or self.ws_only_sid.get(c.n)
+            if closed is not None:
+                self.closed_sids.setdefault(closed, time.monotonic())
 
     def _ws_session_ended(self, c: Conn) -> None:
         sid = self.ws_only_sid.get(c.n)
