@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import signal
 import sys
 from pathlib import Path
 
@@ -70,7 +71,17 @@ def cmd_inputs(a: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a `timeout`, a CI runner) unwinds like Ctrl-C, so the owned target is stopped on the way out."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _stop_on_sigterm()
     ap = argparse.ArgumentParser(prog="wirefuzz", description="structure-aware network fuzzer for Socket.IO servers")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="fuzz a target")
