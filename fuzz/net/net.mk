@@ -14,7 +14,8 @@ FUZZ_INPUTS  ?= 1000000000
 FUZZ_WORKERS ?= 8
 FUZZ_NET_ARGS ?=
 FUZZ_NET     := cd fuzz/net && ../../$(PYTHON) -m wirefuzz
-FUZZ_NET_ALL ?= reference reference-eio3 node-socketio node-socketio-eio3 node-socketio-v2 python-socketio
+# Every server target of the compatibility matrix (conformance.mk's CONF_MATRIX).
+FUZZ_NET_ALL ?= $(CONF_MATRIX)
 FUZZ_APP     := $(BUILD)/fuzz-target/install/socketio-app
 FUZZ_APP_SRC := fuzz/net/targets/socketio-app
 
@@ -38,10 +39,9 @@ fuzz-target-case: $(PYTHON) codec
 	@test -n "$(FILE)" || { echo "give FILE=<reproducer>"; exit 2; }
 	$(FUZZ_NET) case "$(abspath $(FILE))" $(if $(CASE),--name "$(CASE)")
 
-fuzz-target-all: $(PYTHON) codec server conformance-node conformance-python
+fuzz-target-all:
 	@for t in $(FUZZ_NET_ALL); do echo "== fuzz-target $$t"; \
-	  $(FUZZ_NET) run --target $$t --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --workers $(FUZZ_WORKERS) \
-	    $(FUZZ_NET_ARGS) || exit 1; done
+	  $(MAKE) --no-print-directory fuzz-target TARGET=$$t || exit 1; done
 
 # The calibration target at its pinned versions (the committed lock file), installed under build/;
 # `socketio-app@VERSION` installs any other version beside it (conformance/harness/packages.py).

@@ -20,7 +20,8 @@ from .target import HEALTH_TIMEOUT_S, open_target
 
 def cmd_run(a: argparse.Namespace) -> int:
     s = Settings(a.target, a.seconds, a.seed, a.inputs, a.workers, Path(a.out), a.rss_limit_mb, a.hang_s,
-                 a.minimise_tests, a.minimise_seconds, a.max_findings, command=a.target_cmd)  # fmt: skip
+                 a.minimise_tests, a.minimise_seconds, a.max_findings, command=a.target_cmd,
+                 stop_on=tuple(a.stop_on))  # fmt: skip
     c = Campaign(s)
     print(f"wirefuzz: fuzzing {c.h.name} on 127.0.0.1:{c.h.port} for {a.seconds:g} s, seed {a.seed}, "
           f"Engine.IO {'/'.join(map(str, c.h.profile.versions))}, {a.workers} workers", flush=True)  # fmt: skip
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--minimise-seconds", type=float, default=MINIMISE_SECONDS)
     r.add_argument("--max-findings", type=int, default=20)
     r.add_argument("--fail-on-finding", action="store_true", help="exit status 1 when something was found")
+    r.add_argument("--stop-on", action="append", default=[], metavar="ORACLE",
+                   help="end the run at the first finding of this oracle (crash, hang, …)")  # fmt: skip
     r.set_defaults(fn=cmd_run)
     p = sub.add_parser("replay", help="replay a reproducer or a regression case")
     p.add_argument("file")

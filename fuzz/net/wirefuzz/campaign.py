@@ -58,6 +58,8 @@ class Settings:
     verbose: bool = True
     # A shell command that starts the server (then `target` is only its label).
     command: str | None = None
+    # Oracles whose first finding ends the run (time to first crash: `stop_on=("crash",)`).
+    stop_on: tuple[str, ...] = ()
 
 
 @dataclass
@@ -307,6 +309,8 @@ class Campaign:
 
     def _record(self, f: Finding) -> None:
         self.stats.findings.append(f)
+        if f.oracle in self.s.stop_on:
+            self.stop.set()
         if self.s.verbose:
             where = f" -> {f.path.relative_to(ROOT) if f.path and f.path.is_relative_to(ROOT) else f.path}"
             print(f"FINDING {f.oracle}: {f.summary} (input {f.index}, after {f.at_input} inputs, "
