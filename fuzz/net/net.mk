@@ -6,6 +6,8 @@
 #   make fuzz-target-case FILE=… [CASE=name]     the reproducer becomes a conformance regression case
 #   make fuzz-target-all [FUZZ_SECONDS=600]      every shipped server target, one after the other
 #   make fuzz-target-install                     the typical app on socket.io 4.6.1 (calibration target)
+#   make fuzz-target-adopt RUNS="build/fuzz-target/<target>/run-seed1.json …"   measured runs into fuzz/net/findings/
+#   make fuzz-target-findings                    docs/findings/wire-fuzzing.md from fuzz/net/findings/
 #   make test-fuzz-target                        the fuzzer's self-test (part of make test)
 
 FUZZ_SECONDS ?= 60
@@ -43,6 +45,13 @@ fuzz-target-all:
 	@for t in $(FUZZ_NET_ALL); do echo "== fuzz-target $$t"; \
 	  $(MAKE) --no-print-directory fuzz-target TARGET=$$t || exit 1; done
 
+fuzz-target-adopt: $(PYTHON) codec
+	@test -n "$(RUNS)" || { echo "give RUNS=<run summaries>"; exit 2; }
+	$(FUZZ_NET) adopt $(abspath $(RUNS))
+
+fuzz-target-findings: $(PYTHON) codec
+	$(FUZZ_NET) findings
+
 # The calibration target at its pinned versions (the committed lock file), installed under build/;
 # `socketio-app@VERSION` installs any other version beside it (conformance/harness/packages.py).
 $(FUZZ_APP)/node_modules/.package-lock.json: $(FUZZ_APP_SRC)/package.json $(FUZZ_APP_SRC)/package-lock.json $(FUZZ_APP_SRC)/app.js
@@ -56,4 +65,5 @@ test-fuzz-target: $(PYTHON) codec server
 	cd fuzz/net && ../../$(PYTHON) -m pytest -q tests
 
 TEST_TARGETS += test-fuzz-target
-.PHONY: fuzz-target fuzz-target-replay fuzz-target-case fuzz-target-all fuzz-target-install test-fuzz-target
+.PHONY: fuzz-target fuzz-target-replay fuzz-target-case fuzz-target-all fuzz-target-install test-fuzz-target \
+        fuzz-target-adopt fuzz-target-findings

@@ -5,9 +5,12 @@ prior polling session, CONNECT answers) and nothing more, on the codec's decoder
   - a Socket.IO CONNECT whose payload is `null` kills the process (exit status 70), as it killed
     socket.io 4.6.1;
   - a Socket.IO CONNECT to the namespace `/admin` blocks the event loop for good: the process lives
-    but answers nobody.
+    but answers nobody;
+  - a Socket.IO CONNECT to the namespace `/custom` keeps 40 MB that are never freed (armed only when
+    asked for, with `leak`).
 Started like any fixture (conformance/FIXTURE.md section 1): `--host`, `--port`, `READY <port>`.
-PLANTED_BUGS (environment) lists the bugs that are armed: `crash,hang` (the default), `crash` or `hang`.
+PLANTED_BUGS (environment) lists the bugs that are armed: `crash,hang` (the default), or any of
+`crash`, `hang`, `leak`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from siocodec import eio as codec_eio  # noqa: E402
 from siocodec import ws as codec_ws  # noqa: E402
 
 HANG_NAMESPACE = b"/admin"
+LEAK_NAMESPACE = b"/custom"
+LEAK_BYTES = 40_000_000
 ARMED = set(os.environ.get("PLANTED_BUGS", "crash,hang").split(","))
+LEAKED: list[bytes] = []
 OPEN = '0{{"sid":"{sid}","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}}'
 
 
@@ -51,6 +57,8 @@ def planted(packet: bytes) -> None:
         sys.stderr.write("planted crash: a CONNECT with a null payload\n")
         sys.stderr.flush()
         os._exit(70)
+    if nsp == LEAK_NAMESPACE and "leak" in ARMED:
+        LEAKED.append(b"L" * LEAK_BYTES)  # written, so resident
     if nsp == HANG_NAMESPACE and "hang" in ARMED:
         sys.stderr.write("planted hang: a CONNECT to /admin\n")
         sys.stderr.flush()

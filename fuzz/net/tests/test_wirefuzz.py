@@ -258,14 +258,17 @@ def test_a_status_line_is_judged_by_its_syntax(scripted) -> None:
 
 
 # ---------------------------------------------------------------------------- a campaign
-def _campaign(out: Path, bug: str, minimise_tests: int, hang_s: float = 1.0) -> tuple[Campaign, dict]:
+def _campaign(
+    out: Path, bug: str, minimise_tests: int, hang_s: float = 1.0, rss_mb: int = 2048
+) -> tuple[Campaign, dict]:
     """A short run on the planted server with one bug armed; it ends at the first finding. The seed's
     inputs hold the crash marker at input 131 and the hang marker at input 34 (of several thousand
     the bound allows), so the bound is the time, never the luck of the draw."""
     os.environ["PLANTED_BUGS"] = bug
     try:
         settings = Settings("planted", seconds=60.0, seed=5, max_inputs=3000, workers=3, out=out, hang_s=hang_s,
-                            minimise_tests=minimise_tests, minimise_seconds=30.0, max_findings=1, verbose=False)  # fmt: skip
+                            minimise_tests=minimise_tests, minimise_seconds=30.0, max_findings=1, verbose=False,
+                            rss_limit_mb=rss_mb)  # fmt: skip
         c = Campaign(settings)
         c.run()
     finally:
@@ -282,6 +285,13 @@ def crash_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Campaign, dict]
 def hang_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Campaign, dict]:
     # The planted server answers a handshake in milliseconds: half a second without one is a hang.
     return _campaign(tmp_path_factory.mktemp("fuzz-hang"), "hang", 30, hang_s=0.5)
+
+
+def test_campaign_finds_the_planted_memory_growth(tmp_path: Path) -> None:
+    c, summary = _campaign(tmp_path, "leak", 0, rss_mb=300)
+    assert [f["oracle"] for f in summary["findings"]] == ["rss"], summary["findings"]
+    assert re.fullmatch(r"resident memory \d+ MiB, past the bound of 300 MiB", summary["findings"][0]["summary"])
+    assert summary["peak_rss_mib"] > 300
 
 
 def _reproducer(c: Campaign, oracle: str) -> Path:

@@ -8,7 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
+from . import ROOT
 from .campaign import OUT_ROOT, RSS_LIMIT_MB, Campaign, Settings, print_summary, write_summary
+from .findings import PAGE, adopt, write_page
 from .minimise import MINIMISE_SECONDS, MINIMISE_TESTS
 from .mutate import OPERATORS, Env, Profile, generate
 from .oracles import judge
@@ -19,7 +21,8 @@ from .target import HEALTH_TIMEOUT_S, open_target
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    s = Settings(a.target, a.seconds, a.seed, a.inputs, a.workers, Path(a.out), a.rss_limit_mb, a.hang_s,
+    out = Path(a.out) if Path(a.out).is_absolute() else ROOT / a.out  # relative to the repository, as make runs
+    s = Settings(a.target, a.seconds, a.seed, a.inputs, a.workers, out, a.rss_limit_mb, a.hang_s,
                  a.minimise_tests, a.minimise_seconds, a.max_findings, command=a.target_cmd,
                  stop_on=tuple(a.stop_on))  # fmt: skip
     c = Campaign(s)
@@ -57,6 +60,23 @@ def cmd_replay(a: argparse.Namespace) -> int:
 def cmd_case(a: argparse.Namespace) -> int:
     out = to_case(Path(a.file), a.name)
     print(f"wrote {out}: the conformance suite now replays it against every target")
+    return 0
+
+
+def cmd_adopt(a: argparse.Namespace) -> int:
+    for run in a.runs:
+        print(f"adopted {run} as {adopt(Path(run))}")
+    return 0
+
+
+def cmd_findings(a: argparse.Namespace) -> int:
+    if a.check:
+        if write_page(check=True):
+            return 0
+        print(f"{PAGE} differs from what fuzz/net/findings/ gives: run `make fuzz-target-findings`")
+        return 1
+    write_page()
+    print(f"wrote {PAGE}")
     return 0
 
 
@@ -117,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--count", type=int, default=1000)
     i.add_argument("--eio", default="4,3")
     i.set_defaults(fn=cmd_inputs)
+    d = sub.add_parser("adopt", help="copy measured runs and their reproducers into fuzz/net/findings/")
+    d.add_argument("runs", nargs="+", help="build/fuzz-target/<target>/run-seed<S>.json")
+    d.set_defaults(fn=cmd_adopt)
+    f = sub.add_parser("findings", help="write docs/findings/wire-fuzzing.md from fuzz/net/findings/")
+    f.add_argument("--check", action="store_true", help="only check that the committed page is up to date")
+    f.set_defaults(fn=cmd_findings)
     o = sub.add_parser("operators", help="list the mutation operators")
     o.set_defaults(fn=lambda a: print("\n".join(f"{op.name:<22} {op.doc}" for op in OPERATORS)) or 0)
     a = ap.parse_args(argv)

@@ -52,7 +52,8 @@ def save_reproducer(out: Path, h: Handle, evidence: Evidence, key: str, program:
         "finding": {"oracle": evidence.oracle, "summary": evidence.summary, "key": key},
         "target": {"name": h.name, "description": h.target.description, "version": h.version,
                    "eio": list(h.profile.versions)},
-        "output_tail": evidence.stderr,
+        # Paths in the target's output are shown relative to the repository, wherever it was checked out.
+        "output_tail": [ln.replace(f"{ROOT}/", "") for ln in evidence.stderr],
         "found": found,
         "minimised": minimised,
         "program": program_to_json(program),

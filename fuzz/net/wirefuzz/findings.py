@@ -1,0 +1,200 @@
+"""The wire fuzzer's findings page, docs/findings/wire-fuzzing.md, generated from committed records and
+never written by hand:
+
+  fuzz/net/findings/runs/<target>.json            the summary of a measured run (`run-seed<S>.json`)
+  fuzz/net/findings/<target>/<oracle>-<hash>.json the reproducer of each of its findings
+
+`adopt` copies a run's summary and reproducers from build/ into fuzz/net/findings/ (reproducers of
+findings no single input reproduced keep their candidates only when they are small); `page` writes the
+page from them, `page --check` fails when the committed page differs from what the records give.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from . import ROOT
+from .program import Context, program_from_json, render
+
+FINDINGS_DIR = ROOT / "fuzz" / "net" / "findings"
+RUNS_DIR = FINDINGS_DIR / "runs"
+PAGE = ROOT / "docs" / "findings" / "wire-fuzzing.md"
+# A reproducer's program is committed when it is at most this long (JSON); a window of candidates
+# from a finding no single input reproduced is usually longer, and its seed and indexes regenerate it.
+MAX_COMMITTED_PROGRAM = 64 * 1024
+ANSWER_LINES = 12
+OUTPUT_LINES = 12
+
+# Upstream reports and advisories of the same behaviour, by implementation family and finding key
+# (its start). An entry is added only after reading the report or advisory, and checking that the
+# reproducer is fixed by the release it names.
+UPSTREAM: dict[tuple[str, str], str] = {
+    ("socket.io", "TypeError: Cannot read properties of null (reading 'pid')"): (
+        "socketio/socket.io-parser@b0e6400 (crash report, no CVE): socket.io-parser 4.2.4 refuses a CONNECT "
+        "whose payload is not an object; the reproducer survives socket.io 4.6.1 with socket.io-parser 4.2.4"
+    ),
+    ("socket.io", "TypeError: transports_N.default[transportName] is not a constructor"): (
+        "CVE-2023-31125, GHSA-q9mw-68c2-j6m5 (engine.io >= 5.1.0 < 6.4.2): an upgrade request whose transport "
+        "is not one engine.io has (here empty); the reproducer survives engine.io 6.4.2"
+    ),
+    ("socket.io", "Error: read ECONNRESET"): (
+        "CVE-2022-41940, GHSA-r7qp-cfhv-p84w; socketio/socket.io#3564, socketio/engine.io#658: an upgrade "
+        "request nobody serves, reset by the client before engine.io ends it (docs/advisories.md: on Node 20 "
+        "engine.io 6.2.1 and 6.4.2 still die; 6.6.12 survives)"
+    ),
+    ("socket.io", "invalid-ws: SIO_ERR_WS_RSV_SET"): (
+        "none found: engine.io accepts the WebSocket (101) before it checks the Engine.IO version or the "
+        "transport, then writes an HTTP 400 into the WebSocket stream (engine.io build/server.js, handshake "
+        "called from onWebSocket)"
+    ),
+}
+FAMILIES = {"node": "socket.io", "socketio-app": "socket.io", "python": "python-socketio", "reference": "reference"}
+
+
+def family(target: str) -> str:
+    for prefix, name in FAMILIES.items():
+        if target.startswith(prefix):
+            return name
+    return target
+
+
+def upstream(target: str, key: str) -> str:
+    fam = family(target)
+    for (f, start), text in UPSTREAM.items():
+        if f == fam and key.startswith(start):
+            return text
+    return "none known"
+
+
+# ---------------------------------------------------------------------------- adopting a run
+def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR) -> Path:
+    """Copies a run summary and its reproducers into the committed findings directory. The run may come
+    from another checkout (build/fuzz-target/<target>/run-seed<S>.json of it): its paths are rewritten."""
+    run_path = run_path.resolve()
+    source_root = run_path.parents[3]
+    run = json.loads(run_path.read_text(encoding="utf-8"))
+    target = run["target"]
+    slug = run_path.parent.name
+    dest = findings_dir / slug
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for f in run["findings"]:
+        src = Path(f["file"]) if Path(f["file"]).is_absolute() else source_root / f["file"]
+        doc = json.loads(src.read_text(encoding="utf-8"))
+        doc.pop("original", None)
+        doc["output_tail"] = [ln.replace(f"{source_root}/", "") for ln in doc.get("output_tail", [])]
+        if len(json.dumps(doc.get("program"))) > MAX_COMMITTED_PROGRAM:
+            doc["program"] = None
+        committed = dest / src.name
+        doc["replay"] = f"make fuzz-target-replay FILE={committed.relative_to(ROOT)} TARGET={target}"
+        committed.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        f["file"] = str(committed.relative_to(ROOT))
+    (findings_dir / "runs").mkdir(parents=True, exist_ok=True)
+    out = findings_dir / "runs" / f"{slug}.json"
+    out.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+# ---------------------------------------------------------------------------- the page
+def fence(text: str) -> str:
+    return "```\n" + text.replace("```", "` ` `") + "\n```"
+
+
+def _show(data: bytes) -> str:
+    text = repr(data)[2:-1]
+    return text if len(text) <= 400 else text[:400] + f" … ({len(data)} bytes)"
+
+
+def rendered_input(program: dict) -> str:
+    """The minimised input as it goes on the wire, one step a line (placeholders left in place)."""
+    p = program_from_json(program)
+    ctx = Context("HOST", 0)
+    ctx.substitute = lambda data: data  # type: ignore[method-assign]
+    lines = []
+    for s in p.steps:
+        kind = type(s).__name__.replace("Step", "").lower()
+        lines.append(f"#{s.conn} {kind:<5} {_show(render(s, ctx)) if kind != 'close' else getattr(s, 'how', '')}")
+    return "\n".join(lines)
+
+
+def _finding(n: int, f: dict, doc: dict, target: str) -> list[str]:
+    found = doc["found"]
+    versions = ", ".join(f"{k} {v}" for k, v in doc["target"]["version"].items())
+    out = [f"### {n}. {f['oracle']} · {target} · {f['summary']}", ""]
+    if found.get("index") is not None:
+        ops = ", ".join(found.get("operators", [])) or "none"
+        out.append(f"- **Found**: input {found['index']} of seed {found['seed']} (operators: {ops}), after "
+                   f"{found['after_inputs']} inputs and {found['after_seconds']} s of fuzzing")  # fmt: skip
+    else:
+        out.append(f"- **Found** after {found['after_inputs']} inputs and {found['after_seconds']} s of fuzzing; no "
+                   f"single input reproduced it (candidates: inputs {found.get('indexes')} of seed {found['seed']})")  # fmt: skip
+    out.append(f"- **Target**: {versions}")
+    out.append(f"- **Upstream**: {upstream(target, f['key'])}")
+    if doc.get("program") is not None:
+        out.append(f"- **Reproduce**: `{doc['replay']}`")
+    if doc.get("minimised"):
+        m = doc["minimised"]
+        out.append(f"- **Minimised** from {m['steps'][0]} steps to {m['steps'][1]} in {m['tests']} runs of the target")
+    out.append("")
+    if doc.get("program") is not None:
+        out += ["The input (`#` connection, step kind, bytes; `SID!` stands for the session id the target "
+                "announced):", "", fence(rendered_input(doc["program"])), ""]  # fmt: skip
+    if doc.get("answers"):
+        out += ["What the target answered:", "", fence("\n".join(doc["answers"][:ANSWER_LINES])), ""]
+    tail = [ln for ln in doc.get("output_tail", []) if ln.strip()][-OUTPUT_LINES:]
+    if tail:
+        out += ["The end of the target's output:", "", fence("\n".join(tail)), ""]
+    return out
+
+
+def _run_row(run: dict) -> str:
+    ops = run["operators"]
+    used = sum(1 for v in ops.values() if v["applied"])
+    versions = ", ".join(f"{k} {v}" for k, v in run["version"].items())
+    return (f"| {run['target']} | {versions} | {run['fuzz_seconds']:.0f} | {run['inputs']} | "
+            f"{run['inputs_per_second']} | {run['sessions']} | {used}/{len(ops)} | {run['reactions']} | "
+            f"{len(run['findings'])} | {run['duplicates']} |")  # fmt: skip
+
+
+def page(findings_dir: Path = FINDINGS_DIR) -> str:
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((findings_dir / "runs").glob("*.json"))]
+    lines = [
+        "# Findings: the wire fuzzer",
+        "",
+        "What `make fuzz-target` ([fuzz/net/README.md](../../fuzz/net/README.md)) found on each server it ran "
+        "against: the measured runs, then every finding with the minimised input, what the target answered "
+        "and the end of its output. Generated by `make fuzz-target-findings` from the records in "
+        "`fuzz/net/findings/` (never edited by hand); each reproducer there replays with the command shown.",
+        "",
+        "## Runs",
+        "",
+        "| target | versions | seconds | inputs | inputs/s | sessions | operators | reactions | findings | repeats |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *(_run_row(r) for r in runs),
+        "",
+        "Seconds count fuzzing only (the clock stops while a finding is triaged and minimised); *reactions* "
+        "are the distinct sets of things the target did during one input; *repeats* are later inputs that "
+        "showed a finding already saved.",
+        "",
+    ]
+    for run in runs:
+        lines += [f"## {run['target']}", ""]
+        if not run["findings"]:
+            lines += [f"Nothing found in {run['fuzz_seconds']:.0f} s ({run['inputs']} inputs).", ""]
+        for n, f in enumerate(run["findings"], 1):
+            doc = json.loads((ROOT / f["file"]).read_text(encoding="utf-8"))
+            lines += _finding(n, f, doc, run["target"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_page(path: Path = PAGE, check: bool = False) -> bool:
+    """Writes the page, or with `check` tells whether the committed one is what the records give."""
+    text = page()
+    if check:
+        return path.exists() and path.read_text(encoding="utf-8") == text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
