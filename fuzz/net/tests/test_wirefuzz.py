@@ -47,7 +47,9 @@ from wirefuzz.program import (  # noqa: E402
     render,
 )
 from wirefuzz.repro import load, to_case  # noqa: E402
-from wirefuzz.seeds import load_pools, load_sessions, polling_get, polling_post  # noqa: E402
+from wirefuzz.seeds import load_pools, load_sessions, polling_get, polling_post, ws_frames, ws_upgrade  # noqa: E402
+
+from harness import targets as registry  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +257,23 @@ def test_a_status_line_is_judged_by_its_syntax(scripted) -> None:
     srv = scripted(lambda m, t: b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
     t = run_program("127.0.0.1", srv.port, Program([polling_get(1, "/socket.io/", 4, False)]))
     assert [p.oracle for p in t.problems] == ["invalid-http"]
+
+
+def test_base64_frames_asked_for_are_valid() -> None:
+    """The reference server honours b64 on WebSocket (EIO-PKT-10): its `b…` text frames then pass."""
+    rng = random.Random(1)
+    upgrade = ws_upgrade(1, "/socket.io/", 4, False)
+    upgrade.target += "&b64=1"
+    message = [Record(b'451-["message",{"_placeholder":true,"num":0}]'), Record(b"\x01\x02", True)]
+    program = Program([upgrade, *ws_frames(1, [Record(b"40")], 4, rng), *ws_frames(1, message, 4, rng)])
+    spec = registry.REGISTRY["reference"]
+    t = registry.start(spec)
+    try:
+        transcript = run_program(t.host, t.port, program)
+    finally:
+        registry.stop(t)
+    assert b"bAQI=" in [r.data for r in transcript.received], transcript.received
+    assert transcript.problems == []
 
 
 # ---------------------------------------------------------------------------- a campaign

@@ -170,6 +170,7 @@ class Executor:
         self.t = Transcript()
         self.sid_version: dict[str, int] = {}
         self.closed_sids: dict[str, float] = {}
+        self.b64_sids: set[str] = set()
         self.ws_only_sid: dict[int, str] = {}
         self.step_index = -1
 
@@ -538,6 +539,8 @@ class Executor:
             sid, version = found
             self.ctx.sids.append(sid.encode())
             self.sid_version[sid] = version
+            if req.query.get("b64"):
+                self.b64_sids.add(sid)
 
     def _open_sid(self, data: bytes, versions: list[int], step: int) -> tuple[str, int] | None:
         """The session id of an open packet and the version it is valid in (the first of `versions`
@@ -566,8 +569,9 @@ class Executor:
         error = ""
         # With the version not fixed by the request, a packet of either version will do.
         for version in [fixed] if fixed else [4, 3]:
+            options = {"protocol": version, "transport": "websocket", "b64": self._b64(req)}
             try:
-                pkt = codec_eio.decode_packet([payload], [kind], {"protocol": version, "transport": "websocket"})
+                pkt = codec_eio.decode_packet([payload], [kind], options)
                 break
             except (CodecError, UnicodeDecodeError) as exc:
                 error = str(exc)
@@ -590,6 +594,11 @@ class Executor:
             closed = req.sid or self.ws_only_sid.get(c.n)
             if closed is not None:
                 self.closed_sids.setdefault(closed, time.monotonic())
+
+    def _b64(self, req: Request) -> bool:
+        """Binary as base64 text frames was asked for (`b64` with any value, on this request or on the
+        handshake of its session), which a server may honour (EIO-PKT-10)."""
+        return bool(req.query.get("b64")) or (req.sid is not None and req.sid in self.b64_sids)
 
     def _ws_session_ended(self, c: Conn) -> None:
         sid = self.ws_only_sid.get(c.n)
