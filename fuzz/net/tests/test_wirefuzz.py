@@ -362,6 +362,7 @@ def test_reproducer_becomes_a_case(crash_run, tmp_path: Path) -> None:
     case_path = to_case(_reproducer(c, "crash"), "planted-null-connect", tmp_path)
     case = json.loads(case_path.read_text())
     assert case["format"] == "wire-regression/1" and case["requirement"] == "ERR-06"
+    assert case["judged_by"] == "survival"
     assert case["program"] == load(_reproducer(c, "crash"))["program"]
 
 

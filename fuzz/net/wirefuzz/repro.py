@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import ROOT
+from .oracles import SURVIVAL_ORACLES
 from .program import Program, program_from_json, program_to_json
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def to_case(path: Path, name: str | None = None, cases_dir: Path = CASES_DIR) ->
         "name": case_name(doc, name),
         "requirement": REQUIREMENT[oracle],
         "oracle": oracle,
+        "judged_by": "survival" if oracle in SURVIVAL_ORACLES else "protocol",
         "description": f"{finding['summary']} on {doc['target']['name']} ({versions}); found by the wire fuzzer "
         f"(seed {doc['found'].get('seed')}, input {doc['found'].get('index')})",
         "found_on": {"target": doc["target"]["name"], "version": doc["target"]["version"],
@@ -117,7 +119,3 @@ def to_case(path: Path, name: str | None = None, cases_dir: Path = CASES_DIR) ->
     out = cases_dir / f"{case['name']}.json"
     out.write_text(json.dumps(case, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
-
-
-def load_cases(cases_dir: Path = CASES_DIR) -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(cases_dir.glob("*.json"))]
