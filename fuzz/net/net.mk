@@ -65,9 +65,5 @@ test-fuzz-target: $(PYTHON) codec server
 	cd fuzz/net && ../../$(PYTHON) -m pytest -q tests
 
 TEST_TARGETS += test-fuzz-target
-
-# The suite's wire regression cases (conformance/tests/protocol/wire_cases/) replay through the
-# fuzzer's executor, which frames with libsiocodec: every run of the suite needs it built first.
-test-conformance-reference test-conformance-node conformance matrix: $(BUILD)/libsiocodec.so
 .PHONY: fuzz-target fuzz-target-replay fuzz-target-case fuzz-target-all fuzz-target-install test-fuzz-target \
         fuzz-target-adopt fuzz-target-findings
