@@ -16,8 +16,10 @@ FUZZ_INPUTS  ?= 1000000000
 FUZZ_WORKERS ?= 8
 FUZZ_NET_ARGS ?=
 FUZZ_NET     := cd fuzz/net && ../../$(PYTHON) -m wirefuzz
-# Every server target of the compatibility matrix (conformance.mk's CONF_MATRIX).
-FUZZ_NET_ALL ?= $(CONF_MATRIX)
+# Every shipped server target: the compatibility matrix (conformance.mk's CONF_MATRIX, third-party
+# targets included) and the two registry targets outside it (the official-suite fixture, the threaded
+# python-socketio server).
+FUZZ_NET_ALL ?= $(CONF_MATRIX) node-socketio-official python-socketio-threading
 FUZZ_APP     := $(BUILD)/fuzz-target/install/socketio-app
 FUZZ_APP_SRC := fuzz/net/targets/socketio-app
 
@@ -25,8 +27,9 @@ FUZZ_APP_SRC := fuzz/net/targets/socketio-app
 # a replay then runs against it instead of the target the file was found on.
 TARGET_GIVEN := $(filter command line environment override,$(origin TARGET))
 
-# What a target needs before it can start: the reference server built, or the npm / PyPI installs.
-fuzz_net_prereq = $(if $(filter reference%,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python,$(if $(filter socketio-app,$(1)),fuzz-target-install))))
+# What a target needs before it can start: the reference server built, the npm / PyPI installs, or a
+# third-party fixture's build (thirdparty.mk's TP_TARGETS, cached under build/thirdparty/).
+fuzz_net_prereq = $(if $(filter reference%,$(1)),server,$(if $(filter node-%,$(1)),conformance-node,$(if $(filter python-%,$(1)),conformance-python,$(if $(filter socketio-app,$(1)),fuzz-target-install,$(if $(filter $(TP_TARGETS),$(1)),thirdparty-$(1))))))
 
 fuzz-target: $(PYTHON) codec $(call fuzz_net_prereq,$(TARGET))
 	$(FUZZ_NET) run --target "$(TARGET)" --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --inputs $(FUZZ_INPUTS) \
