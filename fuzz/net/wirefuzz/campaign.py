@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import os
 import queue
 import re
 import threading
@@ -25,7 +26,7 @@ from .oracles import Evidence, judge
 from .program import Program, concat_programs
 from .repro import save_reproducer
 from .seeds import load_pools, load_sessions
-from .target import HEALTH_TIMEOUT_S, Handle, open_target, slug
+from .target import HEALTH_TIMEOUT_S, Handle, git_head, open_target, slug
 
 OUT_ROOT = ROOT / "build" / "fuzz-target"
 # Inputs remembered for triage: a crash is charged to one of the most recent ones.
@@ -158,6 +159,7 @@ class Campaign:
         self.fuzz_seconds = 0.0
         self.resumed_at = 0.0
         self.started = time.monotonic()
+        self.load_at_start = round(os.getloadavg()[0], 1)
 
     # ------------------------------------------------------------------ workers
     def _worker(self) -> None:
@@ -239,6 +241,7 @@ class Campaign:
         for t in threads:
             t.start()
         self.started = time.monotonic()
+        self.load_at_start = round(os.getloadavg()[0], 1)
         self._resume()
         next_health = next_progress = time.monotonic()
         try:
@@ -444,6 +447,12 @@ class Campaign:
             "version": self.h.version,
             "seed": self.s.seed,
             "workers": self.s.workers,
+            "fuzzer_commit": git_head(),
+            "budget_seconds": self.s.seconds,
+            "minimise_seconds": self.s.minimise_seconds,
+            # The machine's 1-minute load average when fuzzing started and when it ended: inputs/s
+            # depend on it (the fuzzer and the target share the machine with whatever else runs).
+            "load_average": [self.load_at_start, round(os.getloadavg()[0], 1)],
             "fuzz_seconds": round(el, 2),
             "wall_seconds": round(time.monotonic() - self.started, 2),
             "inputs": st.inputs,

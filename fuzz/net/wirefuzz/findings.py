@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from . import ROOT
+from .minimise import MINIMISE_SECONDS
 from .program import Context, program_from_json, render
 
 FINDINGS_DIR = ROOT / "fuzz" / "net" / "findings"
@@ -154,9 +155,30 @@ def _run_row(run: dict) -> str:
     ops = run["operators"]
     used = sum(1 for v in ops.values() if v["applied"])
     versions = ", ".join(f"{k} {v}" for k, v in run["version"].items())
+    load = "–".join(f"{x:g}" for x in run.get("load_average", [])) or "?"
     return (f"| {run['target']} | {versions} | {run['fuzz_seconds']:.0f} | {run['inputs']} | "
-            f"{run['inputs_per_second']} | {run['sessions']} | {used}/{len(ops)} | {run['reactions']} | "
+            f"{run['inputs_per_second']} | {load} | {run['sessions']} | {used}/{len(ops)} | {run['reactions']} | "
             f"{len(run['findings'])} | {run['duplicates']} |")  # fmt: skip
+
+
+def _commands(runs: list[dict]) -> list[str]:
+    """How the runs were made: one line per distinct (budget, seed, fuzzer commit)."""
+    kinds: dict[tuple, list[str]] = {}
+    for r in runs:
+        how = (
+            r.get("budget_seconds"),
+            r["seed"],
+            r.get("minimise_seconds", MINIMISE_SECONDS),
+            r.get("fuzzer_commit", "?"),
+        )
+        kinds.setdefault(how, []).append(r["target"])
+    out = []
+    for (budget, seed, minimise_s, commit), targets in kinds.items():
+        seconds = f"{budget:g}" if budget is not None else "?"
+        extra = f' FUZZ_NET_ARGS="--minimise-seconds {minimise_s:g}"' if minimise_s != MINIMISE_SECONDS else ""
+        out.append(f"- `make fuzz-target TARGET=<target> FUZZ_SECONDS={seconds} FUZZ_SEED={seed}{extra}` at commit "
+                   f"{commit}, {len(targets)} target(s): {', '.join(targets)}")  # fmt: skip
+    return out
 
 
 def page(findings_dir: Path = FINDINGS_DIR) -> str:
@@ -171,13 +193,19 @@ def page(findings_dir: Path = FINDINGS_DIR) -> str:
         "",
         "## Runs",
         "",
-        "| target | versions | seconds | inputs | inputs/s | sessions | operators | reactions | findings | repeats |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| target | versions | seconds | inputs | inputs/s | load | sessions | operators | reactions | findings | repeats |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *(_run_row(r) for r in runs),
+        "",
+        "The runs, one target at a time, 8 workers:",
+        "",
+        *_commands(runs),
         "",
         "Seconds count fuzzing only (the clock stops while a finding is triaged and minimised); *reactions* "
         "are the distinct sets of things the target did during one input; *repeats* are later inputs that "
-        "showed a finding already saved.",
+        "showed a finding already saved; *load* is the machine's 1-minute load average when the run started "
+        "and when it ended (the fuzzer, the target and everything else share two cores, so inputs/s say as "
+        "much about the machine as about the target).",
         "",
     ]
     for run in runs:

@@ -145,7 +145,7 @@ def _group_rss_kb(pgid: int) -> int:
     return total
 
 
-def _git_head() -> str:
+def git_head() -> str:
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, timeout=10)  # fmt: skip
@@ -187,5 +187,5 @@ def open_target(name: str, command: str | None = None) -> Handle:
         raise SystemExit(f"{name}: {err}") from None
     t = registry.start(spec)
     versions = (3,) if spec.profile == "node-v2" or spec.health_eio == "3" else (4, 3) if spec.eio3 else (4,)
-    version = dict(t.packages) or {spec.name: f"commit {_git_head()}"}
+    version = dict(t.packages) or {spec.name: f"commit {git_head()}"}
     return Handle(name, t, Profile(versions, "/socket.io/"), version)
