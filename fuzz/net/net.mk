@@ -6,7 +6,7 @@
 #   make fuzz-target-case FILE=… [CASE=name]     the reproducer becomes a conformance regression case
 #   make fuzz-target-all [FUZZ_SECONDS=600]      every shipped server target, one after the other
 #   make fuzz-target-install                     the typical app on socket.io 4.6.1 (calibration target)
-#   make fuzz-target-adopt RUNS="build/fuzz-target/<target>/run-seed1.json …"   measured runs into fuzz/net/findings/
+#   make fuzz-target-adopt RUNS="build/fuzz-target/<target>/run-seed1.json …" [CALIBRATION=1]   measured runs into fuzz/net/findings/
 #   make fuzz-target-findings                    docs/findings/wire-fuzzing.md from fuzz/net/findings/
 #   make test-fuzz-target                        the fuzzer's self-test (part of make test)
 
@@ -50,7 +50,7 @@ fuzz-target-all:
 
 fuzz-target-adopt: $(PYTHON) codec
 	@test -n "$(RUNS)" || { echo "give RUNS=<run summaries>"; exit 2; }
-	$(FUZZ_NET) adopt $(abspath $(RUNS))
+	$(FUZZ_NET) adopt $(if $(CALIBRATION),--calibration) $(abspath $(RUNS))
 
 fuzz-target-findings: $(PYTHON) codec
 	$(FUZZ_NET) findings

@@ -65,7 +65,7 @@ def cmd_case(a: argparse.Namespace) -> int:
 
 def cmd_adopt(a: argparse.Namespace) -> int:
     for run in a.runs:
-        print(f"adopted {run} as {adopt(Path(run))}")
+        print(f"adopted {run} as {adopt(Path(run), calibration=a.calibration)}")
     return 0
 
 
@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     i.set_defaults(fn=cmd_inputs)
     d = sub.add_parser("adopt", help="copy measured runs and their reproducers into fuzz/net/findings/")
     d.add_argument("runs", nargs="+", help="build/fuzz-target/<target>/run-seed<S>.json")
+    d.add_argument("--calibration", action="store_true", help="time-to-first-crash runs (several seeds of one target)")
     d.set_defaults(fn=cmd_adopt)
     f = sub.add_parser("findings", help="write docs/findings/wire-fuzzing.md from fuzz/net/findings/")
     f.add_argument("--check", action="store_true", help="only check that the committed page is up to date")

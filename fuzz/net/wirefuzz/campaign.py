@@ -450,6 +450,7 @@ class Campaign:
             "fuzzer_commit": git_head(),
             "budget_seconds": self.s.seconds,
             "minimise_seconds": self.s.minimise_seconds,
+            "stop_on": list(self.s.stop_on),
             # The machine's 1-minute load average when fuzzing started and when it ended: inputs/s
             # depend on it (the fuzzer and the target share the machine with whatever else runs).
             "load_average": [self.load_at_start, round(os.getloadavg()[0], 1)],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 from pathlib import Path
 
 from . import ROOT
@@ -70,18 +71,20 @@ def upstream(target: str, key: str) -> str:
 
 
 # ---------------------------------------------------------------------------- adopting a run
-def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR) -> Path:
+def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool = False) -> Path:
     """Copies a run summary and its reproducers into the committed findings directory. The run may come
-    from another checkout (build/fuzz-target/<target>/run-seed<S>.json of it): its paths are rewritten."""
+    from another checkout (build/fuzz-target/<target>/run-seed<S>.json of it): its paths are rewritten.
+    A calibration run (time to first crash, several seeds of one target) goes to calibration/ beside
+    the other seeds of its target, whose reproducers it shares."""
     run_path = run_path.resolve()
-    source_root = run_path.parents[3]
+    source_root = next(p for p in run_path.parents if (p / "fuzz" / "net").is_dir())
     run = json.loads(run_path.read_text(encoding="utf-8"))
     target = run["target"]
     slug = run_path.parent.name
     dest = findings_dir / slug
-    if dest.exists():
+    if dest.exists() and not calibration:
         shutil.rmtree(dest)
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     for f in run["findings"]:
         src = Path(f["file"]) if Path(f["file"]).is_absolute() else source_root / f["file"]
         doc = json.loads(src.read_text(encoding="utf-8"))
@@ -93,8 +96,9 @@ def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR) -> Path:
         doc["replay"] = f"make fuzz-target-replay FILE={committed.relative_to(ROOT)} TARGET={target}"
         committed.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         f["file"] = str(committed.relative_to(ROOT))
-    (findings_dir / "runs").mkdir(parents=True, exist_ok=True)
-    out = findings_dir / "runs" / f"{slug}.json"
+    records = findings_dir / ("calibration" if calibration else "runs")
+    records.mkdir(parents=True, exist_ok=True)
+    out = records / (f"{slug}-seed{run['seed']}.json" if calibration else f"{slug}.json")
     out.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
 
@@ -162,27 +166,71 @@ def _run_row(run: dict) -> str:
 
 
 def _commands(runs: list[dict]) -> list[str]:
-    """How the runs were made: one line per distinct (budget, seed, fuzzer commit)."""
-    kinds: dict[tuple, list[str]] = {}
+    """How the runs were made: one line per distinct (budget, options, fuzzer commit), with its seeds."""
+    kinds: dict[tuple, list[dict]] = {}
     for r in runs:
-        how = (
-            r.get("budget_seconds"),
-            r["seed"],
-            r.get("minimise_seconds", MINIMISE_SECONDS),
-            r.get("fuzzer_commit", "?"),
-        )
-        kinds.setdefault(how, []).append(r["target"])
+        args = [f"--stop-on {o}" for o in r.get("stop_on", [])]
+        if r.get("minimise_seconds", MINIMISE_SECONDS) != MINIMISE_SECONDS:
+            args.append(f"--minimise-seconds {r['minimise_seconds']:g}")
+        budget = r.get("budget_seconds")
+        how = (f"{budget:g}" if budget is not None else "?", " ".join(args), r.get("fuzzer_commit", "?"))
+        kinds.setdefault(how, []).append(r)
     out = []
-    for (budget, seed, minimise_s, commit), targets in kinds.items():
-        seconds = f"{budget:g}" if budget is not None else "?"
-        extra = f' FUZZ_NET_ARGS="--minimise-seconds {minimise_s:g}"' if minimise_s != MINIMISE_SECONDS else ""
+    for (seconds, args, commit), group in kinds.items():
+        seeds = sorted({r["seed"] for r in group})
+        seed = str(seeds[0]) if len(seeds) == 1 else "S"
+        extra = f' FUZZ_NET_ARGS="{args}"' if args else ""
+        targets = ", ".join(dict.fromkeys(r["target"] for r in group))
+        which = f"{targets}, S = {', '.join(map(str, seeds))}" if len(seeds) > 1 else targets
         out.append(f"- `make fuzz-target TARGET=<target> FUZZ_SECONDS={seconds} FUZZ_SEED={seed}{extra}` at commit "
-                   f"{commit}, {len(targets)} target(s): {', '.join(targets)}")  # fmt: skip
+                   f"{commit}: {which}")  # fmt: skip
     return out
+
+
+def _calibration(runs: list[dict]) -> list[str]:
+    """Time to first crash: one row per seed, the median, then every distinct finding of those runs."""
+    if not runs:
+        return []
+    lines = [
+        "## Calibration: time to first crash",
+        "",
+        "Each run fuzzes until its first crash (`--stop-on crash`); the time counts fuzzing only.",
+        "",
+        "| target | seed | first crash after (s) | inputs until then | inputs/s | load | the crash |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    times = []
+    for r in sorted(runs, key=lambda r: (r["target"], r["seed"])):
+        crash = next((f for f in r["findings"] if f["oracle"] == "crash"), None)
+        load = "–".join(f"{x:g}" for x in r.get("load_average", [])) or "?"
+        if crash is None:
+            lines.append(f"| {r['target']} | {r['seed']} | none in {r['fuzz_seconds']:.0f} | {r['inputs']} | "
+                         f"{r['inputs_per_second']} | {load} | |")  # fmt: skip
+            continue
+        times.append(crash["after_seconds"])
+        lines.append(f"| {r['target']} | {r['seed']} | {crash['after_seconds']} | {crash['after_inputs']} | "
+                     f"{r['inputs_per_second']} | {load} | {crash['key'].split(' | ')[0]} |")  # fmt: skip
+    if times:
+        lines += ["", f"Median time to first crash: {statistics.median(times):g} s over {len(runs)} seeds."]
+    lines += ["", "How they ran:", "", *_commands(runs), ""]
+    seen: dict[str, tuple[dict, str]] = {}
+    for r in runs:
+        for f in r["findings"]:
+            seen.setdefault(f["file"], (f, r["target"]))
+    for target in sorted({t for _, t in seen.values()}):
+        lines += [f"## {target} (calibration runs)", ""]
+        mine = [f for f, t in seen.values() if t == target]
+        for n, f in enumerate(mine, 1):
+            doc = json.loads((ROOT / f["file"]).read_text(encoding="utf-8"))
+            lines += _finding(n, f, doc, target)
+    return lines
 
 
 def page(findings_dir: Path = FINDINGS_DIR) -> str:
     runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((findings_dir / "runs").glob("*.json"))]
+    calibration = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((findings_dir / "calibration").glob("*.json"))
+    ]
     lines = [
         "# Findings: the wire fuzzer",
         "",
@@ -208,6 +256,7 @@ def page(findings_dir: Path = FINDINGS_DIR) -> str:
         "much about the machine as about the target).",
         "",
     ]
+    lines += _calibration(calibration)
     for run in runs:
         lines += [f"## {run['target']}", ""]
         if not run["findings"]:
