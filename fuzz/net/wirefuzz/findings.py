@@ -77,7 +77,8 @@ def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool =
     A calibration run (time to first crash, several seeds of one target) goes to calibration/ beside
     the other seeds of its target, whose reproducers it shares."""
     run_path = run_path.resolve()
-    source_root = next(p for p in run_path.parents if (p / "fuzz" / "net").is_dir())
+    # The checkout the run was made in (its paths are relative to it); this one for a run outside any.
+    source_root = next((p for p in run_path.parents if (p / "fuzz" / "net").is_dir()), ROOT)
     run = json.loads(run_path.read_text(encoding="utf-8"))
     target = run["target"]
     slug = run_path.parent.name
