@@ -23,6 +23,9 @@ static void ack_free(ack_wait *a)
     timer_stop(&nsp->sio->srv->loop, &a->timeout);
     buf_reset(&a->responses);
     free(a->expected);
+#ifdef MUTANT_ACK_IDS_PER_SOCKET
+    free(a->expected_ids);
+#endif
     free(a);
 }
 
@@ -66,9 +69,28 @@ void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kin
         return;
     }
     a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
+#ifdef MUTANT_ACK_IDS_PER_SOCKET /* SIO-ACK-05: every recipient's id comes from its own counter */
+    a->expected_ids = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof(uint64_t));
+    for (srv_socket *s = nsp->sockets; s; s = s->nsp_next) {
+        srv_packet own;
+        uint64_t id = s->acks_sent;
+        if (broadcast_includes(t, s) && srv_packet_encode(&own, nsp, event, items, n, true, id)) {
+            s->acks_sent++;
+            a->expected_ids[a->expected_count] = id;
+            expect_answer(a, s);
+            srv_packet_send(&own, s);
+            srv_packet_free(&own);
+        }
+    }
+#else
     nsp->sio->adapter->broadcast(t, &out, expect_answer, a);
+#endif
     srv_packet_free(&out);
     a->pending = a->expected_count;
+#ifdef MUTANT_ACK_TIMEOUT_NEVER_FIRES /* SIO-ACK-04: an emit's ack timeout is not armed */
+    if (kind == ACK_WITH_TIMEOUT)
+        kind = ACK_PLAIN;
+#endif
     if (kind != ACK_PLAIN)
         timer_start(&nsp->sio->srv->loop, &a->timeout, timeout_ms);
     if (kind == ACK_BROADCAST && a->pending == 0)
@@ -79,6 +101,14 @@ void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kin
 void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload)
 {
     for (ack_wait *a = sock->nsp->acks; a; a = a->next) {
+#ifdef MUTANT_ACK_IDS_PER_SOCKET /* each recipient answers with the id it was sent */
+        bool sent_to_sock = false;
+        for (size_t i = 0; i < a->expected_count; i++)
+            sent_to_sock |= a->expected[i] == sock && a->expected_ids[i] == id;
+        if (!sent_to_sock)
+            continue;
+        id = a->id;
+#endif
         if (a->id != id)
             continue;
         for (size_t i = 0; i < a->expected_count; i++) {

@@ -102,6 +102,14 @@ static void write_value(sio_json_writer *w, const srv_value *ctx, sio_span json,
     sio_span bytes;
     switch (sio_json_kind_of(json)) {
     case SIO_JSON_OBJECT:
+#ifdef MUTANT_PLACEHOLDER_NUM_IGNORED /* SIO-PKT-11: attachments bound in placeholder order */
+        if (ctx->attachment_count &&
+            sio_json_object_get(json, "_placeholder", 12, &bytes) == SIO_OK) {
+            sio_json_write_placeholder(w, NULL);
+            attachment_push(atts, ctx->attachments[atts->count % ctx->attachment_count]);
+            break;
+        }
+#endif
         if (placeholder_target(ctx, json, &bytes)) {
             sio_json_write_placeholder(w, NULL);
             attachment_push(atts, bytes);

@@ -316,6 +316,10 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
     } else if (strcmp(name, "double-ack") == 0) {
         if (has_id)
             srv_ack_reply(sock, id, ITEMS(raw_json("1", 1)), 1); /* the second call is dropped */
+#ifdef MUTANT_SECOND_ACK_SENT /* SIO-ACK-01: the handler's second ack goes out too */
+        if (has_id)
+            srv_ack_reply(sock, id, ITEMS(raw_json("2", 1)), 1);
+#endif
     } else if (strcmp(name, "server-bin") == 0) {
         server_bin(sock);
     } else if (strcmp(name, "disconnect-me") == 0) {
@@ -329,6 +333,9 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
         /* The application fails on this event (ERR-05): nothing goes to the client, no ack; the
          * failure is only recorded, as Node's socket "error" event would be. */
         log_record(sock, "error", NULL, "app-error");
+#ifdef MUTANT_APP_ERROR_CLOSES /* ERR-05: a failing handler ends the connection */
+        srv_socket_disconnect(sock, true);
+#endif
     }
 }
 

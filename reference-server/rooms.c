@@ -56,8 +56,10 @@ static void memory_rooms_json(const srv_socket *sock, buf *out)
             buf_reserve(out, need);
         sio_json_writer_init(&w, pass ? out->data + out->len : NULL, pass ? need : 0);
         sio_json_write_begin_array(&w);
+#ifndef MUTANT_OWN_ROOM_UNLISTED /* SIO-ROOM-01: the own-id room is missing from the list */
         if (sock->connected)
             sio_json_write_string(&w, (const uint8_t *)sock->id, strlen(sock->id));
+#endif
         for (size_t i = 0; i < sock->room_count; i++)
             sio_json_write_string(&w, (const uint8_t *)sock->rooms[i], strlen(sock->rooms[i]));
         sio_json_write_end_array(&w);
@@ -68,6 +70,17 @@ static void memory_rooms_json(const srv_socket *sock, buf *out)
 
 bool broadcast_includes(const broadcast_target *t, const srv_socket *sock)
 {
+#ifdef MUTANT_BROADCAST_INCLUDES_SENDER /* SIO-BC-02: a namespace broadcast reaches its sender */
+    broadcast_target with_sender = *t;
+    if (t->room_count == 0 && t->except_count == 0)
+        with_sender.skip = NULL;
+    t = &with_sender;
+#endif
+#ifdef MUTANT_EXCEPT_IGNORED /* SIO-BC-05: excepted rooms are not left out */
+    broadcast_target without_except = *t;
+    without_except.except_count = 0;
+    t = &without_except;
+#endif
     if (sock == t->skip || !sock->connected || sock->client->closing)
         return false;
     bool in = t->room_count == 0;
@@ -82,6 +95,15 @@ bool broadcast_includes(const broadcast_target *t, const srv_socket *sock)
 static void memory_broadcast(const broadcast_target *t, const srv_packet *p,
                              void (*each)(void *ctx, srv_socket *sock), void *ctx)
 {
+#ifdef MUTANT_ROOMS_ACROSS_NAMESPACES /* SIO-ROOM-02: a room reaches its members in every namespace */
+    for (srv_namespace *n = t->nsp->sio->namespaces; n && t->room_count; n = n->next) {
+        broadcast_target there = *t;
+        there.nsp = n;
+        for (srv_socket *s = n->sockets; s && n != t->nsp; s = s->nsp_next)
+            if (broadcast_includes(&there, s))
+                srv_packet_send(p, s);
+    }
+#endif
     for (srv_socket *s = t->nsp->sockets; s; s = s->nsp_next) {
         if (!broadcast_includes(t, s))
             continue;

@@ -77,7 +77,11 @@ void *srv_app_state(const srv_socket *sock)
  * With --deterministic the n-th v5 id is "sio-socket--" and n in 8 digits. */
 static char *new_socket_id(srv_client *client, const char *nsp)
 {
-    if (sio_sio_server_protocol(&client->proto) == 4) {
+    bool v4_ids = sio_sio_server_protocol(&client->proto) == 4;
+#ifdef MUTANT_SOCKET_ID_IS_SID /* EIO-HS-16: v5 sockets get v4 ids (the sid on "/") */
+    v4_ids = true;
+#endif
+    if (v4_ids) {
         bool root = strcmp(nsp, "/") == 0;
         size_t n = (root ? 0 : strlen(nsp) + 1) + SERVER_SID_LEN;
         char *id = xmalloc(n + 1);
@@ -229,8 +233,10 @@ void srv_socket_disconnect(srv_socket *sock, bool close_connection)
         eio_flush(client->eio);
         return;
     }
+#ifndef MUTANT_FULL_DISCONNECT_WITHOUT_PACKETS /* SIO-DC-04: the connection just closes */
     for (srv_socket *s = client->sockets; s; s = s->client_next)
         sio_sio_server_disconnect(&client->proto, name_of(s), loop_now_ms());
+#endif
     client_close(client, "server namespace disconnect"); /* as Node reports it */
 }
 
@@ -243,6 +249,14 @@ static void refuse(srv_client *client, sio_span nsp, const char *error_json)
     if (sio_sio_server_protocol(&client->proto) == 4 &&
         sio_json_object_get(json, "message", 7, &msg) == SIO_OK)
         json = msg;
+#ifdef MUTANT_CONNECT_ERROR_WITHOUT_DATA /* SIO-PKT-14: the refusal's `data` is dropped */
+    char only_message[SERVER_MAX_ERROR_JSON];
+    if (sio_sio_server_protocol(&client->proto) == 5 &&
+        sio_json_object_get(json, "message", 7, &msg) == SIO_OK) {
+        snprintf(only_message, sizeof only_message, "{\"message\":%.*s}", (int)msg.len, msg.ptr);
+        json = sio_span_of(only_message, strlen(only_message));
+    }
+#endif
     sio_sio_server_refuse(&client->proto, nsp, json);
 }
 

@@ -66,6 +66,9 @@ typedef struct srv_socket {
     timer handler_timer; /* runs the connection handler */
     uint8_t *auth;       /* CONNECT payload kept for the handler */
     size_t auth_len;
+#ifdef MUTANT_ACK_IDS_PER_SOCKET /* SIO-ACK-05: each socket numbers the acks it is sent (ack.c) */
+    uint64_t acks_sent;
+#endif
 } srv_socket;
 
 typedef struct ack_wait {
@@ -79,6 +82,9 @@ typedef struct ack_wait {
     buf responses; /* broadcast: JSON texts of first arguments, comma-separated */
     size_t response_count;
     timer timeout;
+#ifdef MUTANT_ACK_IDS_PER_SOCKET
+    uint64_t *expected_ids; /* the id each expected socket was sent */
+#endif
 } ack_wait;
 
 typedef struct srv_socketio {

@@ -97,12 +97,22 @@ static void fail_connection(conn *c, sio_err rc)
     session *s = c->session;
     if (s)
         eio_conn_lost(s, c);
+#ifdef MUTANT_NO_CLOSE_CODE_1009 /* EIO-POLL-06: an oversized message closes as a protocol error */
+    if (rc == SIO_ERR_WS_MESSAGE_TOO_BIG) {
+        ws_send_close(c, SIO_WS_CLOSE_PROTOCOL_ERROR);
+        return;
+    }
+#endif
     ws_send_close(c, sio_ws_close_code_for(rc));
 }
 
 static void handle_control(conn *c, const sio_ws_event *ev)
 {
     if (ev->frame.opcode == SIO_WS_OP_PING) {
+#ifdef MUTANT_PONG_WITHOUT_PAYLOAD /* WS-02: the pong does not carry the ping's payload */
+        send_frame(c, SIO_WS_OP_PONG, "", 0);
+        return;
+#endif
         send_frame(c, SIO_WS_OP_PONG, ev->payload.ptr, ev->payload.len);
     } else if (ev->frame.opcode == SIO_WS_OP_CLOSE) {
         c->ws->close_received = true;

@@ -63,6 +63,12 @@ static sio_err decode_text(int protocol, sio_eio_frame frame, const uint8_t *p, 
         return SIO_ERR_EIO_EMPTY_PACKET;
     if (p[0] == 'b')
         return decode_base64_text(protocol, frame, p, n, o, out);
+#ifdef MUTANT_UNKNOWN_EIO_TYPE_IGNORED /* EIO-PKT-02: an unknown type is read as a noop */
+    if (!is_type_digit(p[0])) {
+        set_packet(out, SIO_EIO_NOOP, false, false, p + 1, n - 1);
+        return SIO_OK;
+    }
+#endif
     if (!is_type_digit(p[0]))
         return SIO_ERR_EIO_UNKNOWN_TYPE;
     sio_err rc = sio_utf8_validate(p + 1, n - 1, NULL);

@@ -120,6 +120,10 @@ sio_err sio_eio_request_read(const sio_http_request *req, const sio_eio_server_c
         return SIO_ERR_EIO_BAD_REQUEST; /* EIO-HS-07, EIO-HS-15 */
     out->kind = SIO_EIO_REQUEST_HANDSHAKE;
     out->protocol = has_eio ? protocol_of(eio, cfg) : 0;
+#ifdef MUTANT_EIO_VERSION_UNCHECKED /* EIO-HS-04: a polling handshake with any EIO value gets v4 */
+    if (has_eio && !out->websocket && out->protocol == 0)
+        out->protocol = 4;
+#endif
     return SIO_OK;
 }
 

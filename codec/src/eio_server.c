@@ -146,6 +146,14 @@ static void release_get(sio_eio_server *s, sio_eio_type type)
 /* The whole queue as one payload for the held GET. */
 static void flush_to_get(sio_eio_server *s)
 {
+#ifdef MUTANT_ONE_PACKET_PER_GET /* EIO-PKT-07: a GET takes only the oldest buffered packet */
+    sio_eio_item *first = list_pop(&s->queue);
+    sio_eio_packet one = {(sio_eio_type)first->kind, first->binary, false,
+                          sio_span_of(first->data, first->len)};
+    respond_get(s, &one, 1);
+    sio__mem(MEM(s), first, 0);
+    return;
+#endif
     sio_eio_packet *pkts = sio__mem(MEM(s), NULL, s->queue.count * sizeof *pkts);
     if (!pkts) {
         out_of_memory(s);
@@ -181,6 +189,10 @@ static sio_err send_packet(sio_eio_server *s, sio_eio_type type, bool binary, co
         ws_send(s, SIO_EIO_CHANNEL_WEBSOCKET, type, binary, p, n);
         return s->state == SIO_EIO_SERVER_CLOSED ? SIO_ERR_NO_MEMORY : SIO_OK;
     }
+#ifdef MUTANT_UPGRADE_WITHOUT_NOOP /* EIO-UP-02: polling is released only once `5` arrives */
+    if (type == SIO_EIO_NOOP && s->state == SIO_EIO_SERVER_PROBED)
+        return SIO_OK;
+#endif
     if (s->queue.count >= s->cfg->max_queued)
         return SIO_ERR_EIO_QUEUE_FULL;
     if (!sio__fits_polling(s->protocol, binary, p, n))
@@ -296,6 +308,10 @@ static void heartbeat_start(sio_eio_server *s, uint64_t now)
         s->ping_due = now + s->cfg->ping_interval_ms;
     else
         s->pong_due = now + (uint64_t)s->cfg->ping_interval_ms + s->cfg->ping_timeout_ms;
+#ifdef MUTANT_FIRST_PING_AT_ONCE /* EIO-HB-01: the first ping goes out with the open packet */
+    if (s->protocol == 4)
+        s->ping_due = now;
+#endif
 }
 
 sio_err sio_eio_server_open(sio_eio_server *s, const sio_eio_server_config *cfg,
@@ -341,6 +357,9 @@ sio_err sio_eio_server_open(sio_eio_server *s, const sio_eio_server_config *cfg,
  * GET while one is held ends the session (EIO-POLL-01). */
 static sio_err polling_get(sio_eio_server *s)
 {
+#ifdef MUTANT_OVERLAPPING_GET_ALLOWED /* EIO-POLL-01: the new GET replaces the held one */
+    release_get(s, SIO_EIO_NOOP);
+#endif
     if (attached(s, SIO_EIO_CHANNEL_GET)) {
         terminate(s, SIO_EIO_REASON_TRANSPORT_ERROR, SIO_EIO_CLOSE);
         return SIO_ERR_EIO_OVERLAPPING_GET;
@@ -352,6 +371,10 @@ static sio_err polling_get(sio_eio_server *s)
         terminate(s, SIO_EIO_REASON_FORCED_SERVER_CLOSE, SIO_EIO_CLOSE);
     else
         flush(s);
+#ifdef MUTANT_GET_ANSWERED_AT_ONCE /* EIO-POLL-04: an idle GET gets a noop instead of waiting */
+    if (attached(s, SIO_EIO_CHANNEL_GET))
+        release_get(s, SIO_EIO_NOOP);
+#endif
     return SIO_OK;
 }
 
@@ -571,11 +594,25 @@ static bool deliver(sio_eio_server *s, const sio_eio_packet *pkt, sio_eio_server
 /* One packet from the client, on whichever transport (REQUIREMENTS.md group C, ERR-01/02). */
 static bool receive_packet(sio_eio_server *s, const sio_eio_packet *pkt, sio_eio_server_event *ev)
 {
+#ifdef MUTANT_ANY_PACKET_IS_LIVENESS /* EIO-HB-04: every packet counts as a pong */
+    if (s->protocol == 4)
+        on_pong(s);
+#endif
     switch (pkt->type) {
     case SIO_EIO_CLOSE:
+#ifdef MUTANT_CLIENT_CLOSE_IGNORED_ON_POLLING /* EIO-CL-01: `1` in a POST is dropped */
+        if (s->input_is_post)
+            return false;
+#endif
         terminate(s, SIO_EIO_REASON_TRANSPORT_CLOSE, SIO_EIO_NOOP); /* EIO-CL-01 */
         return false;
     case SIO_EIO_PING:
+#ifdef MUTANT_CLIENT_PING_ANSWERED /* EIO-HB-05: a v4 client ping answered as in v3 */
+        if (s->protocol == 4) {
+            send_packet(s, SIO_EIO_PONG, false, NULL, 0);
+            return false;
+        }
+#endif
         if (s->protocol == 3) { /* answered with a bare pong, as Node does (EIO-HB-08) */
             send_packet(s, SIO_EIO_PONG, false, NULL, 0);
             heartbeat_start(s, s->input_now);

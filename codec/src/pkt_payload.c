@@ -79,6 +79,9 @@ static sio_err check_event(sio_span data, bool validated)
         return SIO_OK;
     if (k != SIO_JSON_STRING)
         return SIO_ERR_PKT_EVENT_NAME;
+#ifdef MUTANT_RESERVED_NAMES_ACCEPTED /* SIO-PKT-06: `connect`, `disconnect`… taken as events */
+    return SIO_OK;
+#endif
     return is_reserved_event(first) ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
 }
 
@@ -108,6 +111,9 @@ static sio_err check_payload(int type, sio_span data, const sio_pkt_options *opt
     case SIO_PKT_CONNECT:
         return k == SIO_JSON_OBJECT ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
     case SIO_PKT_DISCONNECT:
+#ifdef MUTANT_DISCONNECT_DATA_IGNORED /* SIO-PKT-15: a DISCONNECT's payload is not looked at */
+        return SIO_OK;
+#endif
         return SIO_ERR_PKT_PAYLOAD_UNEXPECTED;
     case SIO_PKT_EVENT:
     case SIO_PKT_BINARY_EVENT:

@@ -311,6 +311,10 @@ static void handle_packet(sio_sio_server *s, const sio_pkt *pkt, const sio_span 
         return;
     }
     sio_sio_nsp *n = find(s, pkt->nsp);
+#ifdef MUTANT_DUPLICATE_CONNECT_IGNORED /* SIO-NSP-05: a CONNECT for a joined namespace is dropped */
+    if (pkt->type == SIO_PKT_CONNECT && n)
+        return;
+#endif
     if (pkt->type == SIO_PKT_CONNECT) {
         if (n)
             violation(s, ev, SIO_ERR_SIO_DUPLICATE_CONNECT, "duplicate CONNECT"); /* SIO-NSP-05 */
@@ -330,6 +334,12 @@ static void handle_packet(sio_sio_server *s, const sio_pkt *pkt, const sio_span 
     ev->data = pkt->data;
     ev->attachments = atts;
     ev->attachment_count = natt;
+#ifdef MUTANT_CLIENT_DISCONNECT_CLOSES /* SIO-DC-01: leaving a namespace ends the connection */
+    if (pkt->type == SIO_PKT_DISCONNECT) {
+        violation(s, ev, SIO_OK, "client namespace disconnect");
+        return;
+    }
+#endif
     if (pkt->type == SIO_PKT_DISCONNECT) { /* SIO-DC-01: no reply */
         ev->type = SIO_SIO_SERVER_EV_DISCONNECT;
         ev->nsp = pkt->nsp; /* the record is freed now; the packet's bytes stay */
@@ -403,6 +413,9 @@ sio_err sio_sio_server_open(sio_sio_server *s, const sio_sio_server_config *cfg,
         return rc;
     s->state = SIO_SIO_SERVER_WAITING;
     s->connect_due = now_ms + cfg->connect_timeout_ms;
+#ifdef MUTANT_NO_CONNECT_TIMEOUT /* SIO-NSP-01: a connection may stay without a namespace */
+    s->connect_due = NEVER;
+#endif
     if (s->protocol == 4) { /* v4 clients are in "/" at once (SIO-PKT-19 a) */
         ev->type = SIO_SIO_SERVER_EV_CONNECT;
         ev->nsp = sio_span_of("/", 1);

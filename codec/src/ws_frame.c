@@ -29,8 +29,10 @@ static sio_err ws_header_check_byte1(uint8_t b0, uint8_t b1, sio_ws_role role)
     bool masked = (b1 & 0x80u) != 0;
     if ((b0 & 0x08u) && (b1 & 0x7Fu) > SIO_WS_MAX_CONTROL_PAYLOAD)
         return SIO_ERR_WS_CONTROL_TOO_LONG;
+#ifndef MUTANT_UNMASKED_FRAMES_ACCEPTED /* WS-11: a client's frame need not be masked */
     if (role == SIO_WS_ROLE_SERVER && !masked)
         return SIO_ERR_WS_UNMASKED;
+#endif
     if (role == SIO_WS_ROLE_CLIENT && masked)
         return SIO_ERR_WS_MASKED;
     return SIO_OK;

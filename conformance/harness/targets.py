@@ -143,13 +143,16 @@ def _registry() -> dict[str, TargetSpec]:
     node = ["node", "fixture.js"]
     node_needs = [node_dir / "node_modules" / "socket.io"]
     v2_dir = TARGETS_DIR / "node-socketio-v2"
-    reference = ROOT / "build" / "reference-server"
+    # REFERENCE_SERVER names another build of the reference server to run under the same names and
+    # settings: the sanitizer build, or a mutant (conformance/mutants).
+    reference = Path(os.environ.get("REFERENCE_SERVER") or ROOT / "build" / "reference-server")
+    built = os.path.relpath(reference, ROOT) if reference.is_relative_to(ROOT) else str(reference)
     return {
         "reference": TargetSpec(
             name="reference",
             command=[str(reference)],
             cwd=ROOT,
-            description="the project's C reference server (build/reference-server)",
+            description=f"the project's C reference server ({built})",
             profile="reference",
             needs=[reference],
         ),
@@ -158,7 +161,7 @@ def _registry() -> dict[str, TargetSpec]:
             command=[str(reference)],
             cwd=ROOT,
             eio3=True,
-            description="the C reference server with --allow-eio3 (Engine.IO v3 / Socket.IO v4 clients too)",
+            description=f"the C reference server ({built}) with --allow-eio3 (Engine.IO v3 / Socket.IO v4 clients too)",
             profile="reference",
             needs=[reference],
         ),

@@ -53,6 +53,18 @@ def test_SIO_PKT_02_namespace_comma_rules(case, opener):
     )
     c.send_raw("41/custom")
     ok, before, how = stays_open(c)
+    if not ok:  # a connection that closes on any DISCONNECT breaks SIO-DC-01, not the comma rule
+        control = opener.sio("websocket")
+        control.connect("/custom")
+        control.send_raw("41/custom,")
+        control_ok, _, control_how = stays_open(control)
+        case.precondition(
+            control_ok,
+            "a DISCONNECT with the comma leaves the connection open",
+            "still open",
+            control_how,
+            caused_by="SIO-DC-01",
+        )
     case.must(ok and not before, "DISCONNECT without comma accepted silently", "no reply, still open", (how, before))
 
 
@@ -86,10 +98,14 @@ def test_SIO_PKT_04_non_numeric_ack_id(case, opener):
 
 
 INVALID_PAYLOADS = ['42{}', '42"message"', '42[]', '42[null]', '42[{}]', '42["message"]x', '43[', '43{}', '41"x"']
+# Payloads whose reaction a more specific requirement rates: a DISCONNECT with data is SIO-PKT-15's.
+RATED_BY = {'41"x"': "SIO-PKT-15"}
 
 
 @pytest.mark.parametrize("raw", INVALID_PAYLOADS)
 def test_SIO_PKT_05_invalid_payload(case, opener, raw):
+    if raw in RATED_BY:
+        case.judge_as(RATED_BY[raw])
     c = opener.sio("websocket")
     closes(case, c, f"invalid payload {raw!r} closes the connection", raw)
 

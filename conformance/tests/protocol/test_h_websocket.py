@@ -260,6 +260,24 @@ def test_WS_05_reserved_opcode(case, opener, target, opcode):
 
 
 # ---------------------------------------------------------------------------- WS-06 fragmentation (5.x, 10.1.1)
+def pong_payload_as_anywhere(case, ws: WsClient, target: Target, payload_kept: bool) -> None:
+    """When a pong between fragments did not carry its ping's payload, a ping outside any message (sent
+    once the fragmented one is complete) tells whose defect it is: a pong that loses the payload there
+    too is WS-02's (a precondition of the fragmentation case); a pong wrong between fragments alone is
+    the fragmentation case's own."""
+    if payload_kept:
+        return
+    ws.send_frame(OP_PING, b"control")
+    control = next_pong(ws, target.reply)
+    case.precondition(
+        control == b"control",
+        "a pong carries its ping's payload (a ping outside any message)",
+        b"control",
+        control,
+        caused_by="WS-02",
+    )
+
+
 def split(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
 
@@ -278,9 +296,11 @@ def test_WS_06_ping_between_fragments(case, opener, target):
     data = event_frame("fragmented")
     ws.send_bytes(encode_frame(OP_TEXT, data[:6], fin=False) + encode_frame(OP_PING, b"mid"))
     got = next_pong(ws, target.reply)
-    case.must(got == b"mid", "a ping between fragments is answered before the message ends", b"mid", got)
+    case.must(isinstance(got, bytes), "a ping between fragments is answered before the message ends", "a pong", got)
     ws.send_frame(OP_CONT, data[6:])
     echoed(case, c, "fragmented", "the fragmented message arrives whole after the ping")
+    pong_payload_as_anywhere(case, ws, target, got == b"mid")
+    case.must(got == b"mid", "the pong between fragments carries the ping's payload", b"mid", got)
 
 
 def test_WS_06_many_fragments_with_pings(case, opener, target):
@@ -291,9 +311,17 @@ def test_WS_06_many_fragments_with_pings(case, opener, target):
     send_fragments(ws, OP_TEXT, pieces, between=encode_frame(OP_PING, b"p"))
     got = [next_pong(ws, target.reply) for _ in range(len(pieces) - 1)]
     case.must(
-        got == [b"p"] * (len(pieces) - 1), "every ping between fragments answered", [b"p"] * (len(pieces) - 1), got
+        all(isinstance(g, bytes) for g in got),
+        "every ping between fragments answered",
+        ["a pong"] * (len(pieces) - 1),
+        got,
     )
+    pong_payload_as_anywhere(case, ws, target, got == [b"p"] * (len(pieces) - 1))
     echoed(case, c, "five fragments", "five fragments arrive as one message")
+    pong_payload_as_anywhere(case, ws, target, got == [b"p"] * (len(pieces) - 1))
+    case.must(
+        got == [b"p"] * (len(pieces) - 1), "each pong carries its ping's payload", [b"p"] * (len(pieces) - 1), got
+    )
 
 
 def test_WS_06_empty_fragments(case, opener):
