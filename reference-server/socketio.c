@@ -77,11 +77,11 @@ void *srv_app_state(const srv_socket *sock)
  * With --deterministic the n-th v5 id is "sio-socket--" and n in 8 digits. */
 static char *new_socket_id(srv_client *client, const char *nsp)
 {
-    bool v4_ids = sio_sio_server_protocol(&client->proto) == 4;
 #ifdef MUTANT_SOCKET_ID_IS_SID /* EIO-HS-16: v5 sockets get v4 ids (the sid on "/") */
-    v4_ids = true;
+    if (client) {
+#else
+    if (sio_sio_server_protocol(&client->proto) == 4) {
 #endif
-    if (v4_ids) {
         bool root = strcmp(nsp, "/") == 0;
         size_t n = (root ? 0 : strlen(nsp) + 1) + SERVER_SID_LEN;
         char *id = xmalloc(n + 1);

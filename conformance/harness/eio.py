@@ -311,7 +311,7 @@ class WebSocketSession(Session):
             if self.ws.frames_ended.wait(self.target.ping_interval) or time.monotonic() > stop_at:
                 return
             try:
-                self.ws.send_text(wire.PING)
+                self.ws.send_own_text(wire.PING)
             except OSError:
                 return
 
@@ -324,7 +324,7 @@ class WebSocketSession(Session):
             return True
         if self.auto_pong and text == b"2":
             try:
-                ws.send_text(wire.PONG)
+                ws.send_own_text(wire.PONG)
             except OSError:
                 pass
             return True

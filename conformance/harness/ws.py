@@ -82,6 +82,11 @@ class WsClient:
         self.on_frame = on_frame
         self.end_reason = ""  # how the stream ended: "end of stream", "connection reset", "frame too large"
         self._write_lock = threading.Lock()
+        # A message the suite is sending in fragments is unfinished (its first frame out, its last not yet):
+        # the client's own messages (Engine.IO pongs) are held back meanwhile, as RFC 6455 section 5.4 forbids
+        # a data frame between the fragments of another message.
+        self._message_unfinished = False
+        self._held_back: list[bytes] = []
         self._reader = _Reader(sock, leftover)
         self._ended = False
         self.close_sent = False
@@ -215,6 +220,35 @@ class WsClient:
     def send_bytes(self, data: bytes) -> None:
         with self._write_lock:
             tracking.send(self.sock, data)
+            self._track_fragments(data)
+            if not self._message_unfinished and self._held_back:
+                held, self._held_back = b"".join(self._held_back), []
+                tracking.send(self.sock, held)
+
+    def send_own_text(self, text: str) -> None:
+        """A message the client sends by itself, not the case (an Engine.IO pong or keepalive ping): sent
+        at once, or right after the last frame of a fragmented message the case is in the middle of."""
+        frame = encode_frame(OP_TEXT, text.encode("utf-8"))
+        with self._write_lock:
+            if self._message_unfinished:
+                self._held_back.append(frame)
+            else:
+                tracking.send(self.sock, frame)
+
+    def _track_fragments(self, data: bytes) -> None:
+        """Follows the frames in `data` (as far as their headers read) to know whether a data message is
+        left unfinished: a text or binary frame without FIN starts one, a continuation with FIN ends it."""
+        pos = 0
+        for _ in range(len(data)):
+            n = wire.frame_length(data[pos:])
+            if not n:
+                return
+            fin, opcode = bool(data[pos] & 0x80), data[pos] & 0x0F
+            if opcode in (OP_TEXT, OP_BINARY):
+                self._message_unfinished = not fin
+            elif opcode == OP_CONT and fin:
+                self._message_unfinished = False
+            pos += n
 
     def _send_quiet(self, data: bytes) -> None:
         try:

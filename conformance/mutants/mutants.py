@@ -11,6 +11,7 @@ requirement whose verdict is worse than on the unmodified server; it is
   requirement (the suite names the defect it depends on);
 - restated when every such case judges the very behaviour of the mutant's requirement (`judged_as` it):
   the summary groups (ERR-01 to ERR-04) exercise the behaviours of groups A to F once more, and say which;
+  (a requirement some of whose cases are attributed and the others restated is reported as both);
 - explained when the README's cascade table says why the dependency is inherent;
 - otherwise unexplained. A cascade or a survivor is checked once more by running that requirement's
   cases alone against the mutant: one that does not come back is reported as not reproduced (a case
@@ -83,7 +84,7 @@ class Cascade:
     requirement: str
     baseline: str
     verdict: str
-    kind: str  # attributed, explained, unexplained, not-reproduced
+    kind: str  # attributed, restated (or both, "attributed/restated"), explained, unexplained, not-reproduced
     cases: list[dict[str, Any]] = field(default_factory=list)
     why: str = ""
     rerun: str | None = None
@@ -174,13 +175,16 @@ def judge(m: Mutant, run: Run, base: Run, explained: dict[tuple[str, str], str])
             if not worse(verdict, before):
                 continue
             baseline_of = {c["case"]: c["verdict"] for c in base.cases_of(rid)}
-            got_worse = [c for c in run.cases_of(rid) if worse(c["verdict"], baseline_of.get(c["case"], "pass"))]
-            attributed = all(
-                c["verdict"] == "precondition-failed" and c.get("caused_by") == m.requirement for c in got_worse
-            )
-            restated = all(c.get("judged_as") == m.requirement for c in got_worse)
+            ran = {c["case"]: c for c in run.cases_of(rid)}
+            # A case of the unmodified run that is missing from this one did not get judged at all.
+            missing = [{"case": name, "verdict": "untested"} for name in baseline_of if name not in ran]
+            got_worse = [c for c in ran.values() if worse(c["verdict"], baseline_of.get(c["case"], "pass"))] + missing
+            how = {_accounted_for(c, m.requirement) for c in got_worse}
             why = explained.get((m.name, rid), "")
-            kind = "attributed" if attributed else "restated" if restated else "explained" if why else "unexplained"
+            if got_worse and None not in how:
+                kind = "/".join(sorted(str(h) for h in how))  # attributed, restated, or both
+            else:
+                kind = "explained" if why else "unexplained"
             cascades.append(Cascade(rid, before, verdict, kind, [_case_summary(c) for c in got_worse], why))
     return {
         "mutant": m.name,
@@ -196,6 +200,17 @@ def judge(m: Mutant, run: Run, base: Run, explained: dict[tuple[str, str], str])
         "exit_status": run.returncode,
         "log": str(run.log.relative_to(ROOT)) if run.log.is_relative_to(ROOT) else str(run.log),
     }
+
+
+def _accounted_for(c: dict[str, Any], rid: str) -> str | None:
+    """How a case that got worse under the mutant of requirement `rid` says so itself: `attributed` when
+    it could not judge its own requirement for `rid`'s defect, `restated` when it judges `rid`'s very
+    behaviour; None when it says neither."""
+    if c["verdict"] == "precondition-failed" and c.get("caused_by") == rid:
+        return "attributed"
+    if c.get("judged_as") == rid:
+        return "restated"
+    return None
 
 
 def _case_summary(c: dict[str, Any]) -> dict[str, Any]:

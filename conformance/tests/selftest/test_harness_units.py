@@ -97,6 +97,28 @@ def test_ws_reader_reports_close_then_eof():
         client.close()
 
 
+def test_ws_own_messages_wait_for_an_unfinished_message():
+    """An Engine.IO pong the client sends by itself never falls between the fragments of a message the
+    case is sending (RFC 6455 section 5.4): it goes out right after the last fragment."""
+    client, server = _pair()
+    try:
+        client.send_frame(OP_TEXT, b"4fr", fin=False, mask=False)
+        client.send_own_text("3")  # held back: the text message is unfinished
+        client.send_frame(0x9, b"p", mask=False)  # a control frame may interleave
+        client.send_frame(0x0, b"ag", mask=False)  # the last fragment: the pong follows it
+        client.send_own_text("3")  # no message unfinished: sent at once
+        want = bytes.fromhex("0103") + b"4fr" + bytes.fromhex("8901") + b"p" + bytes.fromhex("8002") + b"ag"
+        server.settimeout(2.0)
+        got = b""
+        while len(got) < len(want) + 2 * 7:  # and two masked one-byte text frames (2 + 4 + 1 bytes each)
+            got += server.recv(256)
+        assert got[: len(want)] == want
+        assert got[len(want)] == 0x81 and got[len(want) + 7] == 0x81
+    finally:
+        client.close()
+        server.close()
+
+
 def test_http_response_parsing_chunked_and_length():
     a, b = socket.socketpair()
     try:
