@@ -308,6 +308,12 @@ static void existing_session(conn *c, const sio_http_request *req, const sio_eio
     if (rc != SIO_OK) {
         refuse(c, rc, false);
     } else if (er->method == SIO_EIO_METHOD_GET) {
+#ifdef MUTANT_OVERLAPPING_GET_ALLOWED /* EIO-POLL-01: the held GET's noop goes to the held connection */
+        if (s->channel[SIO_EIO_CHANNEL_GET] && !drain(s)) {
+            refuse(c, SIO_ERR_EIO_SESSION_UNKNOWN, false);
+            return;
+        }
+#endif
         attach(s, SIO_EIO_CHANNEL_GET, c);
         http_hold(c);
     } else {

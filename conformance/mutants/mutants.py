@@ -16,7 +16,9 @@ requirement whose verdict is worse than on the unmodified server; it is
 - otherwise unexplained. A cascade or a survivor is checked once more by running that requirement's
   cases alone against the mutant: one that does not come back is reported as not reproduced (a case
   upset by the load of the machine, shown with both verdicts), not as a cascade.
-Exit status 0 when every mutant run was killed and no cascade is unexplained.
+A server that dies during a run (the harness restarts it and says so) is reported too: a mutant is a
+wrong behaviour, not a crash. Exit status 0 when every mutant run was killed, no cascade is
+unexplained and no server died.
 """
 
 from __future__ import annotations
@@ -77,6 +79,13 @@ class Run:
 
     def cases_of(self, rid: str) -> list[dict[str, Any]]:
         return [c for c in self.index.get("cases", []) if c.get("requirement") == rid]
+
+    @property
+    def incidents(self) -> list[str]:
+        """Every time the server died or stopped answering during the run (the harness restarts it): a
+        mutant must be a wrong behaviour, not a crash, or its kills and cascades say nothing."""
+        found = self.index.get("target_info", {}).get("incidents", [])
+        return [f"{i.get('what')} in {i.get('case')}: {' / '.join(i.get('stderr_tail') or [])}" for i in found]
 
 
 @dataclass
@@ -196,6 +205,7 @@ def judge(m: Mutant, run: Run, base: Run, explained: dict[tuple[str, str], str])
         "killed": own in KILLING,
         "own_cases": [_case_summary(c) for c in run.cases_of(m.requirement)],
         "cascades": cascades,
+        "incidents": run.incidents,
         "seconds": round(run.seconds, 1),
         "exit_status": run.returncode,
         "log": str(run.log.relative_to(ROOT)) if run.log.is_relative_to(ROOT) else str(run.log),
@@ -280,6 +290,7 @@ def markdown(results: list[dict[str, Any]], base: Run, total_s: float, full: boo
         "",
         f"{'All' if full else 'Selected'} mutants: {len(results)}; killed: {killed}; cascades: "
         + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none")
+        + f"; servers that died: {sum(bool(r['incidents']) for r in results) + bool(base.incidents)}"
         + f". Unmodified server: {base.seconds:.0f} s; whole run {total_s / 60:.1f} min.",
         "",
         "| mutant | requirement | verdict | killed | cascades | seconds |",
@@ -307,6 +318,8 @@ def markdown(results: list[dict[str, Any]], base: Run, total_s: float, full: boo
             lines.append(f"- `{c['case']}` {c['verdict']}: {c['check']}")
         if "rerun_own_verdict" in r:
             lines.append(f"- run again alone: {r['rerun_own_verdict']}")
+        for incident in r["incidents"]:
+            lines.append(f"- **the server died**: {incident}")
         for c in r["cascades"]:
             lines += ["", f"Cascade **{c.requirement}** ({c.kind}): {c.baseline} → {c.verdict}."]
             for case in c.cases[:4]:
@@ -370,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs is not None and full:
         args.docs.write_text(text + "\n", encoding="utf-8")
     survivors = [r["mutant"] for r in results if not r["killed"]]
+    crashed = [r["mutant"] for r in results if r["incidents"]] + (["(the unmodified server)"] if base.incidents else [])
     unexplained = [f"{r['mutant']}:{c.requirement}" for r in results for c in r["cascades"] if c.kind == "unexplained"]
     print(f"mutants: {len(results) - len(survivors)} of {len(results)} killed in {total / 60:.1f} min; "
           f"report {args.out / 'report.md'}")  # fmt: skip
@@ -377,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         print("  survived: " + " ".join(survivors))
     if unexplained:
         print("  unexplained cascades: " + " ".join(unexplained))
-    return 1 if survivors or unexplained else 0
+    if crashed:
+        print("  the server died during the run of: " + " ".join(crashed))
+    return 1 if survivors or unexplained or crashed else 0
 
 
 if __name__ == "__main__":

@@ -212,6 +212,14 @@ def test_SIO_ROOM_01_own_id_room(case, opener, target):
     case.must(
         c.sids["/"] in rooms_of(case, c), "a socket is in the room named by its id", c.sids["/"], rooms_of(case, c)
     )
+    # The socket that joins again is a new one, in the room of its new id (SIO-ROOM-02 judges the rest).
+    leave(c)
+    case.precondition(
+        not c.eio.ended, "the connection stays open after leaving `/`", "open", c.eio.ended, caused_by="SIO-DC-01"
+    )
+    c.connect("/")
+    rooms = rooms_of(case, c)
+    case.must(c.sids["/"] in rooms, "a socket that joined again is in the room named by its new id", c.sids["/"], rooms)
 
 
 def test_SIO_ROOM_02_rooms_scoped_and_left(case, opener, target):
