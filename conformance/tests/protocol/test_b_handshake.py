@@ -173,24 +173,18 @@ def test_EIO_HS_11_eio_must_match_session(case, target):
         s.close()
 
 
-# Each request, the refusal code of its body, and the requirement that makes the server refuse it.
 ERROR_TABLE = [
-    ("transport-unknown", "GET", "?EIO=4&transport=zzz", 0, "EIO-HS-05"),
-    ("session-unknown", "GET", "?EIO=4&transport=polling&sid=zzzzzzzzzzzzzzzzzzzz", 1, "EIO-HS-08"),
-    ("bad-handshake-method", "POST", "?EIO=4&transport=polling", 2, "EIO-HS-06"),
-    ("bad-request", "GET", "?EIO=4&transport=websocket", 3, "EIO-HS-07"),
-    ("unsupported-protocol", "GET", "?EIO=9&transport=polling", 5, "EIO-HS-04"),
+    ("transport-unknown", "GET", "?EIO=4&transport=zzz", 0),
+    ("session-unknown", "GET", "?EIO=4&transport=polling&sid=zzzzzzzzzzzzzzzzzzzz", 1),
+    ("bad-handshake-method", "POST", "?EIO=4&transport=polling", 2),
+    ("bad-request", "GET", "?EIO=4&transport=websocket", 3),
+    ("unsupported-protocol", "GET", "?EIO=9&transport=polling", 5),
 ]
 
 
-@pytest.mark.parametrize("label,method,q,code,refused_by", ERROR_TABLE, ids=[e[0] for e in ERROR_TABLE])
-def test_EIO_HS_12_json_error_body(case, target, label, method, q, code, refused_by):
+@pytest.mark.parametrize("label,method,q,code", ERROR_TABLE, ids=[e[0] for e in ERROR_TABLE])
+def test_EIO_HS_12_json_error_body(case, target, label, method, q, code):
     resp = req(target, method, SIO + q, body=b"" if method == "POST" else None)
-    # The form of a refusal can only be judged on a refusal: a request served is the defect of the
-    # requirement that has the server refuse it.
-    case.precondition(
-        resp.status >= 400, f"the request is refused ({refused_by})", "HTTP 4xx", resp.summary(), caused_by=refused_by
-    )
     body = json_body(resp)
     actual = (
         resp.status,
