@@ -64,6 +64,7 @@ static void finish_request(conn *c)
     }
     c->head_len = 0;
     c->body_len = 0;
+    c->head_request = false;
     sio_http_parser_init(&c->http);
     c->state = CONN_HTTP_HEAD;
     timer_start(&c->srv->loop, &c->linger, SERVER_HTTP_IDLE_MS);
@@ -73,6 +74,9 @@ static void finish_request(conn *c)
         conn_defer_input(c);
 }
 
+/* A response to HEAD keeps its whole head, Content-Length included, and carries no content
+ * (RFC 9110 section 9.3.2): on a kept-alive connection the client would otherwise read the body
+ * as the start of the next response. */
 void http_respond(conn *c, int status, const char *content_type, const void *body, size_t len)
 {
     char line[160];
@@ -91,7 +95,8 @@ void http_respond(conn *c, int status, const char *content_type, const void *bod
     buf_append_str(&head,
                    c->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     conn_write(c, buf_begin(&head), buf_size(&head));
-    conn_write(c, body, len);
+    if (!c->head_request)
+        conn_write(c, body, len);
     buf_reset(&head);
     finish_request(c);
 }
@@ -170,6 +175,7 @@ static void route_request(conn *c, const sio_http_request *req)
     c->head_len = req->head_len;
     c->body_len = req->body == SIO_HTTP_BODY_LENGTH ? req->content_length : 0;
     c->keep_alive = wants_keep_alive(req);
+    c->head_request = req->method.len == 4 && memcmp(req->method.ptr, "HEAD", 4) == 0;
     bool main_path = path_has_prefix(req->path, cfg->path);
     bool echo_path = !main_path && path_has_prefix(req->path, cfg->echo_path);
     if (!main_path && !echo_path) {
@@ -217,6 +223,12 @@ void http_deferred_input(conn *c)
         http_handle_input(c);
 }
 
+/* A head the parser refused may still name its method: HEAD's answer then has no content either. */
+static bool starts_with_head_method(const buf *in)
+{
+    return buf_size(in) >= 5 && memcmp(buf_begin(in), "HEAD ", 5) == 0;
+}
+
 /* Drops body bytes of an already answered request; false when more are still expected. */
 static bool skip_answered_body(conn *c)
 {
@@ -246,6 +258,7 @@ void http_handle_input(conn *c)
                     sio_err_name(rc));
             c->keep_alive = false;
             c->head_len = buf_size(&c->in);
+            c->head_request = starts_with_head_method(&c->in);
             http_respond(c, status_for_parse_error(rc), "text/plain", sio_err_message(rc),
                          strlen(sio_err_message(rc)));
             return;

@@ -126,6 +126,7 @@ typedef struct conn {
     bool keep_alive;          /* after the current response */
     bool read_paused;         /* backpressure */
     bool await_peer_close;    /* CONN_CLOSING: a WebSocket waiting for the peer's close */
+    bool head_request;        /* the current request is HEAD: its answer has a head only */
     struct session *session;  /* the session this connection carries, if any */
     uint8_t channel;          /* ... as this sio_eio_channel */
     struct ws_state *ws;      /* WebSocket state, once upgraded */

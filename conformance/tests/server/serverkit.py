@@ -92,9 +92,10 @@ class Response:
 _unread: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictionary()
 
 
-def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
+def read_response(sock: socket.socket, timeout: float = DEADLINE, to_head: bool = False) -> Response:
     """The next response on `sock` (a body needs a Content-Length: the server always sends one); bytes of
-    later (pipelined) responses are kept for the next call."""
+    later (pipelined) responses are kept for the next call. An answer to HEAD (`to_head`) ends with its
+    head whatever its Content-Length says (RFC 9110 section 9.3.2)."""
     sock.settimeout(timeout)
     data = _unread.pop(sock, b"")
     head = wire.find_head(data)
@@ -105,7 +106,7 @@ def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
         data += chunk
         head = wire.find_head(data)
     headers = {k.strip().lower(): v for k, v in head.headers}
-    length = int(headers.get("content-length", "0"))
+    length = 0 if to_head else int(headers.get("content-length", "0"))
     end = head.head_length + length
     while len(data) < end:
         chunk = sock.recv(65536)
@@ -115,6 +116,15 @@ def read_response(sock: socket.socket, timeout: float = DEADLINE) -> Response:
     if len(data) > end:
         _unread[sock] = data[end:]
     return Response(head.status, headers, data[head.head_length : end])
+
+
+def read_until_closed(sock: socket.socket, timeout: float = DEADLINE) -> bytes:
+    """Every byte after the responses read so far, until the server closes the connection."""
+    sock.settimeout(timeout)
+    data = _unread.pop(sock, b"")
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
 
 
 def http(

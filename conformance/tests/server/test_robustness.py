@@ -8,7 +8,18 @@ import socket
 import time
 
 import pytest
-from serverkit import DEADLINE, Server, WebSocket, eio_url, http, polling_open, read_response, request_bytes, ws_open
+from serverkit import (
+    DEADLINE,
+    Server,
+    WebSocket,
+    eio_url,
+    http,
+    polling_open,
+    read_response,
+    read_until_closed,
+    request_bytes,
+    ws_open,
+)
 
 ECHO = "/engine.io/"
 
@@ -56,6 +67,53 @@ def test_head_limits_431_and_414(server):
     assert big.status == 431
     long_target = http(server.port, "GET", eio_url(ECHO) + "&x=" + "b" * 5000)
     assert long_target.status == 414
+    assert still_serving(server.port)
+
+
+def test_head_answers_carry_no_content(server):
+    """Every answer to HEAD keeps the head GET would get, Content-Length included, and no content: on a
+    kept-alive connection the next response starts right after the blank line."""
+    sid, _ = polling_open(server.port, ECHO)
+    refusal = b'{"code":2,"message":"Bad handshake method"}'
+    asked = [
+        ("/nope", 404, "text/plain", len(b"Not Found")),  # no endpoint
+        (eio_url("/socket.io/"), 400, "application/json", len(refusal)),  # a handshake must be GET
+        (eio_url(ECHO, sid), 500, None, 0),  # a session's polling endpoint takes GET and POST only
+    ]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        for target, status, content_type, length in asked:
+            s.sendall(request_bytes("HEAD", target))
+            r = read_response(s, to_head=True)
+            assert (r.status, r.headers.get("content-type"), r.headers["content-length"]) == (
+                status,
+                content_type,
+                str(length),
+            ), target
+        s.sendall(request_bytes("GET", "/nope"))
+        r = read_response(s)  # stray content before it would have been read as its status line
+        assert (r.status, r.body) == (404, b"Not Found")
+
+
+def test_head_refusals_that_close_carry_no_content(server):
+    """A HEAD WebSocket handshake (refused as raw text, EIO-HS-13) and a HEAD head the parser refuses: the
+    head, then the connection closes without a byte of content."""
+    ws_headers = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    refused = [
+        request_bytes("HEAD", eio_url("/socket.io/", transport="websocket"), headers=ws_headers),
+        b"HEAD /socket.io/ HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n",
+    ]
+    for raw in refused:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+            s.sendall(raw)
+            r = read_response(s, to_head=True)
+            assert r.status == 400 and int(r.headers["content-length"]) > 0
+            rest = read_until_closed(s)
+            assert rest == b"", rest
     assert still_serving(server.port)
 
 
