@@ -21,7 +21,7 @@ FUZZ_NET = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(FUZZ_NET))
 
 
-from wirefuzz.campaign import Campaign, Settings  # noqa: E402
+from wirefuzz.campaign import Campaign, Settings, problem_key  # noqa: E402
 from wirefuzz.execute import run_program  # noqa: E402
 from wirefuzz.minimise import Budget, ddmin, minimise  # noqa: E402
 from wirefuzz.mutate import (  # noqa: E402
@@ -257,6 +257,37 @@ def test_a_status_line_is_judged_by_its_syntax(scripted) -> None:
     srv = scripted(lambda m, t: b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
     t = run_program("127.0.0.1", srv.port, Program([polling_get(1, "/socket.io/", 4, False)]))
     assert [p.oracle for p in t.problems] == ["invalid-http"]
+
+
+RFC_KEY, RFC_ACCEPT = "dGhlIHNhbXBsZSBub25jZQ==", b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 section 1.3
+
+
+@pytest.mark.parametrize(
+    ("keys", "found"),
+    [
+        ([RFC_KEY], None),
+        ([RFC_KEY, "x"], "101 to a handshake with 2 Sec-WebSocket-Key fields"),
+        ([], "101 to a handshake with 0 Sec-WebSocket-Key fields"),
+        (["dGhlIHNhbXBsZSBub25jZQ"], "101 to a Sec-WebSocket-Key that is not 16 bytes in base64: b'dGhlIHNhbXBsZSBub25jZQ'"),
+        (["AQIDBAUGBwgJCgsMDQ4PEA=="], "Sec-WebSocket-Accept is not the key's: b's3pPLMBiTxaQ9kYGzzhZRbK+xOo=', "
+         "expected b'C/0nmHhBztSRGR1CwL6Tf4ZjwpY='"),
+    ],
+)  # fmt: skip
+def test_a_101_is_due_only_to_one_nonce_and_carries_its_accept(scripted, keys: list[str], found: str | None) -> None:
+    srv = scripted(lambda m, t: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Accept: " + RFC_ACCEPT + b"\r\n\r\n")  # fmt: skip
+    headers = [("Host", "HOST!"), ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")]
+    step = HttpStep(1, "GET", "/socket.io/?EIO=4&transport=websocket", headers + [("Sec-WebSocket-Key", k) for k in keys],
+                    length="none")  # fmt: skip
+    t = run_program("127.0.0.1", srv.port, Program([step]))
+    assert [p.detail for p in t.problems if p.oracle == "bad-accept"] == ([found] if found else [])
+
+
+def test_accept_findings_differ_by_kind_not_by_value() -> None:
+    one = problem_key("bad-accept", "conn 1: Sec-WebSocket-Accept is not the key's: b'AAAA', expected b'BBBB'")
+    two = problem_key("bad-accept", "conn 2: Sec-WebSocket-Accept is not the key's: b'CCCC', expected b'DDDD'")
+    assert one == two
+    assert problem_key("bad-accept", "conn 1: 101 to a handshake with 2 Sec-WebSocket-Key fields") != one
 
 
 def test_base64_frames_asked_for_are_valid() -> None:

@@ -9,7 +9,8 @@ parser, Engine.IO payloads and packets through the codec's decoders.
 
 Protocol oracles, which need no knowledge of the application behind the server:
   invalid-http       a response that is not HTTP/1.1 (status line, header lines, body framing)
-  bad-accept         a 101 whose Sec-WebSocket-Accept is not the one RFC 6455 computes from the key
+  bad-accept         a 101 whose Sec-WebSocket-Accept is not the one RFC 6455 computes from the key, or a 101
+                     to a handshake whose key is not one field of 16 bytes in base64 (a 400 is due)
   invalid-ws         a server frame the codec's parser rejects (masked, reserved bits or opcodes,
                      bad close payload, invalid UTF-8 text)
   invalid-eio        a polling body or a WebSocket message that is not a valid Engine.IO payload or
@@ -23,6 +24,8 @@ Protocol oracles, which need no knowledge of the application behind the server:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import errno
 import json
 import re
@@ -114,6 +117,8 @@ class Request:
     repeated: frozenset[str] = frozenset()
     # The request line is well formed (an HTTP/1.x version): only then is the method's meaning sure.
     well_formed: bool = True
+    # Every Sec-WebSocket-Key field, in order (the dict above keeps the last one only).
+    ws_keys: tuple[str, ...] = ()
 
     @property
     def sid(self) -> str | None:
@@ -133,7 +138,16 @@ def parse_request(data: bytes, sent_at: float, step: int) -> Request | None:
     headers = {k.lower(): v for k, v in head.headers}
     repeated = frozenset(k for k, v in values.items() if len(v) > 1)
     well_formed = parts[2] in ("HTTP/1.1", "HTTP/1.0")
-    return Request(parts[0], target.path, query, headers, sent_at, step, repeated, well_formed)
+    ws_keys = tuple(v for k, v in head.headers if k.lower() == "sec-websocket-key")
+    return Request(parts[0], target.path, query, headers, sent_at, step, repeated, well_formed, ws_keys)
+
+
+def is_websocket_nonce(key: str) -> bool:
+    """RFC 6455 section 4.2.1: the key is 16 bytes in base64 (24 characters, padding included)."""
+    try:
+        return len(key) == 24 and len(base64.b64decode(key, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False
 
 
 class Conn:
@@ -484,6 +498,25 @@ class Executor:
             return None
         return {"3": 3, "4": 4}.get(req.query.get("EIO", ""))
 
+    def _judge_accept(self, req: Request, head: wire.HttpHead) -> None:
+        """A 101 is due only to one Sec-WebSocket-Key field holding a nonce (RFC 6455 section 4.2.1: any
+        other handshake gets an error such as 400), and its accept is computed from that nonce. Values
+        are shown as bytes so that the finding's key leaves them out (one finding, not one per key)."""
+        keys = req.ws_keys
+        if len(keys) != 1:
+            self.t.add_problem("bad-accept", f"101 to a handshake with {len(keys)} Sec-WebSocket-Key fields", req.step)
+            return
+        if not is_websocket_nonce(keys[0]):
+            self.t.add_problem("bad-accept", f"101 to a Sec-WebSocket-Key that is not 16 bytes in base64: "
+                               f"{keys[0].encode()!r}", req.step)  # fmt: skip
+            return
+        want = codec_ws.accept_for(keys[0].encode())
+        got = head.header("sec-websocket-accept")
+        if got != want:
+            shown = (got or "").encode()
+            self.t.add_problem("bad-accept", f"Sec-WebSocket-Accept is not the key's: {shown!r}, expected "
+                               f"{want.encode()!r}", req.step)  # fmt: skip
+
     def _judge_response(self, c: Conn, req: Request | None, status: int, head: wire.HttpHead, body: bytes) -> None:
         if req is None or not self._endpoint(req):
             return
@@ -491,10 +524,7 @@ class Executor:
         if sid is not None and sid in self.closed_sids and req.sent_at > self.closed_sids[sid] and status in (200, 101):
             self.t.add_problem("closed-answers", f"{req.method} with the closed session's sid got {status}", req.step)
         if status == 101:
-            want = codec_ws.accept_for(req.headers.get("sec-websocket-key", "").encode())
-            got = head.header("sec-websocket-accept")
-            if got != want:
-                self.t.add_problem("bad-accept", f"Sec-WebSocket-Accept {got!r}, expected {want!r}", req.step)
+            self._judge_accept(req, head)
             return
         if status != 200 or req.method != "GET" or req.query.get("transport") != "polling" or "j" in req.query:
             return
