@@ -39,6 +39,7 @@ from wirefuzz.program import (  # noqa: E402
     Context,
     HttpStep,
     Program,
+    RawStep,
     Record,
     WsStep,
     program_bytes,
@@ -118,9 +119,13 @@ def test_minimise_shrinks_steps_and_bytes() -> None:
 
 
 # ---------------------------------------------------------------------------- protocol oracles
+RAW = b"RAW:"  # an answer sent as it is, without a head
+
+
 class ScriptedServer:
     """Answers each HTTP request with `answer(method, target)`: a whole response when it starts with
-    `HTTP/`, otherwise the body of a 200. Several requests may share a connection."""
+    `HTTP/`, the bytes after RAW as they are, otherwise the body of a 200. Several requests may share
+    a connection."""
 
     def __init__(self, answer: Callable[[str, str], bytes]):
         self.answer = answer
@@ -152,7 +157,9 @@ class ScriptedServer:
                 head, _, data = data.partition(b"\r\n\r\n")
                 method, target = head.split(b"\r\n", 1)[0].decode().split(" ")[:2]
                 out = self.answer(method, target)
-                if not out.startswith(b"HTTP/"):
+                if out.startswith(RAW):
+                    out = out[len(RAW) :]
+                elif not out.startswith(b"HTTP/"):
                     out = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: "
                            + str(len(out)).encode() + b"\r\n\r\n" + out)  # fmt: skip
                 conn.sendall(out)
@@ -288,6 +295,20 @@ def test_accept_findings_differ_by_kind_not_by_value() -> None:
     two = problem_key("bad-accept", "conn 2: Sec-WebSocket-Accept is not the key's: b'CCCC', expected b'DDDD'")
     assert one == two
     assert problem_key("bad-accept", "conn 1: 101 to a handshake with 2 Sec-WebSocket-Key fields") != one
+
+
+def test_what_answers_a_request_that_is_not_http_1_is_not_judged(scripted) -> None:
+    # An HTTP/0.9 request (no version) gets the bare body from an HTTP/0.9 server (Python's http.server).
+    srv = scripted(lambda m, t: RAW + b'"Invalid transport"')
+    t = run_program("127.0.0.1", srv.port, Program([RawStep(1, b"GET /socket.io/?transport=e\r\n\r\n")]))
+    assert t.problems == []
+    assert [r.kind for r in t.received][:1] == ["unjudged"]
+
+
+def test_a_bare_body_to_an_http_1_request_is_found(scripted) -> None:
+    srv = scripted(lambda m, t: RAW + b'"Invalid transport"\r\n\r\n')
+    t = run_program("127.0.0.1", srv.port, Program([polling_get(1, "/socket.io/", 4, False)]))
+    assert [p.oracle for p in t.problems] == ["invalid-http"]
 
 
 def test_base64_frames_asked_for_are_valid() -> None:

@@ -165,6 +165,10 @@ class Conn:
         self.ws_extension: wire.FrameParser | None = None
         self.eof = False
         self.untracked = False  # our own bytes could not be split into requests: no pairing
+        # An answer was due to a request that is not HTTP/1.x (no version, garbage): HTTP/1.1 says
+        # nothing of what it gets (an HTTP/0.9 server answers with the bare body), so from there on the
+        # connection's bytes are kept but not judged.
+        self.unjudged = False
         # Content-Length of the last answer to a HEAD request: content that follows it is a finding.
         self.after_head = 0
         self.answered = 0
@@ -362,6 +366,11 @@ class Executor:
 
     def _response(self, c: Conn, final: bool) -> bool:
         """Takes one complete HTTP response off the buffer; False while it is incomplete."""
+        if c.unjudged or c.untracked or (c.pending and (c.pending[0] is None or not c.pending[0].well_formed)):
+            c.unjudged = True
+            self._event(c, "unjudged", bytes(c.inbuf))
+            c.inbuf.clear()
+            return False
         if c.after_head:
             skipped = self._content_after_head(c, final)
             if skipped is None:
