@@ -46,6 +46,31 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "request nobody serves, reset by the client before engine.io ends it (docs/advisories.md: on Node 20 "
         "engine.io 6.2.1 and 6.4.2 still die; 6.6.12 survives)"
     ),
+    ("socket.io", "invalid-http: the answer to HEAD carries content"): (
+        "none found: a HEAD with Upgrade headers reaches engine.io's upgrade path, which refuses it by writing "
+        "a whole 400 with its body (`Bad handshake method`) on the socket; the connection is then closed"
+    ),
+    ("socket.io", "invalid-eio: open packet"): (
+        "not a defect of socket.io 2: engine.io 3 speaks only Engine.IO v3 and answers an EIO=4 request in v3 "
+        "(an open packet without maxPayload, v3 payload framing) instead of refusing it"
+    ),
+    ("socket.io", "invalid-eio: polling body (EIO N): SIO_ERR_EIO_UNKNOWN_TYPE"): (
+        "not a defect of socket.io 2: a v3 payload (`<length>:<packet>`) read as v4, as above"
+    ),
+    ("python-socketio", "bad-accept: Sec-WebSocket-Accept"): (
+        "none found; the request carries two Sec-WebSocket-Key fields and the server answers 101 with the "
+        "accept of the first, where RFC 6455 section 4.2.1 asks for a refusal (400). The oracle of this run "
+        "computed its expectation from the last field; it now reports such a 101 as such"
+    ),
+    ("python-socketio", "invalid-eio: polling body (EIO N): SIO_ERR_EIO_EMPTY_PAYLOAD"): (
+        "none found: with two GETs held at once on one session (the second overlapping the first), the "
+        "upgrade answers the first with the noop `6` and the second with a 200 and an empty body, which is no "
+        "Engine.IO payload (an overlapping GET is an error the server should refuse)"
+    ),
+    ("python-socketio", "invalid-eio: WebSocket text message (EIO N): SIO_ERR_EIO_BASEN_ON_WEBSOCKET"): (
+        "none found: binary packets queued for a session that upgraded (here a broadcast from another "
+        "client) went out on the WebSocket as base64 text (`b…`) although the session never asked for b64"
+    ),
     ("socket.io", "invalid-ws: SIO_ERR_WS_RSV_SET"): (
         "none found: engine.io accepts the WebSocket (101) before it checks the Engine.IO version or the "
         "transport, then writes an HTTP 400 into the WebSocket stream (engine.io build/server.js, handshake "
