@@ -87,12 +87,16 @@ def family(target: str) -> str:
     return target
 
 
-def upstream(target: str, key: str) -> str:
+def upstream(target: str, key: str, oracle: str) -> str:
     fam = family(target)
     for (f, start), text in UPSTREAM.items():
         if f == fam and key.startswith(start):
             return text
-    return "none known"
+    if oracle in ("crash", "hang", "rss"):
+        return "none known"
+    # A protocol oracle's report is a claim about bytes: until someone has read the input and the
+    # answers below and found why, it is shown as the oracle's alone.
+    return "none known; not examined by hand yet (the oracle's report, with its input and the answers below)"
 
 
 # ---------------------------------------------------------------------------- adopting a run
@@ -163,7 +167,7 @@ def _finding(n: int, f: dict, doc: dict, target: str) -> list[str]:
         out.append(f"- **Found** after {found['after_inputs']} inputs and {found['after_seconds']} s of fuzzing; no "
                    f"single input reproduced it (candidates: inputs {found.get('indexes')} of seed {found['seed']})")  # fmt: skip
     out.append(f"- **Target**: {versions}")
-    out.append(f"- **Upstream**: {upstream(target, f['key'])}")
+    out.append(f"- **Upstream**: {upstream(target, f['key'], f['oracle'])}")
     if doc.get("program") is not None:
         out.append(f"- **Reproduce**: `{doc['replay']}`")
     if doc.get("minimised"):
