@@ -23,6 +23,7 @@ sys.path.insert(0, str(FUZZ_NET))
 
 from wirefuzz.campaign import Campaign, Settings, problem_key  # noqa: E402
 from wirefuzz.execute import run_program  # noqa: E402
+from wirefuzz.findings import write_page  # noqa: E402
 from wirefuzz.minimise import Budget, ddmin, minimise  # noqa: E402
 from wirefuzz.mutate import (  # noqa: E402
     MAX_BYTES,
@@ -438,3 +439,8 @@ def test_a_run_stops_at_its_input_count(tmp_path: Path) -> None:
     summary = c.summary()
     assert summary["inputs"] + summary["undelivered"] == 25
     assert summary["findings"] == [], summary["findings"]
+
+
+def test_the_findings_page_is_what_the_committed_records_give() -> None:
+    # docs/findings/wire-fuzzing.md is generated from fuzz/net/findings/ (`make fuzz-target-findings`).
+    assert write_page(check=True), "the findings page differs from its records: run `make fuzz-target-findings`"
