@@ -71,6 +71,10 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "none found: binary packets queued for a session that upgraded (here a broadcast from another "
         "client) went out on the WebSocket as base64 text (`b…`) although the session never asked for b64"
     ),
+    ("netty-socketio", "invalid-eio: open packet"): (
+        "known from the conformance run (docs/findings/netty-socketio.md, EIO-HS-01): netty-socketio speaks "
+        "Engine.IO v3 whatever EIO the request names, and its open packet has no maxPayload"
+    ),
     ("socket.io", "invalid-ws: SIO_ERR_WS_RSV_SET"): (
         "none found: engine.io accepts the WebSocket (101) before it checks the Engine.IO version or the "
         "transport, then writes an HTTP 400 into the WebSocket stream (engine.io build/server.js, handshake "
