@@ -35,11 +35,11 @@ OUTPUT_LINES = 12
 UPSTREAM: dict[tuple[str, str], str] = {
     ("socket.io", "TypeError: Cannot read properties of null (reading 'pid')"): (
         "socketio/socket.io-parser@b0e6400 (crash report, no CVE): socket.io-parser 4.2.4 refuses a CONNECT "
-        "whose payload is not an object; the reproducer survives socket.io 4.6.1 with socket.io-parser 4.2.4"
+        "whose payload is not an object; socket.io 4.6.1 survives the reproducer with socket.io-parser 4.2.4"
     ),
     ("socket.io", "TypeError: transports_N.default[transportName] is not a constructor"): (
         "CVE-2023-31125, GHSA-q9mw-68c2-j6m5 (engine.io >= 5.1.0 < 6.4.2): an upgrade request whose transport "
-        "is not one engine.io has (here empty); the reproducer survives engine.io 6.4.2"
+        "is not one engine.io has (here `transport` given twice: an array); the app survives the reproducer with engine.io 6.4.2"
     ),
     ("socket.io", "Error: read ECONNRESET"): (
         "CVE-2022-41940, GHSA-r7qp-cfhv-p84w; socketio/socket.io#3564, socketio/engine.io#658: an upgrade "
@@ -75,13 +75,28 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "known from the conformance run (docs/findings/netty-socketio.md, EIO-HS-01): netty-socketio speaks "
         "Engine.IO v3 whatever EIO the request names, and its open packet has no maxPayload"
     ),
+    ("socket.io", "RangeError: Maximum call stack size exceeded. | at _deconstructPacket"): (
+        "the same deep nesting as the hasBinary crash, on Bun (a deeper stack), overflowing the parser's "
+        "recursive _deconstructPacket instead; related, open: socketio/socket.io-parser#103"
+    ),
+    ("socket.io", "RangeError: Maximum call stack size exceeded | at hasBinary"): (
+        "related, open: socketio/socket.io-parser#103 (hasBinary overflows the stack, reported for circular "
+        "values) and socketio/socket.io-parser#109 (a pull request for values with toJSON); none for a value "
+        "the client sends: the depth is the client's, and the process dies when the application emits it back"
+    ),
     ("socket.io", "invalid-ws: SIO_ERR_WS_RSV_SET"): (
         "none found: engine.io accepts the WebSocket (101) before it checks the Engine.IO version or the "
         "transport, then writes an HTTP 400 into the WebSocket stream (engine.io build/server.js, handshake "
         "called from onWebSocket)"
     ),
 }
-FAMILIES = {"node": "socket.io", "socketio-app": "socket.io", "python": "python-socketio", "reference": "reference"}
+FAMILIES = {
+    "node": "socket.io",
+    "socketio-app": "socket.io",
+    "socketio-bun": "socket.io",
+    "python": "python-socketio",
+    "reference": "reference",
+}
 
 
 def family(target: str) -> str:
