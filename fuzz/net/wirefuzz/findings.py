@@ -11,6 +11,7 @@ page from them, `page --check` fails when the committed page differs from what t
 
 from __future__ import annotations
 
+import collections
 import json
 import shutil
 import statistics
@@ -123,7 +124,8 @@ def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool =
     """Copies a run summary and its reproducers into the committed findings directory. The run may come
     from another checkout (build/fuzz-target/<target>/run-seed<S>.json of it): its paths are rewritten.
     A calibration run (time to first crash, several seeds of one target) goes to calibration/ beside
-    the other seeds of its target, whose reproducers it shares."""
+    the other seeds of its target, whose reproducers it shares. A run of a seed other than 1 is kept
+    beside the seed-1 run of its target (runs/<target>-seed<S>.json), sharing its reproducers."""
     run_path = run_path.resolve()
     # The checkout the run was made in (its paths are relative to it); this one for a run outside any.
     source_root = next((p for p in run_path.parents if (p / "fuzz" / "net").is_dir()), ROOT)
@@ -131,7 +133,8 @@ def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool =
     target = run["target"]
     slug = run_path.parent.name
     dest = findings_dir / slug
-    if dest.exists() and not calibration:
+    alone = run["seed"] == 1 and not calibration
+    if dest.exists() and alone:
         shutil.rmtree(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for f in run["findings"]:
@@ -147,7 +150,7 @@ def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool =
         f["file"] = str(committed.relative_to(ROOT))
     records = findings_dir / ("calibration" if calibration else "runs")
     records.mkdir(parents=True, exist_ok=True)
-    out = records / (f"{slug}-seed{run['seed']}.json" if calibration else f"{slug}.json")
+    out = records / (f"{slug}.json" if alone else f"{slug}-seed{run['seed']}.json")
     out.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
 
@@ -204,12 +207,13 @@ def _finding(n: int, f: dict, doc: dict, target: str) -> list[str]:
     return out
 
 
-def _run_row(run: dict) -> str:
+def _run_row(run: dict, seeds: collections.Counter) -> str:
     ops = run["operators"]
     used = sum(1 for v in ops.values() if v["applied"])
     versions = ", ".join(f"{k} {v}" for k, v in run["version"].items())
     load = "–".join(f"{x:g}" for x in run.get("load_average", [])) or "?"
-    return (f"| {run['target']} | {versions} | {run['fuzz_seconds']:.0f} | {run['inputs']} | "
+    label = run["target"] + (f" (seed {run['seed']})" if seeds[run["target"]] > 1 else "")
+    return (f"| {label} | {versions} | {run['fuzz_seconds']:.0f} | {run['inputs']} | "
             f"{run['inputs_per_second']} | {load} | {run['sessions']} | {used}/{len(ops)} | {run['reactions']} | "
             f"{len(run['findings'])} | {run['duplicates']} |")  # fmt: skip
 
@@ -292,7 +296,7 @@ def page(findings_dir: Path = FINDINGS_DIR) -> str:
         "",
         "| target | versions | seconds | inputs | inputs/s | load | sessions | operators | reactions | findings | repeats |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
-        *(_run_row(r) for r in runs),
+        *(_run_row(r, collections.Counter(x["target"] for x in runs)) for r in runs),
         "",
         "The runs, one target at a time, 8 workers:",
         "",
@@ -306,8 +310,9 @@ def page(findings_dir: Path = FINDINGS_DIR) -> str:
         "",
     ]
     lines += _calibration(calibration)
+    seeds = collections.Counter(r["target"] for r in runs)
     for run in runs:
-        lines += [f"## {run['target']}", ""]
+        lines += [f"## {run['target']}" + (f" (seed {run['seed']})" if seeds[run["target"]] > 1 else ""), ""]
         if not run["findings"]:
             lines += [f"Nothing found in {run['fuzz_seconds']:.0f} s ({run['inputs']} inputs).", ""]
         for n, f in enumerate(run["findings"], 1):
