@@ -306,6 +306,20 @@ def test_what_answers_a_request_that_is_not_http_1_is_not_judged(scripted) -> No
     assert [r.kind for r in t.received][:1] == ["unjudged"]
 
 
+def test_what_answers_websocket_frames_on_a_fresh_connection_is_not_judged(scripted) -> None:
+    srv = scripted(lambda m, t: b"unused")
+    close = WsStep(1, b"", opcode=0x8)
+
+    def serve_garbage(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(64)
+            conn.sendall(b"<html>Bad request</html>")
+
+    srv._connection = serve_garbage  # type: ignore[method-assign]
+    t = run_program("127.0.0.1", srv.port, Program([close]))
+    assert t.problems == []
+
+
 def test_a_bare_body_to_an_http_1_request_is_found(scripted) -> None:
     srv = scripted(lambda m, t: RAW + b'"Invalid transport"\r\n\r\n')
     t = run_program("127.0.0.1", srv.port, Program([polling_get(1, "/socket.io/", 4, False)]))

@@ -165,10 +165,11 @@ class Conn:
         self.ws_extension: wire.FrameParser | None = None
         self.eof = False
         self.untracked = False  # our own bytes could not be split into requests: no pairing
-        # An answer was due to a request that is not HTTP/1.x (no version, garbage): HTTP/1.1 says
-        # nothing of what it gets (an HTTP/0.9 server answers with the bare body), so from there on the
-        # connection's bytes are kept but not judged.
+        # An answer was due to a request that is not HTTP/1.x (no version, garbage, WebSocket frames on a
+        # fresh connection): HTTP/1.1 says nothing of what it gets (an HTTP/0.9 server answers with the
+        # bare body), so from there on the connection's bytes are kept but not judged.
         self.unjudged = False
+        self.sent_http = False  # an HTTP request was sent on this connection
         # Content-Length of the last answer to a HEAD request: content that follows it is a finding.
         self.after_head = 0
         self.answered = 0
@@ -287,6 +288,7 @@ class Executor:
                 if msg.kind == "http-request":
                     req = parse_request(msg.data, now, self.step_index)
                     conn.pending.append(req)
+                    conn.sent_http = True
                     if req is not None and "upgrade" in req.headers:
                         conn.ws_request = req
         except (wire.WireError, ValueError):
@@ -366,7 +368,8 @@ class Executor:
 
     def _response(self, c: Conn, final: bool) -> bool:
         """Takes one complete HTTP response off the buffer; False while it is incomplete."""
-        if c.unjudged or c.untracked or (c.pending and (c.pending[0] is None or not c.pending[0].well_formed)):
+        not_http = not c.sent_http or (c.pending and (c.pending[0] is None or not c.pending[0].well_formed))
+        if c.unjudged or c.untracked or not_http:
             c.unjudged = True
             self._event(c, "unjudged", bytes(c.inbuf))
             c.inbuf.clear()

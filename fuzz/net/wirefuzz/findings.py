@@ -72,6 +72,11 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "none found: binary packets queued for a session that upgraded (here a broadcast from another "
         "client) went out on the WebSocket as base64 text (`b…`) although the session never asked for b64"
     ),
+    ("python-socketio", "invalid-http: connection ended inside a response head"): (
+        "a false report of the oracle this run had: the input is a WebSocket close frame on a fresh "
+        "connection, with no HTTP request, and Python's http.server answers such bytes with a bare HTML "
+        "error page; what answers bytes that are not an HTTP/1.x request is no longer judged"
+    ),
     ("netty-socketio", "invalid-eio: open packet"): (
         "known from the conformance run (docs/findings/netty-socketio.md, EIO-HS-01): netty-socketio speaks "
         "Engine.IO v3 whatever EIO the request names, and its open packet has no maxPayload"
