@@ -20,6 +20,7 @@ from pathlib import Path
 from . import ROOT
 from .minimise import MINIMISE_SECONDS
 from .program import Context, program_from_json, render
+from .target import registry
 
 FINDINGS_DIR = ROOT / "fuzz" / "net" / "findings"
 RUNS_DIR = FINDINGS_DIR / "runs"
@@ -124,6 +125,16 @@ def upstream(target: str, key: str, oracle: str) -> str:
     return "none known; not examined by hand yet (the oracle's report, with its input and the answers below)"
 
 
+def describe_versions(target: str, version: dict[str, str]) -> str:
+    """The packages a target ran, or, for a target that reports none (built here, or a fixture without
+    a version answer), the registry's description of it and the commit of the checkout it ran from."""
+    if len(version) == 1 and next(iter(version.values())).startswith("commit "):
+        spec = registry.REGISTRY.get(target)
+        if spec is not None:
+            return f"{spec.description}; {next(iter(version.values()))}"
+    return ", ".join(f"{k} {v}" for k, v in version.items())
+
+
 # ---------------------------------------------------------------------------- adopting a run
 def adopt(run_path: Path, findings_dir: Path = FINDINGS_DIR, calibration: bool = False) -> Path:
     """Copies a run summary and its reproducers into the committed findings directory. The run may come
@@ -184,7 +195,7 @@ def rendered_input(program: dict) -> str:
 
 def _finding(n: int, f: dict, doc: dict, target: str) -> list[str]:
     found = doc["found"]
-    versions = ", ".join(f"{k} {v}" for k, v in doc["target"]["version"].items())
+    versions = describe_versions(target, doc["target"]["version"])
     out = [f"### {n}. {f['oracle']} · {target} · {f['summary']}", ""]
     if found.get("index") is not None:
         ops = ", ".join(found.get("operators", [])) or "none"
@@ -215,7 +226,7 @@ def _finding(n: int, f: dict, doc: dict, target: str) -> list[str]:
 def _run_row(run: dict, seeds: collections.Counter) -> str:
     ops = run["operators"]
     used = sum(1 for v in ops.values() if v["applied"])
-    versions = ", ".join(f"{k} {v}" for k, v in run["version"].items())
+    versions = describe_versions(run["target"], run["version"])
     load = "–".join(f"{x:g}" for x in run.get("load_average", [])) or "?"
     label = run["target"] + (f" (seed {run['seed']})" if seeds[run["target"]] > 1 else "")
     return (f"| {label} | {versions} | {run['fuzz_seconds']:.0f} | {run['inputs']} | "
