@@ -315,7 +315,7 @@ def test_what_answers_websocket_frames_on_a_fresh_connection_is_not_judged(scrip
             conn.recv(64)
             conn.sendall(b"<html>Bad request</html>")
 
-    srv._connection = serve_garbage  # type: ignore[method-assign]
+    srv._connection = serve_garbage
     t = run_program("127.0.0.1", srv.port, Program([close]))
     assert t.problems == []
 
