@@ -78,6 +78,15 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "connection, with no HTTP request, and Python's http.server answers such bytes with a bare HTML "
         "error page; what answers bytes that are not an HTTP/1.x request is no longer judged"
     ),
+    ("reference", "invalid-http: the answer to HEAD carries content"): (
+        "fixed on main in ca08121 (answers to HEAD keep their head, Content-Length included, and carry no "
+        "content); conformance/tests/protocol/wire_cases/head-answered-without-content.json replays the input "
+        "against every target"
+    ),
+    ("reference", "bad-accept: 101 to a handshake with N Sec-WebSocket-Key fields"): (
+        "open: the reference takes the last of several Sec-WebSocket-Key fields (codec/src/eio_request.c) "
+        "where RFC 6455 section 11.3.1 allows one field and section 4.2.1 asks for a 400"
+    ),
     ("netty-socketio", "invalid-eio: open packet"): (
         "known from the conformance run (docs/findings/netty-socketio.md, EIO-HS-01): netty-socketio speaks "
         "Engine.IO v3 whatever EIO the request names, and its open packet has no maxPayload"
