@@ -83,7 +83,7 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "content); conformance/tests/protocol/wire_cases/head-answered-without-content.json replays the input "
         "against every target"
     ),
-    ("reference", "bad-accept: 101 to a handshake with N Sec-WebSocket-Key fields"): (
+    ("reference", "bad-accept: N to a handshake with N Sec-WebSocket-Key fields"): (
         "open: the reference takes the last of several Sec-WebSocket-Key fields (codec/src/eio_request.c) "
         "where RFC 6455 section 11.3.1 allows one field and section 4.2.1 asks for a 400"
     ),
