@@ -5,7 +5,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-debs=(build-essential chromium clang clang-format libclang-rt-14-dev libcjson-dev pkg-config python3 python3-venv tmux valgrind)
+debs=(build-essential chromium clang clang-format libcjson-dev libclang-rt-14-dev libhiredis-dev libmsgpack-dev pkg-config python3 python3-venv redis-server tmux valgrind)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,7 +1,8 @@
 """The requirement catalogues, parsed: ID → level and text.
 
 conformance/REQUIREMENTS.md judges servers (EIO-, SIO-, ERR-, WS- IDs); conformance/CLIENT-REQUIREMENTS.md
-judges clients (CEIO-, CSIO-, CERR- IDs) in the same format.
+judges clients (CEIO-, CSIO-, CERR- IDs) and conformance/CLUSTER-REQUIREMENTS.md clusters of servers
+(CL- IDs), in the same format.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from pathlib import Path
 
 PATH = Path(__file__).resolve().parents[1] / "REQUIREMENTS.md"
 CLIENT_PATH = Path(__file__).resolve().parents[1] / "CLIENT-REQUIREMENTS.md"
+CLUSTER_PATH = Path(__file__).resolve().parents[1] / "CLUSTER-REQUIREMENTS.md"
 LINE = re.compile(
-    r"^- \*\*(?P<id>C?(?:EIO|SIO)-[A-Z]+-\d{2}|(?:C?ERR|WS)-\d{2})\*\* · (?P<level>MUST|SHOULD|MAY|INFO) · (?P<text>.+)$"
+    r"^- \*\*(?P<id>C?(?:EIO|SIO)-[A-Z]+-\d{2}|CL-[A-Z]+-\d{2}|(?:C?ERR|WS)-\d{2})\*\* · "
+    r"(?P<level>MUST|SHOULD|MAY|INFO) · (?P<text>.+)$"
 )
-TEST_NAME = re.compile(r"^test_(?P<id>C?(?:EIO|SIO)_[A-Z]+_\d{2}|(?:C?ERR|WS)_\d{2})(?:_|$)")
+TEST_NAME = re.compile(r"^test_(?P<id>C?(?:EIO|SIO)_[A-Z]+_\d{2}|CL_[A-Z]+_\d{2}|(?:C?ERR|WS)_\d{2})(?:_|$)")
 LEVELS = {"MUST": "MUST", "SHOULD": "SHOULD", "MAY": "optional", "INFO": "informational"}
 
 

@@ -91,9 +91,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     g.addoption(
         "--catalogue",
-        choices=("server", "client"),
+        choices=("server", "client", "cluster"),
         default="server",
-        help="which requirement catalogue the cases judge: REQUIREMENTS.md or CLIENT-REQUIREMENTS.md",
+        help="which requirement catalogue the cases judge: REQUIREMENTS.md, CLIENT-REQUIREMENTS.md or "
+        "CLUSTER-REQUIREMENTS.md",
     )
     g.addoption(
         "--stability-only",
@@ -118,13 +119,15 @@ TRANSCRIPT_KEY = pytest.StashKey[tracking.Transcript]()
 
 def pytest_configure(config: pytest.Config) -> None:
     global _CONFIG, CATALOGUE
-    if config.getoption("--catalogue", "server") == "client":
-        CATALOGUE = catalogue.load(catalogue.CLIENT_PATH)
+    side = config.getoption("--catalogue", "server")
+    if side in ("client", "cluster"):
+        CATALOGUE = catalogue.load(catalogue.CLIENT_PATH if side == "client" else catalogue.CLUSTER_PATH)
     config.addinivalue_line("markers", "transport(name): the Engine.IO transport a case runs over")
     config.stash[RESULTS_KEY] = []
     _CONFIG = config
-    client_side = config.getoption("--catalogue", "server") == "client"  # the subject is a client: no target
-    if not _is_worker(config) and not config.getoption("collectonly") and not client_side:
+    # The subject is a client, or a cluster of servers (clusterside/plugin.py starts those): no target here.
+    no_target = side in ("client", "cluster")
+    if not _is_worker(config) and not config.getoption("collectonly") and not no_target:
         _resolve_spec(config, install=True)  # a version on demand is installed once, before any worker
 
 

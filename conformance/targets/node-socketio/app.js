@@ -98,13 +98,15 @@ function attachHandlers(socket, { fixtureInfo, has }) {
 /**
  * Registers the fixture's namespaces and handlers on `io`. `fixtureInfo` is the `fixture-info`
  * answer; `has` says which APIs the installed socket.io has (`timeout`, `except`), so that an
- * older release leaves the part out instead of failing inside a handler.
+ * older release leaves the part out instead of failing inside a handler. `extendSocket`, when
+ * given, adds handlers of another part to each socket (the cluster events, cluster.js).
  */
 function mountFixture(io, options) {
   function onConnection(socket) {
     // The CONNECT reply has already been written; `auth` must be the first event after it.
     socket.emit("auth", socket.handshake.auth || {});
     attachHandlers(socket, options);
+    if (options.extendSocket) options.extendSocket(socket);
   }
 
   io.of("/").on("connection", onConnection);

@@ -75,6 +75,13 @@ const upgradeTimeout = Number(setting("--upgrade-timeout", "UPGRADE_TIMEOUT_MS",
 const initialPacket = setting("--initial-packet", "INITIAL_PACKET", "") || undefined;
 // Optional (FIXTURE.md section 1): connection-state recovery with socket.io's defaults.
 const recovery = setting("--recovery", "RECOVERY", "0") === "1";
+// Optional (FIXTURE.md section 8): join a cluster through the classic Redis adapter.
+const cluster = {
+  url: setting("--adapter", "ADAPTER", ""),
+  key: setting("--adapter-key", "ADAPTER_KEY", "socket.io"),
+  requestsTimeout: Number(setting("--adapter-requests-timeout", "ADAPTER_REQUESTS_TIMEOUT_MS", "5000")),
+  specificResponse: setting("--adapter-specific-response", "ADAPTER_SPECIFIC_RESPONSE", "0") === "1",
+};
 
 // Requests for neither endpoint get a plain 404 instead of hanging.
 const httpServer = http.createServer((req, res) => {
@@ -106,6 +113,8 @@ const parts = [
   "echo", "log", "initial-packet",
 ];
 if (has.recovery) parts.push("recovery");
+// FIXTURE.md section 9: the cluster events, on a server that has joined a cluster.
+if (cluster.url) parts.push("cluster", "cluster-ack", "cluster-rooms", "cluster-fetch", "cluster-sse", "cluster-remote");
 const fixtureInfo = {
   name: "socket.io",
   version: socketio.version,
@@ -113,6 +122,17 @@ const fixtureInfo = {
   packages,
   settings: { upgradeTimeoutMs: upgradeTimeout, connectTimeoutMs: connectTimeout, eio3: allowEIO3 },
 };
+if (cluster.url) {
+  fixtureInfo.settings.adapter = {
+    protocol: "socket.io-redis-adapter",
+    url: cluster.url,
+    key: cluster.key,
+    requestsTimeoutMs: cluster.requestsTimeout,
+    specificResponse: cluster.specificResponse,
+  };
+}
+// Loaded only for a cluster, so that an installation without the Redis adapter serves the rest.
+const clusterPart = cluster.url ? require("./cluster.js") : null;
 if (recovery && !has.recovery) {
   process.stdout.write(`UNSUPPORTED socket.io ${socketio.version}: no connection-state recovery before 4.6\n`);
   process.exit(3);
@@ -144,11 +164,21 @@ echo.on("connection", (socket) => {
   socket.on("message", (data) => socket.send(data));
 });
 
-mountFixture(io, { fixtureInfo, has });
+mountFixture(io, { fixtureInfo, has, extendSocket: clusterPart && clusterPart.attachClusterHandlers });
 
-
-httpServer.listen(port, host, () => {
-  process.stdout.write(`READY ${httpServer.address().port}\n`);
+// READY once listening and, in a cluster, once every namespace's subscriptions are in place.
+let redisClients = null;
+async function start() {
+  if (clusterPart) {
+    redisClients = await clusterPart.joinCluster(io, cluster, fixtureInfo, () => httpServer.address().port);
+  }
+  httpServer.listen(port, host, () => {
+    process.stdout.write(`READY ${httpServer.address().port}\n`);
+  });
+}
+start().catch((err) => {
+  process.stderr.write(`fixture start failed: ${err && err.stack}\n`);
+  process.exit(1);
 });
 
 // SIGTERM: the server's own shutdown, as an application would call it (SIO-DC-06), then exit; a
@@ -156,7 +186,10 @@ httpServer.listen(port, host, () => {
 function shutdown() {
   setTimeout(() => process.exit(0), 1500).unref();
   echo.close();
-  io.close(() => process.exit(0));
+  io.close(() => {
+    if (!redisClients) process.exit(0);
+    Promise.allSettled([redisClients.pub.quit(), redisClients.sub.quit()]).then(() => process.exit(0));
+  });
 }
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);

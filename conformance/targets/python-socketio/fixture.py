@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
+PACKAGES = ("python-socketio", "python-engineio", "aiohttp", "redis")
 
 
 def installed_versions() -> dict[str, str]:
@@ -55,6 +55,10 @@ def settings() -> argparse.Namespace:
     ap.add_argument("--max-payload", type=int, default=int(env("MAX_PAYLOAD", "1000000")))
     ap.add_argument("--connect-timeout", type=int, default=int(env("CONNECT_TIMEOUT_MS", "1000")))
     ap.add_argument("--eio3", action="store_true", default=env("EIO3", "0") == "1")
+    # FIXTURE.md section 8: join a cluster through python-socketio's own Redis manager. Its messages
+    # are its own (one channel, JSON dicts), not those of Node's Redis adapter.
+    ap.add_argument("--adapter", default=env("ADAPTER", ""))
+    ap.add_argument("--adapter-key", default=env("ADAPTER_KEY", ""))
     return ap.parse_args()
 
 
@@ -66,7 +70,11 @@ def build(cfg: argparse.Namespace) -> web.Application:
         max_http_buffer_size=cfg.max_payload,
         cors_allowed_origins="*",
     )
-    sio = socketio.AsyncServer(namespaces=NAMESPACES, **common)
+    manager = {}
+    if cfg.adapter:
+        channel = cfg.adapter_key or "socketio"
+        manager = {"client_manager": socketio.AsyncRedisManager(cfg.adapter, channel=channel)}
+    sio = socketio.AsyncServer(namespaces=NAMESPACES, **manager, **common)
     echo = engineio.AsyncServer(**common)
     app = web.Application()
     sio.attach(app, socketio_path="socket.io")
@@ -83,11 +91,11 @@ def build(cfg: argparse.Namespace) -> web.Application:
         print(json.dumps(entry), flush=True)
 
     for ns in NAMESPACES:
-        register(sio, ns, record, records)
+        register(sio, ns, record, records, clustered=bool(cfg.adapter))
     return app
 
 
-def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
+def register(sio: socketio.AsyncServer, ns: str, record, records: list, clustered: bool) -> None:
     def rooms(sid: str) -> list:
         return list(sio.rooms(sid, namespace=ns))
 
@@ -120,12 +128,17 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
     async def fixture_info(sid):
         # FIXTURE.md section 2: no dynamic namespaces, no request refusal, no volatile emit, no
         # upgrade timeout, no INITIAL_PACKET or RECOVERY setting in python-socketio.
+        # FIXTURE.md section 9: python-socketio's manager shares emits, room changes and
+        # disconnects by socket id between servers; it has no cluster-wide room list, socket
+        # list or server-side events, and no volatile emit.
+        cluster_parts = ["cluster", "cluster-remote"] if clustered else []
+        adapter_settings = {"adapter": {"protocol": "python-socketio"}} if clustered else {}
         return {
             "name": "python-socketio",
             "version": VERSIONS["python-socketio"],
-            "parts": ["extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error"],
+            "parts": ["extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error", *cluster_parts],
             "packages": VERSIONS,
-            "settings": {"upgradeTimeoutMs": None},
+            "settings": {"upgradeTimeoutMs": None, **adapter_settings},
         }
 
     async def maybe_await(value):
@@ -210,11 +223,35 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list) -> None:
         records.clear()
         return out  # a list is one ack argument; a tuple would be several
 
+    if clustered:
+        register_cluster(sio, ns)
+
     @sio.on("app-error", namespace=ns)
     async def app_error(sid, *args):
         # FIXTURE.md section 3: the application fails on this event. python-socketio has no
         # volatile emit, so `volatile` is left out.
         raise RuntimeError("app-error")
+
+
+def register_cluster(sio: socketio.AsyncServer, ns: str) -> None:
+    """FIXTURE.md section 9, the events python-socketio's manager can do across servers."""
+
+    @sio.on("local-emit", namespace=ns)
+    async def local_emit(sid, *args):
+        # The manager's own local delivery, without the publication that follows it in a cluster.
+        await socketio.AsyncManager.emit(sio.manager, "local", tuple(args), namespace=ns)
+
+    @sio.on("remote-join", namespace=ns)
+    async def remote_join(sid, room, target):
+        await sio.manager.enter_room(target, ns, room)
+
+    @sio.on("remote-leave", namespace=ns)
+    async def remote_leave(sid, room, target):
+        await sio.manager.leave_room(target, ns, room)
+
+    @sio.on("remote-disconnect", namespace=ns)
+    async def remote_disconnect(sid, target, close=False):
+        await sio.manager.disconnect(target, namespace=ns)
 
 
 async def main() -> None:
