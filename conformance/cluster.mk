@@ -37,7 +37,7 @@ cluster-matrix: $(PYTHON) server conformance-node conformance-python
 .PHONY: conformance-cluster cluster-matrix
 
 # In `make test`: the cluster tools' self-tests, and a few seconds of a real Node cluster.
-test-cluster: $(PYTHON) conformance-node
+test-cluster: $(PYTHON) conformance-node $(BUILD)/cluster-tests/link_probe $(BUILD)/libsiocluster.so
 	cd $(CONF_DIR) && ../$(PYTHON) -m pytest -q -p no:cacheprovider tests/cluster_selftest
 	$(call cluster_run,node,--req CL-BC-01 --req CL-BC-03 --req CL-RQ-05 --req CL-ST-01)
 

@@ -43,7 +43,9 @@ FUZZ_NEEDS_simd_paths  := codec/include/sio/simd.h codec/src/simd.c $(FUZZ_NEEDS
 # The reference client's receive path: its connections (reference-client/) over the client sessions.
 FUZZ_RC_SRC            := $(addprefix reference-client/,client.c link.c buf.c binjson.c)
 FUZZ_NEEDS_refclient   := $(FUZZ_NEEDS_client) $(FUZZ_NEEDS_http_head) $(FUZZ_RC_SRC)
-FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client simd_paths refclient
+# The adapter target (fuzz/adapter.mk) decodes what cluster nodes publish on Redis.
+FUZZ_NEEDS_adapter     := $(FUZZ_NEEDS_sio_packet) reference-server/cluster/wire.h reference-server/cluster/wire_ffi.c
+FUZZ_CANDIDATES := base64 utf8 json eio_packet eio_payload eio_payload_v3 ws_frame ws_close http_head sio_packet sio_attach eio_extras server client simd_paths refclient adapter
 FUZZ_TARGETS := $(foreach t,$(FUZZ_CANDIDATES),$(if $(strip $(foreach f,$(FUZZ_NEEDS_$t),$(if $(wildcard $f),,missing))),,$t))
 
 FUZZ_COMMON_SRC := fuzz/common/fuzz_common.c

@@ -16,8 +16,8 @@ from pathlib import Path
 from . import ROOT
 
 VECTOR_DIR = ROOT / "vectors"
-LAYER_MODULES = ("ws", "eio", "sio", "json_", "http")
-VECTOR_GROUPS = ("ws", "eio", "sio", "json", "http")
+LAYER_MODULES = ("ws", "eio", "sio", "json_", "http", "adapter")
+VECTOR_GROUPS = ("ws", "eio", "sio", "json", "http", "adapter")
 
 
 def adapters() -> dict:

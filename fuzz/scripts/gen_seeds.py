@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-GROUPS = ("ws", "eio", "sio", "json", "http")
+GROUPS = ("ws", "eio", "sio", "json", "http", "adapter")
 # Separates a Socket.IO packet from its attachments in the sio_attach target's input.
 ATTACH_SEP = b"\x00\xffAT"
 
@@ -368,6 +368,16 @@ def route_server_ws_stream(v: Vector) -> Iterable[Seed]:
         yield ("server", "ws", b"\x01" + data, "-", False)
 
 
+ADAPTER_KINDS = {"adapter-broadcast": 0, "adapter-request": 1, "adapter-response": 2}
+
+
+def route_adapter(v: Vector) -> Iterable[Seed]:
+    """Messages published between cluster nodes: the channel kind byte, then the body."""
+    for c in cases(v):
+        kind = ADAPTER_KINDS[v.data["layer"]]
+        yield ("adapter", c.variant, bytes([kind]) + b"".join(v.chunks), c.verdict, bool(c.options))
+
+
 ROUTES: dict[str, list[Router]] = {
     "utf8": [route_utf8],
     "json": [route_json],
@@ -384,6 +394,9 @@ ROUTES: dict[str, list[Router]] = {
     "eio-webtransport": [route_eio_webtransport],
     "sio-packet": [route_sio_packet, route_server_sio],
     "sio-message": [route_sio_message, route_server_sio],
+    "adapter-broadcast": [route_adapter],
+    "adapter-request": [route_adapter],
+    "adapter-response": [route_adapter],
 }
 ROUTES["http-request"].append(route_server_http)
 ROUTES["ws-stream"].append(route_server_ws_stream)
@@ -596,6 +609,7 @@ TARGETS = {
     "client",
     "simd_paths",
     "refclient",
+    "adapter",
 }
 
 
