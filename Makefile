@@ -104,7 +104,7 @@ lint: lint-c
 # Each part may add its own targets, and append to ALL_TARGETS / TEST_TARGETS, in its .mk file.
 ALL_TARGETS  := codec server
 TEST_TARGETS := test-unit test-vectors
--include reference-server/server.mk reference-client/client.mk reference-server/cluster/cluster.mk conformance/conformance.mk conformance/mutants/mutants.mk conformance/client.mk conformance/cluster.mk conformance/advisories.mk conformance/thirdparty.mk fuzz/fuzz.mk fuzz/adapter.mk bench/bench.mk docs/docs.mk
+-include reference-server/server.mk reference-client/client.mk reference-server/cluster/cluster.mk conformance/conformance.mk conformance/mutants/mutants.mk conformance/client.mk conformance/cluster.mk conformance/advisories.mk conformance/thirdparty.mk fuzz/fuzz.mk fuzz/adapter.mk bench/bench.mk bench/cluster.mk docs/docs.mk
 
 # ---------------------------------------------------------------- targets
 all: $(ALL_TARGETS)

@@ -153,7 +153,8 @@ class Cluster:
         if info:
             name, version = info.get("name"), info.get("version")
             node.target.implementation = f"{name} {version}" if version else str(name)
-            node.target.packages = node.target.packages or {str(k): str(v) for k, v in info.get("packages", {}).items()}
+            for k, v in info.get("packages", {}).items():  # the installation read from disk wins
+                node.target.packages.setdefault(str(k), str(v))
         else:
             self.incidents.append(f"{node!r}: {how}")
 
