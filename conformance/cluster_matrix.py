@@ -17,6 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import client_matrix  # noqa: E402
 from client_matrix import cell, load, totals  # noqa: E402
+
 from harness import catalogue  # noqa: E402
 
 # The client matrix's verdict names and colours, plus the cluster cases' precondition-failed (a case
