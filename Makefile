@@ -84,6 +84,7 @@ CLANG_FORMAT_VERSION := 14
 LINT_C_FILES := $(sort $(wildcard codec/src/*.[ch] codec/include/sio/*.h codec/tests/*.[ch] \
                   codec/examples/*.c reference-server/*.[ch] reference-server/tests/*.c \
                   reference-client/*.[ch] reference-client/tests/*.c conformance/clients/reference-client/*.c \
+                  reference-server/cluster/*.[ch] reference-server/cluster/tests/*.c \
                   fuzz/*/*.[ch] bench/*.[ch]))
 
 lint-c:

@@ -91,8 +91,9 @@ int main(int argc, char **argv)
             timeout = atof(argv[i + 1]);
     }
     if (!port_a || !port_b || receivers == 0 || duration < 1) {
-        fprintf(stderr, "usage: cluster_bench --port-a A --port-b B --pids A,B,REDIS [--receivers N] "
-                        "[--inflight K] [--duration S] [--warmup S] [--timeout S]\n");
+        fprintf(stderr,
+                "usage: cluster_bench --port-a A --port-b B --pids A,B,REDIS [--receivers N] "
+                "[--inflight K] [--duration S] [--warmup S] [--timeout S]\n");
         return 2;
     }
     uint64_t deadline = now_ns() + (uint64_t)(timeout * 1e9);
@@ -101,7 +102,8 @@ int main(int argc, char **argv)
     loop_init(&A, port_a, 1);
     loop_init(&B, port_b, receivers);
     A.scenario = B.scenario = &R;
-    size_t ok_a = connect_all(&A, 0, 1, 1, deadline), ok_b = connect_all(&B, 0, receivers, 100, deadline);
+    size_t ok_a = connect_all(&A, 0, 1, 1, deadline),
+           ok_b = connect_all(&B, 0, receivers, 100, deadline);
     B.on_ack = on_join;
     for (size_t i = 0; i < B.nconns; i++) {
         static const char join[] = "21[\"join\",\"bench\"]";
@@ -113,8 +115,10 @@ int main(int argc, char **argv)
     while (R.joined < receivers && now_ns() < deadline)
         step_both(&A, &B);
     if (ok_a != 1 || ok_b != receivers || R.joined != receivers) {
-        printf("{\"error\":\"set-up incomplete: sender %zu of 1, receivers %zu of %zu, joined %" PRIu64 "\"}\n", ok_a,
-               ok_b, receivers, R.joined);
+        printf(
+            "{\"error\":\"set-up incomplete: sender %zu of 1, receivers %zu of %zu, joined %" PRIu64
+            "\"}\n",
+            ok_a, ok_b, receivers, R.joined);
         return 1;
     }
     B.on_event = on_delivery;
@@ -145,9 +149,11 @@ int main(int argc, char **argv)
     uint64_t missing = sent * receivers - R.delivered;
     size_t slots = (size_t)(duration < 64 ? duration : 64);
     double per_million = R.in_window ? (double)R.in_window / 1e6 : -1;
-    printf("{\"receivers\":%zu,\"inflight\":%u,\"broadcasts\":%" PRIu64 ",\"window_deliveries\":%" PRIu64
+    printf("{\"receivers\":%zu,\"inflight\":%u,\"broadcasts\":%" PRIu64
+           ",\"window_deliveries\":%" PRIu64
            ",\"deliveries_per_s\":%.1f,\"deliveries_per_s_mean\":%.1f,\"undelivered\":%" PRIu64,
-           receivers, inflight, sent, R.in_window, median(R.slots, slots), (double)R.in_window / duration, missing);
+           receivers, inflight, sent, R.in_window, median(R.slots, slots),
+           (double)R.in_window / duration, missing);
     static const char *names[3] = {"node_a", "node_b", "redis"};
     double total = 0;
     for (int k = 0; k < 3; k++) {

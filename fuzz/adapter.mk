@@ -2,10 +2,10 @@
 # with msgpack-c and cJSON (for the re-encoding oracle). Included by the top Makefile after
 # fuzz/fuzz.mk, whose variables it uses; its rules take precedence over fuzz.mk's pattern rules.
 FUZZ_ADAPTER_SRC := $(filter reference-server/cluster/wire%.c,$(CLUSTER_FFI_SRC)) reference-server/buf.c
-FUZZ_ADAPTER_LF  := $(FUZZ_ADAPTER_SRC:reference-server/%.c=$(FUZZ_OUT)/lf/server/%.o)
+FUZZ_ADAPTER_LF  := $(FUZZ_ADAPTER_SRC:reference-server/%.c=$(FUZZ_OUT)/lf/adapter/%.o)
 FUZZ_ADAPTER_LIBS := -lmsgpackc -lm
 
-$(FUZZ_OUT)/lf/server/cluster/%.o: reference-server/cluster/%.c $(CLUSTER_MOD_HDR) fuzz/adapter.mk
+$(FUZZ_OUT)/lf/adapter/%.o: reference-server/%.c $(CLUSTER_MOD_HDR) fuzz/adapter.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(CFLAGS_BASE) -Ireference-server $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 

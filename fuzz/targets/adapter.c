@@ -28,7 +28,8 @@ static void check_value(const cluster_value *v, const char *what)
         return;
     sio_json_options opt = {.max_depth = SIO_JSON_MAX_DEPTH_CAP};
     FUZZ_ASSERT(sio_json_validate((const uint8_t *)v->json, v->len, &opt, NULL) == SIO_OK, what);
-    FUZZ_ASSERT(sio_pkt_check_placeholders(sio_span_of(v->json, v->len), v->attachment_count, NULL) == SIO_OK,
+    FUZZ_ASSERT(sio_pkt_check_placeholders(sio_span_of(v->json, v->len), v->attachment_count,
+                                           NULL) == SIO_OK,
                 "adapter: placeholders do not match the attachments");
 }
 
@@ -36,8 +37,8 @@ static void check_msgpack_agreement(const uint8_t *p, size_t n)
 {
     size_t at = 0;
     cluster_err e = cluster_msgpack_check(p, n, &at);
-    if (e != CLUSTER_OK && e != CLUSTER_ERR_MSGPACK_TRUNCATED && e != CLUSTER_ERR_MSGPACK_RESERVED &&
-        e != CLUSTER_ERR_MSGPACK_TRAILING)
+    if (e != CLUSTER_OK && e != CLUSTER_ERR_MSGPACK_TRUNCATED &&
+        e != CLUSTER_ERR_MSGPACK_RESERVED && e != CLUSTER_ERR_MSGPACK_TRAILING)
         return;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -54,7 +55,8 @@ static bool describe(int kind, const uint8_t *p, size_t n, fuzz_buffer *b, char 
     if (cluster_describe_bytes(kind, p, n, NULL, 0, len) != CLUSTER_OK)
         return false;
     *out = (char *)fuzz_buffer_get(b, *len + 1);
-    FUZZ_ASSERT(cluster_describe_bytes(kind, p, n, *out, *len, len) == CLUSTER_OK, "adapter: describe twice");
+    FUZZ_ASSERT(cluster_describe_bytes(kind, p, n, *out, *len, len) == CLUSTER_OK,
+                "adapter: describe twice");
     (*out)[*len] = '\0';
     return true;
 }
@@ -65,7 +67,8 @@ static bool encode(const char *d, fuzz_buffer *b, uint8_t **out, size_t *len)
     if (cluster_encode_described(d, NULL, 0, len) != CLUSTER_OK)
         return false;
     *out = fuzz_buffer_get(b, *len + 1);
-    FUZZ_ASSERT(cluster_encode_described(d, (char *)*out, *len, len) == CLUSTER_OK, "adapter: encode twice");
+    FUZZ_ASSERT(cluster_encode_described(d, (char *)*out, *len, len) == CLUSTER_OK,
+                "adapter: encode twice");
     return true;
 }
 
@@ -98,11 +101,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(describe(kind, p, n, &desc1, &d1, &l1), "adapter: decoded, then refused");
     if (!encode(d1, &enc1, &b1, &e1))
         return 0;
-    FUZZ_ASSERT(describe(kind, b1, e1, &desc2, &d2, &l2), "adapter: refuses what the server encodes");
+    FUZZ_ASSERT(describe(kind, b1, e1, &desc2, &d2, &l2),
+                "adapter: refuses what the server encodes");
     FUZZ_ASSERT(encode(d2, &enc2, &b2, &e2), "adapter: cannot encode a second time");
     FUZZ_ASSERT(describe(kind, b2, e2, &desc3, &d3, &l3), "adapter: refuses its second encoding");
     if (l2 != l3 || memcmp(d2, d3, l2) != 0)
-        fuzz_fail_diff("adapter: re-encoding is not stable after one round", (const uint8_t *)d2, l2,
-                       (const uint8_t *)d3, l3);
+        fuzz_fail_diff("adapter: re-encoding is not stable after one round", (const uint8_t *)d2,
+                       l2, (const uint8_t *)d3, l3);
     return 0;
 }

@@ -42,10 +42,10 @@ struct cluster_link {
     void *ctx;
     cluster_link_state state;
     conn pub, sub;
-    names channels, patterns;  /* what the sub connection is to be subscribed to */
-    size_t confirmations_due;  /* subscribe confirmations still to come */
+    names channels, patterns;   /* what the sub connection is to be subscribed to */
+    size_t confirmations_due;   /* subscribe confirmations still to come */
     size_t sub_replies_to_skip; /* the sub connection's SELECT reply */
-    waiter *waiting;           /* the pub connection's questions, in order (a ring) */
+    waiter *waiting;            /* the pub connection's questions, in order (a ring) */
     size_t wait_head, wait_count;
     uint64_t deadline, backoff_ms, now;
     cluster_link_stats stats;
@@ -106,7 +106,8 @@ static void names_free(names *n)
     free(n->items);
 }
 
-cluster_link *cluster_link_new(const char *host, uint16_t port, int db, const cluster_link_callbacks *cb, void *ctx)
+cluster_link *cluster_link_new(const char *host, uint16_t port, int db,
+                               const cluster_link_callbacks *cb, void *ctx)
 {
     cluster_link *l = xcalloc(1, sizeof *l);
     l->addr.sin_family = AF_INET;
@@ -173,7 +174,8 @@ static void go_down(cluster_link *l, const char *why, const char *detail)
     }
     l->state = CLUSTER_LINK_DOWN;
     l->deadline = l->now + l->backoff_ms;
-    l->backoff_ms = l->backoff_ms * 2 > CLUSTER_LINK_BACKOFF_MAX_MS ? CLUSTER_LINK_BACKOFF_MAX_MS : l->backoff_ms * 2;
+    l->backoff_ms = l->backoff_ms * 2 > CLUSTER_LINK_BACKOFF_MAX_MS ? CLUSTER_LINK_BACKOFF_MAX_MS
+                                                                    : l->backoff_ms * 2;
     if (was_up) {
         l->stats.disconnects++;
         if (l->cb.state)
@@ -223,7 +225,8 @@ void cluster_link_free(cluster_link *l)
     l->state = CLUSTER_LINK_DOWN; /* no state callback from here on */
     close_conn(l, &l->pub);
     close_conn(l, &l->sub);
-    for (; l->wait_count > 0; l->wait_count--, l->wait_head = (l->wait_head + 1) % CLUSTER_LINK_MAX_WAITING)
+    for (; l->wait_count > 0;
+         l->wait_count--, l->wait_head = (l->wait_head + 1) % CLUSTER_LINK_MAX_WAITING)
         if (l->waiting[l->wait_head].answer)
             l->waiting[l->wait_head].answer(l->waiting[l->wait_head].ctx, false, 0);
     names_free(&l->channels);
@@ -332,7 +335,8 @@ void cluster_link_psubscribe(cluster_link *l, const char *pattern)
 
 bool cluster_link_publish(cluster_link *l, const char *channel, const uint8_t *data, size_t len)
 {
-    if (l->state != CLUSTER_LINK_UP || buf_size(&l->pub.out) > CLUSTER_LINK_MAX_PENDING || !wait_for(l, NULL, NULL)) {
+    if (l->state != CLUSTER_LINK_UP || buf_size(&l->pub.out) > CLUSTER_LINK_MAX_PENDING ||
+        !wait_for(l, NULL, NULL)) {
         l->stats.dropped++;
         return false;
     }
@@ -380,24 +384,30 @@ static void pub_reply(cluster_link *l, redisReply *r)
     if (w.answer == NULL)
         return;
     /* NUMSUB answers [channel, count] */
-    bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER;
+    bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+              r->element[1]->type == REDIS_REPLY_INTEGER;
     w.answer(w.ctx, ok, ok ? r->element[1]->integer : 0);
 }
 
 static void sub_reply(cluster_link *l, redisReply *r)
 {
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is(r->element[0], "message") && r->element[2]->type == REDIS_REPLY_STRING) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is(r->element[0], "message") &&
+        r->element[2]->type == REDIS_REPLY_STRING) {
         l->stats.received++;
         l->cb.message(l->ctx, sio_span_of("", 0), span_of(r->element[1]), span_of(r->element[2]));
         return;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 && is(r->element[0], "pmessage") && r->element[3]->type == REDIS_REPLY_STRING) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 && is(r->element[0], "pmessage") &&
+        r->element[3]->type == REDIS_REPLY_STRING) {
         l->stats.received++;
-        l->cb.message(l->ctx, span_of(r->element[1]), span_of(r->element[2]), span_of(r->element[3]));
+        l->cb.message(l->ctx, span_of(r->element[1]), span_of(r->element[2]),
+                      span_of(r->element[3]));
         return;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && (is(r->element[0], "subscribe") || is(r->element[0], "psubscribe"))) {
-        if (l->confirmations_due > 0 && --l->confirmations_due == 0 && l->state == CLUSTER_LINK_SUBSCRIBING) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        (is(r->element[0], "subscribe") || is(r->element[0], "psubscribe"))) {
+        if (l->confirmations_due > 0 && --l->confirmations_due == 0 &&
+            l->state == CLUSTER_LINK_SUBSCRIBING) {
             l->state = CLUSTER_LINK_UP;
             l->backoff_ms = CLUSTER_LINK_BACKOFF_MIN_MS;
             l->stats.connects++;

@@ -60,7 +60,8 @@ typedef struct cluster_link cluster_link;
  * (NUL-terminated, at most 127 bytes) when it is not such a URL. */
 bool cluster_link_parse_url(const char *url, char host[64], uint16_t *port, int *db, char why[128]);
 
-cluster_link *cluster_link_new(const char *host, uint16_t port, int db, const cluster_link_callbacks *cb, void *ctx);
+cluster_link *cluster_link_new(const char *host, uint16_t port, int db,
+                               const cluster_link_callbacks *cb, void *ctx);
 void cluster_link_free(cluster_link *l);
 
 /* Starts connecting (at once) and keeps the link up from then on. */

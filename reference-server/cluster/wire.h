@@ -32,10 +32,10 @@
 #include "buf.h"
 
 /* Bounds on what a peer may send; past them the message is refused with the error named. */
-#define CLUSTER_MAX_DEPTH 32u              /* nesting of arrays and maps (msgpack-c's own stack) */
-#define CLUSTER_MAX_MESSAGE (16u << 20)    /* bytes of one message */
-#define CLUSTER_MAX_ATTACHMENTS 256u       /* byte arrays in one value */
-#define CLUSTER_MAX_UID 64u                /* bytes of a node uid or request id we keep */
+#define CLUSTER_MAX_DEPTH       32u         /* nesting of arrays and maps (msgpack-c's own stack) */
+#define CLUSTER_MAX_MESSAGE     (16u << 20) /* bytes of one message */
+#define CLUSTER_MAX_ATTACHMENTS 256u        /* byte arrays in one value */
+#define CLUSTER_MAX_UID         64u         /* bytes of a node uid or request id we keep */
 /* A node's uid: six characters of [A-Za-z0-9_-], like Node's uid2(6). */
 #define CLUSTER_UID_LEN 6u
 
@@ -125,17 +125,18 @@ typedef enum cluster_msg_kind {
  * attachments: keep them until cluster_msg_free). Fields a message does not carry are empty. */
 typedef struct cluster_msg {
     cluster_msg_kind kind;
-    bool msgpack;           /* the body was msgpack (else JSON) */
-    const char *uid;        /* sender's uid; NULL when absent or not a string */
+    bool msgpack;    /* the body was msgpack (else JSON) */
+    const char *uid; /* sender's uid; NULL when absent or not a string */
     /* broadcast and request 7 */
     cluster_packet packet;
     bool has_packet;
     cluster_opts opts;
     /* request and response */
-    int type;               /* cluster_request_type; CLUSTER_REQ_UNKNOWN when absent or other */
+    int type; /* cluster_request_type; CLUSTER_REQ_UNKNOWN when absent or other */
     bool has_type;
     const char *request_id; /* NULL when absent */
-    cluster_strings rooms;  /* request 0: rooms asked; 2, 3: rooms to join or leave; ALL_ROOMS answer */
+    cluster_strings
+        rooms; /* request 0: rooms asked; 2, 3: rooms to join or leave; ALL_ROOMS answer */
     bool has_rooms;
     bool close;             /* request 4 (JavaScript truthiness) */
     const char *sid, *room; /* the legacy remote join/leave form {requestId, sid, room} */
@@ -143,13 +144,14 @@ typedef struct cluster_msg {
     cluster_value sockets;  /* response 0 / 5: the socket list, as JSON */
     cluster_value ack;      /* response 9: the client's first ack argument (`packet`) */
     bool has_client_count;
-    uint64_t client_count;  /* response 8 */
+    uint64_t client_count; /* response 8 */
     msgpack_zone *zone;
 } cluster_msg;
 
 /* Decoders: on failure *out is freed and zeroed, and *err_at (may be NULL) gets the offset of the
  * offending byte where there is one. */
-cluster_err cluster_broadcast_decode(const uint8_t *p, size_t len, cluster_msg *out, size_t *err_at);
+cluster_err cluster_broadcast_decode(const uint8_t *p, size_t len, cluster_msg *out,
+                                     size_t *err_at);
 cluster_err cluster_request_decode(const uint8_t *p, size_t len, cluster_msg *out, size_t *err_at);
 cluster_err cluster_response_decode(const uint8_t *p, size_t len, cluster_msg *out, size_t *err_at);
 void cluster_msg_free(cluster_msg *m);
@@ -165,10 +167,11 @@ cluster_err cluster_msgpack_check(const uint8_t *p, size_t len, size_t *err_at);
 /* ------------------------------------------------------------------ channels */
 
 /* Channel names of namespace `nsp` under prefix `key` (written NUL-terminated into `out`). */
-void cluster_channel_broadcast(buf *out, const char *key, const char *nsp);              /* P#nsp# */
-void cluster_channel_room(buf *out, const char *key, const char *nsp, const char *room); /* P#nsp#room# */
-void cluster_channel_request(buf *out, const char *key, const char *nsp);               /* P-request#nsp# */
-void cluster_channel_response(buf *out, const char *key, const char *nsp);              /* P-response#nsp# */
+void cluster_channel_broadcast(buf *out, const char *key, const char *nsp); /* P#nsp# */
+void cluster_channel_room(buf *out, const char *key, const char *nsp,
+                          const char *room);                               /* P#nsp#room# */
+void cluster_channel_request(buf *out, const char *key, const char *nsp);  /* P-request#nsp# */
+void cluster_channel_response(buf *out, const char *key, const char *nsp); /* P-response#nsp# */
 void cluster_channel_own_response(buf *out, const char *key, const char *nsp, const char *uid);
 /* The room a broadcast channel names (empty for P#nsp#); false when `channel` is not a broadcast
  * channel of (key, nsp). */
@@ -198,7 +201,8 @@ void cluster_broadcast_channel(buf *out, const char *key, const char *nsp, const
 
 /* JSON requests (their key order is Node's). `request_id` may be NULL where Node omits it. */
 void cluster_request_all_rooms(buf *out, const char *uid, const char *request_id);
-void cluster_request_fetch(buf *out, const char *uid, const char *request_id, const cluster_target *t);
+void cluster_request_fetch(buf *out, const char *uid, const char *request_id,
+                           const cluster_target *t);
 /* type 2 (join) or 3 (leave): the sockets matching `t` join or leave `rooms`. */
 void cluster_request_rooms(buf *out, const char *uid, int type, const cluster_target *t,
                            const char *const *rooms, size_t room_count);
@@ -207,17 +211,21 @@ cluster_err cluster_request_server_side_emit(buf *out, const char *uid, const ch
                                              sio_span data_json, const sio_span *attachments,
                                              uint32_t attachment_count);
 /* msgpack {uid, requestId, type:7, packet:{type:2, data, nsp}, opts:{rooms, except, flags}}. */
-cluster_err cluster_request_broadcast(buf *out, const char *uid, const char *request_id, const char *nsp,
-                                      sio_span data_json, const sio_span *attachments,
-                                      uint32_t attachment_count, const cluster_target *t);
+cluster_err cluster_request_broadcast(buf *out, const char *uid, const char *request_id,
+                                      const char *nsp, sio_span data_json,
+                                      const sio_span *attachments, uint32_t attachment_count,
+                                      const cluster_target *t);
 
 /* Responses. */
-void cluster_response_rooms(buf *out, const char *request_id, const char *const *rooms, size_t count);
-void cluster_response_socket_ids(buf *out, const char *request_id, const char *const *ids, size_t count);
+void cluster_response_rooms(buf *out, const char *request_id, const char *const *rooms,
+                            size_t count);
+void cluster_response_socket_ids(buf *out, const char *request_id, const char *const *ids,
+                                 size_t count);
 /* {requestId, sockets:<sockets_json>} where sockets_json is a JSON array the caller wrote. */
 cluster_err cluster_response_sockets(buf *out, const char *request_id, sio_span sockets_json);
-cluster_err cluster_response_server_side_emit(buf *out, const char *request_id, sio_span answer_json,
-                                              const sio_span *attachments, uint32_t attachment_count);
+cluster_err cluster_response_server_side_emit(buf *out, const char *request_id,
+                                              sio_span answer_json, const sio_span *attachments,
+                                              uint32_t attachment_count);
 void cluster_response_client_count(buf *out, const char *request_id, uint64_t count);
 /* msgpack {type:9, requestId, packet:<answer>}. */
 cluster_err cluster_response_broadcast_ack(buf *out, const char *request_id, sio_span answer_json,

@@ -61,26 +61,55 @@ static bool read_header(uint8_t b, header *h)
     if (b >= 0x80 && b <= 0x8f)
         return h->per_child = 2, h->children = b & 0x0f, true;
     switch (b) {
-    case 0xc4: case 0xd9: return h->fixed = h->len_bytes = 1, true;
-    case 0xc5: case 0xda: return h->fixed = h->len_bytes = 2, true;
-    case 0xc6: case 0xdb: return h->fixed = h->len_bytes = 4, true;
-    case 0xc7: return h->fixed = 2, h->len_bytes = 1, true; /* length, type */
-    case 0xc8: return h->fixed = 3, h->len_bytes = 2, true;
-    case 0xc9: return h->fixed = 5, h->len_bytes = 4, true;
-    case 0xca: case 0xce: case 0xd2: return h->payload = 4, true;
-    case 0xcb: case 0xcf: case 0xd3: return h->payload = 8, true;
-    case 0xcc: case 0xd0: return h->payload = 1, true;
-    case 0xcd: case 0xd1: return h->payload = 2, true;
-    case 0xd4: return h->payload = 2, true; /* type + 1 */
-    case 0xd5: return h->payload = 3, true;
-    case 0xd6: return h->payload = 5, true;
-    case 0xd7: return h->payload = 9, true;
-    case 0xd8: return h->payload = 17, true;
-    case 0xdc: return h->fixed = 2, h->per_child = 1, true;
-    case 0xdd: return h->fixed = 4, h->per_child = 1, true;
-    case 0xde: return h->fixed = 2, h->per_child = 2, true;
-    case 0xdf: return h->fixed = 4, h->per_child = 2, true;
-    default: return false; /* 0xc1 */
+    case 0xc4:
+    case 0xd9:
+        return h->fixed = h->len_bytes = 1, true;
+    case 0xc5:
+    case 0xda:
+        return h->fixed = h->len_bytes = 2, true;
+    case 0xc6:
+    case 0xdb:
+        return h->fixed = h->len_bytes = 4, true;
+    case 0xc7:
+        return h->fixed = 2, h->len_bytes = 1, true; /* length, type */
+    case 0xc8:
+        return h->fixed = 3, h->len_bytes = 2, true;
+    case 0xc9:
+        return h->fixed = 5, h->len_bytes = 4, true;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+        return h->payload = 4, true;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+        return h->payload = 8, true;
+    case 0xcc:
+    case 0xd0:
+        return h->payload = 1, true;
+    case 0xcd:
+    case 0xd1:
+        return h->payload = 2, true;
+    case 0xd4:
+        return h->payload = 2, true; /* type + 1 */
+    case 0xd5:
+        return h->payload = 3, true;
+    case 0xd6:
+        return h->payload = 5, true;
+    case 0xd7:
+        return h->payload = 9, true;
+    case 0xd8:
+        return h->payload = 17, true;
+    case 0xdc:
+        return h->fixed = 2, h->per_child = 1, true;
+    case 0xdd:
+        return h->fixed = 4, h->per_child = 1, true;
+    case 0xde:
+        return h->fixed = 2, h->per_child = 2, true;
+    case 0xdf:
+        return h->fixed = 4, h->per_child = 2, true;
+    default:
+        return false; /* 0xc1 */
     }
 }
 

@@ -24,7 +24,8 @@ static const msgpack_object *map_get(const msgpack_object *map, const char *name
         return NULL;
     for (uint32_t i = 0; i < map->via.map.size; i++) { /* the last one wins, as in a JS object */
         const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && memcmp(k->via.str.ptr, name, n) == 0)
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+            memcmp(k->via.str.ptr, name, n) == 0)
             found = &map->via.map.ptr[i].val;
     }
     /* a property whose value is undefined is as good as absent */
@@ -43,13 +44,15 @@ static const char *zone_string(msgpack_zone *zone, const char *p, size_t n)
 }
 
 /* A string field (NULL when absent or of another type). */
-static cluster_err get_string(decoder *d, const msgpack_object *map, const char *name, const char **out)
+static cluster_err get_string(decoder *d, const msgpack_object *map, const char *name,
+                              const char **out)
 {
     const msgpack_object *v = map_get(map, name);
     *out = NULL;
     if (v == NULL || v->type != MSGPACK_OBJECT_STR)
         return CLUSTER_OK;
-    if (v->via.str.size && sio_utf8_validate((const uint8_t *)v->via.str.ptr, v->via.str.size, NULL) != SIO_OK)
+    if (v->via.str.size &&
+        sio_utf8_validate((const uint8_t *)v->via.str.ptr, v->via.str.size, NULL) != SIO_OK)
         return CLUSTER_ERR_UTF8;
     *out = zone_string(d->m->zone, v->via.str.ptr, v->via.str.size);
     return *out ? CLUSTER_OK : CLUSTER_ERR_NO_MEMORY;
@@ -61,7 +64,8 @@ static cluster_err room_name(decoder *d, const msgpack_object *o, const char **o
     char text[32];
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
-        if (o->via.str.size && sio_utf8_validate((const uint8_t *)o->via.str.ptr, o->via.str.size, NULL) != SIO_OK)
+        if (o->via.str.size &&
+            sio_utf8_validate((const uint8_t *)o->via.str.ptr, o->via.str.size, NULL) != SIO_OK)
             return CLUSTER_ERR_UTF8;
         *out = zone_string(d->m->zone, o->via.str.ptr, o->via.str.size);
         break;
@@ -85,7 +89,8 @@ static cluster_err room_name(decoder *d, const msgpack_object *o, const char **o
 }
 
 /* An array of room names; absent is empty (JavaScript's new Set(undefined)). */
-static cluster_err get_rooms(decoder *d, const msgpack_object *map, const char *name, cluster_strings *out, bool *present)
+static cluster_err get_rooms(decoder *d, const msgpack_object *map, const char *name,
+                             cluster_strings *out, bool *present)
 {
     const msgpack_object *v = map_get(map, name);
     *out = (cluster_strings){NULL, 0};
@@ -113,14 +118,21 @@ static bool truthy(const msgpack_object *v)
     if (v == NULL)
         return false;
     switch (v->type) {
-    case MSGPACK_OBJECT_NIL: return false;
-    case MSGPACK_OBJECT_BOOLEAN: return v->via.boolean;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: return v->via.u64 != 0;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return true;
+    case MSGPACK_OBJECT_NIL:
+        return false;
+    case MSGPACK_OBJECT_BOOLEAN:
+        return v->via.boolean;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return v->via.u64 != 0;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return true;
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return v->via.f64 != 0 && !isnan(v->via.f64);
-    case MSGPACK_OBJECT_STR: return v->via.str.size != 0;
-    default: return true;
+    case MSGPACK_OBJECT_FLOAT64:
+        return v->via.f64 != 0 && !isnan(v->via.f64);
+    case MSGPACK_OBJECT_STR:
+        return v->via.str.size != 0;
+    default:
+        return true;
     }
 }
 
@@ -185,7 +197,8 @@ static cluster_err get_packet(decoder *d, const msgpack_object *packet)
         return CLUSTER_ERR_FIELD; /* Node compares it with its namespace name and drops the message */
     cluster_err e = get_string(d, packet, "nsp", &m->packet.nsp);
     const msgpack_object *data = map_get(packet, "data");
-    if (e == CLUSTER_OK && (data == NULL || data->type != MSGPACK_OBJECT_ARRAY || data->via.array.size == 0))
+    if (e == CLUSTER_OK &&
+        (data == NULL || data->type != MSGPACK_OBJECT_ARRAY || data->via.array.size == 0))
         return CLUSTER_ERR_FIELD; /* an event is [name, ...args] */
     if (e == CLUSTER_OK)
         e = get_value(d, data, &m->packet.data);
@@ -195,8 +208,8 @@ static cluster_err get_packet(decoder *d, const msgpack_object *packet)
 
 /* ------------------------------------------------------------------ the three decoders */
 
-static cluster_err start(cluster_msg *out, const uint8_t *p, size_t len, bool json_allowed, msgpack_object *root,
-                         size_t *err_at, decoder *d)
+static cluster_err start(cluster_msg *out, const uint8_t *p, size_t len, bool json_allowed,
+                         msgpack_object *root, size_t *err_at, decoder *d)
 {
     memset(out, 0, sizeof *out);
     out->type = CLUSTER_REQ_UNKNOWN;
@@ -225,7 +238,8 @@ static cluster_err start(cluster_msg *out, const uint8_t *p, size_t len, bool js
     *root = u.data;
     msgpack_unpacked_destroy(&u);
     if (r != MSGPACK_UNPACK_SUCCESS || out->zone == NULL)
-        return r == MSGPACK_UNPACK_NOMEM_ERROR ? CLUSTER_ERR_NO_MEMORY : CLUSTER_ERR_MSGPACK_TRUNCATED;
+        return r == MSGPACK_UNPACK_NOMEM_ERROR ? CLUSTER_ERR_NO_MEMORY
+                                               : CLUSTER_ERR_MSGPACK_TRUNCATED;
     *d = (decoder){out, p, len};
     return CLUSTER_OK;
 }
@@ -247,11 +261,12 @@ cluster_err cluster_broadcast_decode(const uint8_t *p, size_t len, cluster_msg *
     if (e != CLUSTER_OK)
         return finish(out, e);
     if (root.type != MSGPACK_OBJECT_ARRAY || root.via.array.size < 3)
-        return finish(out, CLUSTER_ERR_SHAPE); /* [uid, packet, opts]; Node ignores extra elements */
+        return finish(out,
+                      CLUSTER_ERR_SHAPE); /* [uid, packet, opts]; Node ignores extra elements */
     const msgpack_object *items = root.via.array.ptr;
     if (items[0].type == MSGPACK_OBJECT_STR) {
-        if (items[0].via.str.size &&
-            sio_utf8_validate((const uint8_t *)items[0].via.str.ptr, items[0].via.str.size, NULL) != SIO_OK)
+        if (items[0].via.str.size && sio_utf8_validate((const uint8_t *)items[0].via.str.ptr,
+                                                       items[0].via.str.size, NULL) != SIO_OK)
             return finish(out, CLUSTER_ERR_UTF8);
         out->uid = zone_string(out->zone, items[0].via.str.ptr, items[0].via.str.size);
     }

@@ -129,9 +129,10 @@ void cluster_msg_describe(const cluster_msg *m, buf *out)
         value(out, &m->packet.data);
         buf_append_str(out, "}");
     }
-    bool has_opts = m->kind == CLUSTER_MSG_BROADCAST ||
-                    (m->kind == CLUSTER_MSG_REQUEST && m->type >= CLUSTER_REQ_REMOTE_JOIN &&
-                     m->type <= CLUSTER_REQ_BROADCAST && m->type != CLUSTER_REQ_SERVER_SIDE_EMIT && !m->sid);
+    bool has_opts =
+        m->kind == CLUSTER_MSG_BROADCAST ||
+        (m->kind == CLUSTER_MSG_REQUEST && m->type >= CLUSTER_REQ_REMOTE_JOIN &&
+         m->type <= CLUSTER_REQ_BROADCAST && m->type != CLUSTER_REQ_SERVER_SIDE_EMIT && !m->sid);
     if (has_opts)
         field(out, &first, "opts"), opts(out, &m->opts);
     if (m->has_rooms)

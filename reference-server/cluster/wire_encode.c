@@ -52,8 +52,8 @@ bool cluster_channel_room_of(const char *key, const char *nsp, sio_span ch, sio_
 {
     size_t k = strlen(key), n = strlen(nsp);
     size_t head = k + 1 + n + 1; /* P#nsp# */
-    if (ch.len < head || memcmp(ch.ptr, key, k) != 0 || ch.ptr[k] != '#' || memcmp(ch.ptr + k + 1, nsp, n) != 0 ||
-        ch.ptr[k + 1 + n] != '#')
+    if (ch.len < head || memcmp(ch.ptr, key, k) != 0 || ch.ptr[k] != '#' ||
+        memcmp(ch.ptr + k + 1, nsp, n) != 0 || ch.ptr[k + 1 + n] != '#')
         return false;
     if (ch.len == head) {
         *room = sio_span_of(ch.ptr + head, 0);
@@ -119,7 +119,8 @@ static void pack_opts(msgpack_packer *pk, const cluster_target *t)
 }
 
 /* {type:2, data, nsp} */
-static cluster_err pack_packet(msgpack_packer *pk, const char *nsp, sio_span data, const sio_span *atts, uint32_t n)
+static cluster_err pack_packet(msgpack_packer *pk, const char *nsp, sio_span data,
+                               const sio_span *atts, uint32_t n)
 {
     msgpack_pack_map(pk, 3);
     pack_cstr(pk, "type");
@@ -139,7 +140,8 @@ static cluster_err done(buf *out, size_t mark, cluster_err e)
 }
 
 cluster_err cluster_broadcast_encode(buf *out, const char *uid, const char *nsp, sio_span data_json,
-                                     const sio_span *attachments, uint32_t attachment_count, const cluster_target *t)
+                                     const sio_span *attachments, uint32_t attachment_count,
+                                     const cluster_target *t)
 {
     size_t mark = out->len;
     msgpack_packer pk;
@@ -151,8 +153,9 @@ cluster_err cluster_broadcast_encode(buf *out, const char *uid, const char *nsp,
     return done(out, mark, e);
 }
 
-cluster_err cluster_request_broadcast(buf *out, const char *uid, const char *request_id, const char *nsp,
-                                      sio_span data_json, const sio_span *attachments, uint32_t attachment_count,
+cluster_err cluster_request_broadcast(buf *out, const char *uid, const char *request_id,
+                                      const char *nsp, sio_span data_json,
+                                      const sio_span *attachments, uint32_t attachment_count,
                                       const cluster_target *t)
 {
     size_t mark = out->len;
@@ -184,7 +187,8 @@ cluster_err cluster_response_broadcast_ack(buf *out, const char *request_id, sio
     pack_cstr(&pk, "requestId");
     pack_cstr(&pk, request_id);
     pack_cstr(&pk, "packet");
-    return done(out, mark, cluster_pack_json_value(&pk, answer_json, attachments, attachment_count));
+    return done(out, mark,
+                cluster_pack_json_value(&pk, answer_json, attachments, attachment_count));
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -315,39 +319,59 @@ static cluster_err json_message(buf *out, const request_fields *f)
 
 void cluster_request_all_rooms(buf *out, const char *uid, const char *request_id)
 {
-    json_message(out, &(request_fields){.uid = uid, .request_id = request_id, .type = CLUSTER_REQ_ALL_ROOMS});
+    json_message(out, &(request_fields){
+                          .uid = uid, .request_id = request_id, .type = CLUSTER_REQ_ALL_ROOMS});
 }
 
-void cluster_request_fetch(buf *out, const char *uid, const char *request_id, const cluster_target *t)
+void cluster_request_fetch(buf *out, const char *uid, const char *request_id,
+                           const cluster_target *t)
 {
-    json_message(out, &(request_fields){.uid = uid, .request_id = request_id, .type = CLUSTER_REQ_REMOTE_FETCH,
+    json_message(out, &(request_fields){.uid = uid,
+                                        .request_id = request_id,
+                                        .type = CLUSTER_REQ_REMOTE_FETCH,
                                         .target = t});
 }
 
-void cluster_request_rooms(buf *out, const char *uid, int type, const cluster_target *t, const char *const *rooms,
-                           size_t room_count)
+void cluster_request_rooms(buf *out, const char *uid, int type, const cluster_target *t,
+                           const char *const *rooms, size_t room_count)
 {
-    json_message(out, &(request_fields){.uid = uid, .type = type, .target = t, .rooms = rooms, .room_count = room_count,
+    json_message(out, &(request_fields){.uid = uid,
+                                        .type = type,
+                                        .target = t,
+                                        .rooms = rooms,
+                                        .room_count = room_count,
                                         .has_rooms = true});
 }
 
 void cluster_request_disconnect(buf *out, const char *uid, const cluster_target *t, bool close)
 {
-    json_message(out, &(request_fields){.uid = uid, .type = CLUSTER_REQ_REMOTE_DISCONNECT, .target = t,
-                                        .has_close = true, .close = close});
+    json_message(out, &(request_fields){.uid = uid,
+                                        .type = CLUSTER_REQ_REMOTE_DISCONNECT,
+                                        .target = t,
+                                        .has_close = true,
+                                        .close = close});
 }
 
-cluster_err cluster_request_server_side_emit(buf *out, const char *uid, const char *request_id, sio_span data_json,
-                                             const sio_span *attachments, uint32_t attachment_count)
+cluster_err cluster_request_server_side_emit(buf *out, const char *uid, const char *request_id,
+                                             sio_span data_json, const sio_span *attachments,
+                                             uint32_t attachment_count)
 {
-    return json_message(out, &(request_fields){.uid = uid, .request_id = request_id,
-                                               .type = CLUSTER_REQ_SERVER_SIDE_EMIT, .data = data_json,
-                                               .atts = attachments, .natts = attachment_count, .has_data = true});
+    return json_message(out, &(request_fields){.uid = uid,
+                                               .request_id = request_id,
+                                               .type = CLUSTER_REQ_SERVER_SIDE_EMIT,
+                                               .data = data_json,
+                                               .atts = attachments,
+                                               .natts = attachment_count,
+                                               .has_data = true});
 }
 
-void cluster_response_rooms(buf *out, const char *request_id, const char *const *rooms, size_t count)
+void cluster_response_rooms(buf *out, const char *request_id, const char *const *rooms,
+                            size_t count)
 {
-    json_message(out, &(request_fields){.request_id = request_id, .type = -1, .rooms = rooms, .room_count = count,
+    json_message(out, &(request_fields){.request_id = request_id,
+                                        .type = -1,
+                                        .rooms = rooms,
+                                        .room_count = count,
                                         .has_rooms = true});
 }
 
@@ -363,7 +387,8 @@ static void sockets_body(sio_json_writer *w, const void *ctx, cluster_err *err)
     sio_json_write_end_object(w);
 }
 
-void cluster_response_socket_ids(buf *out, const char *request_id, const char *const *ids, size_t count)
+void cluster_response_socket_ids(buf *out, const char *request_id, const char *const *ids,
+                                 size_t count)
 {
     size_t mark = out->len;
     request_fields f = {.request_id = request_id, .rooms = ids, .room_count = count};
@@ -374,21 +399,30 @@ cluster_err cluster_response_sockets(buf *out, const char *request_id, sio_span 
 {
     if (sockets_json.ptr == NULL)
         return CLUSTER_ERR_JSON;
-    return json_message(out, &(request_fields){.request_id = request_id, .type = -1, .raw_sockets = sockets_json});
+    return json_message(
+        out, &(request_fields){.request_id = request_id, .type = -1, .raw_sockets = sockets_json});
 }
 
-cluster_err cluster_response_server_side_emit(buf *out, const char *request_id, sio_span answer_json,
-                                              const sio_span *attachments, uint32_t attachment_count)
+cluster_err cluster_response_server_side_emit(buf *out, const char *request_id,
+                                              sio_span answer_json, const sio_span *attachments,
+                                              uint32_t attachment_count)
 {
-    return json_message(out, &(request_fields){.request_id = request_id, .type = CLUSTER_REQ_SERVER_SIDE_EMIT,
-                                               .type_first = true, .data = answer_json, .atts = attachments,
-                                               .natts = attachment_count, .has_data = true});
+    return json_message(out, &(request_fields){.request_id = request_id,
+                                               .type = CLUSTER_REQ_SERVER_SIDE_EMIT,
+                                               .type_first = true,
+                                               .data = answer_json,
+                                               .atts = attachments,
+                                               .natts = attachment_count,
+                                               .has_data = true});
 }
 
 void cluster_response_client_count(buf *out, const char *request_id, uint64_t count)
 {
-    json_message(out, &(request_fields){.request_id = request_id, .type = CLUSTER_REQ_BROADCAST_CLIENT_COUNT,
-                                        .type_first = true, .count = count, .has_count = true});
+    json_message(out, &(request_fields){.request_id = request_id,
+                                        .type = CLUSTER_REQ_BROADCAST_CLIENT_COUNT,
+                                        .type_first = true,
+                                        .count = count,
+                                        .has_count = true});
 }
 
 void cluster_response_legacy_join(buf *out, const char *request_id)

@@ -28,7 +28,8 @@ static const char *str(reader *r, sio_span obj, const char *name)
 {
     sio_span v = member(obj, name);
     size_t n = 0;
-    if (v.ptr == NULL || sio_json_kind_of(v) != SIO_JSON_STRING || r->used == sizeof r->pool / sizeof *r->pool)
+    if (v.ptr == NULL || sio_json_kind_of(v) != SIO_JSON_STRING ||
+        r->used == sizeof r->pool / sizeof *r->pool)
         return NULL;
     sio_json_string_unescape(v, NULL, 0, &n);
     char *s = malloc(n + 1);
@@ -58,7 +59,8 @@ static size_t strings(reader *r, sio_span obj, const char *name, const char **ou
     size_t n = 0;
     if (arr.ptr == NULL || sio_json_array_iter(arr, &it) != SIO_OK)
         return 0;
-    while (n < cap && sio_json_next(&it, NULL, &item) && r->used < sizeof r->pool / sizeof *r->pool) {
+    while (n < cap && sio_json_next(&it, NULL, &item) &&
+           r->used < sizeof r->pool / sizeof *r->pool) {
         size_t len = 0;
         sio_json_string_unescape(item, NULL, 0, &len);
         char *s = malloc(len + 1);
@@ -148,8 +150,9 @@ static cluster_err encode_request(reader *r, sio_span d, buf *out)
     const char *rooms[1024];
     number(d, "type", &type);
     /* The server always writes its uid, and a requestId where an answer is awaited. */
-    if (uid == NULL || (rid == NULL && (type == CLUSTER_REQ_ALL_ROOMS || type == CLUSTER_REQ_REMOTE_FETCH ||
-                                        type == CLUSTER_REQ_BROADCAST)))
+    if (uid == NULL ||
+        (rid == NULL && (type == CLUSTER_REQ_ALL_ROOMS || type == CLUSTER_REQ_REMOTE_FETCH ||
+                         type == CLUSTER_REQ_BROADCAST)))
         return CLUSTER_ERR_FIELD;
     target_of(r, member(d, "opts"), &t);
     switch (type) {
@@ -160,7 +163,8 @@ static cluster_err encode_request(reader *r, sio_span d, buf *out)
     case CLUSTER_REQ_REMOTE_LEAVE:
         if (member(d, "opts").ptr == NULL)
             return CLUSTER_ERR_FIELD; /* the legacy form: never sent by the server */
-        cluster_request_rooms(out, uid, (int)type, &t.t, rooms, strings(r, d, "rooms", rooms, 1024));
+        cluster_request_rooms(out, uid, (int)type, &t.t, rooms,
+                              strings(r, d, "rooms", rooms, 1024));
         break;
     case CLUSTER_REQ_REMOTE_DISCONNECT:
         if (member(d, "opts").ptr == NULL)
@@ -171,13 +175,15 @@ static cluster_err encode_request(reader *r, sio_span d, buf *out)
         cluster_request_fetch(out, uid, rid, &t.t);
         break;
     case CLUSTER_REQ_SERVER_SIDE_EMIT:
-        e = value_of(member(d, "data"), &v) ? cluster_request_server_side_emit(out, uid, rid, v.json, v.atts, v.natts)
-                                            : CLUSTER_ERR_FIELD;
+        e = value_of(member(d, "data"), &v)
+                ? cluster_request_server_side_emit(out, uid, rid, v.json, v.atts, v.natts)
+                : CLUSTER_ERR_FIELD;
         break;
     case CLUSTER_REQ_BROADCAST: {
         sio_span packet = member(d, "packet");
         e = packet.ptr && value_of(member(packet, "data"), &v)
-                ? cluster_request_broadcast(out, uid, rid, str(r, packet, "nsp"), v.json, v.atts, v.natts, &t.t)
+                ? cluster_request_broadcast(out, uid, rid, str(r, packet, "nsp"), v.json, v.atts,
+                                            v.natts, &t.t)
                 : CLUSTER_ERR_FIELD;
         break;
     }
@@ -224,7 +230,8 @@ int cluster_encode_described(const char *description, char *out, size_t cap, siz
     reader *r = calloc(1, sizeof *r);
     buf b = {0};
     cluster_err e = CLUSTER_ERR_JSON;
-    const char *kind = sio_json_validate(d.ptr, d.len, NULL, NULL) == SIO_OK ? str(r, d, "kind") : NULL;
+    const char *kind =
+        sio_json_validate(d.ptr, d.len, NULL, NULL) == SIO_OK ? str(r, d, "kind") : NULL;
     *written = 0;
     if (kind && strcmp(kind, "broadcast") == 0 && str(r, d, "uid") != NULL) {
         sio_span packet = member(d, "packet");
@@ -232,7 +239,8 @@ int cluster_encode_described(const char *description, char *out, size_t cap, siz
         owned_target t;
         target_of(r, member(d, "opts"), &t);
         e = packet.ptr && value_of(member(packet, "data"), &v)
-                ? cluster_broadcast_encode(&b, str(r, d, "uid"), str(r, packet, "nsp"), v.json, v.atts, v.natts, &t.t)
+                ? cluster_broadcast_encode(&b, str(r, d, "uid"), str(r, packet, "nsp"), v.json,
+                                           v.atts, v.natts, &t.t)
                 : CLUSTER_ERR_FIELD;
         if (packet.ptr)
             value_free(&v);
@@ -253,7 +261,8 @@ int cluster_encode_described(const char *description, char *out, size_t cap, siz
     return (int)e;
 }
 
-int cluster_describe_bytes(int kind, const uint8_t *p, size_t len, char *out, size_t cap, size_t *written)
+int cluster_describe_bytes(int kind, const uint8_t *p, size_t len, char *out, size_t cap,
+                           size_t *written)
 {
     cluster_msg m;
     cluster_err e = kind == CLUSTER_MSG_BROADCAST ? cluster_broadcast_decode(p, len, &m, NULL)

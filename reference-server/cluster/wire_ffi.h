@@ -10,7 +10,8 @@
 /* Decodes a message of `kind` (cluster_msg_kind) and writes its description (cluster_msg_describe)
  * into out[0..cap): returns the cluster_err; *written is the description's length, copied only
  * when it fits. */
-int cluster_describe_bytes(int kind, const uint8_t *p, size_t len, char *out, size_t cap, size_t *written);
+int cluster_describe_bytes(int kind, const uint8_t *p, size_t len, char *out, size_t cap,
+                           size_t *written);
 
 /* Encodes the message a description names, through the server's encoders: returns the
  * cluster_err; *written is the length of the bytes, copied only when they fit. */

@@ -63,13 +63,15 @@ static void number_from_json(sio_span tok, msgpack_object *out)
     }
 }
 
-static cluster_err container_from_json(msgpack_zone *zone, sio_span v, bool object, msgpack_object *out)
+static cluster_err container_from_json(msgpack_zone *zone, sio_span v, bool object,
+                                       msgpack_object *out)
 {
     size_t n = sio_json_count(v);
     sio_json_iter it;
     if ((object ? sio_json_object_iter(v, &it) : sio_json_array_iter(v, &it)) != SIO_OK)
         return CLUSTER_ERR_JSON;
-    void *items = msgpack_zone_malloc(zone, (n ? n : 1) * (object ? sizeof(msgpack_object_kv) : sizeof(msgpack_object)));
+    void *items = msgpack_zone_malloc(
+        zone, (n ? n : 1) * (object ? sizeof(msgpack_object_kv) : sizeof(msgpack_object)));
     if (items == NULL)
         return CLUSTER_ERR_NO_MEMORY;
     sio_span key, val;
@@ -143,9 +145,10 @@ static long placeholder_index(sio_span obj, uint32_t natts)
 {
     sio_span flag, num;
     int64_t k;
-    if (sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK || sio_json_kind_of(flag) != SIO_JSON_TRUE ||
-        sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK || k < 0 ||
-        (uint64_t)k >= natts)
+    if (sio_json_object_get(obj, "_placeholder", 12, &flag) != SIO_OK ||
+        sio_json_kind_of(flag) != SIO_JSON_TRUE ||
+        sio_json_object_get(obj, "num", 3, &num) != SIO_OK || sio_json_get_int(num, &k) != SIO_OK ||
+        k < 0 || (uint64_t)k >= natts)
         return -1;
     return (long)k;
 }
@@ -172,9 +175,9 @@ static void pack_js_number(msgpack_packer *pk, double d)
     if (lo < 0)
         lo += 4294967296.0;
     uint32_t h = (uint32_t)hi, l = (uint32_t)lo;
-    uint8_t b[9] = {d >= 0 ? 0xcf : 0xd3,         (uint8_t)(h >> 24), (uint8_t)(h >> 16),
-                    (uint8_t)(h >> 8),             (uint8_t)h,         (uint8_t)(l >> 24),
-                    (uint8_t)(l >> 16),            (uint8_t)(l >> 8),  (uint8_t)l};
+    uint8_t b[9] = {d >= 0 ? 0xcf : 0xd3, (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+                    (uint8_t)(h >> 8),    (uint8_t)h,         (uint8_t)(l >> 24),
+                    (uint8_t)(l >> 16),   (uint8_t)(l >> 8),  (uint8_t)l};
     msgpack_pack_ext_body(pk, b, sizeof b); /* raw bytes: ext_body appends them unchanged */
 }
 
@@ -311,7 +314,8 @@ static void walk_value(json_walk *jw, sio_span v)
             char text[32];
             double d = number_value(sio_json_trim(v));
             if (isfinite(d))
-                sio_json_write_number_text(jw->w, (const uint8_t *)text, cluster_js_number(d, text));
+                sio_json_write_number_text(jw->w, (const uint8_t *)text,
+                                           cluster_js_number(d, text));
             else
                 sio_json_write_null(jw->w);
         } else {
@@ -349,7 +353,8 @@ static cluster_err check_json(sio_span json, const sio_span *atts, uint32_t natt
     return CLUSTER_OK;
 }
 
-cluster_err cluster_pack_json_value(msgpack_packer *pk, sio_span json, const sio_span *atts, uint32_t natts)
+cluster_err cluster_pack_json_value(msgpack_packer *pk, sio_span json, const sio_span *atts,
+                                    uint32_t natts)
 {
     cluster_err e = check_json(json, atts, natts);
     if (e != CLUSTER_OK)
@@ -359,7 +364,8 @@ cluster_err cluster_pack_json_value(msgpack_packer *pk, sio_span json, const sio
     return jw.err;
 }
 
-cluster_err cluster_json_value_stringify(sio_json_writer *w, sio_span json, const sio_span *atts, uint32_t natts)
+cluster_err cluster_json_value_stringify(sio_json_writer *w, sio_span json, const sio_span *atts,
+                                         uint32_t natts)
 {
     cluster_err e = check_json(json, atts, natts);
     if (e != CLUSTER_OK)

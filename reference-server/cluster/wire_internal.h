@@ -14,9 +14,9 @@ bool cluster_js_date_iso(double ms, char out[48]);
 typedef struct js_property {
     const uint8_t *key; /* property name (UTF-8) */
     size_t key_len;
-    size_t first;       /* position of its first occurrence among the members */
-    size_t last;        /* position of its last occurrence: the value an object keeps */
-    bool is_index;      /* an array index ("0" … "4294967294"), enumerated first, ascending */
+    size_t first;  /* position of its first occurrence among the members */
+    size_t last;   /* position of its last occurrence: the value an object keeps */
+    bool is_index; /* an array index ("0" … "4294967294"), enumerated first, ascending */
     uint32_t index;
 } js_property;
 
@@ -58,12 +58,14 @@ cluster_err cluster_msgpack_from_json(msgpack_zone *zone, sio_span json, msgpack
 
 /* Packs Socket.IO JSON (validated; placeholders refer to `atts`) as notepack would pack the value
  * JSON.parse and socket.io-parser's reconstruction make of it. */
-cluster_err cluster_pack_json_value(msgpack_packer *pk, sio_span json, const sio_span *atts, uint32_t natts);
+cluster_err cluster_pack_json_value(msgpack_packer *pk, sio_span json, const sio_span *atts,
+                                    uint32_t natts);
 
 /* Writes Socket.IO JSON into a JSON text as JSON.stringify would write the reconstructed value:
  * each placeholder as {"type":"Buffer","data":[…]} (what Node publishes for a Buffer in a JSON
  * request). */
-cluster_err cluster_json_value_stringify(sio_json_writer *w, sio_span json, const sio_span *atts, uint32_t natts);
+cluster_err cluster_json_value_stringify(sio_json_writer *w, sio_span json, const sio_span *atts,
+                                         uint32_t natts);
 
 /* msgpack-c output into a buf. */
 int cluster_buf_write(void *data, const char *p, size_t len);

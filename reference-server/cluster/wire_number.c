@@ -109,6 +109,7 @@ bool cluster_js_date_iso(double ms, char out[48])
         snprintf(year, sizeof year, "%04lld", (long long)y);
     else /* expanded years: a sign and six digits */
         snprintf(year, sizeof year, "%c%06lld", y < 0 ? '-' : '+', (long long)(y < 0 ? -y : y));
-    snprintf(out, 48, "%s-%02u-%02uT%02u:%02u:%02u.%03uZ", year, mo % 100, d % 100, h % 100, mi % 100, s % 100, milli % 1000);
+    snprintf(out, 48, "%s-%02u-%02uT%02u:%02u:%02u.%03uZ", year, mo % 100, d % 100, h % 100,
+             mi % 100, s % 100, milli % 1000);
     return true;
 }

@@ -125,7 +125,8 @@ static bool ext_date(const value_writer *vw, const msgpack_object_ext *e, double
 {
     ext_form form = ext_form_of(vw, e);
     *bad = false;
-    if (form == EXT_FIXED && e->type == 0 && e->size == 8) { /* legacy: signed hi, unsigned lo, in ms */
+    if (form == EXT_FIXED && e->type == 0 &&
+        e->size == 8) { /* legacy: signed hi, unsigned lo, in ms */
         *ms = (double)(int32_t)be32(e->ptr) * 4294967296.0 + (double)be32(e->ptr + 4);
         return true;
     }
@@ -362,7 +363,8 @@ cluster_err cluster_value_from_msgpack(msgpack_zone *zone, const uint8_t *base, 
     if (cluster_is_undefined(o))
         return CLUSTER_OK; /* absent */
     /* Sizing pass, then the real one into zone memory. */
-    value_writer vw = {.err = CLUSTER_OK, .base = base, .base_len = base_len, .from_json = base == NULL};
+    value_writer vw = {
+        .err = CLUSTER_OK, .base = base, .base_len = base_len, .from_json = base == NULL};
     sio_json_writer_init(&vw.w, NULL, 0);
     cluster_write_msgpack_value(&vw, o);
     size_t need = 0;
@@ -375,7 +377,11 @@ cluster_err cluster_value_from_msgpack(msgpack_zone *zone, const uint8_t *base, 
     sio_span *atts = msgpack_zone_malloc(zone, (vw.natts ? vw.natts : 1) * sizeof *atts);
     if (text == NULL || atts == NULL)
         return CLUSTER_ERR_NO_MEMORY;
-    value_writer real = {.atts = atts, .err = CLUSTER_OK, .base = base, .base_len = base_len, .from_json = base == NULL};
+    value_writer real = {.atts = atts,
+                         .err = CLUSTER_OK,
+                         .base = base,
+                         .base_len = base_len,
+                         .from_json = base == NULL};
     sio_json_writer_init(&real.w, (uint8_t *)text, need);
     cluster_write_msgpack_value(&real, o);
     size_t len = 0;

@@ -47,8 +47,9 @@ static void hex_out(sio_span s)
 static void on_message(void *ctx, sio_span pattern, sio_span channel, sio_span data)
 {
     (void)ctx;
-    printf("msg %.*s %.*s ", pattern.len ? (int)pattern.len : 1, pattern.len ? (const char *)pattern.ptr : "-",
-           (int)channel.len, (const char *)channel.ptr);
+    printf("msg %.*s %.*s ", pattern.len ? (int)pattern.len : 1,
+           pattern.len ? (const char *)pattern.ptr : "-", (int)channel.len,
+           (const char *)channel.ptr);
     hex_out(data);
     printf("\n");
     fflush(stdout);

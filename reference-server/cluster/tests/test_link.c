@@ -122,11 +122,12 @@ static void test_backoff_without_redis(void)
         run_until_down(l, &s, now);
         CHECK_EQ_INT(cluster_link_state_of(l), CLUSTER_LINK_DOWN);
         CHECK_EQ_INT(cluster_link_deadline(l), now + expect); /* 50, 100, 200, … up to the bound */
-        cluster_link_tick(l, now + expect - 1);                /* not yet */
+        cluster_link_tick(l, now + expect - 1);               /* not yet */
         CHECK_EQ_INT(cluster_link_state_of(l), CLUSTER_LINK_DOWN);
         now += expect;
         cluster_link_tick(l, now);
-        expect = expect * 2 > CLUSTER_LINK_BACKOFF_MAX_MS ? CLUSTER_LINK_BACKOFF_MAX_MS : expect * 2;
+        expect =
+            expect * 2 > CLUSTER_LINK_BACKOFF_MAX_MS ? CLUSTER_LINK_BACKOFF_MAX_MS : expect * 2;
     }
     CHECK_EQ_INT(s.up, 0);
     CHECK_EQ_INT(s.down, 0); /* never came up, so never reported going down */
