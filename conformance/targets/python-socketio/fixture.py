@@ -136,7 +136,16 @@ def register(sio: socketio.AsyncServer, ns: str, record, records: list, clustere
         return {
             "name": "python-socketio",
             "version": VERSIONS["python-socketio"],
-            "parts": ["extended", "close-connection", "auth", "connect-error-data", "echo", "log", "app-error", *cluster_parts],
+            "parts": [
+                "extended",
+                "close-connection",
+                "auth",
+                "connect-error-data",
+                "echo",
+                "log",
+                "app-error",
+                *cluster_parts,
+            ],
             "packages": VERSIONS,
             "settings": {"upgradeTimeoutMs": None, **adapter_settings},
         }
