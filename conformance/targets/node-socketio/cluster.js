@@ -4,29 +4,12 @@
 // every other part.
 "use strict";
 
-const fs = require("fs");
 const path = require("path");
 
 function lastIsAck(args) {
   return args.length > 0 && typeof args[args.length - 1] === "function";
 }
 
-function versionOf(name, from) {
-  let dir;
-  try {
-    dir = path.dirname(require.resolve(name, { paths: [from] }));
-  } catch (err) {
-    return null;
-  }
-  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const manifest = path.join(dir, "package.json");
-    if (fs.existsSync(manifest)) {
-      const found = JSON.parse(fs.readFileSync(manifest, "utf8"));
-      if (found.name === name && found.version) return found.version;
-    }
-  }
-  return null;
-}
 
 // FIXTURE.md section 9: what the cluster does for one namespace. Every answer is one object, with
 // `error` when the adapter reported a failure (a timeout), so a test sees partial results too.
@@ -86,7 +69,8 @@ function attachServerSideHandlers(nsp, port) {
 // The classic Redis adapter (FIXTURE.md section 8): a publishing and a subscribing connection.
 // READY only once the subscriptions of every namespace are in place: node-redis sends the commands
 // of one connection in order, so the reply to one more SUBSCRIBE comes after theirs.
-async function joinCluster(io, cluster, fixtureInfo, port) {
+// `versionOf(name, from)` is fixture.js's resolver of installed package versions.
+async function joinCluster(io, cluster, fixtureInfo, port, versionOf) {
   let adapterModule, redis;
   try {
     adapterModule = require("@socket.io/redis-adapter");
@@ -113,7 +97,7 @@ async function joinCluster(io, cluster, fixtureInfo, port) {
   const adapterDir = path.dirname(require.resolve("@socket.io/redis-adapter"));
   for (const name of ["@socket.io/redis-adapter", "redis", "socket.io-adapter", "notepack.io"]) {
     const found = versionOf(name, name === "socket.io-adapter" || name === "notepack.io" ? adapterDir : __dirname);
-    if (found) fixtureInfo.packages[name] = found;
+    if (found) fixtureInfo.packages[name] = found.version;
   }
   return { pub, sub };
 }

@@ -170,7 +170,7 @@ mountFixture(io, { fixtureInfo, has, extendSocket: clusterPart && clusterPart.at
 let redisClients = null;
 async function start() {
   if (clusterPart) {
-    redisClients = await clusterPart.joinCluster(io, cluster, fixtureInfo, () => httpServer.address().port);
+    redisClients = await clusterPart.joinCluster(io, cluster, fixtureInfo, () => httpServer.address().port, versionOf);
   }
   httpServer.listen(port, host, () => {
     process.stdout.write(`READY ${httpServer.address().port}\n`);
