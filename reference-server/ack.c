@@ -20,13 +20,24 @@ static void ack_free(ack_wait *a)
         pp = &(*pp)->next;
     if (*pp)
         *pp = a->next;
+    if (a->cluster_request && nsp->sio->adapter->ack_released)
+        nsp->sio->adapter->ack_released(a);
     timer_stop(&nsp->sio->srv->loop, &a->timeout);
     buf_reset(&a->responses);
+    free(a->forward_request_id);
     free(a->expected);
 #ifdef MUTANT_ACK_IDS_PER_SOCKET
     free(a->expected_ids);
 #endif
     free(a);
+}
+
+/* A broadcast ack is complete once every local recipient answered and, across a cluster, every
+ * other node reported its client count and their clients answered too (socket.io's
+ * emitWithAck: expected servers, then expected clients). */
+static bool ack_complete(const ack_wait *a)
+{
+    return a->pending == 0 && a->nodes_reported == a->nodes_expected && a->remote_pending == 0;
 }
 
 /* Reports to the requester (if still connected) and forgets the ack. */
@@ -68,6 +79,7 @@ void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kin
         ack_free(a);
         return;
     }
+    const srv_adapter *adapter = nsp->sio->adapter;
     a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
 #ifdef MUTANT_ACK_IDS_PER_SOCKET /* SIO-ACK-05: every recipient's id comes from its own counter */
     a->expected_ids = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof(uint64_t));
@@ -83,17 +95,89 @@ void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kin
         }
     }
 #else
-    nsp->sio->adapter->broadcast(t, &out, expect_answer, a);
+    adapter->broadcast(t, &out, expect_answer, a);
 #endif
-    srv_packet_free(&out);
     a->pending = a->expected_count;
+    if (kind == ACK_BROADCAST && adapter->broadcast_with_ack && !t->local) {
+        a->nodes_expected = -1; /* until the adapter knows how many nodes there are */
+        adapter->broadcast_with_ack(t, &out, a, timeout_ms);
+    }
+    srv_packet_free(&out);
 #ifdef MUTANT_ACK_TIMEOUT_NEVER_FIRES /* SIO-ACK-04: an emit's ack timeout is not armed */
     if (kind == ACK_WITH_TIMEOUT)
         kind = ACK_PLAIN;
 #endif
     if (kind != ACK_PLAIN)
         timer_start(&nsp->sio->srv->loop, &a->timeout, timeout_ms);
-    if (kind == ACK_BROADCAST && a->pending == 0)
+    if (kind == ACK_BROADCAST && ack_complete(a))
+        ack_finish(a, false, NULL);
+}
+
+/* Another node's broadcast with acks (cluster request type 7): the local recipients' answers go
+ * back through `forward`, one by one; nothing is reported here. Returns the recipient count. */
+size_t srv_emit_forwarding_acks(const broadcast_target *t, sio_span json,
+                                const sio_span *attachments, uint32_t attachment_count,
+                                uint64_t timeout_ms, const char *request_id,
+                                void (*forward)(ack_wait *a, const srv_value *answer))
+{
+    srv_namespace *nsp = t->nsp;
+    srv_packet out;
+    uint64_t id = nsp->next_ack_id;
+    if (!srv_packet_from_json(&out, nsp, json, attachments, attachment_count, true, id))
+        return 0;
+    nsp->next_ack_id++;
+    ack_wait *a = xcalloc(1, sizeof *a);
+    a->nsp = nsp;
+    a->id = id;
+    a->kind = ACK_BROADCAST;
+    a->forward = forward;
+    a->forward_request_id = xstrndup(request_id, strlen(request_id));
+    timer_init(&a->timeout, on_ack_timeout, a);
+    a->next = nsp->acks;
+    nsp->acks = a;
+    a->expected = xcalloc(nsp->socket_count ? nsp->socket_count : 1, sizeof *a->expected);
+    srv_memory_adapter.broadcast(t, &out, expect_answer, a);
+    srv_packet_free(&out);
+    size_t count = a->pending = a->expected_count;
+    if (count == 0)
+        ack_free(a);
+    else
+        timer_start(&nsp->sio->srv->loop, &a->timeout, timeout_ms);
+    return count;
+}
+
+void srv_ack_remote_nodes(ack_wait *a, long long others)
+{
+    a->nodes_expected = others;
+    if (ack_complete(a))
+        ack_finish(a, false, NULL);
+}
+
+void srv_ack_remote_count(ack_wait *a, uint64_t clients)
+{
+    a->nodes_reported++;
+    a->remote_pending += clients;
+    if (ack_complete(a))
+        ack_finish(a, false, NULL);
+}
+
+/* Appends one answer's first argument to the broadcast's list. */
+static void collect_answer(ack_wait *a, sio_span first)
+{
+    if (a->response_count++)
+        buf_append_str(&a->responses, ",");
+    if (first.len)
+        buf_append(&a->responses, first.ptr, sio_json_trim(first).len);
+    else
+        buf_append_str(&a->responses, "null");
+}
+
+void srv_ack_remote_answer(ack_wait *a, const srv_value *first)
+{
+    collect_answer(a, first->json);
+    if (a->remote_pending)
+        a->remote_pending--;
+    if (ack_complete(a))
         ack_finish(a, false, NULL);
 }
 
@@ -116,16 +200,14 @@ void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload)
                 continue;
             a->expected[i] = NULL;
             a->pending--;
-            if (a->kind == ACK_BROADCAST) {
-                sio_span first = srv_json_array_at(payload->json, 0);
-                if (a->response_count++)
-                    buf_append_str(&a->responses, ",");
-                if (first.len)
-                    buf_append(&a->responses, first.ptr, sio_json_trim(first).len);
-                else
-                    buf_append_str(&a->responses, "null");
+            sio_span first = srv_json_array_at(payload->json, 0);
+            if (a->forward) {
+                srv_value answer = {first, payload->attachments, payload->attachment_count};
+                a->forward(a, &answer);
+            } else if (a->kind == ACK_BROADCAST) {
+                collect_answer(a, first);
             }
-            if (a->pending == 0)
+            if (a->kind != ACK_BROADCAST ? a->pending == 0 : ack_complete(a))
                 ack_finish(a, false, payload);
             return;
         }
@@ -147,9 +229,10 @@ void srv_acks_forget_socket(srv_socket *sock)
                 a->pending--;
             }
         }
-        if (a->requester == NULL && (a->pending == 0 || a->kind == ACK_PLAIN))
-            ack_free(a);
-        else if (a->pending == 0 && a->kind == ACK_BROADCAST)
+        if (a->forward ? a->pending == 0
+                       : a->requester == NULL && (a->pending == 0 || a->kind == ACK_PLAIN))
+            ack_free(a); /* nobody left to answer, or nobody to tell */
+        else if (a->kind == ACK_BROADCAST && ack_complete(a))
             ack_finish(a, false, NULL);
         a = next;
     }

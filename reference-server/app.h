@@ -61,8 +61,16 @@ typedef struct srv_app {
      * came first. */
     void (*ack_result)(void *state, struct srv_socket *requester, ack_kind kind, bool timed_out,
                        const srv_value *reply, const buf *responses, size_t response_count);
+    /* A server-side event from another node of the cluster (Node's serverSideEmit): `payload`
+     * is [event, ...args]. `answer` is non-NULL when the sender wants an answer: the
+     * application appends one JSON value to it (nothing appended: no answer). May be NULL. */
+    void (*server_side_event)(void *state, struct srv_namespace *nsp, const srv_value *payload,
+                              buf *answer);
     /* Releases the state (at shutdown). May be NULL. */
     void (*free)(void *state);
+    /* Namespaces created at start, NULL-terminated (in a cluster the other nodes count this
+     * one by their subscriptions before any client connects). May be NULL. */
+    const char *const *namespaces;
 } srv_app;
 
 /* Records the fixture's disconnect log keeps until a client fetches them; beyond this the

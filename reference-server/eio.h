@@ -32,6 +32,7 @@ typedef struct session {
     timer deadline;   /* fires at sio_eio_server_next_deadline() */
     deferred flush;   /* its events, at the end of the round (eio_flush) */
     bool draining;    /* its events are being carried out (see drain()) */
+    char *handshake;  /* in a cluster: handshake_facts() of its first request */
 } session;
 
 /* Called by the HTTP layer for a request under an Engine.IO path. */

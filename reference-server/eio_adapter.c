@@ -110,6 +110,7 @@ static void session_closed(session *s, const sio_eio_server_event *ev)
     if (!ev->by_application && s->app->close)
         s->app->close(s, reason);
     sio_eio_server_free(&s->eio);
+    free(s->handshake);
     free(s);
 }
 
@@ -254,6 +255,8 @@ static void handshake(conn *c, const sio_http_request *req, const sio_eio_reques
     s->app = endpoint_app(app);
     timer_init(&s->deadline, on_deadline, s);
     deferred_init(&s->flush, on_flush, s);
+    if (srv->cfg.adapter_url && app == APP_SOCKETIO)
+        s->handshake = handshake_facts(c, req);
     char sid[SERVER_SID_LEN + 1];
     new_sid(srv, sid);
     if (er->websocket)

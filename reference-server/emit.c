@@ -205,7 +205,43 @@ bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
     out->attachment_count = atts.count;
     out->has_id = has_id && event != NULL;
     out->id = id;
+    out->data_len = len;
     return true;
+}
+
+bool srv_packet_from_json(srv_packet *out, srv_namespace *nsp, sio_span json,
+                          const sio_span *attachments, uint32_t attachment_count, bool has_id,
+                          uint64_t id)
+{
+    memset(out, 0, sizeof *out);
+    sio_pkt pkt = {.type = SIO_PKT_EVENT,
+                   .attachments = attachment_count,
+                   .nsp = sio_span_of(nsp->name, strlen(nsp->name)),
+                   .has_id = has_id,
+                   .id = id,
+                   .data = json};
+    size_t text_len = 0;
+    sio_pkt_encode(&pkt, NULL, NULL, 0, &text_len);
+    buf_reserve(&out->text, text_len);
+    if (sio_pkt_encode(&pkt, NULL, out->text.data, text_len, &text_len) != SIO_OK) {
+        buf_reset(&out->text);
+        return false;
+    }
+    out->text.len = text_len;
+    if (attachment_count) {
+        out->attachments = xcalloc(attachment_count, sizeof *out->attachments);
+        memcpy(out->attachments, attachments, attachment_count * sizeof *attachments);
+    }
+    out->attachment_count = attachment_count;
+    out->has_id = has_id;
+    out->id = id;
+    out->data_len = json.len;
+    return true;
+}
+
+sio_span srv_packet_data(const srv_packet *p)
+{
+    return sio_span_of(p->text.data + p->text.len - p->data_len, p->data_len);
 }
 
 void srv_packet_free(srv_packet *out)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/wire.h"
+#include "cluster_adapter.h"
 #include "socketio.h"
 
 #define ITEMS(...)             ((const payload_item[]){__VA_ARGS__})
@@ -275,11 +277,291 @@ static void server_bin(srv_socket *sock)
          (payload_item){.kind = ITEM_VALUE, .value = x});
 }
 
-/* FIXTURE.md section 2, fixture-info: the parts this fixture offers (all but RECOVERY). */
-static const char fixture_info[] =
-    "{\"name\":\"siotest reference-server\",\"parts\":[\"extended\",\"close-connection\",\"auth\","
-    "\"connect-error-data\",\"dynamic\",\"refuse\",\"volatile\",\"app-error\",\"echo\",\"log\","
-    "\"initial-packet\"]}";
+/* FIXTURE.md section 2, fixture-info: the parts this fixture offers (all but RECOVERY); in a
+ * cluster, the cluster parts and the adapter settings too (sections 8 and 9). */
+static const char fixture_parts[] =
+    "\"extended\",\"close-connection\",\"auth\",\"connect-error-data\",\"dynamic\",\"refuse\","
+    "\"volatile\",\"app-error\",\"echo\",\"log\",\"initial-packet\"";
+static const char cluster_parts[] =
+    ",\"cluster\",\"cluster-ack\",\"cluster-rooms\",\"cluster-fetch\","
+    "\"cluster-sse\",\"cluster-remote\"";
+
+static void fixture_info(srv_socket *sock, uint64_t id)
+{
+    const server_config *cfg = &sock->nsp->sio->srv->cfg;
+    buf info = {0};
+    buf_append_str(&info, "{\"name\":\"siotest reference-server\",\"parts\":[");
+    buf_append_str(&info, fixture_parts);
+    if (cfg->adapter_url)
+        buf_append_str(&info, cluster_parts);
+    buf_append_str(&info, "]");
+    if (cfg->adapter_url) {
+        char timeout[32];
+        snprintf(timeout, sizeof timeout, "%u", cfg->adapter_requests_timeout);
+        buf_append_str(&info,
+                       ",\"settings\":{\"adapter\":{\"protocol\":\"socket.io-redis-adapter\","
+                       "\"url\":");
+        json_append_string(&info, cfg->adapter_url, strlen(cfg->adapter_url));
+        buf_append_str(&info, ",\"key\":");
+        json_append_string(&info, cfg->adapter_key, strlen(cfg->adapter_key));
+        buf_append_str(&info, ",\"requestsTimeoutMs\":");
+        buf_append_str(&info, timeout);
+        buf_append_str(&info, ",\"specificResponse\":");
+        buf_append_str(&info, cfg->adapter_specific_response ? "true}}" : "false}}");
+    }
+    buf_append_str(&info, "}");
+    srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&info), buf_size(&info))), 1);
+    buf_reset(&info);
+}
+
+/* ------------------------------------------------------------------ cluster events (section 9) */
+
+/* What an answer from the cluster is for: the client's ack id, and for public-rooms the rooms
+ * of the first question while the socket list is fetched. */
+typedef struct pending_answer {
+    uint64_t ack_id;
+    char *rooms; /* JSON array */
+    char *room;  /* room-size: the room asked about */
+} pending_answer;
+
+static pending_answer *pending_new(uint64_t ack_id)
+{
+    pending_answer *p = xcalloc(1, sizeof *p);
+    p->ack_id = ack_id;
+    return p;
+}
+
+static void pending_free(pending_answer *p)
+{
+    free(p->rooms);
+    free(p->room);
+    free(p);
+}
+
+/* Acks {"error":"<message>"} for a failed question. */
+static void ack_error(srv_socket *sock, uint64_t id, const char *error)
+{
+    buf obj = {0};
+    buf_append_str(&obj, "{\"error\":");
+    json_append_string(&obj, error, strlen(error));
+    buf_append_str(&obj, "}");
+    srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&obj), buf_size(&obj))), 1);
+    buf_reset(&obj);
+}
+
+/* Acks {"<key>":<json>}. */
+static void ack_object(srv_socket *sock, uint64_t id, const char *key, sio_span json)
+{
+    buf obj = {0};
+    buf_append_str(&obj, "{");
+    json_append_string(&obj, key, strlen(key));
+    buf_append_str(&obj, ":");
+    buf_append(&obj, json.ptr, json.len);
+    buf_append_str(&obj, "}");
+    srv_ack_reply(sock, id, ITEMS(raw_json(buf_begin(&obj), buf_size(&obj))), 1);
+    buf_reset(&obj);
+}
+
+/* public-rooms, second half: every room minus the socket ids (Node: allRooms() minus the ids of
+ * fetchSockets()). */
+static void public_rooms_sockets(void *ctx, srv_socket *sock, const char *error, sio_span items)
+{
+    pending_answer *p = ctx;
+    if (sock && error) {
+        ack_error(sock, p->ack_id, error);
+    } else if (sock) {
+        buf out = {0};
+        sio_json_iter rooms_it;
+        sio_span room;
+        buf_append_str(&out, "[");
+        sio_json_array_iter(sio_span_of(p->rooms, strlen(p->rooms)), &rooms_it);
+        while (sio_json_next(&rooms_it, NULL, &room)) {
+            bool is_id = false;
+            sio_json_iter sockets_it;
+            sio_span described, id;
+            sio_json_array_iter(items, &sockets_it);
+            while (!is_id && sio_json_next(&sockets_it, NULL, &described))
+                is_id = sio_json_object_get(described, "id", 2, &id) == SIO_OK &&
+                        sio_json_trim(id).len == sio_json_trim(room).len &&
+                        memcmp(sio_json_trim(id).ptr, sio_json_trim(room).ptr,
+                               sio_json_trim(id).len) == 0;
+            if (is_id)
+                continue;
+            if (buf_size(&out) > 1)
+                buf_append_str(&out, ",");
+            buf_append(&out, sio_json_trim(room).ptr, sio_json_trim(room).len);
+        }
+        buf_append_str(&out, "]");
+        ack_object(sock, p->ack_id, "rooms", sio_span_of(buf_begin(&out), buf_size(&out)));
+        buf_reset(&out);
+    }
+    pending_free(p);
+}
+
+static void public_rooms_all(void *ctx, srv_socket *sock, const char *error, sio_span items)
+{
+    pending_answer *p = ctx;
+    if (sock == NULL || error) {
+        if (sock)
+            ack_error(sock, p->ack_id, error);
+        pending_free(p);
+        return;
+    }
+    p->rooms = xstrndup((const char *)items.ptr, items.len);
+    srv_cluster_query(sock->nsp, SRV_QUERY_FETCH_SOCKETS, NULL, NULL, sock, public_rooms_sockets,
+                      p);
+}
+
+static size_t array_length(sio_span array)
+{
+    sio_json_iter it;
+    sio_span v;
+    size_t n = 0;
+    if (sio_json_array_iter(array, &it) == SIO_OK)
+        while (sio_json_next(&it, NULL, &v))
+            n++;
+    return n;
+}
+
+static void room_size_answer(void *ctx, srv_socket *sock, const char *error, sio_span items)
+{
+    pending_answer *p = ctx;
+    if (sock && error) {
+        ack_error(sock, p->ack_id, error);
+    } else if (sock) {
+        char size[32];
+        snprintf(size, sizeof size, "%zu", array_length(items));
+        ack_object(sock, p->ack_id, "size", sio_span_of(size, strlen(size)));
+    }
+    pending_free(p);
+}
+
+static void fetch_answer(void *ctx, srv_socket *sock, const char *error, sio_span items)
+{
+    pending_answer *p = ctx;
+    if (sock && error)
+        ack_error(sock, p->ack_id, error);
+    else if (sock)
+        ack_object(sock, p->ack_id, "sockets", items);
+    pending_free(p);
+}
+
+/* server-side-emit-ack: {"error": null or the message, "responses": [...]}, partial answers
+ * included (serverSideEmitWithAck). */
+static void sse_answer(void *ctx, srv_socket *sock, const char *error, sio_span items)
+{
+    pending_answer *p = ctx;
+    if (sock) {
+        buf obj = {0};
+        buf_append_str(&obj, "{\"error\":");
+        if (error)
+            json_append_string(&obj, error, strlen(error));
+        else
+            buf_append_str(&obj, "null");
+        buf_append_str(&obj, ",\"responses\":");
+        buf_append(&obj, items.ptr, items.len);
+        buf_append_str(&obj, "}");
+        srv_ack_reply(sock, p->ack_id, ITEMS(raw_json(buf_begin(&obj), buf_size(&obj))), 1);
+        buf_reset(&obj);
+    }
+    pending_free(p);
+}
+
+/* The room (or null) of fetch-sockets and room-size; false when it is neither. */
+static bool room_arg(const srv_value *payload, size_t index, char *room, bool *all)
+{
+    sio_span v = srv_json_array_at(payload->json, index);
+    *all = sio_json_kind_of(v) == SIO_JSON_NULL;
+    return *all || srv_json_string_dup(v, room, SERVER_MAX_ROOM_NAME);
+}
+
+static void server_side_emit(srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id,
+                             bool with_ack)
+{
+    srv_packet p;
+    const char *event = with_ack ? "fixture-sse-ack" : "fixture-sse";
+    if (!srv_packet_encode(&p, sock->nsp, event, ITEMS(rest_of(payload, 1)), 1, false, 0))
+        return;
+    bool answer = with_ack && has_id;
+    srv_cluster_query(sock->nsp, SRV_QUERY_SERVER_SIDE_EMIT, NULL, &p, sock,
+                      answer ? sse_answer : NULL, answer ? pending_new(id) : NULL);
+    srv_packet_free(&p);
+}
+
+/* remote-join(room, target) / remote-leave(room, target) / remote-disconnect(target, close). */
+static void remote_change(srv_socket *sock, const srv_value *payload, int type, bool has_id,
+                          uint64_t id)
+{
+    static char room[SERVER_MAX_ROOM_NAME], target[SERVER_MAX_ROOM_NAME];
+    bool disconnect = type == CLUSTER_REQ_REMOTE_DISCONNECT;
+    bool ok = srv_json_string_dup(srv_json_array_at(payload->json, disconnect ? 1 : 2), target,
+                                  sizeof target);
+    if (!disconnect)
+        ok = ok && srv_json_string_dup(srv_json_array_at(payload->json, 1), room, sizeof room);
+    bool close = sio_json_kind_of(srv_json_array_at(payload->json, 2)) == SIO_JSON_TRUE;
+    srv_namespace *nsp = sock->nsp;
+    if (has_id) /* ack() once the request is on its way (before a disconnect may end sock) */
+        srv_ack_reply(sock, id, NULL, 0);
+    if (ok)
+        srv_cluster_remote(nsp, type, target, disconnect ? NULL : room, disconnect && close);
+}
+
+/* The cluster events; false when `name` is none of them. */
+static bool cluster_event(srv_socket *sock, const char *name, const srv_value *payload, bool has_id,
+                          uint64_t id)
+{
+    char room[SERVER_MAX_ROOM_NAME];
+    bool all = false;
+    if (strcmp(name, "local-emit") == 0) {
+        broadcast_target t = {.nsp = sock->nsp, .local = true};
+        srv_broadcast(&t, "local", ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "volatile-broadcast") == 0) {
+        broadcast_target t = {.nsp = sock->nsp, .is_volatile = true, .compress_off = true};
+        srv_broadcast(&t, "vol", ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "public-rooms") == 0) {
+        if (has_id)
+            srv_cluster_query(sock->nsp, SRV_QUERY_ALL_ROOMS, NULL, NULL, sock, public_rooms_all,
+                              pending_new(id));
+    } else if (strcmp(name, "room-size") == 0) {
+        if (has_id && room_arg(payload, 1, room, &all))
+            srv_cluster_query(sock->nsp, SRV_QUERY_FETCH_SOCKETS, all ? NULL : room, NULL, sock,
+                              room_size_answer, pending_new(id));
+    } else if (strcmp(name, "fetch-sockets") == 0) {
+        if (has_id && room_arg(payload, 1, room, &all))
+            srv_cluster_query(sock->nsp, SRV_QUERY_FETCH_SOCKETS, all ? NULL : room, NULL, sock,
+                              fetch_answer, pending_new(id));
+    } else if (strcmp(name, "server-side-emit") == 0 || strcmp(name, "server-side-emit-ack") == 0) {
+        server_side_emit(sock, payload, has_id, id, name[16] == '-');
+    } else if (strcmp(name, "remote-join") == 0) {
+        remote_change(sock, payload, CLUSTER_REQ_REMOTE_JOIN, has_id, id);
+    } else if (strcmp(name, "remote-leave") == 0) {
+        remote_change(sock, payload, CLUSTER_REQ_REMOTE_LEAVE, has_id, id);
+    } else if (strcmp(name, "remote-disconnect") == 0) {
+        remote_change(sock, payload, CLUSTER_REQ_REMOTE_DISCONNECT, has_id, id);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Server-side events from the other nodes: `fixture-sse` goes on to this node's own clients of
+ * the namespace as `sse`; `fixture-sse-ack` is answered with this node's port. */
+static void on_server_side_event(void *state, srv_namespace *nsp, const srv_value *payload,
+                                 buf *answer)
+{
+    char name[32];
+    (void)state;
+    if (!srv_json_string_dup(srv_json_array_at(payload->json, 0), name, sizeof name))
+        return;
+    if (strcmp(name, "fixture-sse") == 0) {
+        broadcast_target t = {.nsp = nsp, .local = true};
+        srv_broadcast(&t, "sse", ITEMS(rest_of(payload, 1)), 1);
+    } else if (strcmp(name, "fixture-sse-ack") == 0 && answer) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", nsp->sio->srv->port);
+        buf_append_str(answer, port);
+    }
+}
 
 /* Dispatches one event by name (FIXTURE.md sections 2 and 3). */
 static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, uint64_t id)
@@ -295,7 +577,7 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
             srv_ack_reply(sock, id, ITEMS(rest_of(payload, 1)), 1);
     } else if (strcmp(name, "fixture-info") == 0) {
         if (has_id)
-            srv_ack_reply(sock, id, ITEMS(raw_json(fixture_info, sizeof fixture_info - 1)), 1);
+            fixture_info(sock, id);
     } else if (strcmp(name, "join") == 0 || strcmp(name, "leave") == 0) {
         join_or_leave(sock, payload, name[0] == 'j', has_id, id);
     } else if (strcmp(name, "rooms") == 0) {
@@ -329,6 +611,8 @@ static void on_event(srv_socket *sock, const srv_value *payload, bool has_id, ui
         send_log(sock, has_id, id);
     } else if (strcmp(name, "volatile") == 0) {
         srv_emit_volatile(sock, "vol", ITEMS(rest_of(payload, 1)), 1);
+    } else if (sock->nsp->sio->cluster && cluster_event(sock, name, payload, has_id, id)) {
+        return;
     } else if (strcmp(name, "app-error") == 0) {
         /* The application fails on this event (ERR-05): nothing goes to the client, no ack; the
          * failure is only recorded, as Node's socket "error" event would be. */
@@ -393,8 +677,11 @@ static bool refuse_handshake(void *state, sio_span query, char *message)
     return true;
 }
 
-static const srv_app fixture = {refuse_handshake, namespace_handlers, on_protocol_error,
-                                on_ack_result, fixture_free};
+static const char *const static_namespaces[] = {"/", "/custom", "/auth", NULL};
+
+static const srv_app fixture = {refuse_handshake, namespace_handlers,   on_protocol_error,
+                                on_ack_result,    on_server_side_event, fixture_free,
+                                static_namespaces};
 
 const srv_app *fixture_app(void)
 {

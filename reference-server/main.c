@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cluster_adapter.h"
 #include "eio.h"
 #include "socketio.h"
 
@@ -51,6 +52,13 @@ static void usage(FILE *out)
             "                         env INITIAL_PACKET)\n"
             "  --app NAME             socketio (default) or engineio-echo, served on --path\n"
             "  --cors-origin ORIGIN   Access-Control-Allow-Origin value ('%s'; '' = no CORS)\n"
+            "  --adapter URL          join the cluster whose nodes meet in this Redis,\n"
+            "                         redis://HOST:PORT[/DB] (env ADAPTER); READY once subscribed\n"
+            "  --adapter-key P        channel prefix (%s; env ADAPTER_KEY)\n"
+            "  --adapter-requests-timeout MS  how long a cluster-wide request waits for the other\n"
+            "                         nodes (%u; env ADAPTER_REQUESTS_TIMEOUT_MS)\n"
+            "  --adapter-specific-response  answer other nodes on their own response channel\n"
+            "                         (env ADAPTER_SPECIFIC_RESPONSE=1)\n"
             "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
             "  --help                 this text\n"
             "Times are at most %u ms; --max-connections at most %u.\n",
@@ -58,7 +66,8 @@ static void usage(FILE *out)
             SERVER_DEFAULT_ECHO_PATH, SERVER_DEFAULT_PING_INTERVAL_MS,
             SERVER_DEFAULT_PING_TIMEOUT_MS, SERVER_MAX_PAYLOAD_LIMIT, SERVER_DEFAULT_MAX_PAYLOAD,
             SERVER_DEFAULT_CONNECT_TIMEOUT_MS, SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
-            SERVER_MAX_INITIAL_PACKET, SERVER_DEFAULT_CORS_ORIGIN, SERVER_MAX_TIME_MS,
+            SERVER_MAX_INITIAL_PACKET, SERVER_DEFAULT_CORS_ORIGIN, SERVER_DEFAULT_ADAPTER_KEY,
+            SERVER_DEFAULT_ADAPTER_REQUESTS_TIMEOUT_MS, SERVER_MAX_TIME_MS,
             SERVER_MAX_CONNECTIONS_LIMIT);
 }
 
@@ -101,7 +110,9 @@ static void config_defaults(server_config *cfg)
                            .upgrade_timeout = SERVER_DEFAULT_UPGRADE_TIMEOUT_MS,
                            .app = APP_SOCKETIO,
                            .log_level = LOG_WARN,
-                           .cors_origin = SERVER_DEFAULT_CORS_ORIGIN};
+                           .cors_origin = SERVER_DEFAULT_CORS_ORIGIN,
+                           .adapter_key = SERVER_DEFAULT_ADAPTER_KEY,
+                           .adapter_requests_timeout = SERVER_DEFAULT_ADAPTER_REQUESTS_TIMEOUT_MS};
     if ((v = getenv("HOST")) && *v)
         cfg->host = v;
     if ((v = getenv("PORT")) && *v)
@@ -122,6 +133,15 @@ static void config_defaults(server_config *cfg)
         cfg->deterministic = true;
     if ((v = getenv("INITIAL_PACKET")) && *v)
         cfg->initial_packet = v;
+    if ((v = getenv("ADAPTER")) && *v)
+        cfg->adapter_url = v;
+    if ((v = getenv("ADAPTER_KEY")) && *v)
+        cfg->adapter_key = v;
+    if ((v = getenv("ADAPTER_REQUESTS_TIMEOUT_MS")) && *v)
+        cfg->adapter_requests_timeout =
+            parse_number("ADAPTER_REQUESTS_TIMEOUT_MS", v, SERVER_MAX_TIME_MS);
+    if ((v = getenv("ADAPTER_SPECIFIC_RESPONSE")) && strcmp(v, "1") == 0)
+        cfg->adapter_specific_response = true;
 }
 
 static void parse_options(int argc, char **argv, server_config *cfg)
@@ -143,6 +163,10 @@ static void parse_options(int argc, char **argv, server_config *cfg)
                                          {"initial-packet", 1, 0, 'I'},
                                          {"cors-origin", 1, 0, 'o'},
                                          {"log-level", 1, 0, 'l'},
+                                         {"adapter", 1, 0, 'R'},
+                                         {"adapter-key", 1, 0, 'K'},
+                                         {"adapter-requests-timeout", 1, 0, 'T'},
+                                         {"adapter-specific-response", 0, 0, 'S'},
                                          {"help", 0, 0, 'H'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -201,6 +225,19 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         case 'l':
             cfg->log_level = parse_log_level(optarg);
             break;
+        case 'R':
+            cfg->adapter_url = optarg;
+            break;
+        case 'K':
+            cfg->adapter_key = optarg;
+            break;
+        case 'T':
+            cfg->adapter_requests_timeout =
+                parse_number("--adapter-requests-timeout", optarg, SERVER_MAX_TIME_MS);
+            break;
+        case 'S':
+            cfg->adapter_specific_response = true;
+            break;
         case 'H':
             usage(stdout);
             exit(0);
@@ -237,6 +274,20 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The application's namespaces exist from the start in a cluster (their subscriptions are how
+ * the other nodes count this one), then the link to Redis starts. */
+static bool join_cluster(server *srv)
+{
+    char why[128];
+    for (const char *const *name = srv->app->namespaces; name && *name; name++)
+        srv_namespace_get(srv->sio, *name);
+    if (!srv_cluster_start(srv->sio, why)) {
+        fprintf(stderr, "reference-server: --adapter: %s\n", why);
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     static server srv;
@@ -262,9 +313,16 @@ int main(int argc, char **argv)
     srv.app = fixture_app();
     srv.app_state = fixture_state_new();
     srv.sio = srv_socketio_new(&srv, srv.app, srv.app_state);
+    if (srv.cfg.adapter_url && !join_cluster(&srv))
+        return 2;
     int port = net_listen(&srv);
     if (port < 0)
         return 1;
+    srv.port = port;
+    /* In a cluster, READY once every subscription is confirmed: the other nodes count this
+     * one by them (FIXTURE.md section 8). */
+    while (srv.cfg.adapter_url && !srv_cluster_up(srv.sio) && !stop_requested)
+        loop_run_once(&srv.loop, 200);
     printf("READY %d\n", port);
     fflush(stdout);
     log_msg(&srv, LOG_INFO, "listening on %s:%d, path %s", srv.cfg.host, port, srv.cfg.path);
@@ -277,6 +335,7 @@ int main(int argc, char **argv)
     while (srv.conn_count > 0 && loop_now_ms() < deadline)
         loop_run_once(&srv.loop, 50);
     net_close_all(&srv);
+    srv_cluster_free(srv.sio);
     srv_socketio_free(srv.sio);
     loop_free(&srv.loop);
     close(srv.random_fd);

@@ -105,7 +105,7 @@ static void memory_broadcast(const broadcast_target *t, const srv_packet *p,
     }
 #endif
     for (srv_socket *s = t->nsp->sockets; s; s = s->nsp_next) {
-        if (!broadcast_includes(t, s))
+        if (!broadcast_includes(t, s) || (t->is_volatile && !eio_writable(s->client->eio)))
             continue;
         if (each)
             each(ctx, s);
@@ -113,5 +113,13 @@ static void memory_broadcast(const broadcast_target *t, const srv_packet *p,
     }
 }
 
-const srv_adapter srv_memory_adapter = {memory_join,    memory_leave,      memory_leave_all,
-                                        memory_in_room, memory_rooms_json, memory_broadcast};
+const srv_adapter srv_memory_adapter = {memory_join,
+                                        memory_leave,
+                                        memory_leave_all,
+                                        memory_in_room,
+                                        memory_rooms_json,
+                                        memory_broadcast,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};

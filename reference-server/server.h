@@ -41,6 +41,9 @@
 #define SERVER_DEFAULT_CONNECT_TIMEOUT_MS SIO_SIO_SERVER_DEFAULT_CONNECT_TIMEOUT_MS
 #define SERVER_DEFAULT_UPGRADE_TIMEOUT_MS SIO_EIO_SERVER_DEFAULT_UPGRADE_TIMEOUT_MS
 #define SERVER_DEFAULT_CORS_ORIGIN        "*"
+/* A cluster's channel prefix and requests timeout: Node's redis-adapter's defaults. */
+#define SERVER_DEFAULT_ADAPTER_KEY                 "socket.io"
+#define SERVER_DEFAULT_ADAPTER_REQUESTS_TIMEOUT_MS 5000u
 
 /* ------------------------------------------------------------------ named bounds */
 
@@ -97,6 +100,13 @@ typedef struct server_config {
     app_kind app;
     log_level log_level;
     const char *cors_origin; /* NULL or "" = no CORS headers */
+    /* A cluster (conformance/FIXTURE.md section 8): the Redis URL (NULL = a server of its own),
+     * the channel prefix, how long a cluster-wide request waits, and whether answers go to the
+     * asking node's own response channel. */
+    const char *adapter_url;
+    const char *adapter_key;
+    uint32_t adapter_requests_timeout;
+    bool adapter_specific_response;
 } server_config;
 
 struct session;
@@ -165,6 +175,7 @@ typedef struct server {
     int random_fd;
     uint32_t sids_issued;       /* --deterministic: Engine.IO sessions created so far */
     uint32_t socket_ids_issued; /* --deterministic: Socket.IO v5 socket ids handed out so far */
+    int port;                   /* the port listened on, once listening */
     volatile int stop;
     bool shutting_down; /* set by eio_close_all: no new session from then on */
 } server;
@@ -192,6 +203,12 @@ void http_hold(conn *c);           /* the handler answers later (long-poll GET) 
 void http_deferred_input(conn *c); /* at the end of the round */
 /* Queues the connection's input for the end of the round. */
 void conn_defer_input(conn *c);
+
+/* handshake.c: in a cluster, the facts of a session's first request as the members of Node's
+ * socket.handshake without `auth` (JSON members, no braces); and a JSON string appended to a
+ * buffer. */
+char *handshake_facts(const conn *c, const sio_http_request *req);
+void json_append_string(buf *out, const void *s, size_t n);
 
 /* ws_transport.c */
 /* Writes the 101 with the accept key the codec computed (sio_eio_request_read). */

@@ -22,6 +22,8 @@ static srv_namespace *namespace_new(srv_socketio *sio, const char *name, const s
     nsp->handlers = h;
     nsp->next = sio->namespaces;
     sio->namespaces = nsp;
+    if (sio->adapter->namespace_created)
+        sio->adapter->namespace_created(nsp);
     return nsp;
 }
 
@@ -37,6 +39,11 @@ static srv_namespace *namespace_lookup(srv_socketio *sio, const char *name)
         return NULL;
     sio->namespace_count++;
     return namespace_new(sio, name, h);
+}
+
+srv_namespace *srv_namespace_get(srv_socketio *sio, const char *name)
+{
+    return namespace_lookup(sio, name);
 }
 
 srv_socketio *srv_socketio_new(server *srv, const srv_app *app, void *app_state)
@@ -58,6 +65,7 @@ void srv_socketio_free(srv_socketio *sio)
         srv_namespace *nsp = sio->namespaces;
         sio->namespaces = nsp->next;
         srv_acks_free(nsp);
+        free(nsp->adapter_data);
         free(nsp->name);
         free(nsp);
     }
@@ -135,6 +143,8 @@ static void socket_detach(srv_socket *sock, const char *reason)
     sock->connected = false;
     nsp->sio->adapter->leave_all(sock);
     srv_acks_forget_socket(sock);
+    if (nsp->sio->adapter->socket_left)
+        nsp->sio->adapter->socket_left(sock);
     if (nsp->handlers->disconnected)
         nsp->handlers->disconnected(sock, reason);
     srv_socket **pp = &client->sockets;
@@ -151,6 +161,7 @@ static void socket_detach(srv_socket *sock, const char *reason)
     nsp->socket_count--;
     timer_stop(&client->sio->srv->loop, &sock->handler_timer);
     free(sock->auth);
+    free(sock->handshake_auth);
     free(sock->id);
     free(sock);
 }
@@ -280,6 +291,8 @@ static void on_connect(srv_client *client, sio_span nsp_name, sio_span auth)
         return;
     }
     srv_socket *sock = socket_attach(client, nsp);
+    if (client->sio->cluster) /* fetchSockets describes it with its handshake */
+        sock->handshake_auth = xstrndup((const char *)auth.ptr, auth.len);
     sio_sio_server_accept(&client->proto, nsp_name, sio_span_of(sock->id, strlen(sock->id)), sock,
                           loop_now_ms());
     if (!eio_on_websocket(client->eio)) {

@@ -42,6 +42,7 @@ typedef struct srv_namespace {
     size_t socket_count;
     uint64_t next_ack_id;  /* server -> client ack ids, from 0 (SIO-ACK-03) */
     struct ack_wait *acks; /* acks the server is waiting for */
+    void *adapter_data;    /* the adapter's per-namespace state (the cluster's channel names) */
 } srv_namespace;
 
 /* One Socket.IO connection (one Engine.IO session). */
@@ -69,6 +70,7 @@ typedef struct srv_socket {
 #ifdef MUTANT_ACK_IDS_PER_SOCKET /* SIO-ACK-05: each socket numbers the acks it is sent (ack.c) */
     uint64_t acks_sent;
 #endif
+    char *handshake_auth; /* in a cluster: the CONNECT payload as JSON, for fetchSockets */
 } srv_socket;
 
 typedef struct ack_wait {
@@ -85,6 +87,17 @@ typedef struct ack_wait {
 #ifdef MUTANT_ACK_IDS_PER_SOCKET
     uint64_t *expected_ids; /* the id each expected socket was sent */
 #endif
+    /* A broadcast ack across a cluster: how many other nodes must report their client count
+     * (-1 until Redis told how many nodes there are), how many did, and the answers their
+     * clients still owe. */
+    long long nodes_expected;
+    long long nodes_reported;
+    uint64_t remote_pending;
+    void *cluster_request; /* the adapter's record of the request, dropped with the ack */
+    /* Set when the broadcast came from another node (request type 7): each answer goes back to
+     * that node through `forward` instead of being collected. */
+    void (*forward)(struct ack_wait *a, const srv_value *answer);
+    char *forward_request_id;
 } ack_wait;
 
 typedef struct srv_socketio {
@@ -93,6 +106,7 @@ typedef struct srv_socketio {
     const srv_app *app;
     void *app_state;
     const struct srv_adapter *adapter; /* rooms and broadcast */
+    struct cluster_node *cluster;      /* the cluster adapter's state, or NULL (rooms.c alone) */
     srv_namespace *namespaces;
     size_t namespace_count;
 } srv_socketio;
@@ -101,6 +115,8 @@ srv_socketio *srv_socketio_new(server *srv, const srv_app *app, void *app_state)
 void srv_socketio_free(srv_socketio *sio);
 /* The application's state, from any socket. */
 void *srv_app_state(const srv_socket *sock);
+/* The namespace of that name, created now if the application has it (NULL otherwise). */
+srv_namespace *srv_namespace_get(srv_socketio *sio, const char *name);
 
 /* ------------------------------------------------------------------ outgoing payloads */
 
@@ -127,11 +143,19 @@ typedef struct srv_packet {
     uint32_t attachment_count;
     bool has_id; /* an EVENT that awaits an ack with `id` */
     uint64_t id;
+    size_t data_len; /* the payload array: the last data_len bytes of `text` */
 } srv_packet;
 
 /* Encodes EVENT `event` (or, when event is NULL, ACK) with the items as payload array. */
 bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
                        const payload_item *items, size_t n, bool has_id, uint64_t id);
+/* Encodes an EVENT whose payload array is already Socket.IO JSON (a broadcast from another
+ * node of the cluster); the attachments are views the caller keeps alive. */
+bool srv_packet_from_json(srv_packet *out, srv_namespace *nsp, sio_span json,
+                          const sio_span *attachments, uint32_t attachment_count, bool has_id,
+                          uint64_t id);
+/* The payload array of an encoded packet. */
+sio_span srv_packet_data(const srv_packet *p);
 void srv_packet_free(srv_packet *out);
 /* Writes the packet to one socket (through its client's codec session). */
 void srv_packet_send(const srv_packet *out, srv_socket *sock);
@@ -152,6 +176,9 @@ typedef struct broadcast_target {
     const char *const *except;
     size_t except_count;
     const srv_socket *skip;
+    bool is_volatile;  /* skip sockets whose transport cannot take a packet now (SIO-BC-07) */
+    bool compress_off; /* compress(false): carried across a cluster; no effect on our writes */
+    bool local;        /* this node only (io.local): a cluster adapter publishes nothing */
 } broadcast_target;
 
 /* Rooms and broadcast, as a table of operations so that a cluster adapter (rooms and
@@ -167,6 +194,14 @@ typedef struct srv_adapter {
      * (broadcast acks count them). */
     void (*broadcast)(const broadcast_target *t, const srv_packet *p,
                       void (*each)(void *ctx, srv_socket *sock), void *ctx);
+    /* The rest is a cluster adapter's (NULL in the in-memory one). The broadcast of `p`, which
+     * awaits acks in `a`, goes to the other nodes too; their counts and answers come back into
+     * `a` (srv_ack_remote_count, srv_ack_remote_answer). */
+    void (*broadcast_with_ack)(const broadcast_target *t, const srv_packet *p, ack_wait *a,
+                               uint64_t timeout_ms);
+    void (*ack_released)(ack_wait *a);             /* `a` is about to be freed */
+    void (*namespace_created)(srv_namespace *nsp); /* subscribe its channels */
+    void (*socket_left)(srv_socket *sock);         /* forget it in pending requests */
 } srv_adapter;
 
 extern const srv_adapter srv_memory_adapter;
@@ -188,6 +223,17 @@ void srv_broadcast(const broadcast_target *t, const char *event, const payload_i
 void srv_emit_with_ack(const broadcast_target *t, srv_socket *requester, ack_kind kind,
                        uint64_t timeout_ms, const char *event, const payload_item *items, size_t n);
 void srv_ack_received(srv_socket *sock, uint64_t id, const srv_value *payload);
+/* A broadcast ack across a cluster: how many nodes answer besides this one (once known), one
+ * node's client count, one remote client's answer (its first argument). */
+void srv_ack_remote_nodes(ack_wait *a, long long others);
+void srv_ack_remote_count(ack_wait *a, uint64_t clients);
+void srv_ack_remote_answer(ack_wait *a, const srv_value *first);
+/* Emits to the target's local sockets with a fresh ack id; each answer goes to `forward`
+ * (a broadcast with acks another node asked for). */
+size_t srv_emit_forwarding_acks(const broadcast_target *t, sio_span json,
+                                const sio_span *attachments, uint32_t attachment_count,
+                                uint64_t timeout_ms, const char *request_id,
+                                void (*forward)(ack_wait *a, const srv_value *answer));
 void srv_acks_forget_socket(srv_socket *sock);
 void srv_acks_free(srv_namespace *nsp);
 

@@ -32,7 +32,7 @@ $(MUTANTS_OUT)/%/reference-server: $(SERVER_SRC) $(SERVER_HDR) $(CODEC_SRC) $(CO
 	  objs="$$objs $$obj"; \
 	done; \
 	echo "mutant $*: -D$$macro (codec:$${mutated:- none recompiled})"; \
-	$(CC) $(CFLAGS_BASE) $(OPT) -D$$macro -Ireference-server $(SERVER_SRC) $$objs -o $@ -lcjson
+	$(CC) $(CFLAGS_BASE) $(OPT) -D$$macro -Ireference-server $(SERVER_SRC) $$objs -o $@ $(SERVER_LIBS)
 
 mutant-%: $(MUTANTS_OUT)/%/reference-server
 	@:
