@@ -907,11 +907,19 @@ bool srv_cluster_start(srv_socketio *sio, char why[128])
     int db;
     if (!cluster_link_parse_url(srv->cfg.adapter_url, host, &port, &db, why))
         return false;
+    const char *uid = srv->cfg.adapter_uid;
+    if (uid && (strlen(uid) != CLUSTER_UID_LEN || strspn(uid, uid_alphabet) != CLUSTER_UID_LEN)) {
+        snprintf(why, 128, "--adapter-uid: six characters of [A-Za-z0-9_-]");
+        return false;
+    }
     cluster_node *n = xcalloc(1, sizeof *n);
     n->sio = sio;
     n->srv = srv;
     n->fds[0] = n->fds[1] = -1;
-    random_uid(srv, n->uid);
+    if (uid)
+        memcpy(n->uid, uid, CLUSTER_UID_LEN + 1);
+    else
+        random_uid(srv, n->uid);
     timer_init(&n->backoff, on_backoff, n);
     static const cluster_link_callbacks callbacks = {on_watch, on_message, on_state, on_log};
     n->link = cluster_link_new(host, port, db, &callbacks, n);

@@ -59,6 +59,8 @@ static void usage(FILE *out)
             "                         nodes (%u; env ADAPTER_REQUESTS_TIMEOUT_MS)\n"
             "  --adapter-specific-response  answer other nodes on their own response channel\n"
             "                         (env ADAPTER_SPECIFIC_RESPONSE=1)\n"
+            "  --adapter-uid UID      this node's uid, six of [A-Za-z0-9_-], instead of a random\n"
+            "                         one: for byte-identical recordings only (env ADAPTER_UID)\n"
             "  --log-level LEVEL      error, warn (default), info or debug; logs go to stderr\n"
             "  --help                 this text\n"
             "Times are at most %u ms; --max-connections at most %u.\n",
@@ -140,6 +142,8 @@ static void config_defaults(server_config *cfg)
     if ((v = getenv("ADAPTER_REQUESTS_TIMEOUT_MS")) && *v)
         cfg->adapter_requests_timeout =
             parse_number("ADAPTER_REQUESTS_TIMEOUT_MS", v, SERVER_MAX_TIME_MS);
+    if ((v = getenv("ADAPTER_UID")) && *v)
+        cfg->adapter_uid = v;
     if ((v = getenv("ADAPTER_SPECIFIC_RESPONSE")) && strcmp(v, "1") == 0)
         cfg->adapter_specific_response = true;
 }
@@ -167,6 +171,7 @@ static void parse_options(int argc, char **argv, server_config *cfg)
                                          {"adapter-key", 1, 0, 'K'},
                                          {"adapter-requests-timeout", 1, 0, 'T'},
                                          {"adapter-specific-response", 0, 0, 'S'},
+                                         {"adapter-uid", 1, 0, 'U'},
                                          {"help", 0, 0, 'H'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -238,6 +243,9 @@ static void parse_options(int argc, char **argv, server_config *cfg)
         case 'S':
             cfg->adapter_specific_response = true;
             break;
+        case 'U':
+            cfg->adapter_uid = optarg;
+            break;
         case 'H':
             usage(stdout);
             exit(0);
@@ -282,7 +290,7 @@ static bool join_cluster(server *srv)
     for (const char *const *name = srv->app->namespaces; name && *name; name++)
         srv_namespace_get(srv->sio, *name);
     if (!srv_cluster_start(srv->sio, why)) {
-        fprintf(stderr, "reference-server: --adapter: %s\n", why);
+        fprintf(stderr, "reference-server: %s\n", why);
         return false;
     }
     return true;

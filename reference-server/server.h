@@ -107,6 +107,7 @@ typedef struct server_config {
     const char *adapter_key;
     uint32_t adapter_requests_timeout;
     bool adapter_specific_response;
+    const char *adapter_uid; /* the node's uid (recordings); NULL = drawn at random */
 } server_config;
 
 struct session;
