@@ -3,12 +3,13 @@
 #   make sessions        re-record vectors/sessions/node-*.json (Node's socket.io + socket.io-client)
 #   make walkthrough     re-record vectors/sessions/walkthrough.json (reference server, deterministic) and
 #                        walkthrough-node.json (Node, deterministic), then compare them byte by byte
+#   make cluster-walkthrough   re-record vectors/cluster/broadcast.json (two reference servers, Redis)
 #   make test-docs       generator checks, session checks and replays, the browser test
 
 DOCS_OUT  := $(BUILD)/docs
 DOCS_GEN  := docs/gen/render.py
 REC_NODE  := conformance/recorder/node
-DOCS_PAGES := index.html walkthrough.html requirements.html vectors.html style.css \
+DOCS_PAGES := index.html walkthrough.html requirements.html vectors.html style.css cluster-walkthrough.html \
               $(foreach g,ws eio sio http json,vectors-$(g).html)
 
 # Node's official socket.io and socket.io-client, exactly as locked.
@@ -26,6 +27,11 @@ walkthrough: $(PYTHON) codec server recorder-node
 	cd conformance && ../$(PYTHON) -m recorder.compare --quiet ../vectors/sessions/walkthrough.json \
 	    ../vectors/sessions/walkthrough-node.json
 
+# One broadcast across a cluster of two reference servers, recorded at Redis (deterministic; --check
+# records again and compares byte for byte).
+cluster-walkthrough: $(PYTHON) server
+	cd conformance && ../$(PYTHON) -m recorder.cluster_walk
+
 docs: $(PYTHON)
 	$(PYTHON) $(DOCS_GEN) --out $(DOCS_OUT)
 	cp $(addprefix $(DOCS_OUT)/,$(DOCS_PAGES)) docs/
@@ -35,4 +41,4 @@ test-docs: $(PYTHON) codec server recorder-node
 
 TEST_TARGETS += test-docs
 
-.PHONY: recorder-node sessions walkthrough docs test-docs
+.PHONY: recorder-node sessions walkthrough cluster-walkthrough docs test-docs

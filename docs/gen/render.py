@@ -589,10 +589,72 @@ def render_index(session: dict, vectors: list[Vector]) -> str:
             f'<li><a href="vectors.html">Annotated byte vectors</a>: {plural(len(vectors), "vector")} '
             "(accept, reject, implementation-defined).</li>"
             '<li><a href="requirements.html">Requirements</a> illustrated by both.</li>'
+            '<li><a href="cluster-walkthrough.html">One broadcast across a cluster</a>: two servers joined '
+            "through Redis, every byte they exchange with it labelled.</li>"
             '<li><a href="matrix.html">Compatibility matrix</a>: every shipped target, requirement by requirement.'
             f"{findings_links()}</li></ul>"
         ),
     )
+
+
+# ---------------------------------------------------------------------- the cluster walkthrough
+CLUSTER_STAGES = {
+    "subscribe": (
+        "Node B joins",
+        "Before it prints READY, a node subscribes everything the adapter needs, for each namespace of "
+        "the application: the request channel (the other nodes count this node by it), the shared and "
+        "its own response channels, and a pattern for every broadcast channel of the namespace. Redis "
+        "confirms each subscription with the count the connection now holds. Node A did the same.",
+    ),
+    "broadcast": (
+        "One broadcast crosses",
+        "Alice, a client of node A, emits nsp-emit; node A delivers nsp to its own clients at once, "
+        "then publishes the broadcast. Redis answers with the number of subscribers that got it and "
+        "pushes it to the subscribing connection of each node: node A recognises its own uid and drops "
+        "the copy, node B delivers the packet to Bob.",
+    ),
+}
+
+
+def check_cluster_walk(rec: dict) -> list[str]:
+    problems = []
+    for i, m in enumerate(rec["messages"]):
+        problems += partition_problems(
+            f"vectors/cluster/broadcast.json message {i}", m["annotations"], bytes.fromhex(m["hex"])
+        )
+    for title, text in CLUSTER_STAGES.values():
+        problems += prose_problems("cluster walkthrough", title + " " + text)
+    return problems
+
+
+def render_cluster_walk(rec: dict) -> str:
+    parts = [
+        "<h1>One broadcast across a cluster</h1>",
+        "<p>Two reference servers joined through Redis, each by a publishing and a subscribing connection "
+        "(reference-server/cluster/README.md describes the protocol, the Redis adapter of Node's socket.io). "
+        f"Node uids: {E(', '.join(f'{k} = {v}' for k, v in rec['uids'].items()))}; Redis {E(rec['redis'])}. "
+        f"Recorded by <code>make cluster-walkthrough</code>: {plural(len(rec['messages']), 'message')}, "
+        "every byte labelled.</p>",
+    ]
+    stage = None
+    for i, m in enumerate(rec["messages"]):
+        if m["stage"] != stage:
+            stage = m["stage"]
+            title, text = CLUSTER_STAGES[stage]
+            parts.append(f"<h2>{E(title)}</h2><p>{E(text)}</p>")
+            if stage == "broadcast":
+                e = rec["emitted"]
+                parts.append(f"<p>Client of node {E(e['node'])} sends <code>{E(e['packet'])}</code>; "
+                             f"each node's client receives <code>{E(rec['delivered']['B'])}</code>.</p>")  # fmt: skip
+        data = bytes.fromhex(m["hex"])
+        side = "client" if m["direction"] == "to Redis" else "server"
+        who = f"node {m['node']}, {m['connection']} connection, {m['direction']}"
+        parts.append(
+            f'<div class="msg {side}" id="c{i}"><header><span class="who {side}">{E(who)}</span>'
+            f'<span class="size">{plural(len(data), "byte")}</span></header>'
+            f"{colored_dump(m['annotations'], data)}{field_list(m['annotations'], data, {})}</div>"
+        )
+    return page("One broadcast across a cluster", '<div class="flow">' + "".join(parts) + "</div>")
 
 
 def findings_links() -> str:
@@ -650,7 +712,9 @@ def generate(out: Path, check_only: bool = False) -> list[str]:
     other_path = SESSIONS / "walkthrough-node.json"
     other = json.loads(other_path.read_text(encoding="utf-8")) if other_path.exists() else None
     vectors = load_vectors()
+    cluster_walk = json.loads((SESSIONS.parent / "cluster" / "broadcast.json").read_text(encoding="utf-8"))
     problems = check_walkthrough(session) + check_comparison(session, other) + check_vectors(vectors)
+    problems += check_cluster_walk(cluster_walk)
     if problems or check_only:
         return problems
     titles = requirement_titles()
@@ -659,6 +723,7 @@ def generate(out: Path, check_only: bool = False) -> list[str]:
         "index.html": render_index(session, vectors),
         "walkthrough.html": render_walkthrough(session, titles, other),
         "requirements.html": render_requirements(titles, session, vectors),
+        "cluster-walkthrough.html": render_cluster_walk(cluster_walk),
         "style.css": STYLE.lstrip(),
     }
     files.update(render_vectors(vectors, titles))
