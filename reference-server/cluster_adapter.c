@@ -378,11 +378,11 @@ static void on_numsub(void *ctx, bool ok, long long count)
         srv_ack_remote_nodes(r->ack, others); /* may end the ack, and this request with it */
         return;
     }
-    if (others == 0) {
+    r->expected = others;
+    if (r->received >= others) {
         request_complete(r, NULL);
         return;
     }
-    r->expected = others;
     timer_start(&n->srv->loop, &r->timeout, n->srv->cfg.adapter_requests_timeout);
 }
 
@@ -456,7 +456,8 @@ static void on_response(cluster_node *n, srv_namespace *nsp, sio_span data)
             buf_append_str(&r->items, "null");
     }
     cluster_msg_free(&m);
-    if (r->expected >= 0 && ++r->received >= r->expected)
+    r->received++; /* an answer may come before the node count does */
+    if (r->expected >= 0 && r->received >= r->expected)
         request_complete(r, NULL);
 }
 
