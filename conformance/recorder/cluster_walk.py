@@ -97,7 +97,7 @@ class Relay:
             s.close()
 
 
-def values(data: bytes) -> list[bytes]:
+def values(data: bytes | bytearray) -> list[bytes]:
     return adapter_notes.split_resp(bytes(data))[0]
 
 
@@ -129,7 +129,9 @@ def cut(relays: dict[str, Relay]) -> dict[tuple[str, str, str], int]:
     return out
 
 
-def collect(relays: dict[str, Relay], since: dict, stage: str, only_node: str | None = None) -> list[dict]:
+def collect(
+    relays: dict[str, Relay], since: dict[tuple[str, str, str], int], stage: str, only_node: str | None = None
+) -> list[dict]:
     msgs = []
     for label, relay in relays.items():
         if only_node and label != only_node:
@@ -170,8 +172,7 @@ def record() -> dict[str, Any]:
             env = {"ADAPTER": f"redis://127.0.0.1:{relays[label].port}", "ADAPTER_UID": UIDS[label],
                    "DETERMINISTIC": "1"}  # fmt: skip
             nodes[label] = targets.start(spec, OVERRIDES, env)
-        start = {}
-        msgs = collect(relays, start, "subscribe", only_node="B")
+        msgs = collect(relays, {}, "subscribe", only_node="B")
         for label, name in (("A", "alice"), ("B", "bob")):
             c = SioClient(eio.open_session(nodes[label], "websocket"))
             clients.append(c)
