@@ -415,16 +415,25 @@ static void collect_array(cluster_request *r, const cluster_value *v)
     }
 }
 
+typedef cluster_err (*decoder_fn)(const uint8_t *p, size_t len, cluster_msg *out, size_t *err_at);
+
+/* Decodes one message with `fn`; a message refused is logged (`kind`, the offending byte) and
+ * dropped. */
+static bool decode(cluster_node *n, decoder_fn fn, const char *kind, sio_span data, cluster_msg *m)
+{
+    size_t at = 0;
+    cluster_err e = fn(data.ptr, data.len, m, &at);
+    if (e != CLUSTER_OK)
+        log_msg(n->srv, LOG_WARN, "cluster: %s refused (%s at byte %zu)", kind, cluster_err_name(e),
+                at);
+    return e == CLUSTER_OK;
+}
+
 static void on_response(cluster_node *n, srv_namespace *nsp, sio_span data)
 {
     cluster_msg m;
-    size_t at = 0;
-    cluster_err e = cluster_response_decode(data.ptr, data.len, &m, &at);
-    if (e != CLUSTER_OK) {
-        log_msg(n->srv, LOG_WARN, "cluster: response refused (%s at byte %zu)", cluster_err_name(e),
-                at);
+    if (!decode(n, cluster_response_decode, "response", data, &m))
         return;
-    }
     cluster_request *r = request_by_id(n, nsp, m.request_id);
     if (r == NULL) {
         cluster_msg_free(&m); /* another node's request, or one that ended */
@@ -588,13 +597,8 @@ static void answer_broadcast(cluster_node *n, srv_namespace *nsp, const cluster_
 static void on_request(cluster_node *n, srv_namespace *nsp, sio_span data)
 {
     cluster_msg m;
-    size_t at = 0;
-    cluster_err e = cluster_request_decode(data.ptr, data.len, &m, &at);
-    if (e != CLUSTER_OK) {
-        log_msg(n->srv, LOG_WARN, "cluster: request refused (%s at byte %zu)", cluster_err_name(e),
-                at);
+    if (!decode(n, cluster_request_decode, "request", data, &m))
         return;
-    }
     bool own = from_self(n, &m);
     switch (m.type) {
     case CLUSTER_REQ_SOCKETS:
@@ -633,13 +637,8 @@ static void on_request(cluster_node *n, srv_namespace *nsp, sio_span data)
 static void on_broadcast(cluster_node *n, srv_namespace *nsp, sio_span data)
 {
     cluster_msg m;
-    size_t at = 0;
-    cluster_err e = cluster_broadcast_decode(data.ptr, data.len, &m, &at);
-    if (e != CLUSTER_OK) {
-        log_msg(n->srv, LOG_WARN, "cluster: broadcast refused (%s at byte %zu)",
-                cluster_err_name(e), at);
+    if (!decode(n, cluster_broadcast_decode, "broadcast", data, &m))
         return;
-    }
     const char *packet_nsp = m.packet.nsp ? m.packet.nsp : "/";
     if (!from_self(n, &m) && strcmp(packet_nsp, nsp->name) == 0 && m.packet.data.json) {
         broadcast_target t = target_of(nsp, &m.opts);
