@@ -21,8 +21,8 @@ from client_matrix import cell, load, totals  # noqa: E402
 from harness import catalogue  # noqa: E402
 
 # The client matrix's verdict names and colours, plus the cluster cases' precondition-failed (a case
-# that could not judge its requirement because cross-node delivery, CL-BC-01, does not work).
-VERDICTS = [*client_matrix.VERDICTS[:-3], "precondition-failed", *client_matrix.VERDICTS[-3:]]
+# that could not judge its requirement because cross-node delivery, CL-BC-01, does not work), each once.
+VERDICTS = list(dict.fromkeys([*client_matrix.VERDICTS[:-3], "precondition-failed", *client_matrix.VERDICTS[-3:]]))
 SYMBOL = {**client_matrix.SYMBOL, "precondition-failed": "precond."}
 COLOUR = {**client_matrix.COLOUR, "precondition-failed": "#ffd8b0"}
 

@@ -590,7 +590,8 @@ def render_index(session: dict, vectors: list[Vector]) -> str:
             "(accept, reject, implementation-defined).</li>"
             '<li><a href="requirements.html">Requirements</a> illustrated by both.</li>'
             '<li><a href="cluster-walkthrough.html">One broadcast across a cluster</a>: two servers joined '
-            "through Redis, every byte they exchange with it labelled.</li>"
+            "through Redis, every byte they exchange with it labelled; the "
+            '<a href="cluster-matrix.html">cluster matrix</a> judges whole clusters.</li>'
             '<li><a href="matrix.html">Compatibility matrix</a>: every shipped target, requirement by requirement.'
             f"{findings_links()}</li></ul>"
         ),
