@@ -4,7 +4,10 @@ running (shown with every verdict that is not a pass, and kept in the JSON repor
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,18 +58,20 @@ class Transcript:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stall_ms: float = 0.0  # the longest time the suite's process did not run during the case
 
-    def add(self, conn: int, direction: str, data: bytes = b"", note: str = "") -> None:
+    def add(self, conn: int, direction: str, data: bytes = b"", note: str = "", at: float | None = None) -> None:
+        """Records an event at monotonic time `at` (default: now)."""
         with self.lock:
             if len(self.events) >= MAX_EVENTS:
                 self.dropped += 1
                 return
-            self.events.append(Event(round(time.monotonic() - self.t0, 4), conn, direction, data, note))
+            when = time.monotonic() if at is None else at
+            self.events.append(Event(round(when - self.t0, 4), conn, direction, data, note))
 
     def messages(self) -> list[dict]:
         """The events with each connection's bytes cut into HTTP messages and WebSocket frames (frames
         shown unmasked, with their opcode), as the JSON report keeps them."""
         with self.lock:
-            events = list(self.events)
+            events = sorted(self.events, key=lambda e: e.t)  # received bytes carry their arrival time
         splitters: dict[tuple[int, str], wire.Splitter] = {}
         out: list[dict] = []
         for ev in events:
@@ -178,7 +183,31 @@ def _watch_stalls() -> None:
             t.add(0, "!", note=f"the suite itself did not run for {late * 1000:.0f} ms (machine load)")
 
 
+# Received bytes are timed when they reached the machine (the kernel's receive timestamp, asked with
+# SO_TIMESTAMPNS on Linux; Python's socket module does not name it), not when a thread of the suite got
+# to read them: on a loaded machine a transcript then shows whether the target or the suite was late.
+SO_TIMESTAMPNS = 35
+_ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
+
+
+def _ask_arrival_times(sock: socket.socket) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+
+def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """Monotonic time of the kernel's receive timestamp in `ancillary`; now when there is none."""
+    now = time.monotonic()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = struct.unpack("qq", data[:16])
+            return now - max(0.0, time.time() - (sec + nsec / 1e9))
+    return now
+
+
 def register(sock: socket.socket, peer: str = "") -> None:
+    _ask_arrival_times(sock)
     with _lock:
         t = _current
         if t is None:
@@ -223,7 +252,7 @@ def send(sock: socket.socket, data: bytes) -> None:
 def recv(sock: socket.socket, size: int = 65536) -> bytes:
     """recv, recorded; b"" at the end of the stream. A reset is recorded and raised."""
     try:
-        data = sock.recv(size)
+        data, ancillary, _, _ = sock.recvmsg(size, _ARRIVAL_CMSG_SPACE)
     except TimeoutError:
         c = _conn(sock)
         if c is not None and c.transcript is not None:
@@ -237,7 +266,7 @@ def recv(sock: socket.socket, size: int = 65536) -> bytes:
     c = _conn(sock)
     if c is not None and c.transcript is not None:
         if data:
-            c.transcript.add(c.id, "<", data)
+            c.transcript.add(c.id, "<", data, at=_arrival(ancillary))
         else:
             c.transcript.add(c.id, "!", note="end of stream from the target")
     return data

@@ -219,3 +219,30 @@ def test_stall_watch_notes_when_the_suite_did_not_run():
     assert transcript.stall_ms >= 300, transcript.stall_ms
     notes = [m["text"] for m in transcript.messages() if m["dir"] == "!"]
     assert any(n.startswith("the suite itself did not run for") for n in notes), notes
+
+
+def test_received_bytes_are_timed_when_they_reached_the_machine():
+    """The suite's threads are kept from running for 0.3 s after the peer sent: the transcript still
+    times the bytes when they arrived, so it shows who was late."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    transcript = tracking.begin_case()
+    sock = socket.create_connection(listener.getsockname(), timeout=3)
+    tracking.register(sock, "peer")
+    peer, _ = listener.accept()
+    switch = sys.getswitchinterval()
+    try:
+        peer.sendall(b"hello")
+        sent = time.monotonic()
+        sys.setswitchinterval(5.0)  # no other Python thread runs until this loop gives way
+        while time.monotonic() < sent + 0.3:
+            pass
+        sys.setswitchinterval(switch)
+        assert tracking.recv(sock) == b"hello"
+    finally:
+        sys.setswitchinterval(switch)
+        tracking.close(sock)
+        peer.close()
+        listener.close()
+        tracking.end_case()
+    got = [e.t for e in transcript.events if e.direction == "<"]
+    assert got and abs(got[0] - (sent - transcript.t0)) < 0.1, (got, sent - transcript.t0)
