@@ -221,7 +221,12 @@ class Run:
         """The usual start: the client connected to `nsp`, and settled on its final transport (the
         upgrade finished, when the configuration leads to one), so that a case acts on a known state."""
         self.connected(nsp, timeout)
-        s = self.session(1)
+        return self.settle(self.session(1))
+
+    def settle(self, s: Session) -> Session:
+        """Waits until session `s` is on its final transport (the upgrade finished, when the configuration
+        leads to one). A transport killed in the middle of an upgrade is noticed by a client through
+        whichever of its requests fails first, so a case timing the client's reaction acts on a settled one."""
         if self.upgrade_expected() and s.transport == "polling":
             # A client that never upgrades is judged by the CEIO-UP cases, not by whichever case waits here.
             got = self.srv.eio.wait(lambda e: e.packet == "5" and e.sid == s.sid, UPGRADE_WAIT_S, 0, self._dead)

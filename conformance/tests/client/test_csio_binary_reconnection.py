@@ -254,6 +254,7 @@ def test_CSIO_RC_06_backoff_resets_after_success(run: Run, case: Case) -> None:
     s.kill_transport()
     s2 = run.session(2, 4.0)
     run.connected(start=1)
+    run.settle(s2)
     drop = run.clock.ms()
     s2.kill_transport()
     run.srv.http.wait_count(lambda h: h.sid == "new", 6, 4.0)
