@@ -133,7 +133,7 @@ def test_CSIO_RC_01_reconnect_and_rejoin_every_namespace(run: Run, case: Case, c
     run.start(namespaces=nsps)
     for n in nsps:
         run.connected(n)
-    s = run.session(1)
+    s = run.settle(run.session(1))  # the upgrade, when there is one, finished: the transport is known
     if cause == "reset":
         s.kill_transport()
     elif cause == "websocket-close":
