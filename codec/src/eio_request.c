@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sio/eio_server.h"
+#include "http_internal.h"
 
 /* Engine.IO's error codes (EIO-HS-12), in Node's numbering. */
 enum {
@@ -52,14 +53,26 @@ static bool span_is(sio_span s, const char *lit)
     return s.len == strlen(lit) && memcmp(s.ptr, lit, s.len) == 0;
 }
 
-/* GET, version 13, a valid key and "Connection: upgrade"; computes the accept key. */
+/* How many header lines carry `name` (compared without case). */
+static size_t header_lines(const sio_http_request *req, const char *name)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < req->header_count; i++)
+        if (sio__http_span_equals_nocase(req->headers[i].name, name))
+            lines++;
+    return lines;
+}
+
+/* GET, version 13, exactly one valid key and "Connection: upgrade"; computes the accept key.
+ * RFC 6455 section 11.3.1: Sec-WebSocket-Key must not appear more than once; with two, which
+ * key the accept would answer is anyone's guess, so the handshake is refused like a bad key. */
 static bool ws_handshake_ok(const sio_http_request *req, sio_eio_request *out)
 {
     const sio_http_header *key = sio_http_header_find(req, "sec-websocket-key");
     const sio_http_header *version = sio_http_header_find(req, "sec-websocket-version");
     size_t written = 0;
     if (!span_is(req->method, "GET") || key == NULL || version == NULL ||
-        !span_is(version->value, "13") ||
+        header_lines(req, "sec-websocket-key") != 1 || !span_is(version->value, "13") ||
         !sio_http_header_has_token(req, "connection", "upgrade") ||
         sio_ws_key_validate(key->value.ptr, key->value.len) != SIO_OK ||
         sio_ws_accept_compute(key->value.ptr, key->value.len, (uint8_t *)out->accept_key,

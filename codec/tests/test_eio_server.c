@@ -209,6 +209,19 @@ static void test_request_read(void)
     CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=websocket", WS_HEADERS, &er), SIO_OK);
     CHECK(er.kind == SIO_EIO_REQUEST_HANDSHAKE && er.websocket && er.protocol == 4);
     CHECK(strcmp(er.accept_key, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0);
+    /* two Sec-WebSocket-Key lines (RFC 6455 section 11.3.1: at most one), same or different */
+    static const char TWO_KEYS[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                   "sec-websocket-key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n"
+                                   "Sec-WebSocket-Version: 13\r\n";
+    CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=websocket", TWO_KEYS, &er),
+              SIO_ERR_EIO_WS_HANDSHAKE);
+    static const char SAME_KEY_TWICE[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                         "Sec-WebSocket-Version: 13\r\n";
+    CHECK_ERR(read_request("GET", "/e/?EIO=4&transport=websocket", SAME_KEY_TWICE, &er),
+              SIO_ERR_EIO_WS_HANDSHAKE);
     CHECK_ERR(read_request("GET", "/e/?EIO=5&transport=polling", "", &er), SIO_OK);
     CHECK_EQ_INT(er.protocol, 0); /* reported, refused by open */
     CHECK_ERR(read_request("GET", "/e/?EIO=3&transport=polling&b64=1&j=a1b2", "", &er), SIO_OK);
