@@ -9,7 +9,7 @@
  * lines are checked the same way and dropped. */
 #include <string.h>
 
-#include "sio/http.h"
+#include "http_internal.h"
 
 #define MAX_SIZE_DIGITS 15u
 
@@ -29,17 +29,6 @@ static sio_err fail(sio_http_chunked *d, sio_err err)
     d->state = SIO_HTTP_CHUNKED_FAILED;
     d->error = err;
     return err;
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* One byte of a line (a size line or a trailer line). Returns SIO_OK and sets *line_done at the
@@ -63,7 +52,7 @@ static sio_err line_byte(sio_http_chunked *d, uint8_t c, bool *line_done)
         return SIO_ERR_HTTP_CHUNK;
     if (d->state != SIO_HTTP_CHUNKED_SIZE || d->in_extension)
         return SIO_OK;
-    int v = hex_value(c);
+    int v = sio__http_hex_value(c);
     if (v < 0 || d->size_ended) { /* after the size: whitespace, then ';' and an extension */
         if (d->digits == 0 || (c != ';' && c != ' ' && c != '\t'))
             return SIO_ERR_HTTP_CHUNK;

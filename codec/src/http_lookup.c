@@ -81,16 +81,6 @@ bool sio_http_response_has_token(const sio_http_response *resp, const char *name
     return sio__http_headers_have_token(resp->headers, resp->header_count, name, token);
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = ascii_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 sio_err sio_http_percent_decode(sio_span in, bool plus_is_space, uint8_t *out, size_t cap,
                                 size_t *written)
 {
@@ -100,9 +90,11 @@ sio_err sio_http_percent_decode(sio_span in, bool plus_is_space, uint8_t *out, s
     for (size_t i = 0; i < in.len; i++, n++) {
         uint8_t c = in.ptr[i];
         if (c == '%') {
-            if (in.len - i < 3 || hex_value(in.ptr[i + 1]) < 0 || hex_value(in.ptr[i + 2]) < 0)
+            if (in.len - i < 3 || sio__http_hex_value(in.ptr[i + 1]) < 0 ||
+                sio__http_hex_value(in.ptr[i + 2]) < 0)
                 return SIO_ERR_HTTP_PERCENT_ESCAPE;
-            c = (uint8_t)(hex_value(in.ptr[i + 1]) * 16 + hex_value(in.ptr[i + 2]));
+            c = (uint8_t)(sio__http_hex_value(in.ptr[i + 1]) * 16 +
+                          sio__http_hex_value(in.ptr[i + 2]));
             i += 2;
         } else if (c == '+' && plus_is_space) {
             c = ' ';

@@ -168,29 +168,36 @@ sio_err sio__http_parse_content_length(sio_span v, bool *seen, uint64_t *out)
     return SIO_OK;
 }
 
-/* Body framing from Content-Length and Transfer-Encoding (RFC 9112 §6.1-§6.3). Only a single
- * "chunked" coding is understood; a request carrying both framings is refused (smuggling). */
-static sio_err detect_body(sio_http_request *req)
+sio_err sio__http_read_framing(const sio_http_header *headers, size_t count, bool *has_length,
+                               uint64_t *content_length, bool *chunked)
 {
-    bool has_length = false, has_te = false;
-    req->body = SIO_HTTP_BODY_NONE;
-    req->content_length = 0;
-    for (size_t i = 0; i < req->header_count; i++) {
-        const sio_http_header *h = &req->headers[i];
+    *has_length = *chunked = false;
+    *content_length = 0;
+    for (size_t i = 0; i < count; i++) {
+        const sio_http_header *h = &headers[i];
         if (sio__http_span_equals_nocase(h->name, "content-length")) {
-            sio_err rc =
-                sio__http_parse_content_length(h->value, &has_length, &req->content_length);
+            sio_err rc = sio__http_parse_content_length(h->value, has_length, content_length);
             if (rc != SIO_OK)
                 return rc;
         } else if (sio__http_span_equals_nocase(h->name, "transfer-encoding")) {
-            if (has_te || !sio__http_span_equals_nocase(h->value, "chunked"))
+            if (*chunked || !sio__http_span_equals_nocase(h->value, "chunked"))
                 return SIO_ERR_HTTP_TRANSFER_CODING;
-            has_te = true;
+            *chunked = true;
         }
     }
-    if (has_length && has_te)
-        return SIO_ERR_HTTP_LENGTH_AND_CHUNKED;
-    if (has_te)
+    return *has_length && *chunked ? SIO_ERR_HTTP_LENGTH_AND_CHUNKED : SIO_OK;
+}
+
+/* A request's body: none unless its fields declare one. */
+static sio_err detect_body(sio_http_request *req)
+{
+    bool has_length, chunked;
+    req->body = SIO_HTTP_BODY_NONE;
+    sio_err rc = sio__http_read_framing(req->headers, req->header_count, &has_length,
+                                        &req->content_length, &chunked);
+    if (rc != SIO_OK)
+        return rc;
+    if (chunked)
         req->body = SIO_HTTP_BODY_CHUNKED;
     else if (has_length)
         req->body = SIO_HTTP_BODY_LENGTH;

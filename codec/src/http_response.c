@@ -30,27 +30,15 @@ static sio_err parse_status_line(const uint8_t *p, size_t n, sio_http_response *
  * rest of the connection. */
 static sio_err detect_body(sio_http_response *resp)
 {
-    bool has_length = false, has_te = false;
+    bool has_length, chunked;
     resp->body = SIO_HTTP_BODY_UNTIL_CLOSE;
-    resp->content_length = 0;
-    for (size_t i = 0; i < resp->header_count; i++) {
-        const sio_http_header *h = &resp->headers[i];
-        if (sio__http_span_equals_nocase(h->name, "content-length")) {
-            sio_err rc =
-                sio__http_parse_content_length(h->value, &has_length, &resp->content_length);
-            if (rc != SIO_OK)
-                return rc;
-        } else if (sio__http_span_equals_nocase(h->name, "transfer-encoding")) {
-            if (has_te || !sio__http_span_equals_nocase(h->value, "chunked"))
-                return SIO_ERR_HTTP_TRANSFER_CODING;
-            has_te = true;
-        }
-    }
-    if (has_length && has_te)
-        return SIO_ERR_HTTP_LENGTH_AND_CHUNKED;
+    sio_err rc = sio__http_read_framing(resp->headers, resp->header_count, &has_length,
+                                        &resp->content_length, &chunked);
+    if (rc != SIO_OK)
+        return rc;
     if (resp->status < 200 || resp->status == 204 || resp->status == 304)
         resp->body = SIO_HTTP_BODY_NONE;
-    else if (has_te)
+    else if (chunked)
         resp->body = SIO_HTTP_BODY_CHUNKED;
     else if (has_length)
         resp->body = SIO_HTTP_BODY_LENGTH;
