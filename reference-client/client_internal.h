@@ -47,6 +47,8 @@ struct rc_link {
     bool attached; /* the session's channel maps to this link */
     bool websocket;
     bool close_after; /* the current response ends the connection */
+    bool reused;      /* the current request went on a connection that had answered one */
+    rc_buf request;   /* … and its bytes, sent again on a new connection if need be */
     bool close_sent;  /* WebSocket close frame written */
     /* Reported by the I/O side, handled by rc_client_process(). */
     bool connect_reported, closed_reported;

@@ -65,6 +65,7 @@ void rc_link_free(rc_link *l)
     rc_buf_free(&l->message);
     rc_buf_free(&l->frame);
     rc_buf_free(&l->head);
+    rc_buf_free(&l->request);
     free(l);
 }
 
@@ -128,6 +129,10 @@ void rc_link_http_request(rc_link *l, const sio_eio_client_event *ev)
     trace(l, RC_TRACE_HTTP_REQUEST, true, sio_span_of(base + start, head_end - start),
           sio_span_of(base + head_end, post ? ev->data.len : 0), NULL);
     expect_response(l);
+    l->reused = l->state == RC_LINK_IDLE;
+    rc_buf_clear(&l->request);
+    if (l->reused)
+        rc_buf_append(&l->request, base + start, rc_buf_size(&l->out) - start);
     if (l->state == RC_LINK_IDLE)
         l->state = RC_LINK_REQUEST;
     want_write(l);
@@ -315,10 +320,14 @@ static void response_complete(rc_link *l)
           sio_span_of(rc_buf_data(&l->body), rc_buf_size(&l->body)), NULL);
     l->head_len = 0;
     bool attached = l->attached;
-    if (l->state == RC_LINK_LINGER || l->close_after) {
+    /* A server may say keep-alive and close anyway (netty-socketio does after every answer): a
+     * connection whose end came with the answer is not used again. */
+    if (l->state == RC_LINK_LINGER || l->close_after || l->closed_reported) {
         if (attached)
             l->client->by_channel[l->channel] = NULL;
-        rc_link_drop(l, l->state == RC_LINK_LINGER ? "done" : "the server ends the connection");
+        rc_link_drop(l, l->state == RC_LINK_LINGER ? "done"
+                        : l->close_after           ? "the server ends the connection"
+                                                   : "closed by the server after its answer");
     } else {
         l->state = RC_LINK_IDLE;
     }
@@ -512,10 +521,35 @@ static void read_input(rc_link *l, bool at_eof)
     }
 }
 
+/* A kept-alive connection the server closed before any byte of the answer to a request sent on
+ * it: the server ended the idle connection while the request was on its way, and cannot have
+ * acted on it (RFC 9112 §9.3.1). The request goes again, once, on a new connection, as
+ * browsers do. */
+static bool resend(rc_link *l)
+{
+    if (l->state != RC_LINK_REQUEST || !l->reused || !l->attached || rc_buf_size(&l->in))
+        return false;
+    rc_client *c = l->client;
+    rc_link *n = rc_link_new(c, l->channel);
+    if (!n)
+        return false; /* failed as any other lost connection */
+    l->attached = false;
+    rc_link_drop(l, "closed by the server before any answer: the request goes again on a new "
+                    "connection");
+    n->attached = true;
+    c->by_channel[l->channel] = n;
+    rc_buf_append(&n->out, rc_buf_data(&l->request), rc_buf_size(&l->request));
+    snprintf(n->content_type, sizeof n->content_type, "%s", l->content_type);
+    expect_response(n);
+    return true;
+}
+
 static void closed(rc_link *l)
 {
     l->closed_reported = false;
     if (l->state == RC_LINK_DEAD)
+        return;
+    if (resend(l))
         return;
     read_input(l, true); /* a body that ends with the connection */
     if (l->state == RC_LINK_DEAD)

@@ -37,12 +37,36 @@ static void push(sio_eio_client *c, sio_eio_item *it)
     c->reason = SIO_EIO_REASON_TRANSPORT_ERROR;
 }
 
+/* The session id as a query value: bytes other than RFC 3986's unreserved ones percent-encoded
+ * (a sid may hold '+', '/' or '=', which a query would read otherwise), as encodeURIComponent
+ * does in socket.io-client. */
+static void write_sid(const sio_eio_client *c, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < c->sid_len; i++) {
+        uint8_t b = (uint8_t)c->sid[i];
+        bool unreserved = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+                          (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_' || b == '~';
+        if (unreserved) {
+            *out++ = (char)b;
+        } else {
+            *out++ = '%';
+            *out++ = hex[b >> 4];
+            *out++ = hex[b & 15];
+        }
+    }
+    *out = '\0';
+}
+
 /* The request target: path?EIO=n&transport=t[&sid=…][&b64=1][&t=…][&query]. The cache
  * buster of a polling request is a counter in base 36, never the same twice in a row (it goes
  * on across reconnections). */
 static size_t write_target(sio_eio_client *c, bool websocket, bool with_sid, char *out, size_t cap)
 {
     const sio_eio_client_config *cfg = c->cfg;
+    char sid[SIO_EIO_CLIENT_MAX_SID * 3 + 1] = "";
+    if (with_sid)
+        write_sid(c, sid);
     char t[20] = "";
     if (cfg->cache_buster && !websocket) {
         char digits[16];
@@ -56,10 +80,10 @@ static size_t write_target(sio_eio_client *c, bool websocket, bool with_sid, cha
             t[w++] = digits[--nd];
         t[w] = '\0';
     }
-    int n = snprintf(out, cap, "%.*s?EIO=%d&transport=%s%s%.*s%s%s%s%.*s", (int)cfg->path.len,
+    int n = snprintf(out, cap, "%.*s?EIO=%d&transport=%s%s%s%s%s%s%.*s", (int)cfg->path.len,
                      (const char *)cfg->path.ptr, c->protocol, websocket ? "websocket" : "polling",
-                     with_sid ? "&sid=" : "", with_sid ? (int)c->sid_len : 0, c->sid,
-                     cfg->b64 ? "&b64=1" : "", t, cfg->query.len ? "&" : "", (int)cfg->query.len,
+                     with_sid ? "&sid=" : "", sid, cfg->b64 ? "&b64=1" : "", t,
+                     cfg->query.len ? "&" : "", (int)cfg->query.len,
                      cfg->query.len ? (const char *)cfg->query.ptr : "");
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -305,7 +329,7 @@ static bool handle_open(sio_eio_client *c, const sio_eio_packet *pkt, uint64_t n
     sio_eio_open o;
     if (pkt->type != SIO_EIO_OPEN || pkt->binary || pkt->data.len == 0 ||
         sio_eio_open_read(c->protocol, pkt->data.ptr - 1, pkt->data.len + 1, &o) != SIO_OK ||
-        o.sid_escaped || o.sid.len == 0 || o.sid.len > SIO_EIO_MAX_SID_LEN) {
+        o.sid_escaped || o.sid.len == 0 || o.sid.len > SIO_EIO_CLIENT_MAX_SID) {
         terminate(c, SIO_EIO_REASON_PARSE_ERROR);
         return false;
     }

@@ -320,6 +320,54 @@ static void test_probe_refused(void)
 }
 
 /* Scripted server answers the real one would not give. */
+/* Opens a session whose handshake is answered with `sid`; returns the state after the answer
+ * and the target of the next request (the long poll) in `target`. */
+static sio_eio_client_state open_with_sid(const char *sid, char *target, size_t cap)
+{
+    sio_eio_client_config cfg;
+    sio_eio_client c;
+    sio_eio_client_event ev;
+    sio_eio_client_config_init(&cfg);
+    cfg.alloc = &counting;
+    memset(&c, 0, sizeof c);
+    sio_eio_client_open(&c, &cfg, 0);
+    sio_eio_client_next_event(&c, &ev);
+    char open[600];
+    int n =
+        snprintf(open, sizeof open,
+                 "0{\"sid\":\"%s\",\"upgrades\":[],\"pingInterval\":100,\"pingTimeout\":50}", sid);
+    sio_eio_client_response(&c, SIO_EIO_CHANNEL_GET, 200, SIO_SPAN_NULL, (const uint8_t *)open,
+                            (size_t)n, 1);
+    target[0] = '\0';
+    while (sio_eio_client_next_event(&c, &ev) == SIO_OK && ev.type != SIO_EIO_CLIENT_EV_NONE)
+        if (ev.type == SIO_EIO_CLIENT_EV_REQUEST)
+            snprintf(target, cap, "%.*s", (int)ev.target.len, (const char *)ev.target.ptr);
+    sio_eio_client_state state = sio_eio_client_state_of(&c);
+    sio_eio_client_free(&c);
+    return state;
+}
+
+/* Session ids: a UUID (netty-socketio's, longer than the server side's own bound) and one of
+ * SIO_EIO_CLIENT_MAX_SID bytes are taken, one byte more is a parse error; a sid's reserved bytes
+ * are percent-encoded in the targets that carry it. */
+static void test_session_ids(void)
+{
+    char target[SIO_EIO_CLIENT_MAX_TARGET], sid[SIO_EIO_CLIENT_MAX_SID + 2];
+    CHECK(open_with_sid("2e5dd2a2-3a9b-4be5-b9de-9d0f709be606", target, sizeof target) ==
+          SIO_EIO_CLIENT_POLLING);
+    CHECK(strstr(target, "&sid=2e5dd2a2-3a9b-4be5-b9de-9d0f709be606") != NULL);
+    memset(sid, 's', SIO_EIO_CLIENT_MAX_SID);
+    sid[SIO_EIO_CLIENT_MAX_SID] = '\0';
+    CHECK(open_with_sid(sid, target, sizeof target) == SIO_EIO_CLIENT_POLLING);
+    CHECK(strstr(target, sid) != NULL);
+    sid[SIO_EIO_CLIENT_MAX_SID] = 's';
+    sid[SIO_EIO_CLIENT_MAX_SID + 1] = '\0';
+    CHECK(open_with_sid(sid, target, sizeof target) == SIO_EIO_CLIENT_CLOSED);
+    CHECK(open_with_sid("a+b/c=d~e.f_g-h", target, sizeof target) == SIO_EIO_CLIENT_POLLING);
+    CHECK_STR(target, strlen(target),
+              "/engine.io/?EIO=4&transport=polling&sid=a%2Bb%2Fc%3Dd~e.f_g-h");
+}
+
 static void test_scripted_answers(void)
 {
     sio_eio_client_config cfg;
@@ -447,6 +495,7 @@ static void test_scripted_answers(void)
 
 int main(void)
 {
+    test_session_ids();
     test_polling_then_upgrade();
     test_send_during_probe();
     test_polling_only();

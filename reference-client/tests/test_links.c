@@ -2,7 +2,8 @@
  * side with virtual time: keep-alive reuse and Connection: close, chunked bodies, the
  * max_message bound on bodies (Content-Length and chunked) at the bound and one past, the linger
  * of a last POST (RC_LINGER_MS, at the bound and one before), the WebSocket handshake (a wrong
- * accept key refused), pings answered with pongs, the server's close frame answered. */
+ * accept key refused), pings answered with pongs, the server's close frame answered; a server
+ * that closes kept-alive connections with or just after its answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,56 @@ static void test_keep_alive_and_chunks(void)
     rc_client_free(c);
 }
 
+/* The handshake answered, then the connection closed in the same round although the answer said
+ * keep-alive (netty-socketio does so): the next GET goes on a new connection. Then the long-poll
+ * GET reused on a kept-alive connection that the server closes before any byte of its answer:
+ * the same request goes again on a new connection, once (`answer_before_second_close`: that
+ * one is answered; else it is closed too, and the connection is given up). */
+static void test_server_closes_kept_alive(bool answer_resent)
+{
+    rc_client *c = start(RC_TRANSPORTS_POLLING, 0);
+    connect(c, 0);
+    take(0);
+    static const char open_answer[] = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+                                      "Content-Length: 89\r\n\r\n" OPEN_PACKET;
+    rc_link_received(opened[0], (const uint8_t *)open_answer, sizeof open_answer - 1);
+    rc_link_closed(opened[0], 0);
+    rc_client_process(c);
+    CHECK(strstr(events, "1  \n") != NULL); /* RC_EV_OPEN */
+    CHECK(strstr(events, "7 ") == NULL);    /* no RC_EV_ERROR */
+    CHECK(closed[0]);
+    CHECK_EQ_INT(nopened, 3); /* the POST's connection, and a new one for the GET */
+    connect(c, 1);
+    take(1);
+    answer_200(c, 1, "", "ok");
+    connect(c, 2);
+    CHECK(strstr(take(2), "GET /socket.io/?EIO=4&transport=polling&sid=s1&t=") == written);
+    answer_200(c, 2, "", "40{\"sid\":\"sock\"}");
+    CHECK(strstr(events, "3  \n") != NULL); /* RC_EV_CONNECT */
+    char again[512];
+    snprintf(again, sizeof again, "%s", take(2)); /* the next long poll, on the same connection */
+    CHECK(strstr(again, "GET /socket.io/?EIO=4&transport=polling&sid=s1&t=") == again);
+    rc_link_closed(opened[2], 0);
+    rc_client_process(c);
+    CHECK(closed[2]);
+    CHECK_EQ_INT(nopened, 4);
+    CHECK(strstr(events, "7 ") == NULL);
+    connect(c, 3);
+    CHECK(strcmp(take(3), again) == 0); /* the same bytes */
+    if (answer_resent) {
+        answer_200(c, 3, "", "42[\"x\",1]");
+        CHECK(strstr(events, "6 [\"x\",1] \n") != NULL); /* RC_EV_EVENT */
+        CHECK(strstr(events, "7 ") == NULL);
+    } else {
+        rc_link_closed(opened[3], 0);
+        rc_client_process(c);
+        CHECK(strstr(events, "7  the server closed the connection before its answer was "
+                             "complete\n") != NULL);
+        CHECK_EQ_INT(nopened, 4); /* not sent a third time */
+    }
+    rc_client_free(c);
+}
+
 /* A body of max_message bytes is read; one byte more gives the connection up (with Content-Length
  * at once, chunked as soon as the excess arrives). The body: a noop carrying 199 bytes of data. */
 static void test_body_bound(bool chunked_body)
@@ -293,6 +344,8 @@ static void test_wrong_accept(void)
 int main(void)
 {
     test_keep_alive_and_chunks();
+    test_server_closes_kept_alive(true);
+    test_server_closes_kept_alive(false);
     test_body_bound(false);
     test_body_bound(true);
     test_linger();

@@ -68,6 +68,9 @@
 
 /* Longest request target the client builds (path, query and its own parameters). */
 #define SIO_EIO_CLIENT_MAX_TARGET 2048u
+/* The longest session id a client takes from an open packet (Node's are 20 bytes, a UUID such as
+ * netty-socketio's 36); a longer one ends the session as a parse error. */
+#define SIO_EIO_CLIENT_MAX_SID 255u
 
 typedef struct sio_eio_client_config {
     int protocol;        /* 4 (default) or 3 */
@@ -134,7 +137,7 @@ typedef struct sio_eio_client {
     bool has_input; /* a response body or WebSocket message is being delivered */
     bool closing;   /* close() came while a POST was in flight: the last POST follows it */
     sio_eio_close_reason reason;
-    char sid[SIO_EIO_MAX_SID_LEN + 1];
+    char sid[SIO_EIO_CLIENT_MAX_SID + 1];
     uint8_t sid_len;
     bool upgrades_websocket; /* the server offered "websocket" */
     uint64_t ping_interval, ping_timeout, max_payload;
