@@ -268,6 +268,23 @@ def run_target(name: str, modes: list[Mode]) -> Column:
 # ------------------------------------------------------------------ the page
 
 
+# What the failures of a target come from, where the bytes show it (read from the runs' traces;
+# a note is printed only when the target has failures).
+FAILURE_NOTES = {
+    "netty-socketio": [
+        "Engine.IO 3: the polling GET is answered with binary records separated by 0x1E "
+        "(`00 02 ff 34 30 1e 00 01 03 ff 34 32 ...`), which is not the v3 binary payload format (a "
+        "record marker is 0 or 1): the client stops with SIO_ERR_EIO_XHR2_MARKER, a parse error.",
+        "rooms: the fixture acknowledges `join` and `leave` with the rooms as separate arguments "
+        '(`["", "r1"]`: netty-socketio\'s `AckRequest.sendAckData(List)` spreads the list, and every '
+        "client is in the room `\"\"`), where conformance/FIXTURE.md asks for one array.",
+        "binary: over WebSocket the attachments come back as base64 strings (`\"AQID\"`), not as "
+        "attachments; over polling the two attachments of one POST come back as one, holding both "
+        "records' text with the separator between them (`bAQID\\x1ebBAU=`).",
+    ],
+}
+
+
 def cell_text(v: Verdict) -> str:
     return {"pass": "pass", "fail": "**FAIL**"}.get(v.verdict, v.verdict)
 
@@ -324,6 +341,14 @@ def render(columns: list[Column], modes: list[Mode]) -> str:
         for s in SCENARIOS
         if c.cells[(m.name, s.name)].verdict == "fail"
     ]
+    notes = [
+        f"- {c.target}: {note}"
+        for c in columns
+        if any(v.verdict == "fail" for v in c.cells.values())
+        for note in FAILURE_NOTES.get(c.target, [])
+    ]
+    if notes:
+        out += ["", "## What the failures come from", "", *notes]
     out += ["", "## Failures", "", *(details or ["None."]), ""]
     return "\n".join(out)
 
