@@ -508,6 +508,7 @@ static void sio_event(rc_client *c, const sio_sio_client_event *ev)
             n->joined = true;
         e.type = RC_EV_CONNECT;
         e.sid = ev->data;
+        e.recovered = ev->recovered;
         emit_event(c, &e);
         return;
     case SIO_SIO_CLIENT_EV_CONNECT_ERROR:

@@ -109,6 +109,8 @@ struct rc_event {
     rc_event_type type;
     sio_span nsp;
     sio_span sid;
+    bool recovered; /* CONNECT: the server recovered the namespace's state (connection-state
+                       recovery: the same pid as the one the CONNECT carried) */
     sio_span data;
     const sio_span *attachments;
     uint32_t attachment_count;

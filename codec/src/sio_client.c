@@ -22,6 +22,10 @@ struct sio_sio_client_nsp {
     uint32_t early_count;
     uint8_t *auth; /* v5: the JSON object; v4: the query */
     size_t name_len, auth_len;
+    /* Connection-state recovery: the last CONNECT reply's pid and the last event's offset, as
+     * JSON strings (empty: none). */
+    uint8_t pid[SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN], offset[SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN];
+    size_t pid_len, offset_len;
     char name[SIO_SIO_CLIENT_MAX_NAMESPACE + 1];
 };
 
@@ -34,6 +38,7 @@ struct sio_sio_client_item {
     sio_sio_client_reason reason;
     uint32_t attempt;
     uint64_t delay_ms;
+    bool recovered;
     const sio_span *attachments;
     uint32_t attachment_count;
     void *owned; /* copies of the attachments (spans, then bytes) for an event kept for later */
@@ -159,6 +164,7 @@ sio_err sio_sio_client_next_event(sio_sio_client *s, sio_sio_client_event *ev)
     ev->reason = it->reason;
     ev->attempt = it->attempt;
     ev->delay_ms = it->delay_ms;
+    ev->recovered = it->recovered;
     return SIO_OK;
 }
 
@@ -186,16 +192,56 @@ static sio_err encode_send(sio_sio_client *s, const sio_pkt *pkt, const sio_span
     return rc;
 }
 
-/* CONNECT for a namespace: v5 with its auth object; v4 with its query ("/" is implicit in v4:
- * the server confirms it on its own). */
+/* The v5 CONNECT payload with recovery: {"pid":…[,"offset":…][,the auth's members]} (the auth
+ * last, so its members win, as Object.assign in socket.io-client). Returns its length. */
+static size_t recovery_payload(const sio_sio_client_nsp *n, uint8_t *out)
+{
+    size_t w = 0;
+    memcpy(out + w, "{\"pid\":", 7);
+    w += 7;
+    memcpy(out + w, n->pid, n->pid_len);
+    w += n->pid_len;
+    if (n->offset_len) {
+        memcpy(out + w, ",\"offset\":", 10);
+        w += 10;
+        memcpy(out + w, n->offset, n->offset_len);
+        w += n->offset_len;
+    }
+    /* the auth object's members: between its braces, without the white space around them */
+    const uint8_t *a = n->auth, *end = a ? a + n->auth_len : a;
+    while (a < end && *a != '{')
+        a++;
+    while (end > a && end[-1] != '}')
+        end--;
+    if (end - a >= 2) {
+        a++, end--;
+        while (a < end && (*a == ' ' || *a == 9 || *a == 10 || *a == 13))
+            a++;
+        while (end > a && (end[-1] == ' ' || end[-1] == 9 || end[-1] == 10 || end[-1] == 13))
+            end--;
+    }
+    if (end > a) {
+        out[w++] = ',';
+        memcpy(out + w, a, (size_t)(end - a));
+        w += (size_t)(end - a);
+    }
+    out[w++] = '}';
+    return w;
+}
+
+/* CONNECT for a namespace: v5 with its auth object (and its recovery state); v4 with its query
+ * ("/" is implicit in v4: the server confirms it on its own). */
 static void send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
 {
     n->connect_sent = true;
     if (s->protocol == 4 && sio__span_is(name_of(n), "/", 1))
         return;
+    uint8_t payload[SIO_SIO_CLIENT_MAX_AUTH + 2 * SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN + 24];
     sio_pkt pkt = {.type = SIO_PKT_CONNECT, .nsp = name_of(n)};
     if (s->protocol == 4)
         pkt.query = sio_span_of(n->auth, n->auth_len);
+    else if (n->pid_len)
+        pkt.data = sio_span_of(payload, recovery_payload(n, payload));
     else if (n->auth_len)
         pkt.data = sio_span_of(n->auth, n->auth_len);
     encode_send(s, &pkt, NULL, 0, now);
@@ -324,6 +370,7 @@ static void leave(sio_sio_client *s, sio_sio_client_nsp *n, sio_sio_client_reaso
     bool was_joined = n->state == NSP_JOINED;
     n->state = NSP_LEFT;
     n->ack_count = 0;
+    n->pid_len = n->offset_len = 0; /* a namespace left has no state to recover */
     sio__list_clear(MEM(s), &n->buffer);
     drop_early(s, n);
     if (tell && was_joined)
@@ -600,6 +647,47 @@ static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *p
     }
 }
 
+/* Keeps a JSON string token (quotes included) in `dst`; false past the bound. */
+static bool keep_token(uint8_t *dst, size_t *dst_len, sio_span token)
+{
+    if (token.len > SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN)
+        return false;
+    memcpy(dst, token.ptr, token.len);
+    *dst_len = token.len;
+    return true;
+}
+
+/* A CONNECT reply: whether it recovers the state the CONNECT asked for (the same pid), and the
+ * pid to send next time (none when the reply has none, or one past the bound). */
+static bool take_pid(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt)
+{
+    sio_span pid;
+    bool has = s->protocol == 5 && pkt->data.ptr &&
+               sio_json_object_get(pkt->data, "pid", 3, &pid) == SIO_OK &&
+               sio_json_kind_of(pid) == SIO_JSON_STRING;
+    bool recovered =
+        has && n->pid_len && pid.len == n->pid_len && memcmp(pid.ptr, n->pid, pid.len) == 0;
+    if (!has || !keep_token(n->pid, &n->pid_len, pid))
+        n->pid_len = n->offset_len = 0;
+    return recovered;
+}
+
+/* An EVENT of a namespace with a pid: its last argument, when a string, is the offset to resume
+ * from (socket.io-client's _lastOffset). One past the bound ends recovery for the namespace
+ * rather than resume from an older offset. */
+static void take_offset(sio_sio_client_nsp *n, sio_span args)
+{
+    sio_json_iter it;
+    sio_span value, last = SIO_SPAN_NULL;
+    if (!n->pid_len || sio_json_array_iter(args, &it) != SIO_OK)
+        return;
+    while (sio_json_next(&it, NULL, &value))
+        last = value;
+    if (last.ptr && sio_json_kind_of(last) == SIO_JSON_STRING &&
+        !keep_token(n->offset, &n->offset_len, last))
+        n->pid_len = n->offset_len = 0;
+}
+
 /* An EVENT for a namespace whose CONNECT reply has not come yet (a server that emits on
  * connection before it answers): kept with copies of its attachments (the inbox reuses its own
  * for the next packet) and handed over just before CONNECTED, as socket.io-client's receive
@@ -655,11 +743,15 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
     } else if (pkt->type == SIO_PKT_CONNECT) {
         if (n->state == NSP_PENDING) {
             n->state = NSP_JOINED;
+            bool recovered = take_pid(s, n, pkt);
             if (n->early)
                 queue_items(s, n->early, n->early_tail);
             n->early = n->early_tail = NULL;
             n->early_count = 0;
-            push_nsp(s, SIO_SIO_CLIENT_EV_CONNECTED, n, sid, 0);
+            sio_sio_client_item *it =
+                push(s, SIO_SIO_CLIENT_EV_CONNECTED, name_of(n), n->user, sid);
+            if (it)
+                it->recovered = recovered;
             send_buffer(s, n, now);
         }
     } else if (pkt->type == SIO_PKT_CONNECT_ERROR) {
@@ -671,6 +763,7 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
     } else if (pkt->type == SIO_PKT_DISCONNECT) {
         leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, true);
     } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
+        take_offset(n, pkt->data);
         sio_sio_client_item *it = push(s, SIO_SIO_CLIENT_EV_EVENT, name_of(n), n->user, pkt->data);
         if (it) {
             it->has_id = pkt->has_id;

@@ -172,6 +172,8 @@ static void drain_sio_client(void)
                                                                            : sizeof w.attachment;
             memcpy(w.attachment, ev.attachments[0].ptr, w.attachment_len);
         }
+        if (ev.recovered)
+            n += snprintf(line + n, sizeof line - (size_t)n, " recovered");
         if (ev.has_id)
             snprintf(line + n, sizeof line - (size_t)n, " id=%llu", (unsigned long long)ev.id);
         log_line(w.client_log, sizeof w.client_log, "%s%.*s\n", line, SIO_SPAN_NULL);
@@ -584,6 +586,85 @@ static void test_buffered_ack_ids_kept(void)
     finish();
 }
 
+/* The server answers a held CONNECT itself, with `reply` as its payload. */
+static void reply_connect(const char *reply)
+{
+    char text[400];
+    int n = snprintf(text, sizeof text, "0%s", reply);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)text, (size_t)n, w.net.now);
+    settle();
+}
+
+/* The server goes away and comes back; the client's next CONNECT reaches it (held). */
+static void reconnect_held(uint64_t delay_ms)
+{
+    w.net.server_down = true;
+    sio_eio_server_abort(&w.net.server, SIO_EIO_REASON_SERVER_SHUTDOWN, w.net.now);
+    settle();
+    w.net.server_down = false;
+    w.server_log[0] = '\0';
+    w.client_log[0] = '\0';
+    advance(&w.net, delay_ms);
+}
+
+/* Connection-state recovery (CSIO-RC-09): after a reply with a pid, the next CONNECT carries it
+ * and the last event's string offset, merged with the auth; CONNECTED says recovered only for
+ * the same pid. A pid or offset of SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN bytes is kept, one byte
+ * more ends recovery. */
+static void test_recovery(void)
+{
+    start(4, true);
+    w.hold_connect = true;
+    sio_sio_client_connect(&w.client, S("/"), S("{\"t\":\"x\"}"), &user_root, w.net.now);
+    settle();
+    CHECK(server_saw("connect / {\"t\":\"x\"}\n"));
+    reply_connect("{\"sid\":\"s1\",\"pid\":\"pid-1\"}");
+    CHECK(client_saw("connected / s1\n")); /* nothing to recover the first time */
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2[\"news\",\"hello\",\"off-7\"]",
+                        25, w.net.now);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2[\"count\",3]", 12, w.net.now);
+    settle();
+    reconnect_held(1000);
+    CHECK(server_saw("connect / {\"pid\":\"pid-1\",\"offset\":\"off-7\",\"t\":\"x\"}\n"));
+    reply_connect("{\"sid\":\"s2\",\"pid\":\"pid-1\"}");
+    CHECK(client_saw("connected / s2 recovered\n"));
+    /* another pid: not recovered; the new pid is the one sent next */
+    reconnect_held(1000);
+    reply_connect("{\"sid\":\"s3\",\"pid\":\"pid-2\"}");
+    CHECK(client_saw("connected / s3\n"));
+    /* the bound: a pid of MAX_RECOVERY_TOKEN bytes (quotes included) is kept, one more is not */
+    for (size_t extra = 0; extra < 2; extra++) {
+        char reply[300], pid[SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN];
+        size_t chars = SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN - 2 + extra;
+        memset(pid, 'p', chars);
+        snprintf(reply, sizeof reply, "{\"sid\":\"s4\",\"pid\":\"%.*s\"}", (int)chars, pid);
+        reconnect_held(1000);
+        reply_connect(reply);
+        reconnect_held(1000);
+        CHECK(has(S(w.server_log), "\"pid\":\"ppp") == (extra == 0));
+        reply_connect("{\"sid\":\"s5\"}");
+    }
+    /* the same bound on the offset: one past it ends recovery (no older offset is resumed) */
+    for (size_t extra = 0; extra < 2; extra++) {
+        char event[300], offset[SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN];
+        size_t chars = SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN - 2 + extra;
+        memset(offset, 'o', chars);
+        reconnect_held(1000);
+        reply_connect("{\"sid\":\"s6\",\"pid\":\"pid-6\"}");
+        int n = snprintf(event, sizeof event, "2[\"news\",\"%.*s\"]", (int)chars, offset);
+        sio_eio_server_send(&w.net.server, false, (const uint8_t *)event, (size_t)n, w.net.now);
+        settle();
+        reconnect_held(1000);
+        CHECK(has(S(w.server_log), "\"offset\":\"ooo") == (extra == 0));
+        CHECK(has(S(w.server_log), "\"pid\":\"pid-6\"") == (extra == 0));
+        reply_connect("{\"sid\":\"s7\"}");
+    }
+    /* without a pid in the reply, the next CONNECT is the auth alone */
+    reconnect_held(1000);
+    CHECK(server_saw("connect / {\"t\":\"x\"}\n"));
+    finish();
+}
+
 static void test_backoff(void)
 {
     sio_sio_client_config cfg;
@@ -627,6 +708,7 @@ int main(void)
     test_early_events();
     test_early_events_dropped();
     test_buffered_ack_ids_kept();
+    test_recovery();
     test_backoff();
     CHECK_DONE();
 }

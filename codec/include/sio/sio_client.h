@@ -14,6 +14,11 @@
  * socket.io-client does; with randomization 0 the delays are exact and no random value is asked
  * for.
  *
+ * Connection-state recovery (v5): a CONNECT reply with a string `pid` makes the namespace keep it,
+ * and the last argument of each EVENT that follows when it is a string (the offset); the next
+ * CONNECT of the namespace carries {"pid":…,"offset":…} merged with its auth (the auth's members
+ * last), as socket.io-client does.
+ *
  * Memory: namespaces, their buffered emits, awaited ack ids, EVENTs kept until a CONNECT reply
  * and binary packets being assembled use the configuration's sio_allocator. An event's bytes are valid until the next call into the
  * session (drain the events after each input).
@@ -32,8 +37,11 @@
  *   OPEN         | EVENT / BINARY_EVENT for a PENDING nsp | OPEN         | nothing yet: kept (at most
  *                |                                        |              | MAX_EARLY_EVENTS)
  *   OPEN         | CONNECT reply for nsp                  | OPEN         | the kept EVENTs, then
- *                |                                        |              | CONNECTED (sid); the nsp's
- *                |                                        |              | buffered emits sent
+ *                |                                        |              | CONNECTED (sid; recovered
+ *                |                                        |              | when its v5 `pid` is the
+ *                |                                        |              | one the CONNECT carried);
+ *                |                                        |              | the nsp's buffered emits
+ *                |                                        |              | sent
  *   OPEN         | v5 CONNECT reply without a string sid  | OPEN         | CONNECT_ERROR (a message
  *                |                                        |              | of its own); nsp LEFT
  *   OPEN         | CONNECT_ERROR for nsp                  | OPEN         | CONNECT_ERROR; nsp LEFT
@@ -80,6 +88,10 @@
 #define SIO_SIO_CLIENT_MAX_AUTH      4096u
 /* EVENTs kept per namespace while its CONNECT reply has not come; those past it are dropped. */
 #define SIO_SIO_CLIENT_MAX_EARLY_EVENTS 64u
+/* Connection-state recovery: the longest `pid` or offset (a JSON string, quotes and escapes
+ * included) a namespace keeps; a longer one ends recovery for the namespace (its next CONNECT
+ * carries neither). */
+#define SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN 128u
 
 typedef struct sio_sio_client_config {
     bool reconnection;             /* default true */
@@ -142,6 +154,7 @@ typedef struct sio_sio_client_event {
     sio_sio_client_reason reason;
     uint32_t attempt;
     uint64_t delay_ms;
+    bool recovered; /* CONNECTED: the server recovered the namespace's state (same `pid`) */
 } sio_sio_client_event;
 
 typedef struct sio_sio_client_nsp sio_sio_client_nsp;   /* a namespace (private) */

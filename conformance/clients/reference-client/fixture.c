@@ -346,6 +346,7 @@ static void on_event(rc_client *c, const rc_event *ev, void *user)
         line_start(&l, "connect");
         put_str(&l, "nsp", ev->nsp);
         put_str(&l, "id", ev->sid);
+        put_raw(&l, "recovered", ev->recovered ? sio_span_of("true", 4) : sio_span_of("false", 5));
         line_end(&l);
         run_actions("on_connect", "nsp", nsp, "on_connect");
         break;
@@ -458,7 +459,7 @@ static void capabilities(void)
     printf("{\"agent\":\"siotest reference client %s (libsiocodec, C)\",\"features\":["
            "\"multiplex\",\"dynamic-join\",\"leave\",\"auth-object\",\"binary\",\"ack-answer\","
            "\"volatile\",\"buffer\",\"ws-only\",\"polling-only\",\"upgrade\",\"attempts\","
-           "\"timeout\"]}\n",
+           "\"timeout\",\"recovery\"]}\n",
            sio_version());
 }
 
