@@ -1,6 +1,8 @@
 # Third-party servers as conformance targets (included by the top Makefile, after conformance.mk).
 #   make thirdparty                          build every third-party fixture (cached under build/thirdparty/)
 #   make conformance TARGET=socketioxide     builds that fixture first, then runs the suite on it
+#   make conformance TARGET=socketioxide@0.18.8   another version: installed and built under build/targets/
+#                                            by the harness (conformance/harness/packages.py), not by make
 #   make findings                            docs/findings/<target>.md from the reports in build/conformance/
 # Each fixture is pinned by its lock file (Cargo.lock, go.sum, pom.xml + jars.sha256, package-lock.json);
 # builds use two jobs at most. None of this is part of `make test`.

@@ -249,19 +249,45 @@ def _registry() -> dict[str, TargetSpec]:
 
 
 # ---------------------------------------------------------------- third-party servers (conformance/thirdparty.mk)
-# Built from conformance/targets/<name>/ by `make thirdparty` into build/thirdparty/<name>/.
+# Built from conformance/targets/<name>/ by `make thirdparty` into build/thirdparty/<name>/; another
+# version (`socketioxide@0.18.8`) is installed and built under build/targets/ (packages.py).
 THIRD_PARTY = ROOT / "build" / "thirdparty"
+SOCKETIOXIDE_CRATES = (
+    "socketioxide",
+    "engineioxide",
+    "socketioxide-core",
+    "engineioxide-core",
+    "socketioxide-parser-common",
+)
+ZISHANG520 = "github.com/zishang520/socket.io"
+ZISHANG520_MODULES = ("servers/socket/v3", "servers/engine/v3", "v3", "parsers/engine/v3", "parsers/socket/v3")
 
 
 def _third_party() -> dict[str, TargetSpec]:
-    """Each entry states what its server advertises in the handshake and what it enforces: all four
-    take pingInterval, pingTimeout and maxPayload in milliseconds and bytes and advertise them as
-    configured (heartbeats to the millisecond, like Node), except where the entry says otherwise."""
+    """Each entry states what its server advertises in the handshake (heartbeat and its granularity,
+    maxPayload) and which optional fixture parts its API cannot express (those cases come out
+    `unimplemented`). Each takes `@version` (packages.py: cargo, go, maven, bun)."""
     sx, go = THIRD_PARTY / "socketioxide", THIRD_PARTY / "zishang520-socketio"
     # socketioxide: no allowRequest hook (refuse), no initialPacket, no connection-state recovery;
     # no public call closes a client's Engine.IO connection (close-connection) and a connect
     # middleware's error becomes a CONNECT_ERROR with a message only (connect-error-data).
     sx_features = FULL_FIXTURE - {"refuse", "initial-packet", "close-connection", "connect-error-data"}
+    sx_source = packages.Source(
+        kind="cargo",
+        package="socketioxide",
+        fixture_dir=TARGETS_DIR / "socketioxide",
+        entry="siotest-fixture-socketioxide",
+        protocol_packages=SOCKETIOXIDE_CRATES,
+        pinned_root=TARGETS_DIR / "socketioxide",
+    )
+    go_source = packages.Source(
+        kind="go",
+        package=f"{ZISHANG520}/servers/socket/v3",
+        fixture_dir=TARGETS_DIR / "zishang520-socketio",
+        entry="fixture",
+        protocol_packages=tuple(f"{ZISHANG520}/{m}" for m in ZISHANG520_MODULES),
+        pinned_root=TARGETS_DIR / "zishang520-socketio",
+    )
     jv = THIRD_PARTY / "netty-socketio"
     java = [
         "java",
@@ -288,23 +314,44 @@ def _third_party() -> dict[str, TargetSpec]:
                 {"extended", "close-connection", "auth", "connect-error-data", "log", "refuse", "app-error"}
             ),
             needs=[jv / "fixture-netty-socketio-1.0.0.jar"],
+            source=packages.Source(
+                kind="maven",
+                package="com.corundumstudio.socketio:netty-socketio",
+                fixture_dir=TARGETS_DIR / "netty-socketio",
+                entry="siotest.Fixture",
+                protocol_packages=("com.corundumstudio.socketio:netty-socketio", "io.netty:netty-codec-http"),
+                pinned_root=jv,
+            ),
         ),
         "socketio-bun": TargetSpec(
             name="socketio-bun",
             command=[str(TARGETS_DIR / "socketio-bun" / "node_modules" / ".bin" / "bun"), "fixture.js"],
             cwd=TARGETS_DIR / "socketio-bun",
             description="socket.io 4.8.4 on Bun 1.4.5 through @socket.io/bun-engine 0.1.2 (npm)",
+            # Heartbeats in milliseconds and maxPayload (maxHttpBufferSize) advertised as configured.
             # bun-engine has no Engine.IO v3 and no initialPacket; the Socket.IO layer is Node's own.
             features=(FULL_FIXTURE | {"recovery"}) - {"initial-packet"},
             needs=[TARGETS_DIR / "socketio-bun" / "node_modules" / ".bin" / "bun"],
+            source=packages.Source(
+                kind="bun",
+                package="socket.io",
+                fixture_dir=TARGETS_DIR / "socketio-bun",
+                entry="fixture.js",
+                protocol_packages=("socket.io", "socket.io-parser", "engine.io-parser", "@socket.io/bun-engine", "bun"),
+                pinned_root=TARGETS_DIR / "socketio-bun",
+                shared_files=(TARGETS_DIR / "node-socketio" / "app.js",),
+            ),
         ),
         "socketioxide": TargetSpec(
             name="socketioxide",
             command=[str(sx / "v5" / "release" / "siotest-fixture-socketioxide")],
             cwd=TARGETS_DIR / "socketioxide",
             description="socketioxide 0.18.9 / engineioxide 0.17.9 on hyper 1 (crates.io)",
+            # Heartbeats are Durations set in milliseconds and advertised as configured; maxPayload is
+            # advertised. Absent parts: sx_features above.
             features=sx_features,
             needs=[sx / "v5" / "release" / "siotest-fixture-socketioxide"],
+            source=sx_source,
         ),
         "socketioxide-v4": TargetSpec(
             name="socketioxide-v4",
@@ -314,14 +361,18 @@ def _third_party() -> dict[str, TargetSpec]:
             description="socketioxide 0.18.9 built with its `v4` feature (Engine.IO v3 / Socket.IO v4 too)",
             features=sx_features,
             needs=[sx / "v4" / "release" / "siotest-fixture-socketioxide"],
+            source=dataclasses.replace(sx_source, variant="-v4", build_args=("--features", "v4")),
         ),
         "zishang520-socketio": TargetSpec(
             name="zishang520-socketio",
             command=[str(go / "fixture")],
             cwd=TARGETS_DIR / "zishang520-socketio",
             description="zishang520/socket.io servers/socket v3.0.6 (Go module proxy)",
+            # Heartbeats are time.Durations set in milliseconds and advertised as configured; maxPayload
+            # (SetMaxHttpBufferSize) is advertised. Its handshake's keys come sorted (maxPayload first).
             features=FULL_FIXTURE | {"recovery"},  # every optional part of FIXTURE.md
             needs=[go / "fixture"],
+            source=go_source,
         ),
         "zishang520-socketio-eio3": TargetSpec(
             name="zishang520-socketio-eio3",
@@ -331,6 +382,7 @@ def _third_party() -> dict[str, TargetSpec]:
             description="zishang520/socket.io v3.0.6 with SetAllowEIO3(true)",
             features=FULL_FIXTURE | {"recovery"},
             needs=[go / "fixture"],
+            source=go_source,
         ),
     }
 
@@ -359,18 +411,20 @@ def lookup(name: str, install: bool = False) -> TargetSpec:
     return dataclasses.replace(
         spec,
         name=name,
+        description=f"{source.package} {request.label} ({source.kind}, installed on demand)",
         command=packages.KINDS[source.kind].command(source, root),
         cwd=root,
-        needs=[root / ".installed"],
+        needs=[root / ".installed", root / ".built"],  # .built: compiled (or nothing to compile)
         # An old version may lack parts: what its fixture-info answers is taken as it is.
         features=frozenset(),
     )
 
 
 def resolved_packages(spec: TargetSpec) -> dict[str, str]:
-    """The version of each protocol package the target runs, read from its installation."""
+    """The version of each protocol package the target runs, read from its installation; {} when the
+    fixture reports them itself (fixture-info), as the compiled ones and Bun's do."""
     source = spec.source
-    if source is None:
+    if source is None or packages.KINDS[source.kind].reports_itself:
         return {}
     root = source.pinned_root if spec.cwd == source.fixture_dir else spec.cwd
     return packages.KINDS[source.kind].resolved(source, root)

@@ -8,7 +8,9 @@
 
 const { Server } = require("socket.io");
 const { Server: Engine } = require("@socket.io/bun-engine");
-const { mountFixture } = require("../node-socketio/app");
+// Node's app.js sits beside this file in an installation of another version (build/targets/).
+const shared = require("fs").existsSync(`${__dirname}/app.js`) ? "./app" : "../node-socketio/app";
+const { mountFixture } = require(shared);
 
 function setting(flag, envName, fallback) {
   const i = process.argv.indexOf(flag);
