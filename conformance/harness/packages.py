@@ -582,6 +582,8 @@ def ensure_installed(source: Source, request: VersionRequest) -> Path:
         if not stamp.exists():
             print(f"installing {source.package} {request.label} into {_shown(root)}", file=sys.stderr)
             kind.install(source, request, root)
+            kind.build(source, root)  # Maven resolves the jars only here
+            built.write_text(digest, encoding="utf-8")
             resolved = kind.resolved(source, root)
             wanted = kind.spelling(request.version or "")
             if resolved.get(source.package) != wanted:
@@ -589,21 +591,23 @@ def ensure_installed(source: Source, request: VersionRequest) -> Path:
                     f"{source.package}@{wanted}: the registry client installed {resolved.get(source.package, 'nothing')}"
                 )
             stamp.write_text(json.dumps(resolved, indent=1) + "\n", encoding="utf-8")
-        if not built.exists() or built.read_text(encoding="utf-8") != digest:
+        elif not built.exists() or built.read_text(encoding="utf-8") != digest:
             kind.build(source, root)
             built.write_text(digest, encoding="utf-8")
     return root
 
 
 def main(argv: list[str]) -> int:
-    from . import targets
+    # Run as `python -m harness.packages`, this module is __main__: the errors targets raises are
+    # those of harness.packages.
+    from . import packages, targets
 
     if len(argv) != 2 or argv[0] != "install":
         print("usage: python -m harness.packages install TARGET@VERSION[+PACKAGE@VERSION…]", file=sys.stderr)
         return 2
     try:
         spec = targets.lookup(argv[1], install=True)
-    except (PackageError, KeyError) as err:
+    except (packages.PackageError, KeyError) as err:
         print(f"{argv[1]}: {err}", file=sys.stderr)
         return 1
     print(f"{spec.name}: {spec.cwd}")
