@@ -18,7 +18,7 @@ FUZZ_SANFLAGS      := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefine
 # comparison tracing: its comparisons are the oracles, and steering mutations towards satisfying
 # them only costs time (a callback on every compare in its per-byte loops).
 FUZZ_HARNESS_COV   := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
-FUZZ_INC           := -Ifuzz/common -Ifuzz/targets -Ireference-client
+FUZZ_INC           := -Ifuzz/common -Ifuzz/targets -Ireference-client -Icodec/src
 
 # A target is built once the codec files it needs are in the tree, so the build stays green
 # while the codec layers land one by one.

@@ -1,4 +1,4 @@
-/* JSON validation 64 bytes at a time, for the vector paths (scan_sse2.c, scan_avx2.c).
+/* JSON validation 64 bytes at a time, for the vector paths (scan_avx2.c).
  *
  * A vector path classifies one 64-byte block into bit masks, bit i for byte i (quotes,
  * backslashes, whitespace, the punctuation , : and the four brackets, digits, '0', control

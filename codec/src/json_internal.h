@@ -17,6 +17,13 @@ size_t sio__json_skip_string(const uint8_t *p, size_t n, size_t i);
  * bracket, or a scalar up to the next whitespace or , ] } : (n at the latest). */
 size_t sio__json_skip_value(const uint8_t *p, size_t n, size_t i);
 
+/* Index of the first quote, backslash or bracket at or after p[i] (n when none): in validated
+ * text, the next string or container boundary. 16 or 32 bytes at a time on the vector paths. */
+size_t sio__json_find_structure(const uint8_t *p, size_t n, size_t i);
+
+/* Index of the first byte at or after p[i] that is not JSON whitespace (n at the latest). */
+size_t sio__json_skip_ws(const uint8_t *p, size_t n, size_t i);
+
 /* sio_json_object_get for the object whose '{' is at p[0], inside validated text that may go
  * on after it (n bytes from p to the end of the text): the members are read up to the matching
  * '}', so the object's end need not be found first. */

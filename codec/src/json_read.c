@@ -43,6 +43,16 @@ static inline size_t find_stop(const uint8_t *p, size_t n, size_t i, uint8_t sto
     return i;
 }
 
+size_t sio__json_find_structure(const uint8_t *p, size_t n, size_t i)
+{
+    return find_stop(p, n, i, STOP_CONTAINER);
+}
+
+size_t sio__json_skip_ws(const uint8_t *p, size_t n, size_t i)
+{
+    return skip_ws_at(p, n, i);
+}
+
 /* Index just past the string token whose opening quote is at i. */
 size_t sio__json_skip_string(const uint8_t *p, size_t n, size_t i)
 {

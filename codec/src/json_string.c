@@ -125,6 +125,15 @@ sio_err sio_json_string_unescape(sio_span str, uint8_t *out, size_t cap, size_t 
         return SIO_ERR_JSON_TYPE;
     size_t i = 0, w = 0;
     while (i < len) {
+        /* Runs without a backslash are their own unescaped form: copied whole. */
+        const uint8_t *bs = memchr(p + i, '\\', len - i);
+        size_t run = bs ? (size_t)(bs - (p + i)) : len - i;
+        if (out && w + run <= cap && run > 0)
+            memcpy(out + w, p + i, run);
+        i += run;
+        w += run;
+        if (i == len)
+            break;
         uint8_t piece[4];
         size_t k = next_piece(p, len, &i, piece);
         if (out && w + k <= cap)

@@ -48,7 +48,7 @@ static const struct {
  * only a name with escapes needs sio_json_string_equals. */
 static bool is_reserved_event(sio_span name)
 {
-    sio_span t = sio_json_trim(name);
+    sio_span t = name; /* a value span from sio_json_next: no whitespace around it */
     bool plain = t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
                  !memchr(t.ptr + 1, '\\', t.len - 2);
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
@@ -206,16 +206,12 @@ sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, size_t *
 
 #define PH_STACK 128
 
-enum { PH_OTHER, PH_FLAG, PH_NUM };
-
 typedef struct ph_level {
     size_t start;  /* offset of the '{' or '[' */
     size_t num_at; /* the last "num" value: offset and length (0: none yet) */
     size_t num_len;
     bool is_object;
-    bool expect_key; /* the next string is a member name */
-    bool flag_true;  /* the last "_placeholder" value is `true` */
-    uint8_t pending; /* which member the next value belongs to */
+    bool flag_true; /* the last "_placeholder" value is `true` */
 } ph_level;
 
 typedef struct ph_walk {
@@ -225,22 +221,6 @@ typedef struct ph_walk {
     size_t err_at;
     uint32_t attachments;
 } ph_walk;
-
-/* A value [at, at+len) of the innermost container is complete (containers: len 1, their opening
- * bracket, which no integer or `true` starts with). */
-static void ph_value(ph_walk *w, const uint8_t *p, size_t at, size_t len)
-{
-    if (w->top < 0)
-        return;
-    ph_level *l = &w->stack[w->top];
-    if (l->pending == PH_FLAG)
-        l->flag_true = p[at] == 't';
-    else if (l->pending == PH_NUM) {
-        l->num_at = at;
-        l->num_len = len;
-    }
-    l->pending = PH_OTHER;
-}
 
 static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
 {
@@ -258,35 +238,51 @@ static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
     }
 }
 
-/* Returns false when the text is nested deeper than the stack. */
+/* The member name [name, name_end) of the innermost object has its value at p[v]: notes it when
+ * the name is "_placeholder" or "num" (the last of each wins, as with JSON.parse). A container
+ * value counts as its opening bracket, which no integer or `true` starts with. */
+static void ph_member(ph_walk *w, const uint8_t *p, size_t n, size_t name, size_t name_end,
+                      size_t v)
+{
+    sio_span key = sio_span_of(p + name, name_end - name);
+    bool flag = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12);
+    if (!flag && !sio_json_string_equals(key, (const uint8_t *)"num", 3))
+        return;
+    ph_level *l = &w->stack[w->top];
+    if (flag) {
+        l->flag_true = v < n && p[v] == 't';
+        return;
+    }
+    size_t end = v >= n                       ? n
+                 : p[v] == '"'                ? sio__json_skip_string(p, n, v)
+                 : p[v] == '{' || p[v] == '[' ? v + 1
+                                              : sio__json_skip_value(p, n, v);
+    l->num_at = v;
+    l->num_len = end - v;
+}
+
+/* Goes from one string or bracket to the next (the scanners skip everything between), so the
+ * numbers, literals and punctuation in between cost nothing: in validated text a string is a
+ * member name exactly when ':' follows it, and then its value follows the ':'. Returns false
+ * when the text is nested deeper than the stack. */
 static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    while (i < n) {
+    while ((i = sio__json_find_structure(p, n, i)) < n) {
         uint8_t c = p[i];
         if (c == '"') {
             size_t end = sio__json_skip_string(p, n, i);
-            ph_level *l = w->top >= 0 ? &w->stack[w->top] : NULL;
-            if (l && l->is_object && l->expect_key) {
-                sio_span key = sio_span_of(p + i, end - i);
-                l->pending = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12)
-                                 ? PH_FLAG
-                             : sio_json_string_equals(key, (const uint8_t *)"num", 3) ? PH_NUM
-                                                                                      : PH_OTHER;
-                l->expect_key = false;
-            } else {
-                ph_value(w, p, i, end - i);
-            }
+            size_t colon = sio__json_skip_ws(p, n, end);
+            if (w->top >= 0 && colon < n && p[colon] == ':')
+                ph_member(w, p, n, i, end, sio__json_skip_ws(p, n, colon + 1));
             i = end;
         } else if (c == '{' || c == '[') {
             if (w->top + 1 >= PH_STACK)
                 return false;
-            ph_value(w, p, i, 1);
             ph_level *l = &w->stack[++w->top];
             memset(l, 0, sizeof *l);
             l->start = i;
             l->is_object = c == '{';
-            l->expect_key = l->is_object;
             i++;
         } else if (c == '}' || c == ']') {
             if (w->top >= 0) {
@@ -295,16 +291,8 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
                 w->top--;
             }
             i++;
-        } else if (c == ',') {
-            if (w->top >= 0 && w->stack[w->top].is_object)
-                w->stack[w->top].expect_key = true;
+        } else { /* a backslash, which validated text holds only inside strings */
             i++;
-        } else if (c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            i++;
-        } else { /* a number or a literal */
-            size_t end = sio__json_skip_value(p, n, i);
-            ph_value(w, p, i, end - i);
-            i = end;
         }
     }
     return true;

@@ -1,13 +1,11 @@
-/* The SSE2 path of the byte scanners: 16 bytes per instruction, with what every x86-64 CPU has.
- * SSE2 has no byte shuffle, so bytes are classified by comparisons, and a block holding bytes
- * >= 0x80 has its UTF-8 checked by the scalar state machine. */
+/* The SSE2 path of the byte scanners: 16 bytes per instruction, with what every x86-64 CPU has:
+ * runs of ASCII (UTF-8 validation), the stops of the JSON readers, WebSocket unmasking. */
 #include "simd_internal.h"
 
 #if SIO__HAVE_X86
 #include <emmintrin.h>
 #include <string.h>
 
-#include "json_blocks.h"
 #include "sio/utf8.h"
 
 __attribute__((always_inline)) static inline uint64_t bits16(__m128i v)
@@ -28,61 +26,10 @@ size_t sio__ascii_run_sse2(const uint8_t *p, size_t n)
     return i;
 }
 
-/* ---------------------------------------------------------------- JSON */
-
-__attribute__((always_inline)) static inline void json_block_sse2(const uint8_t *p,
-                                                                  sio_utf8_state *u8,
-                                                                  json_block_masks *m)
-{
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i comma = _mm_set1_epi8(','), colon = _mm_set1_epi8(':');
-    const __m128i case_bit = _mm_set1_epi8(0x20);
-    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
-    const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
-    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    const __m128i c1f = _mm_set1_epi8(0x1F), zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-    memset(m, 0, sizeof *m);
-    for (unsigned k = 0; k < 4; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
-        __m128i folded = _mm_or_si128(v, case_bit); /* [ ] are { } without the 0x20 bit */
-        __m128i bracket = _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));
-        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab)),
-                                  _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-        __m128i from_zero = _mm_sub_epi8(v, zero); /* digits become 0..9 */
-        __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, nine), from_zero);
-        unsigned shift = 16 * k;
-        m->comma |= bits16(_mm_cmpeq_epi8(v, comma)) << shift;
-        m->colon |= bits16(_mm_cmpeq_epi8(v, colon)) << shift;
-        m->bracket |= bits16(bracket) << shift;
-        m->ws |= bits16(ws) << shift;
-        m->digit |= bits16(digit) << shift;
-        m->zero |= bits16(_mm_cmpeq_epi8(v, zero)) << shift;
-        m->quote |= bits16(_mm_cmpeq_epi8(v, quote)) << shift;
-        m->backslash |= bits16(_mm_cmpeq_epi8(v, backslash)) << shift;
-        m->ctrl |= bits16(_mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)) << shift;
-        m->high |= bits16(v) << shift;
-    }
-    if (m->high != 0 || !sio_utf8_complete(u8))
-        m->utf8_error = sio_utf8_feed(u8, p, 64, NULL) != SIO_OK;
-}
-
-__attribute__((always_inline)) static inline void json_classify_sse2(const uint8_t *p, void *u8,
-                                                                     json_block_masks *m)
-{
-    json_block_sse2(p, (sio_utf8_state *)u8, m);
-}
-
-__attribute__((always_inline)) static inline bool u8_pending_sse2(const void *u8)
-{
-    return !sio_utf8_complete((const sio_utf8_state *)u8);
-}
-
-bool sio__json_accept_sse2(const uint8_t *p, size_t n, uint32_t max_depth)
-{
-    sio_utf8_state u8;
-    sio_utf8_init(&u8);
-    return json_accept_blocks(p, n, max_depth, json_classify_sse2, u8_pending_sse2, &u8);
-}
+/* ---------------------------------------------------------------- JSON
+ * No block validator here: without a byte shuffle, classifying a block takes a dozen
+ * comparisons per 16 bytes and UTF-8 has to be checked byte by byte, and the whole measured no
+ * faster than the scalar scan (json_validate.c). Only the readers' scanning is vectorised. */
 
 size_t sio__json_find_stop_sse2(const uint8_t *p, size_t n, size_t i, bool brackets)
 {

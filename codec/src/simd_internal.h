@@ -42,9 +42,11 @@ size_t sio__ascii_run_avx2(const uint8_t *p, size_t n);
 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
 
 /* ---- JSON (sio/json.h) */
+/* Texts shorter than this are validated by the scalar scan: one 64-byte block of the vector
+ * paths costs about as much as the scalar scan of this many bytes (measured on AVX2). */
+#define SIO__JSON_BLOCKS_MIN 96
 /* True when p[0..n) is valid JSON nested at most max_depth deep; false means "not sure": the
- * scalar validator decides and reports. */
-bool sio__json_accept_sse2(const uint8_t *p, size_t n, uint32_t max_depth);
+ * scalar validator decides and reports. (AVX2 only: see scan_sse2.c.) */
 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth);
 /* Index of the first byte at or after i that is '"' or '\\' (n when none); with `brackets`,
  * also [ ] { }. */

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "simd_internal.h" /* the block validator, called directly (codec/src) */
+
 #include "check.h"
 #include "sio/base64.h"
 #include "sio/json.h"
@@ -42,11 +44,35 @@ static json_result validate_on(sio_simd_path path, const uint8_t *p, size_t n, u
 
 static int json_mismatches;
 
+/* The AVX2 block validator is called only for texts of SIO__JSON_BLOCKS_MIN bytes and more;
+ * here it sees every text: it must accept exactly what the scalar path accepts (accepting less
+ * would be correct but slow, so it counts as a failure too). */
+static void blocks_same(const uint8_t *p, size_t n, uint32_t depth, sio_err scalar)
+{
+#if SIO__HAVE_X86
+    if (!sio_simd_available(SIO_SIMD_AVX2))
+        return;
+    bool accepted = sio__json_accept_avx2(p, n, depth ? depth : SIO_JSON_MAX_DEPTH_DEFAULT);
+    if (accepted != (scalar == SIO_OK)) {
+        check_failed++;
+        if (json_mismatches++ < 20)
+            fprintf(stderr, "json blocks (%zu bytes, depth %u): %s, scalar: %s: %.*s\n", n, depth,
+                    accepted ? "accepted" : "not accepted", sio_err_name(scalar),
+                    (int)(n > 120 ? 120 : n), (const char *)p);
+    } else {
+        check_passed++;
+    }
+#else
+    (void)p, (void)n, (void)depth, (void)scalar;
+#endif
+}
+
 /* The text must get the same verdict and offset on every path; `expect_ok` is the scalar
  * verdict the case was written for (-1: not stated). */
 static void json_same(const uint8_t *p, size_t n, uint32_t depth, int expect_ok)
 {
     json_result want = validate_on(SIO_SIMD_SCALAR, p, n, depth);
+    blocks_same(p, n, depth, want.err);
     if (expect_ok >= 0 && (want.err == SIO_OK) != expect_ok) {
         check_failed++;
         fprintf(stderr, "json case %.*s: scalar says %s\n", (int)(n > 80 ? 80 : n), (const char *)p,

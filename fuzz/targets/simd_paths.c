@@ -2,6 +2,9 @@
  * runs on the input once per available path (scalar, SSE2, AVX2, NEON); the verdicts, error
  * offsets and output bytes must all equal the scalar path's.
  *
+ * For JSON, the AVX2 block validator is also called directly, whatever the text's length, and
+ * must accept exactly the texts the scalar scan accepts.
+ *
  * Input: byte 0 picks the scanner (bits 0-2) and, for JSON, the nesting bound (bits 3-4: 64,
  * 1, 3, 1024); the rest is the text:
  *   0, 5-7  sio_json_validate;
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "simd_internal.h" /* the block validator, called directly */
 #include "sio/base64.h"
 #include "sio/json.h"
 #include "sio/simd.h"
@@ -125,6 +129,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sio_simd_select(SIO_SIMD_SCALAR);
     outcome want = run(scanner, in.p, in.n, depth, 0);
     fuzz_reached(want.err == SIO_OK);
+#if SIO__HAVE_X86
+    /* The block validator sees short texts too (the public call leaves them to the scalar
+     * scan): it must accept exactly what the scalar path accepts. */
+    if ((scanner == SCAN_JSON || scanner > SCAN_READERS) && sio_simd_available(SIO_SIMD_AVX2))
+        FUZZ_ASSERT(sio__json_accept_avx2(in.p, in.n, depth ? depth : SIO_JSON_MAX_DEPTH_DEFAULT) ==
+                        (want.err == SIO_OK),
+                    "simd_paths: the AVX2 block validator and the scalar scan disagree");
+#endif
     for (int k = 1; k < SIO_SIMD_PATHS; k++) {
         if (sio_simd_select((sio_simd_path)k) != SIO_OK)
             continue;

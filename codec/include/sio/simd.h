@@ -1,10 +1,20 @@
 /* Which code path the byte scanners take: portable C, or SIMD instructions.
  *
- * The scanners that read every byte (UTF-8 validation, JSON validation and skipping, base64,
- * WebSocket unmasking) have a portable scalar path, always built, and vector paths where the
- * compiler and the CPU offer them: SSE2 and AVX2 on x86-64 (AVX2 detected at run time), NEON on
- * arm64. Every path gives the same results and the same error offsets; a vector path that meets
- * anything unusual (an error, a rare escape) hands the input to the scalar path, which reports it.
+ * The scanners that read every byte have a portable scalar path, always built and always
+ * tested, and vector paths where the compiler and the CPU offer them (x86-64 with GCC or Clang;
+ * AVX2 is detected at run time, SSE2 is part of x86-64):
+ *
+ *   scanner                                  SSE2                     AVX2
+ *   UTF-8 validation (sio_utf8_*)            runs of ASCII, 16 bytes  whole validation, 32 bytes
+ *   JSON validation (sio_json_validate)      scalar                   64-byte blocks, texts of
+ *                                                                     96 bytes and more
+ *   JSON readers (iteration, lookups)        string/bracket search    string/bracket search
+ *   WebSocket unmasking (sio_ws_mask)        16 bytes                 32 bytes
+ *   base64                                   scalar                   scalar
+ *
+ * SIO_SIMD_NEON is reserved for arm64, which builds the scalar path today. Every path gives the
+ * same results and the same error offsets: a vector path that meets anything unusual (an error,
+ * a rare escape) hands the input to the scalar path, which reports it.
  *
  * The chosen path is the codec's only process-wide setting: it starts as the best one this CPU
  * supports, and changes only when sio_simd_select is called (tests and benchmarks call it to run
@@ -19,7 +29,7 @@ typedef enum sio_simd_path {
     SIO_SIMD_SCALAR = 0, /* portable C, one byte or one machine word at a time */
     SIO_SIMD_SSE2 = 1,   /* x86-64: 16-byte vectors (every x86-64 CPU has SSE2) */
     SIO_SIMD_AVX2 = 2,   /* x86-64: 32-byte vectors and byte shuffles, when the CPU has AVX2 */
-    SIO_SIMD_NEON = 3    /* arm64: 16-byte vectors and table look-ups */
+    SIO_SIMD_NEON = 3    /* arm64 (reserved: not built yet) */
 } sio_simd_path;
 
 #define SIO_SIMD_PATHS 4
