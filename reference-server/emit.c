@@ -156,7 +156,7 @@ static void write_item(sio_json_writer *w, const payload_item *it, attachment_li
     }
 }
 
-/* Writes the payload array; run once to size and again to write. */
+/* Writes the payload array (into `out`, or only counting when it does not fit). */
 static sio_err write_payload(uint8_t *out, size_t cap, size_t *written, const char *event,
                              const payload_item *items, size_t n, attachment_list *atts)
 {
@@ -172,29 +172,129 @@ static sio_err write_payload(uint8_t *out, size_t cap, size_t *written, const ch
     return sio_json_writer_finish(&w, written);
 }
 
+/* Bytes that make a received array's elements differ from what the writer would produce: JSON
+ * whitespace (the writer drops it between tokens) and the backslash (the writer spells member
+ * names' escapes its own way). Inside strings they would be copied as they are, so this is
+ * conservative. */
+static const uint8_t verbatim_stop[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\\'] = 1,
+};
+
+/* The elements of a received array from index `from` on, as one slice of its text ("a,b,c"),
+ * when copying that slice gives exactly the bytes write_value would: nothing to renumber (no
+ * attachments) and nothing to reformat (no byte of verbatim_stop). Only the first `from`
+ * elements are stepped over; the slice ends where the array's last element does. */
+static bool rest_slice(const payload_item *it, sio_span *slice)
+{
+    if (it->kind != ITEM_REST || it->value.attachment_count > 0)
+        return false;
+    /* a received value: validated JSON, at most whitespace around it */
+    sio_span array = it->value.json, v = SIO_SPAN_NULL;
+    while (array.len > 0 && verbatim_stop[array.ptr[array.len - 1]])
+        array.len--;
+    sio_json_iter iter;
+    if (sio_json_array_iter(array, &iter) != SIO_OK)
+        return false;
+    for (size_t i = 0; i <= it->from; i++)
+        if (!sio_json_next(&iter, NULL, &v)) {
+            *slice = SIO_SPAN_NULL; /* no element from `from` on */
+            return true;
+        }
+    const uint8_t *end = array.ptr + array.len - 1; /* the closing ']' */
+    while (end > v.ptr && verbatim_stop[end[-1]])
+        end--; /* whitespace before it (a backslash cannot stand there) */
+    *slice = sio_span_of(v.ptr, (size_t)(end - v.ptr));
+    for (size_t i = 0; i < slice->len; i++)
+        if (verbatim_stop[slice->ptr[i]])
+            return false;
+    return true;
+}
+
+/* The payload of an emit that only passes received arguments on (the fixture's echo and room
+ * emits), written without the JSON writer: '[', the event name, the received elements' text,
+ * ']'. Returns false when the emit needs the writer (other items, a name to escape). */
+static bool verbatim_payload(buf *json, const char *event, const payload_item *items, size_t n)
+{
+    sio_span slices[4];
+    if (n > sizeof slices / sizeof slices[0])
+        return false;
+    size_t elen = event ? strlen(event) : 0, total = elen + 4 + n;
+    for (size_t i = 0; i < n; i++) {
+        if (!rest_slice(&items[i], &slices[i]))
+            return false;
+        total += slices[i].len;
+    }
+    for (size_t i = 0; i < elen; i++)
+        if (event[i] < 0x20 || event[i] > 0x7E || event[i] == '"' || event[i] == '\\')
+            return false;
+    buf_reserve(json, total);
+    uint8_t *o = json->data + json->len;
+    *o++ = '[';
+    bool first = true;
+    if (event) {
+        *o++ = '"';
+        memcpy(o, event, elen);
+        o += elen;
+        *o++ = '"';
+        first = false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (slices[i].len == 0)
+            continue;
+        if (!first)
+            *o++ = ',';
+        memcpy(o, slices[i].ptr, slices[i].len);
+        o += slices[i].len;
+        first = false;
+    }
+    *o++ = ']';
+    json->len = (size_t)(o - json->data);
+    return true;
+}
+
+/* The payload text into `json`: verbatim when the emit allows it, else by the JSON writer in one
+ * pass (a second one only when the first did not fit the guess). */
+static sio_err payload_text(buf *json, const char *event, const payload_item *items, size_t n,
+                            attachment_list *atts)
+{
+    atts->count = 0;
+    if (verbatim_payload(json, event, items, n))
+        return SIO_OK;
+    size_t guess = 256, len = 0;
+    for (size_t i = 0; i < n; i++)
+        guess += items[i].value.json.len + items[i].bytes.len + 16;
+    buf_reserve(json, guess);
+    sio_err rc = write_payload(json->data, guess, &len, event, items, n, atts);
+    if (rc == SIO_ERR_BUFFER_TOO_SMALL) {
+        buf_reserve(json, len);
+        rc = write_payload(json->data, len, &len, event, items, n, atts);
+    }
+    json->len = rc == SIO_OK ? len : 0;
+    return rc;
+}
+
 bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
                        const payload_item *items, size_t n, bool has_id, uint64_t id)
 {
     attachment_list atts = {0};
-    size_t need = 0, len = 0;
+    buf json = {0};
     memset(out, 0, sizeof *out);
-    write_payload(NULL, 0, &need, event, items, n, &atts);
-    uint8_t *json = xmalloc(need);
-    sio_err rc = write_payload(json, need, &len, event, items, n, &atts);
+    sio_err rc = payload_text(&json, event, items, n, &atts);
     sio_pkt pkt = {.type = event ? SIO_PKT_EVENT : SIO_PKT_ACK,
                    .attachments = atts.count,
                    .nsp = sio_span_of(nsp->name, strlen(nsp->name)),
                    .has_id = has_id,
                    .id = id,
-                   .data = sio_span_of(json, len)};
+                   .data = sio_span_of(buf_begin(&json), buf_size(&json))};
     if (rc == SIO_OK) {
-        size_t text_len = 0;
-        sio_pkt_encode(&pkt, NULL, NULL, 0, &text_len);
-        buf_reserve(&out->text, text_len);
-        rc = sio_pkt_encode(&pkt, NULL, out->text.data, text_len, &text_len);
+        /* type, attachment count and '-', namespace and ',', id: 48 bytes cover all but the name */
+        size_t cap = buf_size(&json) + pkt.nsp.len + 48, text_len = 0;
+        buf_reserve(&out->text, cap);
+        rc = sio_pkt_encode(&pkt, NULL, out->text.data, cap, &text_len);
         out->text.len = rc == SIO_OK ? text_len : 0;
     }
-    free(json);
+    size_t data_len = buf_size(&json); /* the payload ends the packet text */
+    buf_reset(&json);
     if (rc != SIO_OK) {
         log_msg(nsp->sio->srv, LOG_ERROR, "cannot encode packet: %s", sio_err_name(rc));
         free(atts.items);
@@ -205,7 +305,7 @@ bool srv_packet_encode(srv_packet *out, srv_namespace *nsp, const char *event,
     out->attachment_count = atts.count;
     out->has_id = has_id && event != NULL;
     out->id = id;
-    out->data_len = len;
+    out->data_len = data_len;
     return true;
 }
 

@@ -75,6 +75,13 @@ void conn_defer_input(conn *c)
     loop_defer(&c->srv->loop, &c->end_of_round);
 }
 
+static bool flush_output(conn *c);
+
+static void on_flush(deferred *d)
+{
+    flush_output(d->ctx);
+}
+
 static conn *conn_new(server *srv, int fd)
 {
     conn *c = xcalloc(1, sizeof *c);
@@ -85,6 +92,7 @@ static conn *conn_new(server *srv, int fd)
     sio_http_parser_init(&c->http);
     timer_init(&c->linger, on_linger_timeout, c);
     deferred_init(&c->end_of_round, on_end_of_round, c);
+    deferred_init(&c->flush, on_flush, c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -135,6 +143,7 @@ void conn_close(conn *c)
         eio_conn_lost(c->session, c);
     timer_stop(&srv->loop, &c->linger);
     loop_cancel(&srv->loop, &c->end_of_round);
+    loop_cancel(&srv->loop, &c->flush);
     loop_remove_fd(&srv->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -179,19 +188,13 @@ static bool flush_output(conn *c)
     return true;
 }
 
-/* Queues output. When nothing is pending the bytes are written at once, so each packet leaves
- * in its own write() (as Node does) and a client sees frames as they are produced; whatever the
- * socket does not take waits for POLLOUT. */
+/* Queues output, written at the end of the poll round (the loop's end-of-round phase): a
+ * frame's header and payload, the replies to the messages one read() brought, and the
+ * broadcasts that reached a client in one round leave together, in one write() per connection
+ * and round, before the loop waits again. Whatever the socket does not take waits for
+ * POLLOUT. */
 void conn_write(conn *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    if (len > 0 && buf_size(&c->out) == 0) {
-        ssize_t n = write(c->fd, p, len);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        }
-    }
     if (len == 0)
         return;
     if (buf_size(&c->out) + len > SERVER_MAX_PENDING_OUTPUT(&c->srv->cfg)) {
@@ -200,9 +203,8 @@ void conn_write(conn *c, const void *data, size_t len)
         shutdown(c->fd, SHUT_RDWR); /* reported as an error on the next poll round */
         return;
     }
-    buf_append(&c->out, p, len);
-    c->read_paused = buf_size(&c->out) > SERVER_OUTPUT_HIGH_WATER;
-    update_interest(c);
+    buf_append(&c->out, data, len);
+    loop_defer(&c->srv->loop, &c->flush);
 }
 
 void conn_close_after_write(conn *c)

@@ -145,6 +145,7 @@ typedef struct conn {
     deferred end_of_round;    /* what waits for the end of the poll round: */
     bool input_waits;         /* ... input (http_serve.c), */
     bool close_waits;         /* ... or the close of a connection with nothing left to write */
+    deferred flush;           /* output written at the end of the round, in one write() */
     struct conn *next, *prev; /* all connections, for shutdown */
 } conn;
 
