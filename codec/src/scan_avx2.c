@@ -151,9 +151,7 @@ SIO__TARGET_AVX2 size_t sio__ascii_run_avx2(const uint8_t *p, size_t n)
         if (high)
             return i + (size_t)__builtin_ctz(high);
     }
-    while (i < n && p[i] < 0x80)
-        i++;
-    return i;
+    return sio__ascii_run_tail(p, n, i);
 }
 
 /* The start of the character that p[0..i) cuts (i when it cuts none); p[0..i) is valid but for

@@ -21,9 +21,7 @@ size_t sio__ascii_run_sse2(const uint8_t *p, size_t n)
         if (high)
             return i + (size_t)__builtin_ctz(high);
     }
-    while (i < n && p[i] < 0x80)
-        i++;
-    return i;
+    return sio__ascii_run_tail(p, n, i);
 }
 
 /* ---------------------------------------------------------------- JSON

@@ -13,6 +13,7 @@
 #define SIO_SIMD_INTERNAL_H
 
 #include <stdatomic.h>
+#include <string.h>
 
 #include "sio/simd.h"
 
@@ -34,6 +35,21 @@ static inline sio_simd_path sio__simd_path(void)
 
 #if SIO__HAVE_X86
 /* ---- UTF-8 (sio/utf8.h) */
+/* The ASCII run from p[i] on, after a vector loop: eight bytes per step, then one at a time
+ * (short texts, where the vector loop never runs, cost what the scalar path's words cost). */
+static inline size_t sio__ascii_run_tail(const uint8_t *p, size_t n, size_t i)
+{
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            return i + (size_t)__builtin_ctzll(w & UINT64_C(0x8080808080808080)) / 8;
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 /* Length of the leading run of ASCII bytes (exact). */
 size_t sio__ascii_run_sse2(const uint8_t *p, size_t n);
 size_t sio__ascii_run_avx2(const uint8_t *p, size_t n);
