@@ -33,6 +33,7 @@ CATEGORIES = [
     "large_payload",
     "polling_payload",
     "ws_frame",
+    "deep_binary",
 ]
 CAT = {name: i for i, name in enumerate(CATEGORIES)}
 
@@ -190,6 +191,28 @@ def gen_ws(rng: random.Random) -> bytes:
     return record("ws_frame", 1, [(BINARY, ws_client_frame(payload, rng))])
 
 
+def gen_deep_binary(rng: random.Random) -> bytes:
+    """A binary event of about 1 MB nested 64 deep (the default JSON depth bound, counted from the
+    event's own array): 62 objects one inside the other, each holding an array of about 16 KB of
+    strings, numbers and booleans, the innermost holding the placeholder of one 1 KiB attachment.
+    It measures what one hostile-looking but valid packet costs: every byte is validated, and the
+    placeholder is found at the bottom."""
+    blob = bytes(rng.randrange(256) for _ in range(1024))
+    node: dict[str, object] = {"file": {"_placeholder": True, "num": 0}}
+    for level in range(62, 0, -1):
+        filler: list[object] = []
+        size = 2  # the brackets; each item adds its text and a comma
+        while size < 16_600:
+            for item in (rng.choice(WORDS), rng.randrange(10**6), rng.random() < 0.5):
+                filler.append(item)
+                size += len(dumps(item).encode()) + 1
+        node = (
+            {"level": level, "items": filler, "next": node} if level < 62 else {"level": level, "items": filler, **node}
+        )
+    text = eio_message(sio_text(5, "/", None, ["deep", node], attachments=1))
+    return record("deep_binary", 1, [(TEXT, text), (BINARY, blob)])
+
+
 # How many records of each category the mix holds: mostly small events, as in a chat or game.
 MIX = [
     (gen_small, 400),
@@ -200,6 +223,8 @@ MIX = [
     (gen_polling, 20),
     (gen_ws, 400),
 ]
+# Measured beside the mix (bench/report.py leaves it out of the mix's figure).
+BESIDE_MIX = [(gen_deep_binary, 2)]
 
 
 def main() -> None:
@@ -209,7 +234,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     records: list[bytes] = []
-    for gen, count in MIX:
+    for gen, count in MIX + BESIDE_MIX:
         records += [gen(rng) for _ in range(count)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(MAGIC + struct.pack("<I", len(records)) + b"".join(records))

@@ -251,8 +251,13 @@ static int run_echo_rate(lg_loop *L, const options *o, stats *S, uint64_t deadli
            o->rate, S->seq, S->replies, S->nlat, pct_ms(S->lat_us, S->nlat, 50),
            pct_ms(S->lat_us, S->nlat, 90), pct_ms(S->lat_us, S->nlat, 99),
            pct_ms(S->lat_us, S->nlat, 99.9), pct_ms(S->lat_us, S->nlat, 100));
-    printf(",\"window_replies\":%" PRIu64 ",\"msgs_per_s_mean\":%.1f,\"cpu_s_per_million\":%.3f",
-           S->in_window, (double)S->in_window / o->duration, window_cpu_per_million(S));
+    /* Below 95% of the offered rate inside the window, the server (or this process) did not keep
+     * up: the rate is above saturation, and its CPU per message says little. */
+    bool saturated = (double)S->in_window < 0.95 * o->rate * o->duration;
+    printf(",\"window_replies\":%" PRIu64 ",\"msgs_per_s_mean\":%.1f,\"cpu_s_per_million\":%.3f"
+           ",\"saturated\":%s",
+           S->in_window, (double)S->in_window / o->duration, window_cpu_per_million(S),
+           saturated ? "true" : "false");
     print_cores(S);
     printf("}\n");
     return S->nlat > 0 && S->replies >= S->seq * 99 / 100 ? 0 : 1;

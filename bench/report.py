@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeGuard
 
-CATEGORIES = [
+# The mix: the realistic input file as one workload. deep_binary (one binary event of about
+# 1 MB nested 64 deep) is measured beside it, not inside it: it would be most of the mix's time.
+MIX_CATEGORIES = [
     "small_event",
     "ack_event",
     "namespaced_event",
@@ -14,6 +16,10 @@ CATEGORIES = [
     "polling_payload",
     "ws_frame",
 ]
+CATEGORIES = MIX_CATEGORIES + ["deep_binary"]
+# Each direction's floor (bench/codec_bench.c): decoding reads its input, as memchr does;
+# encoding writes its output, as memcpy does.
+FLOOR_OF = {"decode": "floor_scan", "encode": "floor_copy"}
 IMPLS = [("c", "C codec"), ("node", "Node parsers"), ("python", "python-socketio")]
 SERVERS = [("reference", "reference"), ("node", "Node socket.io"), ("python", "python-socketio")]
 
@@ -85,25 +91,50 @@ def mix_figure(raw: dict[str, Any], impl: str, direction: str) -> dict[str, Valu
     if "na" in res:
         return {"packets_per_s": na(res["na"]), "mb_per_s": na(res["na"])}
     cats = res.get("categories", {})
-    if any(c not in cats for c in CATEGORIES):
+    if any(c not in cats or direction not in cats[c] for c in MIX_CATEGORIES):
         return {"packets_per_s": na("incomplete"), "mb_per_s": na("incomplete")}
-    seconds = sum(cats[c]["packets"] / cats[c][direction]["packets_per_s"] for c in CATEGORIES)
-    packets = sum(cats[c]["packets"] for c in CATEGORIES)
-    nbytes = sum(cats[c]["bytes"] for c in CATEGORIES)
+    seconds = sum(cats[c]["packets"] / cats[c][direction]["packets_per_s"] for c in MIX_CATEGORIES)
+    packets = sum(cats[c]["packets"] for c in MIX_CATEGORIES)
+    nbytes = sum(cats[c]["bytes"] for c in MIX_CATEGORIES)
     return {"packets_per_s": packets / seconds, "mb_per_s": nbytes / seconds / 1e6}
 
 
-def summarise_codec(raw: dict[str, Any]) -> dict[str, Any]:
+def instructions_per_byte(callgrind: dict[str, Any], cat: str, direction: str) -> Value:
+    if cat == "mix":
+        return mix_instructions(callgrind, direction)
+    v = callgrind.get("categories", {}).get(cat, {}).get(direction, {}).get("instructions_per_byte")
+    return v if is_num(v) else "n/a"
+
+
+def mix_instructions(callgrind: dict[str, Any], direction: str) -> Value:
+    """Instructions per byte of the whole mix: the categories' counts weighted by their bytes."""
+    cats = callgrind.get("categories", {})
+    total = nbytes = 0.0
+    for c in MIX_CATEGORIES:
+        d = cats.get(c, {}).get(direction, {})
+        if not is_num(d.get("instructions_per_byte")) or not is_num(d.get("bytes")):
+            return "n/a"
+        total += d["instructions_per_byte"] * d["bytes"]
+        nbytes += d["bytes"]
+    return total / nbytes if nbytes else "n/a"
+
+
+def summarise_codec(raw: dict[str, Any], callgrind: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for direction in ("decode", "encode"):
         rows: dict[str, Any] = {}
+        floor = FLOOR_OF[direction]
         for cat in CATEGORIES + ["mix"]:
             row: dict[str, Any] = {
                 impl: (mix_figure(raw, impl, direction) if cat == "mix" else codec_figure(raw, impl, cat, direction))
                 for impl, _ in IMPLS
             }
+            row["floor"] = mix_figure(raw, "c", floor) if cat == "mix" else codec_figure(raw, "c", cat, floor)
             row["c_over_node"] = ratio(row["c"]["packets_per_s"], row["node"]["packets_per_s"])
             row["c_over_python"] = ratio(row["c"]["packets_per_s"], row["python"]["packets_per_s"])
+            row["c_over_floor"] = ratio(row["c"]["mb_per_s"], row["floor"]["mb_per_s"])
+            row["c_instructions_per_byte"] = instructions_per_byte(callgrind, cat, direction)
+            row["floor_instructions_per_byte"] = instructions_per_byte(callgrind, cat, floor)
             rows[cat] = row
         out[direction] = rows
     return out
@@ -147,20 +178,36 @@ def summarise_server(raw: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any
 # ---------------------------------------------------------------------------- goals
 
 
-def goal(name: str, measured: Value, target: float) -> dict[str, Any]:
-    status = "n/a" if not is_num(measured) else ("met" if measured >= target else "not met")
-    return {"goal": name, "target": f">= {target:g}x", "measured": measured, "status": status}
+def goal(name: str, measured: Value, target: float, at_most: bool = False, unit: str = "x") -> dict[str, Any]:
+    """`measured` must reach `target` (or stay at or under it, with at_most)."""
+    if not is_num(measured):
+        status = "n/a"
+    else:
+        status = "met" if (measured <= target if at_most else measured >= target) else "not met"
+    sign = "<=" if at_most else ">="
+    return {"goal": name, "target": f"{sign} {target:g}{unit}", "measured": measured, "status": status, "unit": unit}
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     goals = []
     if "codec" in results:
-        codec = summarise_codec(results["codec"])
+        codec = summarise_codec(results["codec"], results.get("callgrind", {}))
         summary["codec"] = codec
-        mix = codec["decode"]["mix"]
-        goals.append(goal("C decode vs socket.io-parser (mix)", mix["c_over_node"], 10))
-        goals.append(goal("C decode vs python-socketio (mix)", mix["c_over_python"], 50))
+        for direction in ("decode", "encode"):
+            mix = codec[direction]["mix"]
+            goals.append(goal(f"C {direction} vs socket.io-parser + engine.io-parser (mix)", mix["c_over_node"], 10))
+            goals.append(goal(f"C {direction} vs python-socketio (mix)", mix["c_over_python"], 50))
+        large = codec["decode"]["large_payload"]["c"]["mb_per_s"]
+        goals.append(goal("C decode of large payloads (MB/s)", large, 2000, unit=" MB/s"))
+        deep = codec["decode"]["deep_binary"]
+        goals.append(
+            goal(
+                "deep binary event (1 MB nested 64 deep) beside Node's parser: C / Node",
+                deep["c_over_node"],
+                1,
+            )
+        )
     if "server" in results:
         server = summarise_server(results["server"], results.get("plan", {}))
         summary["server"] = server
@@ -179,6 +226,29 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             )
         )
         goals.append(goal("echo p99: Node / reference", server["echo_p99_ms"]["reference_vs_node"], 1))
+    if "fixed_rate" in results:
+        fixed = summarise_fixed_rate(results["fixed_rate"])
+        summary["fixed_rate"] = fixed
+        for kind, what in (("echo", "echo CPU per message"), ("broadcast", "broadcast CPU per delivery")):
+            for pct, row in fixed.get(kind, {}).items():
+                goals.append(
+                    goal(
+                        f"{what} at {pct}% of the floor's maximum: reference / floor",
+                        row["ref_over_floor"],
+                        1.25,
+                        at_most=True,
+                    )
+                )
+        burst = fixed.get("burst", {})
+        if burst:
+            goals.append(
+                goal(
+                    "bursts: reference CPU per delivery / one-write-per-delivery floor",
+                    burst.get("ref_over_floor", "n/a"),
+                    1,
+                    at_most=True,
+                )
+            )
     summary["goals"] = goals
     summary["other_cores"] = background(results)
     return summary
@@ -198,6 +268,66 @@ def background(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------------------- fixed rates
+
+FIXED_SERVERS = [
+    ("floor", "floor"),
+    ("reference", "reference"),
+    ("node", "Node socket.io"),
+    ("python", "python-socketio"),
+]
+
+
+def per_unit_us(entry: dict[str, Any]) -> Value:
+    """Server CPU microseconds per message or delivery, or n/a with the reason."""
+    if "na" in entry:
+        return na(entry["na"])
+    v = entry.get("cpu_s_per_million")
+    return v if is_num(v) and v >= 0 else na("not measurable")
+
+
+def summarise_fixed_rate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Per kind and offered rate: each server's CPU per unit, its ratio to the floor, Node's to
+    the reference's, the rate reached, and whether a server could not keep up."""
+    out: dict[str, Any] = {
+        "floor_echo_max": raw.get("floor_echo_max"),
+        "floor_deliveries_max": raw.get("floor_deliveries_max"),
+    }
+    if "na" in raw:
+        out["na"] = raw["na"]
+        return out
+    for kind in ("echo", "broadcast"):
+        rows: dict[str, Any] = {}
+        for pct in raw.get("percents", []):
+            row: dict[str, Any] = {"percent": pct}
+            for srv, _ in FIXED_SERVERS:
+                entry = raw.get(kind, {}).get(srv, {}).get(str(pct))
+                row[srv] = per_unit_us(entry) if entry else na(raw.get("skipped", {}).get(srv, "not run"))
+                if entry and entry.get("saturated"):
+                    row[srv] = na("saturated: the backlog passed the bound")
+                row[f"{srv}_rate"] = (entry or {}).get("msgs_per_s_mean" if kind == "echo" else "deliveries_per_s_mean")
+                row[f"{srv}_cores"] = ((entry or {}).get("server_cores"), (entry or {}).get("loadgen_cores"))
+            row["offered"] = (raw["floor_echo_max"] if kind == "echo" else raw["floor_deliveries_max"]) * pct / 100
+            row["ref_over_floor"] = ratio(row["reference"], row["floor"])
+            row["node_over_ref"] = ratio(row["node"], row["reference"])
+            rows[str(pct)] = row
+        out[kind] = rows
+    burst = raw.get("burst")
+    if burst:
+        pct = str(burst["percent"])
+        row = {"size": burst["size"], "percent": burst["percent"]}
+        for srv in ("floor", "floor_round", "reference", "node", "python"):
+            entry = raw.get("burst_runs", {}).get(srv, {}).get(pct)
+            row[srv] = per_unit_us(entry) if entry else na(raw.get("skipped", {}).get(srv, "not run"))
+            if entry and entry.get("saturated"):
+                row[srv] = na("saturated: the backlog passed the bound")
+        row["ref_over_floor"] = ratio(row["reference"], row["floor"])
+        row["ref_over_round_floor"] = ratio(row["reference"], row["floor_round"])
+        row["node_over_ref"] = ratio(row["node"], row["reference"])
+        out["burst"] = row
+    return out
+
+
 # ---------------------------------------------------------------------------- text table
 
 
@@ -213,6 +343,11 @@ def fmt_ratio(v: Any) -> str:
     return f"{v:.1f}x" if is_num(v) else str(v)
 
 
+def fmt_fraction(v: Any) -> str:
+    """A ratio that may be well under 1 (a share of the floor's speed)."""
+    return f"{v:.2f}" if is_num(v) else "n/a"
+
+
 def short(v: Any) -> str:
     """n/a reasons can be long; the table keeps 'n/a' and the JSON keeps the reason."""
     return "n/a" if isinstance(v, str) and v.startswith("n/a") else fmt(v)
@@ -222,19 +357,27 @@ def render_table(results: dict[str, Any]) -> str:
     s = results["summary"]
     lines: list[str] = []
     if "codec" in s:
+        floor_name = {"decode": "memchr", "encode": "memcpy"}
         for direction in ("decode", "encode"):
-            lines.append(f"\nCodec {direction}: packets/s (MB/s); ratio = C rate / other rate")
+            lines.append(
+                f"\nCodec {direction}: packets/s (MB/s); C/Node, C/Py = C rate / other rate; floor = one"
+                f" {floor_name[direction]} pass over the same bytes (MB/s); C/floor = C MB/s / floor MB/s;"
+                " instr/B = C instructions per byte (the floor's)"
+            )
             hdr = (
-                f"{'category':18} {'C codec':>22} {'Node parsers':>22} {'python-socketio':>22}"
-                f" {'C/Node':>8} {'C/Py':>8}"
+                f"{'category':17} {'C codec':>20} {'Node parsers':>20} {'python-socketio':>20}"
+                f" {'C/Node':>7} {'C/Py':>7} {'floor':>7} {'C/floor':>7} {'instr/B':>13}"
             )
             lines += [hdr, "-" * len(hdr)]
             for cat, row in s["codec"][direction].items():
                 cells = [f"{short(row[i]['packets_per_s'])} ({short(row[i]['mb_per_s'])})" for i, _ in IMPLS]
+                instr = f"{fmt(row['c_instructions_per_byte'])} ({fmt(row['floor_instructions_per_byte'])})"
                 lines.append(
-                    f"{cat:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}"
-                    f" {fmt_ratio(row['c_over_node']):>8} {fmt_ratio(row['c_over_python']):>8}"
+                    f"{cat:17} {cells[0]:>20} {cells[1]:>20} {cells[2]:>20}"
+                    f" {fmt_ratio(row['c_over_node']):>7} {fmt_ratio(row['c_over_python']):>7}"
+                    f" {short(row['floor']['mb_per_s']):>7} {fmt_fraction(row['c_over_floor']):>7} {instr:>13}"
                 )
+            lines.append("(mix: every category but deep_binary, weighted by its packets)")
         same = []
         for impl, label in IMPLS:
             cats = results["codec"].get(impl, {}).get("categories", {})
@@ -295,13 +438,68 @@ def render_table(results: dict[str, Any]) -> str:
                 )
         if parts:
             lines.append(f"cores used during {label} (server/load generator/others): " + ", ".join(parts))
+    if "fixed_rate" in s:
+        lines += render_fixed_rate(s["fixed_rate"])
     if s.get("other_cores"):
         shares = ", ".join(f"{k} {v:.2f}" for k, v in s["other_cores"].items())
         lines.append(f"\nCPU used by other processes meanwhile (cores, of {results['machine']['cores']}): {shares}")
     lines.append("\nGoals")
     for g in s["goals"]:
-        lines.append(f"  {g['goal']:60} target {g['target']:>7}  measured {fmt_ratio(g['measured']):>8}  {g['status']}")
+        lines.append(f"  {g['goal']:76} target {g['target']:>11}  measured {fmt_goal(g):>9}  {g['status']}")
     return "\n".join(lines)
+
+
+def fmt_goal(g: dict[str, Any]) -> str:
+    v = g["measured"]
+    if not is_num(v):
+        return "n/a"
+    if g.get("unit", "x") == "x":
+        return f"{v:.2f}x" if v < 10 else f"{v:.1f}x"
+    return f"{v:,.0f}{g['unit']}"
+
+
+def render_fixed_rate(f: dict[str, Any]) -> list[str]:
+    """Server CPU per message (echo) and per delivery (broadcast) at fixed offered rates."""
+    lines = [""]
+    if "na" in f:
+        return lines + [f"Fixed rates: {na(f['na'])}"]
+    echo_max, dmax = f.get("floor_echo_max"), f.get("floor_deliveries_max")
+    lines.append(
+        "Server CPU at fixed offered rates (microseconds of the server's CPU per message or delivery;"
+        f" the floor's maximum: echo {fmt(echo_max)} msg/s, fan-out {fmt(dmax)} deliveries/s)"
+    )
+    hdr = (
+        f"{'offered rate':34} {'floor':>8} {'reference':>10} {'Node':>8} {'python':>8} {'ref/floor':>9} {'Node/ref':>9}"
+    )
+    lines += [hdr, "-" * len(hdr)]
+    for kind, unit in (("echo", "msg/s"), ("broadcast", "deliveries/s")):
+        for pct, row in f.get(kind, {}).items():
+            label = f"{kind} {pct}% ({fmt(row['offered'])} {unit})"
+            lines.append(
+                f"{label:34} {short(row['floor']):>8} {short(row['reference']):>10} {short(row['node']):>8}"
+                f" {short(row['python']):>8} {fmt_fraction(row['ref_over_floor']):>9}"
+                f" {fmt_ratio(row['node_over_ref']):>9}"
+            )
+    reasons = sorted(
+        {
+            f"{srv}: {row[srv]}"
+            for kind in ("echo", "broadcast")
+            for row in f.get(kind, {}).values()
+            for srv, _ in FIXED_SERVERS
+            if isinstance(row[srv], str)
+        }
+    )
+    lines += [f"  {r}" for r in reasons]
+    b = f.get("burst")
+    if b:
+        lines.append(
+            f"bursts ({b['size']} broadcasts sent together, {b['percent']}% of the floor's fan-out rate):"
+            f" floor with one write per delivery {short(b['floor'])}, floor with one write per receiver"
+            f" per round {short(b['floor_round'])}, reference {short(b['reference'])}, Node {short(b['node'])}"
+            f" (microseconds per delivery); reference / one-write floor {fmt_fraction(b['ref_over_floor'])},"
+            f" reference / per-round floor {fmt_fraction(b['ref_over_round_floor'])}"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------------- plots
@@ -326,7 +524,31 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
         path = out / "server.png"
         plot_server(plt, s["server"], path)
         written.append(path)
+    if "fixed_rate" in s and "na" not in s["fixed_rate"]:
+        path = out / "fixed_rate.png"
+        plot_fixed_rate(plt, s["fixed_rate"], path)
+        written.append(path)
     return written
+
+
+def plot_fixed_rate(plt: Any, f: dict[str, Any], path: Path) -> None:
+    """Server CPU per message and per delivery against the offered rate: one line per server."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    for ax, kind, unit in zip(axes, ("echo", "broadcast"), ("messages/s", "deliveries/s")):
+        rows = list(f.get(kind, {}).values())
+        for srv, label in FIXED_SERVERS:
+            pts = [(r["offered"], r[srv]) for r in rows if is_num(r[srv])]
+            if pts:
+                ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=label)
+        ax.set_xlabel(f"offered rate ({unit}; 25, 50, 75% of the floor's maximum)")
+        ax.set_ylabel("server CPU microseconds per " + ("message" if kind == "echo" else "delivery"))
+        ax.set_yscale("log")
+        ax.set_title(f"{kind}: server CPU at fixed rates (lower is better)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def plot_codec(plt: Any, rows: dict[str, Any], direction: str, path: Path) -> None:

@@ -35,15 +35,7 @@ sys.path.insert(0, str(TOP / "bench"))
 
 import report  # noqa: E402  (bench/report.py: table, goals and plots)
 
-CATEGORIES = [
-    "small_event",
-    "ack_event",
-    "namespaced_event",
-    "binary_event",
-    "large_payload",
-    "polling_payload",
-    "ws_frame",
-]
+CATEGORIES = report.CATEGORIES
 
 # The same Engine.IO/Socket.IO settings for every server: Node's own defaults, so heartbeats do
 # not disturb idle-memory or throughput runs.
@@ -81,6 +73,10 @@ class Plan:
     idle_large: int = 10000
     idle_settle_s: float = 3
     scenario_timeout_s: float = 90
+    fixed_rate_percents: tuple[int, ...] = (25, 50, 75)
+    fixed_rate_rounds: int = 3
+    burst_size: int = 8
+    burst_percent: int = 50
 
 
 QUICK = Plan(
@@ -96,6 +92,7 @@ QUICK = Plan(
     idle_large=2000,
     idle_settle_s=1,
     scenario_timeout_s=30,
+    fixed_rate_rounds=1,
 )
 
 
@@ -200,7 +197,9 @@ def pool_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
         entry: dict[str, Any] = {
             k: first[k] for k in ("packets", "bytes", "records", "roundtrip_identical") if k in first
         }
-        for direction in ("decode", "encode"):
+        for direction in ("decode", "encode", "floor_scan", "floor_copy"):
+            if direction not in first:
+                continue
             reps = [x for run in runs for x in run["categories"][cat][direction]["passes_per_s_reps"]]
             wall = [x for run in runs for x in run["categories"][cat][direction].get("wall_passes_per_s_reps", [])]
             med = statistics.median(reps)
@@ -244,7 +243,7 @@ def callgrind_counts(plan: Plan, inputs: Path) -> dict[str, Any]:
     counts: dict[str, Any] = {}
     for dump in sorted(outdir.glob("cg.out.*")):
         text = dump.read_text(errors="replace")
-        m = re.search(r"^desc: Trigger: Client Request: (decode|encode) (\w+)$", text, re.M)
+        m = re.search(r"^desc: Trigger: Client Request: (decode|encode|floor_scan|floor_copy) (\w+)$", text, re.M)
         tot = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
         if not m or not tot:
             continue
@@ -255,6 +254,7 @@ def callgrind_counts(plan: Plan, inputs: Path) -> dict[str, Any]:
         counts.setdefault(cat, {})[direction] = {
             "instructions_per_packet": per_pass / cat_meta["packets"],
             "instructions_per_byte": per_pass / cat_meta["bytes"],
+            "bytes": cat_meta["bytes"],
         }
         if direction == "decode" and cat == "small_event":
             counts["_hotspots_decode_small_event"] = hotspots(dump)
@@ -337,7 +337,16 @@ def server_specs(ref: Path) -> dict[str, tuple[list[str], Path, dict[str, str]] 
     )
     specs["node"] = (["node", str(NODE_DIR / "fixture.js")], NODE_DIR, {})
     specs["python"] = ([sys.executable, str(TOP / "bench" / "python" / "fixture.py")], TOP, {})
+    floor = BENCH_BUILD / "floor_server"
+    missing = "build/bench/floor_server not built"
+    specs["floor"] = ([str(floor)], TOP, {}) if floor.exists() else missing
+    specs["floor_round"] = ([str(floor), "--fanout", "round"], TOP, {}) if floor.exists() else missing
     return specs
+
+
+# The floors run only what their figures need: their maximum echo and fan-out rates (from which
+# the fixed rates are derived), then the fixed-rate scenarios.
+FLOOR_SCENARIOS = {"echo_max", "broadcast"}
 
 
 def scenarios(plan: Plan) -> list[tuple[str, list[str]]]:
@@ -399,6 +408,11 @@ def failure_reason(res: dict[str, Any]) -> str | None:
     """Why a scenario's figures cannot be trusted, or None when they can."""
     if res.get("exit_status", 0) == 0:
         return None
+    if res.get("saturated"):
+        return (
+            f"saturated: {res.get('msgs_per_s_mean') or res.get('deliveries_per_s_mean')} per second reached"
+            f" of {res.get('rate')} offered"
+        )
     if "error" in res:
         return str(res["error"])
     if res.get("failures"):
@@ -469,7 +483,7 @@ def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
     """Scenario by scenario and round by round, each server in turn, so that what the other
     engineers run on the shared cores at a given moment falls on all servers alike; the
     throughput and latency scenarios are repeated and their medians reported."""
-    names = ("reference", "node", "python")
+    names = ("floor", "reference", "node", "python")
     if not (BENCH_BUILD / "loadgen").exists():
         return {n: {"na": "build/bench/loadgen not built"} for n in names}
     specs = server_specs(ref)
@@ -482,6 +496,8 @@ def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
             for name in runnable:
                 if name in failed and (scen == "idle_large" or failed[name].startswith(scen)):
                     continue
+                if name == "floor" and scen not in FLOOR_SCENARIOS:
+                    continue
                 spec = specs[name]
                 assert not isinstance(spec, str)
                 res, ok = run_scenario(name, spec, scen, args, plan)
@@ -491,7 +507,7 @@ def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
                     results[name][scen] = res
                     failed.setdefault(name, f"{scen} did not complete")
         for name in runnable:
-            if scen in results[name]:
+            if scen in results[name] or (name == "floor" and scen not in FLOOR_SCENARIOS):
                 continue
             if rounds[name]:
                 results[name][scen] = merge_rounds(rounds[name])
@@ -499,6 +515,122 @@ def server_benchmarks(plan: Plan, ref: Path) -> dict[str, Any]:
                 # a server that could not finish a smaller scenario is not given 10,000 clients
                 results[name][scen] = {"na": f"skipped: {failed.get(name, 'not run')}"}
     return results
+
+
+# ---------------------------------------------------------------------------- fixed rates
+
+
+def floor_maximum(servers: dict[str, Any], scen: str, field: str) -> float | None:
+    sc = servers.get("floor", {}).get(scen, {})
+    v = sc.get(field)
+    return float(v) if isinstance(v, (int, float)) and v > 0 else None
+
+
+def fixed_rate_benchmarks(plan: Plan, ref: Path, servers: dict[str, Any]) -> dict[str, Any]:
+    """Server CPU per message and per delivery at fixed offered rates below saturation: a share
+    of what the floor reached, so that neither the server nor the load generator is the limit.
+    The floor, the reference and Node's socket.io run each rate in turn, round after round;
+    python-socketio is left out when its own maximum is below the lowest rate (it would only
+    measure its saturation). A burst run sends broadcasts in groups, so that several arrive in
+    one round of the server's loop."""
+    echo_max = floor_maximum(servers, "echo_max", "msgs_per_s")
+    bcast_max = floor_maximum(servers, "broadcast", "deliveries_per_s")
+    out: dict[str, Any] = {"floor_echo_max": echo_max, "floor_deliveries_max": bcast_max}
+    if echo_max is None or bcast_max is None:
+        out["na"] = "the floor's maximum rates were not measured"
+        return out
+    specs = server_specs(ref)
+    names = ["floor", "reference", "node", "python"]
+    py_max = servers.get("python", {}).get("echo_max", {}).get("msgs_per_s")
+    lowest = min(plan.fixed_rate_percents) / 100
+    skipped: dict[str, str] = {}
+    if not isinstance(py_max, (int, float)) or py_max < lowest * echo_max:
+        skipped["python"] = (
+            f"python-socketio's own maximum ({py_max if py_max else 'n/a'} msg/s) is below the lowest fixed rate"
+        )
+    for n in names:
+        if isinstance(specs.get(n), str):
+            skipped[n] = str(specs[n])
+    runnable = [n for n in names if n not in skipped]
+    receivers = plan.bcast_receivers
+    w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.window_s)]
+    runs: list[tuple[str, int, list[str], list[str]]] = []
+    for pct in plan.fixed_rate_percents:
+        rate = echo_max * pct / 100
+        runs.append(
+            (
+                "echo",
+                pct,
+                ["--scenario", "echo-rate", "--conns", str(plan.echo_conns), "--rate", f"{rate:.1f}"] + w,
+                runnable,
+            )
+        )
+        brate = bcast_max * pct / 100 / receivers
+        runs.append(
+            (
+                "broadcast",
+                pct,
+                [
+                    "--scenario",
+                    "broadcast-rate",
+                    "--conns",
+                    str(receivers),
+                    "--rate",
+                    f"{brate:.2f}",
+                    "--concurrency",
+                    "200",
+                    "--inflight",
+                    "64",
+                ]
+                + w,
+                runnable,
+            )
+        )
+    brate = bcast_max * plan.burst_percent / 100 / receivers
+    runs.append(
+        (
+            "burst_runs",
+            plan.burst_percent,
+            [
+                "--scenario",
+                "broadcast-rate",
+                "--conns",
+                str(receivers),
+                "--rate",
+                f"{brate:.2f}",
+                "--burst",
+                str(plan.burst_size),
+                "--concurrency",
+                "200",
+                "--inflight",
+                "64",
+            ]
+            + w,
+            runnable + (["floor_round"] if "floor" in runnable else []),
+        )
+    )
+    results: dict[str, Any] = {kind: {} for kind in ("echo", "broadcast", "burst_runs")}
+    for kind, pct, args, servers_for in runs:
+        rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in servers_for}
+        failures: dict[str, dict[str, Any]] = {}
+        for _ in range(plan.fixed_rate_rounds):
+            for name in servers_for:
+                spec = specs[name]
+                assert not isinstance(spec, str)
+                res, ok = run_scenario(name, spec, f"{kind}_{pct}", args, plan)
+                if ok:
+                    rounds[name].append(res)
+                else:
+                    failures[name] = res
+        for name in servers_for:
+            entry = merge_rounds(rounds[name]) if rounds[name] else failures.get(name, {"na": "not run"})
+            results[kind].setdefault(name, {})[str(pct)] = entry
+    out.update(results)
+    out["percents"] = list(plan.fixed_rate_percents)
+    out["burst"] = {"size": plan.burst_size, "percent": plan.burst_percent}
+    out["skipped"] = skipped
+    out["receivers"] = receivers
+    return out
 
 
 # ---------------------------------------------------------------------------- main
@@ -590,6 +722,7 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
         results["callgrind"] = callgrind_counts(plan, inputs)
     if args.only != "codec":
         results["server"] = server_benchmarks(plan, args.reference_server)
+        results["fixed_rate"] = fixed_rate_benchmarks(plan, args.reference_server, results["server"])
     results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["elapsed_s"] = round(time.time() - started, 1)
     results["summary"] = report.summarise(results)

@@ -20,6 +20,7 @@ const CATEGORIES = [
   "large_payload",
   "polling_payload",
   "ws_frame",
+  "deep_binary",
 ];
 const BINARY = 1;
 

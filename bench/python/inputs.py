@@ -18,6 +18,7 @@ CATEGORIES = [
     "large_payload",
     "polling_payload",
     "ws_frame",
+    "deep_binary",
 ]
 TEXT, BINARY = 0, 1
 
