@@ -8,11 +8,6 @@
 
 #include "sio/utf8.h"
 
-__attribute__((always_inline)) static inline uint64_t bits16(__m128i v)
-{
-    return (uint64_t)(uint32_t)_mm_movemask_epi8(v);
-}
-
 size_t sio__ascii_run_sse2(const uint8_t *p, size_t n)
 {
     size_t i = 0;
