@@ -607,17 +607,27 @@ def replace_between(text: str, name: str, body: str) -> str:
     return text[:begin] + "\n" + body + "\n" + text[end:]
 
 
+def run_line(run: dict[str, Any]) -> str:
+    """When, at which commit, under which load and by which command a run measured its part."""
+    m = run["machine"]
+    only = f' BENCH_ARGS="--only {run["halves"][0]}"' if len(run["halves"]) == 1 else ""
+    dirty = " (with uncommitted codec/server changes)" if m.get("codec_or_server_uncommitted_changes") else ""
+    end = f", {' '.join(m['loadavg_end'])} at the end" if "loadavg_end" in m else ""
+    return (
+        f"- `make bench{only}`: run of {run['generated_utc']} at commit {m.get('git_head', '?')}{dirty},"
+        f" load average {' '.join(m['loadavg_start'])} at the start{end}; {run['elapsed_s']:.0f} s."
+    )
+
+
 def update_readme(path: Path, results: dict[str, Any], table: str) -> None:
     """Puts the run's table and goal lines between the README's markers."""
     m = results["machine"]
-    head = (
-        f"Run of {results['generated_utc']} at commit {m.get('git_head', '?')}"
-        f"{' (with uncommitted codec/server changes)' if m.get('codec_or_server_uncommitted_changes') else ''},"
-        f" {m['cores']} cores ({m['cpu']}), load average {' '.join(m['loadavg_start'])} at the start;"
-        f" `make bench`, {results['elapsed_s']:.0f} s."
-    )
+    runs = results.get("runs") or [
+        {"halves": [], "generated_utc": results["generated_utc"], "elapsed_s": results["elapsed_s"], "machine": m}
+    ]
+    head = f"{m['cores']} cores ({m['cpu']})." + "".join(f"\n{run_line(run)}" for run in runs)
     goals = "\n".join(
-        f"- {g['goal']}: target {g['target']}, measured {fmt_ratio(g['measured'])}, **{g['status']}**"
+        f"- {g['goal']}: target {g['target']}, measured {fmt_goal(g)}, **{g['status']}**"
         for g in results["summary"]["goals"]
     )
     text = path.read_text()

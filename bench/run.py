@@ -663,6 +663,36 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+HALF_KEYS = ("codec", "callgrind", "server", "fixed_rate")
+
+
+def merge_halves(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One results file from runs that each measured a part (--only codec, --only server): each
+    part's figures are taken from the run that measured them, and every run's time, commit and
+    load stay listed in `runs`, so the table's heading can name them all."""
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[str, Any] = {k: v for k, v in parts[0].items() if k not in HALF_KEYS}
+    merged["runs"] = []
+    for part in parts:
+        halves = [k for k in ("codec", "server") if k in part]
+        for key in HALF_KEYS:
+            if key in part:
+                if key in merged:
+                    raise SystemExit(f"--from-json: {key} is measured by more than one of the files")
+                merged[key] = part[key]
+        merged["runs"].append(
+            {
+                "halves": halves,
+                "generated_utc": part["generated_utc"],
+                "elapsed_s": part["elapsed_s"],
+                "machine": part["machine"],
+            }
+        )
+    merged["elapsed_s"] = round(sum(run["elapsed_s"] for run in merged["runs"]), 1)
+    return merged
+
+
 def raise_nofile() -> None:
     """Servers inherit this limit: 10,000 idle connections need 10,000 descriptors each side."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -678,7 +708,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     ap.add_argument("--only", choices=["codec", "server"], help="run one half")
     ap.add_argument(
-        "--from-json", type=Path, help="measure nothing: re-render table, plots and README from a results file"
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="measure nothing: re-render table, plots and README from a results file, or from the"
+        " codec and server halves of one measurement taken as two runs (--only codec, --only server)",
     )
     ap.add_argument("--update-readme", action="store_true", help="rewrite the table and goals in bench/README.md")
     ap.add_argument(
@@ -689,8 +723,11 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.from_json:
-        results = json.loads(args.from_json.read_text())
+        results = merge_halves([json.loads(path.read_text()) for path in args.from_json])
         results["summary"] = report.summarise(results)
+        if len(args.from_json) > 1:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     else:
         results = measure_all(args)
         args.out.mkdir(parents=True, exist_ok=True)
