@@ -61,11 +61,42 @@ static bool is_reserved_event(sio_span name)
     return false;
 }
 
+/* The usual validated event, '[' then a name without escapes or a number, is judged from its
+ * first bytes: the text is valid JSON, so the name's closing quote is there and a '-' or a
+ * digit starts a number. Anything else (a backslash in the name, another kind, an empty
+ * array) is left to the iterator: false. */
+static bool check_event_fast(sio_span data, sio_err *verdict)
+{
+    const uint8_t *p = data.ptr;
+    size_t n = data.len, i = 1;
+    if (n < 2 || p[0] != '[')
+        return false;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    if (i < n && (p[i] == '-' || (p[i] >= '0' && p[i] <= '9'))) {
+        *verdict = SIO_OK;
+        return true;
+    }
+    if (i == n || p[i] != '"')
+        return false;
+    size_t end = i + 1;
+    while (end < n && p[end] != '"' && p[end] != '\\')
+        end++;
+    if (end == n || p[end] != '"')
+        return false;
+    bool reserved = is_reserved_event(sio_span_of(p + i, end + 1 - i));
+    *verdict = reserved ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
+    return true;
+}
+
 static sio_err check_event(sio_span data, bool validated)
 {
     sio_json_iter it;
     sio_span first;
     if (validated) {
+        sio_err verdict;
+        if (check_event_fast(data, &verdict))
+            return verdict;
         if (sio_json_kind_of(data) != SIO_JSON_ARRAY)
             return SIO_ERR_PKT_PAYLOAD_KIND;
         sio__json_iter_validated(data, false, &it);

@@ -189,6 +189,17 @@ SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
         incomplete = _mm256_setzero_si256();
         prev = cur;
     }
+    if (i < n && n - i < 32) {
+        /* The tail as one more block, padded with zero bytes: ASCII, so they cannot hide an
+         * error, and a sequence the tail leaves unfinished is an error against them. The whole
+         * text is then valid, or the byte loop takes over at the boundary as for a bad block. */
+        uint8_t tail[32] = {0};
+        memcpy(tail, p + i, n - i);
+        __m256i cur = _mm256_loadu_si256((const __m256i *)tail);
+        bool ascii = _mm256_movemask_epi8(cur) == 0;
+        if (ascii ? all_zero(incomplete) : all_zero(u8_errors(cur, prev)))
+            return n;
+    }
     return utf8_boundary(p, i);
 }
 

@@ -71,9 +71,10 @@ static size_t ascii_run(sio_simd_path path, const uint8_t *p, size_t len)
     return i;
 }
 
-/* The AVX2 path checks whole 32-byte blocks first and leaves to the loop below only what
- * follows the valid prefix it found: the tail, or the block where the first error is, so the
- * loop still reports that error's exact offset. */
+/* The AVX2 path checks whole 32-byte blocks first, then the tail as one more padded block, and
+ * leaves to the loop below only what follows the valid prefix it found: the block where the
+ * first error is (so the loop still reports that error's exact offset), or a tail that is not
+ * valid by itself (it may end inside a character the next call completes). */
 sio_err sio_utf8_feed(sio_utf8_state *st, const uint8_t *p, size_t len, size_t *bad_at)
 {
     sio_simd_path path = sio__simd_path();
