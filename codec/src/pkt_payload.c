@@ -48,6 +48,9 @@ static const struct {
  * only a name with escapes needs sio_json_string_equals. */
 static bool is_reserved_event(sio_span name)
 {
+#ifdef MUTANT_RESERVED_NAMES_ACCEPTED /* SIO-PKT-06: `connect`, `disconnect`… taken as events */
+    return false;
+#endif
     sio_span t = name; /* a value span from sio_json_next: no whitespace around it */
     bool plain = t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
                  !memchr(t.ptr + 1, '\\', t.len - 2);
@@ -110,9 +113,6 @@ static sio_err check_event(sio_span data, bool validated)
         return SIO_OK;
     if (k != SIO_JSON_STRING)
         return SIO_ERR_PKT_EVENT_NAME;
-#ifdef MUTANT_RESERVED_NAMES_ACCEPTED /* SIO-PKT-06: `connect`, `disconnect`… taken as events */
-    return SIO_OK;
-#endif
     return is_reserved_event(first) ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
 }
 
