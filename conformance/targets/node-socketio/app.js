@@ -126,4 +126,16 @@ function mountFixture(io, options) {
   authNsp.on("connection", onConnection);
 }
 
-module.exports = { mountFixture };
+// A process setting (FIXTURE.md section 1): the command-line flag, else the environment variable,
+// else the fallback. A flag without a value (e.g. `--eio3`) means "on".
+function setting(flag, envName, fallback) {
+  const i = process.argv.indexOf(flag);
+  if (i !== -1) {
+    const next = process.argv[i + 1];
+    return next === undefined || next.startsWith("--") ? "1" : next;
+  }
+  const fromEnv = process.env[envName];
+  return fromEnv === undefined || fromEnv === "" ? fallback : fromEnv;
+}
+
+module.exports = { mountFixture, setting };

@@ -50,18 +50,7 @@ if (major < 3 || major > 4) {
 
 const { Server } = require("socket.io");
 const engine = require("engine.io");
-const { mountFixture } = require("./app");
-
-function setting(flag, envName, fallback) {
-  const i = process.argv.indexOf(flag);
-  if (i !== -1) {
-    const next = process.argv[i + 1];
-    // A flag without a value (e.g. `--eio3`) means "on".
-    return next === undefined || next.startsWith("--") ? "1" : next;
-  }
-  const fromEnv = process.env[envName];
-  return fromEnv === undefined || fromEnv === "" ? fallback : fromEnv;
-}
+const { mountFixture, setting } = require("./app");
 
 const host = setting("--host", "HOST", "127.0.0.1");
 const port = Number(setting("--port", "PORT", "0"));

@@ -10,17 +10,7 @@ const { Server } = require("socket.io");
 const { Server: Engine } = require("@socket.io/bun-engine");
 // Node's app.js sits beside this file in an installation of another version (build/targets/).
 const shared = require("fs").existsSync(`${__dirname}/app.js`) ? "./app" : "../node-socketio/app";
-const { mountFixture } = require(shared);
-
-function setting(flag, envName, fallback) {
-  const i = process.argv.indexOf(flag);
-  if (i !== -1) {
-    const next = process.argv[i + 1];
-    return next === undefined || next.startsWith("--") ? "1" : next;
-  }
-  const fromEnv = process.env[envName];
-  return fromEnv === undefined || fromEnv === "" ? fallback : fromEnv;
-}
+const { mountFixture, setting } = require(shared);
 
 const host = setting("--host", "HOST", "127.0.0.1");
 const port = Number(setting("--port", "PORT", "0"));
