@@ -291,6 +291,7 @@ def summarise_fixed_rate(raw: dict[str, Any]) -> dict[str, Any]:
     the reference's, the rate reached, and whether a server could not keep up."""
     out: dict[str, Any] = {
         "floor_echo_max": raw.get("floor_echo_max"),
+        "floor_echo_pipelined_max": raw.get("floor_echo_pipelined_max"),
         "floor_deliveries_max": raw.get("floor_deliveries_max"),
     }
     if "na" in raw:
@@ -464,9 +465,15 @@ def render_fixed_rate(f: dict[str, Any]) -> list[str]:
     if "na" in f:
         return lines + [f"Fixed rates: {na(f['na'])}"]
     echo_max, dmax = f.get("floor_echo_max"), f.get("floor_deliveries_max")
+    pipelined = f.get("floor_echo_pipelined_max")
+    echo_what = (
+        f"echo {fmt(echo_max)} msg/s one message per read (pipelined: {fmt(pipelined)})"
+        if pipelined
+        else f"echo {fmt(echo_max)} msg/s"
+    )
     lines.append(
         "Server CPU at fixed offered rates (microseconds of the server's CPU per message or delivery;"
-        f" the floor's maximum: echo {fmt(echo_max)} msg/s, fan-out {fmt(dmax)} deliveries/s)"
+        f" the floor's maximum: {echo_what}, fan-out {fmt(dmax)} deliveries/s)"
     )
     hdr = (
         f"{'offered rate':34} {'floor':>8} {'reference':>10} {'Node':>8} {'python':>8} {'ref/floor':>9} {'Node/ref':>9}"

@@ -74,6 +74,7 @@ class Plan:
     idle_settle_s: float = 3
     scenario_timeout_s: float = 90
     fixed_rate_percents: tuple[int, ...] = (25, 50, 75)
+    echo_probe_percent: int = 10
     fixed_rate_rounds: int = 3
     burst_size: int = 8
     burst_percent: int = 50
@@ -526,6 +527,25 @@ def floor_maximum(servers: dict[str, Any], scen: str, field: str) -> float | Non
     return float(v) if isinstance(v, (int, float)) and v > 0 else None
 
 
+def echo_ceiling(
+    plan: Plan, floor_spec: tuple[list[str], Path, dict[str, str]], pipelined_max: float
+) -> tuple[float | None, dict[str, Any]]:
+    """The echo rate at which the floor server or the load generator would use a whole core when
+    every message travels alone, as at a fixed rate (echo_max pipelines eight per connection,
+    which the floor answers several to a read: about four times that rate). Measured on the floor
+    at a low rate: the rate reached divided by the larger of the two processes' shares of a core."""
+    rate = pipelined_max * plan.echo_probe_percent / 100
+    w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.window_s)]
+    args = ["--scenario", "echo-rate", "--conns", str(plan.echo_conns), "--rate", f"{rate:.1f}"] + w
+    res, ok = run_scenario("floor", floor_spec, "echo_ceiling_probe", args, plan)
+    if not ok:
+        return None, res
+    reached, cores = res.get("msgs_per_s_mean"), max(res.get("server_cores") or 0, res.get("loadgen_cores") or 0)
+    if not isinstance(reached, (int, float)) or reached <= 0 or cores <= 0:
+        return None, {"na": "the probe reported no rate or no CPU use", "raw": res}
+    return reached / cores, res
+
+
 def fixed_rate_benchmarks(plan: Plan, ref: Path, servers: dict[str, Any]) -> dict[str, Any]:
     """Server CPU per message and per delivery at fixed offered rates below saturation: a share
     of what the floor reached, so that neither the server nor the load generator is the limit.
@@ -533,13 +553,23 @@ def fixed_rate_benchmarks(plan: Plan, ref: Path, servers: dict[str, Any]) -> dic
     python-socketio is left out when its own maximum is below the lowest rate (it would only
     measure its saturation). A burst run sends broadcasts in groups, so that several arrive in
     one round of the server's loop."""
-    echo_max = floor_maximum(servers, "echo_max", "msgs_per_s")
+    pipelined_max = floor_maximum(servers, "echo_max", "msgs_per_s")
     bcast_max = floor_maximum(servers, "broadcast", "deliveries_per_s")
-    out: dict[str, Any] = {"floor_echo_max": echo_max, "floor_deliveries_max": bcast_max}
-    if echo_max is None or bcast_max is None:
+    out: dict[str, Any] = {"floor_echo_pipelined_max": pipelined_max, "floor_deliveries_max": bcast_max}
+    if pipelined_max is None or bcast_max is None:
         out["na"] = "the floor's maximum rates were not measured"
         return out
     specs = server_specs(ref)
+    floor_spec = specs["floor"]
+    if isinstance(floor_spec, str):
+        out["na"] = f"the floor server cannot run: {floor_spec}"
+        return out
+    echo_max, probe = echo_ceiling(plan, floor_spec, pipelined_max)
+    out["floor_echo_max"] = echo_max
+    out["echo_ceiling_probe"] = probe
+    if echo_max is None:
+        out["na"] = f"the floor's echo ceiling at one message per read was not measured: {probe.get('na')}"
+        return out
     names = ["floor", "reference", "node", "python"]
     py_max = servers.get("python", {}).get("echo_max", {}).get("msgs_per_s")
     lowest = min(plan.fixed_rate_percents) / 100
