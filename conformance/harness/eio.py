@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from . import http as rawhttp
 from . import wire
 from .targets import Target
+from .verdict import SetupFailed
 from .wire import Packet, decode_payload, encode_payload, query
 from .ws import OP_TEXT, Frame, Message, WsClient, WsRejected
 
@@ -156,11 +157,14 @@ class PollingSession(Session):
             target.host, target.port, "GET", query(path, "polling", extra=extra), timeout=target.reply
         )
         if resp.status != 200:
-            raise AssertionError(f"polling handshake failed: {resp.summary()}")
+            raise SetupFailed(
+                "EIO-HS-01", "the polling handshake is answered", "200 with an open packet", resp.summary()
+            )
         packets = decode_payload(resp.body)
         info = wire.open_packet(packets[0])
         if info is None or not isinstance(info.get("sid"), str):
-            raise AssertionError(f"polling handshake: first packet is not an open packet with a sid: {packets[0]!r}")
+            raise SetupFailed("EIO-HS-01", "the polling handshake's first packet is an open packet with a sid",
+                              '0{"sid":…}', packets[0])  # fmt: skip
         s.open = info
         s.sid = info["sid"]
         for p in packets[1:]:
@@ -349,7 +353,8 @@ class WebSocketSession(Session):
             first = s.recv()
             info = wire.open_packet(first)
             if info is None or not isinstance(info.get("sid"), str):
-                raise AssertionError(f"websocket handshake: first packet is not an open packet with a sid: {first!r}")
+                raise SetupFailed("EIO-HS-02", "the WebSocket's first packet is an open packet with a sid",
+                                  '0{"sid":…}', first)  # fmt: skip
             s.open = info
             s.sid = info["sid"]
         else:
@@ -406,7 +411,7 @@ class UpgradedSession(WebSocketSession):
         s.ws.send_text("2probe")
         reply = s.ws.recv(target.reply)
         if reply.kind != "text" or reply.text != "3probe":
-            raise AssertionError(f"upgrade: expected 3probe, got {reply!r}")
+            raise SetupFailed("EIO-UP-01", "the upgrade probe `2probe` is answered with `3probe`", "3probe", reply)
         # As a real client does: polling is paused (its held GET released, with a noop) before `5` is
         # sent. A server that never releases the GET is EIO-UP-02's business; `5` goes out regardless.
         if not polling.stop_poller(target.reply):

@@ -25,7 +25,8 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from . import catalogue, discovery, packages, targets, tracking
-from .eio import Session, open_session
+from .eio import NotReceived, Session, SessionEnded, open_session
+from .http import HttpConnectionLost
 from .sio import SioClient
 from .verdict import (
     ERROR,
@@ -40,9 +41,12 @@ from .verdict import (
     UNTESTED,
     Case,
     Failure,
+    PreconditionFailed,
+    SetupFailed,
     Verdict,
     show,
 )
+from .ws import WsRejected
 
 CATALOGUE = catalogue.load()
 VERDICT_KEY = pytest.StashKey[dict]()
@@ -391,15 +395,33 @@ def _close_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
     tracking.close_all()
 
 
+# The requirement each way of opening an Engine.IO session depends on, and the one joining a namespace
+# depends on: a case whose opening step fails is precondition-failed, caused by it (Case.setup_verdict).
+OPENED_BY = {"polling": "EIO-HS-01", "websocket": "EIO-HS-02", "upgrade": "EIO-UP-01"}
+JOINED_BY = "SIO-PKT-13"
+AUTH_EVENT_BY = "SIO-NSP-11"
+
+
 class Opener:
-    """Opens Engine.IO sessions and Socket.IO clients for one test and closes them all afterwards."""
+    """Opens Engine.IO sessions and Socket.IO clients for one test and closes them all afterwards.
+    What fails while opening is reported as the failed step (SetupFailed), with what the target did."""
 
     def __init__(self, target: targets.Target):
         self.target = target
         self.opened: list[Any] = []
 
     def eio(self, transport: str, path: str | None = None) -> Session:
-        s = open_session(self.target, transport, path)
+        try:
+            s = open_session(self.target, transport, path)
+        except SetupFailed:
+            raise
+        except (OSError, TimeoutError, SessionEnded, WsRejected, HttpConnectionLost) as exc:
+            raise SetupFailed(
+                OPENED_BY.get(transport, "EIO-HS-01"),
+                f"a {transport} session opens",
+                "an open Engine.IO session",
+                f"{type(exc).__name__}: {exc}",
+            ) from exc
         self.opened.append(s)
         return s
 
@@ -411,10 +433,38 @@ class Opener:
     def sio(self, transport: str, nsp: str | None = "/", auth: Any = None) -> SioClient:
         c = SioClient(self.eio(transport))
         if nsp is not None:
-            reply = c.connect(nsp, auth)
-            if reply.type != 0:
-                raise Failure(f"could not join {nsp}: {reply!r}")
+            self.join(c, nsp, auth)
         return c
+
+    def join(self, c: SioClient, nsp: str, auth: Any = None) -> None:
+        """Joins `nsp` (CONNECT, its reply, the fixture's `auth` event), or raises SetupFailed with what
+        came instead (Engine.IO message text, as on the wire). A reply that misses the deadline is awaited
+        twice as long again, so the failure says whether it came late (a slow or starved target) or not."""
+        sent = time.monotonic()
+        prefix = "" if nsp == "/" else nsp + ","
+        expected = f'40{prefix}{{"sid":…}}'
+        try:
+            reply = c.connect(nsp, auth)
+        except NotReceived as exc:
+            seen = [f"4{p.raw}" for p in exc.seen]
+            if nsp in c.sids:
+                raise SetupFailed(AUTH_EVENT_BY, f"the fixture emits `auth` after joining {nsp}",
+                                  f'42{prefix}["auth",…]', {f"nothing within {exc.waited:.2f} s; received": seen}) from exc  # fmt: skip
+            actual: dict[str, Any] = {f"no reply within {exc.waited:.2f} s; received": seen}
+            try:
+                late = c.take(lambda p: p.type in (0, 4) and p.nsp == nsp, 2 * self.target.reply, "late reply")
+                actual["late reply"] = f"4{late.raw} {time.monotonic() - sent:.3f} s after the CONNECT"
+            except (NotReceived, SessionEnded) as later:
+                actual["late reply"] = (
+                    f"none {time.monotonic() - sent:.3f} s after the CONNECT ({type(later).__name__})"
+                )
+            raise SetupFailed(JOINED_BY, f"the CONNECT to {nsp} is answered", expected, actual) from exc
+        except SessionEnded as exc:
+            pending = [f"4{p.raw}" if hasattr(p, "raw") else p for p in exc.pending]
+            raise SetupFailed(JOINED_BY, f"the CONNECT to {nsp} is answered", expected,
+                              {"session ended": exc.how, "received": pending}) from exc  # fmt: skip
+        if reply.type != 0:
+            raise SetupFailed(JOINED_BY, f"the CONNECT to {nsp} is accepted", expected, f"4{reply.raw}")
 
     def adopt(self, thing: Any) -> Any:
         self.opened.append(thing)
@@ -508,6 +558,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         state["verdict"], state["message"] = UNIMPLEMENTED, str(exc)[:2000]
     if report.when == "call":
         c: Case | None = state.get("case")
+        if isinstance(exc, SetupFailed):
+            exc = c.setup_verdict(exc) if c else PreconditionFailed(str(exc), exc.expected, exc.actual, exc.requirement)
         if exc is None:
             state["verdict"] = PASS
         elif isinstance(exc, (Verdict, Failure)):

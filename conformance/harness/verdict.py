@@ -10,6 +10,10 @@ not-applicable the requirement cannot apply to this target (EIO3-only behaviour 
 precondition-failed
                the case could not judge its requirement: something it needs first did not happen (the
                reason says what; when another requirement's defect caused it, that requirement is named)
+
+A step that only opens a case (a handshake, joining a namespace) raises `SetupFailed` naming the
+requirement that step depends on; the case then reports precondition-failed caused by it, unless it
+judges that very requirement, in which case the failed step is its own check.
 """
 
 from __future__ import annotations
@@ -81,6 +85,19 @@ class Failure(AssertionError):
         self.expected = expected
         self.actual = actual
         self.caused_by: str | None = None
+
+
+class SetupFailed(AssertionError):
+    """A step that opens a case (an Engine.IO handshake, the join of a namespace) did not succeed.
+    Raised where the case is not known (the harness's session and client helpers); the plugin turns
+    it into the case's verdict with `Case.setup_verdict`. `actual` is what the target was seen to do."""
+
+    def __init__(self, requirement: str, what: str, expected: Any, actual: Any):
+        super().__init__(f"{what}: expected {show(expected)}, actual {show(actual)}")
+        self.requirement = requirement
+        self.what = what
+        self.expected = expected
+        self.actual = actual
 
 
 _CATALOGUE: dict[str, Requirement] | None = None
@@ -166,6 +183,18 @@ class Case:
             other = requirement(caused_by)
             msg += f"\n  follows from {caused_by}" + (f" [{other.level}]: {other.text}" if other else "")
         raise PreconditionFailed(msg, expected, actual, caused_by)
+
+    def setup_verdict(self, failed: SetupFailed) -> Verdict | Failure:
+        """The verdict of a case whose opening step failed: precondition-failed caused by the step's
+        requirement, or, when the case judges that requirement itself, the step's check at its level."""
+        own = {self.req_id} | ({self.judged_as.id} if self.judged_as else set())
+        try:
+            if failed.requirement in own:
+                self.check(False, failed.what, failed.expected, failed.actual)
+            self.precondition(False, failed.what, failed.expected, failed.actual, caused_by=failed.requirement)
+        except (Verdict, Failure) as verdict:
+            return verdict
+        raise AssertionError("unreachable: a failed check always raises")
 
     def must(self, cond: bool, what: str, expected: Any, actual: Any) -> None:
         """A MUST-level check whatever the requirement's level (for preconditions the spec makes hard)."""
