@@ -780,13 +780,18 @@ def private_instance(
 
 
 # ---------------------------------------------------------------------------- health
+def handshake_eio(target: Target) -> str:
+    """The EIO version a plain handshake with the target asks for: 4, or 3 on an Engine.IO v3-only server."""
+    return target.spec.health_eio if target.spec is not None else ("3" if target.client_pings else "4")
+
+
 def health(target: Target, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
     """None when the target still serves: its process (if the suite owns it) is alive and a fresh
     Engine.IO handshake on a new connection is answered within `timeout`. Otherwise what was seen,
     starting with "target died" or "target stopped answering"."""
     if target.process is not None and target.process.poll() is not None:
         return f"target died ({_status_text(target.process.returncode)})"
-    eio = target.spec.health_eio if target.spec is not None else ("3" if target.client_pings else "4")
+    eio = handshake_eio(target)
     failure = _handshake_failure(target, eio, timeout)
     if failure is not None and failure[0] == "reset":  # a process dying while it accepts: look once more
         failure = _handshake_failure(target, eio, timeout)

@@ -16,8 +16,8 @@ import pytest
 
 from harness.eio import SessionEnded, query
 from harness.sio import SioClient
-from harness.targets import Target
-from harness.ws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsClient, encode_frame
+from harness.targets import Target, handshake_eio
+from harness.ws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsClient, accept_key, encode_frame
 from wirekit import handshake_works, raw_exchange
 
 PROTOCOL_ERROR, INVALID_PAYLOAD, TOO_BIG = 1002, 1007, 1009
@@ -551,3 +551,27 @@ def test_WS_11_unmasked_client_frame(case, opener, target):
     c, ws = connect(opener)
     ws.send_frame(OP_TEXT, event_frame("unmasked"), mask=False)
     closes(case, ws, target, "an unmasked client frame fails the connection", PROTOCOL_ERROR)
+
+
+# ---------------------------------------------------------------------------- WS-12 the opening handshake
+def test_WS_12_two_key_lines_refused(case, target):
+    """RFC 6455 section 11.3.1: Sec-WebSocket-Key must not appear more than once in a request; section
+    4.2.1: a server that reads a handshake other than the one described there answers an HTTP error (such
+    as 400) instead of 101. A 101 would carry the accept of one of the two keys, and which one the server
+    read is anyone's guess: the Actual names it."""
+    keys = ["dGhlIHNhbXBsZSBub25jZQ==", "DXR4dX615eRds8nRmlhqtw=="]
+    request = (
+        f"GET {query(target.sio_path, 'websocket', eio=handshake_eio(target))} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{target.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Version: 13\r\n" + "".join(f"Sec-WebSocket-Key: {key}\r\n" for key in keys) + "\r\n"
+    ).encode("ascii")
+    seen = raw_exchange(target, request, until=b"\r\n\r\n")
+    head = seen.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    status = head[0]
+    accept = next(
+        (line.split(":", 1)[1].strip() for line in head if line.lower().startswith("sec-websocket-accept:")), None
+    )
+    answered = {accept_key(key): f"the accept of key {i + 1} ({key})" for i, key in enumerate(keys)}
+    actual = {"status": status or f"no response ({len(seen)} bytes)", "accept": answered.get(accept or "", accept)}
+    case.must(status.startswith(("HTTP/1.1 4", "HTTP/1.0 4")),
+              "a WebSocket handshake with two Sec-WebSocket-Key lines is refused", "HTTP/1.1 400 …", actual)  # fmt: skip
