@@ -114,11 +114,13 @@ TEST_TARGETS := test-unit test-vectors
 # ---------------------------------------------------------------- targets
 all: $(ALL_TARGETS)
 
+# scripts/setup.sh installs what is missing (Debian packages, build/venv from requirements.txt); it
+# runs once per make, as `deps`, and whatever needs the venv waits for it: two copies at once under -j
+# would build one venv twice over.
 deps:
 	@scripts/setup.sh
 
-$(PYTHON): requirements.txt scripts/setup.sh
-	@scripts/setup.sh
+$(PYTHON): | deps
 
 test-unit: $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
 	@scripts/run-unit-tests.sh $(UNIT_BIN) $(UNIT_SBIN) $(BUILD)/examples/tour
@@ -139,12 +141,17 @@ format-py: $(PYTHON)
 
 lint: lint-py
 
-test: deps lint all $(TEST_TARGETS)
+# Setup first, then everything else with the jobs make was given (nothing compiles before the Debian
+# packages it needs are installed).
+test: deps
+	@$(MAKE) --no-print-directory test-after-setup
+
+test-after-setup: lint all $(TEST_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all codec server deps test test-unit test-vectors clean lint lint-py format-py
+.PHONY: all codec server deps test test-after-setup test-unit test-vectors clean lint lint-py format-py
 
 # The whole matrix RUNS times, comparing every case's verdict between runs (flake check).
 RUNS ?= 20
