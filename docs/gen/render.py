@@ -579,23 +579,80 @@ def render_requirements(titles: dict[str, str], session: dict, vectors: list[Vec
     return page("Requirements", "".join(body))
 
 
-def render_index(session: dict, vectors: list[Vector]) -> str:
-    return page(
-        "Socket.IO byte by byte",
-        (
-            "<h1>Socket.IO byte by byte</h1>"
-            f'<ul><li><a href="walkthrough.html">The illustrated connection</a>: one recorded connection, '
-            f"{plural(len(session['messages']), 'message')}, every byte explained.</li>"
-            f'<li><a href="vectors.html">Annotated byte vectors</a>: {plural(len(vectors), "vector")} '
-            "(accept, reject, implementation-defined).</li>"
-            '<li><a href="requirements.html">Requirements</a> illustrated by both.</li>'
-            '<li><a href="cluster-walkthrough.html">One broadcast across a cluster</a>: two servers joined '
-            "through Redis, every byte they exchange with it labelled; the "
-            '<a href="cluster-matrix.html">cluster matrix</a> judges whole clusters.</li>'
-            '<li><a href="matrix.html">Compatibility matrix</a>: every shipped target, requirement by requirement.'
-            f"{findings_links()}</li></ul>"
-        ),
-    )
+# What the index says of each page under docs/, by section. A page under docs/ that is not named here is
+# linked all the same, under "More pages": the index leaves no page out (test_generator checks it).
+INDEX_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Judging implementations",
+        [
+            ("matrix.html", "Compatibility matrix: every shipped server target, requirement by requirement"),
+            ("client-matrix.html", "Client matrix: every shipped client, requirement by requirement"),
+            ("cluster-matrix.html", "Cluster matrix: whole clusters of servers joined through Redis"),
+            ("interop.md", "Interop: the reference client against every shipped server"),
+            ("advisories.md", "Advisories: every published advisory, with the case that reproduces it"),
+            ("mutants.md", "Mutants: the suite against deliberately broken builds of the reference server"),
+            ("findings/wire-fuzzing.md", "Wire fuzzing: what the network fuzzer found on each server it ran against"),
+        ],
+    ),
+    ("About these pages", [("README.md", "How the pages are made and checked")]),
+]
+# Folders whose pages are listed by file name, one line per folder.
+INDEX_FOLDERS = {
+    "findings": "Findings per server, with the bytes of each case",
+    "client-findings": "Findings per client",
+}
+DOCS = ROOT / "docs"
+
+
+def docs_pages(extra: list[str]) -> list[str]:
+    """Every page under docs/ (HTML and Markdown, the generator's folder and the index left out) plus
+    `extra` (the pages this run writes), as paths relative to docs/."""
+    found = {
+        f.relative_to(DOCS).as_posix()
+        for f in DOCS.rglob("*")
+        if f.is_file() and f.suffix in (".html", ".md") and f.relative_to(DOCS).parts[0] != "gen"
+    }
+    return sorted((found | {e for e in extra if e.endswith((".html", ".md"))}) - {"index.html"})
+
+
+def render_index(session: dict, vectors: list[Vector], written: list[str]) -> str:
+    pages = docs_pages(written)
+    linked: set[str] = set()
+
+    def link(name: str, text: str) -> str:
+        linked.add(name)
+        return f'<a href="{E(name)}">{E(text)}</a>'
+
+    def twin(name: str) -> str:
+        """The Markdown twin of an HTML page, when there is one."""
+        md = name.removesuffix(".html") + ".md"
+        return f" ({link(md, 'Markdown')})" if name.endswith(".html") and md in pages else ""
+
+    groups = ", ".join(link(f"vectors-{g}.html", title) for g, title in VECTOR_GROUPS.items())
+    parts = [
+        "<h1>Socket.IO byte by byte</h1><h2>Learning the protocol</h2><ul>",
+        f"<li>{link('walkthrough.html', 'The illustrated connection')}: one recorded connection, "
+        f"{plural(len(session['messages']), 'message')}, every byte explained.</li>",
+        f"<li>{link('vectors.html', 'Annotated byte vectors')}: {plural(len(vectors), 'vector')} "
+        f"(accept, reject, implementation-defined); by folder: {groups}.</li>",
+        f"<li>{link('requirements.html', 'Requirements')} illustrated by both.</li>",
+        f"<li>{link('cluster-walkthrough.html', 'One broadcast across a cluster')}: two servers joined "
+        "through Redis, every byte they exchange with it labelled.</li></ul>",
+    ]
+    sections = [(title, [f"<li>{link(n, text)}{twin(n)}</li>" for n, text in entries if n in pages])
+                for title, entries in INDEX_SECTIONS]  # fmt: skip
+    findings = []
+    for folder, text in INDEX_FOLDERS.items():
+        inside = [p for p in pages if p.startswith(folder + "/") and p not in linked]
+        if inside:
+            names = ", ".join(link(p, p.split("/", 1)[1].rsplit(".", 1)[0]) for p in inside)
+            findings.append(f"<li>{E(text)}: {names}.</li>")
+    sections.insert(1, ("Findings", findings))
+    parts += [f"<h2>{E(title)}</h2><ul>{''.join(items)}</ul>" for title, items in sections if items]
+    rest = [p for p in pages if p not in linked]
+    if rest:
+        parts.append("<h2>More pages</h2><ul>" + "".join(f"<li>{link(p, p)}</li>" for p in rest) + "</ul>")
+    return page("Socket.IO byte by byte", "".join(parts))
 
 
 # ---------------------------------------------------------------------- the cluster walkthrough
@@ -658,15 +715,6 @@ def render_cluster_walk(rec: dict) -> str:
     return page("One broadcast across a cluster", '<div class="flow">' + "".join(parts) + "</div>")
 
 
-def findings_links() -> str:
-    """Links to the findings pages `make findings` wrote for the third-party servers (docs/findings/)."""
-    pages = sorted((Path(__file__).resolve().parents[1] / "findings").glob("*.md"))
-    if not pages:
-        return ""
-    links = ", ".join(f'<a href="findings/{p.name}">{html.escape(p.stem)}</a>' for p in pages)
-    return f" Findings per server, with the bytes of each case: {links}."
-
-
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#fbfbf9}
 nav,footer{padding:.6em 1.2em;background:#24313d;color:#dde}nav a,footer a{color:#fff}
@@ -721,13 +769,13 @@ def generate(out: Path, check_only: bool = False) -> list[str]:
     titles = requirement_titles()
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        "index.html": render_index(session, vectors),
         "walkthrough.html": render_walkthrough(session, titles, other),
         "requirements.html": render_requirements(titles, session, vectors),
         "cluster-walkthrough.html": render_cluster_walk(cluster_walk),
         "style.css": STYLE.lstrip(),
     }
     files.update(render_vectors(vectors, titles))
+    files["index.html"] = render_index(session, vectors, sorted(files))
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
     return []

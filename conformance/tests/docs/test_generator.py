@@ -164,3 +164,27 @@ def test_rendering_is_the_same_on_every_run(tmp_path: Path) -> None:
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0].keys() == outs[1].keys() and len(outs[0]) >= 5
     assert [n for n in outs[0] if outs[0][n] != outs[1][n]] == []
+
+
+def _linked(index_html: str) -> set[str]:
+    return {h for h in re.findall(r'href="([^"#]+)"', index_html) if h.endswith((".html", ".md"))}
+
+
+def test_the_index_links_every_page_under_docs() -> None:
+    """docs/index.html (written by `make docs`) links every page under docs/, and no page that is not there."""
+    docs = ROOT / "docs"
+    pages = {
+        p.relative_to(docs).as_posix()
+        for p in docs.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".md") and p.relative_to(docs).parts[0] != "gen"
+    }
+    linked = _linked((docs / "index.html").read_text(encoding="utf-8"))
+    assert sorted(pages - linked - {"index.html"}) == [], "pages the index leaves out (run make docs)"
+    assert sorted(linked - pages) == [], "links to pages that do not exist"
+
+
+def test_a_page_the_index_does_not_know_is_linked_all_the_same(session: dict) -> None:
+    mod = render_module()
+    index = mod.render_index(session, mod.load_vectors(), ["walkthrough.html", "some-new-report.md", "style.css"])
+    assert "some-new-report.md" in _linked(index) and "style.css" not in _linked(index)
+    assert index.index("<h2>More pages</h2>") < index.index('href="some-new-report.md"')
