@@ -1,5 +1,6 @@
 /* The client side of a Socket.IO connection: see sio/sio_client.h for the model and the
  * transition table. */
+#include <stdio.h>
 #include <string.h>
 
 #include "session_internal.h"
@@ -229,13 +230,33 @@ static size_t recovery_payload(const sio_sio_client_nsp *n, uint8_t *out)
     return w;
 }
 
+/* Whether the encoder takes a CONNECT for `nsp` with `auth` (v5 a JSON object, v4 a query): a
+ * name or an auth it refuses is the application's mistake, told by sio_sio_client_connect() in
+ * any state of the connection rather than found when the CONNECT is due. The recovery form adds
+ * only JSON strings the decoder took to a valid object, so the plain form decides. */
+static sio_err connect_encodable(const sio_sio_client *s, sio_span nsp, sio_span auth)
+{
+    sio_pkt pkt = {.type = SIO_PKT_CONNECT, .nsp = nsp};
+    if (s->protocol == 4)
+        pkt.query = auth;
+    else if (auth.len)
+        pkt.data = auth;
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = s->protocol;
+    size_t need = 0;
+    sio_err rc = sio_pkt_encode(&pkt, &opt, NULL, 0, &need);
+    return rc == SIO_ERR_BUFFER_TOO_SMALL ? SIO_OK : rc;
+}
+
 /* CONNECT for a namespace: v5 with its auth object (and its recovery state); v4 with its query
- * ("/" is implicit in v4: the server confirms it on its own). */
-static void send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
+ * ("/" is implicit in v4: the server confirms it on its own). Fails when the Engine.IO session
+ * refuses the message (a name holding 0x1E cannot travel in a v4 polling payload). */
+static sio_err send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
 {
     n->connect_sent = true;
     if (s->protocol == 4 && sio__span_is(name_of(n), "/", 1))
-        return;
+        return SIO_OK;
     uint8_t payload[SIO_SIO_CLIENT_MAX_AUTH + 2 * SIO_SIO_CLIENT_MAX_RECOVERY_TOKEN + 24];
     sio_pkt pkt = {.type = SIO_PKT_CONNECT, .nsp = name_of(n)};
     if (s->protocol == 4)
@@ -244,7 +265,7 @@ static void send_connect(sio_sio_client *s, sio_sio_client_nsp *n, uint64_t now)
         pkt.data = sio_span_of(payload, recovery_payload(n, payload));
     else if (n->auth_len)
         pkt.data = sio_span_of(n->auth, n->auth_len);
-    encode_send(s, &pkt, NULL, 0, now);
+    return encode_send(s, &pkt, NULL, 0, now);
 }
 
 /* Buffered emits go out once the namespace is joined: text, then its attachments. */
@@ -377,6 +398,18 @@ static void leave(sio_sio_client *s, sio_sio_client_nsp *n, sio_sio_client_reaso
         push_nsp(s, SIO_SIO_CLIENT_EV_DISCONNECTED, n, SIO_SPAN_NULL, reason);
 }
 
+/* A CONNECT that could not be sent when the connection opened: the namespace is refused with a
+ * payload of the client's own that names the error (a CONNECT_ERROR, as for a server refusal),
+ * rather than left waiting for a reply that cannot come. */
+static void connect_not_sent(sio_sio_client *s, sio_sio_client_nsp *n, sio_err rc)
+{
+    char message[160];
+    int len = snprintf(message, sizeof message,
+                       "{\"message\":\"the CONNECT could not be sent: %s\"}", sio_err_name(rc));
+    push_nsp(s, SIO_SIO_CLIENT_EV_CONNECT_ERROR, n, sio_span_of(message, (size_t)len), 0);
+    leave(s, n, SIO_SIO_CLIENT_REASON_CLIENT_DISCONNECT, false);
+}
+
 sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, void *user,
                                uint64_t now_ms)
 {
@@ -388,6 +421,9 @@ sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, v
     sio_sio_client_nsp *n = find(s, nsp);
     if (n && n->state != NSP_LEFT)
         return SIO_ERR_SIO_WRONG_STATE;
+    sio_err refused = connect_encodable(s, nsp, auth);
+    if (refused != SIO_OK)
+        return refused;
     uint8_t *copy = NULL;
     if (auth.len && (copy = sio__mem(MEM(s), NULL, auth.len)) == NULL)
         return SIO_ERR_NO_MEMORY;
@@ -413,9 +449,10 @@ sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, v
     n->auth_len = auth.len;
     if (auth.len)
         memcpy(n->auth, auth.ptr, auth.len);
-    if (s->state == SIO_SIO_CLIENT_OPEN)
-        send_connect(s, n, now_ms);
-    return SIO_OK;
+    sio_err rc = s->state == SIO_SIO_CLIENT_OPEN ? send_connect(s, n, now_ms) : SIO_OK;
+    if (rc != SIO_OK) /* not joining, and told so: the namespace may be asked for again */
+        leave(s, n, SIO_SIO_CLIENT_REASON_CLIENT_DISCONNECT, false);
+    return rc;
 }
 
 sio_err sio_sio_client_disconnect(sio_sio_client *s, sio_span nsp, uint64_t now_ms)
@@ -554,9 +591,13 @@ void sio_sio_client_eio_open(sio_sio_client *s, uint64_t now_ms)
     if (s->attempts)
         push_attempt(s, SIO_SIO_CLIENT_EV_RECONNECTED, s->attempts, 0);
     s->attempts = 0;
-    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next)
-        if (n->state == NSP_PENDING && !n->connect_sent)
-            send_connect(s, n, now_ms);
+    for (sio_sio_client_nsp *n = s->namespaces; n; n = n->next) {
+        if (n->state != NSP_PENDING || n->connect_sent)
+            continue;
+        sio_err rc = send_connect(s, n, now_ms);
+        if (rc != SIO_OK)
+            connect_not_sent(s, n, rc);
+    }
 }
 
 /* We end the Engine.IO session ourselves (a parse error, the connect deadline) and reconnect:
@@ -744,6 +785,9 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
         if (n->state == NSP_PENDING) {
             n->state = NSP_JOINED;
             bool recovered = take_pid(s, n, pkt);
+            /* the kept EVENTs reach the application now: their offsets count from now too */
+            for (sio_sio_client_item *it = n->early; it; it = it->next)
+                take_offset(n, sio_span_of(it->data + it->nsp_len, it->len));
             if (n->early)
                 queue_items(s, n->early, n->early_tail);
             n->early = n->early_tail = NULL;

@@ -665,6 +665,66 @@ static void test_recovery(void)
     finish();
 }
 
+/* EVENTs kept until the CONNECT reply reach the application with it, so their offsets count: an
+ * offset that came in an early event is the one the next CONNECT resumes from. */
+static void test_recovery_offset_of_early_events(void)
+{
+    start(4, true);
+    w.hold_connect = true;
+    sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
+    settle();
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2[\"news\",\"off-1\"]", 17,
+                        w.net.now);
+    sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2[\"news\",\"off-2\"]", 17,
+                        w.net.now);
+    settle();
+    CHECK(!client_saw("event /")); /* kept until the reply */
+    reply_connect("{\"sid\":\"s1\",\"pid\":\"pid-1\"}");
+    CHECK(client_saw("event / [\"news\",\"off-2\"]\nconnected / s1\n"));
+    reconnect_held(1000);
+    CHECK(server_saw("connect / {\"pid\":\"pid-1\",\"offset\":\"off-2\"}\n"));
+    finish();
+}
+
+/* A CONNECT the client cannot send is never a silent wait for a reply: connect() returns the
+ * encoder's refusal of a name or an auth in any state of the connection, and the Engine.IO
+ * session's refusal when it sends at once; a CONNECT due when the connection opens that the
+ * session refuses (a name holding 0x1E cannot travel in a v4 polling payload) ends in a
+ * CONNECT_ERROR naming the error. The namespace may be asked for again. */
+static void test_connect_not_sent(void)
+{
+    start(4, false); /* polling only */
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/"), S("[1]"), &user_root, w.net.now),
+              SIO_ERR_PKT_PAYLOAD_KIND); /* v5 auth is an object */
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/a,b"), SIO_SPAN_NULL, NULL, w.net.now),
+              SIO_ERR_PKT_NSP_COMMA);
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now),
+              SIO_OK);
+    CHECK_ERR(
+        sio_sio_client_connect(&w.client, S("/rs\x1e"), SIO_SPAN_NULL, &user_custom, w.net.now),
+        SIO_OK); /* not open yet: checked when the CONNECT is due */
+    settle();
+    CHECK(client_saw("connected / sock\n"));
+    CHECK(client_saw("connect-error /rs\x1e {\"message\":\"the CONNECT could not be sent: "
+                     "SIO_ERR_EIO_SEPARATOR_IN_TEXT\"}\n"));
+    CHECK_ERR(
+        sio_sio_client_emit(&w.client, S("/rs\x1e"), S("[\"x\"]"), NULL, 0, false, NULL, w.net.now),
+        SIO_ERR_SIO_NOT_JOINED);
+    /* open now: the session's refusal comes back from connect() itself, every time */
+    for (int i = 0; i < 2; i++)
+        CHECK_ERR(
+            sio_sio_client_connect(&w.client, S("/rs\x1e"), SIO_SPAN_NULL, &user_custom, w.net.now),
+            SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/x"), S("[1]"), NULL, w.net.now),
+              SIO_ERR_PKT_PAYLOAD_KIND);
+    CHECK_ERR(
+        sio_sio_client_connect(&w.client, S("/custom"), SIO_SPAN_NULL, &user_custom, w.net.now),
+        SIO_OK);
+    settle();
+    CHECK(client_saw("connected /custom sock\n"));
+    finish();
+}
+
 static void test_backoff(void)
 {
     sio_sio_client_config cfg;
@@ -709,6 +769,8 @@ int main(void)
     test_early_events_dropped();
     test_buffered_ack_ids_kept();
     test_recovery();
+    test_recovery_offset_of_early_events();
+    test_connect_not_sent();
     test_backoff();
     CHECK_DONE();
 }

@@ -30,13 +30,17 @@
  *   (none)       | open                                   | CONNECTING   | Engine.IO opened
  *   CONNECTING   | Engine.IO OPEN                         | OPEN         | CONNECT for each PENDING
  *                |                                        |              | nsp (v4: "/" is implicit);
+ *                |                                        |              | CONNECT_ERROR naming the
+ *                |                                        |              | error for one the Engine.IO
+ *                |                                        |              | session refuses (nsp LEFT);
  *                |                                        |              | RECONNECTED after attempts
  *   CONNECTING   | connect timeout                        | RECONNECT_   | Engine.IO closed;
  *                |                                        | WAIT / CLOSED| RECONNECT_SCHEDULED
  *   any          | connect(nsp, auth)                     | same         | CONNECT when OPEN
  *   OPEN         | EVENT / BINARY_EVENT for a PENDING nsp | OPEN         | nothing yet: kept (at most
  *                |                                        |              | MAX_EARLY_EVENTS)
- *   OPEN         | CONNECT reply for nsp                  | OPEN         | the kept EVENTs, then
+ *   OPEN         | CONNECT reply for nsp                  | OPEN         | the kept EVENTs (their
+ *                |                                        |              | offsets taken), then
  *                |                                        |              | CONNECTED (sid; recovered
  *                |                                        |              | when its v5 `pid` is the
  *                |                                        |              | one the CONNECT carried);
@@ -183,7 +187,9 @@ SIO_API sio_err sio_sio_client_open(sio_sio_client *s, const sio_sio_client_conf
 
 /* Joins `nsp` (now when open, else once open). `auth`: v5 a JSON object (empty: none); v4 a
  * URL-encoded query that travels with the namespace. SIO_ERR_SIO_WRONG_STATE when the namespace
- * is already known and not LEFT; SIO_ERR_LIMIT past the bounds above. */
+ * is already known and not LEFT; SIO_ERR_LIMIT past the bounds above; the encoder's error for a
+ * name or an auth it refuses (SIO_ERR_PKT_*), in any state; when open, the Engine.IO session's
+ * error if it refuses the CONNECT (the namespace is then not joined, and may be asked for again). */
 SIO_API sio_err sio_sio_client_connect(sio_sio_client *s, sio_span nsp, sio_span auth, void *user,
                                        uint64_t now_ms);
 
