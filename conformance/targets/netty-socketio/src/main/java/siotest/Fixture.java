@@ -216,19 +216,21 @@ public final class Fixture {
                 ack.sendAckData(a);
             }
         });
+        // FIXTURE.md's ack(rooms) and ack(records) are one argument, an array. sendAckData(List) would
+        // send the list's elements as the ack's arguments; as an Object the list is the one argument.
         on(ns, "join", (c, a, ack) -> {
             if (!a.isEmpty() && a.get(0) instanceof String room) {
                 c.joinRoom(room);
             }
-            ack.sendAckData(rooms(c));
+            ack.sendAckData((Object) rooms(c));
         });
         on(ns, "leave", (c, a, ack) -> {
             if (!a.isEmpty() && a.get(0) instanceof String room) {
                 c.leaveRoom(room);
             }
-            ack.sendAckData(rooms(c));
+            ack.sendAckData((Object) rooms(c));
         });
-        on(ns, "rooms", (c, a, ack) -> ack.sendAckData(rooms(c)));
+        on(ns, "rooms", (c, a, ack) -> ack.sendAckData((Object) rooms(c)));
         on(ns, "fixture-info", (c, a, ack) -> ack.sendAckData(info));
         on(ns, "to", (c, a, ack) -> {
             if (!a.isEmpty()) {
@@ -294,7 +296,7 @@ public final class Fixture {
                 c.disconnect();
             }
         });
-        on(ns, "log", (c, a, ack) -> ack.sendAckData(drainRecords()));
+        on(ns, "log", (c, a, ack) -> ack.sendAckData((Object) drainRecords()));
         on(ns, "app-error", (c, a, ack) -> {
             // FIXTURE.md section 3: the application fails on this event (the listener throws).
             record(entry("error", c, "message", "app-error"));
