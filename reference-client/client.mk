@@ -27,8 +27,9 @@ clients-reference: $(RC_FIXTURE)
 .PHONY: clients-reference
 
 # siocat's own tests against the reference server: scripted runs, commands on standard input and
-# an interactive session in tmux (conformance/tests/siocat; a few seconds).
-test-siocat: $(BUILD)/siocat server $(PYTHON)
+# an interactive session in tmux (conformance/tests/siocat; a few seconds); a recovered namespace
+# against Node's socket.io (the reference server has no connection-state recovery).
+test-siocat: $(BUILD)/siocat server $(PYTHON) conformance-node
 	cd conformance && ../$(PYTHON) -m pytest -q -p no:cacheprovider tests/siocat
 
 TEST_TARGETS += test-siocat

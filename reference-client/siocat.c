@@ -356,7 +356,12 @@ static void on_event(rc_client *c, const rc_event *ev, void *user)
         break;
     case RC_EV_CONNECT:
         snprintf(text, sizeof text, "%.*s", (int)ev->sid.len, (const char *)ev->sid.ptr);
-        print_app(&S.pr, now(), "connect", "nsp", "s", where, "sid", "s", text, (const char *)NULL);
+        if (ev->recovered) /* connection-state recovery: the server kept the namespace's state */
+            print_app(&S.pr, now(), "connect", "nsp", "s", where, "sid", "s", text, "recovered",
+                      "f", "true", (const char *)NULL);
+        else
+            print_app(&S.pr, now(), "connect", "nsp", "s", where, "sid", "s", text,
+                      (const char *)NULL);
         S.joined |= !strcmp(where, S.nsp);
         if (S.joined && S.close_when_joined)
             close_now();

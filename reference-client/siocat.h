@@ -25,7 +25,8 @@ void print_trace(printer *p, const rc_trace *t, uint64_t now);
 
 /* An application-level line: `what` (connect, event, ack, ...), then key/value pairs as
  * (const char *key, const char *kind, value) triples ended by NULL: kind "s" a C string, "j" raw
- * JSON (const char *), "u" an unsigned long long. */
+ * JSON (const char *), "u" an unsigned long long, "f" a flag (const char *: "true" when set,
+ * NULL when not; text shows its name alone, JSON `true`). */
 void print_app(printer *p, uint64_t now, const char *what, ...);
 
 /* An error line: stderr always, and stdout in JSON mode. */

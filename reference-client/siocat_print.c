@@ -761,9 +761,9 @@ void print_app(printer *p, uint64_t now, const char *what, ...)
             const char *kind = va_arg(ap, const char *);
             if (kind[0] == 'u') {
                 j_add(&l, key, 'u', NULL, 0, va_arg(ap, unsigned long long));
-            } else {
+            } else { /* a flag ('f') is written as its JSON value, "true" */
                 const char *v = va_arg(ap, const char *);
-                j_add(&l, key, kind[0], v, v ? strlen(v) : 0, 0);
+                j_add(&l, key, kind[0] == 'f' ? 'j' : kind[0], v, v ? strlen(v) : 0, 0);
             }
         }
         va_end(ap);
@@ -777,7 +777,10 @@ void print_app(printer *p, uint64_t now, const char *what, ...)
         const char *kind = va_arg(ap, const char *);
         if (kind[0] == 'u')
             fprintf(p->out, " %s=%llu", key, va_arg(ap, unsigned long long));
-        else if (kind[0] == 'j' || !strcmp(key, "nsp") || !strcmp(key, "name"))
+        else if (kind[0] == 'f') { /* a flag: its name alone, when set */
+            if (va_arg(ap, const char *))
+                fprintf(p->out, " %s", key);
+        } else if (kind[0] == 'j' || !strcmp(key, "nsp") || !strcmp(key, "name"))
             fprintf(p->out, " %s", va_arg(ap, const char *));
         else
             fprintf(p->out, " %s=%s", key, va_arg(ap, const char *));

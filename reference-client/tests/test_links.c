@@ -3,7 +3,7 @@
  * max_message bound on bodies (Content-Length and chunked) at the bound and one past, the linger
  * of a last POST (RC_LINGER_MS, at the bound and one before), the WebSocket handshake (a wrong
  * accept key refused), pings answered with pongs, the server's close frame answered; a server
- * that closes kept-alive connections with or just after its answers. */
+ * that closes kept-alive connections with or just after its answers; volatile emits. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,9 +293,9 @@ static const char *unmasked_payload(const char *wire, size_t *n)
     return payload;
 }
 
-static void test_websocket(void)
+/* The WebSocket of connection 0 opened: its handshake answered and the open packet sent. */
+static void websocket_open(rc_client *c)
 {
-    rc_client *c = start(RC_TRANSPORTS_WEBSOCKET, 0);
     connect(c, 0);
     CHECK(strstr(take(0), "Sec-WebSocket-Key: WlpaWlpaWlpaWlpaWlpaWg==\r\n") != NULL);
     /* base64(SHA-1("WlpaWlpaWlpaWlpaWlpaWg==" + GUID)) */
@@ -311,6 +311,12 @@ static void test_websocket(void)
     answer(c, 0, head, (size_t)hn);
     server_frame(c, 0, SIO_WS_OP_TEXT, OPEN_PACKET, strlen(OPEN_PACKET));
     CHECK(strstr(events, "1  \n") != NULL);
+}
+
+static void test_websocket(void)
+{
+    rc_client *c = start(RC_TRANSPORTS_WEBSOCKET, 0);
+    websocket_open(c);
     size_t n;
     const char *p = unmasked_payload(take(0), &n);
     CHECK(n == 2 && memcmp(p, "40", 2) == 0); /* the CONNECT */
@@ -324,6 +330,53 @@ static void test_websocket(void)
     rc_client_process(c);
     CHECK(closed[0]);
     CHECK(rc_client_state(c) == SIO_SIO_CLIENT_RECONNECT_WAIT);
+    rc_client_free(c);
+}
+
+/* A volatile emit: with the client's flag, rc_emit()'s `dropped`, and what the WebSocket carries. */
+static bool emit_volatile(rc_client *c, const char *args)
+{
+    bool dropped = false;
+    CHECK_ERR(rc_emit(c, sio_span_of("/", 1), sio_span_of(args, strlen(args)), NULL, 0,
+                      RC_EMIT_VOLATILE, NULL, NULL, &dropped),
+              SIO_OK);
+    rc_client_process(c);
+    return dropped;
+}
+
+/* Volatile emits (RC_EMIT_VOLATILE) go out only when the namespace is joined and the transport
+ * takes them at once: dropped before the CONNECT reply, while the WebSocket still holds unwritten
+ * output, and once the connection is lost; sent otherwise. A plain emit is never dropped. */
+static void test_volatile_emits(void)
+{
+    rc_client *c = start(RC_TRANSPORTS_WEBSOCKET, 0);
+    websocket_open(c);
+    size_t n;
+    const char *p = unmasked_payload(take(0), &n);
+    CHECK(n == 2 && memcmp(p, "40", 2) == 0);
+    CHECK(emit_volatile(c, "[\"v\",0]")); /* not joined yet */
+    CHECK_EQ_INT(rc_link_output(opened[0]).len, 0);
+    const char *joined = "40{\"sid\":\"a\"}";
+    server_frame(c, 0, SIO_WS_OP_TEXT, joined, strlen(joined));
+    CHECK(!emit_volatile(c, "[\"v\",1]"));
+    p = unmasked_payload(take(0), &n);
+    CHECK(n == 9 && memcmp(p, "42[\"v\",1]", 9) == 0);
+    bool dropped = true;
+    CHECK_ERR(rc_emit(c, sio_span_of("/", 1), sio_span_of("[\"plain\"]", 9), NULL, 0, 0, NULL, NULL,
+                      &dropped),
+              SIO_OK);
+    rc_client_process(c);
+    CHECK(!dropped);
+    CHECK(emit_volatile(c, "[\"v\",2]")); /* the plain emit is not written yet */
+    p = unmasked_payload(take(0), &n);
+    CHECK(n == 11 && memcmp(p, "42[\"plain\"]", 11) == 0);
+    CHECK_EQ_INT(rc_link_output(opened[0]).len, 0); /* v 2 is nowhere */
+    CHECK(!emit_volatile(c, "[\"v\",3]"));
+    p = unmasked_payload(take(0), &n);
+    CHECK(n == 9 && memcmp(p, "42[\"v\",3]", 9) == 0);
+    rc_link_closed(opened[0], 0);
+    rc_client_process(c);
+    CHECK(emit_volatile(c, "[\"v\",4]")); /* the connection is gone */
     rc_client_free(c);
 }
 
@@ -350,6 +403,7 @@ int main(void)
     test_body_bound(true);
     test_linger();
     test_websocket();
+    test_volatile_emits();
     test_wrong_accept();
     CHECK_DONE();
 }

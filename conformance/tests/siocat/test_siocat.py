@@ -5,11 +5,15 @@ is not Socket.IO), and commands typed on standard input."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socketserver
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,6 +311,8 @@ def test_commands_on_stdin(server: Server) -> None:
     d.send('emit message "hi" {"$bin":"AQID"}')
     d.expect('= event / message-back ["hi",{"$bin":"AQID"}]')
     d.send("emitack /custom message-with-ack 1")  # not joined yet: refused, and said so
+    d.send("join /custom [1]")  # an auth the encoder refuses: said so, and /custom may be joined after
+    d.send("join /a,b")  # a name the encoder refuses
     d.send("join /custom")
     d.expect("= connect /custom")
     d.send("emitack /custom message-with-ack 1 2")
@@ -320,7 +326,46 @@ def test_commands_on_stdin(server: Server) -> None:
     assert d.proc.stderr is not None
     err = d.proc.stderr.read()
     assert "emit message-with-ack:" in err  # the emit on a namespace not joined
+    assert "payload has the wrong JSON kind" in err and "namespace contains ','" in err  # the joins refused
     assert "commands: emit" in err  # the unknown command
+
+
+@pytest.fixture(scope="module")
+def node_recovery() -> Iterator[Any]:
+    """Node's socket.io running the suite's fixture with connection-state recovery on (FIXTURE.md
+    RECOVERY); the reference server has no recovery."""
+    from harness import targets
+
+    spec = targets.REGISTRY["node-socketio"]
+    missing = [str(p) for p in spec.needs if not Path(p).exists()]
+    assert not missing, f"the Node fixture is not installed ({missing}): make conformance-node"
+    t = targets.start(spec, env={"RECOVERY": "1"})
+    yield t
+    targets.stop(t)
+
+
+@pytest.mark.parametrize("mode", ["--quiet", "--json"])
+def test_a_recovered_namespace_is_shown(node_recovery: Any, mode: str) -> None:
+    """The server stops running (SIGSTOP) until siocat gives the connection up (no ping in time); when it
+    runs again it sees the connection closed under the namespace and keeps its state, and siocat's next
+    attempt joins with the pid and the last offset: the server recovers the namespace, `connect` says so."""
+    d = Driven(mode, f"http://127.0.0.1:{node_recovery.port}/")
+    first = d.expect('"event":"connect"' if mode == "--json" else "= connect / sid=")
+    d.send('emit message "before"')
+    d.expect("message-back")
+    os.kill(node_recovery.process.pid, signal.SIGSTOP)
+    try:
+        d.expect("ping timeout")
+    finally:
+        os.kill(node_recovery.process.pid, signal.SIGCONT)
+    again = d.expect('"recovered":true' if mode == "--json" else " recovered", timeout=8.0)
+    d.send("close")
+    assert d.finish() == 0
+    assert "recovered" not in first
+    if mode == "--json":
+        assert json.loads(again)["event"] == "connect" and json.loads(again)["nsp"] == "/"
+    else:
+        assert again.startswith("= connect / sid=") and again.endswith(" recovered")
 
 
 def test_end_of_stdin_closes(server: Server) -> None:
