@@ -1,7 +1,9 @@
 # Client conformance: the suite plays the server and judges Socket.IO clients (included by the top Makefile).
 #   make conformance-client CLIENT=js                     a shipped client (conformance/clientside/agents.py)
-#   make conformance-client CLIENT=js@4.7.5               another version of an npm or PyPI client, installed on demand
+#   make conformance-client CLIENT=js@4.7.5               another version of any shipped client, installed on demand
 #   make conformance-client CLIENT=js@4.6.0+engine.io-client@6.4.0   … with protocol packages pinned too (harness/packages.py)
+#   make conformance-client CLIENT=rust@0.5.0             crates.io, Maven (java@2.1.1) and Go modules (go@3.0.5) too:
+#                                                         built once under build/targets/<fixture>/<version>/
 #   make conformance-client CLIENT="./my-fixture --flag"  anyone's client fixture (conformance/CLIENT-FIXTURE.md)
 #   make conformance-client CLIENT=js CLIENT_ARGS="--req CSIO-ACK"   one requirement group
 #   make client-matrix                                    every shipped client: docs/client-matrix.{md,html}, docs/client-findings/
@@ -40,19 +42,21 @@ clients-python: $(CLIENT_CACHE)/pyvenv/.installed
 
 # rust_socketio 0.6.0 (crates.io, Cargo.lock committed), debug build (quicker to build; the fixture
 # does no work of its own) cached under build/clients/rust.
-$(CLIENT_CACHE)/rust/debug/rust-socketio-fixture: $(CLIENTS_DIR)/rust-socketio/Cargo.toml $(CLIENTS_DIR)/rust-socketio/Cargo.lock $(CLIENTS_DIR)/rust-socketio/src/main.rs
+$(CLIENT_CACHE)/rust/debug/rust-socketio-fixture: $(CLIENTS_DIR)/rust-socketio/Cargo.toml $(CLIENTS_DIR)/rust-socketio/Cargo.lock $(CLIENTS_DIR)/rust-socketio/src/main.rs $(CLIENTS_DIR)/rust-socketio/build.rs
 	cd $(CLIENTS_DIR)/rust-socketio && cargo build --locked -j2 --target-dir $(abspath $(CLIENT_CACHE)/rust)
 clients-rust: $(CLIENT_CACHE)/rust/debug/rust-socketio-fixture
 
-# io.socket:socket.io-client 2.1.2 (Maven Central), one jar with its dependencies.
-$(CLIENT_CACHE)/java/fixture.jar: $(CLIENTS_DIR)/java-socketio-client/pom.xml $(wildcard $(CLIENTS_DIR)/java-socketio-client/src/main/java/*.java)
-	mkdir -p $(CLIENT_CACHE)/java
-	cd $(CLIENTS_DIR)/java-socketio-client && mvn -q -B package -DbuildDirectory=$(abspath $(CLIENT_CACHE)/java/target)
-	cp $(CLIENT_CACHE)/java/target/fixture.jar $@
-clients-java: $(CLIENT_CACHE)/java/fixture.jar
+# io.socket:socket.io-client 2.1.2 (Maven Central): the fixture's jar beside lib/, its runtime jars (the
+# layout harness/packages.py's Maven kind gives every other version too).
+JAVA_CLIENT_JAR := $(CLIENT_CACHE)/java/java-socketio-client-fixture-1.0.jar
+$(JAVA_CLIENT_JAR): $(CLIENTS_DIR)/java-socketio-client/pom.xml $(wildcard $(CLIENTS_DIR)/java-socketio-client/src/main/java/*.java)
+	rm -rf $(CLIENT_CACHE)/java/lib && mkdir -p $(CLIENT_CACHE)/java
+	cd $(CLIENTS_DIR)/java-socketio-client && mvn -q -B package -Dfixture.out=$(abspath $(CLIENT_CACHE)/java)
+	touch $@
+clients-java: $(JAVA_CLIENT_JAR)
 
 # zishang520 socket.io clients/socket/v3 v3.0.6 (Go module proxy, go.sum committed).
-$(CLIENT_CACHE)/go/go-socketio-fixture: $(CLIENTS_DIR)/go-socketio-client/go.mod $(CLIENTS_DIR)/go-socketio-client/go.sum $(CLIENTS_DIR)/go-socketio-client/main.go
+$(CLIENT_CACHE)/go/go-socketio-fixture: $(CLIENTS_DIR)/go-socketio-client/go.mod $(CLIENTS_DIR)/go-socketio-client/go.sum $(wildcard $(CLIENTS_DIR)/go-socketio-client/*.go)
 	mkdir -p $(CLIENT_CACHE)/go
 	cd $(CLIENTS_DIR)/go-socketio-client && GOFLAGS=-mod=mod go build -p 2 -o $(abspath $@) .
 clients-go: $(CLIENT_CACHE)/go/go-socketio-fixture

@@ -47,6 +47,17 @@ def totals(index: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> Cou
     return Counter(cell(index, r) for r in reqs)
 
 
+def versions(index: dict[str, Any]) -> str:
+    """The resolved version of the client package and of its protocol dependencies, as the report
+    records them (from the lock or the build's metadata when the run started)."""
+    found = index.get("target_info", {}).get("packages") or {}
+    return ", ".join(f"{p} {v}" for p, v in found.items()) or "not recorded"
+
+
+def agent(index: dict[str, Any]) -> str:
+    return index.get("target_info", {}).get("agent") or "not recorded"
+
+
 def markdown(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]) -> str:
     names = [i["target"] for i in indexes]
     lines = [
@@ -62,6 +73,9 @@ def markdown(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requiremen
     for v in VERDICTS:
         lines.append(f"| {v} | " + " | ".join(str(totals(i, reqs)[v]) for i in indexes) + " |")
     lines.append("| cases run | " + " | ".join(str(len(i.get("cases", []))) for i in indexes) + " |")
+    lines += ["", "## Clients", "", "| client | versions | agent (the fixture's own line) |", "|---|---|---|"]
+    for i in indexes:
+        lines.append(f"| {i['target']} | {versions(i)} | {agent(i)} |")
     for title, prefix in GROUPS:
         lines += [
             "",
@@ -91,6 +105,10 @@ def html_page(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requireme
         f"<tr><td colspan='3'>{v}</td>" + "".join(f"<td>{totals(i, reqs)[v]}</td>" for i in indexes) + "</tr>"
         for v in VERDICTS
     )
+    clients = "".join(
+        f"<tr><td>{html.escape(i['target'])}</td><td>{html.escape(versions(i))}</td><td>{html.escape(agent(i))}</td></tr>"
+        for i in indexes
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Socket.IO client matrix</title>
 <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 6px;font-size:13px}}
 th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><body>
@@ -98,6 +116,7 @@ th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><bod
 <p>The suite plays the server; each client runs its fixture (conformance/CLIENT-FIXTURE.md). Requirements:
 conformance/CLIENT-REQUIREMENTS.md.</p>
 <table><tr><th colspan="3">Totals (requirements)</th>{head}</tr>{tot}</table><p></p>
+<table><tr><th>client</th><th>versions</th><th>agent (the fixture's own line)</th></tr>{clients}</table><p></p>
 <table><tr><th>ID</th><th>level</th><th>requirement</th>{head}</tr>{''.join(rows)}</table></body></html>
 """
 

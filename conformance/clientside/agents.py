@@ -95,22 +95,39 @@ class ClientSpec:
 
 JS_PROTOCOL = ("socket.io-client", "engine.io-client", "socket.io-parser", "engine.io-parser", "ws")
 PY_PROTOCOL = ("python-socketio", "python-engineio")
+RUST_PROTOCOL = ("rust_socketio", "rust_engineio")
+JAVA_PROTOCOL = (
+    "io.socket:socket.io-client",
+    "io.socket:engine.io-client",
+    "com.squareup.okhttp3:okhttp",
+    "org.json:json",
+)
+ZISHANG520 = "github.com/zishang520/socket.io"
+GO_PROTOCOL = tuple(
+    f"{ZISHANG520}/{m}/v3" for m in ("clients/socket", "clients/engine", "parsers/socket", "parsers/engine")
+)
+# The pinned Java client as conformance/client.mk builds it: the fixture's jar beside lib/ (Maven's layout,
+# the same as a version installed on demand).
+JAVA_JAR = "java-socketio-client-fixture-1.0.jar"
 
 
 def _registry() -> dict[str, ClientSpec]:
     js4 = CLIENTS_DIR / "js-socketio-client"
     js2 = CLIENTS_DIR / "js-socketio-client-v2"
     py = CLIENTS_DIR / "python-socketio"
+    rust = CLIENTS_DIR / "rust-socketio"
+    java = CLIENTS_DIR / "java-socketio-client"
+    go = CLIENTS_DIR / "go-socketio-client"
     pyvenv = CACHE / "pyvenv"
     rust_bin = CACHE / "rust" / "debug" / "rust-socketio-fixture"
-    java_jar = CACHE / "java" / "fixture.jar"
+    java_root = CACHE / "java"
     go_bin = CACHE / "go" / "go-socketio-fixture"
     ref_bin = CACHE / "reference" / "fixture"
     ref_dir = CLIENTS_DIR / "reference-client"
     specs = [
         ClientSpec(
             "js",
-            "socket.io-client 4.8.4 (npm; engine.io-client 6.6.8, socket.io-parser 4.2.7)",
+            "socket.io-client 4.8.4 (npm)",
             ("node", "fixture.js"),
             js4,
             needs=(js4 / "node_modules" / "socket.io-client",),
@@ -129,7 +146,7 @@ def _registry() -> dict[str, ClientSpec]:
         ),
         ClientSpec(
             "python-sync",
-            "python-socketio 5.18.1 Client (requests, websocket-client)",
+            "python-socketio 5.18.1 Client (PyPI; requests, websocket-client)",
             (str(pyvenv / "bin" / "python"), "fixture.py", "--sync"),
             py,
             needs=(pyvenv / "bin" / "python",),
@@ -140,7 +157,7 @@ def _registry() -> dict[str, ClientSpec]:
         ),
         ClientSpec(
             "python-async",
-            "python-socketio 5.18.1 AsyncClient (aiohttp)",
+            "python-socketio 5.18.1 AsyncClient (PyPI; aiohttp)",
             (str(pyvenv / "bin" / "python"), "fixture.py", "--async"),
             py,
             needs=(pyvenv / "bin" / "python",),
@@ -153,28 +170,33 @@ def _registry() -> dict[str, ClientSpec]:
             "rust",
             "rust_socketio 0.6.0 (crates.io)",
             (str(rust_bin),),
-            CLIENTS_DIR / "rust-socketio",
+            rust,
             needs=(rust_bin,),
             install="clients-rust",
+            # The committed Cargo.lock is the pinned build's lock.
+            source=packages.Source("cargo", "rust_socketio", rust, "rust-socketio-fixture", RUST_PROTOCOL, rust),
             # Jitter fixed at ±50 % and a ×1.5 multiplier inside the library (no setting).
             tolerance=Tolerance(gap_jitter=0.5, gap_multiplier=1.5, startup_s=10.0),
         ),
         ClientSpec(
             "java",
-            "io.socket:socket.io-client 2.1.2 (Maven; engine.io-client 2.1.0, okhttp 3.12.12)",
-            ("java", "-jar", str(java_jar)),
-            CLIENTS_DIR / "java-socketio-client",
-            needs=(java_jar,),
+            "io.socket:socket.io-client 2.1.2 (Maven Central)",
+            ("java", "-XX:TieredStopAtLevel=1", "-cp", f"{java_root / JAVA_JAR}:{java_root / 'lib' / '*'}", "Fixture"),
+            java,
+            needs=(java_root / JAVA_JAR,),
             install="clients-java",
+            source=packages.Source("maven", "io.socket:socket.io-client", java, "Fixture", JAVA_PROTOCOL, java_root),
             tolerance=Tolerance(gap_abs_ms=60.0, startup_s=20.0),
         ),
         ClientSpec(
             "go",
-            "github.com/zishang520/socket.io/clients/socket/v3 v3.0.6",
+            "zishang520 socket.io clients/socket/v3 v3.0.6 (Go modules)",
             (str(go_bin),),
-            CLIENTS_DIR / "go-socketio-client",
+            go,
             needs=(go_bin,),
             install="clients-go",
+            # The committed go.mod lists every module of the build (go.sum pins them).
+            source=packages.Source("go", f"{ZISHANG520}/clients/socket/v3", go, "go-socketio-fixture", GO_PROTOCOL, go),
         ),
         ClientSpec(
             "reference",
@@ -200,32 +222,20 @@ def _registry() -> dict[str, ClientSpec]:
 REGISTRY = _registry()
 
 
-def resolve(name: str) -> ClientSpec:
-    """A registry name, `name@version[+package@version…]` (npm and PyPI clients, installed on demand by
-    harness/packages.py as for server targets), or the command line of anyone's fixture."""
+def resolve(name: str, install: bool = False) -> ClientSpec:
+    """A registry name, `name@version[+package@version…]` (installed on demand by harness/packages.py,
+    as for the server targets: npm, PyPI, crates.io, Maven Central or Go modules, whichever the
+    client comes from), or the command line of anyone's fixture. A version is installed (and built)
+    when `install` is true; otherwise it must be installed already. Raises ValueError with one line
+    for the user when the name or the version cannot be met."""
     if name in REGISTRY:
         return REGISTRY[name]
     base = name.partition("@")[0]
     if base in REGISTRY:
         try:
-            request = packages.parse(name)
+            return _version_spec(REGISTRY[base], packages.parse(name), install)
         except packages.PackageError as err:
             raise ValueError(str(err)) from None
-        spec = REGISTRY[base]
-        if spec.source is None:
-            raise ValueError(f"{base} is built here, not taken from a registry: it has no @version")
-        root = spec.source.install_root(request)
-        kind = packages.KINDS[spec.source.kind]
-        return dataclasses.replace(
-            spec,
-            name=name,
-            description=f"{spec.source.package} {request.label} ({spec.source.kind}, installed on demand)",
-            command=(*kind.command(spec.source, root), *spec.extra_args),
-            cwd=root,
-            needs=(root / ".installed",),
-            install="",
-            request=request,
-        )
     argv = shlex.split(name)
     if not argv:
         raise ValueError("empty client")
@@ -236,13 +246,49 @@ def resolve(name: str) -> ClientSpec:
     )
 
 
-def install_version(spec: ClientSpec) -> None:
-    """Installs a `name@version` client once, beside the pinned one, with a copy of the same fixture."""
-    if spec.source is not None and spec.request is not None:
-        try:
-            packages.ensure_installed(spec.source, spec.request)
-        except packages.PackageError as err:
-            raise RuntimeError(str(err)) from None
+def _version_spec(spec: ClientSpec, request: packages.VersionRequest, install: bool) -> ClientSpec:
+    """The registry entry at another version, run from its install root with a copy of the same fixture."""
+    source = spec.source
+    if source is None:
+        raise packages.PackageError(f"{spec.name} is built here, not taken from a registry: it has no @version")
+    root = source.install_root(request)
+    if install:
+        packages.ensure_installed(source, request)
+    elif not (root / ".installed").exists():
+        name = f"{spec.name}@{request.label}"
+        raise packages.PackageError(f"{name} is not installed (make conformance-client CLIENT={name} installs it)")
+    return dataclasses.replace(
+        spec,
+        name=f"{spec.name}@{request.label}",
+        description=f"{source.package} {request.label} ({source.kind}, installed on demand)",
+        command=(*packages.KINDS[source.kind].command(source, root), *spec.extra_args),
+        cwd=root,
+        needs=(root / ".installed", root / ".built"),  # .built: compiled (or nothing to compile)
+        install="",
+        request=request,
+    )
+
+
+def resolved_packages(spec: ClientSpec) -> dict[str, str]:
+    """The version of the client package and of each of its protocol dependencies, as installed: read
+    from the lock or the build's metadata (node_modules, the virtual environment's dist-info,
+    Cargo.lock, go.mod, the jars in lib/). The project's own client names the codec it is built on.
+    {} for anyone's fixture (its `--capabilities` agent line is all the suite knows)."""
+    if spec.source is not None:
+        root = spec.cwd if spec.request is not None else spec.source.pinned_root
+        found = packages.KINDS[spec.source.kind].resolved(spec.source, root)
+        return {p: found[p] for p in spec.source.protocol_packages if p in found}
+    if spec.install == "clients-reference":
+        return {"libsiocodec": codec_version()}
+    return {}
+
+
+def codec_version() -> str:
+    """libsiocodec's version, as its pkg-config template states it."""
+    for line in (ROOT / "codec" / "siocodec.pc.in").read_text(encoding="utf-8").splitlines():
+        if line.startswith("Version:"):
+            return line.partition(":")[2].strip()
+    return "unknown"
 
 
 def fixture_env(spec: ClientSpec) -> dict[str, str]:

@@ -34,24 +34,59 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Reports name the client as their subject (the "target" field of the JSON index).
     config.option.target = config.getoption("--client")
+    if hasattr(config, "workerinput") or config.getoption("collectonly"):
+        return
+    # Once, before any worker starts: a version on demand is installed (and built) here, and the
+    # report says which client ran, at which versions (the JSON index's target_info, the terminal).
+    spec = _usable_spec(config, install=True)
+    config._conformance_target = client_info(spec)  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="session")
-def client_spec(request: pytest.FixtureRequest) -> agents.ClientSpec:
-    name = request.config.getoption("--client")
+def _usable_spec(config: pytest.Config, install: bool) -> agents.ClientSpec:
+    """The client under test, installed and built; any problem is one line for the user."""
     try:
-        spec = agents.resolve(name)
+        spec = agents.resolve(config.getoption("--client"), install=install)
     except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    try:
-        agents.install_version(spec)
-    except RuntimeError as exc:
-        raise pytest.UsageError(f"client {spec.name}: {exc}") from None
+        raise pytest.UsageError(f"client {config.getoption('--client')}: {exc}") from None
     missing = [str(p) for p in spec.needs if not p.exists()]
     if missing:
         hint = f" (`make {spec.install}` installs it)" if spec.install else ""
         raise pytest.UsageError(f"client {spec.name}: {', '.join(missing)} missing{hint}")
     return spec
+
+
+def client_info(spec: agents.ClientSpec) -> dict[str, Any]:
+    """What a report says about the client: its registry description, the version of each package it
+    runs (from the lock or build metadata) and the fixture's own agent line (`--capabilities`)."""
+    try:
+        caps = agents.capabilities(spec)
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "packages": agents.resolved_packages(spec),
+        "agent": caps.get("agent", ""),
+        "features": sorted(caps.get("features", [])),
+    }
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    info = getattr(config, "_conformance_target", None)
+    if not info:
+        return []
+    versions = ", ".join(f"{p} {v}" for p, v in info["packages"].items())
+    return [
+        f"client: {info['name']}: {info['description']}",
+        f"client packages: {versions or 'not known (a fixture command)'}",
+        f"client agent: {info['agent'] or '(none declared)'}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def client_spec(request: pytest.FixtureRequest) -> agents.ClientSpec:
+    # In a pytest-xdist worker the controller has installed it already (pytest_configure).
+    return _usable_spec(request.config, install=False)
 
 
 @pytest.fixture(scope="session")

@@ -272,7 +272,7 @@ func (f *fixture) join(nsp string, auth map[string]any) {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "--capabilities" {
-		b, _ := json.Marshal(map[string]any{"agent": "zishang520/socket.io clients/socket/v3 v3.0.6 (" + goVersion() + ")",
+		b, _ := json.Marshal(map[string]any{"agent": agent(),
 			"features": features})
 		fmt.Println(string(b))
 		return
@@ -354,4 +354,3 @@ func first(v []any) any {
 	return v[0]
 }
 
-func goVersion() string { return runtimeVersion }

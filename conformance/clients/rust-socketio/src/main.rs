@@ -104,7 +104,7 @@ fn perform(action: &Value, where_: &str) {
 fn main() {
     let arg = std::env::args().nth(1).unwrap_or_default();
     if arg == "--capabilities" {
-        say(json!({"agent": "rust_socketio 0.6.0", "features": FEATURES}));
+        say(json!({"agent": concat!("rust_socketio ", env!("RUST_SOCKETIO_VERSION")), "features": FEATURES}));
         return;
     }
     let config: Value = serde_json::from_str(&arg).expect("config JSON");

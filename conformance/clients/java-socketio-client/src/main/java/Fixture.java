@@ -258,10 +258,22 @@ public final class Fixture {
     }
   }
 
+  /** The version of io.socket:socket.io-client on the class path, from the Maven properties its jar carries
+   * (another version is built from this source by `CLIENT=java@VERSION`). */
+  static String clientVersion() {
+    try (java.io.InputStream in = IO.class.getResourceAsStream("/META-INF/maven/io.socket/socket.io-client/pom.properties")) {
+      java.util.Properties p = new java.util.Properties();
+      if (in != null) p.load(in);
+      return p.getProperty("version", "(version unknown)");
+    } catch (java.io.IOException e) {
+      return "(version unknown)";
+    }
+  }
+
   public static void main(String[] argv) throws Exception {
     if (argv.length > 0 && argv[0].equals("--capabilities")) {
       JSONObject o = new JSONObject();
-      o.put("agent", "io.socket:socket.io-client 2.1.2 (Java " + System.getProperty("java.version") + ")");
+      o.put("agent", "io.socket:socket.io-client " + clientVersion() + " (Java " + System.getProperty("java.version") + ")");
       o.put("features", new JSONArray(java.util.Arrays.asList(FEATURES)));
       System.out.println(o);
       return;
