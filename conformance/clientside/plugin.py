@@ -71,16 +71,23 @@ def client_info(spec: agents.ClientSpec) -> dict[str, Any]:
     }
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    info = getattr(config, "_conformance_target", None)
-    if not info:
-        return []
+def header_lines(info: dict[str, Any]) -> list[str]:
+    """The client, its versions and its agent line, as the terminal shows them before the cases."""
     versions = ", ".join(f"{p} {v}" for p, v in info["packages"].items())
     return [
-        f"client: {info['name']}: {info['description']}",
-        f"client packages: {versions or 'not known (a fixture command)'}",
-        f"client agent: {info['agent'] or '(none declared)'}",
+        f"client {info['name']}: {info['description']}",
+        f"  packages: {versions or 'not known (a fixture command: see its agent line)'}",
+        f"  agent: {info['agent'] or '(none declared)'}",
     ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Shown even under -q (pytest's own report header is not): which client, at which versions.
+    info = getattr(session.config, "_conformance_target", None)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if info and reporter is not None:
+        for line in header_lines(info):
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
