@@ -251,15 +251,11 @@ def _version_spec(spec: ClientSpec, request: packages.VersionRequest, install: b
     source = spec.source
     if source is None:
         raise packages.PackageError(f"{spec.name} is built here, not taken from a registry: it has no @version")
-    root = source.install_root(request)
-    if install:
-        packages.ensure_installed(source, request)
-    elif not (root / ".installed").exists():
-        name = f"{spec.name}@{request.label}"
-        raise packages.PackageError(f"{name} is not installed (make conformance-client CLIENT={name} installs it)")
+    name = f"{spec.name}@{request.label}"
+    root = packages.installed_root(source, request, install, name, f"make conformance-client CLIENT={name}")
     return dataclasses.replace(
         spec,
-        name=f"{spec.name}@{request.label}",
+        name=name,
         description=f"{source.package} {request.label} ({source.kind}, installed on demand)",
         command=(*packages.KINDS[source.kind].command(source, root), *spec.extra_args),
         cwd=root,

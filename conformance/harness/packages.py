@@ -597,6 +597,17 @@ def ensure_installed(source: Source, request: VersionRequest) -> Path:
     return root
 
 
+def installed_root(source: Source, request: VersionRequest, install: bool, name: str, how: str) -> Path:
+    """The install root of a request: installed (and built) now when `install` is true, else it must
+    have been installed already (`how` says what installs it)."""
+    root = source.install_root(request)
+    if install:
+        ensure_installed(source, request)
+    elif not (root / ".installed").exists():
+        raise PackageError(f"{name} is not installed ({how} installs it)")
+    return root
+
+
 def main(argv: list[str]) -> int:
     # Run as `python -m harness.packages`, this module is __main__: the errors targets raises are
     # those of harness.packages.

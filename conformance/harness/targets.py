@@ -403,11 +403,7 @@ def lookup(name: str, install: bool = False) -> TargetSpec:
     source = spec.source
     if source is None:
         raise packages.PackageError(f"{request.base} is built here, not taken from a registry: it has no @version")
-    root = source.install_root(request)
-    if install:
-        packages.ensure_installed(source, request)
-    elif not (root / ".installed").exists():
-        raise packages.PackageError(f"{name} is not installed (make conformance TARGET={name} installs it)")
+    root = packages.installed_root(source, request, install, name, f"make conformance TARGET={name}")
     return dataclasses.replace(
         spec,
         name=name,
