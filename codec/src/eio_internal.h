@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "copy_internal.h"
 #include "sio/eio.h"
 
 /* An output cursor that keeps counting past `cap`, so one pass both writes (when everything
@@ -26,7 +27,7 @@ static inline eio_out eio_out_make(uint8_t *buf, size_t cap)
 static inline void eio_put(eio_out *w, const void *p, size_t n)
 {
     if (n && w->len <= w->cap && n <= w->cap - w->len)
-        memcpy(w->buf + w->len, p, n);
+        sio__copy(w->buf + w->len, p, n);
     w->len += n;
 }
 

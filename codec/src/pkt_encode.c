@@ -2,6 +2,7 @@
  * options, so a packet this library sends always decodes back to itself. */
 #include <string.h>
 
+#include "copy_internal.h"
 #include "pkt_internal.h"
 #include "sio/utf8.h"
 
@@ -14,6 +15,14 @@ static void put(pkt_out *o, const void *s, size_t n)
 {
     if (o->out && o->len + n <= o->cap)
         memcpy(o->out + o->len, s, n);
+    o->len += n;
+}
+
+/* The payload: long, so it is copied with sio__copy (copy_internal.h). */
+static void put_payload(pkt_out *o, const uint8_t *s, size_t n)
+{
+    if (o->out && o->len + n <= o->cap)
+        sio__copy(o->out + o->len, s, n);
     o->len += n;
 }
 
@@ -101,11 +110,10 @@ static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options 
 sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,
                        size_t *written)
 {
-    sio_pkt_options defaults;
-    if (!opt) {
-        sio_pkt_options_init(&defaults);
-        opt = &defaults;
-    }
+    static const sio_pkt_options defaults = {
+        .protocol = 5, .compat = false, .max_attachments = SIO_PKT_MAX_ATTACHMENTS_DEFAULT};
+    if (!opt)
+        opt = &defaults; /* what sio_pkt_options_init gives */
     int type;
     sio_err e = wire_type(pkt, &type);
     if (e == SIO_OK)
@@ -133,7 +141,7 @@ sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *
     if (pkt->has_id)
         put_uint(&o, pkt->id);
     if (pkt->data.ptr)
-        put(&o, pkt->data.ptr, pkt->data.len);
+        put_payload(&o, pkt->data.ptr, pkt->data.len);
     if (written)
         *written = o.len;
     return o.len <= o.cap ? SIO_OK : SIO_ERR_BUFFER_TOO_SMALL;

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "copy_internal.h"
 #include "simd_internal.h"
 
 static bool ws_opcode_reserved(uint8_t op)
@@ -132,8 +133,7 @@ sio_err sio_ws_frame_encode(const sio_ws_frame_header *h, const uint8_t *payload
     *written = hlen + len;
     if (rc != SIO_OK || hlen + len > cap || hlen + len < hlen)
         return SIO_ERR_BUFFER_TOO_SMALL;
-    if (len > 0)
-        memcpy(out + hlen, payload, len);
+    sio__copy(out + hlen, payload, len);
     if (hh.masked)
         sio_ws_mask(out + hlen, len, hh.mask, 0);
     return SIO_OK;
