@@ -117,6 +117,12 @@ bool sio_utf8_complete(const sio_utf8_state *st)
 
 sio_err sio_utf8_validate(const uint8_t *p, size_t len, size_t *bad_at)
 {
+#if SIO__HAVE_X86
+    /* The vector path settles a valid text in one call (its tail included), without the state
+     * the incremental form keeps; only an invalid text goes on below, to locate the error. */
+    if (sio__simd_path() == SIO_SIMD_AVX2 && sio__utf8_valid_prefix_avx2(p, len) == len)
+        return SIO_OK;
+#endif
     sio_utf8_state st;
     sio_utf8_init(&st);
     sio_err rc = sio_utf8_feed(&st, p, len, bad_at);
