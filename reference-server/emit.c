@@ -320,10 +320,10 @@ bool srv_packet_from_json(srv_packet *out, srv_namespace *nsp, sio_span json,
                    .has_id = has_id,
                    .id = id,
                    .data = json};
-    size_t text_len = 0;
-    sio_pkt_encode(&pkt, NULL, NULL, 0, &text_len);
-    buf_reserve(&out->text, text_len);
-    if (sio_pkt_encode(&pkt, NULL, out->text.data, text_len, &text_len) != SIO_OK) {
+    /* sized by the same bound as srv_packet_encode, so the payload is checked once */
+    size_t cap = json.len + pkt.nsp.len + 48, text_len = 0;
+    buf_reserve(&out->text, cap);
+    if (sio_pkt_encode(&pkt, NULL, out->text.data, cap, &text_len) != SIO_OK) {
         buf_reset(&out->text);
         return false;
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eio_internal.h"
 #include "session_internal.h"
 #include "sio/eio_client.h"
 
@@ -118,8 +119,8 @@ static void ws_send(sio_eio_client *c, sio_eio_channel ch, sio_eio_type type, bo
     sio_eio_encoding enc = !binary       ? SIO_EIO_ENC_TEXT
                            : c->cfg->b64 ? SIO_EIO_ENC_BASE64
                                          : SIO_EIO_ENC_BINARY;
-    size_t need = 0;
-    sio_eio_packet_encode(c->protocol, type, enc, p, n, NULL, 0, &need);
+    /* sized by formula: the encoder checks the text once, while writing it */
+    size_t need = sio__eio_packet_encoded_len(c->protocol, enc, n);
     sio_eio_item *it = sio__item_new(MEM(c), SIO_EIO_CLIENT_EV_WS_SEND, need);
     if (it) {
         it->channel = (uint8_t)ch;

@@ -69,6 +69,10 @@ static inline size_t eio_max_records(const sio_eio_options *o)
     return o->max_records ? o->max_records : SIO_EIO_DEFAULT_MAX_RECORDS;
 }
 
+/* What sio_eio_packet_encode writes for n bytes of data in encoding `enc` when it accepts them,
+ * computed without checking them, so a caller sizes its buffer and encodes in one pass. */
+size_t sio__eio_packet_encoded_len(int protocol, sio_eio_encoding enc, size_t n);
+
 /* Writes `data` base64-encoded at the cursor. */
 void sio__eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
 

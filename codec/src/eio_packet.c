@@ -135,6 +135,19 @@ void sio__eio_put_base64(eio_out *w, const uint8_t *data, size_t n)
     w->len += need;
 }
 
+size_t sio__eio_packet_encoded_len(int protocol, sio_eio_encoding enc, size_t n)
+{
+    size_t v3_type = protocol == 3 ? 1 : 0; /* v3 keeps the type beside binary data */
+    switch (enc) {
+    case SIO_EIO_ENC_BASE64:
+        return 1 + v3_type + sio_base64_encoded_len(n);
+    case SIO_EIO_ENC_BINARY:
+        return v3_type + n;
+    default:
+        return 1 + n;
+    }
+}
+
 sio_err sio_eio_packet_encode(int protocol, sio_eio_type type, sio_eio_encoding enc,
                               const uint8_t *data, size_t n, uint8_t *out, size_t cap,
                               size_t *written)

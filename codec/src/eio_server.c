@@ -3,6 +3,7 @@
  * caller must act on waits in `events`, in the order it happened. */
 #include <string.h>
 
+#include "eio_internal.h"
 #include "session_internal.h"
 #include "sio/eio_server.h"
 
@@ -66,8 +67,8 @@ static void ws_send(sio_eio_server *s, sio_eio_channel ch, sio_eio_type type, bo
     sio_eio_encoding enc = !binary  ? SIO_EIO_ENC_TEXT
                            : s->b64 ? SIO_EIO_ENC_BASE64
                                     : SIO_EIO_ENC_BINARY;
-    size_t need = 0;
-    sio_eio_packet_encode(s->protocol, type, enc, p, n, NULL, 0, &need);
+    /* sized by formula: the encoder checks the text once, while writing it */
+    size_t need = sio__eio_packet_encoded_len(s->protocol, enc, n);
     sio_eio_item *it = item_new(s, SIO_EIO_SERVER_EV_WS_SEND, need);
     if (it) {
         it->channel = (uint8_t)ch;

@@ -107,6 +107,33 @@ static sio_err check_fields(const sio_pkt *pkt, int type, const sio_pkt_options 
     return sio__pkt_check_validated_payload(type, pkt->data, opt);
 }
 
+static size_t decimal_digits(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 10; v /= 10)
+        n++;
+    return n;
+}
+
+/* Mirrors the writes of sio_pkt_encode below, field by field. */
+size_t sio__pkt_encoded_len(const sio_pkt *pkt)
+{
+    size_t n = 1; /* type */
+    if (pkt->attachments > 0)
+        n += decimal_digits(pkt->attachments) + 1;
+    if (!is_root(pkt->nsp) || pkt->query.len > 0) {
+        n += is_root(pkt->nsp) ? 1 : pkt->nsp.len;
+        if (pkt->query.len > 0)
+            n += 1 + pkt->query.len;
+        n += 1;
+    }
+    if (pkt->has_id)
+        n += decimal_digits(pkt->id);
+    if (pkt->data.ptr)
+        n += pkt->data.len;
+    return n;
+}
+
 sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,
                        size_t *written)
 {

@@ -12,4 +12,8 @@ sio_err sio__pkt_check_validated_payload(int type, sio_span data, const sio_pkt_
  * verdicts and offsets, reading each object without first scanning for its end. */
 sio_err sio__pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at);
 
+/* The length of the text sio_pkt_encode writes for `pkt` when it accepts it, computed from the
+ * fields without checking them, so a caller sizes its buffer and encodes in one pass. */
+size_t sio__pkt_encoded_len(const sio_pkt *pkt);
+
 #endif

@@ -1,5 +1,6 @@
 /* What the Socket.IO sessions (server and client side) share: the inbox that assembles binary
  * packets from copies of their messages, and packet encoding into allocated memory. */
+#include "pkt_internal.h"
 #include "session_internal.h"
 
 /* Slots and the copy table exist only once a binary packet has come: a connection that never
@@ -121,15 +122,15 @@ sio_err sio__pkt_encode_alloc(const sio_allocator *a, const sio_pkt *pkt, int pr
     opt.protocol = protocol;
     if (pkt->attachments > opt.max_attachments)
         opt.max_attachments = pkt->attachments;
-    size_t need = 0;
-    *out = NULL;
-    sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &need);
-    if (rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    *out = sio__mem(a, NULL, need ? need : 1);
-    if (!*out)
-        return SIO_ERR_NO_MEMORY;
-    rc = sio_pkt_encode(pkt, &opt, *out, need, len);
+    /* Sized from the fields, so the payload is checked once, while it is written. Without
+     * memory, a check-only pass still gives a refused packet its own error first. */
+    size_t need = sio__pkt_encoded_len(pkt), ignored;
+    *out = sio__mem(a, NULL, need);
+    if (!*out) {
+        sio_err rc = sio_pkt_encode(pkt, &opt, NULL, 0, &ignored);
+        return rc != SIO_OK && rc != SIO_ERR_BUFFER_TOO_SMALL ? rc : SIO_ERR_NO_MEMORY;
+    }
+    sio_err rc = sio_pkt_encode(pkt, &opt, *out, need, len);
     if (rc != SIO_OK) {
         sio__mem(a, *out, 0);
         *out = NULL;

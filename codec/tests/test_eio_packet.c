@@ -1,4 +1,6 @@
 /* Engine.IO single packets, v4 and v3 (EIO-PKT-01, 02, 03, 04, 05, 06, 08, 09, 10, 11, 16, 18). */
+#include "eio_internal.h" /* sio__eio_packet_encoded_len, called directly (codec/src) */
+
 #include "check.h"
 #include "sio/eio.h"
 
@@ -162,6 +164,27 @@ static void test_encode(void)
         SIO_ERR_UTF8_INVALID);
 }
 
+/* The length the session encoders size their buffers by is what the encoder writes, for each
+ * encoding and protocol, at every base64 group boundary (n = 3k, 3k + 1, 3k + 2). */
+static void test_encoded_len(void)
+{
+    static const sio_eio_encoding encs[] = {SIO_EIO_ENC_TEXT, SIO_EIO_ENC_BASE64,
+                                            SIO_EIO_ENC_BINARY};
+    uint8_t data[300], out[512];
+    memset(data, 'x', sizeof data);
+    for (int protocol = 3; protocol <= 4; protocol++) {
+        for (size_t e = 0; e < sizeof encs / sizeof encs[0]; e++) {
+            for (size_t n = 0; n <= sizeof data; n += n < 8 ? 1 : 73) {
+                size_t want = 0;
+                CHECK_ERR(sio_eio_packet_encode(protocol, SIO_EIO_MESSAGE, encs[e], data, n, out,
+                                                sizeof out, &want),
+                          SIO_OK);
+                CHECK_EQ_INT(sio__eio_packet_encoded_len(protocol, encs[e], n), want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     test_text_types();
@@ -169,5 +192,6 @@ int main(void)
     test_base64_records();
     test_binary_frames();
     test_encode();
+    test_encoded_len();
     CHECK_DONE();
 }

@@ -1,6 +1,10 @@
 /* Socket.IO packet encoder: the documents' examples byte for byte, namespace and type rules,
  * sizing, refusals, and decode(encode(p)) == p. */
+#include "pkt_internal.h"     /* sio__pkt_encoded_len, called directly (codec/src) */
+#include "session_internal.h" /* sio__pkt_encode_alloc, likewise */
+
 #include "check.h"
+#include "counting_alloc.h"
 #include "sio/packet.h"
 
 static sio_span S(const char *s)
@@ -30,6 +34,7 @@ static void check_encode(const sio_pkt *p, const sio_pkt_options *opt, const cha
     if (e != SIO_OK)
         return;
     CHECK_STR(buf, n, want);
+    CHECK_EQ_INT(sio__pkt_encoded_len(p), n); /* what the sessions size their buffers by */
     /* Round trip: what we write decodes back to the same fields. */
     sio_pkt back;
     CHECK_ERR(sio_pkt_decode(buf, n, opt, &back, NULL), SIO_OK);
@@ -212,6 +217,71 @@ static void test_writer_to_packet(void)
                  "{\"x\":[{\"_placeholder\":true,\"num\":1}]}]");
 }
 
+/* Ack ids and attachment counts at each number of digits and one past (9/10, 99/100, ...), up to
+ * the largest id, with and without namespace and query: the length computed from the fields is
+ * what the encoder writes. */
+static void test_encoded_len_digits(void)
+{
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = 4;
+    opt.max_attachments = 100000;
+    char want[128];
+    uint8_t buf[128];
+    size_t n;
+    for (uint64_t p10 = 1; p10 <= SIO_PKT_ACK_ID_MAX; p10 *= 10) {
+        uint64_t ids[] = {p10 - 1, p10};
+        for (int k = 0; k < 2; k++) {
+            sio_pkt p = make(2, "/chat", (long long)ids[k], 0, "[\"a\"]");
+            snprintf(want, sizeof want, "2/chat,%llu[\"a\"]", (unsigned long long)ids[k]);
+            check_encode(&p, NULL, want);
+        }
+    }
+    sio_pkt p = make(3, "/", (long long)SIO_PKT_ACK_ID_MAX, 0, "[]");
+    check_encode(&p, NULL, "39007199254740991[]");
+    for (uint32_t att = 1; att <= 100000; att *= 10) {
+        uint32_t counts[] = {att - 1 ? att - 1 : 1, att};
+        for (int k = 0; k < 2; k++) {
+            p = make(6, "/", 7, counts[k], "[]");
+            snprintf(want, sizeof want, "6%u-7[]", counts[k]);
+            check_encode(&p, &opt, want);
+        }
+    }
+    p = make(0, "/", -1, 0, NULL);
+    p.query = sio_span_of("t=1", 3); /* the root written as "/" because a query follows */
+    check_encode(&p, &opt, "0/?t=1,");
+    p = make(0, "/admin", -1, 0, "{}");
+    p.query = sio_span_of("t=1", 3);
+    check_encode(&p, &opt, "0/admin?t=1,{}");
+    /* a refused packet still gets its error, with the buffer sized from its fields */
+    p = make(2, "/", -1, 0, "[\"connect\"]");
+    CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sio__pkt_encoded_len(&p), &n),
+              SIO_ERR_PKT_EVENT_RESERVED);
+}
+
+/* The sessions' encoder sizes its block from the fields and checks the packet while writing it;
+ * without memory a refused packet still gets its own error, an accepted one SIO_ERR_NO_MEMORY. */
+static void test_encode_alloc(void)
+{
+    sio_pkt ok = make(2, "/chat", 5, 0, "[\"hi\"]"), refused = make(2, "/", -1, 0, "[\"connect\"]");
+    uint8_t *text = (uint8_t *)"not touched";
+    size_t len = 0;
+    CHECK_ERR(sio__pkt_encode_alloc(&counting, &ok, 5, &text, &len), SIO_OK);
+    CHECK_STR(text, len, "2/chat,5[\"hi\"]");
+    CHECK_EQ_INT(live_blocks, 1);
+    sio__mem(&counting, text, 0);
+    CHECK_ERR(sio__pkt_encode_alloc(&counting, &refused, 5, &text, &len),
+              SIO_ERR_PKT_EVENT_RESERVED);
+    CHECK(text == NULL);
+    fail_after = 0;
+    CHECK_ERR(sio__pkt_encode_alloc(&counting, &ok, 5, &text, &len), SIO_ERR_NO_MEMORY);
+    CHECK(text == NULL);
+    CHECK_ERR(sio__pkt_encode_alloc(&counting, &refused, 5, &text, &len),
+              SIO_ERR_PKT_EVENT_RESERVED);
+    fail_after = -1;
+    CHECK_EQ_INT(live_blocks, 0);
+}
+
 int main(void)
 {
     test_examples();
@@ -219,5 +289,7 @@ int main(void)
     test_refusals();
     test_sizing();
     test_writer_to_packet();
+    test_encoded_len_digits();
+    test_encode_alloc();
     CHECK_DONE();
 }
