@@ -1,5 +1,6 @@
-/* Strict RFC 8259 validation, iterative: the nesting is a bit stack (1 = object) so a hostile
- * text cannot drive recursion, and the depth bound is checked where each level opens. */
+/* Strict RFC 8259 validation, iterative: the nesting is a stack of container kinds, one byte a
+ * level, so a hostile text cannot drive recursion, and the depth bound is checked where each
+ * level opens. */
 #include <string.h>
 
 #include "simd_internal.h"
@@ -9,46 +10,13 @@ typedef struct json_scan {
     const uint8_t *p;
     size_t n, i;
     size_t err_at;
-    uint32_t depth, max_depth;
-    uint8_t stack[SIO_JSON_MAX_DEPTH_CAP / 8];
+    uint32_t max_depth;
 } json_scan;
 
 static sio_err scan_fail(json_scan *s, sio_err e, size_t at)
 {
     s->err_at = at;
     return e;
-}
-
-/* Whitespace bytes are all at or below ' ', so most calls return after one comparison. */
-static inline void skip_ws(json_scan *s)
-{
-    if (s->i < s->n && s->p[s->i] > ' ')
-        return;
-    while (s->i < s->n) {
-        uint8_t c = s->p[s->i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        s->i++;
-    }
-}
-
-static bool top_is_object(const json_scan *s)
-{
-    uint32_t d = s->depth - 1;
-    return (s->stack[d / 8] >> (d % 8)) & 1u;
-}
-
-static sio_err push(json_scan *s, bool object)
-{
-    if (s->depth >= s->max_depth)
-        return scan_fail(s, SIO_ERR_JSON_DEPTH, s->i);
-    uint32_t d = s->depth++;
-    if (object)
-        s->stack[d / 8] |= (uint8_t)(1u << (d % 8));
-    else
-        s->stack[d / 8] &= (uint8_t) ~(1u << (d % 8));
-    s->i++;
-    return SIO_OK;
 }
 
 static int hex_value(uint8_t c)
@@ -205,19 +173,44 @@ static size_t scan_utf8_sequence(const uint8_t *p, size_t n, size_t i, size_t *b
     return i + need + 1;
 }
 
-/* s->i points at the opening quote. */
-static sio_err scan_string(json_scan *s)
+/* Bytes of string content that need no attention (ASCII from 0x20 on, except '"' and '\\')
+ * eight at a time: the result has bit 7 of each byte that stops the scan set, and its lowest set
+ * bit is exact (a byte's borrow only reaches the bytes above it, after a byte that stops). */
+static inline uint64_t string_stops(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t stops = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+                     ((w - ones * 0x20) & ~w) | w;
+    return stops & high;
+}
+
+/* The first byte at or after p[i] that is not plain string content (n when none). */
+static inline size_t plain_run_end(const uint8_t *p, size_t n, size_t i)
+{
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t stops = string_stops(w);
+        if (stops)
+            return i + (size_t)__builtin_ctzll(stops) / 8;
+    }
+    while (i < n && string_plain[p[i]])
+        i++;
+    return i;
+}
+
+/* The rest of a string from p[i] on, where something other than plain content was met: escapes,
+ * non-ASCII characters (the first invalid one is reported at the closing quote, so that a
+ * control byte or a bad escape later in the string still wins, as when the raw bytes were checked
+ * as a whole), control bytes, the end of the text. */
+static sio_err scan_string_rest(json_scan *s, size_t i)
 {
     const uint8_t *p = s->p;
-    size_t n = s->n, i = s->i + 1;
+    size_t n = s->n;
     size_t bad = SIZE_MAX; /* first byte that is not valid UTF-8 */
     for (;;) {
-        /* Four bytes per bounds check while they last; strings end within a few. */
-        while (n - i >= 4 && string_plain[p[i]] && string_plain[p[i + 1]] &&
-               string_plain[p[i + 2]] && string_plain[p[i + 3]])
-            i += 4;
-        while (i < n && string_plain[p[i]])
-            i++;
+        i = plain_run_end(p, n, i);
         if (i >= n)
             break;
         uint8_t c = p[i];
@@ -277,132 +270,175 @@ static sio_err scan_number(json_scan *s)
     return SIO_OK;
 }
 
-/* With the whole word in bounds, one comparison settles the usual case; the loop finds the
- * offending byte otherwise. */
-static inline sio_err scan_literal(json_scan *s, const char *word, size_t wlen)
+/* The literal at s->i is not the whole word: the first byte that differs, or the end. */
+static sio_err literal_error(json_scan *s, const char *word, size_t wlen)
 {
-    if (s->n - s->i >= wlen && memcmp(s->p + s->i, word, wlen) == 0) {
-        s->i += wlen;
-        return SIO_OK;
-    }
     for (size_t k = 0; k < wlen; k++) {
         if (s->i + k >= s->n)
             return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
         if (s->p[s->i + k] != (uint8_t)word[k])
             return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i + k);
     }
-    s->i += wlen;
-    return SIO_OK;
+    return SIO_OK; /* not reached: the word differs somewhere */
 }
 
-static sio_err scan_scalar(json_scan *s)
+/* Index of the first byte at or after p[i] that is not JSON whitespace (n at the latest).
+ * Whitespace bytes are all at or below ' ', so most calls return after one comparison. */
+static inline size_t ws_end(const uint8_t *p, size_t n, size_t i)
 {
-    uint8_t c = s->p[s->i];
-    if (c == '"')
-        return scan_string(s);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return scan_number(s);
-    if (c == 't')
-        return scan_literal(s, "true", 4);
-    if (c == 'f')
-        return scan_literal(s, "false", 5);
-    if (c == 'n')
-        return scan_literal(s, "null", 4);
-    return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
+    const uint64_t ws = (UINT64_C(1) << ' ') | (1u << '\t') | (1u << '\n') | (1u << '\r');
+    while (i < n && p[i] <= ' ' && ((ws >> p[i]) & 1))
+        i++;
+    return i;
 }
 
-typedef enum scan_state { WANT_VALUE, WANT_KEY, WANT_MEMBER_END } scan_state;
-
-/* Closes the innermost container; *object becomes the kind of the one around it. */
-static void pop(json_scan *s, bool *object)
+/* The usual number: an optional '-' and digits, without a leading zero, and no fraction or
+ * exponent after them. Index past it, or 0 for the full grammar (scan_number) to judge. */
+static inline size_t plain_number_end(const uint8_t *p, size_t n, size_t i)
 {
-    s->i++;
-    s->depth--;
-    *object = s->depth > 0 && top_is_object(s);
+    size_t start = i + (p[i] == '-'), k = start;
+    while (k < n && (uint8_t)(p[k] - '0') <= 9)
+        k++;
+    if (k == start || (k - start > 1 && p[start] == '0'))
+        return 0;
+    if (k < n && (p[k] == '.' || (p[k] | 0x20) == 'e'))
+        return 0;
+    return k;
 }
 
-/* s->i is at '{' or '['. An empty container is closed at once. */
-static sio_err open_container(json_scan *s, uint8_t c, bool *object, scan_state *state)
+/* Index past the literal at p[i] ('t', 'f' or 'n'), or 0 when the text has not the whole word. */
+static inline size_t literal_end(const uint8_t *p, size_t n, size_t i)
 {
-    sio_err e = push(s, c == '{');
-    if (e != SIO_OK)
-        return e;
-    *object = c == '{';
-    skip_ws(s);
-    if (s->i < s->n && s->p[s->i] == (c == '{' ? '}' : ']')) {
-        pop(s, object);
-        *state = WANT_MEMBER_END;
-    } else {
-        *state = c == '{' ? WANT_KEY : WANT_VALUE;
+    uint32_t w, want;
+    if (n - i < 4)
+        return 0;
+    memcpy(&w, p + i, 4);
+    if (p[i] == 'f') {
+        memcpy(&want, "fals", 4);
+        return w == want && n - i >= 5 && p[i + 4] == 'e' ? i + 5 : 0;
     }
-    return SIO_OK;
+    memcpy(&want, p[i] == 't' ? "true" : "null", 4);
+    return w == want ? i + 4 : 0;
 }
 
-/* s->i is at the byte c where a member key is due; the ':' after it is consumed. */
-static sio_err scan_key(json_scan *s, uint8_t c)
-{
-    if (c != '"')
-        return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
-    sio_err e = scan_string(s);
-    if (e != SIO_OK)
-        return e;
-    skip_ws(s);
-    if (s->i == s->n)
-        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
-    if (s->p[s->i] != ':')
-        return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
-    s->i++;
-    return SIO_OK;
-}
-
-/* After a value inside a container: a comma or the matching closer. */
-static sio_err member_end(json_scan *s, uint8_t c, bool *object, scan_state *state)
-{
-    if (c == ',') {
-        s->i++;
-        *state = *object ? WANT_KEY : WANT_VALUE;
-    } else if (c == (*object ? '}' : ']')) {
-        pop(s, object);
-    } else {
-        return scan_fail(s, SIO_ERR_JSON_SYNTAX, s->i);
-    }
-    return SIO_OK;
-}
-
-/* The kind of the innermost open container is kept in `object`, so only closing a level reads
- * the bit stack. Every state needs a byte, so the end of the text is checked once per step. */
+/* One pass over the text with the grammar as a state machine of three states (a value is due,
+ * a value has ended, a member name is due), the position and the innermost container's kind in
+ * locals. The common tokens are read inline; the rest (escapes, non-ASCII, fractions, errors)
+ * goes through the functions above, which take and give back the position in `s`. */
 static sio_err scan_text(json_scan *s)
 {
-    skip_ws(s);
-    if (s->i == s->n)
-        return scan_fail(s, SIO_ERR_JSON_EMPTY, s->i);
-    scan_state state = WANT_VALUE;
+    const uint8_t *p = s->p;
+    size_t n = s->n, i = ws_end(p, n, 0), next;
+    uint8_t is_object[SIO_JSON_MAX_DEPTH_CAP];
+    uint32_t depth = 0;
     bool object = false;
-    for (;;) {
-        if (state == WANT_MEMBER_END && s->depth == 0)
-            break;
-        if (s->i == s->n)
-            return scan_fail(s, SIO_ERR_JSON_TRUNCATED, s->n);
-        uint8_t c = s->p[s->i];
-        sio_err e;
-        if (state == WANT_MEMBER_END) {
-            e = member_end(s, c, &object, &state);
-        } else if (state == WANT_KEY) {
-            e = scan_key(s, c);
-            state = WANT_VALUE;
-        } else if (c == '{' || c == '[') {
-            e = open_container(s, c, &object, &state);
+    sio_err e;
+    if (i == n)
+        return scan_fail(s, SIO_ERR_JSON_EMPTY, i);
+
+value: /* i < n */
+    switch (p[i]) {
+    case '"':
+        next = plain_run_end(p, n, i + 1);
+        if (next < n && p[next] == '"') {
+            i = next + 1;
         } else {
-            e = scan_scalar(s);
-            state = WANT_MEMBER_END;
+            if ((e = scan_string_rest(s, next)) != SIO_OK)
+                return e;
+            i = s->i;
         }
-        if (e != SIO_OK)
-            return e;
-        skip_ws(s);
+        goto after_value;
+    case '{':
+    case '[':
+        if (depth >= s->max_depth)
+            return scan_fail(s, SIO_ERR_JSON_DEPTH, i);
+        object = p[i] == '{';
+        is_object[depth++] = object;
+        i = ws_end(p, n, i + 1);
+        if (i == n)
+            return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
+        if (p[i] == (object ? '}' : ']'))
+            goto close;
+        if (object)
+            goto key;
+        goto value;
+    case 't':
+    case 'f':
+    case 'n':
+        if ((next = literal_end(p, n, i)) == 0) {
+            s->i = i;
+            return literal_error(s, p[i] == 't' ? "true" : p[i] == 'f' ? "false" : "null",
+                                 p[i] == 'f' ? 5 : 4);
+        }
+        i = next;
+        goto after_value;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        if ((next = plain_number_end(p, n, i)) == 0) {
+            s->i = i;
+            if ((e = scan_number(s)) != SIO_OK)
+                return e;
+            next = s->i;
+        }
+        i = next;
+        goto after_value;
+    default:
+        return scan_fail(s, SIO_ERR_JSON_SYNTAX, i);
     }
-    if (s->i != s->n)
-        return scan_fail(s, SIO_ERR_JSON_TRAILING, s->i);
-    return SIO_OK;
+
+close: /* p[i] closes the innermost container */
+    i++;
+    depth--;
+    object = depth > 0 && is_object[depth - 1];
+
+after_value:
+    i = ws_end(p, n, i);
+    if (depth == 0) {
+        if (i != n)
+            return scan_fail(s, SIO_ERR_JSON_TRAILING, i);
+        return SIO_OK;
+    }
+    if (i == n)
+        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
+    if (p[i] == (object ? '}' : ']'))
+        goto close;
+    if (p[i] != ',')
+        return scan_fail(s, SIO_ERR_JSON_SYNTAX, i);
+    i = ws_end(p, n, i + 1);
+    if (i == n)
+        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
+    if (!object)
+        goto value;
+
+key: /* i < n, in an object */
+    if (p[i] != '"')
+        return scan_fail(s, SIO_ERR_JSON_SYNTAX, i);
+    next = plain_run_end(p, n, i + 1);
+    if (next < n && p[next] == '"') {
+        i = next + 1;
+    } else {
+        if ((e = scan_string_rest(s, next)) != SIO_OK)
+            return e;
+        i = s->i;
+    }
+    i = ws_end(p, n, i);
+    if (i == n)
+        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
+    if (p[i] != ':')
+        return scan_fail(s, SIO_ERR_JSON_SYNTAX, i);
+    i = ws_end(p, n, i + 1);
+    if (i == n)
+        return scan_fail(s, SIO_ERR_JSON_TRUNCATED, n);
+    goto value;
 }
 
 sio_err sio_json_validate(const uint8_t *p, size_t len, const sio_json_options *opt, size_t *err_at)
@@ -412,7 +448,6 @@ sio_err sio_json_validate(const uint8_t *p, size_t len, const sio_json_options *
     s.n = len;
     s.i = 0;
     s.err_at = 0;
-    s.depth = 0;
     s.max_depth = (opt && opt->max_depth) ? opt->max_depth : SIO_JSON_MAX_DEPTH_DEFAULT;
     if (s.max_depth > SIO_JSON_MAX_DEPTH_CAP || (p == NULL && len > 0))
         return SIO_ERR_INVALID_ARGUMENT;

@@ -178,6 +178,101 @@ static void test_embedded_nul(void)
     CHECK_ERR(sio_json_validate(NULL, 0, NULL, &at), SIO_ERR_JSON_EMPTY);
 }
 
+/* The validator reads string content eight bytes at a time and the usual numbers and literals
+ * without the full grammar: every kind of byte that ends a plain run is placed at each offset
+ * around those words, and each short form is cut at every length, in strings that are values,
+ * member names and the whole text. */
+static void expect_at(const char *text, size_t n, sio_err err, size_t at)
+{
+    size_t got_at = 999;
+    sio_err got = sio_json_validate((const uint8_t *)text, n, NULL, &got_at);
+    if (got != err || (err != SIO_OK && got_at != at))
+        fprintf(stderr, "%.*s: got %s at %zu, want %s at %zu\n", (int)n, text, sio_err_name(got),
+                got_at, sio_err_name(err), at);
+    CHECK_ERR(got, err);
+    if (err != SIO_OK)
+        CHECK_EQ_INT(got_at, at);
+}
+
+static void test_string_words(void)
+{
+    static const struct {
+        const char *stop; /* what follows the run of plain bytes */
+        sio_err err;
+        size_t at; /* from the first byte of `stop` */
+    } stops[] = {
+        {"\"", SIO_OK, 0},
+        {"\x01\"", SIO_ERR_JSON_CONTROL_CHAR, 0},
+        {"\x1f\"", SIO_ERR_JSON_CONTROL_CHAR, 0},
+        {"\\n\"", SIO_OK, 0},
+        {"\\q\"", SIO_ERR_JSON_ESCAPE, 1},
+        {"\\u00e9x\"", SIO_OK, 0},
+        {"\xc3\xa9\"", SIO_OK, 0},
+        {"\xf0\x9f\x99\x82\"", SIO_OK, 0},
+        {"\xc3\"", SIO_ERR_JSON_UTF8, 0},
+        {"\xff\x01\"", SIO_ERR_JSON_CONTROL_CHAR, 1},
+        {"\x7f\x20\"", SIO_OK, 0},
+        {"", SIO_ERR_JSON_TRUNCATED, 0},
+    };
+    static const char *const wraps[][2] = {{"", ""}, {"[", ",1]"}, {"{", ":0}"}, {" [", "] "}};
+    char text[96];
+    for (size_t s = 0; s < sizeof stops / sizeof stops[0]; s++) {
+        for (size_t w = 0; w < sizeof wraps / sizeof wraps[0]; w++) {
+            for (size_t run = 0; run <= 20; run++) {
+                size_t n = 0;
+                n += (size_t)sprintf(text + n, "%s\"", wraps[w][0]);
+                for (size_t k = 0; k < run; k++)
+                    text[n++] = (char)('a' + k % 26);
+                size_t stop_at = n;
+                n += (size_t)sprintf(text + n, "%s", stops[s].stop);
+                bool closed = stops[s].stop[0] != 0;
+                if (closed)
+                    n += (size_t)sprintf(text + n, "%s", wraps[w][1]);
+                sio_err err = stops[s].err;
+                size_t at = err == SIO_ERR_JSON_TRUNCATED ? n : stop_at + stops[s].at;
+                expect_at(text, n, err, at);
+            }
+        }
+    }
+}
+
+static void test_short_forms(void)
+{
+    /* Every cut of a literal or number inside an array, then the whole form followed by a byte
+     * that may not follow it. */
+    static const char *const forms[] = {"true", "false", "null", "-12", "0", "123456789", "1.5",
+                                        "-0e+1"};
+    char text[64];
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        size_t len = strlen(forms[f]);
+        for (size_t cut = 1; cut <= len; cut++) {
+            int n = sprintf(text, "[%.*s", (int)cut, forms[f]);
+            expect_at(text, (size_t)n, SIO_ERR_JSON_TRUNCATED, (size_t)n);
+            n = sprintf(text, "%.*s", (int)cut, forms[f]);
+            bool is_number = forms[f][0] == '-' || (forms[f][0] >= '0' && forms[f][0] <= '9');
+            bool complete = cut == len || (is_number && forms[f][cut - 1] >= '0' &&
+                                           forms[f][cut - 1] <= '9');
+            if (complete)
+                expect_at(text, (size_t)n, SIO_OK, 0);
+        }
+        int n = sprintf(text, "[%sx]", forms[f]);
+        expect_at(text, (size_t)n, SIO_ERR_JSON_SYNTAX, len + 1);
+        n = sprintf(text, "%s ,", forms[f]);
+        expect_at(text, (size_t)n, SIO_ERR_JSON_TRAILING, len + 1);
+    }
+    expect_at("[tru]", 5, SIO_ERR_JSON_SYNTAX, 4);
+    expect_at("[fals]", 6, SIO_ERR_JSON_SYNTAX, 5);
+    expect_at("[falsy]", 7, SIO_ERR_JSON_SYNTAX, 5);
+    expect_at("[nul ]", 6, SIO_ERR_JSON_SYNTAX, 4);
+    expect_at("[truefalse]", 11, SIO_ERR_JSON_SYNTAX, 5);
+    expect_at("[-]", 3, SIO_ERR_JSON_NUMBER, 2);
+    expect_at("-", 1, SIO_ERR_JSON_TRUNCATED, 1);
+    expect_at("[0123]", 6, SIO_ERR_JSON_NUMBER, 1);
+    expect_at("[-00]", 5, SIO_ERR_JSON_NUMBER, 2);
+    expect_at("[1E2,1e-2,10.25]", 16, SIO_OK, 0);
+    expect_at("[1.]", 4, SIO_ERR_JSON_NUMBER, 3);
+}
+
 static void nested(char *buf, size_t depth, char open, char close)
 {
     for (size_t i = 0; i < depth; i++) {
@@ -295,6 +390,8 @@ int main(void)
     test_mutations_against_cjson();
     test_tables();
     test_embedded_nul();
+    test_string_words();
+    test_short_forms();
     test_depth();
     test_prefixes();
     CHECK_DONE();
