@@ -1,38 +1,28 @@
 /* JSON validation 64 bytes at a time, for the vector paths (scan_avx2.c).
  *
- * A vector path classifies one 64-byte block into bit masks, bit i for byte i (quotes,
- * backslashes, whitespace, the punctuation , : and the four brackets, digits, '0', control
- * bytes, bytes >= 0x80) and says
- * whether the block is valid UTF-8 as far as it goes. Everything after that is shared and works
- * on whole masks, so that the work per token is a few bit operations and no branch:
+ * In two stages, after the structural indexing of simdjson (Langdale and Lemire, "Parsing
+ * gigabytes of JSON per second", 2019):
  *
- *   1. escapes: each backslash not itself escaped escapes the next byte, which must be one of
- *      " \ / b f n r t u (\u: four hex digits, surrogates in pairs, checked on the bytes);
- *   2. strings: the unescaped quotes, prefix-XORed, mark the bytes inside strings (the opening
- *      quote included, the closing one not);
- *   3. containers: a loop over the brackets alone keeps the stack of open containers and marks
- *      which bytes lie directly inside an object, an array, or neither (the top level);
- *   4. grammar, as successors: every token but the first follows the end of another token,
- *      past whitespace. Adding a token-end mask, shifted by one, to the whitespace mask carries
- *      each bit over the whitespace run after it and lands it on the next token. JSON's grammar
- *      is then a handful of rules on where the tokens after each kind of token land: after '{'
- *      a quote or '}', after ':' a value, after a member name ':', after a value ',' or the
- *      closer of its container, after ',' a member name (in an object) or a value (in an
- *      array). Member names are the strings that land after '{' or after ',' in an object;
- *      their closing quotes are found by adding their opening quotes to the inside-string mask
- *      (the carry runs to the end of the string). Every ':' must land after a member name;
- *   5. atoms (runs of other bytes outside strings): a run of digits is a valid number when it
- *      is the whole atom (found again by one addition) and has no leading zero; any other atom
- *      (true, false, null, a sign, a fraction, an exponent, garbage) is checked byte by byte.
+ *   1. a vector path classifies one 64-byte block into bit masks, bit i for byte i (quotes,
+ *      backslashes, whitespace, the structural bytes , : [ ] { }, control bytes, bytes >= 0x80)
+ *      and says whether the block is valid UTF-8 as far as it goes. On the masks: each backslash
+ *      not itself escaped escapes the next byte, which must be one of " \ / b f n r t u (\u:
+ *      four hex digits, surrogates in pairs, checked on the bytes); the unescaped quotes,
+ *      prefix-XORed, mark the bytes inside strings (the opening quote included, the closing one
+ *      not); a control byte inside a string, a backslash or a byte >= 0x80 outside one is an
+ *      error. What is left are the tokens: the structural bytes outside strings, the opening
+ *      quotes, and the first byte of each atom (a run of other bytes outside strings: a number
+ *      or a literal, checked on its bytes, together with the byte after it);
+ *   2. the grammar walks the tokens alone, one table look-up each: a state (what may come next)
+ *      and the token's class give the next state, or the opening or closing of a container,
+ *      whose stack holds the state to resume after it. String contents and whitespace are never
+ *      visited.
  *
- * Every addition, shift and the string and container state carry over from one block to the
- * next. The text's start is a token end too, so the first token must be a value, and at the end
- * nothing may be pending but the top value's end.
- *
- * It only ever answers "valid" or "not sure": any doubt (an error of any kind, a nesting deeper
- * than max_depth) returns false, and the scalar validator then decides and reports the error
- * and its offset. So the vector paths accept exactly what the scalar path accepts and never
- * need to reproduce its error reporting. */
+ * The string state, the atom run and the escape carry over from one block to the next, and so
+ * do the grammar's state and stack. It only ever answers "valid" or "not sure": any doubt (an
+ * error of any kind, a nesting deeper than max_depth) returns false, and the scalar validator
+ * then decides and reports the error and its offset. So the vector paths accept exactly what
+ * the scalar path accepts and never need to reproduce its error reporting. */
 #ifndef SIO_JSON_BLOCKS_H
 #define SIO_JSON_BLOCKS_H
 
@@ -42,7 +32,7 @@
 
 /* One block's classification, bit i for byte i. */
 typedef struct json_block_masks {
-    uint64_t quote, backslash, ws, comma, colon, bracket, digit, zero, ctrl, high;
+    uint64_t quote, backslash, ws, structural, digit, zero, ctrl, high;
     bool utf8_error; /* the block (with the bytes before it) is not valid UTF-8 */
 } json_block_masks;
 
@@ -56,35 +46,111 @@ typedef struct json_escapes_state {
     size_t pair_backslash; /* the backslash of a low surrogate already checked with its pair */
 } json_escapes_state;
 
-/* One bit each, carried from a block to the next: a token end whose successor is not found yet
- * (the block ended first, or the whitespace after it did), per kind of token end. */
-typedef struct json_pending {
-    uint64_t start, open_object, open_array, comma, colon, name, value;
-} json_pending;
+/* The grammar's states: what the next token may be. */
+enum {
+    JSON_ST_START,        /* the top value */
+    JSON_ST_VALUE_OBJECT, /* a member's value, after ':' */
+    JSON_ST_VALUE_ARRAY,  /* an element, after ',' */
+    JSON_ST_ARRAY_FIRST,  /* an element or ']', after '[' */
+    JSON_ST_KEY,          /* a member name, after ',' */
+    JSON_ST_OBJECT_FIRST, /* a member name or '}', after '{' */
+    JSON_ST_COLON,        /* ':' after a member name */
+    JSON_ST_AFTER_OBJECT, /* ',' or '}' after a member's value */
+    JSON_ST_AFTER_ARRAY,  /* ',' or ']' after an element */
+    JSON_ST_END           /* nothing: the top value is complete */
+};
+
+/* The transitions live in registers, not in a table in memory, so that a token costs the state
+ * a shift and a mask rather than a load: for each kind of token a 64-bit row holds the next
+ * state of every state, six bits each (state k's at bits 6k..6k+5). A state is kept as six times
+ * its number, the shift that reads its entry; entries from 60 on are actions. */
+#define JSON_SHIFT(state) (6 * (state))
+enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL };
+#define JSON_ENTRY(state, next) ((uint64_t)(next) << JSON_SHIFT(state))
+/* Every entry JSON_DO_FAIL but the ones given. */
+#define JSON_ALL_FAIL                                                                              \
+    (JSON_ENTRY(0, JSON_DO_FAIL) | JSON_ENTRY(1, JSON_DO_FAIL) | JSON_ENTRY(2, JSON_DO_FAIL) |     \
+     JSON_ENTRY(3, JSON_DO_FAIL) | JSON_ENTRY(4, JSON_DO_FAIL) | JSON_ENTRY(5, JSON_DO_FAIL) |     \
+     JSON_ENTRY(6, JSON_DO_FAIL) | JSON_ENTRY(7, JSON_DO_FAIL) | JSON_ENTRY(8, JSON_DO_FAIL) |     \
+     JSON_ENTRY(9, JSON_DO_FAIL))
+#define JSON_SET(state, next) (JSON_ENTRY(state, JSON_DO_FAIL ^ (next)))
+/* (JSON_ALL_FAIL ^ JSON_SET(k, x) puts x in entry k, as JSON_DO_FAIL has every bit set.) */
+#define JSON_STARTS_VALUE(next)                                                                    \
+    (JSON_SET(JSON_ST_START, next) | JSON_SET(JSON_ST_VALUE_OBJECT, next) |                        \
+     JSON_SET(JSON_ST_VALUE_ARRAY, next) | JSON_SET(JSON_ST_ARRAY_FIRST, next))
+/* A string or an atom completes a value: where the grammar goes next, by where it stood. */
+#define JSON_VALUE_DONE                                                                            \
+    (JSON_SET(JSON_ST_START, JSON_SHIFT(JSON_ST_END)) |                                            \
+     JSON_SET(JSON_ST_VALUE_OBJECT, JSON_SHIFT(JSON_ST_AFTER_OBJECT)) |                            \
+     JSON_SET(JSON_ST_VALUE_ARRAY, JSON_SHIFT(JSON_ST_AFTER_ARRAY)) |                              \
+     JSON_SET(JSON_ST_ARRAY_FIRST, JSON_SHIFT(JSON_ST_AFTER_ARRAY)))
+
+#define JSON_ROW_ATOM (JSON_ALL_FAIL ^ JSON_VALUE_DONE)
+#define JSON_ROW_QUOTE                                                                             \
+    (JSON_ALL_FAIL ^ JSON_VALUE_DONE ^ JSON_SET(JSON_ST_KEY, JSON_SHIFT(JSON_ST_COLON)) ^           \
+     JSON_SET(JSON_ST_OBJECT_FIRST, JSON_SHIFT(JSON_ST_COLON)))
+#define JSON_ROW_OPEN_OBJECT (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_OBJECT))
+#define JSON_ROW_OPEN_ARRAY  (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_ARRAY))
+#define JSON_ROW_CLOSE_OBJECT                                                                      \
+    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_OBJECT_FIRST, JSON_DO_CLOSE) ^                               \
+     JSON_SET(JSON_ST_AFTER_OBJECT, JSON_DO_CLOSE))
+#define JSON_ROW_CLOSE_ARRAY                                                                       \
+    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_ARRAY_FIRST, JSON_DO_CLOSE) ^                                \
+     JSON_SET(JSON_ST_AFTER_ARRAY, JSON_DO_CLOSE))
+#define JSON_ROW_COMMA                                                                             \
+    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_AFTER_OBJECT, JSON_SHIFT(JSON_ST_KEY)) ^                     \
+     JSON_SET(JSON_ST_AFTER_ARRAY, JSON_SHIFT(JSON_ST_VALUE_ARRAY)))
+#define JSON_ROW_COLON (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_COLON, JSON_SHIFT(JSON_ST_VALUE_OBJECT)))
+
+/* The row of each byte that starts a token: every byte but the seven structural ones starts an
+ * atom (the atom check judges it). */
+#define A JSON_ROW_ATOM
+#define JSON_ROW16_ATOM A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A
+static const uint64_t json_token_row[256] = {
+    JSON_ROW16_ATOM, /* 0x00 */
+    JSON_ROW16_ATOM, /* 0x10 */
+    A, A, JSON_ROW_QUOTE, A, A, A, A, A, A, A, A, A, JSON_ROW_COMMA, A, A, A, /* 0x20 */
+    A, A, A, A, A, A, A, A, A, A, JSON_ROW_COLON, A, A, A, A, A, /* 0x30 */
+    JSON_ROW16_ATOM, /* 0x40 */
+    A, A, A, A, A, A, A, A, A, A, A, JSON_ROW_OPEN_ARRAY, A, JSON_ROW_CLOSE_ARRAY, A, A, /* 0x50 */
+    JSON_ROW16_ATOM, /* 0x60 */
+    A, A, A, A, A, A, A, A, A, A, A, JSON_ROW_OPEN_OBJECT, A, JSON_ROW_CLOSE_OBJECT, A, A, /* 0x70 */
+    JSON_ROW16_ATOM, /* 0x80 */
+    JSON_ROW16_ATOM, /* 0x90 */
+    JSON_ROW16_ATOM, /* 0xA0 */
+    JSON_ROW16_ATOM, /* 0xB0 */
+    JSON_ROW16_ATOM, /* 0xC0 */
+    JSON_ROW16_ATOM, /* 0xD0 */
+    JSON_ROW16_ATOM, /* 0xE0 */
+    JSON_ROW16_ATOM, /* 0xF0 */
+};
+#undef JSON_ROW16_ATOM
+#undef A
+
+/* Where the grammar resumes once a container opened in a state closes, by the same shifts. */
+#define JSON_AFTER_CONTAINER (JSON_ALL_FAIL ^ JSON_VALUE_DONE)
 
 typedef struct json_walk {
     const uint8_t *p;
     size_t n;
-    uint64_t in_string;   /* all ones when a string is open at the end of the last block */
+    uint64_t in_string;  /* all ones when a string is open at the end of the last block */
     uint64_t atom_carry;  /* 1 when the last block ended inside an atom */
-    uint64_t name_carry;  /* 1 when a member name is open at the end of the last block */
     uint64_t digit_carry; /* 1 when a run of digits starting an atom reached the block's end */
     uint64_t zero_carry;  /* 1 when an atom started with '0' at the last byte of the block */
-    json_pending pend;
+    uint32_t state; /* JSON_SHIFT of the grammar's state */
     uint32_t depth, max_depth;
-    uint64_t levels; /* the innermost 64 levels, bit 0 the innermost: 1 for an object */
-    uint64_t *stack; /* bit d - 64 for level d + 1 once more than 64 are open */
+    uint8_t *resume; /* resume[d]: the state after the container at depth d + 1 closes */
 } json_walk;
 
-JSON_INLINE void json_walk_init(json_walk *w, json_escapes_state *es, uint64_t *stack,
+JSON_INLINE void json_walk_init(json_walk *w, json_escapes_state *es, uint8_t *resume,
                                 const uint8_t *p, size_t n, uint32_t max_depth)
 {
     memset(w, 0, sizeof *w);
     w->p = es->p = p;
     w->n = es->n = n;
-    w->pend.start = 1;
+    w->state = JSON_SHIFT(JSON_ST_START);
     w->max_depth = max_depth;
-    w->stack = stack;
+    w->resume = resume;
     es->carry = 0;
     es->pair_backslash = SIZE_MAX;
 }
@@ -94,43 +160,9 @@ JSON_INLINE unsigned json_ctz64(uint64_t x)
     return (unsigned)__builtin_ctzll(x);
 }
 
-/* Bit i of the result is the XOR of bits 0..i: 1 inside a string that opened in this block. */
-JSON_INLINE uint64_t json_prefix_xor(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
-/* a + b, where b's bit 0 also brings in *carry (the callers' b never has bit 0 set when a carry
- * comes in); *carry becomes the carry out. */
-JSON_INLINE uint64_t json_add(uint64_t a, uint64_t b, uint64_t *carry)
-{
-    uint64_t sum = a + (b | *carry);
-    *carry = sum < a;
-    return sum;
-}
-
-/* Where the tokens after some token ends stand: `moved` holds the byte after each end, which
- * the addition carries over the whitespace run starting there (if any) onto the next token.
- * *pending brings in an end from the previous block (as the byte before bit 0) and takes out
- * one whose successor lies beyond this block: `next` (an end on the last byte) or one carried
- * past the block's end. */
-JSON_INLINE uint64_t json_land(uint64_t moved, uint64_t ws, uint64_t *pending, uint64_t next)
-{
-    uint64_t landed = json_add(ws, moved, pending) & ~ws;
-    *pending |= next;
-    return landed;
-}
-
-JSON_INLINE uint64_t json_successors(uint64_t ends, uint64_t ws, uint64_t *pending)
-{
-    return json_land(ends << 1, ws, pending, ends >> 63);
-}
+/* Bit i of the result is the XOR of bits 0..i: 1 inside a string that opened in this block.
+ * Each vector path gives its own (a carry-less multiply where there is one). */
+typedef uint64_t (*json_prefix_xor_fn)(uint64_t x);
 
 /* Bytes that may follow an atom: whitespace, punctuation, a quote. */
 static const uint8_t json_atom_end[256] = {
@@ -291,164 +323,97 @@ static bool json_digit_atom_ok(const uint8_t *p, size_t n, size_t at)
     return json_atom_ok(p, n, start);
 }
 
-/* Which brackets of a block open, and which belong to objects. */
-typedef struct json_brackets {
-    uint64_t opens, objects;
-} json_brackets;
-
-/* The containers: for each bracket of the block at p[base] (in order) the stack moves, and the
- * bytes after it get the context it leaves. *object and *array come back with the bytes that
- * lie directly inside an object or an array: the loop only notes where each of the two changes
- * (a flip on the byte after the bracket), and a prefix XOR spreads the flips. The innermost 64
- * levels of the stack live in one register (bit 0: the innermost is an object), so a bracket
- * costs a shift, not a load; deeper levels (max_depth above 64) go to w->stack. The bracket's
- * kind is read from its byte: { and [ have bit 1 set, } and ] not; { and } have bit 5 set.
- * False when a bracket does not match or the nesting passes max_depth. */
-JSON_INLINE bool json_containers(json_walk *w, uint64_t brackets, size_t base, json_brackets *kinds,
-                                 uint64_t *object, uint64_t *array)
+/* a + b, where b's bit 0 also brings in *carry (the callers' b never has bit 0 set when a carry
+ * comes in); *carry becomes the carry out. */
+JSON_INLINE uint64_t json_add(uint64_t a, uint64_t b, uint64_t *carry)
 {
-    uint64_t object_in = (uint64_t)0 - (w->depth > 0 && (w->levels & 1));
-    uint64_t array_in = (uint64_t)0 - (w->depth > 0 && !(w->levels & 1));
-    uint64_t object_flips = 0, array_flips = 0, opens = 0, objects = 0;
-    uint64_t levels = w->levels;
-    uint32_t d = w->depth;
-    bool in_object = object_in != 0, in_array = array_in != 0;
-    const uint8_t *p = w->p + base;
-    while (brackets) {
-        unsigned b = json_ctz64(brackets);
-        uint64_t bit = brackets & (0 - brackets);
-        brackets &= brackets - 1;
-        uint64_t object = (p[b] >> 5) & 1;
-        objects |= bit & (0 - object);
-        if (p[b] & 2) {
-            if (d >= w->max_depth)
-                return false;
-            if (d >= 64) /* the level falling out of the register is kept in memory */
-                w->stack[(d - 64) / 64] = (w->stack[(d - 64) / 64] & ~((uint64_t)1 << (d % 64))) |
-                                          (levels >> 63) << (d % 64);
-            levels = levels << 1 | object;
-            d++;
-            opens |= bit;
-        } else {
-            if (d == 0 || (levels & 1) != object)
-                return false;
-            levels >>= 1;
-            d--;
-            if (d >= 64) /* a level comes back from memory */
-                levels |= ((w->stack[(d - 64) / 64] >> (d % 64)) & 1) << 63;
-        }
-        bool now_object = d > 0 && (levels & 1), now_array = d > 0 && !(levels & 1);
-        /* on the last byte, bit << 1 is 0: the change shows from the next block on */
-        object_flips |= (bit << 1) & (0 - (uint64_t)(in_object != now_object));
-        array_flips |= (bit << 1) & (0 - (uint64_t)(in_array != now_array));
-        in_object = now_object;
-        in_array = now_array;
-    }
-    w->levels = levels;
-    w->depth = d;
-    kinds->opens = opens;
-    kinds->objects = objects;
-    *object = json_prefix_xor(object_flips) ^ object_in;
-    *array = json_prefix_xor(array_flips) ^ array_in;
+    uint64_t sum = a + (b | *carry);
+    *carry = sum < a;
+    return sum;
+}
+
+/* Atoms that start with a digit are numbers made of digits alone when the run of digits from
+ * their start (found by one addition: the carry runs through it) ends where the atom does; then
+ * only a leading zero can be wrong, and the run after a '0' must end at once. The others (a
+ * sign, a fraction, an exponent, a literal, garbage) are checked on their bytes. */
+JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block_masks *m, uint64_t other,
+                               uint64_t atom_start, size_t base)
+{
+    uint64_t digits = other & m->digit;
+    uint64_t digit_start = atom_start & m->digit;
+    uint64_t run_end = json_add(digits, digit_start, &w->digit_carry) & ~digits;
+    uint64_t zero_start = atom_start & m->zero;
+    uint64_t zero_ok = zero_start << 1 | w->zero_carry;
+    w->zero_carry = zero_start >> 63;
+    if (zero_ok & ~run_end)
+        return false;
+    for (uint64_t longer = run_end & other; longer; longer &= longer - 1)
+        if (!json_digit_atom_ok(w->p, w->n, base + json_ctz64(longer)))
+            return false;
+    for (uint64_t others = atom_start & ~m->digit; others; others &= others - 1)
+        if (!json_atom_ok(w->p, w->n, base + json_ctz64(others)))
+            return false;
     return true;
 }
 
-/* Everything after classification, for the block starting at p[base]. */
+/* The tokens of one block (block: the bytes classified, p + base or a padded copy), in order,
+ * through the grammar. */
+JSON_INLINE bool json_walk_tokens(json_walk *w, const uint8_t *block, uint64_t tokens)
+{
+    uint32_t state = w->state, depth = w->depth;
+    while (tokens) {
+        unsigned k = json_ctz64(tokens);
+        tokens &= tokens - 1;
+        uint64_t row = json_token_row[block[k]];
+        uint32_t next = (uint32_t)(row >> state) & 63;
+        if (next < JSON_DO_CLOSE) {
+            state = next;
+        } else if (next == JSON_DO_CLOSE) {
+            state = w->resume[--depth];
+        } else if (next != JSON_DO_FAIL && depth < w->max_depth) {
+            w->resume[depth++] = (uint8_t)((JSON_AFTER_CONTAINER >> state) & 63);
+            state = next == JSON_DO_OPEN_OBJECT ? JSON_SHIFT(JSON_ST_OBJECT_FIRST)
+                                                : JSON_SHIFT(JSON_ST_ARRAY_FIRST);
+        } else {
+            return false;
+        }
+    }
+    w->state = state;
+    w->depth = depth;
+    return true;
+}
+
+/* Everything after classification, for the block at p[base] (classified from `block`). */
 JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, const json_block_masks *m,
-                                 size_t base)
+                                 const uint8_t *block, size_t base, json_prefix_xor_fn prefix_xor)
 {
     uint64_t escaped = 0;
     if ((m->backslash | es->carry) && !json_escapes(es, m->backslash, base, &escaped))
         return false;
     uint64_t quote = m->quote & ~escaped;
-    uint64_t in_string = json_prefix_xor(quote) ^ w->in_string;
+    uint64_t in_string = prefix_xor(quote) ^ w->in_string;
     w->in_string = (uint64_t)0 - (in_string >> 63);
     uint64_t outside = ~in_string;
     /* Control bytes inside strings, backslashes or bytes >= 0x80 outside them. */
     uint64_t bad = (m->ctrl & in_string) | ((m->backslash | m->high) & outside);
     if (bad | m->utf8_error)
         return false;
-
-    uint64_t open_quote = quote & in_string, close_quote = quote & outside;
-    uint64_t ws = m->ws & outside, comma = m->comma & outside, colon = m->colon & outside;
-    uint64_t brackets = m->bracket & outside;
-    uint64_t in_object, in_array;
-    json_brackets kinds;
-    if (!json_containers(w, brackets, base, &kinds, &in_object, &in_array))
-        return false;
-    uint64_t at_top = ~(in_object | in_array);
-    uint64_t opens = kinds.opens, closes = brackets & ~kinds.opens;
-    uint64_t open_object = opens & kinds.objects, open_array = opens & ~kinds.objects;
-    uint64_t other = ~(m->ws | m->comma | m->colon | m->bracket | quote | in_string);
+    uint64_t other = ~(m->ws | m->structural | quote | in_string);
     uint64_t atom_start = other & ~(other << 1 | w->atom_carry);
-    uint64_t after_atom = (other << 1 | w->atom_carry) & ~other;
     w->atom_carry = other >> 63;
-    uint64_t value_start = open_quote | opens | atom_start;
-
-    json_pending *pend = &w->pend;
-    uint64_t after_start = json_successors(0, ws, &pend->start);
-    uint64_t after_open_object = json_successors(open_object, ws, &pend->open_object);
-    uint64_t after_open_array = json_successors(open_array, ws, &pend->open_array);
-    uint64_t after_comma = json_successors(comma, ws, &pend->comma);
-    uint64_t after_colon = json_successors(colon, ws, &pend->colon);
-    /* Member names, and their closing quotes: the carry of the addition runs from the opening
-     * quote through the string and stops on its closing quote. */
-    uint64_t name_open = open_quote & (after_open_object | (after_comma & in_object));
-    uint64_t name_close = json_add(in_string, name_open, &w->name_carry) & outside;
-    uint64_t after_name = json_successors(name_close, ws, &pend->name);
-    /* Values end at a closing quote (not a name's), a closer, or an atom's last byte; for atoms
-     * the byte after it is known already (an atom on a block's last byte is the next block's
-     * after_atom). */
-    uint64_t value_end = (close_quote & ~name_close) | closes;
-    uint64_t after_value =
-        json_land(value_end << 1 | after_atom, ws, &pend->value, value_end >> 63);
-
-    uint64_t err =
-        (after_start & ~value_start) | (after_open_object & ~(open_quote | closes)) |
-        (after_open_array & ~(value_start | closes)) | (after_colon & ~value_start) |
-        (after_name & ~colon) | (colon & ~after_name) |
-        (after_comma & ((in_object & ~open_quote) | (in_array & ~value_start) | at_top)) |
-        (after_value & (at_top | ~(comma | closes)));
-    /* Which kind of closer stands after '{' or a value was checked by the container loop. */
-
-    /* Atoms: digits-only atoms by mask, the rest byte by byte. */
-    uint64_t digits = other & m->digit;
-    uint64_t digit_start = atom_start & m->digit;
-    uint64_t run_end = json_add(digits, digit_start, &w->digit_carry) & ~digits;
-    uint64_t zero_start = atom_start & m->zero;
-    /* A leading '0' must be the whole run of digits: its run ends on the next byte. */
-    uint64_t zero_ok = zero_start << 1 | w->zero_carry;
-    w->zero_carry = zero_start >> 63;
-    err |= zero_ok & ~run_end;
-    if (err)
-        return false;
-    uint64_t not_digits = run_end & other;
-    while (not_digits) {
-        if (!json_digit_atom_ok(w->p, w->n, base + json_ctz64(not_digits)))
-            return false;
-        not_digits &= not_digits - 1;
-    }
-    uint64_t others = atom_start & ~m->digit;
-    while (others) {
-        if (!json_atom_ok(w->p, w->n, base + json_ctz64(others)))
-            return false;
-        others &= others - 1;
-    }
-    return true;
+    uint64_t tokens = (m->structural & outside) | (quote & in_string) | atom_start;
+    return json_walk_tokens(w, block, tokens) && json_atoms_ok(w, m, other, atom_start, base);
 }
 
-/* After the last block: the top value complete, nothing else pending, no string left open. */
+/* After the last block: the top value complete, no string left open. */
 JSON_INLINE bool json_walk_finish(const json_walk *w)
 {
-    const json_pending *p = &w->pend;
-    /* The top value ended before the text did (p->value), or with its last byte (an atom). */
-    return w->depth == 0 && w->in_string == 0 && (p->value | w->atom_carry) &&
-           !(p->start | p->open_object | p->open_array | p->comma | p->colon | p->name);
+    return w->state == JSON_SHIFT(JSON_ST_END) && w->in_string == 0;
 }
 
 /* The block loop each vector path runs with its own classifier: `classify` fills the masks of
- * one 64-byte block, carrying the UTF-8 state `u8` from block to block, and `u8_pending` says
- * whether the text ends inside a character. The last, partial block is classified from a copy
+ * one 64-byte block, carrying the UTF-8 state `u8` from block to block, `u8_pending` says
+ * whether the text ends inside a character, and `prefix_xor` is the path's prefix XOR. The last, partial block is classified from a copy
  * padded with spaces, which are whitespace to the grammar and ASCII to UTF-8. Inlined into each
  * path, where both functions are known and inlined too. */
 typedef void (*json_classify_fn)(const uint8_t *p, void *u8, json_block_masks *m);
@@ -456,17 +421,17 @@ typedef bool (*json_u8_pending_fn)(const void *u8);
 
 JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_depth,
                                     json_classify_fn classify, json_u8_pending_fn u8_pending,
-                                    void *u8)
+                                    json_prefix_xor_fn prefix_xor, void *u8)
 {
     json_walk w;
     json_escapes_state es;
-    uint64_t stack[SIO_JSON_MAX_DEPTH_CAP / 64];
+    uint8_t resume[SIO_JSON_MAX_DEPTH_CAP];
     json_block_masks m;
-    json_walk_init(&w, &es, stack, p, n, max_depth);
+    json_walk_init(&w, &es, resume, p, n, max_depth);
     size_t base = 0;
     for (; n - base >= 64; base += 64) {
         classify(p + base, u8, &m);
-        if (!json_walk_block(&w, &es, &m, base))
+        if (!json_walk_block(&w, &es, &m, p + base, base, prefix_xor))
             return false;
     }
     if (base < n) {
@@ -474,7 +439,7 @@ JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_dep
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + base, n - base);
         classify(tail, u8, &m);
-        if (!json_walk_block(&w, &es, &m, base))
+        if (!json_walk_block(&w, &es, &m, tail, base, prefix_xor))
             return false;
     } else if (u8_pending(u8)) {
         return false;

@@ -7,9 +7,18 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "json_blocks.h"
-
 #define AVX2 SIO__TARGET_AVX2 __attribute__((always_inline)) static inline
+
+/* The prefix XOR of the JSON blocks as one carry-less multiply by all ones (every CPU with AVX2
+ * has it; simd.c checks both). */
+AVX2 uint64_t prefix_xor_clmul(uint64_t x)
+{
+    __m128i all_ones = _mm_set1_epi8((char)0xFF);
+    return (uint64_t)_mm_cvtsi128_si64(
+        _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), all_ones, 0));
+}
+
+#include "json_blocks.h"
 
 /* ---------------------------------------------------------------- UTF-8
  * Validation by look-up (after Keiser and Lemire, "Validating UTF-8 in less than one instruction
@@ -213,7 +222,9 @@ enum {
     CL_BRACKET = 4,     /* 0x5B 0x5D 0x7B 0x7D */
     CL_SPACE = 8,       /* 0x20 */
     CL_CONTROL_WS = 16, /* 0x09 0x0A 0x0D */
-    CL_DIGIT = 32       /* 0x30..0x39 */
+    CL_DIGIT = 32,      /* 0x30..0x39 */
+    CL_STRUCTURAL = CL_COMMA | CL_COLON | CL_BRACKET,
+    CL_WS = CL_SPACE | CL_CONTROL_WS
 };
 
 static const uint8_t json_by_low[16] = {CL_SPACE | CL_DIGIT,
@@ -269,14 +280,12 @@ AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
     __m256i lo = _mm256_loadu_si256((const __m256i *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
     __m256i cl_lo = json_classes(lo), cl_hi = json_classes(hi);
-    m->comma = CLASS_BITS(CL_COMMA);
-    m->colon = CLASS_BITS(CL_COLON);
-    m->bracket = CLASS_BITS(CL_BRACKET);
-    m->ws = CLASS_BITS(CL_SPACE | CL_CONTROL_WS);
+    m->structural = CLASS_BITS(CL_STRUCTURAL);
+    m->ws = CLASS_BITS(CL_WS);
     m->digit = CLASS_BITS(CL_DIGIT);
+    m->zero = EQ_BITS(_mm256_set1_epi8('0'));
     m->quote = EQ_BITS(_mm256_set1_epi8('"'));
     m->backslash = EQ_BITS(_mm256_set1_epi8('\\'));
-    m->zero = EQ_BITS(_mm256_set1_epi8('0'));
     const __m256i c1f = _mm256_set1_epi8(0x1F);
     m->ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, c1f), c1f),
                      _mm256_cmpeq_epi8(_mm256_max_epu8(hi, c1f), c1f));
@@ -305,7 +314,8 @@ AVX2 bool u8_pending_avx2(const void *u8)
 SIO__TARGET_AVX2 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth)
 {
     avx2_u8 u8 = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2, &u8);
+    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2, prefix_xor_clmul,
+                              &u8);
 }
 
 SIO__TARGET_AVX2 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i,

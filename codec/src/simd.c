@@ -12,9 +12,12 @@ static bool cpu_has(sio_simd_path path)
     case SIO_SIMD_SSE2:
         return true; /* part of x86-64 itself */
     case SIO_SIMD_AVX2:
-        /* The builtin also checks that the operating system saves the 32-byte registers. */
+        /* The builtin also checks that the operating system saves the 32-byte registers. The
+         * AVX2 path uses the bit-manipulation instructions and the carry-less multiply too,
+         * which the CPUs with AVX2 have. */
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") != 0;
+        return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0 &&
+               __builtin_cpu_supports("bmi2") != 0 && __builtin_cpu_supports("pclmul") != 0;
 #endif
     default:
         return false;

@@ -19,7 +19,7 @@
 
 #if !defined(SIO_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SIO__HAVE_X86    1
-#define SIO__TARGET_AVX2 __attribute__((target("avx2")))
+#define SIO__TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,pclmul")))
 #endif
 
 /* The selected path, or -1 before the first call has detected the best one. */
@@ -60,7 +60,7 @@ size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
 /* ---- JSON (sio/json.h) */
 /* Texts shorter than this are validated by the scalar scan: one 64-byte block of the vector
  * paths costs about as much as the scalar scan of this many bytes (measured on AVX2). */
-#define SIO__JSON_BLOCKS_MIN 96
+#define SIO__JSON_BLOCKS_MIN 64
 /* True when p[0..n) is valid JSON nested at most max_depth deep; false means "not sure": the
  * scalar validator decides and reports. (AVX2 only: see scan_sse2.c.) */
 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth);
