@@ -33,6 +33,7 @@
 /* One block's classification, bit i for byte i. */
 typedef struct json_block_masks {
     uint64_t quote, backslash, ws, structural, digit, zero, ctrl, high;
+    uint64_t simple_escape, u; /* " \ / b f n r t, and u (only when there is a backslash) */
     bool utf8_error; /* the block (with the bytes before it) is not valid UTF-8 */
 } json_block_masks;
 
@@ -211,34 +212,57 @@ static bool json_u_escape_ok(json_escapes_state *es, size_t at)
     return true;
 }
 
-/* Finds the escaped bytes of the block at `base` and checks each escape: bit i of *escaped is
- * set for an escaped byte (bit 0 when the previous block's last backslash escapes this block's
- * first byte). */
-__attribute__((noinline)) static bool json_escapes(json_escapes_state *es, uint64_t backslash,
-                                                   size_t base, uint64_t *escaped)
+/* Bit i set when byte i of the block is escaped: it follows a run of backslashes of odd length.
+ * *carry brings in 1 when the last block's final byte escapes this block's first, and takes out
+ * the same for the next block. A run's length is odd when it starts and ends (at the byte after
+ * it) on positions of different parity; adding each run's first bit to the backslash mask
+ * carries it to that end. Runs starting on even and on odd positions are added apart, so that
+ * each sum's carries stay within its own runs. */
+JSON_INLINE uint64_t json_escaped(uint64_t backslash, uint64_t *carry)
 {
-    uint64_t esc = es->carry;
-    es->carry = 0;
-    while (backslash) {
-        unsigned k = json_ctz64(backslash);
-        backslash &= backslash - 1;
-        if ((esc >> k) & 1)
-            continue; /* an escaped backslash is content */
-        if (k == 63)
-            es->carry = 1;
-        else
-            esc |= (uint64_t)1 << (k + 1);
-        if (base + k == es->pair_backslash)
-            continue;
-        size_t at = base + k + 1;
-        if (at >= es->n)
-            return false;
-        uint8_t e = es->p[at];
-        if (e == 'u' ? !json_u_escape_ok(es, at) : !json_simple_escape[e])
+    const uint64_t even = UINT64_C(0x5555555555555555);
+    uint64_t first = *carry;
+    backslash &= ~first; /* an escaped backslash is content */
+    uint64_t starts = backslash & ~(backslash << 1);
+    /* (A run reaching the block's end from an even position is even: it escapes nothing beyond;
+     * from an odd one it is odd, and the next block's first byte is escaped.) */
+    uint64_t even_ends = backslash + (starts & even), odd_ends;
+    *carry = __builtin_add_overflow(backslash, starts & ~even, &odd_ends);
+    return ((even_ends & ~backslash & ~even) | (odd_ends & ~backslash & even)) | first;
+}
+
+/* The \u escapes among the escaped bytes `u` of the block at `base` (bit i for its 'u'), each
+ * with its four hex digits and, for a high surrogate, the low one after it. */
+__attribute__((noinline)) static bool json_u_escapes_ok(json_escapes_state *es, uint64_t u,
+                                                        size_t base)
+{
+    for (; u; u &= u - 1) {
+        size_t at = base + json_ctz64(u);
+        if (at - 1 == es->pair_backslash)
+            continue; /* the low half of a pair, checked with its high half */
+        if (!json_u_escape_ok(es, at))
             return false;
     }
-    *escaped = esc;
     return true;
+}
+
+/* The escaped bytes of the block at `base` (from `block`), each checked: one of " \ / b f n r t,
+ * or u with what must follow it. */
+JSON_INLINE bool json_escapes_ok(json_escapes_state *es, const json_block_masks *m,
+                                 const uint8_t *block, size_t base, uint64_t *escaped)
+{
+    uint64_t esc = json_escaped(m->backslash, &es->carry);
+    uint64_t simple = m->simple_escape, u = m->u;
+    if (m->backslash == 0) {
+        /* Only the first byte is escaped (by the last block), and the classifier, seeing no
+         * backslash, left these masks out. */
+        simple = json_simple_escape[block[0]];
+        u = block[0] == 'u';
+    }
+    if (esc & ~(simple | u))
+        return false;
+    *escaped = esc;
+    return !(esc & u) || json_u_escapes_ok(es, esc & u, base);
 }
 
 /* Index just past the number starting at p[i], or 0 when none starts there:
@@ -388,7 +412,7 @@ JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, const jso
                                  const uint8_t *block, size_t base, json_prefix_xor_fn prefix_xor)
 {
     uint64_t escaped = 0;
-    if ((m->backslash | es->carry) && !json_escapes(es, m->backslash, base, &escaped))
+    if ((m->backslash | es->carry) && !json_escapes_ok(es, m, block, base, &escaped))
         return false;
     uint64_t quote = m->quote & ~escaped;
     uint64_t in_string = prefix_xor(quote) ^ w->in_string;

@@ -246,6 +246,14 @@ static const uint8_t json_by_low[16] = {CL_SPACE | CL_DIGIT,
 static const uint8_t json_by_high[16] = {
     CL_CONTROL_WS, 0, CL_COMMA | CL_SPACE, CL_COLON | CL_DIGIT, 0, CL_BRACKET, 0, CL_BRACKET};
 
+/* The bytes that may follow a backslash, by the same two look-ups: one bit per high nibble
+ * (2: " /, 5: \, 6: b f n, 7: r t) for the simple escapes, and one for u. */
+enum { ESC_2X = 1, ESC_5X = 2, ESC_6X = 4, ESC_7X = 8, ESC_SIMPLE = 15, ESC_U = 16 };
+static const uint8_t escape_by_low[16] = {
+    0, 0, ESC_2X | ESC_6X | ESC_7X, 0, ESC_7X, ESC_U, ESC_6X, 0, 0, 0, 0, 0, ESC_5X, 0, ESC_6X,
+    ESC_2X};
+static const uint8_t escape_by_high[16] = {0, 0, ESC_2X, 0, 0, ESC_5X, ESC_6X, ESC_7X | ESC_U};
+
 AVX2 uint64_t bits64(__m256i lo, __m256i hi)
 {
     return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
@@ -256,10 +264,10 @@ typedef struct avx2_u8 {
     __m256i prev, incomplete;
 } avx2_u8;
 
-AVX2 __m256i json_classes(__m256i v)
+AVX2 __m256i nibble_classes(__m256i v, const uint8_t low[16], const uint8_t high[16])
 {
-    const __m256i by_low = table16(json_by_low);
-    const __m256i by_high = table16(json_by_high);
+    const __m256i by_low = table16(low);
+    const __m256i by_high = table16(high);
     const __m256i nibble = _mm256_set1_epi8(0x0F);
     return _mm256_and_si256(
         _mm256_shuffle_epi8(by_low, _mm256_and_si256(v, nibble)),
@@ -279,13 +287,22 @@ AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
 {
     __m256i lo = _mm256_loadu_si256((const __m256i *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
-    __m256i cl_lo = json_classes(lo), cl_hi = json_classes(hi);
+    __m256i cl_lo = nibble_classes(lo, json_by_low, json_by_high);
+    __m256i cl_hi = nibble_classes(hi, json_by_low, json_by_high);
     m->structural = CLASS_BITS(CL_STRUCTURAL);
     m->ws = CLASS_BITS(CL_WS);
     m->digit = CLASS_BITS(CL_DIGIT);
     m->zero = EQ_BITS(_mm256_set1_epi8('0'));
     m->quote = EQ_BITS(_mm256_set1_epi8('"'));
     m->backslash = EQ_BITS(_mm256_set1_epi8('\\'));
+    if (m->backslash) {
+        cl_lo = nibble_classes(lo, escape_by_low, escape_by_high);
+        cl_hi = nibble_classes(hi, escape_by_low, escape_by_high);
+        m->simple_escape = CLASS_BITS(ESC_SIMPLE);
+        m->u = CLASS_BITS(ESC_U);
+    } else {
+        m->simple_escape = m->u = 0;
+    }
     const __m256i c1f = _mm256_set1_epi8(0x1F);
     m->ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, c1f), c1f),
                      _mm256_cmpeq_epi8(_mm256_max_epu8(hi, c1f), c1f));
