@@ -34,7 +34,7 @@
 typedef struct json_block_masks {
     uint64_t quote, backslash, ws, structural, digit, zero, ctrl, high;
     uint64_t simple_escape, u; /* " \ / b f n r t, and u (only when there is a backslash) */
-    bool utf8_error; /* the block (with the bytes before it) is not valid UTF-8 */
+    bool utf8_error;           /* the block (with the bytes before it) is not valid UTF-8 */
 } json_block_masks;
 
 #define JSON_INLINE __attribute__((always_inline)) static inline
@@ -88,7 +88,7 @@ enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL
 
 #define JSON_ROW_ATOM (JSON_ALL_FAIL ^ JSON_VALUE_DONE)
 #define JSON_ROW_QUOTE                                                                             \
-    (JSON_ALL_FAIL ^ JSON_VALUE_DONE ^ JSON_SET(JSON_ST_KEY, JSON_SHIFT(JSON_ST_COLON)) ^           \
+    (JSON_ALL_FAIL ^ JSON_VALUE_DONE ^ JSON_SET(JSON_ST_KEY, JSON_SHIFT(JSON_ST_COLON)) ^          \
      JSON_SET(JSON_ST_OBJECT_FIRST, JSON_SHIFT(JSON_ST_COLON)))
 #define JSON_ROW_OPEN_OBJECT (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_OBJECT))
 #define JSON_ROW_OPEN_ARRAY  (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_ARRAY))
@@ -104,9 +104,10 @@ enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL
 #define JSON_ROW_COLON (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_COLON, JSON_SHIFT(JSON_ST_VALUE_OBJECT)))
 
 /* The row of each byte that starts a token: every byte but the seven structural ones starts an
- * atom (the atom check judges it). */
-#define A JSON_ROW_ATOM
+ * atom (the atom check judges it). One line per high nibble. */
+#define A               JSON_ROW_ATOM
 #define JSON_ROW16_ATOM A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A
+/* clang-format off */
 static const uint64_t json_token_row[256] = {
     JSON_ROW16_ATOM, /* 0x00 */
     JSON_ROW16_ATOM, /* 0x10 */
@@ -125,6 +126,7 @@ static const uint64_t json_token_row[256] = {
     JSON_ROW16_ATOM, /* 0xE0 */
     JSON_ROW16_ATOM, /* 0xF0 */
 };
+/* clang-format on */
 #undef JSON_ROW16_ATOM
 #undef A
 
@@ -134,11 +136,11 @@ static const uint64_t json_token_row[256] = {
 typedef struct json_walk {
     const uint8_t *p;
     size_t n;
-    uint64_t in_string;  /* all ones when a string is open at the end of the last block */
+    uint64_t in_string;   /* all ones when a string is open at the end of the last block */
     uint64_t atom_carry;  /* 1 when the last block ended inside an atom */
     uint64_t digit_carry; /* 1 when a run of digits starting an atom reached the block's end */
     uint64_t zero_carry;  /* 1 when an atom started with '0' at the last byte of the block */
-    uint32_t state; /* JSON_SHIFT of the grammar's state */
+    uint32_t state;       /* JSON_SHIFT of the grammar's state */
     uint32_t depth, max_depth;
     uint8_t *resume; /* resume[d]: the state after the container at depth d + 1 closes */
 } json_walk;

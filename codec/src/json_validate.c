@@ -367,7 +367,10 @@ value: /* i < n */
     case 'n':
         if ((next = literal_end(p, n, i)) == 0) {
             s->i = i;
-            return literal_error(s, p[i] == 't' ? "true" : p[i] == 'f' ? "false" : "null",
+            return literal_error(s,
+                                 p[i] == 't'   ? "true"
+                                 : p[i] == 'f' ? "false"
+                                               : "null",
                                  p[i] == 'f' ? 5 : 4);
         }
         i = next;

@@ -44,16 +44,19 @@ static const struct {
 } reserved_events[] = {{"connect", 7},        {"connect_error", 13}, {"disconnect", 10},
                        {"disconnecting", 13}, {"newListener", 11},   {"removeListener", 14}};
 
-/* A name token without backslashes unescapes to its own bytes, so it is compared as it stands;
- * only a name with escapes needs sio_json_string_equals. */
-static bool is_reserved_event(sio_span name)
+/* A name token without backslashes unescapes to its own bytes, so it is compared as it stands
+ * (a length first: most names have none of the reserved lengths); only a name with escapes
+ * needs sio_json_string_equals. `plain` says the caller knows there is no backslash. */
+static bool is_reserved_event(sio_span name, bool plain)
 {
 #ifdef MUTANT_RESERVED_NAMES_ACCEPTED /* SIO-PKT-06: `connect`, `disconnect`… taken as events */
     return false;
 #endif
     sio_span t = name; /* a value span from sio_json_next: no whitespace around it */
-    bool plain = t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
-                 !memchr(t.ptr + 1, '\\', t.len - 2);
+    plain = plain || (t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
+                      !memchr(t.ptr + 1, '\\', t.len - 2));
+    if (plain && (t.len < 2 + 7 || t.len > 2 + 14)) /* "connect" .. "removeListener" */
+        return false;
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
         const char *s = reserved_events[i].name;
         size_t n = reserved_events[i].len;
@@ -87,7 +90,7 @@ static bool check_event_fast(sio_span data, sio_err *verdict)
         end++;
     if (end == n || p[end] != '"')
         return false;
-    bool reserved = is_reserved_event(sio_span_of(p + i, end + 1 - i));
+    bool reserved = is_reserved_event(sio_span_of(p + i, end + 1 - i), true);
     *verdict = reserved ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
     return true;
 }
@@ -113,7 +116,7 @@ static sio_err check_event(sio_span data, bool validated)
         return SIO_OK;
     if (k != SIO_JSON_STRING)
         return SIO_ERR_PKT_EVENT_NAME;
-    return is_reserved_event(first) ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
+    return is_reserved_event(first, false) ? SIO_ERR_PKT_EVENT_RESERVED : SIO_OK;
 }
 
 static sio_err check_connect_error(sio_json_kind k, const sio_pkt_options *opt)

@@ -250,8 +250,8 @@ static const uint8_t json_by_high[16] = {
  * (2: " /, 5: \, 6: b f n, 7: r t) for the simple escapes, and one for u. */
 enum { ESC_2X = 1, ESC_5X = 2, ESC_6X = 4, ESC_7X = 8, ESC_SIMPLE = 15, ESC_U = 16 };
 static const uint8_t escape_by_low[16] = {
-    0, 0, ESC_2X | ESC_6X | ESC_7X, 0, ESC_7X, ESC_U, ESC_6X, 0, 0, 0, 0, 0, ESC_5X, 0, ESC_6X,
-    ESC_2X};
+    0,      0,     ESC_2X | ESC_6X | ESC_7X, 0, ESC_7X, ESC_U, ESC_6X, 0, 0, 0, 0, 0, ESC_5X, 0,
+    ESC_6X, ESC_2X};
 static const uint8_t escape_by_high[16] = {0, 0, ESC_2X, 0, 0, ESC_5X, ESC_6X, ESC_7X | ESC_U};
 
 AVX2 uint64_t bits64(__m256i lo, __m256i hi)
@@ -331,8 +331,8 @@ AVX2 bool u8_pending_avx2(const void *u8)
 SIO__TARGET_AVX2 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth)
 {
     avx2_u8 u8 = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2, prefix_xor_clmul,
-                              &u8);
+    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2,
+                              prefix_xor_clmul, &u8);
 }
 
 SIO__TARGET_AVX2 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i,

@@ -240,8 +240,8 @@ static void test_short_forms(void)
 {
     /* Every cut of a literal or number inside an array, then the whole form followed by a byte
      * that may not follow it. */
-    static const char *const forms[] = {"true", "false", "null", "-12", "0", "123456789", "1.5",
-                                        "-0e+1"};
+    static const char *const forms[] = {"true", "false",     "null", "-12",
+                                        "0",    "123456789", "1.5",  "-0e+1"};
     char text[64];
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         size_t len = strlen(forms[f]);
@@ -250,8 +250,8 @@ static void test_short_forms(void)
             expect_at(text, (size_t)n, SIO_ERR_JSON_TRUNCATED, (size_t)n);
             n = sprintf(text, "%.*s", (int)cut, forms[f]);
             bool is_number = forms[f][0] == '-' || (forms[f][0] >= '0' && forms[f][0] <= '9');
-            bool complete = cut == len || (is_number && forms[f][cut - 1] >= '0' &&
-                                           forms[f][cut - 1] <= '9');
+            bool complete =
+                cut == len || (is_number && forms[f][cut - 1] >= '0' && forms[f][cut - 1] <= '9');
             if (complete)
                 expect_at(text, (size_t)n, SIO_OK, 0);
         }

@@ -73,6 +73,10 @@ static const struct decode_case cases[] = {
     {"2[\"error\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"error\"]"},
     {"2[\"connectx\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"connectx\"]"},
     {"2[\"connec\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"connec\"]"},
+    /* names one byte past the shortest and longest reserved lengths (7 and 14) */
+    {"2[\"removeListeners\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"removeListeners\"]"},
+    {"2[\"removeListene\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"removeListene\"]"},
+    {"2[\"Connect\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"Connect\"]"},
     {"2[\"con\\\"nect\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[\"con\\\"nect\"]"},
     {"2[-1.5e3,\"connect\"]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[-1.5e3,\"connect\"]"},
     {"2[ 0]", 5, BOTH, SIO_OK, 2, "/", -1, 0, "[ 0]"},
