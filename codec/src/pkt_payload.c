@@ -272,15 +272,27 @@ static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
     }
 }
 
+/* True when the member name token [name, name_end) (quotes included) is the name `want`
+ * (`len` bytes, plain ASCII). Escapes only make a token longer than the name it stands for, so
+ * a token of exactly the quoted length matches by its bytes, a shorter one never, and only a
+ * longer one with a backslash needs unescaping. */
+static bool ph_name_is(const uint8_t *p, size_t name, size_t name_end, const char *want, size_t len)
+{
+    size_t token = name_end - name;
+    if (token == len + 2)
+        return memcmp(p + name + 1, want, len) == 0;
+    return token > len + 2 && memchr(p + name + 1, '\\', token - 2) &&
+           sio_json_string_equals(sio_span_of(p + name, token), (const uint8_t *)want, len);
+}
+
 /* The member name [name, name_end) of the innermost object has its value at p[v]: notes it when
  * the name is "_placeholder" or "num" (the last of each wins, as with JSON.parse). A container
  * value counts as its opening bracket, which no integer or `true` starts with. */
 static void ph_member(ph_walk *w, const uint8_t *p, size_t n, size_t name, size_t name_end,
                       size_t v)
 {
-    sio_span key = sio_span_of(p + name, name_end - name);
-    bool flag = sio_json_string_equals(key, (const uint8_t *)"_placeholder", 12);
-    if (!flag && !sio_json_string_equals(key, (const uint8_t *)"num", 3))
+    bool flag = ph_name_is(p, name, name_end, "_placeholder", 12);
+    if (!flag && !ph_name_is(p, name, name_end, "num", 3))
         return;
     ph_level *l = &w->stack[w->top];
     if (flag) {

@@ -223,6 +223,11 @@ static void test_one_pass_agrees(void)
         "[\"a\",{\"_placeholder\":false,\"_placeholder\":true,\"num\":9,\"num\":0}]",
         "[\"a\",{\"num\":0,\"num\":9,\"_placeholder\":true}]",
         "[\"a\",{\"\\u005fplaceholder\":true,\"n\\u0075m\":3}]",
+        /* names of the same length that differ, one byte shorter, longer with escapes */
+        "[\"a\",{\"_placeholdeR\":true,\"nuM\":0,\"num\":7}]",
+        "[\"a\",{\"_placeholde\":true,\"nu\":0,\"_placeholder\":true,\"num\":0}]",
+        "[\"a\",{\"_placeholder\":true,\"\\u006eum\":2}]",
+        "[\"a\",{\"\\u005f\\u0070laceholder\":true,\"num\":1}]",
         "[\"a\",{\"x\":\"{\\\"_placeholder\\\":true}\",\"y\":\"\\\\\"}]",
         "[\"a\" , { \"_placeholder\" : true , \"num\" : 7 } ]",
         "[\"a\",{\"_placeholder\":true,\"num\":9,\"in\":{\"_placeholder\":true,\"num\":0}}]",
