@@ -64,9 +64,16 @@ enum {
 /* The transitions live in registers, not in a table in memory, so that a token costs the state
  * a shift and a mask rather than a load: for each kind of token a 64-bit row holds the next
  * state of every state, six bits each (state k's at bits 6k..6k+5). A state is kept as six times
- * its number, the shift that reads its entry; entries from 60 on are actions. */
+ * its number, the shift that reads its entry; entries from 56 on are actions. Opening a
+ * container is six actions, by kind and by where the grammar resumes once it closes (at the top,
+ * in an object, in an array), so that the action alone says both. */
 #define JSON_SHIFT(state) (6 * (state))
-enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL };
+enum { JSON_DO_CLOSE = 56, JSON_DO_FAIL, JSON_DO_OPEN };
+#define JSON_OPEN(resume, is_array) (JSON_DO_OPEN + 2 * (resume) + (is_array))
+/* The states to resume at, by the `resume` of JSON_OPEN: 0, 1, 2. */
+#define JSON_RESUME_SHIFTS                                                                         \
+    (JSON_SHIFT(JSON_ST_END) | JSON_SHIFT(JSON_ST_AFTER_OBJECT) << 6 |                             \
+     JSON_SHIFT(JSON_ST_AFTER_ARRAY) << 12)
 #define JSON_ENTRY(state, next) ((uint64_t)(next) << JSON_SHIFT(state))
 /* Every entry JSON_DO_FAIL but the ones given. */
 #define JSON_ALL_FAIL                                                                              \
@@ -75,10 +82,12 @@ enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL
      JSON_ENTRY(6, JSON_DO_FAIL) | JSON_ENTRY(7, JSON_DO_FAIL) | JSON_ENTRY(8, JSON_DO_FAIL) |     \
      JSON_ENTRY(9, JSON_DO_FAIL))
 #define JSON_SET(state, next) (JSON_ENTRY(state, JSON_DO_FAIL ^ (next)))
-/* (JSON_ALL_FAIL ^ JSON_SET(k, x) puts x in entry k, as JSON_DO_FAIL has every bit set.) */
-#define JSON_STARTS_VALUE(next)                                                                    \
-    (JSON_SET(JSON_ST_START, next) | JSON_SET(JSON_ST_VALUE_OBJECT, next) |                        \
-     JSON_SET(JSON_ST_VALUE_ARRAY, next) | JSON_SET(JSON_ST_ARRAY_FIRST, next))
+/* (JSON_ALL_FAIL ^ JSON_SET(k, x) puts x in entry k.) */
+#define JSON_OPENS(is_array)                                                                       \
+    (JSON_SET(JSON_ST_START, JSON_OPEN(0, is_array)) |                                             \
+     JSON_SET(JSON_ST_VALUE_OBJECT, JSON_OPEN(1, is_array)) |                                      \
+     JSON_SET(JSON_ST_VALUE_ARRAY, JSON_OPEN(2, is_array)) |                                       \
+     JSON_SET(JSON_ST_ARRAY_FIRST, JSON_OPEN(2, is_array)))
 /* A string or an atom completes a value: where the grammar goes next, by where it stood. */
 #define JSON_VALUE_DONE                                                                            \
     (JSON_SET(JSON_ST_START, JSON_SHIFT(JSON_ST_END)) |                                            \
@@ -90,8 +99,8 @@ enum { JSON_DO_CLOSE = 60, JSON_DO_OPEN_OBJECT, JSON_DO_OPEN_ARRAY, JSON_DO_FAIL
 #define JSON_ROW_QUOTE                                                                             \
     (JSON_ALL_FAIL ^ JSON_VALUE_DONE ^ JSON_SET(JSON_ST_KEY, JSON_SHIFT(JSON_ST_COLON)) ^          \
      JSON_SET(JSON_ST_OBJECT_FIRST, JSON_SHIFT(JSON_ST_COLON)))
-#define JSON_ROW_OPEN_OBJECT (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_OBJECT))
-#define JSON_ROW_OPEN_ARRAY  (JSON_ALL_FAIL ^ JSON_STARTS_VALUE(JSON_DO_OPEN_ARRAY))
+#define JSON_ROW_OPEN_OBJECT (JSON_ALL_FAIL ^ JSON_OPENS(0))
+#define JSON_ROW_OPEN_ARRAY  (JSON_ALL_FAIL ^ JSON_OPENS(1))
 #define JSON_ROW_CLOSE_OBJECT                                                                      \
     (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_OBJECT_FIRST, JSON_DO_CLOSE) ^                               \
      JSON_SET(JSON_ST_AFTER_OBJECT, JSON_DO_CLOSE))
@@ -129,9 +138,6 @@ static const uint64_t json_token_row[256] = {
 /* clang-format on */
 #undef JSON_ROW16_ATOM
 #undef A
-
-/* Where the grammar resumes once a container opened in a state closes, by the same shifts. */
-#define JSON_AFTER_CONTAINER (JSON_ALL_FAIL ^ JSON_VALUE_DONE)
 
 typedef struct json_walk {
     const uint8_t *p;
@@ -390,19 +396,18 @@ JSON_INLINE bool json_walk_tokens(json_walk *w, const uint8_t *block, uint64_t t
     while (tokens) {
         unsigned k = json_ctz64(tokens);
         tokens &= tokens - 1;
-        uint64_t row = json_token_row[block[k]];
-        uint32_t next = (uint32_t)(row >> state) & 63;
-        if (next < JSON_DO_CLOSE) {
-            state = next;
-        } else if (next == JSON_DO_CLOSE) {
+        state = (uint32_t)(json_token_row[block[k]] >> state) & 63;
+        if (state < JSON_DO_CLOSE)
+            continue;
+        if (state == JSON_DO_CLOSE) {
             state = w->resume[--depth];
-        } else if (next != JSON_DO_FAIL && depth < w->max_depth) {
-            w->resume[depth++] = (uint8_t)((JSON_AFTER_CONTAINER >> state) & 63);
-            state = next == JSON_DO_OPEN_OBJECT ? JSON_SHIFT(JSON_ST_OBJECT_FIRST)
-                                                : JSON_SHIFT(JSON_ST_ARRAY_FIRST);
-        } else {
-            return false;
+            continue;
         }
+        if (state == JSON_DO_FAIL || depth >= w->max_depth)
+            return false;
+        uint32_t open = state - JSON_DO_OPEN;
+        w->resume[depth++] = (uint8_t)((JSON_RESUME_SHIFTS >> (6 * (open >> 1))) & 63);
+        state = open & 1 ? JSON_SHIFT(JSON_ST_ARRAY_FIRST) : JSON_SHIFT(JSON_ST_OBJECT_FIRST);
     }
     w->state = state;
     w->depth = depth;

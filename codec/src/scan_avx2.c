@@ -199,9 +199,29 @@ SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
         prev = cur;
     }
     if (i < n && n - i < 32) {
-        /* The tail as one more block, padded with zero bytes: ASCII, so they cannot hide an
-         * error, and a sequence the tail leaves unfinished is an error against them. The whole
-         * text is then valid, or the byte loop takes over at the boundary as for a bad block. */
+        /* The tail as one more block: the last 32 bytes of the text when it has that many and
+         * they reach back at least 3 bytes before the tail (enough for every rule to see the
+         * bytes before the tail's first), with the errors before the tail masked off, as they
+         * were checked already; else a copy padded with zero bytes: ASCII, so they cannot hide
+         * an error, and a sequence the tail leaves unfinished is an error against them. The
+         * whole text is then valid, or the byte loop takes over at the boundary as for a bad
+         * block. */
+        size_t overlap = 32 - (n - i);
+        if (n >= 32 && overlap >= 3) {
+            __m256i cur = _mm256_loadu_si256((const __m256i *)(p + n - 32));
+            const __m256i index =
+                _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+                                 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+            __m256i fresh = _mm256_cmpgt_epi8(index, _mm256_set1_epi8((char)(overlap - 1)));
+            if (_mm256_movemask_epi8(cur) == 0) {
+                if (all_zero(incomplete))
+                    return n;
+            } else if (all_zero(_mm256_and_si256(u8_errors(cur, _mm256_setzero_si256()), fresh)) &&
+                       all_zero(u8_incomplete(cur))) {
+                return n;
+            }
+            return utf8_boundary(p, i);
+        }
         uint8_t tail[32] = {0};
         memcpy(tail, p + i, n - i);
         __m256i cur = _mm256_loadu_si256((const __m256i *)tail);

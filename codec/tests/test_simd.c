@@ -484,6 +484,10 @@ static void utf8_everywhere(void)
         "\xf4\x8f\xbf\xbf",
         "\xe0\xa0\x80",
         "\xed\x9f\xbf",
+        /* a valid character, then an error: the two on each side of a tail's first byte */
+        "\xc3\xa9\x80",
+        "\xf0\x9f\x99\x82\xc3",
+        "\xe6\x97\xa5\xe6\x97",
     };
     uint8_t buf[300];
     for (size_t s = 0; s < sizeof seqs / sizeof seqs[0]; s++) {
