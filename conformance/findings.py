@@ -2,10 +2,11 @@
 
     python conformance/findings.py --out docs/findings build/conformance/*/index.json
 
-For every target except the project's reference server, each `fail` and `non-strict` case becomes one
-finding in <out>/<target>.md: the requirement and its level, what REQUIREMENTS.md says, the check that
-decided (expected and actual), the wire transcript of the case when the report has one, a one-line
-command that reproduces it, and the upstream issue when one is known. Beside each page,
+For every target except the project's reference server, the `fail` and `non-strict` cases go into
+<out>/<target>.md, one section per requirement: its level and what REQUIREMENTS.md says, the upstream
+issue when one is known, the most telling case (its check, expected and actual, the command that
+reproduces it, its wire transcript cut to a readable length, every cut marked), and the requirement's
+other cases, each with its actual and its one-line reproduction. Beside each page,
 <out>/<target>.json keeps the exact case records the page was made from, so the page can be checked
 against its source (`--check` regenerates every page from those records and compares).
 """
@@ -23,7 +24,14 @@ from harness import catalogue  # noqa: E402
 
 REFERENCE_TARGETS = {"reference", "reference-eio3"}
 REPORTED = ("fail", "non-strict")
-TRANSCRIPT_LINES = 60  # per finding; the JSON record keeps them all
+# A page shows one transcript per requirement, cut to what a reader takes in: its first HEAD_LINES and
+# last TAIL_LINES messages (the handshake, and where it went wrong), each message to LINE_CHARS
+# characters. Every cut says how much it left out; the page's source JSON keeps every byte.
+HEAD_LINES = 4
+TAIL_LINES = 16
+LINE_CHARS = 160
+ACTUAL_CHARS = 160  # the one-line Actual of a case listed under another's transcript
+CUT = "… "  # how every cut mark starts; no transcript line starts so
 
 # Upstream reports of the same behaviour, by implementation family and requirement. An entry is
 # added only after reading the issue: it must describe what the case observes.
@@ -75,39 +83,109 @@ def transcript_lines(case: dict[str, Any]) -> list[str]:
     return out
 
 
+def cut_transcript(lines: list[str], source: str) -> list[str]:
+    """`lines` as a page shows them: the first HEAD_LINES and the last TAIL_LINES when there are more,
+    each line cut at LINE_CHARS; every cut is marked with what it left out and where the rest is."""
+
+    def short(line: str) -> str:
+        if len(line) <= LINE_CHARS:
+            return line
+        return f"{line[:LINE_CHARS]} {CUT}{len(line) - LINE_CHARS} more characters, whole transcript in {source}"
+
+    if len(lines) <= HEAD_LINES + TAIL_LINES:
+        return [short(line) for line in lines]
+    left_out = len(lines) - HEAD_LINES - TAIL_LINES
+    return [
+        *(short(line) for line in lines[:HEAD_LINES]),
+        f"{CUT}{left_out} more messages, whole transcript in {source}",
+        *(short(line) for line in lines[-TAIL_LINES:]),
+    ]
+
+
 def fence(text: str) -> str:
     body = text.replace("```", "` ` `")
     return f"```\n{body}\n```"
 
 
-def finding(target: str, n: int, case: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
-    rid = case.get("requirement") or "?"
+def one_line(value: Any, limit: int = ACTUAL_CHARS) -> str:
+    text = " ".join(str(value).split()).replace("`", "'")
+    return text if len(text) <= limit else f"{text[:limit]} {CUT}{len(text) - limit} more characters"
+
+
+def telling(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case whose transcript shows a requirement's defect best: a `fail` before a `non-strict`, then
+    the one with the least on the wire (the shortest reproduction), then case order."""
+    return min(
+        cases,
+        key=lambda c: (
+            REPORTED.index(c["verdict"]),
+            sum(len(line) for line in transcript_lines(c)) or 10**9,
+            c["case"],
+        ),
+    )
+
+
+def section(target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]) -> str:
+    """One requirement: what it says, the most telling case with its cut transcript, the other cases."""
     req = reqs.get(rid)
     family = FAMILIES.get(target, target)
-    lines = [f"### {n}. {rid} · {case['verdict']} · `{case['case']}`", ""]
-    lines.append(
-        f"- **Requirement** ({req.level if req else case.get('level')}): {req.text if req else 'not in REQUIREMENTS.md'}"
+    shown = telling(cases)
+    verdicts = ", ".join(
+        f"{sum(1 for c in cases if c['verdict'] == v)} {v}" for v in REPORTED if any(c["verdict"] == v for c in cases)
     )
+    lines = [f"## {rid} · {req.level if req else shown.get('level')} · {verdicts}", ""]
+    lines.append(req.text if req else "Not in REQUIREMENTS.md.")
     upstream = UPSTREAM.get((family, rid))
-    lines.append(f"- **Upstream**: {upstream}" if upstream else "- **Upstream**: none known")
-    lines.append(f"- **Reproduce**: `{reproduce(target, case['case'])}`")
-    lines += ["", "What the case reported:", "", fence((case.get("message") or "").strip() or "(no message)")]
-    if case.get("expected") is not None or case.get("actual") is not None:
-        lines += ["", f"Expected: `{case.get('expected')}`  ", f"Actual: `{case.get('actual')}`"]
-    wire = transcript_lines(case)
+    lines += ["", f"Upstream: {upstream}." if upstream else "Upstream: none known."]
+    lines += ["", f"### {shown['verdict']} · `{shown['case']}`", ""]
+    check = next(
+        (line.strip() for line in (shown.get("message") or "").splitlines() if line.strip().startswith("check:")), ""
+    )
+    if check:
+        lines.append(f"- Check: {check.removeprefix('check:').strip()}")
+    lines += [
+        f"- Expected: `{one_line(shown.get('expected'), 400)}`",
+        f"- Actual: `{one_line(shown.get('actual'), 400)}`",
+        f"- Reproduce: `{reproduce(target, shown['case'])}`",
+    ]
+    wire = transcript_lines(shown)
     if wire:
-        shown = wire[:TRANSCRIPT_LINES]
-        more = len(wire) - len(shown)
         lines += ["", "Wire transcript (`>` sent by the suite, `<` received, `!` connection events):", ""]
-        lines.append(fence("\n".join(shown) + (f"\n… {more} more lines in {target}.json" if more else "")))
+        lines.append(fence("\n".join(cut_transcript(wire, f"{target}.json"))))
     else:
         lines += ["", "Wire transcript: not in this report (the harness that wrote it kept none)."]
+    others = [c for c in cases if c is not shown]
+    if others:
+        lines += ["", f"Other cases of {rid}, each with its Actual and the command that reproduces it:", ""]
+        for c in others:
+            lines.append(f"- {c['verdict']} · `{c['case']}`: Actual `{one_line(c.get('actual'))}`")
+            lines.append(f"  `{reproduce(target, c['case'])}`")
     return "\n".join(lines)
+
+
+def grouped(
+    cases: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The cases by requirement: requirements with a `fail` first, then the others, each part in the
+    catalogue's order; a requirement's cases in case order."""
+    by_req: dict[str, list[dict[str, Any]]] = {}
+    for c in cases:
+        by_req.setdefault(c.get("requirement") or "?", []).append(c)
+    order = {rid: i for i, rid in enumerate(reqs)}
+    return sorted(
+        by_req.items(),
+        key=lambda item: (
+            0 if any(c["verdict"] == "fail" for c in item[1]) else 1,
+            order.get(item[0], len(order)),
+            item[0],
+        ),
+    )
 
 
 def page(source: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
     target = source["target"]
     cases = source["cases"]
+    groups = grouped(cases, reqs)
     counts = {v: sum(1 for c in cases if c["verdict"] == v) for v in REPORTED}
     head = [
         f"# Findings: {target}",
@@ -116,13 +194,28 @@ def page(source: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
         f"{source.get('generated', '?')} (totals: "
         + ", ".join(f"{k} {v}" for k, v in source.get("totals", {}).items() if v)
         + "). Do not edit: the page is rebuilt from "
-        f"[{target}.json]({target}.json), which holds the case records it quotes.",
+        f"[{target}.json]({target}.json), which holds the case records it quotes, every transcript whole.",
         "",
         f"{counts['fail']} `fail` (a MUST broken) and {counts['non-strict']} `non-strict` (a SHOULD missed, "
-        "or a MUST the reference implementation tolerates). A failure may follow from an earlier one "
-        "(a session the target closed, a ping the suite did not expect): read them in order.",
+        f"or a MUST the reference implementation tolerates) cases, under {len(groups)} requirements. Each "
+        "requirement shows the transcript of its most telling case (a `fail` before a `non-strict`, then "
+        "the shortest exchange) and lists its other cases with their Actual and the command that "
+        "reproduces each. A failure may follow from another requirement's (a session the target closed, "
+        "a ping the suite did not expect): the check and the transcript say which.",
+        "",
+        "| requirement | level | cases | upstream |",
+        "|---|---|---|---|",
     ]
-    body = [finding(target, i + 1, c, reqs) for i, c in enumerate(cases)]
+    for rid, group in groups:
+        req = reqs.get(rid)
+        tally = ", ".join(
+            f"{sum(1 for c in group if c['verdict'] == v)} {v}"
+            for v in REPORTED
+            if any(c["verdict"] == v for c in group)
+        )
+        upstream = UPSTREAM.get((FAMILIES.get(target, target), rid), "").split(" (")[0]
+        head.append(f"| {rid} | {req.level if req else '?'} | {tally} | {upstream} |")
+    body = [section(target, rid, group, reqs) for rid, group in groups]
     return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
 
 

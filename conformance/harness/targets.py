@@ -770,9 +770,34 @@ def private_instance(
     if "ping_timeout_ms" not in changed:
         own.ping_timeout_ms = target.ping_timeout_ms
     try:
+        _warm_websocket(own)
         yield own
     finally:
         stop(own)
+
+
+def _warm_websocket(target: Target) -> None:
+    """One WebSocket session opened and dropped on a fresh instance, with the health check's deadline. The
+    shared instance has served many connections before a case needs it, a private one none: a JVM
+    (netty-socketio) loads and compiles its WebSocket path on the first upgrade, which on a loaded
+    machine took longer than the reply deadline a case allows, and the case then judged the warm-up."""
+    eio = target.spec.health_eio if target.spec is not None else "4"
+    key = wire.new_ws_key()
+    request = (
+        f"GET {target.sio_path}?EIO={eio}&transport=websocket HTTP/1.1\r\nHost: {target.host}:{target.port}\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in wire.upgrade_headers(key))
+        + "\r\n"
+    ).encode()
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    with contextlib.suppress(OSError), socket.create_connection((target.host, target.port), HEALTH_TIMEOUT_S) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < 2:  # the head and a frame
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
 
 
 # ---------------------------------------------------------------------------- health

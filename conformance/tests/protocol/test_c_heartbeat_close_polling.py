@@ -84,11 +84,12 @@ def test_EIO_HB_01_ping_pong_polling(case, opener, target):
     )
 
 
-def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
-    # The server's period starts somewhere between our request and our reading of its answer (the
-    # open packet, then each pong we send). Each gap is measured from both ends of that window: the
-    # one from the earlier end may not be short, the one from the later end may not be long, so a
-    # slow client (scheduling on a loaded machine) cannot make a punctual server look early.
+HB_MEASUREMENTS = 3  # measurements of the ping period when the suite's own lateness spoiled one
+
+
+def _websocket_ping_gaps(case, opener, target) -> tuple[list[tuple[float, float]], bool]:
+    """Three pings over a fresh WebSocket, each answered at once: the gap before each, from both ends of
+    the window in which the server's period started, and whether the server ended the session meanwhile."""
     earliest = time.monotonic()
     s = opener.adopt(WebSocketSession.connect(target, SIO, auto_pong=False))
     latest = time.monotonic()
@@ -102,12 +103,34 @@ def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
         earliest = time.monotonic()
         s.send("3")
         latest = time.monotonic()
+    assert s.ws is not None
+    return gaps, s.ws.frames_ended.is_set()
+
+
+def test_EIO_HB_01_ping_pong_websocket(case, opener, target):
+    """The server's period starts somewhere between our request and our reading of its answer (the
+    open packet, then each pong we send). Each gap is measured from both ends of that window: the one
+    from the earlier end may not be short, the one from the later end may not be long, so a slow client
+    (scheduling on a loaded machine) cannot make a punctual server look early.
+
+    A client late by more than pingTimeout cannot be covered that way: the server then rightly ends the
+    session for want of a pong, and the ping the suite read late and its close come together. A
+    measurement that is too long and ended so says how late the suite was, not how the server keeps
+    time; it is taken again on a fresh session, up to HB_MEASUREMENTS times in all, and the verdict is
+    the last measurement's (a server whose period is wrong shows it in every one)."""
     lo, hi = target.ping_interval - 0.05, target.ping_interval + target.slack
+    spoiled: list[list[tuple[float, float]]] = []
+    for _ in range(HB_MEASUREMENTS):
+        gaps, ended = _websocket_ping_gaps(case, opener, target)
+        punctual = all(lo <= long_ and short <= hi for long_, short in gaps)
+        if punctual or not ended or not all(lo <= long_ for long_, _ in gaps):
+            break
+        spoiled.append(gaps)
     case.check(
-        all(lo <= long_ and short <= hi for long_, short in gaps),
+        punctual,
         "pings every pingInterval, the first pingInterval after open",
         f"{lo:.3f}..{hi:.3f} s",
-        gaps,
+        gaps if not spoiled else {"gaps": gaps, "earlier measurements ended by ping timeout": spoiled},
     )
 
 
@@ -481,11 +504,16 @@ def test_EIO_POLL_01_overlapping_get(case, opener, target):
     )
 
 
-def test_EIO_POLL_02_overlapping_post(case, opener, target):
-    # One POST is left unfinished on one connection while another is sent on a second. Which one the
-    # server sees as the overlapping one depends on the order it reads them in; both orders are
-    # accepted: one of the two POSTs is refused and the session ends.
-    s = opener.adopt(_poll_session(target))
+# Trials of a scenario whose outcome depends on an order the suite cannot see on the server: each runs
+# on a fresh session and the requirement fails at the first trial that shows the violation, so a server
+# that breaks it in some orders is judged on that, whichever order one run happens to take.
+OVERLAP_TRIALS = 8
+ABORT_TRIALS = 3
+
+
+def _overlapping_posts(target, s: PollingSession) -> tuple[str, str, list[str]]:
+    """A POST left unfinished on one connection while another goes out on a second, then the first one
+    finished; what each got, and what the GETs after them got."""
     sock = rawhttp.open_connection(target.host, target.port, target.reply)
     head = rawhttp.build_request(
         "POST", s.url(), target.port, [("Content-Type", "text/plain;charset=UTF-8"), ("Content-Length", "10")], None
@@ -500,28 +528,62 @@ def test_EIO_POLL_02_overlapping_post(case, opener, target):
     finally:
         tracking.close(sock)
     ended, after = _session_refused(s)
-    case.must(
-        _first_refused([first, second.summary()]) and ended,
-        "one of two overlapping POSTs refused and the session closed",
-        ("HTTP 400 for one POST", "HTTP 400 afterwards"),
-        (first, second.summary(), after),
-    )
+    return first, second.summary(), after if ended else [*after, "session not ended"]
+
+
+def test_EIO_POLL_02_overlapping_post(case, opener, target):
+    """One POST is left unfinished on one connection while another is sent on a second. Which one the
+    server sees as the overlapping one depends on the order it reads them in; both orders are accepted:
+    one of the two POSTs is refused and the session ends.
+
+    The order is the server's to choose and cannot be forced from outside: a server that reads a request
+    only once its body is complete (zishang520, on Go's HTTP server) sees the two POSTs at nearly the same
+    moment, and its handlers race. So the scenario runs up to OVERLAP_TRIALS times, each on a fresh
+    session, and fails at the first trial in which neither POST was refused or the session went on; the
+    Actual names that trial and what each request got."""
+    outcomes: list[tuple[str, str, list[str]]] = []
+    for trial in range(1, OVERLAP_TRIALS + 1):
+        first, second, after = _overlapping_posts(target, opener.adopt(_poll_session(target)))
+        outcomes.append((first, second, after))
+        case.must(
+            _first_refused([first, second]) and "session not ended" not in after,
+            "one of two overlapping POSTs refused and the session closed",
+            ("HTTP 400 for one POST", "HTTP 400 afterwards"),
+            (f"trial {trial} of {OVERLAP_TRIALS}", first, second, after),
+        )
+    case.record(("HTTP 400 for one POST", "HTTP 400 afterwards"), outcomes[-1])
 
 
 def test_EIO_POLL_03_aborted_get_ends_session(case, opener, target):
-    # The GET is dropped only once it has been seen held.
-    s = opener.adopt(_poll_session(target))
-    held, seen_held, early = _held_get(s, target)
-    case.precondition(
-        seen_held,
-        "a GET held (unanswered) before it is dropped",
-        "no answer for a while",
-        early,
-        caused_by=_not_held_by(early),
-    )
-    held.abort()
-    resp = s.get(timeout=target.reply + 1.0)
-    case.check(resp.status == 400, "the session ends when its held GET is dropped", 400, resp.summary())
+    """The GET is dropped only once it has been seen held, then the next GET must find the session over.
+
+    That next GET goes out at once, and a server that handles each connection on a task of its own
+    (socketioxide) may read it before it has noticed the abort: it is then a second GET beside the first
+    (EIO-POLL-01's overlap) and refused with 400 as well, which looks like the session ending when the
+    server would have kept it. So the scenario runs up to ABORT_TRIALS times, each on a fresh session, and
+    the requirement is missed at the first trial whose next GET was held or answered; the Actual names
+    that trial and quotes the answer."""
+    answers: list[str] = []
+    for trial in range(1, ABORT_TRIALS + 1):
+        s = opener.adopt(_poll_session(target))
+        held, seen_held, early = _held_get(s, target)
+        case.precondition(
+            seen_held,
+            "a GET held (unanswered) before it is dropped",
+            "no answer for a while",
+            early,
+            caused_by=_not_held_by(early),
+        )
+        held.abort()
+        resp = s.get(timeout=target.reply + 1.0)
+        answers.append(resp.summary())
+        case.check(
+            resp.status == 400,
+            "the session ends when its held GET is dropped",
+            400,
+            f"trial {trial} of {ABORT_TRIALS}: {resp.summary()}",
+        )
+    case.record(400, answers)
 
 
 def test_EIO_POLL_04_get_is_held(case, opener, target):

@@ -267,7 +267,15 @@ def test_EIO_UP_11_v3_upgrade(case, opener, target):
     resp = get(target, f"{SIO}?EIO=3&transport=polling")
     sid = v3_sid(resp)
     url = f"{SIO}?EIO=3&transport=polling&sid={sid}"
-    get(target, url)  # implicit CONNECT to /
+    # The implicit CONNECT to / and the fixture's `auth` event after it are fetched before the upgrade
+    # starts: a server that emits `auth` a moment after the CONNECT reply (zishang520, from the handler's
+    # own goroutine) would otherwise have it pending when the GET that the upgrade drains comes, and a
+    # pending packet rightly goes into that GET instead of the noop.
+    joined = resp.body
+    for _ in range(3):
+        if b'42["auth"' in joined:
+            break
+        joined += get(target, url).body
     ws = opener.adopt(
         WsClient.connect(target.host, target.port, f"{SIO}?EIO=3&transport=websocket&sid={sid}", timeout=target.reply)
     )

@@ -302,21 +302,35 @@ def test_SIO_BC_03_to_room_excludes_sender(case, opener, target):
     )
 
 
+BROADCAST_TRIALS = 5
+
+
 def test_SIO_BC_04_union_of_rooms(case, opener, target):
+    """A socket in two rooms, a broadcast to both: it must receive it once.
+
+    A second copy, when a server sends one, is not bound to come before the barrier's echo (netty-socketio
+    delivers it from another thread, sometimes a few milliseconds later), so one broadcast can look single
+    by chance. The broadcast is made BROADCAST_TRIALS times with a different payload each, a barrier after
+    each, and the requirement fails at the first trial after which any payload was seen twice; the Actual
+    names that trial and lists every `to` event received."""
     need(case, target, "extended")
     ns = fresh_nsp(target)
     a, sender = opener.sio("websocket", ns), opener.sio("websocket", ns)
     fixture_call(case, a, "join", "r1", nsp=ns)
     fixture_call(case, a, "join", "r2", nsp=ns)
-    sender.emit("to-many", ["r1", "r2"], "z", nsp=ns)
-    first = a.expect_event("to", ns)
-    rest = a.barrier(ns)
-    case.must(
-        first.args == ["z"] and not events(rest, "to"),
-        "a socket in both rooms receives once",
-        1,
-        1 + len(events(rest, "to")),
-    )
+    received: list[str] = []
+    for trial in range(1, BROADCAST_TRIALS + 1):
+        payload = f"z{trial}"
+        sender.emit("to-many", ["r1", "r2"], payload, nsp=ns)
+        first = a.take(lambda p, want=payload: p.event == "to" and p.args == [want], what=f"event 'to' {payload}")
+        rest = a.barrier(ns)
+        received += [f"4{p.raw}" for p in (first, *events(rest, "to"))]
+        case.must(
+            len(received) == len(set(received)) == trial,
+            "a socket in both rooms receives each broadcast once",
+            [f'42{ns},["to","z{n}"]' if ns != "/" else f'42["to","z{n}"]' for n in range(1, trial + 1)],
+            (f"trial {trial} of {BROADCAST_TRIALS}", received),
+        )
 
 
 def test_SIO_BC_05_except(case, opener, target):
@@ -376,15 +390,21 @@ def test_SIO_BC_07_volatile(case, opener, target, transport):
         )
         return
     # Polling with no GET held: the transport cannot take a packet, so the volatile one is dropped,
-    # while an ordinary emit made right after it waits for the next GET.
+    # while ordinary emits made around it wait for the next GET. A server may still count itself
+    # writable for a moment after its answer to the last GET has left (zishang520 marks the transport
+    # unwritable only when its response writer returns, after the client may have the answer), so an
+    # ordinary event's round trip goes first: the volatile one is then emitted a full request after
+    # the last GET was answered, when no GET is held by any account.
     s = opener.adopt(_polling_joined(target))
+    s.post('42["message","before"]')
     s.post('42["volatile","v2"]')
     s.post('42["message","after"]')
-    after = decode_payload(s.get().body)
+    kept = ['42["message-back","before"]', '42["message-back","after"]']
+    after, _ = s.poll_until(lambda got: kept[-1] in got)  # whichever GETs they come in, pings left out
     case.check(
-        after == ['42["message-back","after"]'],
-        "with no GET held the volatile `vol` is dropped; the ordinary emit after it is kept",
-        ['42["message-back","after"]'],
+        after == kept,
+        "with no GET held the volatile `vol` is dropped; the ordinary emits around it are kept",
+        kept,
         after,
     )
 
@@ -572,21 +592,37 @@ def test_SIO_DC_03_server_namespace_disconnect(case, opener, target):
     case.must(not c.eio.ended, "the session and other namespaces stay", "open", rest)
 
 
+DISCONNECT_TRIALS = 5
+
+
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_SIO_DC_04_server_closes_connection(case, opener, target, transport):
+    """A socket in `/` and `/custom` asks to be disconnected with its whole connection: DISCONNECT for
+    each namespace, then the session closes.
+
+    Whether a server writes every DISCONNECT before it closes can depend on which of its threads gets
+    there first (zishang520 over WebSocket sometimes closes before the second `41` is written), so one
+    run may see it right by chance. The scenario runs DISCONNECT_TRIALS times, each on a fresh
+    connection, and fails at the first trial that lost a DISCONNECT or left the session open; the Actual
+    names that trial and quotes what arrived."""
     need(case, target, "extended")
     need(case, target, "close-connection")
-    c = opener.sio(transport)
-    c.connect("/custom")
-    c.emit("disconnect-me", True)
-    how, waited, seen = closed_within(c, c.target.reply)
-    got = [f"4{p.raw}" for p in seen]
-    case.must(
-        sorted(r for r in got if r.startswith("41")) == ["41", "41/custom,"] and how is not None,
-        "DISCONNECT for each namespace, then the session closes",
-        (["41", "41/custom,"], "session ended"),
-        (got, f"ended after {waited:.3f} s: {how}" if how else f"still open after {waited:.2f} s"),
-    )
+    for trial in range(1, DISCONNECT_TRIALS + 1):
+        c = opener.sio(transport)
+        c.connect("/custom")
+        c.emit("disconnect-me", True)
+        how, waited, seen = closed_within(c, c.target.reply)
+        got = [f"4{p.raw}" for p in seen]
+        case.must(
+            sorted(r for r in got if r.startswith("41")) == ["41", "41/custom,"] and how is not None,
+            "DISCONNECT for each namespace, then the session closes",
+            (["41", "41/custom,"], "session ended"),
+            (
+                f"trial {trial} of {DISCONNECT_TRIALS}",
+                got,
+                f"ended after {waited:.3f} s: {how}" if how else f"still open after {waited:.2f} s",
+            ),
+        )
 
 
 def test_SIO_DC_05_disconnect_reasons(case, opener, target):

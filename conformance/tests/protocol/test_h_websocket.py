@@ -147,6 +147,19 @@ def next_pong(ws: WsClient, timeout: float) -> bytes | str:
     return "no pong"
 
 
+def next_pongs(ws: WsClient, count: int, timeout: float) -> list[bytes | str]:
+    """The next `count` pongs of pings sent together: they are all due within `timeout` of the sending,
+    so they share one deadline (waited out once, not once per missing pong)."""
+    deadline = time.monotonic() + timeout
+    got: list[bytes | str] = []
+    for _ in range(count):
+        pong = next_pong(ws, max(0.0, deadline - time.monotonic()))
+        got.append(
+            pong if isinstance(pong, bytes) or not pong.startswith("no pong") else f"no pong within {timeout:.2f}s"
+        )
+    return got
+
+
 PING_PAYLOADS = [
     ("2.1-empty", b""),
     ("2.2-text", b"Hello, world!"),
@@ -176,7 +189,7 @@ def test_WS_02_ping_burst(case, opener, target):
     c, ws = connect(opener)
     payloads = [f"ping-{i}".encode() for i in range(10)]
     ws.send_bytes(b"".join(encode_frame(OP_PING, p) for p in payloads))
-    got = [next_pong(ws, target.reply) for _ in payloads]
+    got = next_pongs(ws, len(payloads), target.reply)
     case.must(got == payloads, "every ping answered, in order", payloads, got)
 
 
@@ -309,7 +322,7 @@ def test_WS_06_many_fragments_with_pings(case, opener, target):
     data = event_frame("five fragments")
     pieces = split(data, -(-len(data) // 5))
     send_fragments(ws, OP_TEXT, pieces, between=encode_frame(OP_PING, b"p"))
-    got = [next_pong(ws, target.reply) for _ in range(len(pieces) - 1)]
+    got = next_pongs(ws, len(pieces) - 1, target.reply)
     case.must(
         all(isinstance(g, bytes) for g in got),
         "every ping between fragments answered",
@@ -541,9 +554,55 @@ def test_WS_10_binary_at_max_payload(case, opener, target):
 
 
 def test_WS_10_declared_length_over_limit(case, opener, target):
+    """A frame header announcing maxPayload + 1 bytes, and the body never sent: the server must close at
+    once (within the prompt-reaction window), without waiting for the body.
+
+    Once the header is out the suite cannot answer a ping: any byte it wrote would be read as the
+    announced body. A server that ignores the header therefore still ends the connection, by ping
+    timeout, pingTimeout after the first ping it sends, and whether that lands inside the window depends
+    on where its ping cycle stood. Such a close is not a reaction to the header: told apart by its bytes
+    (no close 1009 or 1002) and its timing (pingTimeout or more after a ping the suite could not answer),
+    it is judged as no reaction at all, and the Actual says so, with the ping and the close seen."""
     c, ws = connect(opener)
+    c.eio.auto_pong = False  # a pong written now would be taken for the announced body; pings are watched
+    what = "a frame header announcing more than maxPayload closes at once"
+    sent = time.monotonic()
     ws.send_frame(OP_TEXT, b"4", declared_length=target.max_payload + 1)  # header only: the body never comes
-    closes(case, ws, target, "a frame header announcing more than maxPayload closes at once", TOO_BIG)
+    seen: list[str] = []
+    pings: list[float] = []
+    end = None
+    for _ in range(1000):
+        try:
+            msg = ws.recv(sent + target.prompt - time.monotonic())
+        except TimeoutError:
+            break
+        at = time.monotonic() - sent
+        seen.append(f"{at:.3f} s: {msg!r}")
+        if msg.ended:
+            end = (msg, at)
+            break
+        if msg.kind == "text" and msg.text == "2":
+            pings.append(at)
+    waited = time.monotonic() - sent
+    case.must(end is not None, what, f"close {TOO_BIG}", f"still open after {waited:.2f}s; received {seen}")
+    assert end is not None
+    msg, at = end
+    tolerance = min(0.05, target.ping_timeout / 4)  # the suite's own scheduling, both readings
+    heartbeat = (
+        bool(pings)
+        and at - pings[-1] >= target.ping_timeout - tolerance
+        and not (msg.kind == "close" and msg.code in (TOO_BIG, PROTOCOL_ERROR))
+    )
+    case.must(
+        not heartbeat,
+        what,
+        f"close {TOO_BIG}",
+        f"no reaction to the header: ping `2` at {pings[-1] if pings else 0:.3f} s went unanswered (the announced "
+        f"body was due), and the connection ended {at - (pings[-1] if pings else 0):.3f} s later, by the "
+        f"heartbeat's ping timeout; received {seen}",
+    )
+    if msg.kind == "close" and msg.code != TOO_BIG:
+        case.non_strict(f"{what}: close code", TOO_BIG, f"close {msg.code} reason={msg.reason!r}")
 
 
 # ---------------------------------------------------------------------------- WS-11 masking

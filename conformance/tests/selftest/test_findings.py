@@ -14,7 +14,10 @@ import findings
 
 CONFORMANCE = Path(__file__).resolve().parents[2]
 FINDINGS = CONFORMANCE.parent / "docs" / "findings"
-CASE_HEADING = re.compile(r"^### \d+\. (?P<rid>\S+) · (?P<verdict>fail|non-strict) · `(?P<case>[^`]+)`$", re.M)
+SECTION = re.compile(r"^## (?P<rid>\S+) · (?P<level>\S+) · (?P<tally>.+)$", re.M)
+SHOWN = re.compile(r"^### (?P<verdict>fail|non-strict) · `(?P<case>[^`]+)`$", re.M)
+LISTED = re.compile(r"^- (?P<verdict>fail|non-strict) · `(?P<case>[^`]+)`: Actual", re.M)
+LINE_CUT = re.compile(r" … \d+ more characters, whole transcript in \S+$")
 
 
 def suite_cases() -> set[str]:
@@ -32,11 +35,46 @@ def suite_cases() -> set[str]:
 
 
 def quoted_transcripts(md: str) -> list[list[str]]:
-    """The transcript blocks of a page, one list of lines per finding."""
+    """The transcript blocks of a page, one list of lines per section, cut marks kept."""
+    return [block.splitlines() for block in re.findall(r"Wire transcript \(`>`[^\n]*\n\n```\n(.*?)\n```", md, re.S)]
+
+
+def named_cases(md: str) -> list[tuple[str, str, str]]:
+    """(requirement, verdict, case) for every case a page names, in page order."""
     out = []
-    for block in re.findall(r"Wire transcript \(`>`[^\n]*\n\n```\n(.*?)\n```", md, re.S):
-        out.append([line for line in block.splitlines() if not line.startswith("… ")])
+    sections = list(SECTION.finditer(md))
+    for i, sec in enumerate(sections):
+        text = md[sec.end() : sections[i + 1].start() if i + 1 < len(sections) else len(md)]
+        for m in sorted([*SHOWN.finditer(text), *LISTED.finditer(text)], key=lambda m: m.start()):
+            out.append((sec["rid"], m["verdict"], m["case"]))
     return out
+
+
+def from_source(quoted: list[str], source: list[str]) -> bool:
+    """Whether a quoted transcript is the source's, as findings.cut_transcript cuts it: its first lines
+    and, after a `… N more messages` mark, its last ones (N of them left out); a line cut at the end
+    with `… N more characters` is the start of the source line, N characters short of it."""
+
+    def same(shown: str, line: str) -> bool:
+        cut = LINE_CUT.search(shown)
+        if cut is None:
+            return shown == line
+        kept = shown[: cut.start()]
+        more = int(cut.group(0).split()[1])
+        return line.startswith(kept) and len(line) == len(kept) + more
+
+    marks = [i for i, line in enumerate(quoted) if line.startswith("… ") and "more messages" in line]
+    if not marks:
+        return len(quoted) == len(source) and all(map(same, quoted, source))
+    if len(marks) != 1:
+        return False
+    head, tail = quoted[: marks[0]], quoted[marks[0] + 1 :]
+    left_out = int(quoted[marks[0]].split()[1])
+    return (
+        len(head) + left_out + len(tail) == len(source)
+        and all(map(same, head, source[: len(head)]))
+        and all(map(same, tail, source[len(source) - len(tail) :]))
+    )
 
 
 def sample_report() -> dict:
@@ -95,7 +133,7 @@ def test_generator_quotes_only_fail_and_non_strict_with_their_own_transcript(tmp
     written = findings.write(tmp_path, [report, reference])
     assert [p.name for p in written] == ["socketioxide.md"]  # the reference server gets no findings page
     md = written[0].read_text(encoding="utf-8")
-    named = [m["case"] for m in CASE_HEADING.finditer(md)]
+    named = [case for _, _, case in named_cases(md)]
     assert named == [report["cases"][0]["case"], report["cases"][1]["case"]]
     blocks = quoted_transcripts(md)
     assert len(blocks) == 1
@@ -108,6 +146,35 @@ def test_generator_quotes_only_fail_and_non_strict_with_their_own_transcript(tmp
     assert findings.check(tmp_path) == []
     written[0].write_text(md.replace("404", "405"), encoding="utf-8")  # a page edited by hand is caught
     assert findings.check(tmp_path) != []
+
+
+def test_one_section_per_requirement_its_most_telling_case_shown_the_others_listed(tmp_path):
+    report = sample_report()
+    fail, non_strict = report["cases"][0], report["cases"][1]
+    long_fail = dict(fail, case=fail["case"] + "[long]", transcript=fail["transcript"] * 3)
+    second = dict(non_strict, case=non_strict["case"] + "[again]", actual="x" * 500)
+    report["cases"] = [long_fail, fail, non_strict, second]
+    md = findings.write(tmp_path, [report])[0].read_text(encoding="utf-8")
+    assert [m["rid"] for m in SECTION.finditer(md)] == ["EIO-HS-01", "EIO-HS-07"]  # requirements with a fail first
+    assert [m["case"] for m in SHOWN.finditer(md)] == [fail["case"], non_strict["case"]]  # the shortest exchange
+    assert [m["case"] for m in LISTED.finditer(md)] == [long_fail["case"], second["case"]]
+    assert f"`{'x' * findings.ACTUAL_CHARS} … {500 - findings.ACTUAL_CHARS} more characters`" in md
+
+
+def test_long_transcripts_are_cut_and_say_where_the_rest_is():
+    lines = [f"  0.{i:03d} #1 > ws text [3] m{i:02d}" for i in range(40)]
+    lines[2] = "  0.002 #1 > " + "y" * 500
+    shown = findings.cut_transcript(lines, "t.json")
+    assert len(shown) == findings.HEAD_LINES + 1 + findings.TAIL_LINES
+    assert (
+        shown[findings.HEAD_LINES]
+        == f"… {40 - findings.HEAD_LINES - findings.TAIL_LINES} more messages, whole transcript in t.json"
+    )
+    assert shown[2].endswith(f" … {len(lines[2]) - findings.LINE_CHARS} more characters, whole transcript in t.json")
+    assert from_source(shown, lines)
+    assert not from_source(shown, lines[1:])  # a line missing from the source is caught
+    assert not from_source([*shown[:2], shown[2].replace("yyy", "yzy", 1), *shown[3:]], lines)
+    assert findings.cut_transcript(lines[:5], "t.json") == lines[:2] + [shown[2]] + lines[3:5]
 
 
 # Pages in docs/findings/ that conformance/findings.py does not write: the wire fuzzer's page is generated
@@ -123,13 +190,14 @@ def test_committed_findings_are_generated_and_name_real_cases():
     for md_path in pages:
         source = json.loads(md_path.with_suffix(".json").read_text(encoding="utf-8"))
         md = md_path.read_text(encoding="utf-8")
-        headings = list(CASE_HEADING.finditer(md))
-        assert len(headings) == len(source["cases"]), md_path
-        for m, record in zip(headings, source["cases"], strict=True):
-            assert m["case"] == record["case"] and m["case"] in cases, (md_path, m["case"])
-            assert m["verdict"] == record["verdict"] and m["rid"] == record["requirement"]
+        named = named_cases(md)
+        records = {r["case"]: r for r in source["cases"]}
+        assert sorted(case for _, _, case in named) == sorted(records), md_path  # every case named, once
+        for rid, verdict, case in named:
+            assert case in cases, (md_path, case)
+            assert (rid, verdict) == (records[case]["requirement"], records[case]["verdict"]), (md_path, case)
+        shown = [m["case"] for m in SHOWN.finditer(md)]
         quoted = iter(quoted_transcripts(md))
-        for record in source["cases"]:
-            if record.get("transcript"):
-                lines = next(quoted)
-                assert lines == findings.transcript_lines(record)[: len(lines)], (md_path, record["case"])
+        for case in shown:
+            if records[case].get("transcript"):
+                assert from_source(next(quoted), findings.transcript_lines(records[case])), (md_path, case)
