@@ -33,7 +33,11 @@ CONF_WORKERS_python-socketio ?= 2
 # socket.io 2 waits out many v4 expectations it does not meet; two workers keep it near a minute.
 CONF_WORKERS_node-socketio-v2 ?= 2
 CONF_WORKERS_python-socketio-threading ?= 4
-conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),0)
+# The matrix runs every target on MATRIX_WORKERS workers: its cases mostly wait on the server (for a reply
+# deadline, a heartbeat, a close), so two servers side by side take about half the time on two cores,
+# with the same verdicts (each worker has its own server and its own cases).
+MATRIX_WORKERS ?= 2
+conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),$(if $(MATRIX_RUN),$(MATRIX_WORKERS)),0)
 
 # --rootdir: case ids stay `tests/protocol/…` (pytest would otherwise take the report paths under ../build
 # for test paths and root the ids at the repository, where pyproject.toml is).
@@ -67,6 +71,7 @@ conformance: $(PYTHON) codec $(call conf_prereq,$(TARGET))
 # Every shipped target; a target's failures do not stop the others. The matrix is built from the indexes.
 # `make matrix` is this plus the client matrix (client.mk).
 matrix: server-matrix
+server-matrix: MATRIX_RUN := 1
 server-matrix: $(PYTHON) codec server conformance-node conformance-python
 	@status=0; \
 	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; started=$$(date +%s); \

@@ -374,19 +374,27 @@ def test_SIO_BC_06_identical_bytes(case, opener, target):
 def test_SIO_BC_07_volatile(case, opener, target, transport):
     need(case, target, "volatile")
     if transport == "websocket":
-        c = opener.sio("websocket")
-        c.emit("volatile", "v1")
         # Waited for, not fenced by a barrier: a server that runs each event's handler in a task of its
-        # own (socketioxide, zishang520) may answer a later `message` first.
-        try:
-            got = [c.expect_event("vol")]
-        except NotReceived:
-            got = []
+        # own (socketioxide, zishang520) may answer a later `message` first. The first volatile event
+        # follows the join's packets at once, and a transport that counts itself unwritable until its
+        # last write has completed (Node's, zishang520's) may rightly drop it then; a drop is therefore
+        # judged on a second one, sent after the WebSocket has been idle for the whole reply deadline.
+        c = opener.sio("websocket")
+        dropped: list[str] = []
+        for arg in ("v1", "v1-idle"):
+            c.emit("volatile", arg)
+            try:
+                got = [c.take(lambda p, want=arg: p.event == "vol" and p.args == [want], what=f"event 'vol' {arg}")]
+            except NotReceived:
+                got = []
+            if got:
+                break
+            dropped.append(f"{arg} dropped")
         case.check(
-            [p.data for p in got] == [["vol", "v1"]],
+            [p.data for p in got] == [["vol", arg]],
             "a volatile emit to an idle WebSocket is delivered",
-            [["vol", "v1"]],
-            [p.raw for p in got],
+            [["vol", arg]],
+            [*dropped, *[p.raw for p in got]],
         )
         return
     # Polling with no GET held: the transport cannot take a packet, so the volatile one is dropped,
