@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness.eio import SessionEnded, query
+from harness.eio import SessionEnded, WebSocketSession, query
 from harness.sio import SioClient
 from harness.targets import Target, handshake_eio
 from harness.ws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsClient, accept_key, encode_frame
@@ -564,6 +564,7 @@ def test_WS_10_declared_length_over_limit(case, opener, target):
     (no close 1009 or 1002) and its timing (pingTimeout or more after a ping the suite could not answer),
     it is judged as no reaction at all, and the Actual says so, with the ping and the close seen."""
     c, ws = connect(opener)
+    assert isinstance(c.eio, WebSocketSession)
     c.eio.auto_pong = False  # a pong written now would be taken for the announced body; pings are watched
     what = "a frame header announcing more than maxPayload closes at once"
     sent = time.monotonic()
