@@ -405,6 +405,15 @@ class Fixture:
                     return f"an uncaught exception was printed on stderr ({line.strip()[:160]!r})"
         return None
 
+    def signal_stop(self) -> None:
+        """SIGTERM without waiting for the end (`stop()` waits, and kills what did not end)."""
+        self.stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self) -> None:
         self.stopping = True
         if self.proc is None or self.proc.poll() is not None:

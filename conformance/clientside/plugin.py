@@ -143,6 +143,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if result is None or r is None:
         return
     result["client"] = r.spec.name
+    if r.case.notes:
+        result["notes"] = list(r.case.notes)
     if r.server is not None:
         result["transcript"] = r.server.transcript_json()
     if r.fixture is not None:

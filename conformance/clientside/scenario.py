@@ -20,6 +20,9 @@ from .server import EioSeen, HttpSeen, Profile, ScriptedServer, Session, SioSeen
 
 WAIT_S = 4.0  # how long a case waits for something a correct client does at once
 UPGRADE_WAIT_S = 2.0  # how long `ready()` lets the upgrade take before the case goes on without it
+# How many times a case starts a client configured for polling then WebSocket before giving up on a start
+# that begins with the polling handshake (a client choosing its first transport at random, CEIO-HS-01).
+FIRST_TRANSPORT_STARTS = 6
 
 
 def default_config(server: ScriptedServer) -> dict[str, Any]:
@@ -44,6 +47,7 @@ class Run:
         self.server: ScriptedServer | None = None
         self.fixture: agents.Fixture | None = None
         self.config: dict[str, Any] = {}
+        self.http_mark = 0  # requests the server had seen when the running fixture process started
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -74,8 +78,15 @@ class Run:
         self.server = ScriptedServer(self.profile, self.clock)
         return self.server
 
-    def start(self, **overrides: Any) -> Run:
-        """Starts the fixture; `overrides` replace top-level config keys; `reconnection` keys merge."""
+    def start(self, *, any_first_transport: bool = False, **overrides: Any) -> Run:
+        """Starts the fixture; `overrides` replace top-level config keys; `reconnection` keys merge.
+
+        A client told to start with polling and then upgrade, whose first request is a WebSocket
+        handshake anyway, breaks CEIO-HS-01, and that case judges it (`any_first_transport`). Every other
+        case judges what follows a polling start: such a start is ended, the server forgets it, and the
+        client is started again, up to FIRST_TRANSPORT_STARTS times; the case's notes name each start
+        left out. A case thus judges its own requirement on every run instead of on the runs where a
+        client choosing at random happened to begin with polling."""
         if self.server is None:
             self.serve()
         assert self.server is not None
@@ -86,9 +97,36 @@ class Run:
             else:
                 cfg[k] = copy.deepcopy(v)
         self.config = cfg
-        self.fixture = agents.Fixture(self.spec, cfg, self.clock)
-        self.fixture.start()
+        self._launch()
+        transports = cfg.get("transports") or []
+        if not any_first_transport and transports[:1] == ["polling"] and "websocket" in transports:
+            self._until_a_polling_start()
         return self
+
+    def _until_a_polling_start(self) -> None:
+        left_out: list[str] = []
+        for n in range(1, FIRST_TRANSPORT_STARTS + 1):
+            self._await_startup()
+            first = self.srv.http.wait(lambda h: True, WAIT_S, self.http_mark, self._dead)
+            if first is None or not first.item.request.is_websocket:
+                return  # began with polling (or never sent a request: the case's own waits report that)
+            left_out.append(f"start {n}: {first.item.request.summary()}")
+            again = "; started again" if n < FIRST_TRANSPORT_STARTS else ""
+            self.case.notes.append(
+                f"start {n} of the client began with a WebSocket handshake ({first.item.request.summary()}) "
+                f"although told to start with polling (CEIO-HS-01 judges that){again}"
+            )
+            if again:
+                self.fx.stop()
+                self.srv.forget()
+                self._launch()
+        self.case.precondition(
+            False,
+            f"a start that begins with the polling handshake, in {FIRST_TRANSPORT_STARTS} starts",
+            "GET ?EIO=…&transport=polling first",
+            left_out,
+            caused_by="CEIO-HS-01",
+        )
 
     def stop(self) -> None:
         if self.fixture is not None:
@@ -144,9 +182,24 @@ class Run:
             return Failure(f"{self.case.req_id}: while waiting for {what}: {crash}", what, crash)
         return WaitTimeout(what, seen[-12:])
 
+    def _await_startup(self) -> None:
+        """Waits, up to the client's start-up time (its registry tolerance), until the client has started:
+        its first request reached the server, or the fixture printed a line. A deadline counted after
+        this gives a slow starter (a JVM) its whole time without making a fast one wait for nothing."""
+        if self.fixture is None or len(self.fixture.lines) > 0 or len(self.srv.http) > self.http_mark:
+            return
+        self.srv.http.wait(
+            lambda h: True,
+            self.spec.tolerance.startup_s,
+            self.http_mark,
+            lambda: self._dead() or len(self.fx.lines) > 0,
+        )
+
     def _from_start(self, timeout: float, start: int) -> float:
-        """A wait that looks at the fixture's output from its first line includes its start-up time."""
-        return timeout + self.spec.tolerance.startup_s if start == 0 else timeout
+        """A wait that looks at the fixture's output from its first line begins once the client started."""
+        if start == 0:
+            self._await_startup()
+        return timeout
 
     def line(self, ev: str, timeout: float = WAIT_S, start: int = 0, **fields: Any) -> Entry[dict[str, Any]]:
         """The first line the fixture printed with this `ev` (and these field values)."""
@@ -200,7 +253,9 @@ class Run:
     def session(self, n: int = 1, timeout: float = WAIT_S) -> Session:
         """The n-th Engine.IO session (1-based) once the client opened it (the first one may take the
         client's start-up time too)."""
-        s = self.srv.wait_session(n, timeout + (self.spec.tolerance.startup_s if n == 1 else 0.0))
+        if n == 1:
+            self._await_startup()
+        s = self.srv.wait_session(n, timeout)
         if s is None:
             raise self._timeout(f"Engine.IO handshake number {n}", [h.item.request.summary() for h in self.srv.http])
         return s
@@ -221,7 +276,22 @@ class Run:
         """The usual start: the client connected to `nsp`, and settled on its final transport (the
         upgrade finished, when the configuration leads to one), so that a case acts on a known state."""
         self.connected(nsp, timeout)
-        return self.settle(self.session(1))
+        return self.settle(self._session_of_connect(nsp))
+
+    def _session_of_connect(self, nsp: str) -> Session:
+        """The session whose CONNECT for `nsp` the client is connected by: the first one, unless the client
+        gave that one up before joining (zishang520's Go client at times sends no CONNECT on a fresh
+        WebSocket session and joins on the next session, after its connect timeout)."""
+        first = self.session(1)
+        connects = [e.item.sid for e in self.srv.sio if e.item.packet.type == wire.CONNECT and e.item.packet.nsp == nsp]
+        if not connects or connects[-1] == first.sid:
+            return first
+        with self.srv.lock:
+            later = [s for s in self.srv.session_order if s.sid == connects[-1]]
+        if later:
+            self.case.notes.append(f"the client joined {nsp} on session {later[0].sid}, not on the first one")
+            return later[0]
+        return first
 
     def settle(self, s: Session) -> Session:
         """Waits until session `s` is on its final transport (the upgrade finished, when the configuration
@@ -232,17 +302,48 @@ class Run:
             got = self.srv.eio.wait(lambda e: e.packet == "5" and e.sid == s.sid, UPGRADE_WAIT_S, 0, self._dead)
             if got is None:
                 self.case.notes.append(f"no upgrade within {UPGRADE_WAIT_S} s; the case ran on polling")
+        self._connect_call_returned()
         return s
 
-    def restart(self) -> int:
-        """Stops the fixture and starts a new one with the same configuration, against the same server.
-        Returns the first connection id the new process can have: requests of the old one may still
-        be read after it was stopped."""
-        self.fx.stop()
-        first_conn = next(self.srv.ids)
+    def _connect_call_returned(self) -> None:
+        """Some clients connect through a call that returns only after their connect callbacks ran, and
+        count themselves connected only then (python-socketio's `connect()`); their fixture declares
+        `"ready": true` and prints a `ready` line when the call returned. Until then such a client may
+        mishandle what arrives (python-socketio drops a DISCONNECT then, and a transport lost then leaves it
+        counting itself connected, with no transport and no reconnection; a case of CSIO-NSP-09 judges that
+        window), so a case acting on a connected client waits for the line after the last `connect` one."""
+        if not self.caps.get("ready"):
+            return
+        connects = [i for i, e in enumerate(self.fx.lines) if e.item.get("ev") == "connect"]
+        self.line("ready", start=connects[-1] + 1 if connects else 0)
+
+    def first_requests(self, count: int) -> list[wire.Request | None]:
+        """Starts `count` more fixture processes at once, each against a scripted server of its own with
+        this case's profile and configuration, and returns the first request each one sent (None when it
+        sent none within its start-up time). Every process and server is stopped before it returns."""
+        servers = [ScriptedServer(self.profile, self.clock) for _ in range(count)]
+        fixtures = [agents.Fixture(self.spec, {**self.config, "url": srv.url}, self.clock) for srv in servers]
+        try:
+            for fixture in fixtures:
+                fixture.start()
+            firsts: list[wire.Request | None] = []
+            for srv, fixture in zip(servers, fixtures):
+                ended = _ended(fixture)
+                got = srv.http.wait(lambda h: True, self.spec.tolerance.startup_s + WAIT_S, 0, ended)
+                firsts.append(got.item.request if got is not None else None)
+                fixture.signal_stop()  # nothing more is needed from it: its CPU goes to the others' start-up
+            return firsts
+        finally:
+            for fixture in fixtures:
+                fixture.stop()
+            for srv in servers:
+                srv.stop()
+
+    def _launch(self) -> None:
+        """A fixture process with the current configuration; requests from here on are its own."""
+        self.http_mark = len(self.srv.http)
         self.fixture = agents.Fixture(self.spec, self.config, self.clock)
         self.fixture.start()
-        return first_conn
 
     def command(
         self, s: Session, name: str, arg: dict[str, Any] | None = None, nsp: str = "/", then_hold: bool = False
@@ -270,6 +371,10 @@ class WaitTimeout(Exception):
     def __init__(self, what: str, seen: list[Any]):
         super().__init__(f"no {what} within the deadline; seen instead: {seen!r}")
         self.what, self.seen = what, seen
+
+
+def _ended(fixture: agents.Fixture) -> Callable[[], bool]:
+    return lambda: not fixture.running
 
 
 def _line_matcher(ev: str, fields: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:

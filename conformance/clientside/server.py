@@ -29,6 +29,7 @@ from .journal import Clock, Journal
 from .wire import Packet, SioPacket
 
 MAX_TRANSCRIPT_BYTES = 256 * 1024
+FORGET_JOIN_S = 1.0  # how long `forget()` waits for each thread of a closed connection or session to end
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Conn:
 
     def __init__(self, server: ScriptedServer, sock: socket.socket, cid: int):
         self.server, self.sock, self.id = server, sock, cid
+        self.thread: threading.Thread | None = None  # the thread serving it
         self.lock = threading.Lock()
         self.closed = False
         self.arrived_ms = server.clock.ms()  # when the bytes read last reached the machine (case clock)
@@ -222,19 +224,9 @@ class ScriptedServer:
     def __init__(self, profile: Profile, clock: Clock | None = None):
         self.profile = profile
         self.clock = clock or Clock()
-        self.transcript: list[WireRecord] = []
-        self.transcript_bytes = 0
-        self.http: Journal[HttpSeen] = Journal(self.clock, "http requests")
-        self.eio: Journal[EioSeen] = Journal(self.clock, "engine.io packets")
-        self.sio: Journal[SioSeen] = Journal(self.clock, "socket.io packets")
-        self.events: Journal[str] = Journal(self.clock, "server notes")
-        self.opened: Journal[Session] = Journal(self.clock, "sessions opened")
-        self.sessions: dict[str, Session] = {}
-        self.session_order: list[Session] = []
-        self.parked: dict[str, list[Conn]] = {}
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
-        self.sid_counter = itertools.count(1)
+        self._blank_record()
         self.auto_ping = True
         self.auto_connect = True
         # Scenario hooks: each returns raw response bytes to send instead of the default, or None.
@@ -246,15 +238,48 @@ class ScriptedServer:
         self.open_extra: dict[str, Any] = {}
         self.open_override: Callable[[str], str] | None = None
         self.ws_refuse: Callable[[wire.Request], bytes | None] | None = None
-        self.handshakes = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         # Asked on the listener too: bytes that arrive before a thread got to accept their connection
         # are stamped as well (accepted sockets inherit the setting).
         _ask_arrival_times(self.listener)
         self.port = self.listener.getsockname()[1]
-        self.conns: list[Conn] = []
         self.stopped = False
         threading.Thread(target=self._accept_loop, daemon=True, name="scripted-server accept").start()
+
+    def _blank_record(self) -> None:
+        """What the server has seen: nothing yet."""
+        self.transcript: list[WireRecord] = []
+        self.transcript_bytes = 0
+        self.http: Journal[HttpSeen] = Journal(self.clock, "http requests")
+        self.eio: Journal[EioSeen] = Journal(self.clock, "engine.io packets")
+        self.sio: Journal[SioSeen] = Journal(self.clock, "socket.io packets")
+        self.events: Journal[str] = Journal(self.clock, "server notes")
+        self.opened: Journal[Session] = Journal(self.clock, "sessions opened")
+        self.sessions: dict[str, Session] = {}
+        self.session_order: list[Session] = []
+        self.parked: dict[str, list[Conn]] = {}
+        self.conns: list[Conn] = []
+        self.sid_counter = itertools.count(1)
+        self.handshakes = 0
+
+    def forget(self) -> None:
+        """Ends every session and connection and forgets all it saw, keeping its port and the scenario's
+        hooks: a case starts its client again on a clean slate (the client's old process is stopped
+        first). Connection ids keep counting, so that none is reused."""
+        with self.lock:
+            sessions, conns = list(self.sessions.values()), list(self.conns)
+        for s in sessions:
+            s.end("forgotten: the case starts its client again")
+        for c in conns:
+            c.close(reset=True, note="forgotten: the case starts its client again")
+        for c in conns:  # no request of the old process is recorded after this
+            if c.thread is not None:
+                c.thread.join(FORGET_JOIN_S)
+        for s in sessions:
+            if s.pinger is not None:
+                s.pinger.join(FORGET_JOIN_S)
+        with self.lock:
+            self._blank_record()
 
     # ------------------------------------------------------------------ recording
     def record(self, cid: int, direction: str, data: bytes = b"", note: str = "", t: float | None = None) -> None:
@@ -361,7 +386,8 @@ class ScriptedServer:
             with self.lock:
                 self.conns.append(conn)
             self.record(conn.id, "open")
-            threading.Thread(target=self._serve, args=(conn,), daemon=True, name=f"conn {conn.id}").start()
+            conn.thread = threading.Thread(target=self._serve, args=(conn,), daemon=True, name=f"conn {conn.id}")
+            conn.thread.start()
 
     def _recv(self, conn: Conn) -> bytes:
         """The next bytes from the client. Their time is when they reached the machine (the kernel's

@@ -109,8 +109,25 @@ class Fixture:
         return lambda *res: say({"ev": "ack", "nsp": nsp, "tag": tag, "args": to_wire(list(res))})
 
 
+class ReportingClient(socketio.Client):
+    """python-socketio counts itself connected only when `connect()` returns, after the connect
+    handlers ran: `ready` says when (the initial call, and each reconnection's, which goes through it)."""
+
+    def connect(self, *args: Any, **kwargs: Any) -> None:
+        super().connect(*args, **kwargs)
+        say({"ev": "ready"})
+
+
+class ReportingAsyncClient(socketio.AsyncClient):
+    """The asyncio flavour of ReportingClient."""
+
+    async def connect(self, *args: Any, **kwargs: Any) -> None:
+        await super().connect(*args, **kwargs)
+        say({"ev": "ready"})
+
+
 def run_sync(config: dict[str, Any]) -> None:
-    sio = socketio.Client(**client_options(config))
+    sio = ReportingClient(**client_options(config))
     fx = Fixture(config)
 
     def perform(action: dict[str, Any], where: str) -> None:
@@ -196,7 +213,7 @@ def watch_reconnection(sio: Any, task_of) -> None:
 
 
 async def run_async(config: dict[str, Any]) -> None:
-    sio = socketio.AsyncClient(**client_options(config))
+    sio = ReportingAsyncClient(**client_options(config))
     fx = Fixture(config)
 
     async def perform(action: dict[str, Any], where: str) -> None:
@@ -291,6 +308,7 @@ def main() -> None:
                 "agent": f"python-socketio {version('python-socketio')} {flavour} "
                 f"(python-engineio {version('python-engineio')})",
                 "features": FEATURES,
+                "ready": True,
             }
         )
         return

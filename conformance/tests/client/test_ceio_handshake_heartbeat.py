@@ -3,48 +3,43 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
 from clientkit import echo_back, polling_requests, reconnected
 from clientside import wire
 from clientside.scenario import WAIT_S, Run
-from clientside.server import HttpSeen
 from harness.verdict import Case
 
-FIRST_REQUEST_MIN_STARTS = 5
-FIRST_REQUEST_MAX_STARTS = 40
-FIRST_REQUEST_MIN_SECONDS = 2.0
-
-
-def _from_conn(first: int) -> Callable[[HttpSeen], bool]:
-    return lambda h: h.conn >= first and h.request.param("sid") is None
+FIRST_REQUEST_STARTS = 48
+FIRST_REQUEST_BATCH = 8  # starts at once, each against a scripted server of its own
 
 
 def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -> None:
-    """Many fresh starts (at least 5, and for 2 s, at most 40), so that a client choosing its first
-    transport at random shows it."""
-    run.start()
+    """FIRST_REQUEST_STARTS fresh starts, so that a client choosing its first transport at random shows it
+    on every run. zishang520's Go client keeps its transports in a Go map-backed set and begins with a
+    WebSocket about one start in six to eight: 48 starts miss it about once in 600 runs at one in eight,
+    once in 6,000 at one in six (5 starts missed it one run in two). The starts after the first go in
+    batches of FIRST_REQUEST_BATCH at once, each against its own scripted server, so that they cost
+    about a start's time per batch. Any start that begins otherwise fails the case, and the Actual
+    names it with its request line."""
+    run.start(any_first_transport=True)
     run.connected()
-    first = run.srv.http.snapshot()[0].item.request
-    firsts = [first]
-    started = run.clock.ms()
-    while len(firsts) < FIRST_REQUEST_MAX_STARTS and (
-        len(firsts) < FIRST_REQUEST_MIN_STARTS or run.clock.ms() - started < FIRST_REQUEST_MIN_SECONDS * 1000
-    ):
-        first_conn = run.restart()
-        got = run.request(
-            _from_conn(first_conn), f"start {len(firsts) + 1}'s first request", timeout=run.spec.tolerance.startup_s
-        )
-        firsts.append(got.item.request)
+    firsts: list[wire.Request | None] = [run.srv.http.snapshot()[0].item.request]
+    while len(firsts) < FIRST_REQUEST_STARTS:
+        firsts += run.first_requests(min(FIRST_REQUEST_BATCH, FIRST_REQUEST_STARTS - len(firsts)))
     want = {"method": "GET", "EIO": str(run.eio), "transport": "polling", "sid": None}
-    seen = [
-        {"method": r.method, "EIO": r.param("EIO"), "transport": r.param("transport"), "sid": r.param("sid")}
-        for r in firsts
-    ]
-    other = [f"start {i + 1}: {r.summary()}" for i, (r, d) in enumerate(zip(firsts, seen)) if d != want]
-    case.check(not other, f"the first request of each of {len(firsts)} starts", want, other or seen[0])
+    other, kinds = [], []
+    for i, r in enumerate(firsts):
+        if r is None:
+            other.append(f"start {i + 1}: no request within {run.spec.tolerance.startup_s + WAIT_S:.0f} s")
+            continue
+        seen = {"method": r.method, "EIO": r.param("EIO"), "transport": r.param("transport"), "sid": r.param("sid")}
+        if seen != want:
+            other.append(f"start {i + 1}: {r.summary()}")
+        if seen not in kinds:
+            kinds.append(seen)
+    case.check(not other, f"the first request of each of {len(firsts)} starts", want, other or kinds)
 
 
 def test_CEIO_HS_02_configured_path_is_used(run: Run, case: Case) -> None:

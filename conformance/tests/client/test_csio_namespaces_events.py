@@ -189,6 +189,51 @@ def test_CSIO_NSP_09_server_disconnect_not_rejoined(run: Run, case: Case) -> Non
     case.eq("after 41/a,", want, got)
 
 
+AT_ONCE_NAMESPACES = ["/a", "/b", "/c", "/d", "/e"]
+
+
+def test_CSIO_NSP_09_disconnect_with_the_connect_reply(run: Run, case: Case) -> None:
+    """The server ends a namespace in the same breath as it accepts it (`40/a,{…}` and `41/a,` sent
+    together), as an application does that refuses a client in its connection handler. The namespace
+    must end however soon the DISCONNECT comes. python-socketio's threaded client hands each message to
+    a thread of its own and counts itself connected only once its `connect()` returned: it drops such a
+    DISCONNECT about two times in three and goes on taking events there. So the case asks it of five
+    namespaces joined at the start (one start, five trials; a client able to join one namespace only
+    is asked it of `/`); the first namespace that reports no disconnect fails the case, and the server
+    then sends a command there: the Actual says whether the client still carried it out."""
+    run.only_eio(4, "a Socket.IO 4 server joins `/` with the handshake, before any CONNECT")
+    trials = AT_ONCE_NAMESPACES if run.has("multiplex") else ["/"]
+    srv = run.serve()
+
+    def reply(s: Session, p: wire.SioPacket) -> list | None:
+        if p.nsp not in trials:
+            return None
+        sid = '{"sid":"sock-' + p.nsp.strip("/") + '"}'
+        return ["40" + sid, "41"] if p.nsp == "/" else [f"40{p.nsp},{sid}", f"41{p.nsp},"]
+
+    srv.on_connect_packet = reply
+    run.start(namespaces=["/", *trials] if trials != ["/"] else ["/"], reconnection={"enabled": False})
+    for nsp in trials:
+        run.connected(nsp)
+    for nsp in trials:
+        gone = run.maybe_line("disconnect", 1.0, nsp=nsp)
+        if gone is None:
+            s = run.session(1)
+            mark = run.command(s, "do-emit", {"nsp": nsp, "event": "still-joined", "args": []}, nsp=nsp)
+            still = run.maybe_packet(lambda p: p.event == "still-joined", 1.0, mark)
+            sent = reply(s, wire.SioPacket(wire.CONNECT, nsp=nsp))
+            case.eq(
+                f"{nsp} after the server sent {sent} together",
+                {"disconnect reported": True},
+                {
+                    "disconnect reported": False,
+                    "lines": [ln for ln in run.lines() if ln.get("nsp") == nsp][:4],
+                    "emitted there afterwards": still.item.packet.raw if still else None,
+                },
+            )
+    case.record({"disconnect reported": True}, {"namespaces": trials, "disconnect reported for each": True})
+
+
 # ------------------------------------------------------------------------------------------ events
 def test_CSIO_EV_01_emit_is_valid_json(run: Run, case: Case) -> None:
     run.start()
