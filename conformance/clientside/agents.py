@@ -336,6 +336,8 @@ class Fixture:
     expect_exit: bool = False
     # Set once the stderr pipe reached end-of-file (every line the process wrote is in `stderr`).
     stderr_eof: threading.Event = field(default_factory=threading.Event)
+    # The first stderr line that shows an uncaught exception (the case fails by the crash rule).
+    crash_line: str | None = None
 
     def __post_init__(self) -> None:
         self.lines = Journal(self.clock, "fixture output")
@@ -372,7 +374,10 @@ class Fixture:
         assert self.proc is not None and self.proc.stderr is not None
         try:
             for raw in iter(self.proc.stderr.readline, b""):
-                self.stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.stderr.append(line)
+                if self.crash_line is None and any(re.search(pat, line) for pat in CRASH_PATTERNS):
+                    self.crash_line = line
                 if len(self.stderr) > 4000:
                     del self.stderr[:2000]
         finally:

@@ -91,16 +91,25 @@ class Journal(Generic[T]):
                     return None
                 self.cond.wait(min(left, 0.05) if interrupt is not None else left)
 
-    def wait_count(self, pred: Callable[[T], bool], n: int, timeout: float, start: int = 0) -> list[Entry[T]]:
-        """The first `n` matching entries, or as many as came within `timeout`."""
+    def wait_count(
+        self,
+        pred: Callable[[T], bool],
+        n: int,
+        timeout: float,
+        start: int = 0,
+        interrupt: Callable[[], bool] | None = None,
+    ) -> list[Entry[T]]:
+        """The first `n` matching entries, or as many as came within `timeout` (or before `interrupt()`
+        became true)."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
                 got = [e for e in self.entries[start:] if pred(e.item)]
                 left = deadline - time.monotonic()
-                if len(got) >= n or left <= 0 or self.closed_reason is not None:
+                stop = left <= 0 or self.closed_reason is not None or (interrupt is not None and interrupt())
+                if len(got) >= n or stop:
                     return got[:n]
-                self.cond.wait(left)
+                self.cond.wait(min(left, 0.05) if interrupt is not None else left)
 
     def quiet(self, pred: Callable[[T], bool], seconds: float, start: int = 0) -> Entry[T] | None:
         """Watches for `seconds`: the first matching entry if one came (a violation), else None."""

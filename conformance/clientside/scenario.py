@@ -107,7 +107,7 @@ class Run:
         left_out: list[str] = []
         for n in range(1, FIRST_TRANSPORT_STARTS + 1):
             self._await_startup()
-            first = self.srv.http.wait(lambda h: True, WAIT_S, self.http_mark, self._dead)
+            first = self.srv.http.wait(lambda h: True, WAIT_S, self.http_mark, self.pointless)
             if first is None or not first.item.request.is_websocket:
                 return  # began with polling (or never sent a request: the case's own waits report that)
             left_out.append(f"start {n}: {first.item.request.summary()}")
@@ -145,11 +145,14 @@ class Run:
         assert self.fixture is not None, "start() first"
         return self.fixture
 
-    def _dead(self) -> bool:
-        """Waiting is pointless: the fixture died, or it said it cannot do what was asked."""
+    def pointless(self) -> bool:
+        """Waiting is pointless: the fixture died, printed an uncaught exception (the case fails by the
+        crash rule whatever comes next), or said it cannot do what was asked."""
         if self.fixture is None:
             return False
         if not self.fixture.running and not self.fixture.expect_exit:
+            return True
+        if self.fixture.crash_line is not None:
             return True
         return self.fixture.lines.find(lambda d: d.get("ev") == "unsupported") is not None
 
@@ -192,7 +195,7 @@ class Run:
             lambda h: True,
             self.spec.tolerance.startup_s,
             self.http_mark,
-            lambda: self._dead() or len(self.fx.lines) > 0,
+            lambda: self.pointless() or len(self.fx.lines) > 0,
         )
 
     def _from_start(self, timeout: float, start: int) -> float:
@@ -203,13 +206,13 @@ class Run:
 
     def line(self, ev: str, timeout: float = WAIT_S, start: int = 0, **fields: Any) -> Entry[dict[str, Any]]:
         """The first line the fixture printed with this `ev` (and these field values)."""
-        got = self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start)
+        got = self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start, self.pointless)
         if got is None:
             raise self._timeout(f"fixture line {{ev: {ev!r}, {fields}}}", [e.item for e in self.fx.lines])
         return got
 
     def maybe_line(self, ev: str, timeout: float, start: int = 0, **fields: Any) -> Entry[dict[str, Any]] | None:
-        return self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start)
+        return self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start, self.pointless)
 
     def lines(self, ev: str | None = None) -> list[dict[str, Any]]:
         return [e.item for e in self.fx.lines if ev is None or e.item.get("ev") == ev]
@@ -219,9 +222,17 @@ class Run:
         return self.line("connect", timeout, start, nsp=nsp)
 
     def packet(
-        self, pred: Callable[[wire.SioPacket], bool], what: str, timeout: float = WAIT_S, start: int = 0
+        self,
+        pred: Callable[[wire.SioPacket], bool],
+        what: str,
+        timeout: float = WAIT_S,
+        start: int = 0,
+        on: Session | None = None,
     ) -> Entry[SioSeen]:
-        got = self.srv.sio.wait(lambda s: pred(s.packet), timeout, start, self._dead)
+        """The first packet from `start` matching `pred`. With `on`, the wait also ends once that session
+        is over (what the server asked of the client there can no longer come)."""
+        stop = self.pointless if on is None else (lambda: self.pointless() or on.closed is not None)
+        got = self.srv.sio.wait(lambda s: pred(s.packet), timeout, start, stop)
         if got is None:
             raise self._timeout(what, [s.item.packet for s in self.srv.sio])
         return got
@@ -229,15 +240,17 @@ class Run:
     def maybe_packet(
         self, pred: Callable[[wire.SioPacket], bool], timeout: float, start: int = 0
     ) -> Entry[SioSeen] | None:
-        return self.srv.sio.wait(lambda s: pred(s.packet), timeout, start, self._dead)
+        return self.srv.sio.wait(lambda s: pred(s.packet), timeout, start, self.pointless)
 
-    def event(self, name: str, nsp: str = "/", timeout: float = WAIT_S, start: int = 0) -> Entry[SioSeen]:
-        return self.packet(lambda p: p.event == name and p.nsp == nsp, f"event {name!r} on {nsp}", timeout, start)
+    def event(
+        self, name: str, nsp: str = "/", timeout: float = WAIT_S, start: int = 0, on: Session | None = None
+    ) -> Entry[SioSeen]:
+        return self.packet(lambda p: p.event == name and p.nsp == nsp, f"event {name!r} on {nsp}", timeout, start, on)
 
     def eio_packet(
         self, pred: Callable[[EioSeen], bool], what: str, timeout: float = WAIT_S, start: int = 0
     ) -> Entry[EioSeen]:
-        got = self.srv.eio.wait(pred, timeout, start, self._dead)
+        got = self.srv.eio.wait(pred, timeout, start, self.pointless)
         if got is None:
             raise self._timeout(what, [e.item.packet for e in self.srv.eio])
         return got
@@ -245,7 +258,7 @@ class Run:
     def request(
         self, pred: Callable[[HttpSeen], bool], what: str, timeout: float = WAIT_S, start: int = 0
     ) -> Entry[HttpSeen]:
-        got = self.srv.http.wait(pred, timeout, start, self._dead)
+        got = self.srv.http.wait(pred, timeout, start, self.pointless)
         if got is None:
             raise self._timeout(what, [h.item.request.summary() for h in self.srv.http])
         return got
@@ -255,7 +268,7 @@ class Run:
         client's start-up time too)."""
         if n == 1:
             self._await_startup()
-        s = self.srv.wait_session(n, timeout)
+        s = self.srv.wait_session(n, timeout, self.pointless)
         if s is None:
             raise self._timeout(f"Engine.IO handshake number {n}", [h.item.request.summary() for h in self.srv.http])
         return s
@@ -299,7 +312,7 @@ class Run:
         whichever of its requests fails first, so a case timing the client's reaction acts on a settled one."""
         if self.upgrade_expected() and s.transport == "polling":
             # A client that never upgrades is judged by the CEIO-UP cases, not by whichever case waits here.
-            got = self.srv.eio.wait(lambda e: e.packet == "5" and e.sid == s.sid, UPGRADE_WAIT_S, 0, self._dead)
+            got = self.srv.eio.wait(lambda e: e.packet == "5" and e.sid == s.sid, UPGRADE_WAIT_S, 0, self.pointless)
             if got is None:
                 self.case.notes.append(f"no upgrade within {UPGRADE_WAIT_S} s; the case ran on polling")
         self._connect_call_returned()

@@ -354,9 +354,10 @@ class ScriptedServer:
         with self.lock:
             return self.session_order[index] if self.session_order else None
 
-    def wait_session(self, n: int, timeout: float) -> Session | None:
-        """The n-th session (1-based) the server accepted, once the client has opened it."""
-        got = self.opened.wait_count(lambda _: True, n, timeout)
+    def wait_session(self, n: int, timeout: float, interrupt: Callable[[], bool] | None = None) -> Session | None:
+        """The n-th session (1-based) the server accepted, once the client has opened it (None if it
+        did not within `timeout`, or `interrupt()` became true first)."""
+        got = self.opened.wait_count(lambda _: True, n, timeout, 0, interrupt)
         return got[n - 1].item if len(got) >= n else None
 
     def stop(self) -> None:

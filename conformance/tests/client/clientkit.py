@@ -11,9 +11,10 @@ from clientside.server import Session
 
 
 def echo_back(run: Run, s: Session, name: str = "marker", nsp: str = "/", timeout: float = WAIT_S) -> Entry:
-    """The client is alive and reading: it emits `name` when told to, and the server sees it."""
+    """The client is alive and reading: it emits `name` when told to, and the server sees it (the wait
+    ends early when the client ended session `s`)."""
     mark = run.command(s, "do-emit", {"nsp": nsp, "event": name, "args": []}, nsp=nsp)
-    return run.event(name, nsp, timeout, start=mark)
+    return run.event(name, nsp, timeout, start=mark, on=s)
 
 
 def delivered(
@@ -43,4 +44,15 @@ def ws_requests(run: Run) -> list[Entry]:
 
 def reconnected(run: Run, n: int = 2, timeout: float = WAIT_S) -> Session | None:
     """The n-th session the server accepted, if the client opened one within `timeout`."""
-    return run.srv.wait_session(n, timeout)
+    return run.srv.wait_session(n, timeout, run.pointless)
+
+
+def dropped_then_back(run: Run, start: int, timeout: float = 3.0) -> tuple[Entry | None, Session | None, str]:
+    """After the server broke the session: the fixture's `disconnect` line (from line `start`) and the
+    client's next session, each waited for up to `timeout`. Without a disconnect the case has failed
+    already, so the new session is not waited for beyond what came meanwhile; the third value says
+    which wait the answer covers ("new session" or "new session before the disconnect wait ended")."""
+    gone = run.maybe_line("disconnect", timeout, start)
+    if gone is None:
+        return None, run.srv.wait_session(2, 0.0), "new session before the disconnect wait ended"
+    return gone, reconnected(run, 2, timeout), "new session"

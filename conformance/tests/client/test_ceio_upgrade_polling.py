@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientkit import echo_back, polling_requests, reconnected, ws_requests
+from clientkit import dropped_then_back, echo_back, polling_requests, ws_requests
 from clientside import server as scripted
 from clientside import wire
 from clientside.scenario import Run
@@ -236,13 +236,12 @@ def test_CEIO_POLL_05_close_packet_in_a_get_ends_the_session(run: Run, case: Cas
     s = run.ready()
     start = len(run.fx.lines)
     s.send("1")
-    gone = run.maybe_line("disconnect", 3.0, start)
-    s2 = reconnected(run, 2, 3.0)
+    gone, s2, which = dropped_then_back(run, start)
     case.check(
         gone is not None and s2 is not None,
         "disconnect, then a new handshake",
         {"disconnect": "transport close", "new session": True},
-        {"disconnect": gone.item.get("reason") if gone else None, "new session": s2 is not None},
+        {"disconnect": gone.item.get("reason") if gone else None, which: s2 is not None},
     )
 
 
@@ -257,13 +256,12 @@ def test_CEIO_POLL_06_http_error_is_a_transport_error(run: Run, case: Case, requ
     else:
         s.post_actions.append(scripted.answer(500, b"boom"))
         run.command(s, "do-emit", {"event": "x", "args": []})
-    gone = run.maybe_line("disconnect", 3.0, start)
-    s2 = reconnected(run, 2, 3.0)
+    gone, s2, which = dropped_then_back(run, start)
     case.check(
         gone is not None and s2 is not None,
         "disconnect, then a new handshake",
         {"disconnect": True, "new session": True},
-        {"disconnect": gone.item.get("reason") if gone else None, "new session": s2 is not None},
+        {"disconnect": gone.item.get("reason") if gone else None, which: s2 is not None},
     )
 
 
