@@ -244,17 +244,15 @@ static void decode_record(decoder *d, const record *r, uint8_t *copy)
 /* ------------------------------------------------------------------ encode */
 
 /* Socket.IO packet -> Engine.IO text message (and raw binary messages for attachments), as a
- * server writes it to a WebSocket. Returns the bytes written at `out`. */
+ * server writes it to a WebSocket: the message in one call (sio_pkt_encode_eio_message, which
+ * writes what sio_pkt_encode then sio_eio_packet_encode write). Returns the bytes written at
+ * `out`, which uses no more than cap / 2. */
 static size_t encode_packet(const dpkt *dp, uint8_t *out, size_t cap)
 {
     sio_pkt pkt = dp->pkt;
     pkt.attachments = dp->natt;
     size_t w = 0, total = 0;
-    uint8_t *text = out + cap / 2; /* Socket.IO text is staged in the upper half */
-    check(sio_pkt_encode(&pkt, NULL, text, cap / 2, &w), "packet encode");
-    check(
-        sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, w, out, cap / 2, &total),
-        "eio encode");
+    check(sio_pkt_encode_eio_message(&pkt, NULL, out, cap / 2, &total), "packet encode");
     for (uint32_t k = 0; k < dp->natt; k++) {
         check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, dp->att[k].ptr,
                                     dp->att[k].len, out + total, cap / 2 - total, &w),

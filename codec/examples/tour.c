@@ -57,11 +57,10 @@ int main(void)
                    .has_id = true,
                    .id = 7,
                    .data = sio_span_of("[\"ok\"]", 6)};
-    uint8_t sio_text[64], eio_text[64], frame[80];
-    size_t n_sio, n_eio, n_frame;
-    EXPECT(sio_pkt_encode(&ack, NULL, sio_text, sizeof sio_text, &n_sio) == SIO_OK);
-    EXPECT(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, sio_text, n_sio, eio_text,
-                                 sizeof eio_text, &n_eio) == SIO_OK);
+    uint8_t eio_text[64], frame[80];
+    size_t n_eio, n_frame;
+    /* "4" + the packet text: what sio_pkt_encode then sio_eio_packet_encode write, in one pass */
+    EXPECT(sio_pkt_encode_eio_message(&ack, NULL, eio_text, sizeof eio_text, &n_eio) == SIO_OK);
     sio_ws_frame_header h = {.fin = true, .opcode = SIO_WS_OP_TEXT};
     EXPECT(sio_ws_frame_encode(&h, eio_text, n_eio, frame, sizeof frame, &n_frame) == SIO_OK);
     EXPECT(n_frame == 2 + strlen("437[\"ok\"]") &&

@@ -4,38 +4,8 @@
 
 #include "copy_internal.h"
 #include "pkt_internal.h"
+#include "sio/eio.h"
 #include "sio/utf8.h"
-
-typedef struct pkt_out {
-    uint8_t *out;
-    size_t cap, len;
-} pkt_out;
-
-static void put(pkt_out *o, const void *s, size_t n)
-{
-    if (o->out && o->len + n <= o->cap)
-        memcpy(o->out + o->len, s, n);
-    o->len += n;
-}
-
-/* The payload: long, so it is copied with sio__copy (copy_internal.h). */
-static void put_payload(pkt_out *o, const uint8_t *s, size_t n)
-{
-    if (o->out && o->len + n <= o->cap)
-        sio__copy(o->out + o->len, s, n);
-    o->len += n;
-}
-
-static void put_uint(pkt_out *o, uint64_t v)
-{
-    char digits[24];
-    size_t k = sizeof digits;
-    do {
-        digits[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(o, digits + k, sizeof digits - k);
-}
 
 static bool is_root(sio_span nsp)
 {
@@ -115,7 +85,23 @@ static size_t decimal_digits(uint64_t v)
     return n;
 }
 
-/* Mirrors the writes of sio_pkt_encode below, field by field. */
+/* Writes v in decimal at w; returns the end. */
+static uint8_t *put_decimal(uint8_t *w, uint64_t v)
+{
+    size_t n = decimal_digits(v);
+    for (size_t k = n; k-- > 0; v /= 10)
+        w[k] = (uint8_t)('0' + v % 10);
+    return w + n;
+}
+
+static uint8_t *put_bytes(uint8_t *w, const uint8_t *s, size_t n)
+{
+    if (n)
+        memcpy(w, s, n);
+    return w + n;
+}
+
+/* Mirrors the writes of write_text below, field by field. */
 size_t sio__pkt_encoded_len(const sio_pkt *pkt)
 {
     size_t n = 1; /* type */
@@ -134,8 +120,47 @@ size_t sio__pkt_encoded_len(const sio_pkt *pkt)
     return n;
 }
 
-sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,
-                       size_t *written)
+/* The text of an accepted packet, at w, which has room for sio__pkt_encoded_len bytes. */
+static void write_text(uint8_t *w, const sio_pkt *pkt, int type)
+{
+    *w++ = (uint8_t)('0' + type);
+    if (pkt->attachments > 0) {
+        w = put_decimal(w, pkt->attachments);
+        *w++ = '-';
+    }
+    if (!is_root(pkt->nsp) || pkt->query.len > 0) {
+        if (is_root(pkt->nsp))
+            *w++ = '/';
+        else
+            w = put_bytes(w, pkt->nsp.ptr, pkt->nsp.len);
+        if (pkt->query.len > 0) {
+            *w++ = '?';
+            w = put_bytes(w, pkt->query.ptr, pkt->query.len);
+        }
+        *w++ = ',';
+    }
+    if (pkt->has_id)
+        w = put_decimal(w, pkt->id);
+    if (pkt->data.ptr)
+        sio__copy(w, pkt->data.ptr, pkt->data.len); /* long: see copy_internal.h */
+}
+
+/* An Engine.IO text message must be UTF-8 (sio_eio_packet_encode checks it). The namespace has
+ * been checked and a validated JSON payload is UTF-8, so only the query is left; a comma follows
+ * it in the text, so a character it leaves unfinished is an invalid byte there, not a truncated
+ * text. */
+static sio_err check_query_utf8(const sio_pkt *pkt)
+{
+    if (pkt->query.len == 0)
+        return SIO_OK;
+    sio_err e = sio_utf8_validate(pkt->query.ptr, pkt->query.len, NULL);
+    return e == SIO_ERR_UTF8_TRUNCATED ? SIO_ERR_UTF8_INVALID : e;
+}
+
+/* Checks everything first, so a refused packet gets its own error whatever the buffer, then
+ * writes the Engine.IO message type when asked and the text in one pass. */
+static sio_err encode(const sio_pkt *pkt, const sio_pkt_options *opt, bool eio_message,
+                      uint8_t *out, size_t cap, size_t *written)
 {
     static const sio_pkt_options defaults = {
         .protocol = 5, .compat = false, .max_attachments = SIO_PKT_MAX_ATTACHMENTS_DEFAULT};
@@ -145,31 +170,29 @@ sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *
     sio_err e = wire_type(pkt, &type);
     if (e == SIO_OK)
         e = check_fields(pkt, type, opt);
+    if (e == SIO_OK && eio_message)
+        e = check_query_utf8(pkt);
     if (e != SIO_OK)
         return e;
-    pkt_out o = {out, out ? cap : 0, 0};
-    uint8_t t = (uint8_t)('0' + type);
-    put(&o, &t, 1);
-    if (pkt->attachments > 0) {
-        put_uint(&o, pkt->attachments);
-        put(&o, "-", 1);
-    }
-    if (!is_root(pkt->nsp) || pkt->query.len > 0) {
-        if (is_root(pkt->nsp))
-            put(&o, "/", 1);
-        else
-            put(&o, pkt->nsp.ptr, pkt->nsp.len);
-        if (pkt->query.len > 0) {
-            put(&o, "?", 1);
-            put(&o, pkt->query.ptr, pkt->query.len);
-        }
-        put(&o, ",", 1);
-    }
-    if (pkt->has_id)
-        put_uint(&o, pkt->id);
-    if (pkt->data.ptr)
-        put_payload(&o, pkt->data.ptr, pkt->data.len);
+    size_t prefix = eio_message ? 1 : 0, need = prefix + sio__pkt_encoded_len(pkt);
     if (written)
-        *written = o.len;
-    return o.len <= o.cap ? SIO_OK : SIO_ERR_BUFFER_TOO_SMALL;
+        *written = need;
+    if (!out || need > cap)
+        return SIO_ERR_BUFFER_TOO_SMALL;
+    if (eio_message)
+        out[0] = (uint8_t)('0' + SIO_EIO_MESSAGE);
+    write_text(out + prefix, pkt, type);
+    return SIO_OK;
+}
+
+sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out, size_t cap,
+                       size_t *written)
+{
+    return encode(pkt, opt, false, out, cap, written);
+}
+
+sio_err sio_pkt_encode_eio_message(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out,
+                                   size_t cap, size_t *written)
+{
+    return encode(pkt, opt, true, out, cap, written);
 }

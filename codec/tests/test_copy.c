@@ -73,8 +73,9 @@ static void test_copy_bytes(void)
 }
 
 /* The encoders whose payload copy is sliced give the same bytes at an aliasing distance: an
- * Engine.IO text (header '4'), a Socket.IO packet ('2' then the payload) and a WebSocket frame
- * (a 4-byte header at this length), each payload landing 1 byte ahead of its source. */
+ * Engine.IO text (header '4'), a Socket.IO packet ('2' then the payload), the same packet as an
+ * Engine.IO message ("42") and a WebSocket frame (a 4-byte header at this length), each payload
+ * landing 1 byte ahead of its source. */
 static void test_encoders_at_aliasing_distance(void)
 {
     size_t n = 5000;
@@ -103,6 +104,12 @@ static void test_encoders_at_aliasing_distance(void)
     CHECK_EQ_INT(w, n + 1);
     CHECK_EQ_INT(out[0], '2');
     CHECK_MEM(out + 1, n, text, n);
+
+    out = dst_for(1) - 2; /* after "42" */
+    CHECK_ERR(sio_pkt_encode_eio_message(&pkt, NULL, out, n + 2, &w), SIO_OK);
+    CHECK_EQ_INT(w, n + 2);
+    CHECK_MEM(out, 2, "42", 2);
+    CHECK_MEM(out + 2, n, text, n);
 
     out = dst_for(1) - 4; /* after the 4-byte header */
     sio_ws_frame_header h = {0};

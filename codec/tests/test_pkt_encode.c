@@ -5,7 +5,9 @@
 
 #include "check.h"
 #include "counting_alloc.h"
+#include "sio/eio.h"
 #include "sio/packet.h"
+#include "sio/utf8.h"
 
 static sio_span S(const char *s)
 {
@@ -25,6 +27,34 @@ static sio_pkt make(int type, const char *nsp, long long id, unsigned attachment
     return p;
 }
 
+/* The Engine.IO message encoder gives what the two encoders give one after the other: the same
+ * error, or the same bytes (also under Engine.IO v3), with the same sizing answers. */
+static void check_eio_message(const sio_pkt *p, const sio_pkt_options *opt)
+{
+    uint8_t text[512], two[512], one[512];
+    size_t tn = 0, twon = 0, onen = 0, v3n = 0;
+    sio_err want = sio_pkt_encode(p, opt, text, sizeof text, &tn);
+    if (want == SIO_OK)
+        want = sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, tn, two,
+                                     sizeof two, &twon);
+    sio_err got = sio_pkt_encode_eio_message(p, opt, one, sizeof one, &onen);
+    CHECK_ERR(got, want);
+    if (want != SIO_OK || got != SIO_OK)
+        return;
+    CHECK_MEM(one, onen, two, twon);
+    CHECK_ERR(sio_eio_packet_encode(3, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, tn, two, sizeof two,
+                                    &v3n),
+              SIO_OK);
+    CHECK_MEM(one, onen, two, v3n);
+    size_t n = 0;
+    CHECK_ERR(sio_pkt_encode_eio_message(p, opt, NULL, 0, &n), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, onen);
+    CHECK_ERR(sio_pkt_encode_eio_message(p, opt, one, onen - 1, &n), SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, onen);
+    CHECK_ERR(sio_pkt_encode_eio_message(p, opt, one, onen, NULL), SIO_OK);
+    CHECK_MEM(one, onen, two, twon);
+}
+
 static void check_encode(const sio_pkt *p, const sio_pkt_options *opt, const char *want)
 {
     uint8_t buf[256];
@@ -42,6 +72,7 @@ static void check_encode(const sio_pkt *p, const sio_pkt_options *opt, const cha
     CHECK_EQ_INT(back.has_id, p->has_id);
     CHECK_EQ_INT(back.id, p->id);
     CHECK_EQ_INT(back.data.len, p->data.len);
+    check_eio_message(p, opt);
 }
 
 static void test_examples(void)
@@ -137,6 +168,27 @@ static void test_v4(void)
 
 static void test_refusals(void)
 {
+    static const struct {
+        const char *nsp, *data;
+        sio_err want;
+    } refused[] = {
+        {"/a,b", "[\"hello\"]", SIO_ERR_PKT_NSP_COMMA},
+        {"admin", "[\"hello\"]", SIO_ERR_PKT_NSP_INVALID},
+        {"/\xC3", "[\"hello\"]", SIO_ERR_PKT_NSP_INVALID},
+        {"/", "[\"connect\"]", SIO_ERR_PKT_EVENT_RESERVED},
+        {"/", "[\"a\",]", SIO_ERR_JSON_SYNTAX},
+        {"/", " [\"a\"]", SIO_ERR_PKT_PAYLOAD_SPACE},
+        {"/", "[\"\xC3\"]", SIO_ERR_JSON_UTF8},
+        {"/", "[\"a\xED\xA0\x80\"]", SIO_ERR_JSON_UTF8},
+        {"/", "[\"a\"]\xC3\xA9", SIO_ERR_JSON_TRAILING},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        sio_pkt r = make(2, refused[i].nsp, -1, 0, refused[i].data);
+        uint8_t out[64];
+        size_t w = 0;
+        CHECK_ERR(sio_pkt_encode_eio_message(&r, NULL, out, sizeof out, &w), refused[i].want);
+        check_eio_message(&r, NULL);
+    }
     uint8_t buf[64];
     size_t n;
     sio_pkt p = make(2, "/a,b", -1, 0, "[\"hello\"]");
@@ -174,6 +226,33 @@ static void test_refusals(void)
     p = make(2, "/", (long long)SIO_PKT_ACK_ID_MAX, 0, "[\"a\"]");
     CHECK_ERR(sio_pkt_encode(&p, NULL, buf, sizeof buf, &n), SIO_OK);
     CHECK_STR(buf, n, "29007199254740991[\"a\"]");
+}
+
+/* The query is the one part of the text the packet checks leave unchecked for UTF-8: the
+ * Engine.IO message encoder checks it as sio_eio_packet_encode checks the whole text, a character
+ * cut short by the comma after it included. */
+static void test_eio_message_query(void)
+{
+    static const char *const queries[] = {
+        "t=\xC3\xA9",         "t=\xC3",     "\xC3",    "t=\xE2\x82",     "t=\xF0\x9F\x99",
+        "t=\xF0\x9F\x99\x82", "t=\xFF",     "t=\x80x", "t=\xED\xA0\x80", "t=\xC0\xAF",
+        "t=\xF4\x90\x80\x80", "t=1&u=\xC3", "t=1&u=2",
+    };
+    sio_pkt_options opt;
+    sio_pkt_options_init(&opt);
+    opt.protocol = 4;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        for (int with_nsp = 0; with_nsp < 2; with_nsp++) {
+            sio_pkt p = make(0, with_nsp ? "/admin" : "/", -1, 0, with_nsp ? "{}" : NULL);
+            p.query = S(queries[i]);
+            check_eio_message(&p, &opt);
+            bool utf8 = sio_utf8_validate(p.query.ptr, p.query.len, NULL) == SIO_OK;
+            size_t w = 0;
+            uint8_t out[64];
+            CHECK_ERR(sio_pkt_encode_eio_message(&p, &opt, out, sizeof out, &w),
+                      utf8 ? SIO_OK : SIO_ERR_UTF8_INVALID);
+        }
+    }
 }
 
 static void test_sizing(void)
@@ -288,6 +367,7 @@ int main(void)
     test_v4();
     test_refusals();
     test_sizing();
+    test_eio_message_query();
     test_writer_to_packet();
     test_encoded_len_digits();
     test_encode_alloc();

@@ -1,8 +1,10 @@
-/* Fuzz target: one Socket.IO packet (sio_pkt_decode / sio_pkt_encode), protocol v5 and v4,
- * strict and compat.
+/* Fuzz target: one Socket.IO packet (sio_pkt_decode, sio_pkt_encode and
+ * sio_pkt_encode_eio_message), protocol v5 and v4, strict and compat.
  *
  * Input: byte 0 = options (common/sio_check.h), then the packet text (the Engine.IO message
  * data, without its "4"). Oracles:
+ *  - the Engine.IO message encoder writes "4" and the packet encoder's text, or refuses with
+ *    the error the Engine.IO packet encoder gives that text;
  *  - decode -> encode -> decode gives the same packet (SIO-PKT-01, 02, 04, 09, 16); a binary
  *    packet whose placeholders do not fit its attachment count is refused by the encoder with
  *    the error sio_pkt_check_placeholders gives;
@@ -12,6 +14,8 @@
  *  - compat accepts every packet strict accepts, with the same fields;
  *  - the error offset lies inside the input. */
 #include "sio_check.h"
+
+#include "sio/eio.h"
 
 #include <stdlib.h>
 
@@ -26,6 +30,30 @@ static uint8_t *encode(const sio_pkt *pkt, const sio_pkt_options *opt, size_t *l
     FUZZ_ASSERT(sio_pkt_encode(pkt, opt, out, need, len) == SIO_OK && *len == need,
                 "sio: encoder failed at the announced size");
     return out;
+}
+
+/* The one-pass Engine.IO message encoder writes "4" and the text sio_pkt_encode wrote, or refuses
+ * the packet with the error sio_eio_packet_encode gives that text (a query that is not UTF-8). */
+static void check_eio_message(const sio_pkt *pkt, const sio_pkt_options *opt, const uint8_t *text,
+                              size_t tlen)
+{
+    size_t want_len = 0, need = 0;
+    sio_err want =
+        sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT, text, tlen, NULL, 0, &want_len);
+    sio_err got = sio_pkt_encode_eio_message(pkt, opt, NULL, 0, &need);
+    FUZZ_ASSERT(got == want, "sio: message encoder and packet + Engine.IO encoders disagree");
+    if (got != SIO_ERR_BUFFER_TOO_SMALL)
+        return;
+    FUZZ_ASSERT(need == want_len && need == tlen + 1, "sio: message encoder sized differently");
+    uint8_t *msg = malloc(need);
+    if (!msg)
+        abort();
+    size_t mlen = 0;
+    FUZZ_ASSERT(sio_pkt_encode_eio_message(pkt, opt, msg, need, &mlen) == SIO_OK && mlen == need,
+                "sio: message encoder failed at the announced size");
+    if (msg[0] != '4' || memcmp(msg + 1, text, tlen) != 0)
+        fuzz_fail_diff("sio: message encoder wrote other bytes", text, tlen, msg + 1, mlen - 1);
+    free(msg);
 }
 
 /* True when `longer` is `shorter` with `ins` inserted at some offset. */
@@ -76,11 +104,14 @@ static void check_accepted(const uint8_t *p, size_t n, const sio_pkt_options *op
             size_t need = 0;
             FUZZ_ASSERT(sio_pkt_encode(pkt, opt, NULL, 0, &need) == pe,
                         "sio: encoder and check_placeholders disagree");
+            FUZZ_ASSERT(sio_pkt_encode_eio_message(pkt, opt, NULL, 0, &need) == pe,
+                        "sio: message encoder and check_placeholders disagree");
             return;
         }
     }
     size_t elen = 0;
     uint8_t *enc = encode(pkt, opt, &elen);
+    check_eio_message(pkt, opt, enc, elen);
     sio_pkt again;
     sio_err e = sio_pkt_decode(enc, elen, opt, &again, NULL);
     if (e != SIO_OK)

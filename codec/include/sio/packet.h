@@ -136,6 +136,14 @@ SIO_API sio_err sio_pkt_check_placeholders(sio_span data, uint32_t attachments, 
 SIO_API sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, uint8_t *out,
                                size_t cap, size_t *written);
 
+/* Encodes `pkt` as the Engine.IO message that carries it (v4 and v3 alike): "4" then the text
+ * sio_pkt_encode writes. Byte for byte and error for error what sio_pkt_encode followed by
+ * sio_eio_packet_encode(SIO_EIO_MESSAGE, SIO_EIO_ENC_TEXT) give, in one pass: the text is
+ * checked once (a validated payload is UTF-8 already, so only the query is checked for UTF-8
+ * again) and copied once. */
+SIO_API sio_err sio_pkt_encode_eio_message(const sio_pkt *pkt, const sio_pkt_options *opt,
+                                           uint8_t *out, size_t cap, size_t *written);
+
 /* ---------------------------------------------------------------- attachments
  * Incremental reconstruction [SIO-PKT-12]: feed each Engine.IO message in arrival order. A text
  * message is decoded; a binary packet then waits for its N binary messages. A text message while
