@@ -6,8 +6,9 @@
 #                                                         built once under build/targets/<fixture>/<version>/
 #   make conformance-client CLIENT="./my-fixture --flag"  anyone's client fixture (conformance/CLIENT-FIXTURE.md)
 #   make conformance-client CLIENT=js CLIENT_ARGS="--req CSIO-ACK"   one requirement group
-#   make client-matrix                                    every shipped client: docs/client-matrix.{md,html}, docs/client-findings/
-# Reports: build/conformance-client/<client>/index.json and junit.xml.
+#   make client-matrix                                    every shipped client: docs/client-matrix.{md,html}, docs/findings/clients/
+#   make client-repeat CLIENT=go CLIENT_RUNS=5            each case CLIENT_RUNS times in a row: the cases whose verdict changed
+# Reports: build/conformance-client/<client>/index.json and junit.xml (client-repeat: build/conformance-client-repeat/).
 
 CLIENT          ?= js
 CLIENT_ARGS     ?=
@@ -23,8 +24,8 @@ space         := $(empty) $(empty)
 client_install = $(if $(filter js js-v2 js@% js-v2@%,$(1)),clients-js,$(if $(filter python-%,$(1)),clients-python,$(if $(filter rust java go,$(1)),clients-$(1),$(if $(filter reference reference-eio3,$(1)),clients-reference))))
 client_run     = cd $(CONF_DIR) && ../$(PYTHON) -m pytest tests/client -q --tb=short -p no:cacheprovider -n $(CLIENT_WORKERS) \
                  --catalogue client --client '$(1)' \
-                 --report-json ../$(CLIENT_OUT)/$(call client_slug,$(1))/index.json \
-                 --junitxml ../$(CLIENT_OUT)/$(call client_slug,$(1))/junit.xml $(2)
+                 --report-json ../$(or $(3),$(CLIENT_OUT))/$(call client_slug,$(1))/index.json \
+                 --junitxml ../$(or $(3),$(CLIENT_OUT))/$(call client_slug,$(1))/junit.xml $(2)
 
 # JavaScript clients: npm packages exactly as locked.
 $(CLIENTS_DIR)/js-socketio-client/node_modules/.package-lock.json: $(CLIENTS_DIR)/js-socketio-client/package.json $(CLIENTS_DIR)/js-socketio-client/package-lock.json
@@ -64,7 +65,15 @@ clients-go: $(CLIENT_CACHE)/go/go-socketio-fixture
 conformance-client: $(PYTHON) $(call client_install,$(CLIENT))
 	$(call client_run,$(CLIENT),$(CLIENT_ARGS))
 
-# Every shipped client; one client's failures do not stop the others. Pages and findings from the indexes.
+# The harness's --repeat: every case CLIENT_RUNS times in a row (at most 20); the report lists each case's
+# verdicts ("repeat") and the cases whose verdict changed ("changed"), which also fail the run.
+CLIENT_RUNS ?= 5
+client-repeat: $(PYTHON) $(call client_install,$(CLIENT))
+	@test $(CLIENT_RUNS) -ge 1 -a $(CLIENT_RUNS) -le 20 || { echo "client-repeat: CLIENT_RUNS is 1 to 20"; exit 2; }
+	$(call client_run,$(CLIENT),--repeat $(CLIENT_RUNS) $(CLIENT_ARGS),$(CLIENT_OUT)-repeat)
+
+# Every shipped client; one client's failures do not stop the others. Pages and findings (conformance/findings.py,
+# the same pages as the servers') from the indexes.
 CLIENT_MATRIX_OUT ?= docs
 client-matrix: $(PYTHON) $(foreach c,$(CLIENT_MATRIX),$(call client_install,$(c)))
 	@status=0; \
@@ -74,7 +83,9 @@ client-matrix: $(PYTHON) $(foreach c,$(CLIENT_MATRIX),$(call client_install,$(c)
 	  echo "   $$(( $$(date +%s) - start )) s"; \
 	  test -s $(CLIENT_OUT)/$(call client_slug,$(c))/index.json || { echo "   no report for $(c)"; status=1; };) \
 	$(PYTHON) $(CONF_DIR)/client_matrix.py --out $(CLIENT_MATRIX_OUT) \
-	  $(foreach c,$(CLIENT_MATRIX),$(CLIENT_OUT)/$(call client_slug,$(c))/index.json); \
+	  $(foreach c,$(CLIENT_MATRIX),$(CLIENT_OUT)/$(call client_slug,$(c))/index.json) && \
+	$(PYTHON) $(CONF_DIR)/findings.py --out $(CLIENT_MATRIX_OUT)/findings \
+	  $(foreach c,$(CLIENT_MATRIX),$(CLIENT_OUT)/$(call client_slug,$(c))/index.json) || status=1; \
 	exit $$status
 
 # The client side's own tests (wire parsers, scripted server, catalogue completeness), then the whole
@@ -87,7 +98,7 @@ test-conformance-client: $(PYTHON) clients-js
 
 TEST_TARGETS += test-conformance-client
 
-.PHONY: clients-js clients-python clients-rust clients-java clients-go conformance-client client-matrix test-conformance-client
+.PHONY: clients-js clients-python clients-rust clients-java clients-go conformance-client client-repeat client-matrix test-conformance-client
 
 # `make matrix` writes the client matrix too.
 matrix: client-matrix

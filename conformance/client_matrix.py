@@ -1,10 +1,8 @@
-"""Client matrix and findings from the client side's JSON indexes; or a check of one index against
-recorded verdicts.
+"""Client matrix from the client side's JSON indexes; or a check of one index against recorded verdicts.
 
     python conformance/client_matrix.py --out docs build/conformance-client/*/index.json
-writes docs/client-matrix.md, docs/client-matrix.html and docs/client-findings/<client>.md (one
-finding per `fail` and `non-strict` case: requirement, what was expected and seen, the bytes of the
-case, the command that reproduces it, and the public issue when one is known).
+writes docs/client-matrix.md and docs/client-matrix.html. The findings of each client come from the
+same indexes through conformance/findings.py (docs/findings/clients/<client>.md).
 
     python conformance/client_matrix.py --check EXPECTED.json INDEX.json   (--record EXPECTED.json INDEX.json writes it)
 exits 1 when any case's verdict differs from the recorded one (a new finding, a fixed one, or a
@@ -39,8 +37,6 @@ GROUPS = [
     ("Buffering", "CSIO-BUF"),
     ("Bad server input", "CERR"),
 ]
-ISSUES_FILE = Path(__file__).resolve().parent / "clients" / "known-issues.json"
-SEVERITY = {"fail": 0, "error": 0, "non-strict": 1}
 
 
 def totals(index: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> Counter[str]:
@@ -65,7 +61,7 @@ def markdown(indexes: list[dict[str, Any]], reqs: dict[str, catalogue.Requiremen
         "",
         "One verdict per requirement and client: the worst verdict of the requirement's cases, from "
         "`make client-matrix`. Requirements: conformance/CLIENT-REQUIREMENTS.md; findings per client: "
-        "docs/client-findings/.",
+        "docs/findings/clients/.",
         "",
         "| Totals (requirements) | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
@@ -121,57 +117,6 @@ conformance/CLIENT-REQUIREMENTS.md.</p>
 """
 
 
-def transcript_text(records: list[dict[str, Any]], limit: int = 60) -> list[str]:
-    """The case's bytes as lines: time (s), connection, direction (`>` the scripted server sent, `<` the
-    client sent, `!` a connection event), and the HTTP message or WebSocket frame."""
-    out = []
-    for r in records[:limit]:
-        t = "       " if r.get("t") is None else f"{r['t']:7.3f}"
-        text = r["text"] if len(r["text"]) <= 200 else r["text"][:200] + " …"
-        out.append(f"{t} #{r['conn']:<3} {r['dir']} {text}")
-    if len(records) > limit:
-        out.append(f"… {len(records) - limit} more messages in the JSON report")
-    return out
-
-
-def findings_page(
-    index: dict[str, Any], reqs: dict[str, catalogue.Requirement], issues: dict[str, dict[str, str]]
-) -> str:
-    client = index["target"]
-    cases = [c for c in index.get("cases", []) if c["verdict"] in SEVERITY]
-    cases.sort(key=lambda c: (SEVERITY[c["verdict"]], c["requirement"] or "", c["case"]))
-    lines = [
-        f"# Findings: {client}",
-        "",
-        f"Every `fail` and `non-strict` case of `make conformance-client CLIENT={client}`, most serious first "
-        f"({len(cases)} cases). Written by conformance/client_matrix.py from the JSON report; the bytes are "
-        "the scripted server's record of the case (`<` the client sent, `>` the scripted server sent).",
-        "",
-    ]
-    for c in cases:
-        rid = c["requirement"] or "?"
-        req = reqs.get(rid)
-        name = c["case"].split("::")[-1]
-        lines += [
-            f"## {c['verdict']}: {name}",
-            "",
-            f"- requirement: **{rid}** ({req.level if req else '?'}): {req.text if req else ''}",
-            f"- expected: `{c.get('expected')}`",
-            f"- actual: `{c.get('actual')}`",
-        ]
-        known = issues.get(client, {}).get(name) or issues.get("*", {}).get(name)
-        if known:
-            lines.append(f"- public issue: {known}")
-        reproduce = f"make conformance-client CLIENT={client} CLIENT_ARGS=\"-k '{name}'\""
-        lines += [f"- reproduce: `{reproduce}`", ""]
-        fx = c.get("fixture") or {}
-        if fx.get("stderr_tail"):
-            lines += ["fixture stderr (last lines):", "", "```", *fx["stderr_tail"].splitlines()[-15:], "```", ""]
-        if c.get("transcript"):
-            lines += ["bytes of the case:", "", "```", *transcript_text(c["transcript"]), "```", ""]
-    return "\n".join(lines) + "\n"
-
-
 def check(expected_path: Path, index_path: Path) -> int:
     recorded = json.loads(expected_path.read_text(encoding="utf-8"))
     expected = recorded["verdicts"]
@@ -223,16 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print("client matrix: no index found (or no --out)", file=sys.stderr)
         return 1
     reqs = catalogue.load(catalogue.CLIENT_PATH)
-    issues = json.loads(ISSUES_FILE.read_text(encoding="utf-8")) if ISSUES_FILE.exists() else {}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "client-matrix.md").write_text(markdown(indexes, reqs), encoding="utf-8")
     (args.out / "client-matrix.html").write_text(html_page(indexes, reqs), encoding="utf-8")
-    fdir = args.out / "client-findings"
-    fdir.mkdir(exist_ok=True)
-    for i in indexes:
-        slug = i["target"].replace("@", "_").replace("/", "_").replace(" ", "_")
-        (fdir / f"{slug}.md").write_text(findings_page(i, reqs, issues.get("by-client", {})), encoding="utf-8")
-    print(f"client matrix: {len(indexes)} client(s) → {args.out / 'client-matrix.md'}, .html, {fdir}/")
+    print(f"client matrix: {len(indexes)} client(s) → {args.out / 'client-matrix.md'}, .html")
     return 0
 
 

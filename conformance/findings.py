@@ -1,6 +1,6 @@
 """Findings a maintainer can act on, generated from the harness's JSON reports (never written by hand).
 
-    python conformance/findings.py --out docs/findings build/conformance/*/index.json
+    python conformance/findings.py --out docs/findings build/conformance/*/index.json build/conformance-client/*/index.json
 
 For every target except the project's reference server, the `fail` and `non-strict` cases go into
 <out>/<target>.md, one section per requirement: its level and what REQUIREMENTS.md says, the upstream
@@ -9,12 +9,18 @@ reproduces it, its wire transcript cut to a readable length, every cut marked), 
 other cases, each with its actual and its one-line reproduction. Beside each page,
 <out>/<target>.json keeps the exact case records the page was made from, so the page can be checked
 against its source (`--check` regenerates every page from those records and compares).
+
+Client reports (the suite playing the server, conformance/CLIENT-REQUIREMENTS.md) get the same pages
+under <out>/clients/<client>.md and .json, with the client's reproduction command, the upstream issues of
+conformance/clients/known-issues.json, and the fixture's stderr tail when the client printed one (an
+uncaught exception is a `fail` by the crash rule: its stack says where).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import catalogue  # noqa: E402
 
-REFERENCE_TARGETS = {"reference", "reference-eio3"}
+REFERENCE_TARGETS = {"reference", "reference-eio3"}  # the project's own server, and its own client
+CLIENT_PAGES = "clients"  # client findings: <out>/clients/<client>.md
+CLIENT_ISSUES = Path(__file__).resolve().parent / "clients" / "known-issues.json"
+STDERR_LINES = 15  # of a client's stderr tail on a page
 REPORTED = ("fail", "non-strict")
 # A page shows one transcript per requirement, cut to what a reader takes in: its first HEAD_LINES and
 # last TAIL_LINES messages (the handshake, and where it went wrong), each message to LINE_CHARS
@@ -54,6 +63,42 @@ UPSTREAM: dict[tuple[str, str], str] = {
 }
 
 
+def side_of(report: dict[str, Any]) -> str:
+    """Which catalogue a report's cases judge: "server" (REQUIREMENTS.md), "client" or "cluster" (a
+    report written before reports said so is a client one when its cases are the client suite's)."""
+    named = report.get("catalogue") or report.get("side")
+    if named:
+        return str(named)
+    cases = report.get("cases") or []
+    return "client" if cases and all("tests/client/" in c.get("case", "") for c in cases) else "server"
+
+
+def requirements(side: str) -> dict[str, catalogue.Requirement]:
+    return catalogue.load(catalogue.CLIENT_PATH if side == "client" else catalogue.PATH)
+
+
+# A client's stack traces name its files by the absolute path of the checkout that ran it; a page names
+# them from the repository's root, so that it reads (and regenerates) the same wherever it is built.
+CHECKOUT_PATH = re.compile(r"(?:/[^\s/'\"()]+)+?/(?=(?:conformance|build)/(?:clients|targets)/)")
+
+
+def tidy(value: Any, side: str) -> str:
+    return CHECKOUT_PATH.sub("", str(value)) if side == "client" else str(value)
+
+
+def client_issues() -> dict[str, dict[str, str]]:
+    """Public issues matching a client finding, by client and requirement."""
+    if not CLIENT_ISSUES.is_file():
+        return {}
+    return dict(json.loads(CLIENT_ISSUES.read_text(encoding="utf-8")).get("by-client", {}))
+
+
+def upstream_of(side: str, target: str, rid: str) -> str:
+    if side == "client":
+        return client_issues().get(target.partition("@")[0], {}).get(rid, "")
+    return UPSTREAM.get((FAMILIES.get(target, target), rid), "")
+
+
 def load(paths: list[Path]) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.is_file()]
 
@@ -64,7 +109,16 @@ def selected(report: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(cases, key=lambda c: (REPORTED.index(c["verdict"]), c["case"]))
 
 
-def reproduce(target: str, case: str) -> str:
+def reproduce(target: str, case: str, side: str = "server") -> str:
+    if side == "client":
+        from clientside import agents
+
+        spec = agents.REGISTRY.get(target.partition("@")[0])
+        install = f"make {spec.install} && " if spec and spec.install else ""
+        return (
+            f"{install}cd conformance && ../build/venv/bin/python -m pytest -q -p no:cacheprovider "
+            f"--catalogue client --client {target} '{case}'"
+        )
     return (
         f"make thirdparty-{target} && cd conformance && ../build/venv/bin/python -m pytest -q -p no:cacheprovider "
         f"--target {target} '{case}'"
@@ -125,17 +179,18 @@ def telling(cases: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def section(target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement]) -> str:
+def section(
+    target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement], side: str = "server"
+) -> str:
     """One requirement: what it says, the most telling case with its cut transcript, the other cases."""
     req = reqs.get(rid)
-    family = FAMILIES.get(target, target)
     shown = telling(cases)
     verdicts = ", ".join(
         f"{sum(1 for c in cases if c['verdict'] == v)} {v}" for v in REPORTED if any(c["verdict"] == v for c in cases)
     )
     lines = [f"## {rid} · {req.level if req else shown.get('level')} · {verdicts}", ""]
-    lines.append(req.text if req else "Not in REQUIREMENTS.md.")
-    upstream = UPSTREAM.get((family, rid))
+    lines.append(req.text if req else f"Not in {'CLIENT-' if side == 'client' else ''}REQUIREMENTS.md.")
+    upstream = upstream_of(side, target, rid)
     lines += ["", f"Upstream: {upstream}." if upstream else "Upstream: none known."]
     lines += ["", f"### {shown['verdict']} · `{shown['case']}`", ""]
     check = next(
@@ -144,9 +199,9 @@ def section(target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, 
     if check:
         lines.append(f"- Check: {check.removeprefix('check:').strip()}")
     lines += [
-        f"- Expected: `{one_line(shown.get('expected'), 400)}`",
-        f"- Actual: `{one_line(shown.get('actual'), 400)}`",
-        f"- Reproduce: `{reproduce(target, shown['case'])}`",
+        f"- Expected: `{one_line(tidy(shown.get('expected'), side), 400)}`",
+        f"- Actual: `{one_line(tidy(shown.get('actual'), side), 400)}`",
+        f"- Reproduce: `{reproduce(target, shown['case'], side)}`",
     ]
     wire = transcript_lines(shown)
     if wire:
@@ -154,12 +209,17 @@ def section(target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, 
         lines.append(fence("\n".join(cut_transcript(wire, f"{target}.json"))))
     else:
         lines += ["", "Wire transcript: not in this report (the harness that wrote it kept none)."]
+    stderr = tidy((shown.get("fixture") or {}).get("stderr_tail") or "", side).splitlines()
+    if side == "client" and stderr:
+        kept = stderr[-STDERR_LINES:]
+        cut = [f"{CUT}{len(stderr) - len(kept)} earlier lines in {target}.json"] if len(stderr) > len(kept) else []
+        lines += ["", "The client's stderr (last lines):", "", fence("\n".join([*cut, *kept]))]
     others = [c for c in cases if c is not shown]
     if others:
         lines += ["", f"Other cases of {rid}, each with its Actual and the command that reproduces it:", ""]
         for c in others:
-            lines.append(f"- {c['verdict']} · `{c['case']}`: Actual `{one_line(c.get('actual'))}`")
-            lines.append(f"  `{reproduce(target, c['case'])}`")
+            lines.append(f"- {c['verdict']} · `{c['case']}`: Actual `{one_line(tidy(c.get('actual'), side))}`")
+            lines.append(f"  `{reproduce(target, c['case'], side)}`")
     return "\n".join(lines)
 
 
@@ -184,6 +244,7 @@ def grouped(
 
 def page(source: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
     target = source["target"]
+    side = side_of(source)
     cases = source["cases"]
     groups = grouped(cases, reqs)
     counts = {v: sum(1 for c in cases if c["verdict"] == v) for v in REPORTED}
@@ -213,20 +274,25 @@ def page(source: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
             for v in REPORTED
             if any(c["verdict"] == v for c in group)
         )
-        upstream = UPSTREAM.get((FAMILIES.get(target, target), rid), "").split(" (")[0]
+        upstream = upstream_of(side, target, rid).split(" (")[0]
         head.append(f"| {rid} | {req.level if req else '?'} | {tally} | {upstream} |")
-    body = [section(target, rid, group, reqs) for rid, group in groups]
+    body = [section(target, rid, group, reqs, side) for rid, group in groups]
     return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
 
 
 def source_of(report: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
+    source = {
         "target": report["target"],
         "description": description,
         "generated": report.get("generated"),
         "totals": report.get("totals", {}),
         "cases": selected(report),
     }
+    if side_of(report) == "client":
+        # Node ids as pytest names them from conformance/ (a run started elsewhere prefixes its path).
+        source["side"] = "client"
+        source["cases"] = [c | {"case": "tests/" + c["case"].partition("tests/")[2]} for c in source["cases"]]
+    return source
 
 
 def describe(target: str) -> str:
@@ -236,30 +302,42 @@ def describe(target: str) -> str:
     return spec.description if spec else target
 
 
+def shipped_client(target: str) -> bool:
+    """A registry client (at any version), not the command line of someone's own fixture."""
+    from clientside import agents
+
+    return target.partition("@")[0] in agents.REGISTRY
+
+
 def write(out: Path, reports: list[dict[str, Any]]) -> list[Path]:
-    reqs = catalogue.load()
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:
-        target = report["target"]
-        if target in REFERENCE_TARGETS or target.startswith("http://"):
+        target, side = report["target"], side_of(report)
+        if target in REFERENCE_TARGETS or target.startswith("http://") or side not in ("server", "client"):
             continue
-        source = source_of(report, describe(target))
-        (out / f"{target}.json").write_text(json.dumps(source, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        md = out / f"{target}.md"
-        md.write_text(page(source, reqs), encoding="utf-8")
+        if side == "client" and not shipped_client(target):
+            continue
+        info = report.get("target_info") or {}
+        description = (info.get("description") or target) if side == "client" else describe(target)
+        source = source_of(report, description)
+        folder = out / CLIENT_PAGES if side == "client" else out
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{target}.json").write_text(
+            json.dumps(source, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        md = folder / f"{target}.md"
+        md.write_text(page(source, requirements(side)), encoding="utf-8")
         written.append(md)
     return written
 
 
 def check(out: Path) -> list[str]:
     """Every page equals what its committed source regenerates; returns the differences."""
-    reqs = catalogue.load()
     problems = []
-    for src in sorted(out.glob("*.json")):
+    for src in sorted([*out.glob("*.json"), *(out / CLIENT_PAGES).glob("*.json")]):
         source = json.loads(src.read_text(encoding="utf-8"))
         md = src.with_suffix(".md")
-        if not md.is_file() or md.read_text(encoding="utf-8") != page(source, reqs):
+        if not md.is_file() or md.read_text(encoding="utf-8") != page(source, requirements(side_of(source))):
             problems.append(f"{md}: differs from what {src.name} generates (edited by hand, or stale)")
     return problems
 

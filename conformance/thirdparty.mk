@@ -3,7 +3,8 @@
 #   make conformance TARGET=socketioxide     builds that fixture first, then runs the suite on it
 #   make conformance TARGET=socketioxide@0.18.8   another version: installed and built under build/targets/
 #                                            by the harness (conformance/harness/packages.py), not by make
-#   make findings                            docs/findings/<target>.md from the reports in build/conformance/
+#   make findings                            docs/findings/<target>.md from the reports in build/conformance/,
+#                                            docs/findings/clients/<client>.md from build/conformance-client/
 # Each fixture is pinned by its lock file (Cargo.lock, go.sum, pom.xml + jars.sha256, package-lock.json);
 # builds use two jobs at most. None of this is part of `make test`.
 
@@ -67,6 +68,6 @@ server-matrix: thirdparty
 # ---------------------------------------------------------------- findings
 FINDINGS_OUT ?= docs/findings
 findings: $(PYTHON)
-	$(PYTHON) $(CONF_DIR)/findings.py --out $(FINDINGS_OUT) $(CONF_OUT)/*/index.json
+	$(PYTHON) $(CONF_DIR)/findings.py --out $(FINDINGS_OUT) $(wildcard $(CONF_OUT)/*/index.json $(CLIENT_OUT)/*/index.json)
 
 .PHONY: thirdparty findings $(addprefix thirdparty-,$(TP_TARGETS))

@@ -666,6 +666,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         doc = {
             "target": config.getoption("--target"),
             "target_info": target_report(config),
+            "catalogue": config.getoption("--catalogue", "server"),
             "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "totals": {v: counts.get(v, 0) for v in ORDER if v != UNTESTED} | {UNTESTED: len(untested)},
             "requirements": _per_requirement(results, untested),

@@ -596,10 +596,10 @@ INDEX_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
     ("About these pages", [("README.md", "How the pages are made and checked")]),
 ]
-# Folders whose pages are listed by file name, one line per folder.
+# Folders whose pages are listed by file name, one line per folder (a folder inside another first).
 INDEX_FOLDERS = {
+    "findings/clients": "Findings per client, with the bytes of each case",
     "findings": "Findings per server, with the bytes of each case",
-    "client-findings": "Findings per client",
 }
 DOCS = ROOT / "docs"
 
@@ -645,7 +645,7 @@ def render_index(session: dict, vectors: list[Vector], written: list[str]) -> st
     for folder, text in INDEX_FOLDERS.items():
         inside = [p for p in pages if p.startswith(folder + "/") and p not in linked]
         if inside:
-            names = ", ".join(link(p, p.split("/", 1)[1].rsplit(".", 1)[0]) for p in inside)
+            names = ", ".join(link(p, p[len(folder) + 1 :].rsplit(".", 1)[0]) for p in inside)
             findings.append(f"<li>{E(text)}: {names}.</li>")
     sections.insert(1, ("Findings", findings))
     parts += [f"<h2>{E(title)}</h2><ul>{''.join(items)}</ul>" for title, items in sections if items]

@@ -1,6 +1,7 @@
-"""Self-tests of conformance/findings.py and of the committed docs/findings pages: every page is what
-its source records generate, every finding names a case the suite has, and every transcript line a
-page quotes comes from the report it was made from. No target is needed."""
+"""Self-tests of conformance/findings.py and of the committed docs/findings pages (servers, and clients
+under docs/findings/clients/): every page is what its source records generate, every finding names a
+case the suite has, and every transcript line a page quotes comes from the report it was made from. No
+target or client is needed."""
 
 from __future__ import annotations
 
@@ -20,17 +21,18 @@ LISTED = re.compile(r"^- (?P<verdict>fail|non-strict) · `(?P<case>[^`]+)`: Actu
 LINE_CUT = re.compile(r" … \d+ more characters, whole transcript in \S+$")
 
 
-def suite_cases() -> set[str]:
-    """The node ids of every protocol case, as pytest collects them."""
+def suite_cases(folder: str = "tests/protocol", at_least: int = 200) -> set[str]:
+    """The node ids of every case under `folder` (the protocol cases, or the client suite's), as pytest
+    collects them."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/protocol"],
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", folder],
         cwd=CONFORMANCE,
         capture_output=True,
         text=True,
         check=False,
     )
-    ids = {line.strip() for line in proc.stdout.splitlines() if line.startswith("tests/protocol/")}
-    assert len(ids) > 200, proc.stdout[-2000:] + proc.stderr[-2000:]
+    ids = {line.strip() for line in proc.stdout.splitlines() if line.startswith(folder + "/")}
+    assert len(ids) > at_least, proc.stdout[-2000:] + proc.stderr[-2000:]
     return ids
 
 
@@ -182,12 +184,49 @@ def test_long_transcripts_are_cut_and_say_where_the_rest_is():
 OTHER_PAGES = {"wire-fuzzing.md"}
 
 
+def test_client_reports_get_client_pages_with_the_client_reproduction_and_its_upstream_issue(tmp_path):
+    report = sample_report()
+    fail = report["cases"][0]
+    crash = dict(
+        fail,
+        case="conformance/tests/client/test_cerr_bad_server_input.py::test_CERR_04_attachment_errors[attachment-alone]",
+        requirement="CERR-04",
+        actual="an uncaught exception was printed on stderr",
+        fixture={
+            "stderr_tail": "\n".join(f"at /somewhere/checkout/conformance/clients/x/F.java:{i}" for i in range(20))
+        },
+    )
+    client = {"target": "java", "catalogue": "client", "target_info": {"description": "the Java client"}}
+    reports = [
+        report | client | {"cases": [crash]},
+        report | client | {"target": "reference", "cases": [crash]},  # the project's own client: no page
+        report | client | {"target": "./my-fixture --flag", "cases": [crash]},  # someone's own fixture: no page
+    ]
+    written = findings.write(tmp_path, reports)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == ["clients/java.md"]
+    md = written[0].read_text(encoding="utf-8")
+    case = "tests/client/test_cerr_bad_server_input.py::test_CERR_04_attachment_errors[attachment-alone]"
+    assert named_cases(md) == [("CERR-04", "fail", case)]  # the node id as pytest names it from conformance/
+    pytest = "../build/venv/bin/python -m pytest -q -p no:cacheprovider"
+    assert f"make clients-java && cd conformance && {pytest} --catalogue client --client java '{case}'" in md
+    assert "socketio/socket.io-client-java#797" in md  # conformance/clients/known-issues.json
+    assert "the Java client" in md and "Attachment errors" in md  # the client catalogue's text
+    assert "at conformance/clients/x/F.java:19" in md and "/somewhere" not in md  # the checkout's path left out
+    assert "at conformance/clients/x/F.java:4\n" not in md  # the stderr tail's last lines only
+    assert from_source(quoted_transcripts(md)[0], findings.transcript_lines(crash))
+    assert findings.check(tmp_path) == []
+    written[0].write_text(md.replace("F.java:19", "F.java:18"), encoding="utf-8")
+    assert findings.check(tmp_path) != []
+
+
 def test_committed_findings_are_generated_and_name_real_cases():
     pages = sorted(p for p in FINDINGS.glob("*.md") if p.name not in OTHER_PAGES)
+    client_pages = sorted((FINDINGS / findings.CLIENT_PAGES).glob("*.md"))
     assert pages, "docs/findings has no page: run make matrix, then make findings"
+    assert client_pages, "docs/findings/clients has no page: run make client-matrix"
     assert findings.check(FINDINGS) == []
-    cases = suite_cases()
-    for md_path in pages:
+    cases = suite_cases() | suite_cases("tests/client", at_least=100)
+    for md_path in [*pages, *client_pages]:
         source = json.loads(md_path.with_suffix(".json").read_text(encoding="utf-8"))
         md = md_path.read_text(encoding="utf-8")
         named = named_cases(md)
