@@ -54,7 +54,14 @@ $(JAVA_CLIENT_JAR): $(CLIENTS_DIR)/java-socketio-client/pom.xml $(wildcard $(CLI
 	rm -rf $(CLIENT_CACHE)/java/lib && mkdir -p $(CLIENT_CACHE)/java
 	cd $(CLIENTS_DIR)/java-socketio-client && mvn -q -B package -Dfixture.out=$(abspath $(CLIENT_CACHE)/java)
 	touch $@
-clients-java: $(JAVA_CLIENT_JAR)
+# The fixture's class-data-sharing archive, from one ordinary session (clientside/warmup.py; agents.py adds
+# -XX:SharedArchiveFile when it exists). Written again whenever the jar is.
+JAVA_CLIENT_JSA := $(CLIENT_CACHE)/java/fixture.jsa
+$(JAVA_CLIENT_JSA): $(JAVA_CLIENT_JAR) $(CONF_DIR)/clientside/warmup.py | $(PYTHON)
+	rm -f $@
+	cd $(CONF_DIR) && ../$(PYTHON) -m clientside.warmup -- java -XX:ArchiveClassesAtExit=$(abspath $@) -Xlog:disable \
+	  -Xlog:all=warning:stderr -XX:TieredStopAtLevel=1 -cp '$(abspath $(JAVA_CLIENT_JAR)):$(abspath $(CLIENT_CACHE)/java/lib)/*' Fixture
+clients-java: $(JAVA_CLIENT_JAR) $(JAVA_CLIENT_JSA)
 
 # zishang520 socket.io clients/socket/v3 v3.0.6 (Go module proxy, go.sum committed).
 $(CLIENT_CACHE)/go/go-socketio-fixture: $(CLIENTS_DIR)/go-socketio-client/go.mod $(CLIENTS_DIR)/go-socketio-client/go.sum $(wildcard $(CLIENTS_DIR)/go-socketio-client/*.go)

@@ -109,6 +109,11 @@ GO_PROTOCOL = tuple(
 # The pinned Java client as conformance/client.mk builds it: the fixture's jar beside lib/ (Maven's layout,
 # the same as a version installed on demand).
 JAVA_JAR = "java-socketio-client-fixture-1.0.jar"
+# Its class-data-sharing archive (conformance/client.mk writes it with clientside/warmup.py): each case's JVM
+# maps the classes a session loads instead of loading and verifying them again. JVM warnings (an archive
+# that no longer matches the class path is ignored with one) go to stderr, never into the fixture's stdout.
+JAVA_ARCHIVE = "fixture.jsa"
+JAVA_ARCHIVE_FLAGS = ("-Xlog:disable", "-Xlog:all=warning:stderr")
 
 
 def _registry() -> dict[str, ClientSpec]:
@@ -121,6 +126,11 @@ def _registry() -> dict[str, ClientSpec]:
     pyvenv = CACHE / "pyvenv"
     rust_bin = CACHE / "rust" / "debug" / "rust-socketio-fixture"
     java_root = CACHE / "java"
+    java_cds = (
+        (f"-XX:SharedArchiveFile={java_root / JAVA_ARCHIVE}", *JAVA_ARCHIVE_FLAGS)
+        if (java_root / JAVA_ARCHIVE).is_file()
+        else ()
+    )
     go_bin = CACHE / "go" / "go-socketio-fixture"
     ref_bin = CACHE / "reference" / "fixture"
     ref_dir = CLIENTS_DIR / "reference-client"
@@ -181,7 +191,14 @@ def _registry() -> dict[str, ClientSpec]:
         ClientSpec(
             "java",
             "io.socket:socket.io-client 2.1.2 (Maven Central)",
-            ("java", "-XX:TieredStopAtLevel=1", "-cp", f"{java_root / JAVA_JAR}:{java_root / 'lib' / '*'}", "Fixture"),
+            (
+                "java",
+                *java_cds,
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                f"{java_root / JAVA_JAR}:{java_root / 'lib' / '*'}",
+                "Fixture",
+            ),
             java,
             needs=(java_root / JAVA_JAR,),
             install="clients-java",
