@@ -151,6 +151,9 @@ class Session:
         self.pinger: threading.Thread | None = None
         self.conns: set[Conn] = set()  # every connection that carried a request of this session
         self.pings: list[float] = []  # when each server ping was sent (ms on the case's clock)
+        # When each ping reached the wire: over polling, the answer to the client's next GET (a ping waits
+        # in the queue while the client has no GET open); over WebSocket, at once.
+        self.pings_delivered: list[float] = []
         self.pongs = 0  # pongs received from the client (Engine.IO 4)
         self.pongs_sent: list[float] = []  # when each pong to a client ping went out (Engine.IO 3; ms)
         self.opened_ms = server.clock.ms()
@@ -162,15 +165,18 @@ class Session:
             if self.transport == "websocket" and self.ws is not None:
                 for p in packets:
                     self.server.ws_send(self.ws, p)
-                self._note_pongs(packets)
+                self._note_sent(packets)
                 return
             self.outbox.extend(packets)
             self.cond.notify_all()
 
-    def _note_pongs(self, packets: list[Packet] | tuple[Packet, ...]) -> None:
-        """Engine.IO 3: the time a pong went out to the client (its next ping is timed from there)."""
+    def _note_sent(self, packets: list[Packet] | tuple[Packet, ...]) -> None:
+        """The time a ping (Engine.IO 4) or a pong (Engine.IO 3: the client's next ping is timed from
+        there) went out to the client."""
         if self.server.profile.eio == 3 and any(isinstance(p, str) and p.startswith("3") for p in packets):
             self.pongs_sent.append(self.server.clock.ms())
+        if self.server.profile.eio == 4 and "2" in packets:
+            self.pings_delivered.append(self.server.clock.ms())
 
     def send_sio(
         self, ptype: int, nsp: str = "/", data: Any = None, ack_id: int | None = None, has_data: bool | None = None
@@ -531,7 +537,7 @@ class ScriptedServer:
                     if s.hold_after_flush and not s.outbox:
                         s.hold_gets, s.hold_after_flush = True, False
             sent = conn.send(wire.response(200, self._payload(packets)))
-            s._note_pongs(packets)
+            s._note_sent(packets)
             return sent
         finally:
             with self.lock:
@@ -663,6 +669,7 @@ class ScriptedServer:
                 s.cond.notify_all()
             for p in pending:
                 self.ws_send(conn, p)
+            s._note_sent(pending)
             return False
         self.note(f"packet {packet!r} on the probing WebSocket before the upgrade")
         return True
