@@ -157,6 +157,7 @@ class Session:
         self.pongs = 0  # pongs received from the client (Engine.IO 4)
         self.pongs_sent: list[float] = []  # when each pong to a client ping went out (Engine.IO 3; ms)
         self.opened_ms = server.clock.ms()
+        self.dropped = False  # the scenario dropped the transport: no answer goes out any more
 
     # -- sending
     def send(self, *packets: Packet) -> None:
@@ -212,6 +213,10 @@ class Session:
         """The transport goes away without an Engine.IO close: every connection of the session (the
         WebSocket, a parked GET, a kept-alive polling connection) is reset; later requests naming
         this sid are answered 400 (unknown session), as a server that lost the session would."""
+        with self.cond:
+            # A parked GET that end() wakes must not answer (it answered `1`, a close packet, before its
+            # connection was reset: python-socketio then saw a server disconnect, one run in five).
+            self.dropped = True
         self.end("killed by the scenario")
         with self.server.lock:
             self.server.sessions.pop(self.sid, None)
@@ -524,7 +529,7 @@ class ScriptedServer:
             with s.cond:
                 while not conn.closed and s.closed is None and (s.hold_gets or not s.outbox) and not self._upgraded(s):
                     s.cond.wait(0.05)
-                if conn.closed:
+                if conn.closed or s.dropped:
                     return False
                 if self._upgraded(s) and not s.outbox:
                     packets: list[Packet] = ["6"]

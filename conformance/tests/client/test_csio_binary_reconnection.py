@@ -91,9 +91,13 @@ def test_CSIO_BIN_04_attachments_follow_their_packet(run: Run, case: Case) -> No
     emits; four of each kind), each emitting BIN04_EACH times, in up to BIN04_TRIALS trials; the frames are
     judged as the client wrote them. A client that writes a packet's attachments separately, unguarded
     against an emit made at the same time (zishang520's Go client, whose fixture performs each command in a
-    goroutine as a Go application would), interleaves two packets now and then: one emit of each showed it
-    on one run in five. The case stops at the first trial that shows it."""
+    goroutine as a Go application would; python-socketio's threaded client, which handles each message
+    in a thread of its own), interleaves two packets now and then: one emit of each showed it on one run
+    in five. The case stops at the first trial that shows it."""
     run.need("binary")
+    # Pings as slow as a real server's: a client busy with 32,000 emits (a Python one on a loaded machine)
+    # must not lose its session to a 200 ms pingTimeout in the middle of the case.
+    run.serve(ping_interval=25000, ping_timeout=20000)
     run.start()
     s = run.ready()
     problems: list[str] = []

@@ -173,7 +173,7 @@ def test_CSIO_NSP_09_server_disconnect_not_rejoined(run: Run, case: Case) -> Non
     run.start(namespaces=["/", "/a"])
     run.connected("/")
     run.connected("/a")
-    s = run.session(1)
+    s = run.settle(run.session(1))  # the connection is complete by the client's own account
     start = len(run.fx.lines)
     s.send("41/a,")
     gone = run.maybe_line("disconnect", 2.0, start, nsp="/a")
