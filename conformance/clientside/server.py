@@ -521,6 +521,7 @@ class ScriptedServer:
             s.gets_active += 1
             s.max_gets_active = max(s.max_gets_active, s.gets_active)
             action = s.get_actions.pop(0) if s.get_actions else None
+        answered = False
         try:
             if action is not None:
                 return action(conn, s)
@@ -541,6 +542,8 @@ class ScriptedServer:
                         packets, s.outbox = _fit(packets, self.profile.max_payload, self.profile.eio)
                     if s.hold_after_flush and not s.outbox:
                         s.hold_gets, s.hold_after_flush = True, False
+                s.gets_active -= 1  # done once its answer goes out (as a POST: see _poll_post)
+                answered = True
             sent = conn.send(wire.response(200, self._payload(packets)))
             s._note_sent(packets)
             return sent
@@ -548,8 +551,9 @@ class ScriptedServer:
             with self.lock:
                 if conn in self.parked.get(s.sid, []):
                     self.parked[s.sid].remove(conn)
-            with s.cond:
-                s.gets_active -= 1
+            if not answered:
+                with s.cond:
+                    s.gets_active -= 1
 
     @staticmethod
     def _upgraded(s: Session) -> bool:
@@ -560,6 +564,7 @@ class ScriptedServer:
             s.posts_active += 1
             s.max_posts_active = max(s.max_posts_active, s.posts_active)
             action = s.post_actions.pop(0) if s.post_actions else None
+        answered = False
         try:
             try:
                 packets = (
@@ -574,10 +579,16 @@ class ScriptedServer:
                 self._from_client(s, "polling", p, conn)
             if action is not None:
                 return action(conn, s)
-            return conn.send(wire.response(200, b"ok"))
-        finally:
+            # No longer in flight once its answer goes out: the client may send its next POST as soon as
+            # it reads the answer, before this thread would get to count this one done.
             with s.cond:
                 s.posts_active -= 1
+                answered = True
+            return conn.send(wire.response(200, b"ok"))
+        finally:
+            if not answered:
+                with s.cond:
+                    s.posts_active -= 1
 
     # ------------------------------------------------------------------ WebSocket
     def _websocket(self, conn: Conn, req: wire.Request, rest: bytes) -> None:
