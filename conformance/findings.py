@@ -60,6 +60,14 @@ UPSTREAM: dict[tuple[str, str], str] = {
         "SIO-DC-01",
     ): "Totodore/socketioxide#117 (the socket id is the Engine.IO sid, so a rejoin keeps it)",
     ("socketioxide", "EIO-HB-01"): "Totodore/socketioxide#437 (merged: the heartbeat starts without the initial delay)",
+    (
+        "netty-socketio",
+        "SIO-NSP-01",
+    ): "mrniko/netty-socketio#909 (open draft: drop the implicit connection to the default namespace, for protocol v5)",
+    (
+        "netty-socketio",
+        "SIO-NSP-11",
+    ): "mrniko/netty-socketio#909 (open draft: `/` is joined before the client's CONNECT, whose payload then comes too late for the connect handler)",
 }
 
 
