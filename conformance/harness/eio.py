@@ -33,12 +33,15 @@ class End:
 
 
 class SessionEnded(Exception):
-    """The session ended (400 on polling, close/eof on WebSocket) while a packet was awaited.
-    `pending` holds the packets that had arrived and were not taken."""
+    """The session ended (400 on polling, close/eof on WebSocket) while a packet was awaited or one was
+    being sent. `pending` holds the packets that had arrived and were not taken, `what` what the case
+    was waiting for or sending (a verdict's Expected), `at` when the suite saw the end (monotonic)."""
 
-    def __init__(self, how: str, pending: list | None = None):
+    def __init__(self, how: str, pending: list | None = None, what: str | None = None, at: float | None = None):
         self.how = how
         self.pending = list(pending or [])
+        self.what = what
+        self.at = time.monotonic() if at is None else at
         super().__init__(how + (f"; received and not taken: {self.pending}" if self.pending else ""))
 
 
@@ -103,14 +106,14 @@ class Session:
                 if match(p):
                     return self.inbox.pop(i)
             if self.end is not None:
-                raise SessionEnded(self.end.how, self.inbox)
+                raise SessionEnded(self.end.how, self.inbox, what, self.end.at)
             if not self._pull(deadline - time.monotonic()) and self.end is None:
                 raise NotReceived(what, t, self.inbox)
         raise NotReceived(what, t, self.inbox)
 
     def recv(self, timeout: float | None = None) -> Packet:
         """The oldest packet not yet taken, waiting at most `timeout` (default: the target's reply deadline)."""
-        return self.take(lambda p: True, timeout)
+        return self.take(lambda p: True, timeout, "next packet")
 
     def recv_all(self, timeout: float) -> list[Packet]:
         """Every packet not yet taken plus everything that arrives within `timeout`; stops early if the
@@ -205,7 +208,10 @@ class PollingSession(Session):
     def send(self, *packets: Packet) -> None:
         resp = self.post(encode_payload(list(packets)))
         if resp.status != 200:
-            raise SessionEnded(f"the POST of {list(packets)} was answered {resp.summary()}")
+            raise SessionEnded(
+                f"the POST of {list(packets)} was answered {resp.summary()}",
+                what=f"the POST of {list(packets)} taken (200)",
+            )
 
     def poll(
         self, timeout: float | None = None, answer_pings: bool = True
@@ -381,7 +387,10 @@ class WebSocketSession(Session):
                 else:
                     self.ws.send_text(p)
             except OSError as exc:
-                raise SessionEnded(f"sending {p!r} failed: {exc} (the target had closed the connection)") from exc
+                raise SessionEnded(
+                    f"sending {p!r} failed: {exc} (the target had closed the connection)",
+                    what=f"the connection open to send {p!r}",
+                ) from exc
 
     def close(self) -> None:
         if self.ws is not None:

@@ -532,18 +532,59 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     yield
 
 
-def _unexpected(exc: BaseException, c: Case | None) -> tuple[str, Any, Any]:
+def _case_step(item: pytest.Item, excinfo: pytest.ExceptionInfo | None) -> str:
+    """`file:line: source` of the case's own line at which the exception surfaced (the step the case
+    was at), or "" when the case's module is not in the traceback."""
+    if excinfo is None:
+        return ""
+    here = [e for e in excinfo.traceback if str(e.path) == str(item.path)]
+    if not here:
+        return ""
+    entry = here[-1]
+    try:
+        code = str(entry.statement).strip().splitlines()[0]
+    except (IndexError, OSError):
+        code = ""
+    return f"{item.path.name}:{entry.lineno + 1}: {code}"
+
+
+def _last_received(transcript: tracking.Transcript, limit: int = 160) -> str:
+    """The last message (HTTP response or WebSocket frame) the target sent during the case, with its
+    time on the case clock."""
+    got = [m for m in transcript.messages() if m.get("dir") == "<"]
+    if not got:
+        return "nothing"
+    text = str(got[-1].get("text", ""))
+    return f"{got[-1]['t']:.3f} s: {text[:limit]}" + (" …" if len(text) > limit else "")
+
+
+def _unexpected(
+    exc: BaseException, c: Case | None, step: str = "", transcript: tracking.Transcript | None = None
+) -> tuple[str, Any, Any]:
     """Verdict text, expected and actual of a case that ended in an exception rather than a check: the
-    expectation that was waiting (if any) and what had arrived instead, never an earlier check's values."""
+    expectation that was waiting, or else the step the case was at; what happened and when on the case
+    clock (for an ended session, how it ended), the last message the target sent, and what had arrived
+    and was not taken; never an earlier check's values."""
     head = c.head() if c else ""
     expected = getattr(exc, "what", None)
+    if step:
+        expected = f"the step at {step} to complete" if expected is None else f"{expected} (at {step})"
     seen = getattr(exc, "seen", None)
     if seen is None:
         seen = getattr(exc, "pending", None)
     actual: Any = f"{type(exc).__name__}: {exc}"
-    if seen:
+    if transcript is not None:
+        if isinstance(exc, SessionEnded):
+            actual = {"session ended": f"{exc.at - transcript.t0:.3f} s: {exc.how}"}
+        else:
+            actual = {"exception": f"{time.monotonic() - transcript.t0:.3f} s: {actual}"}
+        actual["last received"] = _last_received(transcript)
+        if seen:
+            actual["received and not taken"] = seen
+    elif seen:
         actual = {"exception": actual, "received and not taken": seen}
-    return f"{head}\n  ended by {type(exc).__name__}: {exc}", expected, actual
+    where = f"\n  at {step}" if step else ""
+    return f"{head}\n  ended by {type(exc).__name__}: {exc}{where}", expected, actual
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -578,7 +619,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             # An unexpected exception (a timeout, a dropped connection) counts at the requirement's level.
             level = c.level if c else "MUST"
             state["verdict"] = {"MUST": FAIL, "INFO": INFORMATIONAL}.get(level, NON_STRICT)
-            state["message"], state["expected"], state["actual"] = _unexpected(exc, c)
+            state["message"], state["expected"], state["actual"] = _unexpected(
+                exc, c, _case_step(item, call.excinfo), item.stash.get(TRANSCRIPT_KEY, None)
+            )
             if state["verdict"] != FAIL:
                 report.outcome = "passed"
                 report.longrepr = None

@@ -197,14 +197,14 @@ class SioClient:
             try:
                 self._pull(deadline)
             except SessionEnded as end:
-                raise SessionEnded(end.how, [*self.inbox, *end.pending]) from None
+                raise SessionEnded(end.how, [*self.inbox, *end.pending], what, end.at) from None
             except TimeoutError:
                 raise NotReceived(what, t, self.inbox) from None
         raise NotReceived(what, t, self.inbox)
 
     def recv(self, timeout: float | None = None) -> SioPacket:
         """The oldest packet not yet taken (with its attachments)."""
-        return self.take(lambda p: True, timeout)
+        return self.take(lambda p: True, timeout, "next packet")
 
     def recv_until(
         self, pred: Callable[[SioPacket], bool], timeout: float | None = None, what: str = "packet"
