@@ -9,7 +9,7 @@ import pytest
 from harness import targets
 from harness.eio import TRANSPORTS, SessionEnded
 from harness.sio import ACK, BINARY_EVENT, CONNECT, CONNECT_ERROR, SioClient
-from harness.verify import closed_within, expect_closed, stays_open
+from harness.verify import closed_within, expect_closed, send_expecting_close, stays_open
 from wirekit import get, v3_sid
 
 PH = lambda n: {"_placeholder": True, "num": n}  # noqa: E731
@@ -17,7 +17,7 @@ PH = lambda n: {"_placeholder": True, "num": n}  # noqa: E731
 
 def closes(case, c: SioClient, what: str, *packets: str | bytes) -> None:
     """Send raw Engine.IO packets; the whole connection must end."""
-    c.send_raw(*packets)
+    send_expecting_close(c, *packets)
     expect_closed(case, c, f"{what}: {list(packets)}", c.target.prompt)
 
 
@@ -209,7 +209,7 @@ def test_SIO_PKT_10_attachment_count(case, opener, raw):
     c.send_raw(raw)
     how, _, _ = closed_within(c, c.target.prompt)
     if how is None:
-        c.send_raw('42["message","after"]')  # some decoders only fail on the next packet
+        send_expecting_close(c, '42["message","after"]')  # some decoders only fail on the next packet
     expect_closed(case, c, f"bad attachment count {raw!r} closes the connection", c.target.prompt)
 
 

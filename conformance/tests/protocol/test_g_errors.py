@@ -10,7 +10,7 @@ import pytest
 
 from harness import targets, wire
 from harness.eio import PollingSession
-from harness.verify import expect_closed, stays_open
+from harness.verify import expect_closed, send_expecting_close, stays_open
 
 # label, bytes sent, the requirement that rates the reaction
 EIO_VIOLATIONS = [
@@ -86,7 +86,7 @@ def test_ERR_03_socket_io_violation_closes_connection(case, opener, target, labe
     case.judge_as(rated_by)
     c = opener.sio("websocket")
     c.connect("/custom")
-    c.send_raw(*raw)
+    send_expecting_close(c, *raw)
     expect_closed(case, c, f"{label}: after {raw} the whole connection closes, / included", target.prompt)
 
 

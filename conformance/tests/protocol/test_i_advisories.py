@@ -16,6 +16,7 @@ import time
 from harness.eio import SessionEnded, query
 from harness.sio import SioClient
 from harness.targets import Target
+from harness.verify import send_expecting_close
 from wirekit import handshake_works, raw_exchange
 
 
@@ -31,7 +32,7 @@ def survives(case, target: Target, sent: object) -> None:
 
 
 def closes_and_survives(case, c: SioClient, target: Target, what: str, *packets: str | bytes) -> None:
-    c.send_raw(*packets)
+    send_expecting_close(c, *packets)
     how = c.eio.wait_ended(target.prompt)
     case.must(how is not None, what, "connection closed", f"still open after {target.prompt:.2f}s")
     survives(case, target, packets)
