@@ -389,8 +389,12 @@ class Frame:
         return f"{name}{'' if self.fin else ' (not fin)'} {self.payload[:120]!r}"
 
 
-def frame_length(data: bytes | bytearray) -> int | None:
-    """Total length of the frame at the start of `data`, or None while its header or payload is incomplete."""
+MAX_FRAME_HEADER = 14  # 2 bytes, an 8-byte extended length, a 4-byte mask key
+
+
+def frame_header_sizes(data: bytes | bytearray) -> tuple[int, int] | None:
+    """(header length, payload length) of the frame at the start of `data`, or None while its header is
+    incomplete."""
     if len(data) < 2:
         return None
     n = data[1] & 0x7F
@@ -403,7 +407,16 @@ def frame_length(data: bytes | bytearray) -> int | None:
         if len(data) < 10:
             return None
         n, pos = int.from_bytes(data[2:10], "big"), 10
-    total = pos + (4 if data[1] & 0x80 else 0) + n
+    header = pos + (4 if data[1] & 0x80 else 0)
+    return (header, n) if len(data) >= header else None
+
+
+def frame_length(data: bytes | bytearray) -> int | None:
+    """Total length of the frame at the start of `data`, or None while its header or payload is incomplete."""
+    sizes = frame_header_sizes(data)
+    if sizes is None:
+        return None
+    total = sizes[0] + sizes[1]
     return total if len(data) >= total else None
 
 

@@ -86,6 +86,10 @@ class WsClient:
         # the client's own messages (Engine.IO pongs) are held back meanwhile, as RFC 6455 section 5.4 forbids
         # a data frame between the fragments of another message.
         self._message_unfinished = False
+        # A frame the suite writes in pieces (one byte per write, or a header whose body comes later) is
+        # unfinished too until its last byte is out: a pong written meanwhile would land inside it.
+        self._frame_head = b""  # the header bytes written so far of a frame whose header is incomplete
+        self._frame_left = 0  # payload bytes of the frame being written still to come
         self._held_back: list[bytes] = []
         self._reader = _Reader(sock, leftover)
         self._ended = False
@@ -221,7 +225,7 @@ class WsClient:
         with self._write_lock:
             tracking.send(self.sock, data)
             self._track_fragments(data)
-            if not self._message_unfinished and self._held_back:
+            if not self._writing_unfinished() and self._held_back:
                 held, self._held_back = b"".join(self._held_back), []
                 tracking.send(self.sock, held)
 
@@ -230,25 +234,41 @@ class WsClient:
         at once, or right after the last frame of a fragmented message the case is in the middle of."""
         frame = encode_frame(OP_TEXT, text.encode("utf-8"))
         with self._write_lock:
-            if self._message_unfinished:
+            if self._writing_unfinished():
                 self._held_back.append(frame)
             else:
                 tracking.send(self.sock, frame)
 
+    def _writing_unfinished(self) -> bool:
+        return self._message_unfinished or bool(self._frame_head) or self._frame_left > 0
+
     def _track_fragments(self, data: bytes) -> None:
-        """Follows the frames in `data` (as far as their headers read) to know whether a data message is
-        left unfinished: a text or binary frame without FIN starts one, a continuation with FIN ends it."""
+        """Follows the frames written, across writes, to know whether one is cut off (its header or body
+        not all out yet) or a data message is left unfinished: a text or binary frame without FIN starts
+        one, a continuation with FIN ends it."""
         pos = 0
-        for _ in range(len(data)):
-            n = wire.frame_length(data[pos:])
-            if not n:
+        for _ in range(len(data) + 1):
+            if pos >= len(data):
                 return
-            fin, opcode = bool(data[pos] & 0x80), data[pos] & 0x0F
+            if self._frame_left:
+                step = min(self._frame_left, len(data) - pos)
+                self._frame_left -= step
+                pos += step
+                continue
+            head = self._frame_head + data[pos : pos + wire.MAX_FRAME_HEADER]
+            sizes = wire.frame_header_sizes(head)
+            if sizes is None:  # the header itself is cut off: the rest of `data` is part of it
+                self._frame_head = head
+                return
+            header, payload = sizes
+            fin, opcode = bool(head[0] & 0x80), head[0] & 0x0F
             if opcode in (OP_TEXT, OP_BINARY):
                 self._message_unfinished = not fin
             elif opcode == OP_CONT and fin:
                 self._message_unfinished = False
-            pos += n
+            pos += header - len(self._frame_head)
+            self._frame_head = b""
+            self._frame_left = payload
 
     def _send_quiet(self, data: bytes) -> None:
         try:

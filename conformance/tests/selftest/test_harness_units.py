@@ -119,6 +119,28 @@ def test_ws_own_messages_wait_for_an_unfinished_message():
         server.close()
 
 
+def test_ws_own_messages_wait_for_a_frame_written_in_pieces():
+    """A frame the case writes one byte per write (or with its 16-bit length, mask and body in separate
+    writes) is not cut by a pong: the pong goes out once the frame's last byte is out."""
+    client, server = _pair()
+    try:
+        frame = encode_frame(OP_TEXT, b"x" * 130, mask=False)  # a 16-bit length: 4 header bytes
+        for i in range(len(frame)):
+            client.send_bytes(frame[i : i + 1])
+            if i in (0, 2, 3, 60):  # inside the header, at its end, inside the body
+                client.send_own_text("3")
+        client.send_own_text("3")  # nothing unfinished: sent at once
+        server.settimeout(2.0)
+        got = b""
+        while len(got) < len(frame) + 5 * 7:  # and five masked one-byte text frames
+            got += server.recv(4096)
+        assert got[: len(frame)] == frame
+        assert all(got[len(frame) + 7 * k] == 0x81 for k in range(5))
+    finally:
+        client.close()
+        server.close()
+
+
 def test_http_response_parsing_chunked_and_length():
     a, b = socket.socketpair()
     try:
