@@ -117,7 +117,7 @@ def _describe(piece: wire.StreamMessage, from_client: bool) -> str:
     flags = ("" if f.fin else " fin=0") + (f" rsv={f.rsv}" if f.rsv else "") + masking
     if f.opcode == wire.OP_CLOSE:
         code, reason = wire.parse_close(f.payload)
-        return f"ws close{flags} code={code} reason={reason!r}"
+        return f"ws {wire.close_text(code, reason)}{flags}"
     return f"ws {name}{flags} [{len(f.payload)}] {show_bytes(f.payload)}"
 
 

@@ -458,6 +458,11 @@ class FrameParser:
         return out
 
 
+def close_text(code: int | None, reason: str) -> str:
+    """A close frame as reports show it; one without a status code (an empty payload) says so."""
+    return f"close code={code} reason={reason!r}" if code is not None else "close frame without a status code"
+
+
 def parse_close(payload: bytes) -> tuple[int | None, str]:
     """Status code and reason of a close frame's payload."""
     code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
@@ -491,7 +496,7 @@ class Message:
         if self.kind == "binary":
             return f"binary {self.data[:64].hex(' ')}"
         if self.kind == "close":
-            return f"close code={self.code} reason={self.reason!r}"
+            return close_text(self.code, self.reason)
         return f"eof ({self.reason})" if self.reason else "eof"
 
 

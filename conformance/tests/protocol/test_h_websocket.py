@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from harness import wire
 from harness.eio import SessionEnded, WebSocketSession, query
 from harness.sio import SioClient
 from harness.targets import Target, handshake_eio
@@ -80,7 +81,7 @@ def closes(case, ws: WsClient, target: Target, what: str, code: int) -> None:
     case.must(end is not None, what, f"close {code}", f"still open after {waited:.2f}s")
     assert end is not None
     if end.kind == "close" and end.code != code:
-        case.non_strict(f"{what}: close code", code, f"close {end.code} reason={end.reason!r}")
+        case.non_strict(f"{what}: close code", code, wire.close_text(end.code, end.reason))
 
 
 def still_serving(case, c: SioClient, what: str) -> None:
@@ -516,7 +517,7 @@ def test_WS_09_invalid_close_payload(case, opener, target, label, payload, code)
     case.must(end is not None, f"{label}: the connection ends", f"close {code}", "still open")
     assert end is not None
     if end.kind == "close" and end.code != code:
-        case.non_strict(f"{label}: close code", code, f"close {end.code} reason={end.reason!r}")
+        case.non_strict(f"{label}: close code", code, wire.close_text(end.code, end.reason))
 
 
 # ---------------------------------------------------------------------------- WS-10 limits (9.x scaled)

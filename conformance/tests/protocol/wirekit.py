@@ -95,11 +95,12 @@ def raw_exchange(
 
 
 def ws_outcome(target: Target, url: str) -> tuple[str, Any]:
-    """How a WebSocket upgrade attempt ends: ('rejected', response), ('open', first text) or ('closed', msg)."""
+    """How a WebSocket upgrade attempt ends: ('rejected', response, or what came instead of one when there
+    was none), ('open', first text) or ('closed', msg)."""
     try:
         ws = WsClient.connect(target.host, target.port, url, timeout=target.reply)
     except WsRejected as rej:
-        return "rejected", rej.response
+        return "rejected", rej.response if rej.response is not None else str(rej)
     try:
         msg = ws.recv(target.reply)
         if msg.kind == "text" and msg.text.startswith("0{"):
