@@ -10,7 +10,7 @@
  *   0, 5-7  sio_json_validate;
  *   1       sio_utf8_validate, and sio_utf8_feed in two reads cut at an input-chosen place
  *           (the first text byte is the cut, as a share of 255);
- *   2       sio_base64_decode, strict and lenient;
+ *   2       sio_base64_decode, strict and lenient, and sio_base64_encode of the same bytes;
  *   3       sio_ws_mask: 4 key bytes, 1 offset byte, then the payload;
  *   4       the JSON readers (sio_json_trim, sio_json_count, sio_json_object_get) on any text. */
 #include <string.h>
@@ -64,16 +64,20 @@ static outcome run_utf8(const uint8_t *p, size_t n)
     return o;
 }
 
+/* The input decoded strict and lenient, and encoded: the three outputs side by side. */
 static outcome run_base64(const uint8_t *p, size_t n, int path)
 {
-    size_t cap = 3 * ((n + 3) / 4) + 1;
-    outcome o = {SIO_OK, 0, 0, fuzz_buffer_get(&out_buf[path], 2 * cap)};
+    size_t cap = 3 * ((n + 3) / 4) + 1, enc_len = sio_base64_encoded_len(n), written = 0;
+    outcome o = {SIO_OK, 0, 0, fuzz_buffer_get(&out_buf[path], 2 * cap + enc_len)};
     size_t strict_len = 0, lenient_len = 0;
     memset(o.bytes, 0, 2 * cap); /* bytes no decoder writes compare equal */
     o.err = sio_base64_decode(p, n, SIO_BASE64_STRICT, o.bytes, cap, &strict_len);
     sio_err lenient = sio_base64_decode(p, n, SIO_BASE64_LENIENT, o.bytes + cap, cap, &lenient_len);
     o.at = lenient == SIO_OK ? lenient_len : (size_t)-1;
-    o.len = 2 * cap;
+    FUZZ_ASSERT(sio_base64_encode(p, n, o.bytes + 2 * cap, enc_len, &written) == SIO_OK &&
+                    written == enc_len,
+                "simd_paths: base64 encoding failed at its announced length");
+    o.len = 2 * cap + enc_len;
     return o;
 }
 
