@@ -182,10 +182,10 @@ static void post_queue(sio_eio_client *c)
     sio_eio_payload_format fmt = c->protocol == 4         ? SIO_EIO_PAYLOAD_V4
                                  : binary && !c->cfg->b64 ? SIO_EIO_PAYLOAD_V3_BINARY
                                                           : SIO_EIO_PAYLOAD_V3_TEXT;
-    size_t need = 0;
-    sio_eio_payload_encode(fmt, pkts, count, NULL, 0, &need);
-    uint8_t *body = sio__mem(MEM(c), NULL, need ? need : 1);
-    if (body && sio_eio_payload_encode(fmt, pkts, count, body, need, &need) == SIO_OK)
+    /* sized by a bound: the encoder checks the packets once, while writing them */
+    size_t cap = sio__eio_payload_bound(pkts, count), need = 0;
+    uint8_t *body = sio__mem(MEM(c), NULL, cap);
+    if (body && sio_eio_payload_encode(fmt, pkts, count, body, cap, &need) == SIO_OK)
         ask(c, SIO_EIO_CLIENT_EV_REQUEST, SIO_EIO_CHANNEL_POST, body, need,
             fmt == SIO_EIO_PAYLOAD_V3_BINARY ? OCTETS : TEXT_PLAIN);
     else if (!body)

@@ -73,6 +73,11 @@ static inline size_t eio_max_records(const sio_eio_options *o)
  * computed without checking them, so a caller sizes its buffer and encodes in one pass. */
 size_t sio__eio_packet_encoded_len(int protocol, sio_eio_encoding enc, size_t n);
 
+/* At least what sio_eio_payload_encode writes for these packets in any format, from their
+ * lengths alone (no byte is read), so a session sizes a payload's buffer and encodes it in one
+ * pass, the packets checked once. */
+size_t sio__eio_payload_bound(const sio_eio_packet *pkts, size_t count);
+
 /* Writes `data` base64-encoded at the cursor. */
 void sio__eio_put_base64(eio_out *w, const uint8_t *data, size_t n);
 

@@ -57,6 +57,24 @@ sio_err sio__eio_put_text_record(eio_out *w, int protocol, const sio_eio_packet 
     return SIO_OK;
 }
 
+/* Per packet at most 23 bytes besides the data (one to spare here): v4 a separator and 'b' (or
+ * the type digit); v3 text the length in decimal (the UTF-16 units never outnumber the bytes:
+ * at most 20 digits), ':' and 'b' with the type digit; XHR2 a marker, up to 20 length digits,
+ * 0xFF and the type. Then the data, base64-encoded in the text formats when it is binary
+ * (longer than the raw bytes XHR2 writes instead). */
+#define EIO_RECORD_OVERHEAD_MAX 24
+
+size_t sio__eio_payload_bound(const sio_eio_packet *pkts, size_t count)
+{
+    size_t n = 2; /* v3 text writes "0:" for no packets */
+    for (size_t i = 0; i < count; i++) {
+        size_t len = pkts[i].data.len;
+        bool encodes_base64 = pkts[i].binary && !pkts[i].base64;
+        n += EIO_RECORD_OVERHEAD_MAX + (encodes_base64 ? sio_base64_encoded_len(len) : len);
+    }
+    return n;
+}
+
 static sio_err encode_v4(eio_out *w, const sio_eio_packet *pkts, size_t count)
 {
     /* Zero packets would be an empty body, which every v4 decoder rejects (EIO-PKT-03). */

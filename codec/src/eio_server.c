@@ -115,10 +115,10 @@ static void respond_get(sio_eio_server *s, const sio_eio_packet *pkts, size_t co
     sio_eio_payload_format fmt = s->protocol == 4                       ? SIO_EIO_PAYLOAD_V4
                                  : (any_binary && !s->b64 && !s->jsonp) ? SIO_EIO_PAYLOAD_V3_BINARY
                                                                         : SIO_EIO_PAYLOAD_V3_TEXT;
-    size_t need = 0;
-    sio_eio_payload_encode(fmt, pkts, count, NULL, 0, &need);
-    sio_eio_item *it = item_new(s, SIO_EIO_SERVER_EV_RESPOND, need);
-    if (it && sio_eio_payload_encode(fmt, pkts, count, it->data, need, &it->len) != SIO_OK)
+    /* sized by a bound: the encoder checks the packets once, while writing them */
+    size_t cap = sio__eio_payload_bound(pkts, count);
+    sio_eio_item *it = item_new(s, SIO_EIO_SERVER_EV_RESPOND, cap);
+    if (it && sio_eio_payload_encode(fmt, pkts, count, it->data, cap, &it->len) != SIO_OK)
         it->len = 0;
     if (it && s->jsonp) {
         sio_eio_item *wrapped = jsonp_item(s, it->data, it->len);

@@ -1,6 +1,7 @@
 /* Engine.IO polling payloads: v4 (EIO-PKT-03, 06, 07, 12), v3 text (EIO-PKT-15, 16, 19) and
  * v3 XHR2 (EIO-PKT-17), decoding, limits and encoding. */
 #include "check.h"
+#include "eio_internal.h" /* sio__eio_payload_bound, called directly (codec/src) */
 #include "sio/eio.h"
 
 #define S(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
@@ -327,9 +328,51 @@ static void test_limits_and_edges(void)
     CHECK_EQ_INT(n, 0);
 }
 
+/* The sessions size a payload's buffer by sio__eio_payload_bound and encode once: the bound is
+ * never below what any format writes, for text (multi-byte, so v3 counts fewer units than
+ * bytes), binary data at every base64 remainder, data already in base64, empty data and no
+ * packets, with lengths whose decimal form gains a digit (9/10, 99/100, ...). */
+static void test_payload_bound(void)
+{
+    static uint8_t data[100001];
+    memset(data, 'x', sizeof data);
+    memcpy(data, "\xC3\xA9\xE2\x82\xAC", 5);
+    static const size_t lens[] = {0,  1,  2,  3,   4,   5,    8,     9,     10,
+                                  11, 98, 99, 100, 101, 9999, 10000, 100000};
+    const sio_eio_payload_format formats[] = {SIO_EIO_PAYLOAD_V4, SIO_EIO_PAYLOAD_V3_TEXT,
+                                              SIO_EIO_PAYLOAD_V3_BINARY};
+    sio_eio_packet pkts[3 * sizeof lens / sizeof lens[0]];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        sio_span d = sio_span_of(lens[i] ? data : NULL, lens[i]);
+        pkts[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, false, false, d};
+        pkts[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, d};
+        pkts[n++] = (sio_eio_packet){SIO_EIO_PING, false, false, d};
+    }
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        for (size_t first = 0; first < n; first++) {
+            for (size_t count = 0; first + count <= n && count <= 4; count++) {
+                size_t need = 0;
+                sio_err rc =
+                    sio_eio_payload_encode(formats[f], pkts + first, count, NULL, 0, &need);
+                if (rc != SIO_ERR_BUFFER_TOO_SMALL)
+                    continue; /* refused (no packets in v4, a v4 binary ping): nothing to size */
+                CHECK(sio__eio_payload_bound(pkts + first, count) >= need);
+            }
+        }
+    }
+    /* base64 text copied as is: the bound counts its own length */
+    sio_eio_packet b64 = {SIO_EIO_MESSAGE, true, true, sio_span_of("AQID", 4)};
+    size_t need = 0;
+    CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &b64, 1, NULL, 0, &need),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK(sio__eio_payload_bound(&b64, 1) >= need);
+}
+
 int main(void)
 {
     test_limits_and_edges();
+    test_payload_bound();
     test_v4_decode();
     test_v4_errors();
     test_v4_default_record_limit();
