@@ -10,7 +10,8 @@
  *                                                                     96 bytes and more
  *   JSON readers (iteration, lookups)        string/bracket search    string/bracket search
  *   WebSocket unmasking (sio_ws_mask)        16 bytes                 32 bytes
- *   base64                                   scalar                   scalar
+ *   base64 encoding (sio_base64_encode)      scalar                   24 bytes a step, from 28
+ *   base64 decoding (sio_base64_decode)      scalar                   scalar
  *
  * SIO_SIMD_NEON is reserved for arm64, which builds the scalar path today. Every path gives the
  * same results and the same error offsets: a vector path that meets anything unusual (an error,
