@@ -10,17 +10,23 @@
  *      four hex digits, surrogates in pairs, checked on the bytes); the unescaped quotes,
  *      prefix-XORed, mark the bytes inside strings (the opening quote included, the closing one
  *      not); a control byte inside a string, a backslash or a byte >= 0x80 outside one is an
- *      error. What is left are the tokens: the structural bytes outside strings, the opening
- *      quotes, and the first byte of each atom (a run of other bytes outside strings: a number
- *      or a literal, checked on its bytes, together with the byte after it);
- *   2. the grammar walks the tokens alone, one table look-up each: a state (what may come next)
- *      and the token's class give the next state, or the opening or closing of a container,
- *      whose stack holds the state to resume after it. String contents and whitespace are never
- *      visited.
+ *      error. An atom is a run of other bytes outside strings: a number or a literal, checked
+ *      on its bytes, together with the byte after it (numbers of digits alone on the masks);
+ *   2. the grammar is checked on the masks too, as rules of succession: each byte that is not
+ *      whitespace outside a string must follow (skipping that whitespace) a byte of the right
+ *      kind: a value must follow ':' '[' ',' or the start of the text; a member name '{' or
+ *      ',' inside an object; ',' a value's end; a closing bracket a value's end or an opening
+ *      bracket; ':' a member name. A string is a member name when it follows '{', or ',' inside
+ *      an object (which string opened where is carried to its closing quote by one addition).
+ *      Only the brackets are visited one by one: a stack of container kinds checks that each
+ *      closes what opened last, within the depth bound, and gives, for every byte between two
+ *      brackets, the kind of the container it is in (object, array, none), for the rules that
+ *      depend on it. String contents, members and elements are never visited.
  *
- * The string state, the atom run and the escape carry over from one block to the next, and so
- * do the grammar's state and stack. It only ever answers "valid" or "not sure": any doubt (an
- * error of any kind, a nesting deeper than max_depth) returns false, and the scalar validator
+ * The string state, the atom run, the escape and the kind of the last byte that is not
+ * whitespace carry over from one block to the next, and so does the stack. It only ever
+ * answers "valid" or "not sure": any doubt (an error of any kind, a nesting deeper than
+ * max_depth) returns false, and the scalar validator
  * then decides and reports the error and its offset. So the vector paths accept exactly what
  * the scalar path accepts and never need to reproduce its error reporting. */
 #ifndef SIO_JSON_BLOCKS_H
@@ -32,7 +38,8 @@
 
 /* One block's classification, bit i for byte i. */
 typedef struct json_block_masks {
-    uint64_t quote, backslash, ws, structural, digit, zero, ctrl, high;
+    uint64_t quote, backslash, ws, digit, zero, ctrl, high;
+    uint64_t comma, colon, open_object, open_array, close; /* , : { [ and both ] } */
     uint64_t simple_escape, u; /* " \ / b f n r t, and u (only when there is a backslash) */
     bool utf8_error;           /* the block (with the bytes before it) is not valid UTF-8 */
 } json_block_masks;
@@ -47,97 +54,8 @@ typedef struct json_escapes_state {
     size_t pair_backslash; /* the backslash of a low surrogate already checked with its pair */
 } json_escapes_state;
 
-/* The grammar's states: what the next token may be. */
-enum {
-    JSON_ST_START,        /* the top value */
-    JSON_ST_VALUE_OBJECT, /* a member's value, after ':' */
-    JSON_ST_VALUE_ARRAY,  /* an element, after ',' */
-    JSON_ST_ARRAY_FIRST,  /* an element or ']', after '[' */
-    JSON_ST_KEY,          /* a member name, after ',' */
-    JSON_ST_OBJECT_FIRST, /* a member name or '}', after '{' */
-    JSON_ST_COLON,        /* ':' after a member name */
-    JSON_ST_AFTER_OBJECT, /* ',' or '}' after a member's value */
-    JSON_ST_AFTER_ARRAY,  /* ',' or ']' after an element */
-    JSON_ST_END           /* nothing: the top value is complete */
-};
-
-/* The transitions live in registers, not in a table in memory, so that a token costs the state
- * a shift and a mask rather than a load: for each kind of token a 64-bit row holds the next
- * state of every state, six bits each (state k's at bits 6k..6k+5). A state is kept as six times
- * its number, the shift that reads its entry; entries from 56 on are actions. Opening a
- * container is six actions, by kind and by where the grammar resumes once it closes (at the top,
- * in an object, in an array), so that the action alone says both. */
-#define JSON_SHIFT(state) (6 * (state))
-enum { JSON_DO_CLOSE = 56, JSON_DO_FAIL, JSON_DO_OPEN };
-#define JSON_OPEN(resume, is_array) (JSON_DO_OPEN + 2 * (resume) + (is_array))
-/* The states to resume at, by the `resume` of JSON_OPEN: 0, 1, 2. */
-#define JSON_RESUME_SHIFTS                                                                         \
-    (JSON_SHIFT(JSON_ST_END) | JSON_SHIFT(JSON_ST_AFTER_OBJECT) << 6 |                             \
-     JSON_SHIFT(JSON_ST_AFTER_ARRAY) << 12)
-#define JSON_ENTRY(state, next) ((uint64_t)(next) << JSON_SHIFT(state))
-/* Every entry JSON_DO_FAIL but the ones given. */
-#define JSON_ALL_FAIL                                                                              \
-    (JSON_ENTRY(0, JSON_DO_FAIL) | JSON_ENTRY(1, JSON_DO_FAIL) | JSON_ENTRY(2, JSON_DO_FAIL) |     \
-     JSON_ENTRY(3, JSON_DO_FAIL) | JSON_ENTRY(4, JSON_DO_FAIL) | JSON_ENTRY(5, JSON_DO_FAIL) |     \
-     JSON_ENTRY(6, JSON_DO_FAIL) | JSON_ENTRY(7, JSON_DO_FAIL) | JSON_ENTRY(8, JSON_DO_FAIL) |     \
-     JSON_ENTRY(9, JSON_DO_FAIL))
-#define JSON_SET(state, next) (JSON_ENTRY(state, JSON_DO_FAIL ^ (next)))
-/* (JSON_ALL_FAIL ^ JSON_SET(k, x) puts x in entry k.) */
-#define JSON_OPENS(is_array)                                                                       \
-    (JSON_SET(JSON_ST_START, JSON_OPEN(0, is_array)) |                                             \
-     JSON_SET(JSON_ST_VALUE_OBJECT, JSON_OPEN(1, is_array)) |                                      \
-     JSON_SET(JSON_ST_VALUE_ARRAY, JSON_OPEN(2, is_array)) |                                       \
-     JSON_SET(JSON_ST_ARRAY_FIRST, JSON_OPEN(2, is_array)))
-/* A string or an atom completes a value: where the grammar goes next, by where it stood. */
-#define JSON_VALUE_DONE                                                                            \
-    (JSON_SET(JSON_ST_START, JSON_SHIFT(JSON_ST_END)) |                                            \
-     JSON_SET(JSON_ST_VALUE_OBJECT, JSON_SHIFT(JSON_ST_AFTER_OBJECT)) |                            \
-     JSON_SET(JSON_ST_VALUE_ARRAY, JSON_SHIFT(JSON_ST_AFTER_ARRAY)) |                              \
-     JSON_SET(JSON_ST_ARRAY_FIRST, JSON_SHIFT(JSON_ST_AFTER_ARRAY)))
-
-#define JSON_ROW_ATOM (JSON_ALL_FAIL ^ JSON_VALUE_DONE)
-#define JSON_ROW_QUOTE                                                                             \
-    (JSON_ALL_FAIL ^ JSON_VALUE_DONE ^ JSON_SET(JSON_ST_KEY, JSON_SHIFT(JSON_ST_COLON)) ^          \
-     JSON_SET(JSON_ST_OBJECT_FIRST, JSON_SHIFT(JSON_ST_COLON)))
-#define JSON_ROW_OPEN_OBJECT (JSON_ALL_FAIL ^ JSON_OPENS(0))
-#define JSON_ROW_OPEN_ARRAY  (JSON_ALL_FAIL ^ JSON_OPENS(1))
-#define JSON_ROW_CLOSE_OBJECT                                                                      \
-    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_OBJECT_FIRST, JSON_DO_CLOSE) ^                               \
-     JSON_SET(JSON_ST_AFTER_OBJECT, JSON_DO_CLOSE))
-#define JSON_ROW_CLOSE_ARRAY                                                                       \
-    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_ARRAY_FIRST, JSON_DO_CLOSE) ^                                \
-     JSON_SET(JSON_ST_AFTER_ARRAY, JSON_DO_CLOSE))
-#define JSON_ROW_COMMA                                                                             \
-    (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_AFTER_OBJECT, JSON_SHIFT(JSON_ST_KEY)) ^                     \
-     JSON_SET(JSON_ST_AFTER_ARRAY, JSON_SHIFT(JSON_ST_VALUE_ARRAY)))
-#define JSON_ROW_COLON (JSON_ALL_FAIL ^ JSON_SET(JSON_ST_COLON, JSON_SHIFT(JSON_ST_VALUE_OBJECT)))
-
-/* The row of each byte that starts a token: every byte but the seven structural ones starts an
- * atom (the atom check judges it). One line per high nibble. */
-#define A               JSON_ROW_ATOM
-#define JSON_ROW16_ATOM A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A
-/* clang-format off */
-static const uint64_t json_token_row[256] = {
-    JSON_ROW16_ATOM, /* 0x00 */
-    JSON_ROW16_ATOM, /* 0x10 */
-    A, A, JSON_ROW_QUOTE, A, A, A, A, A, A, A, A, A, JSON_ROW_COMMA, A, A, A, /* 0x20 */
-    A, A, A, A, A, A, A, A, A, A, JSON_ROW_COLON, A, A, A, A, A, /* 0x30 */
-    JSON_ROW16_ATOM, /* 0x40 */
-    A, A, A, A, A, A, A, A, A, A, A, JSON_ROW_OPEN_ARRAY, A, JSON_ROW_CLOSE_ARRAY, A, A, /* 0x50 */
-    JSON_ROW16_ATOM, /* 0x60 */
-    A, A, A, A, A, A, A, A, A, A, A, JSON_ROW_OPEN_OBJECT, A, JSON_ROW_CLOSE_OBJECT, A, A, /* 0x70 */
-    JSON_ROW16_ATOM, /* 0x80 */
-    JSON_ROW16_ATOM, /* 0x90 */
-    JSON_ROW16_ATOM, /* 0xA0 */
-    JSON_ROW16_ATOM, /* 0xB0 */
-    JSON_ROW16_ATOM, /* 0xC0 */
-    JSON_ROW16_ATOM, /* 0xD0 */
-    JSON_ROW16_ATOM, /* 0xE0 */
-    JSON_ROW16_ATOM, /* 0xF0 */
-};
-/* clang-format on */
-#undef JSON_ROW16_ATOM
-#undef A
+/* Container kinds on the stack; kinds[0] is the top level, inside no container. */
+enum { JSON_IN_TOP = 0, JSON_IN_ARRAY = 1, JSON_IN_OBJECT = 2 };
 
 typedef struct json_walk {
     const uint8_t *p;
@@ -146,20 +64,25 @@ typedef struct json_walk {
     uint64_t atom_carry;  /* 1 when the last block ended inside an atom */
     uint64_t digit_carry; /* 1 when a run of digits starting an atom reached the block's end */
     uint64_t zero_carry;  /* 1 when an atom started with '0' at the last byte of the block */
-    uint32_t state;       /* JSON_SHIFT of the grammar's state */
+    uint64_t name_carry;  /* 1 when the string open at the block's end opened where a name may */
+    /* 1 when the last byte before the next block that is not whitespace outside a string is
+     * of the kind: the successors' carries of json_after. value_due starts at 1: the start of
+     * the text is where a value is due. */
+    uint64_t value_due, after_open, after_comma, after_value, after_name;
     uint32_t depth, max_depth;
-    uint8_t *resume; /* resume[d]: the state after the container at depth d + 1 closes */
+    uint8_t *kinds; /* kinds[d]: the kind of the container at depth d */
 } json_walk;
 
-JSON_INLINE void json_walk_init(json_walk *w, json_escapes_state *es, uint8_t *resume,
+JSON_INLINE void json_walk_init(json_walk *w, json_escapes_state *es, uint8_t *kinds,
                                 const uint8_t *p, size_t n, uint32_t max_depth)
 {
     memset(w, 0, sizeof *w);
     w->p = es->p = p;
     w->n = es->n = n;
-    w->state = JSON_SHIFT(JSON_ST_START);
+    w->value_due = 1;
     w->max_depth = max_depth;
-    w->resume = resume;
+    w->kinds = kinds;
+    kinds[0] = JSON_IN_TOP;
     es->carry = 0;
     es->pair_backslash = SIZE_MAX;
 }
@@ -345,6 +268,24 @@ JSON_INLINE bool json_atom_ok(const uint8_t *p, size_t n, size_t i)
     return ok || json_atom_slow(p, n, i);
 }
 
+/* The atom of `len` bytes at p[i] is true, false or null, compared as one 8-byte word (the
+ * grammar's rules judge what follows it). */
+JSON_INLINE bool json_literal_ok(const uint8_t *p, size_t n, size_t i, unsigned len)
+{
+    if (n - i < 8)
+        return false;
+    /* The words as this little-endian machine loads them. */
+    const uint32_t w_true = 't' | 'r' << 8 | 'u' << 16 | (uint32_t)'e' << 24;
+    const uint32_t w_null = 'n' | 'u' << 8 | 'l' << 16 | (uint32_t)'l' << 24;
+    const uint64_t w_false = 'f' | 'a' << 8 | 'l' << 16 | (uint64_t)'s' << 24 | (uint64_t)'e' << 32;
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    uint32_t w4 = (uint32_t)x;
+    unsigned four = (len == 4) & ((w4 == w_true) | (w4 == w_null));
+    unsigned five = (len == 5) & ((x & UINT64_C(0xFFFFFFFFFF)) == w_false);
+    return four | five;
+}
+
 /* Checks the atom whose run of digits from its start ends at p[at] (a non-digit that is still
  * part of the atom, as in 1.5 or 2e3): the digits are walked back to the atom's start. */
 static bool json_digit_atom_ok(const uint8_t *p, size_t n, size_t at)
@@ -382,36 +323,115 @@ JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block_masks *m, uint64_t
     for (uint64_t longer = run_end & other; longer; longer &= longer - 1)
         if (!json_digit_atom_ok(w->p, w->n, base + json_ctz64(longer)))
             return false;
-    for (uint64_t others = atom_start & ~m->digit; others; others &= others - 1)
-        if (!json_atom_ok(w->p, w->n, base + json_ctz64(others)))
+    for (uint64_t others = atom_start & ~m->digit; others; others &= others - 1) {
+        unsigned k = json_ctz64(others);
+        /* The atom's length, when it ends inside the block (the shift brings in zeros; a run
+         * of all 64 bytes goes on into the next block). */
+        uint64_t run = other >> k;
+        unsigned len = ~run ? json_ctz64(~run) : 64;
+        size_t at = base + k;
+        if (!(k + len < 64 && json_literal_ok(w->p, w->n, at, len)) &&
+            !json_atom_ok(w->p, w->n, at))
             return false;
+    }
     return true;
 }
 
-/* The tokens of one block (block: the bytes classified, p + base or a padded copy), in order,
- * through the grammar. */
-JSON_INLINE bool json_walk_tokens(json_walk *w, const uint8_t *block, uint64_t tokens)
+/* Bit i set when the last byte before byte i that is not whitespace (`ws`: whitespace outside
+ * strings) is in x; bits land only on bytes that are not such whitespace. *carry brings in the
+ * same for the block's first byte and takes it out for the next block. A run of whitespace
+ * after a byte of x is crossed by one addition: the carry runs through it to the byte after. */
+JSON_INLINE uint64_t json_after(uint64_t x, uint64_t ws, uint64_t *carry)
 {
-    uint32_t state = w->state, depth = w->depth;
-    while (tokens) {
-        unsigned k = json_ctz64(tokens);
-        tokens &= tokens - 1;
-        state = (uint32_t)(json_token_row[block[k]] >> state) & 63;
-        if (state < JSON_DO_CLOSE)
-            continue;
-        if (state == JSON_DO_CLOSE) {
-            state = w->resume[--depth];
+    uint64_t next = x << 1 | *carry, through;
+    uint64_t out = __builtin_add_overflow(ws, next & ws, &through);
+    *carry = x >> 63 | out;
+    return (next | through) & ~ws;
+}
+
+/* The kind of container each byte of the block is in, from the kind after each bracket (`after`:
+ * bit k set when the container after the bracket at k is of the kind; `in`: 1 when the block
+ * starts in one): every byte from a bracket's successor to the next bracket, that bracket
+ * included, as it is judged by what precedes it. One addition fills each gap between brackets. */
+JSON_INLINE uint64_t json_inside(uint64_t brackets, uint64_t after, uint64_t in)
+{
+    uint64_t gaps = ~brackets;
+    return (gaps + (after << 1 | in)) ^ gaps;
+}
+
+/* The brackets of one block, in order, on the stack of container kinds: each closing bracket
+ * must close the kind opened last, no container deeper than max_depth. Sets bit k of *object
+ * or *array when the closing bracket at k leaves the grammar inside an object or an array
+ * (after an opening bracket, the kind is the bracket's own). */
+JSON_INLINE bool json_walk_brackets(json_walk *w, const uint8_t *block, uint64_t brackets,
+                                    uint64_t *object, uint64_t *array)
+{
+    uint32_t depth = w->depth;
+    uint8_t *kinds = w->kinds;
+    uint64_t in_object = 0, in_array = 0;
+    for (; brackets; brackets &= brackets - 1) {
+        unsigned k = json_ctz64(brackets);
+        unsigned c = block[k];
+        /* [ ] are 0x5B 0x5D, { } 0x7B 0x7D: bit 5 gives the kind, bit 1 opening or closing. */
+        unsigned kind = (c >> 5 & 1) + JSON_IN_ARRAY;
+        if (c & 2) {
+            if (depth >= w->max_depth)
+                return false;
+            kinds[++depth] = (uint8_t)kind;
             continue;
         }
-        if (state == JSON_DO_FAIL || depth >= w->max_depth)
+        if (kinds[depth] != kind)
             return false;
-        uint32_t open = state - JSON_DO_OPEN;
-        w->resume[depth++] = (uint8_t)((JSON_RESUME_SHIFTS >> (6 * (open >> 1))) & 63);
-        state = open & 1 ? JSON_SHIFT(JSON_ST_ARRAY_FIRST) : JSON_SHIFT(JSON_ST_OBJECT_FIRST);
+        kind = kinds[--depth];
+        in_object |= (uint64_t)(kind >> 1) << k;
+        in_array |= (uint64_t)(kind & 1) << k;
     }
-    w->state = state;
     w->depth = depth;
+    *object = in_object;
+    *array = in_array;
     return true;
+}
+
+/* The grammar's rules on one block's masks (see the top of this file); `ws` is the whitespace
+ * outside strings, 0 in compact texts, where each rule reads the byte just before. */
+JSON_INLINE bool json_grammar(json_walk *w, const json_block_masks *m, const uint8_t *block,
+                              uint64_t quote, uint64_t in_string, uint64_t other,
+                              uint64_t atom_start, uint64_t ws)
+{
+    uint64_t outside = ~in_string;
+    uint64_t comma = m->comma & outside, colon = m->colon & outside;
+    uint64_t open_object = m->open_object & outside, open_array = m->open_array & outside;
+    uint64_t close = m->close & outside;
+    uint64_t opening = quote & in_string, closing = quote & outside;
+
+    uint64_t value_due = json_after(colon | comma | open_array, ws, &w->value_due);
+    uint64_t after_open = json_after(open_object | open_array, ws, &w->after_open);
+    uint64_t after_comma = json_after(comma, ws, &w->after_comma);
+    uint64_t after_value = json_after(closing | close | other, ws, &w->after_value);
+    uint64_t value_start = atom_start | open_object | open_array;
+    /* An atom or a container where no value is due, a string neither there nor after an
+     * opening bracket, ',' not after a value, a closing bracket after neither a value nor an
+     * opening bracket. (An opening bracket of the wrong kind is the stack's to find.) */
+    if ((value_start & ~value_due) | (opening & ~(value_due | after_open)) |
+        (comma & ~after_value) | (close & ~(after_value | after_open)))
+        return false;
+    /* The strings that may be names, marked at their closing quotes: those after an opening
+     * bracket or ',' (they are names when that is inside an object). */
+    uint64_t may_name = opening & (after_open | after_comma);
+    uint64_t may_name_end = json_add(in_string, may_name, &w->name_carry) & ~in_string;
+    uint64_t value_after_comma = value_start & after_comma;
+
+    uint64_t brackets = open_object | open_array | close, object_after = 0, array_after = 0;
+    uint8_t kind_in = w->kinds[w->depth];
+    if (brackets && !json_walk_brackets(w, block, brackets, &object_after, &array_after))
+        return false;
+    uint64_t in_object = json_inside(brackets, object_after | open_object, kind_in >> 1);
+    uint64_t in_array = json_inside(brackets, array_after | open_array, kind_in & 1);
+    uint64_t after_name = json_after(may_name_end & in_object, ws, &w->after_name);
+    /* ':' after anything but a name, ',' or a closing bracket after a name, ',' outside any
+     * container, anything but a name after ',' in an object. */
+    return !((colon & ~after_name) | ((comma | close) & after_name) |
+             (comma & ~(in_object | in_array)) | (value_after_comma & in_object));
 }
 
 /* Everything after classification, for the block at p[base] (classified from `block`). */
@@ -429,17 +449,21 @@ JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, const jso
     uint64_t bad = (m->ctrl & in_string) | ((m->backslash | m->high) & outside);
     if (bad | m->utf8_error)
         return false;
-    uint64_t other = ~(m->ws | m->structural | quote | in_string);
+    uint64_t structural = m->comma | m->colon | m->open_object | m->open_array | m->close;
+    uint64_t other = ~(m->ws | structural | quote | in_string);
     uint64_t atom_start = other & ~(other << 1 | w->atom_carry);
     w->atom_carry = other >> 63;
-    uint64_t tokens = (m->structural & outside) | (quote & in_string) | atom_start;
-    return json_walk_tokens(w, block, tokens) && json_atoms_ok(w, m, other, atom_start, base);
+    uint64_t ws = m->ws & outside;
+    bool grammar = ws ? json_grammar(w, m, block, quote, in_string, other, atom_start, ws)
+                      : json_grammar(w, m, block, quote, in_string, other, atom_start, 0);
+    return grammar && json_atoms_ok(w, m, other, atom_start, base);
 }
 
-/* After the last block: the top value complete, no string left open. */
+/* After the last block: the top value complete (the last byte that is not whitespace ends a
+ * value, outside any container), no string left open. */
 JSON_INLINE bool json_walk_finish(const json_walk *w)
 {
-    return w->state == JSON_SHIFT(JSON_ST_END) && w->in_string == 0;
+    return w->after_value && w->depth == 0 && w->in_string == 0;
 }
 
 /* The block loop each vector path runs with its own classifier: `classify` fills the masks of
@@ -456,9 +480,9 @@ JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_dep
 {
     json_walk w;
     json_escapes_state es;
-    uint8_t resume[SIO_JSON_MAX_DEPTH_CAP];
+    uint8_t kinds[SIO_JSON_MAX_DEPTH_CAP + 1];
     json_block_masks m;
-    json_walk_init(&w, &es, resume, p, n, max_depth);
+    json_walk_init(&w, &es, kinds, p, n, max_depth);
     size_t base = 0;
     for (; n - base >= 64; base += 64) {
         classify(p + base, u8, &m);

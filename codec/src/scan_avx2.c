@@ -151,6 +151,16 @@ AVX2 bool all_zero(__m256i v)
     return _mm256_testz_si256(v, v) != 0;
 }
 
+/* p[0..128) is ASCII: no byte has its top bit set. */
+AVX2 bool ascii128(const uint8_t *p)
+{
+    __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_loadu_si256((const __m256i *)p),
+                                                  _mm256_loadu_si256((const __m256i *)(p + 32))),
+                                  _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + 64)),
+                                                  _mm256_loadu_si256((const __m256i *)(p + 96))));
+    return _mm256_movemask_epi8(any) == 0;
+}
+
 SIO__TARGET_AVX2 size_t sio__ascii_run_avx2(const uint8_t *p, size_t n)
 {
     size_t i = 0;
@@ -188,6 +198,11 @@ SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
         if (_mm256_movemask_epi8(cur) == 0) {
             if (!all_zero(incomplete))
                 break; /* the sequence the last block started has no continuation */
+            /* ASCII tends to go on: the next 128 bytes at a time while they are ASCII too
+             * (nothing is pending after an ASCII block, and ASCII before a block is as good
+             * as this one for the rules that look back). */
+            while (n - i >= 32 + 128 && ascii128(p + i + 32))
+                i += 128;
         } else {
             if (!all_zero(u8_errors(cur, prev)))
                 break;
@@ -235,15 +250,17 @@ SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
 /* ---------------------------------------------------------------- JSON */
 
 /* Class bits of the bytes the grammar cares about, from two 16-entry tables (by low and by high
- * nibble) whose AND is non-zero only for these bytes. */
+ * nibble) whose AND is non-zero only for these bytes; the digits take the top bit, which the
+ * byte mask reads directly. */
 enum {
     CL_COMMA = 1,       /* 0x2C */
     CL_COLON = 2,       /* 0x3A */
-    CL_BRACKET = 4,     /* 0x5B 0x5D 0x7B 0x7D */
-    CL_SPACE = 8,       /* 0x20 */
-    CL_CONTROL_WS = 16, /* 0x09 0x0A 0x0D */
-    CL_DIGIT = 32,      /* 0x30..0x39 */
-    CL_STRUCTURAL = CL_COMMA | CL_COLON | CL_BRACKET,
+    CL_OPEN_ARRAY = 4,  /* 0x5B */
+    CL_OPEN_OBJECT = 8, /* 0x7B */
+    CL_CLOSE = 16,      /* 0x5D 0x7D */
+    CL_SPACE = 32,      /* 0x20 */
+    CL_CONTROL_WS = 64, /* 0x09 0x0A 0x0D */
+    CL_DIGIT = 128,     /* 0x30..0x39 */
     CL_WS = CL_SPACE | CL_CONTROL_WS
 };
 
@@ -258,13 +275,19 @@ static const uint8_t json_by_low[16] = {CL_SPACE | CL_DIGIT,
                                         CL_DIGIT,
                                         CL_CONTROL_WS | CL_DIGIT,
                                         CL_COLON | CL_CONTROL_WS,
-                                        CL_BRACKET,
+                                        CL_OPEN_ARRAY | CL_OPEN_OBJECT,
                                         CL_COMMA,
-                                        CL_BRACKET | CL_CONTROL_WS,
+                                        CL_CLOSE | CL_CONTROL_WS,
                                         0,
                                         0};
-static const uint8_t json_by_high[16] = {
-    CL_CONTROL_WS, 0, CL_COMMA | CL_SPACE, CL_COLON | CL_DIGIT, 0, CL_BRACKET, 0, CL_BRACKET};
+static const uint8_t json_by_high[16] = {CL_CONTROL_WS,
+                                         0,
+                                         CL_COMMA | CL_SPACE,
+                                         CL_COLON | CL_DIGIT,
+                                         0,
+                                         CL_OPEN_ARRAY | CL_CLOSE,
+                                         0,
+                                         CL_OPEN_OBJECT | CL_CLOSE};
 
 /* The bytes that may follow a backslash, by the same two look-ups: one bit per high nibble
  * (2: " /, 5: \, 6: b f n, 7: r t) for the simple escapes, and one for u. */
@@ -301,7 +324,12 @@ AVX2 __m256i has_class(__m256i classes, int bits)
 }
 
 #define CLASS_BITS(bits) bits64(has_class(cl_lo, bits), has_class(cl_hi, bits))
-#define EQ_BITS(c)       bits64(_mm256_cmpeq_epi8(lo, c), _mm256_cmpeq_epi8(hi, c))
+/* One class bit, moved to the top of each byte (a 16-bit shift: what crosses into the byte
+ * above stays below its top bit) and read by the byte mask. */
+#define CLASS_BIT(bit)                                                                             \
+    bits64(_mm256_slli_epi16(cl_lo, 7 - __builtin_ctz(bit)),                                       \
+           _mm256_slli_epi16(cl_hi, 7 - __builtin_ctz(bit)))
+#define EQ_BITS(c) bits64(_mm256_cmpeq_epi8(lo, c), _mm256_cmpeq_epi8(hi, c))
 
 AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
 {
@@ -309,9 +337,13 @@ AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
     __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
     __m256i cl_lo = nibble_classes(lo, json_by_low, json_by_high);
     __m256i cl_hi = nibble_classes(hi, json_by_low, json_by_high);
-    m->structural = CLASS_BITS(CL_STRUCTURAL);
+    m->comma = CLASS_BIT(CL_COMMA);
+    m->colon = CLASS_BIT(CL_COLON);
+    m->open_array = CLASS_BIT(CL_OPEN_ARRAY);
+    m->open_object = CLASS_BIT(CL_OPEN_OBJECT);
+    m->close = CLASS_BIT(CL_CLOSE);
     m->ws = CLASS_BITS(CL_WS);
-    m->digit = CLASS_BITS(CL_DIGIT);
+    m->digit = bits64(cl_lo, cl_hi);
     m->zero = EQ_BITS(_mm256_set1_epi8('0'));
     m->quote = EQ_BITS(_mm256_set1_epi8('"'));
     m->backslash = EQ_BITS(_mm256_set1_epi8('\\'));

@@ -216,7 +216,30 @@ static const struct {
     {"\"a\" ", 1},
     {"\"a\"1", 0},
     {"1\"a\"", 0},
+    /* the rules that depend on the container: a value where a name is due, or a name */
+    {"{\"a\":1,2}", 0},
+    {"{\"a\":1,[]}", 0},
+    {"{\"a\":1,{}}", 0},
+    {"[1,\"a\":2]", 0},
+    {"[{},\"a\":2]", 0},
+    {"{\"a\":[1,2],\"b\":{\"c\":[{}]},\"d\":\"e\"}", 1},
+    {"{}:1", 0},
+    {"[] ,", 0},
 };
+
+/* An atom that fills a whole block and more: its length is not within the block. */
+static void json_long_atoms(void)
+{
+    uint8_t buf[200];
+    const uint8_t fills[] = {'t', 'n', 'f', '1', 0x01, 'x'};
+    for (size_t f = 0; f < sizeof fills; f++)
+        for (size_t n = 60; n <= 140; n++) {
+            memset(buf, fills[f], n);
+            json_same(buf, n, 0, fills[f] == '1');
+            memcpy(buf, "[", 1);
+            json_same(buf, n, 0, 0);
+        }
+}
 
 static void json_cases_everywhere(void)
 {
@@ -245,6 +268,34 @@ static void json_cases_everywhere(void)
             json_same(buf, shift + len, 0, json_cases[c].ok);
         }
     }
+}
+
+/* Every sequence of up to six items (brackets, punctuation, a string, a number, a space): the
+ * block validator's rules of succession must accept exactly the sequences the grammar accepts.
+ * Each sequence as it is, and after 60 spaces so that it crosses the first block boundary. */
+static const char *const json_items[] = {"{", "}", "[", "]", ",", ":", "\"a\"", "1", " "};
+#define JSON_ITEMS (sizeof json_items / sizeof json_items[0])
+
+static void json_sequence(uint8_t *buf, size_t n, int items_left)
+{
+    if (n > 60) {
+        json_same(buf + 60, n - 60, 0, -1);
+        json_same(buf, n, 0, -1);
+    }
+    if (items_left == 0)
+        return;
+    for (size_t k = 0; k < JSON_ITEMS; k++) {
+        size_t len = strlen(json_items[k]);
+        memcpy(buf + n, json_items[k], len);
+        json_sequence(buf, n + len, items_left - 1);
+    }
+}
+
+static void json_sequences(void)
+{
+    uint8_t buf[60 + 6 * 3];
+    memset(buf, ' ', 60);
+    json_sequence(buf, 60, 6);
 }
 
 /* Nesting at and past the bound, for bounds inside and beyond the 64 levels kept in a register. */
@@ -594,6 +645,8 @@ int main(void)
     printf("\n");
     sio_simd_path before = sio_simd_selected();
     json_cases_everywhere();
+    json_sequences();
+    json_long_atoms();
     json_depths();
     json_random();
     json_readers();
