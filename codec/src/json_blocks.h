@@ -36,15 +36,46 @@
 
 #include "sio/json.h"
 
-/* One block's classification, bit i for byte i. */
-typedef struct json_block_masks {
-    uint64_t quote, backslash, ws, digit, zero, ctrl, high;
-    uint64_t comma, colon, open_object, open_array, close; /* , : { [ and both ] } */
-    uint64_t simple_escape, u; /* " \ / b f n r t, and u (only when there is a backslash) */
-    bool utf8_error;           /* the block (with the bytes before it) is not valid UTF-8 */
-} json_block_masks;
+/* The vector path that includes this file defines JSON_TARGET first, the target attribute its
+ * functions need (so that all of them inline together), and then, after it:
+ *   struct json_block, one block as the path holds it, with the UTF-8 state carried between
+ *   blocks;
+ *   json_block_load(b, p): the 64 bytes at p;
+ *   json_block_load_last(b, end, rest): the 64 bytes before end, of which the last `rest` are
+ *   the block's (the masks give them from bit 0, and the bytes after them as spaces);
+ *   json_block_mask(b, class): the block's bytes of one class below, bit i for byte i (called
+ *   with a constant class, each when first needed, so that a mask lives no longer than it must);
+ *   json_block_escapes(b, &simple, &u): the bytes that may follow a backslash, " \ / b f n r t
+ *   and u;
+ *   json_block_utf8_error(b, high): whether the block, after the ones before it, is not valid
+ *   UTF-8 (`high`: it has a byte >= 0x80); once per block, in order;
+ *   json_block_utf8_pending(b): the text ends inside a character;
+ *   json_prefix_xor(x): bit i of the result is the XOR of bits 0..i. */
+enum {
+    JSON_QUOTE,
+    JSON_BACKSLASH,
+    JSON_WS, /* space, tab, line feed, carriage return */
+    JSON_COMMA,
+    JSON_COLON,
+    JSON_OPEN_OBJECT,
+    JSON_OPEN_ARRAY,
+    JSON_CLOSE, /* ] and } */
+    JSON_DIGIT,
+    JSON_ZERO,
+    JSON_CTRL, /* 0x00..0x1F */
+    JSON_HIGH  /* 0x80..0xFF */
+};
 
-#define JSON_INLINE __attribute__((always_inline)) static inline
+#define JSON_INLINE JSON_TARGET __attribute__((always_inline)) static inline
+
+typedef struct json_block json_block;
+JSON_INLINE void json_block_load(json_block *b, const uint8_t *p);
+JSON_INLINE void json_block_load_last(json_block *b, const uint8_t *end, size_t rest);
+JSON_INLINE uint64_t json_block_mask(const json_block *b, int class);
+JSON_INLINE void json_block_escapes(const json_block *b, uint64_t *simple, uint64_t *u);
+JSON_INLINE bool json_block_utf8_error(json_block *b, bool high);
+JSON_INLINE bool json_block_utf8_pending(const json_block *b);
+JSON_INLINE uint64_t json_prefix_xor(uint64_t x);
 
 /* Escapes are rare: their state lives apart from the rest, behind a function call. */
 typedef struct json_escapes_state {
@@ -92,10 +123,6 @@ JSON_INLINE unsigned json_ctz64(uint64_t x)
     return (unsigned)__builtin_ctzll(x);
 }
 
-/* Bit i of the result is the XOR of bits 0..i: 1 inside a string that opened in this block.
- * Each vector path gives its own (a carry-less multiply where there is one). */
-typedef uint64_t (*json_prefix_xor_fn)(uint64_t x);
-
 /* Bytes that may follow an atom: whitespace, punctuation, a quote. */
 static const uint8_t json_atom_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, [':'] = 1,
@@ -107,7 +134,7 @@ static const uint8_t json_simple_escape[256] = {
     ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
 };
 
-static inline bool json_hex4(const uint8_t *p, size_t n, size_t i, uint32_t *v)
+JSON_TARGET static inline bool json_hex4(const uint8_t *p, size_t n, size_t i, uint32_t *v)
 {
     if (i > n || n - i < 4)
         return false;
@@ -128,7 +155,7 @@ static inline bool json_hex4(const uint8_t *p, size_t n, size_t i, uint32_t *v)
 
 /* p[at] is the 'u' of "\u". A high surrogate must be followed at once by an escaped low one;
  * that second backslash is noted so the escape loop does not judge it alone. */
-static bool json_u_escape_ok(json_escapes_state *es, size_t at)
+JSON_TARGET static bool json_u_escape_ok(json_escapes_state *es, size_t at)
 {
     const uint8_t *p = es->p;
     uint32_t hi, lo;
@@ -164,8 +191,8 @@ JSON_INLINE uint64_t json_escaped(uint64_t backslash, uint64_t *carry)
 
 /* The \u escapes among the escaped bytes `u` of the block at `base` (bit i for its 'u'), each
  * with its four hex digits and, for a high surrogate, the low one after it. */
-__attribute__((noinline)) static bool json_u_escapes_ok(json_escapes_state *es, uint64_t u,
-                                                        size_t base)
+JSON_TARGET __attribute__((noinline)) static bool json_u_escapes_ok(json_escapes_state *es,
+                                                                    uint64_t u, size_t base)
 {
     for (; u; u &= u - 1) {
         size_t at = base + json_ctz64(u);
@@ -179,14 +206,15 @@ __attribute__((noinline)) static bool json_u_escapes_ok(json_escapes_state *es, 
 
 /* The escaped bytes of the block at `base` (from `block`), each checked: one of " \ / b f n r t,
  * or u with what must follow it. */
-JSON_INLINE bool json_escapes_ok(json_escapes_state *es, const json_block_masks *m,
+JSON_INLINE bool json_escapes_ok(json_escapes_state *es, const json_block *b, uint64_t backslash,
                                  const uint8_t *block, size_t base, uint64_t *escaped)
 {
-    uint64_t esc = json_escaped(m->backslash, &es->carry);
-    uint64_t simple = m->simple_escape, u = m->u;
-    if (m->backslash == 0) {
-        /* Only the first byte is escaped (by the last block), and the classifier, seeing no
-         * backslash, left these masks out. */
+    uint64_t esc = json_escaped(backslash, &es->carry);
+    uint64_t simple, u;
+    if (backslash) {
+        json_block_escapes(b, &simple, &u);
+    } else {
+        /* Only the first byte is escaped (by the last block): judged on its own. */
         simple = json_simple_escape[block[0]];
         u = block[0] == 'u';
     }
@@ -198,7 +226,7 @@ JSON_INLINE bool json_escapes_ok(json_escapes_state *es, const json_block_masks 
 
 /* Index just past the number starting at p[i], or 0 when none starts there:
  * number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ ("e"/"E") [ "+"/"-" ] 1*DIGIT ] */
-static inline size_t json_number_end(const uint8_t *p, size_t n, size_t i)
+JSON_TARGET static inline size_t json_number_end(const uint8_t *p, size_t n, size_t i)
 {
     if (p[i] == '-' && ++i == n)
         return 0;
@@ -230,7 +258,7 @@ static inline size_t json_number_end(const uint8_t *p, size_t n, size_t i)
 }
 
 /* The atom starting at p[i] is a number or a literal, followed by the end or a delimiter. */
-static bool json_atom_slow(const uint8_t *p, size_t n, size_t i)
+JSON_TARGET static bool json_atom_slow(const uint8_t *p, size_t n, size_t i)
 {
     size_t end;
     switch (p[i]) {
@@ -268,27 +296,26 @@ JSON_INLINE bool json_atom_ok(const uint8_t *p, size_t n, size_t i)
     return ok || json_atom_slow(p, n, i);
 }
 
-/* The atom of `len` bytes at p[i] is true, false or null, compared as one 8-byte word (the
- * grammar's rules judge what follows it). */
+/* The atom of `len` bytes at p[i] is true, false or null: its first `len` bytes compared as
+ * one word (the length too: zero bytes after a literal belong to its atom and would compare
+ * equal to the word's upper bytes); the grammar's rules judge what follows it. */
 JSON_INLINE bool json_literal_ok(const uint8_t *p, size_t n, size_t i, unsigned len)
 {
-    if (n - i < 8)
+    if (n - i < 8 || len - 4 > 1)
         return false;
     /* The words as this little-endian machine loads them. */
-    const uint32_t w_true = 't' | 'r' << 8 | 'u' << 16 | (uint32_t)'e' << 24;
-    const uint32_t w_null = 'n' | 'u' << 8 | 'l' << 16 | (uint32_t)'l' << 24;
+    const uint64_t w_true = 't' | 'r' << 8 | 'u' << 16 | (uint64_t)'e' << 24;
+    const uint64_t w_null = 'n' | 'u' << 8 | 'l' << 16 | (uint64_t)'l' << 24;
     const uint64_t w_false = 'f' | 'a' << 8 | 'l' << 16 | (uint64_t)'s' << 24 | (uint64_t)'e' << 32;
     uint64_t x;
     memcpy(&x, p + i, 8);
-    uint32_t w4 = (uint32_t)x;
-    unsigned four = (len == 4) & ((w4 == w_true) | (w4 == w_null));
-    unsigned five = (len == 5) & ((x & UINT64_C(0xFFFFFFFFFF)) == w_false);
-    return four | five;
+    uint64_t head = x & ((UINT64_C(1) << 8 * len) - 1);
+    return len == 4 ? (head == w_true) | (head == w_null) : head == w_false;
 }
 
 /* Checks the atom whose run of digits from its start ends at p[at] (a non-digit that is still
  * part of the atom, as in 1.5 or 2e3): the digits are walked back to the atom's start. */
-static bool json_digit_atom_ok(const uint8_t *p, size_t n, size_t at)
+JSON_TARGET static bool json_digit_atom_ok(const uint8_t *p, size_t n, size_t at)
 {
     size_t start = at;
     while (start > 0 && (uint8_t)(p[start - 1] - '0') <= 9)
@@ -309,13 +336,14 @@ JSON_INLINE uint64_t json_add(uint64_t a, uint64_t b, uint64_t *carry)
  * their start (found by one addition: the carry runs through it) ends where the atom does; then
  * only a leading zero can be wrong, and the run after a '0' must end at once. The others (a
  * sign, a fraction, an exponent, a literal, garbage) are checked on their bytes. */
-JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block_masks *m, uint64_t other,
+JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block *b, uint64_t other,
                                uint64_t atom_start, size_t base)
 {
-    uint64_t digits = other & m->digit;
-    uint64_t digit_start = atom_start & m->digit;
+    uint64_t digit = json_block_mask(b, JSON_DIGIT);
+    uint64_t digits = other & digit;
+    uint64_t digit_start = atom_start & digit;
     uint64_t run_end = json_add(digits, digit_start, &w->digit_carry) & ~digits;
-    uint64_t zero_start = atom_start & m->zero;
+    uint64_t zero_start = atom_start & json_block_mask(b, JSON_ZERO);
     uint64_t zero_ok = zero_start << 1 | w->zero_carry;
     w->zero_carry = zero_start >> 63;
     if (zero_ok & ~run_end)
@@ -323,7 +351,7 @@ JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block_masks *m, uint64_t
     for (uint64_t longer = run_end & other; longer; longer &= longer - 1)
         if (!json_digit_atom_ok(w->p, w->n, base + json_ctz64(longer)))
             return false;
-    for (uint64_t others = atom_start & ~m->digit; others; others &= others - 1) {
+    for (uint64_t others = atom_start & ~digit; others; others &= others - 1) {
         unsigned k = json_ctz64(others);
         /* The atom's length, when it ends inside the block (the shift brings in zeros; a run
          * of all 64 bytes goes on into the next block). */
@@ -394,14 +422,16 @@ JSON_INLINE bool json_walk_brackets(json_walk *w, const uint8_t *block, uint64_t
 
 /* The grammar's rules on one block's masks (see the top of this file); `ws` is the whitespace
  * outside strings, 0 in compact texts, where each rule reads the byte just before. */
-JSON_INLINE bool json_grammar(json_walk *w, const json_block_masks *m, const uint8_t *block,
+JSON_INLINE bool json_grammar(json_walk *w, const json_block *b, const uint8_t *block,
                               uint64_t quote, uint64_t in_string, uint64_t other,
                               uint64_t atom_start, uint64_t ws)
 {
     uint64_t outside = ~in_string;
-    uint64_t comma = m->comma & outside, colon = m->colon & outside;
-    uint64_t open_object = m->open_object & outside, open_array = m->open_array & outside;
-    uint64_t close = m->close & outside;
+    uint64_t comma = json_block_mask(b, JSON_COMMA) & outside;
+    uint64_t colon = json_block_mask(b, JSON_COLON) & outside;
+    uint64_t open_object = json_block_mask(b, JSON_OPEN_OBJECT) & outside;
+    uint64_t open_array = json_block_mask(b, JSON_OPEN_ARRAY) & outside;
+    uint64_t close = json_block_mask(b, JSON_CLOSE) & outside;
     uint64_t opening = quote & in_string, closing = quote & outside;
 
     uint64_t value_due = json_after(colon | comma | open_array, ws, &w->value_due);
@@ -435,28 +465,32 @@ JSON_INLINE bool json_grammar(json_walk *w, const json_block_masks *m, const uin
 }
 
 /* Everything after classification, for the block at p[base] (classified from `block`). */
-JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, const json_block_masks *m,
-                                 const uint8_t *block, size_t base, json_prefix_xor_fn prefix_xor)
+JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, json_block *b,
+                                 const uint8_t *block, size_t base)
 {
-    uint64_t escaped = 0;
-    if ((m->backslash | es->carry) && !json_escapes_ok(es, m, block, base, &escaped))
+    uint64_t escaped = 0, backslash = json_block_mask(b, JSON_BACKSLASH);
+    if ((backslash | es->carry) && !json_escapes_ok(es, b, backslash, block, base, &escaped))
         return false;
-    uint64_t quote = m->quote & ~escaped;
-    uint64_t in_string = prefix_xor(quote) ^ w->in_string;
+    uint64_t quote = json_block_mask(b, JSON_QUOTE) & ~escaped;
+    uint64_t in_string = json_prefix_xor(quote) ^ w->in_string;
     w->in_string = (uint64_t)0 - (in_string >> 63);
     uint64_t outside = ~in_string;
     /* Control bytes inside strings, backslashes or bytes >= 0x80 outside them. */
-    uint64_t bad = (m->ctrl & in_string) | ((m->backslash | m->high) & outside);
-    if (bad | m->utf8_error)
+    uint64_t high = json_block_mask(b, JSON_HIGH);
+    uint64_t bad = (json_block_mask(b, JSON_CTRL) & in_string) | ((backslash | high) & outside);
+    if (bad || json_block_utf8_error(b, high != 0))
         return false;
-    uint64_t structural = m->comma | m->colon | m->open_object | m->open_array | m->close;
-    uint64_t other = ~(m->ws | structural | quote | in_string);
+    uint64_t ws_all = json_block_mask(b, JSON_WS);
+    uint64_t structural = json_block_mask(b, JSON_COMMA) | json_block_mask(b, JSON_COLON) |
+                          json_block_mask(b, JSON_OPEN_OBJECT) |
+                          json_block_mask(b, JSON_OPEN_ARRAY) | json_block_mask(b, JSON_CLOSE);
+    uint64_t other = ~(ws_all | structural | quote | in_string);
     uint64_t atom_start = other & ~(other << 1 | w->atom_carry);
     w->atom_carry = other >> 63;
-    uint64_t ws = m->ws & outside;
-    bool grammar = ws ? json_grammar(w, m, block, quote, in_string, other, atom_start, ws)
-                      : json_grammar(w, m, block, quote, in_string, other, atom_start, 0);
-    return grammar && json_atoms_ok(w, m, other, atom_start, base);
+    uint64_t ws = ws_all & outside;
+    bool grammar = ws ? json_grammar(w, b, block, quote, in_string, other, atom_start, ws)
+                      : json_grammar(w, b, block, quote, in_string, other, atom_start, 0);
+    return grammar && json_atoms_ok(w, b, other, atom_start, base);
 }
 
 /* After the last block: the top value complete (the last byte that is not whitespace ends a
@@ -466,37 +500,34 @@ JSON_INLINE bool json_walk_finish(const json_walk *w)
     return w->after_value && w->depth == 0 && w->in_string == 0;
 }
 
-/* The block loop each vector path runs with its own classifier: `classify` fills the masks of
- * one 64-byte block, carrying the UTF-8 state `u8` from block to block, `u8_pending` says
- * whether the text ends inside a character, and `prefix_xor` is the path's prefix XOR. The last, partial block is classified from a copy
- * padded with spaces, which are whitespace to the grammar and ASCII to UTF-8. Inlined into each
- * path, where both functions are known and inlined too. */
-typedef void (*json_classify_fn)(const uint8_t *p, void *u8, json_block_masks *m);
-typedef bool (*json_u8_pending_fn)(const void *u8);
-
-JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_depth,
-                                    json_classify_fn classify, json_u8_pending_fn u8_pending,
-                                    json_prefix_xor_fn prefix_xor, void *u8)
+/* The block loop, inlined into the path. The last, partial block is loaded from a copy padded
+ * with spaces, which are whitespace to the grammar and ASCII to UTF-8. */
+JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_depth, json_block *b)
 {
     json_walk w;
     json_escapes_state es;
     uint8_t kinds[SIO_JSON_MAX_DEPTH_CAP + 1];
-    json_block_masks m;
     json_walk_init(&w, &es, kinds, p, n, max_depth);
     size_t base = 0;
     for (; n - base >= 64; base += 64) {
-        classify(p + base, u8, &m);
-        if (!json_walk_block(&w, &es, &m, p + base, base, prefix_xor))
+        json_block_load(b, p + base);
+        if (!json_walk_block(&w, &es, b, p + base, base))
             return false;
     }
-    if (base < n) {
+    if (base < n && n >= 64 && n - base <= 61) {
+        /* The text's last 64 bytes, the bytes before `base` left out (at least 3 of them, for
+         * the UTF-8 rules that look back). */
+        json_block_load_last(b, p + n, n - base);
+        if (!json_walk_block(&w, &es, b, p + base, base) || json_block_utf8_pending(b))
+            return false;
+    } else if (base < n) {
         uint8_t tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + base, n - base);
-        classify(tail, u8, &m);
-        if (!json_walk_block(&w, &es, &m, tail, base, prefix_xor))
+        json_block_load(b, tail);
+        if (!json_walk_block(&w, &es, b, tail, base))
             return false;
-    } else if (u8_pending(u8)) {
+    } else if (json_block_utf8_pending(b)) {
         return false;
     }
     return json_walk_finish(&w);

@@ -44,9 +44,29 @@ static const struct {
 } reserved_events[] = {{"connect", 7},        {"connect_error", 13}, {"disconnect", 10},
                        {"disconnecting", 13}, {"newListener", 11},   {"removeListener", 14}};
 
-/* A name token without backslashes unescapes to its own bytes, so it is compared as it stands
- * (a length first: most names have none of the reserved lengths); only a name with escapes
- * needs sio_json_string_equals. `plain` says the caller knows there is no backslash. */
+/* The bytes of a name without escapes against the reserved names of its length (each compare
+ * of a constant length is a word or two, not a call). */
+static bool is_reserved_plain(const uint8_t *s, size_t n)
+{
+    switch (n) {
+    case 7:
+        return memcmp(s, "connect", 7) == 0;
+    case 10:
+        return memcmp(s, "disconnect", 10) == 0;
+    case 11:
+        return memcmp(s, "newListener", 11) == 0;
+    case 13:
+        return memcmp(s, "connect_error", 13) == 0 || memcmp(s, "disconnecting", 13) == 0;
+    case 14:
+        return memcmp(s, "removeListener", 14) == 0;
+    default:
+        return false;
+    }
+}
+
+/* A name token without backslashes unescapes to its own bytes, so it is compared as it stands;
+ * only a name with escapes needs sio_json_string_equals. `plain` says the caller knows there is
+ * no backslash. */
 static bool is_reserved_event(sio_span name, bool plain)
 {
 #ifdef MUTANT_RESERVED_NAMES_ACCEPTED /* SIO-PKT-06: `connect`, `disconnect`… taken as events */
@@ -55,16 +75,34 @@ static bool is_reserved_event(sio_span name, bool plain)
     sio_span t = name; /* a value span from sio_json_next: no whitespace around it */
     plain = plain || (t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"' &&
                       !memchr(t.ptr + 1, '\\', t.len - 2));
-    if (plain && (t.len < 2 + 7 || t.len > 2 + 14)) /* "connect" .. "removeListener" */
-        return false;
+    if (plain)
+        return is_reserved_plain(t.ptr + 1, t.len - 2);
     for (size_t i = 0; i < sizeof reserved_events / sizeof reserved_events[0]; i++) {
         const char *s = reserved_events[i].name;
         size_t n = reserved_events[i].len;
-        if (plain ? t.len - 2 == n && memcmp(t.ptr + 1, s, n) == 0
-                  : sio_json_string_equals(name, (const uint8_t *)s, n))
+        if (sio_json_string_equals(name, (const uint8_t *)s, n))
             return true;
     }
     return false;
+}
+
+/* The first '"' or '\\' at or after p[i] (n when none): eight bytes a word while there are
+ * eight, where a byte equal to one of them is found as a zero byte of the word XORed with it
+ * (the lowest such flag is exact). */
+static size_t name_stop(const uint8_t *p, size_t n, size_t i)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t found = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (found)
+            return i + (size_t)__builtin_ctzll(found) / 8;
+    }
+    while (i < n && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
 }
 
 /* The usual validated event, '[' then a name without escapes or a number, is judged from its
@@ -85,9 +123,7 @@ static bool check_event_fast(sio_span data, sio_err *verdict)
     }
     if (i == n || p[i] != '"')
         return false;
-    size_t end = i + 1;
-    while (end < n && p[end] != '"' && p[end] != '\\')
-        end++;
+    size_t end = name_stop(p, n, i + 1);
     if (end == n || p[end] != '"')
         return false;
     bool reserved = is_reserved_event(sio_span_of(p + i, end + 1 - i), true);
@@ -140,10 +176,10 @@ static sio_err check_payload(int type, sio_span data, const sio_pkt_options *opt
             type == SIO_PKT_EVENT || type == SIO_PKT_BINARY_EVENT || type == SIO_PKT_CONNECT_ERROR;
         return required && !opt->compat ? SIO_ERR_PKT_PAYLOAD_MISSING : SIO_OK;
     }
-    sio_json_kind k = sio_json_kind_of(data);
+    /* (An event's payload kind is judged by check_event, from its first bytes.) */
     switch (type) {
     case SIO_PKT_CONNECT:
-        return k == SIO_JSON_OBJECT ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
+        return sio_json_kind_of(data) == SIO_JSON_OBJECT ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
     case SIO_PKT_DISCONNECT:
 #ifdef MUTANT_DISCONNECT_DATA_IGNORED /* SIO-PKT-15: a DISCONNECT's payload is not looked at */
         return SIO_OK;
@@ -154,9 +190,9 @@ static sio_err check_payload(int type, sio_span data, const sio_pkt_options *opt
         return check_event(data, validated);
     case SIO_PKT_ACK:
     case SIO_PKT_BINARY_ACK:
-        return k == SIO_JSON_ARRAY ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
+        return sio_json_kind_of(data) == SIO_JSON_ARRAY ? SIO_OK : SIO_ERR_PKT_PAYLOAD_KIND;
     case SIO_PKT_CONNECT_ERROR:
-        return check_connect_error(k, opt);
+        return check_connect_error(sio_json_kind_of(data), opt);
     default:
         return SIO_ERR_PKT_TYPE;
     }

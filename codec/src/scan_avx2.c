@@ -9,15 +9,7 @@
 
 #define AVX2 SIO__TARGET_AVX2 __attribute__((always_inline)) static inline
 
-/* The prefix XOR of the JSON blocks as one carry-less multiply by all ones (every CPU with AVX2
- * has it; simd.c checks both). */
-AVX2 uint64_t prefix_xor_clmul(uint64_t x)
-{
-    __m128i all_ones = _mm_set1_epi8((char)0xFF);
-    return (uint64_t)_mm_cvtsi128_si64(
-        _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), all_ones, 0));
-}
-
+#define JSON_TARGET SIO__TARGET_AVX2
 #include "json_blocks.h"
 
 /* ---------------------------------------------------------------- UTF-8
@@ -303,10 +295,6 @@ AVX2 uint64_t bits64(__m256i lo, __m256i hi)
            (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 }
 
-typedef struct avx2_u8 {
-    __m256i prev, incomplete;
-} avx2_u8;
-
 AVX2 __m256i nibble_classes(__m256i v, const uint8_t low[16], const uint8_t high[16])
 {
     const __m256i by_low = table16(low);
@@ -323,68 +311,140 @@ AVX2 __m256i has_class(__m256i classes, int bits)
                              _mm256_setzero_si256());
 }
 
-#define CLASS_BITS(bits) bits64(has_class(cl_lo, bits), has_class(cl_hi, bits))
+/* One block for json_blocks.h: its two halves, their classes, and the UTF-8 state. The last
+ * block of a text may be the text's last 64 bytes, of which only the last 64 - shift are new:
+ * each mask is shifted down by `shift`, and the bytes past the end read as spaces (`pad`). */
+struct json_block {
+    __m256i lo, hi, cl_lo, cl_hi;
+    __m256i prev, incomplete; /* the last block's second half; a sequence it left open */
+    unsigned shift;
+    uint64_t pad;
+};
+
+AVX2 void json_block_classify(json_block *b, const uint8_t *p)
+{
+    b->lo = _mm256_loadu_si256((const __m256i *)p);
+    b->hi = _mm256_loadu_si256((const __m256i *)(p + 32));
+    b->cl_lo = nibble_classes(b->lo, json_by_low, json_by_high);
+    b->cl_hi = nibble_classes(b->hi, json_by_low, json_by_high);
+}
+
+AVX2 void json_block_load(json_block *b, const uint8_t *p)
+{
+    json_block_classify(b, p);
+    b->shift = 0;
+    b->pad = 0;
+}
+
+AVX2 void json_block_load_last(json_block *b, const uint8_t *end, size_t rest)
+{
+    json_block_classify(b, end - 64);
+    b->shift = (unsigned)(64 - rest);
+    b->pad = ~(uint64_t)0 << rest;
+}
+
 /* One class bit, moved to the top of each byte (a 16-bit shift: what crosses into the byte
  * above stays below its top bit) and read by the byte mask. */
-#define CLASS_BIT(bit)                                                                             \
-    bits64(_mm256_slli_epi16(cl_lo, 7 - __builtin_ctz(bit)),                                       \
-           _mm256_slli_epi16(cl_hi, 7 - __builtin_ctz(bit)))
-#define EQ_BITS(c) bits64(_mm256_cmpeq_epi8(lo, c), _mm256_cmpeq_epi8(hi, c))
+#define CLASS_BIT(b, bit)                                                                          \
+    bits64(_mm256_slli_epi16((b)->cl_lo, 7 - __builtin_ctz(bit)),                                  \
+           _mm256_slli_epi16((b)->cl_hi, 7 - __builtin_ctz(bit)))
+#define EQ_BITS(b, c)                                                                              \
+    bits64(_mm256_cmpeq_epi8((b)->lo, _mm256_set1_epi8(c)),                                        \
+           _mm256_cmpeq_epi8((b)->hi, _mm256_set1_epi8(c)))
 
-AVX2 void json_block_avx2(const uint8_t *p, avx2_u8 *u8, json_block_masks *m)
+AVX2 uint64_t json_block_bits(const json_block *b, int class)
 {
-    __m256i lo = _mm256_loadu_si256((const __m256i *)p);
-    __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
-    __m256i cl_lo = nibble_classes(lo, json_by_low, json_by_high);
-    __m256i cl_hi = nibble_classes(hi, json_by_low, json_by_high);
-    m->comma = CLASS_BIT(CL_COMMA);
-    m->colon = CLASS_BIT(CL_COLON);
-    m->open_array = CLASS_BIT(CL_OPEN_ARRAY);
-    m->open_object = CLASS_BIT(CL_OPEN_OBJECT);
-    m->close = CLASS_BIT(CL_CLOSE);
-    m->ws = CLASS_BITS(CL_WS);
-    m->digit = bits64(cl_lo, cl_hi);
-    m->zero = EQ_BITS(_mm256_set1_epi8('0'));
-    m->quote = EQ_BITS(_mm256_set1_epi8('"'));
-    m->backslash = EQ_BITS(_mm256_set1_epi8('\\'));
-    if (m->backslash) {
-        cl_lo = nibble_classes(lo, escape_by_low, escape_by_high);
-        cl_hi = nibble_classes(hi, escape_by_low, escape_by_high);
-        m->simple_escape = CLASS_BITS(ESC_SIMPLE);
-        m->u = CLASS_BITS(ESC_U);
-    } else {
-        m->simple_escape = m->u = 0;
-    }
     const __m256i c1f = _mm256_set1_epi8(0x1F);
-    m->ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, c1f), c1f),
-                     _mm256_cmpeq_epi8(_mm256_max_epu8(hi, c1f), c1f));
-    m->high = bits64(lo, hi);
-    if (m->high == 0) {
-        m->utf8_error = !all_zero(u8->incomplete);
-        u8->incomplete = _mm256_setzero_si256();
-    } else {
-        __m256i err = _mm256_or_si256(u8_errors(lo, u8->prev), u8_errors(hi, lo));
-        m->utf8_error = !all_zero(err);
-        u8->incomplete = u8_incomplete(hi);
+    switch (class) {
+    case JSON_QUOTE:
+        return EQ_BITS(b, '"');
+    case JSON_BACKSLASH:
+        return EQ_BITS(b, '\\');
+    case JSON_WS:
+        return bits64(has_class(b->cl_lo, CL_WS), has_class(b->cl_hi, CL_WS));
+    case JSON_COMMA:
+        return CLASS_BIT(b, CL_COMMA);
+    case JSON_COLON:
+        return CLASS_BIT(b, CL_COLON);
+    case JSON_OPEN_OBJECT:
+        return CLASS_BIT(b, CL_OPEN_OBJECT);
+    case JSON_OPEN_ARRAY:
+        return CLASS_BIT(b, CL_OPEN_ARRAY);
+    case JSON_CLOSE:
+        return CLASS_BIT(b, CL_CLOSE);
+    case JSON_DIGIT:
+        return bits64(b->cl_lo, b->cl_hi);
+    case JSON_ZERO:
+        return EQ_BITS(b, '0');
+    case JSON_CTRL:
+        return bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(b->lo, c1f), c1f),
+                      _mm256_cmpeq_epi8(_mm256_max_epu8(b->hi, c1f), c1f));
+    default: /* JSON_HIGH */
+        return bits64(b->lo, b->hi);
     }
-    u8->prev = hi;
 }
 
-AVX2 void json_classify_avx2(const uint8_t *p, void *u8, json_block_masks *m)
+AVX2 uint64_t json_block_mask(const json_block *b, int class)
 {
-    json_block_avx2(p, (avx2_u8 *)u8, m);
+    return json_block_bits(b, class) >> b->shift | (class == JSON_WS ? b->pad : 0);
 }
 
-AVX2 bool u8_pending_avx2(const void *u8)
+AVX2 void json_block_escapes(const json_block *b, uint64_t *simple, uint64_t *u)
 {
-    return !all_zero(((const avx2_u8 *)u8)->incomplete);
+    __m256i cl_lo = nibble_classes(b->lo, escape_by_low, escape_by_high);
+    __m256i cl_hi = nibble_classes(b->hi, escape_by_low, escape_by_high);
+    *simple = bits64(has_class(cl_lo, ESC_SIMPLE), has_class(cl_hi, ESC_SIMPLE)) >> b->shift;
+    *u = bits64(has_class(cl_lo, ESC_U), has_class(cl_hi, ESC_U)) >> b->shift;
+}
+
+AVX2 bool json_block_utf8_error(json_block *b, bool high)
+{
+    bool error;
+    if (!high) {
+        error = !all_zero(b->incomplete);
+        b->incomplete = _mm256_setzero_si256();
+    } else if (b->shift == 0) {
+        error = !all_zero(_mm256_or_si256(u8_errors(b->lo, b->prev), u8_errors(b->hi, b->lo)));
+        b->incomplete = u8_incomplete(b->hi);
+    } else {
+        /* The text's last 64 bytes: the errors among the new bytes, which all have at least 3
+         * bytes before them in the block (every rule sees what it needs); the ones before were
+         * checked with the last block. */
+        const __m256i index =
+            _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+                             20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+        const __m256i first = _mm256_set1_epi8((char)(b->shift - 1));
+        const __m256i first_hi = _mm256_set1_epi8((char)(b->shift - 33));
+        __m256i err_lo = _mm256_and_si256(u8_errors(b->lo, _mm256_setzero_si256()),
+                                          _mm256_cmpgt_epi8(index, first));
+        __m256i err_hi =
+            _mm256_and_si256(u8_errors(b->hi, b->lo), _mm256_cmpgt_epi8(index, first_hi));
+        error = !all_zero(_mm256_or_si256(err_lo, err_hi));
+        b->incomplete = u8_incomplete(b->hi);
+    }
+    b->prev = b->hi;
+    return error;
+}
+
+AVX2 bool json_block_utf8_pending(const json_block *b)
+{
+    return !all_zero(b->incomplete);
+}
+
+/* The prefix XOR of the JSON blocks as one carry-less multiply by all ones (every CPU with AVX2
+ * has it; simd.c checks both). */
+AVX2 uint64_t json_prefix_xor(uint64_t x)
+{
+    __m128i all_ones = _mm_set1_epi8((char)0xFF);
+    return (uint64_t)_mm_cvtsi128_si64(
+        _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), all_ones, 0));
 }
 
 SIO__TARGET_AVX2 bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth)
 {
-    avx2_u8 u8 = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    return json_accept_blocks(p, n, max_depth, json_classify_avx2, u8_pending_avx2,
-                              prefix_xor_clmul, &u8);
+    json_block b;
+    b.prev = b.incomplete = _mm256_setzero_si256();
+    return json_accept_blocks(p, n, max_depth, &b);
 }
 
 SIO__TARGET_AVX2 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i,

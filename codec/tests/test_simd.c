@@ -227,6 +227,28 @@ static const struct {
     {"[] ,", 0},
 };
 
+/* Each literal and a prefix of it followed by 0 to 3 zero bytes (which belong to its atom) and
+ * ']', at every offset of the first block boundary. */
+static void json_literals_then_zeros(void)
+{
+    static const char *const words[] = {"true", "false", "null", "tru", "fals", "nul"};
+    uint8_t buf[160];
+    for (size_t w = 0; w < 6; w++)
+        for (size_t zeros = 0; zeros <= 3; zeros++)
+            for (size_t shift = 50; shift <= 70; shift++) {
+                size_t len = strlen(words[w]), n = 0;
+                memset(buf, ' ', shift);
+                n = shift;
+                buf[n++] = '[';
+                memcpy(buf + n, words[w], len);
+                n += len;
+                memset(buf + n, 0, zeros);
+                n += zeros;
+                buf[n++] = ']';
+                json_same(buf, n, 0, zeros == 0 && w < 3);
+            }
+}
+
 /* An atom that fills a whole block and more: its length is not within the block. */
 static void json_long_atoms(void)
 {
@@ -238,6 +260,31 @@ static void json_long_atoms(void)
             json_same(buf, n, 0, fills[f] == '1');
             memcpy(buf, "[", 1);
             json_same(buf, n, 0, 0);
+        }
+}
+
+/* A character of 2, 3 and 4 bytes at every place of texts of 64 to 140 bytes (the last block
+ * is then the text's last 64 bytes, or a padded copy), alone or with another near the end, whole
+ * and cut short. */
+static void json_utf8_tails(void)
+{
+    static const char *const chars[] = {"\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x99\x82"};
+    uint8_t buf[160];
+    for (size_t n = 64; n <= 140; n++)
+        for (size_t c = 0; c < 3; c++) {
+            size_t len = c + 2;
+            for (size_t at = 2; at + len + 2 <= n; at++) {
+                memset(buf, 'x', n);
+                buf[0] = '[', buf[1] = '"', buf[n - 2] = '"', buf[n - 1] = ']';
+                memcpy(buf + at, chars[c], len);
+                json_same(buf, n, 0, 1);
+                if (at + len <= n - 4) { /* and one more character near the end */
+                    memcpy(buf + n - 4, "\xc3\xa9", 2);
+                    json_same(buf, n, 0, 1);
+                }
+                buf[at + len - 1] = 'x';
+                json_same(buf, n, 0, 0);
+            }
         }
 }
 
@@ -647,6 +694,8 @@ int main(void)
     json_cases_everywhere();
     json_sequences();
     json_long_atoms();
+    json_literals_then_zeros();
+    json_utf8_tails();
     json_depths();
     json_random();
     json_readers();
