@@ -21,12 +21,15 @@ static sio_err v4_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool *has)
         *has = false;
         return SIO_OK;
     }
+    /* An empty body may come as a null pointer: no offset is added to it. */
+    if (it->len == 0)
+        return SIO_ERR_EIO_EMPTY_PAYLOAD;
     const uint8_t *start = it->p + it->pos;
     const uint8_t *sep = memchr(start, EIO_SEPARATOR, it->len - it->pos);
     size_t n = sep ? (size_t)(sep - start) : it->len - it->pos;
     /* Node splits on 0x1E and decodes each piece, so "" is a packet without a type. */
     if (n == 0)
-        return it->len == 0 ? SIO_ERR_EIO_EMPTY_PAYLOAD : SIO_ERR_EIO_EMPTY_RECORD;
+        return SIO_ERR_EIO_EMPTY_RECORD;
     if (it->count >= eio_max_records(&it->opt))
         return SIO_ERR_EIO_TOO_MANY_RECORDS;
     sio_err rc = sio_eio_packet_decode(4, SIO_EIO_FRAME_RECORD, start, n, &it->opt, pkt);

@@ -66,6 +66,11 @@ static void test_v4_errors(void)
               SIO_ERR_EIO_EMPTY_RECORD);
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, S(""), NULL, NULL),
               SIO_ERR_EIO_EMPTY_PAYLOAD);
+    /* An empty body as a null pointer: the same verdict, no arithmetic on the pointer. */
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4, NULL, 0, NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PAYLOAD);
+    CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, NULL, 0, NULL, NULL),
+              SIO_ERR_EIO_EMPTY_PAYLOAD);
     CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V4,
                                        S("4a\x1e"
                                          "abc"),
