@@ -92,9 +92,6 @@ void sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4);
 void sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4);
 
 /* ---- base64 (sio/base64.h) */
-/* Decodes leading whole groups of 32 characters of the standard alphabet (no '=') into out,
- * 24 bytes per group; returns the characters consumed (a multiple of 32). */
-size_t sio__base64_decode_groups_avx2(const uint8_t *in, size_t n, uint8_t *out);
 /* Encodes leading chunks of 24 bytes into out, 32 characters each, while at least 28 bytes are
  * left (it reads 4 past each chunk); returns the bytes consumed (a multiple of 24).
  * base64_avx2.c. */

@@ -7,7 +7,7 @@
  *   scanner                                  SSE2                     AVX2
  *   UTF-8 validation (sio_utf8_*)            runs of ASCII, 16 bytes  whole validation, 32 bytes
  *   JSON validation (sio_json_validate)      scalar                   64-byte blocks, texts of
- *                                                                     96 bytes and more
+ *                                                                     64 bytes and more
  *   JSON readers (iteration, lookups)        string/bracket search    string/bracket search
  *   WebSocket unmasking (sio_ws_mask)        16 bytes                 32 bytes
  *   base64 encoding (sio_base64_encode)      scalar                   24 bytes a step, from 28
