@@ -779,6 +779,7 @@ ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
 
 def _ask_arrival_times(sock: socket.socket) -> None:
     if sys.platform.startswith("linux"):
+        tracking.arrival_times_on()  # the machine's stamps turned on, and kept on, before the first case
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 

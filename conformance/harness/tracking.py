@@ -188,12 +188,58 @@ def _watch_stalls() -> None:
 # to read them: on a loaded machine a transcript then shows whether the target or the suite was late.
 SO_TIMESTAMPNS = 35
 _ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
+_arrival_lock = threading.Lock()
 
 
 def _ask_arrival_times(sock: socket.socket) -> None:
     if sys.platform.startswith("linux"):
+        arrival_times_on()
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+
+# Linux turns its receive timestamps on for the whole machine only when a socket first asks for them,
+# and later than the asking (from a work queue): until then a segment is stamped when it is read, which
+# is the very error the stamps are there to avoid. The first socket that asks is therefore a datagram
+# socket of the suite's own, kept open for the life of the process so that the stamps stay on, and the
+# suite waits (ARRIVAL_PROBE_S at most) until a datagram it sends to itself comes back stamped before
+# it was read.
+ARRIVAL_PROBE_S = 2.0
+_arrival_keeper: socket.socket | None = None
+_arrival_on: bool | None = None
+
+
+def arrival_times_on() -> bool:
+    """True once received bytes are stamped when they arrived (Linux); False where they are not, and
+    then the time a suite thread read them stands in. Waits for the kernel the first time only."""
+    global _arrival_keeper, _arrival_on
+    with _arrival_lock:
+        if _arrival_on is not None:
+            return _arrival_on
+        _arrival_on = False
+        if not sys.platform.startswith("linux"):
+            return False
+        try:
+            keeper = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            keeper.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            keeper.bind(("127.0.0.1", 0))
+            keeper.settimeout(1.0)
+        except OSError:
+            return False
+        _arrival_keeper = keeper
+        give_up = time.monotonic() + ARRIVAL_PROBE_S
+        while time.monotonic() < give_up:
+            try:
+                keeper.sendto(b"?", keeper.getsockname())
+                time.sleep(0.02)
+                _, ancillary, _, _ = keeper.recvmsg(16, _ARRIVAL_CMSG_SPACE)
+            except OSError:
+                return False
+            read = time.monotonic()
+            if read - _arrival(ancillary) >= 0.01:  # stamped when it came, not when it was read
+                _arrival_on = True
+                return True
+        return False
 
 
 def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
