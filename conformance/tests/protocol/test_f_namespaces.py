@@ -406,16 +406,23 @@ def test_SIO_BC_07_volatile(case, opener, target, transport):
     # POST of an event no handler listens to (ignored: ERR-04) goes first, and the volatile event is sent
     # a whole request after that answer. The GET goes out last: a server whose handlers run on tasks of
     # their own may emit `vol` late, and once a GET is held it may rightly deliver it.
-    s = opener.adopt(_polling_joined(target))
-    s.post('42["no-such-event"]')
-    s.post('42["volatile","v2"]')
-    s.post('42["message","after"]')
-    after = decode_payload(s.get().body)
+    # Whether such a server still delivers the volatile event is a race of its own threads (zishang520
+    # did once in five matrix runs), so the scenario is run BROADCAST_TRIALS times, each on a fresh
+    # session, and the check is made at the first trial that delivered it (or on the last trial).
+    for trial in range(1, BROADCAST_TRIALS + 1):
+        s = opener.adopt(_polling_joined(target))
+        s.post('42["no-such-event"]')
+        s.post(f'42["volatile","v{trial}"]')
+        s.post(f'42["message","after {trial}"]')
+        after = [p for p in decode_payload(s.get().body) if p != "2"]  # a ping of the heartbeat is no reply
+        want = [f'42["message-back","after {trial}"]']
+        if after != want:
+            break
     case.check(
-        after == ['42["message-back","after"]'],
+        after == want,
         "with no GET held the volatile `vol` is dropped; the ordinary emit after it is kept",
-        ['42["message-back","after"]'],
-        after,
+        want,
+        (f"trial {trial} of {BROADCAST_TRIALS}", after),
     )
 
 
