@@ -32,6 +32,18 @@ class End:
     at: float  # time.monotonic() when the suite saw it
 
 
+@dataclass
+class Ping:
+    """A ping the target sent: when it reached the machine, and when the suite's pong went out (None:
+    not answered)."""
+
+    arrived: float
+    answered: float | None = None
+
+    def answer(self, at: float) -> None:
+        self.answered = at
+
+
 class SessionEnded(Exception):
     """The session ended (400 on polling, close/eof on WebSocket) while a packet was awaited or one was
     being sent. `pending` holds the packets that had arrived and were not taken, `what` what the case
@@ -71,6 +83,13 @@ class Session:
         self.inbox: list[Packet] = []
         self.received: list[Packet] = []  # every packet, in arrival order, taken or not
         self.end: End | None = None
+        self.pings: list[Ping] = []  # the target's pings, filled by the transport's reader
+        self.case_sent_at = 0.0  # when the case last sent something (monotonic); pongs do not count
+
+    @property
+    def last_input(self) -> float:
+        """When the case last sent the target anything (monotonic; 0.0 if never)."""
+        return self.case_sent_at
 
     @property
     def ended(self) -> str | None:
@@ -191,8 +210,11 @@ class PollingSession(Session):
         headers: list[tuple[str, str]] | None = None,
         timeout: float | None = None,
         extra: str = "",
+        own: bool = False,
     ) -> rawhttp.HttpResponse:
         data = body.encode("utf-8") if isinstance(body, str) else body
+        if not own:
+            self.case_sent_at = time.monotonic()
         hdrs = headers if headers is not None else [("Content-Type", "text/plain;charset=UTF-8")]
         with self._post_lock:
             return rawhttp.request(
@@ -222,7 +244,7 @@ class PollingSession(Session):
         packets = decode_payload(resp.body) if resp.status == 200 and resp.body else []
         if answer_pings:
             for _ in range(packets.count(wire.PING)):
-                self.post(wire.PONG)
+                self.post(wire.PONG, own=True)
         return resp, packets
 
     def poll_until(
@@ -260,8 +282,9 @@ class PollingSession(Session):
                 if not self._stop.is_set():
                     self.packets.put(End(f"GET failed: {exc}", time.monotonic()))
                 return
+            answered_at = time.monotonic()
             if resp.status != 200:
-                self.packets.put(End(f"GET answered {resp.summary()}", time.monotonic()))
+                self.packets.put(End(f"GET answered {resp.summary()}", answered_at))
                 return
             packets = decode_payload(resp.body)
             if packets and all(p == wire.NOOP for p in packets):
@@ -270,18 +293,20 @@ class PollingSession(Session):
                 self._stop.wait(min(0.05, self.target.ping_interval / 10))
             # What the body carries is handed over before the pongs are posted: a pong's round trip
             # does not delay the packets that came with the ping.
-            pings = 0
+            pings: list[Ping] = []
             for p in packets:
                 if p == "2" and self.auto_pong:
-                    pings += 1
+                    pings.append(Ping(answered_at))
                 elif p == "1":
-                    self.packets.put(End("close packet 1", time.monotonic()))
+                    self.packets.put(End("close packet 1", answered_at))
                     return
                 elif p != "6":
                     self.packets.put(p)
-            for _ in range(pings):
+            self.pings += pings
+            for ping in pings:
                 try:
-                    self.post("3")
+                    self.post("3", own=True)
+                    ping.answered = time.monotonic()
                 except Exception:
                     pass
 
@@ -332,12 +357,15 @@ class WebSocketSession(Session):
             return True
         if self.skip_noop and text == b"6":
             return True
-        if self.auto_pong and text == b"2":
-            try:
-                ws.send_own_text(wire.PONG)
-            except OSError:
-                pass
-            return True
+        if text == b"2":
+            ping = Ping(ws.arrival)
+            self.pings.append(ping)
+            if self.auto_pong:
+                try:
+                    ws.send_own_text(wire.PONG, on_sent=ping.answer)
+                except OSError:
+                    pass
+                return True
         return False
 
     @classmethod
@@ -375,8 +403,12 @@ class WebSocketSession(Session):
             return None
         if msg.ended:
             self.end_message = msg
-            return End(repr(msg), time.monotonic())
+            return End(repr(msg), self.ws.end_arrival or time.monotonic())
         return msg.text if msg.kind == "text" else msg.data
+
+    @property
+    def last_input(self) -> float:
+        return self.ws.case_wrote_at if self.ws is not None else 0.0
 
     def send(self, *packets: Packet) -> None:
         assert self.ws is not None
@@ -454,6 +486,7 @@ def open_session(target: Target, transport: str, path: str | None = None) -> Ses
 
 __all__ = [
     "End",
+    "Ping",
     "NotReceived",
     "Packet",
     "Session",

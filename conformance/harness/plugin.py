@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
-from . import catalogue, discovery, packages, targets, tracking
+from . import catalogue, discovery, packages, targets, tracking, verify
 from .eio import NotReceived, Session, SessionEnded, open_session
 from .http import HttpConnectionLost
 from .sio import SioClient
@@ -501,7 +501,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     the verdict text and transcript of the first run of each verdict it had."""
     runs = item.config.getoption("--repeat")
     if runs <= 1:
-        return None
+        return _run_while_the_suite_lost(item, nextitem)
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     results: list[dict] = []
     reports: list[pytest.TestReport] = []
@@ -519,6 +519,35 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         fields = ("verdict", "message", "expected", "actual", "suite_stall_ms", "transcript")
         final["changed"] = [{k: r.get(k) for k in fields} | {"run": verdicts.index(v) + 1} for v, r in first_of.items()]
         final["verdict"] = max(verdicts, key=lambda v: RANK.get(v, 6))
+    for rep in reports:
+        item.ihook.pytest_runtest_logreport(report=rep)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+# A case whose session the suite itself lost (verify.suite_lost: its pong to the target's ping went out
+# too late, or never) and that did not pass is run again, up to SUITE_LOST_RUNS times in all: what it saw
+# says nothing about the requirement. The verdict is the last run's; the report lists the earlier runs,
+# and a last run lost the same way says so in its verdict text.
+SUITE_LOST_RUNS = 3
+
+
+def _run_while_the_suite_lost(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    earlier: list[dict] = []
+    for run in range(1, SUITE_LOST_RUNS + 1):
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        done = [getattr(r, "conformance", None) for r in reports]
+        result = next((d for d in reversed(done) if d is not None), None)
+        if result is None or result["verdict"] == PASS or not result.get("suite_lost"):
+            break
+        if run == SUITE_LOST_RUNS:
+            result["message"] += f"\n  the suite lost the session in each of {run} runs: {result['suite_lost']}"
+            break
+        fields = ("verdict", "message", "suite_lost", "suite_stall_ms")
+        earlier.append({k: result.get(k) for k in fields} | {"run": run})
+    if result is not None and earlier:
+        result["suite_lost_runs"] = earlier
     for rep in reports:
         item.ihook.pytest_runtest_logreport(report=rep)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -625,6 +654,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             if state["verdict"] != FAIL:
                 report.outcome = "passed"
                 report.longrepr = None
+        if state["verdict"] != PASS:
+            state["suite_lost"] = _suite_lost(item)
         report.sections.append(("verdict", f"{state['verdict']}: {state.get('message', '')}"))
         transcript = item.stash.get(TRANSCRIPT_KEY, None)
         if state["verdict"] != PASS and transcript is not None and report.failed:
@@ -638,6 +669,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         if state["verdict"] != PASS:
             item.user_properties.append(("reason", state.get("message", "")))
     item.stash[VERDICT_KEY] = state
+
+
+def _suite_lost(item: pytest.Item) -> str | None:
+    """verify.suite_lost of the first session the case's opener opened that the suite lost, or None."""
+    opener = (getattr(item, "funcargs", None) or {}).get("opener")
+    for thing in getattr(opener, "opened", []):
+        if isinstance(thing, (Session, SioClient)):
+            lost = verify.suite_lost(thing)
+            if lost is not None:
+                return lost
+    return None
 
 
 def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
@@ -670,6 +712,8 @@ def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
         "suite_stall_ms": transcript.stall_ms if transcript is not None else 0.0,
         "transcript": transcript.messages() if transcript is not None else [],
     }
+    if state.get("suite_lost"):
+        report.conformance["suite_lost"] = state["suite_lost"]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -758,6 +802,10 @@ def _reason_lines(r: dict) -> list[str]:
     if r.get("suite_stall_ms"):
         out.append(
             f"      (the suite itself did not run for {r['suite_stall_ms']:.0f} ms during this case: machine load)"
+        )
+    for lost in r.get("suite_lost_runs") or []:
+        out.append(
+            f"      (run {lost['run']} was run again: {lost['verdict']}, the suite lost the session: {lost['suite_lost']})"
         )
     msgs = r.get("transcript") or []
     if msgs:

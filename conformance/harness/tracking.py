@@ -297,6 +297,12 @@ def send(sock: socket.socket, data: bytes) -> None:
 
 def recv(sock: socket.socket, size: int = 65536) -> bytes:
     """recv, recorded; b"" at the end of the stream. A reset is recorded and raised."""
+    return recv_timed(sock, size)[0]
+
+
+def recv_timed(sock: socket.socket, size: int = 65536) -> tuple[bytes, float]:
+    """recv, recorded, with the monotonic time the bytes reached the machine (for b"", the time it was
+    read)."""
     try:
         data, ancillary, _, _ = sock.recvmsg(size, _ARRIVAL_CMSG_SPACE)
     except TimeoutError:
@@ -309,13 +315,14 @@ def recv(sock: socket.socket, size: int = 65536) -> bytes:
         if c is not None and c.transcript is not None:
             c.transcript.add(c.id, "!", note=f"{_os_error(exc)} while receiving")
         raise
+    arrived = _arrival(ancillary)
     c = _conn(sock)
     if c is not None and c.transcript is not None:
         if data:
-            c.transcript.add(c.id, "<", data, at=_arrival(ancillary))
+            c.transcript.add(c.id, "<", data, at=arrived)
         else:
             c.transcript.add(c.id, "!", note="end of stream from the target")
-    return data
+    return data, arrived
 
 
 def _os_error(exc: OSError) -> str:

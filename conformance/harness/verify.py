@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .eio import NotReceived, Packet, Session, SessionEnded
+from .eio import NotReceived, Packet, Ping, Session, SessionEnded
 from .sio import SioClient, SioPacket
 from .verdict import Case
 from .ws import Message, WsClient
@@ -93,22 +93,74 @@ def closed_within(x: Session | SioClient, timeout: float) -> tuple[str | None, f
     s = _session(x)
     t0 = time.monotonic()
     how = s.wait_ended(timeout)
-    waited = (s.end.at if s.end is not None else time.monotonic()) - t0
+    waited = max(0.0, (s.end.at if s.end is not None else time.monotonic()) - t0)
     if isinstance(x, SioClient):
         x.pull_queued()  # so the packets show at Socket.IO level
     return how, waited, _pending(x) if isinstance(x, SioClient) else list(s.inbox)
 
 
-def expect_closed(case: Case, x: Session | SioClient, what: str, timeout: float, *, must: bool = False) -> str | None:
-    """The session must end within `timeout`. Actual: how and after how long it ended, or that it was
-    still open at the deadline and what it received meanwhile."""
+def heartbeat_timed(pings: list[Ping], last_input: float, end_at: float, ping_timeout: float) -> Ping | None:
+    """The ping whose timeout explains an end at `end_at`, or None when the end is the target's reaction
+    to the case. A server ends a session by its heartbeat pingTimeout after a ping (or a little sooner:
+    one that writes its ping late has started the clock before the write), whether it ignored the pong or
+    never got one. Such an end is the heartbeat's, not a reaction, when the target's last ping before it
+    came after the case's last input (nothing the case sent since could have caused it) and the end came
+    pingTimeout or more after that ping (less a tolerance for the suite's own reading of both times). An
+    end sooner than that, or after further input, is read as a reaction (the reverse reading is not made
+    either)."""
+    before = [p for p in pings if p.arrived <= end_at]
+    if not before:
+        return None
+    last = before[-1]
+    tolerance = min(0.05, ping_timeout / 4)
+    if last.arrived < last_input or end_at - last.arrived < ping_timeout - tolerance:
+        return None
+    return last
+
+
+def heartbeat_end(x: Session | SioClient) -> str | None:
+    """When the session ended by the target's heartbeat rather than in reaction to the case's input
+    (heartbeat_timed): what was seen, for an Actual; None otherwise, or while the session is open."""
+    s = _session(x)
+    if s.end is None:
+        return None
+    ping = heartbeat_timed(s.pings, s.last_input, s.end.at, s.target.ping_timeout)
+    if ping is None:
+        return None
+    pong = "never answered" if ping.answered is None else f"answered {ping.answered - ping.arrived:.3f} s after it"
+    return (
+        f"no reaction: the target's ping came {ping.arrived - s.last_input:.3f} s after the case's last input "
+        f"({pong}), and the session ended {s.end.at - ping.arrived:.3f} s after the ping ({s.end.how}), at its "
+        f"pingTimeout of {s.target.ping_timeout:.3f} s: the heartbeat ended it"
+    )
+
+
+def reaction_within(x: Session | SioClient, timeout: float) -> tuple[str | None, float, list, str | None]:
+    """closed_within, reading an end that the target's heartbeat explains (heartbeat_end) as no end:
+    (how it ended in reaction, or None; seconds waited; packets received meanwhile; the heartbeat's end,
+    described, or None)."""
     how, waited, seen = closed_within(x, timeout)
-    if how is not None:
-        actual: Any = f"ended after {waited:.3f} s: {how}"
-    else:
-        actual = {"still open after": f"{waited:.2f} s", "received meanwhile": seen}
+    by_heartbeat = heartbeat_end(x) if how is not None else None
+    return (None if by_heartbeat else how), waited, seen, by_heartbeat
+
+
+def expect_closed(case: Case, x: Session | SioClient, what: str, timeout: float, *, must: bool = False) -> str | None:
+    """The session must end within `timeout`, in reaction to the case: an end the target's heartbeat
+    explains does not count (heartbeat_end). Actual: how and after how long it ended, or that it was
+    still open at the deadline (or ended by its heartbeat) and what it received meanwhile."""
+    how, waited, seen, by_heartbeat = reaction_within(x, timeout)
+    actual = reaction_seen(how, waited, seen, by_heartbeat)
     _judge(case, how is not None, what, f"the session ends within {timeout:.2f} s", actual, must)
     return how
+
+
+def reaction_seen(how: str | None, waited: float, seen: list, by_heartbeat: str | None) -> Any:
+    """The Actual of a wait for a reaction (reaction_within's four values)."""
+    if how is not None:
+        return f"ended after {waited:.3f} s: {how}"
+    if by_heartbeat is not None:
+        return {"ended by the heartbeat": by_heartbeat, "received meanwhile": seen}
+    return {"still open after": f"{waited:.2f} s", "received meanwhile": seen}
 
 
 def ws_closed_within(ws: WsClient, timeout: float) -> tuple[Message | None, float, list[Message]]:
@@ -156,3 +208,32 @@ def stays_open(client: SioClient, nsp: str = "/") -> tuple[bool, list, str]:
         return False, before + late, f"echo received, then the session ended after {waited:.3f} s: {how}"
     client.inbox[:0] = late  # not part of the reply to the packet under test; left for the case
     return True, before, f"echo received; still open {waited:.2f} s later"
+
+
+def suite_lost(x: Session | SioClient) -> str | None:
+    """Whether the suite itself lost the session: it ended after a ping of the target that the suite, while
+    answering pings for the case, answered pingTimeout (less the tolerance) or more after it arrived, or
+    never before the end (its process stalled, its pong held back behind a frame the case was writing,
+    or the ping came together with the end). What the case then saw says nothing about the requirement
+    it judges. What was seen, or None."""
+    s = _session(x)
+    if not getattr(s, "auto_pong", True):
+        return None
+    if s.end is None:
+        s.wait_ended(0.0)  # an end already queued (a send may have found the connection closed first)
+    if s.end is None:
+        return None
+    before = [p for p in s.pings if p.arrived <= s.end.at]
+    if not before:
+        return None
+    last = before[-1]
+    tolerance = min(0.05, s.target.ping_timeout / 4)
+    if last.answered is not None and last.answered - last.arrived < s.target.ping_timeout - tolerance:
+        return None
+    pong = (
+        f"answered {last.answered - last.arrived:.3f} s after it arrived"
+        if last.answered is not None
+        else f"not answered before the end, {s.end.at - last.arrived:.3f} s after it arrived"
+    )
+    timeout = s.target.ping_timeout
+    return f"the target's ping was {pong} (its pingTimeout is {timeout:.3f} s); the session ended: {s.end.how}"

@@ -91,6 +91,13 @@ class WsClient:
         self._frame_head = b""  # the header bytes written so far of a frame whose header is incomplete
         self._frame_left = 0  # payload bytes of the frame being written still to come
         self._held_back: list[bytes] = []
+        self._on_held_sent: list[Callable[[float], None]] = []  # told when the held-back messages went out
+        # When the bytes of the frame being handed on reached the machine, when the connection's end (close
+        # frame or end of stream) did, and when the case last wrote: a verifier tells by these whether a
+        # close followed the case's input or the target's own ping (verify.heartbeat_end).
+        self.arrival = time.monotonic()
+        self.end_arrival: float | None = None
+        self.case_wrote_at = 0.0
         self._reader = _Reader(sock, leftover)
         self._ended = False
         self.close_sent = False
@@ -158,7 +165,7 @@ class WsClient:
             for _ in range(10_000_000):
                 if not pending:
                     try:
-                        chunk = tracking.recv(self.sock)
+                        chunk, self.arrival = tracking.recv_timed(self.sock)
                     except OSError as exc:
                         self.end_reason = "connection reset" if isinstance(exc, ConnectionResetError) else str(exc)
                         break
@@ -168,6 +175,8 @@ class WsClient:
                     pending = parser.feed(chunk)
                     continue
                 frame = pending.pop(0)
+                if frame.opcode == OP_CLOSE and self.end_arrival is None:
+                    self.end_arrival = self.arrival
                 if frame.opcode == OP_PING:
                     self._send_quiet(encode_frame(OP_PONG, frame.payload))
                     continue
@@ -181,6 +190,8 @@ class WsClient:
         except wire.WireError as exc:
             self.end_reason = f"unreadable frame: {exc}"
         finally:
+            if self.end_arrival is None:
+                self.end_arrival = time.monotonic()
             self.frames.put(None)
             self.frames_ended.set()
 
@@ -221,23 +232,34 @@ class WsClient:
         return None
 
     # ------------------------------------------------------------------ writing
-    def send_bytes(self, data: bytes) -> None:
+    def send_bytes(self, data: bytes, *, own: bool = False) -> None:
+        """Writes bytes of the case's (or, with `own`, of the client's own: a pong, a close echo)."""
         with self._write_lock:
+            if not own:
+                self.case_wrote_at = time.monotonic()
             tracking.send(self.sock, data)
             self._track_fragments(data)
             if not self._writing_unfinished() and self._held_back:
                 held, self._held_back = b"".join(self._held_back), []
+                told, self._on_held_sent = self._on_held_sent, []
                 tracking.send(self.sock, held)
+                for sent in told:
+                    sent(time.monotonic())
 
-    def send_own_text(self, text: str) -> None:
+    def send_own_text(self, text: str, on_sent: Callable[[float], None] | None = None) -> None:
         """A message the client sends by itself, not the case (an Engine.IO pong or keepalive ping): sent
-        at once, or right after the last frame of a fragmented message the case is in the middle of."""
+        at once, or right after the last frame of a fragmented message the case is in the middle of.
+        `on_sent` is given the time it went out."""
         frame = encode_frame(OP_TEXT, text.encode("utf-8"))
         with self._write_lock:
             if self._writing_unfinished():
                 self._held_back.append(frame)
-            else:
-                tracking.send(self.sock, frame)
+                if on_sent is not None:
+                    self._on_held_sent.append(on_sent)
+                return
+            tracking.send(self.sock, frame)
+        if on_sent is not None:
+            on_sent(time.monotonic())
 
     def _writing_unfinished(self) -> bool:
         return self._message_unfinished or bool(self._frame_head) or self._frame_left > 0
@@ -270,9 +292,9 @@ class WsClient:
             self._frame_head = b""
             self._frame_left = payload
 
-    def _send_quiet(self, data: bytes) -> None:
+    def _send_quiet(self, data: bytes, own: bool = True) -> None:
         try:
-            self.send_bytes(data)
+            self.send_bytes(data, own=own)
         except OSError:
             pass
 
@@ -301,7 +323,7 @@ class WsClient:
 
     def send_close(self, code: int | None = 1000) -> None:
         self.close_sent = True
-        self._send_quiet(encode_frame(OP_CLOSE, wire.close_payload(code)))
+        self._send_quiet(encode_frame(OP_CLOSE, wire.close_payload(code)), own=False)
 
     def close(self) -> None:
         tracking.close(self.sock)

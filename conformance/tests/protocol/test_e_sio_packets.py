@@ -9,7 +9,14 @@ import pytest
 from harness import targets
 from harness.eio import TRANSPORTS, SessionEnded
 from harness.sio import ACK, BINARY_EVENT, CONNECT, CONNECT_ERROR, SioClient
-from harness.verify import closed_within, expect_closed, send_expecting_close, stays_open
+from harness.verify import (
+    closed_within,
+    expect_closed,
+    reaction_seen,
+    reaction_within,
+    send_expecting_close,
+    stays_open,
+)
 from wirekit import get, v3_sid
 
 PH = lambda n: {"_placeholder": True, "num": n}  # noqa: E731
@@ -199,18 +206,35 @@ def test_SIO_PKT_09_binary_echo(case, opener, transport):
     case.eq("attachment count in the header", 2, p.count)
 
 
+ATTACHMENT_TRIALS = 3
+
+
 @pytest.mark.parametrize(
     "raw",
     ['450-["message","z"]', '451["message",{"_placeholder":true,"num":0}]', '4511-["message"]', '45a-["message"]'],
     ids=["zero", "no-dash", "over-limit", "letter"],
 )
 def test_SIO_PKT_10_attachment_count(case, opener, raw):
-    c = opener.sio("websocket")
-    c.send_raw(raw)
-    how, _, _ = closed_within(c, c.target.prompt)
-    if how is None:
-        send_expecting_close(c, '42["message","after"]')  # some decoders only fail on the next packet
-    expect_closed(case, c, f"bad attachment count {raw!r} closes the connection", c.target.prompt)
+    """Some decoders only fail on the packet after the bad header, so one follows it when the header alone
+    did not close. Whether netty-socketio then closes is a race of its own threads (once in five matrix
+    runs), so a target that closes is given ATTACHMENT_TRIALS fresh connections, and the check is made at
+    the first that stayed open (or on the last)."""
+    prompt = opener.target.prompt
+    for trial in range(1, ATTACHMENT_TRIALS + 1):
+        c = opener.sio("websocket")
+        c.send_raw(raw)
+        how, waited, seen, by_heartbeat = reaction_within(c, prompt)
+        if how is None and by_heartbeat is None:
+            send_expecting_close(c, f'42["message","after {trial}"]')
+            how, waited, seen, by_heartbeat = reaction_within(c, prompt)
+        if how is None:
+            break
+    case.check(
+        how is not None,
+        f"bad attachment count {raw!r} closes the connection",
+        f"the session ends within {prompt:.2f} s",
+        (f"trial {trial} of {ATTACHMENT_TRIALS}", reaction_seen(how, waited, seen, by_heartbeat)),
+    )
 
 
 def test_SIO_PKT_11_placeholder_out_of_range(case, opener):

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from harness import catalogue, tracking
-from harness.eio import decode_payload, encode_payload
+from harness.eio import Ping, WebSocketSession, decode_payload, encode_payload
 from harness.http import HttpResponse, _Reader, read_response
 from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
+from harness.targets import Target
 from harness.verdict import Failure, Verdict
+from harness.verify import expect_closed, heartbeat_timed, suite_lost
 from harness.ws import OP_TEXT, WsClient, accept_key, encode_frame
 
 PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
@@ -268,3 +270,76 @@ def test_received_bytes_are_timed_when_they_reached_the_machine():
         tracking.end_case()
     got = [e.t for e in transcript.events if e.direction == "<"]
     assert got and abs(got[0] - (sent - transcript.t0)) < 0.1, (got, sent - transcript.t0)
+
+
+def _scripted_session(ping_timeout_ms: int) -> tuple[WebSocketSession, socket.socket]:
+    """A WebSocket session on a socket pair whose other end the test writes as the target would."""
+    target = Target("scripted", "127.0.0.1", 0, 300, ping_timeout_ms, 1000, 100000, False, frozenset(), "", "")
+    s = WebSocketSession(target, "/socket.io/")
+    a, b = socket.socketpair()
+    s.ws = WsClient(a, b"", HttpResponse(101, "Switching Protocols", [], b""), on_frame=s._on_frame)
+    return s, b
+
+
+def test_heartbeat_timed_tells_the_heartbeat_from_a_reaction():
+    """An end pingTimeout (less the tolerance) or more after a ping that followed the case's last input is
+    the heartbeat's; an end sooner after it, or after further input, is a reaction."""
+    ping = Ping(arrived=10.3, answered=10.301)
+    assert heartbeat_timed([ping], 10.0, 10.5, 0.2) is ping  # 0.2 s after the ping, nothing sent since
+    assert heartbeat_timed([ping], 10.0, 10.46, 0.2) is ping  # a ping written late: within the tolerance
+    assert heartbeat_timed([ping], 10.0, 10.44, 0.2) is None  # too soon after the ping: a reaction
+    assert heartbeat_timed([ping], 10.4, 10.5, 0.2) is None  # input after the ping: its reaction
+    assert heartbeat_timed([], 10.0, 10.5, 0.2) is None  # no ping at all
+    assert heartbeat_timed([Ping(10.6)], 10.0, 10.5, 0.2) is None  # a ping after the end does not count
+
+
+@pytest.mark.parametrize("input_after_ping", [False, True])
+def test_expect_closed_reads_a_heartbeat_end_as_no_reaction(input_after_ping):
+    """The target pings, answers nothing the case sends, and ends the session pingTimeout after the ping:
+    no reaction (a failed check, the Actual naming the heartbeat). The same end right after input the case
+    sent after the ping is a reaction (the check holds)."""
+    s, peer = _scripted_session(200)
+    try:
+        s.send("4abc")  # the case's input, before the ping
+        ping_sent = time.monotonic()
+        peer.sendall(encode_frame(OP_TEXT, b"2", mask=False))
+        if input_after_ping:
+            time.sleep(0.15)  # the scenario's timing, not a synchronisation: input 0.15 s after the ping
+            s.send("4later")
+        ends = threading.Timer(max(0.0, ping_sent + 0.2 - time.monotonic()), peer.close)
+        ends.start()
+        c = _case("MUST")
+        if input_after_ping:
+            assert expect_closed(c, s, "the session ends", 1.0) is not None
+        else:
+            with pytest.raises(Failure) as info:
+                expect_closed(c, s, "the session ends", 1.0)
+            assert "ended by the heartbeat" in str(info.value)
+        ends.join()
+    finally:
+        s.close()
+        peer.close()
+
+
+@pytest.mark.parametrize("pong_held", [False, True])
+def test_suite_lost_names_a_session_lost_to_its_own_late_pong(pong_held):
+    """A session that ends after a ping the suite answered at once was not lost by the suite; one whose
+    pong was held back (behind a frame the case left unfinished) until the end was."""
+    s, peer = _scripted_session(200)
+    assert s.ws is not None
+    try:
+        if pong_held:
+            s.ws.send_frame(OP_TEXT, b"4fr", fin=False)  # the case is in the middle of a message
+        peer.sendall(encode_frame(OP_TEXT, b"2", mask=False))
+        peer.settimeout(2.0)
+        if not pong_held:
+            assert peer.recv(64)[:1] == b"\x81"  # the pong arrived
+        peer.close()
+        assert s.wait_ended(2.0) is not None
+        lost = suite_lost(s)
+        if pong_held:
+            assert lost is not None and "not answered before the end" in lost
+        else:
+            assert lost is None
+    finally:
+        s.close()
