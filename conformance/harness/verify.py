@@ -144,11 +144,18 @@ def reaction_within(x: Session | SioClient, timeout: float) -> tuple[str | None,
     return (None if by_heartbeat else how), waited, seen, by_heartbeat
 
 
-def expect_closed(case: Case, x: Session | SioClient, what: str, timeout: float, *, must: bool = False) -> str | None:
+def expect_closed(
+    case: Case, x: Session | SioClient, what: str, timeout: float, *, must: bool = False, heartbeat: bool = False
+) -> str | None:
     """The session must end within `timeout`, in reaction to the case: an end the target's heartbeat
-    explains does not count (heartbeat_end). Actual: how and after how long it ended, or that it was
-    still open at the deadline (or ended by its heartbeat) and what it received meanwhile."""
-    how, waited, seen, by_heartbeat = reaction_within(x, timeout)
+    explains does not count (heartbeat_end), unless `heartbeat` says the case awaits that very end (a
+    ping timeout, or a client that stops answering pings). Actual: how and after how long it ended, or
+    that it was still open at the deadline (or ended by its heartbeat) and what it received meanwhile."""
+    if heartbeat:
+        how, waited, seen = closed_within(x, timeout)
+        by_heartbeat = None
+    else:
+        how, waited, seen, by_heartbeat = reaction_within(x, timeout)
     actual = reaction_seen(how, waited, seen, by_heartbeat)
     _judge(case, how is not None, what, f"the session ends within {timeout:.2f} s", actual, must)
     return how

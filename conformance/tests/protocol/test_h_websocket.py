@@ -569,9 +569,24 @@ def test_WS_10_declared_length_over_limit(case, opener, target):
     assert isinstance(c.eio, WebSocketSession)
     c.eio.auto_pong = False  # a pong written now would be taken for the announced body; pings are watched
     what = "a frame header announcing more than maxPayload closes at once"
+    seen: list[str] = []
+    if not target.client_pings:
+        # The header goes out right after a ping has been answered, so that the next ping, the first the
+        # suite cannot answer, comes a whole pingInterval later (socketioxide pings at once on open, and
+        # a ping left unanswered before the header would make the heartbeat's end look like a reaction).
+        for _ in range(100):
+            try:
+                msg = ws.recv(target.reply)
+            except TimeoutError:
+                break
+            if msg.kind == "text" and msg.text == "2":
+                ws.send_text("3")
+                break
+            seen.append(f"before the header: {msg!r}")
+            if msg.ended:
+                break
     sent = time.monotonic()
     ws.send_frame(OP_TEXT, b"4", declared_length=target.max_payload + 1)  # header only: the body never comes
-    seen: list[str] = []
     end = None
     for _ in range(1000):
         try:
