@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from harness import tracking
 from harness.verdict import Case, Failure, Unimplemented
 
 from . import agents, wire
@@ -23,6 +25,8 @@ UPGRADE_WAIT_S = 2.0  # how long `ready()` lets the upgrade take before the case
 # How many times a case starts a client configured for polling then WebSocket before giving up on a start
 # that begins with the polling handshake (a client choosing its first transport at random, CEIO-HS-01).
 FIRST_TRANSPORT_STARTS = 6
+STARTS_AT_ONCE = 8  # fixture processes `fresh_starts` runs at a time, each against a scripted server of its own
+SETTLE_S = 0.1  # how long a start followed to its join is watched after it, for a late packet
 
 
 def default_config(server: ScriptedServer) -> dict[str, Any]:
@@ -48,6 +52,9 @@ class Run:
         self.fixture: agents.Fixture | None = None
         self.config: dict[str, Any] = {}
         self.http_mark = 0  # requests the server had seen when the running fixture process started
+        # The session the client joined `/` on (1 unless it gave up a session before joining): later
+        # sessions are counted from it (`nth`).
+        self.joined_on = 1
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -156,6 +163,16 @@ class Run:
             return True
         return self.fixture.lines.find(lambda d: d.get("ev") == "unsupported") is not None
 
+    def stalled_ms(self, from_ms: float, to_ms: float) -> float:
+        """How long the suite's own process did not run (machine load: harness/tracking.py's stall watch)
+        between two times of the case's clock. A timing measured across such a stall says as much about
+        the machine as about the client: the suite could neither read nor stamp what came meanwhile."""
+        total = 0.0
+        for a, b in tracking.current_stalls():
+            a_ms, b_ms = (a - self.clock.t0) * 1000.0, (b - self.clock.t0) * 1000.0
+            total += max(0.0, min(b_ms, to_ms) - max(a_ms, from_ms))
+        return round(total)
+
     def unsupported(self) -> list[dict[str, Any]]:
         return self.lines("unsupported") if self.fixture is not None else []
 
@@ -263,12 +280,16 @@ class Run:
             raise self._timeout(what, [h.item.request.summary() for h in self.srv.http])
         return got
 
+    def nth(self, n: int) -> int:
+        """The server's number of the client's n-th session, counted from the one it joined on (n = 1)."""
+        return n if n == 1 else self.joined_on - 1 + n
+
     def session(self, n: int = 1, timeout: float = WAIT_S) -> Session:
         """The n-th Engine.IO session (1-based) once the client opened it (the first one may take the
-        client's start-up time too)."""
+        client's start-up time too); from the second on, counted from the session the client joined on."""
         if n == 1:
             self._await_startup()
-        s = self.srv.wait_session(n, timeout, self.pointless)
+        s = self.srv.wait_session(self.nth(n), timeout, self.pointless)
         if s is None:
             raise self._timeout(f"Engine.IO handshake number {n}", [h.item.request.summary() for h in self.srv.http])
         return s
@@ -289,12 +310,12 @@ class Run:
         """The usual start: the client connected to `nsp`, and settled on its final transport (the
         upgrade finished, when the configuration leads to one), so that a case acts on a known state."""
         self.connected(nsp, timeout)
-        return self.settle(self._session_of_connect(nsp))
+        return self.settle(self.joined_session(nsp))
 
-    def _session_of_connect(self, nsp: str) -> Session:
+    def joined_session(self, nsp: str = "/") -> Session:
         """The session whose CONNECT for `nsp` the client is connected by: the first one, unless the client
         gave that one up before joining (zishang520's Go client at times sends no CONNECT on a fresh
-        WebSocket session and joins on the next session, after its connect timeout)."""
+        session, WebSocket or polling, and joins on the next session, after its connect timeout)."""
         first = self.session(1)
         connects = [e.item.sid for e in self.srv.sio if e.item.packet.type == wire.CONNECT and e.item.packet.nsp == nsp]
         if not connects or connects[-1] == first.sid:
@@ -303,6 +324,7 @@ class Run:
             later = [s for s in self.srv.session_order if s.sid == connects[-1]]
         if later:
             self.case.notes.append(f"the client joined {nsp} on session {later[0].sid}, not on the first one")
+            self.joined_on = self.srv.ordinal(later[0])
             return later[0]
         return first
 
@@ -334,22 +356,71 @@ class Run:
         first = next((i for i in range(since, len(lines)) if lines[i] == "connect"), None)
         self.line("ready", start=first + 1 if first is not None else since)
 
-    def first_requests(self, count: int) -> list[wire.Request | None]:
-        """Starts `count` more fixture processes at once, each against a scripted server of its own with
-        this case's profile and configuration, and returns the first request each one sent (None when it
-        sent none within its start-up time). Every process and server is stopped before it returns."""
+    def fresh_starts(
+        self, count: int, joined: bool = False, stop: Callable[[Start], bool] | None = None
+    ) -> list[Start]:
+        """`count` more starts of the client with this case's configuration, each judged on its own: with
+        the `restart` capability, in the running fixture one after another (`do-restart` on the session
+        the client is connected on: a JVM then starts once, not once per start); otherwise STARTS_AT_ONCE
+        processes at a time, each against a scripted server of its own, stopped once seen. With `joined`,
+        each start is followed until the client reported `connect` for every configured namespace and
+        its upgrade (when one is expected) finished, and the Start carries the CONNECT packets of the
+        first session it opened. `stop(start)` true ends the starts early (the first violation)."""
+        out: list[Start] = []
+        while len(out) < count and not (out and stop is not None and stop(out[-1])):
+            if self.has("restart"):
+                out.append(self._restarted(joined))
+            else:
+                for start in self._started_apart(min(STARTS_AT_ONCE, count - len(out)), joined):
+                    out.append(start)
+                    if stop is not None and stop(start):
+                        break
+        return out
+
+    def _restarted(self, joined: bool) -> Start:
+        """One start by `do-restart`: the first request after it that names no session is the new
+        client's (the old one's last requests name theirs)."""
+        srv = self.srv
+        s = srv.session(-1)
+        assert s is not None, "a running client to restart"
+        http_mark, line_mark = len(srv.http), len(self.fx.lines)
+        sessions = len(srv.session_order)
+        self.command(s, "do-restart")
+        got = srv.http.wait(lambda h: h.request.param("sid") is None, WAIT_S, http_mark, self.pointless)
+        first = srv.wait_session(sessions + 1, WAIT_S, self.pointless)
+        for nsp in self.config.get("namespaces") or ["/"]:
+            self.line("connect", WAIT_S, line_mark, nsp=nsp)
+        if first is not None and joined:
+            joined_on = [e.item.sid for e in srv.sio if e.item.packet.type == wire.CONNECT][-1:]
+            with srv.lock:
+                latest = [x for x in srv.session_order if x.sid in joined_on]
+            self.settle(latest[0] if latest else first)
+            srv.sio.quiet(lambda e: False, SETTLE_S)
+        return Start(got.item.request if got else None, _connects_on(srv, first) if joined else None)
+
+    def _started_apart(self, count: int, joined: bool) -> list[Start]:
         servers = [ScriptedServer(self.profile, self.clock) for _ in range(count)]
         fixtures = [agents.Fixture(self.spec, {**self.config, "url": srv.url}, self.clock) for srv in servers]
+        upgrade = self.upgrade_expected()
         try:
             for fixture in fixtures:
                 fixture.start()
-            firsts: list[wire.Request | None] = []
+            starts: list[Start] = []
             for srv, fixture in zip(servers, fixtures):
                 ended = _ended(fixture)
                 got = srv.http.wait(lambda h: True, self.spec.tolerance.startup_s + WAIT_S, 0, ended)
-                firsts.append(got.item.request if got is not None else None)
+                connects = None
+                if joined:
+                    for nsp in self.config.get("namespaces") or ["/"]:
+                        fixture.lines.wait(_line_matcher("connect", {"nsp": nsp}), WAIT_S, 0, ended)
+                    first = srv.wait_session(1, 0.0)
+                    if first is not None and upgrade and got is not None and not got.item.request.is_websocket:
+                        srv.eio.wait(_upgrade_of(first.sid), UPGRADE_WAIT_S, 0, ended)
+                    srv.sio.quiet(lambda e: False, SETTLE_S)
+                    connects = _connects_on(srv, first)
+                starts.append(Start(got.item.request if got is not None else None, connects))
                 fixture.signal_stop()  # nothing more is needed from it: its CPU goes to the others' start-up
-            return firsts
+            return starts
         finally:
             for fixture in fixtures:
                 fixture.stop()
@@ -379,6 +450,26 @@ class Run:
     def quiet_packets(self, pred: Callable[[wire.SioPacket], bool], seconds: float, start: int = 0) -> SioSeen | None:
         got = self.srv.sio.quiet(lambda s: pred(s.packet), seconds, start)
         return got.item if got else None
+
+
+@dataclass
+class Start:
+    """One fresh start of the client (`Run.fresh_starts`): its first request (None when it sent none in
+    time) and, when followed to its join, the CONNECT packets of the first session it opened (an empty
+    list when it opened none, or joined nothing there)."""
+
+    first: wire.Request | None
+    connects: list[wire.SioPacket] | None = None
+
+
+def _upgrade_of(sid: str) -> Callable[[EioSeen], bool]:
+    return lambda e: e.packet == "5" and e.sid == sid
+
+
+def _connects_on(srv: ScriptedServer, s: Session | None) -> list[wire.SioPacket]:
+    if s is None:
+        return []
+    return [e.item.packet for e in srv.sio if e.item.packet.type == wire.CONNECT and e.item.sid == s.sid]
 
 
 class WaitTimeout(Exception):

@@ -41,6 +41,9 @@ class Profile:
     ping_timeout: int = 200
     max_payload: int | None = 1_000_000
     upgrades: list[str] = field(default_factory=lambda: ["websocket"])
+    # Seconds the answer to a session's first POST waits, at most, until the upgrade probe was answered:
+    # a POST still in flight when the client may switch transports (0: answered at once).
+    first_post_waits_for_probe_s: float = 0.0
 
     @property
     def sio(self) -> int:
@@ -142,6 +145,7 @@ class Session:
         self.get_actions: list[GetAction] = []
         self.post_actions: list[GetAction] = []
         self.gets_active = self.posts_active = 0
+        self.posts = 0  # POSTs received on this session
         self.max_gets_active = self.max_posts_active = 0
         self.pinging = server.auto_ping
         self.answer_client_pings = True
@@ -365,6 +369,11 @@ class ScriptedServer:
         with self.lock:
             return self.session_order[index] if self.session_order else None
 
+    def ordinal(self, s: Session) -> int:
+        """The 1-based number of session `s` in the order the server accepted them."""
+        with self.lock:
+            return self.session_order.index(s) + 1
+
     def wait_session(self, n: int, timeout: float, interrupt: Callable[[], bool] | None = None) -> Session | None:
         """The n-th session (1-based) the server accepted, once the client has opened it (None if it
         did not within `timeout`, or `interrupt()` became true first)."""
@@ -555,15 +564,28 @@ class ScriptedServer:
                 with s.cond:
                     s.gets_active -= 1
 
+    def _answer_after_probe(self, conn: Conn, s: Session) -> bool:
+        """Answers a POST once the upgrade probe was answered (or the session moved on, or the profile's
+        bound passed), not at once."""
+        with s.cond:
+            s.cond.wait_for(
+                lambda: s.upgrading or s.transport == "websocket" or s.closed is not None or self.stopped,
+                timeout=self.profile.first_post_waits_for_probe_s,
+            )
+        return conn.send(wire.response(200, b"ok"))
+
     @staticmethod
     def _upgraded(s: Session) -> bool:
         return s.transport == "websocket" or s.upgrading
 
     def _poll_post(self, conn: Conn, s: Session, req: wire.Request) -> bool:
         with s.cond:
+            s.posts += 1
             s.posts_active += 1
             s.max_posts_active = max(s.max_posts_active, s.posts_active)
             action = s.post_actions.pop(0) if s.post_actions else None
+            if action is None and s.posts == 1 and self.profile.first_post_waits_for_probe_s:
+                action = self._answer_after_probe
         answered = False
         try:
             try:

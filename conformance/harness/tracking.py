@@ -57,6 +57,8 @@ class Transcript:
     next_conn: int = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
     stall_ms: float = 0.0  # the longest time the suite's process did not run during the case
+    # Each time the suite's process did not run, as (from, to) in monotonic seconds.
+    stalls: list[tuple[float, float]] = field(default_factory=list)
 
     def add(self, conn: int, direction: str, data: bytes = b"", note: str = "", at: float | None = None) -> None:
         """Records an event at monotonic time `at` (default: now)."""
@@ -140,6 +142,12 @@ def begin_case() -> Transcript:
         return _current
 
 
+def current_stalls() -> list[tuple[float, float]]:
+    """The suite's own stalls so far in the running case, as (from, to) in monotonic seconds."""
+    with _lock:
+        return list(_current.stalls) if _current is not None else []
+
+
 def end_case() -> Transcript | None:
     global _current
     with _lock:
@@ -180,6 +188,7 @@ def _watch_stalls() -> None:
             t = _current
         if t is not None:
             t.stall_ms = max(t.stall_ms, round(late * 1000))
+            t.stalls.append((now - late, now))
             t.add(0, "!", note=f"the suite itself did not run for {late * 1000:.0f} ms (machine load)")
 
 

@@ -24,6 +24,10 @@ import (
 
 type action map[string]any
 
+// How long do-disconnect lets the close packets leave before the process exits (the reference
+// fixture's grace too): longer than the scripted server holds a GET (its ping interval).
+const leaveGrace = 1500 * time.Millisecond
+
 type config struct {
 	URL          string         `json:"url"`
 	Path         string         `json:"path"`
@@ -186,8 +190,9 @@ func (f *fixture) perform(a action, where string) {
 		for _, s := range all {
 			s.Disconnect()
 		}
-		// Let the close packets leave before the process ends.
-		time.AfterFunc(300*time.Millisecond, func() { os.Exit(0) })
+		// Let the close packets leave before the process ends. The client posts them only once its
+		// parked GET has returned, which the server may hold for a whole ping interval.
+		time.AfterFunc(leaveGrace, func() { os.Exit(0) })
 	default:
 		say(map[string]any{"ev": "unsupported", "command": kind, "where": where})
 	}
@@ -353,4 +358,3 @@ func first(v []any) any {
 	}
 	return v[0]
 }
-

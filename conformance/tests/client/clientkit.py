@@ -43,8 +43,8 @@ def ws_requests(run: Run) -> list[Entry]:
 
 
 def reconnected(run: Run, n: int = 2, timeout: float = WAIT_S) -> Session | None:
-    """The n-th session the server accepted, if the client opened one within `timeout`."""
-    return run.srv.wait_session(n, timeout, run.pointless)
+    """The client's n-th session (counted from the one it joined on), if it opened it within `timeout`."""
+    return run.srv.wait_session(run.nth(n), timeout, run.pointless)
 
 
 def dropped_then_back(run: Run, start: int, timeout: float = 3.0) -> tuple[Entry | None, Session | None, str]:
@@ -54,5 +54,5 @@ def dropped_then_back(run: Run, start: int, timeout: float = 3.0) -> tuple[Entry
     which wait the answer covers ("new session" or "new session before the disconnect wait ended")."""
     gone = run.maybe_line("disconnect", timeout, start)
     if gone is None:
-        return None, run.srv.wait_session(2, 0.0), "new session before the disconnect wait ended"
+        return None, run.srv.wait_session(run.nth(2), 0.0), "new session before the disconnect wait ended"
     return gone, reconnected(run, 2, timeout), "new session"

@@ -12,22 +12,20 @@ from clientside.scenario import WAIT_S, Run
 from harness.verdict import Case
 
 FIRST_REQUEST_STARTS = 48
-FIRST_REQUEST_BATCH = 8  # starts at once, each against a scripted server of its own
 
 
 def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -> None:
     """FIRST_REQUEST_STARTS fresh starts, so that a client choosing its first transport at random shows it
     on every run. zishang520's Go client keeps its transports in a Go map-backed set and begins with a
     WebSocket about one start in six to eight: 48 starts miss it about once in 600 runs at one in eight,
-    once in 6,000 at one in six (5 starts missed it one run in two). The starts after the first go in
-    batches of FIRST_REQUEST_BATCH at once, each against its own scripted server, so that they cost
-    about a start's time per batch. Any start that begins otherwise fails the case, and the Actual
-    names it with its request line."""
+    once in 6,000 at one in six (5 starts missed it one run in two). The first start is a process; the
+    others are `Run.fresh_starts` (processes several at a time, each against its own scripted server,
+    or new clients in the same process for a fixture that can restart its client). Any start that
+    begins otherwise fails the case, and the Actual names it with its request line."""
     run.start(any_first_transport=True)
     run.connected()
     firsts: list[wire.Request | None] = [run.srv.http.snapshot()[0].item.request]
-    while len(firsts) < FIRST_REQUEST_STARTS:
-        firsts += run.first_requests(min(FIRST_REQUEST_BATCH, FIRST_REQUEST_STARTS - len(firsts)))
+    firsts += [start.first for start in run.fresh_starts(FIRST_REQUEST_STARTS - 1)]
     want = {"method": "GET", "EIO": str(run.eio), "transport": "polling", "sid": None}
     other, kinds = [], []
     for i, r in enumerate(firsts):
@@ -39,7 +37,8 @@ def test_CEIO_HS_01_first_request_is_a_polling_handshake(run: Run, case: Case) -
             other.append(f"start {i + 1}: {r.summary()}")
         if seen not in kinds:
             kinds.append(seen)
-    case.check(not other, f"the first request of each of {len(firsts)} starts", want, other or kinds)
+    how = "in one process (do-restart)" if run.has("restart") else "each a process"
+    case.check(not other, f"the first request of each of {len(firsts)} starts ({how})", want, other or kinds)
 
 
 def test_CEIO_HS_02_configured_path_is_used(run: Run, case: Case) -> None:
@@ -235,19 +234,28 @@ def _silence_then_reconnect(run: Run, case: Case, transport: str, chatter: bool)
     expected = run.profile.ping_interval + run.profile.ping_timeout
     grace = run.spec.tolerance.heartbeat_grace_ms
     since = s.opened_ms
+    # The session after the one the client joined on: a client that gave up its first session before
+    # joining (zishang520's Go client at times sends no CONNECT on a fresh session) is judged on the next.
+    following = run.nth(2)
     if chatter:
         stop_at = since + expected + grace + 1000
-        while run.srv.wait_session(2, 0.1) is None and run.clock.ms() < stop_at:
+        while run.srv.wait_session(following, 0.1) is None and run.clock.ms() < stop_at:
             s.emit("/", "tick")
-    s2 = reconnected(run, 2, (expected + grace + 1500) / 1000.0)
+    s2 = reconnected(run, following, (expected + grace + 1500) / 1000.0)
     gone = None if s2 is None else round(s2.opened_ms - since)
     # The reconnection delay (50 ms) comes on top of pI + pT.
     low, high = expected, expected + 50 + grace
+    stalled = run.stalled_ms(since, s2.opened_ms) if s2 is not None else 0
+    actual = {"reconnected_after_ms": gone, "transport": transport, "suite stalled meanwhile_ms": stalled}
+    ok = gone is not None and low <= gone <= high
+    if not ok and gone is not None and max(low - gone, gone - high) <= stalled:
+        # The suite itself did not run for longer than the miss: its clock says nothing of the client's.
+        case.precondition(False, "a measurement without a stall of the suite itself as long as the miss", low, actual)
     case.check(
-        gone is not None and low <= gone <= high,
+        ok,
         f"new handshake between {low} and {high:.0f} ms after the last sign of life",
         f"[{low}, {high:.0f}] ms",
-        {"reconnected_after_ms": gone, "transport": transport},
+        actual,
     )
 
 

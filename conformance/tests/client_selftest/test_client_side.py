@@ -4,9 +4,11 @@ No client under test is needed."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -296,3 +298,41 @@ def test_requests_are_timed_when_they_reached_the_machine() -> None:
         sys.setswitchinterval(switch)
         sock.close()
         srv.stop()
+
+
+# ------------------------------------------------------------------------------------------ CSIO-RC-03
+SLOW_CLIENT = Path(__file__).resolve().parent / "slow_to_notice_client.py"
+
+
+def _rc03_with(tmp_path: Path, notice_s: float, first_s: float) -> dict:
+    """CSIO-RC-03 run on slow_to_notice_client.py, as a fixture by command line; its report's case."""
+    report = tmp_path / "index.json"
+    client = f"{sys.executable} {SLOW_CLIENT} {notice_s} {first_s}"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--catalogue", "client"]
+        + ["--client", client, "--report-json", str(report), str(CLIENT_TESTS), "-k", "RC_03"],
+        cwd=CLIENT_TESTS.parents[1],
+        capture_output=True,
+        timeout=120,
+    )
+    return json.loads(report.read_text(encoding="utf-8"))["cases"][0]
+
+
+def test_rc03_first_gap_runs_from_the_clients_disconnect_line(tmp_path: Path) -> None:
+    """A client that sees the drop 150 ms late and then waits the configured 50 ms passes: the first gap
+    runs from its `disconnect` line, not from the drop (150 + 50 ms would be outside the window)."""
+    case = _rc03_with(tmp_path, 0.15, 0.05)
+    assert case["verdict"] == "pass", case["actual"]
+    outages = ast.literal_eval(case["actual"])["outages within tolerance"]
+    assert len(outages) == 3
+    for outage in outages:
+        assert outage["disconnect line after the drop_ms"] >= 140
+        assert 45 <= outage["gaps_ms"][0] <= 110
+
+
+def test_rc03_a_late_first_attempt_is_seen(tmp_path: Path) -> None:
+    """A client that notices at once but waits 200 ms before its first attempt (want 50) is non-strict."""
+    case = _rc03_with(tmp_path, 0.0, 0.2)
+    assert case["verdict"] == "non-strict", case["actual"]
+    actual = ast.literal_eval(case["actual"])
+    assert actual["outside tolerance (got, want)"][0][1] == 50.0 and actual["gaps_ms"][0] >= 190

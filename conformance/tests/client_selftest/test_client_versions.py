@@ -114,10 +114,11 @@ def test_maven_builds_the_java_fixture_at_the_requested_artifact(tmp_path: Path)
     ]
     # The pinned client is started the way the Maven kind starts any version: jar beside lib/.
     (tmp_path / "pom.xml").write_text(_committed("java", "pom.xml"))
-    # (its class-data-sharing archive added when `make clients-java` wrote one)
+    # (its class-data-sharing archive added when `make clients-java` wrote one; the fixture flags on both)
     archive = {f"-XX:SharedArchiveFile={source.pinned_root / agents.JAVA_ARCHIVE}", *agents.JAVA_ARCHIVE_FLAGS}
     pinned = [a for a in agents.REGISTRY["java"].command if a not in archive]
-    built = packages.Maven().command(source, tmp_path)
+    built = agents.with_fixture_flags(source, packages.Maven().command(source, tmp_path))
+    assert built[1 : 1 + len(agents.JAVA_FIXTURE_FLAGS)] == list(agents.JAVA_FIXTURE_FLAGS)
     assert [a.replace(str(source.pinned_root), str(tmp_path)) for a in pinned] == built
     assert agents.JAVA_JAR in built[-2]
 

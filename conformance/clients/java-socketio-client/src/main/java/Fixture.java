@@ -22,7 +22,7 @@ import org.json.JSONObject;
 public final class Fixture {
   private static final String[] FEATURES = {
     "multiplex", "dynamic-join", "binary", "ack-answer", "buffer", "ws-only", "polling-only", "upgrade", "leave",
-    "attempts", "timeout"
+    "attempts", "timeout", "restart"
   };
 
   private final JSONObject config;
@@ -155,6 +155,11 @@ public final class Fixture {
       } else if (kind.equals("leave")) {
         Socket s = sockets.get(nsp);
         if (s != null) s.disconnect();
+      } else if (kind.equals("restart")) {
+        // A new client from the same configuration, as at start; this one leaves for good.
+        leaving = true;
+        for (Socket s : sockets.values()) s.disconnect();
+        open(config);
       } else if (kind.equals("disconnect")) {
         leaving = true;
         for (Socket s : sockets.values()) s.disconnect();
@@ -278,7 +283,12 @@ public final class Fixture {
       System.out.println(o);
       return;
     }
-    JSONObject config = new JSONObject(argv[0]);
+    open(new JSONObject(argv[0]));
+    new CountDownLatch(1).await();
+  }
+
+  /** A client (its Manager and a Socket per configured namespace) connecting as the configuration says. */
+  static Fixture open(JSONObject config) throws Exception {
     IO.Options opts = new IO.Options();
     opts.path = config.optString("path", "/socket.io/");
     JSONArray transports = config.optJSONArray("transports");
@@ -322,6 +332,6 @@ public final class Fixture {
     if (namespaces == null) namespaces = new JSONArray().put("/");
     JSONObject auth = config.optJSONObject("auth");
     for (int i = 0; i < namespaces.length(); i++) f.join(namespaces.getString(i), auth);
-    new CountDownLatch(1).await();
+    return f;
   }
 }
