@@ -174,16 +174,24 @@ static void complete(decoder *d)
     sink += pkt.data.len;
 }
 
-/* One Engine.IO message (text or binary) into the Socket.IO assembler. */
+/* One Engine.IO message (text or binary) into the Socket.IO assembler; a text message in one
+ * step (sio_pkt_assembler_eio_message, which does what sio_eio_packet_decode then
+ * sio_pkt_assembler_text do). */
 static void feed_message(decoder *d, sio_eio_frame frame, const uint8_t *p, size_t n)
 {
     sio_eio_packet ep;
     bool done = false;
-    check(sio_eio_packet_decode(4, frame, p, n, NULL, &ep), "eio decode");
-    if (ep.binary)
-        check(sio_pkt_assembler_binary(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "attach");
-    else
-        check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL), "packet");
+    if (frame == SIO_EIO_FRAME_WS_TEXT && n > 0 && p[0] == '4') {
+        check(sio_pkt_assembler_eio_message(&d->asm_, p, n, &done, NULL), "packet");
+    } else {
+        check(sio_eio_packet_decode(4, frame, p, n, NULL, &ep), "eio decode");
+        if (ep.binary)
+            check(sio_pkt_assembler_binary(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL),
+                  "attach");
+        else
+            check(sio_pkt_assembler_text(&d->asm_, ep.data.ptr, ep.data.len, &done, NULL),
+                  "packet");
+    }
     if (done)
         complete(d);
 }

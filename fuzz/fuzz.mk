@@ -32,7 +32,7 @@ FUZZ_NEEDS_ws_frame    := codec/include/sio/ws.h $(addprefix codec/src/ws_,parse
 FUZZ_NEEDS_ws_close    := $(FUZZ_NEEDS_ws_frame)
 FUZZ_NEEDS_http_head   := codec/include/sio/http.h codec/src/http_request.c codec/src/http_lookup.c $(FUZZ_NEEDS_ws_frame)
 FUZZ_NEEDS_sio_packet  := codec/include/sio/packet.h $(addprefix codec/src/pkt_,decode.c encode.c payload.c assemble.c) $(FUZZ_NEEDS_json)
-FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet)
+FUZZ_NEEDS_sio_attach  := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_eio_packet)
 FUZZ_NEEDS_eio_extras  := $(FUZZ_NEEDS_eio_packet) $(FUZZ_NEEDS_json) $(addprefix codec/src/eio_,open.c jsonp.c form.c webtransport.c)
 FUZZ_NEEDS_server      := $(FUZZ_NEEDS_sio_packet) $(FUZZ_NEEDS_http_head) $(FUZZ_NEEDS_eio_payload) \
                           codec/include/sio/eio_server.h codec/include/sio/sio_server.h

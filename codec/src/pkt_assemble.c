@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pkt_internal.h"
+#include "sio/utf8.h"
 
 sio_err sio_pkt_assembler_init(sio_pkt_assembler *a, const sio_pkt_options *opt, sio_span *slots,
                                size_t slot_cap)
@@ -46,6 +47,8 @@ static sio_err assembler_finish(sio_pkt_assembler *a, bool *complete, size_t *er
     return SIO_OK;
 }
 
+static sio_err assembler_start(sio_pkt_assembler *a, bool *complete, size_t *err_at);
+
 sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t len, bool *complete,
                                size_t *err_at)
 {
@@ -57,6 +60,37 @@ sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t le
     sio_err e = sio_pkt_decode(p, len, &a->opt, &a->pkt, err_at);
     if (e != SIO_OK)
         return assembler_fail(a, e);
+    return assembler_start(a, complete, err_at);
+}
+
+sio_err sio_pkt_assembler_eio_message(sio_pkt_assembler *a, const uint8_t *p, size_t len,
+                                      bool *complete, size_t *err_at)
+{
+    *complete = false;
+    if (!p || len == 0 || p[0] != '4')
+        return SIO_ERR_INVALID_ARGUMENT;
+    sio_pkt pkt;
+    if (a->state != SIO_PKT_ASM_WAITING &&
+        sio_pkt_decode(p + 1, len - 1, &a->opt, &pkt, NULL) == SIO_OK) {
+        /* A packet that decodes is UTF-8 from end to end (its header is ASCII but for the
+         * namespace, which is checked, and its payload is JSON, which is UTF-8), so the
+         * Engine.IO check of the text has nothing left to find. */
+        a->pkt = pkt;
+        a->received = 0;
+        return assembler_start(a, complete, err_at);
+    }
+    /* Anything else takes the two steps, for their error and the state they leave: the
+     * Engine.IO check of the text (its failure leaves the assembler as it was), then the text
+     * into the assembler. */
+    sio_err e = sio_utf8_validate(p + 1, len - 1, NULL);
+    if (e != SIO_OK)
+        return e;
+    return sio_pkt_assembler_text(a, p + 1, len - 1, complete, err_at);
+}
+
+/* A text packet was decoded into a->pkt: complete, or waiting for its attachments. */
+static sio_err assembler_start(sio_pkt_assembler *a, bool *complete, size_t *err_at)
+{
     bool binary = a->pkt.type == SIO_PKT_BINARY_EVENT || a->pkt.type == SIO_PKT_BINARY_ACK;
     if (binary && a->pkt.attachments > a->slot_cap)
         return assembler_fail(a, SIO_ERR_PKT_TOO_MANY_ATTACHMENTS);

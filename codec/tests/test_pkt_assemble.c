@@ -1,6 +1,7 @@
 /* Attachment reconstruction: sequencing errors, placeholder checks at completion, any order of
  * placeholders, and views indexed by num [SIO-PKT-09..12]. */
 #include "check.h"
+#include "sio/eio.h"
 #include "sio/json.h"
 #include "sio/packet.h"
 #include "pkt_internal.h"
@@ -265,6 +266,136 @@ static void test_one_pass_agrees(void)
     }
 }
 
+/* The two steps sio_pkt_assembler_eio_message stands for: the Engine.IO decode of the text, then,
+ * when that succeeds, its data into the assembler. */
+static sio_err eio_then_text(sio_pkt_assembler *a, const uint8_t *p, size_t n, bool *done,
+                             size_t *at)
+{
+    *done = false;
+    if (n == 0 || p[0] != '4')
+        return SIO_ERR_INVALID_ARGUMENT;
+    sio_eio_packet ep;
+    sio_err e = sio_eio_packet_decode(4, SIO_EIO_FRAME_WS_TEXT, p, n, NULL, &ep);
+    if (e != SIO_OK)
+        return e;
+    CHECK(!ep.binary && ep.type == SIO_EIO_MESSAGE);
+    return sio_pkt_assembler_text(a, ep.data.ptr, ep.data.len, done, at);
+}
+
+static bool same_span(sio_span x, sio_span y)
+{
+    return x.ptr == y.ptr && x.len == y.len;
+}
+
+static bool same_assembler(const sio_pkt_assembler *x, const sio_pkt_assembler *y)
+{
+    const sio_pkt *p = &x->pkt, *q = &y->pkt;
+    return x->state == y->state && x->received == y->received && p->type == q->type &&
+           p->attachments == q->attachments && same_span(p->nsp, q->nsp) &&
+           same_span(p->query, q->query) && p->has_id == q->has_id && p->id == q->id &&
+           same_span(p->data, q->data);
+}
+
+/* Brings an assembler to one of three states: idle, waiting for an attachment, or holding a
+ * completed packet. */
+static void prepare(sio_pkt_assembler *a, const sio_pkt_options *opt, int state)
+{
+    static const char *before[] = {NULL, "51-[\"up\",{\"_placeholder\":true,\"num\":0}]",
+                                   "2/chat,7[\"done\"]"};
+    sio_pkt_assembler_init(a, opt, slots, SIO_PKT_MAX_ATTACHMENTS_DEFAULT);
+    bool done;
+    if (before[state])
+        CHECK_ERR(text(a, before[state], &done), SIO_OK);
+}
+
+static int one_step_cases;
+
+/* One text, both ways, from each state, strict and compat: same error, offset, completion and
+ * assembler afterwards (views into the same bytes). */
+static void one_step_agrees(const uint8_t *p, size_t n)
+{
+    for (int compat = 0; compat <= 1; compat++) {
+        sio_pkt_options opt;
+        sio_pkt_options_init(&opt);
+        opt.compat = compat;
+        for (int state = 0; state < 3; state++) {
+            sio_pkt_assembler one, two;
+            prepare(&one, &opt, state);
+            prepare(&two, &opt, state);
+            bool done_one = true, done_two = true;
+            size_t at_one = 12345, at_two = 12345;
+            sio_err e_one = sio_pkt_assembler_eio_message(&one, p, n, &done_one, &at_one);
+            sio_err e_two = eio_then_text(&two, p, n, &done_two, &at_two);
+            CHECK_ERR(e_one, e_two);
+            CHECK_EQ_INT(at_one, at_two);
+            CHECK_EQ_INT(done_one, done_two);
+            CHECK(same_assembler(&one, &two));
+            one_step_cases++;
+        }
+    }
+}
+
+static void test_eio_message_in_one_step(void)
+{
+    static const char *texts[] = {
+        "42[\"a\",1]",
+        "4",
+        "40",
+        "41",
+        "40/admin,",
+        "40/admin?token=1,{\"k\":\"v\"}",
+        "40/n\xC3\xA9,{}",
+        "40/n\xC3,{}",
+        "40/n\xFF",
+        "42[\"\xC3\xA9\"]",
+        "42[\"\xC3\"]",
+        "42[\"\xED\xA0\x80\"]",
+        "42[\"\xF4\x90\x80\x80\"]",
+        "42[\"\xC0\xAF\"]",
+        "42[\"\xE6\x97\xA5\xF0\x9F\x99\x82\"]",
+        "42[1]\xC3",
+        "42\xC3[1]",
+        "42[1,\xC3\xA9]",
+        "43/x,7[\"\xE6\x97\xA5\"]",
+        "43/x,7[\"\xE6\x97\"]",
+        "451-[\"up\",{\"_placeholder\":true,\"num\":0}]",
+        "451-[\"\xC3\",{\"_placeholder\":true,\"num\":0}]",
+        "450-[\"up\"]",
+        "45\xFF-[\"up\"]",
+        "411-[\"up\"]",
+        "44{\"message\":\"\xC3\xA9\"}",
+        "42 [1]",
+        "49",
+        "3probe",
+        "b4AQID",
+        "",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        one_step_agrees((const uint8_t *)texts[i], strlen(texts[i]));
+    one_step_agrees(NULL, 0);
+    /* A text long enough for the vector paths, with a bad byte (or a character cut short, or a
+     * good one) written over it at every place: in the header, the namespace, the payload's
+     * strings and between them. */
+    static const char base[] =
+        "42/chat-room-with-a-long-name,17[\"event\",\"abcdefghijklmnopqrstuvw"
+        "xyz abcdefghijklmnopqrstuvwxyz\",{\"n\":1,\"ok\":true},\"0123456789"
+        "abcdefghij\"]";
+    static const char *bad[] = {"\xFF",         "\xC3",     "\xE6\x97",
+                                "\xED\xA0\x80", "\xC3\xA9", "\xF0\x9F\x99\x82"};
+    uint8_t buf[sizeof base];
+    for (size_t at = 1; at < sizeof base - 1; at++) {
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            size_t k = strlen(bad[b]);
+            if (at + k > sizeof base - 1)
+                continue;
+            memcpy(buf, base, sizeof base - 1);
+            memcpy(buf + at, bad[b], k);
+            one_step_agrees(buf, sizeof base - 1);
+        }
+    }
+    CHECK(one_step_cases > 4000);
+}
+
 int main(void)
 {
     test_plain_packets();
@@ -274,5 +405,6 @@ int main(void)
     test_any_order();
     test_limits_and_compat();
     test_one_pass_agrees();
+    test_eio_message_in_one_step();
     CHECK_DONE();
 }

@@ -7,10 +7,15 @@
  *  - the assembler agrees, message by message (error, completion), with a one-shot model built
  *    from sio_pkt_decode and sio_pkt_check_placeholders over the same sequence;
  *  - a completed packet equals what sio_pkt_decode gives for its text, and its attachments are
- *    exactly the binary messages that followed, in order. */
+ *    exactly the binary messages that followed, in order;
+ *  - each text message, as an Engine.IO message ('4' before it), given to
+ *    sio_pkt_assembler_eio_message and to its two steps (sio_eio_packet_decode, then
+ *    sio_pkt_assembler_text) in two more assemblers: same error, offset, completion and state. */
 #include "sio_check.h"
 
 #include <stdlib.h>
+
+#include "sio/eio.h"
 
 #define MAX_SLOTS 64
 static const uint8_t SEP[4] = {0x00, 0xFF, 'A', 'T'};
@@ -79,6 +84,43 @@ static void check_result(const sio_pkt_assembler *a, const model *m)
                     "sio attach: attachment k is not the k-th binary message");
 }
 
+/* The one-step Engine.IO message and its two steps, side by side. */
+typedef struct eio_pair {
+    sio_pkt_assembler one, two;
+    sio_span one_slots[MAX_SLOTS], two_slots[MAX_SLOTS];
+} eio_pair;
+
+static sio_err eio_then_text(sio_pkt_assembler *a, const uint8_t *p, size_t n, bool *done,
+                             size_t *at)
+{
+    *done = false;
+    sio_eio_packet ep;
+    sio_err e = sio_eio_packet_decode(4, SIO_EIO_FRAME_WS_TEXT, p, n, NULL, &ep);
+    if (e != SIO_OK)
+        return e;
+    return sio_pkt_assembler_text(a, ep.data.ptr, ep.data.len, done, at);
+}
+
+static void eio_pair_message(eio_pair *e, const uint8_t *msg, size_t n, bool binary)
+{
+    bool done_one = false, done_two = false;
+    size_t at_one = 0, at_two = 0;
+    sio_err got, want;
+    if (binary) {
+        got = sio_pkt_assembler_binary(&e->one, msg, n, &done_one, &at_one);
+        want = sio_pkt_assembler_binary(&e->two, msg, n, &done_two, &at_two);
+    } else {
+        got = sio_pkt_assembler_eio_message(&e->one, msg, n, &done_one, &at_one);
+        want = eio_then_text(&e->two, msg, n, &done_two, &at_two);
+    }
+    FUZZ_ASSERT(got == want, "sio attach: Engine.IO message in one step: another error");
+    FUZZ_ASSERT(at_one == at_two, "sio attach: Engine.IO message in one step: another offset");
+    FUZZ_ASSERT(done_one == done_two, "sio attach: Engine.IO message in one step: completion");
+    FUZZ_ASSERT(e->one.state == e->two.state && e->one.received == e->two.received &&
+                    sio_pkt_same(&e->one.pkt, &e->two.pkt),
+                "sio attach: Engine.IO message in one step: another assembler state");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in = {data, size};
@@ -88,6 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sio_span slots[MAX_SLOTS];
     sio_pkt_assembler a;
     FUZZ_ASSERT(sio_pkt_assembler_init(&a, &m.opt, slots, MAX_SLOTS) == SIO_OK,
+                "sio attach: init failed");
+    eio_pair *pair = malloc(sizeof *pair);
+    /* Each text message again with '4' before it, kept while the assemblers view it. */
+    uint8_t *eio_texts = malloc(2 * size + 1), *eio_next = eio_texts;
+    FUZZ_ASSERT(pair && eio_texts, "sio attach: out of memory");
+    FUZZ_ASSERT(sio_pkt_assembler_init(&pair->one, &m.opt, pair->one_slots, MAX_SLOTS) == SIO_OK &&
+                    sio_pkt_assembler_init(&pair->two, &m.opt, pair->two_slots, MAX_SLOTS) ==
+                        SIO_OK,
                 "sio attach: init failed");
     bool reached = false, all_ok = true;
     while (in.n > 0) {
@@ -107,11 +157,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "sio attach: completion differs from the model");
         if (got == SIO_OK && done)
             check_result(&a, &m);
+        if (binary) {
+            eio_pair_message(pair, msg, mlen, true);
+        } else {
+            eio_next[0] = '4';
+            memcpy(eio_next + 1, msg, mlen);
+            eio_pair_message(pair, eio_next, mlen + 1, false);
+            eio_next += mlen + 1;
+        }
         size_t step = len + (len < in.n ? sizeof SEP : 0);
         in.p += step;
         in.n -= step;
     }
     if (reached)
         fuzz_reached(all_ok && !m.waiting);
+    free(eio_texts);
+    free(pair);
     return 0;
 }

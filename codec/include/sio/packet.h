@@ -173,6 +173,16 @@ SIO_API sio_err sio_pkt_assembler_init(sio_pkt_assembler *a, const sio_pkt_optio
 /* One text message; *complete tells whether a packet is ready. */
 SIO_API sio_err sio_pkt_assembler_text(sio_pkt_assembler *a, const uint8_t *p, size_t len,
                                        bool *complete, size_t *err_at);
+/* One Engine.IO v4 message packet given as its text, '4' and then the Socket.IO packet, as a
+ * WebSocket text frame carries it: the same error, offset, completion and assembler state as
+ * sio_eio_packet_decode (protocol 4) of the text followed by sio_pkt_assembler_text of its data,
+ * but the text is checked for UTF-8 once, not twice: a Socket.IO packet that decodes is UTF-8
+ * throughout (its namespace is checked, its payload is JSON), so only a text that does not
+ * decode takes the separate Engine.IO check. An Engine.IO error (the text is not UTF-8) leaves
+ * the assembler as it was and *err_at untouched. SIO_ERR_INVALID_ARGUMENT for a text that does
+ * not start with '4' (the other Engine.IO packets carry no Socket.IO packet). */
+SIO_API sio_err sio_pkt_assembler_eio_message(sio_pkt_assembler *a, const uint8_t *p, size_t len,
+                                              bool *complete, size_t *err_at);
 /* One binary message; *complete tells whether the packet is ready. */
 SIO_API sio_err sio_pkt_assembler_binary(sio_pkt_assembler *a, const uint8_t *p, size_t len,
                                          bool *complete, size_t *err_at);
