@@ -251,27 +251,42 @@ static void decode_record(decoder *d, const record *r, uint8_t *copy)
 
 /* ------------------------------------------------------------------ encode */
 
+/* What an encode produced: `ntext` bytes at `text`, in the output buffer, then `natt` binary
+ * messages. An Engine.IO v4 binary message over WebSocket is the attachment's bytes
+ * unchanged, so they are handed on by reference, as Node's and python-engineio's encoders hand on
+ * the Buffer or bytes they were given: copying them would be the socket writer's work, not the
+ * encoder's. */
+typedef struct wire {
+    const uint8_t *text;
+    size_t ntext;
+    const sio_span *att;
+    uint32_t natt;
+} wire;
+
+static size_t wire_bytes(const wire *w)
+{
+    size_t n = w->ntext;
+    for (uint32_t k = 0; k < w->natt; k++)
+        n += w->att[k].len;
+    return n;
+}
+
 /* Socket.IO packet -> Engine.IO text message (and raw binary messages for attachments), as a
  * server writes it to a WebSocket: the message in one call (sio_pkt_encode_eio_message, which
- * writes what sio_pkt_encode then sio_eio_packet_encode write). Returns the bytes written at
- * `out`, which uses no more than cap / 2. */
-static size_t encode_packet(const dpkt *dp, uint8_t *out, size_t cap)
+ * writes what sio_pkt_encode then sio_eio_packet_encode write). The text goes to `out`, using
+ * no more than cap / 2. */
+static void encode_packet(const dpkt *dp, uint8_t *out, size_t cap, wire *w)
 {
     sio_pkt pkt = dp->pkt;
     pkt.attachments = dp->natt;
-    size_t w = 0, total = 0;
-    check(sio_pkt_encode_eio_message(&pkt, NULL, out, cap / 2, &total), "packet encode");
-    for (uint32_t k = 0; k < dp->natt; k++) {
-        check(sio_eio_packet_encode(4, SIO_EIO_MESSAGE, SIO_EIO_ENC_BINARY, dp->att[k].ptr,
-                                    dp->att[k].len, out + total, cap / 2 - total, &w),
-              "eio binary encode");
-        total += w;
-    }
-    return total;
+    check(sio_pkt_encode_eio_message(&pkt, NULL, out, cap / 2, &w->ntext), "packet encode");
+    w->text = out;
+    w->att = dp->att;
+    w->natt = dp->natt;
 }
 
 /* Polling: every packet's text and attachments become records of one v4 payload. */
-static size_t encode_polling(const record *r, uint8_t *out, size_t cap)
+static void encode_polling(const record *r, uint8_t *out, size_t cap, wire *wr)
 {
     sio_eio_packet eps[64 * (1 + MAX_ATT)];
     size_t n = 0, used = 0, w = 0;
@@ -286,29 +301,34 @@ static size_t encode_polling(const record *r, uint8_t *out, size_t cap)
             eps[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, r->decoded[i].att[k]};
     }
     check(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, eps, n, out, cap / 2, &w), "payload encode");
-    return w;
+    *wr = (wire){.text = out, .ntext = w};
 }
 
-/* WebSocket: the Engine.IO message in one unmasked text frame (servers do not mask). */
-static size_t encode_ws(const record *r, uint8_t *out, size_t cap)
+/* WebSocket: the Engine.IO message in one unmasked text frame (servers do not mask). The
+ * message is written once, SIO_WS_MAX_HEADER bytes in, and its header just before it, as a
+ * server that knows the header's largest size writes a frame without copying the message. */
+static void encode_ws(const record *r, uint8_t *out, size_t cap, wire *w)
 {
-    uint8_t *stage = out + cap / 2;
-    size_t n = encode_packet(&r->decoded[0], stage, cap / 2);
-    sio_ws_frame_header h = {0};
-    h.fin = true;
-    h.opcode = SIO_WS_OP_TEXT;
-    size_t w = 0;
-    check(sio_ws_frame_encode(&h, stage, n, out, cap / 2, &w), "frame encode");
-    return w;
+    encode_packet(&r->decoded[0], out + SIO_WS_MAX_HEADER, cap - 2 * SIO_WS_MAX_HEADER, w);
+    sio_ws_frame_header h = {.payload_len = w->ntext, .fin = true, .opcode = SIO_WS_OP_TEXT};
+    uint8_t header[SIO_WS_MAX_HEADER];
+    size_t hn = 0;
+    check(sio_ws_header_encode(&h, header, sizeof header, &hn), "frame header encode");
+    uint8_t *frame = out + SIO_WS_MAX_HEADER - hn;
+    memcpy(frame, header, hn);
+    w->text = frame;
+    w->ntext += hn;
 }
 
-static size_t encode_record(const record *r)
+static size_t encode_record(const record *r, wire *w)
 {
     if (r->category == CAT_POLLING)
-        return encode_polling(r, scratch, scratch_cap);
-    if (r->category == CAT_WS)
-        return encode_ws(r, scratch, scratch_cap);
-    return encode_packet(&r->decoded[0], scratch, scratch_cap);
+        encode_polling(r, scratch, scratch_cap, w);
+    else if (r->category == CAT_WS)
+        encode_ws(r, scratch, scratch_cap, w);
+    else
+        encode_packet(&r->decoded[0], scratch, scratch_cap, w);
+    return wire_bytes(w);
 }
 
 /* ------------------------------------------------------------------ passes and timing */
@@ -333,8 +353,9 @@ static void decode_pass(const group *g)
 
 static void encode_pass(const group *g)
 {
+    wire w;
     for (size_t i = 0; i < g->n; i++)
-        sink += encode_record(g->recs[i]);
+        sink += encode_record(g->recs[i], &w);
 }
 
 /* ------------------------------------------------------------------ floors
@@ -446,12 +467,13 @@ static size_t frame_payload(const uint8_t *f, size_t n, sio_ws_role role, uint8_
  * same work on the same bytes. */
 static bool roundtrip_identical(const record *r)
 {
-    size_t n = encode_record(r);
+    wire w;
+    size_t n = encode_record(r, &w);
     uint8_t *want = scratch + scratch_cap / 2; /* encode_record only uses the lower half */
     size_t wn = 0;
     if (r->category == CAT_WS) {
         uint8_t *got = malloc(n);
-        size_t gn = frame_payload(scratch, n, SIO_WS_ROLE_CLIENT, got);
+        size_t gn = frame_payload(w.text, n, SIO_WS_ROLE_CLIENT, got);
         wn = frame_payload(r->parts[0].data, r->parts[0].len, SIO_WS_ROLE_SERVER, want);
         bool same = gn == wn && gn > 0 && memcmp(got, want, gn) == 0;
         free(got);
@@ -461,7 +483,12 @@ static bool roundtrip_identical(const record *r)
         memcpy(want + wn, r->parts[j].data, r->parts[j].len);
         wn += r->parts[j].len;
     }
-    return n == wn && memcmp(scratch, want, n) == 0;
+    if (n != wn || memcmp(w.text, want, w.ntext) != 0)
+        return false;
+    for (uint32_t k = 0, at = (uint32_t)w.ntext; k < w.natt; at += (uint32_t)w.att[k++].len)
+        if (memcmp(w.att[k].ptr, want + at, w.att[k].len) != 0)
+            return false;
+    return true;
 }
 
 /* Decodes every record once, keeping the packets the encode pass starts from; returns the

@@ -88,7 +88,10 @@ function makeDecodeOne(category, sink) {
 }
 
 // Socket.IO packet -> Engine.IO wire messages, as socket.emit does it (encode callbacks
-// of engine.io-parser run synchronously for strings and Buffers in Node).
+// of engine.io-parser run synchronously for strings and Buffers in Node). Every encode ends
+// at wire bytes, as the C encoder's does: a text message is a JS string until Buffer.from
+// writes it as UTF-8 (ws does that in send() before it frames it; decode starts from the
+// bytes in the same way). Binary messages are Buffers already and are handed on as they are.
 const encoder = new sioParser.Encoder();
 const BASE_TYPE = { 5: 2, 6: 3 };
 
@@ -97,7 +100,9 @@ function encodeToEio(packet) {
   if (packet.id !== undefined) fresh.id = packet.id;
   const out = [];
   for (const part of encoder.encode(fresh)) {
-    eioParser.encodePacket({ type: "message", data: part }, true, (enc) => out.push(enc));
+    eioParser.encodePacket({ type: "message", data: part }, true, (enc) =>
+      out.push(typeof enc === "string" ? Buffer.from(enc) : enc),
+    );
   }
   return out;
 }
@@ -113,12 +118,12 @@ function makeEncodeOne(category) {
       }
       let body;
       eioParser.encodePayload(eio, (enc) => (body = enc));
-      return body;
+      return Buffer.from(body);
     };
   }
   if (category === "ws_frame") {
     const opts = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false };
-    return (packets) => Sender.frame(Buffer.from(encodeToEio(packets[0])[0]), opts);
+    return (packets) => Sender.frame(encodeToEio(packets[0])[0], opts);
   }
   return (packets) => encodeToEio(packets[0]);
 }

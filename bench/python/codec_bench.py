@@ -85,8 +85,8 @@ def decode_record(rec: Record) -> list[sio_packet.Packet]:
     return [decode_message(text, [blob for kind, blob in rec.parts[1:] if kind == BINARY])]
 
 
-def encode_packet(p: sio_packet.Packet) -> list[str | bytes]:
-    """Socket.IO packet to Engine.IO wire messages (text first, then attachments)."""
+def encode_packet_parts(p: sio_packet.Packet) -> list[str | bytes]:
+    """Socket.IO packet to Engine.IO messages (text first, then attachments)."""
     base = {sio_packet.BINARY_EVENT: sio_packet.EVENT, sio_packet.BINARY_ACK: sio_packet.ACK}
     fresh = sio_packet.Packet(base.get(p.packet_type, p.packet_type), data=p.data, namespace=p.namespace, id=p.id)
     enc = fresh.encode()
@@ -94,7 +94,14 @@ def encode_packet(p: sio_packet.Packet) -> list[str | bytes]:
     return [eio_packet.Packet(eio_packet.MESSAGE, data=part).encode() for part in parts]
 
 
-def encode_polling(pkts: list[sio_packet.Packet]) -> str:
+def encode_packet(p: sio_packet.Packet) -> list[bytes]:
+    """Socket.IO packet to Engine.IO wire messages. Every encode ends at wire bytes, as the C
+    encoder's does: a text message is a str until it is written as UTF-8 (decode starts from the
+    bytes in the same way); binary messages are bytes already and are handed on as they are."""
+    return [part.encode() if isinstance(part, str) else part for part in encode_packet_parts(p)]
+
+
+def encode_polling(pkts: list[sio_packet.Packet]) -> bytes:
     eio: list[eio_packet.Packet] = []
     base = {sio_packet.BINARY_EVENT: sio_packet.EVENT, sio_packet.BINARY_ACK: sio_packet.ACK}
     for p in pkts:
@@ -103,11 +110,11 @@ def encode_polling(pkts: list[sio_packet.Packet]) -> str:
         ).encode()
         for part in enc if isinstance(enc, list) else [enc]:
             eio.append(eio_packet.Packet(eio_packet.MESSAGE, data=part))
-    return eio_payload.Payload(packets=eio).encode()
+    return eio_payload.Payload(packets=eio).encode().encode()
 
 
 def encode_ws(p: sio_packet.Packet) -> bytes:
-    text = encode_packet(p)[0]
+    text = encode_packet_parts(p)[0]
     assert isinstance(text, str)
     return bytes(SERVER_WS.send_data(text, fin=True))
 
