@@ -1,5 +1,7 @@
 /* Engine.IO polling payload encoders: v4 (0x1E-joined), v3 text (length-prefixed in UTF-16
  * code units) and v3 XHR2 (binary framing). */
+#include <string.h>
+
 #include "eio_internal.h"
 #include "sio/base64.h"
 #include "sio/utf8.h"
@@ -13,10 +15,15 @@ static sio_err check_packet(int protocol, const sio_eio_packet *pkt)
         return SIO_ERR_INVALID_ARGUMENT;
     if (protocol == 4 && pkt->binary && pkt->type != SIO_EIO_MESSAGE)
         return SIO_ERR_INVALID_ARGUMENT;
-    /* Text, and base64 text copied as is, must be UTF-8 (v3 lengths count its characters). */
-    if (!pkt->binary || pkt->base64)
-        return sio_utf8_validate(pkt->data.ptr, pkt->data.len, NULL);
-    return SIO_OK;
+    if (pkt->binary && !pkt->base64)
+        return SIO_OK;
+    /* Text, and base64 text copied as is, must be UTF-8 (v3 lengths count its characters); in v4
+     * it must not hold the separator, or the record would come back as two. */
+    sio_err rc = sio_utf8_validate(pkt->data.ptr, pkt->data.len, NULL);
+    if (rc == SIO_OK && protocol == 4 && pkt->data.len &&
+        memchr(pkt->data.ptr, EIO_SEPARATOR, pkt->data.len))
+        rc = SIO_ERR_EIO_SEPARATOR_IN_TEXT;
+    return rc;
 }
 
 sio_err sio__eio_text_record_size(int protocol, const sio_eio_packet *pkt, size_t *bytes,

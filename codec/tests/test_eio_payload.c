@@ -234,6 +234,41 @@ static void test_xhr2(void)
               SIO_ERR_EIO_EMPTY_PACKET);
 }
 
+/* v4 joins records with 0x1E, so a text (or base64 text given as is) holding it would come back
+ * as two records: "0/a<1E>b," (a CONNECT to the namespace "/a<1E>b", which a Socket.IO packet
+ * may name) came back as "40/a" and a base64 record "b,", which strict decoding refuses. The
+ * separator is refused at the start, in the middle and at the end, and when it stands alone;
+ * the v3 formats, which frame records by length, carry it. */
+static void test_encode_separator(void)
+{
+    static const char *const texts[] = {"0/a\036b,", "\036abc", "abc\036", "\036"};
+    uint8_t out[64];
+    size_t n = 99;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        sio_span data = {(const uint8_t *)texts[i], strlen(texts[i])};
+        sio_eio_packet text = {SIO_EIO_MESSAGE, false, false, data};
+        sio_eio_packet b64 = {SIO_EIO_MESSAGE, true, true, data};
+        sio_eio_packet ok = {SIO_EIO_MESSAGE, false, false, {(const uint8_t *)"ok", 2}};
+        sio_eio_packet after[2] = {ok, text};
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &text, 1, out, sizeof out, &n),
+                  SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+        CHECK_EQ_INT(n, 0);
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &text, 1, NULL, 0, &n),
+                  SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, after, 2, out, sizeof out, &n),
+                  SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, &b64, 1, out, sizeof out, &n),
+                  SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_TEXT, &text, 1, out, sizeof out, &n),
+                  SIO_OK);
+        size_t count = 0;
+        CHECK_ERR(sio_eio_payload_validate(SIO_EIO_PAYLOAD_V3_TEXT, out, n, NULL, &count), SIO_OK);
+        CHECK_EQ_INT(count, 1);
+        CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, &text, 1, out, sizeof out, &n),
+                  SIO_OK);
+    }
+}
+
 static void test_encode(void)
 {
     uint8_t out[64];
@@ -279,6 +314,7 @@ static void test_encode(void)
     CHECK_STR(out, n, "bAQID");
     CHECK_ERR(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V3_BINARY, &pre, 1, out, sizeof out, &n),
               SIO_ERR_INVALID_ARGUMENT);
+    test_encode_separator();
 }
 
 static void test_limits_and_edges(void)

@@ -163,7 +163,9 @@ SIO_API sio_err sio_eio_payload_validate(sio_eio_payload_format format, const ui
 /* Encodes packets (see sio_eio_packet for how binary data is given). Binary packets are written
  * as base64 records in the text formats and as type byte + bytes in the XHR2 format, which needs
  * raw bytes (base64 = true there is SIO_ERR_INVALID_ARGUMENT). An empty list is
- * SIO_ERR_INVALID_ARGUMENT in v4 and XHR2 (an empty body does not decode) and '0:' in v3 text. */
+ * SIO_ERR_INVALID_ARGUMENT in v4 and XHR2 (an empty body does not decode) and '0:' in v3 text.
+ * Text, and base64 text given as is, must be UTF-8 (SIO_ERR_UTF8_*); in v4, whose records are
+ * joined by 0x1E, it must not hold that byte (SIO_ERR_EIO_SEPARATOR_IN_TEXT). */
 SIO_API sio_err sio_eio_payload_encode(sio_eio_payload_format format, const sio_eio_packet *pkts,
                                        size_t count, uint8_t *out, size_t cap, size_t *written);
 
