@@ -343,6 +343,56 @@ static void ph_member(ph_walk *w, const uint8_t *p, size_t n, size_t name, size_
     l->num_len = end - v;
 }
 
+/* The next string, bracket or backslash, and the end of a string, as sio__json_find_structure
+ * and sio__json_skip_string find them. In a short text (an event's payload of a few hundred
+ * bytes) the first PH_NEAR bytes are looked at one by one: the next quote or bracket is most
+ * often a few bytes away, where a vector search would cost its set-up for each token; past them
+ * the vector search takes over. Long texts take the vector search at once: with one byte at a
+ * time the branch on each byte costs more than the set-ups it saves (the 1 MB binary event:
+ * 3% fewer instructions, 20% more time). */
+#define PH_NEAR       16
+#define PH_SHORT_TEXT 512
+
+/* The bytes the walk stops at: in a string its quote and backslash (PH_IN_STRING); between
+ * tokens also the brackets. */
+enum { PH_IN_STRING = 1, PH_BETWEEN = 2 };
+static const uint8_t ph_stop[256] = {
+    ['"'] = PH_IN_STRING | PH_BETWEEN,
+    ['\\'] = PH_IN_STRING | PH_BETWEEN,
+    ['['] = PH_BETWEEN,
+    [']'] = PH_BETWEEN,
+    ['{'] = PH_BETWEEN,
+    ['}'] = PH_BETWEEN,
+};
+
+static size_t ph_next_structure(const uint8_t *p, size_t n, size_t i)
+{
+    if (n > PH_SHORT_TEXT)
+        return sio__json_find_structure(p, n, i);
+    size_t near = n - i < PH_NEAR ? n : i + PH_NEAR;
+    for (; i < near; i++)
+        if (ph_stop[p[i]] & PH_BETWEEN)
+            return i;
+    return i < n ? sio__json_find_structure(p, n, i) : n;
+}
+
+/* `open` is the opening quote; a string longer than PH_NEAR bytes is searched again from it by
+ * the vector search. */
+static size_t ph_skip_string(const uint8_t *p, size_t n, size_t open)
+{
+    if (n > PH_SHORT_TEXT)
+        return sio__json_skip_string(p, n, open);
+    size_t i = open + 1, near = n - i < PH_NEAR ? n : i + PH_NEAR;
+    for (; i < near; i++) {
+        if (!(ph_stop[p[i]] & PH_IN_STRING))
+            continue;
+        if (p[i] == '"')
+            return i + 1;
+        i++; /* the byte a backslash escapes */
+    }
+    return i < n ? sio__json_skip_string(p, n, open) : n;
+}
+
 /* Goes from one string or bracket to the next (the scanners skip everything between), so the
  * numbers, literals and punctuation in between cost nothing: in validated text a string is a
  * member name exactly when ':' follows it, and then its value follows the ':'. Returns false
@@ -350,10 +400,10 @@ static void ph_member(ph_walk *w, const uint8_t *p, size_t n, size_t name, size_
 static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    while ((i = sio__json_find_structure(p, n, i)) < n) {
+    while ((i = ph_next_structure(p, n, i)) < n) {
         uint8_t c = p[i];
         if (c == '"') {
-            size_t end = sio__json_skip_string(p, n, i);
+            size_t end = ph_skip_string(p, n, i);
             size_t colon = sio__json_skip_ws(p, n, end);
             if (w->top >= 0 && colon < n && p[colon] == ':')
                 ph_member(w, p, n, i, end, sio__json_skip_ws(p, n, colon + 1));

@@ -396,6 +396,51 @@ static void test_eio_message_in_one_step(void)
     CHECK(one_step_cases > 4000);
 }
 
+/* ["x…x", {placeholder 1}]: `len` x's in the string, an escape (\" or \\) before the x at `at`
+ * (none when at == len), `gap` spaces after the string. */
+static void near_case(char *buf, size_t len, size_t at, bool quote, size_t gap)
+{
+    size_t n = 0;
+    buf[n++] = '[';
+    buf[n++] = '"';
+    for (size_t k = 0; k < len; k++) {
+        if (k == at) {
+            buf[n++] = '\\';
+            buf[n++] = quote ? '"' : '\\';
+        }
+        buf[n++] = 'x';
+    }
+    buf[n++] = '"';
+    for (size_t k = 0; k < gap; k++)
+        buf[n++] = ' ';
+    strcpy(buf + n, ",{\"_placeholder\":true,\"num\":1}]");
+}
+
+/* The walk looks at the first 16 bytes after a token one by one in texts of up to 512 bytes, and
+ * leaves the rest to the vector searches: strings of every length around that, with an escaped
+ * quote or backslash at every place in them, followed by every number of spaces up to 20 before
+ * the next bracket; then texts of 500 to 520 bytes, one placeholder near the end. */
+static void test_one_pass_near_and_far(void)
+{
+    char buf[1200];
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t at = 0; at <= len; at++)
+            for (int quote = 0; quote < 2; quote++)
+                for (size_t gap = 0; gap <= 20; gap++) {
+                    near_case(buf, len, at, quote, gap);
+                    same_verdict(buf, 1);
+                    same_verdict(buf, 2);
+                }
+    const char *tail = ",{\"_placeholder\":true,\"num\":1}]";
+    for (size_t total = 500; total <= 520; total++) {
+        size_t fill = total - strlen(tail) - 3; /* the bracket and two quotes */
+        size_t n = (size_t)sprintf(buf, "[\"%*s\"%s", (int)fill, "", tail);
+        CHECK_EQ_INT(n, total);
+        same_verdict(buf, 1);
+        same_verdict(buf, 2);
+    }
+}
+
 int main(void)
 {
     test_plain_packets();
@@ -406,5 +451,6 @@ int main(void)
     test_limits_and_compat();
     test_one_pass_agrees();
     test_eio_message_in_one_step();
+    test_one_pass_near_and_far();
     CHECK_DONE();
 }
