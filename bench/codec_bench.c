@@ -52,6 +52,10 @@ typedef struct record {
     part parts[MAX_PARTS];
     dpkt *decoded;
     size_t ndecoded;
+    /* polling: the decoded packets as one list, and their attachments as another, in order */
+    sio_pkt *pkt_list;
+    sio_span *att_list;
+    size_t natt_list;
 } record;
 
 typedef struct timing {
@@ -285,23 +289,32 @@ static void encode_packet(const dpkt *dp, uint8_t *out, size_t cap, wire *w)
     w->natt = dp->natt;
 }
 
-/* Polling: every packet's text and attachments become records of one v4 payload. */
+/* Polling: every packet's text and attachments become records of one v4 payload, written in one
+ * call (sio_pkt_encode_eio_payload, which writes what sio_pkt_encode of each packet then
+ * sio_eio_payload_encode write) from the record's packet list, as Node's and Python's encoders
+ * start from their lists of decoded packets. */
 static void encode_polling(const record *r, uint8_t *out, size_t cap, wire *wr)
 {
-    sio_eio_packet eps[64 * (1 + MAX_ATT)];
-    size_t n = 0, used = 0, w = 0;
-    uint8_t *stage = out + cap / 2;
-    for (size_t i = 0; i < r->ndecoded; i++) {
-        sio_pkt pkt = r->decoded[i].pkt;
-        pkt.attachments = r->decoded[i].natt;
-        check(sio_pkt_encode(&pkt, NULL, stage + used, cap / 2 - used, &w), "packet encode");
-        eps[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, false, false, sio_span_of(stage + used, w)};
-        used += w;
-        for (uint32_t k = 0; k < r->decoded[i].natt; k++)
-            eps[n++] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, r->decoded[i].att[k]};
-    }
-    check(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, eps, n, out, cap / 2, &w), "payload encode");
+    size_t w = 0;
+    check(sio_pkt_encode_eio_payload(r->pkt_list, r->ndecoded, r->att_list, r->natt_list, NULL, out,
+                                     cap / 2, &w),
+          "payload encode");
     *wr = (wire){.text = out, .ntext = w};
+}
+
+/* The list encode_polling starts from, made once with the decoded packets. */
+static void make_polling_lists(record *r)
+{
+    r->pkt_list = calloc(r->ndecoded + 1, sizeof *r->pkt_list);
+    r->att_list = calloc(r->ndecoded * MAX_ATT + 1, sizeof *r->att_list);
+    if (r->pkt_list == NULL || r->att_list == NULL)
+        die("out of memory");
+    for (size_t i = 0; i < r->ndecoded; i++) {
+        r->pkt_list[i] = r->decoded[i].pkt;
+        r->pkt_list[i].attachments = r->decoded[i].natt;
+        for (uint32_t k = 0; k < r->decoded[i].natt; k++)
+            r->att_list[r->natt_list++] = r->decoded[i].att[k];
+    }
 }
 
 /* WebSocket: the Engine.IO message in one unmasked text frame (servers do not mask). The
@@ -511,6 +524,8 @@ static size_t predecode(group *g, uint8_t *bin)
         r->ndecoded = d.nout;
         if (r->ndecoded != r->packets)
             die("decoded packet count differs from the input file");
+        if (r->category == CAT_POLLING)
+            make_polling_lists(r);
         g->identical += roundtrip_identical(r);
     }
     return d.bin_used;

@@ -27,10 +27,70 @@ static sio_pkt make(int type, const char *nsp, long long id, unsigned attachment
     return p;
 }
 
+/* Attachments for the payload encoder: attachment k of a list is k % 5 bytes long, so every base64
+ * remainder and the empty attachment come up. */
+#define MAX_LIST_ATTACHMENTS 256
+static const uint8_t attachment_bytes[4] = {0xFB, 0xFF, 0x00, 0x3E};
+
+/* Fills att and returns how many; false past MAX_LIST_ATTACHMENTS (the attachment counts of up to
+ * 100,000 that test_encoded_len_digits writes). */
+static bool list_attachments(const sio_pkt *pkts, size_t count, sio_span *att, size_t *natt)
+{
+    *natt = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (pkts[i].attachments > MAX_LIST_ATTACHMENTS - *natt)
+            return false;
+        for (uint32_t k = 0; k < pkts[i].attachments; k++, ++*natt)
+            att[*natt] = sio_span_of(*natt % 5 ? attachment_bytes : NULL, *natt % 5);
+    }
+    return true;
+}
+
+/* The payload encoder gives what sio_pkt_encode of each packet then sio_eio_payload_encode (v4)
+ * of the texts and attachments give: the same error, or the same bytes, with the same sizing
+ * answers. */
+static void check_eio_payload(const sio_pkt *pkts, size_t count, const sio_pkt_options *opt)
+{
+    static sio_span att[MAX_LIST_ATTACHMENTS];
+    static sio_eio_packet recs[64 + MAX_LIST_ATTACHMENTS];
+    static uint8_t texts[4096], two[8192], one[8192];
+    size_t natt = 0, nrec = 0, used = 0, a = 0, twon = 0;
+    if (!list_attachments(pkts, count, att, &natt))
+        return;
+    sio_err want = SIO_OK;
+    for (size_t i = 0; i < count && want == SIO_OK; i++) {
+        size_t tn = 0;
+        want = sio_pkt_encode(&pkts[i], opt, texts + used, sizeof texts - used, &tn);
+        recs[nrec++] = (sio_eio_packet){SIO_EIO_MESSAGE, false, false, {texts + used, tn}};
+        used += tn;
+        for (uint32_t k = 0; k < pkts[i].attachments; k++)
+            recs[nrec++] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, att[a++]};
+    }
+    if (want == SIO_OK)
+        want = sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, recs, nrec, two, sizeof two, &twon);
+    size_t onen = 0, n = 0;
+    sio_err got = sio_pkt_encode_eio_payload(pkts, count, att, natt, opt, one, sizeof one, &onen);
+    CHECK_ERR(got, want);
+    if (want != SIO_OK || got != SIO_OK)
+        return;
+    CHECK_MEM(one, onen, two, twon);
+    CHECK_ERR(sio_pkt_encode_eio_payload(pkts, count, att, natt, opt, NULL, 0, &n),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, onen);
+    CHECK_ERR(sio_pkt_encode_eio_payload(pkts, count, att, natt, opt, one, onen - 1, &n),
+              SIO_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(n, onen);
+    memset(one, 0, sizeof one);
+    CHECK_ERR(sio_pkt_encode_eio_payload(pkts, count, att, natt, opt, one, onen, &n), SIO_OK);
+    CHECK_MEM(one, n, two, twon);
+}
+
 /* The Engine.IO message encoder gives what the two encoders give one after the other: the same
- * error, or the same bytes (also under Engine.IO v3), with the same sizing answers. */
+ * error, or the same bytes (also under Engine.IO v3), with the same sizing answers. The packet
+ * alone as a polling payload is checked too. */
 static void check_eio_message(const sio_pkt *p, const sio_pkt_options *opt)
 {
+    check_eio_payload(p, 1, opt);
     uint8_t text[512], two[512], one[512];
     size_t tn = 0, twon = 0, onen = 0, v3n = 0;
     sio_err want = sio_pkt_encode(p, opt, text, sizeof text, &tn);
@@ -255,6 +315,82 @@ static void test_eio_message_query(void)
     }
 }
 
+/* Lists of packets as one polling payload: every prefix and rotation of a mixed list (namespaces,
+ * ack ids, a binary event with two attachments, an ack, a CONNECT with auth); the first refused
+ * packet's own error before any record's; 0x1E in a namespace or a query, and after a query that
+ * is not UTF-8; the arguments. */
+static void test_eio_payload(void)
+{
+    const sio_pkt list[] = {
+        make(2, "/", -1, 0, "[\"hello\"]"),
+        make(2, "/chat", 42, 0, "[\"a\",1]"),
+        make(2, "/", 7, 2,
+             "[\"up\",{\"_placeholder\":true,\"num\":1},{\"_placeholder\":true,\"num\":0}]"),
+        make(3, "/chat", 7, 0, "[]"),
+        make(0, "/admin", -1, 0, "{\"token\":\"\xC3\xA9\"}"),
+        make(1, "/admin", -1, 0, NULL),
+    };
+    enum { N = sizeof list / sizeof list[0] };
+    sio_pkt rot[N];
+    for (size_t len = 1; len <= N; len++)
+        for (size_t first = 0; first < N; first++) {
+            for (size_t k = 0; k < len; k++)
+                rot[k] = list[(first + k) % N];
+            check_eio_payload(rot, len, NULL);
+        }
+    sio_pkt sep_nsp = make(0, "/a\036b", -1, 0, NULL), refused = make(2, "/", -1, 0, "[\"a\",]");
+    sio_pkt two[2] = {list[0], sep_nsp};
+    uint8_t out[256];
+    size_t n = 99;
+    CHECK_ERR(sio_pkt_encode_eio_payload(two, 2, NULL, 0, NULL, out, sizeof out, &n),
+              SIO_ERR_EIO_SEPARATOR_IN_TEXT);
+    CHECK_EQ_INT(n, 0);
+    check_eio_payload(two, 2, NULL);
+    two[0] = sep_nsp; /* the packet's own error comes first, as sio_pkt_encode meets it first */
+    two[1] = refused;
+    CHECK_ERR(sio_pkt_encode_eio_payload(two, 2, NULL, 0, NULL, out, sizeof out, &n),
+              SIO_ERR_JSON_SYNTAX);
+    check_eio_payload(two, 2, NULL);
+    sio_pkt_options v4;
+    sio_pkt_options_init(&v4);
+    v4.protocol = 4;
+    static const char *const queries[] = {"t=\036", "\036", "t=1&u=\036x", "t=\xC3&u=\036"};
+    static const sio_err want[] = {SIO_ERR_EIO_SEPARATOR_IN_TEXT, SIO_ERR_EIO_SEPARATOR_IN_TEXT,
+                                   SIO_ERR_EIO_SEPARATOR_IN_TEXT, SIO_ERR_UTF8_INVALID};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        sio_pkt q = make(0, "/admin", -1, 0, "{}");
+        q.query = S(queries[i]);
+        CHECK_ERR(sio_pkt_encode_eio_payload(&q, 1, NULL, 0, &v4, out, sizeof out, &n), want[i]);
+        check_eio_payload(&q, 1, &v4);
+    }
+    /* Arguments: no packets, attachments that do not add up, a missing list or span, no *written. */
+    sio_span att[2] = {S("ab"), S("c")};
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 0, NULL, 0, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 3, att, 1, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 2, att, 1, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 3, NULL, 2, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(sio_pkt_encode_eio_payload(NULL, 1, NULL, 0, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    att[1] = sio_span_of(NULL, 1);
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 3, att, 2, NULL, out, sizeof out, &n),
+              SIO_ERR_INVALID_ARGUMENT);
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 1, NULL, 0, NULL, out, sizeof out, NULL),
+              SIO_ERR_INVALID_ARGUMENT);
+    att[1] = S("c");
+    CHECK_ERR(sio_pkt_encode_eio_payload(list, 3, att, 2, NULL, out, sizeof out, &n), SIO_OK);
+    CHECK_STR(out, n,
+              "42[\"hello\"]\x1e"
+              "42/chat,42[\"a\",1]\x1e"
+              "452-7[\"up\",{\"_placeholder\":true,\"num\":1},{\"_placeholder\":true,\"num\":0}]"
+              "\x1e"
+              "bYWI=\x1e"
+              "bYw==");
+}
+
 static void test_sizing(void)
 {
     sio_pkt p = make(2, "/chat", 42, 0, "[\"hello\",\"world\"]");
@@ -368,6 +504,7 @@ int main(void)
     test_refusals();
     test_sizing();
     test_eio_message_query();
+    test_eio_payload();
     test_writer_to_packet();
     test_encoded_len_digits();
     test_encode_alloc();

@@ -1,10 +1,12 @@
-/* Fuzz target: one Socket.IO packet (sio_pkt_decode, sio_pkt_encode and
- * sio_pkt_encode_eio_message), protocol v5 and v4, strict and compat.
+/* Fuzz target: one Socket.IO packet (sio_pkt_decode, sio_pkt_encode, sio_pkt_encode_eio_message
+ * and sio_pkt_encode_eio_payload), protocol v5 and v4, strict and compat.
  *
  * Input: byte 0 = options (common/sio_check.h), then the packet text (the Engine.IO message
  * data, without its "4"). Oracles:
  *  - the Engine.IO message encoder writes "4" and the packet encoder's text, or refuses with
  *    the error the Engine.IO packet encoder gives that text;
+ *  - the polling payload encoder writes, or refuses, what the Engine.IO v4 payload encoder does
+ *    with that text and the packet's attachments (made up);
  *  - decode -> encode -> decode gives the same packet (SIO-PKT-01, 02, 04, 09, 16); a binary
  *    packet whose placeholders do not fit its attachment count is refused by the encoder with
  *    the error sio_pkt_check_placeholders gives;
@@ -54,6 +56,44 @@ static void check_eio_message(const sio_pkt *pkt, const sio_pkt_options *opt, co
     if (msg[0] != '4' || memcmp(msg + 1, text, tlen) != 0)
         fuzz_fail_diff("sio: message encoder wrote other bytes", text, tlen, msg + 1, mlen - 1);
     free(msg);
+}
+
+/* The one-pass payload encoder against the packet's text and its attachments (prefixes of the
+ * text, of every length) given to sio_eio_payload_encode (v4): same error, or same bytes. */
+static void check_eio_payload(const sio_pkt *pkt, const sio_pkt_options *opt, const uint8_t *text,
+                              size_t tlen)
+{
+    enum { MAX_ATT = 16 };
+    if (pkt->attachments > MAX_ATT)
+        return;
+    sio_span att[MAX_ATT];
+    sio_eio_packet recs[MAX_ATT + 1];
+    recs[0] = (sio_eio_packet){SIO_EIO_MESSAGE, false, false, sio_span_of(text, tlen)};
+    for (uint32_t k = 0; k < pkt->attachments; k++) {
+        att[k] = sio_span_of(text, k % (tlen + 1));
+        recs[k + 1] = (sio_eio_packet){SIO_EIO_MESSAGE, true, false, att[k]};
+    }
+    size_t want_len = 0, need = 0, n = pkt->attachments;
+    sio_err want = sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, recs, n + 1, NULL, 0, &want_len);
+    sio_err got = sio_pkt_encode_eio_payload(pkt, 1, att, n, opt, NULL, 0, &need);
+    FUZZ_ASSERT(got == want,
+                "sio: payload encoder and packet + Engine.IO payload encoders disagree");
+    if (got != SIO_ERR_BUFFER_TOO_SMALL)
+        return;
+    FUZZ_ASSERT(need == want_len, "sio: payload encoder sized differently");
+    uint8_t *one = malloc(need), *two = malloc(need);
+    if (!one || !two)
+        abort();
+    size_t onen = 0, twon = 0;
+    FUZZ_ASSERT(sio_pkt_encode_eio_payload(pkt, 1, att, n, opt, one, need, &onen) == SIO_OK &&
+                    onen == need,
+                "sio: payload encoder failed at the announced size");
+    FUZZ_ASSERT(sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4, recs, n + 1, two, need, &twon) == SIO_OK,
+                "sio: Engine.IO payload encoder failed at the announced size");
+    if (memcmp(one, two, need) != 0)
+        fuzz_fail_diff("sio: payload encoder wrote other bytes", two, twon, one, onen);
+    free(one);
+    free(two);
 }
 
 /* True when `longer` is `shorter` with `ins` inserted at some offset. */
@@ -106,12 +146,18 @@ static void check_accepted(const uint8_t *p, size_t n, const sio_pkt_options *op
                         "sio: encoder and check_placeholders disagree");
             FUZZ_ASSERT(sio_pkt_encode_eio_message(pkt, opt, NULL, 0, &need) == pe,
                         "sio: message encoder and check_placeholders disagree");
+            sio_span empty[16] = {SIO_SPAN_NULL};
+            if (pkt->attachments <= 16)
+                FUZZ_ASSERT(sio_pkt_encode_eio_payload(pkt, 1, empty, pkt->attachments, opt, NULL,
+                                                       0, &need) == pe,
+                            "sio: payload encoder and check_placeholders disagree");
             return;
         }
     }
     size_t elen = 0;
     uint8_t *enc = encode(pkt, opt, &elen);
     check_eio_message(pkt, opt, enc, elen);
+    check_eio_payload(pkt, opt, enc, elen);
     sio_pkt again;
     sio_err e = sio_pkt_decode(enc, elen, opt, &again, NULL);
     if (e != SIO_OK)

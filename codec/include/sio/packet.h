@@ -144,6 +144,19 @@ SIO_API sio_err sio_pkt_encode(const sio_pkt *pkt, const sio_pkt_options *opt, u
 SIO_API sio_err sio_pkt_encode_eio_message(const sio_pkt *pkt, const sio_pkt_options *opt,
                                            uint8_t *out, size_t cap, size_t *written);
 
+/* Encodes `count` packets (at least one) as one Engine.IO v4 polling payload, the form a polling
+ * GET answer or POST body carries them in: each packet's message ("4" and its text), then one
+ * base64 record ("b" and the base64) per attachment, all joined by 0x1E. `att` holds the
+ * attachments of every packet in order: pkts[0].attachments of them, then pkts[1]'s, and so on,
+ * `natt` in all (another total is SIO_ERR_INVALID_ARGUMENT). Byte for byte what sio_pkt_encode
+ * of each packet followed by sio_eio_payload_encode(SIO_EIO_PAYLOAD_V4) of those records write,
+ * and it refuses what they refuse: each packet's own errors, then a query that is not UTF-8
+ * (SIO_ERR_UTF8_INVALID) or a namespace or query holding 0x1E (SIO_ERR_EIO_SEPARATOR_IN_TEXT).
+ * In one pass: every text is checked once and written once, straight into `out`. */
+SIO_API sio_err sio_pkt_encode_eio_payload(const sio_pkt *pkts, size_t count, const sio_span *att,
+                                           size_t natt, const sio_pkt_options *opt, uint8_t *out,
+                                           size_t cap, size_t *written);
+
 /* ---------------------------------------------------------------- attachments
  * Incremental reconstruction [SIO-PKT-12]: feed each Engine.IO message in arrival order. A text
  * message is decoded; a binary packet then waits for its N binary messages. A text message while
