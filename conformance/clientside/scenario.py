@@ -318,10 +318,12 @@ class Run:
         session, WebSocket or polling, and joins on the next session, after its connect timeout)."""
         first = self.session(1)
         connects = [e.item.sid for e in self.srv.sio if e.item.packet.type == wire.CONNECT and e.item.packet.nsp == nsp]
-        if not connects or connects[-1] == first.sid:
+        # The first session that carried a CONNECT: a client that joined and then lost that session (to a
+        # failed upgrade, CEIO-UP-04) is judged on it, not on the one it joined again on.
+        if not connects or connects[0] == first.sid:
             return first
         with self.srv.lock:
-            later = [s for s in self.srv.session_order if s.sid == connects[-1]]
+            later = [s for s in self.srv.session_order if s.sid == connects[0]]
         if later:
             self.case.notes.append(f"the client joined {nsp} on session {later[0].sid}, not on the first one")
             self.joined_on = self.srv.ordinal(later[0])
