@@ -81,7 +81,6 @@ def test_CEIO_UP_04_failed_probe_keeps_polling(run: Run, case: Case, failure: st
             if c.id == ws.item.conn:
                 c.close(note="probe connection closed by the scenario")
     run.connected()
-    s = run.joined_session()  # a client that gave up its first session before joining is judged on the next
     run.srv.eio.quiet(lambda e: False, 0.3)
     marker = echo_back(run, s, "still-here")
     case.eq(
