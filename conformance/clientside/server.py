@@ -9,14 +9,11 @@ threads and timers only.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import socket
 import struct
-import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,7 +253,7 @@ class ScriptedServer:
         self.listener = socket.create_server(("127.0.0.1", 0))
         # Asked on the listener too: bytes that arrive before a thread got to accept their connection
         # are stamped as well (accepted sockets inherit the setting).
-        _ask_arrival_times(self.listener)
+        tracking.ask_arrival_times(self.listener)
         self.port = self.listener.getsockname()[1]
         self.stopped = False
         threading.Thread(target=self._accept_loop, daemon=True, name="scripted-server accept").start()
@@ -402,7 +399,7 @@ class ScriptedServer:
             except OSError:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _ask_arrival_times(sock)
+            tracking.ask_arrival_times(sock)
             conn = Conn(self, sock, next(self.ids))
             with self.lock:
                 self.conns.append(conn)
@@ -415,7 +412,7 @@ class ScriptedServer:
         receive timestamp), not when a thread of this server got to read them: on a loaded machine
         the two differ by the suite's own scheduling delays, which are no part of the client's timing."""
         try:
-            data, ancillary, _, _ = conn.sock.recvmsg(65536, ARRIVAL_CMSG_SPACE)
+            data, ancillary, _, _ = conn.sock.recvmsg(65536, tracking.ARRIVAL_CMSG_SPACE)
         except OSError:
             data, ancillary = b"", []
         if data:
@@ -450,13 +447,7 @@ class ScriptedServer:
     # ------------------------------------------------------------------ HTTP long-polling
     def _arrival_ms(self, ancillary: list[tuple[int, int, bytes]]) -> float:
         """Case-clock time of the kernel's receive timestamp in `ancillary` (now when there is none)."""
-        now_ms = self.clock.ms()
-        for level, kind, data in ancillary:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
-                sec, nsec = struct.unpack("qq", data[:16])
-                ago = time.time() - (sec + nsec / 1e9)
-                return now_ms - max(0.0, ago) * 1000.0
-        return now_ms
+        return self.clock.ms() - tracking.arrival_age(ancillary) * 1000.0
 
     def _http(self, conn: Conn, req: wire.Request) -> bool:
         sid = req.param("sid")
@@ -790,20 +781,6 @@ class ScriptedServer:
         with s.cond:
             s.cond.wait_for(lambda: s.pongs >= count or s.closed is not None or self.stopped)
             return s.closed is None and not self.stopped
-
-
-# Linux: the kernel stamps each received segment when asked (SO_TIMESTAMPNS, not named by Python's
-# socket module); elsewhere, or when refused, the time a thread read the bytes stands in. With several
-# segments in one read, the stamp is the last one's.
-SO_TIMESTAMPNS = 35
-ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
-
-
-def _ask_arrival_times(sock: socket.socket) -> None:
-    if sys.platform.startswith("linux"):
-        tracking.arrival_times_on()  # the machine's stamps turned on, and kept on, before the first case
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 
 
 def sio_sid(s: Session, nsp: str) -> str:

@@ -196,11 +196,12 @@ def _watch_stalls() -> None:
 # SO_TIMESTAMPNS on Linux; Python's socket module does not name it), not when a thread of the suite got
 # to read them: on a loaded machine a transcript then shows whether the target or the suite was late.
 SO_TIMESTAMPNS = 35
-_ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)
+ARRIVAL_CMSG_SPACE = socket.CMSG_SPACE(16)  # recvmsg's ancillary size for the stamp
 _arrival_lock = threading.Lock()
 
 
-def _ask_arrival_times(sock: socket.socket) -> None:
+def ask_arrival_times(sock: socket.socket) -> None:
+    """Asks the kernel to stamp what `sock` receives (Linux; elsewhere, or when refused, nothing)."""
     if sys.platform.startswith("linux"):
         arrival_times_on()
         with contextlib.suppress(OSError):
@@ -241,28 +242,32 @@ def arrival_times_on() -> bool:
             try:
                 keeper.sendto(b"?", keeper.getsockname())
                 time.sleep(0.02)
-                _, ancillary, _, _ = keeper.recvmsg(16, _ARRIVAL_CMSG_SPACE)
+                _, ancillary, _, _ = keeper.recvmsg(16, ARRIVAL_CMSG_SPACE)
             except OSError:
                 return False
-            read = time.monotonic()
-            if read - _arrival(ancillary) >= 0.01:  # stamped when it came, not when it was read
+            if arrival_age(ancillary) >= 0.01:  # stamped when it came, not when it was read
                 _arrival_on = True
                 return True
         return False
 
 
-def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
-    """Monotonic time of the kernel's receive timestamp in `ancillary`; now when there is none."""
-    now = time.monotonic()
+def arrival_age(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """Seconds since the kernel stamped the bytes whose recvmsg gave `ancillary`; 0 when there is no
+    stamp (the bytes are then taken to have arrived when they were read)."""
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
             sec, nsec = struct.unpack("qq", data[:16])
-            return now - max(0.0, time.time() - (sec + nsec / 1e9))
-    return now
+            return max(0.0, time.time() - (sec + nsec / 1e9))
+    return 0.0
+
+
+def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """Monotonic time of the kernel's receive timestamp in `ancillary`; now when there is none."""
+    return time.monotonic() - arrival_age(ancillary)
 
 
 def register(sock: socket.socket, peer: str = "") -> None:
-    _ask_arrival_times(sock)
+    ask_arrival_times(sock)
     with _lock:
         t = _current
         if t is None:
@@ -313,7 +318,7 @@ def recv_timed(sock: socket.socket, size: int = 65536) -> tuple[bytes, float]:
     """recv, recorded, with the monotonic time the bytes reached the machine (for b"", the time it was
     read)."""
     try:
-        data, ancillary, _, _ = sock.recvmsg(size, _ARRIVAL_CMSG_SPACE)
+        data, ancillary, _, _ = sock.recvmsg(size, ARRIVAL_CMSG_SPACE)
     except TimeoutError:
         c = _conn(sock)
         if c is not None and c.transcript is not None:
