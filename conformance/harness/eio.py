@@ -34,11 +34,13 @@ class End:
 
 @dataclass
 class Ping:
-    """A ping the target sent: when it reached the machine, and when the suite's pong went out (None:
-    not answered)."""
+    """A ping the target sent: when it reached the machine, when the suite's pong went out (None: not
+    answered), and whether the pong was held back behind a message or frame the case left unfinished on
+    purpose (WebSocket: no data frame may go out inside another message)."""
 
     arrived: float
     answered: float | None = None
+    held_by_case: bool = False
 
     def answer(self, at: float) -> None:
         self.answered = at
@@ -362,7 +364,7 @@ class WebSocketSession(Session):
             self.pings.append(ping)
             if self.auto_pong:
                 try:
-                    ws.send_own_text(wire.PONG, on_sent=ping.answer)
+                    ping.held_by_case = not ws.send_own_text(wire.PONG, on_sent=ping.answer)
                 except OSError:
                     pass
                 return True

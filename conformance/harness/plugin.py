@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -525,11 +525,26 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return True
 
 
-# A case whose session the suite itself lost (verify.suite_lost: its pong to the target's ping went out
-# too late, or never) and that did not pass is run again, up to SUITE_LOST_RUNS times in all: what it saw
-# says nothing about the requirement. The verdict is the last run's; the report lists the earlier runs,
-# and a last run lost the same way says so in its verdict text.
+# A case that did not pass although its session ended for a reason outside the case is run again, up to
+# SUITE_LOST_RUNS times in all: what it saw says nothing about the requirement. Two such reasons: the suite
+# itself lost the session (verify.suite_lost: its pong to the target's ping went out too late, or never),
+# or the target's heartbeat ended it although the pong went out in time (verify.heartbeat_lapse: the
+# target's own defect, shown in the report, but not its reaction to the case). The verdict is the last
+# run's; the report lists the earlier runs, and a last run ended the same way says so in its verdict text.
 SUITE_LOST_RUNS = 3
+ENDED_OUTSIDE_THE_CASE = {
+    "suite_lost": "the suite lost the session",
+    "heartbeat_lapse": "the target's heartbeat ended the session although the suite's pong was in time",
+}
+
+
+def _ended_outside_the_case(result: dict) -> tuple[str, str] | None:
+    """(what ended the session, as the verdict text says it; what was seen) for a result whose session
+    ended outside the case, or None."""
+    for key, said in ENDED_OUTSIDE_THE_CASE.items():
+        if result.get(key):
+            return said, result[key]
+    return None
 
 
 def _run_while_the_suite_lost(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
@@ -539,15 +554,18 @@ def _run_while_the_suite_lost(item: pytest.Item, nextitem: pytest.Item | None) -
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
         done = [getattr(r, "conformance", None) for r in reports]
         result = next((d for d in reversed(done) if d is not None), None)
-        if result is None or result["verdict"] == PASS or not result.get("suite_lost"):
+        if result is None or result["verdict"] == PASS:
+            break
+        ended = _ended_outside_the_case(result)
+        if ended is None:
             break
         if run == SUITE_LOST_RUNS:
-            result["message"] += f"\n  the suite lost the session in each of {run} runs: {result['suite_lost']}"
+            result["message"] += f"\n  {ended[0]} in each of {run} runs: {ended[1]}"
             break
-        fields = ("verdict", "message", "suite_lost", "suite_stall_ms")
-        earlier.append({k: result.get(k) for k in fields} | {"run": run})
+        fields = ("verdict", "message", *ENDED_OUTSIDE_THE_CASE, "suite_stall_ms")
+        earlier.append({k: result.get(k) for k in fields if k in result} | {"run": run})
     if result is not None and earlier:
-        result["suite_lost_runs"] = earlier
+        result["earlier_runs"] = earlier
     for rep in reports:
         item.ihook.pytest_runtest_logreport(report=rep)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -655,7 +673,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 report.outcome = "passed"
                 report.longrepr = None
         if state["verdict"] != PASS:
-            state["suite_lost"] = _suite_lost(item)
+            state["suite_lost"] = _first_opened(item, verify.suite_lost)
+            if not state["suite_lost"]:
+                state["heartbeat_lapse"] = _first_opened(item, verify.heartbeat_lapse)
         report.sections.append(("verdict", f"{state['verdict']}: {state.get('message', '')}"))
         transcript = item.stash.get(TRANSCRIPT_KEY, None)
         if state["verdict"] != PASS and transcript is not None and report.failed:
@@ -671,14 +691,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     item.stash[VERDICT_KEY] = state
 
 
-def _suite_lost(item: pytest.Item) -> str | None:
-    """verify.suite_lost of the first session the case's opener opened that the suite lost, or None."""
+def _first_opened(item: pytest.Item, seen: Callable[[Session | SioClient], str | None]) -> str | None:
+    """What `seen` (verify.suite_lost, verify.heartbeat_lapse) says of the first session the case's opener
+    opened of which it says anything, or None."""
     opener = (getattr(item, "funcargs", None) or {}).get("opener")
     for thing in getattr(opener, "opened", []):
         if isinstance(thing, (Session, SioClient)):
-            lost = verify.suite_lost(thing)
-            if lost is not None:
-                return lost
+            found = seen(thing)
+            if found is not None:
+                return found
     return None
 
 
@@ -712,8 +733,9 @@ def _finish(item: pytest.Item, state: dict, report: pytest.TestReport) -> None:
         "suite_stall_ms": transcript.stall_ms if transcript is not None else 0.0,
         "transcript": transcript.messages() if transcript is not None else [],
     }
-    if state.get("suite_lost"):
-        report.conformance["suite_lost"] = state["suite_lost"]
+    for key in ENDED_OUTSIDE_THE_CASE:
+        if state.get(key):
+            report.conformance[key] = state[key]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -803,10 +825,9 @@ def _reason_lines(r: dict) -> list[str]:
         out.append(
             f"      (the suite itself did not run for {r['suite_stall_ms']:.0f} ms during this case: machine load)"
         )
-    for lost in r.get("suite_lost_runs") or []:
-        out.append(
-            f"      (run {lost['run']} was run again: {lost['verdict']}, the suite lost the session: {lost['suite_lost']})"
-        )
+    for run in r.get("earlier_runs") or []:
+        said, seen = _ended_outside_the_case(run) or ("", "")
+        out.append(f"      (run {run['run']} was run again: {run['verdict']}, {said}: {seen})")
     msgs = r.get("transcript") or []
     if msgs:
         limit = TERMINAL_TRANSCRIPT.get(r["verdict"], 12)

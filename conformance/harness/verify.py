@@ -212,18 +212,17 @@ def stays_open(client: SioClient, nsp: str = "/") -> tuple[bool, list, str]:
         return False, getattr(exc, "pending", None) or getattr(exc, "seen", []), f"{type(exc).__name__}: {exc}"
     how, waited, late = closed_within(client, client.target.prompt)
     if how is not None:
+        by_heartbeat = heartbeat_end(client)
+        if by_heartbeat is not None:  # not a reaction, yet the connection is gone: the case cannot go on
+            return False, before + late, f"echo received, then the session ended by the heartbeat: {by_heartbeat}"
         return False, before + late, f"echo received, then the session ended after {waited:.3f} s: {how}"
     client.inbox[:0] = late  # not part of the reply to the packet under test; left for the case
     return True, before, f"echo received; still open {waited:.2f} s later"
 
 
-def suite_lost(x: Session | SioClient) -> str | None:
-    """Whether the suite itself lost the session: it ended after a ping of the target that the suite, while
-    answering pings for the case, answered pingTimeout (less the tolerance) or more after it arrived, or
-    never before the end (its process stalled, its pong held back behind a frame the case was writing,
-    or the ping came together with the end). What the case then saw says nothing about the requirement
-    it judges. What was seen, or None."""
-    s = _session(x)
+def _last_ping_before_the_end(s: Session) -> Ping | None:
+    """The target's last ping before the session's end, when the suite was answering pings for the case;
+    None while the session is open, or when no ping came."""
     if not getattr(s, "auto_pong", True):
         return None
     if s.end is None:
@@ -231,9 +230,21 @@ def suite_lost(x: Session | SioClient) -> str | None:
     if s.end is None:
         return None
     before = [p for p in s.pings if p.arrived <= s.end.at]
-    if not before:
+    return before[-1] if before else None
+
+
+def suite_lost(x: Session | SioClient) -> str | None:
+    """Whether the suite itself lost the session: it ended after a ping of the target that the suite, while
+    answering pings for the case, answered pingTimeout (less the tolerance) or more after it arrived, or
+    never before the end (its process stalled, or the ping came together with the end). What the case then
+    saw says nothing about the requirement it judges. A pong held back behind a message or frame the case
+    left unfinished on purpose is not the suite's lateness: the case waits there for the target by design
+    (a WebSocket ping between fragments, a frame header without its body), and what the target does
+    meanwhile is what the case observes. What was seen, or None."""
+    s = _session(x)
+    last = _last_ping_before_the_end(s)
+    if last is None or last.held_by_case or s.end is None:
         return None
-    last = before[-1]
     tolerance = min(0.05, s.target.ping_timeout / 4)
     if last.answered is not None and last.answered - last.arrived < s.target.ping_timeout - tolerance:
         return None
@@ -244,3 +255,26 @@ def suite_lost(x: Session | SioClient) -> str | None:
     )
     timeout = s.target.ping_timeout
     return f"the target's ping was {pong} (its pingTimeout is {timeout:.3f} s); the session ended: {s.end.how}"
+
+
+def heartbeat_lapse(x: Session | SioClient) -> str | None:
+    """Whether the target's heartbeat ended the session although the suite's pong to its last ping went out
+    in time: the end came pingTimeout (less the tolerance) or more after a ping that followed the case's
+    last input (heartbeat_timed), and the pong left under pingTimeout less the tolerance after the ping
+    arrived. The target's own defect (its timeout fired with the pong in hand, or its timer raced its
+    reader), but not its reaction to the case: what the case then saw says nothing about the requirement
+    it judges. What was seen, or None."""
+    s = _session(x)
+    last = _last_ping_before_the_end(s)
+    if last is None or last.answered is None or s.end is None:
+        return None
+    tolerance = min(0.05, s.target.ping_timeout / 4)
+    if last.answered - last.arrived >= s.target.ping_timeout - tolerance:
+        return None
+    if heartbeat_timed(s.pings, s.last_input, s.end.at, s.target.ping_timeout) is not last:
+        return None
+    return (
+        f"the target's ping came {last.arrived - s.last_input:.3f} s after the case's last input and was answered "
+        f"{last.answered - last.arrived:.3f} s after it arrived, yet the session ended {s.end.at - last.arrived:.3f} s "
+        f"after the ping ({s.end.how}), at its pingTimeout of {s.target.ping_timeout:.3f} s"
+    )

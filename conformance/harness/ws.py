@@ -246,20 +246,23 @@ class WsClient:
                 for sent in told:
                     sent(time.monotonic())
 
-    def send_own_text(self, text: str, on_sent: Callable[[float], None] | None = None) -> None:
+    def send_own_text(self, text: str, on_sent: Callable[[float], None] | None = None) -> bool:
         """A message the client sends by itself, not the case (an Engine.IO pong or keepalive ping): sent
         at once, or right after the last frame of a fragmented message the case is in the middle of.
-        `on_sent` is given the time it went out."""
+        `on_sent` is given the time it went out. False when it was held back: the case chose to leave a
+        message or a frame unfinished, so whatever the target does for want of it follows from the case's
+        own scenario."""
         frame = encode_frame(OP_TEXT, text.encode("utf-8"))
         with self._write_lock:
             if self._writing_unfinished():
                 self._held_back.append(frame)
                 if on_sent is not None:
                     self._on_held_sent.append(on_sent)
-                return
+                return False
             tracking.send(self.sock, frame)
         if on_sent is not None:
             on_sent(time.monotonic())
+        return True
 
     def _writing_unfinished(self) -> bool:
         return self._message_unfinished or bool(self._frame_head) or self._frame_left > 0

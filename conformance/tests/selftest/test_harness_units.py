@@ -18,7 +18,7 @@ from harness.http import HttpResponse, _Reader, read_response
 from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
 from harness.targets import Target
 from harness.verdict import Failure, Verdict
-from harness.verify import expect_closed, heartbeat_timed, suite_lost
+from harness.verify import expect_closed, heartbeat_lapse, heartbeat_timed, suite_lost
 from harness.ws import OP_TEXT, WsClient, accept_key, encode_frame
 
 PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
@@ -321,25 +321,60 @@ def test_expect_closed_reads_a_heartbeat_end_as_no_reaction(input_after_ping):
         peer.close()
 
 
-@pytest.mark.parametrize("pong_held", [False, True])
-def test_suite_lost_names_a_session_lost_to_its_own_late_pong(pong_held):
-    """A session that ends after a ping the suite answered at once was not lost by the suite; one whose
-    pong was held back (behind a frame the case left unfinished) until the end was."""
+@pytest.mark.parametrize("pong", ["sent at once", "held by the case", "never"])
+def test_suite_lost_names_only_a_session_lost_to_the_suites_own_lateness(pong):
+    """A session that ends after a ping the suite answered at once was not lost by the suite; nor was one
+    whose pong the case held back by design (behind a message it left unfinished, as a case that waits for
+    the target's answer to a ping between fragments does). One whose ping the suite never answered (its
+    reader stalled) was."""
     s, peer = _scripted_session(200)
     assert s.ws is not None
     try:
-        if pong_held:
+        if pong == "held by the case":
             s.ws.send_frame(OP_TEXT, b"4fr", fin=False)  # the case is in the middle of a message
+        if pong == "never":
+            s.auto_pong = False  # as if the suite's reader never got to the ping ...
         peer.sendall(encode_frame(OP_TEXT, b"2", mask=False))
         peer.settimeout(2.0)
-        if not pong_held:
+        if pong == "sent at once":
             assert peer.recv(64)[:1] == b"\x81"  # the pong arrived
         peer.close()
-        assert s.wait_ended(2.0) is not None
+        assert s.wait_ended(2.0) is not None  # the reader took the ping, then the end
+        s.auto_pong = True  # ... while it was answering pings for the case
         lost = suite_lost(s)
-        if pong_held:
+        if pong == "never":
             assert lost is not None and "not answered before the end" in lost
         else:
-            assert lost is None
+            assert lost is None, lost
+        if pong == "held by the case":
+            assert s.pings[-1].held_by_case
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("pong_in_time", [True, False])
+def test_heartbeat_lapse_names_a_timeout_that_fired_with_the_pong_in_time(pong_in_time):
+    """The target pings after the case's last input, the suite answers at once, and the target still ends
+    the session pingTimeout after its ping: its heartbeat lapsed (named, so the case runs again). An end
+    sooner after the ping is a reaction, not a lapse."""
+    s, peer = _scripted_session(200)
+    try:
+        s.send("4abc")  # the case's input, before the ping
+        peer.sendall(encode_frame(OP_TEXT, b"2", mask=False))
+        ping_sent = time.monotonic()
+        peer.settimeout(2.0)
+        assert peer.recv(64)[:1] == b"\x81"  # the pong arrived in time
+        end_after = 0.2 if pong_in_time else 0.05
+        ends = threading.Timer(max(0.0, ping_sent + end_after - time.monotonic()), peer.close)
+        ends.start()
+        assert s.wait_ended(2.0) is not None
+        ends.join()
+        lapse = heartbeat_lapse(s)
+        if pong_in_time:
+            assert lapse is not None and "yet the session ended" in lapse, lapse
+        else:
+            assert lapse is None, lapse
+        assert suite_lost(s) is None
+    finally:
+        s.close()
+        peer.close()

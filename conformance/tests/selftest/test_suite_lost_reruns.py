@@ -1,5 +1,6 @@
-"""A case that did not pass because the suite itself lost its session is run again, SUITE_LOST_RUNS runs
-at most: the bound, and what the report says at it and before it."""
+"""A case that did not pass because its session ended outside the case (the suite itself lost it, or the
+target's heartbeat ended it although the pong was in time) is run again, SUITE_LOST_RUNS runs at most:
+the bound, and what the report says at it and before it."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_a_case_lost_in_every_run_stops_at_the_bound(monkeypatch):
     runs, result = _run(monkeypatch, [LOST])
     assert runs == plugin.SUITE_LOST_RUNS  # never one more
     assert f"the suite lost the session in each of {runs} runs" in result["message"]
-    assert [r["run"] for r in result["suite_lost_runs"]] == list(range(1, runs))
+    assert [r["run"] for r in result["earlier_runs"]] == list(range(1, runs))
 
 
 def test_a_case_lost_up_to_the_last_run_takes_that_runs_verdict(monkeypatch):
@@ -48,12 +49,32 @@ def test_a_case_lost_up_to_the_last_run_takes_that_runs_verdict(monkeypatch):
     runs, result = _run(monkeypatch, [LOST] * (plugin.SUITE_LOST_RUNS - 1) + [passed])
     assert runs == plugin.SUITE_LOST_RUNS
     assert result["verdict"] == "pass" and "each of" not in result["message"]
-    assert len(result["suite_lost_runs"]) == plugin.SUITE_LOST_RUNS - 1
+    assert len(result["earlier_runs"]) == plugin.SUITE_LOST_RUNS - 1
 
 
 def test_a_failure_the_suite_did_not_cause_is_not_run_again(monkeypatch):
     failed = {"verdict": "fail", "message": "m"}
     runs, result = _run(monkeypatch, [failed])
-    assert runs == 1 and "suite_lost_runs" not in result
+    assert runs == 1 and "earlier_runs" not in result
     runs, result = _run(monkeypatch, [LOST, failed])
-    assert runs == 2 and result["verdict"] == "fail" and len(result["suite_lost_runs"]) == 1
+    assert runs == 2 and result["verdict"] == "fail" and len(result["earlier_runs"]) == 1
+
+
+LAPSE = {
+    "verdict": "fail",
+    "message": "m",
+    "heartbeat_lapse": "answered 0.001 s after it arrived, yet the session ended",
+}
+
+
+def test_a_heartbeat_end_after_a_pong_in_time_is_run_again(monkeypatch):
+    """The target's heartbeat fired though the suite's pong was in time: not the case's input, so the case
+    runs again; in every run, the verdict stays and its text says so, each earlier run listed."""
+    runs, result = _run(monkeypatch, [LAPSE, {"verdict": "pass", "message": "m"}])
+    assert runs == 2 and result["verdict"] == "pass"
+    assert result["earlier_runs"] == [
+        {"verdict": "fail", "message": "m", "heartbeat_lapse": LAPSE["heartbeat_lapse"], "run": 1}
+    ]
+    runs, result = _run(monkeypatch, [LAPSE])
+    assert runs == plugin.SUITE_LOST_RUNS and result["verdict"] == "fail"
+    assert "ended the session although the suite's pong was in time in each of 3 runs" in result["message"]
