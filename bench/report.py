@@ -286,6 +286,23 @@ def per_unit_us(entry: dict[str, Any]) -> Value:
     return v if is_num(v) and v >= 0 else na("not measurable")
 
 
+def paired_ratio(raw: dict[str, Any], kind: str, pct: Any, row: dict[str, Any]) -> None:
+    """The reference's CPU over the floor's: the median of the rounds' ratios (each round ran both
+    back to back) with their spread; from the medians alone for results taken before rounds were
+    paired."""
+    per_round = [v for v in raw.get("ref_over_floor_rounds", {}).get(kind, {}).get(str(pct), []) if is_num(v)]
+    row["ref_over_floor_rounds"] = per_round
+    if per_round and is_num(row["reference"]) and is_num(row["floor"]):
+        ordered = sorted(per_round)
+        mid = len(ordered) // 2
+        median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        row["ref_over_floor"] = median
+        row["ref_over_floor_spread"] = [ordered[0], ordered[-1]]
+    else:
+        row["ref_over_floor"] = ratio(row["reference"], row["floor"])
+        row["ref_over_floor_spread"] = None
+
+
 def summarise_fixed_rate(raw: dict[str, Any]) -> dict[str, Any]:
     """Per kind and offered rate: each server's CPU per unit, its ratio to the floor, Node's to
     the reference's, the rate reached, and whether a server could not keep up."""
@@ -309,7 +326,7 @@ def summarise_fixed_rate(raw: dict[str, Any]) -> dict[str, Any]:
                 row[f"{srv}_rate"] = (entry or {}).get("msgs_per_s_mean" if kind == "echo" else "deliveries_per_s_mean")
                 row[f"{srv}_cores"] = ((entry or {}).get("server_cores"), (entry or {}).get("loadgen_cores"))
             row["offered"] = (raw["floor_echo_max"] if kind == "echo" else raw["floor_deliveries_max"]) * pct / 100
-            row["ref_over_floor"] = ratio(row["reference"], row["floor"])
+            paired_ratio(raw, kind, pct, row)
             row["node_over_ref"] = ratio(row["node"], row["reference"])
             rows[str(pct)] = row
         out[kind] = rows
@@ -322,7 +339,7 @@ def summarise_fixed_rate(raw: dict[str, Any]) -> dict[str, Any]:
             row[srv] = per_unit_us(entry) if entry else na(raw.get("skipped", {}).get(srv, "not run"))
             if entry and entry.get("saturated"):
                 row[srv] = na("saturated: the backlog passed the bound")
-        row["ref_over_floor"] = ratio(row["reference"], row["floor"])
+        paired_ratio(raw, "burst_runs", pct, row)
         row["ref_over_round_floor"] = ratio(row["reference"], row["floor_round"])
         row["node_over_ref"] = ratio(row["node"], row["reference"])
         out["burst"] = row
@@ -459,6 +476,13 @@ def fmt_goal(g: dict[str, Any]) -> str:
     return f"{v:,.0f}{g['unit']}"
 
 
+def fmt_paired(row: dict[str, Any]) -> str:
+    """A median ratio and, when it comes from paired rounds, the lowest and highest round's."""
+    spread = row.get("ref_over_floor_spread")
+    text = fmt_fraction(row["ref_over_floor"])
+    return f"{text} ({fmt_fraction(spread[0])}-{fmt_fraction(spread[1])})" if spread else text
+
+
 def render_fixed_rate(f: dict[str, Any]) -> list[str]:
     """Server CPU per message (echo) and per delivery (broadcast) at fixed offered rates."""
     lines = [""]
@@ -473,10 +497,13 @@ def render_fixed_rate(f: dict[str, Any]) -> list[str]:
     )
     lines.append(
         "Server CPU at fixed offered rates (microseconds of the server's CPU per message or delivery;"
-        f" the floor's maximum: {echo_what}, fan-out {fmt(dmax)} deliveries/s)"
+        f" the floor's maximum: {echo_what}, fan-out {fmt(dmax)} deliveries/s;"
+        " ref/floor: the median over the rounds of the reference's CPU over the floor's in the same"
+        " round, the lowest and highest round's in brackets)"
     )
     hdr = (
-        f"{'offered rate':34} {'floor':>8} {'reference':>10} {'Node':>8} {'python':>8} {'ref/floor':>9} {'Node/ref':>9}"
+        f"{'offered rate':34} {'floor':>8} {'reference':>10} {'Node':>8} {'python':>8}"
+        f" {'ref/floor (rounds)':>18} {'Node/ref':>9}"
     )
     lines += [hdr, "-" * len(hdr)]
     for kind, unit in (("echo", "msg/s"), ("broadcast", "deliveries/s")):
@@ -484,7 +511,7 @@ def render_fixed_rate(f: dict[str, Any]) -> list[str]:
             label = f"{kind} {pct}% ({fmt(row['offered'])} {unit})"
             lines.append(
                 f"{label:34} {short(row['floor']):>8} {short(row['reference']):>10} {short(row['node']):>8}"
-                f" {short(row['python']):>8} {fmt_fraction(row['ref_over_floor']):>9}"
+                f" {short(row['python']):>8} {fmt_paired(row):>18}"
                 f" {fmt_ratio(row['node_over_ref']):>9}"
             )
     reasons = sorted(
@@ -503,7 +530,7 @@ def render_fixed_rate(f: dict[str, Any]) -> list[str]:
             f"bursts ({b['size']} broadcasts sent together, {b['percent']}% of the floor's fan-out rate):"
             f" floor with one write per delivery {short(b['floor'])}, floor with one write per receiver"
             f" per round {short(b['floor_round'])}, reference {short(b['reference'])}, Node {short(b['node'])}"
-            f" (microseconds per delivery); reference / one-write floor {fmt_fraction(b['ref_over_floor'])},"
+            f" (microseconds per delivery); reference / one-write floor {fmt_paired(b)},"
             f" reference / per-round floor {fmt_fraction(b['ref_over_round_floor'])}"
         )
     return lines

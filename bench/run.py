@@ -75,7 +75,9 @@ class Plan:
     scenario_timeout_s: float = 90
     fixed_rate_percents: tuple[int, ...] = (25, 50, 75)
     echo_probe_percent: int = 10
-    fixed_rate_rounds: int = 3
+    fixed_rate_rounds: int = 5
+    fixed_rate_other_rounds: int = 3
+    fixed_rate_window_s: float = 2
     burst_size: int = 8
     burst_percent: int = 50
 
@@ -93,7 +95,9 @@ QUICK = Plan(
     idle_large=2000,
     idle_settle_s=1,
     scenario_timeout_s=30,
-    fixed_rate_rounds=1,
+    fixed_rate_rounds=2,
+    fixed_rate_other_rounds=1,
+    fixed_rate_window_s=1,
 )
 
 
@@ -546,13 +550,59 @@ def echo_ceiling(
     return reached / cores, res
 
 
+def fixed_rate_runs(
+    plan: Plan, echo_max: float, bcast_max: float, runnable: list[str]
+) -> list[tuple[str, int, list[str], list[str]]]:
+    """(kind, percent, load generator arguments, servers) of every fixed-rate point."""
+    receivers = plan.bcast_receivers
+    w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.fixed_rate_window_s)]
+    bcast = ["--scenario", "broadcast-rate", "--conns", str(receivers), "--concurrency", "200", "--inflight", "64"]
+    runs: list[tuple[str, int, list[str], list[str]]] = []
+    for pct in plan.fixed_rate_percents:
+        rate = echo_max * pct / 100
+        echo = ["--scenario", "echo-rate", "--conns", str(plan.echo_conns), "--rate", f"{rate:.1f}"]
+        runs.append(("echo", pct, echo + w, runnable))
+        runs.append(("broadcast", pct, bcast + ["--rate", f"{bcast_max * pct / 100 / receivers:.2f}"] + w, runnable))
+    brate = bcast_max * plan.burst_percent / 100 / receivers
+    burst = ["--rate", f"{brate:.2f}", "--burst", str(plan.burst_size)]
+    with_round_floor = runnable + (["floor_round"] if "floor" in runnable else [])
+    runs.append(("burst_runs", plan.burst_percent, bcast + burst + w, with_round_floor))
+    return runs
+
+
+# The pair whose ratio is the goal: run back to back in every round, first one then the other.
+PAIR = ("floor", "reference")
+
+
+def round_order(servers: list[str], r: int, plan: Plan) -> list[str]:
+    """The servers of round r: the floor and the reference in turn first (floor first in even
+    rounds, reference first in odd ones, so that neither always runs just after a server
+    start-up or a heavier neighbour), then the others in the first fixed_rate_other_rounds."""
+    pair = [n for n in PAIR if n in servers]
+    if r % 2 == 1:
+        pair.reverse()
+    others = [n for n in servers if n not in PAIR] if r < plan.fixed_rate_other_rounds else []
+    return pair + others
+
+
+def cpu_ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    """a's server CPU per unit over b's, from two runs of the same round."""
+    x, y = a.get("cpu_s_per_million"), b.get("cpu_s_per_million")
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)) and y > 0:
+        return round(x / y, 4)
+    return None
+
+
 def fixed_rate_benchmarks(plan: Plan, ref: Path, servers: dict[str, Any]) -> dict[str, Any]:
     """Server CPU per message and per delivery at fixed offered rates below saturation: a share
     of what the floor reached, so that neither the server nor the load generator is the limit.
-    The floor, the reference and Node's socket.io run each rate in turn, round after round;
-    python-socketio is left out when its own maximum is below the lowest rate (it would only
-    measure its saturation). A burst run sends broadcasts in groups, so that several arrive in
-    one round of the server's loop."""
+    Short rounds: in each, every point runs once, the floor and the reference back to back, so
+    that a drift of the machine (someone else's job, the host) falls on both; the ratio of a
+    round is the reference's CPU per unit over the floor's in that round, and the figure is the
+    median of the rounds' ratios, with their spread. Node's socket.io runs in the first rounds
+    only; python-socketio is left out when its own maximum is below the lowest rate (it would
+    only measure its saturation). A burst run sends broadcasts in groups, so that several
+    arrive in one round of the server's loop."""
     pipelined_max = floor_maximum(servers, "echo_max", "msgs_per_s")
     bcast_max = floor_maximum(servers, "broadcast", "deliveries_per_s")
     out: dict[str, Any] = {"floor_echo_pipelined_max": pipelined_max, "floor_deliveries_max": bcast_max}
@@ -582,84 +632,38 @@ def fixed_rate_benchmarks(plan: Plan, ref: Path, servers: dict[str, Any]) -> dic
         if isinstance(specs.get(n), str):
             skipped[n] = str(specs[n])
     runnable = [n for n in names if n not in skipped]
-    receivers = plan.bcast_receivers
-    w = ["--warmup", str(plan.warmup_s), "--duration", str(plan.window_s)]
-    runs: list[tuple[str, int, list[str], list[str]]] = []
-    for pct in plan.fixed_rate_percents:
-        rate = echo_max * pct / 100
-        runs.append(
-            (
-                "echo",
-                pct,
-                ["--scenario", "echo-rate", "--conns", str(plan.echo_conns), "--rate", f"{rate:.1f}"] + w,
-                runnable,
-            )
-        )
-        brate = bcast_max * pct / 100 / receivers
-        runs.append(
-            (
-                "broadcast",
-                pct,
-                [
-                    "--scenario",
-                    "broadcast-rate",
-                    "--conns",
-                    str(receivers),
-                    "--rate",
-                    f"{brate:.2f}",
-                    "--concurrency",
-                    "200",
-                    "--inflight",
-                    "64",
-                ]
-                + w,
-                runnable,
-            )
-        )
-    brate = bcast_max * plan.burst_percent / 100 / receivers
-    runs.append(
-        (
-            "burst_runs",
-            plan.burst_percent,
-            [
-                "--scenario",
-                "broadcast-rate",
-                "--conns",
-                str(receivers),
-                "--rate",
-                f"{brate:.2f}",
-                "--burst",
-                str(plan.burst_size),
-                "--concurrency",
-                "200",
-                "--inflight",
-                "64",
-            ]
-            + w,
-            runnable + (["floor_round"] if "floor" in runnable else []),
-        )
-    )
-    results: dict[str, Any] = {kind: {} for kind in ("echo", "broadcast", "burst_runs")}
-    for kind, pct, args, servers_for in runs:
-        rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in servers_for}
-        failures: dict[str, dict[str, Any]] = {}
-        for _ in range(plan.fixed_rate_rounds):
-            for name in servers_for:
+    runs = fixed_rate_runs(plan, echo_max, bcast_max, runnable)
+    rounds: dict[tuple[str, int], dict[str, list[dict[str, Any]]]] = {}
+    failures: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+    pair_ratios: dict[str, dict[str, list[float]]] = {kind: {} for kind in ("echo", "broadcast", "burst_runs")}
+    for r in range(plan.fixed_rate_rounds):
+        log(f"fixed rates: round {r + 1} of {plan.fixed_rate_rounds}")
+        for kind, pct, args, servers_for in runs:
+            done: dict[str, dict[str, Any]] = {}
+            for name in round_order(servers_for, r, plan):
                 spec = specs[name]
                 assert not isinstance(spec, str)
                 res, ok = run_scenario(name, spec, f"{kind}_{pct}", args, plan)
                 if ok:
-                    rounds[name].append(res)
+                    rounds.setdefault((kind, pct), {}).setdefault(name, []).append(res)
+                    done[name] = res
                 else:
-                    failures[name] = res
+                    failures.setdefault((kind, pct), {})[name] = res
+            ratio = cpu_ratio(done[PAIR[1]], done[PAIR[0]]) if all(n in done for n in PAIR) else None
+            if ratio is not None:
+                pair_ratios[kind].setdefault(str(pct), []).append(ratio)
+    results: dict[str, Any] = {kind: {} for kind in ("echo", "broadcast", "burst_runs")}
+    for kind, pct, _, servers_for in runs:
         for name in servers_for:
-            entry = merge_rounds(rounds[name]) if rounds[name] else failures.get(name, {"na": "not run"})
+            ran = rounds.get((kind, pct), {}).get(name)
+            entry = merge_rounds(ran) if ran else failures.get((kind, pct), {}).get(name, {"na": "not run"})
             results[kind].setdefault(name, {})[str(pct)] = entry
     out.update(results)
+    out["ref_over_floor_rounds"] = pair_ratios
     out["percents"] = list(plan.fixed_rate_percents)
     out["burst"] = {"size": plan.burst_size, "percent": plan.burst_percent}
     out["skipped"] = skipped
-    out["receivers"] = receivers
+    out["receivers"] = plan.bcast_receivers
     return out
 
 
