@@ -44,6 +44,16 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+static size_t kept_block_bytes; /* 0: no block is kept */
+static uint8_t *kept_block;
+
+void buf_keep_one_block(size_t bytes)
+{
+    free(kept_block);
+    kept_block = NULL;
+    kept_block_bytes = bytes;
+}
+
 /* Makes room at the end: first by sliding the unconsumed bytes to the front, then by growing
  * geometrically. */
 void buf_reserve(buf *b, size_t extra)
@@ -61,7 +71,12 @@ void buf_reserve(buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra)
         cap *= 2;
-    b->data = xrealloc(b->data, cap);
+    if (b->data == NULL && kept_block != NULL && cap == kept_block_bytes) {
+        b->data = kept_block;
+        kept_block = NULL;
+    } else {
+        b->data = xrealloc(b->data, cap);
+    }
     b->cap = cap;
 }
 
@@ -88,7 +103,10 @@ void buf_consume(buf *b, size_t n)
 
 void buf_reset(buf *b)
 {
-    free(b->data);
+    if (b->data != NULL && kept_block == NULL && b->cap == kept_block_bytes)
+        kept_block = b->data;
+    else
+        free(b->data);
     b->data = NULL;
     b->start = b->len = b->cap = 0;
 }

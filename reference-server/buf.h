@@ -30,6 +30,13 @@ void buf_append(buf *b, const void *p, size_t n);
 void buf_append_str(buf *b, const char *s);
 void buf_consume(buf *b, size_t n); /* drop n bytes from the front */
 void buf_reset(buf *b);             /* empty and free */
+/* Keeps one emptied block of exactly `bytes` for the next buffer that grows to that size, instead
+ * of freeing it and allocating it again (0: keep none, and free the one kept). The server reads
+ * into an empty input buffer in blocks of its read size and empties it again once the input is
+ * handled, so without it every read would allocate and free a block too large for the
+ * allocator's per-size caches. Off by default; for single-threaded programs only (the block is
+ * one per process). */
+void buf_keep_one_block(size_t bytes);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
 void *xrealloc(void *p, size_t n);

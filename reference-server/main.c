@@ -317,6 +317,7 @@ int main(int argc, char **argv)
     install_signals();
     raise_fd_limit(&srv);
     loop_init(&srv.loop);
+    buf_keep_one_block(SERVER_READ_CHUNK); /* every read reserves one such block */
     eio_configure(&srv);
     srv.app = fixture_app();
     srv.app_state = fixture_state_new();
@@ -346,6 +347,7 @@ int main(int argc, char **argv)
     srv_cluster_free(srv.sio);
     srv_socketio_free(srv.sio);
     loop_free(&srv.loop);
+    buf_keep_one_block(0);
     close(srv.random_fd);
     return 0;
 }

@@ -129,6 +129,25 @@ def test_message_echo_SIO_PKT_17(server):
     assert ws.recv_skip_pings() == '42["message-back",1,"2",{"3":[true]}]'
 
 
+def test_message_echo_respelled_where_whitespace_or_escaped_names_SIO_PKT_17(server):
+    """Arguments without whitespace or backslashes are echoed as received; any whitespace between
+    tokens, or a backslash anywhere, sends them through the JSON writer, which drops the
+    whitespace and writes member names unescaped. A backslash or whitespace at every offset of the
+    first 24 bytes, so that it falls in every position of the server's eight-byte scan and its
+    byte-by-byte tail."""
+    ws, _ = connect(server.port)
+    for at in range(24):
+        pad = "p" * at
+        ws.send(f'42["message",{{"{pad}\\u0041":1}}]')
+        assert ws.recv_skip_pings() == f'42["message-back",{{"{pad}A":1}}]', at
+        ws.send(f'42["message",["{pad}",\t{at}]]')
+        assert ws.recv_skip_pings() == f'42["message-back",["{pad}",{at}]]', at
+        ws.send(f'42["message","{pad}\\"q"]')  # an escaped quote in a value: same bytes either way
+        assert ws.recv_skip_pings() == f'42["message-back","{pad}\\"q"]', at
+        ws.send(f'42["message","{pad}",{at}]')
+        assert ws.recv_skip_pings() == f'42["message-back","{pad}",{at}]', at
+
+
 def test_client_ack_SIO_ACK_01(server):
     ws, _ = connect(server.port)
     ws.send('42456["message-with-ack",1,"2",{"3":[false]}]')
