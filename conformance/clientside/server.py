@@ -178,7 +178,16 @@ class Session:
         if self.server.profile.eio == 3 and any(isinstance(p, str) and p.startswith("3") for p in packets):
             self.pongs_sent.append(self.server.clock.ms())
         if self.server.profile.eio == 4 and "2" in packets:
-            self.pings_delivered.append(self.server.clock.ms())
+            with self.cond:
+                self.pings_delivered.append(self.server.clock.ms())
+                self.cond.notify_all()
+
+    def delivered_pings(self, n: int, timeout: float) -> list[float]:
+        """When each of the first `n` pings reached the wire, waiting up to `timeout` s for them to be
+        noted: the thread that sent a ping notes it after the write, so its pong can be journaled first."""
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.pings_delivered) >= n or self.closed is not None, timeout)
+            return list(self.pings_delivered[:n])
 
     def send_sio(
         self, ptype: int, nsp: str = "/", data: Any = None, ack_id: int | None = None, has_data: bool | None = None

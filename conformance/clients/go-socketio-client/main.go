@@ -24,9 +24,11 @@ import (
 
 type action map[string]any
 
-// How long do-disconnect lets the close packets leave before the process exits (the reference
-// fixture's grace too): longer than the scripted server holds a GET (its ping interval).
-const leaveGrace = 1500 * time.Millisecond
+// How long do-disconnect lets the close packets leave before the process exits. The client runs its
+// GETs and POSTs one after another: its DISCONNECT leaves once the parked GET returned, its close packet
+// once the next one did. The scripted server holds a GET for its ping interval (1 s at most where a
+// case disconnects), so two of them, with room to spare on a loaded machine.
+const leaveGrace = 3 * time.Second
 
 type config struct {
 	URL          string         `json:"url"`
@@ -190,8 +192,7 @@ func (f *fixture) perform(a action, where string) {
 		for _, s := range all {
 			s.Disconnect()
 		}
-		// Let the close packets leave before the process ends. The client posts them only once its
-		// parked GET has returned, which the server may hold for a whole ping interval.
+		// Let the close packets leave before the process ends (see leaveGrace).
 		time.AfterFunc(leaveGrace, func() { os.Exit(0) })
 	default:
 		say(map[string]any{"ev": "unsupported", "command": kind, "where": where})

@@ -150,6 +150,8 @@ def run_sync(config: dict[str, Any]) -> None:
                 fx.leaving = True
 
                 def leave() -> None:
+                    # disconnect() returns once python-engineio's read loop ended, and that loop waits for
+                    # its write loop: nothing the client queued is left to send when the process exits.
                     sio.disconnect()
                     os._exit(0)
 
@@ -236,7 +238,7 @@ async def run_async(config: dict[str, Any]) -> None:
                     )
             elif kind == "disconnect":
                 fx.leaving = True
-                await sio.disconnect()
+                await sio.disconnect()  # as in the sync client: returns once both engine loops ended
                 os._exit(0)
             else:
                 say({"ev": "unsupported", "command": kind, "where": where})

@@ -386,30 +386,64 @@ def test_CSIO_RC_05_attempt_limit_then_reconnect_failed(run: Run, case: Case) ->
     )
 
 
-def test_CSIO_RC_06_backoff_resets_after_success(run: Run, case: Case) -> None:
-    run.serve()
-    # Outage 1: attempts 1 and 2 refused, 3 accepted. Outage 2: its first attempt refused.
-    _refuse_after_first(run, {2, 3, 5})
-    run.start(transports=BACKOFF_TRANSPORTS)
-    s = run.ready()
-    s.kill_transport()
-    s2 = run.session(2, 4.0)
-    run.connected(start=1)
-    run.settle(s2)
+RC06_OUTAGES = 3  # outages after the successful reconnection, at most: the first two alike decide
+
+
+def _rc06_outage(run: Run, s: Session) -> tuple[list[float | None], float, Session | None]:
+    """Drops session `s` with the first handshake after the drop refused and the second accepted: the
+    gaps before those two attempts (the first from the drop), the suite's own stall meanwhile, and the
+    client's next session (connected, or None)."""
+    refusing = {"left": 1}
+
+    def answer(req: wire.Request, n: int) -> bytes | None:
+        if refusing["left"] > 0:
+            refusing["left"] -= 1
+            return wire.response(503, b"down")
+        return None
+
+    mark, hs_mark = len(run.fx.lines), len(run.handshakes())
+    run.srv.on_handshake = answer
     drop = run.clock.ms()
-    s2.kill_transport()
-    run.srv.http.wait_count(lambda h: h.sid == "new", 6, 4.0)
-    hs = [h for h in run.srv.http if h.item.sid == "new"]
-    first = round(hs[4].t - drop, 1) if len(hs) > 4 else None
-    second = _gaps(run)[4] if len(hs) > 5 else None
+    s.kill_transport()
+    s2 = run.srv.wait_session(run.srv.ordinal(s) + 1, 4.0, run.pointless)
+    if s2 is not None and run.maybe_line("connect", WAIT_S, mark) is None:
+        s2 = None
+    hs = run.handshakes()[hs_mark:]
+    first = round(hs[0].t - drop, 1) if hs else None
+    second = _gaps(run, hs)[0] if len(hs) > 1 else None
+    stalled = run.stalled_ms(drop, hs[1].t if len(hs) > 1 else run.clock.ms())
+    return [first, second], stalled, s2
+
+
+def test_CSIO_RC_06_backoff_resets_after_success(run: Run, case: Case) -> None:
+    """A first outage with attempts 1 and 2 refused and 3 accepted, then up to RC06_OUTAGES outages with
+    their first attempt refused, each judged on its first two gaps; two outages alike decide (the
+    repeated-timer rule of CLIENT-REQUIREMENTS.md), so one late wake-up of a client on a loaded machine
+    does not (python-socketio's AsyncClient: 154.5 ms against 150 once in five runs)."""
+    run.serve()
+    _refuse_after_first(run, {2, 3})
+    run.start(transports=BACKOFF_TRANSPORTS)
+    s: Session | None = run.ready()
+    assert s is not None
+    s.kill_transport()
+    s = run.session(2, 4.0)
+    run.connected(start=1)
     want = _expected_gaps(run, 2)
-    ok = first is not None and second is not None and _gap_ok(run, first, want[0]) and _gap_ok(run, second, want[1])
-    stalled = run.stalled_ms(drop, hs[5].t) if len(hs) > 5 else run.stalled_ms(drop, run.clock.ms())
+    fit: list[dict[str, Any]] = []
+    missed: list[dict[str, Any]] = []
+    while s is not None and len(fit) < 2 and len(missed) < 2 and len(fit) + len(missed) < RC06_OUTAGES:
+        run.settle(s)
+        gaps, stalled, s = _rc06_outage(run, s)
+        ok = all(g is not None and _gap_ok(run, g, w) for g, w in zip(gaps, want, strict=True))
+        (fit if ok else missed).append({"gaps_ms": gaps, "suite stalled meanwhile_ms": stalled})
+        if not ok and None in gaps:
+            break  # no attempt came: nothing to repeat
     case.check(
-        ok,
-        "the second outage's gaps start again at the base delay",
+        len(fit) >= 2,
+        f"the gaps after a successful reconnection start again at the base delay (two of up to {RC06_OUTAGES} "
+        "outages alike decide)",
         want,
-        {"second outage gaps_ms": [first, second], "suite stalled meanwhile_ms": stalled},
+        {"outages within tolerance": fit, "outages outside tolerance": missed},
     )
 
 
@@ -515,12 +549,42 @@ def test_CSIO_BUF_02_volatile_emits_dropped_while_disconnected(run: Run, case: C
     case.eq("volatile events that reached the server", [], vol)
 
 
+# Events sent before each CONNECT reply: with the reply, 16 packets, as many as python-engineio takes in
+# one polling payload (CEIO-POLL-02).
+BUF03_EARLY = 15
+BUF03_SESSIONS = 20  # sessions, at most: the case stops at the first whose early events came out of order
+
+
 def test_CSIO_BUF_03_events_before_connect_reply_kept_until_connected(run: Run, case: Case) -> None:
+    """BUF03_EARLY events before the CONNECT reply, all in one go, on up to BUF03_SESSIONS sessions (the
+    server drops each session once its events were delivered; the client reconnects). python-socketio's
+    threaded client (a thread per received packet) hands them over out of order on some sessions only:
+    with two events in one session, 1 run of 5; with fifteen, 1 session of 3. A defect that shows on 30 %
+    of sessions is missed by 20 of them with a probability of 0.7^20 < 0.001."""
     run.only_eio(4, "a Socket.IO 4 server joins `/` before the client asks")
     srv = run.serve()
-    srv.on_connect_packet = lambda s, p: ['42["early",1]', '42["early",2]', '40{"sid":"sock-1"}']
+    early_packets = [f'42["early",{i}]' for i in range(1, BUF03_EARLY + 1)]
+    srv.on_connect_packet = lambda s, p: [*early_packets, '40{"sid":"sock-1"}']
     run.start()
-    run.connected()
-    run.maybe_line("event", 1.0, name="early", args=[2])
-    early = [ln.get("args") for ln in run.lines("event") if ln.get("name") == "early"]
-    case.eq("early events delivered once connected, in order", [[1], [2]], early)
+    want = [[i] for i in range(1, BUF03_EARLY + 1)]
+    mark, early, session = 0, [], 0
+    for session in range(1, BUF03_SESSIONS + 1):
+        run.connected(start=mark)
+        run.maybe_line("event", 1.0, mark, name="early", args=[BUF03_EARLY])
+        early = [
+            ln.item.get("args")
+            for ln in run.fx.lines.snapshot()[mark:]
+            if ln.item.get("ev") == "event" and ln.item.get("name") == "early"
+        ]
+        if early != want or session == BUF03_SESSIONS:
+            break
+        latest = run.srv.session(-1)
+        assert latest is not None, "the session the client connected on"
+        run.settle(latest)
+        mark = len(run.fx.lines)
+        latest.kill_transport()
+    case.eq(
+        f"early events delivered once connected, in order (sessions of at most {BUF03_SESSIONS}: {session})",
+        want,
+        early,
+    )

@@ -35,7 +35,16 @@ def test_CSIO_NSP_01_one_connect_per_namespace(run: Run, case: Case) -> None:
     next one, after its connect timeout), each on some starts only. The answer to each session's first
     POST (which carries a CONNECT) waits until the upgrade probe was answered (at most NSP01_POST_HOLD_S):
     a client must not send again what that POST carried once it moves to the WebSocket. The Actual
-    names the start."""
+    names the start.
+
+    Both Go defects are races of its start-up (v3.0.6). `Socket.Connect` subscribes to the manager's
+    `open` event, then sends the CONNECT itself when the manager is open already: an open completing in
+    between sends it twice. `Manager.Open` subscribes to the engine's `open` only after starting the
+    engine: an engine that opened first goes unseen, and the session without a CONNECT. Both windows
+    lie between two statements of the client's own goroutines, so no timing of the server widens them;
+    only starts find them, about 1 in 40 (40 starts caught one in 3 runs of 5). A verdict the same on
+    99.9 % of runs would take about 300 starts, more than this case can cost in every client's run:
+    the Go verdict still differs between runs."""
     run.need("multiplex")
     run.serve(first_post_waits_for_probe_s=NSP01_POST_HOLD_S)
     run.start(namespaces=["/", "/a"])
