@@ -14,13 +14,14 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import packages
+from harness import packages, tracking
 
 from .journal import Clock, Journal
 
@@ -378,29 +379,45 @@ class Fixture:
         self.lines = Journal(self.clock, "fixture output")
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            self.spec.argv(self.config),
-            cwd=self.spec.cwd,
-            env=fixture_env(self.spec),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        threading.Thread(target=self._read_stdout, daemon=True, name="fixture stdout").start()
+        reader, writer = _stamped_stream()
+        try:
+            self.proc = subprocess.Popen(
+                self.spec.argv(self.config),
+                cwd=self.spec.cwd,
+                env=fixture_env(self.spec),
+                stdin=subprocess.DEVNULL,
+                stdout=writer.fileno(),
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except BaseException:
+            reader.close()
+            raise
+        finally:
+            writer.close()
+        threading.Thread(target=self._read_stdout, args=(reader,), daemon=True, name="fixture stdout").start()
         threading.Thread(target=self._read_stderr, daemon=True, name="fixture stderr").start()
 
-    def _read_stdout(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for raw in iter(self.proc.stdout.readline, b""):
-            text = raw.decode("utf-8", "replace").rstrip("\n")
-            try:
-                item = json.loads(text)
-                if not isinstance(item, dict) or "ev" not in item:
-                    raise ValueError
-            except ValueError:
-                item = {"ev": "_text", "line": text[:2000]}
-            self.lines.add(item)
+    def _read_stdout(self, reader: socket.socket) -> None:
+        """Each line stamped when its bytes reached the machine (the kernel's receive time of the
+        segment that completed it), not when this thread got to read them: on a loaded machine that was
+        5-15 ms later, and cases time the client by its lines (a `disconnect` line starts a backoff)."""
+        assert self.proc is not None
+        pending = b""
+        with reader:
+            while True:
+                try:
+                    data, ancillary, _, _ = reader.recvmsg(65536, tracking.ARRIVAL_CMSG_SPACE)
+                except OSError:
+                    data = b""
+                if not data:
+                    break
+                stamp = self.clock.ms() - tracking.arrival_age(ancillary) * 1000.0
+                *complete, pending = (pending + data).split(b"\n")
+                for raw in complete:
+                    self.lines.add(_fixture_line(raw), t=stamp)
+        if pending:
+            self.lines.add(_fixture_line(pending))
         code = self.proc.wait()
         self.exit_code, self.exit_ms = code, self.clock.ms()
         self.lines.close(f"fixture exited with status {code}")
@@ -469,3 +486,25 @@ class Fixture:
             self.proc.wait(timeout=3)
         except ProcessLookupError:
             pass
+
+
+def _stamped_stream() -> tuple[socket.socket, socket.socket]:
+    """A loopback TCP connection for a fixture's stdout (the writer end) whose reader end gets the
+    kernel's receive stamps: a pipe has none."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        writer = socket.create_connection(listener.getsockname())
+        reader, _ = listener.accept()
+    tracking.ask_arrival_times(reader)
+    return reader, writer
+
+
+def _fixture_line(raw: bytes) -> dict[str, Any]:
+    """One stdout line of a fixture: its JSON object, or the text when it is not one."""
+    text = raw.decode("utf-8", "replace").rstrip("\r")
+    try:
+        item = json.loads(text)
+        if isinstance(item, dict) and "ev" in item:
+            return item
+    except ValueError:
+        pass
+    return {"ev": "_text", "line": text[:2000]}

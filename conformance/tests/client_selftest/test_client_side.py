@@ -325,12 +325,12 @@ def test_rc03_first_gap_runs_from_the_clients_disconnect_line(tmp_path: Path) ->
     assert case["verdict"] == "pass", case["actual"]
     outages = ast.literal_eval(case["actual"])["outages within tolerance"]
     assert len(outages) == 3
-    # From the drop the first gap would be about 200 ms; from the line, about 50. The line is timed when
-    # the suite's reader thread got it from the pipe, which on a loaded machine is later than the client
-    # wrote it (by 11 and 14 ms in two runs of make -j2 test), so the gap can only be bounded from above.
+    # From the drop the first gap would be about 200 ms; from the line, about 50. The line is stamped when
+    # it reached the machine (the kernel's receive time on the fixture's stdout connection), so a loaded
+    # machine can make the gap longer (the client late), never shorter.
     for outage in outages:
         assert outage["disconnect line after the drop_ms"] >= 140
-        assert 0 < outage["gaps_ms"][0] <= 110
+        assert 45 <= outage["gaps_ms"][0] <= 110
 
 
 def test_rc03_a_late_first_attempt_is_seen(tmp_path: Path) -> None:
