@@ -259,22 +259,27 @@ def suite_lost(x: Session | SioClient) -> str | None:
 
 def heartbeat_lapse(x: Session | SioClient) -> str | None:
     """Whether the target's heartbeat ended the session although the suite's pong to its last ping went out
-    in time: the end came pingTimeout (less the tolerance) or more after a ping that followed the case's
-    last input (heartbeat_timed), and the pong left under pingTimeout less the tolerance after the ping
-    arrived. The target's own defect (its timeout fired with the pong in hand, or its timer raced its
-    reader), but not its reaction to the case: what the case then saw says nothing about the requirement
-    it judges. What was seen, or None."""
+    in time: the end came at the ping's timeout, pingTimeout after a ping that followed the case's last
+    input (heartbeat_timed), no later than half a pingInterval past it (later, the timing says nothing of
+    the heartbeat: an upgraded session's polling ends whenever its next GET is refused), and the pong left
+    under pingTimeout less the tolerance after the ping arrived. The target's own defect (its timeout
+    fired with the pong in hand, or its timer raced its reader), but not its reaction to the case: what
+    the case then saw says nothing about the requirement it judges. What was seen, or None."""
     s = _session(x)
     last = _last_ping_before_the_end(s)
     if last is None or last.answered is None or s.end is None:
         return None
-    tolerance = min(0.05, s.target.ping_timeout / 4)
-    if last.answered - last.arrived >= s.target.ping_timeout - tolerance:
+    timeout = s.target.ping_timeout
+    tolerance = min(0.05, timeout / 4)
+    if last.answered - last.arrived >= timeout - tolerance:
         return None
-    if heartbeat_timed(s.pings, s.last_input, s.end.at, s.target.ping_timeout) is not last:
+    if s.end.at - last.arrived > timeout + max(tolerance, s.target.ping_interval / 2):
         return None
+    if heartbeat_timed(s.pings, s.last_input, s.end.at, timeout) is not last:
+        return None
+    since = f"{last.arrived - s.last_input:.3f} s after the case's last input" if s.last_input else "with no input"
     return (
-        f"the target's ping came {last.arrived - s.last_input:.3f} s after the case's last input and was answered "
-        f"{last.answered - last.arrived:.3f} s after it arrived, yet the session ended {s.end.at - last.arrived:.3f} s "
-        f"after the ping ({s.end.how}), at its pingTimeout of {s.target.ping_timeout:.3f} s"
+        f"the target's ping came {since} and was answered {last.answered - last.arrived:.3f} s after it arrived, "
+        f"yet the session ended {s.end.at - last.arrived:.3f} s after the ping ({s.end.how}), at its pingTimeout "
+        f"of {timeout:.3f} s"
     )
