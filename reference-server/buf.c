@@ -1,4 +1,5 @@
 /* Byte buffers and checked allocation. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +45,55 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
-static size_t kept_block_bytes; /* 0: no block is kept */
-static uint8_t *kept_block;
+/* Emptied blocks kept for reuse: a stack of BUF_FIRST_BLOCK blocks and one large block. */
+static uint8_t **kept_first;
+static size_t kept_first_count, kept_first_max;
+static uint8_t *kept_large;
+static size_t kept_large_bytes;
 
-void buf_keep_one_block(size_t bytes)
+void buf_keep_blocks(size_t first_blocks, size_t large_bytes)
 {
-    free(kept_block);
-    kept_block = NULL;
-    kept_block_bytes = bytes;
+    while (kept_first_count > 0)
+        free(kept_first[--kept_first_count]);
+    free(kept_first);
+    free(kept_large);
+    kept_first = first_blocks ? xmalloc(first_blocks * sizeof *kept_first) : NULL;
+    kept_first_max = first_blocks;
+    kept_large = NULL;
+    kept_large_bytes = large_bytes;
+}
+
+size_t buf_kept_blocks(bool *large)
+{
+    *large = kept_large != NULL;
+    return kept_first_count;
+}
+
+/* A kept block of `cap` bytes, or NULL. */
+static uint8_t *take_kept(size_t cap)
+{
+    if (cap == BUF_FIRST_BLOCK && kept_first_count > 0)
+        return kept_first[--kept_first_count];
+    if (cap == kept_large_bytes && kept_large != NULL) {
+        uint8_t *p = kept_large;
+        kept_large = NULL;
+        return p;
+    }
+    return NULL;
+}
+
+/* Keeps the block of an emptied buffer if there is room for it; false if it must be freed. */
+static bool keep(uint8_t *p, size_t cap)
+{
+    if (cap == BUF_FIRST_BLOCK && kept_first_count < kept_first_max) {
+        kept_first[kept_first_count++] = p;
+        return true;
+    }
+    if (cap == kept_large_bytes && kept_large == NULL) {
+        kept_large = p;
+        return true;
+    }
+    return false;
 }
 
 /* Makes room at the end: first by sliding the unconsumed bytes to the front, then by growing
@@ -68,15 +110,11 @@ void buf_reserve(buf *b, size_t extra)
         if (b->cap - b->len >= extra)
             return;
     }
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : BUF_FIRST_BLOCK;
     while (cap - b->len < extra)
         cap *= 2;
-    if (b->data == NULL && kept_block != NULL && cap == kept_block_bytes) {
-        b->data = kept_block;
-        kept_block = NULL;
-    } else {
-        b->data = xrealloc(b->data, cap);
-    }
+    uint8_t *kept = b->data == NULL ? take_kept(cap) : NULL;
+    b->data = kept != NULL ? kept : xrealloc(b->data, cap);
     b->cap = cap;
 }
 
@@ -103,9 +141,7 @@ void buf_consume(buf *b, size_t n)
 
 void buf_reset(buf *b)
 {
-    if (b->data != NULL && kept_block == NULL && b->cap == kept_block_bytes)
-        kept_block = b->data;
-    else
+    if (b->data != NULL && !keep(b->data, b->cap))
         free(b->data);
     b->data = NULL;
     b->start = b->len = b->cap = 0;

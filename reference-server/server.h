@@ -55,6 +55,9 @@
 
 /* Bytes read from a socket per read() call. */
 #define SERVER_READ_CHUNK 16384u
+/* Emptied buffer blocks of BUF_FIRST_BLOCK bytes kept for reuse (buf_keep_blocks): a broadcast's
+ * round fills one per receiver; at most this many (1 MiB) stay allocated when they are emptied. */
+#define SERVER_KEPT_FIRST_BLOCKS 4096u
 /* A connection whose unsent output grows past this is too slow a reader: it is dropped. Large
  * enough for a few max-size payloads. */
 #define SERVER_MAX_PENDING_OUTPUT(cfg) ((size_t)(cfg)->max_payload * 4u + 1048576u)
