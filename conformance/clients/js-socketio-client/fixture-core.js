@@ -8,7 +8,7 @@ function run(io, version) {
   const arg = process.argv[2];
   if (arg === "--capabilities") {
     const features = ["multiplex", "dynamic-join", "binary", "ack-answer", "buffer", "ws-only", "polling-only",
-      "upgrade", "leave", "attempts", "timeout"];
+      "upgrade", "leave", "attempts", "timeout", "restart"];
     if (major >= 3) features.push("auth-object", "volatile");
     if (major >= 4 && Number(version.split(".")[1]) >= 6) features.push("recovery");
     console.log(JSON.stringify({ agent: `socket.io-client ${version} (node ${process.version})`, features }));
@@ -58,16 +58,19 @@ function run(io, version) {
   if (config.timeoutMs !== undefined) opts.timeout = config.timeoutMs;
   if (config.query) opts.query = config.query;
   if (config.tryAllTransports) opts.tryAllTransports = true;
-  const manager = new io.Manager(config.url, opts);
-  manager.on("reconnect_attempt", (n) => say({ ev: "reconnect_attempt", n }));
-  manager.on("reconnect_failed", () => say({ ev: "reconnect_failed" }));
-  manager.on("reconnect", (n) => say({ ev: "reconnect", n }));
-  manager.on("error", (err) => say({ ev: "error", message: String(err && err.message || err) }));
+  // One client: its manager, its sockets by namespace, and whether it is leaving for good.
+  function open() {
+    const manager = new io.Manager(config.url, opts);
+    manager.on("reconnect_attempt", (n) => say({ ev: "reconnect_attempt", n }));
+    manager.on("reconnect_failed", () => say({ ev: "reconnect_failed" }));
+    manager.on("reconnect", (n) => say({ ev: "reconnect", n }));
+    manager.on("error", (err) => say({ ev: "error", message: String(err && err.message || err) }));
+    const client = { manager, sockets: new Map(), leaving: false };
+    for (const nsp of config.namespaces || ["/"]) join(client, nsp, config.auth);
+  }
 
-  const sockets = new Map();
-  let leaving = false;
-
-  function perform(action, where) {
+  function perform(client, action, where) {
+    const { sockets } = client;
     const kind = action.do;
     try {
       if (kind === "emit" || kind === "emit-ack") {
@@ -90,12 +93,17 @@ function run(io, version) {
           }
         }
       } else if (kind === "join") {
-        join(action.nsp, action.auth);
+        join(client, action.nsp, action.auth);
       } else if (kind === "leave") {
         const s = sockets.get(action.nsp);
         if (s) s.disconnect();
+      } else if (kind === "restart") {
+        // A new client from the same configuration, as at start; this one leaves for good.
+        client.leaving = true;
+        for (const s of sockets.values()) s.disconnect();
+        open();
       } else if (kind === "disconnect") {
-        leaving = true;
+        client.leaving = true;
         for (const s of sockets.values()) s.disconnect();
         // Let the close packets leave before the process ends.
         setTimeout(() => process.exit(0), 300);
@@ -107,7 +115,8 @@ function run(io, version) {
     }
   }
 
-  function join(nsp, auth) {
+  function join(client, nsp, auth) {
+    const { manager, sockets } = client;
     const sockOpts = {};
     if (auth !== undefined && auth !== null) {
       if (major >= 3) sockOpts.auth = auth;
@@ -119,13 +128,17 @@ function run(io, version) {
       const line = { ev: "connect", nsp, id: s.id };
       if (s.recovered !== undefined) line.recovered = s.recovered;
       say(line);
-      for (const a of config.on_connect || []) if ((a.nsp || "/") === nsp || a.when === "any") perform(a, "on_connect");
+      for (const a of config.on_connect || []) {
+        if ((a.nsp || "/") === nsp || a.when === "any") perform(client, a, "on_connect");
+      }
     });
     s.on("connect_error", (err) => say({ ev: "connect_error", nsp, message: String(err && err.message || err),
       data: err && err.data !== undefined ? toWire(err.data) : null }));
     s.on("disconnect", (reason) => {
       say({ ev: "disconnect", nsp, reason });
-      if (!leaving) for (const a of config.on_disconnect || []) if ((a.on || "/") === nsp) perform(a, "on_disconnect");
+      if (!client.leaving) {
+        for (const a of config.on_disconnect || []) if ((a.on || "/") === nsp) perform(client, a, "on_disconnect");
+      }
     });
     if (major < 3) s.on("error", (err) => say({ ev: "connect_error", nsp, message: String(err), data: null }));
     const onAny = (name, ...args) => {
@@ -135,7 +148,7 @@ function run(io, version) {
       if (ack) ack(...args);
       if (typeof name === "string" && name.startsWith("do-")) {
         const cmd = args[0] || {};
-        perform({ ...cmd, do: name.slice(3) }, "command");
+        perform(client, { ...cmd, do: name.slice(3) }, "command");
       }
     };
     if (typeof s.onAny === "function") {
@@ -155,7 +168,7 @@ function run(io, version) {
     return s;
   }
 
-  for (const nsp of config.namespaces || ["/"]) join(nsp, config.auth);
+  open();
   process.on("SIGTERM", () => process.exit(0));
   // Stay alive until told to leave or stopped, even when the client has nothing left to do.
   setInterval(() => {}, 1 << 30);
