@@ -19,7 +19,7 @@ from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
 from harness.targets import Target
 from harness.verdict import Failure, Verdict
 from harness.verify import expect_closed, heartbeat_lapse, heartbeat_timed, suite_lost
-from harness.ws import OP_TEXT, WsClient, accept_key, encode_frame
+from harness.ws import OP_CLOSE, OP_TEXT, WsClient, accept_key, encode_frame
 
 PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
 
@@ -348,6 +348,26 @@ def test_suite_lost_names_only_a_session_lost_to_the_suites_own_lateness(pong):
             assert lost is None, lost
         if pong == "held by the case":
             assert s.pings[-1].held_by_case
+    finally:
+        s.close()
+
+
+def test_suite_lost_names_a_ping_that_came_with_the_end():
+    """The target's ping and its close arrive in one segment (its own writer was late): the suite's pong,
+    written once its reader got to the ping, went out after the end had arrived. However soon after the
+    ping, it was not answered before the end, so the session is one the case cannot be judged on."""
+    s, peer = _scripted_session(200)
+    try:
+        peer.sendall(encode_frame(OP_TEXT, b"2", mask=False) + encode_frame(OP_CLOSE, b"", mask=False))
+        peer.close()
+        assert s.wait_ended(2.0) is not None
+        ping = s.pings[-1]
+        assert s.end is not None and ping.arrived <= s.end.at
+        ping.answered = s.end.at + 0.07  # as a reader held up 70 ms by machine load writes it
+        lost = suite_lost(s)
+        assert lost is not None and "not answered before the end, 0.000 s after it arrived" in lost, lost
+        ping.answered = s.end.at  # written as the end arrived: in time
+        assert suite_lost(s) is None
     finally:
         s.close()
 
