@@ -246,10 +246,15 @@ def suite_lost(x: Session | SioClient) -> str | None:
     if last is None or last.held_by_case or s.end is None:
         return None
     tolerance = min(0.05, s.target.ping_timeout / 4)
-    # A pong written after the end had arrived was not in time, however soon after the ping: the ping came
-    # with the end (socketioxide writes a ping its own starved process delayed in the same segment as the
-    # close its timeout then sends), or reached the suite's reader only then.
-    answered = last.answered if last.answered is not None and last.answered <= s.end.at else None
+    answered = last.answered
+    # A pong written after the end had arrived was not in time, however soon after the ping, when nothing
+    # the case sent could have brought the end about (none for pingTimeout before it): the ping came with
+    # a heartbeat's end (socketioxide writes a ping its own starved process delayed in the same segment
+    # as the close its timeout then sends). After recent input, the end may be the target's reaction,
+    # whose segment carried a ping it had queued: the pong is then timed from the ping as usual.
+    quiet = s.end.at - s.last_input >= s.target.ping_timeout - tolerance
+    if answered is not None and answered > s.end.at and quiet:
+        answered = None
     if answered is not None and answered - last.arrived < s.target.ping_timeout - tolerance:
         return None
     pong = (
