@@ -210,15 +210,18 @@ def test_CSIO_RC_01_reconnect_and_rejoin_every_namespace(run: Run, case: Case, c
 
 @pytest.mark.parametrize("who", ["server", "client"])
 def test_CSIO_RC_02_no_reconnection_after_disconnect(run: Run, case: Case, who: str) -> None:
+    """New handshakes are counted from the session the client joined on: zishang520's Go client at times
+    sends no CONNECT on its first session and joins on the next one, after its connect timeout."""
     run.start()
     s = run.ready()
+    joined_at = len(run.handshakes())
     if who == "server":
         s.send("41")
     else:
         run.command(s, "do-disconnect")
     run.line("disconnect")
     run.srv.http.quiet(lambda h: h.sid == "new", 0.8, start=len(run.srv.http))
-    case.eq("handshakes", 1, len(run.handshakes()))
+    case.eq("handshakes after the disconnect", 0, len(run.handshakes()) - joined_at)
 
 
 def _refuse_after_first(run: Run, refused: set[int]) -> None:
