@@ -9,7 +9,7 @@ import pytest
 
 from clientkit import connect_packets, reconnected
 from clientside import wire
-from clientside.journal import Entry
+from clientside.journal import Entry, matches
 from clientside.scenario import WAIT_S, Run
 from clientside.server import HttpSeen, Session
 from harness.verdict import Case
@@ -169,16 +169,39 @@ def test_CSIO_BIN_05_received_binary_events_rebuilt(run: Run, case: Case, shape:
     case.eq(f"arguments of the binary event ({shape})", want, got.item.get("args") if got else None)
 
 
+BIN06_BURSTS = 10  # bursts, at most: the case stops at the first with an ack that did not resolve its callback
+BIN06_ACKS = 10  # emits with an ack per burst, answered back to back
+
+
 def test_CSIO_BIN_06_binary_ack_resolves_the_callback(run: Run, case: Case) -> None:
+    """Up to BIN06_BURSTS bursts of BIN06_ACKS emits with an ack, the server answering each with a binary
+    ACK of two attachments, all answers back to back. python-socketio's threaded client hands each
+    received WebSocket frame to a thread of its own, and on some acks an attachment is decoded before its
+    packet (an uncaught ValueError in a thread, the callback never called): one ack at a time showed it
+    once in a run under load, 40 one after another in 1 run of 3; bursts give its threads the race on
+    every run."""
     run.need("binary")
     run.start()
     s = run.ready()
-    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "b"})
-    ask = run.event("ask", start=mark).item.packet
-    start = len(run.fx.lines)
-    s.send_sio(wire.ACK, "/", [B1, {"k": B2}], ask.id)
-    got = run.maybe_line("ack", 3.0, start, tag="b")
-    case.eq("ack arguments", [b64(B1), {"k": b64(B2)}], got.item.get("args") if got else None)
+    want = [b64(B1), {"k": b64(B2)}]
+    got: list[Any] = []
+    burst = 0
+    for burst in range(1, BIN06_BURSTS + 1):
+        tag = f"b{burst}"
+        mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": tag, "count": BIN06_ACKS})
+        asks = run.srv.sio.wait_count(lambda e: e.packet.event == "ask", BIN06_ACKS, WAIT_S, mark)
+        start = len(run.fx.lines)
+        for ask in asks:
+            s.send_sio(wire.ACK, "/", [B1, {"k": B2}], ask.item.packet.id)
+        acks = run.fx.lines.wait_count(matches(ev="ack", tag=tag), len(asks), 3.0, start)
+        got = [ln.item.get("args") for ln in acks]
+        if len(asks) < BIN06_ACKS or got != [want] * BIN06_ACKS:
+            break
+    case.eq(
+        f"arguments of the {BIN06_ACKS} acks of a burst (bursts of at most {BIN06_BURSTS}: {burst})",
+        [want] * BIN06_ACKS,
+        got,
+    )
 
 
 # ------------------------------------------------------------------------------------------ reconnection
@@ -264,9 +287,10 @@ def _expected_gaps(run: Run, n: int, delay: float = 50, cap: float = 200) -> lis
 
 
 RC03_REFUSED = 4  # handshakes refused after each drop: the gaps before attempts 1-5
-# Outages per run, stopping at the first whose gaps break the backoff: a client whose attempts stray at
-# random (rust_socketio: a ±50 % jitter it cannot turn off, and a new HTTP client built before each
-# attempt) shows it on every run, where one outage showed it on some runs only.
+# Outages per run, at most; two judged alike decide (the repeated-timer rule of CLIENT-REQUIREMENTS.md). A
+# client whose attempts stray on most outages (rust_socketio: a new HTTP client built before each attempt)
+# shows it on every run, and one late wake-up of a client on a loaded machine (socket.io-client 2.x: a
+# 100 ms gap of 174.5 ms at load 12) does not decide alone.
 RC03_OUTAGES = 3
 
 
@@ -309,53 +333,51 @@ def _rc03_outage(run: Run, s: Session) -> tuple[dict[str, Any], list[float], lis
 
 
 def test_CSIO_RC_03_backoff_doubles_up_to_the_maximum(run: Run, case: Case) -> None:
-    """Up to RC03_OUTAGES outages, each with RC03_REFUSED refused attempts; the first outage whose gaps
-    leave their windows decides. A gap outside its window by no more than the suite's own stall inside
-    it (machine load: the suite could not stamp the client's request or line in time) says nothing of
-    the client: that outage is named in the Actual as spoiled and judges nothing."""
+    """Up to RC03_OUTAGES outages, each with RC03_REFUSED refused attempts, until two judged outages agree:
+    two within their windows pass, two outside do not (the first of those is shown). A gap outside its
+    window by no more than the suite's own stall inside it (machine load: the suite could not stamp the
+    client's request or line in time) says nothing of the client: that outage is named in the Actual as
+    spoiled and judges nothing."""
     run.start(transports=BACKOFF_TRANSPORTS)
     s: Session | None = run.ready()
     want = _expected_gaps(run, RC03_REFUSED + 1)
     low = [w * (1 - run.spec.tolerance.gap_jitter) - 5 for w in want]
     judged: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
     spoiled: list[dict[str, Any]] = []
-    shown: dict[str, Any] = {}
-    bad: list[int] = []
+    stopped_trying = False
     for _ in range(RC03_OUTAGES):
         assert s is not None
         shown, gaps, stalls, s = _rc03_outage(run, s)
         bad = [i for i, g in enumerate(gaps[: len(want)]) if not _gap_ok(run, g, want[i])]
         if len(gaps) < len(want):
-            bad = bad or [len(gaps)]
+            # Attempts missing: no later outage makes up for a client that stopped trying.
+            outside.append(shown | {"outside tolerance (got, want)": f"{len(gaps)} attempts of {len(want)}"})
+            stopped_trying = True
             break
         misses = [max(low[i] - gaps[i], gaps[i] - _gap_high(run, want[i])) for i in bad]
         if bad and all(m <= stalls[i] for m, i in zip(misses, bad)):
             spoiled.append(shown | {"outside tolerance (got, want)": [(gaps[i], want[i]) for i in bad]})
-            bad = []
         elif bad:
-            break
+            outside.append(shown | {"outside tolerance (got, want)": [(gaps[i], want[i]) for i in bad]})
         else:
             judged.append({k: shown[k] for k in ("gaps_ms", "disconnect line after the drop_ms")})
-        if s is None:
+        if len(judged) >= 2 or len(outside) >= 2 or s is None:
             break
         run.settle(s)
-    if bad:
-        shown["outside tolerance (got, want)"] = [
-            (shown["gaps_ms"][i], want[i]) for i in bad if i < len(shown["gaps_ms"])
-        ]
-        shown["outages before it within tolerance"] = judged
-    else:
-        shown = {"outages within tolerance": judged}
+    actual: dict[str, Any] = {"outages within tolerance": judged}
+    if outside:
+        actual["outages outside tolerance"] = outside
     if spoiled:
-        shown["outages spoiled by the suite's own stalls"] = spoiled
-    if not bad and not judged:
-        case.precondition(False, "backoff gaps measured without a stall of the suite itself", want, shown)
+        actual["outages spoiled by the suite's own stalls"] = spoiled
+    if not judged and not outside:
+        case.precondition(False, "backoff gaps measured without a stall of the suite itself", want, actual)
     case.check(
-        not bad,
-        f"gaps before attempts 1-5 in each of up to {RC03_OUTAGES} outages (delay 50, max 200, no jitter; "
-        "the first gap from the client's disconnect line)",
+        not stopped_trying and len(judged) > len(outside),
+        f"gaps before attempts 1-5 in up to {RC03_OUTAGES} outages, two alike deciding (delay 50, max 200, "
+        "no jitter; the first gap from the client's disconnect line)",
         want,
-        shown,
+        actual,
     )
 
 

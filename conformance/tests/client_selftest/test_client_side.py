@@ -324,7 +324,7 @@ def test_rc03_first_gap_runs_from_the_clients_disconnect_line(tmp_path: Path) ->
     case = _rc03_with(tmp_path, 0.15, 0.05)
     assert case["verdict"] == "pass", case["actual"]
     outages = ast.literal_eval(case["actual"])["outages within tolerance"]
-    assert len(outages) == 3
+    assert len(outages) == 2  # two alike decide
     # From the drop the first gap would be about 200 ms; from the line, about 50. The line is stamped when
     # it reached the machine (the kernel's receive time on the fixture's stdout connection), so a loaded
     # machine can make the gap longer (the client late), never shorter.
@@ -337,5 +337,7 @@ def test_rc03_a_late_first_attempt_is_seen(tmp_path: Path) -> None:
     """A client that notices at once but waits 200 ms before its first attempt (want 50) is non-strict."""
     case = _rc03_with(tmp_path, 0.0, 0.2)
     assert case["verdict"] == "non-strict", case["actual"]
-    actual = ast.literal_eval(case["actual"])
-    assert actual["outside tolerance (got, want)"][0][1] == 50.0 and actual["gaps_ms"][0] >= 190
+    outages = ast.literal_eval(case["actual"])["outages outside tolerance"]
+    assert len(outages) == 2  # two alike decide
+    for outage in outages:
+        assert outage["outside tolerance (got, want)"][0][1] == 50.0 and outage["gaps_ms"][0] >= 190
