@@ -291,7 +291,7 @@ RC03_REFUSED = 4  # handshakes refused after each drop: the gaps before attempts
 # client whose attempts stray on most outages (rust_socketio: a new HTTP client built before each attempt)
 # shows it on every run, and one late wake-up of a client on a loaded machine (socket.io-client 2.x: a
 # 100 ms gap of 174.5 ms at load 12) does not decide alone.
-RC03_OUTAGES = 3
+RC03_OUTAGES = 5
 
 
 def _rc03_outage(run: Run, s: Session) -> tuple[dict[str, Any], list[float], list[float], Session | None]:
@@ -337,7 +337,8 @@ def test_CSIO_RC_03_backoff_doubles_up_to_the_maximum(run: Run, case: Case) -> N
     two within their windows pass, two outside do not (the first of those is shown). A gap outside its
     window by no more than the suite's own stall inside it (machine load: the suite could not stamp the
     client's request or line in time) says nothing of the client: that outage is named in the Actual as
-    spoiled and judges nothing."""
+    spoiled and judges nothing. Five outages at most leave room for two to agree after a spoiled one
+    and one late wake-up (both seen together at load 12)."""
     run.start(transports=BACKOFF_TRANSPORTS)
     s: Session | None = run.ready()
     want = _expected_gaps(run, RC03_REFUSED + 1)
