@@ -11,6 +11,7 @@ import json
 import socket
 import struct
 import time
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from harness import wire
 from harness.eio import SessionEnded, WebSocketSession, query
 from harness.sio import SioClient
 from harness.targets import Target, handshake_eio
-from harness.verify import heartbeat_timed
+from harness.verify import heartbeat_end, heartbeat_timed
 from harness.ws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsClient, accept_key, encode_frame
 from wirekit import handshake_works, raw_exchange
 
@@ -74,12 +75,23 @@ def echoed(case, c: SioClient, sent: str, what: str) -> None:
     case.must(p.args == [sent], what, [sent[:80]], [str(a)[:80] for a in p.args])
 
 
-def closes(case, ws: WsClient, target: Target, what: str, code: int) -> None:
-    """The server must end the connection (MUST); a close frame with `code` is expected (SHOULD)."""
+def closes(case, c: SioClient, target: Target, what: str, code: int) -> None:
+    """The server must end the connection (MUST) in reaction to the frame just sent: an end its heartbeat
+    explains (verify.heartbeat_end: at the timeout of a ping that came after the frame) is none, however
+    soon it falls inside the wait; a close frame with `code` is expected (SHOULD)."""
+    assert isinstance(c.eio, WebSocketSession) and c.eio.ws is not None
+    ws = c.eio.ws
     started = time.monotonic()
     end = ws.wait_closed(target.prompt)
     waited = time.monotonic() - started
-    case.must(end is not None, what, f"close {code}", f"still open after {waited:.2f}s")
+    by_heartbeat = None
+    if end is not None:
+        c.eio.wait_ended(0.0)  # the session takes the end the raw WebSocket saw, with its arrival time
+        by_heartbeat = heartbeat_end(c)
+    actual: Any = f"still open after {waited:.2f}s"
+    if by_heartbeat is not None:
+        actual = {"ended by the heartbeat": by_heartbeat}
+    case.must(end is not None and by_heartbeat is None, what, f"close {code}", actual)
     assert end is not None
     if end.kind == "close" and end.code != code:
         case.non_strict(f"{what}: close code", code, wire.close_text(end.code, end.reason))
@@ -217,7 +229,7 @@ CONTROL_VIOLATIONS = [
 def test_WS_03_bad_control_frame(case, opener, target, label, frame):
     c, ws = connect(opener)
     ws.send_frame(**frame)
-    closes(case, ws, target, f"{label}: the connection is failed", PROTOCOL_ERROR)
+    closes(case, c, target, f"{label}: the connection is failed", PROTOCOL_ERROR)
 
 
 # ---------------------------------------------------------------------------- WS-04 reserved bits (3.x)
@@ -241,7 +253,7 @@ def test_WS_04_reserved_bits(case, opener, target, label, opcode, rsv):
         ws.send_frame(OP_TEXT, event_frame("valid first"))
         echoed(case, c, "valid first", "the valid message before the bad frame is processed")
     ws.send_frame(opcode, payload, rsv=rsv)
-    closes(case, ws, target, f"{label}: a frame with reserved bits set fails the connection", PROTOCOL_ERROR)
+    closes(case, c, target, f"{label}: a frame with reserved bits set fails the connection", PROTOCOL_ERROR)
 
 
 def test_WS_04_reserved_bits_in_upgrade_segment(case, target):
@@ -272,7 +284,7 @@ OPCODES = [3, 4, 5, 6, 7, 11, 12, 13, 14, 15]
 def test_WS_05_reserved_opcode(case, opener, target, opcode):
     c, ws = connect(opener)
     ws.send_frame(opcode, b"" if opcode >= 8 else b"reserved")
-    closes(case, ws, target, f"a frame with reserved opcode {opcode} fails the connection", PROTOCOL_ERROR)
+    closes(case, c, target, f"a frame with reserved opcode {opcode} fails the connection", PROTOCOL_ERROR)
 
 
 # ---------------------------------------------------------------------------- WS-06 fragmentation (5.x, 10.1.1)
@@ -392,7 +404,7 @@ def test_WS_07_bad_fragmentation(case, opener, target, label, frames):
         echoed(case, c, "unfinished", "the valid fragmented message before the stray continuation")
         frames = frames[2:]
     ws.send_bytes(b"".join(frames))
-    closes(case, ws, target, f"{label}: the connection is failed", PROTOCOL_ERROR)
+    closes(case, c, target, f"{label}: the connection is failed", PROTOCOL_ERROR)
 
 
 # ---------------------------------------------------------------------------- WS-08 UTF-8 (6.x)
@@ -436,14 +448,14 @@ INVALID_UTF8 = [
 def test_WS_08_invalid_utf8(case, opener, target, label, bad):
     c, ws = connect(opener)
     ws.send_frame(OP_TEXT, b'42["message","' + bad + b'"]')
-    closes(case, ws, target, f"{label}: invalid UTF-8 fails the connection", INVALID_PAYLOAD)
+    closes(case, c, target, f"{label}: invalid UTF-8 fails the connection", INVALID_PAYLOAD)
 
 
 def test_WS_08_invalid_utf8_across_fragments(case, opener, target):
     """Autobahn 6.4.x: the invalid sequence only appears once fragments are joined."""
     c, ws = connect(opener)
     send_fragments(ws, OP_TEXT, [b'42["message","\xf4', b'\x90\x80\x80"]'])
-    closes(case, ws, target, "a code point past U+10FFFF split over two fragments", INVALID_PAYLOAD)
+    closes(case, c, target, "a code point past U+10FFFF split over two fragments", INVALID_PAYLOAD)
 
 
 # ---------------------------------------------------------------------------- WS-09 close handling (7.x)
@@ -625,7 +637,7 @@ def test_WS_10_declared_length_over_limit(case, opener, target):
 def test_WS_11_unmasked_client_frame(case, opener, target):
     c, ws = connect(opener)
     ws.send_frame(OP_TEXT, event_frame("unmasked"), mask=False)
-    closes(case, ws, target, "an unmasked client frame fails the connection", PROTOCOL_ERROR)
+    closes(case, c, target, "an unmasked client frame fails the connection", PROTOCOL_ERROR)
 
 
 # ---------------------------------------------------------------------------- WS-12 the opening handshake
