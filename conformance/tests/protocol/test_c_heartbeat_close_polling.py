@@ -186,7 +186,9 @@ def test_EIO_HB_03_ping_timeout_websocket(case, opener, target):
     s = opener.adopt(WebSocketSession.connect(target, SIO, auto_pong=False))
     s.send("40")
     expect_packet(case, s, wire.PING, "a ping to leave unanswered", timeout=target.reply, must=True)
-    pinged = time.monotonic()
+    # Timed from when the ping reached the machine, as the end is: a case thread that gets to the ping
+    # late on a loaded machine would otherwise see the close come sooner than it did.
+    pinged = s.pings[-1].arrived if s.pings else time.monotonic()
     expect_closed(
         case,
         s,
@@ -621,13 +623,16 @@ def test_EIO_POLL_03_aborted_get_ends_session(case, opener, target):
         held.abort()
         resp = s.get(timeout=target.reply + 1.0)
         answers.append(resp.summary())
+        # A server still closing the session when the next GET comes answers it with the close packet:
+        # the session has ended as the client sees it, as _session_refused reads it.
+        closing = resp.status == 200 and resp.body.split(b"\x1e")[-1] == b"1"
         case.check(
-            resp.status == 400,
+            resp.status == 400 or closing,
             "the session ends when its held GET is dropped",
-            400,
+            "400, or the close packet 1",
             f"trial {trial} of {ABORT_TRIALS}: {resp.summary()}",
         )
-    case.record(400, answers)
+    case.record("400, or the close packet 1", answers)
 
 
 def test_EIO_POLL_04_get_is_held(case, opener, target):
