@@ -11,7 +11,8 @@
  *      prefix-XORed, mark the bytes inside strings (the opening quote included, the closing one
  *      not); a control byte inside a string, a backslash or a byte >= 0x80 outside one is an
  *      error. An atom is a run of other bytes outside strings: a number or a literal, checked
- *      on its bytes, together with the byte after it (numbers of digits alone on the masks);
+ *      on its bytes, together with the byte after it (numbers of digits alone on the masks,
+ *      and in long texts the literals on the vectors: see json_walk_block);
  *   2. the grammar is checked on the masks too, as rules of succession: each byte that is not
  *      whitespace outside a string must follow (skipping that whitespace) a byte of the right
  *      kind: a value must follow ':' '[' ',' or the start of the text; a member name '{' or
@@ -48,8 +49,11 @@
  *   json_block_escapes(b, &simple, &u): the bytes that may follow a backslash, " \ / b f n r t
  *   and u;
  *   json_block_utf8_error(b, high): whether the block, after the ones before it, is not valid
- *   UTF-8 (`high`: it has a byte >= 0x80); once per block, in order;
+ *   UTF-8 (`high`: it may have a byte >= 0x80; false when it has none); once per block, in order;
  *   json_block_utf8_pending(b): the text ends inside a character;
+ *   json_block_literals(at, &four, &five): bit i of four set when "true" or "null" is at
+ *   at[i], of five when "false" is (whether or not an atom starts there); reads at[0..68), so
+ *   it is called only where the text has that many bytes from the block's start;
  *   json_prefix_xor(x): bit i of the result is the XOR of bits 0..i. */
 enum {
     JSON_QUOTE,
@@ -75,7 +79,13 @@ JSON_INLINE uint64_t json_block_mask(const json_block *b, int class);
 JSON_INLINE void json_block_escapes(const json_block *b, uint64_t *simple, uint64_t *u);
 JSON_INLINE bool json_block_utf8_error(json_block *b, bool high);
 JSON_INLINE bool json_block_utf8_pending(const json_block *b);
+JSON_INLINE void json_block_literals(const uint8_t *at, uint64_t *four, uint64_t *five);
 JSON_INLINE uint64_t json_prefix_xor(uint64_t x);
+
+/* json_block_literals reads this many bytes past the block. */
+#define JSON_LITERAL_READ 8
+/* Texts from this length on have steady blocks (json_walk_block). */
+#define JSON_STEADY_MIN 256
 
 /* Escapes are rare: their state lives apart from the rest, behind a function call. */
 typedef struct json_escapes_state {
@@ -95,6 +105,7 @@ typedef struct json_walk {
     uint64_t atom_carry;  /* 1 when the last block ended inside an atom */
     uint64_t digit_carry; /* 1 when a run of digits starting an atom reached the block's end */
     uint64_t zero_carry;  /* 1 when an atom started with '0' at the last byte of the block */
+    uint64_t literal_end; /* the next block's bytes that follow a literal of this one */
     uint64_t name_carry;  /* 1 when the string open at the block's end opened where a name may */
     /* 1 when the last byte before the next block that is not whitespace outside a string is
      * of the kind: the successors' carries of json_after. value_due starts at 1: the start of
@@ -127,11 +138,6 @@ JSON_INLINE unsigned json_ctz64(uint64_t x)
 static const uint8_t json_atom_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, [':'] = 1,
     ['['] = 1, [']'] = 1,  ['{'] = 1,  ['}'] = 1,  ['"'] = 1,
-};
-
-/* Bytes that may follow a backslash, \u apart. */
-static const uint8_t json_simple_escape[256] = {
-    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
 };
 
 JSON_TARGET static inline bool json_hex4(const uint8_t *p, size_t n, size_t i, uint32_t *v)
@@ -170,6 +176,11 @@ JSON_TARGET static bool json_u_escape_ok(json_escapes_state *es, size_t at)
     return true;
 }
 
+/* Bytes that may follow a backslash, \u apart. */
+static const uint8_t json_simple_escape[256] = {
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
+};
+
 /* Bit i set when byte i of the block is escaped: it follows a run of backslashes of odd length.
  * *carry brings in 1 when the last block's final byte escapes this block's first, and takes out
  * the same for the next block. A run's length is odd when it starts and ends (at the byte after
@@ -207,11 +218,11 @@ JSON_TARGET __attribute__((noinline)) static bool json_u_escapes_ok(json_escapes
 /* The escaped bytes of the block at `base` (from `block`), each checked: one of " \ / b f n r t,
  * or u with what must follow it. */
 JSON_INLINE bool json_escapes_ok(json_escapes_state *es, const json_block *b, uint64_t backslash,
-                                 const uint8_t *block, size_t base, uint64_t *escaped)
+                                 const uint8_t *block, size_t base, bool steady, uint64_t *escaped)
 {
     uint64_t esc = json_escaped(backslash, &es->carry);
     uint64_t simple, u;
-    if (backslash) {
+    if (steady || backslash) {
         json_block_escapes(b, &simple, &u);
     } else {
         /* Only the first byte is escaped (by the last block): judged on its own. */
@@ -337,7 +348,7 @@ JSON_INLINE uint64_t json_add(uint64_t a, uint64_t b, uint64_t *carry)
  * only a leading zero can be wrong, and the run after a '0' must end at once. The others (a
  * sign, a fraction, an exponent, a literal, garbage) are checked on their bytes. */
 JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block *b, uint64_t other,
-                               uint64_t atom_start, size_t base)
+                               uint64_t atom_start, uint64_t literals, size_t base)
 {
     uint64_t digit = json_block_mask(b, JSON_DIGIT);
     uint64_t digits = other & digit;
@@ -351,7 +362,7 @@ JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block *b, uint64_t other
     for (uint64_t longer = run_end & other; longer; longer &= longer - 1)
         if (!json_digit_atom_ok(w->p, w->n, base + json_ctz64(longer)))
             return false;
-    for (uint64_t others = atom_start & ~digit; others; others &= others - 1) {
+    for (uint64_t others = atom_start & ~(digit | literals); others; others &= others - 1) {
         unsigned k = json_ctz64(others);
         /* The atom's length, when it ends inside the block (the shift brings in zeros; a run
          * of all 64 bytes goes on into the next block). */
@@ -363,6 +374,22 @@ JSON_INLINE bool json_atoms_ok(json_walk *w, const json_block *b, uint64_t other
             return false;
     }
     return true;
+}
+
+/* The atoms that start with a literal's whole word (json_block_literals), without a branch on
+ * how many there are, in *literals: they are literals when the byte after the word ends the
+ * atom, here or at the start of the next block. False when one goes on after its word. */
+JSON_INLINE bool json_literal_atoms(json_walk *w, uint64_t other, uint64_t atom_start,
+                                    const uint8_t *block, uint64_t *literals)
+{
+    uint64_t four, five;
+    json_block_literals(block, &four, &five);
+    four &= atom_start;
+    five &= atom_start;
+    uint64_t end = four << 4 | five << 5 | w->literal_end;
+    w->literal_end = four >> 60 | five >> 59;
+    *literals = four | five;
+    return !(end & other);
 }
 
 /* Bit i set when the last byte before byte i that is not whitespace (`ws`: whitespace outside
@@ -465,11 +492,18 @@ JSON_INLINE bool json_grammar(json_walk *w, const json_block *b, const uint8_t *
 }
 
 /* Everything after classification, for the block at p[base] (classified from `block`). */
+/* Everything after classification, for the block at p[base] (classified from `block`). A long
+ * text's blocks are `steady`: they take no branch on what the block holds (backslashes, bytes
+ * >= 0x80, how many literals), since in a text that has them, the blocks with and without come
+ * in no order a predictor could learn, and a mispredicted branch costs more than the work it
+ * skips. The literals are then found on the vectors, which reads JSON_LITERAL_READ bytes past
+ * the block. A short text's few blocks skip what they do not need. */
 JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, json_block *b,
-                                 const uint8_t *block, size_t base)
+                                 const uint8_t *block, size_t base, bool steady)
 {
     uint64_t escaped = 0, backslash = json_block_mask(b, JSON_BACKSLASH);
-    if ((backslash | es->carry) && !json_escapes_ok(es, b, backslash, block, base, &escaped))
+    if ((steady || (backslash | es->carry)) &&
+        !json_escapes_ok(es, b, backslash, block, base, steady, &escaped))
         return false;
     uint64_t quote = json_block_mask(b, JSON_QUOTE) & ~escaped;
     uint64_t in_string = json_prefix_xor(quote) ^ w->in_string;
@@ -478,7 +512,7 @@ JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, json_bloc
     /* Control bytes inside strings, backslashes or bytes >= 0x80 outside them. */
     uint64_t high = json_block_mask(b, JSON_HIGH);
     uint64_t bad = (json_block_mask(b, JSON_CTRL) & in_string) | ((backslash | high) & outside);
-    if (bad || json_block_utf8_error(b, high != 0))
+    if (bad || json_block_utf8_error(b, steady || high != 0))
         return false;
     uint64_t ws_all = json_block_mask(b, JSON_WS);
     uint64_t structural = json_block_mask(b, JSON_COMMA) | json_block_mask(b, JSON_COLON) |
@@ -490,7 +524,17 @@ JSON_INLINE bool json_walk_block(json_walk *w, json_escapes_state *es, json_bloc
     uint64_t ws = ws_all & outside;
     bool grammar = ws ? json_grammar(w, b, block, quote, in_string, other, atom_start, ws)
                       : json_grammar(w, b, block, quote, in_string, other, atom_start, 0);
-    return grammar && json_atoms_ok(w, b, other, atom_start, base);
+    /* Either the literals are found on the vectors, or each atom is looked at in turn. An atom
+     * that starts in the last block and ends in this one was judged there. */
+    uint64_t literals = 0;
+    bool literals_end;
+    if (steady) {
+        literals_end = json_literal_atoms(w, other, atom_start, block, &literals);
+    } else {
+        literals_end = !(w->literal_end & other);
+        w->literal_end = 0;
+    }
+    return grammar && literals_end && json_atoms_ok(w, b, other, atom_start, literals, base);
 }
 
 /* After the last block: the top value complete (the last byte that is not whitespace ends a
@@ -509,23 +553,30 @@ JSON_INLINE bool json_accept_blocks(const uint8_t *p, size_t n, uint32_t max_dep
     uint8_t kinds[SIO_JSON_MAX_DEPTH_CAP + 1];
     json_walk_init(&w, &es, kinds, p, n, max_depth);
     size_t base = 0;
+    if (n >= JSON_STEADY_MIN) {
+        for (; n - base >= 64 + JSON_LITERAL_READ; base += 64) {
+            json_block_load(b, p + base);
+            if (!json_walk_block(&w, &es, b, p + base, base, true))
+                return false;
+        }
+    }
     for (; n - base >= 64; base += 64) {
         json_block_load(b, p + base);
-        if (!json_walk_block(&w, &es, b, p + base, base))
+        if (!json_walk_block(&w, &es, b, p + base, base, false))
             return false;
     }
     if (base < n && n >= 64 && n - base <= 61) {
         /* The text's last 64 bytes, the bytes before `base` left out (at least 3 of them, for
          * the UTF-8 rules that look back). */
         json_block_load_last(b, p + n, n - base);
-        if (!json_walk_block(&w, &es, b, p + base, base) || json_block_utf8_pending(b))
+        if (!json_walk_block(&w, &es, b, p + base, base, false) || json_block_utf8_pending(b))
             return false;
     } else if (base < n) {
         uint8_t tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + base, n - base);
         json_block_load(b, tail);
-        if (!json_walk_block(&w, &es, b, tail, base))
+        if (!json_walk_block(&w, &es, b, tail, base, false))
             return false;
     } else if (json_block_utf8_pending(b)) {
         return false;

@@ -431,6 +431,42 @@ AVX2 bool json_block_utf8_pending(const json_block *b)
     return !all_zero(b->incomplete);
 }
 
+/* Literal words, by the first byte's low nibble (t 4, f 6, n E), which selects the bytes that
+ * must follow it; the other nibbles select 0x80, which no byte outside a string can be. */
+static const uint8_t literal_byte[4][16] = {
+    {0x80, 0x80, 0x80, 0x80, 't', 0x80, 'f', 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 'n', 0x80},
+    {0x80, 0x80, 0x80, 0x80, 'r', 0x80, 'a', 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 'u', 0x80},
+    {0x80, 0x80, 0x80, 0x80, 'u', 0x80, 'l', 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 'l', 0x80},
+    {0x80, 0x80, 0x80, 0x80, 'e', 0x80, 's', 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 'l', 0x80}};
+
+/* For the 32 bytes at q: the starts of "true" and "null" (*four) and of "false" (*five), each
+ * byte compared with the one its first byte calls for. */
+AVX2 void literal_starts32(const uint8_t *q, uint32_t *four, uint32_t *five)
+{
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)q);
+    __m256i first = _mm256_and_si256(v0, _mm256_set1_epi8(0x0F));
+    __m256i same = _mm256_cmpeq_epi8(v0, _mm256_shuffle_epi8(table16(literal_byte[0]), first));
+    for (int k = 1; k < 4; k++) {
+        __m256i want = _mm256_shuffle_epi8(table16(literal_byte[k]), first);
+        same = _mm256_and_si256(
+            same, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + k)), want));
+    }
+    __m256i is_f = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('f'));
+    __m256i e4 =
+        _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + 4)), _mm256_set1_epi8('e'));
+    *four = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(is_f, same));
+    *five = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(is_f, e4), same));
+}
+
+AVX2 void json_block_literals(const uint8_t *at, uint64_t *four, uint64_t *five)
+{
+    uint32_t four_lo, five_lo, four_hi, five_hi;
+    literal_starts32(at, &four_lo, &five_lo);
+    literal_starts32(at + 32, &four_hi, &five_hi);
+    *four = (uint64_t)four_hi << 32 | four_lo;
+    *five = (uint64_t)five_hi << 32 | five_lo;
+}
+
 /* The prefix XOR of the JSON blocks as one carry-less multiply by all ones (every CPU with AVX2
  * has it; simd.c checks both). */
 AVX2 uint64_t json_prefix_xor(uint64_t x)

@@ -249,6 +249,70 @@ static void json_literals_then_zeros(void)
             }
 }
 
+/* A literal at `at` (at most 256) with the byte `after` after it, in a text of 300 bytes: the
+ * block path looks for literals on its vectors in the steady blocks of such a long text (0 to
+ * 192), and at its last block (256) on the bytes; between values of strings (compact) or of
+ * spaces. Returns the length. */
+static size_t literal_text(uint8_t *buf, size_t at, const char *word, int after, bool compact)
+{
+    size_t len = strlen(word), n = at;
+    memset(buf, compact ? 'x' : ' ', at);
+    buf[0] = '[';
+    if (compact) /* ["xx…", before the word */
+        buf[1] = '"', buf[at - 2] = '"', buf[at - 1] = ',';
+    memcpy(buf + n, word, len);
+    n += len;
+    buf[n++] = (uint8_t)after;
+    size_t end = 300; /* long enough for steady blocks, from 0 to 192 */
+    memset(buf + n, compact ? 'x' : ' ', end - n);
+    if (compact) /* ,"xx…"] after it */
+        buf[n] = ',', buf[n + 1] = '"', buf[end - 2] = '"';
+    buf[end - 1] = ']';
+    return end;
+}
+
+/* Each literal at every place of the first three blocks and across the boundaries, and across
+ * the boundary of the last steady block and the last block, followed by
+ * bytes that end an atom and bytes that do not (every byte value near the boundary), and with
+ * each of its bytes replaced by bytes that are close to it (same low nibble, other case, the
+ * next letter, another literal's letter, a byte >= 0x80, a zero byte). */
+static void json_literals_everywhere(void)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    static const uint8_t afters[] = {' ', ',', ']', '}', ':', '"',  '\n', 'e',
+                                     'l', 'x', '0', '-', 0,   0x80, 0xc3, 0x7f};
+    uint8_t buf[320], word[8];
+    for (size_t w = 0; w < 3; w++)
+        for (int compact = 0; compact <= 1; compact++)
+            for (size_t at = 4; at <= 256; at++) {
+                if (at > 134 && at < 244)
+                    continue;
+                /* every byte value after it when that byte is at 63, 0 or 1 in its block */
+                size_t len = strlen(words[w]);
+                bool near = (at + len + 1) % 64 <= 2;
+                for (int after = 0; after < 256; after++) {
+                    if (!near && !memchr(afters, after, sizeof afters))
+                        continue;
+                    size_t n = literal_text(buf, at, words[w], after, compact);
+                    bool ws = after == ' ' || after == '\t' || after == '\n' || after == '\r';
+                    json_same(buf, n, 0, ws); /* valid when the word ends at whitespace */
+                }
+                for (size_t j = 0; j < len; j++) {
+                    const uint8_t c = (uint8_t)words[w][j];
+                    const uint8_t others[] = {c ^ 0x10, c ^ 0x20, c + 1, c ^ 0x80, 'e',
+                                              'l',      'u',      0,     ' ',      '"'};
+                    for (size_t o = 0; o < sizeof others; o++) {
+                        if (others[o] == c)
+                            continue;
+                        memcpy(word, words[w], len + 1);
+                        word[j] = others[o];
+                        size_t n = literal_text(buf, at, (const char *)word, ' ', compact);
+                        json_same(buf, n, 0, others[o] ? 0 : -1); /* 0 cuts the word */
+                    }
+                }
+            }
+}
+
 /* An atom that fills a whole block and more: its length is not within the block. */
 static void json_long_atoms(void)
 {
@@ -295,25 +359,30 @@ static void json_cases_everywhere(void)
         size_t len = strlen(t);
         json_same((const uint8_t *)t, len, 0, json_cases[c].ok);
         /* The same text after 0..130 bytes of a string, so each of its bytes meets every
-         * position in a block: ["xxx…", <text>] (valid exactly when the text is). */
-        uint8_t buf[512];
-        for (size_t shift = 0; shift <= 130; shift++) {
-            size_t n = 0;
-            buf[n++] = '[';
-            buf[n++] = '"';
-            memset(buf + n, 'x', shift);
-            n += shift;
-            memcpy(buf + n, "\",", 2);
-            n += 2;
-            memcpy(buf + n, t, len);
-            n += len;
-            buf[n++] = ']';
-            json_same(buf, n, 0, len ? json_cases[c].ok : 0);
-            /* and after whitespace instead, which the successor rule must carry over */
-            memset(buf, ' ', shift);
-            memcpy(buf + shift, t, len);
-            json_same(buf, shift + len, 0, json_cases[c].ok);
-        }
+         * position in a block: ["xxx…", <text>] (valid exactly when the text is); and after
+         * 256 bytes more, with 85 spaces after it, in the steady blocks of a long text. */
+        uint8_t buf[768];
+        for (size_t lead = 0; lead <= 256; lead += 256)
+            for (size_t shift = lead; shift <= lead + (lead ? 63 : 130); shift++) {
+                size_t n = 0;
+                buf[n++] = '[';
+                buf[n++] = '"';
+                memset(buf + n, 'x', shift);
+                n += shift;
+                memcpy(buf + n, "\",", 2);
+                n += 2;
+                memcpy(buf + n, t, len);
+                n += len;
+                buf[n++] = ']';
+                memset(buf + n, ' ', lead / 3); /* so that the text's blocks are steady too */
+                n += lead / 3;
+                json_same(buf, n, 0, len ? json_cases[c].ok : 0);
+                /* and after whitespace instead, which the successor rule must carry over */
+                memset(buf, ' ', shift);
+                memcpy(buf + shift, t, len);
+                memset(buf + shift + len, ' ', lead / 3);
+                json_same(buf, shift + len + lead / 3, 0, json_cases[c].ok);
+            }
     }
 }
 
@@ -695,6 +764,7 @@ int main(void)
     json_sequences();
     json_long_atoms();
     json_literals_then_zeros();
+    json_literals_everywhere();
     json_utf8_tails();
     json_depths();
     json_random();
