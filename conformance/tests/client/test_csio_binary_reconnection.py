@@ -294,13 +294,10 @@ RC03_REFUSED = 4  # handshakes refused after each drop: the gaps before attempts
 RC03_OUTAGES = 5
 
 
-def _rc03_outage(run: Run, s: Session) -> tuple[dict[str, Any], list[float], list[float], Session | None]:
-    """Drops session `s` (its first RC03_REFUSED handshakes after the drop refused, the next accepted) and
-    measures the gaps before attempts 1-5. The first gap runs from when the client noticed the drop (its
-    `disconnect` line): how long a client takes to see a reset connection is no part of its backoff.
-    Returns what the Actual shows, the gaps, how long the suite itself did not run inside each gap, and
-    the client's next session (connected, or None)."""
-    refusing = {"left": RC03_REFUSED}
+def _drop_refusing(run: Run, s: Session, refused: int) -> tuple[int, int, float]:
+    """Drops session `s` with the next `refused` handshakes answered 503 and the ones after them served.
+    Returns where the fixture's lines and the handshakes stood before the drop, and when it happened."""
+    refusing = {"left": refused}
 
     def answer(req: wire.Request, n: int) -> bytes | None:
         if refusing["left"] > 0:
@@ -312,6 +309,16 @@ def _rc03_outage(run: Run, s: Session) -> tuple[dict[str, Any], list[float], lis
     run.srv.on_handshake = answer
     drop = run.clock.ms()
     s.kill_transport()
+    return mark, hs_mark, drop
+
+
+def _rc03_outage(run: Run, s: Session) -> tuple[dict[str, Any], list[float], list[float], Session | None]:
+    """Drops session `s` (its first RC03_REFUSED handshakes after the drop refused, the next accepted) and
+    measures the gaps before attempts 1-5. The first gap runs from when the client noticed the drop (its
+    `disconnect` line): how long a client takes to see a reset connection is no part of its backoff.
+    Returns what the Actual shows, the gaps, how long the suite itself did not run inside each gap, and
+    the client's next session (connected, or None)."""
+    mark, hs_mark, drop = _drop_refusing(run, s, RC03_REFUSED)
     noticed = run.maybe_line("disconnect", WAIT_S, mark)
     s2 = run.srv.wait_session(run.srv.ordinal(s) + 1, 4.0, run.pointless)
     if s2 is not None and run.maybe_line("connect", WAIT_S, mark) is None:
@@ -419,18 +426,7 @@ def _rc06_outage(run: Run, s: Session) -> tuple[list[float | None], float, Sessi
     """Drops session `s` with the first handshake after the drop refused and the second accepted: the
     gaps before those two attempts (the first from the drop), the suite's own stall meanwhile, and the
     client's next session (connected, or None)."""
-    refusing = {"left": 1}
-
-    def answer(req: wire.Request, n: int) -> bytes | None:
-        if refusing["left"] > 0:
-            refusing["left"] -= 1
-            return wire.response(503, b"down")
-        return None
-
-    mark, hs_mark = len(run.fx.lines), len(run.handshakes())
-    run.srv.on_handshake = answer
-    drop = run.clock.ms()
-    s.kill_transport()
+    mark, hs_mark, drop = _drop_refusing(run, s, 1)
     s2 = run.srv.wait_session(run.srv.ordinal(s) + 1, 4.0, run.pointless)
     if s2 is not None and run.maybe_line("connect", WAIT_S, mark) is None:
         s2 = None
