@@ -491,7 +491,6 @@ JSON_INLINE bool json_grammar(json_walk *w, const json_block *b, const uint8_t *
              (comma & ~(in_object | in_array)) | (value_after_comma & in_object));
 }
 
-/* Everything after classification, for the block at p[base] (classified from `block`). */
 /* Everything after classification, for the block at p[base] (classified from `block`). A long
  * text's blocks are `steady`: they take no branch on what the block holds (backslashes, bytes
  * >= 0x80, how many literals), since in a text that has them, the blocks with and without come

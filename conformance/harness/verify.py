@@ -99,6 +99,12 @@ def closed_within(x: Session | SioClient, timeout: float) -> tuple[str | None, f
     return how, waited, _pending(x) if isinstance(x, SioClient) else list(s.inbox)
 
 
+def timing_tolerance(ping_timeout: float) -> float:
+    """How much earlier than pingTimeout an end or a pong may be read and still count as at pingTimeout:
+    the suite's own reading of two times (50 ms, or a quarter of a short pingTimeout)."""
+    return min(0.05, ping_timeout / 4)
+
+
 def heartbeat_timed(pings: list[Ping], last_input: float, end_at: float, ping_timeout: float) -> Ping | None:
     """The ping whose timeout explains an end at `end_at`, or None when the end is the target's reaction
     to the case. A server ends a session by its heartbeat pingTimeout after a ping (or a little sooner:
@@ -112,7 +118,7 @@ def heartbeat_timed(pings: list[Ping], last_input: float, end_at: float, ping_ti
     if not before:
         return None
     last = before[-1]
-    tolerance = min(0.05, ping_timeout / 4)
+    tolerance = timing_tolerance(ping_timeout)
     if last.arrived < last_input or end_at - last.arrived < ping_timeout - tolerance:
         return None
     return last
@@ -245,7 +251,7 @@ def suite_lost(x: Session | SioClient) -> str | None:
     last = _last_ping_before_the_end(s)
     if last is None or last.held_by_case or s.end is None:
         return None
-    tolerance = min(0.05, s.target.ping_timeout / 4)
+    tolerance = timing_tolerance(s.target.ping_timeout)
     answered = last.answered
     # A pong written after the end had arrived was not in time, however soon after the ping, when nothing
     # the case sent could have brought the end about (none for pingTimeout before it): the ping came with
@@ -279,7 +285,7 @@ def heartbeat_lapse(x: Session | SioClient) -> str | None:
     if last is None or last.answered is None or s.end is None:
         return None
     timeout = s.target.ping_timeout
-    tolerance = min(0.05, timeout / 4)
+    tolerance = timing_tolerance(timeout)
     if last.answered - last.arrived >= timeout - tolerance:
         return None
     if s.end.at - last.arrived > timeout + max(tolerance, s.target.ping_interval / 2):
