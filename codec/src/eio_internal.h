@@ -52,6 +52,12 @@ static inline sio_err eio_out_finish(const eio_out *w, size_t *written)
     return w->len > w->cap ? SIO_ERR_BUFFER_TOO_SMALL : SIO_OK;
 }
 
+/* sio_eio_packet_decode of a text record (SIO_EIO_FRAME_RECORD, `opt` not NULL) that the caller
+ * has validated as UTF-8 already, as part of a whole body: the same result without a second
+ * UTF-8 pass. */
+sio_err sio__eio_record_decode_utf8(int protocol, const uint8_t *p, size_t n,
+                                    const sio_eio_options *opt, sio_eio_packet *out);
+
 /* Decimal digits of v, written most significant first. */
 static inline void eio_put_decimal(eio_out *w, uint64_t v)
 {

@@ -22,10 +22,10 @@ static void set_packet(sio_eio_packet *out, sio_eio_type type, bool binary, bool
 
 /* Strict mode wants the whole text to be canonical base64; Node's decoder never fails, so compat
  * only requires the text to be UTF-8 like any other text. */
-static sio_err check_base64(const uint8_t *p, size_t n, bool compat)
+static sio_err check_base64(const uint8_t *p, size_t n, bool compat, bool utf8_known)
 {
     if (compat)
-        return sio_utf8_validate(p, n, NULL);
+        return utf8_known ? SIO_OK : sio_utf8_validate(p, n, NULL);
     size_t need;
     sio_err rc = sio_base64_decode(p, n, SIO_BASE64_STRICT, NULL, 0, &need);
     return rc == SIO_ERR_BUFFER_TOO_SMALL ? SIO_OK : rc;
@@ -33,7 +33,7 @@ static sio_err check_base64(const uint8_t *p, size_t n, bool compat)
 
 /* 'b…' text: v4 'b<base64>' is always a message; v3 'b<type><base64>' keeps the type digit. */
 static sio_err decode_base64_text(int protocol, sio_eio_frame frame, const uint8_t *p, size_t n,
-                                  const sio_eio_options *o, sio_eio_packet *out)
+                                  const sio_eio_options *o, bool utf8_known, sio_eio_packet *out)
 {
     /* Over WebSocket, binary travels in binary frames unless the session asked for base64. */
     if (frame == SIO_EIO_FRAME_WS_TEXT && !o->b64 && !o->compat)
@@ -49,20 +49,21 @@ static sio_err decode_base64_text(int protocol, sio_eio_frame frame, const uint8
         /* A bare 'b' is more likely a truncated record than an intended empty message. */
         return SIO_ERR_EIO_EMPTY_BINARY;
     }
-    sio_err rc = check_base64(p + skip, n - skip, o->compat);
+    sio_err rc = check_base64(p + skip, n - skip, o->compat, utf8_known);
     if (rc != SIO_OK)
         return rc;
     set_packet(out, type, true, true, p + skip, n - skip);
     return SIO_OK;
 }
 
+/* `utf8_known`: the caller has validated the text as UTF-8 already (a whole polling body). */
 static sio_err decode_text(int protocol, sio_eio_frame frame, const uint8_t *p, size_t n,
-                           const sio_eio_options *o, sio_eio_packet *out)
+                           const sio_eio_options *o, bool utf8_known, sio_eio_packet *out)
 {
     if (n == 0)
         return SIO_ERR_EIO_EMPTY_PACKET;
     if (p[0] == 'b')
-        return decode_base64_text(protocol, frame, p, n, o, out);
+        return decode_base64_text(protocol, frame, p, n, o, utf8_known, out);
 #ifdef MUTANT_UNKNOWN_EIO_TYPE_IGNORED /* EIO-PKT-02: an unknown type is read as a noop */
     if (!is_type_digit(p[0])) {
         set_packet(out, SIO_EIO_NOOP, false, false, p + 1, n - 1);
@@ -71,7 +72,7 @@ static sio_err decode_text(int protocol, sio_eio_frame frame, const uint8_t *p, 
 #endif
     if (!is_type_digit(p[0]))
         return SIO_ERR_EIO_UNKNOWN_TYPE;
-    sio_err rc = sio_utf8_validate(p + 1, n - 1, NULL);
+    sio_err rc = utf8_known ? SIO_OK : sio_utf8_validate(p + 1, n - 1, NULL);
     if (rc != SIO_OK)
         return rc;
     set_packet(out, (sio_eio_type)(p[0] - '0'), false, false, p + 1, n - 1);
@@ -102,7 +103,7 @@ sio_err sio_eio_packet_decode(int protocol, sio_eio_frame frame, const uint8_t *
     switch (frame) {
     case SIO_EIO_FRAME_RECORD:
     case SIO_EIO_FRAME_WS_TEXT:
-        return decode_text(protocol, frame, p, n, o, out);
+        return decode_text(protocol, frame, p, n, o, false, out);
     case SIO_EIO_FRAME_WS_BINARY:
         return decode_binary(protocol, p, n, out);
     }
@@ -183,4 +184,10 @@ sio_err sio_eio_packet_encode(int protocol, sio_eio_type type, sio_eio_encoding 
         return SIO_ERR_INVALID_ARGUMENT;
     }
     return eio_out_finish(&w, written);
+}
+
+sio_err sio__eio_record_decode_utf8(int protocol, const uint8_t *p, size_t n,
+                                    const sio_eio_options *opt, sio_eio_packet *out)
+{
+    return decode_text(protocol, SIO_EIO_FRAME_RECORD, p, n, opt, true, out);
 }

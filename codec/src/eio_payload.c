@@ -14,6 +14,10 @@ static sio_err iter_fail(sio_eio_payload_iter *it, sio_err rc)
 }
 
 /* ---------------------------------------------------------------- v4 */
+/* Records are split at 0x1E, an ASCII byte, which no UTF-8 character contains: when the whole
+ * body is UTF-8 (one pass, made before the first record: it->checked), so is every record, and
+ * the records are decoded without checking it again. A body that is not is read as before,
+ * record by record, so each error is still reported at the record that holds it. */
 
 static sio_err v4_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool *has)
 {
@@ -32,7 +36,9 @@ static sio_err v4_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool *has)
         return SIO_ERR_EIO_EMPTY_RECORD;
     if (it->count >= eio_max_records(&it->opt))
         return SIO_ERR_EIO_TOO_MANY_RECORDS;
-    sio_err rc = sio_eio_packet_decode(4, SIO_EIO_FRAME_RECORD, start, n, &it->opt, pkt);
+    sio_err rc = it->checked
+                     ? sio__eio_record_decode_utf8(4, start, n, &it->opt, pkt)
+                     : sio_eio_packet_decode(4, SIO_EIO_FRAME_RECORD, start, n, &it->opt, pkt);
     if (rc != SIO_OK)
         return rc;
     it->pos += n + 1; /* past the separator, or past the end for the last record */
@@ -234,6 +240,8 @@ sio_err sio_eio_payload_next(sio_eio_payload_iter *it, sio_eio_packet *pkt, bool
         if (rc != SIO_OK)
             return iter_fail(it, rc);
     }
+    if (it->format == SIO_EIO_PAYLOAD_V4 && it->pos == 0 && !it->checked)
+        it->checked = sio_utf8_validate(it->p, it->len, NULL) == SIO_OK;
     sio_err rc = read_one(it, pkt, has);
     if (rc != SIO_OK)
         return iter_fail(it, rc);

@@ -508,15 +508,26 @@ SIO__TARGET_AVX2 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, siz
 
 /* ---------------------------------------------------------------- WebSocket masking */
 
-SIO__TARGET_AVX2 void sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4)
+SIO__TARGET_AVX2 bool sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4)
 {
     const __m256i key = _mm256_set1_epi32((int)key4);
+    __m256i high = _mm256_setzero_si256();
     size_t i = 0;
     for (; len - i >= 32; i += 32) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
-        _mm256_storeu_si256((__m256i *)(p + i), _mm256_xor_si256(v, key));
+        __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + i)), key);
+        high = _mm256_or_si256(high, v);
+        _mm256_storeu_si256((__m256i *)(p + i), v);
     }
-    sio__ws_mask_tail(p, i, len, key4);
+    __m128i high16 = _mm_setzero_si128();
+    if (len - i >= 16) { /* a frame's payload is often short: half a vector before the words */
+        __m128i v =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + i)), _mm256_castsi256_si128(key));
+        high16 = v;
+        _mm_storeu_si128((__m128i *)(p + i), v);
+        i += 16;
+    }
+    bool ascii = sio__ws_mask_tail(p, i, len, key4);
+    return ascii && _mm256_movemask_epi8(high) == 0 && _mm_movemask_epi8(high16) == 0;
 }
 
 #endif

@@ -46,15 +46,18 @@ size_t sio__json_find_stop_sse2(const uint8_t *p, size_t n, size_t i, bool brack
 
 /* ---------------------------------------------------------------- WebSocket masking */
 
-void sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4)
+bool sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4)
 {
     const __m128i key = _mm_set1_epi32((int)key4);
+    __m128i high = _mm_setzero_si128();
     size_t i = 0;
     for (; len - i >= 16; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        _mm_storeu_si128((__m128i *)(p + i), _mm_xor_si128(v, key));
+        __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + i)), key);
+        high = _mm_or_si128(high, v);
+        _mm_storeu_si128((__m128i *)(p + i), v);
     }
-    sio__ws_mask_tail(p, i, len, key4);
+    bool ascii = sio__ws_mask_tail(p, i, len, key4);
+    return ascii && _mm_movemask_epi8(high) == 0;
 }
 
 #endif

@@ -80,22 +80,54 @@ static inline size_t sio__json_find_stop_tail(const uint8_t *p, size_t n, size_t
     return n;
 }
 
-/* ---- WebSocket masking (sio/ws.h): key4 is the key rotated to the first byte's offset. */
-/* The bytes from `i` on, one at a time (a vector loop's tail; i is a multiple of 4). */
-static inline void sio__ws_mask_tail(uint8_t *p, size_t i, size_t len, uint32_t key4)
+/* ---- WebSocket masking (sio/ws.h): key4 is the key rotated to the first byte's offset. Each
+ * function returns true when every unmasked byte is ASCII, which the frame parser reads to skip
+ * the UTF-8 check of a text piece (an ASCII run leaves the validator's state as it was). */
+/* The bytes from `i` on (a vector loop's tail; i is a multiple of 4): a word of 8, one of 4,
+ * then the last three at most one at a time. */
+static inline bool sio__ws_mask_tail(uint8_t *p, size_t i, size_t len, uint32_t key4)
 {
-    for (; i < len; i++)
+    const uint64_t key8 = (uint64_t)key4 << 32 | key4;
+    uint64_t high = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= key8;
+        high |= w;
+        memcpy(p + i, &w, 8);
+    }
+    if (len - i >= 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        w ^= key4;
+        high |= w;
+        memcpy(p + i, &w, 4);
+        i += 4;
+    }
+    for (; i < len; i++) {
         p[i] ^= (uint8_t)(key4 >> (8 * (i & 3))); /* little-endian: byte k of the key */
+        high |= p[i];
+    }
+    return (high & UINT64_C(0x8080808080808080)) == 0;
 }
 
-void sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4);
-void sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4);
+bool sio__ws_mask_sse2(uint8_t *p, size_t len, uint32_t key4);
+bool sio__ws_mask_avx2(uint8_t *p, size_t len, uint32_t key4);
 
 /* ---- base64 (sio/base64.h) */
 /* Encodes leading chunks of 24 bytes into out, 32 characters each, while at least 28 bytes are
  * left (it reads 4 past each chunk); returns the bytes consumed (a multiple of 24).
  * base64_avx2.c. */
 size_t sio__base64_encode_groups_avx2(const uint8_t *in, size_t n, uint8_t *out);
+/* Leading blocks of 32 characters of the standard alphabet ('=' is not), decoded into 24 bytes
+ * each while at least 32 characters are left and `room` holds 24 more bytes; returns the
+ * characters consumed (a multiple of 32). The block it stops at is the scalar code's. */
+size_t sio__base64_decode_blocks_avx2(const uint8_t *in, size_t n, uint8_t *out, size_t room);
+/* The same blocks, only counted: the characters they hold (a multiple of 32). */
+size_t sio__base64_plain_blocks_avx2(const uint8_t *in, size_t n);
 #endif
+
+/* sio_ws_mask, also telling whether every byte it leaves is ASCII (ws_frame.c). */
+bool sio__ws_mask_ascii(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset);
 
 #endif

@@ -139,40 +139,50 @@ sio_err sio_ws_frame_encode(const sio_ws_frame_header *h, const uint8_t *payload
     return SIO_OK;
 }
 
-/* Eight bytes per step (16 or 32 on the vector paths): the key, rotated to this offset and
- * repeated over a word, meets each byte where the byte-by-byte loop would. Steps that are
- * multiples of 4 keep the rotation for the tail. */
-void sio_ws_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
+/* The portable path: eight bytes per step, the key rotated to this offset and repeated over a
+ * word, so each byte meets the key byte the byte-by-byte loop would give it. */
+static bool ws_mask_scalar(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
 {
+    uint8_t rotated[8];
+    for (size_t j = 0; j < 8; j++)
+        rotated[j] = key[(offset + j) & 3u];
+    uint64_t k, high = 0;
+    memcpy(&k, rotated, 8);
     size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= k;
+        high |= w;
+        memcpy(p + i, &w, 8);
+    }
+    for (; i < len; i++) {
+        p[i] ^= key[(offset + i) & 3u];
+        high |= p[i];
+    }
+    return (high & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/* The vector paths take 16 or 32 bytes a step, then words: the key as a little-endian word,
+ * rotated by a shift to this offset. Steps that are multiples of 4 keep the rotation. */
+bool sio__ws_mask_ascii(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
+{
 #if SIO__HAVE_X86
     sio_simd_path path = sio__simd_path();
-    if (path != SIO_SIMD_SCALAR && len >= 16) {
-        uint8_t rotated[4];
+    if (path != SIO_SIMD_SCALAR) {
         uint32_t key4;
-        for (size_t j = 0; j < 4; j++)
-            rotated[j] = key[(offset + j) & 3u];
-        memcpy(&key4, rotated, 4);
-        if (path == SIO_SIMD_AVX2)
-            sio__ws_mask_avx2(p, len, key4);
-        else
-            sio__ws_mask_sse2(p, len, key4);
-        return;
+        memcpy(&key4, key, 4);
+        unsigned shift = (unsigned)(offset & 3u) * 8;
+        if (shift)
+            key4 = key4 >> shift | key4 << (32 - shift);
+        return path == SIO_SIMD_AVX2 ? sio__ws_mask_avx2(p, len, key4)
+                                     : sio__ws_mask_sse2(p, len, key4);
     }
 #endif
-    if (len >= 8) {
-        uint8_t rotated[8];
-        for (size_t j = 0; j < 8; j++)
-            rotated[j] = key[(offset + j) & 3u];
-        uint64_t k;
-        memcpy(&k, rotated, 8);
-        for (; len - i >= 8; i += 8) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            w ^= k;
-            memcpy(p + i, &w, 8);
-        }
-    }
-    for (; i < len; i++)
-        p[i] ^= key[(offset + i) & 3u];
+    return ws_mask_scalar(p, len, key, offset);
+}
+
+void sio_ws_mask(uint8_t *p, size_t len, const uint8_t key[4], uint64_t offset)
+{
+    (void)sio__ws_mask_ascii(p, len, key, offset);
 }

@@ -38,6 +38,74 @@ static void test_v4_decode(void)
     CHECK(!has);
 }
 
+/* The body is checked as UTF-8 once, before its first record, and its records are then not
+ * checked again; a body that is not UTF-8 is read record by record as ever: the records before
+ * the bad one come out, the bad one fails with its UTF-8 error (a message, a message cut
+ * inside a character by the separator, and in compat mode a base64 record, which strict mode
+ * refuses as base64), and a body with more than one error fails at its first. */
+static void test_v4_utf8(void)
+{
+    static const struct {
+        const char *body;
+        size_t len;
+        bool compat;
+        size_t good; /* records before the error */
+        sio_err err;
+    } cases[] = {
+        {"4caf\xc3\xa9\x1e"
+         "4x\xc3(",
+         11, false, 1, SIO_ERR_UTF8_INVALID},
+        {"4\xc3\x1e"
+         "\xa9",
+         4, false, 0, SIO_ERR_UTF8_TRUNCATED},
+        {"4ok\x1e"
+         "b\xff\x1e"
+         "4",
+         8, true, 1, SIO_ERR_UTF8_INVALID},
+        {"4ok\x1e"
+         "b\xff\x1e"
+         "4",
+         8, false, 1, SIO_ERR_BASE64_CHAR},
+        {"4ok\x1e"
+         "\x1e"
+         "4\xff",
+         7, false, 1, SIO_ERR_EIO_EMPTY_RECORD},
+        {"4\xed\xa0\x80\x1e"
+         "\x1e",
+         6, false, 0, SIO_ERR_UTF8_INVALID},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sio_eio_options o = {.compat = cases[c].compat};
+        sio_eio_payload_iter it;
+        sio_eio_packet pkt;
+        bool has = false;
+        sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4, (const uint8_t *)cases[c].body,
+                                  cases[c].len, &o);
+        for (size_t k = 0; k < cases[c].good; k++) {
+            CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+            CHECK(has);
+        }
+        CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), cases[c].err);
+        CHECK(!has);
+    }
+    /* A valid body: every record, multi-byte characters next to the separators. */
+    sio_eio_payload_iter it;
+    sio_eio_packet pkt;
+    bool has = false;
+    sio_eio_payload_iter_init(&it, SIO_EIO_PAYLOAD_V4,
+                              S("4\xc3\xa9\x1e"
+                                "4\xf0\x9f\x98\x80\x1e"
+                                "4\xe2\x82\xac"),
+                              NULL);
+    for (int k = 0; k < 3; k++) {
+        CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+        CHECK(has && pkt.type == SIO_EIO_MESSAGE);
+    }
+    CHECK_STR(pkt.data.ptr, pkt.data.len, "\xe2\x82\xac");
+    CHECK_ERR(sio_eio_payload_next(&it, &pkt, &has), SIO_OK);
+    CHECK(!has);
+}
+
 /* Node dispatches the packets before a bad record; the iterator allows the same, and stays
  * failed afterwards. */
 static void test_v4_errors(void)
@@ -416,6 +484,7 @@ int main(void)
     test_payload_bound();
     test_v4_decode();
     test_v4_errors();
+    test_v4_utf8();
     test_v4_default_record_limit();
     test_v3_text();
     test_v3_length_digits();

@@ -687,24 +687,50 @@ static void utf8_everywhere(void)
 
 /* ---------------------------------------------------------------- WebSocket masking */
 
+/* Every path unmasks alike and says alike whether the result is all ASCII (which the frame
+ * parser reads to skip a text piece's UTF-8 check): random bytes, and ASCII text with one byte
+ * above 0x7F put at every position in turn, each at several lengths, start offsets and key
+ * offsets around the 4-, 8-, 16- and 32-byte steps. */
+static void mask_same(const uint8_t *src, size_t size, size_t start, size_t len, uint64_t offset)
+{
+    static uint8_t want[600], got[600];
+    const uint8_t key[4] = {0x37, 0xFA, 0x21, 0x3D};
+    sio_simd_select(SIO_SIMD_SCALAR);
+    memcpy(want, src, size);
+    bool want_ascii = sio__ws_mask_ascii(want + start, len, key, offset);
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++)
+        ascii = ascii && want[start + i] < 0x80;
+    CHECK(want_ascii == ascii);
+    for (int k = 1; k < npaths; k++) {
+        sio_simd_select(paths[k]);
+        memcpy(got, src, size);
+        CHECK(sio__ws_mask_ascii(got + start, len, key, offset) == want_ascii);
+        CHECK(memcmp(got, want, size) == 0);
+        memcpy(got, src, size);
+        sio_ws_mask(got + start, len, key, offset);
+        CHECK(memcmp(got, want, size) == 0);
+    }
+}
+
 static void mask_everywhere(void)
 {
-    static uint8_t src[600], want[600], got[600];
+    static uint8_t src[600], text[80];
     const uint8_t key[4] = {0x37, 0xFA, 0x21, 0x3D};
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (uint8_t)rng();
-    for (size_t len = 0; len < 300; len += 1 + len / 16) {
-        for (uint64_t offset = 0; offset < 9; offset++) {
-            for (size_t start = 0; start < 5; start++) {
-                sio_simd_select(SIO_SIMD_SCALAR);
-                memcpy(want, src, sizeof src);
-                sio_ws_mask(want + start, len, key, offset);
-                for (int k = 1; k < npaths; k++) {
-                    sio_simd_select(paths[k]);
-                    memcpy(got, src, sizeof src);
-                    sio_ws_mask(got + start, len, key, offset);
-                    CHECK(memcmp(got, want, sizeof got) == 0);
-                }
+    for (size_t len = 0; len < 300; len += 1 + len / 16)
+        for (uint64_t offset = 0; offset < 9; offset++)
+            for (size_t start = 0; start < 5; start++)
+                mask_same(src, sizeof src, start, len, offset);
+    for (size_t len = 1; len <= 72; len++) {
+        for (size_t high = 0; high <= len; high++) { /* high == len: all ASCII */
+            for (uint64_t offset = 0; offset < 4; offset++) {
+                for (size_t i = 0; i < sizeof text; i++) /* masked ASCII: unmasks to 'a'.. */
+                    text[i] = (uint8_t)(('a' + (i + len) % 26) ^ key[(offset + i) & 3u]);
+                if (high < len)
+                    text[high] = (uint8_t)(0xC3 ^ key[(offset + high) & 3u]);
+                mask_same(text, sizeof text, 0, len, offset);
             }
         }
     }
@@ -712,9 +738,11 @@ static void mask_everywhere(void)
 
 /* ---------------------------------------------------------------- base64 */
 
-static void base64_same(const uint8_t *p, size_t n)
+/* Decodes with room for `cap` bytes (the buffers hold 1024 and a guard after them): every path
+ * gives the same error, count and bytes, and none writes past `cap`. */
+static void base64_same_cap(const uint8_t *p, size_t n, size_t cap)
 {
-    static uint8_t want[2][1024], got[1024];
+    static uint8_t want[2][1024 + 32], got[1024 + 32];
     sio_err want_err[2] = {SIO_OK, SIO_OK};
     size_t want_n[2] = {0, 0};
     for (int k = 0; k < npaths; k++) {
@@ -722,16 +750,39 @@ static void base64_same(const uint8_t *p, size_t n)
         for (int mode = 0; mode < 2; mode++) {
             size_t w = 0;
             uint8_t *out = k == 0 ? want[mode] : got;
-            sio_err e = sio_base64_decode(p, n, (sio_base64_mode)mode, out, 1024, &w);
+            memset(out, 0xA5, 1024 + 32);
+            sio_err e = sio_base64_decode(p, n, (sio_base64_mode)mode, out, cap, &w);
+            for (size_t g = cap; g < 1024 + 32; g++)
+                CHECK(out[g] == 0xA5);
             if (k == 0) {
                 want_err[mode] = e, want_n[mode] = w;
                 continue;
             }
             CHECK_ERR(e, want_err[mode]);
             CHECK_EQ_INT(w, want_n[mode]);
-            CHECK(e != SIO_OK || memcmp(got, want[mode], w) == 0);
+            CHECK(memcmp(got, want[mode], cap) == 0);
         }
     }
+}
+
+/* As the decoder is called with room to spare, and with exactly the room the text needs, one
+ * byte less and 23 bytes less (a vector block writes 24). */
+static void base64_same(const uint8_t *p, size_t n)
+{
+    base64_same_cap(p, n, 1024);
+    size_t need = n / 4 * 3;
+    for (size_t less = 0; less < 4; less++)
+        if (need >= less && need - less <= 1024)
+            base64_same_cap(p, n, need - less);
+    if (need >= 23 && need - 23 <= 1024)
+        base64_same_cap(p, n, need - 23);
+}
+
+#define ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+static char base64_alphabet_at(size_t i)
+{
+    return ALPHABET[i % 64];
 }
 
 static void base64_everywhere(void)
@@ -747,6 +798,23 @@ static void base64_everywhere(void)
             const uint8_t swaps[] = {'*', '=', '-', '_', 0xC3, ' '};
             text[rng() % w] = swaps[rng() % sizeof swaps];
             base64_same(text, w);
+        }
+    }
+    /* Every byte value at every position of 96 characters (three vector blocks): the vector
+     * decoder must take a block exactly when every character in it is of the alphabet. */
+    for (unsigned b = 0; b < 256; b++) {
+        for (size_t at = 0; at < 96; at += 1 + (b & 7)) {
+            for (size_t i = 0; i < 96; i++)
+                text[i] = (uint8_t)base64_alphabet_at(i * 7 + b);
+            text[at] = (uint8_t)b;
+            base64_same_cap(text, 96, 1024);
+#if SIO__HAVE_X86
+            /* Taking fewer blocks would be correct but slow: that counts as a failure too. */
+            if (sio_simd_available(SIO_SIMD_AVX2)) {
+                bool alphabet = memchr(ALPHABET, (int)b, 64) != NULL && b != 0;
+                CHECK_EQ_INT(sio__base64_plain_blocks_avx2(text, 96), alphabet ? 96 : at / 32 * 32);
+            }
+#endif
         }
     }
 }

@@ -146,7 +146,7 @@ typedef struct sio_eio_payload_iter {
     size_t pos;   /* offset of the next record */
     size_t count; /* packets returned so far */
     sio_err err;  /* sticky: once an error is returned, every later call returns it */
-    bool checked; /* v3: the whole payload was validated */
+    bool checked; /* v3: the whole payload was validated; v4: the whole body is UTF-8 */
 } sio_eio_payload_iter;
 
 SIO_API void sio_eio_payload_iter_init(sio_eio_payload_iter *it, sio_eio_payload_format format,
