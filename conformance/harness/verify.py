@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import wire
 from .eio import NotReceived, Packet, Ping, Session, SessionEnded
 from .sio import SioClient, SioPacket
 from .verdict import Case
@@ -298,3 +299,62 @@ def heartbeat_lapse(x: Session | SioClient) -> str | None:
         f"yet the session ended {s.end.at - last.arrived:.3f} s after the ping ({s.end.how}), at its pingTimeout "
         f"of {timeout:.3f} s"
     )
+
+
+# ---------------------------------------------------------------------------- EIO-HB-02
+# The suite holds its pong back on purpose, three quarters of pingTimeout (less the timer allowance), so a
+# server that times its next ping from its previous ping, not from the pong, sends it that much sooner
+# than pingInterval after the pong, or before the pong at all when the hold outlasts its period. The
+# judgement is one-sided and load-proof: the gap runs from just before the pong's write (the server
+# cannot have had the pong sooner) to the next ping's arrival stamp, so a server that restarts its period
+# at the pong is never early however late the suite's thread or the server is, and never pings while the
+# pong is held; a server that does not restart it is early unless its own ping is later than the hold
+# less the time its period leaves after the pong.
+HELD_PONGS = 1
+TIMER_EARLINESS = 0.02  # how much sooner than asked a server's timer may fire (timers round to the ms)
+
+
+def pong_hold(ping_timeout: float) -> float:
+    """How long the suite holds its pong back after the ping arrived; the last quarter of pingTimeout
+    is left for the suite's own lateness (0.58 s of 0.8 s, 0.13 s of 0.2 s)."""
+    return 0.75 * ping_timeout - TIMER_EARLINESS
+
+
+def _is_message(p: Packet) -> bool:
+    return isinstance(p, str) and p.startswith(wire.MESSAGE)
+
+
+def held_pong_gaps(case: Case, s: Session, hold: float) -> list[tuple[float, float]] | float:
+    """On a session whose pongs are the case's (auto_pong off): the first ping, then HELD_PONGS more,
+    each pong written `hold` after its ping reached the machine. For each later ping, its gap from just
+    before the pong before it (negative for a ping that came while the pong was held) and from the ping
+    before it. When the suite itself wrote a pong too late for the server to owe it anything
+    (pingTimeout - TIMER_EARLINESS after its ping or later: a loaded machine), how late, in seconds.
+    Messages (the join's answers) are left out; anything else but a ping, or a session that ends, fails
+    the case."""
+    what = "Engine.IO packet other than a message"
+    ping = expect_packet(case, s, lambda p: not _is_message(p), what, expected="2", must=True)
+    case.must(ping == wire.PING, "server sends ping `2` (Socket.IO messages left out)", "2", ping)
+    seen = len(s.pings)
+    pinged = s.pings[-1].arrived
+    gaps = []
+    for _ in range(HELD_PONGS):
+        held = [p for p in s.recv_all(max(0.0, pinged + hold - time.monotonic())) if not _is_message(p)]
+        case.must(all(p == wire.PING for p in held), "only pings and messages while the pong is held", [], held)
+        before_pong = time.monotonic()
+        s.send(wire.PONG)
+        written = time.monotonic() - pinged
+        if written >= s.target.ping_timeout - TIMER_EARLINESS:
+            return round(written, 3)
+        if not held:
+            ping = expect_packet(case, s, lambda p: not _is_message(p), what, expected="2", must=True)
+            case.must(ping == wire.PING, "the next Engine.IO packet after the held pong is a ping", "2", ping)
+        arrived = s.pings[seen].arrived
+        gaps.append((round(arrived - before_pong, 3), round(arrived - pinged, 3)))
+        seen, pinged = len(s.pings), s.pings[-1].arrived
+    return gaps
+
+
+def early_pings(gaps: list[tuple[float, float]], ping_interval: float) -> list[float]:
+    """The gaps after a pong shorter than pingInterval (less what a timer may fire early)."""
+    return [after_pong for after_pong, _ in gaps if after_pong < ping_interval - TIMER_EARLINESS]

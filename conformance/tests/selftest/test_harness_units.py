@@ -18,7 +18,15 @@ from harness.http import HttpResponse, _Reader, read_response
 from harness.sio import BINARY_EVENT, CONNECT, EVENT, decode_text, encode
 from harness.targets import Target
 from harness.verdict import Failure, Verdict
-from harness.verify import expect_closed, heartbeat_lapse, heartbeat_timed, suite_lost
+from harness.verify import (
+    early_pings,
+    expect_closed,
+    heartbeat_lapse,
+    heartbeat_timed,
+    held_pong_gaps,
+    pong_hold,
+    suite_lost,
+)
 from harness.ws import OP_CLOSE, OP_TEXT, WsClient, accept_key, encode_frame
 
 PROTOCOL_TESTS = Path(__file__).resolve().parents[1] / "protocol"
@@ -272,9 +280,11 @@ def test_received_bytes_are_timed_when_they_reached_the_machine():
     assert got and abs(got[0] - (sent - transcript.t0)) < 0.1, (got, sent - transcript.t0)
 
 
-def _scripted_session(ping_timeout_ms: int) -> tuple[WebSocketSession, socket.socket]:
+def _scripted_session(ping_timeout_ms: int, ping_interval_ms: int = 300) -> tuple[WebSocketSession, socket.socket]:
     """A WebSocket session on a socket pair whose other end the test writes as the target would."""
-    target = Target("scripted", "127.0.0.1", 0, 300, ping_timeout_ms, 1000, 100000, False, frozenset(), "", "")
+    target = Target(
+        "scripted", "127.0.0.1", 0, ping_interval_ms, ping_timeout_ms, 1000, 100000, False, frozenset(), "", ""
+    )
     s = WebSocketSession(target, "/socket.io/")
     a, b = socket.socketpair()
     s.ws = WsClient(a, b"", HttpResponse(101, "Switching Protocols", [], b""), on_frame=s._on_frame)
@@ -406,3 +416,49 @@ def test_heartbeat_lapse_names_a_timeout_that_fired_with_the_pong_in_time(end_af
     finally:
         s.close()
         peer.close()
+
+
+def _pinging_peer(peer: socket.socket, interval: float, restarts_at_pong: bool, pings: int) -> threading.Thread:
+    """The target's heartbeat on the peer's end: `pings` pings `interval` apart, timed from the pong that
+    answers each (as the protocol asks) or from the ping before (as socketioxide and netty-socketio do)."""
+
+    def run() -> None:
+        peer.settimeout(3.0)
+        next_at = time.monotonic()
+        for n in range(pings):
+            time.sleep(max(0.0, next_at - time.monotonic()))  # the peer's own timer: the scenario's timing
+            sent = time.monotonic()
+            peer.sendall(encode_frame(OP_TEXT, b"2", mask=False))
+            if n < pings - 1 and restarts_at_pong:
+                peer.recv(64)  # the held pong: the only frame the session writes
+            next_at = (time.monotonic() if restarts_at_pong else sent) + interval
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("restarts_at_pong,ping_timeout_ms", [(True, 150), (False, 150), (True, 400), (False, 400)])
+def test_held_pongs_tell_a_period_restarted_at_the_pong(restarts_at_pong, ping_timeout_ms):
+    """With the pong held back, a target that times its next ping from the pong is never early, and one
+    that times it from its previous ping is early: sooner than pingInterval after the pong (a hold shorter
+    than its period), or before the pong at all (a longer hold). A prompt pong could not tell them apart
+    by more than the pong's own delay. A pong the suite wrote too late spoils the measurement, which the
+    case takes again on a fresh session; so does this test."""
+    for _ in range(3):
+        s, peer = _scripted_session(ping_timeout_ms, ping_interval_ms=200)
+        s.auto_pong = False
+        peer_thread = _pinging_peer(peer, 0.2, restarts_at_pong, 2)
+        try:
+            gaps = held_pong_gaps(_case("SHOULD"), s, pong_hold(ping_timeout_ms / 1000))
+        finally:
+            peer_thread.join(3.0)
+            s.close()
+            peer.close()
+        if not isinstance(gaps, float):
+            break
+    assert not isinstance(gaps, float), f"each pong written too late: {gaps} s after its ping"
+    assert len(gaps) == 1
+    after_pong, held_past_the_period = gaps[0][0], pong_hold(ping_timeout_ms / 1000) > 0.2
+    assert early_pings(gaps, 0.2) == ([] if restarts_at_pong else [after_pong]), gaps
+    assert (after_pong < 0) == (held_past_the_period and not restarts_at_pong), gaps
