@@ -84,6 +84,26 @@ def info_problem(info: Any) -> str | None:
     return None
 
 
+# A shipped fixture that implements fixture-info, starting up on a loaded machine (a JVM's first
+# request), can miss one reply deadline; the matrix's version row comes from this answer.
+FIXTURE_INFO_ATTEMPTS = 3
+
+
+def ask_fixture_info_patiently(target: targets.Target, attempts: int) -> tuple[dict[str, Any] | None, str]:
+    """ask_fixture_info, asked again on a fresh session while no answer comes, `attempts` times at most;
+    an answer that came (usable or not) is final. Why there is none names every attempt."""
+    failures: list[str] = []
+    for _ in range(attempts):
+        info, how = ask_fixture_info(target)
+        if info is not None or how.startswith(UNUSABLE_ANSWER):
+            return info, how
+        failures.append(how)
+    return None, failures[0] if len(failures) == 1 else f"{len(failures)} attempts: " + "; ".join(failures)
+
+
+UNUSABLE_ANSWER = "fixture-info answer unusable"
+
+
 def ask_fixture_info(target: targets.Target) -> tuple[dict[str, Any] | None, str]:
     """The fixture-info answer and how it went ("answered", or why there is none)."""
     try:
@@ -102,7 +122,7 @@ def ask_fixture_info(target: targets.Target) -> tuple[dict[str, Any] | None, str
             return None, "fixture-info not answered"
         data = answer.data[0] if isinstance(answer.data, list) and answer.data else None
         problem = info_problem(data)
-        return (None, f"fixture-info answer unusable: {problem}") if problem else (data, "answered")
+        return (None, f"{UNUSABLE_ANSWER}: {problem}") if problem else (data, "answered")
     except (TimeoutError, SessionEnded, AssertionError) as err:
         return None, f"fixture-info: {type(err).__name__}: {err}"
     finally:
@@ -217,7 +237,13 @@ def learn(target: targets.Target, declared: Declared, pinned: bool) -> list[str]
     """Sets the target's parts, settings, implementation and package versions; returns notes for
     the terminal. `pinned`: a shipped target at its locked version (its parts are checked)."""
     notes: list[str] = []
-    info, how = (declared.info, "given by --target-info") if declared.info else ask_fixture_info(target)
+    # Only a shipped fixture known to answer is asked more than once: one without fixture-info would
+    # cost a reply deadline per attempt.
+    answers = pinned and target.spec is not None and bool(target.spec.features)
+    attempts = FIXTURE_INFO_ATTEMPTS if answers else 1
+    info, how = (
+        (declared.info, "given by --target-info") if declared.info else ask_fixture_info_patiently(target, attempts)
+    )
     if info is not None:
         _apply_info(target, info, declared)
     elif declared.features is None:

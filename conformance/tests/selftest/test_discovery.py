@@ -6,6 +6,7 @@ fixture's packages (make server conformance-node)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 
@@ -35,3 +36,29 @@ def test_probes_agree_with_fixture_info(running):
     declared = frozenset(info["parts"])
     assert running.spec is not None and declared == running.spec.features
     assert probed == declared - targets.UNPROBEABLE
+
+
+def test_fixture_info_is_asked_again_while_unanswered(monkeypatch):
+    """A fixture that misses a reply deadline (a loaded machine) is asked again, a bounded number of
+    times; an answer that came, usable or not, is final; every attempt is named when none answered."""
+    answers: list[tuple[Any, str]] = [(None, "fixture-info not answered"), ({"parts": []}, "answered")]
+    asked: list[int] = []
+
+    def ask(target: Any) -> tuple[Any, str]:
+        asked.append(1)
+        return answers[min(len(asked), len(answers)) - 1]
+
+    monkeypatch.setattr(discovery, "ask_fixture_info", ask)
+    assert discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3) == ({"parts": []}, "answered")
+    assert len(asked) == 2
+
+    answers[:] = [(None, "fixture-info not answered")]
+    asked.clear()
+    info, how = discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3)
+    assert (info, len(asked)) == (None, 3)
+    assert how == "3 attempts: " + "; ".join(["fixture-info not answered"] * 3)
+
+    answers[:] = [(None, f"{discovery.UNUSABLE_ANSWER}: `parts` is not a list of names: 1")]
+    asked.clear()
+    assert discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3)[0] is None
+    assert len(asked) == 1
