@@ -37,6 +37,9 @@ CONF_WORKERS_python-socketio-threading ?= 4
 # deadline, a heartbeat, a close), so two servers side by side take about half the time on two cores,
 # with the same verdicts (each worker has its own server and its own cases).
 MATRIX_WORKERS ?= 2
+# The matrix keeps the end of each target run's output (pytest's and the target's) beside its report,
+# build/conformance/<target>/output.log, so a report cut short or missing can be explained.
+MATRIX_OUTPUT_BYTES ?= 204800
 conf_workers = $(or $(CONF_WORKERS),$(CONF_WORKERS_$(firstword $(subst @, ,$(1)))),$(if $(MATRIX_RUN),$(MATRIX_WORKERS)),0)
 
 # --rootdir: case ids stay `tests/protocol/…` (pytest would otherwise take the report paths under ../build
@@ -76,7 +79,8 @@ server-matrix: $(PYTHON) codec server conformance-node conformance-python
 	@status=0; \
 	$(foreach t,$(CONF_MATRIX),echo "== conformance: $(t)"; started=$$(date +%s); \
 	  rm -f $(CONF_OUT)/$(call conf_slug,$(t))/index.json; \
-	  ( $(call conf_run,$(t),) ) >/dev/null 2>&1 || true; \
+	  mkdir -p $(CONF_OUT)/$(call conf_slug,$(t)); \
+	  ( $(call conf_run,$(t),) ) 2>&1 | tail -c $(MATRIX_OUTPUT_BYTES) > $(CONF_OUT)/$(call conf_slug,$(t))/output.log; \
 	  echo "   $(t): $$(( $$(date +%s) - started )) s"; \
 	  test -s $(CONF_OUT)/$(call conf_slug,$(t))/index.json || { echo "   no report for $(t)"; status=1; };) \
 	$(PYTHON) $(CONF_DIR)/matrix.py --out $(MATRIX_OUT) $(foreach t,$(CONF_MATRIX),$(CONF_OUT)/$(call conf_slug,$(t))/index.json); \

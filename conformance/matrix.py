@@ -68,12 +68,38 @@ GROUPS = [
 ]
 
 
+OUTPUT_TAIL_LINES = 30  # lines of a target run's output shown when its report was cut short
+
+
 def load(paths: list[Path]) -> list[dict]:
+    """The indexes; each one cut short gets the tail of its run's output (output.log beside it, which
+    `make server-matrix` keeps) under `output_tail`."""
     out = []
     for p in paths:
         if p.exists():
-            out.append(json.loads(p.read_text(encoding="utf-8")))
+            index = json.loads(p.read_text(encoding="utf-8"))
+            if index.get("cases_missing"):
+                index["output_tail"] = output_tail(p.parent / "output.log")
+            out.append(index)
     return out
+
+
+def output_tail(log: Path) -> str:
+    if not log.is_file():
+        return f"(no {log.name} beside the report)"
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(lines[-OUTPUT_TAIL_LINES:])
+
+
+def cut_short(index: dict) -> str | None:
+    """How a report that holds fewer cases than its run collected falls short, or None."""
+    missing = index.get("cases_missing") or []
+    if not missing:
+        return None
+    return (
+        f"{len(index.get('cases', []))} of {index.get('cases_collected')} collected cases reported "
+        f"(pytest exit status {index.get('exit_status')}); {len(missing)} missing, the first {missing[0]}"
+    )
 
 
 def versions(index: dict) -> str:
@@ -104,6 +130,12 @@ def markdown(indexes: list[dict], reqs: dict) -> str:
         counts = [Counter(cell(i, r) for r in reqs)[v] for i in indexes]
         lines.append(f"| {v} | " + " | ".join(str(c) for c in counts) + " |")
     lines.append("| cases run | " + " | ".join(str(len(i.get("cases", []))) for i in indexes) + " |")
+    short = [(i, cut_short(i)) for i in indexes if cut_short(i)]
+    if short:
+        lines += ["", "## Reports cut short", ""]
+        lines += ["The verdicts of these targets' missing cases are untested above, not judged."]
+        for i, how in short:
+            lines += ["", f"**{i['target']}**: {how}. The run's output ends:", "", "```text", i["output_tail"], "```"]
     lines += ["", "## Targets", "", "| target | versions |", "|---|---|"]
     lines += [f"| {i['target']} | {versions(i)} |" for i in indexes]
     for title, prefix in GROUPS:
@@ -140,11 +172,22 @@ def html_page(indexes: list[dict], reqs: dict) -> str:
     targets = "".join(
         f"<tr><td>{html.escape(i['target'])}</td><td>{html.escape(versions(i))}</td></tr>" for i in indexes
     )
+    short = "".join(
+        f"<p><b>{html.escape(i['target'])}</b>: {html.escape(how)}. The run's output ends:</p>"
+        f"<pre>{html.escape(i['output_tail'])}</pre>"
+        for i in indexes
+        if (how := cut_short(i))
+    )
+    if short:
+        short = (
+            "<h2>Reports cut short</h2><p>The verdicts of these targets' missing cases are untested, not judged.</p>"
+            + short
+        )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Socket.IO compatibility matrix</title>
 <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #aaa;padding:2px 6px;font-size:13px}}
 th.g{{text-align:left;background:#eee}}td.t{{max-width:40em}}</style></head><body>
 <h1>Socket.IO compatibility matrix</h1>
-<table><tr><th colspan="3">Totals (requirements)</th>{head}</tr>{totals}</table><p></p>
+<table><tr><th colspan="3">Totals (requirements)</th>{head}</tr>{totals}</table><p></p>{short}
 <table><tr><th>target</th><th>versions</th></tr>{targets}</table><p></p>
 <table><tr><th>ID</th><th>level</th><th>requirement</th>{head}</tr>{''.join(rows)}</table></body></html>
 """
@@ -164,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "matrix.md").write_text(markdown(indexes, reqs), encoding="utf-8")
     (args.out / "matrix.html").write_text(html_page(indexes, reqs), encoding="utf-8")
     print(f"matrix: {len(indexes)} target(s) → {args.out / 'matrix.md'}, {args.out / 'matrix.html'}")
-    return 0
+    short = [f"{i['target']}: {how}" for i in indexes if (how := cut_short(i))]
+    for line in short:
+        print(f"matrix: REPORT CUT SHORT {line}", file=sys.stderr)
+    return 1 if short else 0
 
 
 if __name__ == "__main__":

@@ -119,6 +119,9 @@ RESULTS_KEY = pytest.StashKey[list[dict]]()
 UNTESTED_KEY = pytest.StashKey[list[str]]()
 PARTIAL_KEY = pytest.StashKey[bool]()
 TRANSCRIPT_KEY = pytest.StashKey[tracking.Transcript]()
+# The cases this run is to report (after deselection), to tell a report cut short from a whole one.
+COLLECTED_KEY = pytest.StashKey[list[str]]()
+MISSING_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -283,6 +286,19 @@ def _remember_target(cfg: pytest.Config, t: targets.Target) -> None:
     cfg._conformance_target = info  # type: ignore[attr-defined]
     if _is_worker(cfg):
         cfg.workeroutput["conformance_target"] = info  # type: ignore[attr-defined]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without workers: the cases collected in-process."""
+    if not _is_worker(session.config) and session.items:
+        session.config.stash[COLLECTED_KEY] = [item.nodeid for item in session.items]
+
+
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist: a worker's collection (every worker collects the same cases); the controlling
+    process collects none itself."""
+    if _CONFIG is not None:
+        _CONFIG.stash[COLLECTED_KEY] = list(ids)
 
 
 def pytest_testnodedown(node: Any, error: Any) -> None:
@@ -766,6 +782,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     untested = [] if partial else [rid for rid in CATALOGUE if rid not in tested]
     config.stash[UNTESTED_KEY] = untested
     changed = [r["case"] for r in results if r.get("changed")]
+    collected = config.stash.get(COLLECTED_KEY, [])
+    missing = sorted(set(collected) - {r["case"] for r in results})
+    config.stash[MISSING_KEY] = missing
     if changed:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif config.getoption("--stability-only") and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
@@ -781,6 +800,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "requirements": _per_requirement(results, untested),
             "repeat": config.getoption("--repeat"),
             "changed": changed,
+            # A run that stopped early (interrupted, a worker lost) reports fewer cases than it collected.
+            "cases_collected": len(collected),
+            "cases_missing": missing,
+            "exit_status": int(exitstatus),
             "cases": results,
         }
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -880,6 +903,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.write_line(f"requirements ({len(reqs)}): " + ", ".join(f"{v} {rc[v]}" for v in ORDER if rc.get(v)))
     if untested:
         tr.write_line("untested: " + " ".join(untested))
+    missing = config.stash.get(MISSING_KEY, [])
+    if missing:
+        tr.write_line(
+            f"REPORT CUT SHORT: {len(results)} of {len(results) + len(missing)} collected cases reported "
+            f"(exit status {exitstatus}); first missing: {missing[0]}"
+        )
     path = config.getoption("--report-json")
     if path:
         tr.write_line(f"JSON index: {path}")
