@@ -52,6 +52,7 @@ class Run:
         self.fixture: agents.Fixture | None = None
         self.config: dict[str, Any] = {}
         self.http_mark = 0  # requests the server had seen when the running fixture process started
+        self.launched_ms = 0.0  # when the running fixture process was started (the case's clock)
         # The session the client joined `/` on (1 unless it gave up a session before joining): later
         # sessions are counted from it (`nth`).
         self.joined_on = 1
@@ -432,6 +433,7 @@ class Run:
     def _launch(self) -> None:
         """A fixture process with the current configuration; requests from here on are its own."""
         self.http_mark = len(self.srv.http)
+        self.launched_ms = self.clock.ms()
         self.fixture = agents.Fixture(self.spec, self.config, self.clock)
         self.fixture.start()
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from clientkit import connect_packets, delivered, echo_back, reconnected
 from clientside import wire
+from clientside.journal import matches
 from clientside.scenario import SETTLE_S, Run, Start
 from clientside.server import Session
 from harness.verdict import Case
@@ -360,27 +362,67 @@ def test_CSIO_ACK_02_ack_id_sequence_recorded(run: Run, case: Case) -> None:
     case.informational("ack ids of five emits", ids, "0, 1, 2, 3, 4 (the reference client)")
 
 
+ACK03_BURSTS = 10  # bursts, at most: the case stops at the first whose callbacks are not the first answers in order
+ACK03_ASKS = 10  # emits with an ack per burst
+# Numbers after the first answer's value: a packet that takes a client longer to decode than the second
+# answer to the same id, so that a client decoding each packet in a thread of its own lets the second overtake.
+ACK03_PADDING = 2000
+
+
+def _ack03_burst(run: Run, s: Session, burst: int) -> tuple[list[str], list[str | None]] | None:
+    """One burst: ACK03_ASKS emits with an ack, answered back to back from the last to the first, each
+    answer followed by a second answer to the same id, and an answer to an id never used in the middle.
+    Returns the callbacks wanted and the ones fired (None: the emits did not come)."""
+    tag = f"b{burst}"
+    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": tag, "count": ACK03_ASKS})
+    ids = _ack_ids(run, mark, ACK03_ASKS)
+    if len(ids) < ACK03_ASKS or None in ids:
+        return None
+    unknown = max(i for i in ids if i is not None) + 500
+    padding = list(range(ACK03_PADDING))
+    answers: list[tuple[int | None, list[Any]]] = []
+    for k in reversed(range(ACK03_ASKS)):
+        answers += [(ids[k], [f"{tag}-{k}", padding]), (ids[k], [f"{tag}-{k}-again"])]
+        if k == ACK03_ASKS // 2:
+            answers.append((unknown, [f"{tag}-unknown"]))
+    start = len(run.fx.lines)
+    for ack_id, args in answers:
+        s.send_sio(wire.ACK, "/", args, ack_id)
+    want = [f"{tag}-{k}" for k in reversed(range(ACK03_ASKS))]
+    fired = run.fx.lines.wait_count(matches(ev="ack", tag=tag), ACK03_ASKS, 2.0, start)
+    return want, [ln.item["args"][0] if ln.item.get("args") else None for ln in fired]
+
+
 def test_CSIO_ACK_03_ack_fires_once_unknown_ignored(run: Run, case: Case) -> None:
+    """Up to ACK03_BURSTS bursts; each answers its ACK03_ASKS acks in reverse order, every one twice,
+    with an unknown id among them: each callback fires once, with the first answer, in the order the
+    answers arrived. The case stops at the first burst that breaks this. python-socketio's threaded
+    client hands each received packet to a thread of its own, so a second answer can overtake the first
+    (one burst of three acks showed it in 1 run of 5; ten bursts of ten in 1 run of 3 on an idle
+    machine). Each first answer carries ACK03_PADDING numbers after its value, so it takes longer to
+    decode than the second: python-socketio 5.18.1 then fired a second answer in burst 1 or 2 of each of
+    3 runs.
+    Callbacks that fire late (a second answer run after the burst was judged) are caught by a pause of
+    0.3 s after the last burst."""
     run.start()
     s = run.ready()
-    mark = run.command(s, "do-emit-ack", {"event": "ask", "args": [], "tag": "t", "count": 3})
-    ids = _ack_ids(run, mark, 3)
-    if len(ids) < 3 or None in ids:
-        case.must(False, "three emits with ack ids", 3, ids)
-    start = len(run.fx.lines)
-    unknown = max(i for i in ids if i is not None) + 500
-    for ack_id, value in (
-        (ids[2], "two"),
-        (ids[0], "zero"),
-        (ids[0], "zero-again"),
-        (unknown, "unknown"),
-        (ids[1], "one"),
-    ):
-        s.send_sio(wire.ACK, "/", [value], ack_id)
-    run.maybe_line("ack", 2.0, start, args=["one"])
-    run.fx.lines.quiet(lambda d: False, 0.3)
-    got = [ln["args"][0] if ln.get("args") else None for ln in run.lines("ack")]
-    case.eq("ack callbacks fired, in order", ["two", "zero", "one"], got)
+    want: list[str] = []
+    got: list[str | None] = []
+    burst = 0
+    for burst in range(1, ACK03_BURSTS + 1):
+        seen = _ack03_burst(run, s, burst)
+        if seen is None:
+            case.must(False, f"{ACK03_ASKS} emits with ack ids", ACK03_ASKS, "fewer, or without ids")
+        assert seen is not None
+        want, got = seen
+        if got != want:
+            break
+    if got == want:
+        run.fx.lines.quiet(lambda d: False, 0.3)
+        every = [ln["args"][0] if ln.get("args") else None for ln in run.lines("ack")]
+        late = [a for a in every if a is None or a.endswith(("-again", "-unknown"))]
+        got = got + late
+    case.eq(f"ack callbacks fired in a burst, in order (bursts of at most {ACK03_BURSTS}: {burst})", want, got)
 
 
 def test_CSIO_ACK_04_acks_scoped_per_namespace(run: Run, case: Case) -> None:
