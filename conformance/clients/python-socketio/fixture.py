@@ -26,6 +26,7 @@ FEATURES = [
     "upgrade",
     "attempts",
     "timeout",
+    "restart",
 ]
 
 
@@ -131,6 +132,12 @@ def run_sync(config: dict[str, Any]) -> None:
     # threaded application. Threads switch every 10 µs instead of 5 ms: a race between two of them (two
     # emits whose packets interleave) then shows within a case's trials instead of one run in a few.
     sys.setswitchinterval(1e-5)
+    start_sync_client(config)
+    threading.Event().wait()
+
+
+def start_sync_client(config: dict[str, Any]) -> None:
+    """A new socketio.Client from `config`, connected as at start (`do-restart` calls it again)."""
     sio = ReportingClient(**client_options(config))
     fx = Fixture(config)
 
@@ -156,6 +163,14 @@ def run_sync(config: dict[str, Any]) -> None:
                     os._exit(0)
 
                 threading.Thread(target=leave, daemon=True).start()
+            elif kind == "restart":
+                fx.leaving = True
+
+                def again() -> None:
+                    sio.disconnect()
+                    start_sync_client(config)
+
+                threading.Thread(target=again, daemon=True).start()
             else:
                 say({"ev": "unsupported", "command": kind, "where": where})
         except Exception as exc:  # reported, not fatal: the case judges it
@@ -198,19 +213,19 @@ def run_sync(config: dict[str, Any]) -> None:
             sio.connect(url_of(config), **{k: v for k, v in connect_args(config).items() if k != "retry"})
     except Exception as exc:
         say({"ev": "connect_error", "nsp": "/", "message": f"{type(exc).__name__}: {exc}", "data": None})
-    watch_reconnection(sio, lambda: sio._reconnect_task)
-    threading.Event().wait()
+    watch_reconnection(sio, lambda: sio._reconnect_task, fx)
 
 
-def watch_reconnection(sio: Any, task_of) -> None:
-    """python-socketio reports no final failure; its reconnection task ending unconnected is one."""
+def watch_reconnection(sio: Any, task_of, fx: Fixture) -> None:
+    """python-socketio reports no final failure; its reconnection task ending unconnected is one. The
+    watch ends with the client (`do-restart` replaces it)."""
 
     def watch() -> None:
-        while True:
+        while not fx.leaving:
             task = task_of()
             if task is not None:
                 task.join()
-                if not sio.connected:
+                if not sio.connected and not fx.leaving:
                     say({"ev": "reconnect_failed"})
                     return
             threading.Event().wait(0.05)
@@ -219,6 +234,12 @@ def watch_reconnection(sio: Any, task_of) -> None:
 
 
 async def run_async(config: dict[str, Any]) -> None:
+    await start_async_client(config)
+    await asyncio.Event().wait()
+
+
+async def start_async_client(config: dict[str, Any]) -> None:
+    """A new socketio.AsyncClient from `config`, connected as at start (`do-restart` calls it again)."""
     sio = ReportingAsyncClient(**client_options(config))
     fx = Fixture(config)
 
@@ -240,6 +261,10 @@ async def run_async(config: dict[str, Any]) -> None:
                 fx.leaving = True
                 await sio.disconnect()  # as in the sync client: returns once both engine loops ended
                 os._exit(0)
+            elif kind == "restart":
+                fx.leaving = True
+                await sio.disconnect()
+                asyncio.ensure_future(start_async_client(config))
             else:
                 say({"ev": "unsupported", "command": kind, "where": where})
         except Exception as exc:
@@ -294,15 +319,19 @@ async def run_async(config: dict[str, Any]) -> None:
             await sio.connect(url_of(config), **{k: v for k, v in connect_args(config).items() if k != "retry"})
     except Exception as exc:
         say({"ev": "connect_error", "nsp": "/", "message": f"{type(exc).__name__}: {exc}", "data": None})
-    while True:
+    asyncio.ensure_future(watch_async_reconnection(sio, fx))
+
+
+async def watch_async_reconnection(sio: Any, fx: Fixture) -> None:
+    """The asyncio flavour of watch_reconnection."""
+    while not fx.leaving:
         task = sio._reconnect_task
         if task is not None:
             await task
-            if not sio.connected:
+            if not sio.connected and not fx.leaving:
                 say({"ev": "reconnect_failed"})
-                break
+                return
         await asyncio.sleep(0.05)
-    await asyncio.Event().wait()
 
 
 def main() -> None:
