@@ -258,6 +258,8 @@ def test_CSIO_BIN_06_binary_ack_resolves_the_callback(run: Run, case: Case) -> N
 
 # ------------------------------------------------------------------------------------------ reconnection
 RC01_PING_TIMEOUT_MS = 5000  # with pings every 300 ms: a lapse is noticed after 5.3 s, past the 3 s wait
+
+
 @pytest.mark.parametrize("cause", ["reset", "websocket-close", "parse-error"])
 def test_CSIO_RC_01_reconnect_and_rejoin_every_namespace(run: Run, case: Case, cause: str) -> None:
     """The cause must be what makes the client reconnect: with a ping timeout of RC01_PING_TIMEOUT_MS no
