@@ -4,6 +4,7 @@
 
 #include "json_internal.h"
 #include "pkt_internal.h"
+#include "simd_internal.h"
 
 void sio_pkt_options_init(sio_pkt_options *opt)
 {
@@ -292,13 +293,30 @@ typedef struct ph_walk {
     uint32_t attachments;
 } ph_walk;
 
+/* A "num" of 1 to 18 digits (no sign, fraction or exponent: what encoders write) read at once;
+ * false for anything else, which sio_json_get_int reads and judges. */
+static bool ph_plain_index(const uint8_t *p, size_t len, int64_t *k)
+{
+    if (len == 0 || len > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (p[i] - '0');
+    }
+    *k = v;
+    return true;
+}
+
 static void ph_close_object(ph_walk *w, const uint8_t *p, const ph_level *l)
 {
     if (!l->flag_true)
         return;
     int64_t k;
     sio_err e = SIO_OK;
-    if (l->num_len == 0 || sio_json_get_int(sio_span_of(p + l->num_at, l->num_len), &k) != SIO_OK)
+    if (l->num_len == 0 || (!ph_plain_index(p + l->num_at, l->num_len, &k) &&
+                            sio_json_get_int(sio_span_of(p + l->num_at, l->num_len), &k) != SIO_OK))
         e = SIO_ERR_PKT_PLACEHOLDER;
     else if (k < 0 || (uint64_t)k >= w->attachments)
         e = SIO_ERR_PKT_PLACEHOLDER_RANGE;
@@ -365,8 +383,55 @@ static const uint8_t ph_stop[256] = {
     ['}'] = PH_BETWEEN,
 };
 
-static size_t ph_next_structure(const uint8_t *p, size_t n, size_t i)
+/* On the AVX2 path a short text's stops are found for the whole text at once, as bit masks
+ * (bit i of word i / 64 for byte i): the walk then goes from stop to stop by counting zero
+ * bits, where the byte loop above costs a few instructions per byte. NULL on the other paths
+ * and for long texts, which keep the searches above. */
+typedef struct ph_stops {
+    uint64_t in_string[PH_SHORT_TEXT / 64]; /* '"' and '\\' */
+    uint64_t between[PH_SHORT_TEXT / 64];   /* those and [ ] { } */
+} ph_stops;
+
+static const ph_stops *ph_find_stops(ph_stops *s, const uint8_t *p, size_t n)
 {
+#if SIO__HAVE_X86
+    if (n <= PH_SHORT_TEXT && sio__simd_path() == SIO_SIMD_AVX2) {
+        sio__json_stop_masks_avx2(p, n, s->in_string, s->between);
+        return s;
+    }
+#else
+    (void)p;
+    (void)n;
+#endif
+    (void)s;
+    return NULL;
+}
+
+/* The first set bit at or after i, or n when none (bits from n on are clear). The next stop is
+ * most often in the same word. */
+static inline size_t ph_next_bit(const uint64_t *mask, size_t i, size_t n)
+{
+    if (i >= n)
+        return n;
+    uint64_t bits = mask[i / 64] >> (i % 64);
+    if (bits)
+        return i + (size_t)__builtin_ctzll(bits);
+    for (size_t k = i / 64 + 1; k < (n + 63) / 64; k++)
+        if (mask[k])
+            return k * 64 + (size_t)__builtin_ctzll(mask[k]);
+    return n;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PH_WALK_INLINE static inline __attribute__((always_inline))
+#else
+#define PH_WALK_INLINE static inline
+#endif
+
+PH_WALK_INLINE size_t ph_next_structure(const ph_stops *s, const uint8_t *p, size_t n, size_t i)
+{
+    if (s)
+        return ph_next_bit(s->between, i, n);
     if (n > PH_SHORT_TEXT)
         return sio__json_find_structure(p, n, i);
     size_t near = n - i < PH_NEAR ? n : i + PH_NEAR;
@@ -378,8 +443,15 @@ static size_t ph_next_structure(const uint8_t *p, size_t n, size_t i)
 
 /* `open` is the opening quote; a string longer than PH_NEAR bytes is searched again from it by
  * the vector search. */
-static size_t ph_skip_string(const uint8_t *p, size_t n, size_t open)
+PH_WALK_INLINE size_t ph_skip_string(const ph_stops *s, const uint8_t *p, size_t n, size_t open)
 {
+    if (s) {
+        for (size_t i = ph_next_bit(s->in_string, open + 1, n); i < n;
+             i = ph_next_bit(s->in_string, i + 2, n))
+            if (p[i] == '"')
+                return i + 1; /* else a backslash: the byte it escapes is skipped */
+        return n;
+    }
     if (n > PH_SHORT_TEXT)
         return sio__json_skip_string(p, n, open);
     size_t i = open + 1, near = n - i < PH_NEAR ? n : i + PH_NEAR;
@@ -397,13 +469,13 @@ static size_t ph_skip_string(const uint8_t *p, size_t n, size_t open)
  * numbers, literals and punctuation in between cost nothing: in validated text a string is a
  * member name exactly when ':' follows it, and then its value follows the ':'. Returns false
  * when the text is nested deeper than the stack. */
-static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
+PH_WALK_INLINE bool ph_walk_stops(ph_walk *w, const uint8_t *p, size_t n, const ph_stops *s)
 {
     size_t i = 0;
-    while ((i = ph_next_structure(p, n, i)) < n) {
+    while ((i = ph_next_structure(s, p, n, i)) < n) {
         uint8_t c = p[i];
         if (c == '"') {
-            size_t end = ph_skip_string(p, n, i);
+            size_t end = ph_skip_string(s, p, n, i);
             size_t colon = sio__json_skip_ws(p, n, end);
             if (w->top >= 0 && colon < n && p[colon] == ':')
                 ph_member(w, p, n, i, end, sio__json_skip_ws(p, n, colon + 1));
@@ -428,6 +500,16 @@ static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
         }
     }
     return true;
+}
+
+/* With and without the stops' masks as two copies of the walk (inlined into each call, the
+ * test for masks at every stop is settled there), so the walk over long texts costs what it
+ * did without them. */
+static bool ph_walk_text(ph_walk *w, const uint8_t *p, size_t n)
+{
+    ph_stops found;
+    const ph_stops *s = ph_find_stops(&found, p, n);
+    return s ? ph_walk_stops(w, p, n, s) : ph_walk_stops(w, p, n, NULL);
 }
 
 sio_err sio__pkt_check_validated_placeholders(sio_span data, uint32_t attachments, size_t *err_at)

@@ -241,6 +241,48 @@ SIO__TARGET_AVX2 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n)
 
 /* ---------------------------------------------------------------- JSON */
 
+/* Bit masks of the 32 bytes at p (bit k for p[k]): '"' or '\\' in *in_string, those or a
+ * bracket in *between. */
+AVX2 void stop_bits32(const uint8_t *p, uint32_t *in_string, uint32_t *between)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    __m256i qb = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                 _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+    /* '[' and '{', ']' and '}' differ only in the bit 0x20 */
+    __m256i folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+    __m256i br = _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')),
+                                 _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}')));
+    *in_string = (uint32_t)_mm256_movemask_epi8(qb);
+    *between = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(qb, br));
+}
+
+SIO__TARGET_AVX2 void sio__json_stop_masks_avx2(const uint8_t *p, size_t n, uint64_t *in_string,
+                                                uint64_t *between)
+{
+    for (size_t k = 0; k < (n + 63) / 64; k++)
+        in_string[k] = between[k] = 0;
+    uint32_t s, b;
+    size_t i = 0;
+    for (; n - i >= 32; i += 32) {
+        stop_bits32(p + i, &s, &b);
+        in_string[i / 64] |= (uint64_t)s << (i % 64);
+        between[i / 64] |= (uint64_t)b << (i % 64);
+    }
+    if (i == n)
+        return;
+    if (n >= 32) { /* the last 32 bytes, shifted down to the bytes from i on */
+        stop_bits32(p + n - 32, &s, &b);
+        s >>= 32 - (n - i);
+        b >>= 32 - (n - i);
+    } else { /* a text shorter than a vector, padded with zero bytes, which are no stop */
+        uint8_t tail[32] = {0};
+        memcpy(tail, p, n);
+        stop_bits32(tail, &s, &b);
+    }
+    in_string[i / 64] |= (uint64_t)s << (i % 64);
+    between[i / 64] |= (uint64_t)b << (i % 64);
+}
+
 /* Class bits of the bytes the grammar cares about, from two 16-entry tables (by low and by high
  * nibble) whose AND is non-zero only for these bytes; the digits take the top bit, which the
  * byte mask reads directly. */

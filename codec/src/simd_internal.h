@@ -69,6 +69,11 @@ bool sio__json_accept_avx2(const uint8_t *p, size_t n, uint32_t max_depth);
 size_t sio__json_find_stop_sse2(const uint8_t *p, size_t n, size_t i, bool brackets);
 size_t sio__json_find_stop_avx2(const uint8_t *p, size_t n, size_t i, bool brackets);
 
+/* The stops of a short text p[0..n) (n <= 512) as bit masks, bit i of word i / 64 for byte i,
+ * (n + 63) / 64 words each, bits from n on clear: '"' and '\\' in `in_string`, those and
+ * [ ] { } in `between` (the placeholder walk, pkt_payload.c). */
+void sio__json_stop_masks_avx2(const uint8_t *p, size_t n, uint64_t *in_string, uint64_t *between);
+
 /* The bytes from `i` on, one at a time (a vector loop's tail). */
 static inline size_t sio__json_find_stop_tail(const uint8_t *p, size_t n, size_t i, bool brackets)
 {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "pkt_internal.h"  /* the placeholder walk, called directly (codec/src) */
 #include "simd_internal.h" /* the block validator, called directly (codec/src) */
 
 #include "check.h"
@@ -819,6 +820,87 @@ static void base64_everywhere(void)
     }
 }
 
+/* ---------------------------------------------------------------- placeholder walk */
+
+/* Appends one piece of a binary event's payload: strings holding the bytes the walk stops at
+ * (escaped quotes and backslashes, brackets), placeholder objects with good and bad numbers,
+ * member names that only look like "_placeholder", nesting, whitespace. */
+static size_t ph_piece(char *out, size_t cap, bool harmless)
+{
+    static const char *const pieces[] = {
+        "\"a[b]{c}\"",
+        "\"\\\"{\\\\\"",
+        "\"x\\\\\"",
+        "{\"_placeholder\":true,\"num\":0}",
+        "{\"_placeholder\":true,\"num\":2}",
+        "{\"num\":1,\"_placeholder\":true}",
+        "{\"_placeholder\":true,\"num\":-1}",
+        "{\"_placeholder\":true,\"num\":1.0}",
+        "{\"_placeholder\":true,\"num\":\"0\"}",
+        "{\"_placeholder\":true,\"num\":12345678901234567890}",
+        "{\"_placeholder\":true}",
+        "{\"_placeholder\":false,\"num\":9}",
+        "{\"\\u005fplaceholder\":true,\"num\":7}",
+        "{\"n\\u0075m\":0,\"_placeholder\":true}",
+        "[[{\"k\":[1,{\"_placeholder\":true,\"num\":1}]}]]",
+        " { \"_placeholder\" : true , \"num\" : 0 } ",
+        "\"\u00e9t\u00e9 [\"",
+        "123",
+        "null",
+    };
+    /* the pieces that are no error with one attachment or more */
+    static const int harmless_pieces[] = {0, 1, 2, 3, 11, 13, 15, 16, 17, 18};
+    const char *piece =
+        harmless ? pieces[harmless_pieces[rng() % (sizeof harmless_pieces / sizeof(int))]]
+                 : pieces[rng() % (sizeof pieces / sizeof pieces[0])];
+    size_t n = strlen(piece);
+    if (n > cap)
+        return 0;
+    memcpy(out, piece, n);
+    return n;
+}
+
+/* The walk with the AVX2 stop masks (texts up to 512 bytes) gives the scalar walk's error and
+ * offset for texts of every length around the 32- and 64-byte steps of the masks and the
+ * 512-byte bound past which they are not used. */
+static void placeholders_everywhere(void)
+{
+    static char text[700];
+    for (int round = 0; round < 4000; round++) {
+        /* every other text: one piece that may be an error among harmless ones, so that each
+         * kind of error is the first one somewhere */
+        size_t target = 2 + rng() % 620, n = 0, odd_one = round % 2 ? rng() % 24 : SIZE_MAX;
+        text[n++] = '[';
+        for (size_t piece = 0; n < target; piece++) {
+            if (n > 1)
+                text[n++] = ',';
+            bool harmless = odd_one != SIZE_MAX && piece != odd_one;
+            size_t k = ph_piece(text + n, sizeof text - n - 2, harmless);
+            if (k == 0)
+                break;
+            n += k;
+        }
+        text[n++] = ']';
+        if (sio_json_validate((const uint8_t *)text, n, NULL, NULL) != SIO_OK) {
+            check_failed++;
+            fprintf(stderr, "placeholder text not valid JSON: %.*s\n", (int)n, text);
+            continue;
+        }
+        sio_span data = sio_span_of((const uint8_t *)text, n);
+        for (uint32_t attachments = 1; attachments <= 3; attachments += 2) {
+            size_t want_at = 0;
+            sio_simd_select(SIO_SIMD_SCALAR);
+            sio_err want = sio__pkt_check_validated_placeholders(data, attachments, &want_at);
+            for (int k = 1; k < npaths; k++) {
+                size_t at = 0;
+                sio_simd_select(paths[k]);
+                CHECK_ERR(sio__pkt_check_validated_placeholders(data, attachments, &at), want);
+                CHECK_EQ_INT(at, want_at);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     find_paths();
@@ -840,6 +922,7 @@ int main(void)
     utf8_everywhere();
     mask_everywhere();
     base64_everywhere();
+    placeholders_everywhere();
     sio_simd_select(before);
     CHECK_DONE();
 }
