@@ -60,7 +60,7 @@ static int check_passed, check_failed;
 
 /* The codec's test programs (built with -DCHECK_SIMD_PATHS, linked with libsiocodec) run on
  * the codec path named by SIO_TEST_SIMD (scalar, sse2, avx2, neon; scripts/run-unit-tests.sh
- * runs each program once per path). A path this build or CPU lacks ends the program with
+ * runs each program once per path, but test_simd once, as it compares the paths itself). A path this build or CPU lacks ends the program with
  * status 77, which the runner reports as "not available", never as a pass. Other users of this
  * header (the server's loop tests) do not link the codec and leave this out. */
 #ifdef CHECK_SIMD_PATHS

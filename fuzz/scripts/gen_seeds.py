@@ -129,9 +129,11 @@ def route_utf8(v: Vector) -> Iterable[Seed]:
 def route_json(v: Vector) -> Iterable[Seed]:
     for c in cases(v):
         yield ("json", c.variant, b"".join(v.chunks), c.verdict, bool(c.options))
-        # simd_paths: scanner 0 (validation, default bound) and 4 (the readers, no verdict)
+        # simd_paths: scanner 0 (validation, default bound), 4 (the readers, no verdict) and 5
+        # (validation, then the placeholder walk of a valid text)
         yield ("simd_paths", f"json{c.variant}", b"\x00" + b"".join(v.chunks), c.verdict, bool(c.options))
         yield ("simd_paths", f"read{c.variant}", b"\x04" + b"".join(v.chunks), "-", False)
+        yield ("simd_paths", f"ph{c.variant}", b"\x05" + b"".join(v.chunks), c.verdict, bool(c.options))
     # scanner 3 (masking) with a fixed key and offset 1, on the JSON text as payload
     yield ("simd_paths", "mask", b"\x03\x37\xfa\x21\x3d\x01" + b"".join(v.chunks), "-", False)
 
@@ -247,6 +249,10 @@ def route_sio_packet(v: Vector) -> Iterable[Seed]:
         yield ("sio_packet", c.variant, bytes([b]) + v.chunks[0], c.verdict, lost)
         # Alone in the attachment target, a binary packet waits for attachments: no verdict.
         yield ("sio_attach", c.variant, bytes([b, 0]) + v.chunks[0], "-", lost)
+    # simd_paths scanner 5: a payload with placeholders, from its first bracket on
+    text = v.chunks[0] if v.chunks else b""
+    if b"_placeholder" in text and b"[" in text:
+        yield ("simd_paths", "ph", b"\x05" + text[text.index(b"[") :], "-", False)
 
 
 def route_sio_message(v: Vector) -> Iterable[Seed]:

@@ -7,15 +7,19 @@
  *
  * Input: byte 0 picks the scanner (bits 0-2) and, for JSON, the nesting bound (bits 3-4: 64,
  * 1, 3, 1024); the rest is the text:
- *   0, 5-7  sio_json_validate;
+ *   0, 6-7  sio_json_validate;
  *   1       sio_utf8_validate, and sio_utf8_feed in two reads cut at an input-chosen place
  *           (the first text byte is the cut, as a share of 255);
  *   2       sio_base64_decode, strict and lenient, and sio_base64_encode of the same bytes;
  *   3       sio_ws_mask: 4 key bytes, 1 offset byte, then the payload;
- *   4       the JSON readers (sio_json_trim, sio_json_count, sio_json_object_get) on any text. */
+ *   4       the JSON readers (sio_json_trim, sio_json_count, sio_json_object_get) on any text;
+ *   5       sio_json_validate, then on a valid text the placeholder walk of a binary event's
+ *           payload (sio__pkt_check_validated_placeholders, 2 attachments): its error and
+ *           offset (the AVX2 path walks texts of up to 512 bytes on bit masks). */
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "pkt_internal.h"  /* the placeholder walk, called directly */
 #include "simd_internal.h" /* the block validator, called directly */
 #include "sio/base64.h"
 #include "sio/json.h"
@@ -23,7 +27,7 @@
 #include "sio/utf8.h"
 #include "sio/ws.h"
 
-enum { SCAN_JSON, SCAN_UTF8, SCAN_BASE64, SCAN_MASK, SCAN_READERS };
+enum { SCAN_JSON, SCAN_UTF8, SCAN_BASE64, SCAN_MASK, SCAN_READERS, SCAN_PLACEHOLDERS };
 
 /* What one path produced: an error, an offset and some bytes. */
 typedef struct outcome {
@@ -106,6 +110,18 @@ static outcome run_readers(const uint8_t *p, size_t n)
     return o;
 }
 
+/* The JSON verdict, and for a valid text the walk's error and offset folded into `len`. */
+static outcome run_placeholders(const uint8_t *p, size_t n, uint32_t depth)
+{
+    outcome o = run_json(p, n, depth);
+    if (o.err != SIO_OK)
+        return o;
+    size_t at = 0;
+    sio_err e = sio__pkt_check_validated_placeholders(sio_span_of(p, n), 2, &at);
+    o.len = e == SIO_OK ? 0 : (size_t)e * 1000003u + at + 1;
+    return o;
+}
+
 static outcome run(int scanner, const uint8_t *p, size_t n, uint32_t depth, int path)
 {
     switch (scanner) {
@@ -117,6 +133,8 @@ static outcome run(int scanner, const uint8_t *p, size_t n, uint32_t depth, int 
         return run_mask(p, n, path);
     case SCAN_READERS:
         return run_readers(p, n);
+    case SCAN_PLACEHOLDERS:
+        return run_placeholders(p, n, depth);
     default:
         return run_json(p, n, depth);
     }
