@@ -289,9 +289,15 @@ def test_CSIO_RC_01_reconnect_and_rejoin_every_namespace(run: Run, case: Case, c
     assert s2 is not None
     for n in nsps:
         run.connected(n, start=len(nsps))
-    want = {n: 1 for n in nsps if not (n == "/" and run.eio == 3)}
-    got = {n: len(connect_packets(run, n, s2.sid)) for n in want}
-    case.eq("CONNECTs on the new session per namespace", want, got)
+    # The session the client rejoined on: the first new one that carried a CONNECT (zishang520's Go client
+    # at times sends none on a fresh session and rejoins on the next, after its connect timeout). One
+    # CONNECT per namespace and session is CSIO-NSP-01's requirement; this one asks for a CONNECT at all.
+    rejoined = next(
+        (e.item.sid for e in run.srv.sio if e.item.packet.type == wire.CONNECT and e.item.sid != s.sid), s2.sid
+    )
+    want = {n: True for n in nsps if not (n == "/" and run.eio == 3)}
+    got = {n: bool(connect_packets(run, n, rejoined)) for n in want}
+    case.eq("a CONNECT per namespace on the session the client rejoined on", want, got)
 
 
 @pytest.mark.parametrize("who", ["server", "client"])
