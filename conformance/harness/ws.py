@@ -235,9 +235,12 @@ class WsClient:
     def send_bytes(self, data: bytes, *, own: bool = False) -> None:
         """Writes bytes of the case's (or, with `own`, of the client's own: a pong, a close echo)."""
         with self._write_lock:
-            if not own:
-                self.case_wrote_at = time.monotonic()
+            writing = time.monotonic()
             tracking.send(self.sock, data)
+            # Only a write that went out is input: one that found the connection already closed by the
+            # target (a broken pipe) cannot have caused that end.
+            if not own:
+                self.case_wrote_at = writing
             self._track_fragments(data)
             if not self._writing_unfinished() and self._held_back:
                 held, self._held_back = b"".join(self._held_back), []

@@ -390,6 +390,27 @@ def test_suite_lost_names_a_ping_that_came_with_the_end(input_before):
         s.close()
 
 
+def test_a_write_that_found_the_connection_closed_is_no_input():
+    """The target's ping and its close arrive in one segment, the suite's pong goes out late, and the case
+    then tries to send and finds the connection closed (a broken pipe): nothing of that write reached the
+    target, so it cannot have caused the end, and the session is still one the suite lost."""
+    s, peer = _scripted_session(200)
+    assert s.ws is not None
+    try:
+        peer.sendall(encode_frame(OP_TEXT, b"2", mask=False) + encode_frame(OP_CLOSE, b"", mask=False))
+        peer.close()
+        assert s.wait_ended(2.0) is not None
+        s.ws.sock.shutdown(socket.SHUT_WR)  # what the target's close leaves of the suite's side
+        with pytest.raises(OSError):
+            s.ws.send_bytes(encode_frame(OP_TEXT, b"41", mask=True))
+        assert s.end is not None
+        s.pings[-1].answered = s.end.at + 0.07
+        lost = suite_lost(s)
+        assert lost is not None and "not answered before the end" in lost, lost
+    finally:
+        s.close()
+
+
 @pytest.mark.parametrize("end_after", [0.2, 0.05, 0.4])
 def test_heartbeat_lapse_names_a_timeout_that_fired_with_the_pong_in_time(end_after):
     """The target pings after the case's last input, the suite answers at once, and the target still ends
