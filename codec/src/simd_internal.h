@@ -33,6 +33,22 @@ static inline sio_simd_path sio__simd_path(void)
     return v >= 0 ? (sio_simd_path)v : sio__simd_detect();
 }
 
+/* ---- WebSocket masking (sio/ws.h), every path: p[*i..len) eight bytes a step while eight are
+ * left, XOR-ed with key8 (the key repeated, rotated to p[*i]); returns the OR of the bytes
+ * written, and leaves *i at the first byte not done. */
+static inline uint64_t sio__ws_mask_words(uint8_t *p, size_t *i, size_t len, uint64_t key8)
+{
+    uint64_t high = 0;
+    for (; len - *i >= 8; *i += 8) {
+        uint64_t w;
+        memcpy(&w, p + *i, 8);
+        w ^= key8;
+        high |= w;
+        memcpy(p + *i, &w, 8);
+    }
+    return high;
+}
+
 #if SIO__HAVE_X86
 /* ---- UTF-8 (sio/utf8.h) */
 /* The ASCII run from p[i] on, after a vector loop: eight bytes per step, then one at a time
@@ -92,15 +108,7 @@ static inline size_t sio__json_find_stop_tail(const uint8_t *p, size_t n, size_t
  * then the last three at most one at a time. */
 static inline bool sio__ws_mask_tail(uint8_t *p, size_t i, size_t len, uint32_t key4)
 {
-    const uint64_t key8 = (uint64_t)key4 << 32 | key4;
-    uint64_t high = 0;
-    for (; len - i >= 8; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w ^= key8;
-        high |= w;
-        memcpy(p + i, &w, 8);
-    }
+    uint64_t high = sio__ws_mask_words(p, &i, len, (uint64_t)key4 << 32 | key4);
     if (len - i >= 4) {
         uint32_t w;
         memcpy(&w, p + i, 4);

@@ -146,16 +146,10 @@ static bool ws_mask_scalar(uint8_t *p, size_t len, const uint8_t key[4], uint64_
     uint8_t rotated[8];
     for (size_t j = 0; j < 8; j++)
         rotated[j] = key[(offset + j) & 3u];
-    uint64_t k, high = 0;
+    uint64_t k;
     memcpy(&k, rotated, 8);
     size_t i = 0;
-    for (; len - i >= 8; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w ^= k;
-        high |= w;
-        memcpy(p + i, &w, 8);
-    }
+    uint64_t high = sio__ws_mask_words(p, &i, len, k);
     for (; i < len; i++) {
         p[i] ^= key[(offset + i) & 3u];
         high |= p[i];
