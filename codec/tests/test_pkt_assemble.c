@@ -234,6 +234,9 @@ static void test_one_pass_agrees(void)
         "[\"a\",{\"_placeholder\":true,\"num\":9,\"in\":{\"_placeholder\":true,\"num\":0}}]",
         "[\"a\",{\"in\":{\"_placeholder\":true,\"num\":9},\"_placeholder\":true}]",
         "[\"a\",[{\"_placeholder\":true,\"num\":8}],{\"_placeholder\":true}]",
+        /* the walk reads a num of up to 18 digits itself: at the bound and one past it */
+        "[\"a\",{\"_placeholder\":true,\"num\":999999999999999999}]",
+        "[\"a\",{\"_placeholder\":true,\"num\":1000000000000000000}]",
         "[\"a\",{\"_placeholder\":true,\"num\":99999999999999999999}]",
         "[\"a\",{\"_placeholder\":true,\"num\":-0}]",
         "[\"a\",{\"_placeholder\":true,\"num\":0e0}]",
