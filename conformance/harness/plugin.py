@@ -15,6 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -134,6 +137,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _CONFIG = config
     # The subject is a client, or a cluster of servers (clusterside/plugin.py starts those): no target here.
     no_target = side in ("client", "cluster")
+    if not _is_worker(config) and config.getoption("--repeat") > 1 and not config.getoption("collectonly"):
+        shutil.rmtree(runs_dir(config), ignore_errors=True)  # the runs kept by an earlier repeat
     if not _is_worker(config) and not config.getoption("collectonly") and not no_target:
         _resolve_spec(config, install=True)  # a version on demand is installed once, before any worker
 
@@ -531,14 +536,40 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     final = results[-1]
     final["repeat"] = verdicts
     if len(set(verdicts)) > 1:
+        files = _keep_runs(item, results)
         first_of = {v: results[verdicts.index(v)] for v in dict.fromkeys(verdicts)}
         fields = ("verdict", "message", "expected", "actual", "suite_stall_ms", "transcript")
         final["changed"] = [{k: r.get(k) for k in fields} | {"run": verdicts.index(v) + 1} for v, r in first_of.items()]
+        final["runs"] = [{"run": n, "verdict": v, "file": f} for n, (v, f) in enumerate(zip(verdicts, files), 1)]
         final["verdict"] = max(verdicts, key=lambda v: RANK.get(v, 6))
     for rep in reports:
         item.ihook.pytest_runtest_logreport(report=rep)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def runs_dir(config: pytest.Config) -> Path:
+    """Where --repeat keeps every run of a case whose verdict changed: beside the JSON index (runs/), or
+    under the system's temporary directory without one."""
+    path = config.getoption("--report-json")
+    if path:
+        return Path(path).resolve().parent / "runs"
+    return Path(tempfile.gettempdir()) / "conformance-runs"
+
+
+def _keep_runs(item: pytest.Item, results: list[dict]) -> list[str]:
+    """Writes each run's whole result (verdict text, wire transcript, and what the plugin of the side adds,
+    such as a client fixture's lines and stderr) to runs/<case>/run-<n>.json, so that a verdict that
+    changed can be analysed from every run without running it again. Returns the files' paths."""
+    where = runs_dir(item.config) / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n, result in enumerate(results, 1):
+        f = where / f"run-{n}.json"
+        f.write_text(json.dumps(result | {"run": n}, indent=1, default=str) + "\n", encoding="utf-8")
+        files.append(str(f))
+    return files
 
 
 # A case that did not pass although its session ended for a reason outside the case is run again, up to
@@ -889,6 +920,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     changed = [r for r in results if r.get("changed")]
     for r in changed:
         tr.write_line(f"  verdict changed between runs: {r['case']}: {' '.join(r['repeat'])}")
+        for run in r.get("runs") or []:
+            tr.write_line(f"    run {run['run']} ({run['verdict']}): {run['file']}")
         for run in r["changed"]:
             stalled = (
                 f" (the suite did not run for {run['suite_stall_ms']:.0f} ms)" if run.get("suite_stall_ms") else ""
