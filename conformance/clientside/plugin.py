@@ -145,12 +145,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     result["client"] = r.spec.name
     if r.case.notes:
         result["notes"] = list(r.case.notes)
-    if r.server is not None:
-        result["transcript"] = r.server.transcript_json()
-    if r.fixture is not None:
+    server = r.shown.server if r.shown is not None else r.server
+    if server is not None:
+        result["transcript"] = server.transcript_json()
+    fixture = r.shown.fixture if r.shown is not None else r.fixture
+    if fixture is not None:
         result["fixture"] = {
             "config": r.config,
-            "lines": [{"t": round(e.t, 1), **e.item} for e in r.fixture.lines][:400],
-            "exit": r.fixture.exit_code,
-            "stderr_tail": r.fixture.stderr_tail()[-4000:],
+            "lines": [{"t": round(e.t, 1), **e.item} for e in fixture.lines][:400],
+            "exit": fixture.exit_code,
+            "stderr_tail": fixture.stderr_tail()[-4000:],
         }

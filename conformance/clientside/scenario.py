@@ -9,6 +9,7 @@ that died on the way is reported as the crash it is.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,7 @@ class Run:
         # The session the client joined `/` on (1 unless it gave up a session before joining): later
         # sessions are counted from it (`nth`).
         self.joined_on = 1
+        self.shown: Start | None = None  # a fresh start whose bytes the report shows (`show_start`)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -380,6 +382,13 @@ class Run:
                         break
         return out
 
+    def show_start(self, start: Start, label: str) -> None:
+        """The report's wire transcript and fixture lines become those of `start` (named `label` in the case's
+        notes), when it ran against a scripted server of its own: the bytes of the start a verdict names."""
+        if start.server is not None and start.server is not self.server:
+            self.shown = start
+            self.case.notes.append(f"the wire transcript and the fixture lines are those of {label}")
+
     def _restarted(self, joined: bool) -> Start:
         """One start by `do-restart`: the first request after it that names no session is the new
         client's (the old one's last requests name theirs)."""
@@ -399,7 +408,7 @@ class Run:
                 latest = [x for x in srv.session_order if x.sid in joined_on]
             self.settle(latest[0] if latest else first)
             srv.sio.quiet(lambda e: False, SETTLE_S)
-        return Start(got.item.request if got else None, _connects_on(srv, first) if joined else None)
+        return Start(got.item.request if got else None, _connects_on(srv, first) if joined else None, srv, self.fx)
 
     def _started_apart(self, count: int, joined: bool) -> list[Start]:
         servers = [ScriptedServer(self.profile, self.clock) for _ in range(count)]
@@ -408,21 +417,29 @@ class Run:
         try:
             for fixture in fixtures:
                 fixture.start()
-            starts: list[Start] = []
+            firsts: list[Entry[HttpSeen] | None] = []
             for srv, fixture in zip(servers, fixtures):
                 ended = _ended(fixture)
                 got = srv.http.wait(lambda h: True, self.spec.tolerance.startup_s + WAIT_S, 0, ended)
-                connects = None
-                if joined:
-                    for nsp in self.config.get("namespaces") or ["/"]:
-                        fixture.lines.wait(_line_matcher("connect", {"nsp": nsp}), WAIT_S, 0, ended)
-                    first = srv.wait_session(1, 0.0)
-                    if first is not None and upgrade and got is not None and not got.item.request.is_websocket:
-                        srv.eio.wait(_upgrade_of(first.sid), UPGRADE_WAIT_S, 0, ended)
-                    srv.sio.quiet(lambda e: False, SETTLE_S)
-                    connects = _connects_on(srv, first)
-                starts.append(Start(got.item.request if got is not None else None, connects))
-                fixture.signal_stop()  # nothing more is needed from it: its CPU goes to the others' start-up
+                firsts.append(got)
+                if not joined:
+                    fixture.signal_stop()  # nothing more is needed from it: its CPU goes to the others' start-up
+                    continue
+                for nsp in self.config.get("namespaces") or ["/"]:
+                    fixture.lines.wait(_line_matcher("connect", {"nsp": nsp}), WAIT_S, 0, ended)
+                first = srv.wait_session(1, 0.0)
+                if first is not None and upgrade and got is not None and not got.item.request.is_websocket:
+                    srv.eio.wait(_upgrade_of(first.sid), UPGRADE_WAIT_S, 0, ended)
+            if joined:
+                # Every start of the batch has joined (or given up) by now: one wait watches each of them for
+                # a late packet for at least SETTLE_S after its join.
+                time.sleep(SETTLE_S)
+            starts: list[Start] = []
+            for srv, fixture, got in zip(servers, fixtures, firsts):
+                connects = _connects_on(srv, srv.wait_session(1, 0.0)) if joined else None
+                request = got.item.request if got is not None else None
+                starts.append(Start(request, connects, srv, fixture))
+                fixture.signal_stop()
             return starts
         finally:
             for fixture in fixtures:
@@ -460,10 +477,14 @@ class Run:
 class Start:
     """One fresh start of the client (`Run.fresh_starts`): its first request (None when it sent none in
     time) and, when followed to its join, the CONNECT packets of the first session it opened (an empty
-    list when it opened none, or joined nothing there)."""
+    list when it opened none, or joined nothing there). `server` and `fixture` are the scripted server it
+    ran against and its fixture process (the case's own for a start by `do-restart`): `Run.show_start`
+    makes them what the report shows."""
 
     first: wire.Request | None
     connects: list[wire.SioPacket] | None = None
+    server: ScriptedServer | None = None
+    fixture: agents.Fixture | None = None
 
 
 def _upgrade_of(sid: str) -> Callable[[EioSeen], bool]:

@@ -61,6 +61,8 @@ def test_CSIO_NSP_01_one_connect_per_namespace(run: Run, case: Case) -> None:
         )
     judged = [_nsp01_connects(run, st.connects or []) for st in starts]
     wrong = [(n, seen) for n, (ok, seen) in enumerate(judged, 1) if not ok]
+    if wrong:
+        run.show_start(starts[wrong[0][0] - 1], f"start {wrong[0][0]}")
     want = {"/": ["0", "0{…}"] if run.eio == 4 else "none (implicit)", "/a": "0/a,[{…}]"}
     case.check(
         not wrong,
