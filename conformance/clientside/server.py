@@ -149,6 +149,7 @@ class Session:
         self.assembler = wire.Assembler()
         self.probe_reply: str | None = "3probe"
         self.probe_delay = 0.0
+        self.probe_close = False  # the probe's connection is closed when `2probe` arrives, unanswered
         self.pinger: threading.Thread | None = None
         self.conns: set[Conn] = set()  # every connection that carried a request of this session
         self.pings: list[float] = []  # when each server ping was sent (ms on the case's clock)
@@ -690,6 +691,9 @@ class ScriptedServer:
         if packet == "2probe":
             if s.probe_delay:
                 threading.Event().wait(s.probe_delay)  # the scenario's delay, not synchronisation
+            if s.probe_close:
+                conn.close(note="probe connection closed by the scenario")
+                return True
             if s.probe_reply is not None:
                 self.ws_send(conn, s.probe_reply)
                 if s.probe_reply == "3probe":
