@@ -119,3 +119,23 @@ class Journal(Generic[T]):
 def matches(**want: Any) -> Callable[[Any], bool]:
     """A predicate over dict items: every given key has the given value."""
     return lambda item: all(isinstance(item, dict) and item.get(k) == v for k, v in want.items())
+
+
+NUMBER_RUN_MIN = 32  # the shortest list of consecutive numbers `numbers_named` names
+
+
+def numbers_named(value: Any) -> Any:
+    """`value` with every list of NUMBER_RUN_MIN or more consecutive ascending integers (the padding some
+    cases send) replaced by its name, `<the 2000 numbers 0..1999>`, which says every number it stands
+    for; any other list, a padding that came back changed among them, stays as it is."""
+    if isinstance(value, dict):
+        return {k: numbers_named(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if (
+            len(value) >= NUMBER_RUN_MIN
+            and all(type(v) is int for v in value)
+            and all(b == a + 1 for a, b in zip(value, value[1:]))
+        ):
+            return f"<the {len(value)} numbers {value[0]}..{value[-1]}>"
+        return [numbers_named(v) for v in value]
+    return value

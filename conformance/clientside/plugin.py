@@ -17,6 +17,7 @@ import pytest
 from harness.verdict import Case, Failure, Unimplemented
 
 from . import agents
+from .journal import numbers_named
 from .scenario import Run
 
 RUN_KEY = pytest.StashKey[Run]()
@@ -152,7 +153,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if fixture is not None:
         result["fixture"] = {
             "config": r.config,
-            "lines": [{"t": round(e.t, 1), **e.item} for e in fixture.lines][:400],
+            "lines": [{"t": round(e.t, 1), **numbers_named(e.item)} for e in fixture.lines][:400],
             "exit": fixture.exit_code,
             "stderr_tail": fixture.stderr_tail()[-4000:],
         }

@@ -335,7 +335,7 @@ class ScriptedServer:
             except (hw.WireError, ValueError):
                 pieces, sp.buffer = [hw.StreamMessage("bytes", bytes(sp.buffer))], bytearray()
             for piece in pieces:
-                text = tracking._describe(piece, r.direction == "in")
+                text = tracking._describe(piece, r.direction == "in", compact=True)
                 out.append(
                     {
                         "t": t,
@@ -353,7 +353,7 @@ class ScriptedServer:
                         "t": None,
                         "conn": conn,
                         "dir": "<" if direction == "in" else ">",
-                        "text": f"incomplete, {len(left)} bytes: {tracking.show_bytes(left)}",
+                        "text": f"incomplete, {len(left)} bytes: {tracking.show_bytes(left, compact=True)}",
                         "bytes": len(left),
                     }
                 )

@@ -5,6 +5,8 @@ running (shown with every verdict that is not a pass, and kept in the JSON repor
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import re
 import socket
 import struct
 import sys
@@ -19,9 +21,63 @@ SHOWN_BYTES = 2048  # of one message, in the JSON report
 LINE_CHARS = 220  # of one message, in the terminal
 
 
-def show_bytes(data: bytes, limit: int = SHOWN_BYTES) -> str:
-    """Bytes as readable text: UTF-8 where it decodes, every control or undecodable byte escaped."""
-    text = data[:limit].decode("utf-8", errors="backslashreplace")
+def show_bytes(data: bytes, limit: int = SHOWN_BYTES, compact: bool = False) -> str:
+    """Bytes as readable text: UTF-8 where it decodes, every control or undecodable byte escaped. With
+    `compact`, each run (RUN_MIN or more identical bytes, or of ascending consecutive numbers separated by
+    commas, as padding is) is named instead of shown (`⟪x × 5000⟫`, `⟪2000 numbers 0..1999, comma-separated⟫`),
+    so that what follows a run is shown too, and a message with a run ends with its length and SHA-256."""
+    runs = _runs(data) if compact else []
+    if not runs:
+        more = f" … ({len(data)} bytes)" if len(data) > limit else ""
+        return _escape(data[:limit]) + more
+    out: list[str] = []
+    pos = shown = 0
+    cut = False
+    for start, end, name in [*runs, (len(data), len(data), "")]:
+        plain = data[pos:start]
+        if shown + len(plain) > limit:
+            out.append(_escape(plain[: limit - shown]))
+            cut = True
+            break
+        out.append(_escape(plain) + name)
+        shown += len(plain) + len(name)
+        pos = end
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return "".join(out) + f"{' …' if cut else ''} ({len(data)} bytes, sha256 {digest}…)"
+
+
+RUN_MIN = 32  # the shortest run `show_bytes(compact=True)` names
+_NUMBER_LIST = re.compile(rb"(?:0|[1-9][0-9]*)(?:,(?:0|[1-9][0-9]*)){%d,}" % (RUN_MIN - 1))
+_SAME_BYTES = re.compile(rb"(.)\1{%d,}" % (RUN_MIN - 1), re.S)
+
+
+def _runs(data: bytes) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each run in `data`, in order: consecutive ascending numbers first, then runs
+    of one byte in what lies between them."""
+    numbers: list[tuple[int, int, str]] = []
+    for m in _NUMBER_LIST.finditer(data):
+        pos, first, prev, count = m.start(), m.start(), None, 0
+        for token in m.group().split(b",") + [b""]:
+            value = int(token) if token else None
+            if value is not None and prev is not None and value == prev + 1:
+                count += 1
+            else:
+                if count >= RUN_MIN:
+                    lo = int(data[first : data.index(b",", first)])
+                    numbers.append((first, pos - 1, f"⟪{count} numbers {lo}..{prev}, comma-separated⟫"))
+                first, count = pos, 1
+            prev = value
+            pos += len(token) + 1
+    out: list[tuple[int, int, str]] = []
+    gaps = [0, *[x for start, end, _ in numbers for x in (start, end)], len(data)]
+    for a, b in zip(gaps[::2], gaps[1::2]):
+        for m in _SAME_BYTES.finditer(data, a, b):
+            out.append((m.start(), m.end(), f"⟪{_escape(m.group(1))} × {m.end() - m.start()}⟫"))
+    return sorted(out + numbers)
+
+
+def _escape(data: bytes) -> str:
+    text = data.decode("utf-8", errors="backslashreplace")
     out = []
     for ch in text:
         if ch == "\\" or ch.isprintable():
@@ -34,8 +90,7 @@ def show_bytes(data: bytes, limit: int = SHOWN_BYTES) -> str:
             out.append(f"\\x{ord(ch):02x}")
         else:
             out.append(f"\\u{ord(ch):04x}")
-    more = f" … ({len(data)} bytes)" if len(data) > limit else ""
-    return "".join(out) + more
+    return "".join(out)
 
 
 @dataclass
@@ -110,9 +165,9 @@ class Transcript:
         return out
 
 
-def _describe(piece: wire.StreamMessage, from_client: bool) -> str:
+def _describe(piece: wire.StreamMessage, from_client: bool, compact: bool = False) -> str:
     if piece.kind != "ws-frame":
-        return show_bytes(piece.data)
+        return show_bytes(piece.data, compact=compact)
     f = wire.decode_frame(piece.data)
     name = wire.OPCODE_NAMES.get(f.opcode, f"opcode {f.opcode:#x}")
     masking = "" if f.masked == from_client else (" masked" if f.masked else " unmasked")  # only when unusual
@@ -120,7 +175,7 @@ def _describe(piece: wire.StreamMessage, from_client: bool) -> str:
     if f.opcode == wire.OP_CLOSE:
         code, reason = wire.parse_close(f.payload)
         return f"ws {wire.close_text(code, reason)}{flags}"
-    return f"ws {name}{flags} [{len(f.payload)}] {show_bytes(f.payload)}"
+    return f"ws {name}{flags} [{len(f.payload)}] {show_bytes(f.payload, compact=compact)}"
 
 
 @dataclass

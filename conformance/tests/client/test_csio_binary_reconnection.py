@@ -11,7 +11,7 @@ import pytest
 
 from clientkit import connect_packets, reconnected
 from clientside import wire
-from clientside.journal import Entry, matches
+from clientside.journal import Entry, matches, numbers_named
 from clientside.scenario import WAIT_S, Run
 from clientside.server import HttpSeen, Session, SioSeen
 from harness.verdict import Case
@@ -44,18 +44,6 @@ BIN02_EMITS = 10  # binary emits with an ack per burst, sent back to back
 # Numbers after the bytes of each emit: a packet that takes a client longer to decode than its attachment,
 # so that a client decoding each received frame in a thread of its own lets the attachment overtake it.
 BINARY_PADDING = 2000
-
-
-def _padding_named(value: Any, padding: list[int]) -> Any:
-    """`value` with every list equal to `padding` replaced by its name, so that a report shows the
-    bytes and ids around it; a padding that came back changed is shown as it came."""
-    if value == padding:
-        return f"<the {len(padding)} numbers 0..{len(padding) - 1}>"
-    if isinstance(value, dict):
-        return {k: _padding_named(v, padding) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_padding_named(v, padding) for v in value]
-    return value
 
 
 def _answers_to(ids: set[int]) -> Callable[[SioSeen], bool]:
@@ -98,8 +86,8 @@ def test_CSIO_BIN_02_binary_ack_answers_are_binary_acks(run: Run, case: Case) ->
             break
     case.eq(
         f"answers to 45n-<id>[\"echo\",<bytes>,<padding>] by id (bursts of at most {BIN02_BURSTS}: {burst})",
-        _padding_named(want, padding),
-        _padding_named(got, padding),
+        numbers_named(want),
+        numbers_named(got),
     )
 
 
@@ -252,8 +240,8 @@ def test_CSIO_BIN_06_binary_ack_resolves_the_callback(run: Run, case: Case) -> N
             break
     case.eq(
         f"arguments of the {BIN06_ACKS} acks of a burst (bursts of at most {BIN06_BURSTS}: {burst})",
-        _padding_named([want] * BIN06_ACKS, padding),
-        _padding_named(got, padding),
+        numbers_named([want] * BIN06_ACKS),
+        numbers_named(got),
     )
 
 
@@ -727,6 +715,6 @@ def test_CSIO_BUF_03_events_before_connect_reply_kept_until_connected(run: Run, 
         latest.kill_transport()
     case.eq(
         f"early events delivered once connected, in order (sessions of at most {BUF03_SESSIONS}: {session})",
-        _padding_named(want, padding),
-        _padding_named(early, padding),
+        numbers_named(want),
+        numbers_named(early),
     )

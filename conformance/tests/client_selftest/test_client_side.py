@@ -341,3 +341,17 @@ def test_rc03_a_late_first_attempt_is_seen(tmp_path: Path) -> None:
     assert len(outages) == 2  # two alike decide
     for outage in outages:
         assert outage["outside tolerance (got, want)"][0][1] == 50.0 and outage["gaps_ms"][0] >= 190
+
+
+def test_numbers_named_names_only_exact_runs_of_consecutive_numbers():
+    from clientside.journal import NUMBER_RUN_MIN, numbers_named
+
+    padding = list(range(2000))
+    assert numbers_named({"args": [{"$bin": "AQ=="}, padding]}) == {
+        "args": [{"$bin": "AQ=="}, "<the 2000 numbers 0..1999>"]
+    }
+    changed = padding[:500] + padding[501:]  # one number missing: shown as it came
+    assert numbers_named([changed]) == [changed]
+    short = list(range(NUMBER_RUN_MIN - 1))
+    assert numbers_named(short) == short
+    assert numbers_named([True] * 40) == [True] * 40  # not numbers, though equal to 1 in Python
