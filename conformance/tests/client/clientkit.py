@@ -20,9 +20,12 @@ def echo_back(run: Run, s: Session, name: str = "marker", nsp: str = "/", timeou
 def delivered(
     run: Run, s: Session, name: str = "after", nsp: str = "/", timeout: float = WAIT_S, args: list[Any] | None = None
 ) -> Entry | None:
-    """Sends an ordinary event; the fixture's line for it, or None if it never reported one."""
+    """Sends an ordinary event, with one argument unless `args` says otherwise; the fixture's line for it,
+    or None if it never reported one. An event without arguments is CSIO-EV-02's question, not the
+    asking case's: rust_socketio 0.6.0 hands `42["after"]` to its `message` handler, with "after" as the
+    argument, so a case asking whether the client still delivers events would judge that instead."""
     start = len(run.fx.lines)
-    s.emit(nsp, name, *(args or []))
+    s.emit(nsp, name, *(args if args is not None else [1]))
     return run.maybe_line("event", timeout, start, name=name, nsp=nsp)
 
 

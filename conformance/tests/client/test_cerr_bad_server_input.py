@@ -121,10 +121,12 @@ def test_CERR_04_attachment_errors(run: Run, case: Case, variant: str) -> None:
     for p in ATT_BAD[variant]:
         s.send(p)
     how = _ignored_or_reconnected(run, s, case, variant)
+    # Any event but the probe sent after it comes from the bad input: rust_socketio delivered num-past-count's
+    # packet as an event named 'att,{_placeholder:true,num:5}'.
     half = [
         ln.item
         for ln in run.fx.lines.snapshot()[start:]
-        if ln.item.get("ev") == "event" and ln.item.get("name") == "att"
+        if ln.item.get("ev") == "event" and ln.item.get("name") != "after"
     ]
     case.check(not half, f"{variant}: no half-built event delivered", [], half)
     case.record("closed or dropped, nothing half-built", how)
