@@ -165,17 +165,18 @@ def _is_disconnect(line: dict) -> bool:
 @pytest.mark.parametrize("variant", ["11-attachments", "10MB-event", "10k-packets", "zero-attachments"])
 def test_CERR_05_limits_recorded(run: Run, case: Case, variant: str) -> None:
     """The binary variants go one packet per GET answer (`_one_per_get`): what is recorded is the client's
-    policy on the limit, not how its threads happened to order the packets of one answer."""
+    policy on the limit, not how its threads happened to order the packets of one answer. The event after
+    the payload has an argument, as `clientkit.delivered`'s has."""
     if variant in ("11-attachments", "zero-attachments"):
         run.need("binary")
     run.start(transports=["polling"])
     s = run.ready()
     start = len(run.fx.lines)
     if variant in ("11-attachments", "zero-attachments"):
-        _one_per_get(run, s, [*_limit_payload(variant), *wire.sio_encode(wire.EVENT, "/", ["after-limit"])])
+        _one_per_get(run, s, [*_limit_payload(variant), *wire.sio_encode(wire.EVENT, "/", ["after-limit", 1])])
     else:
         s.send(*_limit_payload(variant))
-        s.emit("/", "after-limit")  # delivered in order: once it is, the client has dealt with the payload
+        s.emit("/", "after-limit", 1)  # delivered in order: once it is, the client has dealt with the payload
     last = [9_999] if variant == "10k-packets" else None
     # Done when the last event is delivered, the event after it is, or the client dropped the session.
     run.fx.lines.wait(
