@@ -231,7 +231,10 @@ class Run:
             raise self._timeout(f"fixture line {{ev: {ev!r}, {fields}}}", [e.item for e in self.fx.lines])
         return got
 
-    def maybe_line(self, ev: str, timeout: float, start: int = 0, **fields: Any) -> Entry[dict[str, Any]] | None:
+    def maybe_line(
+        self, ev: str | tuple[str, ...], timeout: float, start: int = 0, **fields: Any
+    ) -> Entry[dict[str, Any]] | None:
+        """The first line with this `ev` (or one of these) and these field values, or None."""
         return self.fx.lines.wait(_line_matcher(ev, fields), self._from_start(timeout, start), start, self.pointless)
 
     def lines(self, ev: str | None = None) -> list[dict[str, Any]]:
@@ -510,9 +513,11 @@ def _ended(fixture: agents.Fixture) -> Callable[[], bool]:
     return lambda: not fixture.running
 
 
-def _line_matcher(ev: str, fields: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+def _line_matcher(ev: str | tuple[str, ...], fields: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    evs = (ev,) if isinstance(ev, str) else ev
+
     def match(d: dict[str, Any]) -> bool:
-        return d.get("ev") == ev and all(d.get(k) == v for k, v in fields.items())
+        return d.get("ev") in evs and all(d.get(k) == v for k, v in fields.items())
 
     return match
 
