@@ -4,11 +4,11 @@
 
 For every target except the project's reference server, the `fail` and `non-strict` cases go into
 <out>/<target>.md, one section per requirement: its level and what REQUIREMENTS.md says, the upstream
-issue when one is known, the most telling case (its check, expected and actual, the command that
-reproduces it, its wire transcript cut to a readable length, every cut marked), and the requirement's
-other cases, each with its actual and its one-line reproduction. Beside each page,
-<out>/<target>.json keeps the exact case records the page was made from, so the page can be checked
-against its source (`--check` regenerates every page from those records and compares).
+issue when one is known, one case shown whole (a `fail` before a `non-strict`, then the first in case
+order: its check, expected and actual, the command that reproduces it, its wire transcript cut to a
+readable length, every cut marked), and the requirement's other cases, each with its actual and its
+one-line reproduction. Beside each page, <out>/<target>.json keeps the exact case records the page was
+made from, so the page can be checked against its source (`--check` regenerates every page from those records and compares).
 
 Client reports (the suite playing the server, conformance/CLIENT-REQUIREMENTS.md) get the same pages
 under <out>/clients/<client>.md and .json, with the client's reproduction command, the upstream issues of
@@ -175,22 +175,16 @@ def one_line(value: Any, limit: int = ACTUAL_CHARS) -> str:
 
 
 def telling(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    """The case whose transcript shows a requirement's defect best: a `fail` before a `non-strict`, then
-    the one with the least on the wire (the shortest reproduction), then case order."""
-    return min(
-        cases,
-        key=lambda c: (
-            REPORTED.index(c["verdict"]),
-            sum(len(line) for line in transcript_lines(c)) or 10**9,
-            c["case"],
-        ),
-    )
+    """The case whose transcript a requirement's section shows: a `fail` before a `non-strict`, then the
+    first in case order. Only the verdict and the case id decide, so two runs with the same verdicts show
+    the same case (the length of a transcript varies with the retries and pings of each run)."""
+    return min(cases, key=lambda c: (REPORTED.index(c["verdict"]), c["case"]))
 
 
 def section(
     target: str, rid: str, cases: list[dict[str, Any]], reqs: dict[str, catalogue.Requirement], side: str = "server"
 ) -> str:
-    """One requirement: what it says, the most telling case with its cut transcript, the other cases."""
+    """One requirement: what it says, the case `telling` picks with its cut transcript, the other cases."""
     req = reqs.get(rid)
     shown = telling(cases)
     verdicts = ", ".join(
@@ -267,8 +261,8 @@ def page(source: dict[str, Any], reqs: dict[str, catalogue.Requirement]) -> str:
         "",
         f"{counts['fail']} `fail` (a MUST broken) and {counts['non-strict']} `non-strict` (a SHOULD missed, "
         f"or a MUST the reference implementation tolerates) cases, under {len(groups)} requirements. Each "
-        "requirement shows the transcript of its most telling case (a `fail` before a `non-strict`, then "
-        "the shortest exchange) and lists its other cases with their Actual and the command that "
+        "requirement shows the transcript of one case (a `fail` before a `non-strict`, then the first in "
+        "case order) and lists its other cases with their Actual and the command that "
         "reproduces each. A failure may follow from another requirement's (a session the target closed, "
         "a ping the suite did not expect): the check and the transcript say which.",
         "",
