@@ -43,7 +43,7 @@ def one_round(kind: str, receivers: int, inflight: int, duration: float) -> dict
         spec = targets.lookup(kind, install=False)
         for _ in range(2):
             nodes.append(targets.start(spec, OVERRIDES, {"ADAPTER": redis.url}))
-        info, how = ask_fixture_info(nodes[0])
+        info, how, _ = ask_fixture_info(nodes[0])
         if not info or "cluster" not in info.get("parts", []):
             return {"error": f"{kind} does not join a cluster (its fixture-info lists no `cluster` part: {how})"}
         assert redis.process is not None and nodes[0].process is not None and nodes[1].process is not None

@@ -147,7 +147,7 @@ class Cluster:
         return node
 
     def _learn(self, node: Node) -> None:
-        info, how = ask_fixture_info(node.target)
+        info, how, _ = ask_fixture_info(node.target)
         node.info = info or {}
         node.parts = frozenset(node.info.get("parts", [])) if info else frozenset()
         if info:

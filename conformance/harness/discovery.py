@@ -94,37 +94,35 @@ def ask_fixture_info_patiently(target: targets.Target, attempts: int) -> tuple[d
     an answer that came (usable or not) is final. Why there is none names every attempt."""
     failures: list[str] = []
     for _ in range(attempts):
-        info, how = ask_fixture_info(target)
-        if info is not None or how.startswith(UNUSABLE_ANSWER):
+        info, how, answered = ask_fixture_info(target)
+        if answered:
             return info, how
         failures.append(how)
     return None, failures[0] if len(failures) == 1 else f"{len(failures)} attempts: " + "; ".join(failures)
 
 
-UNUSABLE_ANSWER = "fixture-info answer unusable"
-
-
-def ask_fixture_info(target: targets.Target) -> tuple[dict[str, Any] | None, str]:
-    """The fixture-info answer and how it went ("answered", or why there is none)."""
+def ask_fixture_info(target: targets.Target) -> tuple[dict[str, Any] | None, str, bool]:
+    """The fixture-info answer (None when there is none or it is unusable), how it went ("answered", or
+    why there is none), and whether an answer came at all, usable or not."""
     try:
         client = SioClient(open_session(target, "websocket"))
     except Exception as err:  # the target is unusable; the first case will say how
-        return None, f"no session for fixture-info ({type(err).__name__}: {err})"
+        return None, f"no session for fixture-info ({type(err).__name__}: {err})", False
     try:
         reply = client.connect("/")
         if reply.type != CONNECT:
-            return None, f"CONNECT to / refused: {reply!r}"
+            return None, f"CONNECT to / refused: {reply!r}", False
         ack_id = client.emit("fixture-info", ack=True)
         assert ack_id is not None
         try:
             answer = client.expect_ack(ack_id, "/", target.reply)
         except TimeoutError:
-            return None, "fixture-info not answered"
+            return None, "fixture-info not answered", False
         data = answer.data[0] if isinstance(answer.data, list) and answer.data else None
         problem = info_problem(data)
-        return (None, f"{UNUSABLE_ANSWER}: {problem}") if problem else (data, "answered")
+        return (None, f"fixture-info answer unusable: {problem}", True) if problem else (data, "answered", True)
     except (TimeoutError, SessionEnded, AssertionError) as err:
-        return None, f"fixture-info: {type(err).__name__}: {err}"
+        return None, f"fixture-info: {type(err).__name__}: {err}", False
     finally:
         client.close()
 

@@ -26,13 +26,13 @@ def running(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
 
 
 def test_probes_agree_with_fixture_info(running):
-    info, how = discovery.ask_fixture_info(running)
+    info, how, answered = discovery.ask_fixture_info(running)
     probed = discovery.probe(running)
     if running.name == "node-socketio-official":
-        assert (info, how) == (None, "fixture-info not answered")
+        assert (info, how, answered) == (None, "fixture-info not answered", False)
         assert probed == frozenset()
         return
-    assert info is not None, how
+    assert info is not None and answered, how
     declared = frozenset(info["parts"])
     assert running.spec is not None and declared == running.spec.features
     assert probed == declared - targets.UNPROBEABLE
@@ -41,10 +41,13 @@ def test_probes_agree_with_fixture_info(running):
 def test_fixture_info_is_asked_again_while_unanswered(monkeypatch):
     """A fixture that misses a reply deadline (a loaded machine) is asked again, a bounded number of
     times; an answer that came, usable or not, is final; every attempt is named when none answered."""
-    answers: list[tuple[Any, str]] = [(None, "fixture-info not answered"), ({"parts": []}, "answered")]
+    answers: list[tuple[Any, str, bool]] = [
+        (None, "fixture-info not answered", False),
+        ({"parts": []}, "answered", True),
+    ]
     asked: list[int] = []
 
-    def ask(target: Any) -> tuple[Any, str]:
+    def ask(target: Any) -> tuple[Any, str, bool]:
         asked.append(1)
         return answers[min(len(asked), len(answers)) - 1]
 
@@ -52,13 +55,14 @@ def test_fixture_info_is_asked_again_while_unanswered(monkeypatch):
     assert discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3) == ({"parts": []}, "answered")
     assert len(asked) == 2
 
-    answers[:] = [(None, "fixture-info not answered")]
+    answers[:] = [(None, "fixture-info not answered", False)]
     asked.clear()
     info, how = discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3)
     assert (info, len(asked)) == (None, 3)
     assert how == "3 attempts: " + "; ".join(["fixture-info not answered"] * 3)
 
-    answers[:] = [(None, f"{discovery.UNUSABLE_ANSWER}: `parts` is not a list of names: 1")]
+    unusable = "fixture-info answer unusable: `parts` is not a list of names: 1"
+    answers[:] = [(None, unusable, True)]
     asked.clear()
-    assert discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3)[0] is None
+    assert discovery.ask_fixture_info_patiently(cast(targets.Target, None), 3) == (None, unusable)
     assert len(asked) == 1
