@@ -408,11 +408,27 @@ sio_err sio_eio_server_request(sio_eio_server *s, const sio_eio_request *req, ui
         return SIO_ERR_INVALID_ARGUMENT;
     if (req->transport_websocket != (s->state == SIO_EIO_SERVER_WEBSOCKET))
         return SIO_ERR_EIO_BAD_REQUEST;
+#ifdef MUTANT_POST_ANSWERED_FIRST /* EIO-POLL-08: the packets of the POST answered before */
+    if (s->input_is_post && !s->in_input)
+        s->in_input = true;
+#endif
     if (req->method == SIO_EIO_METHOD_GET)
         return polling_get(s);
     if (req->method == SIO_EIO_METHOD_POST)
         return polling_post(s, req);
     return SIO_ERR_EIO_BAD_METHOD_ON_SESSION;
+}
+
+/* The POST's answer, once its packets were delivered (EIO-POLL-08). */
+static void answer_post(sio_eio_server *s)
+{
+    sio_eio_item *ok = item_new(s, SIO_EIO_SERVER_EV_RESPOND, 2);
+    if (ok) {
+        ok->channel = SIO_EIO_CHANNEL_POST;
+        ok->content_type = "text/html";
+        memcpy(ok->data, "ok", 2);
+    }
+    push_event(s, ok);
 }
 
 /* A JSONP POST carries the payload form-encoded as d=… (EIO-PKT-20). */
@@ -445,6 +461,19 @@ sio_err sio_eio_server_post_body(sio_eio_server *s, const uint8_t *body, size_t 
                                  : octets         ? SIO_EIO_PAYLOAD_V3_BINARY
                                                   : SIO_EIO_PAYLOAD_V3_TEXT;
     sio_eio_options opt = {.b64 = s->b64};
+#ifdef MUTANT_POST_ANSWERED_FIRST /* EIO-POLL-08: "ok" at once, the packets read at the next request */
+    uint8_t *copy = sio__mem(MEM(s), NULL, len ? len : 1); /* the caller's buffer is gone by then */
+    if (!copy) {
+        out_of_memory(s);
+        return SIO_ERR_NO_MEMORY;
+    }
+    memcpy(copy, body, len);
+    answer_post(s);
+    sio_eio_payload_iter_init(&s->input.post, fmt, copy, len, &opt);
+    s->input_is_post = true; /* in_input is set by the next request */
+    s->input_now = now_ms;
+    return SIO_OK;
+#endif
     sio_eio_payload_iter_init(&s->input.post, fmt, body, len, &opt);
     s->in_input = true;
     s->input_is_post = true;
@@ -651,15 +680,13 @@ static void end_input(sio_eio_server *s)
         close_after_flush(s);
     }
     s->deferred_app_close = false;
-    if (post) {
-        sio_eio_item *ok = item_new(s, SIO_EIO_SERVER_EV_RESPOND, 2);
-        if (ok) {
-            ok->channel = SIO_EIO_CHANNEL_POST;
-            ok->content_type = "text/html";
-            memcpy(ok->data, "ok", 2);
-        }
-        push_event(s, ok);
-    }
+#ifndef MUTANT_POST_ANSWERED_FIRST
+    if (post)
+        answer_post(s);
+#else /* EIO-POLL-08: the POST was answered when its body came; its copy is freed */
+    if (post)
+        sio__mem(MEM(s), (void *)s->input.post.p, 0);
+#endif
 }
 
 /* Reads the next packet of the input; true when it gave a MESSAGE event. A bad record ends the
