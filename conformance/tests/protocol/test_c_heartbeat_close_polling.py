@@ -831,7 +831,7 @@ def _acked_batch(trial: int) -> tuple[bytes, list[int]]:
     share = POST_REPLY_BODY // middle
     arrays = ["[" + ",".join([item] * (share // (len(item) + 1))) + "]" for item in POST_REPLY_ITEMS]
     args = ['"first"', *[arrays[k % len(arrays)] for k in range(middle)], '"last"']
-    events = [f'42{i}["message-with-ack",{a}]' for i, a in zip(ids, args, strict=True)]
+    events: list[wire.Packet] = [f'42{i}["message-with-ack",{a}]' for i, a in zip(ids, args, strict=True)]
     return wire.encode_payload(events), ids
 
 
