@@ -181,23 +181,22 @@ static const uint8_t json_simple_escape[256] = {
     ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
 };
 
-/* Bit i set when byte i of the block is escaped: it follows a run of backslashes of odd length.
- * *carry brings in 1 when the last block's final byte escapes this block's first, and takes out
- * the same for the next block. A run's length is odd when it starts and ends (at the byte after
- * it) on positions of different parity; adding each run's first bit to the backslash mask
- * carries it to that end. Runs starting on even and on odd positions are added apart, so that
- * each sum's carries stay within its own runs. */
+/* Bit i set when byte i of the block is escaped: it follows a run of backslashes of odd length
+ * (a backslash escaped inside such a run is marked too). *carry brings in 1 when the last block's
+ * final byte escapes this block's first, and takes out the same for the next block. In a run of
+ * backslashes the ones at an even distance from the run's start escape the byte after them;
+ * `marked` is those backslashes and the bytes they escape, for runs starting on either parity,
+ * from one subtraction: the successors of the backslashes with every odd position set, less the
+ * backslashes, is `marked` with its odd positions flipped (as with the even ones: the rule is
+ * symmetric; test_simd checks runs of every length at every position against the scalar scan). */
 JSON_INLINE uint64_t json_escaped(uint64_t backslash, uint64_t *carry)
 {
-    const uint64_t even = UINT64_C(0x5555555555555555);
+    const uint64_t odd = UINT64_C(0xAAAAAAAAAAAAAAAA);
     uint64_t first = *carry;
-    backslash &= ~first; /* an escaped backslash is content */
-    uint64_t starts = backslash & ~(backslash << 1);
-    /* (A run reaching the block's end from an even position is even: it escapes nothing beyond;
-     * from an odd one it is odd, and the next block's first byte is escaped.) */
-    uint64_t even_ends = backslash + (starts & even), odd_ends;
-    *carry = __builtin_add_overflow(backslash, starts & ~even, &odd_ends);
-    return ((even_ends & ~backslash & ~even) | (odd_ends & ~backslash & even)) | first;
+    uint64_t escaping = backslash & ~first; /* an escaped backslash is content */
+    uint64_t marked = ((escaping << 1 | odd) - escaping) ^ odd;
+    *carry = (marked & backslash) >> 63;
+    return marked ^ (escaping | first);
 }
 
 /* The \u escapes among the escaped bytes `u` of the block at `base` (bit i for its 'u'), each

@@ -387,6 +387,32 @@ static void json_cases_everywhere(void)
     }
 }
 
+/* Runs of 1 to 140 backslashes in a string, then a quote, an escape letter, a byte no escape
+ * allows or the string's end, the run starting at every position of a block: runs of either
+ * parity, within one block, reaching its last byte, and longer than a block. */
+static void json_backslash_runs(void)
+{
+    static const char after[] = {'"', 'n', 'q', '/'};
+    uint8_t buf[256 + 64 + 140 + 3 + 80];
+    for (size_t run = 1; run <= 140; run += run < 70 ? 1 : 7)
+        for (size_t a = 0; a < sizeof after; a++)
+            for (size_t at = 256; at < 256 + 64; at++) {
+                size_t n = 0;
+                buf[n++] = '[';
+                buf[n++] = '"';
+                memset(buf + n, 'x', at - n);
+                n = at;
+                memset(buf + n, '\\', run);
+                n += run;
+                buf[n++] = (uint8_t)after[a];
+                memcpy(buf + n, "\"]", 2);
+                n += 2;
+                memset(buf + n, ' ', 80); /* so that the run's blocks are steady */
+                n += 80;
+                json_same(buf, n, 0, -1);
+            }
+}
+
 /* Every sequence of up to six items (brackets, punctuation, a string, a number, a space): the
  * block validator's rules of succession must accept exactly the sequences the grammar accepts.
  * Each sequence as it is, and after 60 spaces so that it crosses the first block boundary. */
@@ -911,6 +937,7 @@ int main(void)
     printf("\n");
     sio_simd_path before = sio_simd_selected();
     json_cases_everywhere();
+    json_backslash_runs();
     json_sequences();
     json_long_atoms();
     json_literals_then_zeros();
