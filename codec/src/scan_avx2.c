@@ -44,6 +44,12 @@ AVX2 __m256i table16(const uint8_t t[32])
     return _mm256_loadu_si256((const __m256i *)t);
 }
 
+/* One of the byte constants of simd_internal.h. */
+AVX2 __m256i byte32(int k)
+{
+    return _mm256_load_si256((const __m256i *)sio__avx2_bytes[k]);
+}
+
 static const uint8_t u8_by_prev_high[32] =
     LANES2(U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
            U8_TOO_LONG, U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
@@ -86,7 +92,7 @@ AVX2 __m256i u8_prev3(__m256i cur, __m256i prev)
 /* Non-zero bytes where `cur` (preceded by `prev`) breaks UTF-8. */
 AVX2 __m256i u8_errors(__m256i cur, __m256i prev)
 {
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i nibble = byte32(SIO__K_NIBBLE);
     const __m256i by_prev_high = table16(u8_by_prev_high);
     const __m256i by_prev_low = table16(u8_by_prev_low);
     const __m256i by_cur_high = table16(u8_by_cur_high);
@@ -98,11 +104,11 @@ AVX2 __m256i u8_errors(__m256i cur, __m256i prev)
         _mm256_shuffle_epi8(by_cur_high, _mm256_and_si256(_mm256_srli_epi16(cur, 4), nibble)));
     /* A third byte (two after E0..FF) or fourth (three after F0..FF) must be a continuation
      * after a continuation: exactly the pairs flagged U8_TWO_CONTS, so XOR cancels them. */
-    __m256i third = _mm256_subs_epu8(u8_prev2(cur, prev), _mm256_set1_epi8((char)0xDF));
-    __m256i fourth = _mm256_subs_epu8(u8_prev3(cur, prev), _mm256_set1_epi8((char)0xEF));
+    __m256i third = _mm256_subs_epu8(u8_prev2(cur, prev), byte32(SIO__K_THIRD_MIN));
+    __m256i fourth = _mm256_subs_epu8(u8_prev3(cur, prev), byte32(SIO__K_FOURTH_MIN));
     __m256i must_continue =
         _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_or_si256(third, fourth), _mm256_setzero_si256()),
-                         _mm256_set1_epi8((char)0x80));
+                         byte32(SIO__K_TOP_BIT));
     return _mm256_xor_si256(kinds, must_continue);
 }
 
@@ -301,7 +307,7 @@ AVX2 __m256i nibble_classes(__m256i v, const uint8_t low[32], const uint8_t high
 {
     const __m256i by_low = table16(low);
     const __m256i by_high = table16(high);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i nibble = byte32(SIO__K_NIBBLE);
     return _mm256_and_si256(
         _mm256_shuffle_epi8(by_low, _mm256_and_si256(v, nibble)),
         _mm256_shuffle_epi8(by_high, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
@@ -350,18 +356,17 @@ AVX2 void json_block_load_last(json_block *b, const uint8_t *end, size_t rest)
 #define CLASS_BIT(b, bit)                                                                          \
     bits64(_mm256_slli_epi16((b)->cl_lo, 7 - __builtin_ctz(bit)),                                  \
            _mm256_slli_epi16((b)->cl_hi, 7 - __builtin_ctz(bit)))
-#define EQ_BITS(b, c)                                                                              \
-    bits64(_mm256_cmpeq_epi8((b)->lo, _mm256_set1_epi8(c)),                                        \
-           _mm256_cmpeq_epi8((b)->hi, _mm256_set1_epi8(c)))
+#define EQ_BITS(b, k)                                                                              \
+    bits64(_mm256_cmpeq_epi8((b)->lo, byte32(k)), _mm256_cmpeq_epi8((b)->hi, byte32(k)))
 
 AVX2 uint64_t json_block_bits(const json_block *b, int class)
 {
-    const __m256i c1f = _mm256_set1_epi8(0x1F);
+    const __m256i c1f = byte32(SIO__K_CTRL_MAX);
     switch (class) {
     case JSON_QUOTE:
-        return EQ_BITS(b, '"');
+        return EQ_BITS(b, SIO__K_QUOTE);
     case JSON_BACKSLASH:
-        return EQ_BITS(b, '\\');
+        return EQ_BITS(b, SIO__K_BACKSLASH);
     case JSON_WS:
         return bits64(has_class(b->cl_lo, CL_WS), has_class(b->cl_hi, CL_WS));
     case JSON_COMMA:
@@ -377,7 +382,7 @@ AVX2 uint64_t json_block_bits(const json_block *b, int class)
     case JSON_DIGIT:
         return bits64(b->cl_lo, b->cl_hi);
     case JSON_ZERO:
-        return EQ_BITS(b, '0');
+        return EQ_BITS(b, SIO__K_ZERO);
     case JSON_CTRL:
         return bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(b->lo, c1f), c1f),
                       _mm256_cmpeq_epi8(_mm256_max_epu8(b->hi, c1f), c1f));
@@ -457,13 +462,12 @@ AVX2 __m256i literal_same(const uint8_t *q, __m256i first, int k)
 AVX2 void literal_starts32(const uint8_t *q, uint32_t *four, uint32_t *five)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)q);
-    __m256i first = _mm256_and_si256(v0, _mm256_set1_epi8(0x0F));
+    __m256i first = _mm256_and_si256(v0, byte32(SIO__K_NIBBLE));
     __m256i same =
         _mm256_and_si256(_mm256_and_si256(literal_same(q, first, 0), literal_same(q, first, 1)),
                          _mm256_and_si256(literal_same(q, first, 2), literal_same(q, first, 3)));
-    __m256i is_f = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('f'));
-    __m256i e4 =
-        _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + 4)), _mm256_set1_epi8('e'));
+    __m256i is_f = _mm256_cmpeq_epi8(v0, byte32(SIO__K_F));
+    __m256i e4 = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q + 4)), byte32(SIO__K_E));
     *four = (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(is_f, same));
     *five = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(is_f, e4), same));
 }

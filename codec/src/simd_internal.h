@@ -73,6 +73,26 @@ size_t sio__ascii_run_avx2(const uint8_t *p, size_t n);
  * first 32-byte block holding an error, or of a sequence the end cuts). */
 size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
 
+/* ---- Byte constants of the AVX2 path, each in all 32 lanes (simd.c). They are defined apart
+ * from their users on purpose: a vector constant whose value the compiler sees is rebuilt with
+ * a broadcast from a general register (three instructions) wherever it is not kept in a vector
+ * register, which the JSON blocks have too few of; one it knows only as read-only memory is
+ * read from there as an operand. */
+enum {
+    SIO__K_NIBBLE,     /* 0x0F */
+    SIO__K_QUOTE,      /* '"' */
+    SIO__K_BACKSLASH,  /* '\\' */
+    SIO__K_ZERO,       /* '0' */
+    SIO__K_CTRL_MAX,   /* 0x1F */
+    SIO__K_F,          /* 'f' */
+    SIO__K_E,          /* 'e' */
+    SIO__K_THIRD_MIN,  /* 0xDF */
+    SIO__K_FOURTH_MIN, /* 0xEF */
+    SIO__K_TOP_BIT,    /* 0x80 */
+    SIO__K_BYTES
+};
+extern const uint8_t sio__avx2_bytes[SIO__K_BYTES][32];
+
 /* ---- JSON (sio/json.h) */
 /* Texts shorter than this are validated by the scalar scan: one 64-byte block of the vector
  * paths costs about as much as the scalar scan of this many bytes (measured on AVX2). */

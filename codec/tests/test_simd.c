@@ -162,6 +162,9 @@ static const struct {
     {"[\"\xf4\x90\x80\x80\"]", 0},
     {"[\xc3\xa9]", 0},
     {"[1]\x01", 0},
+    /* control bytes in a string: 0x1F is the last one, 0x7F is not one */
+    {"[\"a\x1f\"]", 0},
+    {"[\"\x7f \"]", 1},
     {"[\\\"a\"]", 0},
     {"\"abc", 0},
     {"[\"abc\\\"]", 0},
