@@ -103,12 +103,12 @@ AVX2 __m256i u8_errors(__m256i cur, __m256i prev)
             _mm256_shuffle_epi8(by_prev_low, _mm256_and_si256(p1, nibble))),
         _mm256_shuffle_epi8(by_cur_high, _mm256_and_si256(_mm256_srli_epi16(cur, 4), nibble)));
     /* A third byte (two after E0..FF) or fourth (three after F0..FF) must be a continuation
-     * after a continuation: exactly the pairs flagged U8_TWO_CONTS, so XOR cancels them. */
-    __m256i third = _mm256_subs_epu8(u8_prev2(cur, prev), byte32(SIO__K_THIRD_MIN));
-    __m256i fourth = _mm256_subs_epu8(u8_prev3(cur, prev), byte32(SIO__K_FOURTH_MIN));
+     * after a continuation: exactly the pairs flagged U8_TWO_CONTS, so XOR cancels them. Less
+     * 0x60 (0x70) with saturation, a byte keeps its top bit exactly when it is E0..FF (F0..FF). */
+    __m256i third = _mm256_subs_epu8(u8_prev2(cur, prev), byte32(SIO__K_THIRD_BIAS));
+    __m256i fourth = _mm256_subs_epu8(u8_prev3(cur, prev), byte32(SIO__K_FOURTH_BIAS));
     __m256i must_continue =
-        _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_or_si256(third, fourth), _mm256_setzero_si256()),
-                         byte32(SIO__K_TOP_BIT));
+        _mm256_and_si256(_mm256_or_si256(third, fourth), byte32(SIO__K_TOP_BIT));
     return _mm256_xor_si256(kinds, must_continue);
 }
 

@@ -9,12 +9,17 @@ atomic_int sio__simd_current = -1;
     {                                                                                              \
         REP8(c), REP8(c), REP8(c), REP8(c)                                                         \
     }
-const uint8_t sio__avx2_bytes[SIO__K_BYTES][32] __attribute__((aligned(32))) = {
-    [SIO__K_NIBBLE] = REP32(0x0F),     [SIO__K_QUOTE] = REP32('"'),
-    [SIO__K_BACKSLASH] = REP32('\\'),  [SIO__K_ZERO] = REP32('0'),
-    [SIO__K_CTRL_MAX] = REP32(0x1F),   [SIO__K_F] = REP32('f'),
-    [SIO__K_E] = REP32('e'),           [SIO__K_THIRD_MIN] = REP32(0xDF),
-    [SIO__K_FOURTH_MIN] = REP32(0xEF), [SIO__K_TOP_BIT] = REP32(0x80)};
+const uint8_t sio__avx2_bytes[SIO__K_BYTES][32]
+    __attribute__((aligned(32))) = {[SIO__K_NIBBLE] = REP32(0x0F),
+                                    [SIO__K_QUOTE] = REP32('"'),
+                                    [SIO__K_BACKSLASH] = REP32('\\'),
+                                    [SIO__K_ZERO] = REP32('0'),
+                                    [SIO__K_CTRL_MAX] = REP32(0x1F),
+                                    [SIO__K_F] = REP32('f'),
+                                    [SIO__K_E] = REP32('e'),
+                                    [SIO__K_THIRD_BIAS] = REP32(0x60),
+                                    [SIO__K_FOURTH_BIAS] = REP32(0x70),
+                                    [SIO__K_TOP_BIT] = REP32(0x80)};
 #endif
 
 static bool cpu_has(sio_simd_path path)

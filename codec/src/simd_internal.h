@@ -79,16 +79,16 @@ size_t sio__utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
  * register, which the JSON blocks have too few of; one it knows only as read-only memory is
  * read from there as an operand. */
 enum {
-    SIO__K_NIBBLE,     /* 0x0F */
-    SIO__K_QUOTE,      /* '"' */
-    SIO__K_BACKSLASH,  /* '\\' */
-    SIO__K_ZERO,       /* '0' */
-    SIO__K_CTRL_MAX,   /* 0x1F */
-    SIO__K_F,          /* 'f' */
-    SIO__K_E,          /* 'e' */
-    SIO__K_THIRD_MIN,  /* 0xDF */
-    SIO__K_FOURTH_MIN, /* 0xEF */
-    SIO__K_TOP_BIT,    /* 0x80 */
+    SIO__K_NIBBLE,      /* 0x0F */
+    SIO__K_QUOTE,       /* '"' */
+    SIO__K_BACKSLASH,   /* '\\' */
+    SIO__K_ZERO,        /* '0' */
+    SIO__K_CTRL_MAX,    /* 0x1F */
+    SIO__K_F,           /* 'f' */
+    SIO__K_E,           /* 'e' */
+    SIO__K_THIRD_BIAS,  /* 0x60: 0xE0 - 0x80 */
+    SIO__K_FOURTH_BIAS, /* 0x70: 0xF0 - 0x80 */
+    SIO__K_TOP_BIT,     /* 0x80 */
     SIO__K_BYTES
 };
 extern const uint8_t sio__avx2_bytes[SIO__K_BYTES][32];

@@ -115,6 +115,12 @@ static const struct {
     {"[\"\\\\\\\"\"]", 1},
     {"{\"\":\"\"}", 1},
     {"[\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x99\x82\"]", 1},
+    /* the highest lead byte of each length, then ASCII: U+07FF, U+FFFD, U+10FFFF */
+    {"[\"\xdf\xbf"
+     "a\xef\xbf\xbd"
+     "a\xf4\x8f\xbf\xbf"
+     "a\"]",
+     1},
     {"", 0},
     {"   ", 0},
     {"[", 0},
