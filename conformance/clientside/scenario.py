@@ -411,7 +411,9 @@ class Run:
                 latest = [x for x in srv.session_order if x.sid in joined_on]
             self.settle(latest[0] if latest else first)
             srv.sio.quiet(lambda e: False, SETTLE_S)
-        return Start(got.item.request if got else None, _connects_on(srv, first) if joined else None, srv, self.fx)
+        return Start(
+            got.item.request if got else None, _connects_on(srv, first) if joined else None, srv, self.fx, first
+        )
 
     def _started_apart(self, count: int, joined: bool) -> list[Start]:
         servers = [ScriptedServer(self.profile, self.clock) for _ in range(count)]
@@ -441,7 +443,7 @@ class Run:
             for srv, fixture, got in zip(servers, fixtures, firsts):
                 connects = _connects_on(srv, srv.wait_session(1, 0.0)) if joined else None
                 request = got.item.request if got is not None else None
-                starts.append(Start(request, connects, srv, fixture))
+                starts.append(Start(request, connects, srv, fixture, srv.wait_session(1, 0.0)))
                 fixture.signal_stop()
             return starts
         finally:
@@ -482,12 +484,13 @@ class Start:
     time) and, when followed to its join, the CONNECT packets of the first session it opened (an empty
     list when it opened none, or joined nothing there). `server` and `fixture` are the scripted server it
     ran against and its fixture process (the case's own for a start by `do-restart`): `Run.show_start`
-    makes them what the report shows."""
+    makes them what the report shows; `session` is the first session it opened there."""
 
     first: wire.Request | None
     connects: list[wire.SioPacket] | None = None
     server: ScriptedServer | None = None
     fixture: agents.Fixture | None = None
+    session: Session | None = None  # the first session it opened
 
 
 def _upgrade_of(sid: str) -> Callable[[EioSeen], bool]:

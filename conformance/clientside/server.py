@@ -135,6 +135,7 @@ class Session:
         self.cond = threading.Condition()
         self.outbox: list[Packet] = []
         self.closed: str | None = None
+        self.closed_ms: float | None = None  # when it ended (ms on the case's clock)
         self.ws: Conn | None = None
         self.upgrading = False
         self.hold_gets = False
@@ -218,6 +219,7 @@ class Session:
         with self.cond:
             if self.closed is None:
                 self.closed = reason
+                self.closed_ms = self.server.clock.ms()
             self.cond.notify_all()
 
     def kill_transport(self, reset: bool = True) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from clientkit import connect_packets, delivered, echo_back, reconnected
 from clientside import wire
-from clientside.journal import matches
+from clientside.journal import Entry, matches
 from clientside.scenario import SETTLE_S, STARTS_AT_ONCE, Run, Start
 from clientside.server import Session
 from harness.verdict import Case
@@ -31,6 +31,23 @@ def _nsp01_connects(run: Run, connects: list[wire.SioPacket]) -> tuple[bool, dic
     ok_root = (root == [] and run.eio == 3) or (len(root) == 1 and re.fullmatch(r"0(\{.*\})?", root[0]) is not None)
     ok_other = len(other) == 1 and re.fullmatch(r"0/a,(\{.*\})?", other[0]) is not None
     return ok_root and ok_other, {"/": root, "/a": other}
+
+
+def _nsp01_spoiled(run: Run, st: Start) -> str | None:
+    """Why a start's first session says nothing about its CONNECTs, or None: the session was still open
+    pingInterval + pingTimeout after its open, and the scripted server (the suite, stalled by machine load)
+    had not sent its first ping by then, so the client may rightly have given the session up before it
+    joined everything there. A client whose own pause kept a ping sent in time from reaching it is judged."""
+    first = st.session
+    if first is None or run.eio != 4:
+        return None
+    due = first.opened_ms + run.profile.ping_interval + run.profile.ping_timeout
+    sent = first.pings[0] if first.pings else None
+    lasted = first.closed_ms is None or first.closed_ms >= due  # still open when the ping was due
+    if lasted and (sent is None or sent > due) and run.srv.clock.ms() >= due:
+        late = "never" if sent is None else f"{sent - first.opened_ms:.0f} ms after the open"
+        return f"the suite's first ping went out {late}, past the client's ping timeout"
+    return None
 
 
 def test_CSIO_NSP_01_one_connect_per_namespace(run: Run, case: Case) -> None:
@@ -59,14 +76,20 @@ def test_CSIO_NSP_01_one_connect_per_namespace(run: Run, case: Case) -> None:
     run.connected("/a")
     first = run.settle(run.session(1))
     run.srv.sio.quiet(lambda e: False, SETTLE_S)
-    starts = [Start(None, connect_packets(run, "/", first.sid) + connect_packets(run, "/a", first.sid))]
+    connects = connect_packets(run, "/", first.sid) + connect_packets(run, "/a", first.sid)
+    starts = [Start(None, connects, run.srv, run.fx, first)]
     count = NSP01_STARTS if run.has("restart") else NSP01_STARTS * STARTS_AT_ONCE
-    if _nsp01_connects(run, starts[0].connects or [])[0]:
-        starts += run.fresh_starts(
-            count - 1, joined=True, stop=lambda st: not _nsp01_connects(run, st.connects or [])[0]
-        )
+
+    def broken(st: Start) -> bool:
+        return not _nsp01_connects(run, st.connects or [])[0] and _nsp01_spoiled(run, st) is None
+
+    if not broken(starts[0]):
+        starts += run.fresh_starts(count - 1, joined=True, stop=broken)
+    spoiled = [(n, why) for n, st in enumerate(starts, 1) if (why := _nsp01_spoiled(run, st)) is not None]
+    if spoiled:
+        case.notes.append(f"not judged, {len(spoiled)} start(s): " + "; ".join(f"start {n}: {w}" for n, w in spoiled))
     judged = [_nsp01_connects(run, st.connects or []) for st in starts]
-    wrong = [(n, seen) for n, (ok, seen) in enumerate(judged, 1) if not ok]
+    wrong = [(n, seen) for n, (ok, seen) in enumerate(judged, 1) if not ok and n not in dict(spoiled)]
     if wrong:
         run.show_start(starts[wrong[0][0] - 1], f"start {wrong[0][0]}")
     want = {"/": ["0", "0{…}"] if run.eio == 4 else "none (implicit)", "/a": "0/a,[{…}]"}
@@ -141,6 +164,16 @@ def test_CSIO_NSP_05_packets_routed_by_namespace(run: Run, case: Case) -> None:
     case.eq("(event, namespace) reported", [("only-a", "/a"), ("only-root", "/")], seen)
 
 
+def _connect_error_of_a(run: Run, timeout: float = 2.0) -> Entry | None:
+    """The `connect_error` line for /a on the session the client joined / on: zishang520's Go client at times
+    sends no CONNECT on a fresh session (CSIO-NSP-01) and reports its connect timeout for every namespace
+    before it joins on the next session, where the server's answer is the case's."""
+    joined = run.joined_session()
+    lines = run.fx.lines.snapshot()
+    since = next((i for i, e in enumerate(lines) if e.t >= joined.opened_ms), len(lines))
+    return run.maybe_line("connect_error", timeout, since, nsp="/a")
+
+
 def _reject_a(reply: str):
     def hook(s: Session, p: wire.SioPacket) -> list | None:
         if p.nsp == "/a":
@@ -157,7 +190,7 @@ def test_CSIO_NSP_06_connect_error_for_one_namespace(run: Run, case: Case) -> No
     srv.on_connect_packet = _reject_a(reply)
     run.start(namespaces=["/", "/a"])
     run.connected("/")
-    err = run.maybe_line("connect_error", 2.0, nsp="/a")
+    err = _connect_error_of_a(run)
     run.srv.sio.quiet(lambda e: False, 0.6)  # three times the reconnection delay
     tries = len(connect_packets(run, "/a"))
     want = {
@@ -187,7 +220,7 @@ def test_CSIO_NSP_07_old_connect_error_forms_tolerated(run: Run, case: Case, for
     srv.on_connect_packet = _reject_a('44/a,"old style"' if form == "string" else "44/a,")
     run.start(namespaces=["/", "/a"])
     run.connected("/")
-    err = run.maybe_line("connect_error", 2.0, nsp="/a")
+    err = _connect_error_of_a(run)
     s = run.joined_session()
     alive = echo_back(run, s)
     # Still working some time after: python-socketio's threaded client ends the session ~20 ms after the
