@@ -431,17 +431,19 @@ static void answer_post(sio_eio_server *s)
     push_event(s, ok);
 }
 
-/* A JSONP POST carries the payload form-encoded as d=… (EIO-PKT-20). */
+/* A JSONP POST carries the payload form-encoded as d=… (EIO-PKT-20). The decoded payload is
+ * the input: it lives in its own buffer until the input is done, apart from `scratch`, which each
+ * base64 record of it replaces. */
 static sio_err jsonp_unwrap(sio_eio_server *s, const uint8_t **body, size_t *n)
 {
     size_t need = 0;
     sio_eio_jsonp_post_decode(*body, *n, NULL, NULL, 0, &need);
-    s->scratch = sio__mem(MEM(s), NULL, need ? need : 1);
-    if (!s->scratch)
+    s->unwrapped = sio__mem(MEM(s), NULL, need ? need : 1);
+    if (!s->unwrapped)
         return SIO_ERR_NO_MEMORY;
-    if (sio_eio_jsonp_post_decode(*body, *n, NULL, s->scratch, need, n) != SIO_OK)
+    if (sio_eio_jsonp_post_decode(*body, *n, NULL, s->unwrapped, need, n) != SIO_OK)
         *n = 0;
-    *body = s->scratch;
+    *body = s->unwrapped;
     return SIO_OK;
 }
 
@@ -592,8 +594,9 @@ static void on_pong(sio_eio_server *s)
     s->ping_due = s->input_now + s->cfg->ping_interval_ms;
 }
 
-/* A message for the application; base64 records are decoded into the scratch buffer first.
- * Returns true when `ev` holds a MESSAGE event. */
+/* A message for the application; base64 records are decoded into the scratch buffer first,
+ * which holds only the record of the MESSAGE event last returned (the packet itself may be a
+ * view into `unwrapped`, never into `scratch`). Returns true when `ev` holds a MESSAGE event. */
 static bool deliver(sio_eio_server *s, const sio_eio_packet *pkt, sio_eio_server_event *ev)
 {
     if (s->closing || s->has_deferred)
@@ -672,7 +675,8 @@ static void end_input(sio_eio_server *s)
     s->input_is_post = false;
     s->has_ws_packet = false;
     sio__mem(MEM(s), s->scratch, 0);
-    s->scratch = NULL;
+    sio__mem(MEM(s), s->unwrapped, 0);
+    s->scratch = s->unwrapped = NULL;
     if (s->has_deferred) {
         s->has_deferred = false;
         terminate(s, s->reason, (sio_eio_type)s->deferred_reply);
@@ -816,8 +820,9 @@ void sio_eio_server_free(sio_eio_server *s)
     list_clear(s, &s->events);
     sio__mem(MEM(s), s->current, 0);
     sio__mem(MEM(s), s->scratch, 0);
+    sio__mem(MEM(s), s->unwrapped, 0);
     s->current = NULL;
-    s->scratch = NULL;
+    s->scratch = s->unwrapped = NULL;
 }
 
 sio_eio_server_state sio_eio_server_state_of(const sio_eio_server *s)

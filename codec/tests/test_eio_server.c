@@ -770,6 +770,56 @@ static void test_jsonp_and_probe_at_end(void)
     finish(&s);
 }
 
+/* The bytes of each binary message, in hex, on the line after its BINMSG. */
+static void say_bytes(sio_eio_server *s, const sio_eio_server_event *ev)
+{
+    (void)s;
+    if (!ev->binary)
+        return;
+    char hex[2 * 16 + 1] = "";
+    for (size_t i = 0; i < ev->data.len && i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", ev->data.ptr[i]);
+    say("  %s%.*s\n", hex, 0, "");
+}
+
+/* A JSONP body is decoded into a buffer of its own: the base64 records in it are decoded one
+ * after the other while the rest of the body is still read (a JSONP body and a base64 record
+ * once shared one buffer, so the second record freed the body being read). */
+static void test_jsonp_base64_records(void)
+{
+    static const struct {
+        const char *query, *body, *transcript;
+    } cases[] = {
+        /* v3: 6:b4AQID6:b4AQID2:40, form-encoded */
+        {"EIO=3&transport=polling&j=0", "d=6%3Ab4AQID6%3Ab4AQID2%3A40",
+         "BINMSG 3\n  010203\nBINMSG 3\n  010203\nMSG 0\nRESPOND POST |ok\n"},
+        /* v3: text around two different records, one last */
+        {"EIO=3&transport=polling&j=1", "d=2%3A4a6%3Ab4AQID2%3A4b6%3Ab4BAUG",
+         "MSG a\nBINMSG 3\n  010203\nMSG b\nBINMSG 3\n  040506\nRESPOND POST |ok\n"},
+        /* v3 with b64=1: a lone record */
+        {"EIO=3&transport=polling&b64=1&j=2", "d=6%3Ab4BAUG",
+         "BINMSG 3\n  040506\nRESPOND POST |ok\n"},
+        /* v4: records separated by \x1e */
+        {"EIO=4&transport=polling&j=0", "d=4a%1EbAQID%1EbBAUG%1E4z",
+         "MSG a\nBINMSG 3\n  010203\nBINMSG 3\n  040506\nMSG z\nRESPOND POST |ok\n"},
+        {"EIO=4&transport=polling&j=0", "d=bAQID%1EbBAUG",
+         "BINMSG 3\n  010203\nBINMSG 3\n  040506\nRESPOND POST |ok\n"},
+        /* a record that does not decode after one that did: the session ends after the first */
+        {"EIO=4&transport=polling&j=0", "d=bAQID%1Eb!!!!%1E4z",
+         "BINMSG 3\n  010203\nRESPOND POST |ok\nCLOSED parse error\n"},
+    };
+    reset_config();
+    on_message = say_bytes;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sio_eio_server s;
+        open_polling(&s, cases[i].query);
+        CHECK_ERR(post(&s, cases[i].body, 1), SIO_OK);
+        EXPECT_TRANSCRIPT(&s, cases[i].transcript);
+        finish(&s);
+    }
+    on_message = NULL;
+}
+
 static void test_channel_loss(void)
 {
     reset_config();
@@ -870,6 +920,7 @@ int main(void)
     test_heartbeat_v3();
     test_websocket();
     test_jsonp_and_probe_at_end();
+    test_jsonp_base64_records();
     test_channel_loss();
     test_queue_bound();
     test_out_of_memory();

@@ -18,8 +18,9 @@
  *
  * Memory: the struct is the caller's; packets waiting for a GET, response bodies and outgoing
  * WebSocket messages are allocated through the sio_allocator of the configuration (libc when
- * NULL) and released by the session. Received data is never copied except base64 and JSONP
- * bodies, which are decoded into a scratch buffer that is freed when the input is done.
+ * NULL) and released by the session. Received data is never copied except JSONP bodies and
+ * base64 records: a JSONP body is decoded into a buffer that lives until the input is done, each
+ * base64 record into a scratch buffer that lives until the next record or the end of the input.
  *
  * Lifetimes: an event's bytes are valid until the next call of sio_eio_server_next_event() or
  * sio_eio_server_free(). Received bytes handed to sio_eio_server_post_body() or
@@ -281,7 +282,9 @@ typedef struct sio_eio_server {
     sio_eio_item_list queue;  /* packets waiting for a GET */
     sio_eio_item_list events; /* events not yet returned */
     sio_eio_item *current;    /* the event last returned (freed on the next call) */
-    uint8_t *scratch;         /* decoded base64 / JSONP input, freed when the input is done */
+    uint8_t *unwrapped;       /* a JSONP POST's decoded payload, freed when the input is done */
+    uint8_t *scratch;         /* the base64 record last delivered, decoded; freed at the next
+                                 one or when the input is done */
     uint64_t input_now;       /* the time the input was handed in */
     union {
         sio_eio_payload_iter post; /* a POST body */
