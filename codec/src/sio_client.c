@@ -42,7 +42,7 @@ struct sio_sio_client_item {
     bool recovered;
     const sio_span *attachments;
     uint32_t attachment_count;
-    void *owned; /* copies of the attachments (spans, then bytes) for an event kept for later */
+    void *owned; /* copies of the attachments (spans, then bytes) of a received EVENT or ACK */
     size_t nsp_len, len;
     uint8_t data[]; /* the namespace, then the data */
 };
@@ -669,6 +669,42 @@ static bool connect_sid(const sio_sio_client *s, const sio_pkt *pkt, sio_span *o
     return true;
 }
 
+/* A received EVENT or ACK as an event, not queued yet, with copies of its namespace, data and
+ * attachments: the inbox reuses its own copies for the next packet, which may be received before
+ * the application has read this one (a polling answer or a read of several WebSocket frames
+ * carries several packets). NULL without memory. */
+static sio_sio_client_item *received(sio_sio_client *s, sio_sio_client_event_type type,
+                                     const sio_sio_client_nsp *n, const sio_pkt *pkt, sio_span data,
+                                     const sio_span *atts, uint32_t natt)
+{
+    sio_sio_client_item *it = item_new(s, type, name_of(n), n->user, data);
+    if (!it)
+        return NULL;
+    it->has_id = pkt->has_id;
+    it->id = pkt->id;
+    if (natt) {
+        size_t bytes = natt * sizeof(sio_span);
+        for (uint32_t i = 0; i < natt; i++)
+            bytes += atts[i].len;
+        sio_span *copies = sio__mem(MEM(s), NULL, bytes);
+        if (!copies) {
+            item_free(s, it);
+            return NULL;
+        }
+        uint8_t *at = (uint8_t *)(copies + natt);
+        for (uint32_t i = 0; i < natt; i++) {
+            if (atts[i].len)
+                memcpy(at, atts[i].ptr, atts[i].len);
+            copies[i] = sio_span_of(at, atts[i].len);
+            at += atts[i].len;
+        }
+        it->owned = copies;
+        it->attachments = copies;
+        it->attachment_count = natt;
+    }
+    return it;
+}
+
 static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
                       const sio_span *atts, uint32_t natt)
 {
@@ -676,14 +712,10 @@ static void ack_event(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *p
         if (n->acks[i] != pkt->id)
             continue;
         n->acks[i] = n->acks[--n->ack_count];
-        sio_sio_client_item *it = push(s, SIO_SIO_CLIENT_EV_ACK, name_of(n), n->user,
-                                       pkt->data.ptr ? pkt->data : sio_span_of("[]", 2));
-        if (it) {
-            it->has_id = true;
-            it->id = pkt->id;
-            it->attachments = atts;
-            it->attachment_count = natt;
-        }
+        sio_span data = pkt->data.ptr ? pkt->data : sio_span_of("[]", 2);
+        sio_sio_client_item *it = received(s, SIO_SIO_CLIENT_EV_ACK, n, pkt, data, atts, natt);
+        if (it)
+            queue_items(s, it, it);
         return;
     }
 }
@@ -730,39 +762,17 @@ static void take_offset(sio_sio_client_nsp *n, sio_span args)
 }
 
 /* An EVENT for a namespace whose CONNECT reply has not come yet (a server that emits on
- * connection before it answers): kept with copies of its attachments (the inbox reuses its own
- * for the next packet) and handed over just before CONNECTED, as socket.io-client's receive
- * buffer does; past SIO_SIO_CLIENT_MAX_EARLY_EVENTS, or without memory, dropped. */
+ * connection before it answers): kept and handed over just before CONNECTED, as
+ * socket.io-client's receive buffer does; past SIO_SIO_CLIENT_MAX_EARLY_EVENTS, or without
+ * memory, dropped. */
 static void keep_early(sio_sio_client *s, sio_sio_client_nsp *n, const sio_pkt *pkt,
                        const sio_span *atts, uint32_t natt)
 {
     if (n->early_count >= SIO_SIO_CLIENT_MAX_EARLY_EVENTS)
         return;
-    sio_sio_client_item *it = item_new(s, SIO_SIO_CLIENT_EV_EVENT, name_of(n), n->user, pkt->data);
+    sio_sio_client_item *it = received(s, SIO_SIO_CLIENT_EV_EVENT, n, pkt, pkt->data, atts, natt);
     if (!it)
         return;
-    it->has_id = pkt->has_id;
-    it->id = pkt->id;
-    if (natt) {
-        size_t bytes = natt * sizeof(sio_span);
-        for (uint32_t i = 0; i < natt; i++)
-            bytes += atts[i].len;
-        sio_span *copies = sio__mem(MEM(s), NULL, bytes);
-        if (!copies) {
-            item_free(s, it);
-            return;
-        }
-        uint8_t *at = (uint8_t *)(copies + natt);
-        for (uint32_t i = 0; i < natt; i++) {
-            if (atts[i].len)
-                memcpy(at, atts[i].ptr, atts[i].len);
-            copies[i] = sio_span_of(at, atts[i].len);
-            at += atts[i].len;
-        }
-        it->owned = copies;
-        it->attachments = copies;
-        it->attachment_count = natt;
-    }
     if (n->early_tail)
         n->early_tail->next = it;
     else
@@ -808,13 +818,10 @@ static void handle_packet(sio_sio_client *s, const sio_pkt *pkt, const sio_span 
         leave(s, n, SIO_SIO_CLIENT_REASON_SERVER_DISCONNECT, true);
     } else if (pkt->type == SIO_PKT_EVENT || pkt->type == SIO_PKT_BINARY_EVENT) {
         take_offset(n, pkt->data);
-        sio_sio_client_item *it = push(s, SIO_SIO_CLIENT_EV_EVENT, name_of(n), n->user, pkt->data);
-        if (it) {
-            it->has_id = pkt->has_id;
-            it->id = pkt->id;
-            it->attachments = atts;
-            it->attachment_count = natt;
-        }
+        sio_sio_client_item *it =
+            received(s, SIO_SIO_CLIENT_EV_EVENT, n, pkt, pkt->data, atts, natt);
+        if (it)
+            queue_items(s, it, it);
     } else if (pkt->has_id) {
         ack_event(s, n, pkt, atts, natt);
     }

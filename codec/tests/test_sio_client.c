@@ -21,6 +21,9 @@ typedef struct world {
     bool hold_connect;     /* … and the CONNECT is not answered */
     uint8_t attachment[8]; /* the first attachment of the last event that had one */
     size_t attachment_len;
+    bool manual_acks; /* the server application leaves acks to the test */
+    bool late_drain;  /* the client's events are read once the network settles, not after each
+                        message (as an application reading all Engine.IO events first does) */
 } world;
 
 static world w;
@@ -87,7 +90,7 @@ static void server_event(const sio_sio_server_event *ev)
         return;
     case SIO_SIO_SERVER_EV_EVENT:
         log_line(w.server_log, sizeof w.server_log, "event %s%.*s\n", "", ev->data);
-        if (ev->has_id)
+        if (ev->has_id && !w.manual_acks)
             sio_sio_server_emit(&w.server, ev->nsp, true, sio_span_of("[\"ok\"]", 6), NULL, 0, true,
                                 ev->id, w.net.now);
         if (has(ev->data, "\"ask\""))
@@ -168,6 +171,12 @@ static void drain_sio_client(void)
                           (unsigned long long)ev.delay_ms);
         if (ev.attachment_count) {
             n += snprintf(line + n, sizeof line - (size_t)n, " +%u", ev.attachment_count);
+            for (uint32_t i = 0; i < ev.attachment_count; i++) {
+                n += snprintf(line + n, sizeof line - (size_t)n, " ");
+                for (size_t j = 0; j < ev.attachments[i].len && j < 8; j++)
+                    n += snprintf(line + n, sizeof line - (size_t)n, "%02x",
+                                  ev.attachments[i].ptr[j]);
+            }
             w.attachment_len = ev.attachments[0].len < sizeof w.attachment ? ev.attachments[0].len
                                                                            : sizeof w.attachment;
             memcpy(w.attachment, ev.attachments[0].ptr, w.attachment_len);
@@ -195,7 +204,8 @@ static void client_event(pump *p, const sio_eio_client_event *ev)
 static void client_message(pump *p, bool binary, sio_span data)
 {
     sio_sio_client_receive(&w.client, binary, data.ptr, data.len, p->now);
-    drain_sio_client();
+    if (!w.late_drain)
+        drain_sio_client();
 }
 
 static uint64_t deadlines(pump *p)
@@ -318,7 +328,7 @@ static void test_namespaces_and_acks(void)
                         &att, 1, false, NULL, w.net.now);
     settle();
     CHECK(server_saw("event [\"bin\",{\"_placeholder\":true,\"num\":0}]\n"));
-    CHECK(client_saw("event /custom [\"b\",{\"_placeholder\":true,\"num\":0}] +1\n"));
+    CHECK(client_saw("event /custom [\"b\",{\"_placeholder\":true,\"num\":0}] +1 0506\n"));
     /* the server disconnects a namespace; the client leaves one */
     sio_sio_client_emit(&w.client, S("/custom"), S("[\"kick\"]"), NULL, 0, false, NULL, w.net.now);
     settle();
@@ -447,7 +457,7 @@ static void test_edges(void)
               SIO_ERR_SIO_NOT_JOINED);
     settle();
     CHECK(server_saw("event [\"bin\",{\"_placeholder\":true,\"num\":0}]\n"));
-    CHECK(client_saw("event / [\"b\",{\"_placeholder\":true,\"num\":0}] +1\n"));
+    CHECK(client_saw("event / [\"b\",{\"_placeholder\":true,\"num\":0}] +1 0506\n"));
     w.client_log[0] = '\0';
     sio_eio_server_send(&w.net.server, false, (const uint8_t *)"2/elsewhere,[\"x\"]", 17,
                         w.net.now);
@@ -505,7 +515,7 @@ static void test_early_events(void)
     w.early_binary = true;
     sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now);
     settle();
-    CHECK(client_saw("event / [\"early\",1,{\"_placeholder\":true,\"num\":0}] +1\n"
+    CHECK(client_saw("event / [\"early\",1,{\"_placeholder\":true,\"num\":0}] +1 0a0b0c\n"
                      "event / [\"early\",2] id=7\nevent / [\"early\",3]\n"));
     CHECK(w.attachment_len == 3 && memcmp(w.attachment, "\x0a\x0b\x0c", 3) == 0);
     char last[64];
@@ -755,6 +765,41 @@ static void test_backoff(void)
           0);
 }
 
+/* Received EVENTs and ACKs keep their own attachments: the inbox reuses its copies for the next
+ * packet, and an application may read the events of several messages at once (one polling answer
+ * carries several packets). */
+static void test_attachments_outlive_the_next_packet(void)
+{
+    start(4, false);
+    w.late_drain = w.manual_acks = true;
+    CHECK_ERR(sio_sio_client_connect(&w.client, S("/"), SIO_SPAN_NULL, &user_root, w.net.now),
+              SIO_OK);
+    settle();
+    CHECK(client_saw("connected / sock\n"));
+    uint64_t id = 0;
+    CHECK_ERR(sio_sio_client_emit(&w.client, S("/"), S("[\"e\"]"), NULL, 0, true, &id, w.net.now),
+              SIO_OK);
+    settle(); /* the server has the emit; its ack goes out below, with the others */
+    CHECK(server_saw("event [\"e\"]\n"));
+    w.client_log[0] = '\0';
+    const sio_span a1 = S("\x01\x02\x03"), a2 = S("\x04\x05\x06"), a3 = S("\x07");
+    const sio_span b = S("[\"b\",{\"_placeholder\":true,\"num\":0}]");
+    const sio_span c = S("[\"c\",{\"_placeholder\":true,\"num\":0}]");
+    sio_sio_server_emit(&w.server, S("/"), false, b, &a1, 1, false, 0, w.net.now);
+    sio_sio_server_emit(&w.server, S("/"), false, c, &a2, 1, false, 0, w.net.now);
+    sio_sio_server_emit(&w.server, S("/"), true, S("[{\"_placeholder\":true,\"num\":0}]"), &a3, 1,
+                        true, id, w.net.now);
+    sio_sio_server_emit(&w.server, S("/"), false, b, &a1, 1, false, 0, w.net.now);
+    sio_sio_server_emit(&w.server, S("/"), false, S("[\"text\"]"), NULL, 0, false, 0, w.net.now);
+    settle();
+    CHECK(client_saw("event / [\"b\",{\"_placeholder\":true,\"num\":0}] +1 010203\n"
+                     "event / [\"c\",{\"_placeholder\":true,\"num\":0}] +1 040506\n"
+                     "ack / [{\"_placeholder\":true,\"num\":0}] +1 07 id=0\n"
+                     "event / [\"b\",{\"_placeholder\":true,\"num\":0}] +1 010203\n"
+                     "event / [\"text\"]\n"));
+    finish();
+}
+
 int main(void)
 {
     test_namespaces_and_acks();
@@ -772,5 +817,6 @@ int main(void)
     test_recovery_offset_of_early_events();
     test_connect_not_sent();
     test_backoff();
+    test_attachments_outlive_the_next_packet();
     CHECK_DONE();
 }

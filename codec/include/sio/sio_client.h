@@ -19,9 +19,11 @@
  * CONNECT of the namespace carries {"pid":…,"offset":…} merged with its auth (the auth's members
  * last), as socket.io-client does.
  *
- * Memory: namespaces, their buffered emits, awaited ack ids, EVENTs kept until a CONNECT reply
- * and binary packets being assembled use the configuration's sio_allocator. An event's bytes are valid until the next call into the
- * session (drain the events after each input).
+ * Memory: namespaces, their buffered emits, awaited ack ids, events not yet returned (EVENTs and
+ * ACKs with copies of their attachments, EVENTs kept until a CONNECT reply among them) and
+ * binary packets being assembled use the configuration's sio_allocator. An event's bytes are
+ * valid until the next call of sio_sio_client_next_event() or sio_sio_client_free(), however
+ * many inputs came before the events were drained.
  *
  * Transition table (nsp states: PENDING = CONNECT to send or sent; JOINED; LEFT):
  *
