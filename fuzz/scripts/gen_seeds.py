@@ -16,6 +16,7 @@ import hashlib
 import json
 import shutil
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,6 +331,24 @@ def polling_session(bodies: list[bytes]) -> bytes:
     return out
 
 
+def v3_records(packets: list[bytes]) -> bytes:
+    """An Engine.IO v3 text payload: each packet as <length>:<packet> (ASCII packets)."""
+    return b"".join(b"%d:" % len(p) + p for p in packets)
+
+
+def jsonp_session(eio: int, payload: bytes) -> bytes:
+    """JSONP polling (j=0): handshake, the payload POSTed form-encoded as d=..., then a GET."""
+    query = b"/socket.io/?EIO=%d&transport=polling&j=0" % eio
+    body = b"d=" + urllib.parse.quote_from_bytes(payload, safe="").encode()
+    post = (
+        b"POST " + query + b"&sid=SID! HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    get = b"GET " + query + b"{sid} HTTP/1.1\r\nHost: x\r\n\r\n"
+    out = op_connect() + op_send(0, get.replace(b"{sid}", b""))
+    return out + op_send(0, post + body) + op_send(0, get.replace(b"{sid}", b"&sid=SID!"))
+
+
 def ws_session(messages: list[tuple[int, bytes]], connect_first: bool) -> bytes:
     """A direct WebSocket session: handshake, optional "40", then the given frames."""
     out = op_connect() + op_send(0, WS_HEAD.replace(b"{sid}", b""))
@@ -432,6 +451,14 @@ def scenario_seeds() -> Iterable[tuple[str, bytes]]:
     yield "upgrade", b"\x00" + upgrade_session()
     yield "heartbeat_timeout", b"\x08" + polling_session([b"40"]) + op_wait(10) + op_wait(10)
     yield "pipelined_gets", b"\x01" + op_connect() + op_send(0, POLL_GET.replace(b"{sid}", b"") * 2)
+    # JSONP bodies with base64 records: each record is decoded while the rest of the decoded
+    # body is still being read (regressions/server/jsonp-base64-record-freed-body)
+    yield "jsonp_eio3_base64", b"\x03" + jsonp_session(3, v3_records([b"b4AQID", b"4a", b"b4BAUG", b"40"]))
+    yield "jsonp_v4_base64", b"\x01" + jsonp_session(4, b"4a\x1ebAQID\x1ebBAUG\x1e4z")
+    yield (
+        "jsonp_eio3_socketio_attachment",
+        b"\x02" + jsonp_session(3, v3_records([b'451-["bin",{"_placeholder":true,"num":0}]', b"b4AQID", b'42["e"]'])),
+    )
 
 
 # ---- the client target: a scripted server in its operation language (fuzz/targets/client.c).

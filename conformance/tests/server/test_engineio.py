@@ -426,6 +426,29 @@ def test_jsonp_EIO_PKT_20(server):
     assert http(server.port, "GET", url).body == b'___eio[3]("4hello\\u001e4x\\n");'
 
 
+@pytest.mark.server_args("--allow-eio3")
+@pytest.mark.parametrize(
+    ("eio", "posted", "echoed"),
+    [
+        (3, b"d=6%3Ab4AQID6%3Ab4AQID2%3A40", b"6:b4AQID6:b4AQID2:40"),
+        (3, b"d=2%3A4a6%3Ab4AQID2%3A4b6%3Ab4BAUG", b"2:4a6:b4AQID2:4b6:b4BAUG"),
+        (4, b"d=4a%1EbAQID%1EbBAUG%1E4z", b"4a\\u001ebAQID\\u001ebBAUG\\u001e4z"),
+    ],
+    ids=["v3-two-records", "v3-text-around-records", "v4"],
+)
+def test_jsonp_base64_records_EIO_PKT_20(fresh_server, eio: int, posted: bytes, echoed: bytes):
+    """Base64 records in a JSONP body are decoded while the rest of the body is still read (once a
+    heap use after free in the session); the echo sends them back as base64 records."""
+    port = fresh_server.port
+    r = http(port, "GET", f"{ECHO}?EIO={eio}&transport=polling&j=0")
+    assert r.body.startswith(b'___eio[0]("') and r.body.endswith(b'");')
+    sid = r.text.split('\\"sid\\":\\"')[1].split('\\"')[0]
+    url = f"{ECHO}?EIO={eio}&transport=polling&sid={sid}&j=0"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert http(port, "POST", url, posted, headers=form).text == "ok"
+    assert http(port, "GET", url).body == b'___eio[0]("' + echoed + b'");'
+
+
 @pytest.mark.server_args("--app", "engineio-echo", "--path", "/custom-path/", "--echo-path", "", "--cors-origin", "")
 def test_app_path_and_cors_options(fresh_server):
     port = fresh_server.port
