@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from harness import tracking
+
 T = TypeVar("T")
 
 
@@ -121,7 +123,7 @@ def matches(**want: Any) -> Callable[[Any], bool]:
     return lambda item: all(isinstance(item, dict) and item.get(k) == v for k, v in want.items())
 
 
-NUMBER_RUN_MIN = 32  # the shortest list of consecutive numbers `numbers_named` names
+NUMBER_RUN_MIN = tracking.RUN_MIN  # the shortest list of consecutive numbers `numbers_named` names, as on the wire
 
 
 def numbers_named(value: Any) -> Any:

@@ -56,16 +56,15 @@ def _runs(data: bytes) -> list[tuple[int, int, str]]:
     of one byte in what lies between them."""
     numbers: list[tuple[int, int, str]] = []
     for m in _NUMBER_LIST.finditer(data):
-        pos, first, prev, count = m.start(), m.start(), None, 0
+        pos, first, lo, prev, count = m.start(), m.start(), None, None, 0
         for token in m.group().split(b",") + [b""]:
             value = int(token) if token else None
             if value is not None and prev is not None and value == prev + 1:
                 count += 1
             else:
                 if count >= RUN_MIN:
-                    lo = int(data[first : data.index(b",", first)])
                     numbers.append((first, pos - 1, f"⟪{count} numbers {lo}..{prev}, comma-separated⟫"))
-                first, count = pos, 1
+                first, lo, count = pos, value, 1
             prev = value
             pos += len(token) + 1
     out: list[tuple[int, int, str]] = []
