@@ -354,4 +354,6 @@ def test_numbers_named_names_only_exact_runs_of_consecutive_numbers():
     assert numbers_named([changed]) == [changed]
     short = list(range(NUMBER_RUN_MIN - 1))
     assert numbers_named(short) == short
+    at_bound = list(range(5, 5 + NUMBER_RUN_MIN))
+    assert numbers_named(at_bound) == f"<the {NUMBER_RUN_MIN} numbers 5..{4 + NUMBER_RUN_MIN}>"
     assert numbers_named([True] * 40) == [True] * 40  # not numbers, though equal to 1 in Python

@@ -60,3 +60,11 @@ def test_short_runs_and_gaps_in_a_sequence_are_shown_as_they_are():
 def test_a_message_without_runs_is_still_cut_at_the_limit():
     data = bytes(range(48, 58)) * 500
     assert show_bytes(data, compact=True) == show_bytes(data)
+
+
+def test_a_run_is_named_from_run_min_on():
+    assert show_bytes(b"a" * RUN_MIN, compact=True).startswith(f"⟪a × {RUN_MIN}⟫ (")
+    at_bound = ",".join(map(str, range(10, 10 + RUN_MIN))).encode()
+    assert show_bytes(at_bound, compact=True).startswith(f"⟪{RUN_MIN} numbers 10..{9 + RUN_MIN}, comma-separated⟫ (")
+    one_short = ",".join(map(str, range(10, 9 + RUN_MIN))).encode()
+    assert show_bytes(one_short, compact=True) == one_short.decode()
